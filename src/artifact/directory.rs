@@ -1,0 +1,195 @@
+//! A build directory (`.aws-sam/build/Fn`, `dist/`, an unzipped layer).
+//!
+//! A directory has no zipped size, yet the 50 MB Lambda limit is about the
+//! zip. So each file is deflated at zlib's default level, the level `zip -r`,
+//! SAM and the Serverless Framework use, and the zip headers are added: the
+//! result is an estimate of the zip those tools would write, marked as such.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use super::zipfile::ZIP_END_RECORD_BYTES;
+use super::{Entry, EntryKind, EntrySource, Listing, ReadError, Warning};
+
+/// Local header + central record without extra fields, plus the name twice.
+const ZIP_HEADERS_FIXED: u64 = 30 + 46;
+
+pub(super) fn list(root: &Path) -> Listing {
+    let mut warnings = Vec::new();
+    let mut entries = Vec::new();
+    // Symlinks are listed as links, never followed: a link into the rest of
+    // the file system is not part of the package, and a link loop cannot hang.
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1);
+    for item in walker {
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                let at = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(slash_path)
+                    .unwrap_or_default();
+                warnings.push(Warning::at(at, format!("cannot read: {}", io_reason(&e))));
+                continue;
+            }
+        };
+        let relative = match item.path().strip_prefix(root) {
+            Ok(rel) => slash_path(rel),
+            Err(_) => continue,
+        };
+        let file_type = item.file_type();
+        let (kind, unzipped_bytes) = if file_type.is_symlink() {
+            let target_len = std::fs::read_link(item.path())
+                .map(|t| t.as_os_str().len() as u64)
+                .unwrap_or(0);
+            (EntryKind::Symlink, target_len)
+        } else if file_type.is_dir() {
+            (EntryKind::Dir, 0)
+        } else if file_type.is_file() {
+            match item.metadata() {
+                Ok(meta) => (EntryKind::File, meta.len()),
+                Err(e) => {
+                    warnings.push(Warning::at(&relative, format!("cannot read: {e}")));
+                    continue;
+                }
+            }
+        } else {
+            warnings.push(Warning::at(
+                &relative,
+                "not a regular file, directory or symlink; skipped",
+            ));
+            continue;
+        };
+        if relative.contains('\\') {
+            warnings.push(Warning::at(&relative, "file name contains a backslash"));
+        }
+        entries.push(Entry {
+            path: relative,
+            kind,
+            unzipped_bytes,
+            zipped_bytes: 0,
+            compressed_bytes: 0,
+            unsafe_name: false,
+            encrypted: false,
+            unix_mode: unix_mode(&item),
+            source: EntrySource::Fs(item.into_path()),
+        });
+    }
+
+    let estimates: Vec<Result<u64, String>> = entries
+        .par_iter()
+        .map(|entry| match (&entry.kind, &entry.source) {
+            (EntryKind::File, EntrySource::Fs(path)) => {
+                deflated_len(path, entry.unzipped_bytes).map_err(|e| e.to_string())
+            }
+            _ => Ok(entry.unzipped_bytes),
+        })
+        .collect();
+    for (entry, estimate) in entries.iter_mut().zip(estimates) {
+        let compressed = estimate.unwrap_or_else(|reason| {
+            warnings.push(Warning::at(&entry.path, format!("cannot read: {reason}")));
+            entry.unzipped_bytes
+        });
+        // zip stores an entry uncompressed when deflate would not shrink it
+        entry.compressed_bytes = compressed.min(entry.unzipped_bytes);
+        let name_len = entry.path.len() as u64 + u64::from(entry.kind == EntryKind::Dir);
+        entry.zipped_bytes = ZIP_HEADERS_FIXED + 2 * name_len + entry.compressed_bytes;
+    }
+    let zipped_bytes = entries.iter().map(|e| e.zipped_bytes).sum::<u64>() + ZIP_END_RECORD_BYTES;
+    Listing {
+        entries,
+        warnings,
+        zipped_bytes,
+        zipped_estimated: true,
+        archive_overhead_bytes: ZIP_END_RECORD_BYTES,
+    }
+}
+
+pub(super) fn read(path: &Path, kind: EntryKind, limit: u64) -> Result<Vec<u8>, ReadError> {
+    match kind {
+        EntryKind::Symlink => Ok(std::fs::read_link(path)?
+            .to_string_lossy()
+            .into_owned()
+            .into_bytes()),
+        EntryKind::Dir => Err(ReadError::NotAFile),
+        EntryKind::File => {
+            let mut bytes = Vec::new();
+            File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+            if bytes.len() as u64 > limit {
+                return Err(ReadError::TooLarge {
+                    size: bytes.len() as u64,
+                    limit,
+                });
+            }
+            Ok(bytes)
+        }
+    }
+}
+
+/// Deflated size of a file at the default level, streamed in fixed chunks so
+/// memory stays flat whatever the file size.
+fn deflated_len(path: &Path, size: u64) -> io::Result<u64> {
+    if size == 0 {
+        return Ok(2);
+    }
+    let mut encoder = DeflateEncoder::new(ByteCounter(0), Compression::default());
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        encoder.write_all(&buffer[..n])?;
+    }
+    Ok(encoder.finish()?.0)
+}
+
+struct ByteCounter(u64);
+
+impl Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn slash_path(path: &Path) -> String {
+    let mut out = String::new();
+    for (i, part) in path.components().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(&part.as_os_str().to_string_lossy());
+    }
+    out
+}
+
+fn io_reason(e: &walkdir::Error) -> String {
+    e.io_error()
+        .map(|io| io.to_string())
+        .unwrap_or_else(|| e.to_string())
+}
+
+#[cfg(unix)]
+fn unix_mode(item: &walkdir::DirEntry) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    item.metadata().ok().map(|m| m.mode())
+}
+
+#[cfg(not(unix))]
+fn unix_mode(_item: &walkdir::DirEntry) -> Option<u32> {
+    None
+}

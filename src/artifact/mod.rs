@@ -1,0 +1,320 @@
+//! Opening a deployment package: a zip (function or layer), a jar, or a build
+//! directory, as one in-memory tree of entries with their sizes.
+//!
+//! Only the zip's central directory is read up front; an entry's bytes are
+//! inflated on demand through [`Artifact::read`], with a size limit.
+
+mod directory;
+mod positioned;
+mod zipfile;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use zipfile::ZIP_END_RECORD_BYTES;
+
+/// Largest entry [`Artifact::read`] inflates by default: manifests and
+/// sources are far below this; anything larger is not worth holding in memory.
+pub const DEFAULT_READ_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// What the artifact is stored as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Container {
+    Zip,
+    Jar,
+    Directory,
+}
+
+impl Container {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Container::Zip => "zip",
+            Container::Jar => "jar",
+            Container::Directory => "directory",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+}
+
+/// One file, directory or symlink in the artifact.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Path inside the artifact, `/`-separated, without a trailing slash.
+    pub path: String,
+    pub kind: EntryKind,
+    /// Size once extracted (a symlink's size is the length of its target).
+    pub unzipped_bytes: u64,
+    /// What the entry costs in the zip: local header, data (and data
+    /// descriptor) and its central directory record. For a directory this is
+    /// an estimate of what `zip -r` at the default level would produce.
+    pub zipped_bytes: u64,
+    /// The compressed data alone (zip) or the deflated size (directory estimate).
+    pub compressed_bytes: u64,
+    /// Set when the name is absolute, climbs out with `..`, or holds a NUL:
+    /// such an entry is never treated as part of the function's tree.
+    pub unsafe_name: bool,
+    pub encrypted: bool,
+    /// Unix permission bits when the archive records them.
+    pub unix_mode: Option<u32>,
+    source: EntrySource,
+}
+
+#[derive(Clone, Debug)]
+enum EntrySource {
+    ZipIndex(usize),
+    Fs(PathBuf),
+}
+
+/// A problem that leaves the rest of the artifact readable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The entry (or manifest) the warning is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Warning {
+            path: Some(path.into()),
+            message: message.into(),
+        }
+    }
+    pub fn general(message: impl Into<String>) -> Self {
+        Warning {
+            path: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Why an artifact could not be opened at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{path}: no such file or directory")]
+    NotFound { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: empty file, not a zip archive")]
+    Empty { path: PathBuf },
+    #[error("{path}: not a readable zip archive ({reason})")]
+    NotZip { path: PathBuf, reason: String },
+    #[error("{path}: not a zip, jar or directory")]
+    Unsupported { path: PathBuf },
+}
+
+/// Why one entry's bytes could not be read; the audit goes on without them.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("larger than the {limit}-byte read limit ({size} bytes)")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("encrypted entry, contents not inspected")]
+    Encrypted,
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("corrupt entry: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An opened deployment package.
+pub struct Artifact {
+    /// The path the user gave.
+    pub path: PathBuf,
+    pub container: Container,
+    /// Size of the archive file; for a directory, the estimated zip size.
+    pub zipped_bytes: u64,
+    /// True when `zipped_bytes` (and each entry's) is an estimate, not a
+    /// measurement of an existing zip.
+    pub zipped_estimated: bool,
+    /// Zip bytes that belong to no entry: the end-of-central-directory
+    /// records, the archive comment and anything before the first entry.
+    pub archive_overhead_bytes: u64,
+    pub entries: Vec<Entry>,
+    pub warnings: Vec<Warning>,
+    by_path: HashMap<String, usize>,
+    reader: Reader,
+}
+
+enum Reader {
+    Zip(zipfile::ZipReader),
+    Directory,
+}
+
+impl Artifact {
+    /// Opens a zip/jar or a directory. A path that cannot be read as either
+    /// is an error; problems inside a readable archive become warnings.
+    pub fn open(path: &Path) -> Result<Artifact, OpenError> {
+        let meta = std::fs::metadata(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                OpenError::NotFound {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                OpenError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
+        if meta.is_dir() {
+            let listing = directory::list(path);
+            return Ok(Artifact::assemble(
+                path,
+                Container::Directory,
+                listing,
+                Reader::Directory,
+            ));
+        }
+        if !meta.is_file() {
+            return Err(OpenError::Unsupported {
+                path: path.to_path_buf(),
+            });
+        }
+        let container = match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("jar") || ext.eq_ignore_ascii_case("war") => {
+                Container::Jar
+            }
+            _ => Container::Zip,
+        };
+        let (listing, reader) = zipfile::list(path, meta.len())?;
+        Ok(Artifact::assemble(
+            path,
+            container,
+            listing,
+            Reader::Zip(reader),
+        ))
+    }
+
+    fn assemble(path: &Path, container: Container, listing: Listing, reader: Reader) -> Artifact {
+        let mut warnings = listing.warnings;
+        let mut by_path = HashMap::with_capacity(listing.entries.len());
+        for (index, entry) in listing.entries.iter().enumerate() {
+            if by_path.insert(entry.path.clone(), index).is_some() && !entry.unsafe_name {
+                warnings.push(Warning::at(
+                    &entry.path,
+                    "listed twice; when extracted the last copy wins",
+                ));
+            }
+        }
+        Artifact {
+            path: path.to_path_buf(),
+            container,
+            zipped_bytes: listing.zipped_bytes,
+            zipped_estimated: listing.zipped_estimated,
+            archive_overhead_bytes: listing.archive_overhead_bytes,
+            entries: listing.entries,
+            warnings,
+            by_path,
+            reader,
+        }
+    }
+
+    /// Total extracted size of all entries.
+    pub fn unzipped_bytes(&self) -> u64 {
+        self.entries.iter().map(|e| e.unzipped_bytes).sum()
+    }
+
+    /// Number of regular files (directories and symlinks not counted).
+    pub fn file_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .count()
+    }
+
+    /// Index of the entry at `path` (no leading or trailing slash).
+    pub fn find(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    /// Reads one entry's bytes, refusing entries larger than `limit`.
+    /// Safe to call from several threads at once.
+    pub fn read(&self, index: usize, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let entry = &self.entries[index];
+        if entry.kind == EntryKind::Dir {
+            return Err(ReadError::NotAFile);
+        }
+        if entry.encrypted {
+            return Err(ReadError::Encrypted);
+        }
+        if entry.unzipped_bytes > limit {
+            return Err(ReadError::TooLarge {
+                size: entry.unzipped_bytes,
+                limit,
+            });
+        }
+        match (&self.reader, &entry.source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.read(*i, limit),
+            (Reader::Directory, EntrySource::Fs(fs_path)) => {
+                directory::read(fs_path, entry.kind, limit)
+            }
+            _ => Err(ReadError::NotAFile),
+        }
+    }
+
+    /// Reads an entry as UTF-8 text (lossy), for manifests.
+    pub fn read_text(&self, index: usize) -> Result<String, ReadError> {
+        let bytes = self.read(index, DEFAULT_READ_LIMIT)?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+}
+
+/// What a container lister hands back to [`Artifact::assemble`].
+struct Listing {
+    entries: Vec<Entry>,
+    warnings: Vec<Warning>,
+    zipped_bytes: u64,
+    zipped_estimated: bool,
+    archive_overhead_bytes: u64,
+}
+
+/// Normalises an entry name: `/`-separated, no `./` prefix, no trailing
+/// slash. Returns the name and whether it is unsafe to extract.
+fn normalize_name(raw: &str) -> (String, bool) {
+    let unsafe_name = raw.starts_with('/')
+        || raw.starts_with('\\')
+        || raw.contains('\0')
+        || raw.as_bytes().get(1) == Some(&b':')
+        || raw.split(['/', '\\']).any(|part| part == "..");
+    let mut name = raw.trim_end_matches('/');
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest;
+    }
+    (name.to_string(), unsafe_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_name;
+
+    #[test]
+    fn names_that_escape_the_root_are_unsafe() {
+        assert_eq!(normalize_name("a/b/"), ("a/b".to_string(), false));
+        assert_eq!(normalize_name("./a.js"), ("a.js".to_string(), false));
+        assert!(normalize_name("../etc/passwd").1);
+        assert!(normalize_name("a/../../b").1);
+        assert!(normalize_name("/etc/passwd").1);
+        assert!(normalize_name("C:/x").1);
+        assert!(!normalize_name("a..b/c").1);
+    }
+}

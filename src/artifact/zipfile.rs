@@ -1,0 +1,259 @@
+//! Zip and jar archives, read from the central directory only.
+//!
+//! Per-entry zipped bytes are measured from the archive's layout rather than
+//! recomputed from header fields: an entry owns every byte from its local
+//! header up to the next local header (so data descriptors and padding are
+//! included) plus its central directory record. What is left — the end
+//! records, the comment, a prefix before the first entry — is archive
+//! overhead. The sum of both is exactly the file size.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use zip::result::ZipError;
+use zip::ZipArchive;
+
+use super::positioned::PositionedFile;
+use super::{
+    normalize_name, Entry, EntryKind, EntrySource, Listing, OpenError, ReadError, Warning,
+};
+
+/// Size of the end-of-central-directory record without a comment: the
+/// smallest overhead any zip has.
+pub const ZIP_END_RECORD_BYTES: u64 = 22;
+
+/// Fixed part of a central directory file header.
+const CENTRAL_HEADER_FIXED: u64 = 46;
+/// Fixed part of a local file header.
+const LOCAL_HEADER_FIXED: u64 = 30;
+
+const S_IFMT: u32 = 0o170000;
+const S_IFLNK: u32 = 0o120000;
+const S_IFDIR: u32 = 0o040000;
+
+pub struct ZipReader {
+    archive: ZipArchive<PositionedFile>,
+}
+
+impl ZipReader {
+    pub fn read(&self, index: usize, limit: u64) -> Result<Vec<u8>, ReadError> {
+        // The clone shares the parsed central directory and the file handle;
+        // it only gets its own read position.
+        let mut archive = self.archive.clone();
+        let file = archive.by_index(index).map_err(|e| match e {
+            ZipError::UnsupportedArchive(msg) if msg.contains("assword") => ReadError::Encrypted,
+            ZipError::Io(io) => ReadError::Io(io),
+            other => ReadError::Corrupt(other.to_string()),
+        })?;
+        let declared = file.size();
+        let mut bytes = Vec::with_capacity(declared.min(limit) as usize);
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ReadError::Corrupt(e.to_string()))?;
+        if bytes.len() as u64 > limit {
+            return Err(ReadError::TooLarge {
+                size: declared,
+                limit,
+            });
+        }
+        if bytes.len() as u64 != declared {
+            return Err(ReadError::Corrupt(format!(
+                "inflated to {} bytes, the header says {declared}",
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    }
+}
+
+pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), OpenError> {
+    if file_len == 0 {
+        return Err(OpenError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = File::open(path).map_err(|source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let reader = PositionedFile::new(file, file_len);
+    let archive = ZipArchive::new(reader.clone()).map_err(|e| OpenError::NotZip {
+        path: path.to_path_buf(),
+        reason: describe_zip_error(&e),
+    })?;
+
+    let mut warnings = Vec::new();
+    let count = archive.len();
+    let mut entries = Vec::with_capacity(count);
+    // (header_start, central_header_start, name length) per index
+    let mut offsets = Vec::with_capacity(count);
+    let mut skipped_encrypted = 0usize;
+
+    for index in 0..count {
+        let data = archive
+            .by_index_data(index)
+            .map_err(|e| OpenError::NotZip {
+                path: path.to_path_buf(),
+                reason: describe_zip_error(&e),
+            })?;
+        let raw_name = data.name_raw();
+        let name = match std::str::from_utf8(raw_name) {
+            Ok(name) => name.to_string(),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(raw_name).into_owned();
+                warnings.push(Warning::at(
+                    &lossy,
+                    "entry name is not valid UTF-8; shown with replacement characters",
+                ));
+                lossy
+            }
+        };
+        let (normalized, unsafe_name) = normalize_name(&name);
+        if unsafe_name {
+            warnings.push(Warning::at(
+                &name,
+                "entry name is absolute or climbs out of the archive with '..'; not counted as part of the function",
+            ));
+        } else if name.contains('\\') {
+            warnings.push(Warning::at(
+                &name,
+                "entry name uses backslashes; Linux extracts it as a single file name, not a path",
+            ));
+        }
+        let unix_mode = data.unix_mode();
+        let kind = match unix_mode.map(|m| m & S_IFMT) {
+            Some(S_IFLNK) => EntryKind::Symlink,
+            Some(S_IFDIR) => EntryKind::Dir,
+            _ if name.ends_with('/') => EntryKind::Dir,
+            _ => EntryKind::File,
+        };
+        let encrypted = data.encrypted();
+        if encrypted {
+            skipped_encrypted += 1;
+        }
+        offsets.push((
+            data.header_start(),
+            data.central_header_start(),
+            raw_name.len() as u64,
+        ));
+        entries.push(Entry {
+            path: normalized,
+            kind,
+            unzipped_bytes: data.size(),
+            zipped_bytes: 0,
+            compressed_bytes: data.compressed_size(),
+            unsafe_name,
+            encrypted,
+            unix_mode,
+            source: EntrySource::ZipIndex(index),
+        });
+    }
+    if skipped_encrypted > 0 {
+        warnings.push(Warning::general(format!(
+            "{skipped_encrypted} encrypted entries: sizes counted, contents not inspected (Lambda cannot extract encrypted zips)"
+        )));
+    }
+    if archive.has_duplicate_names() {
+        warnings.push(Warning::general(
+            "the archive lists some names more than once; only the last copy of each is counted",
+        ));
+    }
+
+    let central_directory_start = archive.central_directory_start();
+    let owned = measure_spans(
+        &reader,
+        &offsets,
+        central_directory_start,
+        &mut entries,
+        &mut warnings,
+    );
+    let archive_overhead_bytes = match file_len.checked_sub(owned) {
+        Some(rest) => rest,
+        None => {
+            warnings.push(Warning::general(
+                "entry offsets overlap or run past the end of the file; zipped sizes are approximate",
+            ));
+            0
+        }
+    };
+    Ok((
+        Listing {
+            entries,
+            warnings,
+            zipped_bytes: file_len,
+            zipped_estimated: false,
+            archive_overhead_bytes,
+        },
+        ZipReader { archive },
+    ))
+}
+
+/// Fills each entry's `zipped_bytes` from the archive layout and returns
+/// their sum.
+fn measure_spans(
+    reader: &PositionedFile,
+    offsets: &[(u64, u64, u64)],
+    central_directory_start: u64,
+    entries: &mut [Entry],
+    warnings: &mut Vec<Warning>,
+) -> u64 {
+    let count = offsets.len();
+    let mut by_local: Vec<usize> = (0..count).collect();
+    by_local.sort_by_key(|&i| offsets[i].0);
+    for (pos, &i) in by_local.iter().enumerate() {
+        let start = offsets[i].0;
+        let end = by_local
+            .get(pos + 1)
+            .map(|&next| offsets[next].0)
+            .unwrap_or(central_directory_start);
+        let span = end.saturating_sub(start);
+        let minimum = LOCAL_HEADER_FIXED + offsets[i].2 + entries[i].compressed_bytes;
+        if span < minimum && !entries[i].encrypted {
+            warnings.push(Warning::at(
+                &entries[i].path,
+                format!(
+                    "entry data ({} bytes) runs into the next entry; the archive is corrupt there",
+                    entries[i].compressed_bytes
+                ),
+            ));
+        }
+        entries[i].zipped_bytes = span;
+    }
+
+    let mut by_central: Vec<usize> = (0..count).collect();
+    by_central.sort_by_key(|&i| offsets[i].1);
+    for (pos, &i) in by_central.iter().enumerate() {
+        let start = offsets[i].1;
+        let span = match by_central.get(pos + 1) {
+            Some(&next) => offsets[next].1.saturating_sub(start),
+            None => last_central_record_len(reader, start)
+                .unwrap_or(CENTRAL_HEADER_FIXED + offsets[i].2),
+        };
+        entries[i].zipped_bytes += span;
+    }
+    entries.iter().map(|e| e.zipped_bytes).sum()
+}
+
+/// The last central record has no successor to measure against, so its
+/// length comes from its own name, extra and comment length fields.
+fn last_central_record_len(reader: &PositionedFile, start: u64) -> Option<u64> {
+    let mut header = [0u8; CENTRAL_HEADER_FIXED as usize];
+    reader.read_exact_at(&mut header, start).ok()?;
+    if header[..4] != [0x50, 0x4b, 0x01, 0x02] {
+        return None;
+    }
+    let field = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
+    Some(CENTRAL_HEADER_FIXED + field(28) + field(30) + field(32))
+}
+
+fn describe_zip_error(e: &ZipError) -> String {
+    match e {
+        ZipError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "truncated: the file ends inside the central directory".to_string()
+        }
+        ZipError::InvalidArchive(msg) => format!("invalid archive: {msg}"),
+        ZipError::UnsupportedArchive(msg) => format!("unsupported archive: {msg}"),
+        other => other.to_string(),
+    }
+}

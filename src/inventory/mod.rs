@@ -1,0 +1,400 @@
+//! Who owns every byte: each entry of the artifact is given to a package, to
+//! the function's own code (the app), or to nobody (unowned).
+//!
+//! Each ecosystem contributes *claims*: exact files (a Python RECORD) and
+//! whole directories (an npm package root, a Python top-level package). An
+//! entry goes to its exact claim, else to the deepest claimed directory above
+//! it, else to the app — or to unowned when it sits in package-manager
+//! territory (`node_modules`, `site-packages`) without belonging to a package.
+
+mod npm;
+mod python;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::artifact::{Artifact, EntryKind, Warning};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Npm,
+    Pypi,
+    Maven,
+    Go,
+    Cargo,
+}
+
+impl Ecosystem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Go => "go",
+            Ecosystem::Cargo => "cargo",
+        }
+    }
+}
+
+/// Files, extracted bytes and zipped bytes of a group of entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub files: usize,
+    pub unzipped_bytes: u64,
+    pub zipped_bytes: u64,
+}
+
+impl Totals {
+    fn add(&mut self, kind: EntryKind, unzipped: u64, zipped: u64) {
+        if kind == EntryKind::File {
+            self.files += 1;
+        }
+        self.unzipped_bytes += unzipped;
+        self.zipped_bytes += zipped;
+    }
+}
+
+/// A dependency as declared in a package's own manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredDependency {
+    pub name: String,
+    /// Version requirement as written (`^4.17.1`, `>=2.0; extra == "socks"`).
+    pub requirement: String,
+    pub kind: DependencyKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DependencyKind {
+    Normal,
+    Optional,
+    Peer,
+}
+
+/// One installed package found in the artifact.
+#[derive(Clone, Debug)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    /// The package's own name (from its manifest), not an alias directory.
+    pub name: String,
+    pub version: Option<String>,
+    /// Where it lives in the artifact: the npm package root, or the Python
+    /// `.dist-info` / `.egg-info` directory.
+    pub path: String,
+    /// The manifest the identity was read from.
+    pub manifest: String,
+    pub totals: Totals,
+    /// Required by the function itself rather than by another package.
+    pub direct: bool,
+    pub dependencies: Vec<DeclaredDependency>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    App,
+    Unowned,
+    Package(usize),
+}
+
+/// The language family the artifact is for, judged from what it contains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeFamily {
+    Node,
+    Python,
+    Java,
+    Binary,
+    Mixed,
+    Unknown,
+}
+
+impl RuntimeFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeFamily::Node => "node",
+            RuntimeFamily::Python => "python",
+            RuntimeFamily::Java => "java",
+            RuntimeFamily::Binary => "binary",
+            RuntimeFamily::Mixed => "mixed",
+            RuntimeFamily::Unknown => "unknown",
+        }
+    }
+}
+
+/// A function package (code at the root, `/var/task`) or a Lambda layer
+/// (`nodejs/`, `python/`, `java/lib/` … extracted under `/opt`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Function,
+    Layer,
+}
+
+pub struct Inventory {
+    pub packages: Vec<Package>,
+    /// Owner of each artifact entry, by entry index.
+    pub owners: Vec<Owner>,
+    pub app: Totals,
+    pub unowned: Totals,
+    pub runtime: RuntimeFamily,
+    pub layout: Layout,
+    pub warnings: Vec<Warning>,
+}
+
+impl Inventory {
+    pub fn package_totals(&self) -> Totals {
+        let mut sum = Totals::default();
+        for p in &self.packages {
+            sum.files += p.totals.files;
+            sum.unzipped_bytes += p.totals.unzipped_bytes;
+            sum.zipped_bytes += p.totals.zipped_bytes;
+        }
+        sum
+    }
+}
+
+/// What the ecosystem scanners hand to the ownership pass.
+#[derive(Default)]
+struct Claims {
+    packages: Vec<Package>,
+    /// Exact files, by path.
+    files: HashMap<String, usize>,
+    /// Whole directories, by path; the deepest claim above an entry wins.
+    dirs: HashMap<String, usize>,
+    warnings: Vec<Warning>,
+}
+
+impl Claims {
+    fn add_package(&mut self, package: Package) -> usize {
+        self.packages.push(package);
+        self.packages.len() - 1
+    }
+
+    /// The package that owns `path`, by exact claim or nearest claimed directory.
+    fn owner_of(&self, path: &str) -> Option<usize> {
+        if let Some(&p) = self.files.get(path) {
+            return Some(p);
+        }
+        let mut current = path;
+        loop {
+            if let Some(&p) = self.dirs.get(current) {
+                return Some(p);
+            }
+            match current.rfind('/') {
+                Some(cut) => current = &current[..cut],
+                None => return None,
+            }
+        }
+    }
+}
+
+/// Builds the inventory of an opened artifact.
+pub fn build(artifact: &Artifact) -> Inventory {
+    let mut claims = Claims::default();
+    npm::claim(artifact, &mut claims);
+    python::claim(artifact, &mut claims);
+
+    let mut owners = Vec::with_capacity(artifact.entries.len());
+    let mut app = Totals::default();
+    let mut unowned = Totals::default();
+    for entry in &artifact.entries {
+        let owner = if entry.unsafe_name {
+            Owner::Unowned
+        } else if let Some(p) = claims
+            .owner_of(&entry.path)
+            .or_else(|| python::compiled_source(&entry.path).and_then(|src| claims.owner_of(&src)))
+        {
+            Owner::Package(p)
+        } else if in_package_manager_territory(&entry.path) {
+            Owner::Unowned
+        } else {
+            Owner::App
+        };
+        let totals = match owner {
+            Owner::App => &mut app,
+            Owner::Unowned => &mut unowned,
+            Owner::Package(p) => &mut claims.packages[p].totals,
+        };
+        totals.add(entry.kind, entry.unzipped_bytes, entry.zipped_bytes);
+        owners.push(owner);
+    }
+    // The zip's end records belong to no entry; counting them as unowned keeps
+    // the owners' sum equal to the archive size.
+    unowned.zipped_bytes += artifact.archive_overhead_bytes;
+
+    mark_direct(artifact, &mut claims.packages);
+    let runtime = detect_runtime(artifact, &owners, &claims.packages);
+    let layout = detect_layout(artifact);
+    Inventory {
+        packages: claims.packages,
+        owners,
+        app,
+        unowned,
+        runtime,
+        layout,
+        warnings: claims.warnings,
+    }
+}
+
+fn in_package_manager_territory(path: &str) -> bool {
+    path.split('/')
+        .any(|part| part == "node_modules" || part == "site-packages" || part == "dist-packages")
+}
+
+/// A package is direct when the function's own manifest asks for it; without
+/// such a manifest, when it is installed at the top level and no other
+/// installed package depends on it.
+fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
+    let root_deps = npm::root_dependencies(artifact);
+    let mut wanted_by_packages: HashMap<(Ecosystem, String), usize> = HashMap::new();
+    for p in packages.iter() {
+        for dep in &p.dependencies {
+            let key = (p.ecosystem, normalize_name(p.ecosystem, &dep.name));
+            *wanted_by_packages.entry(key).or_default() += 1;
+        }
+    }
+    for p in packages.iter_mut() {
+        p.direct = match p.ecosystem {
+            Ecosystem::Npm => {
+                if !npm::is_top_level(&p.path) {
+                    false
+                } else if let Some(deps) = root_deps.get(npm::project_root(&p.path)) {
+                    // the manifest names the install directory, which is the alias
+                    deps.contains(&npm::directory_package_name(&p.path))
+                } else {
+                    !wanted_by_packages.contains_key(&(p.ecosystem, p.name.clone()))
+                }
+            }
+            eco => !wanted_by_packages.contains_key(&(eco, normalize_name(eco, &p.name))),
+        };
+    }
+}
+
+/// Names as the ecosystem compares them (PEP 503 for Python).
+pub fn normalize_name(ecosystem: Ecosystem, name: &str) -> String {
+    match ecosystem {
+        Ecosystem::Pypi => python::normalize(name),
+        _ => name.to_string(),
+    }
+}
+
+fn detect_runtime(artifact: &Artifact, owners: &[Owner], packages: &[Package]) -> RuntimeFamily {
+    let mut node = packages.iter().any(|p| p.ecosystem == Ecosystem::Npm);
+    let mut python = packages.iter().any(|p| p.ecosystem == Ecosystem::Pypi);
+    let mut java = false;
+    let mut binary = false;
+    for (entry, owner) in artifact.entries.iter().zip(owners) {
+        if entry.kind != EntryKind::File {
+            continue;
+        }
+        let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
+        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        if matches!(ext, "class" | "jar") {
+            java = true;
+        }
+        if *owner != Owner::App {
+            continue;
+        }
+        match ext {
+            "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" => node = true,
+            "py" | "pyc" => python = true,
+            _ => {}
+        }
+        if name == "bootstrap" && !entry.path.contains('/') {
+            binary = true;
+        }
+    }
+    match [node, python, java, binary].iter().filter(|&&b| b).count() {
+        0 => RuntimeFamily::Unknown,
+        1 if node => RuntimeFamily::Node,
+        1 if python => RuntimeFamily::Python,
+        1 if java => RuntimeFamily::Java,
+        1 => RuntimeFamily::Binary,
+        _ => RuntimeFamily::Mixed,
+    }
+}
+
+/// Top-level directories Lambda puts on a runtime's search path when a layer
+/// is extracted under `/opt`.
+const LAYER_ROOTS: &[&str] = &[
+    "nodejs",
+    "python",
+    "java",
+    "ruby",
+    "bin",
+    "lib",
+    "extensions",
+];
+
+fn detect_layout(artifact: &Artifact) -> Layout {
+    let mut has_runtime_root = false;
+    for entry in &artifact.entries {
+        if entry.unsafe_name {
+            continue;
+        }
+        let (top, rest) = match entry.path.split_once('/') {
+            Some((top, rest)) => (top, Some(rest)),
+            None => (entry.path.as_str(), None),
+        };
+        if rest.is_none() && entry.kind != EntryKind::Dir {
+            return Layout::Function;
+        }
+        if !LAYER_ROOTS.contains(&top) {
+            return Layout::Function;
+        }
+        if matches!(top, "nodejs" | "python" | "ruby")
+            || (top == "java" && rest.is_some_and(|r| r.starts_with("lib")))
+        {
+            has_runtime_root = true;
+        }
+    }
+    if has_runtime_root {
+        Layout::Layer
+    } else {
+        Layout::Function
+    }
+}
+
+/// Parent directory of a `/`-separated path ("" at the root).
+fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map(|cut| &path[..cut]).unwrap_or("")
+}
+
+/// Joins a directory and a relative path, folding `.` and `..`. Returns
+/// `None` when the result would climb above the artifact root.
+fn join_relative(dir: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for part in relative.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_relative_folds_dots_and_refuses_escapes() {
+        assert_eq!(join_relative("a/b", "../c.py").as_deref(), Some("a/c.py"));
+        assert_eq!(join_relative("", "x/./y").as_deref(), Some("x/y"));
+        assert_eq!(join_relative("a", "../../x"), None);
+    }
+
+    #[test]
+    fn parent_dir_of_root_entry_is_empty() {
+        assert_eq!(parent_dir("index.js"), "");
+        assert_eq!(parent_dir("a/b/c"), "a/b");
+    }
+}

@@ -1,0 +1,242 @@
+//! npm packages: every `node_modules/<name>/package.json` and
+//! `node_modules/@scope/<name>/package.json`, at any nesting depth.
+//!
+//! Only a package.json directly in such a directory makes a package root;
+//! the many `package.json` files deeper inside a package (`"type": "module"`
+//! markers, sub-path manifests) belong to the package around them.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::{parent_dir, Claims, DeclaredDependency, DependencyKind, Ecosystem, Package, Totals};
+use crate::artifact::{Artifact, Warning};
+
+pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
+    let roots: Vec<(usize, &str)> = artifact
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.unsafe_name)
+        .filter_map(|(i, e)| {
+            let dir = e.path.strip_suffix("/package.json")?;
+            is_package_root(dir).then_some((i, dir))
+        })
+        .collect();
+
+    let parsed: Vec<Result<Value, String>> = roots
+        .par_iter()
+        .map(|&(index, _)| {
+            let text = artifact.read_text(index).map_err(|e| e.to_string())?;
+            serde_json::from_str::<Value>(&text).map_err(|e| {
+                format!(
+                    "not valid JSON (line {}, column {}): {}",
+                    e.line(),
+                    e.column(),
+                    strip_position(&e.to_string())
+                )
+            })
+        })
+        .collect();
+
+    for ((index, dir), manifest) in roots.into_iter().zip(parsed) {
+        let manifest_path = artifact.entries[index].path.clone();
+        let directory_name = directory_package_name(dir);
+        let package = match manifest {
+            Ok(json) => {
+                let name = match json.get("name").and_then(Value::as_str) {
+                    Some(name) if !name.is_empty() => name.to_string(),
+                    _ => {
+                        claims.warnings.push(Warning::at(
+                            &manifest_path,
+                            format!("package.json has no \"name\"; using the directory name {directory_name}"),
+                        ));
+                        directory_name
+                    }
+                };
+                Package {
+                    ecosystem: Ecosystem::Npm,
+                    name,
+                    version: json
+                        .get("version")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    path: dir.to_string(),
+                    manifest: manifest_path,
+                    totals: Totals::default(),
+                    direct: false,
+                    dependencies: declared_dependencies(&json),
+                }
+            }
+            Err(reason) => {
+                claims.warnings.push(Warning::at(
+                    &manifest_path,
+                    format!("package.json {reason}"),
+                ));
+                Package {
+                    ecosystem: Ecosystem::Npm,
+                    name: directory_name,
+                    version: None,
+                    path: dir.to_string(),
+                    manifest: manifest_path,
+                    totals: Totals::default(),
+                    direct: false,
+                    dependencies: Vec::new(),
+                }
+            }
+        };
+        let id = claims.add_package(package);
+        claims.dirs.insert(dir.to_string(), id);
+    }
+}
+
+/// `…/node_modules/name` or `…/node_modules/@scope/name`.
+fn is_package_root(dir: &str) -> bool {
+    let mut parts = dir.rsplit('/');
+    let last = parts.next().unwrap_or("");
+    if last.is_empty() || last.starts_with('.') || last == "node_modules" {
+        return false;
+    }
+    match parts.next() {
+        Some("node_modules") => !last.starts_with('@'),
+        Some(scope) if scope.starts_with('@') && scope.len() > 1 => {
+            parts.next() == Some("node_modules")
+        }
+        _ => false,
+    }
+}
+
+/// The name npm would infer from where the package is installed.
+pub(super) fn directory_package_name(dir: &str) -> String {
+    let mut parts = dir.rsplit('/');
+    let last = parts.next().unwrap_or(dir);
+    match parts.next() {
+        Some(scope) if scope.starts_with('@') => format!("{scope}/{last}"),
+        _ => last.to_string(),
+    }
+}
+
+fn declared_dependencies(json: &Value) -> Vec<DeclaredDependency> {
+    let mut out = Vec::new();
+    for (field, kind) in [
+        ("dependencies", DependencyKind::Normal),
+        ("optionalDependencies", DependencyKind::Optional),
+        ("peerDependencies", DependencyKind::Peer),
+    ] {
+        if let Some(map) = json.get(field).and_then(Value::as_object) {
+            for (name, requirement) in map {
+                // optionalDependencies repeat in dependencies; keep one edge
+                if kind != DependencyKind::Normal
+                    && out.iter().any(|d: &DeclaredDependency| d.name == *name)
+                {
+                    continue;
+                }
+                out.push(DeclaredDependency {
+                    name: name.clone(),
+                    requirement: requirement.as_str().unwrap_or("").to_string(),
+                    kind,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// True when a package sits in the first `node_modules` below its project
+/// (the app root or a layer's `nodejs/` directory), not nested in another.
+pub(super) fn is_top_level(package_path: &str) -> bool {
+    package_path
+        .split('/')
+        .filter(|p| *p == "node_modules")
+        .count()
+        == 1
+}
+
+/// The production dependencies each project root (`""`, `nodejs`, …)
+/// declares in its own package.json, keyed by the root's directory. Only
+/// roots whose manifest could be read are present.
+pub(super) fn root_dependencies(artifact: &Artifact) -> HashMap<String, HashSet<String>> {
+    let mut roots = HashMap::new();
+    for entry in &artifact.entries {
+        let Some(dir) = entry.path.strip_suffix("/node_modules") else {
+            if entry.path == "node_modules" {
+                insert_root(artifact, "", &mut roots);
+            }
+            continue;
+        };
+        if !dir.split('/').any(|p| p == "node_modules") {
+            insert_root(artifact, dir, &mut roots);
+        }
+    }
+    roots
+}
+
+fn insert_root(artifact: &Artifact, dir: &str, roots: &mut HashMap<String, HashSet<String>>) {
+    let manifest = if dir.is_empty() {
+        "package.json".to_string()
+    } else {
+        format!("{dir}/package.json")
+    };
+    let Some(index) = artifact.find(&manifest) else {
+        return;
+    };
+    let Ok(json) = artifact
+        .read_text(index)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+    else {
+        return;
+    };
+    let names = declared_dependencies(&json)
+        .into_iter()
+        .filter(|d| d.kind != DependencyKind::Peer)
+        .map(|d| d.name)
+        .collect();
+    roots.insert(dir.to_string(), names);
+}
+
+/// Directory of the project a top-level package was installed for.
+pub(super) fn project_root(package_path: &str) -> &str {
+    let node_modules = match package_path.find("node_modules/") {
+        Some(at) => &package_path[..at + "node_modules".len()],
+        None => return "",
+    };
+    parent_dir(node_modules)
+}
+
+/// serde_json appends " at line L column C"; the message already leads with it.
+fn strip_position(message: &str) -> &str {
+    message
+        .rsplit_once(" at line ")
+        .map(|(m, _)| m)
+        .unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_roots_are_direct_children_of_node_modules() {
+        assert!(is_package_root("node_modules/express"));
+        assert!(is_package_root("node_modules/@aws-sdk/client-s3"));
+        assert!(is_package_root(
+            "nodejs/node20/node_modules/a/node_modules/b"
+        ));
+        assert!(!is_package_root("node_modules/@aws-sdk"));
+        assert!(!is_package_root("node_modules/express/lib"));
+        assert!(!is_package_root("node_modules/.bin"));
+        assert!(!is_package_root("src/node_modules"));
+        assert!(!is_package_root("express"));
+    }
+
+    #[test]
+    fn project_root_is_above_the_first_node_modules() {
+        assert_eq!(project_root("node_modules/a"), "");
+        assert_eq!(
+            project_root("nodejs/node20/node_modules/@s/a"),
+            "nodejs/node20"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! deadweight audits serverless deployment packages: what is inside and who
+//! put it there, what makes the package heavy and slow to cold-start, and
+//! what each fix would save.
+//!
+//! The pipeline runs one way; each stage is a module that takes the previous
+//! stage's output and never prints:
+//! [`artifact`] → [`inventory`] → [`report`].
+
+pub mod artifact;
+pub mod audit;
+pub mod inventory;
+pub mod report;
+pub mod units;

@@ -1,0 +1,291 @@
+//! The `Report`: everything a renderer may show, as plain data. Renderers
+//! (one per output format) see only this, never the artifact.
+
+mod json;
+mod terminal;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::artifact::{Artifact, EntryKind, Warning};
+use crate::inventory::{Ecosystem, Inventory, Layout, RuntimeFamily, Totals};
+
+pub use json::Json;
+pub use terminal::{ColorChoice, Terminal};
+
+/// Bumped only for changes that are not purely additive.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub artifacts: Vec<ArtifactReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArtifactReport {
+    pub path: String,
+    /// `zip`, `jar` or `directory`.
+    pub kind: &'static str,
+    pub layout: Layout,
+    /// The Lambda runtime id, when given.
+    pub runtime: Option<String>,
+    pub runtime_family: RuntimeFamily,
+    pub zipped_bytes: u64,
+    /// True for a directory: its zipped size is what a zip would weigh.
+    pub zipped_estimated: bool,
+    pub unzipped_bytes: u64,
+    pub files: usize,
+    /// Zip bytes outside any entry (end records, comment); counted in `unowned`.
+    pub archive_overhead_bytes: u64,
+    pub packages: Vec<PackageReport>,
+    pub app: Totals,
+    pub unowned: Totals,
+    /// The biggest directories, parents before children.
+    pub directories: Vec<DirectoryReport>,
+    pub symlinks: Vec<String>,
+    pub findings: Vec<Finding>,
+    /// What the handler loads at init; not computed yet.
+    pub init: Option<InitReport>,
+    pub gate: GateReport,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PackageReport {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: Option<String>,
+    pub path: String,
+    pub unzipped_bytes: u64,
+    pub zipped_bytes: u64,
+    pub files: usize,
+    /// Bytes freed by removing the package and what only it keeps alive;
+    /// needs the dependency graph, `null` until it is built.
+    pub retained_bytes: Option<u64>,
+    pub direct: bool,
+    pub dev: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DirectoryReport {
+    pub path: String,
+    pub depth: usize,
+    pub files: usize,
+    pub unzipped_bytes: u64,
+    pub zipped_bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub level: String,
+    pub message: String,
+    pub location: Location,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Location {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub loaded_files: usize,
+    pub loaded_bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GateReport {
+    pub passed: bool,
+    pub reasons: Vec<String>,
+}
+
+/// Choices that shape the report rather than the analysis.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    pub runtime: Option<String>,
+    /// Deepest directory level in the biggest-directories tree.
+    pub tree_depth: usize,
+    /// A directory is shown when it holds at least this share of the artifact.
+    pub tree_min_share: f64,
+    /// At most this many children per directory in the tree.
+    pub tree_children: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            runtime: None,
+            tree_depth: 3,
+            tree_min_share: 0.02,
+            tree_children: 5,
+        }
+    }
+}
+
+impl Report {
+    pub fn new(artifacts: Vec<ArtifactReport>) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            artifacts,
+        }
+    }
+
+    pub fn gate_passed(&self) -> bool {
+        self.artifacts.iter().all(|a| a.gate.passed)
+    }
+}
+
+impl ArtifactReport {
+    pub fn build(artifact: &Artifact, inventory: &Inventory, options: &ReportOptions) -> Self {
+        let mut packages: Vec<PackageReport> = inventory
+            .packages
+            .iter()
+            .map(|p| PackageReport {
+                ecosystem: p.ecosystem,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                path: p.path.clone(),
+                unzipped_bytes: p.totals.unzipped_bytes,
+                zipped_bytes: p.totals.zipped_bytes,
+                files: p.totals.files,
+                retained_bytes: None,
+                direct: p.direct,
+                dev: None,
+            })
+            .collect();
+        packages.sort_by(|a, b| {
+            b.unzipped_bytes
+                .cmp(&a.unzipped_bytes)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        let mut warnings = artifact.warnings.clone();
+        warnings.extend(inventory.warnings.iter().cloned());
+        ArtifactReport {
+            path: artifact.path.display().to_string(),
+            kind: artifact.container.as_str(),
+            layout: inventory.layout,
+            runtime: options.runtime.clone(),
+            runtime_family: inventory.runtime,
+            zipped_bytes: artifact.zipped_bytes,
+            zipped_estimated: artifact.zipped_estimated,
+            unzipped_bytes: artifact.unzipped_bytes(),
+            files: artifact.file_count(),
+            archive_overhead_bytes: artifact.archive_overhead_bytes,
+            packages,
+            app: inventory.app,
+            unowned: inventory.unowned,
+            directories: biggest_directories(artifact, options),
+            symlinks: artifact
+                .entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::Symlink)
+                .map(|e| e.path.clone())
+                .collect(),
+            findings: Vec::new(),
+            init: None,
+            gate: GateReport {
+                passed: true,
+                reasons: Vec::new(),
+            },
+            warnings,
+        }
+    }
+}
+
+/// The directories that hold the bulk of the artifact, as a pruned tree
+/// flattened parents-first.
+fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<DirectoryReport> {
+    let mut sizes: HashMap<&str, Totals> = HashMap::new();
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
+        let mut path = entry.path.as_str();
+        if entry.kind != EntryKind::Dir {
+            path = match path.rfind('/') {
+                Some(cut) => &path[..cut],
+                None => continue,
+            };
+        }
+        loop {
+            let totals = sizes.entry(path).or_insert_with(|| {
+                let parent = path.rfind('/').map(|c| &path[..c]).unwrap_or("");
+                children.entry(parent).or_default().push(path);
+                Totals::default()
+            });
+            if entry.kind == EntryKind::File {
+                totals.files += 1;
+            }
+            totals.unzipped_bytes += entry.unzipped_bytes;
+            totals.zipped_bytes += entry.zipped_bytes;
+            match path.rfind('/') {
+                Some(cut) => path = &path[..cut],
+                None => break,
+            }
+        }
+    }
+    let total = artifact.unzipped_bytes().max(1) as f64;
+    let mut out = Vec::new();
+    let mut stack: Vec<(&str, usize)> = vec![("", 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        if depth > 0 {
+            let t = sizes[dir];
+            out.push(DirectoryReport {
+                path: dir.to_string(),
+                depth,
+                files: t.files,
+                unzipped_bytes: t.unzipped_bytes,
+                zipped_bytes: t.zipped_bytes,
+            });
+        }
+        if depth >= options.tree_depth {
+            continue;
+        }
+        let mut kids: Vec<&str> = children
+            .get(dir)
+            .map(|k| {
+                k.iter()
+                    .copied()
+                    .filter(|k| sizes[k].unzipped_bytes as f64 / total >= options.tree_min_share)
+                    .collect()
+            })
+            .unwrap_or_default();
+        kids.sort_by(|a, b| {
+            sizes[b]
+                .unzipped_bytes
+                .cmp(&sizes[a].unzipped_bytes)
+                .then(a.cmp(b))
+        });
+        kids.truncate(options.tree_children);
+        // pushed smallest first so the biggest is printed first
+        for kid in kids.into_iter().rev() {
+            stack.push((kid, depth + 1));
+        }
+    }
+    out
+}
+
+/// One output format.
+pub trait Render {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}

@@ -1,0 +1,288 @@
+//! The colored report a developer reads in a terminal.
+
+use std::io::{self, IsTerminal, Write};
+
+use owo_colors::{OwoColorize, Style};
+
+use super::{ArtifactReport, Render, Report};
+use crate::inventory::{Layout, Totals};
+use crate::units::{human_bytes, percent, thousands};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Color when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to color standard output.
+    pub fn for_stdout(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+pub struct Terminal {
+    pub color: bool,
+    /// Packages listed per artifact before the rest is summarised.
+    pub top: usize,
+}
+
+impl Terminal {
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.color {
+            text.style(style).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+impl Render for Terminal {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        for (i, artifact) in report.artifacts.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            self.artifact(artifact, out)?;
+        }
+        if report.artifacts.len() > 1 {
+            let zipped: u64 = report.artifacts.iter().map(|a| a.zipped_bytes).sum();
+            let unzipped: u64 = report.artifacts.iter().map(|a| a.unzipped_bytes).sum();
+            let files: usize = report.artifacts.iter().map(|a| a.files).sum();
+            writeln!(
+                out,
+                "\n{}  {} zipped · {} unzipped · {} files",
+                self.paint(
+                    &format!("all {} artifacts", report.artifacts.len()),
+                    Style::new().bold()
+                ),
+                human_bytes(zipped),
+                human_bytes(unzipped),
+                thousands(files as u64)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Terminal {
+    fn artifact(&self, a: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
+        let layout = match a.layout {
+            Layout::Function => "function",
+            Layout::Layer => "layer",
+        };
+        let mut kind = format!("{} · {layout} · {}", a.kind, a.runtime_family.as_str());
+        if let Some(runtime) = &a.runtime {
+            kind.push_str(&format!(" ({runtime})"));
+        }
+        writeln!(
+            out,
+            "{}  {}",
+            self.paint(&a.path, Style::new().bold()),
+            self.paint(&kind, Style::new().dimmed())
+        )?;
+        let approx = if a.zipped_estimated { "≈" } else { "" };
+        writeln!(
+            out,
+            "  {approx}{} zipped · {} unzipped · {} files · {} packages",
+            self.paint(&human_bytes(a.zipped_bytes), Style::new().bold()),
+            self.paint(&human_bytes(a.unzipped_bytes), Style::new().bold()),
+            thousands(a.files as u64),
+            thousands(a.packages.len() as u64),
+        )?;
+        if a.zipped_estimated {
+            writeln!(
+                out,
+                "  {}",
+                self.paint(
+                    "zipped sizes estimated: each file deflated at the default level, as zip -r would",
+                    Style::new().dimmed()
+                )
+            )?;
+        }
+
+        writeln!(out)?;
+        let packages = a.packages.iter().fold(Totals::default(), |mut t, p| {
+            t.files += p.files;
+            t.unzipped_bytes += p.unzipped_bytes;
+            t.zipped_bytes += p.zipped_bytes;
+            t
+        });
+        let mut owners = Table::new(["owner", "files", "unzipped", "zipped", "share"]);
+        for (label, t) in [
+            ("app (your code)".to_string(), a.app),
+            (format!("packages ({})", a.packages.len()), packages),
+            ("unowned".to_string(), a.unowned),
+        ] {
+            owners.row([
+                label,
+                thousands(t.files as u64),
+                human_bytes(t.unzipped_bytes),
+                human_bytes(t.zipped_bytes),
+                percent(t.unzipped_bytes, a.unzipped_bytes),
+            ]);
+        }
+        owners.write(self, out)?;
+
+        if !a.packages.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {}",
+                self.paint("heaviest packages", Style::new().bold())
+            )?;
+            let mut table = Table::new(["package", "unzipped", "zipped", "files", "share"]);
+            for p in a.packages.iter().take(self.top) {
+                let version = p.version.as_deref().unwrap_or("?");
+                let direct = if p.direct { "" } else { " ·" };
+                table.row([
+                    format!("{}@{version}{direct}", p.name),
+                    human_bytes(p.unzipped_bytes),
+                    human_bytes(p.zipped_bytes),
+                    thousands(p.files as u64),
+                    percent(p.unzipped_bytes, a.unzipped_bytes),
+                ]);
+            }
+            table.write(self, out)?;
+            if a.packages.len() > self.top {
+                let rest = &a.packages[self.top..];
+                let bytes: u64 = rest.iter().map(|p| p.unzipped_bytes).sum();
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(
+                        &format!(
+                            "… {} more packages, {} (--top N to list more)",
+                            rest.len(),
+                            human_bytes(bytes)
+                        ),
+                        Style::new().dimmed()
+                    )
+                )?;
+            }
+            writeln!(
+                out,
+                "  {}",
+                self.paint(
+                    "· brought in by another package, not by the function itself",
+                    Style::new().dimmed()
+                )
+            )?;
+        }
+
+        if !a.directories.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {}",
+                self.paint("biggest directories", Style::new().bold())
+            )?;
+            let mut table = Table::new(["directory", "unzipped", "zipped", "files", "share"]);
+            for d in &a.directories {
+                let name = d.path.rsplit('/').next().unwrap_or(&d.path);
+                table.row([
+                    format!("{}{name}/", "  ".repeat(d.depth - 1)),
+                    human_bytes(d.unzipped_bytes),
+                    human_bytes(d.zipped_bytes),
+                    thousands(d.files as u64),
+                    percent(d.unzipped_bytes, a.unzipped_bytes),
+                ]);
+            }
+            table.write(self, out)?;
+        }
+
+        if !a.symlinks.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {} {} (listed, not followed)",
+                self.paint("symlinks:", Style::new().bold()),
+                a.symlinks.len()
+            )?;
+            for link in a.symlinks.iter().take(5) {
+                writeln!(out, "    {link}")?;
+            }
+        }
+
+        if !a.warnings.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {}",
+                self.paint(
+                    &format!("warnings ({})", a.warnings.len()),
+                    Style::new().yellow().bold()
+                )
+            )?;
+            for w in &a.warnings {
+                let at = w
+                    .path
+                    .as_deref()
+                    .map(|p| format!("{p}: "))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {} {at}{}",
+                    self.paint("!", Style::new().yellow()),
+                    w.message
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Left-aligned first column, right-aligned numbers.
+struct Table<const N: usize> {
+    header: [&'static str; N],
+    rows: Vec<[String; N]>,
+}
+
+impl<const N: usize> Table<N> {
+    fn new(header: [&'static str; N]) -> Self {
+        Table {
+            header,
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: [String; N]) {
+        self.rows.push(cells);
+    }
+
+    fn write(&self, term: &Terminal, out: &mut dyn Write) -> io::Result<()> {
+        let mut widths = self.header.map(|h| h.chars().count());
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String; N]| {
+            let mut text = String::from(" ");
+            for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+                let pad = width - cell.chars().count();
+                if i == 0 {
+                    text.push_str(&format!(" {cell}{}", " ".repeat(pad)));
+                } else {
+                    text.push_str(&format!("  {}{cell}", " ".repeat(pad)));
+                }
+            }
+            text
+        };
+        let header = line(&self.header.map(str::to_string));
+        writeln!(out, "{}", term.paint(&header, Style::new().dimmed()))?;
+        for row in &self.rows {
+            writeln!(out, "{}", line(row))?;
+        }
+        Ok(())
+    }
+}
