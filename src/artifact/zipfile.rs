@@ -252,6 +252,9 @@ fn describe_zip_error(e: &ZipError) -> String {
         ZipError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             "truncated: the file ends inside the central directory".to_string()
         }
+        ZipError::InvalidArchive(msg) if msg.contains("EOCD") => {
+            "no end-of-central-directory record: not a zip, or cut short".to_string()
+        }
         ZipError::InvalidArchive(msg) => format!("invalid archive: {msg}"),
         ZipError::UnsupportedArchive(msg) => format!("unsupported archive: {msg}"),
         other => other.to_string(),

@@ -246,12 +246,22 @@ fn in_package_manager_territory(path: &str) -> bool {
 /// such a manifest, when it is installed at the top level and no other
 /// installed package depends on it.
 fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
-    let root_deps = npm::root_dependencies(artifact);
+    let root_deps = npm::root_dependencies(
+        artifact,
+        packages
+            .iter()
+            .filter(|p| p.ecosystem == Ecosystem::Npm)
+            .map(|p| p.path.as_str()),
+    );
     let mut wanted_by_packages: HashMap<(Ecosystem, String), usize> = HashMap::new();
     for p in packages.iter() {
+        let own_name = normalize_name(p.ecosystem, &p.name);
         for dep in &p.dependencies {
             let key = (p.ecosystem, normalize_name(p.ecosystem, &dep.name));
-            *wanted_by_packages.entry(key).or_default() += 1;
+            // `attrs[tests]; extra == "cov"`: a package naming itself for an extra
+            if key.1 != own_name {
+                *wanted_by_packages.entry(key).or_default() += 1;
+            }
         }
     }
     for p in packages.iter_mut() {
@@ -259,7 +269,7 @@ fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
             Ecosystem::Npm => {
                 if !npm::is_top_level(&p.path) {
                     false
-                } else if let Some(deps) = root_deps.get(npm::project_root(&p.path)) {
+                } else if let Some(Some(deps)) = root_deps.get(npm::project_root(&p.path)) {
                     // the manifest names the install directory, which is the alias
                     deps.contains(&npm::directory_package_name(&p.path))
                 } else {

@@ -156,29 +156,32 @@ pub(super) fn is_top_level(package_path: &str) -> bool {
 /// The production dependencies each project root (`""`, `nodejs`, …)
 /// declares in its own package.json, keyed by the root's directory. Only
 /// roots whose manifest could be read are present.
-pub(super) fn root_dependencies(artifact: &Artifact) -> HashMap<String, HashSet<String>> {
+pub(super) fn root_dependencies<'a>(
+    artifact: &Artifact,
+    package_paths: impl Iterator<Item = &'a str>,
+) -> HashMap<String, Option<HashSet<String>>> {
     let mut roots = HashMap::new();
-    for entry in &artifact.entries {
-        let Some(dir) = entry.path.strip_suffix("/node_modules") else {
-            if entry.path == "node_modules" {
-                insert_root(artifact, "", &mut roots);
-            }
-            continue;
-        };
-        if !dir.split('/').any(|p| p == "node_modules") {
-            insert_root(artifact, dir, &mut roots);
+    for path in package_paths.filter(|p| is_top_level(p)) {
+        let root = project_root(path);
+        if !roots.contains_key(root) {
+            insert_root(artifact, root, &mut roots);
         }
     }
     roots
 }
 
-fn insert_root(artifact: &Artifact, dir: &str, roots: &mut HashMap<String, HashSet<String>>) {
+fn insert_root(
+    artifact: &Artifact,
+    dir: &str,
+    roots: &mut HashMap<String, Option<HashSet<String>>>,
+) {
     let manifest = if dir.is_empty() {
         "package.json".to_string()
     } else {
         format!("{dir}/package.json")
     };
     let Some(index) = artifact.find(&manifest) else {
+        roots.insert(dir.to_string(), None);
         return;
     };
     let Ok(json) = artifact
@@ -186,6 +189,7 @@ fn insert_root(artifact: &Artifact, dir: &str, roots: &mut HashMap<String, HashS
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
     else {
+        roots.insert(dir.to_string(), None);
         return;
     };
     let names = declared_dependencies(&json)
@@ -193,7 +197,7 @@ fn insert_root(artifact: &Artifact, dir: &str, roots: &mut HashMap<String, HashS
         .filter(|d| d.kind != DependencyKind::Peer)
         .map(|d| d.name)
         .collect();
-    roots.insert(dir.to_string(), names);
+    roots.insert(dir.to_string(), Some(names));
 }
 
 /// Directory of the project a top-level package was installed for.

@@ -79,6 +79,9 @@ pub struct PackageReport {
 #[derive(Debug, Serialize)]
 pub struct DirectoryReport {
     pub path: String,
+    /// The path below the parent row; chains of single directories
+    /// (`python/lib/python3.12/site-packages`) are folded into one row.
+    pub label: String,
     pub depth: usize,
     pub files: usize,
     pub unzipped_bytes: u64,
@@ -246,12 +249,39 @@ fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<Dire
     }
     let total = artifact.unzipped_bytes().max(1) as f64;
     let mut out = Vec::new();
-    let mut stack: Vec<(&str, usize)> = vec![("", 0)];
-    while let Some((dir, depth)) = stack.pop() {
+    let shown_children = |dir: &str| -> Vec<&str> {
+        children
+            .get(dir)
+            .map(|k| {
+                k.iter()
+                    .copied()
+                    .filter(|k| sizes[k].unzipped_bytes as f64 / total >= options.tree_min_share)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // (directory, depth, the path of the row above it)
+    let mut stack: Vec<(&str, usize, &str)> = vec![("", 0, "")];
+    while let Some((mut dir, depth, above)) = stack.pop() {
         if depth > 0 {
+            // fold a directory whose only content is one subdirectory
+            while let Some(&[only]) = children.get(dir).map(Vec::as_slice) {
+                if sizes[only] != sizes[dir] {
+                    break;
+                }
+                dir = only;
+            }
             let t = sizes[dir];
+            let label = if above.is_empty() {
+                dir
+            } else {
+                dir.strip_prefix(above)
+                    .and_then(|r| r.strip_prefix('/'))
+                    .unwrap_or(dir)
+            };
             out.push(DirectoryReport {
                 path: dir.to_string(),
+                label: label.to_string(),
                 depth,
                 files: t.files,
                 unzipped_bytes: t.unzipped_bytes,
@@ -261,15 +291,7 @@ fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<Dire
         if depth >= options.tree_depth {
             continue;
         }
-        let mut kids: Vec<&str> = children
-            .get(dir)
-            .map(|k| {
-                k.iter()
-                    .copied()
-                    .filter(|k| sizes[k].unzipped_bytes as f64 / total >= options.tree_min_share)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut kids = shown_children(dir);
         kids.sort_by(|a, b| {
             sizes[b]
                 .unzipped_bytes
@@ -279,7 +301,7 @@ fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<Dire
         kids.truncate(options.tree_children);
         // pushed smallest first so the biggest is printed first
         for kid in kids.into_iter().rev() {
-            stack.push((kid, depth + 1));
+            stack.push((kid, depth + 1, dir));
         }
     }
     out

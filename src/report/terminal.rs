@@ -169,14 +169,16 @@ impl Terminal {
                     )
                 )?;
             }
-            writeln!(
-                out,
-                "  {}",
-                self.paint(
-                    "· brought in by another package, not by the function itself",
-                    Style::new().dimmed()
-                )
-            )?;
+            if a.packages.iter().take(self.top).any(|p| !p.direct) {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(
+                        "· brought in by another package, not by the function itself",
+                        Style::new().dimmed()
+                    )
+                )?;
+            }
         }
 
         if !a.directories.is_empty() {
@@ -188,9 +190,8 @@ impl Terminal {
             )?;
             let mut table = Table::new(["directory", "unzipped", "zipped", "files", "share"]);
             for d in &a.directories {
-                let name = d.path.rsplit('/').next().unwrap_or(&d.path);
                 table.row([
-                    format!("{}{name}/", "  ".repeat(d.depth - 1)),
+                    format!("{}{}/", "  ".repeat(d.depth - 1), d.label),
                     human_bytes(d.unzipped_bytes),
                     human_bytes(d.zipped_bytes),
                     thousands(d.files as u64),

@@ -1,0 +1,175 @@
+//! Helpers shared by the integration tests: zips built in the test from real
+//! package layouts, the real binary run on them, and the ownership invariant.
+#![allow(dead_code)]
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+pub struct ZipBuilder {
+    writer: ZipWriter<Cursor<Vec<u8>>>,
+}
+
+impl Default for ZipBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ZipBuilder {
+    pub fn new() -> Self {
+        ZipBuilder {
+            writer: ZipWriter::new(Cursor::new(Vec::new())),
+        }
+    }
+
+    fn options(method: CompressionMethod) -> SimpleFileOptions {
+        SimpleFileOptions::default()
+            .compression_method(method)
+            .unix_permissions(0o644)
+    }
+
+    /// A deflated file.
+    pub fn file(mut self, path: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.writer
+            .start_file(path, Self::options(CompressionMethod::Deflated))
+            .unwrap();
+        self.writer.write_all(contents.as_ref()).unwrap();
+        self
+    }
+
+    /// A file stored without compression.
+    pub fn stored(mut self, path: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.writer
+            .start_file(path, Self::options(CompressionMethod::Stored))
+            .unwrap();
+        self.writer.write_all(contents.as_ref()).unwrap();
+        self
+    }
+
+    /// A file with ZIP64 extra fields, as tools write for big entries.
+    pub fn zip64_file(mut self, path: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.writer
+            .start_file(
+                path,
+                Self::options(CompressionMethod::Deflated).large_file(true),
+            )
+            .unwrap();
+        self.writer.write_all(contents.as_ref()).unwrap();
+        self
+    }
+
+    pub fn dir(mut self, path: &str) -> Self {
+        self.writer
+            .add_directory(path, Self::options(CompressionMethod::Stored))
+            .unwrap();
+        self
+    }
+
+    pub fn symlink(mut self, path: &str, target: &str) -> Self {
+        self.writer
+            .add_symlink(path, target, Self::options(CompressionMethod::Stored))
+            .unwrap();
+        self
+    }
+
+    pub fn bytes(self) -> Vec<u8> {
+        self.writer.finish().unwrap().into_inner()
+    }
+
+    /// Writes the zip into `dir` under `name` and returns its path.
+    pub fn write_to(self, dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, self.bytes()).unwrap();
+        path
+    }
+}
+
+pub fn deadweight() -> Command {
+    Command::cargo_bin("deadweight").unwrap()
+}
+
+/// Runs `deadweight audit --format json PATHS…`, expects success, returns the report.
+pub fn audit_json(paths: &[&Path]) -> Value {
+    let output = deadweight()
+        .arg("audit")
+        .args(paths)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "audit failed ({:?}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for artifact in report["artifacts"].as_array().unwrap() {
+        assert_every_byte_owned(artifact);
+    }
+    report
+}
+
+/// The sum over owners (packages, app, unowned) equals the artifact's
+/// totals, in unzipped bytes, zipped bytes and files.
+pub fn assert_every_byte_owned(artifact: &Value) {
+    for field in ["unzipped_bytes", "zipped_bytes"] {
+        let packages: u64 = artifact["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[field].as_u64().unwrap())
+            .sum();
+        let owned = packages
+            + artifact["app"][field].as_u64().unwrap()
+            + artifact["unowned"][field].as_u64().unwrap();
+        assert_eq!(
+            owned,
+            artifact[field].as_u64().unwrap(),
+            "{field} of {} not fully owned",
+            artifact["path"]
+        );
+    }
+    let files: u64 = artifact["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["files"].as_u64().unwrap())
+        .sum::<u64>()
+        + artifact["app"]["files"].as_u64().unwrap()
+        + artifact["unowned"]["files"].as_u64().unwrap();
+    assert_eq!(files, artifact["files"].as_u64().unwrap());
+}
+
+/// The package with this name (and version, when given).
+pub fn package<'a>(artifact: &'a Value, name: &str, version: Option<&str>) -> &'a Value {
+    artifact["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name && version.is_none_or(|v| p["version"] == v))
+        .unwrap_or_else(|| panic!("no package {name} {version:?} in {}", artifact["packages"]))
+}
+
+pub fn warnings(artifact: &Value) -> Vec<String> {
+    artifact["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w["path"].as_str().unwrap_or(""),
+                w["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
