@@ -51,7 +51,7 @@ npm_function() { # NAME "pkg@ver ..." HANDLER_SOURCE
 pip_function() { # NAME PYTHON_VERSION "pkg==ver ..." HANDLER_SOURCE
   local dir="$work/$1"
   mkdir -p "$dir"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore $PIP_EXTRA --target "$dir" \
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-conflicts $PIP_EXTRA --target "$dir" \
     --platform manylinux2014_x86_64 --implementation cp --python-version "$2" \
     --only-binary=:all: $3
   printf '%s\n' "$4" >"$dir/lambda_function.py"
@@ -71,7 +71,7 @@ npm_layer() { # NAME "pkg@ver ..."
 pip_layer() { # NAME PYTHON_VERSION "pkg==ver ..."
   local dir="$work/$1/python/lib/python$2/site-packages"
   mkdir -p "$dir"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore $PIP_EXTRA --target "$dir" \
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-conflicts $PIP_EXTRA --target "$dir" \
     --platform manylinux2014_x86_64 --implementation cp --python-version "$2" \
     --only-binary=:all: $3
   zipdir "$work/$1" "$dest/$1.zip"

@@ -371,7 +371,9 @@ fn name_from_directory(dir_name: &str) -> (String, Option<String>) {
 fn parse_headers(text: &str) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        if line.trim().is_empty() {
+        // only an empty line ends the headers: a line of spaces is a folded
+        // continuation (pandas' License field holds a whole license text)
+        if line.is_empty() {
             break;
         }
         if line.starts_with([' ', '\t']) {
@@ -455,6 +457,14 @@ mod tests {
         let r = parse_requirement("PySocks!=1.5.7,>=1.5.6; extra == \"socks\"").unwrap();
         assert_eq!(r.name, "PySocks");
         assert_eq!(r.kind, DependencyKind::Optional);
+    }
+
+    #[test]
+    fn folded_headers_with_blank_looking_lines_do_not_end_the_headers() {
+        let text = "Name: pandas\nLicense: BSD\n        \n        Copyright\nRequires-Dist: numpy>=1.26.0; python_version >= \"3.12\"\n\nbody: x\n";
+        let headers = parse_headers(text);
+        let keys: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["Name", "License", "Requires-Dist"]);
     }
 
     #[test]

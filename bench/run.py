@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Times `deadweight audit` against the usual ways of listing a zip, in one run.
+
+    python3 bench/run.py            # builds what it needs, prints a Markdown table
+
+Inputs: the aws-sdk v2 function from samples/build.sh (built if missing) and
+a generated zip of 50,000 small entries. Peers: `unzip -l` and a Python
+`zipfile` listing. Each command runs RUNS times; the table shows the median
+wall time, the peak resident memory of one run (GNU time), and the ratio to `unzip -l`.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+RUNS = int(os.environ.get("RUNS", "15"))
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+BINARY = ROOT / "target" / "release" / "deadweight"
+
+
+def run_once(argv):
+    """Wall seconds of one run, output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.decode()}")
+    return elapsed
+
+
+def peak_rss_kib(argv):
+    """Peak resident memory of one run, from GNU time (a fork of this Python
+    process would carry the interpreter's own memory into the figure)."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return int(proc.stderr.strip().splitlines()[-1])
+
+
+def measure(argv):
+    run_once(argv)  # warm the page cache
+    wall = statistics.median(run_once(argv) for _ in range(RUNS))
+    return wall, peak_rss_kib(argv)
+
+
+def many_entries_zip():
+    path = OUT / "50k-entries.zip"
+    if not path.exists():
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for i in range(50_000):
+                pkg = f"node_modules/pkg{i // 100}"
+                if i % 100 == 0:
+                    z.writestr(f"{pkg}/package.json", f'{{"name":"pkg{i // 100}","version":"1.0.{i}"}}')
+                else:
+                    z.writestr(f"{pkg}/lib/file{i}.js", f"module.exports = {i};\n" * 5)
+    return path
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    aws_sdk = ROOT / "samples" / "build" / "node-aws-sdk-v2.zip"
+    if not aws_sdk.exists():
+        subprocess.run([str(ROOT / "samples" / "build.sh"), "large"], check=True)
+    inputs = [("aws-sdk v2 function", aws_sdk), ("50,000-entry zip", many_entries_zip())]
+    python_listing = "import sys, zipfile; [(i.filename, i.file_size, i.compress_size) for i in zipfile.ZipFile(sys.argv[1]).infolist()]"
+
+    print(f"{RUNS} runs each, median wall time; {os.cpu_count()} cores\n")
+    print("| input | command | wall | peak memory | vs `unzip -l` |")
+    print("|---|---|---:|---:|---:|")
+    for label, path in inputs:
+        commands = [
+            ("`deadweight audit --format json`", [str(BINARY), "audit", "--format", "json", str(path)]),
+            ("`deadweight audit` (terminal)", [str(BINARY), "audit", "--color", "never", str(path)]),
+            ("`unzip -l`", ["unzip", "-l", str(path)]),
+            ("Python `zipfile` listing", [sys.executable, "-c", python_listing, str(path)]),
+        ]
+        timings = {name: measure(argv) for name, argv in commands}
+        baseline = timings["`unzip -l`"][0]
+        size = path.stat().st_size / 1048576
+        for name, (wall, rss) in timings.items():
+            memory = f"{rss / 1024:.1f} MiB" if rss else "n/a"
+            print(f"| {label} ({size:.1f} MiB) | {name} | {wall * 1000:.1f} ms | {memory} | {wall / baseline:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
