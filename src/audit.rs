@@ -1,18 +1,102 @@
-//! The `audit` pipeline from paths to a [`Report`].
+//! The `audit` and `why` pipelines, from paths to report data.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::analysis;
 use crate::artifact::{Artifact, OpenError};
-use crate::inventory;
-use crate::report::{ArtifactReport, Report, ReportOptions};
+use crate::graph::{self, Environment};
+use crate::inventory::{self, normalize_name, Inventory};
+use crate::report::{ArtifactReport, Report, ReportOptions, WhyReport};
+
+/// Facts about the function that the artifact alone may not tell.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionFacts {
+    /// Lambda runtime id, e.g. `python3.12` or `nodejs20.x`.
+    pub runtime: Option<String>,
+    pub arm64: bool,
+}
+
+impl FunctionFacts {
+    fn environment(&self, inventory: &Inventory) -> Environment {
+        let from_runtime = self.runtime.as_deref().and_then(|id| {
+            let (major, minor) = id.strip_prefix("python")?.split_once('.')?;
+            Some((major.parse().ok()?, minor.parse().ok()?))
+        });
+        Environment {
+            python_version: from_runtime.or(inventory.python_version),
+            arm64: self.arm64,
+        }
+    }
+}
 
 /// Audits each path in turn; the first that cannot be opened stops the run.
-pub fn audit(paths: &[PathBuf], options: &ReportOptions) -> Result<Report, OpenError> {
+pub fn audit(
+    paths: &[PathBuf],
+    facts: &FunctionFacts,
+    options: &ReportOptions,
+) -> Result<Report, OpenError> {
     let mut artifacts = Vec::with_capacity(paths.len());
     for path in paths {
         let artifact = Artifact::open(path)?;
         let inventory = inventory::build(&artifact);
-        artifacts.push(ArtifactReport::build(&artifact, &inventory, options));
+        let analysis = analysis::analyze(&inventory, &facts.environment(&inventory));
+        let mut report = ArtifactReport::build(&artifact, &inventory, &analysis, options);
+        report.runtime = facts.runtime.clone();
+        artifacts.push(report);
     }
     Ok(Report::new(artifacts))
+}
+
+/// The chains from the root to `query` (`name` or `name@version`) in the
+/// artifact at `path`.
+pub fn why_chains(
+    query: &str,
+    path: &Path,
+    facts: &FunctionFacts,
+    limit: usize,
+) -> Result<WhyReport, OpenError> {
+    let artifact = Artifact::open(path)?;
+    let inventory = inventory::build(&artifact);
+    let graph = graph::from_inventory(&inventory, &facts.environment(&inventory));
+    let (name, version) = split_query(query);
+    let chains = graph.why(
+        |p| {
+            normalize_name(p.ecosystem, &p.name) == normalize_name(p.ecosystem, name)
+                && version.is_none_or(|v| p.version.as_deref() == Some(v))
+        },
+        limit,
+    );
+    Ok(WhyReport::build(
+        query,
+        &path.display().to_string(),
+        &graph,
+        chains,
+    ))
+}
+
+/// `debug@2.6.9` → ("debug", Some("2.6.9")); a leading `@` is a scope.
+fn split_query(query: &str) -> (&str, Option<&str>) {
+    match query.get(1..).and_then(|rest| rest.rfind('@')) {
+        Some(at) => (&query[..at + 1], Some(&query[at + 2..])),
+        None => (query, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_query;
+
+    #[test]
+    fn queries_split_at_the_version_not_the_scope() {
+        assert_eq!(split_query("debug@2.6.9"), ("debug", Some("2.6.9")));
+        assert_eq!(
+            split_query("@aws-sdk/client-s3"),
+            ("@aws-sdk/client-s3", None)
+        );
+        assert_eq!(
+            split_query("@aws-sdk/client-s3@3.1.0"),
+            ("@aws-sdk/client-s3", Some("3.1.0"))
+        );
+        assert_eq!(split_query(""), ("", None));
+    }
 }

@@ -4,10 +4,12 @@
 //!
 //! The pipeline runs one way; each stage is a module that takes the previous
 //! stage's output and never prints:
-//! [`artifact`] → [`inventory`] → [`report`].
+//! [`artifact`] → [`inventory`] → [`graph`] → [`analysis`] → [`report`].
 
+pub mod analysis;
 pub mod artifact;
 pub mod audit;
+pub mod graph;
 pub mod inventory;
 pub mod report;
 pub mod units;

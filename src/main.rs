@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use deadweight::audit::audit;
-use deadweight::report::{ColorChoice, Json, Render, ReportOptions, Terminal};
+use deadweight::audit::{audit, why_chains, FunctionFacts};
+use deadweight::report::{ColorChoice, Json, Render, ReportOptions, Terminal, WhyReport};
 
 /// Audit serverless deployment packages: what is inside and who put it there,
 /// what makes them heavy and slow to cold-start.
@@ -25,6 +25,35 @@ enum Command {
     ///
     /// Exits 0 when the gate passes, 1 when it fails, 2 when an input cannot be read.
     Audit(AuditArgs),
+    /// Show every shortest chain from the function to a package: who asked for it, with which range.
+    ///
+    /// Exits 0 when the package is found, 1 when it is not, 2 when the input cannot be read.
+    Why(WhyArgs),
+}
+
+#[derive(clap::Args)]
+struct WhyArgs {
+    /// Package name, optionally with a version: `xml2js` or `debug@2.6.9`.
+    package: String,
+
+    /// The artifact (zip, jar or directory) to look in.
+    #[arg(value_name = "PATH")]
+    path: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+
+    /// When to color the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+
+    #[command(flatten)]
+    function: FunctionArgs,
+
+    /// At most this many chains per installed copy.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    limit: usize,
 }
 
 #[derive(clap::Args)]
@@ -41,13 +70,40 @@ struct AuditArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
 
-    /// Lambda runtime id of the function, e.g. nodejs20.x or python3.12.
-    #[arg(long, value_name = "ID")]
-    runtime: Option<String>,
+    #[command(flatten)]
+    function: FunctionArgs,
 
     /// How many of the heaviest packages the terminal report lists.
     #[arg(long, default_value_t = 15, value_name = "N")]
     top: usize,
+}
+
+/// What the function runs on.
+#[derive(clap::Args)]
+struct FunctionArgs {
+    /// Lambda runtime id of the function, e.g. nodejs20.x or python3.12.
+    #[arg(long, value_name = "ID")]
+    runtime: Option<String>,
+
+    /// Instruction set the function runs on.
+    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+    arch: Arch,
+}
+
+impl FunctionArgs {
+    fn facts(&self) -> FunctionFacts {
+        FunctionFacts {
+            runtime: self.runtime.clone(),
+            arm64: self.arch == Arch::Arm64,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Arch {
+    #[value(name = "x86_64")]
+    X86_64,
+    Arm64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,12 +127,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Why(args) => why(args),
         Command::Audit(args) => {
-            let options = ReportOptions {
-                runtime: args.runtime,
-                ..ReportOptions::default()
-            };
-            let report = audit(&args.paths, &options)?;
+            let report = audit(
+                &args.paths,
+                &args.function.facts(),
+                &ReportOptions::default(),
+            )?;
             let renderer: Box<dyn Render> = match args.format {
                 Format::Terminal => Box::new(Terminal {
                     color: args.color.for_stdout(),
@@ -101,5 +158,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+    }
+}
+
+fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
+    let report: WhyReport = why_chains(
+        &args.package,
+        &args.path,
+        &args.function.facts(),
+        args.limit,
+    )?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if report.chains.is_empty() {
+        if args.format == Format::Json {
+            report.render_json(&mut out)?;
+        } else {
+            writeln!(
+                out,
+                "{} is not installed in {}",
+                args.package,
+                args.path.display()
+            )?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::from(1));
+    }
+    let written = match args.format {
+        Format::Terminal => report.render_terminal(args.color.for_stdout(), &mut out),
+        Format::Json => report.render_json(&mut out),
+    };
+    finish_output(written.and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A closed pipe (`| head`) is not a failure of the command.
+fn finish_output(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }

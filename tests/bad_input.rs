@@ -304,9 +304,11 @@ fn damaged_archives_never_panic() {
             }
             Ok(artifact) => {
                 let inventory = deadweight::inventory::build(&artifact);
+                let analysis = deadweight::analysis::analyze(&inventory, &Default::default());
                 let report = Report::new(vec![ArtifactReport::build(
                     &artifact,
                     &inventory,
+                    &analysis,
                     &ReportOptions::default(),
                 )]);
                 let mut sink = Vec::new();

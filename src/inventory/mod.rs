@@ -87,6 +87,8 @@ pub struct Package {
     pub totals: Totals,
     /// Required by the function itself rather than by another package.
     pub direct: bool,
+    /// What the function's own manifest asks for, when it names the package.
+    pub root_requirement: Option<String>,
     pub dependencies: Vec<DeclaredDependency>,
 }
 
@@ -139,6 +141,8 @@ pub struct Inventory {
     pub unowned: Totals,
     pub runtime: RuntimeFamily,
     pub layout: Layout,
+    /// The Python version the packages were installed for, when it shows.
+    pub python_version: Option<(u32, u32)>,
     pub warnings: Vec<Warning>,
 }
 
@@ -233,6 +237,7 @@ pub fn build(artifact: &Artifact) -> Inventory {
         unowned,
         runtime,
         layout,
+        python_version: python::detect_version(artifact),
         warnings: claims.warnings,
     }
 }
@@ -271,7 +276,8 @@ fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
                     false
                 } else if let Some(Some(deps)) = root_deps.get(npm::project_root(&p.path)) {
                     // the manifest names the install directory, which is the alias
-                    deps.contains(&npm::directory_package_name(&p.path))
+                    p.root_requirement = deps.get(&npm::directory_package_name(&p.path)).cloned();
+                    p.root_requirement.is_some()
                 } else {
                     !wanted_by_packages.contains_key(&(p.ecosystem, p.name.clone()))
                 }

@@ -5,7 +5,7 @@
 //! the many `package.json` files deeper inside a package (`"type": "module"`
 //! markers, sub-path manifests) belong to the package around them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -66,6 +66,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     manifest: manifest_path,
                     totals: Totals::default(),
                     direct: false,
+                    root_requirement: None,
                     dependencies: declared_dependencies(&json),
                 }
             }
@@ -82,6 +83,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     manifest: manifest_path,
                     totals: Totals::default(),
                     direct: false,
+                    root_requirement: None,
                     dependencies: Vec::new(),
                 }
             }
@@ -159,7 +161,7 @@ pub(super) fn is_top_level(package_path: &str) -> bool {
 pub(super) fn root_dependencies<'a>(
     artifact: &Artifact,
     package_paths: impl Iterator<Item = &'a str>,
-) -> HashMap<String, Option<HashSet<String>>> {
+) -> HashMap<String, Option<HashMap<String, String>>> {
     let mut roots = HashMap::new();
     for path in package_paths.filter(|p| is_top_level(p)) {
         let root = project_root(path);
@@ -173,7 +175,7 @@ pub(super) fn root_dependencies<'a>(
 fn insert_root(
     artifact: &Artifact,
     dir: &str,
-    roots: &mut HashMap<String, Option<HashSet<String>>>,
+    roots: &mut HashMap<String, Option<HashMap<String, String>>>,
 ) {
     let manifest = if dir.is_empty() {
         "package.json".to_string()
@@ -195,7 +197,7 @@ fn insert_root(
     let names = declared_dependencies(&json)
         .into_iter()
         .filter(|d| d.kind != DependencyKind::Peer)
-        .map(|d| d.name)
+        .map(|d| (d.name, d.requirement))
         .collect();
     roots.insert(dir.to_string(), Some(names));
 }

@@ -63,6 +63,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
             manifest: dist.manifest,
             totals: Totals::default(),
             direct: false,
+            root_requirement: None,
             dependencies: dist.requires,
         });
         claims.dirs.insert(dist.dir.clone(), id);
@@ -334,6 +335,44 @@ fn claim_top_level(
             claims.files.entry(entry.path.clone()).or_insert(id);
         }
     }
+}
+
+/// The Python version the artifact was built for, from where pip put it
+/// (`lib/python3.12/site-packages`) or from extension module tags
+/// (`*.cpython-312-x86_64-linux-gnu.so`); bytecode tags
+/// (`*.cpython-312.pyc`) only as a last resort, since pip compiles with
+/// whatever Python runs it.
+pub(super) fn detect_version(artifact: &Artifact) -> Option<(u32, u32)> {
+    let mut from_extension = None;
+    let mut from_bytecode = None;
+    for entry in &artifact.entries {
+        if let Some(at) = entry.path.find("/python3.") {
+            let rest = &entry.path[at + "/python3.".len()..];
+            let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if rest[minor.len()..].starts_with("/site-packages") {
+                if let Ok(minor) = minor.parse() {
+                    return Some((3, minor));
+                }
+            }
+        }
+        let slot = if entry.path.ends_with(".so") {
+            &mut from_extension
+        } else if entry.path.ends_with(".pyc") {
+            &mut from_bytecode
+        } else {
+            continue;
+        };
+        if slot.is_none() {
+            if let Some(at) = entry.path.find(".cpython-3") {
+                let digits: String = entry.path[at + ".cpython-3".len()..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                *slot = digits.parse().ok().map(|minor| (3, minor));
+            }
+        }
+    }
+    from_extension.or(from_bytecode)
 }
 
 /// `pkg/__pycache__/mod.cpython-311.pyc` → `pkg/mod.py`; `pkg/mod.pyc` →

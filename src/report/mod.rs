@@ -3,17 +3,20 @@
 
 mod json;
 mod terminal;
+mod why;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::analysis::{Analysis, Finding};
 use crate::artifact::{Artifact, EntryKind, Warning};
 use crate::inventory::{Ecosystem, Inventory, Layout, RuntimeFamily, Totals};
 
 pub use json::Json;
 pub use terminal::{ColorChoice, Terminal};
+pub use why::{WhyReport, WhyStep};
 
 /// Bumped only for changes that are not purely additive.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -69,9 +72,10 @@ pub struct PackageReport {
     pub unzipped_bytes: u64,
     pub zipped_bytes: u64,
     pub files: usize,
-    /// Bytes freed by removing the package and what only it keeps alive;
-    /// needs the dependency graph, `null` until it is built.
+    /// Bytes freed by removing the package and every package only it keeps
+    /// alive (its subtree in the dominator tree of the dependency graph).
     pub retained_bytes: Option<u64>,
+    pub retained_zipped_bytes: Option<u64>,
     pub direct: bool,
     pub dev: Option<bool>,
 }
@@ -89,25 +93,6 @@ pub struct DirectoryReport {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Finding {
-    pub rule: String,
-    pub level: String,
-    pub message: String,
-    pub location: Location,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Location {
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-}
-
-#[derive(Debug, Serialize)]
 pub struct InitReport {
     pub loaded_files: usize,
     pub loaded_bytes: u64,
@@ -122,7 +107,6 @@ pub struct GateReport {
 /// Choices that shape the report rather than the analysis.
 #[derive(Clone, Debug)]
 pub struct ReportOptions {
-    pub runtime: Option<String>,
     /// Deepest directory level in the biggest-directories tree.
     pub tree_depth: usize,
     /// A directory is shown when it holds at least this share of the artifact.
@@ -134,7 +118,6 @@ pub struct ReportOptions {
 impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
-            runtime: None,
             tree_depth: 3,
             tree_min_share: 0.02,
             tree_children: 5,
@@ -160,11 +143,17 @@ impl Report {
 }
 
 impl ArtifactReport {
-    pub fn build(artifact: &Artifact, inventory: &Inventory, options: &ReportOptions) -> Self {
+    pub fn build(
+        artifact: &Artifact,
+        inventory: &Inventory,
+        analysis: &Analysis,
+        options: &ReportOptions,
+    ) -> Self {
         let mut packages: Vec<PackageReport> = inventory
             .packages
             .iter()
-            .map(|p| PackageReport {
+            .zip(&analysis.retained)
+            .map(|(p, retained)| PackageReport {
                 ecosystem: p.ecosystem,
                 name: p.name.clone(),
                 version: p.version.clone(),
@@ -172,7 +161,8 @@ impl ArtifactReport {
                 unzipped_bytes: p.totals.unzipped_bytes,
                 zipped_bytes: p.totals.zipped_bytes,
                 files: p.totals.files,
-                retained_bytes: None,
+                retained_bytes: Some(retained.0),
+                retained_zipped_bytes: Some(retained.1),
                 direct: p.direct,
                 dev: None,
             })
@@ -189,7 +179,7 @@ impl ArtifactReport {
             path: artifact.path.display().to_string(),
             kind: artifact.container.as_str(),
             layout: inventory.layout,
-            runtime: options.runtime.clone(),
+            runtime: None,
             runtime_family: inventory.runtime,
             zipped_bytes: artifact.zipped_bytes,
             zipped_estimated: artifact.zipped_estimated,
@@ -206,7 +196,7 @@ impl ArtifactReport {
                 .filter(|e| e.kind == EntryKind::Symlink)
                 .map(|e| e.path.clone())
                 .collect(),
-            findings: Vec::new(),
+            findings: analysis.findings.clone(),
             init: None,
             gate: GateReport {
                 passed: true,

@@ -5,6 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use owo_colors::{OwoColorize, Style};
 
 use super::{ArtifactReport, Render, Report};
+use crate::analysis::Level;
 use crate::inventory::{Layout, Totals};
 use crate::units::{human_bytes, percent, thousands};
 
@@ -140,7 +141,9 @@ impl Terminal {
                 "  {}",
                 self.paint("heaviest packages", Style::new().bold())
             )?;
-            let mut table = Table::new(["package", "unzipped", "zipped", "files", "share"]);
+            let mut table = Table::new([
+                "package", "unzipped", "zipped", "retained", "files", "share",
+            ]);
             for p in a.packages.iter().take(self.top) {
                 let version = p.version.as_deref().unwrap_or("?");
                 let direct = if p.direct { "" } else { " ·" };
@@ -148,6 +151,7 @@ impl Terminal {
                     format!("{}@{version}{direct}", p.name),
                     human_bytes(p.unzipped_bytes),
                     human_bytes(p.zipped_bytes),
+                    p.retained_bytes.map(human_bytes).unwrap_or_default(),
                     thousands(p.files as u64),
                     percent(p.unzipped_bytes, a.unzipped_bytes),
                 ]);
@@ -174,7 +178,7 @@ impl Terminal {
                     out,
                     "  {}",
                     self.paint(
-                        "· brought in by another package, not by the function itself",
+                        "· brought in by another package, not by the function itself; retained: what removing it would free",
                         Style::new().dimmed()
                     )
                 )?;
@@ -199,6 +203,51 @@ impl Terminal {
                 ]);
             }
             table.write(self, out)?;
+        }
+
+        if !a.findings.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {}",
+                self.paint(
+                    &format!("findings ({})", a.findings.len()),
+                    Style::new().bold()
+                )
+            )?;
+            for f in &a.findings {
+                let level = match f.level {
+                    Level::Deny => self.paint("deny ", Style::new().red().bold()),
+                    Level::Warn => self.paint("warn ", Style::new().yellow().bold()),
+                    Level::Allow => self.paint("allow", Style::new().dimmed()),
+                };
+                let location = match f.location.line {
+                    Some(line) => format!("{}:{line}", f.location.path),
+                    None => f.location.path.clone(),
+                };
+                writeln!(
+                    out,
+                    "  {level}  {}  {}",
+                    self.paint(&f.rule, Style::new().cyan()),
+                    self.paint(&location, Style::new().dimmed())
+                )?;
+                writeln!(out, "         {}", f.message)?;
+                if let Some(saving) = &f.saving {
+                    writeln!(
+                        out,
+                        "         saves: {} unzipped, {} zipped",
+                        human_bytes(saving.unzipped_bytes),
+                        human_bytes(saving.zipped_bytes)
+                    )?;
+                }
+                if let Some(fix) = &f.fix {
+                    writeln!(
+                        out,
+                        "         {} {fix}",
+                        self.paint("fix:", Style::new().green())
+                    )?;
+                }
+            }
         }
 
         if !a.symlinks.is_empty() {

@@ -1,0 +1,82 @@
+//! Analysis over the inventory and the graph: retained sizes, and the
+//! built-in checks that turn facts into findings. Findings are data; a
+//! finding is never an error.
+
+mod duplicates;
+
+use serde::Serialize;
+
+use crate::graph::{self, DependencyGraph, Environment};
+use crate::inventory::Inventory;
+
+pub use duplicates::{compare_versions, duplicate_packages};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Rule id, `ecosystem/kebab-name`.
+    pub rule: String,
+    pub level: Level,
+    pub message: String,
+    pub location: Location,
+    /// `name@version` of the package concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// What applying the fix would save.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saving: Option<Saving>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Location {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Saving {
+    pub unzipped_bytes: u64,
+    pub zipped_bytes: u64,
+}
+
+/// Everything the analysis stage adds to an inventory.
+pub struct Analysis {
+    pub graph: DependencyGraph,
+    /// (unzipped, zipped) retained bytes per inventory package.
+    pub retained: Vec<(u64, u64)>,
+    pub findings: Vec<Finding>,
+}
+
+pub fn analyze(inventory: &Inventory, environment: &Environment) -> Analysis {
+    let graph = graph::from_inventory(inventory, environment);
+    let by_node = graph::retained_sizes(&graph);
+    let retained = (0..inventory.packages.len())
+        .map(|i| by_node[DependencyGraph::package_node(i).index()])
+        .collect();
+    let findings = duplicate_packages(inventory);
+    Analysis {
+        graph,
+        retained,
+        findings,
+    }
+}

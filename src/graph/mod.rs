@@ -1,0 +1,434 @@
+//! The dependency graph: the function (root) → the packages it asks for →
+//! what they ask for. Built from the manifests inside an artifact or from a
+//! lockfile; answers "why is this here" and "what would removing it free".
+
+mod python_markers;
+mod retained;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+
+use pep508_rs::{ExtraName, Requirement};
+
+use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory};
+use python_markers::PythonEnvironment;
+
+pub use retained::retained_sizes;
+
+/// What the function runs on, as far as it decides which requirements apply.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Environment {
+    pub python_version: Option<(u32, u32)>,
+    pub arm64: bool,
+}
+
+/// One package instance: the same name at two paths is two nodes.
+#[derive(Clone, Debug)]
+pub struct GraphPackage {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: Option<String>,
+    /// Install path in the artifact, or the lockfile key.
+    pub path: String,
+    pub unzipped_bytes: u64,
+    pub zipped_bytes: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Root,
+    Package(GraphPackage),
+}
+
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// The requirement as the dependent wrote it (`^4.17.1`, `>=2.0`).
+    pub requirement: String,
+    pub kind: DependencyKind,
+    /// False for the edges that attach a package nothing declares to the
+    /// root, so that every package is reachable.
+    pub declared: bool,
+}
+
+pub struct DependencyGraph {
+    pub graph: DiGraph<Node, Edge>,
+    pub root: NodeIndex,
+    /// What the root is called in chains: "the function", a lockfile's project.
+    pub root_label: String,
+}
+
+/// One link of a why-chain: `dependent` requires `requirement` of the next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainLink {
+    pub node: NodeIndex,
+    pub requirement: String,
+}
+
+impl DependencyGraph {
+    /// A graph with a root and the given packages; node `i + 1` is package `i`.
+    pub fn new(root_label: impl Into<String>, packages: Vec<GraphPackage>) -> Self {
+        let mut graph = DiGraph::with_capacity(packages.len() + 1, packages.len() * 3);
+        let root = graph.add_node(Node::Root);
+        for p in packages {
+            graph.add_node(Node::Package(p));
+        }
+        DependencyGraph {
+            graph,
+            root,
+            root_label: root_label.into(),
+        }
+    }
+
+    pub fn package_node(index: usize) -> NodeIndex {
+        NodeIndex::new(index + 1)
+    }
+
+    pub fn package(&self, node: NodeIndex) -> Option<&GraphPackage> {
+        match &self.graph[node] {
+            Node::Package(p) => Some(p),
+            Node::Root => None,
+        }
+    }
+
+    pub fn add_dependency(
+        &mut self,
+        from: NodeIndex,
+        to: NodeIndex,
+        requirement: &str,
+        kind: DependencyKind,
+    ) {
+        if from == to || self.graph.find_edge(from, to).is_some() {
+            return;
+        }
+        self.graph.add_edge(
+            from,
+            to,
+            Edge {
+                requirement: requirement.to_string(),
+                kind,
+                declared: true,
+            },
+        );
+    }
+
+    /// Attaches every package the root cannot reach to the root, so each one
+    /// has a chain and a retained size of its own.
+    pub fn attach_unreachable(&mut self) {
+        loop {
+            let reached = self.reachable();
+            // the first unreached node with no unreached dependent heads a subtree
+            let orphan = self.graph.node_indices().find(|&n| {
+                !reached.contains(&n)
+                    && self
+                        .graph
+                        .neighbors_directed(n, Direction::Incoming)
+                        .all(|d| reached.contains(&d) || d == n)
+            });
+            let next = orphan.or_else(|| self.graph.node_indices().find(|n| !reached.contains(n)));
+            match next {
+                Some(n) => {
+                    self.graph.add_edge(
+                        self.root,
+                        n,
+                        Edge {
+                            requirement: String::new(),
+                            kind: DependencyKind::Normal,
+                            declared: false,
+                        },
+                    );
+                }
+                None => return,
+            }
+        }
+    }
+
+    fn reachable(&self) -> HashSet<NodeIndex> {
+        let mut seen = HashSet::from([self.root]);
+        let mut queue = VecDeque::from([self.root]);
+        while let Some(n) = queue.pop_front() {
+            for next in self.graph.neighbors(n) {
+                if seen.insert(next) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Packages the root depends on with a declared edge.
+    pub fn is_direct(&self, node: NodeIndex) -> bool {
+        self.graph
+            .edges_connecting(self.root, node)
+            .any(|e| e.weight().declared)
+    }
+
+    /// Every shortest chain from the root to each package named `name`,
+    /// root first. At most `limit` chains per target.
+    pub fn why(
+        &self,
+        matches: impl Fn(&GraphPackage) -> bool,
+        limit: usize,
+    ) -> Vec<Vec<ChainLink>> {
+        // breadth-first distances and all shortest-path predecessors
+        let mut distance: HashMap<NodeIndex, usize> = HashMap::from([(self.root, 0)]);
+        let mut predecessors: HashMap<NodeIndex, Vec<(NodeIndex, String)>> = HashMap::new();
+        let mut queue = VecDeque::from([self.root]);
+        while let Some(n) = queue.pop_front() {
+            let d = distance[&n];
+            for edge in self.graph.edges(n) {
+                let next = edge.target();
+                match distance.get(&next) {
+                    None => {
+                        distance.insert(next, d + 1);
+                        predecessors
+                            .entry(next)
+                            .or_default()
+                            .push((n, edge.weight().requirement.clone()));
+                        queue.push_back(next);
+                    }
+                    Some(&dn) if dn == d + 1 => {
+                        predecessors
+                            .entry(next)
+                            .or_default()
+                            .push((n, edge.weight().requirement.clone()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut targets: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|&n| self.package(n).is_some_and(&matches) && distance.contains_key(&n))
+            .collect();
+        targets.sort_by_key(|n| (distance[n], n.index()));
+        let mut chains = Vec::new();
+        for target in targets {
+            let mut found = Vec::new();
+            let mut partial = vec![ChainLink {
+                node: target,
+                requirement: String::new(),
+            }];
+            self.unwind(target, &predecessors, &mut partial, &mut found, limit);
+            chains.extend(found);
+        }
+        chains
+    }
+
+    fn unwind(
+        &self,
+        node: NodeIndex,
+        predecessors: &HashMap<NodeIndex, Vec<(NodeIndex, String)>>,
+        partial: &mut Vec<ChainLink>,
+        found: &mut Vec<Vec<ChainLink>>,
+        limit: usize,
+    ) {
+        if found.len() >= limit {
+            return;
+        }
+        if node == self.root {
+            let mut chain = partial.clone();
+            chain.reverse();
+            found.push(chain);
+            return;
+        }
+        for (pred, requirement) in predecessors.get(&node).into_iter().flatten() {
+            partial.push(ChainLink {
+                node: *pred,
+                requirement: requirement.clone(),
+            });
+            self.unwind(*pred, predecessors, partial, found, limit);
+            partial.pop();
+        }
+    }
+}
+
+/// Builds the graph of the packages installed in an artifact from their own
+/// manifests: npm `dependencies` resolved the way Node resolves them (the
+/// nearest `node_modules` upward), Python `Requires-Dist` by name (extras
+/// only when a dependent asks for them).
+pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> DependencyGraph {
+    let packages = inventory
+        .packages
+        .iter()
+        .map(|p| GraphPackage {
+            ecosystem: p.ecosystem,
+            name: p.name.clone(),
+            version: p.version.clone(),
+            path: p.path.clone(),
+            unzipped_bytes: p.totals.unzipped_bytes,
+            zipped_bytes: p.totals.zipped_bytes,
+        })
+        .collect();
+    let mut graph = DependencyGraph::new("the function", packages);
+
+    let npm_by_path: HashMap<&str, usize> = inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ecosystem == Ecosystem::Npm)
+        .map(|(i, p)| (p.path.as_str(), i))
+        .collect();
+    let mut python_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in inventory.packages.iter().enumerate() {
+        if p.ecosystem == Ecosystem::Pypi {
+            python_by_name
+                .entry(normalize_name(Ecosystem::Pypi, &p.name))
+                .or_default()
+                .push(i);
+        }
+    }
+    let python = PythonEnvironment::new(environment.python_version, environment.arm64);
+    // Requires-Dist lines parsed once; then the extras each distribution was
+    // asked for, which switch on its `extra == "…"` requirements
+    let parsed: Vec<Vec<Option<Requirement>>> = inventory
+        .packages
+        .iter()
+        .map(|p| match p.ecosystem {
+            Ecosystem::Pypi => p
+                .dependencies
+                .iter()
+                .map(|d| {
+                    python_markers::parse_requirement(&format!("{} {}", d.name, d.requirement))
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let mut active_extras: Vec<Vec<ExtraName>> = vec![Vec::new(); inventory.packages.len()];
+    for requirement in parsed.iter().flatten().flatten() {
+        for &target in python_by_name
+            .get(requirement.name.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            for extra in &requirement.extras {
+                if !active_extras[target].contains(extra) {
+                    active_extras[target].push(extra.clone());
+                }
+            }
+        }
+    }
+
+    for (i, p) in inventory.packages.iter().enumerate() {
+        let from = DependencyGraph::package_node(i);
+        if p.direct {
+            let requirement = p.root_requirement.as_deref().unwrap_or("");
+            graph.add_dependency(graph.root, from, requirement, DependencyKind::Normal);
+        }
+        match p.ecosystem {
+            Ecosystem::Npm => {
+                for dep in &p.dependencies {
+                    if let Some(t) = resolve_node_module(&p.path, &dep.name, &npm_by_path) {
+                        graph.add_dependency(
+                            from,
+                            DependencyGraph::package_node(t),
+                            &dep.requirement,
+                            dep.kind,
+                        );
+                    }
+                }
+            }
+            Ecosystem::Pypi => {
+                for (dep, requirement) in p.dependencies.iter().zip(&parsed[i]) {
+                    let Some(requirement) = requirement else {
+                        continue;
+                    };
+                    if !python.applies(requirement, &active_extras[i]) {
+                        continue;
+                    }
+                    let target = python_by_name
+                        .get(requirement.name.as_ref())
+                        .and_then(|candidates| closest_site(candidates, &p.path, inventory));
+                    if let Some(t) = target {
+                        let text = python_markers::version_text(requirement);
+                        graph.add_dependency(
+                            from,
+                            DependencyGraph::package_node(t),
+                            &text,
+                            dep.kind,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    graph.attach_unreachable();
+    graph
+}
+
+/// Node's lookup: `<dir>/node_modules/<name>` for the package's own
+/// directory and then each directory above it that is not a node_modules.
+fn resolve_node_module(from: &str, name: &str, by_path: &HashMap<&str, usize>) -> Option<usize> {
+    let mut dir = from;
+    loop {
+        if !dir.ends_with("node_modules") {
+            let candidate = if dir.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{dir}/node_modules/{name}")
+            };
+            if let Some(&i) = by_path.get(candidate.as_str()) {
+                return Some(i);
+            }
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rfind('/').map(|cut| &dir[..cut]).unwrap_or("");
+    }
+}
+
+/// Of several installs of one distribution, the one in the same site root.
+fn closest_site(candidates: &[usize], from_path: &str, inventory: &Inventory) -> Option<usize> {
+    let site = |path: &str| {
+        path.rfind('/')
+            .map(|c| path[..c].to_string())
+            .unwrap_or_default()
+    };
+    let mine = site(from_path);
+    candidates
+        .iter()
+        .copied()
+        .find(|&c| site(&inventory.packages[c].path) == mine)
+        .or_else(|| candidates.first().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_resolution_climbs_to_the_nearest_node_modules() {
+        let by_path: HashMap<&str, usize> = HashMap::from([
+            ("node_modules/debug", 0),
+            ("node_modules/express/node_modules/debug", 1),
+            ("node_modules/express", 2),
+            ("nodejs/node_modules/ms", 3),
+        ]);
+        assert_eq!(
+            resolve_node_module("node_modules/express", "debug", &by_path),
+            Some(1)
+        );
+        assert_eq!(
+            resolve_node_module("node_modules/body-parser", "debug", &by_path),
+            Some(0)
+        );
+        assert_eq!(
+            resolve_node_module("node_modules/express/node_modules/send", "debug", &by_path),
+            Some(1)
+        );
+        assert_eq!(
+            resolve_node_module("nodejs/node_modules/x", "ms", &by_path),
+            Some(3)
+        );
+        assert_eq!(
+            resolve_node_module("node_modules/express", "nope", &by_path),
+            None
+        );
+    }
+}

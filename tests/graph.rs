@@ -1,0 +1,245 @@
+//! The dependency graph on real-shaped packages: why-chains, retained
+//! size, duplicates.
+
+mod common;
+
+use common::{audit_json, deadweight, package, samples_dir, ZipBuilder};
+
+fn manifest(name: &str, version: &str, deps: &[(&str, &str)]) -> String {
+    let deps: Vec<String> = deps
+        .iter()
+        .map(|(n, v)| format!("\"{n}\":\"{v}\""))
+        .collect();
+    format!(
+        "{{\"name\":\"{name}\",\"version\":\"{version}\",\"dependencies\":{{{}}}}}",
+        deps.join(",")
+    )
+}
+
+/// express → debug@2.6.9 → ms@2.0.0 nested; body-parser shares the hoisted
+/// debug@4 → ms@2.1.3; `shared` is kept alive by two dependents.
+fn function() -> ZipBuilder {
+    ZipBuilder::new()
+        .file("index.js", "require('express'); require('body-parser');\n")
+        .file(
+            "package.json",
+            manifest(
+                "fn",
+                "1.0.0",
+                &[("express", "^4.21.2"), ("body-parser", "^1.20.3")],
+            ),
+        )
+        .file(
+            "node_modules/express/package.json",
+            manifest(
+                "express",
+                "4.21.2",
+                &[("debug", "2.6.9"), ("shared", "^1.0.0")],
+            ),
+        )
+        .file("node_modules/express/index.js", "e".repeat(10_000))
+        .file(
+            "node_modules/express/node_modules/debug/package.json",
+            manifest("debug", "2.6.9", &[("ms", "2.0.0")]),
+        )
+        .file(
+            "node_modules/express/node_modules/debug/index.js",
+            "d".repeat(2_000),
+        )
+        .file(
+            "node_modules/express/node_modules/ms/package.json",
+            manifest("ms", "2.0.0", &[]),
+        )
+        .file(
+            "node_modules/express/node_modules/ms/index.js",
+            "m".repeat(1_000),
+        )
+        .file(
+            "node_modules/body-parser/package.json",
+            manifest(
+                "body-parser",
+                "1.20.3",
+                &[("debug", "^4.3.4"), ("shared", "^1.0.0")],
+            ),
+        )
+        .file("node_modules/body-parser/index.js", "b".repeat(3_000))
+        .file(
+            "node_modules/debug/package.json",
+            manifest("debug", "4.3.4", &[("ms", "^2.1.3")]),
+        )
+        .file("node_modules/debug/index.js", "D".repeat(4_000))
+        .file("node_modules/ms/package.json", manifest("ms", "2.1.3", &[]))
+        .file("node_modules/ms/index.js", "M".repeat(1_500))
+        .file(
+            "node_modules/shared/package.json",
+            manifest("shared", "1.0.0", &[]),
+        )
+        .file("node_modules/shared/index.js", "s".repeat(7_000))
+}
+
+#[test]
+fn retained_size_counts_only_what_the_package_alone_keeps_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function().write_to(dir.path(), "function.zip");
+    let a = &audit_json(&[&zip])["artifacts"][0];
+    let bytes = |name: &str, version: &str| {
+        package(a, name, Some(version))["unzipped_bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    let retained = |name: &str, version: &str| {
+        package(a, name, Some(version))["retained_bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    // express frees its nested debug and ms, but not `shared`, which body-parser also uses
+    assert_eq!(
+        retained("express", "4.21.2"),
+        bytes("express", "4.21.2") + bytes("debug", "2.6.9") + bytes("ms", "2.0.0")
+    );
+    assert_eq!(
+        retained("body-parser", "1.20.3"),
+        bytes("body-parser", "1.20.3") + bytes("debug", "4.3.4") + bytes("ms", "2.1.3")
+    );
+    assert_eq!(retained("shared", "1.0.0"), bytes("shared", "1.0.0"));
+}
+
+#[test]
+fn duplicates_count_all_but_the_highest_version_as_reclaimable() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function().write_to(dir.path(), "function.zip");
+    let a = &audit_json(&[&zip])["artifacts"][0];
+    let findings = a["findings"].as_array().unwrap();
+    let ms = findings
+        .iter()
+        .find(|f| f["rule"] == "common/duplicate-package" && f["package"] == "ms")
+        .expect("ms duplicate");
+    // ms@2.1.3 is kept; the nested 2.0.0 copy is what can go
+    assert_eq!(
+        ms["saving"]["unzipped_bytes"],
+        package(a, "ms", Some("2.0.0"))["unzipped_bytes"]
+    );
+    assert_eq!(
+        ms["location"]["path"],
+        "node_modules/express/node_modules/ms"
+    );
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["rule"] == "common/duplicate-package")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn why_lists_the_shortest_chains_with_the_ranges_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function().write_to(dir.path(), "function.zip");
+    let out = deadweight()
+        .args(["why", "ms", "--color", "never"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected = "\
+ms@2.1.3  node_modules/ms  1.5 KiB
+  the function
+    └─ body-parser@1.20.3  wanted \"^1.20.3\"
+      └─ debug@4.3.4  wanted \"^4.3.4\"
+        └─ ms@2.1.3  wanted \"^2.1.3\"
+
+ms@2.0.0  node_modules/express/node_modules/ms  1.0 KiB
+  the function
+    └─ express@4.21.2  wanted \"^4.21.2\"
+      └─ debug@2.6.9  wanted \"2.6.9\"
+        └─ ms@2.0.0  wanted \"2.0.0\"
+";
+    // both copies are three steps away; the order between them follows the graph
+    for block in expected.split("\n\n") {
+        assert!(
+            text.contains(block.trim_end()),
+            "missing\n{block}\nin\n{text}"
+        );
+    }
+}
+
+#[test]
+fn why_shows_every_shortest_chain_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function().write_to(dir.path(), "function.zip");
+    let out = deadweight()
+        .args(["why", "shared@1.0.0", "--format", "json"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chains = report["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 2);
+    let via: Vec<&str> = chains
+        .iter()
+        .map(|c| c[1]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        via.contains(&"express") && via.contains(&"body-parser"),
+        "{via:?}"
+    );
+}
+
+#[test]
+fn why_exits_1_for_a_package_that_is_not_there() {
+    let out = deadweight()
+        .args(["why", "left-pad"])
+        .arg(samples_dir().join("node-express.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("left-pad is not installed"));
+}
+
+#[test]
+fn python_requirements_follow_markers_for_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app.py", "import botocore\n")
+        .file(
+            "botocore-1.35.99.dist-info/METADATA",
+            "Name: botocore\nVersion: 1.35.99\nRequires-Dist: urllib3 (<1.27,>=1.25.4) ; python_version < \"3.10\"\nRequires-Dist: urllib3 (!=2.2.0,<3,>=1.25.4) ; python_version >= \"3.10\"\nRequires-Dist: awscrt (==0.22.0) ; extra == \"crt\"\n",
+        )
+        .file("botocore-1.35.99.dist-info/RECORD", "botocore/__init__.py,,\n")
+        .file("botocore/__init__.py", "b".repeat(100))
+        .file("urllib3-2.2.3.dist-info/METADATA", "Name: urllib3\nVersion: 2.2.3\n")
+        .file("urllib3-2.2.3.dist-info/RECORD", "urllib3/__init__.py,,\n")
+        .file("urllib3/__init__.py", "u".repeat(100))
+        .file("awscrt-0.22.0.dist-info/METADATA", "Name: awscrt\nVersion: 0.22.0\n")
+        .file("awscrt-0.22.0.dist-info/RECORD", "awscrt/__init__.py,,\n")
+        .file("awscrt/__init__.py", "a".repeat(100))
+        .write_to(dir.path(), "function.zip");
+    let out = deadweight()
+        .args([
+            "why",
+            "urllib3",
+            "--format",
+            "json",
+            "--runtime",
+            "python3.12",
+        ])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["chains"][0][2]["requirement"],
+        ">=1.25.4, !=2.2.0, <3"
+    );
+    // the crt extra was not asked for: awscrt hangs off the root, not botocore
+    let out = deadweight()
+        .args(["why", "awscrt", "--format", "json"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["chains"][0].as_array().unwrap().len(), 2);
+}
