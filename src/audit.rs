@@ -6,6 +6,7 @@ use crate::analysis;
 use crate::artifact::{Artifact, OpenError};
 use crate::graph::{self, Environment};
 use crate::inventory::{self, normalize_name, Inventory};
+use crate::lockfile::{self, LockfileError};
 use crate::report::{ArtifactReport, Report, ReportOptions, WhyReport};
 
 /// Facts about the function that the artifact alone may not tell.
@@ -29,35 +30,64 @@ impl FunctionFacts {
     }
 }
 
-/// Audits each path in turn; the first that cannot be opened stops the run.
+/// Why an audit could not run (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Lockfile(#[from] LockfileError),
+}
+
+/// Audits each path in turn — artifacts, or lockfiles on their own — with
+/// the given lockfiles applied to every artifact. The first input that
+/// cannot be read stops the run.
 pub fn audit(
     paths: &[PathBuf],
+    lockfile_paths: &[PathBuf],
     facts: &FunctionFacts,
     options: &ReportOptions,
-) -> Result<Report, OpenError> {
+) -> Result<Report, AuditError> {
+    let lockfiles = lockfile_paths
+        .iter()
+        .map(|p| lockfile::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut artifacts = Vec::with_capacity(paths.len());
     for path in paths {
-        let artifact = Artifact::open(path)?;
-        let inventory = inventory::build(&artifact);
-        let analysis = analysis::analyze(&inventory, &facts.environment(&inventory));
-        let mut report = ArtifactReport::build(&artifact, &inventory, &analysis, options);
+        let mut report = if is_lockfile_input(path) {
+            ArtifactReport::from_lockfile(&lockfile::load(path)?)
+        } else {
+            let artifact = Artifact::open(path)?;
+            let inventory = inventory::build(&artifact);
+            let environment = facts.environment(&inventory);
+            let analysis = analysis::analyze(&inventory, &environment, &lockfiles);
+            ArtifactReport::build(&artifact, &inventory, &analysis, options)
+        };
         report.runtime = facts.runtime.clone();
         artifacts.push(report);
     }
     Ok(Report::new(artifacts))
 }
 
+fn is_lockfile_input(path: &Path) -> bool {
+    lockfile::is_lockfile(path) && !path.is_dir()
+}
+
 /// The chains from the root to `query` (`name` or `name@version`) in the
-/// artifact at `path`.
+/// artifact or lockfile at `path`.
 pub fn why_chains(
     query: &str,
     path: &Path,
     facts: &FunctionFacts,
     limit: usize,
-) -> Result<WhyReport, OpenError> {
-    let artifact = Artifact::open(path)?;
-    let inventory = inventory::build(&artifact);
-    let graph = graph::from_inventory(&inventory, &facts.environment(&inventory));
+) -> Result<WhyReport, AuditError> {
+    let graph = if is_lockfile_input(path) {
+        graph::from_lockfile(&lockfile::load(path)?)
+    } else {
+        let artifact = Artifact::open(path)?;
+        let inventory = inventory::build(&artifact);
+        graph::from_inventory(&inventory, &facts.environment(&inventory))
+    };
     let (name, version) = split_query(query);
     let chains = graph.why(
         |p| {

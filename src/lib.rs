@@ -11,5 +11,6 @@ pub mod artifact;
 pub mod audit;
 pub mod graph;
 pub mod inventory;
+pub mod lockfile;
 pub mod report;
 pub mod units;

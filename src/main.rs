@@ -36,7 +36,7 @@ struct WhyArgs {
     /// Package name, optionally with a version: `xml2js` or `debug@2.6.9`.
     package: String,
 
-    /// The artifact (zip, jar or directory) to look in.
+    /// The artifact (zip, jar or directory) or lockfile to look in.
     #[arg(value_name = "PATH")]
     path: PathBuf,
 
@@ -58,9 +58,16 @@ struct WhyArgs {
 
 #[derive(clap::Args)]
 struct AuditArgs {
-    /// Zip files, jars or directories to audit; several give one report.
+    /// Zip files, jars or directories to audit; several give one report. A
+    /// lockfile on its own (package-lock.json, poetry.lock, …) reports the
+    /// production install it describes.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    /// The project's lockfile: marks development-only packages and checks
+    /// the package against it. Repeat for several.
+    #[arg(long = "lockfile", value_name = "FILE")]
+    lockfiles: Vec<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
@@ -131,6 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => {
             let report = audit(
                 &args.paths,
+                &args.lockfiles,
                 &args.function.facts(),
                 &ReportOptions::default(),
             )?;

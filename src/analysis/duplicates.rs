@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{Finding, Level, Location, Saving};
 use crate::inventory::{normalize_name, Inventory};
+use crate::lockfile::Lockfile;
 use crate::units::human_bytes;
 
 pub const RULE: &str = "common/duplicate-package";
@@ -106,6 +107,36 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
     }
     // a pre-release sorts before its release
     pre_b.cmp(&pre_a)
+}
+
+/// The same package locked at several versions in a production install.
+/// Sizes are unknown from a lockfile alone, so there is no byte saving.
+pub fn locked_duplicates(lock: &Lockfile, production: &[usize]) -> Vec<Finding> {
+    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for &i in production {
+        let p = &lock.packages[i];
+        let versions = groups.entry(p.name.clone()).or_default();
+        if !versions.contains(&p.version.as_str()) {
+            versions.push(&p.version);
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, versions)| versions.len() > 1)
+        .map(|(name, mut versions)| {
+            versions.sort_by(|a, b| compare_versions(a, b));
+            let line = lock.packages.iter().find(|p| p.name == name).and_then(|p| p.line);
+            Finding {
+                rule: RULE.to_string(),
+                level: Level::Warn,
+                message: format!("{name} is locked at {} versions: {}", versions.len(), versions.join(", ")),
+                location: Location { path: lock.path.display().to_string(), line: line.map(|l| l as u32) },
+                package: Some(name.clone()),
+                saving: None,
+                fix: Some(format!("let one version of {name} serve every dependent: align the ranges that ask for it, or pin it once with overrides/resolutions")),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,13 +3,15 @@
 //! finding is never an error.
 
 mod duplicates;
+mod lockfile_checks;
 
 use serde::Serialize;
 
 use crate::graph::{self, DependencyGraph, Environment};
 use crate::inventory::Inventory;
+use crate::lockfile::Lockfile;
 
-pub use duplicates::{compare_versions, duplicate_packages};
+pub use duplicates::{compare_versions, duplicate_packages, locked_duplicates};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,19 +66,39 @@ pub struct Analysis {
     pub graph: DependencyGraph,
     /// (unzipped, zipped) retained bytes per inventory package.
     pub retained: Vec<(u64, u64)>,
+    /// Development-only per inventory package, when a lockfile says.
+    pub dev: Vec<Option<bool>>,
     pub findings: Vec<Finding>,
 }
 
-pub fn analyze(inventory: &Inventory, environment: &Environment) -> Analysis {
+pub fn analyze(
+    inventory: &Inventory,
+    environment: &Environment,
+    lockfiles: &[Lockfile],
+) -> Analysis {
     let graph = graph::from_inventory(inventory, environment);
     let by_node = graph::retained_sizes(&graph);
     let retained = (0..inventory.packages.len())
         .map(|i| by_node[DependencyGraph::package_node(i).index()])
         .collect();
-    let findings = duplicate_packages(inventory);
+    let mut findings = duplicate_packages(inventory);
+    let mut dev = vec![None; inventory.packages.len()];
+    for lock in lockfiles {
+        let matched = lockfile_checks::match_packages(inventory, lock);
+        for (flag, m) in dev.iter_mut().zip(&matched) {
+            if let Some(l) = m {
+                *flag = lock.packages[*l].dev.or(*flag);
+            }
+        }
+        findings.extend(lockfile_checks::dev_dependencies_shipped(
+            inventory, lock, &matched,
+        ));
+        findings.extend(lockfile_checks::drift(inventory, lock, &matched));
+    }
     Analysis {
         graph,
         retained,
+        dev,
         findings,
     }
 }

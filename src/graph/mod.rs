@@ -14,6 +14,7 @@ use petgraph::Direction;
 use pep508_rs::{ExtraName, Requirement};
 
 use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory};
+use crate::lockfile::Lockfile;
 use python_markers::PythonEnvironment;
 
 pub use retained::retained_sizes;
@@ -361,9 +362,58 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
     graph
 }
 
+/// The graph a lockfile describes; sizes are unknown (zero).
+pub fn from_lockfile(lock: &Lockfile) -> DependencyGraph {
+    let packages = lock
+        .packages
+        .iter()
+        .map(|p| GraphPackage {
+            ecosystem: lock.ecosystem,
+            name: p.name.clone(),
+            version: Some(p.version.clone()).filter(|v| !v.is_empty()),
+            path: p.key.clone(),
+            unzipped_bytes: 0,
+            zipped_bytes: 0,
+        })
+        .collect();
+    let label = lock
+        .project
+        .clone()
+        .unwrap_or_else(|| "the project".to_string());
+    let mut graph = DependencyGraph::new(label, packages);
+    for dep in &lock.root {
+        if let Some(t) = dep.target {
+            graph.add_dependency(
+                graph.root,
+                DependencyGraph::package_node(t),
+                &dep.requirement,
+                dep.kind,
+            );
+        }
+    }
+    for (i, p) in lock.packages.iter().enumerate() {
+        for dep in &p.dependencies {
+            if let Some(t) = dep.target {
+                graph.add_dependency(
+                    DependencyGraph::package_node(i),
+                    DependencyGraph::package_node(t),
+                    &dep.requirement,
+                    dep.kind,
+                );
+            }
+        }
+    }
+    graph.attach_unreachable();
+    graph
+}
+
 /// Node's lookup: `<dir>/node_modules/<name>` for the package's own
 /// directory and then each directory above it that is not a node_modules.
-fn resolve_node_module(from: &str, name: &str, by_path: &HashMap<&str, usize>) -> Option<usize> {
+pub(crate) fn resolve_node_module(
+    from: &str,
+    name: &str,
+    by_path: &HashMap<&str, usize>,
+) -> Option<usize> {
     let mut dir = from;
     loop {
         if !dir.ends_with("node_modules") {

@@ -70,6 +70,8 @@ pub enum DependencyKind {
     Normal,
     Optional,
     Peer,
+    /// Needed only to develop the project (devDependencies, dev groups).
+    Dev,
 }
 
 /// One installed package found in the artifact.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, Finding};
 use crate::artifact::{Artifact, EntryKind, Warning};
 use crate::inventory::{Ecosystem, Inventory, Layout, RuntimeFamily, Totals};
+use crate::lockfile::{LockFormat, Lockfile};
 
 pub use json::Json;
 pub use terminal::{ColorChoice, Terminal};
@@ -56,6 +57,9 @@ pub struct ArtifactReport {
     /// The biggest directories, parents before children.
     pub directories: Vec<DirectoryReport>,
     pub symlinks: Vec<String>,
+    /// Set when the input was a lockfile on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lockfile: Option<LockfileSummary>,
     pub findings: Vec<Finding>,
     /// What the handler loads at init; not computed yet.
     pub init: Option<InitReport>,
@@ -78,6 +82,15 @@ pub struct PackageReport {
     pub retained_zipped_bytes: Option<u64>,
     pub direct: bool,
     pub dev: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LockfileSummary {
+    pub format: LockFormat,
+    pub project: Option<String>,
+    pub packages: usize,
+    pub production: usize,
+    pub development: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,7 +166,8 @@ impl ArtifactReport {
             .packages
             .iter()
             .zip(&analysis.retained)
-            .map(|(p, retained)| PackageReport {
+            .zip(&analysis.dev)
+            .map(|((p, retained), dev)| PackageReport {
                 ecosystem: p.ecosystem,
                 name: p.name.clone(),
                 version: p.version.clone(),
@@ -164,7 +178,7 @@ impl ArtifactReport {
                 retained_bytes: Some(retained.0),
                 retained_zipped_bytes: Some(retained.1),
                 direct: p.direct,
-                dev: None,
+                dev: *dev,
             })
             .collect();
         packages.sort_by(|a, b| {
@@ -196,6 +210,7 @@ impl ArtifactReport {
                 .filter(|e| e.kind == EntryKind::Symlink)
                 .map(|e| e.path.clone())
                 .collect(),
+            lockfile: None,
             findings: analysis.findings.clone(),
             init: None,
             gate: GateReport {
@@ -203,6 +218,77 @@ impl ArtifactReport {
                 reasons: Vec::new(),
             },
             warnings,
+        }
+    }
+}
+
+impl ArtifactReport {
+    /// A lockfile on its own: the production install it describes. Sizes
+    /// are unknown without the installed files, so they are zero.
+    pub fn from_lockfile(lock: &Lockfile) -> Self {
+        let production = lock.production();
+        let direct: Vec<usize> = lock
+            .root
+            .iter()
+            .filter(|d| d.kind != crate::inventory::DependencyKind::Dev)
+            .filter_map(|d| d.target)
+            .collect();
+        let mut packages: Vec<PackageReport> = production
+            .iter()
+            .map(|&i| {
+                let p = &lock.packages[i];
+                PackageReport {
+                    ecosystem: lock.ecosystem,
+                    name: p.name.clone(),
+                    version: Some(p.version.clone()).filter(|v| !v.is_empty()),
+                    path: p.key.clone(),
+                    unzipped_bytes: 0,
+                    zipped_bytes: 0,
+                    files: 0,
+                    retained_bytes: None,
+                    retained_zipped_bytes: None,
+                    direct: direct.contains(&i),
+                    dev: p.dev,
+                }
+            })
+            .collect();
+        packages.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.path.cmp(&b.path)));
+        let development = lock.packages.iter().filter(|p| p.dev == Some(true)).count();
+        ArtifactReport {
+            path: lock.path.display().to_string(),
+            kind: "lockfile",
+            layout: Layout::Function,
+            runtime: None,
+            runtime_family: match lock.ecosystem {
+                Ecosystem::Npm => RuntimeFamily::Node,
+                Ecosystem::Pypi => RuntimeFamily::Python,
+                Ecosystem::Maven => RuntimeFamily::Java,
+                Ecosystem::Go | Ecosystem::Cargo => RuntimeFamily::Binary,
+            },
+            zipped_bytes: 0,
+            zipped_estimated: false,
+            unzipped_bytes: 0,
+            files: 0,
+            archive_overhead_bytes: 0,
+            findings: crate::analysis::locked_duplicates(lock, &production),
+            packages,
+            app: Totals::default(),
+            unowned: Totals::default(),
+            directories: Vec::new(),
+            symlinks: Vec::new(),
+            lockfile: Some(LockfileSummary {
+                format: lock.format,
+                project: lock.project.clone(),
+                packages: lock.packages.len(),
+                production: production.len(),
+                development,
+            }),
+            init: None,
+            gate: GateReport {
+                passed: true,
+                reasons: Vec::new(),
+            },
+            warnings: lock.warnings.clone(),
         }
     }
 }

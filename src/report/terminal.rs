@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 
 use owo_colors::{OwoColorize, Style};
 
-use super::{ArtifactReport, Render, Report};
+use super::{ArtifactReport, LockfileSummary, Render, Report};
 use crate::analysis::Level;
 use crate::inventory::{Layout, Totals};
 use crate::units::{human_bytes, percent, thousands};
@@ -55,15 +55,20 @@ impl Render for Terminal {
             }
             self.artifact(artifact, out)?;
         }
-        if report.artifacts.len() > 1 {
-            let zipped: u64 = report.artifacts.iter().map(|a| a.zipped_bytes).sum();
-            let unzipped: u64 = report.artifacts.iter().map(|a| a.unzipped_bytes).sum();
-            let files: usize = report.artifacts.iter().map(|a| a.files).sum();
+        let packages: Vec<&ArtifactReport> = report
+            .artifacts
+            .iter()
+            .filter(|a| a.lockfile.is_none())
+            .collect();
+        if packages.len() > 1 {
+            let zipped: u64 = packages.iter().map(|a| a.zipped_bytes).sum();
+            let unzipped: u64 = packages.iter().map(|a| a.unzipped_bytes).sum();
+            let files: usize = packages.iter().map(|a| a.files).sum();
             writeln!(
                 out,
                 "\n{}  {} zipped · {} unzipped · {} files",
                 self.paint(
-                    &format!("all {} artifacts", report.artifacts.len()),
+                    &format!("all {} artifacts", packages.len()),
                     Style::new().bold()
                 ),
                 human_bytes(zipped),
@@ -76,7 +81,52 @@ impl Render for Terminal {
 }
 
 impl Terminal {
+    fn lockfile(
+        &self,
+        a: &ArtifactReport,
+        summary: &LockfileSummary,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let project = summary
+            .project
+            .as_deref()
+            .map(|p| format!(" · {p}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}  {}",
+            self.paint(&a.path, Style::new().bold()),
+            self.paint(
+                &format!("lockfile · {}{project}", summary.format.describe()),
+                Style::new().dimmed()
+            )
+        )?;
+        let direct = a.packages.iter().filter(|p| p.direct).count();
+        writeln!(
+            out,
+            "  {} production packages ({direct} direct) · {} development-only · {} locked in all",
+            self.paint(&thousands(summary.production as u64), Style::new().bold()),
+            thousands(summary.development as u64),
+            thousands(summary.packages as u64)
+        )?;
+        let direct: Vec<String> = a
+            .packages
+            .iter()
+            .filter(|p| p.direct)
+            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")))
+            .collect();
+        if !direct.is_empty() {
+            writeln!(out, "  direct: {}", direct.join(", "))?;
+        }
+        Ok(())
+    }
+
     fn artifact(&self, a: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
+        if let Some(summary) = &a.lockfile {
+            self.lockfile(a, summary, out)?;
+            self.findings(a, out)?;
+            return self.warnings(a, out);
+        }
         let layout = match a.layout {
             Layout::Function => "function",
             Layout::Layer => "layer",
@@ -205,6 +255,25 @@ impl Terminal {
             table.write(self, out)?;
         }
 
+        self.findings(a, out)?;
+
+        if !a.symlinks.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {} {} (listed, not followed)",
+                self.paint("symlinks:", Style::new().bold()),
+                a.symlinks.len()
+            )?;
+            for link in a.symlinks.iter().take(5) {
+                writeln!(out, "    {link}")?;
+            }
+        }
+
+        self.warnings(a, out)
+    }
+
+    fn findings(&self, a: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
         if !a.findings.is_empty() {
             writeln!(out)?;
             writeln!(
@@ -250,19 +319,10 @@ impl Terminal {
             }
         }
 
-        if !a.symlinks.is_empty() {
-            writeln!(out)?;
-            writeln!(
-                out,
-                "  {} {} (listed, not followed)",
-                self.paint("symlinks:", Style::new().bold()),
-                a.symlinks.len()
-            )?;
-            for link in a.symlinks.iter().take(5) {
-                writeln!(out, "    {link}")?;
-            }
-        }
+        Ok(())
+    }
 
+    fn warnings(&self, a: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
         if !a.warnings.is_empty() {
             writeln!(out)?;
             writeln!(

@@ -84,12 +84,15 @@ impl WhyReport {
         let mut last_target = String::new();
         for chain in &self.chains {
             let Some(target) = chain.last() else { continue };
+            let size = match target.unzipped_bytes {
+                0 => String::new(),
+                bytes => format!("  {}", human_bytes(bytes)),
+            };
             let heading = format!(
-                "{}@{}  {}  {}",
+                "{}@{}  {}{size}",
                 target.name,
                 target.version.as_deref().unwrap_or("?"),
                 target.path,
-                human_bytes(target.unzipped_bytes)
             );
             if heading != last_target {
                 if !last_target.is_empty() {
