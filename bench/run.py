@@ -5,7 +5,8 @@
 
 Inputs: the aws-sdk v2 function from samples/build.sh (built if missing) and
 a generated zip of 50,000 small entries. Peers: `unzip -l` and a Python
-`zipfile` listing. Each command runs RUNS times; the table shows the median
+`zipfile` listing. Then a real npm lockfile of more than 2,000 packages,
+against `npm ls --package-lock-only`, which reads the same lockfile. Each command runs RUNS times; the table shows the median
 wall time, the peak resident memory of one run (GNU time), and the ratio to `unzip -l`.
 """
 
@@ -61,6 +62,45 @@ def many_entries_zip():
     return path
 
 
+LOCK_PROJECT = {
+    "aws-cdk-lib": "2.170.0", "aws-cdk": "2.170.0", "constructs": "10.4.2", "jest": "29.7.0",
+    "ts-jest": "29.2.5", "typescript": "5.6.3", "serverless": "3.39.0", "react-scripts": "5.0.1",
+    "eslint": "8.57.1", "@nestjs/cli": "10.4.8", "@angular/cli": "18.2.12", "webpack-cli": "5.1.4",
+    "@aws-sdk/client-s3": "3.699.0", "@aws-sdk/client-dynamodb": "3.699.0",
+}
+
+
+def big_lockfile():
+    """A real npm lockfile of an infrastructure + tooling project (> 2,000 packages)."""
+    project = OUT / "big-lockfile"
+    lock = project / "package-lock.json"
+    if not lock.exists():
+        project.mkdir(parents=True, exist_ok=True)
+        (project / "package.json").write_text('{"name":"cdk-app","version":"1.0.0","private":true}')
+        specs = [f"{name}@{version}" for name, version in LOCK_PROJECT.items()]
+        subprocess.run(["npm", "install", "--package-lock-only", "--no-audit", "--no-fund", "--legacy-peer-deps", *specs],
+                       cwd=project, check=True, stdout=subprocess.DEVNULL)
+    return lock
+
+
+def lockfile_table():
+    lock = big_lockfile()
+    import json
+    count = len(json.loads(lock.read_text())["packages"]) - 1
+    commands = [
+        ("`deadweight why typescript` (parse + graph + chains)", [str(BINARY), "why", "typescript", "--format", "json", str(lock)]),
+        ("`deadweight audit package-lock.json --format json`", [str(BINARY), "audit", "--format", "json", str(lock)]),
+        ("`npm ls --package-lock-only --all --json`", ["npm", "ls", "--package-lock-only", "--all", "--json", "--prefix", str(lock.parent)]),
+    ]
+    timings = {name: measure(argv) for name, argv in commands}
+    baseline = timings[commands[-1][0]][0]
+    print(f"\n| lockfile ({count:,} packages) | wall | peak memory | npm ls ÷ this |")
+    print("|---|---:|---:|---:|")
+    for name, (wall, rss) in timings.items():
+        memory = f"{rss / 1024:.1f} MiB" if rss else "n/a"
+        print(f"| {name} | {wall * 1000:.1f} ms | {memory} | {baseline / wall:.1f}× |")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -86,6 +126,7 @@ def main():
         for name, (wall, rss) in timings.items():
             memory = f"{rss / 1024:.1f} MiB" if rss else "n/a"
             print(f"| {label} ({size:.1f} MiB) | {name} | {wall * 1000:.1f} ms | {memory} | {wall / baseline:.2f}× |")
+    lockfile_table()
 
 
 if __name__ == "__main__":

@@ -339,3 +339,82 @@ fn npm_cycles_do_not_hang_the_graph() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("└─ a@1.0.0"));
 }
+
+#[test]
+fn cargo_workspace_through_cargo_metadata_and_its_lockfile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cargo-lambda");
+    let metadata = lockfile::load(&root.join("Cargo.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(metadata.format, LockFormat::CargoMetadata);
+    // workspace members are the project, not packages
+    assert!(!metadata
+        .packages
+        .iter()
+        .any(|p| p.name == "shared" || p.name == "orders-handler"));
+    let dev = dev(&metadata);
+    assert!(dev.contains("csv") && dev.contains("csv-core"), "{dev:?}");
+    assert!(production(&metadata).contains("serde_json@1.0.154"));
+
+    let lock = load("../cargo-lambda", "Cargo.lock");
+    assert_eq!(lock.format, LockFormat::CargoLock);
+    let serde_json = lock
+        .packages
+        .iter()
+        .find(|p| p.name == "serde_json")
+        .unwrap();
+    assert!(serde_json.source.as_deref().unwrap().contains("crates.io"));
+    assert!(serde_json.integrity.is_some());
+    assert!(serde_json.dependencies.iter().all(|d| d.target.is_some()));
+    // Cargo.lock alone cannot tell dev from normal: everything counts as shipped
+    assert_eq!(lock.production().len(), lock.packages.len());
+}
+
+#[test]
+fn go_modules_with_sums_and_indirect_markers() {
+    let lock = load("go", "go.mod");
+    assert_eq!(lock.project.as_deref(), Some("example.com/orders-fn"));
+    assert_eq!(lock.packages.len(), 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/fn\n\ngo 1.22\n\nrequire github.com/aws/aws-lambda-go v1.47.0\n\nrequire (\n\tgithub.com/aws/smithy-go v1.22.1 // indirect\n)\n\nreplace example.com/x => ../x\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("go.sum"),
+        "github.com/aws/aws-lambda-go v1.47.0 h1:0H8s0vumYx/YKs4sE7YM0ktwL2eWse+kfopsRI1sXVI=\ngithub.com/aws/aws-lambda-go v1.47.0/go.mod h1:dpMpZgvWx5vuQJfBt0zqBha60q7Dd7RfgJv23DymV8A=\n",
+    )
+    .unwrap();
+    let lock = lockfile::load(&dir.path().join("go.mod")).unwrap();
+    let lambda = &lock.packages[0];
+    assert_eq!(
+        (lambda.name.as_str(), lambda.version.as_str(), lambda.line),
+        ("github.com/aws/aws-lambda-go", "v1.47.0", Some(5))
+    );
+    assert_eq!(
+        lambda.integrity.as_deref(),
+        Some("h1:0H8s0vumYx/YKs4sE7YM0ktwL2eWse+kfopsRI1sXVI=")
+    );
+    let direct: Vec<&str> = lock.root.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(direct, ["github.com/aws/aws-lambda-go"]);
+}
+
+/// Written in the format Gradle documents for `--write-locks`: Gradle cannot
+/// resolve dependencies where these tests were written (no Maven repository).
+#[test]
+fn gradle_lockfile_marks_test_only_dependencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gradle.lockfile");
+    std::fs::write(
+        &path,
+        "# This is a Gradle generated file for dependency locking.\n# Manual edits can break the build and are not advised.\n# This file is expected to be part of source control.\ncom.amazonaws:aws-lambda-java-core:1.2.3=compileClasspath,runtimeClasspath\ncom.fasterxml.jackson.core:jackson-databind:2.17.2=compileClasspath,runtimeClasspath,testCompileClasspath,testRuntimeClasspath\norg.junit.jupiter:junit-jupiter-api:5.10.3=testCompileClasspath,testRuntimeClasspath\nempty=annotationProcessor,testAnnotationProcessor\n",
+    )
+    .unwrap();
+    let lock = lockfile::load(&path).unwrap();
+    assert_eq!(lock.packages.len(), 3);
+    assert_eq!(
+        dev(&lock),
+        BTreeSet::from(["org.junit.jupiter:junit-jupiter-api".to_string()])
+    );
+    assert_eq!(lock.packages[0].line, Some(4));
+}

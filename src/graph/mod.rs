@@ -116,32 +116,46 @@ impl DependencyGraph {
     }
 
     /// Attaches every package the root cannot reach to the root, so each one
-    /// has a chain and a retained size of its own.
+    /// has a chain and a retained size of its own. Heads of unreached
+    /// subtrees (nothing unreached depends on them) go first, so a subtree
+    /// hangs under its head rather than each member under the root.
     pub fn attach_unreachable(&mut self) {
-        loop {
-            let reached = self.reachable();
-            // the first unreached node with no unreached dependent heads a subtree
-            let orphan = self.graph.node_indices().find(|&n| {
-                !reached.contains(&n)
-                    && self
-                        .graph
-                        .neighbors_directed(n, Direction::Incoming)
-                        .all(|d| reached.contains(&d) || d == n)
-            });
-            let next = orphan.or_else(|| self.graph.node_indices().find(|n| !reached.contains(n)));
-            match next {
-                Some(n) => {
-                    self.graph.add_edge(
-                        self.root,
-                        n,
-                        Edge {
-                            requirement: String::new(),
-                            kind: DependencyKind::Normal,
-                            declared: false,
-                        },
-                    );
+        let mut reached = self.reachable();
+        for heads_only in [true, false] {
+            let nodes: Vec<NodeIndex> = self.graph.node_indices().collect();
+            for n in nodes {
+                if reached.contains(&n) {
+                    continue;
                 }
-                None => return,
+                let is_head = self
+                    .graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .all(|d| d == n || reached.contains(&d));
+                if heads_only && !is_head {
+                    continue;
+                }
+                self.graph.add_edge(
+                    self.root,
+                    n,
+                    Edge {
+                        requirement: String::new(),
+                        kind: DependencyKind::Normal,
+                        declared: false,
+                    },
+                );
+                self.extend_reach(n, &mut reached);
+            }
+        }
+    }
+
+    fn extend_reach(&self, from: NodeIndex, reached: &mut HashSet<NodeIndex>) {
+        let mut queue = VecDeque::from([from]);
+        reached.insert(from);
+        while let Some(n) = queue.pop_front() {
+            for next in self.graph.neighbors(n) {
+                if reached.insert(next) {
+                    queue.push_back(next);
+                }
             }
         }
     }

@@ -83,12 +83,13 @@ pub(super) fn parse_lock(path: &Path, text: &str) -> Result<Lockfile, LockfileEr
     Ok(lock)
 }
 
-/// Runs `cargo metadata --offline` on a manifest: it reads manifests and
-/// the lockfile, runs no build script and touches no network.
+/// Runs `cargo metadata --frozen` on a manifest: it reads manifests and
+/// the lockfile, runs no build script, touches no network and never
+/// rewrites the project's Cargo.lock.
 pub(super) fn load_metadata(path: &Path) -> Result<Lockfile, LockfileError> {
     let metadata = MetadataCommand::new()
         .manifest_path(path)
-        .other_options(vec!["--offline".to_string()])
+        .other_options(vec!["--frozen".to_string()])
         .exec()
         .map_err(|e| {
             let message = e.to_string();

@@ -203,7 +203,9 @@ pub fn load(path: &Path) -> Result<Lockfile, LockfileError> {
         )
     })?;
     if let Kind::CargoManifest = kind {
-        return cargo::load_metadata(path);
+        let mut lockfile = cargo::load_metadata(path)?;
+        lockfile.derive_dev_flags();
+        return Ok(lockfile);
     }
     let text = read_text(path)?;
     let mut lockfile = match kind {
