@@ -2,12 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis;
+use crate::analysis::{self, limits, Finding, Level};
 use crate::artifact::{Artifact, OpenError};
 use crate::graph::{self, Environment};
+use crate::imports;
 use crate::inventory::{self, normalize_name, Inventory};
 use crate::lockfile::{self, LockfileError};
+use crate::report::GateReport;
 use crate::report::{ArtifactReport, Report, ReportOptions, WhyReport};
+use crate::rules::runtimes::{self, RuntimeInfo};
+use crate::rules::{Context, RuleError, RuleSet};
 
 /// Facts about the function that the artifact alone may not tell.
 #[derive(Clone, Debug, Default)]
@@ -18,10 +22,29 @@ pub struct FunctionFacts {
 }
 
 impl FunctionFacts {
+    /// The runtime named by `--runtime`, which must be one deadweight knows.
+    pub fn runtime_info(&self) -> Result<Option<&'static RuntimeInfo>, AuditError> {
+        match &self.runtime {
+            None => Ok(None),
+            Some(id) => runtimes::find(id)
+                .map(Some)
+                .ok_or_else(|| AuditError::UnknownRuntime {
+                    id: id.clone(),
+                    known: runtimes::known_ids().join(", "),
+                }),
+        }
+    }
+
     fn environment(&self, inventory: &Inventory) -> Environment {
         let from_runtime = self.runtime.as_deref().and_then(|id| {
             let (major, minor) = id.strip_prefix("python")?.split_once('.')?;
             Some((major.parse().ok()?, minor.parse().ok()?))
+        });
+        let from_runtime = from_runtime.or_else(|| {
+            self.runtime
+                .as_deref()
+                .and_then(runtimes::find)
+                .and_then(|r| r.python_version())
         });
         Environment {
             python_version: from_runtime.or(inventory.python_version),
@@ -37,6 +60,10 @@ pub enum AuditError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Lockfile(#[from] LockfileError),
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    #[error("unknown runtime {id:?}; known runtimes: {known}")]
+    UnknownRuntime { id: String, known: String },
 }
 
 /// Audits each path in turn — artifacts, or lockfiles on their own — with
@@ -45,9 +72,11 @@ pub enum AuditError {
 pub fn audit(
     paths: &[PathBuf],
     lockfile_paths: &[PathBuf],
+    rules: &RuleSet,
     facts: &FunctionFacts,
     options: &ReportOptions,
 ) -> Result<Report, AuditError> {
+    let runtime = facts.runtime_info()?;
     let lockfiles = lockfile_paths
         .iter()
         .map(|p| lockfile::load(p))
@@ -60,13 +89,67 @@ pub fn audit(
             let artifact = Artifact::open(path)?;
             let inventory = inventory::build(&artifact);
             let environment = facts.environment(&inventory);
-            let analysis = analysis::analyze(&inventory, &environment, &lockfiles);
-            ArtifactReport::build(&artifact, &inventory, &analysis, options)
+            let mut analysis = analysis::analyze(&artifact, &inventory, &environment, &lockfiles);
+            let (sources, scan_warnings) = imports::scan_app(&artifact, &inventory);
+            let builtin = std::mem::take(&mut analysis.findings);
+            let context = Context {
+                artifact: &artifact,
+                inventory: &inventory,
+                analysis: &analysis,
+                sources: &sources,
+                runtime,
+            };
+            let findings = crate::rules::evaluate(rules, &context, builtin);
+            analysis.findings = findings;
+            let mut report = ArtifactReport::build(&artifact, &inventory, &analysis, options);
+            report.warnings.extend(scan_warnings);
+            report
         };
         report.runtime = facts.runtime.clone();
         artifacts.push(report);
     }
+    check_layers_together(&mut artifacts, rules);
+    for artifact in &mut artifacts {
+        artifact.gate = gate(&artifact.findings);
+    }
     Ok(Report::new(artifacts))
+}
+
+/// Function code and layers share the 250 MiB unzipped limit.
+fn check_layers_together(artifacts: &mut [ArtifactReport], rules: &RuleSet) {
+    let packages: Vec<usize> = (0..artifacts.len())
+        .filter(|&i| artifacts[i].lockfile.is_none())
+        .collect();
+    if packages.len() < 2
+        || rules
+            .get(limits::RULE)
+            .is_some_and(|r| r.level == Level::Allow)
+    {
+        return;
+    }
+    let unzipped: u64 = packages.iter().map(|&i| artifacts[i].unzipped_bytes).sum();
+    let label = format!(
+        "{} artifacts together (function and layers)",
+        packages.len()
+    );
+    let first = packages[0];
+    let path = artifacts[first].path.clone();
+    artifacts[first]
+        .findings
+        .extend(limits::check(&path, 0, unzipped, false, &label));
+}
+
+/// Any deny-level finding fails the gate.
+fn gate(findings: &[Finding]) -> GateReport {
+    let reasons: Vec<String> = findings
+        .iter()
+        .filter(|f| f.level == Level::Deny)
+        .map(|f| format!("{}: {}", f.rule, f.message))
+        .collect();
+    GateReport {
+        passed: reasons.is_empty(),
+        reasons,
+    }
 }
 
 fn is_lockfile_input(path: &Path) -> bool {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use deadweight::audit::{audit, why_chains, FunctionFacts};
+use deadweight::report::rules::{self, RuleDoc};
 use deadweight::report::{ColorChoice, Json, Render, ReportOptions, Terminal, WhyReport};
 
 /// Audit serverless deployment packages: what is inside and who put it there,
@@ -29,6 +30,34 @@ enum Command {
     ///
     /// Exits 0 when the package is found, 1 when it is not, 2 when the input cannot be read.
     Why(WhyArgs),
+    /// List every rule: id, level, category, title and the file it comes from.
+    Rules(RulesArgs),
+    /// Print one rule's documentation: what it does, why it matters, an example and the fix.
+    Explain(ExplainArgs),
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// Directories of extra rule files (*.toml); a rule with a built-in id replaces it.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+
+    /// When to color the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+}
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// The rule id, e.g. node/whole-aws-sdk-v2.
+    rule: String,
+
+    #[command(flatten)]
+    list: RulesArgs,
 }
 
 #[derive(clap::Args)]
@@ -68,6 +97,10 @@ struct AuditArgs {
     /// the package against it. Repeat for several.
     #[arg(long = "lockfile", value_name = "FILE")]
     lockfiles: Vec<PathBuf>,
+
+    /// Directories of extra rule files (*.toml); a rule with a built-in id replaces it.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
@@ -135,10 +168,54 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Why(args) => why(args),
+        Command::Rules(args) => {
+            let rules = deadweight::rules::load(&args.rules)?;
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            let written = match args.format {
+                Format::Terminal => rules::render_list(&rules, args.color.for_stdout(), &mut out),
+                Format::Json => {
+                    let docs: Vec<RuleDoc> = rules.rules.iter().map(RuleDoc::new).collect();
+                    serde_json::to_writer_pretty(&mut out, &docs)
+                        .map_err(io::Error::from)
+                        .and_then(|()| writeln!(out))
+                }
+            };
+            finish_output(written.and_then(|()| out.flush()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain(args) => {
+            let rules = deadweight::rules::load(&args.list.rules)?;
+            let Some(rule) = rules.get(&args.rule) else {
+                let close: Vec<&str> = rules
+                    .rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .filter(|id| id.contains(args.rule.rsplit('/').next().unwrap_or(&args.rule)))
+                    .collect();
+                let hint = if close.is_empty() {
+                    "run `deadweight rules` for the list".to_string()
+                } else {
+                    format!("did you mean {}?", close.join(", "))
+                };
+                anyhow::bail!("no rule {:?}; {hint}", args.rule);
+            };
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            let written = match args.list.format {
+                Format::Terminal => {
+                    rules::render_explain(rule, args.list.color.for_stdout(), &mut out)
+                }
+                Format::Json => serde_json::to_writer_pretty(&mut out, &RuleDoc::new(rule))
+                    .map_err(io::Error::from)
+                    .and_then(|()| writeln!(out)),
+            };
+            finish_output(written.and_then(|()| out.flush()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(args) => {
             let report = audit(
                 &args.paths,
                 &args.lockfiles,
+                &deadweight::rules::load(&args.rules)?,
                 &args.function.facts(),
                 &ReportOptions::default(),
             )?;

@@ -304,7 +304,8 @@ fn damaged_archives_never_panic() {
             }
             Ok(artifact) => {
                 let inventory = deadweight::inventory::build(&artifact);
-                let analysis = deadweight::analysis::analyze(&inventory, &Default::default(), &[]);
+                let analysis =
+                    deadweight::analysis::analyze(&artifact, &inventory, &Default::default(), &[]);
                 let report = Report::new(vec![ArtifactReport::build(
                     &artifact,
                     &inventory,

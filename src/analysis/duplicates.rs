@@ -71,9 +71,11 @@ pub fn duplicate_packages(inventory: &Inventory) -> Vec<Finding> {
             location: Location {
                 path: first_extra,
                 line: None,
+                column: None,
             },
             package: Some(name.clone()),
             saving: Some(saving),
+            concerns: None,
             fix: Some(format!(
                 "let one copy serve every dependent: widen or align the ranges that ask for {name}, or pin it once (npm `overrides`, yarn `resolutions`, pnpm `overrides`), then reinstall"
             )),
@@ -130,9 +132,10 @@ pub fn locked_duplicates(lock: &Lockfile, production: &[usize]) -> Vec<Finding> 
                 rule: RULE.to_string(),
                 level: Level::Warn,
                 message: format!("{name} is locked at {} versions: {}", versions.len(), versions.join(", ")),
-                location: Location { path: lock.path.display().to_string(), line: line.map(|l| l as u32) },
+                location: Location { path: lock.path.display().to_string(), line: line.map(|l| l as u32), column: None },
                 package: Some(name.clone()),
                 saving: None,
+                concerns: None,
                 fix: Some(format!("let one version of {name} serve every dependent: align the ranges that ask for it, or pin it once with overrides/resolutions")),
             }
         })

@@ -203,9 +203,11 @@ fn dev_finding(
         location: Location {
             path: location,
             line: None,
+            column: None,
         },
         package,
         saving: Some(saving),
+        concerns: None,
         fix: Some(fix.to_string()),
     }
 }
@@ -244,9 +246,10 @@ pub fn drift(inventory: &Inventory, lock: &Lockfile, matched: &[Option<usize>]) 
                         pkg.path,
                         versions.join(", ")
                     ),
-                    location: Location { path: lock_path.clone(), line: first.line.map(|l| l as u32) },
+                    location: Location { path: lock_path.clone(), line: first.line.map(|l| l as u32), column: None },
                     package: Some(format!("{}@{installed}", pkg.name)),
                     saving: None,
+                    concerns: None,
                     fix: Some("rebuild the package from the lockfile (`npm ci`, `poetry install --sync`, `uv sync --frozen`) instead of a fresh install".to_string()),
                 });
             }
@@ -259,9 +262,10 @@ pub fn drift(inventory: &Inventory, lock: &Lockfile, matched: &[Option<usize>]) 
             rule: DRIFT.to_string(),
             level: Level::Warn,
             message: format!("{} installed packages are not in the lockfile: {}", unlocked.len(), list(&unlocked)),
-            location: Location { path: lock_path.clone(), line: None },
+            location: Location { path: lock_path.clone(), line: None, column: None },
             package: None,
             saving: None,
+            concerns: None,
             fix: Some("add them to the project's dependencies and lock again, or stop copying them into the package".to_string()),
         });
     }
@@ -287,9 +291,10 @@ pub fn drift(inventory: &Inventory, lock: &Lockfile, matched: &[Option<usize>]) 
             rule: DRIFT.to_string(),
             level: Level::Warn,
             message: format!("{} production packages in the lockfile are missing from the package: {}", missing.len(), list(&missing)),
-            location: Location { path: lock_path, line: None },
+            location: Location { path: lock_path, line: None, column: None },
             package: None,
             saving: None,
+            concerns: None,
             fix: Some("check that the build installs from this lockfile; a runtime-provided SDK or a bundler can explain some".to_string()),
         });
     }

@@ -2,18 +2,22 @@
 //! built-in checks that turn facts into findings. Findings are data; a
 //! finding is never an error.
 
+pub mod binaries;
+mod bytecode;
 mod duplicates;
+pub mod limits;
 mod lockfile_checks;
 
 use serde::Serialize;
 
+use crate::artifact::Artifact;
 use crate::graph::{self, DependencyGraph, Environment};
 use crate::inventory::Inventory;
 use crate::lockfile::Lockfile;
 
 pub use duplicates::{compare_versions, duplicate_packages, locked_duplicates};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Allow,
@@ -44,6 +48,10 @@ pub struct Finding {
     /// What applying the fix would save.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saving: Option<Saving>,
+    /// The bytes the finding is about (a package imported whole, the files
+    /// matched), whether or not the fix removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concerns: Option<Saving>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
@@ -53,6 +61,8 @@ pub struct Location {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -71,7 +81,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
+/// Builds the graph, retained sizes and the built-in checks' findings.
 pub fn analyze(
+    artifact: &Artifact,
     inventory: &Inventory,
     environment: &Environment,
     lockfiles: &[Lockfile],
@@ -82,6 +94,19 @@ pub fn analyze(
         .map(|i| by_node[DependencyGraph::package_node(i).index()])
         .collect();
     let mut findings = duplicate_packages(inventory);
+    findings.extend(bytecode::check(
+        artifact,
+        inventory,
+        environment.python_version,
+    ));
+    findings.extend(binaries::check(artifact, inventory, environment.arm64));
+    findings.extend(limits::check(
+        &artifact.path.display().to_string(),
+        artifact.zipped_bytes,
+        artifact.unzipped_bytes(),
+        true,
+        &artifact.path.display().to_string(),
+    ));
     let mut dev = vec![None; inventory.packages.len()];
     for lock in lockfiles {
         let matched = lockfile_checks::match_packages(inventory, lock);

@@ -81,6 +81,12 @@ pub(super) fn list(root: &Path) -> Listing {
             unsafe_name: false,
             encrypted: false,
             unix_mode: unix_mode(&item),
+            modified: item
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs() as i64),
             source: EntrySource::Fs(item.into_path()),
         });
     }
@@ -133,6 +139,12 @@ pub(super) fn read(path: &Path, kind: EntryKind, limit: u64) -> Result<Vec<u8>, 
             Ok(bytes)
         }
     }
+}
+
+pub(super) fn read_prefix(path: &Path, len: usize) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::with_capacity(len);
+    File::open(path)?.take(len as u64).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Deflated size of a file at the default level, streamed in fixed chunks so

@@ -66,6 +66,9 @@ pub struct Entry {
     pub encrypted: bool,
     /// Unix permission bits when the archive records them.
     pub unix_mode: Option<u32>,
+    /// Modification time in seconds since the Unix epoch, as extraction will
+    /// set it: a zip's DOS date read as UTC (2-second resolution).
+    pub modified: Option<i64>,
     source: EntrySource,
 }
 
@@ -269,6 +272,23 @@ impl Artifact {
         }
     }
 
+    /// Reads the first `len` bytes of an entry (a header), inflating no more
+    /// of it than that.
+    pub fn read_prefix(&self, index: usize, len: usize) -> Result<Vec<u8>, ReadError> {
+        let entry = &self.entries[index];
+        if entry.kind != EntryKind::File {
+            return Err(ReadError::NotAFile);
+        }
+        if entry.encrypted {
+            return Err(ReadError::Encrypted);
+        }
+        match (&self.reader, &entry.source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.read_prefix(*i, len),
+            (Reader::Directory, EntrySource::Fs(fs_path)) => directory::read_prefix(fs_path, len),
+            _ => Err(ReadError::NotAFile),
+        }
+    }
+
     /// Reads an entry as UTF-8 text (lossy), for manifests.
     pub fn read_text(&self, index: usize) -> Result<String, ReadError> {
         let bytes = self.read(index, DEFAULT_READ_LIMIT)?;
@@ -277,6 +297,26 @@ impl Artifact {
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
     }
+}
+
+/// Seconds since the Unix epoch of a civil date and time in UTC.
+pub(crate) fn unix_seconds(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> i64 {
+    // days from civil, for the proleptic Gregorian calendar
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60 + i64::from(second)
 }
 
 /// What a container lister hands back to [`Artifact::assemble`].
@@ -306,6 +346,13 @@ fn normalize_name(raw: &str) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::normalize_name;
+
+    #[test]
+    fn civil_dates_convert_to_unix_seconds() {
+        assert_eq!(super::unix_seconds(1970, 1, 1, 0, 0, 0), 0);
+        assert_eq!(super::unix_seconds(1980, 1, 1, 0, 0, 0), 315_532_800);
+        assert_eq!(super::unix_seconds(2024, 2, 29, 12, 30, 15), 1_709_209_815);
+    }
 
     #[test]
     fn names_that_escape_the_root_are_unsafe() {

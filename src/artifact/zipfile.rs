@@ -67,6 +67,21 @@ impl ZipReader {
     }
 }
 
+impl ZipReader {
+    pub fn read_prefix(&self, index: usize, len: usize) -> Result<Vec<u8>, ReadError> {
+        let mut archive = self.archive.clone();
+        let file = archive.by_index(index).map_err(|e| match e {
+            ZipError::Io(io) => ReadError::Io(io),
+            other => ReadError::Corrupt(other.to_string()),
+        })?;
+        let mut bytes = Vec::with_capacity(len);
+        file.take(len as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ReadError::Corrupt(e.to_string()))?;
+        Ok(bytes)
+    }
+}
+
 pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), OpenError> {
     if file_len == 0 {
         return Err(OpenError::Empty {
@@ -146,6 +161,16 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             unsafe_name,
             encrypted,
             unix_mode,
+            modified: data.last_modified().map(|t| {
+                super::unix_seconds(
+                    i64::from(t.year()),
+                    u32::from(t.month()),
+                    u32::from(t.day()),
+                    u32::from(t.hour()),
+                    u32::from(t.minute()),
+                    u32::from(t.second()),
+                )
+            }),
             source: EntrySource::ZipIndex(index),
         });
     }

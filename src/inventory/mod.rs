@@ -16,7 +16,9 @@ use serde::Serialize;
 
 use crate::artifact::{Artifact, EntryKind, Warning};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
     Npm,

@@ -2,6 +2,7 @@
 //! (one per output format) see only this, never the artifact.
 
 mod json;
+pub mod rules;
 mod terminal;
 mod why;
 

@@ -290,9 +290,10 @@ impl Terminal {
                     Level::Warn => self.paint("warn ", Style::new().yellow().bold()),
                     Level::Allow => self.paint("allow", Style::new().dimmed()),
                 };
-                let location = match f.location.line {
-                    Some(line) => format!("{}:{line}", f.location.path),
-                    None => f.location.path.clone(),
+                let location = match (f.location.line, f.location.column) {
+                    (Some(line), Some(column)) => format!("{}:{line}:{column}", f.location.path),
+                    (Some(line), None) => format!("{}:{line}", f.location.path),
+                    _ => f.location.path.clone(),
                 };
                 writeln!(
                     out,
@@ -301,13 +302,20 @@ impl Terminal {
                     self.paint(&location, Style::new().dimmed())
                 )?;
                 writeln!(out, "         {}", f.message)?;
-                if let Some(saving) = &f.saving {
-                    writeln!(
+                match (&f.saving, &f.concerns) {
+                    (Some(saving), _) => writeln!(
                         out,
                         "         saves: {} unzipped, {} zipped",
                         human_bytes(saving.unzipped_bytes),
                         human_bytes(saving.zipped_bytes)
-                    )?;
+                    )?,
+                    (None, Some(concerns)) => writeln!(
+                        out,
+                        "         concerns: {} unzipped, {} zipped",
+                        human_bytes(concerns.unzipped_bytes),
+                        human_bytes(concerns.zipped_bytes)
+                    )?,
+                    _ => {}
                 }
                 if let Some(fix) = &f.fix {
                     writeln!(

@@ -1,0 +1,258 @@
+//! JavaScript and TypeScript imports through oxc: ESM `import`, `export …
+//! from`, dynamic `import()`, `require()`, TS `import x = require()`.
+//! Type-only imports are skipped: they vanish at compile time.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast::{
+    Argument, BindingPattern, CallExpression, ExportAllDeclaration, ExportFromDeclaration,
+    Expression, ImportDeclaration, ImportDeclarationSpecifier, ImportExpression, ModuleExportName,
+    PropertyKey, StaticMemberExpression, TSImportEqualsDeclaration, TSModuleReference,
+    VariableDeclarator,
+};
+use oxc_ast_visit::{walk, Visit};
+use oxc_parser::Parser;
+use oxc_span::{SourceType, Span};
+use oxc_syntax::scope::ScopeFlags;
+
+use super::{Import, ImportKind, LineIndex, Member};
+
+pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Import>, String> {
+    let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
+    match scan_as(text, source_type) {
+        Ok(imports) => Ok(imports),
+        // a .js file may be a script that strict module code rejects
+        Err(first) if !source_type.is_typescript() => {
+            scan_as(text, source_type.with_module(false)).map_err(|_| first)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, text, source_type).parse();
+    if parsed.panicked || parsed.diagnostics.has_errors() {
+        let lines = LineIndex::new(text);
+        let first = parsed.diagnostics.errors().next();
+        let message = first
+            .map(|d| d.message.to_string())
+            .unwrap_or_else(|| "unrecoverable syntax error".into());
+        let at = first
+            .and_then(|d| d.labels.first().map(|l| l.offset()))
+            .map(|offset| {
+                let (line, column) = lines.position(text, offset as usize);
+                format!(" at line {line}, column {column}")
+            })
+            .unwrap_or_default();
+        return Err(format!("{message}{at}"));
+    }
+    let mut scanner = Scanner {
+        text,
+        lines: LineIndex::new(text),
+        function_depth: 0,
+        imports: Vec::new(),
+        bindings: HashMap::new(),
+        handled: Vec::new(),
+    };
+    scanner.visit_program(&parsed.program);
+    Ok(scanner.imports)
+}
+
+struct Scanner<'t> {
+    text: &'t str,
+    lines: LineIndex,
+    function_depth: u32,
+    imports: Vec<Import>,
+    /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
+    bindings: HashMap<String, usize>,
+    /// `require()` calls already recorded through their declarator.
+    handled: Vec<Span>,
+}
+
+impl Scanner<'_> {
+    fn record(&mut self, module: &str, kind: ImportKind, span: Span) -> usize {
+        let (line, column) = self.lines.position(self.text, span.start as usize);
+        self.imports.push(Import {
+            module: module.to_string(),
+            kind,
+            line,
+            column,
+            lazy: self.function_depth > 0,
+            members: Vec::new(),
+        });
+        self.imports.len() - 1
+    }
+
+    fn member(&mut self, import: usize, name: &str, span: Span) {
+        let (line, _) = self.lines.position(self.text, span.start as usize);
+        self.imports[import].members.push(Member {
+            name: name.to_string(),
+            line,
+        });
+    }
+}
+
+/// `require('m')` with one literal argument.
+fn required_module<'a>(call: &'a CallExpression<'a>) -> Option<&'a str> {
+    match &call.callee {
+        Expression::Identifier(id) if id.name == "require" && call.arguments.len() == 1 => {}
+        _ => return None,
+    }
+    match call.arguments.first()? {
+        Argument::StringLiteral(s) => Some(s.value.as_str()),
+        Argument::TemplateLiteral(t) if t.expressions.is_empty() => {
+            t.quasis.first().map(|q| q.value.raw.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// The name a call is made through: `captureAWS` in `AWSXRay.captureAWS(x)`.
+fn callee_name<'a>(call: &'a CallExpression<'a>) -> Option<&'a str> {
+    match &call.callee {
+        Expression::Identifier(id) => Some(id.name.as_str()),
+        Expression::StaticMemberExpression(m) => Some(m.property.name.as_str()),
+        _ => None,
+    }
+}
+
+fn export_name<'a>(name: &'a ModuleExportName<'a>) -> &'a str {
+    match name {
+        ModuleExportName::IdentifierName(n) => n.name.as_str(),
+        ModuleExportName::IdentifierReference(n) => n.name.as_str(),
+        ModuleExportName::StringLiteral(s) => s.value.as_str(),
+    }
+}
+
+impl<'a> Visit<'a> for Scanner<'_> {
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        if it.import_kind.is_type() {
+            return;
+        }
+        let index = self.record(it.source.value.as_str(), ImportKind::Esm, it.span);
+        for specifier in it.specifiers.iter().flatten() {
+            match specifier {
+                ImportDeclarationSpecifier::ImportSpecifier(s) if !s.import_kind.is_type() => {
+                    self.member(index, export_name(&s.imported), s.span);
+                }
+                ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
+                    self.bindings.insert(s.local.name.to_string(), index);
+                }
+                ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
+                    self.bindings.insert(s.local.name.to_string(), index);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn visit_export_from_declaration(&mut self, it: &ExportFromDeclaration<'a>) {
+        if !it.export_kind.is_type() {
+            let index = self.record(it.source.value.as_str(), ImportKind::ExportFrom, it.span);
+            for s in &it.specifiers {
+                self.member(index, export_name(&s.local), s.span);
+            }
+        }
+    }
+
+    fn visit_export_all_declaration(&mut self, it: &ExportAllDeclaration<'a>) {
+        if !it.export_kind.is_type() {
+            self.record(it.source.value.as_str(), ImportKind::ExportFrom, it.span);
+        }
+    }
+
+    fn visit_ts_import_equals_declaration(&mut self, it: &TSImportEqualsDeclaration<'a>) {
+        if it.import_kind.is_type() {
+            return;
+        }
+        if let TSModuleReference::ExternalModuleReference(reference) = &it.module_reference {
+            let index = self.record(
+                reference.expression.value.as_str(),
+                ImportKind::TsImportEquals,
+                it.span,
+            );
+            self.bindings.insert(it.id.name.to_string(), index);
+        }
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let Some(Expression::CallExpression(call)) = &it.init {
+            if let Some(module) = required_module(call) {
+                let index = self.record(module, ImportKind::Require, call.span);
+                self.handled.push(call.span);
+                match &it.id {
+                    BindingPattern::BindingIdentifier(id) => {
+                        self.bindings.insert(id.name.to_string(), index);
+                    }
+                    BindingPattern::ObjectPattern(pattern) => {
+                        for property in &pattern.properties {
+                            if let PropertyKey::StaticIdentifier(key) = &property.key {
+                                self.member(index, key.name.as_str(), property.span);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Some(module) = required_module(it) {
+            if !self.handled.contains(&it.span) {
+                self.record(module, ImportKind::Require, it.span);
+            }
+        }
+        // `AWSXRay.captureAWS(require('aws-sdk'))`, `captureAWS(AWS)`: remember the wrapper
+        if let Some(wrapper) = callee_name(it) {
+            for argument in &it.arguments {
+                let target = match argument {
+                    Argument::CallExpression(inner) => required_module(inner).map(|module| {
+                        let index = self.record(module, ImportKind::Require, inner.span);
+                        self.handled.push(inner.span);
+                        index
+                    }),
+                    Argument::Identifier(id) => self.bindings.get(id.name.as_str()).copied(),
+                    _ => None,
+                };
+                if let Some(index) = target {
+                    let name = format!("{wrapper}()");
+                    self.member(index, &name, it.span);
+                }
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+
+    fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
+        if let Expression::StringLiteral(s) = &it.source {
+            self.record(s.value.as_str(), ImportKind::Dynamic, it.span);
+        }
+        walk::walk_import_expression(self, it);
+    }
+
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if let Expression::Identifier(object) = &it.object {
+            if let Some(&index) = self.bindings.get(object.name.as_str()) {
+                self.member(index, it.property.name.as_str(), it.span);
+            }
+        }
+        walk::walk_static_member_expression(self, it);
+    }
+
+    fn visit_function(&mut self, it: &oxc_ast::ast::Function<'a>, flags: ScopeFlags) {
+        self.function_depth += 1;
+        walk::walk_function(self, it, flags);
+        self.function_depth -= 1;
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {
+        self.function_depth += 1;
+        walk::walk_arrow_function_expression(self, it);
+        self.function_depth -= 1;
+    }
+}

@@ -1,0 +1,176 @@
+//! Import scanning of the function's own code with real parsers: oxc for
+//! JavaScript and TypeScript, ruff's parser for Python. Every import comes
+//! with its file:line:column and whether it runs at init (module scope) or
+//! lazily (inside a function).
+
+mod js;
+mod python;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
+use crate::inventory::{Inventory, Owner};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    JavaScript,
+    Python,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportKind {
+    /// `import x from 'm'`, `import 'm'`
+    Esm,
+    /// `export … from 'm'`
+    ExportFrom,
+    /// `require('m')`
+    Require,
+    /// `import('m')`
+    Dynamic,
+    /// `import x = require('m')` (TypeScript)
+    TsImportEquals,
+    /// `import m`
+    PythonImport,
+    /// `from m import x`
+    PythonFrom,
+    /// `importlib.import_module("m")`
+    PythonImportlib,
+}
+
+/// A name used on an imported module (`AWS.DynamoDB`), or imported from it
+/// (`{ DynamoDB }`, `from boto3 import client`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub name: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Import {
+    /// The module as written: `aws-sdk`, `./lib/db`, `boto3`, `.models`.
+    pub module: String,
+    pub kind: ImportKind,
+    pub line: u32,
+    pub column: u32,
+    /// Inside a function: runs when called, not at init.
+    pub lazy: bool,
+    /// Names imported or used on the module, in order of appearance.
+    pub members: Vec<Member>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceFile {
+    pub path: String,
+    pub language: Language,
+    pub imports: Vec<Import>,
+}
+
+/// Files larger than this are skipped: generated data, not code to lint.
+pub const MAX_SOURCE_BYTES: u64 = DEFAULT_READ_LIMIT;
+
+/// Scans the function's own source files (not packages) in parallel. A file
+/// that does not parse is a warning; the others are still scanned.
+pub fn scan_app(artifact: &Artifact, inventory: &Inventory) -> (Vec<SourceFile>, Vec<Warning>) {
+    let candidates: Vec<(usize, Language)> = artifact
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| e.kind == EntryKind::File && inventory.owners[*i] == Owner::App)
+        .filter_map(|(i, e)| language_of(&e.path).map(|l| (i, l)))
+        .collect();
+    let results: Vec<Result<SourceFile, Warning>> = candidates
+        .par_iter()
+        .map(|&(index, language)| {
+            let entry = &artifact.entries[index];
+            if entry.unzipped_bytes > MAX_SOURCE_BYTES {
+                return Err(Warning::at(
+                    &entry.path,
+                    format!(
+                        "larger than {} MiB; not scanned for imports",
+                        MAX_SOURCE_BYTES >> 20
+                    ),
+                ));
+            }
+            let text = artifact
+                .read_text(index)
+                .map_err(|e| Warning::at(&entry.path, format!("cannot read: {e}")))?;
+            scan_source(&entry.path, &text, language)
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut warnings = Vec::new();
+    for r in results {
+        match r {
+            Ok(file) => files.push(file),
+            Err(w) => warnings.push(w),
+        }
+    }
+    (files, warnings)
+}
+
+/// Scans one source text.
+pub fn scan_source(path: &str, text: &str, language: Language) -> Result<SourceFile, Warning> {
+    let imports = match language {
+        Language::JavaScript => js::scan(path, text),
+        Language::Python => python::scan(text),
+    }
+    .map_err(|message| {
+        Warning::at(
+            path,
+            format!("does not parse, imports not scanned: {message}"),
+        )
+    })?;
+    Ok(SourceFile {
+        path: path.to_string(),
+        language,
+        imports,
+    })
+}
+
+pub fn language_of(path: &str) -> Option<Language> {
+    let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+    match ext {
+        "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx"
+            if !path.ends_with(".d.ts") && !path.ends_with(".min.js") =>
+        {
+            Some(Language::JavaScript)
+        }
+        "py" => Some(Language::Python),
+        _ => None,
+    }
+}
+
+/// 1-based line and column of byte offsets, from one index of line starts.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    pub fn position(&self, text: &str, offset: usize) -> (u32, u32) {
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.starts[line];
+        let column = text
+            .get(start..offset.min(text.len()))
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (line as u32 + 1, column as u32)
+    }
+}

@@ -1,0 +1,122 @@
+//! Python imports through ruff's parser: `import`, `from … import`,
+//! relative imports and `importlib.import_module("literal")`. An import in
+//! a function body is lazy; class bodies, `if` and `try` blocks at module
+//! level run at init like the rest of the module.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::Ranged;
+
+use super::{Import, ImportKind, LineIndex, Member};
+
+pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
+    let parsed = ruff_python_parser::parse_module(text).map_err(|e| {
+        let (line, column) = LineIndex::new(text).position(text, e.location.start().to_usize());
+        format!("{} at line {line}, column {column}", e.error)
+    })?;
+    let mut scanner = Scanner {
+        text,
+        lines: LineIndex::new(text),
+        function_depth: 0,
+        imports: Vec::new(),
+    };
+    scanner.visit_body(&parsed.syntax().body);
+    Ok(scanner.imports)
+}
+
+struct Scanner<'t> {
+    text: &'t str,
+    lines: LineIndex,
+    function_depth: u32,
+    imports: Vec<Import>,
+}
+
+impl Scanner<'_> {
+    fn record(&mut self, module: String, kind: ImportKind, offset: usize, members: Vec<Member>) {
+        let (line, column) = self.lines.position(self.text, offset);
+        self.imports.push(Import {
+            module,
+            kind,
+            line,
+            column,
+            lazy: self.function_depth > 0,
+            members,
+        });
+    }
+}
+
+impl<'a> Visitor<'a> for Scanner<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    self.record(
+                        alias.name.to_string(),
+                        ImportKind::PythonImport,
+                        alias.range().start().to_usize(),
+                        Vec::new(),
+                    );
+                }
+            }
+            Stmt::ImportFrom(from) => {
+                let module = format!(
+                    "{}{}",
+                    ".".repeat(from.level as usize),
+                    from.module.as_ref().map(|m| m.as_str()).unwrap_or("")
+                );
+                let (line, _) = self
+                    .lines
+                    .position(self.text, from.range().start().to_usize());
+                let members = from
+                    .names
+                    .iter()
+                    .map(|alias| Member {
+                        name: alias.name.to_string(),
+                        line,
+                    })
+                    .collect();
+                self.record(
+                    module,
+                    ImportKind::PythonFrom,
+                    from.range().start().to_usize(),
+                    members,
+                );
+            }
+            Stmt::FunctionDef(_) => {
+                self.function_depth += 1;
+                visitor::walk_stmt(self, stmt);
+                self.function_depth -= 1;
+                return;
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            let is_import_module = match call.func.as_ref() {
+                Expr::Attribute(attribute) => attribute.attr.as_str() == "import_module",
+                Expr::Name(name) => name.id.as_str() == "import_module",
+                _ => false,
+            };
+            if let (true, Some(Expr::StringLiteral(literal))) =
+                (is_import_module, call.arguments.args.first())
+            {
+                self.record(
+                    literal.value.to_str().to_string(),
+                    ImportKind::PythonImportlib,
+                    call.range().start().to_usize(),
+                    Vec::new(),
+                );
+            }
+        }
+        if let Expr::Lambda(_) = expr {
+            self.function_depth += 1;
+            visitor::walk_expr(self, expr);
+            self.function_depth -= 1;
+            return;
+        }
+        visitor::walk_expr(self, expr);
+    }
+}

@@ -1,0 +1,538 @@
+//! Matching data rules against an audited artifact.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use globset::GlobSet;
+
+use super::runtimes::RuntimeInfo;
+use super::{
+    FileScope, FilesSpec, ImportSpec, Language, Matcher, PackageSpec, Rule, RuleSet,
+    RuntimeProvidedSpec,
+};
+use crate::analysis::{Analysis, Finding, Level, Location, Saving};
+use crate::artifact::{Artifact, EntryKind};
+use crate::imports::{self, SourceFile};
+use crate::inventory::{normalize_name, Ecosystem, Inventory, Owner};
+use crate::units::{human_bytes, thousands};
+
+/// What a rule may look at.
+pub struct Context<'a> {
+    pub artifact: &'a Artifact,
+    pub inventory: &'a Inventory,
+    pub analysis: &'a Analysis,
+    pub sources: &'a [SourceFile],
+    pub runtime: Option<&'a RuntimeInfo>,
+}
+
+/// Runs every data rule, then gives built-in findings the level their rule
+/// has (a user override included) and drops those at `allow`.
+pub fn evaluate(
+    rules: &RuleSet,
+    context: &Context,
+    builtin_findings: Vec<Finding>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in &rules.rules {
+        if rule.level == Level::Allow {
+            continue;
+        }
+        if !rule.runtimes.is_empty()
+            && !context
+                .runtime
+                .is_some_and(|r| rule.runtimes.contains(&r.id))
+        {
+            continue;
+        }
+        match &rule.matcher {
+            Matcher::Builtin => {}
+            Matcher::Import(spec, modules) => {
+                findings.extend(imports_rule(rule, spec, modules, context))
+            }
+            Matcher::Package(spec, names) => {
+                findings.extend(package_rule(rule, spec, names, context))
+            }
+            Matcher::Files(spec, include, exclude) => {
+                findings.extend(files_rule(rule, spec, include, exclude, context))
+            }
+            Matcher::RuntimeProvided(spec) => {
+                findings.extend(runtime_provided_rule(rule, spec, context))
+            }
+        }
+    }
+    for mut finding in builtin_findings {
+        match rules.get(&finding.rule) {
+            Some(rule) if rule.level == Level::Allow => continue,
+            // a check may grade its own findings (near a limit vs over it);
+            // a level the user set wins
+            Some(rule) if rule.user => {
+                finding.level = rule.level;
+                findings.push(finding);
+            }
+            _ => findings.push(finding),
+        }
+    }
+    // most severe first, then what saves the most
+    findings.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then_with(|| weight(b).cmp(&weight(a)))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    findings
+}
+
+fn weight(finding: &Finding) -> u64 {
+    finding
+        .saving
+        .or(finding.concerns)
+        .map(|s| s.unzipped_bytes)
+        .unwrap_or(0)
+}
+
+/// `{name}` placeholders filled from `values`; unknown ones stay as written.
+fn render(template: &str, values: &HashMap<&str, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if values.contains_key(&after[..close]) => {
+                out.push_str(&values[&after[..close]]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn finding(
+    rule: &Rule,
+    values: &HashMap<&str, String>,
+    location: Location,
+    package: Option<String>,
+) -> Finding {
+    Finding {
+        rule: rule.id.clone(),
+        level: rule.level,
+        message: render(rule.message.as_deref().unwrap_or(&rule.title), values),
+        location,
+        package,
+        saving: None,
+        concerns: None,
+        fix: rule.fix.as_deref().map(|f| render(f, values)),
+    }
+}
+
+fn imports_rule(
+    rule: &Rule,
+    spec: &ImportSpec,
+    modules: &GlobSet,
+    context: &Context,
+) -> Vec<Finding> {
+    let language = match spec.language {
+        Language::Javascript => imports::Language::JavaScript,
+        Language::Python => imports::Language::Python,
+    };
+    let mut out = Vec::new();
+    for file in context.sources.iter().filter(|f| f.language == language) {
+        for import in &file.imports {
+            if import.lazy && !spec.include_lazy {
+                continue;
+            }
+            // relative imports are the function's own modules
+            if import.module.starts_with('.') {
+                continue;
+            }
+            let module = match language {
+                imports::Language::Python => import.module.replace('.', "/"),
+                imports::Language::JavaScript => import.module.clone(),
+            };
+            if !modules.is_match(&module) {
+                continue;
+            }
+            if !spec.members.is_empty()
+                && !import
+                    .members
+                    .iter()
+                    .any(|m| spec.members.contains(&m.name))
+            {
+                continue;
+            }
+            let mut used: Vec<(&str, u32)> = Vec::new();
+            for m in import.members.iter().filter(|m| !m.name.ends_with("()")) {
+                if !used.iter().any(|(n, _)| *n == m.name) {
+                    used.push((&m.name, m.line));
+                }
+            }
+            let file_name = file.path.rsplit('/').next().unwrap_or(&file.path);
+            let mut values = HashMap::from([
+                ("module", import.module.clone()),
+                ("path", file.path.clone()),
+                ("line", import.line.to_string()),
+                (
+                    "members",
+                    used.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+                ),
+                (
+                    "member_lines",
+                    used.iter()
+                        .map(|(n, l)| format!("{n} ({file_name}:{l})"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                (
+                    "v2_clients",
+                    used.iter()
+                        .filter(|(n, _)| n.chars().next().is_some_and(char::is_uppercase))
+                        .map(|(n, _)| format!("require('aws-sdk/clients/{}')", n.to_lowercase()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ]);
+            if values["member_lines"].is_empty() {
+                values.insert("member_lines", "none found statically".to_string());
+            }
+            if values["v2_clients"].is_empty() {
+                values.insert(
+                    "v2_clients",
+                    "require('aws-sdk/clients/<service>')".to_string(),
+                );
+            }
+            let mut f = finding(
+                rule,
+                &values,
+                Location {
+                    path: file.path.clone(),
+                    line: Some(import.line),
+                    column: Some(import.column),
+                },
+                None,
+            );
+            // the bytes behind the import: the package it resolves to by name
+            let top = import
+                .module
+                .split('/')
+                .take(if import.module.starts_with('@') { 2 } else { 1 })
+                .collect::<Vec<_>>()
+                .join("/");
+            let top = match language {
+                imports::Language::Python => top.split('.').next().unwrap_or(&top).to_string(),
+                imports::Language::JavaScript => top,
+            };
+            if let Some((i, p)) = context
+                .inventory
+                .packages
+                .iter()
+                .enumerate()
+                .find(|(_, p)| {
+                    normalize_name(p.ecosystem, &p.name) == normalize_name(p.ecosystem, &top)
+                })
+            {
+                let retained = context.analysis.retained[i];
+                f.package = Some(format!(
+                    "{}@{}",
+                    p.name,
+                    p.version.as_deref().unwrap_or("?")
+                ));
+                f.concerns = Some(Saving {
+                    unzipped_bytes: retained.0,
+                    zipped_bytes: retained.1,
+                });
+            }
+            out.push(f);
+        }
+    }
+    out
+}
+
+pub(super) fn parse_requirement(
+    ecosystem: Ecosystem,
+    text: &str,
+) -> Result<VersionRequirement, String> {
+    match ecosystem {
+        Ecosystem::Pypi => pep508_rs::pep440_rs::VersionSpecifiers::from_str(text)
+            .map(VersionRequirement::Pep440)
+            .map_err(|e| e.to_string()),
+        _ => semver::VersionReq::parse(text)
+            .map(VersionRequirement::Semver)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+pub(super) enum VersionRequirement {
+    Semver(semver::VersionReq),
+    Pep440(pep508_rs::pep440_rs::VersionSpecifiers),
+}
+
+impl VersionRequirement {
+    fn matches(&self, version: &str) -> bool {
+        match self {
+            VersionRequirement::Semver(req) => {
+                semver::Version::parse(version).is_ok_and(|v| req.matches(&v))
+            }
+            VersionRequirement::Pep440(req) => {
+                pep508_rs::pep440_rs::Version::from_str(version).is_ok_and(|v| req.contains(&v))
+            }
+        }
+    }
+}
+
+fn package_rule(
+    rule: &Rule,
+    spec: &PackageSpec,
+    names: &GlobSet,
+    context: &Context,
+) -> Vec<Finding> {
+    let requirement = spec
+        .version
+        .as_deref()
+        .and_then(|v| parse_requirement(spec.ecosystem, v).ok());
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in context.inventory.packages.iter().enumerate() {
+        if p.ecosystem != spec.ecosystem
+            || !names.is_match(&p.name) && !names.is_match(normalize_name(p.ecosystem, &p.name))
+        {
+            continue;
+        }
+        if let Some(req) = &requirement {
+            if !p.version.as_deref().is_some_and(|v| req.matches(v)) {
+                continue;
+            }
+        }
+        by_name.entry(p.name.clone()).or_default().push(i);
+    }
+    let graph_counts = retained_counts(context);
+    by_name
+        .into_iter()
+        .map(|(name, indices)| {
+            let first = &context.inventory.packages[indices[0]];
+            let mut saving = Saving::default();
+            let mut retained_packages = 0;
+            for &i in &indices {
+                saving.unzipped_bytes += context.analysis.retained[i].0;
+                saving.zipped_bytes += context.analysis.retained[i].1;
+                retained_packages += graph_counts[i].saturating_sub(1);
+            }
+            let version = first.version.clone().unwrap_or_else(|| "?".to_string());
+            let values = HashMap::from([
+                ("name", name.clone()),
+                ("version", version.clone()),
+                ("path", first.path.clone()),
+                ("retained", human_bytes(saving.unzipped_bytes)),
+                ("retained_packages", thousands(retained_packages as u64)),
+                ("copies", indices.len().to_string()),
+            ]);
+            let mut f = finding(
+                rule,
+                &values,
+                Location {
+                    path: first.manifest.clone(),
+                    line: None,
+                    column: None,
+                },
+                Some(format!("{name}@{version}")),
+            );
+            f.saving = Some(saving);
+            f.concerns = Some(saving);
+            f
+        })
+        .collect()
+}
+
+/// Packages in each package's dominator subtree, itself included.
+fn retained_counts(context: &Context) -> Vec<usize> {
+    let graph = &context.analysis.graph;
+    let dominators = petgraph::algo::dominators::simple_fast(&graph.graph, graph.root);
+    let mut counts = vec![0usize; context.inventory.packages.len()];
+    for node in graph.graph.node_indices() {
+        if node == graph.root {
+            continue;
+        }
+        let mut current = Some(node);
+        let mut steps = 0;
+        while let Some(d) = current {
+            if d == graph.root || steps > counts.len() {
+                break;
+            }
+            if let Some(slot) = counts.get_mut(d.index() - 1) {
+                *slot += 1;
+            }
+            steps += 1;
+            current = dominators.immediate_dominator(d);
+        }
+    }
+    counts
+}
+
+fn files_rule(
+    rule: &Rule,
+    spec: &FilesSpec,
+    include: &GlobSet,
+    exclude: &GlobSet,
+    context: &Context,
+) -> Vec<Finding> {
+    let artifact = context.artifact;
+    let mut count = 0u64;
+    let mut saving = Saving::default();
+    let mut by_owner: HashMap<String, (u64, String)> = HashMap::new();
+    for (i, entry) in artifact.entries.iter().enumerate() {
+        if entry.kind != EntryKind::File || entry.unsafe_name {
+            continue;
+        }
+        let owner = context.inventory.owners[i];
+        let in_scope = match spec.scope {
+            FileScope::All => true,
+            FileScope::Packages => matches!(owner, Owner::Package(_)),
+            FileScope::App => owner == Owner::App,
+        };
+        if !in_scope || !include.is_match(&entry.path) || exclude.is_match(&entry.path) {
+            continue;
+        }
+        if !spec.with_sibling.is_empty() && !has_sibling(artifact, &entry.path, &spec.with_sibling)
+        {
+            continue;
+        }
+        count += 1;
+        saving.unzipped_bytes += entry.unzipped_bytes;
+        saving.zipped_bytes += entry.zipped_bytes;
+        let label = match owner {
+            Owner::Package(p) => {
+                let p = &context.inventory.packages[p];
+                format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
+            }
+            _ => "the function's own code".to_string(),
+        };
+        let slot = by_owner.entry(label).or_insert((0, entry.path.clone()));
+        slot.0 += entry.unzipped_bytes;
+    }
+    if count == 0 {
+        return Vec::new();
+    }
+    let mut owners: Vec<(String, (u64, String))> = by_owner.into_iter().collect();
+    owners.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let top: Vec<String> = owners
+        .iter()
+        .take(3)
+        .map(|(name, (bytes, _))| format!("{name} {}", human_bytes(*bytes)))
+        .collect();
+    let values = HashMap::from([
+        ("count", thousands(count)),
+        ("bytes", human_bytes(saving.unzipped_bytes)),
+        ("zipped", human_bytes(saving.zipped_bytes)),
+        ("top", top.join(", ")),
+    ]);
+    let mut f = finding(
+        rule,
+        &values,
+        Location {
+            path: owners[0].1 .1.clone(),
+            line: None,
+            column: None,
+        },
+        None,
+    );
+    f.saving = Some(saving);
+    f.concerns = Some(saving);
+    vec![f]
+}
+
+fn has_sibling(artifact: &Artifact, path: &str, extensions: &[String]) -> bool {
+    let stem = match path.rsplit_once('.') {
+        Some((stem, _)) => stem,
+        None => return false,
+    };
+    extensions
+        .iter()
+        .any(|ext| artifact.find(&format!("{stem}{ext}")).is_some())
+}
+
+fn runtime_provided_rule(
+    rule: &Rule,
+    spec: &RuntimeProvidedSpec,
+    context: &Context,
+) -> Vec<Finding> {
+    let Some(runtime) = context.runtime else {
+        return Vec::new();
+    };
+    let Some(globs) = runtime.provides.get(spec.ecosystem.as_str()) else {
+        return Vec::new();
+    };
+    let Ok(provided) = super::globs(globs, false, false) else {
+        return Vec::new();
+    };
+    let mut saving = Saving::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut first: Option<&str> = None;
+    for p in context
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == spec.ecosystem)
+    {
+        if provided.is_match(&p.name) || provided.is_match(normalize_name(p.ecosystem, &p.name)) {
+            saving.unzipped_bytes += p.totals.unzipped_bytes;
+            saving.zipped_bytes += p.totals.zipped_bytes;
+            names.push(format!(
+                "{}@{}",
+                p.name,
+                p.version.as_deref().unwrap_or("?")
+            ));
+            first.get_or_insert(&p.manifest);
+        }
+    }
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    names.sort();
+    names.dedup();
+    let shown = names.iter().take(6).cloned().collect::<Vec<_>>().join(", ");
+    let more = names.len().saturating_sub(6);
+    let values = HashMap::from([
+        ("runtime", runtime.id.clone()),
+        ("count", names.len().to_string()),
+        (
+            "packages",
+            if more > 0 {
+                format!("{shown} and {more} more")
+            } else {
+                shown
+            },
+        ),
+        ("bytes", human_bytes(saving.unzipped_bytes)),
+    ]);
+    let mut f = finding(
+        rule,
+        &values,
+        Location {
+            path: first.to_string(),
+            line: None,
+            column: None,
+        },
+        None,
+    );
+    f.saving = Some(saving);
+    f.concerns = Some(saving);
+    vec![f]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use std::collections::HashMap;
+
+    #[test]
+    fn templates_fill_known_placeholders_only() {
+        let values = HashMap::from([("name", "express".to_string())]);
+        assert_eq!(
+            render("{name} is {heavy} {", &values),
+            "express is {heavy} {"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! The Lambda runtime table (`rules/runtimes.toml`): which OS and glibc
+//! each runtime runs on, its language version, what it already provides,
+//! and the CPython bytecode magic numbers.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+const TABLE: &str = include_str!("../../rules/runtimes.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeInfo {
+    pub id: String,
+    pub family: String,
+    pub os: String,
+    pub glibc: String,
+    pub version: String,
+    /// Package name globs the runtime ships, by ecosystem (`npm`, `pypi`).
+    #[serde(default)]
+    pub provides: HashMap<String, Vec<String>>,
+}
+
+impl RuntimeInfo {
+    /// `(3, 12)` for `python3.12`.
+    pub fn python_version(&self) -> Option<(u32, u32)> {
+        if self.family != "python" {
+            return None;
+        }
+        let (major, minor) = self.version.split_once('.')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BytecodeLine {
+    python: String,
+    first: u16,
+    magic: Option<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    runtime: Vec<RuntimeInfo>,
+    bytecode: Vec<BytecodeLine>,
+}
+
+fn table() -> &'static Table {
+    static TABLE_DATA: OnceLock<Table> = OnceLock::new();
+    // the table is part of the binary and checked by a test
+    TABLE_DATA.get_or_init(|| toml::from_str(TABLE).expect("rules/runtimes.toml is valid"))
+}
+
+pub fn find(id: &str) -> Option<&'static RuntimeInfo> {
+    table().runtime.iter().find(|r| r.id == id)
+}
+
+pub fn known_ids() -> Vec<&'static str> {
+    table().runtime.iter().map(|r| r.id.as_str()).collect()
+}
+
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let (major, minor) = text.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The CPython release line a `.pyc` magic number belongs to.
+pub fn python_for_magic(magic: u16) -> Option<(u32, u32)> {
+    let lines = &table().bytecode;
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(i, line)| {
+            magic >= line.first && lines.get(i + 1).is_none_or(|next| magic < next.first)
+        })
+        .find_map(|(_, line)| parse_version(&line.python))
+}
+
+/// Whether Python `version` loads a `.pyc` with this magic number.
+pub fn magic_matches(magic: u16, version: (u32, u32)) -> bool {
+    let line = table()
+        .bytecode
+        .iter()
+        .find(|l| parse_version(&l.python) == Some(version));
+    match line.and_then(|l| l.magic) {
+        Some(expected) => magic == expected,
+        None => python_for_magic(magic) == Some(version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_parses_and_knows_the_runtimes() {
+        assert_eq!(find("python3.12").unwrap().glibc, "2.34");
+        assert_eq!(find("nodejs18.x").unwrap().os, "Amazon Linux 2");
+        assert_eq!(find("python3.11").unwrap().python_version(), Some((3, 11)));
+        assert!(find("nodejs4.3").is_none());
+    }
+
+    #[test]
+    fn magic_numbers_name_their_python() {
+        assert_eq!(python_for_magic(3495), Some((3, 11)));
+        assert_eq!(python_for_magic(3531), Some((3, 12)));
+        assert_eq!(python_for_magic(3569), Some((3, 13)));
+        assert!(magic_matches(3495, (3, 11)));
+        assert!(!magic_matches(3531, (3, 11)));
+        assert!(magic_matches(3610, (3, 14)));
+    }
+}

@@ -1,0 +1,133 @@
+//! Import scanning with the real parsers, on handlers written the way real
+//! functions are written.
+
+use deadweight::imports::{scan_source, Import, Language};
+
+fn js(path: &str, text: &str) -> Vec<Import> {
+    scan_source(path, text, Language::JavaScript)
+        .unwrap_or_else(|w| panic!("{}", w.message))
+        .imports
+}
+
+fn py(text: &str) -> Vec<Import> {
+    scan_source("app.py", text, Language::Python)
+        .unwrap_or_else(|w| panic!("{}", w.message))
+        .imports
+}
+
+fn summary(imports: &[Import]) -> Vec<String> {
+    imports
+        .iter()
+        .map(|i| {
+            let members: Vec<String> = i
+                .members
+                .iter()
+                .map(|m| format!("{}@{}", m.name, m.line))
+                .collect();
+            format!(
+                "{} {:?} {}:{}{} [{}]",
+                i.module,
+                i.kind,
+                i.line,
+                i.column,
+                if i.lazy { " lazy" } else { "" },
+                members.join(" ")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn commonjs_handler_with_the_whole_v2_sdk() {
+    let imports = js(
+        "index.js",
+        "const AWS = require('aws-sdk');\nconst db = new AWS.DynamoDB.DocumentClient();\nconst s3 = new AWS.S3({ region: 'eu-west-1' });\n\nexports.handler = async (event) => {\n  const { v4 } = require('uuid');\n  return db.get({ TableName: 'x', Key: { id: v4() } }).promise();\n};\n",
+    );
+    assert_eq!(
+        summary(&imports),
+        [
+            "aws-sdk Require 1:13 [DynamoDB@2 S3@3]",
+            "uuid Require 6:18 lazy [v4@6]"
+        ]
+    );
+}
+
+#[test]
+fn esm_typescript_and_reexports() {
+    let imports = js(
+        "src/handler.ts",
+        "import type { Context } from 'aws-lambda';\nimport { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';\nimport * as AWS from 'aws-sdk';\nimport fs = require('fs');\nimport type Foo = require('foo');\nexport { helper } from './helper';\nexport * from './types';\nexport const handler = async (_e: unknown, _c: Context) => {\n  const m = await import('./lazy.js');\n  return new AWS.SQS();\n};\n",
+    );
+    assert_eq!(
+        summary(&imports),
+        [
+            "@aws-sdk/client-dynamodb Esm 2:1 [DynamoDBClient@2 GetItemCommand@2]",
+            "aws-sdk Esm 3:1 [SQS@10]",
+            "fs TsImportEquals 4:1 []",
+            "./helper ExportFrom 6:1 [helper@6]",
+            "./types ExportFrom 7:1 []",
+            "./lazy.js Dynamic 9:19 lazy []",
+        ]
+    );
+}
+
+#[test]
+fn xray_wrapping_is_recorded_on_the_wrapped_module() {
+    let imports = js(
+        "index.js",
+        "const AWSXRay = require('aws-xray-sdk');\nconst AWS = AWSXRay.captureAWS(require('aws-sdk'));\nexports.handler = async () => new AWS.S3().listBuckets().promise();\n",
+    );
+    assert_eq!(
+        summary(&imports),
+        [
+            "aws-xray-sdk Require 1:17 [captureAWS@2]",
+            "aws-sdk Require 2:32 [captureAWS()@2]"
+        ]
+    );
+}
+
+#[test]
+fn scripts_that_are_not_strict_mode_still_parse() {
+    // octal literals and `with` are errors in modules, fine in scripts
+    let imports = js(
+        "legacy.js",
+        "var x = 010;\nwith (Math) { x = max(1, 2); }\nvar _ = require('lodash');\n",
+    );
+    assert_eq!(summary(&imports), ["lodash Require 3:9 []"]);
+}
+
+#[test]
+fn python_imports_at_module_level_and_lazily() {
+    let imports = py(
+        "import os, json\nimport boto3\nfrom botocore.exceptions import ClientError\nfrom . import models\nfrom ..shared.db import connect as db\nimport importlib\n\nclass Repo:\n    import decimal\n\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n\ndef handler(event, context):\n    import pandas as pd\n    mod = importlib.import_module('plugins.' + event['name'])\n    other = importlib.import_module('plugins.default')\n    return pd.DataFrame()\n",
+    );
+    assert_eq!(
+        summary(&imports),
+        [
+            "os PythonImport 1:8 []",
+            "json PythonImport 1:12 []",
+            "boto3 PythonImport 2:8 []",
+            "botocore.exceptions PythonFrom 3:1 [ClientError@3]",
+            ". PythonFrom 4:1 [models@4]",
+            "..shared.db PythonFrom 5:1 [connect@5]",
+            "importlib PythonImport 6:8 []",
+            "decimal PythonImport 9:12 []",
+            "ujson PythonImport 12:12 []",
+            "pandas PythonImport 17:12 lazy []",
+            "plugins.default PythonImportlib 19:13 lazy []",
+        ]
+    );
+}
+
+#[test]
+fn files_that_do_not_parse_are_warnings_with_a_line() {
+    let warning = scan_source("broken.js", "const a = ;\n", Language::JavaScript).unwrap_err();
+    assert!(warning.message.contains("at line 1"), "{}", warning.message);
+    let warning = scan_source("broken.py", "def f(:\n  pass\n", Language::Python).unwrap_err();
+    assert!(
+        warning.message.starts_with("does not parse"),
+        "{}",
+        warning.message
+    );
+    assert!(warning.message.contains("line 1"), "{}", warning.message);
+}
