@@ -102,6 +102,11 @@ struct AuditArgs {
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
 
+    /// Set a rule's level for this run: `node/runtime-provided-sdk=warn`,
+    /// `common/docs-and-tests=allow`. Repeatable.
+    #[arg(long = "rule-level", value_name = "RULE=LEVEL")]
+    rule_levels: Vec<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
@@ -215,7 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = audit(
                 &args.paths,
                 &args.lockfiles,
-                &deadweight::rules::load(&args.rules)?,
+                &rules_with_levels(&args.rules, &args.rule_levels)?,
                 &args.function.facts(),
                 &ReportOptions::default(),
             )?;
@@ -283,4 +288,17 @@ fn finish_output(result: io::Result<()>) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+fn rules_with_levels(
+    dirs: &[PathBuf],
+    levels: &[String],
+) -> anyhow::Result<deadweight::rules::RuleSet> {
+    let mut rules = deadweight::rules::load(dirs)?;
+    for assignment in levels {
+        rules
+            .set_level(assignment)
+            .map_err(|e| anyhow::anyhow!("--rule-level {assignment}: {e}"))?;
+    }
+    Ok(rules)
 }

@@ -81,7 +81,7 @@ fn xray_wrapping_is_recorded_on_the_wrapped_module() {
         summary(&imports),
         [
             "aws-xray-sdk Require 1:17 [captureAWS@2]",
-            "aws-sdk Require 2:32 [captureAWS()@2]"
+            "aws-sdk Require 2:32 [captureAWS()@2 S3@3]"
         ]
     );
 }

@@ -56,6 +56,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         imports: Vec::new(),
         bindings: HashMap::new(),
         handled: Vec::new(),
+        by_span: HashMap::new(),
     };
     scanner.visit_program(&parsed.program);
     Ok(scanner.imports)
@@ -70,6 +71,8 @@ struct Scanner<'t> {
     bindings: HashMap<String, usize>,
     /// `require()` calls already recorded through their declarator.
     handled: Vec<Span>,
+    /// Import index by the start offset of the `require()` call recorded.
+    by_span: HashMap<u32, usize>,
 }
 
 impl Scanner<'_> {
@@ -83,6 +86,7 @@ impl Scanner<'_> {
             lazy: self.function_depth > 0,
             members: Vec::new(),
         });
+        self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1
     }
 
@@ -195,6 +199,20 @@ impl<'a> Visit<'a> for Scanner<'_> {
                         }
                     }
                     _ => {}
+                }
+            } else if let BindingPattern::BindingIdentifier(id) = &it.id {
+                // `const AWS = AWSXRay.captureAWS(require('aws-sdk'))`: the
+                // name still stands for the wrapped module
+                let wrapped = call.arguments.iter().find_map(|a| match a {
+                    Argument::CallExpression(inner) => required_module(inner).map(|_| inner.span),
+                    _ => None,
+                });
+                if let Some(span) = wrapped {
+                    walk::walk_variable_declarator(self, it);
+                    if let Some(&index) = self.by_span.get(&span.start) {
+                        self.bindings.insert(id.name.to_string(), index);
+                    }
+                    return;
                 }
             }
         }

@@ -288,6 +288,32 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Sets a rule's level from `ID=LEVEL` (`node/runtime-provided-sdk=warn`).
+    pub fn set_level(&mut self, assignment: &str) -> Result<(), String> {
+        let (id, level) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("expected RULE=LEVEL, found {assignment:?}"))?;
+        let level = match level.trim() {
+            "allow" => Level::Allow,
+            "warn" => Level::Warn,
+            "deny" => Level::Deny,
+            other => return Err(format!("unknown level {other:?} (allow, warn or deny)")),
+        };
+        let rule = self
+            .rules
+            .iter_mut()
+            .find(|r| r.id == id.trim())
+            .ok_or_else(|| {
+                format!(
+                    "no rule {:?}; run `deadweight rules` for the list",
+                    id.trim()
+                )
+            })?;
+        rule.level = level;
+        rule.user = true;
+        Ok(())
+    }
+
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
