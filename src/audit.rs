@@ -90,7 +90,12 @@ pub fn audit(
             let inventory = inventory::build(&artifact);
             let environment = facts.environment(&inventory);
             let mut analysis = analysis::analyze(&artifact, &inventory, &environment, &lockfiles);
-            let (sources, scan_warnings) = imports::scan_app(&artifact, &inventory);
+            // parsing the function's code pays only when an import rule is on
+            let (sources, scan_warnings) = if rules.scans_imports() {
+                imports::scan_app(&artifact, &inventory)
+            } else {
+                (Vec::new(), Vec::new())
+            };
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact: &artifact,

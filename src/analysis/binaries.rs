@@ -43,14 +43,16 @@ impl Platform {
 /// in `bin/` directories and a custom runtime's `bootstrap`.
 pub fn is_native_candidate(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".node")
-        || lower.ends_with(".so")
-        || lower.contains(".so.")
-        || lower.ends_with(".dylib")
-        || lower.ends_with(".dll")
-        || lower.ends_with(".exe")
-        || lower.ends_with(".pyd")
+    // bytes, not chars: a name may hold any UTF-8 (or replacement) text
+    let ends_with = |suffix: &str| {
+        let name = name.as_bytes();
+        name.len() >= suffix.len()
+            && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    [".node", ".so", ".dylib", ".dll", ".exe", ".pyd"]
+        .iter()
+        .any(|s| ends_with(s))
+        || name.contains(".so.")
         || path == "bootstrap"
         || (path.contains("/bin/") && !name.contains('.'))
 }
@@ -149,4 +151,20 @@ pub fn check(artifact: &Artifact, inventory: &Inventory, arm64: bool) -> Vec<Fin
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_native_candidate;
+
+    #[test]
+    fn candidates_by_name_whatever_the_characters() {
+        assert!(is_native_candidate(
+            "node_modules/sharp/build/Release/sharp.NODE"
+        ));
+        assert!(is_native_candidate("numpy.libs/libopenblas.so.0"));
+        assert!(is_native_candidate("bootstrap"));
+        assert!(!is_native_candidate("caf\u{e9}.js"));
+        assert!(!is_native_candidate("\u{fffd}\u{fffd}"));
+    }
 }

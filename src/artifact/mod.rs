@@ -335,7 +335,7 @@ fn normalize_name(raw: &str) -> (String, bool) {
         || raw.starts_with('\\')
         || raw.contains('\0')
         || raw.as_bytes().get(1) == Some(&b':')
-        || raw.split(['/', '\\']).any(|part| part == "..");
+        || (raw.contains("..") && raw.split(['/', '\\']).any(|part| part == ".."));
     let mut name = raw.trim_end_matches('/');
     while let Some(rest) = name.strip_prefix("./") {
         name = rest;

@@ -89,6 +89,9 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
 
 /// The `.dist-info` / `.egg-info` directory an entry lives in (or is).
 fn metadata_dir(path: &str) -> Option<&str> {
+    if !path.contains("-info") {
+        return None;
+    }
     let mut end = 0;
     for part in path.split('/') {
         end += part.len();

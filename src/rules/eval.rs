@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-use globset::GlobSet;
+use globset::{Candidate, GlobSet};
 
 use super::runtimes::RuntimeInfo;
 use super::{
@@ -33,6 +33,25 @@ pub fn evaluate(
     builtin_findings: Vec<Finding>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // file rules share one lower-cased, pre-split path per file
+    let has_file_rules = rules
+        .rules
+        .iter()
+        .any(|r| r.level != Level::Allow && matches!(r.matcher, Matcher::Files(..)));
+    let lowered: Vec<Option<String>> = if has_file_rules {
+        context
+            .artifact
+            .entries
+            .iter()
+            .map(|e| (e.kind == EntryKind::File && !e.unsafe_name).then(|| e.path.to_lowercase()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let candidates: Vec<Option<Candidate>> = lowered
+        .iter()
+        .map(|p| p.as_deref().map(Candidate::new))
+        .collect();
     for rule in &rules.rules {
         if rule.level == Level::Allow {
             continue;
@@ -52,9 +71,14 @@ pub fn evaluate(
             Matcher::Package(spec, names) => {
                 findings.extend(package_rule(rule, spec, names, context))
             }
-            Matcher::Files(spec, include, exclude) => {
-                findings.extend(files_rule(rule, spec, include, exclude, context))
-            }
+            Matcher::Files(spec, include, exclude) => findings.extend(files_rule(
+                rule,
+                spec,
+                include,
+                exclude,
+                (&lowered, &candidates),
+                context,
+            )),
             Matcher::RuntimeProvided(spec) => {
                 findings.extend(runtime_provided_rule(rule, spec, context))
             }
@@ -376,23 +400,36 @@ fn files_rule(
     spec: &FilesSpec,
     include: &GlobSet,
     exclude: &GlobSet,
+    (lowered, candidates): (&[Option<String>], &[Option<Candidate>]),
     context: &Context,
 ) -> Vec<Finding> {
+    let dirs: Vec<String> = spec.dirs.iter().map(|d| d.to_lowercase()).collect();
+    let in_dirs = |path: &str| {
+        if dirs.is_empty() {
+            return false;
+        }
+        // every component but the file name
+        let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        parent.split('/').any(|part| dirs.iter().any(|d| d == part))
+    };
     let artifact = context.artifact;
     let mut count = 0u64;
     let mut saving = Saving::default();
     let mut by_owner: HashMap<String, (u64, String)> = HashMap::new();
     for (i, entry) in artifact.entries.iter().enumerate() {
-        if entry.kind != EntryKind::File || entry.unsafe_name {
+        let (Some(path), Some(candidate)) = (&lowered[i], &candidates[i]) else {
             continue;
-        }
+        };
         let owner = context.inventory.owners[i];
         let in_scope = match spec.scope {
             FileScope::All => true,
             FileScope::Packages => matches!(owner, Owner::Package(_)),
             FileScope::App => owner == Owner::App,
         };
-        if !in_scope || !include.is_match(&entry.path) || exclude.is_match(&entry.path) {
+        if !in_scope
+            || !(in_dirs(path) || include.is_match_candidate(candidate))
+            || exclude.is_match_candidate(candidate)
+        {
             continue;
         }
         if !spec.with_sibling.is_empty() && !has_sibling(artifact, &entry.path, &spec.with_sibling)

@@ -114,7 +114,12 @@ pub enum FileScope {
 #[serde(deny_unknown_fields)]
 pub struct FilesSpec {
     /// Path globs, matched case-insensitively as most file systems would.
+    #[serde(default)]
     pub globs: Vec<String>,
+    /// Files anywhere under a directory with one of these names (`tests`,
+    /// `docs`), also case-insensitive.
+    #[serde(default)]
+    pub dirs: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]
@@ -314,6 +319,13 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Whether any rule that reads imports is enabled.
+    pub fn scans_imports(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.level != Level::Allow && matches!(r.matcher, Matcher::Import(..)))
+    }
+
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
@@ -399,8 +411,13 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             let set = globs(&package.names, false, false).map_err(|(g, e)| glob_error(&g, e))?;
             Matcher::Package(package, set)
         } else if let Some(files) = spec.files {
-            let include = globs(&files.globs, true, true).map_err(|(g, e)| glob_error(&g, e))?;
-            let exclude = globs(&files.exclude, true, true).map_err(|(g, e)| glob_error(&g, e))?;
+            // matched against lower-cased paths: case-insensitive like most
+            // file systems, while globset keeps its literal fast paths
+            let lower = |list: &[String]| list.iter().map(|g| g.to_lowercase()).collect::<Vec<_>>();
+            let include =
+                globs(&lower(&files.globs), true, false).map_err(|(g, e)| glob_error(&g, e))?;
+            let exclude =
+                globs(&lower(&files.exclude), true, false).map_err(|(g, e)| glob_error(&g, e))?;
             Matcher::Files(files, include, exclude)
         } else if let Some(provided) = spec.runtime_provided {
             Matcher::RuntimeProvided(provided)

@@ -42,6 +42,25 @@ impl ZipBuilder {
         self
     }
 
+    /// A deflated file with a modification date (UTC), as zip records it.
+    pub fn file_dated(
+        mut self,
+        path: &str,
+        contents: impl AsRef<[u8]>,
+        date: (u16, u8, u8, u8, u8, u8),
+    ) -> Self {
+        let (y, mo, d, h, mi, s) = date;
+        let time = zip::DateTime::from_date_and_time(y, mo, d, h, mi, s).unwrap();
+        self.writer
+            .start_file(
+                path,
+                Self::options(CompressionMethod::Deflated).last_modified_time(time),
+            )
+            .unwrap();
+        self.writer.write_all(contents.as_ref()).unwrap();
+        self
+    }
+
     /// A file stored without compression.
     pub fn stored(mut self, path: &str, contents: impl AsRef<[u8]>) -> Self {
         self.writer
