@@ -2,13 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{self, limits, Finding, Level};
+use crate::analysis::{self, limits, Level};
 use crate::artifact::{Artifact, OpenError};
+use crate::gate::{self, config::FunctionConfig, Baseline, Budgets, Config};
 use crate::graph::{self, Environment};
 use crate::imports;
 use crate::inventory::{self, normalize_name, Inventory};
 use crate::lockfile::{self, LockfileError};
-use crate::report::GateReport;
 use crate::report::{ArtifactReport, Report, ReportOptions, WhyReport};
 use crate::rules::runtimes::{self, RuntimeInfo};
 use crate::rules::{Context, RuleError, RuleSet};
@@ -32,6 +32,17 @@ impl FunctionFacts {
                     id: id.clone(),
                     known: runtimes::known_ids().join(", "),
                 }),
+        }
+    }
+
+    /// Command-line facts first, then the config's for this function.
+    fn with_defaults(&self, function: Option<&FunctionConfig>) -> FunctionFacts {
+        FunctionFacts {
+            runtime: self
+                .runtime
+                .clone()
+                .or_else(|| function.and_then(|f| f.runtime.clone())),
+            arm64: self.arm64 || function.and_then(|f| f.arm64).unwrap_or(false),
         }
     }
 
@@ -64,25 +75,37 @@ pub enum AuditError {
     Rules(#[from] RuleError),
     #[error("unknown runtime {id:?}; known runtimes: {known}")]
     UnknownRuntime { id: String, known: String },
+    #[error(transparent)]
+    Config(#[from] gate::ConfigError),
+}
+
+/// Everything one `audit` run needs.
+pub struct AuditRequest<'a> {
+    pub paths: &'a [PathBuf],
+    pub lockfiles: &'a [PathBuf],
+    pub rules: &'a RuleSet,
+    pub config: &'a Config,
+    /// From the command line; they win over the config's.
+    pub facts: FunctionFacts,
+    pub baseline: Option<&'a Baseline>,
+    pub options: ReportOptions,
 }
 
 /// Audits each path in turn — artifacts, or lockfiles on their own — with
-/// the given lockfiles applied to every artifact. The first input that
-/// cannot be read stops the run.
-pub fn audit(
-    paths: &[PathBuf],
-    lockfile_paths: &[PathBuf],
-    rules: &RuleSet,
-    facts: &FunctionFacts,
-    options: &ReportOptions,
-) -> Result<Report, AuditError> {
-    let runtime = facts.runtime_info()?;
-    let lockfiles = lockfile_paths
+/// the given lockfiles applied to every artifact, then runs the gate. The
+/// first input that cannot be read stops the run.
+pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
+    let lockfiles = request
+        .lockfiles
         .iter()
         .map(|p| lockfile::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut artifacts = Vec::with_capacity(paths.len());
-    for path in paths {
+    let mut reports = Vec::with_capacity(request.paths.len());
+    let mut budgets = Vec::with_capacity(request.paths.len());
+    for path in request.paths {
+        let function = function_config(request.config, path);
+        let facts = request.facts.with_defaults(function);
+        let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
             ArtifactReport::from_lockfile(&lockfile::load(path)?)
         } else {
@@ -91,7 +114,7 @@ pub fn audit(
             let environment = facts.environment(&inventory);
             let mut analysis = analysis::analyze(&artifact, &inventory, &environment, &lockfiles);
             // parsing the function's code pays only when an import rule is on
-            let (sources, scan_warnings) = if rules.scans_imports() {
+            let (sources, scan_warnings) = if request.rules.scans_imports() {
                 imports::scan_app(&artifact, &inventory)
             } else {
                 (Vec::new(), Vec::new())
@@ -104,20 +127,59 @@ pub fn audit(
                 sources: &sources,
                 runtime,
             };
-            let findings = crate::rules::evaluate(rules, &context, builtin);
-            analysis.findings = findings;
-            let mut report = ArtifactReport::build(&artifact, &inventory, &analysis, options);
+            analysis.findings = crate::rules::evaluate(request.rules, &context, builtin);
+            let mut report =
+                ArtifactReport::build(&artifact, &inventory, &analysis, &request.options);
             report.warnings.extend(scan_warnings);
             report
         };
         report.runtime = facts.runtime.clone();
-        artifacts.push(report);
+        budgets.push(match function {
+            Some(f) => merge_budgets(&request.config.budgets, &f.budgets),
+            None => request.config.budgets.clone(),
+        });
+        reports.push(report);
     }
-    check_layers_together(&mut artifacts, rules);
-    for artifact in &mut artifacts {
-        artifact.gate = gate(&artifact.findings);
+    check_layers_together(&mut reports, request.rules);
+    let today = gate::today();
+    let mut used_ignores = vec![false; request.config.ignores.len()];
+    for (position, (report, budgets)) in reports.iter_mut().zip(&budgets).enumerate() {
+        gate::apply(
+            report,
+            position,
+            request.config,
+            budgets,
+            request.baseline,
+            &today,
+            &mut used_ignores,
+        );
     }
-    Ok(Report::new(artifacts))
+    if let Some(first) = reports.first_mut() {
+        first
+            .warnings
+            .extend(gate::unused_ignores(request.config, &used_ignores));
+    }
+    Ok(Report::new(reports))
+}
+
+/// The config's `[[function]]` for this artifact, or its single `[function]`.
+fn function_config<'c>(config: &'c Config, path: &Path) -> Option<&'c FunctionConfig> {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let wanted = canonical(path);
+    config
+        .functions
+        .iter()
+        .find(|f| f.path.as_deref().is_some_and(|p| canonical(p) == wanted))
+        .or_else(|| config.functions.iter().find(|f| f.path.is_none()))
+}
+
+/// A function's own budgets win over the file-wide ones.
+fn merge_budgets(global: &Budgets, own: &Budgets) -> Budgets {
+    Budgets {
+        zipped: own.zipped.or(global.zipped),
+        unzipped: own.unzipped.or(global.unzipped),
+        growth: own.growth.or(global.growth),
+    }
 }
 
 /// Function code and layers share the 250 MiB unzipped limit.
@@ -142,19 +204,6 @@ fn check_layers_together(artifacts: &mut [ArtifactReport], rules: &RuleSet) {
     artifacts[first]
         .findings
         .extend(limits::check(&path, 0, unzipped, false, &label));
-}
-
-/// Any deny-level finding fails the gate.
-fn gate(findings: &[Finding]) -> GateReport {
-    let reasons: Vec<String> = findings
-        .iter()
-        .filter(|f| f.level == Level::Deny)
-        .map(|f| format!("{}: {}", f.rule, f.message))
-        .collect();
-    GateReport {
-        passed: reasons.is_empty(),
-        reasons,
-    }
 }
 
 fn is_lockfile_input(path: &Path) -> bool {

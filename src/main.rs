@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use deadweight::audit::{audit, why_chains, FunctionFacts};
+use deadweight::audit::{audit, why_chains, AuditRequest, FunctionFacts};
+use deadweight::gate::{Baseline, Config};
 use deadweight::report::rules::{self, RuleDoc};
 use deadweight::report::{ColorChoice, Json, Render, ReportOptions, Terminal, WhyReport};
+use deadweight::rules::RuleSet;
 
 /// Audit serverless deployment packages: what is inside and who put it there,
 /// what makes them heavy and slow to cold-start.
@@ -106,6 +108,16 @@ struct AuditArgs {
     /// `common/docs-and-tests=allow`. Repeatable.
     #[arg(long = "rule-level", value_name = "RULE=LEVEL")]
     rule_levels: Vec<String>,
+
+    /// The config file; by default deadweight.toml in this directory or the
+    /// nearest one above it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// A JSON report of an earlier audit: its findings are known and do not
+    /// fail the gate; growth budgets compare against it.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
@@ -217,13 +229,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(args) => {
-            let report = audit(
-                &args.paths,
-                &args.lockfiles,
-                &rules_with_levels(&args.rules, &args.rule_levels)?,
-                &args.function.facts(),
-                &ReportOptions::default(),
-            )?;
+            let (rules, config) =
+                rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels)?;
+            let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+            let report = audit(&AuditRequest {
+                paths: &args.paths,
+                lockfiles: &args.lockfiles,
+                rules: &rules,
+                config: &config,
+                facts: args.function.facts(),
+                baseline: baseline.as_ref(),
+                options: ReportOptions::default(),
+            })?;
             let renderer: Box<dyn Render> = match args.format {
                 Format::Terminal => Box::new(Terminal {
                     color: args.color.for_stdout(),
@@ -290,15 +307,34 @@ fn finish_output(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn rules_with_levels(
+/// Rules (built in, `--rules` and the config's `rules_dirs`), the config,
+/// then levels: the config's, overridden by `--rule-level`.
+fn rules_and_config(
     dirs: &[PathBuf],
+    config_path: Option<&std::path::Path>,
     levels: &[String],
-) -> anyhow::Result<deadweight::rules::RuleSet> {
+) -> anyhow::Result<(RuleSet, Config)> {
     let mut rules = deadweight::rules::load(dirs)?;
+    let mut config = match deadweight::gate::config::find(config_path) {
+        Some(path) => deadweight::gate::config::load(&path, &rules)?,
+        None => Config::default(),
+    };
+    if !config.rules_dirs.is_empty() {
+        let all: Vec<PathBuf> = dirs.iter().chain(&config.rules_dirs).cloned().collect();
+        rules = deadweight::rules::load(&all)?;
+        if let Some(path) = config.path.clone() {
+            config = deadweight::gate::config::load(&path, &rules)?;
+        }
+    }
+    for (id, level) in &config.rule_levels {
+        rules
+            .set_level(&format!("{id}={}", level.as_str()))
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
     for assignment in levels {
         rules
             .set_level(assignment)
             .map_err(|e| anyhow::anyhow!("--rule-level {assignment}: {e}"))?;
     }
-    Ok(rules)
+    Ok((rules, config))
 }

@@ -143,6 +143,7 @@ pub fn check(artifact: &Artifact, inventory: &Inventory, arm64: bool) -> Vec<Fin
                 package: label.contains('@').then(|| label.clone()),
                 saving: Some(saving),
                 concerns: Some(saving),
+                known: false,
                 fix: Some(format!(
                     "install for the target platform: `npm install --os=linux --cpu={}` (or build in the runtime's image), or `pip install --platform manylinux2014_{} --only-binary=:all:`; set --arch if the function runs on the other architecture",
                     if arm64 { "arm64" } else { "x64" },

@@ -103,6 +103,7 @@ pub fn check(
             package: None,
             saving: None,
             concerns: Some(sizes(artifact, &missing)),
+            known: false,
             fix: Some(format!(
                 "compile before zipping with the runtime's Python: `python{} -m compileall -q -j 0 --invalidation-mode unchecked-hash .` in the package directory",
                 python.map(|(a, b)| format!("{a}.{b}")).unwrap_or_default()
@@ -133,6 +134,7 @@ pub fn check(
             package: None,
             saving: Some(sizes(artifact, &files)),
             concerns: Some(sizes(artifact, &files)),
+            known: false,
             fix: Some("build the package with the runtime's Python version (e.g. in the runtime's build image) and compile with `--invalidation-mode unchecked-hash`".to_string()),
         });
     }
@@ -149,6 +151,7 @@ pub fn check(
             package: None,
             saving: Some(sizes(artifact, &stale)),
             concerns: Some(sizes(artifact, &stale)),
+            known: false,
             fix: Some("compile with `python -m compileall --invalidation-mode unchecked-hash`: hash-based .pyc files do not depend on file dates".to_string()),
         });
     }

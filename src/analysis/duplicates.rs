@@ -76,6 +76,7 @@ pub fn duplicate_packages(inventory: &Inventory) -> Vec<Finding> {
             package: Some(name.clone()),
             saving: Some(saving),
             concerns: None,
+            known: false,
             fix: Some(format!(
                 "let one copy serve every dependent: widen or align the ranges that ask for {name}, or pin it once (npm `overrides`, yarn `resolutions`, pnpm `overrides`), then reinstall"
             )),
@@ -136,6 +137,7 @@ pub fn locked_duplicates(lock: &Lockfile, production: &[usize]) -> Vec<Finding> 
                 package: Some(name.clone()),
                 saving: None,
                 concerns: None,
+                known: false,
                 fix: Some(format!("let one version of {name} serve every dependent: align the ranges that ask for it, or pin it once with overrides/resolutions")),
             }
         })

@@ -52,6 +52,7 @@ pub fn check(
             package: None,
             saving: None,
             concerns: None,
+            known: false,
             fix: Some(fix.to_string()),
         });
     };

@@ -208,6 +208,7 @@ fn dev_finding(
         package,
         saving: Some(saving),
         concerns: None,
+        known: false,
         fix: Some(fix.to_string()),
     }
 }
@@ -250,6 +251,7 @@ pub fn drift(inventory: &Inventory, lock: &Lockfile, matched: &[Option<usize>]) 
                     package: Some(format!("{}@{installed}", pkg.name)),
                     saving: None,
                     concerns: None,
+                    known: false,
                     fix: Some("rebuild the package from the lockfile (`npm ci`, `poetry install --sync`, `uv sync --frozen`) instead of a fresh install".to_string()),
                 });
             }
@@ -266,6 +268,7 @@ pub fn drift(inventory: &Inventory, lock: &Lockfile, matched: &[Option<usize>]) 
             package: None,
             saving: None,
             concerns: None,
+            known: false,
             fix: Some("add them to the project's dependencies and lock again, or stop copying them into the package".to_string()),
         });
     }
@@ -295,6 +298,7 @@ pub fn drift(inventory: &Inventory, lock: &Lockfile, matched: &[Option<usize>]) 
             package: None,
             saving: None,
             concerns: None,
+            known: false,
             fix: Some("check that the build installs from this lockfile; a runtime-provided SDK or a bundler can explain some".to_string()),
         });
     }

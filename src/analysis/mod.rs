@@ -52,6 +52,9 @@ pub struct Finding {
     /// matched), whether or not the fix removes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concerns: Option<Saving>,
+    /// Present in the baseline report: shown, but it does not fail the gate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub known: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }

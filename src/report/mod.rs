@@ -62,6 +62,8 @@ pub struct ArtifactReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lockfile: Option<LockfileSummary>,
     pub findings: Vec<Finding>,
+    /// Findings an ignore in the config suppressed, with its reason.
+    pub ignored: Vec<crate::gate::IgnoredFinding>,
     /// What the handler loads at init; not computed yet.
     pub init: Option<InitReport>,
     pub gate: GateReport,
@@ -112,10 +114,11 @@ pub struct InitReport {
     pub loaded_bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct GateReport {
     pub passed: bool,
     pub reasons: Vec<String>,
+    pub budgets: Vec<crate::gate::BudgetReport>,
 }
 
 /// Choices that shape the report rather than the analysis.
@@ -213,10 +216,11 @@ impl ArtifactReport {
                 .collect(),
             lockfile: None,
             findings: analysis.findings.clone(),
+            ignored: Vec::new(),
             init: None,
             gate: GateReport {
                 passed: true,
-                reasons: Vec::new(),
+                ..GateReport::default()
             },
             warnings,
         }
@@ -272,6 +276,7 @@ impl ArtifactReport {
             files: 0,
             archive_overhead_bytes: 0,
             findings: crate::analysis::locked_duplicates(lock, &production),
+            ignored: Vec::new(),
             packages,
             app: Totals::default(),
             unowned: Totals::default(),
@@ -287,7 +292,7 @@ impl ArtifactReport {
             init: None,
             gate: GateReport {
                 passed: true,
-                reasons: Vec::new(),
+                ..GateReport::default()
             },
             warnings: lock.warnings.clone(),
         }

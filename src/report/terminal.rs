@@ -125,6 +125,7 @@ impl Terminal {
         if let Some(summary) = &a.lockfile {
             self.lockfile(a, summary, out)?;
             self.findings(a, out)?;
+            self.gate(a, out)?;
             return self.warnings(a, out);
         }
         let layout = match a.layout {
@@ -256,6 +257,7 @@ impl Terminal {
         }
 
         self.findings(a, out)?;
+        self.gate(a, out)?;
 
         if !a.symlinks.is_empty() {
             writeln!(out)?;
@@ -295,9 +297,14 @@ impl Terminal {
                     (Some(line), None) => format!("{}:{line}", f.location.path),
                     _ => f.location.path.clone(),
                 };
+                let known = if f.known {
+                    self.paint(" (known: in the baseline)", Style::new().dimmed())
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
-                    "  {level}  {}  {}",
+                    "  {level}  {}  {}{known}",
                     self.paint(&f.rule, Style::new().cyan()),
                     self.paint(&location, Style::new().dimmed())
                 )?;
@@ -327,6 +334,67 @@ impl Terminal {
             }
         }
 
+        Ok(())
+    }
+
+    fn gate(&self, a: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {
+        if !a.ignored.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {}",
+                self.paint(
+                    &format!("ignored ({})", a.ignored.len()),
+                    Style::new().dimmed()
+                )
+            )?;
+            for i in &a.ignored {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(
+                        &format!(
+                            "{}  {} — {} ({})",
+                            i.finding.rule, i.finding.location.path, i.reason, i.ignored_by
+                        ),
+                        Style::new().dimmed()
+                    )
+                )?;
+            }
+        }
+        if a.gate.budgets.is_empty() && a.gate.passed {
+            return Ok(());
+        }
+        writeln!(out)?;
+        let verdict = if a.gate.passed {
+            self.paint("PASS", Style::new().green().bold())
+        } else {
+            self.paint("FAIL", Style::new().red().bold())
+        };
+        writeln!(
+            out,
+            "  {} {verdict}",
+            self.paint("gate", Style::new().bold())
+        )?;
+        if !a.gate.budgets.is_empty() {
+            let mut table = Table::new(["budget", "value", "limit", ""]);
+            for b in &a.gate.budgets {
+                table.row([
+                    b.budget.clone(),
+                    human_bytes(b.value),
+                    human_bytes(b.limit),
+                    if b.passed {
+                        "PASS".to_string()
+                    } else {
+                        "FAIL".to_string()
+                    },
+                ]);
+            }
+            table.write(self, out)?;
+        }
+        for reason in &a.gate.reasons {
+            writeln!(out, "  {} {reason}", self.paint("✗", Style::new().red()))?;
+        }
         Ok(())
     }
 

@@ -150,6 +150,7 @@ fn finding(
         package,
         saving: None,
         concerns: None,
+        known: false,
         fix: rule.fix.as_deref().map(|f| render(f, values)),
     }
 }
