@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use deadweight::audit::{audit, why_chains, AuditRequest, FunctionFacts};
 use deadweight::gate::{Baseline, Config};
 use deadweight::report::rules::{self, RuleDoc};
-use deadweight::report::{ColorChoice, Json, Render, ReportOptions, Terminal, WhyReport};
+use deadweight::report::{
+    ColorChoice, Github, Json, Markdown, Render, ReportOptions, Terminal, WhyReport,
+};
 use deadweight::rules::RuleSet;
 
 /// Audit serverless deployment packages: what is inside and who put it there,
@@ -32,10 +34,43 @@ enum Command {
     ///
     /// Exits 0 when the package is found, 1 when it is not, 2 when the input cannot be read.
     Why(WhyArgs),
+    /// Compare two audits: BASE and HEAD are artifacts or JSON reports.
+    ///
+    /// Shows total size changes, packages added, removed, changed or resized,
+    /// and findings new and fixed. Exits 1 when HEAD fails its gate.
+    Diff(DiffArgs),
     /// List every rule: id, level, category, title and the file it comes from.
     Rules(RulesArgs),
     /// Print one rule's documentation: what it does, why it matters, an example and the fix.
     Explain(ExplainArgs),
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The base: an artifact (zip, jar, directory) or a JSON report.
+    base: PathBuf,
+    /// The head: an artifact or a JSON report.
+    head: PathBuf,
+
+    /// Output format (markdown makes a pull-request comment).
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+
+    /// Marker key of the Markdown comment (<!-- deadweight:KEY -->); the
+    /// head artifact's file name by default.
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
+
+    /// When to color the terminal output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+
+    /// The config file for auditing artifacts (deadweight.toml found upward by default).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    function: FunctionArgs,
 }
 
 #[derive(clap::Args)]
@@ -45,8 +80,8 @@ struct RulesArgs {
     rules: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Terminal)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Terminal)]
+    format: SimpleFormat,
 
     /// When to color the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -72,8 +107,8 @@ struct WhyArgs {
     path: PathBuf,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Terminal)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Terminal)]
+    format: SimpleFormat,
 
     /// When to color the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -119,6 +154,11 @@ struct AuditArgs {
     #[arg(long, value_name = "REPORT.json")]
     baseline: Option<PathBuf>,
 
+    /// Marker key of the Markdown output (<!-- deadweight:KEY -->); the first
+    /// artifact's file name by default.
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
@@ -163,12 +203,25 @@ enum Arch {
     Arm64,
 }
 
+/// Formats of the commands that print one listing.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SimpleFormat {
+    /// For people.
+    Terminal,
+    /// For tools.
+    Json,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// Colored report for people.
     Terminal,
     /// The stable JSON report for tools and baselines.
     Json,
+    /// A pull-request comment with a hidden marker line.
+    Markdown,
+    /// GitHub Actions annotations; the Markdown report goes to $GITHUB_STEP_SUMMARY.
+    Github,
 }
 
 fn main() -> ExitCode {
@@ -185,12 +238,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Why(args) => why(args),
+        Command::Diff(args) => diff_command(args),
         Command::Rules(args) => {
             let rules = deadweight::rules::load(&args.rules)?;
             let mut out = io::BufWriter::new(io::stdout().lock());
             let written = match args.format {
-                Format::Terminal => rules::render_list(&rules, args.color.for_stdout(), &mut out),
-                Format::Json => {
+                SimpleFormat::Terminal => {
+                    rules::render_list(&rules, args.color.for_stdout(), &mut out)
+                }
+                SimpleFormat::Json => {
                     let docs: Vec<RuleDoc> = rules.rules.iter().map(RuleDoc::new).collect();
                     serde_json::to_writer_pretty(&mut out, &docs)
                         .map_err(io::Error::from)
@@ -218,10 +274,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let mut out = io::BufWriter::new(io::stdout().lock());
             let written = match args.list.format {
-                Format::Terminal => {
+                SimpleFormat::Terminal => {
                     rules::render_explain(rule, args.list.color.for_stdout(), &mut out)
                 }
-                Format::Json => serde_json::to_writer_pretty(&mut out, &RuleDoc::new(rule))
+                SimpleFormat::Json => serde_json::to_writer_pretty(&mut out, &RuleDoc::new(rule))
                     .map_err(io::Error::from)
                     .and_then(|()| writeln!(out)),
             };
@@ -247,6 +303,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     top: args.top,
                 }),
                 Format::Json => Box::new(Json),
+                Format::Markdown => Box::new(Markdown {
+                    key: args.key.clone(),
+                }),
+                Format::Github => Box::new(Github {
+                    summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from),
+                    key: args.key.clone(),
+                }),
             };
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
@@ -278,7 +343,7 @@ fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if report.chains.is_empty() {
-        if args.format == Format::Json {
+        if args.format == SimpleFormat::Json {
             report.render_json(&mut out)?;
         } else {
             writeln!(
@@ -292,8 +357,8 @@ fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let written = match args.format {
-        Format::Terminal => report.render_terminal(args.color.for_stdout(), &mut out),
-        Format::Json => report.render_json(&mut out),
+        SimpleFormat::Terminal => report.render_terminal(args.color.for_stdout(), &mut out),
+        SimpleFormat::Json => report.render_json(&mut out),
     };
     finish_output(written.and_then(|()| out.flush()))?;
     Ok(ExitCode::SUCCESS)
@@ -337,4 +402,68 @@ fn rules_and_config(
             .map_err(|e| anyhow::anyhow!("--rule-level {assignment}: {e}"))?;
     }
     Ok((rules, config))
+}
+
+fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let (rules, config) = rules_and_config(&[], args.config.as_deref(), &[])?;
+    let side = |path: &PathBuf| -> anyhow::Result<serde_json::Value> {
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let report: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("{}:{}: not a JSON report: {e}", path.display(), e.line())
+            })?;
+            if report
+                .get("schema_version")
+                .and_then(|v| v.as_u64())
+                .is_none()
+                || !report["artifacts"].is_array()
+            {
+                anyhow::bail!(
+                    "{}:1: not a deadweight JSON report (no schema_version and artifacts)",
+                    path.display()
+                );
+            }
+            Ok(report)
+        } else {
+            let paths = [path.clone()];
+            let report = audit(&AuditRequest {
+                paths: &paths,
+                lockfiles: &[],
+                rules: &rules,
+                config: &config,
+                facts: args.function.facts(),
+                baseline: None,
+                options: ReportOptions::default(),
+            })?;
+            Ok(serde_json::to_value(&report)?)
+        }
+    };
+    let base = side(&args.base)?;
+    let head = side(&args.head)?;
+    let diff = deadweight::diff::diff(
+        &args.base.display().to_string(),
+        &base,
+        &args.head.display().to_string(),
+        &head,
+    );
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let written = match args.format {
+        Format::Terminal => {
+            deadweight::report::render_diff_terminal(&diff, args.color.for_stdout(), &mut out)
+        }
+        Format::Json => serde_json::to_writer_pretty(&mut out, &diff)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Markdown | Format::Github => {
+            deadweight::report::markdown::render_diff(&diff, args.key.as_deref(), &mut out)
+        }
+    };
+    finish_output(written.and_then(|()| out.flush()))?;
+    let failed = diff.artifacts.iter().any(|a| a.gate_passed == Some(false));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

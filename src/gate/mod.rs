@@ -83,9 +83,26 @@ impl Baseline {
     }
 }
 
-/// What identifies a finding across runs: rule, place and package.
-pub fn fingerprint(rule: &str, path: &str, package: Option<&str>) -> String {
-    format!("{rule}|{path}|{}", package.unwrap_or(""))
+/// What identifies a finding across runs. A finding at a source line is
+/// its rule and place; a package finding, its rule and package; a finding
+/// that sums files up (docs, bytecode), its rule alone — the example path
+/// it names changes with the contents.
+pub fn fingerprint(rule: &str, path: &str, line: Option<u64>, package: Option<&str>) -> String {
+    match (line, package) {
+        (Some(line), _) => format!("{rule}|{path}:{line}"),
+        (None, Some(package)) => format!("{rule}|{package}"),
+        (None, None) => rule.to_string(),
+    }
+}
+
+/// The fingerprint of a finding in a JSON report.
+pub fn fingerprint_json(finding: &Value) -> String {
+    fingerprint(
+        finding["rule"].as_str().unwrap_or(""),
+        finding["location"]["path"].as_str().unwrap_or(""),
+        finding["location"]["line"].as_u64(),
+        finding["package"].as_str(),
+    )
 }
 
 fn baseline_fingerprints(artifact: &Value) -> Vec<String> {
@@ -93,13 +110,7 @@ fn baseline_fingerprints(artifact: &Value) -> Vec<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|f| {
-            fingerprint(
-                f["rule"].as_str().unwrap_or(""),
-                f["location"]["path"].as_str().unwrap_or(""),
-                f["package"].as_str(),
-            )
-        })
+        .map(fingerprint_json)
         .collect()
 }
 
@@ -181,6 +192,7 @@ pub fn apply(
             let print = fingerprint(
                 &finding.rule,
                 &finding.location.path,
+                finding.location.line.map(u64::from),
                 finding.package.as_deref(),
             );
             finding.known = known.contains(&print);

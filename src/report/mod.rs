@@ -1,7 +1,9 @@
 //! The `Report`: everything a renderer may show, as plain data. Renderers
 //! (one per output format) see only this, never the artifact.
 
+pub mod github;
 mod json;
+pub mod markdown;
 pub mod rules;
 mod terminal;
 mod why;
@@ -16,8 +18,10 @@ use crate::artifact::{Artifact, EntryKind, Warning};
 use crate::inventory::{Ecosystem, Inventory, Layout, RuntimeFamily, Totals};
 use crate::lockfile::{LockFormat, Lockfile};
 
+pub use github::Github;
 pub use json::Json;
-pub use terminal::{ColorChoice, Terminal};
+pub use markdown::Markdown;
+pub use terminal::{render_diff as render_diff_terminal, ColorChoice, Terminal};
 pub use why::{WhyReport, WhyStep};
 
 /// Bumped only for changes that are not purely additive.

@@ -472,3 +472,86 @@ impl<const N: usize> Table<N> {
         Ok(())
     }
 }
+
+/// `deadweight diff` for a terminal.
+pub fn render_diff(
+    diff: &crate::diff::DiffReport,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let term = Terminal { color, top: 0 };
+    let signed = |change: i64| match change {
+        0 => "±0".to_string(),
+        c if c > 0 => format!("+{}", human_bytes(c as u64)),
+        c => format!("−{}", human_bytes(c.unsigned_abs())),
+    };
+    for a in &diff.artifacts {
+        writeln!(
+            out,
+            "{}  {} → {}",
+            term.paint(&a.path, Style::new().bold()),
+            diff.base,
+            diff.head
+        )?;
+        let mut totals = Table::new(["", "base", "head", "change"]);
+        for (label, d) in [("zipped", &a.zipped), ("unzipped", &a.unzipped)] {
+            let pct = d
+                .percent
+                .filter(|_| d.change != 0)
+                .map(|p| format!(" ({p:+.1}%)"))
+                .unwrap_or_default();
+            totals.row([
+                label.to_string(),
+                human_bytes(d.base),
+                human_bytes(d.head),
+                format!("{}{pct}", signed(d.change)),
+            ]);
+        }
+        totals.row([
+            "files".to_string(),
+            thousands(a.files.base),
+            thousands(a.files.head),
+            format!("{:+}", a.files.change),
+        ]);
+        totals.write(&term, out)?;
+        let changes = a.biggest_changes();
+        if !changes.is_empty() {
+            writeln!(out)?;
+            let mut table = Table::new(["package", "change", "base", "head", "unzipped"]);
+            for (kind, p) in &changes {
+                table.row([
+                    p.name.clone(),
+                    kind.to_string(),
+                    p.base_versions.join(", "),
+                    p.head_versions.join(", "),
+                    signed(p.unzipped.change),
+                ]);
+            }
+            table.write(&term, out)?;
+        }
+        for (label, list, style) in [
+            ("new", &a.new_findings, Style::new().yellow()),
+            ("fixed", &a.fixed_findings, Style::new().green()),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            writeln!(
+                out,
+                "\n  {}",
+                term.paint(&format!("{label} findings ({})", list.len()), style.bold())
+            )?;
+            for f in list.iter() {
+                writeln!(
+                    out,
+                    "  {}  {}  {}",
+                    f["level"].as_str().unwrap_or(""),
+                    term.paint(f["rule"].as_str().unwrap_or(""), Style::new().cyan()),
+                    f["message"].as_str().unwrap_or("")
+                )?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Two reports → what changed: totals, packages added, removed, changed in
+//! version, grown or shrunk, and findings new and fixed. Both sides are JSON
+//! reports (an artifact is audited into one first), so a report saved by an
+//! earlier CI run compares just as well as a fresh zip.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::gate::fingerprint_json;
+
+#[derive(Debug, Serialize)]
+pub struct DiffReport {
+    pub schema_version: u32,
+    pub base: String,
+    pub head: String,
+    pub artifacts: Vec<ArtifactDiff>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Delta {
+    pub base: u64,
+    pub head: u64,
+    pub change: i64,
+    /// Change relative to the base, in percent (`null` when the base is 0).
+    pub percent: Option<f64>,
+}
+
+impl Delta {
+    fn new(base: u64, head: u64) -> Delta {
+        Delta {
+            base,
+            head,
+            change: head as i64 - base as i64,
+            percent: (base > 0).then(|| (head as f64 - base as f64) * 100.0 / base as f64),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageChange {
+    pub ecosystem: String,
+    pub name: String,
+    /// Versions installed on each side (several when installed several times).
+    pub base_versions: Vec<String>,
+    pub head_versions: Vec<String>,
+    pub unzipped: Delta,
+    pub zipped: Delta,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArtifactDiff {
+    pub path: String,
+    pub zipped: Delta,
+    pub unzipped: Delta,
+    pub files: Delta,
+    pub added: Vec<PackageChange>,
+    pub removed: Vec<PackageChange>,
+    pub version_changed: Vec<PackageChange>,
+    /// Same versions, different size (rebuilt, pruned, …).
+    pub resized: Vec<PackageChange>,
+    pub new_findings: Vec<Value>,
+    pub fixed_findings: Vec<Value>,
+    /// Head's gate verdict, when the head report has one.
+    pub gate_passed: Option<bool>,
+}
+
+impl ArtifactDiff {
+    /// Every package change, largest change in unzipped bytes first.
+    pub fn biggest_changes(&self) -> Vec<(&'static str, &PackageChange)> {
+        let mut all: Vec<(&'static str, &PackageChange)> = self
+            .added
+            .iter()
+            .map(|p| ("added", p))
+            .chain(self.removed.iter().map(|p| ("removed", p)))
+            .chain(self.version_changed.iter().map(|p| ("version", p)))
+            .chain(self.resized.iter().map(|p| ("resized", p)))
+            .collect();
+        all.sort_by(|a, b| {
+            b.1.unzipped
+                .change
+                .unsigned_abs()
+                .cmp(&a.1.unzipped.change.unsigned_abs())
+                .then(a.1.name.cmp(&b.1.name))
+        });
+        all
+    }
+}
+
+/// Per package name: versions and summed sizes on one side.
+#[derive(Default)]
+struct Side {
+    versions: Vec<String>,
+    unzipped: u64,
+    zipped: u64,
+}
+
+fn packages(artifact: &Value) -> BTreeMap<(String, String), Side> {
+    let mut out: BTreeMap<(String, String), Side> = BTreeMap::new();
+    for p in artifact["packages"].as_array().into_iter().flatten() {
+        let key = (
+            p["ecosystem"].as_str().unwrap_or("").to_string(),
+            p["name"].as_str().unwrap_or("").to_string(),
+        );
+        let side = out.entry(key).or_default();
+        let version = p["version"].as_str().unwrap_or("?").to_string();
+        if !side.versions.contains(&version) {
+            side.versions.push(version);
+        }
+        side.unzipped += p["unzipped_bytes"].as_u64().unwrap_or(0);
+        side.zipped += p["zipped_bytes"].as_u64().unwrap_or(0);
+    }
+    for side in out.values_mut() {
+        side.versions.sort();
+    }
+    out
+}
+
+fn finding_prints(artifact: &Value) -> Vec<(String, &Value)> {
+    artifact["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| (fingerprint_json(f), f))
+        .collect()
+}
+
+/// Compares two reports, pairing artifacts by position.
+pub fn diff(base_label: &str, base: &Value, head_label: &str, head: &Value) -> DiffReport {
+    let empty = Vec::new();
+    let base_artifacts = base["artifacts"].as_array().unwrap_or(&empty);
+    let head_artifacts = head["artifacts"].as_array().unwrap_or(&empty);
+    let null = Value::Null;
+    let count = base_artifacts.len().max(head_artifacts.len());
+    let artifacts = (0..count)
+        .map(|i| {
+            diff_artifact(
+                base_artifacts.get(i).unwrap_or(&null),
+                head_artifacts.get(i).unwrap_or(&null),
+            )
+        })
+        .collect();
+    DiffReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        base: base_label.to_string(),
+        head: head_label.to_string(),
+        artifacts,
+    }
+}
+
+fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
+    let number = |v: &Value, key: &str| v[key].as_u64().unwrap_or(0);
+    let base_packages = packages(base);
+    let head_packages = packages(head);
+    let empty = Side::default();
+    let mut diff = ArtifactDiff {
+        path: head["path"]
+            .as_str()
+            .or(base["path"].as_str())
+            .unwrap_or("")
+            .to_string(),
+        zipped: Delta::new(number(base, "zipped_bytes"), number(head, "zipped_bytes")),
+        unzipped: Delta::new(
+            number(base, "unzipped_bytes"),
+            number(head, "unzipped_bytes"),
+        ),
+        files: Delta::new(number(base, "files"), number(head, "files")),
+        added: Vec::new(),
+        removed: Vec::new(),
+        version_changed: Vec::new(),
+        resized: Vec::new(),
+        new_findings: Vec::new(),
+        fixed_findings: Vec::new(),
+        gate_passed: head["gate"]["passed"].as_bool(),
+    };
+    let keys: Vec<&(String, String)> = base_packages
+        .keys()
+        .chain(head_packages.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for key in keys {
+        let (b, h) = (base_packages.get(key), head_packages.get(key));
+        let (bs, hs) = (b.unwrap_or(&empty), h.unwrap_or(&empty));
+        let change = PackageChange {
+            ecosystem: key.0.clone(),
+            name: key.1.clone(),
+            base_versions: bs.versions.clone(),
+            head_versions: hs.versions.clone(),
+            unzipped: Delta::new(bs.unzipped, hs.unzipped),
+            zipped: Delta::new(bs.zipped, hs.zipped),
+        };
+        match (b, h) {
+            (None, Some(_)) => diff.added.push(change),
+            (Some(_), None) => diff.removed.push(change),
+            (Some(b), Some(h)) if b.versions != h.versions => diff.version_changed.push(change),
+            (Some(b), Some(h)) if b.unzipped != h.unzipped => diff.resized.push(change),
+            _ => {}
+        }
+    }
+    let base_prints = finding_prints(base);
+    let head_prints = finding_prints(head);
+    diff.new_findings = head_prints
+        .iter()
+        .filter(|(p, _)| !base_prints.iter().any(|(q, _)| q == p))
+        .map(|(_, f)| (*f).clone())
+        .collect();
+    diff.fixed_findings = base_prints
+        .iter()
+        .filter(|(p, _)| !head_prints.iter().any(|(q, _)| q == p))
+        .map(|(_, f)| (*f).clone())
+        .collect();
+    diff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn packages_are_compared_by_name_across_copies() {
+        let base = json!({"artifacts": [{"path": "a.zip", "zipped_bytes": 100, "unzipped_bytes": 300, "files": 3, "packages": [
+            {"ecosystem": "npm", "name": "ms", "version": "2.0.0", "unzipped_bytes": 10, "zipped_bytes": 5},
+            {"ecosystem": "npm", "name": "left-pad", "version": "1.3.0", "unzipped_bytes": 20, "zipped_bytes": 9},
+            {"ecosystem": "npm", "name": "qs", "version": "6.13.0", "unzipped_bytes": 40, "zipped_bytes": 20}], "findings": []}]});
+        let head = json!({"artifacts": [{"path": "a.zip", "zipped_bytes": 150, "unzipped_bytes": 400, "files": 4, "packages": [
+            {"ecosystem": "npm", "name": "ms", "version": "2.1.3", "unzipped_bytes": 12, "zipped_bytes": 6},
+            {"ecosystem": "npm", "name": "qs", "version": "6.13.0", "unzipped_bytes": 30, "zipped_bytes": 15},
+            {"ecosystem": "npm", "name": "dayjs", "version": "1.11.13", "unzipped_bytes": 50, "zipped_bytes": 25}],
+            "findings": [{"rule": "node/heavy-library", "location": {"path": "node_modules/dayjs/package.json"}, "package": "dayjs@1.11.13"}]}]});
+        let d = diff("base", &base, "head", &head);
+        let a = &d.artifacts[0];
+        assert_eq!(a.zipped.change, 50);
+        assert_eq!(a.zipped.percent, Some(50.0));
+        assert_eq!(a.added[0].name, "dayjs");
+        assert_eq!(a.removed[0].name, "left-pad");
+        assert_eq!(a.version_changed[0].name, "ms");
+        assert_eq!(a.resized[0].unzipped.change, -10);
+        assert_eq!(a.new_findings.len(), 1);
+        assert!(a.fixed_findings.is_empty());
+        assert_eq!(a.biggest_changes()[0].1.name, "dayjs");
+    }
+}

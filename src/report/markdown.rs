@@ -1,0 +1,282 @@
+//! Markdown for pull-request comments and CI summaries. The first line is a
+//! hidden marker, `<!-- deadweight:KEY -->`, so a bot can find its own
+//! comment again and update it in place.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{Render, Report};
+use crate::diff::{ArtifactDiff, Delta, DiffReport};
+use crate::units::{human_bytes, percent, thousands};
+
+pub struct Markdown {
+    /// Marker key; by default the first artifact's file name.
+    pub key: Option<String>,
+}
+
+/// The default marker key for an artifact path.
+pub fn default_key(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string())
+}
+
+fn marker(key: &str) -> String {
+    // a marker must not close the comment early
+    format!("<!-- deadweight:{} -->", key.replace("--", "-"))
+}
+
+/// `|` and line breaks would break a table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn signed(bytes: i64) -> String {
+    match bytes {
+        0 => "±0".to_string(),
+        b if b > 0 => format!("▲ +{}", human_bytes(b as u64)),
+        b => format!("▼ −{}", human_bytes(b.unsigned_abs())),
+    }
+}
+
+fn delta_text(delta: &Delta) -> String {
+    match delta.percent {
+        Some(p) if delta.change != 0 => format!(
+            "{} ({}{p:.1}%)",
+            signed(delta.change),
+            if p > 0.0 { "+" } else { "" }
+        ),
+        _ => signed(delta.change),
+    }
+}
+
+fn level_icon(level: &str) -> &'static str {
+    match level {
+        "deny" => "⛔",
+        "warn" => "⚠️",
+        _ => "ℹ️",
+    }
+}
+
+fn finding_line(f: &Value) -> String {
+    let location = match (
+        f["location"]["line"].as_u64(),
+        f["location"]["column"].as_u64(),
+    ) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", f["location"]["path"].as_str().unwrap_or("")),
+        (Some(l), None) => format!("{}:{l}", f["location"]["path"].as_str().unwrap_or("")),
+        _ => f["location"]["path"].as_str().unwrap_or("").to_string(),
+    };
+    let mut line = format!(
+        "- {} **`{}`** `{}` — {}",
+        level_icon(f["level"].as_str().unwrap_or("")),
+        f["rule"].as_str().unwrap_or(""),
+        location,
+        f["message"].as_str().unwrap_or("")
+    );
+    if let Some(saving) = f["saving"]["unzipped_bytes"].as_u64() {
+        line.push_str(&format!(" · saves {}", human_bytes(saving)));
+    }
+    if let Some(fix) = f["fix"].as_str() {
+        line.push_str(&format!("<br>fix: {fix}"));
+    }
+    line
+}
+
+impl Render for Markdown {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let key = self
+            .key
+            .clone()
+            .or_else(|| report.artifacts.first().map(|a| default_key(&a.path)))
+            .unwrap_or_else(|| "report".to_string());
+        writeln!(out, "{}", marker(&key))?;
+        for a in &report.artifacts {
+            let verdict = if a.gate.passed { "✅" } else { "❌" };
+            writeln!(out, "### {verdict} deadweight: `{}`\n", a.path)?;
+            if a.lockfile.is_none() {
+                writeln!(
+                    out,
+                    "**{}** zipped{} · **{}** unzipped · {} files · {} packages\n",
+                    human_bytes(a.zipped_bytes),
+                    if a.zipped_estimated {
+                        " (estimated)"
+                    } else {
+                        ""
+                    },
+                    human_bytes(a.unzipped_bytes),
+                    thousands(a.files as u64),
+                    thousands(a.packages.len() as u64)
+                )?;
+            }
+            let findings: Vec<Value> = a
+                .findings
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok())
+                .collect();
+            if findings.is_empty() {
+                writeln!(out, "No findings.\n")?;
+            } else {
+                writeln!(out, "**Findings ({})**\n", findings.len())?;
+                for f in &findings {
+                    writeln!(out, "{}", finding_line(f))?;
+                }
+                writeln!(out)?;
+            }
+            for reason in &a.gate.reasons {
+                writeln!(out, "> ❌ {}", cell(reason))?;
+            }
+            if !a.gate.reasons.is_empty() {
+                writeln!(out)?;
+            }
+            if !a.packages.is_empty() {
+                writeln!(out, "<details><summary>Heaviest packages</summary>\n")?;
+                writeln!(
+                    out,
+                    "| package | unzipped | zipped | retained | share |\n|---|---:|---:|---:|---:|"
+                )?;
+                for p in a.packages.iter().take(25) {
+                    writeln!(
+                        out,
+                        "| `{}@{}` | {} | {} | {} | {} |",
+                        cell(&p.name),
+                        p.version.as_deref().unwrap_or("?"),
+                        human_bytes(p.unzipped_bytes),
+                        human_bytes(p.zipped_bytes),
+                        p.retained_bytes.map(human_bytes).unwrap_or_default(),
+                        percent(p.unzipped_bytes, a.unzipped_bytes)
+                    )?;
+                }
+                writeln!(out, "\n</details>\n")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Levels sort worst first in the new-findings list.
+fn level_rank(f: &Value) -> u8 {
+    match f["level"].as_str() {
+        Some("deny") => 0,
+        Some("warn") => 1,
+        _ => 2,
+    }
+}
+
+pub fn render_diff(diff: &DiffReport, key: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
+    let key = key
+        .map(str::to_string)
+        .or_else(|| diff.artifacts.first().map(|a| default_key(&a.path)))
+        .unwrap_or_else(|| "diff".to_string());
+    writeln!(out, "{}", marker(&key))?;
+    for a in &diff.artifacts {
+        artifact_diff(a, out)?;
+    }
+    Ok(())
+}
+
+fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
+    let verdict = match a.gate_passed {
+        Some(false) => "❌ ",
+        Some(true) => "✅ ",
+        None => "",
+    };
+    writeln!(
+        out,
+        "### {verdict}deadweight: `{}` {} zipped\n",
+        a.path,
+        delta_text(&a.zipped)
+    )?;
+    writeln!(out, "| | base | head | change |\n|---|---:|---:|---:|")?;
+    for (label, d) in [("zipped", &a.zipped), ("unzipped", &a.unzipped)] {
+        writeln!(
+            out,
+            "| {label} | {} | {} | {} |",
+            human_bytes(d.base),
+            human_bytes(d.head),
+            delta_text(d)
+        )?;
+    }
+    writeln!(
+        out,
+        "| files | {} | {} | {:+} |\n",
+        thousands(a.files.base),
+        thousands(a.files.head),
+        a.files.change
+    )?;
+
+    let changes = a.biggest_changes();
+    if !changes.is_empty() {
+        writeln!(out, "**Biggest changes**\n")?;
+        writeln!(
+            out,
+            "| package | what | unzipped | zipped |\n|---|---|---:|---:|"
+        )?;
+        for (kind, p) in changes.iter().take(10) {
+            let what = match *kind {
+                "added" => format!("added {}", p.head_versions.join(", ")),
+                "removed" => format!("removed {}", p.base_versions.join(", ")),
+                "version" => format!(
+                    "{} → {}",
+                    p.base_versions.join(", "),
+                    p.head_versions.join(", ")
+                ),
+                _ => "resized".to_string(),
+            };
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                cell(&p.name),
+                cell(&what),
+                delta_text(&p.unzipped),
+                signed(p.zipped.change)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let mut new: Vec<&Value> = a.new_findings.iter().collect();
+    new.sort_by_key(|f| level_rank(f));
+    if !new.is_empty() {
+        writeln!(out, "**New findings ({})**\n", new.len())?;
+        for f in new {
+            writeln!(out, "{}", finding_line(f))?;
+        }
+        writeln!(out)?;
+    }
+    if !a.fixed_findings.is_empty() {
+        writeln!(out, "**Fixed ({})**\n", a.fixed_findings.len())?;
+        for f in &a.fixed_findings {
+            writeln!(
+                out,
+                "- ~~`{}`~~ {}",
+                f["rule"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap_or("")
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if changes.len() > 10 {
+        writeln!(
+            out,
+            "<details><summary>All {} package changes</summary>\n",
+            changes.len()
+        )?;
+        writeln!(out, "| package | what | unzipped |\n|---|---|---:|")?;
+        for (kind, p) in &changes {
+            writeln!(
+                out,
+                "| `{}` | {kind} | {} |",
+                cell(&p.name),
+                delta_text(&p.unzipped)
+            )?;
+        }
+        writeln!(out, "\n</details>\n")?;
+    }
+    if changes.is_empty() && a.new_findings.is_empty() && a.fixed_findings.is_empty() {
+        writeln!(out, "No package or finding changed.\n")?;
+    }
+    Ok(())
+}
