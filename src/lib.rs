@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod artifact;
 pub mod audit;
+pub mod comment;
 pub mod diff;
 pub mod gate;
 pub mod graph;

@@ -11,7 +11,7 @@ use deadweight::audit::{audit, why_chains, AuditRequest, FunctionFacts};
 use deadweight::gate::{Baseline, Config};
 use deadweight::report::rules::{self, RuleDoc};
 use deadweight::report::{
-    ColorChoice, Github, Json, Markdown, Render, ReportOptions, Terminal, WhyReport,
+    ColorChoice, Github, Json, Markdown, Render, ReportOptions, Sarif, Terminal, WhyReport,
 };
 use deadweight::rules::RuleSet;
 
@@ -39,6 +39,11 @@ enum Command {
     /// Shows total size changes, packages added, removed, changed or resized,
     /// and findings new and fixed. Exits 1 when HEAD fails its gate.
     Diff(DiffArgs),
+    /// Post or update one sticky pull-request comment (needs GITHUB_TOKEN).
+    ///
+    /// The comment carrying the body's <!-- deadweight:KEY --> marker is
+    /// updated in place; without one, a new comment is created.
+    Comment(CommentArgs),
     /// List every rule: id, level, category, title and the file it comes from.
     Rules(RulesArgs),
     /// Print one rule's documentation: what it does, why it matters, an example and the fix.
@@ -71,6 +76,22 @@ struct DiffArgs {
 
     #[command(flatten)]
     function: FunctionArgs,
+}
+
+#[derive(clap::Args)]
+struct CommentArgs {
+    /// The repository, OWNER/NAME.
+    #[arg(long, value_name = "OWNER/NAME")]
+    repo: String,
+    /// The pull request number.
+    #[arg(long, value_name = "N")]
+    pr: u64,
+    /// The Markdown to post (from `audit` or `diff --format markdown`).
+    #[arg(long, value_name = "FILE")]
+    body_file: PathBuf,
+    /// Marker key; by default the one in the body.
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -222,6 +243,8 @@ enum Format {
     Markdown,
     /// GitHub Actions annotations; the Markdown report goes to $GITHUB_STEP_SUMMARY.
     Github,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
 }
 
 fn main() -> ExitCode {
@@ -239,6 +262,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Why(args) => why(args),
         Command::Diff(args) => diff_command(args),
+        Command::Comment(args) => {
+            let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+            let Some(token) = token else {
+                anyhow::bail!("GITHUB_TOKEN is not set; the comment command needs a token that may write pull-request comments");
+            };
+            let api = std::env::var("GITHUB_API_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "https://api.github.com".to_string());
+            let body = std::fs::read_to_string(&args.body_file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.body_file.display()))?;
+            let outcome =
+                deadweight::comment::post_or_update(&deadweight::comment::CommentRequest {
+                    api: &api,
+                    token: &token,
+                    repo: &args.repo,
+                    pr: args.pr,
+                    body: &body,
+                    key: args.key.as_deref(),
+                })?;
+            match outcome {
+                deadweight::comment::Outcome::Created { id, url } => {
+                    println!("created comment {id} {url}")
+                }
+                deadweight::comment::Outcome::Updated { id, url } => {
+                    println!("updated comment {id} {url}")
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules(args) => {
             let rules = deadweight::rules::load(&args.rules)?;
             let mut out = io::BufWriter::new(io::stdout().lock());
@@ -306,6 +359,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Markdown => Box::new(Markdown {
                     key: args.key.clone(),
                 }),
+                Format::Sarif => Box::new(Sarif { rules: &rules }),
                 Format::Github => Box::new(Github {
                     summary: std::env::var_os("GITHUB_STEP_SUMMARY")
                         .filter(|v| !v.is_empty())
@@ -455,8 +509,11 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
         Format::Json => serde_json::to_writer_pretty(&mut out, &diff)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
-        Format::Markdown | Format::Github => {
+        Format::Markdown => {
             deadweight::report::markdown::render_diff(&diff, args.key.as_deref(), &mut out)
+        }
+        Format::Github | Format::Sarif => {
+            anyhow::bail!("diff writes terminal, json or markdown; run `audit --format sarif|github` on the head instead")
         }
     };
     finish_output(written.and_then(|()| out.flush()))?;

@@ -5,6 +5,7 @@ pub mod github;
 mod json;
 pub mod markdown;
 pub mod rules;
+mod sarif;
 mod terminal;
 mod why;
 
@@ -21,6 +22,7 @@ use crate::lockfile::{LockFormat, Lockfile};
 pub use github::Github;
 pub use json::Json;
 pub use markdown::Markdown;
+pub use sarif::Sarif;
 pub use terminal::{render_diff as render_diff_terminal, ColorChoice, Terminal};
 pub use why::{WhyReport, WhyStep};
 
