@@ -140,6 +140,36 @@ def scan_table():
           f"({(with_rules / without - 1) * 100:+.0f}%)")
 
 
+def diff_table():
+    """`deadweight diff` on two JSON reports of 3,000 packages each."""
+    import json
+    import random
+    rng = random.Random(7)
+    def report(seed_shift):
+        packages = []
+        for i in range(3000):
+            if (i + seed_shift) % 97 == 0:
+                continue  # removed on one side, added on the other
+            version = f"1.{i % 13}.{(i + seed_shift) % 5 if i % 11 == 0 else 0}"
+            size = 10_000 + (i * 7919) % 500_000 + (seed_shift * 100 if i % 17 == 0 else 0)
+            packages.append({"ecosystem": "npm", "name": f"pkg-{i}", "version": version, "path": f"node_modules/pkg-{i}",
+                             "unzipped_bytes": size, "zipped_bytes": size // 3, "files": 10, "retained_bytes": size,
+                             "direct": i < 20, "dev": None})
+        findings = [{"rule": "common/duplicate-package", "level": "warn", "message": f"pkg-{i} twice",
+                     "location": {"path": f"node_modules/pkg-{i}"}, "package": f"pkg-{i}"} for i in range(seed_shift, 3000, 50)]
+        total = sum(p["unzipped_bytes"] for p in packages)
+        return {"schema_version": 1, "tool": {"name": "deadweight", "version": "0"}, "artifacts": [{
+            "path": "function.zip", "kind": "zip", "zipped_bytes": total // 3, "unzipped_bytes": total, "files": 30000,
+            "packages": packages, "findings": findings, "gate": {"passed": True, "reasons": [], "budgets": []}}]}
+    base, head = OUT / "diff-base.json", OUT / "diff-head.json"
+    base.write_text(json.dumps(report(0)))
+    head.write_text(json.dumps(report(3)))
+    wall, rss = measure([str(BINARY), "diff", "--format", "json", str(base), str(head)])
+    md, _ = measure([str(BINARY), "diff", "--format", "markdown", str(base), str(head)])
+    print(f"\n`deadweight diff` of two reports of 3,000 packages: {wall * 1000:.1f} ms as JSON, {md * 1000:.1f} ms as Markdown"
+          f" (peak {rss / 1024:.1f} MiB)" if rss else "")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -167,6 +197,7 @@ def main():
             print(f"| {label} ({size:.1f} MiB) | {name} | {wall * 1000:.1f} ms | {memory} | {wall / baseline:.2f}× |")
     lockfile_table()
     scan_table()
+    diff_table()
 
 
 if __name__ == "__main__":

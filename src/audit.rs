@@ -107,7 +107,14 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         let facts = request.facts.with_defaults(function);
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
-            ArtifactReport::from_lockfile(&lockfile::load(path)?)
+            let lock = lockfile::load(path)?;
+            let mut report = ArtifactReport::from_lockfile(&lock);
+            report.findings.extend(crate::rules::evaluate_lockfile(
+                request.rules,
+                &lock,
+                runtime,
+            ));
+            report
         } else {
             let artifact = Artifact::open(path)?;
             let inventory = inventory::build(&artifact);

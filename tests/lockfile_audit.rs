@@ -258,3 +258,22 @@ fn why_works_on_a_lockfile() {
         "{text}"
     );
 }
+
+#[test]
+fn package_rules_apply_to_a_lockfiles_production_install() {
+    let report = audit_json(&[&fixture("yarn1", "yarn.lock")]);
+    let findings = report["artifacts"][0]["findings"].as_array().unwrap();
+    let heavy = findings
+        .iter()
+        .find(|f| f["rule"] == "node/heavy-framework")
+        .expect("express is a heavy framework");
+    assert_eq!(heavy["package"], "express@4.21.2");
+    assert!(heavy["location"]["line"].as_u64().is_some());
+    // mocha and typescript are development-only: not in the production install
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["rule"] == "node/dev-tool-shipped"),
+        "{findings:?}"
+    );
+}

@@ -8,7 +8,7 @@ mod directory;
 mod positioned;
 mod zipfile;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -151,7 +151,10 @@ pub struct Artifact {
     pub archive_overhead_bytes: u64,
     pub entries: Vec<Entry>,
     pub warnings: Vec<Warning>,
-    by_path: HashMap<String, usize>,
+    /// Paths are hashed for every lookup the inventory makes: a fast,
+    /// non-cryptographic hasher pays here (the input is not adversarial to
+    /// the point of mattering for a one-shot CLI).
+    by_path: FxHashMap<String, usize>,
     reader: Reader,
 }
 
@@ -207,7 +210,8 @@ impl Artifact {
 
     fn assemble(path: &Path, container: Container, listing: Listing, reader: Reader) -> Artifact {
         let mut warnings = listing.warnings;
-        let mut by_path = HashMap::with_capacity(listing.entries.len());
+        let mut by_path =
+            FxHashMap::with_capacity_and_hasher(listing.entries.len(), Default::default());
         for (index, entry) in listing.entries.iter().enumerate() {
             if by_path.insert(entry.path.clone(), index).is_some() && !entry.unsafe_name {
                 warnings.push(Warning::at(

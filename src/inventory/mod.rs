@@ -12,6 +12,8 @@ mod python;
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::artifact::{Artifact, EntryKind, Warning};
@@ -167,9 +169,9 @@ impl Inventory {
 struct Claims {
     packages: Vec<Package>,
     /// Exact files, by path.
-    files: HashMap<String, usize>,
+    files: FxHashMap<String, usize>,
     /// Whole directories, by path; the deepest claim above an entry wins.
-    dirs: HashMap<String, usize>,
+    dirs: FxHashMap<String, usize>,
     warnings: Vec<Warning>,
 }
 

@@ -14,6 +14,7 @@ use crate::analysis::{Analysis, Finding, Level, Location, Saving};
 use crate::artifact::{Artifact, EntryKind};
 use crate::imports::{self, SourceFile};
 use crate::inventory::{normalize_name, Ecosystem, Inventory, Owner};
+use crate::lockfile::Lockfile;
 use crate::units::{human_bytes, thousands};
 
 /// What a rule may look at.
@@ -558,6 +559,78 @@ fn runtime_provided_rule(
     f.saving = Some(saving);
     f.concerns = Some(saving);
     vec![f]
+}
+
+/// Package rules over a lockfile audited on its own: what its production
+/// install would contain. Sizes are unknown there, so there is no saving.
+pub fn evaluate_lockfile(
+    rules: &RuleSet,
+    lock: &Lockfile,
+    runtime: Option<&RuntimeInfo>,
+) -> Vec<Finding> {
+    let production = lock.production();
+    let mut findings = Vec::new();
+    for rule in &rules.rules {
+        if rule.level == Level::Allow
+            || (!rule.runtimes.is_empty()
+                && !runtime.is_some_and(|r| rule.runtimes.contains(&r.id)))
+        {
+            continue;
+        }
+        let Matcher::Package(spec, names) = &rule.matcher else {
+            continue;
+        };
+        if spec.ecosystem != lock.ecosystem {
+            continue;
+        }
+        let requirement = spec
+            .version
+            .as_deref()
+            .and_then(|v| parse_requirement(spec.ecosystem, v).ok());
+        let mut seen: Vec<String> = Vec::new();
+        for &i in &production {
+            let p = &lock.packages[i];
+            let normalized = normalize_name(lock.ecosystem, &p.name);
+            if !(names.is_match(&p.name) || names.is_match(&normalized))
+                || seen.contains(&normalized)
+            {
+                continue;
+            }
+            if requirement
+                .as_ref()
+                .is_some_and(|req| !req.matches(&p.version))
+            {
+                continue;
+            }
+            seen.push(normalized);
+            findings.push(Finding {
+                rule: rule.id.clone(),
+                level: rule.level,
+                message: format!(
+                    "{}@{} is in the production install: {}",
+                    p.name,
+                    p.version,
+                    rule.title.to_lowercase()
+                ),
+                location: Location {
+                    path: lock.path.display().to_string(),
+                    line: p.line.map(|l| l as u32),
+                    column: None,
+                },
+                package: Some(format!("{}@{}", p.name, p.version)),
+                saving: None,
+                concerns: None,
+                known: false,
+                fix: rule.fix.as_deref().map(|f| {
+                    render(
+                        f,
+                        &HashMap::from([("name", p.name.clone()), ("version", p.version.clone())]),
+                    )
+                }),
+            });
+        }
+    }
+    findings
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Level;
 use crate::inventory::Ecosystem;
 
-pub use eval::{evaluate, Context};
+pub use eval::{evaluate, evaluate_lockfile, Context};
 
 /// The rule files built into the binary, by name.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
