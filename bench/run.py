@@ -170,6 +170,17 @@ def diff_table():
           f" (peak {rss / 1024:.1f} MiB)" if rss else "")
 
 
+def native_table():
+    """Reading what every native file needs, on the pandas function."""
+    pandas = ROOT / "samples" / "build" / "python-pandas.zip"
+    if not pandas.exists():
+        return
+    audit = measure([str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(pandas)])
+    listing = measure(["unzip", "-l", str(pandas)])
+    print(f"\npandas function ({pandas.stat().st_size / 1048576:.1f} MiB, 66 ELF files): audit --runtime python3.12 "
+          f"{audit[0] * 1000:.1f} ms, unzip -l {listing[0] * 1000:.1f} ms ({audit[0] / listing[0]:.2f}×)")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -198,6 +209,7 @@ def main():
     lockfile_table()
     scan_table()
     diff_table()
+    native_table()
 
 
 if __name__ == "__main__":

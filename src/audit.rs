@@ -104,7 +104,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     let mut budgets = Vec::with_capacity(request.paths.len());
     for path in request.paths {
         let function = function_config(request.config, path);
-        let facts = request.facts.with_defaults(function);
+        let mut facts = request.facts.with_defaults(function);
+        if facts.runtime.is_none() {
+            facts.runtime = template_runtime(path);
+        }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
             let lock = lockfile::load(path)?;
@@ -119,7 +122,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let artifact = Artifact::open(path)?;
             let inventory = inventory::build(&artifact);
             let environment = facts.environment(&inventory);
-            let mut analysis = analysis::analyze(&artifact, &inventory, &environment, &lockfiles);
+            let mut analysis =
+                analysis::analyze(&artifact, &inventory, &environment, runtime, &lockfiles);
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
                 imports::scan_app(&artifact, &inventory)
@@ -167,6 +171,41 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             .extend(gate::unused_ignores(request.config, &used_ignores));
     }
     Ok(Report::new(reports))
+}
+
+/// The runtime a SAM template (`template.yaml`) or Serverless Framework file
+/// (`serverless.yml`) beside the artifact declares, when it declares one.
+fn template_runtime(path: &Path) -> Option<String> {
+    let dir = if path.is_dir() { path } else { path.parent()? };
+    for name in [
+        "template.yaml",
+        "template.yml",
+        "serverless.yml",
+        "serverless.yaml",
+    ] {
+        let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+            continue;
+        };
+        // CloudFormation tags (!Ref, !Sub) are not YAML a plain parser reads;
+        // the runtime is a plain `Runtime:` / `runtime:` scalar
+        let runtimes: Vec<String> = text
+            .lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                let value = line
+                    .strip_prefix("Runtime:")
+                    .or_else(|| line.strip_prefix("runtime:"))?;
+                let value = value.trim().trim_matches(['"', '\'']);
+                runtimes::find(value).map(|r| r.id.clone())
+            })
+            .collect();
+        if let Some(first) = runtimes.first() {
+            if runtimes.iter().all(|r| r == first) {
+                return Some(first.clone());
+            }
+        }
+    }
+    None
 }
 
 /// The config's `[[function]]` for this artifact, or its single `[function]`.

@@ -304,8 +304,13 @@ fn damaged_archives_never_panic() {
             }
             Ok(artifact) => {
                 let inventory = deadweight::inventory::build(&artifact);
-                let analysis =
-                    deadweight::analysis::analyze(&artifact, &inventory, &Default::default(), &[]);
+                let analysis = deadweight::analysis::analyze(
+                    &artifact,
+                    &inventory,
+                    &Default::default(),
+                    None,
+                    &[],
+                );
                 let report = Report::new(vec![ArtifactReport::build(
                     &artifact,
                     &inventory,

@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::{Finding, Level, Location, Saving};
 use crate::artifact::{Artifact, EntryKind};
 use crate::inventory::{Inventory, Owner};
@@ -53,28 +55,28 @@ pub fn check(
     let mut missing: Vec<usize> = Vec::new();
     let mut other_version: Vec<(usize, Option<(u32, u32)>)> = Vec::new();
     let mut stale: Vec<usize> = Vec::new();
-    for &source in &sources {
-        let path = &artifact.entries[source].path;
-        let candidates = compiled.get(path).map(Vec::as_slice).unwrap_or(&[]);
-        if candidates.is_empty() {
-            missing.push(source);
-            continue;
-        }
-        let mut verdicts = candidates
-            .iter()
-            .map(|&pyc| (pyc, verdict(artifact, pyc, source, python, tag.as_deref())));
-        let mut best: Option<(usize, Verdict)> = None;
-        for (pyc, v) in &mut verdicts {
-            if v == Verdict::Usable {
-                best = Some((pyc, v));
-                break;
+    // each .pyc header is a small inflate of its own: read them in parallel
+    let outcomes: Vec<(usize, Option<(usize, Verdict)>)> = sources
+        .par_iter()
+        .map(|&source| {
+            let path = &artifact.entries[source].path;
+            let candidates = compiled.get(path).map(Vec::as_slice).unwrap_or(&[]);
+            let mut best: Option<(usize, Verdict)> = None;
+            for &pyc in candidates {
+                let v = verdict(artifact, pyc, source, python, tag.as_deref());
+                if v == Verdict::Usable {
+                    best = Some((pyc, v));
+                    break;
+                }
+                best.get_or_insert((pyc, v));
             }
-            if best.is_none() {
-                best = Some((pyc, v));
-            }
-        }
+            (source, best)
+        })
+        .collect();
+    for (source, best) in outcomes {
         match best {
-            Some((_, Verdict::Usable)) | None => {}
+            None => missing.push(source),
+            Some((_, Verdict::Usable)) => {}
             Some((pyc, Verdict::OtherVersion(v))) => other_version.push((pyc, v)),
             Some((pyc, Verdict::Stale)) => stale.push(pyc),
         }

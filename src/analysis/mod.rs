@@ -4,9 +4,11 @@
 
 pub mod binaries;
 mod bytecode;
+pub mod compat;
 mod duplicates;
 pub mod limits;
 mod lockfile_checks;
+pub mod native;
 
 use serde::Serialize;
 
@@ -14,6 +16,7 @@ use crate::artifact::Artifact;
 use crate::graph::{self, DependencyGraph, Environment};
 use crate::inventory::Inventory;
 use crate::lockfile::Lockfile;
+use crate::rules::runtimes::RuntimeInfo;
 
 pub use duplicates::{compare_versions, duplicate_packages, locked_duplicates};
 
@@ -82,6 +85,9 @@ pub struct Analysis {
     /// Development-only per inventory package, when a lockfile says.
     pub dev: Vec<Option<bool>>,
     pub findings: Vec<Finding>,
+    /// Every native ELF file and what it needs to load.
+    pub native: Vec<compat::NativeFile>,
+    pub warnings: Vec<crate::artifact::Warning>,
 }
 
 /// Builds the graph, retained sizes and the built-in checks' findings.
@@ -89,6 +95,7 @@ pub fn analyze(
     artifact: &Artifact,
     inventory: &Inventory,
     environment: &Environment,
+    runtime: Option<&RuntimeInfo>,
     lockfiles: &[Lockfile],
 ) -> Analysis {
     let graph = graph::from_inventory(inventory, environment);
@@ -103,6 +110,8 @@ pub fn analyze(
         environment.python_version,
     ));
     findings.extend(binaries::check(artifact, inventory, environment.arm64));
+    let compat = compat::check(artifact, inventory, runtime, environment.arm64);
+    findings.extend(compat.findings);
     findings.extend(limits::check(
         &artifact.path.display().to_string(),
         artifact.zipped_bytes,
@@ -128,5 +137,7 @@ pub fn analyze(
         retained,
         dev,
         findings,
+        native: compat.files,
+        warnings: compat.warnings,
     }
 }

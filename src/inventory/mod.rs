@@ -96,6 +96,8 @@ pub struct Package {
     /// What the function's own manifest asks for, when it names the package.
     pub root_requirement: Option<String>,
     pub dependencies: Vec<DeclaredDependency>,
+    /// The Node versions an npm package declares it runs on (`engines.node`).
+    pub engines_node: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

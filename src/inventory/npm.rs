@@ -68,6 +68,11 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     direct: false,
                     root_requirement: None,
                     dependencies: declared_dependencies(&json),
+                    engines_node: json
+                        .get("engines")
+                        .and_then(|e| e.get("node"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 }
             }
             Err(reason) => {
@@ -85,6 +90,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     direct: false,
                     root_requirement: None,
                     dependencies: Vec::new(),
+                    engines_node: None,
                 }
             }
         };

@@ -65,6 +65,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
             direct: false,
             root_requirement: None,
             dependencies: dist.requires,
+            engines_node: None,
         });
         claims.dirs.insert(dist.dir.clone(), id);
         match dist.installed {

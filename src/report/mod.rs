@@ -64,6 +64,8 @@ pub struct ArtifactReport {
     /// The biggest directories, parents before children.
     pub directories: Vec<DirectoryReport>,
     pub symlinks: Vec<String>,
+    /// Native ELF files and what they need (machine, glibc, libraries).
+    pub native: Vec<crate::analysis::compat::NativeFile>,
     /// Set when the input was a lockfile on its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lockfile: Option<LockfileSummary>,
@@ -199,6 +201,7 @@ impl ArtifactReport {
         });
         let mut warnings = artifact.warnings.clone();
         warnings.extend(inventory.warnings.iter().cloned());
+        warnings.extend(analysis.warnings.iter().cloned());
         ArtifactReport {
             path: artifact.path.display().to_string(),
             kind: artifact.container.as_str(),
@@ -220,6 +223,7 @@ impl ArtifactReport {
                 .filter(|e| e.kind == EntryKind::Symlink)
                 .map(|e| e.path.clone())
                 .collect(),
+            native: analysis.native.clone(),
             lockfile: None,
             findings: analysis.findings.clone(),
             ignored: Vec::new(),
@@ -288,6 +292,7 @@ impl ArtifactReport {
             unowned: Totals::default(),
             directories: Vec::new(),
             symlinks: Vec::new(),
+            native: Vec::new(),
             lockfile: Some(LockfileSummary {
                 format: lock.format,
                 project: lock.project.clone(),

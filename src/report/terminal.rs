@@ -151,6 +151,44 @@ impl Terminal {
             thousands(a.files as u64),
             thousands(a.packages.len() as u64),
         )?;
+        if !a.native.is_empty() {
+            let newest = a
+                .native
+                .iter()
+                .filter_map(|n| {
+                    n.glibc
+                        .as_deref()
+                        .and_then(crate::analysis::native::parse_glibc)
+                        .map(|v| (v, n))
+                })
+                .max_by_key(|(v, _)| *v);
+            let mut machines: Vec<&str> = a.native.iter().map(|n| n.machine.as_str()).collect();
+            machines.sort_unstable();
+            machines.dedup();
+            let glibc = match newest {
+                Some(((major, minor), n)) => {
+                    format!("; needs up to GLIBC_{major}.{minor} ({})", n.path)
+                }
+                None => String::new(),
+            };
+            let musl = if a.native.iter().any(|n| n.musl) {
+                "; some linked against musl"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  {}",
+                self.paint(
+                    &format!(
+                        "native code: {} ELF files for {}{glibc}{musl}",
+                        a.native.len(),
+                        machines.join(", ")
+                    ),
+                    Style::new().dimmed()
+                )
+            )?;
+        }
         if a.zipped_estimated {
             writeln!(
                 out,

@@ -41,10 +41,18 @@ struct BytecodeLine {
     magic: Option<u16>,
 }
 
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaseImage {
+    os: String,
+    libraries: Vec<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Table {
     runtime: Vec<RuntimeInfo>,
+    base_image: Vec<BaseImage>,
     bytecode: Vec<BytecodeLine>,
 }
 
@@ -60,6 +68,16 @@ pub fn find(id: &str) -> Option<&'static RuntimeInfo> {
 
 pub fn known_ids() -> Vec<&'static str> {
     table().runtime.iter().map(|r| r.id.as_str()).collect()
+}
+
+/// Shared libraries the base image of this operating system provides.
+pub fn base_libraries(os: &str) -> &'static [String] {
+    table()
+        .base_image
+        .iter()
+        .find(|b| b.os == os)
+        .map(|b| b.libraries.as_slice())
+        .unwrap_or(&[])
 }
 
 fn parse_version(text: &str) -> Option<(u32, u32)> {

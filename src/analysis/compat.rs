@@ -1,0 +1,620 @@
+//! Will it even start? Native code and packages checked against the
+//! runtime the function deploys to: glibc symbol versions, CPython ABI,
+//! instruction set, musl vs glibc, shared libraries, `engines.node`.
+//! Without a known runtime only the facts are reported (what each native
+//! file needs), never a verdict.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::binaries::is_native_candidate;
+use super::native::{self, NativeInfo};
+use super::{Finding, Level, Location, Saving};
+use crate::artifact::{Artifact, EntryKind, Warning};
+use crate::inventory::{Ecosystem, Inventory, Owner};
+use crate::rules::runtimes::RuntimeInfo;
+
+/// One native file and what it needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct NativeFile {
+    pub path: String,
+    pub package: Option<String>,
+    pub machine: String,
+    pub glibc: Option<String>,
+    pub musl: bool,
+    pub needed: Vec<String>,
+}
+
+pub struct Compat {
+    pub files: Vec<NativeFile>,
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<Warning>,
+}
+
+fn owner_label(inventory: &Inventory, index: usize) -> (String, Option<usize>) {
+    match inventory.owners[index] {
+        Owner::Package(p) => {
+            let p = &inventory.packages[p];
+            (
+                format!("{} {}", p.name, p.version.as_deref().unwrap_or("?")),
+                Some(index),
+            )
+        }
+        Owner::App => ("the function's own code".to_string(), None),
+        Owner::Unowned => ("unowned files".to_string(), None),
+    }
+}
+
+fn finding(
+    rule: &str,
+    level: Level,
+    message: String,
+    path: &str,
+    package: Option<String>,
+    fix: String,
+) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        level,
+        message,
+        location: Location {
+            path: path.to_string(),
+            line: None,
+            column: None,
+        },
+        package,
+        saving: None,
+        concerns: None,
+        known: false,
+        fix: Some(fix),
+    }
+}
+
+pub fn check(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    runtime: Option<&RuntimeInfo>,
+    arm64: bool,
+) -> Compat {
+    let candidates: Vec<usize> = artifact
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.kind == EntryKind::File && !e.unsafe_name && is_native_candidate(&e.path)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> = candidates
+        .par_iter()
+        .map(|&i| (i, native::inspect(artifact, i)))
+        .collect();
+    let mut files = Vec::new();
+    let mut infos: Vec<(usize, NativeInfo)> = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, result) in inspected {
+        let path = &artifact.entries[i].path;
+        match result {
+            Ok(Some(info)) => {
+                let package = match inventory.owners[i] {
+                    Owner::Package(p) => Some(format!(
+                        "{}@{}",
+                        inventory.packages[p].name,
+                        inventory.packages[p].version.as_deref().unwrap_or("?")
+                    )),
+                    _ => None,
+                };
+                files.push(NativeFile {
+                    path: path.clone(),
+                    package,
+                    machine: info.machine.clone(),
+                    glibc: info.glibc.map(|(a, b)| format!("{a}.{b}")),
+                    musl: info.musl,
+                    needed: info.needed.clone(),
+                });
+                infos.push((i, info));
+            }
+            Ok(None) => {}
+            Err(reason)
+                if path.ends_with(".so") || path.contains(".so.") || path.ends_with(".node") =>
+            {
+                warnings.push(Warning::at(
+                    path,
+                    format!("not a readable ELF file ({reason}); its requirements are unknown"),
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    let mut findings = Vec::new();
+    if let Some(runtime) = runtime {
+        findings.extend(glibc_too_new(artifact, inventory, runtime, &infos));
+        findings.extend(musl(artifact, inventory, runtime, &infos));
+        findings.extend(missing_libraries(artifact, inventory, runtime, &infos));
+        findings.extend(python_abi(artifact, inventory, runtime));
+        findings.extend(node_engines(inventory, runtime));
+        findings.extend(wheel_tags(artifact, inventory, runtime, arm64));
+    }
+    findings.extend(wrong_architecture(artifact, inventory, &infos, arm64));
+    Compat {
+        files,
+        findings,
+        warnings,
+    }
+}
+
+fn glibc_too_new(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    runtime: &RuntimeInfo,
+    infos: &[(usize, NativeInfo)],
+) -> Vec<Finding> {
+    let Some(available) = native::parse_glibc(&runtime.glibc) else {
+        return Vec::new();
+    };
+    // per owner: the file needing the newest glibc
+    let mut worst: BTreeMap<String, (usize, (u32, u32), usize)> = BTreeMap::new();
+    for (i, info) in infos {
+        if info.musl {
+            continue;
+        }
+        if let Some(needed) = info.glibc.filter(|v| *v > available) {
+            let (label, _) = owner_label(inventory, *i);
+            let slot = worst.entry(label).or_insert((*i, needed, 0));
+            slot.2 += 1;
+            if needed > slot.1 {
+                *slot = (*i, needed, slot.2);
+            }
+        }
+    }
+    let newer_runtime = if runtime.glibc.as_str() < "2.34" {
+        format!(
+            "; or move to a runtime on Amazon Linux 2023 (glibc 2.34), such as {}",
+            newer_sibling(runtime)
+        )
+    } else {
+        String::new()
+    };
+    worst
+        .into_iter()
+        .map(|(label, (i, (major, minor), count))| {
+            let path = &artifact.entries[i].path;
+            let more = if count > 1 { format!(" (and {} more files)", count - 1) } else { String::new() };
+            finding(
+                "runtime/glibc-too-new",
+                Level::Deny,
+                format!(
+                    "{label}: {path} needs GLIBC_{major}.{minor}{more}; {} runs on {} (glibc {})",
+                    runtime.id, runtime.os, runtime.glibc
+                ),
+                path,
+                package_of(inventory, i),
+                format!(
+                    "build the package in the runtime's own image (public.ecr.aws/sam/build-{}) or pin a release built for an older glibc (manylinux2014){newer_runtime}",
+                    runtime.id
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The same language on Amazon Linux 2023, for the advice.
+fn newer_sibling(runtime: &RuntimeInfo) -> &'static str {
+    match runtime.family.as_str() {
+        "python" => "python3.12",
+        "node" => "nodejs20.x",
+        "java" => "java21",
+        "ruby" => "ruby3.3",
+        _ => "provided.al2023",
+    }
+}
+
+fn package_of(inventory: &Inventory, entry: usize) -> Option<String> {
+    match inventory.owners[entry] {
+        Owner::Package(p) => Some(format!(
+            "{}@{}",
+            inventory.packages[p].name,
+            inventory.packages[p].version.as_deref().unwrap_or("?")
+        )),
+        _ => None,
+    }
+}
+
+fn musl(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    runtime: &RuntimeInfo,
+    infos: &[(usize, NativeInfo)],
+) -> Vec<Finding> {
+    let mut by_owner: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, _) in infos.iter().filter(|(_, info)| info.musl) {
+        by_owner
+            .entry(owner_label(inventory, *i).0)
+            .or_default()
+            .push(*i);
+    }
+    by_owner
+        .into_iter()
+        .map(|(label, files)| {
+            let path = &artifact.entries[files[0]].path;
+            finding(
+                "runtime/musl-binary",
+                Level::Deny,
+                format!("{label}: {path} is linked against musl (Alpine); {} uses glibc ({})", runtime.id, runtime.os),
+                path,
+                package_of(inventory, files[0]),
+                "install the glibc (manylinux / linux-x64-gnu) build of the package, or build on Amazon Linux instead of Alpine".to_string(),
+            )
+        })
+        .collect()
+}
+
+fn missing_libraries(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    runtime: &RuntimeInfo,
+    infos: &[(usize, NativeInfo)],
+) -> Vec<Finding> {
+    let base = crate::rules::runtimes::base_libraries(&runtime.os);
+    if base.is_empty() {
+        return Vec::new();
+    }
+    let shipped: std::collections::HashSet<&str> = artifact
+        .entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Dir)
+        .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path))
+        .collect();
+    let mut missing: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
+    for (i, info) in infos.iter().filter(|(_, info)| !info.musl) {
+        for library in &info.needed {
+            if shipped.contains(library.as_str()) || base.iter().any(|b| b == library) {
+                continue;
+            }
+            let slot = missing
+                .entry(owner_label(inventory, *i).0)
+                .or_insert((*i, Vec::new()));
+            if !slot.1.contains(library) {
+                slot.1.push(library.clone());
+            }
+        }
+    }
+    missing
+        .into_iter()
+        .map(|(label, (i, libraries))| {
+            let path = &artifact.entries[i].path;
+            finding(
+                "runtime/missing-shared-library",
+                Level::Warn,
+                format!("{label}: {path} needs {} — in neither the package nor the {} base image", libraries.join(", "), runtime.os),
+                path,
+                package_of(inventory, i),
+                "ship the library in the package or a layer (lib/ is on LD_LIBRARY_PATH), or use a build of the package that bundles it (manylinux wheels do)".to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `numpy/core/_x.cpython-312-x86_64-linux-gnu.so` in a python3.11 function.
+fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo) -> Vec<Finding> {
+    let Some((major, minor)) = runtime.python_version() else {
+        return Vec::new();
+    };
+    let wanted = format!("cpython-{major}{minor}-");
+    let mut by_owner: BTreeMap<String, (usize, String, usize)> = BTreeMap::new();
+    for (i, entry) in artifact.entries.iter().enumerate() {
+        if entry.kind != EntryKind::File
+            || !(entry.path.ends_with(".so") || entry.path.ends_with(".pyd"))
+        {
+            continue;
+        }
+        let Some(at) = entry.path.find(".cpython-") else {
+            continue;
+        };
+        if entry.path[at + 1..].starts_with(&wanted) {
+            continue;
+        }
+        // `cpython-312` → `CPython 3.12`
+        let digits: String = entry.path[at + ".cpython-".len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let tag = match digits.split_at_checked(1) {
+            Some((major, minor)) if !minor.is_empty() => format!("CPython {major}.{minor}"),
+            _ => format!("cpython-{digits}"),
+        };
+        let slot = by_owner
+            .entry(owner_label(inventory, i).0)
+            .or_insert((i, tag, 0));
+        slot.2 += 1;
+    }
+    by_owner
+        .into_iter()
+        .map(|(label, (i, tag, count))| {
+            let path = &artifact.entries[i].path;
+            finding(
+                "runtime/python-abi-mismatch",
+                Level::Deny,
+                format!(
+                    "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor} and cannot import {}",
+                    if count == 1 { "" } else { "s" },
+                    runtime.id,
+                    if count == 1 { "it" } else { "them" }
+                ),
+                path,
+                package_of(inventory, i),
+                format!("install with the runtime's Python: `pip install --python-version {major}.{minor} --only-binary=:all: --platform manylinux2014_x86_64 -t …`, or build in public.ecr.aws/sam/build-{}", runtime.id),
+            )
+        })
+        .collect()
+}
+
+/// Platform, Python and glibc from each distribution's WHEEL tags.
+fn wheel_tags(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    runtime: &RuntimeInfo,
+    arm64: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let glibc = native::parse_glibc(&runtime.glibc);
+    for (p, package) in inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ecosystem == Ecosystem::Pypi)
+    {
+        let Some(index) = artifact.find(&format!("{}/WHEEL", package.path)) else {
+            continue;
+        };
+        let Ok(text) = artifact.read_text(index) else {
+            continue;
+        };
+        let tags: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("Tag:"))
+            .map(str::trim)
+            .collect();
+        if tags.is_empty() || tags.iter().any(|t| t.ends_with("-any")) {
+            continue;
+        }
+        let platforms: Vec<&str> = tags
+            .iter()
+            .filter_map(|t| t.rsplit('-').next())
+            .flat_map(|p| p.split('.'))
+            .collect();
+        let label = format!(
+            "{} {}",
+            package.name,
+            package.version.as_deref().unwrap_or("?")
+        );
+        let wheel = format!("{}/WHEEL", package.path);
+        if platforms.iter().all(|p| p.starts_with("musllinux")) {
+            out.push(finding(
+                "runtime/musl-binary",
+                Level::Deny,
+                format!(
+                    "{label}: the wheel is for musl (Alpine) ({}); {} uses glibc",
+                    platforms.join(", "),
+                    runtime.id
+                ),
+                &wheel,
+                Some(format!(
+                    "{}@{}",
+                    package.name,
+                    package.version.as_deref().unwrap_or("?")
+                )),
+                "install the manylinux wheel: pip's --platform manylinux2014_x86_64 (or _aarch64)"
+                    .to_string(),
+            ));
+            continue;
+        }
+        // the oldest glibc any of its platform tags accepts
+        let needs = platforms.iter().filter_map(|p| manylinux_glibc(p)).min();
+        if let (Some(needs), Some(available)) = (needs, glibc) {
+            let has_elf_evidence =
+                inventory.owners.iter().enumerate().any(|(i, o)| {
+                    *o == Owner::Package(p) && artifact.entries[i].path.ends_with(".so")
+                });
+            if needs > available && !has_elf_evidence {
+                out.push(finding(
+                    "runtime/glibc-too-new",
+                    Level::Deny,
+                    format!("{label}: the wheel needs glibc {}.{} ({}); {} runs on {} (glibc {})", needs.0, needs.1, platforms.join(", "), runtime.id, runtime.os, runtime.glibc),
+                    &wheel,
+                    Some(format!("{}@{}", package.name, package.version.as_deref().unwrap_or("?"))),
+                    format!("install wheels for the runtime: pip's --platform manylinux2014_x86_64, or build in public.ecr.aws/sam/build-{}", runtime.id),
+                ));
+            }
+        }
+        let wanted = if arm64 { "aarch64" } else { "x86_64" };
+        let arches: Vec<&str> = platforms
+            .iter()
+            .filter(|p| p.contains("linux"))
+            .map(|p| {
+                if p.ends_with("aarch64") {
+                    "aarch64"
+                } else if p.ends_with("x86_64") {
+                    "x86_64"
+                } else {
+                    "other"
+                }
+            })
+            .collect();
+        if !arches.is_empty() && !arches.contains(&wanted) {
+            out.push(finding(
+                "runtime/wrong-architecture",
+                Level::Deny,
+                format!("{label}: the wheel is for {} ({}); the function runs on {}", arches[0], platforms.join(", "), if arm64 { "arm64" } else { "x86_64" }),
+                &wheel,
+                Some(format!("{}@{}", package.name, package.version.as_deref().unwrap_or("?"))),
+                format!("install for the function's architecture: pip's --platform manylinux2014_{wanted}, or set --arch to the function's real architecture"),
+            ));
+        }
+    }
+    out
+}
+
+/// `manylinux_2_28_x86_64` → (2, 28); the legacy aliases by PEP 600.
+fn manylinux_glibc(platform: &str) -> Option<(u32, u32)> {
+    if let Some(rest) = platform.strip_prefix("manylinux_") {
+        let mut parts = rest.split('_');
+        return Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?));
+    }
+    if platform.starts_with("manylinux2014") {
+        Some((2, 17))
+    } else if platform.starts_with("manylinux2010") {
+        Some((2, 12))
+    } else if platform.starts_with("manylinux1") {
+        Some((2, 5))
+    } else {
+        None
+    }
+}
+
+fn wrong_architecture(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    infos: &[(usize, NativeInfo)],
+    arm64: bool,
+) -> Vec<Finding> {
+    let wanted = if arm64 { "arm64" } else { "x86_64" };
+    let mut by_owner: BTreeMap<String, (Vec<usize>, bool, String)> = BTreeMap::new();
+    for (i, info) in infos {
+        let (label, _) = owner_label(inventory, *i);
+        let slot = by_owner
+            .entry(label)
+            .or_insert((Vec::new(), false, String::new()));
+        if info.machine == wanted {
+            slot.1 = true;
+        } else {
+            slot.0.push(*i);
+            slot.2 = info.machine.clone();
+        }
+    }
+    by_owner
+        .into_iter()
+        .filter(|(_, (wrong, _, _))| !wrong.is_empty())
+        .map(|(label, (wrong, has_right, machine))| {
+            let first = &artifact.entries[wrong[0]].path;
+            let bytes: u64 = wrong.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
+            let zipped: u64 = wrong.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
+            // with a build for the right machine beside it, the wrong one is weight, not a failure
+            let (level, consequence) = if has_right {
+                (Level::Warn, "dead weight next to its right-machine build")
+            } else {
+                (Level::Deny, "it fails to load at the first cold start")
+            };
+            let mut f = finding(
+                "runtime/wrong-architecture",
+                level,
+                format!("{label}: {first} is a Linux {machine} binary{}; the function runs on {wanted}: {consequence}", if wrong.len() > 1 { format!(" (and {} more)", wrong.len() - 1) } else { String::new() }),
+                first,
+                package_of(inventory, wrong[0]),
+                format!("install or build for {wanted} (npm --cpu={}, pip --platform manylinux2014_{}), or set --arch to the function's real architecture", if arm64 { "arm64" } else { "x64" }, if arm64 { "aarch64" } else { "x86_64" }),
+            );
+            if has_right {
+                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped });
+            }
+            f.concerns = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped });
+            f
+        })
+        .collect()
+}
+
+fn node_engines(inventory: &Inventory, runtime: &RuntimeInfo) -> Vec<Finding> {
+    if runtime.family != "node" {
+        return Vec::new();
+    }
+    let Ok(major) = runtime.version.parse::<u64>() else {
+        return Vec::new();
+    };
+    inventory
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Npm)
+        .filter_map(|p| {
+            let range = p.engines_node.as_deref()?;
+            let accepts = node_range_accepts_major(range, major)?;
+            (!accepts).then(|| {
+                finding(
+                    "runtime/node-engines",
+                    Level::Warn,
+                    format!("{}@{} declares engines.node \"{range}\", which excludes Node {major} ({})", p.name, p.version.as_deref().unwrap_or("?"), runtime.id),
+                    &p.manifest,
+                    Some(format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))),
+                    format!("pin a release of {} that supports Node {major}, or move the function to a runtime its engines range accepts", p.name),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether a node-semver range admits some release of this major line;
+/// `None` when the range cannot be read (then nothing is claimed).
+pub fn node_range_accepts_major(range: &str, major: u64) -> Option<bool> {
+    let candidates =
+        [0u64, 1, 5, 10, 15, 20, 30, 99].map(|minor| semver::Version::new(major, minor, 0));
+    let mut any_parsed = false;
+    for alternative in range.split("||") {
+        let alternative = alternative.trim();
+        let requirement = if alternative.is_empty() || alternative == "*" || alternative == "x" {
+            "*".to_string()
+        } else if let Some((low, high)) = alternative.split_once(" - ") {
+            format!(">={}, <={}", low.trim(), high.trim())
+        } else {
+            // `>= 14.17 <16` → `>=14.17, <16`
+            let mut comparators: Vec<String> = Vec::new();
+            let mut pending = String::new();
+            for token in alternative.split_whitespace() {
+                pending.push_str(token);
+                if token
+                    .chars()
+                    .any(|c| c.is_ascii_digit() || c == 'x' || c == '*')
+                {
+                    comparators.push(std::mem::take(&mut pending));
+                }
+            }
+            comparators.join(", ")
+        };
+        let Ok(requirement) = semver::VersionReq::parse(&requirement.replace(".x", ".*")) else {
+            continue;
+        };
+        any_parsed = true;
+        if candidates.iter().any(|v| requirement.matches(v)) {
+            return Some(true);
+        }
+    }
+    any_parsed.then_some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_ranges_in_node_semver_syntax() {
+        assert_eq!(node_range_accepts_major(">=22", 20), Some(false));
+        assert_eq!(node_range_accepts_major(">=18", 20), Some(true));
+        assert_eq!(
+            node_range_accepts_major(">= 14.17.0 < 16 || >=18", 20),
+            Some(true)
+        );
+        assert_eq!(
+            node_range_accepts_major("^18.12.0 || ^20.9.0 || >=22", 20),
+            Some(true)
+        );
+        assert_eq!(node_range_accepts_major("16.x", 20), Some(false));
+        assert_eq!(node_range_accepts_major("*", 20), Some(true));
+        assert_eq!(node_range_accepts_major("whatever", 20), None);
+    }
+
+    #[test]
+    fn manylinux_tags_name_their_glibc() {
+        assert_eq!(manylinux_glibc("manylinux_2_28_x86_64"), Some((2, 28)));
+        assert_eq!(manylinux_glibc("manylinux2014_aarch64"), Some((2, 17)));
+        assert_eq!(manylinux_glibc("musllinux_1_2_x86_64"), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! Will it start? Wheel tags, templates that name the runtime, and the
+//! facts reported when no runtime is known.
+
+mod common;
+
+use std::path::Path;
+
+use common::{deadweight, ZipBuilder};
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/rules/runtime")
+            .join(path),
+    )
+    .unwrap()
+}
+
+fn findings(out: &std::process::Output) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["level"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// A distribution whose wheel was built for glibc 2.28, as pip records it.
+fn manylinux_2_28_function(dir: &Path) -> std::path::PathBuf {
+    ZipBuilder::new()
+        .file("lambda_function.py", "import fastjson\n")
+        .file("fastjson-1.0.0.dist-info/METADATA", "Name: fastjson\nVersion: 1.0.0\n")
+        .file("fastjson-1.0.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.44.0)\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_28_x86_64\n")
+        .file("fastjson-1.0.0.dist-info/RECORD", "fastjson/__init__.py,,\n")
+        .file("fastjson/__init__.py", "x = 1\n")
+        .write_to(dir, "function.zip")
+}
+
+#[test]
+fn wheel_tags_name_the_glibc_a_distribution_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = manylinux_2_28_function(dir.path());
+    let out = deadweight()
+        .args(["audit", "--format", "json", "--runtime", "python3.11"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let f = findings(&out);
+    assert!(f.iter().any(|f| f.starts_with("deny runtime/glibc-too-new fastjson 1.0.0: the wheel needs glibc 2.28 (manylinux_2_28_x86_64); python3.11 runs on Amazon Linux 2 (glibc 2.26)")), "{f:?}");
+    let out = deadweight()
+        .args(["audit", "--format", "json", "--runtime", "python3.12"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(!findings(&out).iter().any(|f| f.contains("glibc-too-new")));
+    // an arm64 function cannot load an x86_64 wheel
+    let out = deadweight()
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--runtime",
+            "python3.12",
+            "--arch",
+            "arm64",
+        ])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(findings(&out).iter().any(|f| f
+        .starts_with("deny runtime/wrong-architecture fastjson 1.0.0: the wheel is for x86_64")));
+}
+
+#[test]
+fn a_sam_template_beside_the_artifact_names_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app.py", "import ctypes\n")
+        .file("libworker.so", fixture("glibc-too-new/fail/libworker.so"))
+        .write_to(dir.path(), "function.zip");
+    std::fs::write(
+        dir.path().join("template.yaml"),
+        "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nResources:\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: function.zip\n      Handler: app.handler\n      Runtime: python3.11\n      Role: !GetAtt WorkerRole.Arn\n",
+    )
+    .unwrap();
+    let out = deadweight()
+        .args(["audit", "--format", "json"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["artifacts"][0]["runtime"], "python3.11");
+    assert!(findings(&out)
+        .iter()
+        .any(|f| f.contains("runtime/glibc-too-new")));
+}
+
+#[test]
+fn without_a_runtime_the_facts_are_reported_but_nothing_is_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app.py", "import ctypes\n")
+        .file("libworker.so", fixture("glibc-too-new/fail/libworker.so"))
+        .file(
+            "lib/libsum.so",
+            fixture("missing-shared-library/fail/libsum.so"),
+        )
+        .write_to(dir.path(), "function.zip");
+    let out = deadweight()
+        .args(["audit", "--format", "json"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let native = report["artifacts"][0]["native"].as_array().unwrap();
+    let worker = native.iter().find(|n| n["path"] == "libworker.so").unwrap();
+    assert_eq!(worker["glibc"], "2.34");
+    assert_eq!(worker["machine"], "x86_64");
+    let sum = native
+        .iter()
+        .find(|n| n["path"] == "lib/libsum.so")
+        .unwrap();
+    assert!(sum["needed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "libgomp.so.1"));
+    assert!(!findings(&out).iter().any(|f| f.contains("runtime/")));
+    let text = deadweight()
+        .args(["audit", "--color", "never"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout)
+        .contains("native code: 2 ELF files for x86_64; needs up to GLIBC_2.34 (libworker.so)"));
+}
+
+#[test]
+fn a_file_named_like_a_library_that_is_not_elf_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app.py", "x = 1\n")
+        .file("fake.so", {
+            let mut bytes = b"\x7fELF\x02\x01\x01".to_vec();
+            bytes.extend(vec![0u8; 40]);
+            bytes
+        })
+        .write_to(dir.path(), "function.zip");
+    let out = deadweight()
+        .args(["audit", "--format", "json", "--runtime", "python3.12"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = report["artifacts"][0]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w["path"] == "fake.so"
+            && w["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not a readable ELF file")),
+        "{warnings:?}"
+    );
+}
