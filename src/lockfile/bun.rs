@@ -2,14 +2,14 @@
 //! are install paths with the `node_modules/` left out (`send/ms`,
 //! `@smithy/core`), so edges resolve the way Node resolves them.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::{LockFormat, LockedDependency, LockedPackage, Lockfile, LockfileError};
-use crate::graph::resolve_node_module;
-use crate::inventory::{DependencyKind, Ecosystem};
+use super::{
+    manifest_dependencies, resolve_node_style, LockFormat, LockedPackage, Lockfile, LockfileError,
+};
+use crate::inventory::Ecosystem;
 
 pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
     let json: Value =
@@ -43,7 +43,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
     let lines = super::json_key_lines(text, '[');
     if let Some(root) = json.get("workspaces").and_then(|w| w.get("")) {
         lock.project = root.get("name").and_then(Value::as_str).map(str::to_string);
-        lock.root = dependencies(root, true);
+        lock.root = manifest_dependencies(root, true);
     }
     let empty = serde_json::Map::new();
     let packages = json
@@ -74,73 +74,15 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
             .map(str::to_string);
         package.integrity = fields.get(3).and_then(Value::as_str).map(str::to_string);
         if let Some(meta) = fields.get(2) {
-            package.dependencies = dependencies(meta, false);
+            package.dependencies = manifest_dependencies(meta, false);
             package.optional = meta.get("optional").and_then(Value::as_bool) == Some(true);
         }
         package.line = lines.get(key.as_str()).copied();
         lock.packages.push(package);
     }
 
-    let by_path: HashMap<&str, usize> = lock
-        .packages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.key.as_str(), i))
-        .collect();
-    let targets: Vec<Vec<Option<usize>>> = lock
-        .packages
-        .iter()
-        .map(|p| {
-            p.dependencies
-                .iter()
-                .map(|d| resolve_node_module(&p.key, &d.name, &by_path))
-                .collect()
-        })
-        .collect();
-    let root_targets: Vec<Option<usize>> = lock
-        .root
-        .iter()
-        .map(|d| resolve_node_module("", &d.name, &by_path))
-        .collect();
-    for (p, t) in lock.packages.iter_mut().zip(targets) {
-        for (d, t) in p.dependencies.iter_mut().zip(t) {
-            d.target = t;
-        }
-    }
-    for (d, t) in lock.root.iter_mut().zip(root_targets) {
-        d.target = t;
-    }
+    resolve_node_style(&mut lock);
     Ok(lock)
-}
-
-fn dependencies(entry: &Value, with_dev: bool) -> Vec<LockedDependency> {
-    let mut fields = vec![
-        ("dependencies", DependencyKind::Normal),
-        ("optionalDependencies", DependencyKind::Optional),
-        ("peerDependencies", DependencyKind::Peer),
-    ];
-    if with_dev {
-        fields.push(("devDependencies", DependencyKind::Dev));
-    }
-    let mut out: Vec<LockedDependency> = Vec::new();
-    for (field, kind) in fields {
-        for (name, range) in entry
-            .get(field)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if !out.iter().any(|d| d.name == *name) {
-                out.push(LockedDependency {
-                    name: name.clone(),
-                    requirement: range.as_str().unwrap_or("").to_string(),
-                    kind,
-                    target: None,
-                });
-            }
-        }
-    }
-    out
 }
 
 /// `send/ms` → `node_modules/send/node_modules/ms`; scoped names take two

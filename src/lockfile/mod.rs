@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::artifact::Warning;
+use crate::graph::resolve_node_module;
 use crate::inventory::{DependencyKind, Ecosystem};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -392,29 +393,78 @@ fn package_json_root(text: &str) -> (Option<String>, Vec<LockedDependency>) {
     let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
         return (None, Vec::new());
     };
-    let mut root = Vec::new();
-    for (field, kind) in [
-        ("dependencies", DependencyKind::Normal),
-        ("optionalDependencies", DependencyKind::Optional),
-        ("peerDependencies", DependencyKind::Peer),
-        ("devDependencies", DependencyKind::Dev),
-    ] {
-        if let Some(map) = json.get(field).and_then(|v| v.as_object()) {
-            for (name, requirement) in map {
-                root.push(LockedDependency {
-                    name: name.clone(),
-                    requirement: requirement.as_str().unwrap_or("").to_string(),
-                    kind,
-                    target: None,
-                });
-            }
-        }
-    }
     let name = json
         .get("name")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    (name, root)
+    (name, manifest_dependencies(&json, true))
+}
+
+/// The dependency maps of a package.json-shaped object (npm's and bun's
+/// lockfiles repeat them per package); a name listed twice counts once.
+fn manifest_dependencies(entry: &serde_json::Value, with_dev: bool) -> Vec<LockedDependency> {
+    let mut fields = vec![
+        ("dependencies", DependencyKind::Normal),
+        ("optionalDependencies", DependencyKind::Optional),
+        ("peerDependencies", DependencyKind::Peer),
+    ];
+    if with_dev {
+        fields.push(("devDependencies", DependencyKind::Dev));
+    }
+    let mut out: Vec<LockedDependency> = Vec::new();
+    for (field, kind) in fields {
+        for (name, range) in entry
+            .get(field)
+            .and_then(|v| v.as_object())
+            .into_iter()
+            .flatten()
+        {
+            if out.iter().any(|d| d.name == *name) {
+                continue;
+            }
+            out.push(LockedDependency {
+                name: name.clone(),
+                requirement: range.as_str().unwrap_or("").to_string(),
+                kind,
+                target: None,
+            });
+        }
+    }
+    out
+}
+
+/// Resolves edges of lockfiles keyed by install path the way Node does:
+/// the nearest `node_modules` upward from the dependent.
+fn resolve_node_style(lock: &mut Lockfile) {
+    let by_path: HashMap<&str, usize> = lock
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.key.as_str(), i))
+        .collect();
+    let targets: Vec<Vec<Option<usize>>> = lock
+        .packages
+        .iter()
+        .map(|p| {
+            p.dependencies
+                .iter()
+                .map(|d| resolve_node_module(&p.key, &d.name, &by_path))
+                .collect()
+        })
+        .collect();
+    let root_targets: Vec<Option<usize>> = lock
+        .root
+        .iter()
+        .map(|d| resolve_node_module("", &d.name, &by_path))
+        .collect();
+    for (p, t) in lock.packages.iter_mut().zip(targets) {
+        for (d, t) in p.dependencies.iter_mut().zip(t) {
+            d.target = t;
+        }
+    }
+    for (d, t) in lock.root.iter_mut().zip(root_targets) {
+        d.target = t;
+    }
 }
 
 /// `npm:ms@2.1.3` → ("ms", "2.1.3"): the real package behind an alias.

@@ -8,9 +8,9 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::{
-    line_of, npm_alias, LockFormat, LockedDependency, LockedPackage, Lockfile, LockfileError,
+    line_of, manifest_dependencies, npm_alias, resolve_node_style, LockFormat, LockedDependency,
+    LockedPackage, Lockfile, LockfileError,
 };
-use crate::graph::resolve_node_module;
 use crate::inventory::{DependencyKind, Ecosystem};
 
 pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
@@ -76,7 +76,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
                 })?;
             for (key, entry) in packages {
                 if key.is_empty() {
-                    lock.root = declared(entry, true);
+                    lock.root = manifest_dependencies(entry, true);
                     continue;
                 }
                 let Some(entry) = entry.as_object() else {
@@ -113,7 +113,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
                 let flag = |name: &str| entry.get(name).and_then(Value::as_bool) == Some(true);
                 package.dev = Some(flag("dev") || flag("devOptional"));
                 package.optional = flag("optional");
-                package.dependencies = declared(&Value::Object(entry.clone()), false);
+                package.dependencies = manifest_dependencies(&Value::Object(entry.clone()), false);
                 package.line = lines.get(key.as_str()).copied();
                 lock.packages.push(package);
             }
@@ -135,7 +135,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
         }
     };
     lockfile.project = top.get("name").and_then(Value::as_str).map(str::to_string);
-    resolve_edges(&mut lockfile);
+    resolve_node_style(&mut lockfile);
     Ok(lockfile)
 }
 
@@ -182,70 +182,6 @@ fn walk_v1(
         if let Some(nested) = entry.get("dependencies").and_then(Value::as_object) {
             walk_v1(nested, &key, lines, out);
         }
-    }
-}
-
-/// The dependency maps of a package.json-shaped object.
-fn declared(entry: &Value, with_dev: bool) -> Vec<LockedDependency> {
-    let mut out: Vec<LockedDependency> = Vec::new();
-    let mut fields = vec![
-        ("dependencies", DependencyKind::Normal),
-        ("optionalDependencies", DependencyKind::Optional),
-        ("peerDependencies", DependencyKind::Peer),
-    ];
-    if with_dev {
-        fields.push(("devDependencies", DependencyKind::Dev));
-    }
-    for (field, kind) in fields {
-        for (name, range) in entry
-            .get(field)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if out.iter().any(|d| d.name == *name) {
-                continue;
-            }
-            out.push(LockedDependency {
-                name: name.clone(),
-                requirement: range.as_str().unwrap_or("").to_string(),
-                kind,
-                target: None,
-            });
-        }
-    }
-    out
-}
-
-fn resolve_edges(lock: &mut Lockfile) {
-    let by_path: HashMap<&str, usize> = lock
-        .packages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.key.as_str(), i))
-        .collect();
-    let targets: Vec<Vec<Option<usize>>> = lock
-        .packages
-        .iter()
-        .map(|p| {
-            p.dependencies
-                .iter()
-                .map(|d| resolve_node_module(&p.key, &d.name, &by_path))
-                .collect()
-        })
-        .collect();
-    let root_targets: Vec<Option<usize>> = lock
-        .root
-        .iter()
-        .map(|d| resolve_node_module("", &d.name, &by_path))
-        .collect();
-    for (p, t) in lock.packages.iter_mut().zip(targets) {
-        for (d, t) in p.dependencies.iter_mut().zip(t) {
-            d.target = t;
-        }
-    }
-    for (d, t) in lock.root.iter_mut().zip(root_targets) {
-        d.target = t;
     }
 }
 
