@@ -88,12 +88,22 @@ fn machine_name(machine: u16) -> &'static str {
     }
 }
 
-pub fn check(artifact: &Artifact, inventory: &Inventory, arm64: bool) -> Vec<Finding> {
+/// `tagged` are Python distributions from manylinux/musllinux wheels, which
+/// hold Linux binaries only.
+pub fn check(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    arm64: bool,
+    tagged: &[usize],
+) -> Vec<Finding> {
     let wanted = if arm64 { "arm64" } else { "x86_64" };
     // owner label → (platforms seen, files, bytes)
     let mut foreign: BTreeMap<String, (Vec<String>, Vec<usize>, Saving)> = BTreeMap::new();
     for (i, entry) in artifact.entries.iter().enumerate() {
         if entry.kind != EntryKind::File || entry.unsafe_name || !is_native_candidate(&entry.path) {
+            continue;
+        }
+        if matches!(inventory.owners[i], Owner::Package(p) if tagged.contains(&p)) {
             continue;
         }
         let Ok(header) = artifact.read_prefix(i, HEADER_BYTES) else {

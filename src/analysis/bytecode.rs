@@ -168,6 +168,13 @@ fn verdict(
     tag: Option<&str>,
 ) -> Verdict {
     let path = &artifact.entries[pyc].path;
+    // the interpreter tag in the name already says another Python wrote it:
+    // no need to inflate anything (Python itself goes by the name first)
+    if let Some(tag) = tag {
+        if !path.ends_with(tag) {
+            return Verdict::OtherVersion(tag_version(path));
+        }
+    }
     let Ok(header) = artifact.read_prefix(pyc, HEADER) else {
         return Verdict::Stale;
     };
@@ -202,6 +209,17 @@ fn verdict(
         Some(mtime) if (mtime - recorded_mtime).abs() > 2 => Verdict::Stale,
         _ => Verdict::Usable,
     }
+}
+
+/// `mod.cpython-311.pyc` → (3, 11).
+fn tag_version(path: &str) -> Option<(u32, u32)> {
+    let at = path.rfind(".cpython-")? + ".cpython-".len();
+    let digits: String = path[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let (major, minor) = digits.split_at_checked(1)?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 /// `pkg/__pycache__/mod.cpython-312.pyc` → `pkg/mod.py`. Optimised

@@ -351,6 +351,29 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         .collect()
 }
 
+/// Python distributions installed from a manylinux or musllinux wheel:
+/// their binaries are Linux ones, for the machine the tag names.
+pub(crate) fn wheel_tagged_packages(artifact: &Artifact, inventory: &Inventory) -> Vec<usize> {
+    inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ecosystem == Ecosystem::Pypi)
+        .filter(|(_, p)| {
+            artifact
+                .find(&format!("{}/WHEEL", p.path))
+                .and_then(|i| artifact.read_text(i).ok())
+                .is_some_and(|text| {
+                    text.lines().any(|l| {
+                        l.starts_with("Tag:")
+                            && (l.contains("manylinux") || l.contains("musllinux"))
+                    })
+                })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Platform, Python and glibc from each distribution's WHEEL tags.
 fn wheel_tags(
     artifact: &Artifact,

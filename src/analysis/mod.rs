@@ -109,7 +109,13 @@ pub fn analyze(
         inventory,
         environment.python_version,
     ));
-    findings.extend(binaries::check(artifact, inventory, environment.arm64));
+    let tagged = compat::wheel_tagged_packages(artifact, inventory);
+    findings.extend(binaries::check(
+        artifact,
+        inventory,
+        environment.arm64,
+        &tagged,
+    ));
     let compat = compat::check(artifact, inventory, runtime, environment.arm64);
     findings.extend(compat.findings);
     findings.extend(limits::check(
