@@ -183,6 +183,42 @@ def native_table():
           f"{audit[0] * 1000:.1f} ms, unzip -l {listing[0] * 1000:.1f} ms ({audit[0] / listing[0]:.2f}×)")
 
 
+def init_table():
+    """`deadweight measure` against a hand-written timing loop on the same files."""
+    import json
+    import tempfile
+    cases = [
+        ("Express function", ROOT / "samples" / "node-express.zip", "index",
+         ["node", "-e", "const t = process.hrtime.bigint(); require(process.argv[1]);"
+          " console.log(Number(process.hrtime.bigint() - t) / 1e6)"], "index.js"),
+        ("requests function", ROOT / "samples" / "python-requests.zip", "lambda_function",
+         ["python3", "-s", "-c", "import sys, time; sys.path.insert(0, sys.argv[1].rsplit('/', 1)[0]);"
+          " t = time.perf_counter(); import lambda_function; print((time.perf_counter() - t) * 1000)"],
+         "lambda_function.py"),
+    ]
+    print("\n| function | `deadweight measure` median | hand-written loop median | ratio |")
+    print("|---|---:|---:|---:|")
+    for label, zip_path, _, argv, entry in cases:
+        report = json.loads(subprocess.run(
+            [str(BINARY), "measure", "--format", "json", "--runs", str(RUNS), str(zip_path)],
+            check=True, capture_output=True, text=True).stdout)
+        with tempfile.TemporaryDirectory() as tmp:
+            zipfile.ZipFile(zip_path).extractall(tmp)
+            for path in Path(tmp).rglob("*"):
+                if path.is_file():
+                    path.chmod(0o444)
+            handler = str(Path(tmp) / entry)
+            subprocess.run(argv + [handler], cwd=tmp, capture_output=True)  # warm-up
+            loop = statistics.median(
+                float(subprocess.run(argv + [handler], cwd=tmp, check=True, capture_output=True,
+                                     text=True).stdout.strip().splitlines()[-1])
+                for _ in range(RUNS))
+            for path in Path(tmp).rglob("*"):
+                path.chmod(0o755)
+        ours = report["median_ms"]
+        print(f"| {label} ({report['runtime']} {report['runtime_version']}) | {ours:.1f} ms | {loop:.1f} ms | {ours / loop:.2f} |")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -212,6 +248,7 @@ def main():
     scan_table()
     diff_table()
     native_table()
+    init_table()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 //! The `deadweight` command: parses arguments, runs the library, maps the
 //! outcome to an exit code (0 pass, 1 gate failed, 2 could not run).
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,6 +48,44 @@ enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation: what it does, why it matters, an example and the fix.
     Explain(ExplainArgs),
+    /// Time the function's init for real: import the handler's module (never call it)
+    /// in fresh node or python3 processes.
+    ///
+    /// Runs the package's code. It is extracted to a private read-only temporary
+    /// directory, removed afterwards. Exits 0 when measured, 2 when it cannot be.
+    Measure(MeasureArgs),
+}
+
+#[derive(clap::Args)]
+struct MeasureArgs {
+    /// The artifact: a zip or a build directory.
+    path: PathBuf,
+
+    /// Lambda handler, e.g. index.handler or app.lambda_handler
+    /// [default: the single index.js, app.py or lambda_function.py at the root].
+    #[arg(long, value_name = "HANDLER")]
+    handler: Option<String>,
+
+    /// Lambda runtime id (nodejs20.x, python3.12): picks node or python3 when the
+    /// handler could be either.
+    #[arg(long, value_name = "ID")]
+    runtime: Option<String>,
+
+    /// Interpreter to run instead of node or python3 from PATH.
+    #[arg(long, value_name = "PATH")]
+    interpreter: Option<PathBuf>,
+
+    /// Fresh processes to time (after one unrecorded warm-up run).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    runs: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Terminal)]
+    format: SimpleFormat,
+
+    /// When to color the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
 }
 
 #[derive(clap::Args)]
@@ -261,6 +299,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Why(args) => why(args),
+        Command::Measure(args) => measure(args),
         Command::Diff(args) => diff_command(args),
         Command::Comment(args) => {
             let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
@@ -419,6 +458,39 @@ fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A closed pipe (`| head`) is not a failure of the command.
+fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
+    let artifact = deadweight::artifact::Artifact::open(&args.path)?;
+    let options = deadweight::measure::MeasureOptions {
+        handler: args.handler,
+        runtime: args.runtime,
+        interpreter: args.interpreter,
+        runs: args.runs,
+    };
+    let show_progress = io::stderr().is_terminal();
+    let mut progress = |done: usize, total: usize| {
+        if show_progress {
+            eprint!("\rmeasuring: {done}/{total} runs");
+            if done == total {
+                eprint!("\r\x1b[K");
+            }
+        }
+    };
+    let measurement = deadweight::measure::measure(&artifact, &options, &mut progress)?;
+    let mut out = io::stdout().lock();
+    let written = match args.format {
+        SimpleFormat::Terminal => deadweight::report::measure::render_terminal(
+            &measurement,
+            args.color.for_stdout(),
+            &mut out,
+        ),
+        SimpleFormat::Json => serde_json::to_writer_pretty(&mut out, &measurement)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+    };
+    finish_output(written.and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn finish_output(result: io::Result<()>) -> io::Result<()> {
     match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),

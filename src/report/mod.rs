@@ -4,6 +4,7 @@
 pub mod github;
 mod json;
 pub mod markdown;
+pub mod measure;
 pub mod rules;
 mod sarif;
 mod terminal;

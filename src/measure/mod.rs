@@ -1,0 +1,550 @@
+//! `deadweight measure`: the only command that runs the user's code. The
+//! artifact is extracted to a private read-only directory and the handler's
+//! module is imported — never called — in fresh `node` or `python3`
+//! processes. Init time is taken inside each process around the import,
+//! and the same harness importing an empty module gives the baseline that
+//! is taken off.
+
+mod extract;
+pub mod importtime;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::Artifact;
+pub use extract::EXTRACT_LIMIT;
+use importtime::ImportNode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Node,
+    Python,
+}
+
+impl Family {
+    fn interpreter(self) -> &'static str {
+        match self {
+            Family::Node => "node",
+            Family::Python => "python3",
+        }
+    }
+}
+
+pub struct MeasureOptions {
+    /// Lambda handler, `index.handler` or `app.lambda_handler`; inferred
+    /// from the package's root files when absent.
+    pub handler: Option<String>,
+    /// Lambda runtime id; picks the interpreter family when given.
+    pub runtime: Option<String>,
+    /// Interpreter to run instead of `node` / `python3` from PATH.
+    pub interpreter: Option<PathBuf>,
+    pub runs: usize,
+}
+
+/// One module the handler loaded.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadedModule {
+    pub name: String,
+    /// Python: time spent in the module itself and with what it imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cumulative_ms: Option<f64>,
+    /// Node: the file's size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Measurement {
+    pub path: String,
+    pub handler: String,
+    pub runtime: Family,
+    pub runtime_version: String,
+    pub interpreter: String,
+    pub runs: usize,
+    /// Init time with the baseline taken off, per run, in run order.
+    pub samples_ms: Vec<f64>,
+    pub min_ms: f64,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    /// Median of the harness importing an empty module.
+    pub baseline_ms: f64,
+    /// Python: the handler's imports by cumulative time; Node: the
+    /// CommonJS files loaded, biggest first (ES modules are not listed).
+    pub modules: Vec<LoadedModule>,
+    /// Python only: the full `-X importtime` tree of the handler's import.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub import_tree: Vec<ImportNode>,
+    pub notes: Vec<String>,
+}
+
+/// What one harness run prints last on stdout.
+#[derive(Deserialize)]
+struct RunResult {
+    ms: f64,
+    version: String,
+    #[serde(default)]
+    modules: Vec<(String, u64)>,
+}
+
+const RESULT_MARK: &str = "DEADWEIGHT_MEASURE_RESULT ";
+const IMPORTS_MARK: &str = "DEADWEIGHT_MEASURE_IMPORTS";
+
+const PYTHON_HARNESS: &str = r#"
+import sys, time, json
+root, module, mark, result_mark = sys.argv[1:5]
+sys.path[:0] = [root, root + "/python", root + "/python/lib/python%d.%d/site-packages" % sys.version_info[:2]]
+sys.stderr.write(mark + "\n")
+sys.stderr.flush()
+start = time.perf_counter()
+__import__(module)  # the import statement's path, which -X importtime reports
+elapsed = time.perf_counter() - start
+sys.stdout.write("\n" + result_mark + json.dumps({"ms": elapsed * 1000, "version": sys.version.split()[0]}) + "\n")
+"#;
+
+const NODE_HARNESS: &str = r#"
+const fs = require('fs');
+const path = require('path');
+const url = require('url');
+const [root, file, resultMark] = process.argv.slice(1);
+function esm(file) {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try { return JSON.parse(fs.readFileSync(manifest, 'utf8')).type === 'module'; } catch { return false; }
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+  return false;
+}
+(async () => {
+  const before = new Set(Object.keys(require.cache));
+  const isEsm = esm(file);
+  const start = process.hrtime.bigint();
+  if (isEsm) { await import(url.pathToFileURL(file).href); } else { require(file); }
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const modules = Object.keys(require.cache).filter((k) => !before.has(k)).map((k) => {
+    try { return [k, fs.statSync(k).size]; } catch { return [k, 0]; }
+  });
+  process.stdout.write('\n' + resultMark + JSON.stringify({ ms, version: process.version, modules }) + '\n');
+})().catch((e) => { process.stderr.write(String((e && e.stack) || e) + '\n'); process.exit(1); });
+"#;
+
+/// How to import the handler's module in one runtime.
+struct Target {
+    family: Family,
+    /// Python: the dotted module name; Node: the handler file's path.
+    module: String,
+}
+
+pub fn measure(
+    artifact: &Artifact,
+    options: &MeasureOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> anyhow::Result<Measurement> {
+    if options.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let handler = match &options.handler {
+        Some(handler) => handler.clone(),
+        None => infer_handler(artifact)?,
+    };
+    let family_hint = match options.runtime.as_deref() {
+        Some(id) if id.starts_with("nodejs") => Some(Family::Node),
+        Some(id) if id.starts_with("python") => Some(Family::Python),
+        Some(id) => bail!("measure runs Node.js and Python functions; `{id}` is neither"),
+        None => None,
+    };
+    let extracted = extract::extract(artifact, EXTRACT_LIMIT)?;
+    let root = extracted.root();
+    let target = locate(root, &handler, family_hint)?;
+    let interpreter = match &options.interpreter {
+        Some(path) => path.clone(),
+        None => find_on_path(target.family.interpreter()).ok_or_else(|| {
+            anyhow!(
+                "measure needs `{}` on PATH to run this function (or pass --interpreter PATH)",
+                target.family.interpreter()
+            )
+        })?,
+    };
+
+    let baseline_dir = tempfile::Builder::new()
+        .prefix("deadweight-baseline-")
+        .tempdir()
+        .context("creating a temporary directory for the baseline")?;
+    let baseline_target = match target.family {
+        Family::Python => {
+            std::fs::write(baseline_dir.path().join("deadweight_empty.py"), "")?;
+            Target {
+                family: Family::Python,
+                module: "deadweight_empty".into(),
+            }
+        }
+        Family::Node => {
+            let file = baseline_dir.path().join("deadweight_empty.js");
+            std::fs::write(&file, "")?;
+            Target {
+                family: Family::Node,
+                module: file.to_string_lossy().into_owned(),
+            }
+        }
+    };
+
+    let total = 2 * options.runs + 2;
+    let mut step = 0;
+    let mut tick = || {
+        step += 1;
+        progress(step, total);
+    };
+    // one unrecorded run warms the page cache, so every recorded run reads
+    // the same way
+    run_once(&interpreter, root, &target, false)?;
+    tick();
+    let mut baseline = Vec::new();
+    let mut raw = Vec::new();
+    let mut last = None;
+    for _ in 0..options.runs {
+        baseline.push(
+            run_once(&interpreter, baseline_dir.path(), &baseline_target, false)?
+                .0
+                .ms,
+        );
+        tick();
+        let (result, _) = run_once(&interpreter, root, &target, false)?;
+        raw.push(result.ms);
+        last = Some(result);
+        tick();
+    }
+    let last = last.expect("runs >= 1");
+    let baseline_ms = median(&baseline);
+    let samples_ms: Vec<f64> = raw.iter().map(|ms| (ms - baseline_ms).max(0.0)).collect();
+
+    let mut notes = Vec::new();
+    let (modules, import_tree) = match target.family {
+        Family::Python => {
+            let (_, stderr) = run_once(&interpreter, root, &target, true)?;
+            tick();
+            let tree = stderr
+                .split_once(IMPORTS_MARK)
+                .map(|(_, after)| importtime::parse(after))
+                .unwrap_or_default();
+            (python_modules(&tree), tree)
+        }
+        Family::Node => {
+            tick();
+            let mut modules: Vec<LoadedModule> = last
+                .modules
+                .iter()
+                .map(|(file, bytes)| LoadedModule {
+                    name: Path::new(file)
+                        .strip_prefix(root)
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_else(|_| file.clone()),
+                    self_ms: None,
+                    cumulative_ms: None,
+                    bytes: Some(*bytes),
+                })
+                .collect();
+            if modules.is_empty() {
+                notes.push(
+                    "the handler is an ES module: Node does not list the modules it loads".into(),
+                );
+            }
+            modules.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
+            (modules, Vec::new())
+        }
+    };
+    if let Some(id) = options.runtime.as_deref() {
+        if !same_runtime(id, &last.version) {
+            notes.push(format!(
+                "the function runs on {id}, but this was measured with {} {}",
+                target.family.interpreter(),
+                last.version
+            ));
+        }
+    }
+    if !extracted.skipped_symlinks.is_empty() {
+        notes.push(format!(
+            "{} symlink entries were not extracted (first: {})",
+            extracted.skipped_symlinks.len(),
+            extracted.skipped_symlinks[0]
+        ));
+    }
+    let mut sorted = samples_ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    Ok(Measurement {
+        path: artifact.path.display().to_string(),
+        handler,
+        runtime: target.family,
+        runtime_version: last.version,
+        interpreter: interpreter.display().to_string(),
+        runs: options.runs,
+        min_ms: sorted[0],
+        median_ms: median(&sorted),
+        p90_ms: percentile(&sorted, 0.9),
+        samples_ms,
+        baseline_ms,
+        modules,
+        import_tree,
+        notes,
+    })
+}
+
+/// A single root `index.js`/`index.mjs`/`app.py`/`lambda_function.py`.
+fn infer_handler(artifact: &Artifact) -> anyhow::Result<String> {
+    let candidates: Vec<&str> = [
+        ("index.js", "index.handler"),
+        ("index.mjs", "index.handler"),
+        ("index.cjs", "index.handler"),
+        ("app.py", "app.lambda_handler"),
+        ("lambda_function.py", "lambda_function.lambda_handler"),
+    ]
+    .iter()
+    .filter(|(file, _)| artifact.find(file).is_some())
+    .map(|(_, handler)| *handler)
+    .collect();
+    match candidates.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => bail!(
+            "{}: no index.js, app.py or lambda_function.py at the root; pass --handler",
+            artifact.path.display()
+        ),
+        many => bail!(
+            "{}: several handler files at the root ({}); pass --handler",
+            artifact.path.display(),
+            many.join(", ")
+        ),
+    }
+}
+
+/// Finds the handler's module file the way each runtime's bootstrap does.
+fn locate(root: &Path, handler: &str, hint: Option<Family>) -> anyhow::Result<Target> {
+    let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
+    let node_module = base.split_once('.').map(|(m, _)| m).unwrap_or(base);
+    let node_stem = if dir.is_empty() {
+        node_module.to_string()
+    } else {
+        format!("{dir}/{node_module}")
+    };
+    let python_module = handler
+        .rsplit_once('.')
+        .map(|(m, _)| m)
+        .unwrap_or(handler)
+        .replace('/', ".");
+    let python_file = python_module.replace('.', "/");
+    let python_found = [
+        root.join(format!("{python_file}.py")),
+        root.join(&python_file).join("__init__.py"),
+    ]
+    .iter()
+    .any(|p| p.is_file())
+        || python_compiled_only(root, &python_file);
+    let node_found = ["js", "mjs", "cjs"]
+        .iter()
+        .map(|ext| root.join(format!("{node_stem}.{ext}")))
+        .find(|p| p.is_file());
+    let python = || Target {
+        family: Family::Python,
+        module: python_module.clone(),
+    };
+    match (hint, node_found, python_found) {
+        (Some(Family::Python), _, true) | (None, None, true) => Ok(python()),
+        (Some(Family::Node) | None, Some(file), _) => Ok(Target {
+            family: Family::Node,
+            module: file.to_string_lossy().into_owned(),
+        }),
+        (Some(Family::Node), None, _) => bail!(
+            "handler `{handler}`: no {node_stem}.js, .mjs or .cjs in the package"
+        ),
+        (Some(Family::Python), _, false) => bail!(
+            "handler `{handler}`: module `{python_module}` ({python_file}.py) is not in the package"
+        ),
+        (None, None, false) => bail!(
+            "handler `{handler}`: neither {node_stem}.js/.mjs/.cjs nor {python_file}.py is in the package"
+        ),
+    }
+}
+
+fn python_compiled_only(root: &Path, file: &str) -> bool {
+    root.join(format!("{file}.pyc")).is_file()
+        || std::fs::read_dir(root.join(file).parent().unwrap_or(root)).is_ok_and(|entries| {
+            let stem = Path::new(file)
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned());
+            entries.filter_map(Result::ok).any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                stem.as_deref()
+                    .is_some_and(|s| name.starts_with(&format!("{s}.")) && name.ends_with(".so"))
+            })
+        })
+}
+
+/// One fresh process importing the target; with `importtime`, Python's
+/// import tree goes to the returned stderr.
+fn run_once(
+    interpreter: &Path,
+    root: &Path,
+    target: &Target,
+    importtime: bool,
+) -> anyhow::Result<(RunResult, String)> {
+    let mut command = Command::new(interpreter);
+    command.current_dir(root);
+    command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS");
+    command.env("LAMBDA_TASK_ROOT", root);
+    match target.family {
+        Family::Python => {
+            // -s: no user site-packages, which Lambda does not have either
+            command.arg("-s");
+            if importtime {
+                command.args(["-X", "importtime"]);
+            }
+            command
+                .arg("-c")
+                .arg(PYTHON_HARNESS)
+                .arg(root)
+                .arg(&target.module);
+            command.arg(IMPORTS_MARK).arg(RESULT_MARK.trim_end());
+        }
+        Family::Node => {
+            let mut node_path = OsString::from(root.join("nodejs/node_modules"));
+            node_path.push(":");
+            node_path.push(root.join("node_modules"));
+            command.env("NODE_PATH", node_path);
+            command
+                .arg("-e")
+                .arg(NODE_HARNESS)
+                .arg(root)
+                .arg(&target.module);
+            command.arg(RESULT_MARK.trim_end());
+        }
+    }
+    let output = command
+        .output()
+        .with_context(|| format!("running {}", interpreter.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let result = stdout
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix(RESULT_MARK.trim_end()))
+        .and_then(|json| serde_json::from_str::<RunResult>(json.trim()).ok());
+    match result {
+        Some(result) if output.status.success() => Ok((result, stderr)),
+        _ => {
+            let reason = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty() && !l.starts_with("import time:"))
+                .unwrap_or("no error output")
+                .trim()
+                .to_string();
+            bail!(
+                "importing the handler's module failed in {} ({}): {reason}",
+                interpreter.display(),
+                output.status
+            )
+        }
+    }
+}
+
+/// `python3.12` vs `3.12.4`, `nodejs20.x` vs `v20.11.0`.
+fn same_runtime(id: &str, version: &str) -> bool {
+    let version = version.trim_start_matches('v');
+    if let Some(wanted) = id.strip_prefix("python") {
+        return version == wanted || version.starts_with(&format!("{wanted}."));
+    }
+    if let Some(wanted) = id.strip_prefix("nodejs").and_then(|v| v.strip_suffix(".x")) {
+        return version.split('.').next() == Some(wanted);
+    }
+    true
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The handler's imports, flattened: every module with its times, slowest
+/// cumulative first (only those below the handler's own import).
+fn python_modules(tree: &[ImportNode]) -> Vec<LoadedModule> {
+    let mut flat: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    fn walk(node: &ImportNode, flat: &mut BTreeMap<String, (f64, f64)>) {
+        flat.entry(node.name.clone())
+            .or_insert((node.self_us / 1000.0, node.cumulative_us / 1000.0));
+        for child in &node.children {
+            walk(child, flat);
+        }
+    }
+    for node in tree {
+        walk(node, &mut flat);
+    }
+    let mut modules: Vec<LoadedModule> = flat
+        .into_iter()
+        .map(|(name, (self_ms, cumulative_ms))| LoadedModule {
+            name,
+            self_ms: Some(self_ms),
+            cumulative_ms: Some(cumulative_ms),
+            bytes: None,
+        })
+        .collect();
+    modules.sort_by(|a, b| {
+        b.cumulative_ms
+            .unwrap_or(0.0)
+            .total_cmp(&a.cumulative_ms.unwrap_or(0.0))
+            .then(a.name.cmp(&b.name))
+    });
+    modules
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n == 0 {
+        return 0.0;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.9), 9.0);
+        assert_eq!(median(&values), 5.5);
+        assert_eq!(percentile(&[3.0], 0.9), 3.0);
+    }
+
+    #[test]
+    fn runtime_ids_match_interpreter_versions() {
+        assert!(same_runtime("python3.12", "3.12.4"));
+        assert!(!same_runtime("python3.1", "3.12.4"));
+        assert!(!same_runtime("python3.12", "3.11.7"));
+        assert!(same_runtime("nodejs20.x", "v20.20.2"));
+        assert!(!same_runtime("nodejs22.x", "v20.20.2"));
+    }
+}

@@ -1,0 +1,183 @@
+//! `deadweight measure` runs real node and python3 processes on packages
+//! built here, and on the committed Express sample.
+
+mod common;
+
+use std::path::Path;
+
+use common::{deadweight, samples_dir, ZipBuilder};
+use serde_json::Value;
+
+/// Runs measure with a private TMPDIR; returns the JSON and checks that
+/// nothing was left behind there.
+fn measure_json(zip: &Path, extra: &[&str]) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = deadweight()
+        .env("TMPDIR", tmp.path())
+        .args(["measure", "--format", "json", "--runs", "3"])
+        .args(extra)
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "measure failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn measure_error(zip: &Path, extra: &[&str]) -> String {
+    let output = deadweight()
+        .args(["measure", "--runs", "1"])
+        .args(extra)
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn module<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not among the loaded modules: {}", report["modules"]))
+}
+
+#[test]
+fn python_init_time_and_import_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    // a package that takes 60 ms at import, through a submodule
+    let zip = ZipBuilder::new()
+        .file("app.py", "import json\nimport slowpkg\n\ndef lambda_handler(event, context):\n    raise SystemExit('the handler must never be called')\n")
+        .file("slowpkg/__init__.py", "from slowpkg import heavy\n")
+        .file("slowpkg/heavy.py", "import time\ntime.sleep(0.06)\n")
+        .write_to(dir.path(), "function.zip");
+    let report = measure_json(&zip, &[]);
+    assert_eq!(report["runtime"], "python");
+    assert_eq!(report["handler"], "app.lambda_handler");
+    assert!(report["runtime_version"].as_str().unwrap().starts_with('3'));
+    assert_eq!(report["runs"], 3);
+    assert_eq!(report["samples_ms"].as_array().unwrap().len(), 3);
+    let (min, median, p90) = (
+        report["min_ms"].as_f64().unwrap(),
+        report["median_ms"].as_f64().unwrap(),
+        report["p90_ms"].as_f64().unwrap(),
+    );
+    assert!(min >= 55.0 && min <= median && median <= p90, "{report}");
+    assert!(report["baseline_ms"].as_f64().unwrap() < 50.0);
+    // the import tree: the handler module at the top, the sleep in heavy
+    assert_eq!(report["import_tree"][0]["name"], "app");
+    assert!(
+        module(&report, "slowpkg.heavy")["self_ms"]
+            .as_f64()
+            .unwrap()
+            >= 55.0
+    );
+    assert!(
+        module(&report, "slowpkg")["cumulative_ms"]
+            .as_f64()
+            .unwrap()
+            >= 55.0
+    );
+    assert_eq!(report["modules"][0]["name"], "app");
+}
+
+#[test]
+fn python_layer_paths_are_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("handler.py", "import layerdep\n")
+        .file("python/layerdep.py", "VALUE = 1\n")
+        .write_to(dir.path(), "function.zip");
+    let report = measure_json(&zip, &["--handler", "handler.main"]);
+    module(&report, "layerdep");
+}
+
+#[test]
+fn node_commonjs_lists_loaded_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60);\n";
+    let zip = ZipBuilder::new()
+        .file("index.js", "const dep = require('dep');\nconst slow = require('./lib/slow');\nexports.handler = async () => { throw new Error('never called'); };\n")
+        .file("lib/slow.js", slow)
+        .file("node_modules/dep/package.json", r#"{"name":"dep","version":"1.0.0","main":"main.js"}"#)
+        .file("node_modules/dep/main.js", "module.exports = 'x'.repeat(10);\n")
+        .write_to(dir.path(), "function.zip");
+    let report = measure_json(&zip, &[]);
+    assert_eq!(report["runtime"], "node");
+    assert!(report["runtime_version"].as_str().unwrap().starts_with('v'));
+    assert!(report["min_ms"].as_f64().unwrap() >= 55.0, "{report}");
+    assert_eq!(module(&report, "lib/slow.js")["bytes"], slow.len());
+    module(&report, "node_modules/dep/main.js");
+    module(&report, "index.js");
+}
+
+#[test]
+fn node_es_module_with_top_level_await() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("package.json", r#"{"type":"module"}"#)
+        .file("index.js", "await new Promise((resolve) => setTimeout(resolve, 60));\nexport const handler = async () => 1;\n")
+        .write_to(dir.path(), "function.zip");
+    // an older runtime than the node here: said so
+    let report = measure_json(&zip, &["--runtime", "nodejs18.x"]);
+    assert!(report["min_ms"].as_f64().unwrap() >= 55.0, "{report}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("ES module"), "{notes}");
+    assert!(notes.contains("runs on nodejs18.x"), "{notes}");
+}
+
+#[test]
+fn express_sample_skips_symlinks() {
+    let report = measure_json(&samples_dir().join("node-express.zip"), &[]);
+    module(&report, "node_modules/express/index.js");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("symlink"), "{notes}");
+}
+
+#[test]
+fn failures_are_clear_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = ZipBuilder::new()
+        .file("app.py", "import not_shipped_with_the_function\n")
+        .write_to(dir.path(), "missing.zip");
+    let error = measure_error(&missing, &[]);
+    assert!(
+        error.contains("ModuleNotFoundError") && error.contains("not_shipped_with_the_function"),
+        "{error}"
+    );
+
+    let escaping = ZipBuilder::new()
+        .file("app.py", "")
+        .file("../outside.py", "")
+        .write_to(dir.path(), "escaping.zip");
+    let error = measure_error(&escaping, &[]);
+    assert!(
+        error.contains("outside the extraction directory"),
+        "{error}"
+    );
+
+    let two = ZipBuilder::new()
+        .file("app.py", "")
+        .file("index.js", "")
+        .write_to(dir.path(), "two.zip");
+    let error = measure_error(&two, &[]);
+    assert!(error.contains("--handler"), "{error}");
+
+    let error = measure_error(&missing, &["--interpreter", "/nonexistent/python3"]);
+    assert!(error.contains("/nonexistent/python3"), "{error}");
+
+    let error = measure_error(&missing, &["--handler", "nothere.handler"]);
+    assert!(error.contains("nothere"), "{error}");
+}
