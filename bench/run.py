@@ -192,7 +192,7 @@ def init_table():
          ["node", "-e", "const t = process.hrtime.bigint(); require(process.argv[1]);"
           " console.log(Number(process.hrtime.bigint() - t) / 1e6)"], "index.js"),
         ("requests function", ROOT / "samples" / "python-requests.zip", "lambda_function",
-         ["python3", "-s", "-c", "import sys, time; sys.path.insert(0, sys.argv[1].rsplit('/', 1)[0]);"
+         ["python3", "-S", "-c", "import sys, time; sys.path.insert(0, sys.argv[1].rsplit('/', 1)[0]);"
           " t = time.perf_counter(); import lambda_function; print((time.perf_counter() - t) * 1000)"],
          "lambda_function.py"),
     ]
@@ -217,6 +217,24 @@ def init_table():
                 path.chmod(0o755)
         ours = report["median_ms"]
         print(f"| {label} ({report['runtime']} {report['runtime_version']}) | {ours:.1f} ms | {loop:.1f} ms | {ours / loop:.2f} |")
+
+
+def reach_table():
+    """Files audit says init loads, against the files node really loads (CommonJS)."""
+    import json
+    print("\n| function | node loads | audit follows | both | audit only |")
+    print("|---|---:|---:|---:|---:|")
+    for label, zip_path in [("aws-sdk v2 function", ROOT / "samples" / "build" / "node-aws-sdk-v2.zip"),
+                            ("Express function", ROOT / "samples" / "node-express.zip")]:
+        if not zip_path.exists():
+            continue
+        real = {m["name"] for m in json.loads(subprocess.run(
+            [str(BINARY), "measure", "--format", "json", "--runs", "1", str(zip_path)],
+            check=True, capture_output=True, text=True).stdout)["modules"]}
+        ours = set(json.loads(subprocess.run(
+            [str(BINARY), "audit", "--format", "json", str(zip_path)],
+            capture_output=True, text=True).stdout)["artifacts"][0]["init"]["files"])
+        print(f"| {label} | {len(real)} | {len(ours)} | {len(real & ours)} | {len(ours - real)} |")
 
 
 def main():
@@ -249,6 +267,7 @@ def main():
     diff_table()
     native_table()
     init_table()
+    reach_table()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ use crate::artifact::{Artifact, OpenError};
 use crate::gate::{self, config::FunctionConfig, Baseline, Budgets, Config};
 use crate::graph::{self, Environment};
 use crate::imports;
-use crate::inventory::{self, normalize_name, Inventory};
+use crate::inventory::{self, normalize_name, Inventory, Layout};
 use crate::lockfile::{self, LockfileError};
 use crate::report::{ArtifactReport, Report, ReportOptions, WhyReport};
 use crate::rules::runtimes::{self, RuntimeInfo};
@@ -19,6 +19,8 @@ pub struct FunctionFacts {
     /// Lambda runtime id, e.g. `python3.12` or `nodejs20.x`.
     pub runtime: Option<String>,
     pub arm64: bool,
+    /// Lambda handler, `index.handler`; inferred from the root files when absent.
+    pub handler: Option<String>,
 }
 
 impl FunctionFacts {
@@ -43,6 +45,10 @@ impl FunctionFacts {
                 .clone()
                 .or_else(|| function.and_then(|f| f.runtime.clone())),
             arm64: self.arm64 || function.and_then(|f| f.arm64).unwrap_or(false),
+            handler: self
+                .handler
+                .clone()
+                .or_else(|| function.and_then(|f| f.handler.clone())),
         }
     }
 
@@ -130,6 +136,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             } else {
                 (Vec::new(), Vec::new())
             };
+            let load = init_load(&artifact, &inventory, &facts, &environment);
+            if let Some(load) = &load {
+                analysis
+                    .findings
+                    .extend(analysis::init::not_loaded(&inventory, load));
+            }
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact: &artifact,
@@ -142,6 +154,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let mut report =
                 ArtifactReport::build(&artifact, &inventory, &analysis, &request.options);
             report.warnings.extend(scan_warnings);
+            if let Some(load) = load {
+                report.init = Some(analysis::init::report(&artifact, &inventory, &load));
+                report.warnings.extend(load.warnings);
+            }
             report
         };
         report.runtime = facts.runtime.clone();
@@ -171,6 +187,24 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             .extend(gate::unused_ignores(request.config, &used_ignores));
     }
     Ok(Report::new(reports))
+}
+
+/// Follows the handler's init imports in a function (not a layer): the
+/// handler given, or the one its root files imply.
+fn init_load(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    facts: &FunctionFacts,
+    environment: &Environment,
+) -> Option<imports::reach::InitLoad> {
+    if inventory.layout != Layout::Function {
+        return None;
+    }
+    let handler = match &facts.handler {
+        Some(handler) => handler.clone(),
+        None => imports::reach::infer_handler(artifact).ok()?,
+    };
+    imports::reach::init_load(artifact, &handler, environment.python_version)
 }
 
 /// The runtime a SAM template (`template.yaml`) or Serverless Framework file
@@ -224,6 +258,7 @@ fn merge_budgets(global: &Budgets, own: &Budgets) -> Budgets {
     Budgets {
         zipped: own.zipped.or(global.zipped),
         unzipped: own.unzipped.or(global.unzipped),
+        loaded: own.loaded.or(global.loaded),
         growth: own.growth.or(global.growth),
     }
 }

@@ -244,6 +244,11 @@ struct FunctionArgs {
     /// Instruction set the function runs on.
     #[arg(long, value_enum, default_value_t = Arch::X86_64)]
     arch: Arch,
+
+    /// Lambda handler, e.g. index.handler or app.lambda_handler, for what it loads at
+    /// init [default: the single index.js, app.py or lambda_function.py at the root].
+    #[arg(long, value_name = "HANDLER")]
+    handler: Option<String>,
 }
 
 impl FunctionArgs {
@@ -251,6 +256,7 @@ impl FunctionArgs {
         FunctionFacts {
             runtime: self.runtime.clone(),
             arm64: self.arch == Arch::Arm64,
+            handler: self.handler.clone(),
         }
     }
 }

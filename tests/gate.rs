@@ -234,3 +234,42 @@ fn a_broken_baseline_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_loaded_bytes_budget_checks_what_the_handler_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    // Express loads about 600 KiB at init
+    std::fs::write(
+        dir.path().join("deadweight.toml"),
+        "[budgets]\nloaded_bytes = \"500 KiB\"\n",
+    )
+    .unwrap();
+    let (code, report, _) = run(dir.path(), &[&express()]);
+    assert_eq!(code, 1);
+    let gate = &report["artifacts"][0]["gate"];
+    assert_eq!(gate["budgets"][0]["budget"], "loaded_bytes");
+    assert_eq!(
+        gate["budgets"][0]["value"],
+        report["artifacts"][0]["init"]["loaded_bytes"]
+    );
+    assert!(gate["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("budget loaded_bytes: "));
+
+    std::fs::write(
+        dir.path().join("deadweight.toml"),
+        "[budgets]\nloaded_bytes = \"1 MiB\"\n",
+    )
+    .unwrap();
+    let (code, _, _) = run(dir.path(), &[&express()]);
+    assert_eq!(code, 0);
+
+    // no handler to follow: the budget cannot pass
+    let (code, report, _) = run(dir.path(), &[&express(), "--handler", "missing.handler"]);
+    assert_eq!(code, 1);
+    assert!(report["artifacts"][0]["gate"]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("what the handler loads is unknown"));
+}

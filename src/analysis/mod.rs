@@ -6,6 +6,7 @@ pub mod binaries;
 mod bytecode;
 pub mod compat;
 mod duplicates;
+pub mod init;
 pub mod limits;
 mod lockfile_checks;
 pub mod native;

@@ -25,6 +25,8 @@ pub struct ConfigError {
 pub struct Budgets {
     pub zipped: Option<u64>,
     pub unzipped: Option<u64>,
+    /// Unzipped bytes the handler loads at init.
+    pub loaded: Option<u64>,
     /// Allowed growth of the zipped size against the baseline.
     pub growth: Option<Growth>,
 }
@@ -326,20 +328,12 @@ fn budgets(
             })
             .transpose()
     };
-    // budgets on init need the init estimate; refusing them beats passing silently
-    for (name, offset) in [
-        ("init_ms", raw.init_ms.as_ref().map(|v| v.span().start)),
-        (
-            "loaded_bytes",
-            raw.loaded_bytes.as_ref().map(|v| v.span().start),
-        ),
-    ] {
-        if let Some(offset) = offset {
-            return Err(error(
-                Some(offset),
-                format!("budget {name} needs the init-time estimate, which this version of deadweight does not compute yet"),
-            ));
-        }
+    // a budget on init time needs the init estimate; refusing it beats passing silently
+    if let Some(init_ms) = &raw.init_ms {
+        return Err(error(
+            Some(init_ms.span().start),
+            "budget init_ms needs the init-time estimate, which this version of deadweight does not compute yet".to_string(),
+        ));
     }
     let growth = raw
         .growth
@@ -359,6 +353,7 @@ fn budgets(
     Ok(Budgets {
         zipped: size(&raw.zipped, "zipped")?,
         unzipped: size(&raw.unzipped, "unzipped")?,
+        loaded: size(&raw.loaded_bytes, "loaded_bytes")?,
         growth,
     })
 }

@@ -229,6 +229,9 @@ pub fn apply(
     if report.lockfile.is_none() {
         budget("zipped", report.zipped_bytes, budgets.zipped);
         budget("unzipped", report.unzipped_bytes, budgets.unzipped);
+        if let Some(init) = &report.init {
+            budget("loaded_bytes", init.loaded_bytes, budgets.loaded);
+        }
         if let Some(growth) = budgets.growth {
             match base.and_then(|b| b["zipped_bytes"].as_u64()) {
                 Some(base_zipped) => {
@@ -240,6 +243,13 @@ pub fn apply(
                 )),
             }
         }
+    }
+    // a budget that cannot be checked must not pass quietly
+    if let (None, Some(limit), None) = (&report.init, budgets.loaded, &report.lockfile) {
+        gate.reasons.push(format!(
+            "budget loaded_bytes ({}): what the handler loads is unknown; give --handler or handler in the config",
+            human_bytes(limit)
+        ));
     }
     gate.passed = gate.reasons.is_empty();
     report.gate = gate;

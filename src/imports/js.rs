@@ -2,7 +2,7 @@
 //! from`, dynamic `import()`, `require()`, TS `import x = require()`.
 //! Type-only imports are skipped: they vanish at compile time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use oxc_allocator::Allocator;
@@ -57,6 +57,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         bindings: HashMap::new(),
         handled: Vec::new(),
         by_span: HashMap::new(),
+        immediate: HashSet::new(),
     };
     scanner.visit_program(&parsed.program);
     Ok(scanner.imports)
@@ -73,6 +74,8 @@ struct Scanner<'t> {
     handled: Vec<Span>,
     /// Import index by the start offset of the `require()` call recorded.
     by_span: HashMap<u32, usize>,
+    /// Start offsets of functions called where they are defined.
+    immediate: HashSet<u32>,
 }
 
 impl Scanner<'_> {
@@ -220,6 +223,23 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        // `(function () { … })()`, `(() => …)()`, `(function () { … }).call(this)`:
+        // the body runs where it stands, at init when that is module scope
+        let mut callee = it.callee.without_parentheses();
+        if let Expression::StaticMemberExpression(member) = callee {
+            if matches!(member.property.name.as_str(), "call" | "apply") {
+                callee = member.object.without_parentheses();
+            }
+        }
+        match callee {
+            Expression::FunctionExpression(function) => {
+                self.immediate.insert(function.span.start);
+            }
+            Expression::ArrowFunctionExpression(arrow) => {
+                self.immediate.insert(arrow.span.start);
+            }
+            _ => {}
+        }
         if let Some(module) = required_module(it) {
             if !self.handled.contains(&it.span) {
                 self.record(module, ImportKind::Require, it.span);
@@ -263,14 +283,24 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_function(&mut self, it: &oxc_ast::ast::Function<'a>, flags: ScopeFlags) {
-        self.function_depth += 1;
+        let depth = u32::from(!self.immediate.contains(&it.span.start));
+        self.function_depth += depth;
         walk::walk_function(self, it, flags);
+        self.function_depth -= depth;
+    }
+
+    /// A `require` in a `catch` is a fallback: it runs only when the `try`
+    /// failed, so it does not count as loaded at init.
+    fn visit_catch_clause(&mut self, it: &oxc_ast::ast::CatchClause<'a>) {
+        self.function_depth += 1;
+        walk::walk_catch_clause(self, it);
         self.function_depth -= 1;
     }
 
     fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {
-        self.function_depth += 1;
+        let depth = u32::from(!self.immediate.contains(&it.span.start));
+        self.function_depth += depth;
         walk::walk_arrow_function_expression(self, it);
-        self.function_depth -= 1;
+        self.function_depth -= depth;
     }
 }

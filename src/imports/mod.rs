@@ -5,6 +5,7 @@
 
 mod js;
 mod python;
+pub mod reach;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -55,7 +56,7 @@ pub struct Import {
     pub kind: ImportKind,
     pub line: u32,
     pub column: u32,
-    /// Inside a function: runs when called, not at init.
+    /// Inside a function (or a `catch` fallback): runs when called, not at init.
     pub lazy: bool,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,

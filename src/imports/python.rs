@@ -1,10 +1,11 @@
 //! Python imports through ruff's parser: `import`, `from … import`,
 //! relative imports and `importlib.import_module("literal")`. An import in
-//! a function body is lazy; class bodies, `if` and `try` blocks at module
-//! level run at init like the rest of the module.
+//! a function body is lazy, and so is one in an `except` block (a
+//! fallback); class bodies, `if` and `try` blocks at module level run at
+//! init like the rest of the module.
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use super::{Import, ImportKind, LineIndex, Member};
@@ -91,6 +92,14 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             _ => {}
         }
         visitor::walk_stmt(self, stmt);
+    }
+
+    /// An import in an `except` block is a fallback (`except ImportError:`):
+    /// it runs only when the `try` failed, not on a normal init.
+    fn visit_except_handler(&mut self, handler: &'a ExceptHandler) {
+        self.function_depth += 1;
+        visitor::walk_except_handler(self, handler);
+        self.function_depth -= 1;
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {

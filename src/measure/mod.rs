@@ -17,6 +17,8 @@ use anyhow::{anyhow, bail, Context};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::Artifact;
+use crate::imports::reach;
+use crate::imports::Language;
 pub use extract::EXTRACT_LIMIT;
 use importtime::ImportNode;
 
@@ -156,7 +158,8 @@ pub fn measure(
     }
     let handler = match &options.handler {
         Some(handler) => handler.clone(),
-        None => infer_handler(artifact)?,
+        None => reach::infer_handler(artifact)
+            .map_err(|reason| anyhow!("{}: {reason}; pass --handler", artifact.path.display()))?,
     };
     let family_hint = match options.runtime.as_deref() {
         Some(id) if id.starts_with("nodejs") => Some(Family::Node),
@@ -166,7 +169,7 @@ pub fn measure(
     };
     let extracted = extract::extract(artifact, EXTRACT_LIMIT)?;
     let root = extracted.root();
-    let target = locate(root, &handler, family_hint)?;
+    let target = locate(artifact, root, &handler, family_hint)?;
     let interpreter = match &options.interpreter {
         Some(path) => path.clone(),
         None => find_on_path(target.family.interpreter()).ok_or_else(|| {
@@ -299,93 +302,38 @@ pub fn measure(
     })
 }
 
-/// A single root `index.js`/`index.mjs`/`app.py`/`lambda_function.py`.
-fn infer_handler(artifact: &Artifact) -> anyhow::Result<String> {
-    let candidates: Vec<&str> = [
-        ("index.js", "index.handler"),
-        ("index.mjs", "index.handler"),
-        ("index.cjs", "index.handler"),
-        ("app.py", "app.lambda_handler"),
-        ("lambda_function.py", "lambda_function.lambda_handler"),
-    ]
-    .iter()
-    .filter(|(file, _)| artifact.find(file).is_some())
-    .map(|(_, handler)| *handler)
-    .collect();
-    match candidates.as_slice() {
-        [one] => Ok(one.to_string()),
-        [] => bail!(
-            "{}: no index.js, app.py or lambda_function.py at the root; pass --handler",
-            artifact.path.display()
-        ),
-        many => bail!(
-            "{}: several handler files at the root ({}); pass --handler",
-            artifact.path.display(),
-            many.join(", ")
-        ),
-    }
-}
-
-/// Finds the handler's module file the way each runtime's bootstrap does.
-fn locate(root: &Path, handler: &str, hint: Option<Family>) -> anyhow::Result<Target> {
-    let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
-    let node_module = base.split_once('.').map(|(m, _)| m).unwrap_or(base);
-    let node_stem = if dir.is_empty() {
-        node_module.to_string()
-    } else {
-        format!("{dir}/{node_module}")
+/// The handler's module, found in the artifact the way each runtime's
+/// bootstrap finds it.
+fn locate(
+    artifact: &Artifact,
+    root: &Path,
+    handler: &str,
+    hint: Option<Family>,
+) -> anyhow::Result<Target> {
+    let Some((index, language)) = reach::handler_entry(artifact, handler) else {
+        bail!("handler `{handler}`: its module is not in the package");
     };
-    let python_module = handler
-        .rsplit_once('.')
-        .map(|(m, _)| m)
-        .unwrap_or(handler)
-        .replace('/', ".");
-    let python_file = python_module.replace('.', "/");
-    let python_found = [
-        root.join(format!("{python_file}.py")),
-        root.join(&python_file).join("__init__.py"),
-    ]
-    .iter()
-    .any(|p| p.is_file())
-        || python_compiled_only(root, &python_file);
-    let node_found = ["js", "mjs", "cjs"]
-        .iter()
-        .map(|ext| root.join(format!("{node_stem}.{ext}")))
-        .find(|p| p.is_file());
-    let python = || Target {
-        family: Family::Python,
-        module: python_module.clone(),
+    let family = match language {
+        Language::JavaScript => Family::Node,
+        Language::Python => Family::Python,
     };
-    match (hint, node_found, python_found) {
-        (Some(Family::Python), _, true) | (None, None, true) => Ok(python()),
-        (Some(Family::Node) | None, Some(file), _) => Ok(Target {
-            family: Family::Node,
-            module: file.to_string_lossy().into_owned(),
-        }),
-        (Some(Family::Node), None, _) => bail!(
-            "handler `{handler}`: no {node_stem}.js, .mjs or .cjs in the package"
-        ),
-        (Some(Family::Python), _, false) => bail!(
-            "handler `{handler}`: module `{python_module}` ({python_file}.py) is not in the package"
-        ),
-        (None, None, false) => bail!(
-            "handler `{handler}`: neither {node_stem}.js/.mjs/.cjs nor {python_file}.py is in the package"
-        ),
+    if hint.is_some_and(|hint| hint != family) {
+        bail!(
+            "handler `{handler}` is {}, not for the runtime given",
+            artifact.entries[index].path
+        );
     }
-}
-
-fn python_compiled_only(root: &Path, file: &str) -> bool {
-    root.join(format!("{file}.pyc")).is_file()
-        || std::fs::read_dir(root.join(file).parent().unwrap_or(root)).is_ok_and(|entries| {
-            let stem = Path::new(file)
-                .file_name()
-                .map(|s| s.to_string_lossy().into_owned());
-            entries.filter_map(Result::ok).any(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                stem.as_deref()
-                    .is_some_and(|s| name.starts_with(&format!("{s}.")) && name.ends_with(".so"))
-            })
-        })
+    let module = match family {
+        Family::Node => root
+            .join(&artifact.entries[index].path)
+            .to_string_lossy()
+            .into_owned(),
+        Family::Python => handler
+            .rsplit_once('.')
+            .map_or(handler, |(module, _)| module)
+            .replace('/', "."),
+    };
+    Ok(Target { family, module })
 }
 
 /// One fresh process importing the target; with `importtime`, Python's
@@ -402,8 +350,9 @@ fn run_once(
     command.env("LAMBDA_TASK_ROOT", root);
     match target.family {
         Family::Python => {
-            // -s: no user site-packages, which Lambda does not have either
-            command.arg("-s");
+            // -S: no site-packages of this machine's Python, so nothing the
+            // package lacks is found there (nor is a .pth file run)
+            command.arg("-S");
             if importtime {
                 command.args(["-X", "importtime"]);
             }

@@ -73,7 +73,7 @@ pub struct ArtifactReport {
     pub findings: Vec<Finding>,
     /// Findings an ignore in the config suppressed, with its reason.
     pub ignored: Vec<crate::gate::IgnoredFinding>,
-    /// What the handler loads at init; not computed yet.
+    /// What the handler loads at init, when the handler is known.
     pub init: Option<InitReport>,
     pub gate: GateReport,
     pub warnings: Vec<Warning>,
@@ -117,11 +117,7 @@ pub struct DirectoryReport {
     pub zipped_bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
-pub struct InitReport {
-    pub loaded_files: usize,
-    pub loaded_bytes: u64,
-}
+pub use crate::analysis::init::InitReport;
 
 #[derive(Debug, Default, Serialize)]
 pub struct GateReport {

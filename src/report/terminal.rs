@@ -189,6 +189,22 @@ impl Terminal {
                 )
             )?;
         }
+        if let Some(init) = &a.init {
+            let unresolved = match init.unresolved.len() {
+                0 => String::new(),
+                n => format!("; {n} imports found nowhere in the package"),
+            };
+            writeln!(
+                out,
+                "  init: {} loads {} of {} files ({} of {}) at module scope; {} lazy imports not followed{unresolved}",
+                init.handler,
+                thousands(init.loaded_files as u64),
+                thousands(a.files as u64),
+                human_bytes(init.loaded_bytes),
+                human_bytes(a.unzipped_bytes),
+                thousands(init.lazy_imports as u64),
+            )?;
+        }
         if a.zipped_estimated {
             writeln!(
                 out,

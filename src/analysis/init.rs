@@ -1,0 +1,152 @@
+//! What the handler loads at init, summed per owner, and the packages it
+//! ships without loading them.
+
+use serde::Serialize;
+
+use super::{Finding, Level, Location, Saving};
+use crate::artifact::Artifact;
+use crate::imports::reach::{InitLoad, Unresolved};
+use crate::imports::Language;
+use crate::inventory::{Inventory, Owner};
+use crate::units::human_bytes;
+
+pub const NOT_LOADED_RULE: &str = "common/not-loaded-at-init";
+
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub handler: String,
+    pub language: Language,
+    pub loaded_files: usize,
+    /// Unzipped bytes of every file loaded (source, JSON, native modules).
+    pub loaded_bytes: u64,
+    /// Files of the function's own code loaded.
+    pub app_files: usize,
+    pub app_bytes: u64,
+    /// Per package with at least one file loaded, most bytes first.
+    pub packages: Vec<InitPackage>,
+    /// `name@version` of packages shipped but not loaded at init.
+    pub not_loaded: Vec<String>,
+    /// Module-scope imports that resolve to nothing in the artifact.
+    pub unresolved: Vec<Unresolved>,
+    /// Imports inside functions, which run later and were not followed.
+    pub lazy_imports: usize,
+    /// Every file loaded, in the order reached from the handler.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitPackage {
+    pub name: String,
+    pub version: Option<String>,
+    pub loaded_files: usize,
+    pub loaded_bytes: u64,
+    /// All of the package's files, for the share loaded.
+    pub files: usize,
+    pub unzipped_bytes: u64,
+}
+
+pub fn report(artifact: &Artifact, inventory: &Inventory, load: &InitLoad) -> InitReport {
+    let mut per_package = vec![(0usize, 0u64); inventory.packages.len()];
+    let (mut app_files, mut app_bytes, mut loaded_bytes) = (0, 0, 0);
+    for &i in &load.loaded {
+        let bytes = artifact.entries[i].unzipped_bytes;
+        loaded_bytes += bytes;
+        match inventory.owners[i] {
+            Owner::Package(p) => {
+                per_package[p].0 += 1;
+                per_package[p].1 += bytes;
+            }
+            Owner::App | Owner::Unowned => {
+                app_files += 1;
+                app_bytes += bytes;
+            }
+        }
+    }
+    let mut packages: Vec<InitPackage> = inventory
+        .packages
+        .iter()
+        .zip(&per_package)
+        .filter(|(_, (files, _))| *files > 0)
+        .map(|(p, &(loaded_files, loaded_bytes))| InitPackage {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            loaded_files,
+            loaded_bytes,
+            files: p.totals.files,
+            unzipped_bytes: p.totals.unzipped_bytes,
+        })
+        .collect();
+    packages.sort_by(|a, b| {
+        b.loaded_bytes
+            .cmp(&a.loaded_bytes)
+            .then(a.name.cmp(&b.name))
+    });
+    let not_loaded = inventory
+        .packages
+        .iter()
+        .zip(&per_package)
+        .filter(|(_, (files, _))| *files == 0)
+        .map(|(p, _)| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")))
+        .collect();
+    InitReport {
+        handler: load.handler.clone(),
+        language: load.language,
+        loaded_files: load.loaded.len(),
+        loaded_bytes,
+        app_files,
+        app_bytes,
+        packages,
+        not_loaded,
+        unresolved: load.unresolved.clone(),
+        lazy_imports: load.lazy_imports,
+        files: load
+            .loaded
+            .iter()
+            .map(|&i| artifact.entries[i].path.clone())
+            .collect(),
+    }
+}
+
+/// One advisory finding per package no init import reaches.
+pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
+    let mut loaded = vec![false; inventory.packages.len()];
+    for &i in &load.loaded {
+        if let Owner::Package(p) = inventory.owners[i] {
+            loaded[p] = true;
+        }
+    }
+    inventory
+        .packages
+        .iter()
+        .zip(&loaded)
+        .filter(|(_, loaded)| !**loaded)
+        .map(|(p, _)| {
+            let id = format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"));
+            Finding {
+                rule: NOT_LOADED_RULE.to_string(),
+                level: Level::Warn,
+                message: format!(
+                    "{id} ({}) is shipped but nothing the handler `{}` imports at init loads it",
+                    human_bytes(p.totals.unzipped_bytes),
+                    load.handler
+                ),
+                location: Location {
+                    path: p.path.clone(),
+                    line: None,
+                    column: None,
+                },
+                package: Some(id),
+                saving: None,
+                concerns: Some(Saving {
+                    unzipped_bytes: p.totals.unzipped_bytes,
+                    zipped_bytes: p.totals.zipped_bytes,
+                }),
+                known: false,
+                fix: Some(
+                    "if nothing loads it later either (a require inside a function, a dynamic import, a plugin named in config), remove it from the dependencies; otherwise it costs size but not init"
+                        .to_string(),
+                ),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,442 @@
+//! What the handler loads at init: from the handler's module, every import
+//! that runs at module scope, followed through the artifact's own tree.
+//! Node's algorithm comes from oxc_resolver over a virtual file system made
+//! of the artifact listing (package.json `exports`, `main`, extensions,
+//! directory indexes; built-ins skipped); Python's is Lambda's search path
+//! (task root, `python/`, `python/lib/pythonX.Y/site-packages`), packages'
+//! `__init__.py`, relative imports and `from pkg import submodule`.
+//! Imports inside functions run later and are not followed.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use oxc_resolver::{FileMetadata, FileSystem, ResolveError, ResolveOptions, ResolverGeneric};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{scan_source, ImportKind, Language};
+use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
+
+/// Where the artifact's files appear to the resolver.
+const TASK_ROOT: &str = "/var/task";
+
+#[derive(Debug)]
+pub struct InitLoad {
+    pub handler: String,
+    pub language: Language,
+    /// Entry indices of every file loaded at init, the handler's first.
+    pub loaded: Vec<usize>,
+    /// Module-scope imports found nowhere in the artifact (Node only:
+    /// Python's standard library is not in the package either).
+    pub unresolved: Vec<Unresolved>,
+    /// Imports inside functions that were not followed.
+    pub lazy_imports: usize,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Unresolved {
+    pub path: String,
+    pub line: u32,
+    pub module: String,
+}
+
+/// The handler a Lambda function has when none is given: the single
+/// `index.js`/`.mjs`/`.cjs`, `app.py` or `lambda_function.py` at the root.
+pub fn infer_handler(artifact: &Artifact) -> Result<String, String> {
+    let candidates: Vec<&str> = [
+        ("index.js", "index.handler"),
+        ("index.mjs", "index.handler"),
+        ("index.cjs", "index.handler"),
+        ("app.py", "app.lambda_handler"),
+        ("lambda_function.py", "lambda_function.lambda_handler"),
+    ]
+    .iter()
+    .filter(|(file, _)| artifact.find(file).is_some())
+    .map(|(_, handler)| *handler)
+    .collect();
+    match candidates.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err("no index.js, app.py or lambda_function.py at the root".into()),
+        many => Err(format!(
+            "several handler files at the root ({})",
+            many.join(", ")
+        )),
+    }
+}
+
+/// The handler's module file: Node's `dir/file.fn` → `dir/file.{js,mjs,cjs}`,
+/// Python's `pkg.mod.fn` or `pkg/mod.fn` → `pkg/mod.py`.
+pub fn handler_entry(artifact: &Artifact, handler: &str) -> Option<(usize, Language)> {
+    let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
+    let module = base.split_once('.').map_or(base, |(m, _)| m);
+    let stem = if dir.is_empty() {
+        module.to_string()
+    } else {
+        format!("{dir}/{module}")
+    };
+    for ext in ["js", "mjs", "cjs"] {
+        if let Some(i) = artifact.find(&format!("{stem}.{ext}")) {
+            return Some((i, Language::JavaScript));
+        }
+    }
+    let python = handler
+        .rsplit_once('.')
+        .map_or(handler, |(m, _)| m)
+        .replace('.', "/");
+    artifact
+        .find(&format!("{python}.py"))
+        .or_else(|| artifact.find(&format!("{python}/__init__.py")))
+        .map(|i| (i, Language::Python))
+}
+
+/// Follows the handler's module-scope imports. `python` is the runtime's
+/// version, for the layer path `python/lib/pythonX.Y/site-packages`.
+pub fn init_load(
+    artifact: &Artifact,
+    handler: &str,
+    python: Option<(u32, u32)>,
+) -> Option<InitLoad> {
+    let (entry, language) = handler_entry(artifact, handler)?;
+    let mut load = InitLoad {
+        handler: handler.to_string(),
+        language,
+        loaded: Vec::new(),
+        unresolved: Vec::new(),
+        lazy_imports: 0,
+        warnings: Vec::new(),
+    };
+    match language {
+        Language::JavaScript => follow_node(artifact, entry, &mut load),
+        Language::Python => follow_python(artifact, entry, python, &mut load),
+    }
+    Some(load)
+}
+
+/// Breadth-first over files, one level at a time: the files of a level are
+/// read and parsed in parallel, then `next` resolves what each one loads.
+fn follow(
+    artifact: &Artifact,
+    entry: usize,
+    load: &mut InitLoad,
+    language: Language,
+    mut next: impl FnMut(usize, &super::Import, &mut InitLoad) -> Vec<usize>,
+) {
+    let mut seen: HashSet<usize> = HashSet::from([entry]);
+    let mut level = vec![entry];
+    while !level.is_empty() {
+        load.loaded.extend(&level);
+        let scanned: Vec<(usize, Result<super::SourceFile, Warning>)> = level
+            .par_iter()
+            // JSON, native modules: loaded, but they import nothing
+            .filter(|&&file| language_of_loaded(&artifact.entries[file].path) == Some(language))
+            .map(|&file| {
+                let path = &artifact.entries[file].path;
+                let scanned = artifact
+                    .read(file, DEFAULT_READ_LIMIT)
+                    .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
+                    .and_then(|bytes| {
+                        scan_source(path, &String::from_utf8_lossy(&bytes), language)
+                    });
+                (file, scanned)
+            })
+            .collect();
+        let mut following = Vec::new();
+        for (file, scanned) in scanned {
+            let source = match scanned {
+                Ok(source) => source,
+                Err(warning) => {
+                    load.warnings.push(warning);
+                    continue;
+                }
+            };
+            for import in &source.imports {
+                if import.lazy {
+                    load.lazy_imports += 1;
+                    continue;
+                }
+                for target in next(file, import, load) {
+                    if seen.insert(target) {
+                        following.push(target);
+                    }
+                }
+            }
+        }
+        level = following;
+    }
+}
+
+fn language_of_loaded(path: &str) -> Option<Language> {
+    if path.ends_with(".py") {
+        Some(Language::Python)
+    } else if [".js", ".mjs", ".cjs"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+    {
+        Some(Language::JavaScript)
+    } else {
+        None
+    }
+}
+
+/// The artifact listing as a read-only file system under /var/task, with
+/// the package.json files read up front (the resolver reads nothing else).
+#[derive(Default)]
+struct ArtifactFs {
+    files: HashSet<PathBuf>,
+    dirs: HashSet<PathBuf>,
+    manifests: HashMap<PathBuf, String>,
+}
+
+impl ArtifactFs {
+    fn build(artifact: &Artifact) -> Self {
+        let root = Path::new(TASK_ROOT);
+        let mut fs = ArtifactFs::default();
+        fs.dirs.insert(PathBuf::from("/"));
+        fs.dirs.insert(PathBuf::from("/var"));
+        fs.dirs.insert(root.to_path_buf());
+        for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
+            let path = root.join(&entry.path);
+            for parent in path.ancestors().skip(1) {
+                if !fs.dirs.insert(parent.to_path_buf()) {
+                    break;
+                }
+            }
+            match entry.kind {
+                EntryKind::Dir => {
+                    fs.dirs.insert(path);
+                }
+                EntryKind::File | EntryKind::Symlink => {
+                    fs.files.insert(path);
+                }
+            }
+        }
+        fs.manifests = artifact
+            .entries
+            .par_iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.kind == EntryKind::File
+                    && !e.unsafe_name
+                    && (e.path == "package.json" || e.path.ends_with("/package.json"))
+            })
+            .filter_map(|(i, e)| Some((root.join(&e.path), artifact.read_text(i).ok()?)))
+            .collect();
+        fs
+    }
+}
+
+impl FileSystem for ArtifactFs {
+    fn new() -> Self {
+        ArtifactFs::default()
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.read_to_string(path).map(String::into_bytes)
+    }
+
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        self.manifests
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+
+    fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        if self.files.contains(path) {
+            Ok(FileMetadata::new(true, false, false))
+        } else if self.dirs.contains(path) {
+            Ok(FileMetadata::new(false, true, false))
+        } else {
+            Err(io::Error::from(io::ErrorKind::NotFound))
+        }
+    }
+
+    fn symlink_metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        self.metadata(path)
+    }
+
+    fn read_link(&self, _path: &Path) -> Result<PathBuf, ResolveError> {
+        // symlink entries are listed, never followed
+        Err(ResolveError::from(io::Error::from(
+            io::ErrorKind::InvalidInput,
+        )))
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        self.metadata(path).map(|_| path.to_path_buf())
+    }
+}
+
+fn node_options(conditions: &[&str]) -> ResolveOptions {
+    ResolveOptions {
+        condition_names: conditions.iter().map(|c| c.to_string()).collect(),
+        extensions: [".js", ".json", ".node", ".mjs", ".cjs"]
+            .iter()
+            .map(|e| e.to_string())
+            .collect(),
+        main_fields: vec!["main".into()],
+        builtin_modules: true,
+        symlinks: false,
+        ..ResolveOptions::default()
+    }
+}
+
+fn follow_node(artifact: &Artifact, entry: usize, load: &mut InitLoad) {
+    let require = ResolverGeneric::new_with_file_system(
+        ArtifactFs::build(artifact),
+        // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
+        node_options(&["node", "require", "module-sync"]),
+    );
+    let import = require.clone_with_options(node_options(&["node", "import", "module-sync"]));
+    let root = Path::new(TASK_ROOT);
+    follow(
+        artifact,
+        entry,
+        load,
+        Language::JavaScript,
+        |file, spec, load| {
+            let from = &artifact.entries[file].path;
+            let resolver = match spec.kind {
+                ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic => &import,
+                _ => &require,
+            };
+            let dir = root.join(from);
+            let dir = dir.parent().unwrap_or(root);
+            match resolver.resolve(dir, &spec.module) {
+                Ok(resolution) => resolution
+                    .path()
+                    .strip_prefix(root)
+                    .ok()
+                    .and_then(|p| artifact.find(&p.to_string_lossy()))
+                    .into_iter()
+                    .collect(),
+                Err(ResolveError::Builtin { .. }) => Vec::new(),
+                Err(_) => {
+                    load.unresolved.push(Unresolved {
+                        path: from.clone(),
+                        line: spec.line,
+                        module: spec.module.clone(),
+                    });
+                    Vec::new()
+                }
+            }
+        },
+    );
+}
+
+fn follow_python(
+    artifact: &Artifact,
+    entry: usize,
+    python: Option<(u32, u32)>,
+    load: &mut InitLoad,
+) {
+    let mut roots = vec![String::new(), "python/".to_string()];
+    match python {
+        Some((major, minor)) => {
+            roots.push(format!("python/lib/python{major}.{minor}/site-packages/"))
+        }
+        // a layer built for some Python: its own site-packages directories
+        None => roots.extend(
+            artifact
+                .entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::Dir || e.kind == EntryKind::File)
+                .filter_map(|e| {
+                    let rest = e.path.strip_prefix("python/lib/")?;
+                    let (version, _) = rest.split_once("/site-packages/")?;
+                    Some(format!("python/lib/{version}/site-packages/"))
+                })
+                .collect::<BTreeSet<_>>(),
+        ),
+    }
+    let extensions = artifact
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == EntryKind::File && e.path.ends_with(".so"))
+        .filter_map(|(i, e)| {
+            let name_start = e.path.rfind('/').map_or(0, |slash| slash + 1);
+            let dot = e.path[name_start..].find('.')? + name_start;
+            Some((&e.path[..dot], i))
+        })
+        .collect();
+    let finder = PythonFinder {
+        artifact,
+        roots,
+        extensions,
+    };
+    follow(artifact, entry, load, Language::Python, |file, spec, _| {
+        let path = &artifact.entries[file].path;
+        let Some(module) = finder.absolute(path, &spec.module) else {
+            return Vec::new();
+        };
+        let mut files = finder.chain(&module);
+        // `from pkg import name`: name may be a submodule
+        if spec.kind == ImportKind::PythonFrom && !files.is_empty() {
+            for member in &spec.members {
+                files.extend(finder.module(&format!("{module}.{}", member.name)));
+            }
+        }
+        files
+    });
+}
+
+struct PythonFinder<'a> {
+    artifact: &'a Artifact,
+    roots: Vec<String>,
+    /// Extension modules by path without their suffix:
+    /// `pkg/_speedups.cpython-312-x86_64-linux-gnu.so` → `pkg/_speedups`.
+    extensions: HashMap<&'a str, usize>,
+}
+
+impl PythonFinder<'_> {
+    /// `.models` imported from `pkg/app.py` → `pkg.models`.
+    fn absolute(&self, from: &str, module: &str) -> Option<String> {
+        let level = module.chars().take_while(|&c| c == '.').count();
+        if level == 0 {
+            return Some(module.to_string());
+        }
+        let rest = &module[level..];
+        let relative = self
+            .roots
+            .iter()
+            .rev()
+            .find_map(|root| from.strip_prefix(root.as_str()))?;
+        let mut package: Vec<&str> = relative.split('/').collect();
+        package.pop(); // the file itself; __init__.py's package is its directory
+        for _ in 1..level {
+            package.pop()?;
+        }
+        if !rest.is_empty() {
+            package.push(rest);
+        }
+        Some(package.join("."))
+    }
+
+    /// `a.b.c` loads `a`, `a.b` and `a.b.c`, each one found.
+    fn chain(&self, module: &str) -> Vec<usize> {
+        let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+        (1..=parts.len())
+            .flat_map(|n| self.module(&parts[..n].join(".")))
+            .collect()
+    }
+
+    /// The file one module loads from: a package's `__init__.py`, a `.py`,
+    /// or an extension module, from the first root holding it.
+    fn module(&self, module: &str) -> Option<usize> {
+        let relative = module.replace('.', "/");
+        self.roots.iter().find_map(|root| {
+            let base = format!("{root}{relative}");
+            self.artifact
+                .find(&format!("{base}/__init__.py"))
+                .or_else(|| self.artifact.find(&format!("{base}.py")))
+                .or_else(|| self.extension(&base))
+        })
+    }
+
+    fn extension(&self, base: &str) -> Option<usize> {
+        self.extensions.get(base).copied()
+    }
+}

@@ -1,0 +1,243 @@
+//! What the handler loads at init, followed statically by `audit`, checked
+//! against what node and python3 really load (`deadweight measure`) and on
+//! packages laid out here the way npm, pip and layers lay them out.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{audit_json, deadweight, samples_dir, ZipBuilder};
+use serde_json::Value;
+
+fn init(zip: &Path) -> Value {
+    audit_json(&[zip])["artifacts"][0]["init"].clone()
+}
+
+fn files(init: &Value) -> BTreeSet<String> {
+    init["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn measured(zip: &Path) -> Value {
+    let output = deadweight()
+        .args(["measure", "--format", "json", "--runs", "1"])
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn express_init_matches_what_node_loads() {
+    let zip = samples_dir().join("node-express.zip");
+    let ours = files(&init(&zip));
+    let real: BTreeSet<String> = measured(&zip)["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    let both = ours.intersection(&real).count();
+    // body-parser loads its parsers through getters Express reads at init:
+    // no static reading sees those; everything else must match
+    assert!(
+        both * 100 >= real.len() * 85,
+        "found {both} of the {} files node loads; missed {:?}",
+        real.len(),
+        real.difference(&ours).collect::<Vec<_>>()
+    );
+    assert!(
+        both * 100 >= ours.len() * 95,
+        "reported files node does not load: {:?}",
+        ours.difference(&real).collect::<Vec<_>>()
+    );
+    assert!(ours.contains("node_modules/express/lib/express.js"));
+}
+
+/// `pkg/sub/__init__.py` → `pkg.sub`.
+fn module_name(path: &str) -> String {
+    let path = path.strip_suffix("/__init__.py").unwrap_or(path);
+    let path = path.strip_suffix(".py").unwrap_or(path);
+    let path = match path.find(".cpython-") {
+        Some(at) if path.ends_with(".so") => &path[..at],
+        _ => path,
+    };
+    path.replace('/', ".")
+}
+
+#[test]
+fn requests_init_matches_what_python_imports() {
+    let zip = samples_dir().join("python-requests.zip");
+    let ours: BTreeSet<String> = files(&init(&zip)).iter().map(|f| module_name(f)).collect();
+    let shipped = [
+        "requests",
+        "urllib3",
+        "idna",
+        "certifi",
+        "charset_normalizer",
+    ];
+    let real: BTreeSet<String> = measured(&zip)["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .filter(|m| shipped.contains(&m.split('.').next().unwrap()))
+        .collect();
+    let both = ours.intersection(&real).count();
+    // requests.packages imports idna through __import__ in a loop, and
+    // urllib3 imports its emscripten backend under `if sys.platform == …`
+    assert!(
+        both * 100 >= real.len() * 85,
+        "found {both} of {}; missed {:?}",
+        real.len(),
+        real.difference(&ours).collect::<Vec<_>>()
+    );
+    assert!(
+        both * 100 >= ours.len() * 85,
+        "extra: {:?}",
+        ours.difference(&real).collect::<Vec<_>>()
+    );
+    assert!(ours.contains("requests.sessions"));
+}
+
+#[test]
+fn node_resolution_follows_exports_iife_and_skips_lazy_and_fallbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("package.json", r#"{"name":"fn","version":"1.0.0"}"#)
+        .file(
+            "index.js",
+            "const a = require('pkg-a');\n\
+             const b = require('pkg-b/feature');\n\
+             const conf = require('./config.json');\n\
+             (function () { require('./lib/boot'); })();\n\
+             try { require('fs'); } catch (e) { require('pkg-fallback'); }\n\
+             exports.handler = async () => { const lazy = require('pkg-lazy'); return lazy; };\n",
+        )
+        .file("config.json", "{}")
+        .file("lib/boot.js", "module.exports = 1;\n")
+        .file("node_modules/pkg-a/package.json", r#"{"name":"pkg-a","version":"1.0.0","exports":{".":{"import":"./esm.mjs","require":"./cjs.js"}}}"#)
+        .file("node_modules/pkg-a/cjs.js", "require('./dep');\n")
+        .file("node_modules/pkg-a/dep.js", "")
+        .file("node_modules/pkg-a/esm.mjs", "")
+        .file("node_modules/pkg-b/package.json", r#"{"name":"pkg-b","version":"2.0.0","exports":{"./feature":"./lib/feature.js"}}"#)
+        .file("node_modules/pkg-b/lib/feature.js", "")
+        .file("node_modules/pkg-fallback/package.json", r#"{"name":"pkg-fallback","version":"1.0.0"}"#)
+        .file("node_modules/pkg-fallback/index.js", "")
+        .file("node_modules/pkg-lazy/package.json", r#"{"name":"pkg-lazy","version":"1.0.0"}"#)
+        .file("node_modules/pkg-lazy/index.js", "")
+        .write_to(dir.path(), "function.zip");
+    let init = init(&zip);
+    let loaded = files(&init);
+    let expected: BTreeSet<String> = [
+        "index.js",
+        "config.json",
+        "lib/boot.js",
+        "node_modules/pkg-a/cjs.js",
+        "node_modules/pkg-a/dep.js",
+        "node_modules/pkg-b/lib/feature.js",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(loaded, expected);
+    assert_eq!(init["handler"], "index.handler");
+    assert_eq!(init["lazy_imports"], 2);
+    let not_loaded = init["not_loaded"].to_string();
+    assert!(
+        not_loaded.contains("pkg-lazy@1.0.0") && not_loaded.contains("pkg-fallback@1.0.0"),
+        "{not_loaded}"
+    );
+    assert_eq!(init["packages"][0]["name"], "pkg-a");
+    assert_eq!(init["packages"][0]["loaded_files"], 2);
+}
+
+#[test]
+fn node_unresolved_imports_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("index.mjs", "import { x } from 'not-installed';\nimport path from 'node:path';\nexport const handler = async () => x;\n")
+        .write_to(dir.path(), "function.zip");
+    let init = init(&zip);
+    assert_eq!(init["unresolved"][0]["module"], "not-installed");
+    assert_eq!(init["unresolved"][0]["line"], 1);
+    assert_eq!(
+        init["unresolved"].as_array().unwrap().len(),
+        1,
+        "node:path is a built-in"
+    );
+}
+
+#[test]
+fn python_resolution_covers_packages_relative_imports_and_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app/__init__.py", "")
+        .file("app/main.py", "import json\nfrom . import models\nfrom .util import helper\nimport vendored.deep.mod\nfrom layered import thing\n\ndef handler(event, context):\n    import lazy_pkg\n")
+        .file("app/models.py", "")
+        .file("app/util.py", "try:\n    import fastjson\nexcept ImportError:\n    import fallback_pkg\n")
+        .file("fastjson/__init__.py", "")
+        .file("fastjson/_speedups.cpython-312-x86_64-linux-gnu.so", "not really ELF")
+        .file("fallback_pkg/__init__.py", "")
+        .file("lazy_pkg/__init__.py", "")
+        .file("vendored/__init__.py", "")
+        .file("vendored/deep/__init__.py", "")
+        .file("vendored/deep/mod.py", "from ._native import fast\n")
+        .file("vendored/deep/_native.abi3.so", "not really ELF")
+        .file("python/lib/python3.12/site-packages/layered/__init__.py", "")
+        .file("python/lib/python3.12/site-packages/layered/thing.py", "")
+        .write_to(dir.path(), "function.zip");
+    let output = deadweight()
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--handler",
+            "app/main.handler",
+            "--runtime",
+            "python3.12",
+        ])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let loaded = files(&report["artifacts"][0]["init"]);
+    let expected: BTreeSet<String> = [
+        "app/main.py",
+        "app/__init__.py",
+        "app/models.py",
+        "app/util.py",
+        "fastjson/__init__.py",
+        "vendored/__init__.py",
+        "vendored/deep/__init__.py",
+        "vendored/deep/mod.py",
+        "vendored/deep/_native.abi3.so",
+        "python/lib/python3.12/site-packages/layered/__init__.py",
+        "python/lib/python3.12/site-packages/layered/thing.py",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(loaded, expected);
+}
+
+#[test]
+fn layers_and_unknown_handlers_have_no_init() {
+    assert!(init(&samples_dir().join("node-layer.zip")).is_null());
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("index.js", "")
+        .file("app.py", "")
+        .write_to(dir.path(), "function.zip");
+    assert!(init(&zip).is_null(), "two candidate handlers: no guess");
+}
