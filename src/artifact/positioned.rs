@@ -9,8 +9,11 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-/// Bytes fetched at once for small reads.
+/// Bytes fetched at once for small reads while listing the central directory.
 const WINDOW: usize = 64 * 1024;
+/// The window of a clone, which reads one entry: a local header and, for
+/// most files of a function, all of their compressed data.
+const ENTRY_WINDOW: usize = 8 * 1024;
 
 pub struct PositionedFile {
     file: Arc<File>,
@@ -18,6 +21,7 @@ pub struct PositionedFile {
     pos: u64,
     window_start: u64,
     window: Vec<u8>,
+    window_size: usize,
 }
 
 impl Clone for PositionedFile {
@@ -29,6 +33,7 @@ impl Clone for PositionedFile {
             pos: self.pos,
             window_start: 0,
             window: Vec::new(),
+            window_size: ENTRY_WINDOW,
         }
     }
 }
@@ -41,6 +46,7 @@ impl PositionedFile {
             pos: 0,
             window_start: 0,
             window: Vec::new(),
+            window_size: WINDOW,
         }
     }
 
@@ -78,12 +84,12 @@ impl Read for PositionedFile {
             return Ok(0);
         }
         if !self.in_window(self.pos) {
-            if buf.len() >= WINDOW {
+            if buf.len() >= self.window_size {
                 let n = read_at(&self.file, buf, self.pos)?;
                 self.pos += n as u64;
                 return Ok(n);
             }
-            let want = WINDOW.min((self.len - self.pos) as usize);
+            let want = self.window_size.min((self.len - self.pos) as usize);
             self.window.resize(want, 0);
             let n = read_at(&self.file, &mut self.window, self.pos)?;
             self.window.truncate(n);
