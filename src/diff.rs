@@ -55,6 +55,9 @@ pub struct ArtifactDiff {
     pub zipped: Delta,
     pub unzipped: Delta,
     pub files: Delta,
+    /// Bytes the handler loads at init, when both reports know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loaded: Option<Delta>,
     pub added: Vec<PackageChange>,
     pub removed: Vec<PackageChange>,
     pub version_changed: Vec<PackageChange>,
@@ -166,6 +169,13 @@ fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
             number(head, "unzipped_bytes"),
         ),
         files: Delta::new(number(base, "files"), number(head, "files")),
+        loaded: match (
+            base["init"]["loaded_bytes"].as_u64(),
+            head["init"]["loaded_bytes"].as_u64(),
+        ) {
+            (Some(b), Some(h)) => Some(Delta::new(b, h)),
+            _ => None,
+        },
         added: Vec::new(),
         removed: Vec::new(),
         version_changed: Vec::new(),

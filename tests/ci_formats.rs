@@ -19,7 +19,7 @@ fn builds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
         )
         .file(
             "node_modules/moment/package.json",
-            manifest("moment", "2.30.1"),
+            r#"{"name":"moment","version":"2.30.1","main":"./moment.js"}"#,
         )
         .file("node_modules/moment/moment.js", "m".repeat(60_000))
         .file("node_modules/ms/package.json", manifest("ms", "2.0.0"))
@@ -27,7 +27,10 @@ fn builds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
         .write_to(dir, "base.zip");
     let head = ZipBuilder::new()
         .file("index.js", "const dayjs = require('dayjs');\nconst AWS = require('aws-sdk');\nexports.handler = async () => new AWS.S3().listBuckets().promise();\n")
-        .file("node_modules/dayjs/package.json", manifest("dayjs", "1.11.13"))
+        .file(
+            "node_modules/dayjs/package.json",
+            r#"{"name":"dayjs","version":"1.11.13","main":"dayjs.min.js"}"#,
+        )
         .file("node_modules/dayjs/dayjs.min.js", "d".repeat(7_000))
         .file("node_modules/ms/package.json", manifest("ms", "2.1.3"))
         .file("node_modules/ms/index.js", "s".repeat(3_200))
@@ -57,6 +60,10 @@ fn diff_reports_totals_packages_and_findings() {
     assert_eq!(a["removed"][0]["name"], "moment");
     assert_eq!(a["version_changed"][0]["name"], "ms");
     assert_eq!(a["version_changed"][0]["base_versions"][0], "2.0.0");
+    // moment (60,000 bytes) loaded at init before, dayjs (7,000) after
+    let loaded = &a["loaded"];
+    assert!(loaded["base"].as_u64().unwrap() > 60_000, "{loaded}");
+    assert!(loaded["change"].as_i64().unwrap() < -50_000, "{loaded}");
     let new: Vec<&str> = a["new_findings"]
         .as_array()
         .unwrap()

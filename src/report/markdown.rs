@@ -191,7 +191,11 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
         delta_text(&a.zipped)
     )?;
     writeln!(out, "| | base | head | change |\n|---|---:|---:|---:|")?;
-    for (label, d) in [("zipped", &a.zipped), ("unzipped", &a.unzipped)] {
+    let mut rows = vec![("zipped", &a.zipped), ("unzipped", &a.unzipped)];
+    if let Some(loaded) = &a.loaded {
+        rows.push(("loaded at init", loaded));
+    }
+    for (label, d) in rows {
         writeln!(
             out,
             "| {label} | {} | {} | {} |",

@@ -548,7 +548,11 @@ pub fn render_diff(
             diff.head
         )?;
         let mut totals = Table::new(["", "base", "head", "change"]);
-        for (label, d) in [("zipped", &a.zipped), ("unzipped", &a.unzipped)] {
+        let mut rows = vec![("zipped", &a.zipped), ("unzipped", &a.unzipped)];
+        if let Some(loaded) = &a.loaded {
+            rows.push(("loaded at init", loaded));
+        }
+        for (label, d) in rows {
             let pct = d
                 .percent
                 .filter(|_| d.change != 0)
