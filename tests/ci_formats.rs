@@ -141,6 +141,7 @@ fn audit_markdown_has_the_marker_and_the_findings() {
     );
     assert!(text.contains("node/heavy-framework"));
     assert!(text.contains("<details><summary>Heaviest packages</summary>"));
+    assert!(text.contains("At init `index.handler` loads **"), "{text}");
 }
 
 #[test]

@@ -112,6 +112,15 @@ impl Render for Markdown {
                     thousands(a.packages.len() as u64)
                 )?;
             }
+            if let Some(init) = &a.init {
+                writeln!(
+                    out,
+                    "At init `{}` loads **{}** in {} files.\n",
+                    init.handler,
+                    human_bytes(init.loaded_bytes),
+                    thousands(init.loaded_files as u64)
+                )?;
+            }
             let findings: Vec<Value> = a
                 .findings
                 .iter()
