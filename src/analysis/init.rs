@@ -107,7 +107,9 @@ pub fn report(artifact: &Artifact, inventory: &Inventory, load: &InitLoad) -> In
     }
 }
 
-/// One advisory finding per package no init import reaches.
+/// One advisory finding per package the function itself depends on that
+/// no init import reaches. Packages another package brought in are left to
+/// their dependent: it may load them lazily or through computed names.
 pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
     let mut loaded = vec![false; inventory.packages.len()];
     for &i in &load.loaded {
@@ -119,7 +121,7 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
         .packages
         .iter()
         .zip(&loaded)
-        .filter(|(_, loaded)| !**loaded)
+        .filter(|(p, loaded)| p.direct && !**loaded)
         .map(|(p, _)| {
             let id = format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"));
             Finding {
