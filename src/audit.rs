@@ -141,6 +141,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 analysis
                     .findings
                     .extend(analysis::init::not_loaded(&inventory, load));
+                analysis
+                    .findings
+                    .extend(analysis::init::unbundled(&artifact, load));
             }
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {

@@ -11,6 +11,9 @@ use crate::inventory::{Inventory, Owner};
 use crate::units::human_bytes;
 
 pub const NOT_LOADED_RULE: &str = "common/not-loaded-at-init";
+pub const UNBUNDLED_RULE: &str = "node/unbundled-at-init";
+/// Files from node_modules loaded at init above which bundling pays.
+pub const UNBUNDLED_FILES: usize = 150;
 
 #[derive(Debug, Serialize)]
 pub struct InitReport {
@@ -151,4 +154,57 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// A Node handler that loads many files from node_modules at init: each
+/// one is a file-system lookup and a separate compile at every cold start.
+pub fn unbundled(artifact: &Artifact, load: &InitLoad) -> Option<Finding> {
+    if load.language != Language::JavaScript {
+        return None;
+    }
+    let from_packages: Vec<usize> = load
+        .loaded
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let path = &artifact.entries[i].path;
+            path.starts_with("node_modules/") || path.contains("/node_modules/")
+        })
+        .collect();
+    if from_packages.len() <= UNBUNDLED_FILES {
+        return None;
+    }
+    let bytes: u64 = from_packages
+        .iter()
+        .map(|&i| artifact.entries[i].unzipped_bytes)
+        .sum();
+    let handler_file = &artifact.entries[load.loaded[0]].path;
+    Some(Finding {
+        rule: UNBUNDLED_RULE.to_string(),
+        level: Level::Warn,
+        message: format!(
+            "`{}` loads {} files ({}) from node_modules at init, more than {UNBUNDLED_FILES}: each is a file lookup and a separate compile on every cold start",
+            load.handler,
+            from_packages.len(),
+            human_bytes(bytes)
+        ),
+        location: Location {
+            path: handler_file.clone(),
+            line: None,
+            column: None,
+        },
+        package: None,
+        saving: None,
+        concerns: Some(Saving {
+            unzipped_bytes: bytes,
+            zipped_bytes: from_packages
+                .iter()
+                .map(|&i| artifact.entries[i].zipped_bytes)
+                .sum(),
+        }),
+        known: false,
+        fix: Some(format!(
+            "bundle the handler into one file, e.g. `esbuild {handler_file} --bundle --minify --platform=node --target=node20 --outfile=dist/index.js` (mark `@aws-sdk/*` external when the runtime's own SDK v3 is used), and deploy dist/ without node_modules"
+        )),
+    })
 }
