@@ -159,7 +159,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             report.warnings.extend(scan_warnings);
             if let Some(load) = load {
                 report.init = Some(analysis::init::report(&artifact, &inventory, &load));
-                report.warnings.extend(load.warnings);
+                // the function's own files were scanned once already
+                for warning in load.warnings {
+                    if !report.warnings.contains(&warning) {
+                        report.warnings.push(warning);
+                    }
+                }
             }
             report
         };

@@ -339,3 +339,38 @@ fn damaged_archives_never_panic() {
         "opened {opened}, refused {refused}"
     );
 }
+
+#[test]
+fn broken_code_on_the_init_path_is_a_warning_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ZipBuilder::new()
+        .file(
+            "index.js",
+            "require('./a');\nrequire('./link');\nrequire('broken');\nexports.handler = 1;\n",
+        )
+        // a cycle back to the handler, then bytes no parser accepts
+        .file("a.js", "require('./index');\n\u{0}\u{1} (((")
+        .symlink("link.js", "a.js")
+        .file("node_modules/broken/package.json", "{not json")
+        .file("node_modules/broken/index.js", "")
+        .write_to(dir.path(), "function.zip");
+    let artifact = assert_warning(&path, "a.js: does not parse");
+    let parse_warnings = warnings(&artifact)
+        .iter()
+        .filter(|w| w.contains("does not parse"))
+        .count();
+    assert_eq!(parse_warnings, 1);
+    let init = &artifact["init"];
+    assert_eq!(init["files"], serde_json::json!(["index.js", "a.js"]));
+    let unresolved: Vec<&str> = init["unresolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unresolved,
+        ["./link", "broken"],
+        "symlinks are not followed"
+    );
+}

@@ -207,9 +207,11 @@ impl ArtifactFs {
                 EntryKind::Dir => {
                     fs.dirs.insert(path);
                 }
-                EntryKind::File | EntryKind::Symlink => {
+                EntryKind::File => {
                     fs.files.insert(path);
                 }
+                // listed, never followed
+                EntryKind::Symlink => {}
             }
         }
         fs.manifests = artifact
