@@ -33,7 +33,7 @@ pub struct InitReport {
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions, which run later and were not followed.
     pub lazy_imports: usize,
-    /// Every file loaded, in the order reached from the handler.
+    /// Every file loaded: the handler's module first, then by path.
     pub files: Vec<String>,
 }
 

@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use oxc_resolver::{FileMetadata, FileSystem, ResolveError, ResolveOptions, ResolverGeneric};
 use rayon::prelude::*;
@@ -114,57 +115,116 @@ pub fn init_load(
     Some(load)
 }
 
-/// Breadth-first over files, one level at a time: the files of a level are
-/// read and parsed in parallel, then `next` resolves what each one loads.
-fn follow(
-    artifact: &Artifact,
-    entry: usize,
-    load: &mut InitLoad,
+/// What following one import gives: the files it loads, or that it
+/// resolves to nothing in the artifact.
+enum Followed {
+    Files(Vec<usize>),
+    Unresolved,
+}
+
+/// Everything the tasks of one walk share.
+struct Walk<'a, F> {
+    artifact: &'a Artifact,
     language: Language,
-    mut next: impl FnMut(usize, &super::Import, &mut InitLoad) -> Vec<usize>,
-) {
-    let mut seen: HashSet<usize> = HashSet::from([entry]);
-    let mut level = vec![entry];
-    while !level.is_empty() {
-        load.loaded.extend(&level);
-        let scanned: Vec<(usize, Result<super::SourceFile, Warning>)> = level
-            .par_iter()
-            // JSON, native modules: loaded, but they import nothing
-            .filter(|&&file| language_of_loaded(&artifact.entries[file].path) == Some(language))
-            .map(|&file| {
-                let path = &artifact.entries[file].path;
-                let scanned = artifact
-                    .read(file, DEFAULT_READ_LIMIT)
-                    .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
-                    .and_then(|bytes| {
-                        scan_source(path, &String::from_utf8_lossy(&bytes), language)
-                    });
-                (file, scanned)
-            })
-            .collect();
-        let mut following = Vec::new();
-        for (file, scanned) in scanned {
-            let source = match scanned {
-                Ok(source) => source,
-                Err(warning) => {
-                    load.warnings.push(warning);
-                    continue;
-                }
-            };
-            for import in &source.imports {
-                if import.lazy {
-                    load.lazy_imports += 1;
-                    continue;
-                }
-                for target in next(file, import, load) {
-                    if seen.insert(target) {
-                        following.push(target);
+    next: &'a F,
+    seen: Mutex<HashSet<usize>>,
+    found: Mutex<Found>,
+}
+
+#[derive(Default)]
+struct Found {
+    loaded: Vec<usize>,
+    unresolved: Vec<Unresolved>,
+    lazy_imports: usize,
+    warnings: Vec<Warning>,
+}
+
+/// Follows imports from the handler's module, each file read and parsed in
+/// its own task as soon as something loads it. The result does not depend
+/// on the order tasks ran in: files are sorted (the handler's first), and
+/// so are unresolved imports and warnings.
+fn follow<F>(artifact: &Artifact, entry: usize, load: &mut InitLoad, language: Language, next: &F)
+where
+    F: Fn(usize, &super::Import) -> Followed + Sync,
+{
+    let walk = Walk {
+        artifact,
+        language,
+        next,
+        seen: Mutex::new(HashSet::from([entry])),
+        found: Mutex::new(Found::default()),
+    };
+    rayon::scope(|scope| visit(scope, &walk, entry));
+    let mut found = walk.found.into_inner().unwrap_or_else(|e| e.into_inner());
+    let path = |i: &usize| artifact.entries[*i].path.as_str();
+    found
+        .loaded
+        .sort_by(|a, b| (*a != entry).cmp(&(*b != entry)).then(path(a).cmp(path(b))));
+    found
+        .unresolved
+        .sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
+    found
+        .warnings
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    load.loaded = found.loaded;
+    load.unresolved = found.unresolved;
+    load.lazy_imports = found.lazy_imports;
+    load.warnings = found.warnings;
+}
+
+fn visit<'s, F>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, F>, file: usize)
+where
+    F: Fn(usize, &super::Import) -> Followed + Sync,
+{
+    let lock = |m: &'s Mutex<Found>| m.lock().unwrap_or_else(|e| e.into_inner());
+    lock(&walk.found).loaded.push(file);
+    let path = &walk.artifact.entries[file].path;
+    // JSON, native modules: loaded, but they import nothing
+    if language_of_loaded(path) != Some(walk.language) {
+        return;
+    }
+    let scanned = walk
+        .artifact
+        .read(file, DEFAULT_READ_LIMIT)
+        .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
+        .and_then(|bytes| scan_source(path, &String::from_utf8_lossy(&bytes), walk.language));
+    let source = match scanned {
+        Ok(source) => source,
+        Err(warning) => {
+            lock(&walk.found).warnings.push(warning);
+            return;
+        }
+    };
+    let mut lazy = 0;
+    let mut unresolved = Vec::new();
+    for import in &source.imports {
+        if import.lazy {
+            lazy += 1;
+            continue;
+        }
+        match (walk.next)(file, import) {
+            Followed::Files(targets) => {
+                for target in targets {
+                    let new = walk
+                        .seen
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(target);
+                    if new {
+                        scope.spawn(move |scope| visit(scope, walk, target));
                     }
                 }
             }
+            Followed::Unresolved => unresolved.push(Unresolved {
+                path: path.clone(),
+                line: import.line,
+                module: import.module.clone(),
+            }),
         }
-        level = following;
     }
+    let mut found = lock(&walk.found);
+    found.lazy_imports += lazy;
+    found.unresolved.extend(unresolved);
 }
 
 fn language_of_loaded(path: &str) -> Option<Language> {
@@ -298,7 +358,7 @@ fn follow_node(artifact: &Artifact, entry: usize, load: &mut InitLoad) {
         entry,
         load,
         Language::JavaScript,
-        |file, spec, load| {
+        &|file, spec: &super::Import| {
             let from = &artifact.entries[file].path;
             let resolver = match spec.kind {
                 ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic => &import,
@@ -307,22 +367,17 @@ fn follow_node(artifact: &Artifact, entry: usize, load: &mut InitLoad) {
             let dir = root.join(from);
             let dir = dir.parent().unwrap_or(root);
             match resolver.resolve(dir, &spec.module) {
-                Ok(resolution) => resolution
-                    .path()
-                    .strip_prefix(root)
-                    .ok()
-                    .and_then(|p| artifact.find(&p.to_string_lossy()))
-                    .into_iter()
-                    .collect(),
-                Err(ResolveError::Builtin { .. }) => Vec::new(),
-                Err(_) => {
-                    load.unresolved.push(Unresolved {
-                        path: from.clone(),
-                        line: spec.line,
-                        module: spec.module.clone(),
-                    });
-                    Vec::new()
-                }
+                Ok(resolution) => Followed::Files(
+                    resolution
+                        .path()
+                        .strip_prefix(root)
+                        .ok()
+                        .and_then(|p| artifact.find(&p.to_string_lossy()))
+                        .into_iter()
+                        .collect(),
+                ),
+                Err(ResolveError::Builtin { .. }) => Followed::Files(Vec::new()),
+                Err(_) => Followed::Unresolved,
             }
         },
     );
@@ -369,20 +424,27 @@ fn follow_python(
         roots,
         extensions,
     };
-    follow(artifact, entry, load, Language::Python, |file, spec, _| {
-        let path = &artifact.entries[file].path;
-        let Some(module) = finder.absolute(path, &spec.module) else {
-            return Vec::new();
-        };
-        let mut files = finder.chain(&module);
-        // `from pkg import name`: name may be a submodule
-        if spec.kind == ImportKind::PythonFrom && !files.is_empty() {
-            for member in &spec.members {
-                files.extend(finder.module(&format!("{module}.{}", member.name)));
+    follow(
+        artifact,
+        entry,
+        load,
+        Language::Python,
+        &|file, spec: &super::Import| {
+            let path = &artifact.entries[file].path;
+            let Some(module) = finder.absolute(path, &spec.module) else {
+                return Followed::Files(Vec::new());
+            };
+            let mut files = finder.chain(&module);
+            // `from pkg import name`: name may be a submodule
+            if spec.kind == ImportKind::PythonFrom && !files.is_empty() {
+                for member in &spec.members {
+                    files.extend(finder.module(&format!("{module}.{}", member.name)));
+                }
             }
-        }
-        files
-    });
+            // the standard library is not in the package: not a finding
+            Followed::Files(files)
+        },
+    );
 }
 
 struct PythonFinder<'a> {
