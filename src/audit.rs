@@ -145,6 +145,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .findings
                     .extend(analysis::init::unbundled(&artifact, load));
             }
+            analysis.findings.extend(analysis::keepalive::check(
+                &artifact,
+                &sources,
+                &templates(path),
+            ));
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact: &artifact,
@@ -215,19 +220,31 @@ fn init_load(
     imports::reach::init_load(artifact, &handler, environment.python_version)
 }
 
-/// The runtime a SAM template (`template.yaml`) or Serverless Framework file
-/// (`serverless.yml`) beside the artifact declares, when it declares one.
-fn template_runtime(path: &Path) -> Option<String> {
-    let dir = if path.is_dir() { path } else { path.parent()? };
-    for name in [
+/// The SAM templates (`template.yaml`) and Serverless Framework files
+/// (`serverless.yml`) beside the artifact, as text.
+fn templates(path: &Path) -> Vec<String> {
+    let Some(dir) = (if path.is_dir() {
+        Some(path)
+    } else {
+        path.parent()
+    }) else {
+        return Vec::new();
+    };
+    [
         "template.yaml",
         "template.yml",
         "serverless.yml",
         "serverless.yaml",
-    ] {
-        let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
-            continue;
-        };
+    ]
+    .iter()
+    .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+    .collect()
+}
+
+/// The runtime the templates beside the artifact declare, when one file
+/// declares a single one.
+fn template_runtime(path: &Path) -> Option<String> {
+    templates(path).into_iter().find_map(|text| {
         // CloudFormation tags (!Ref, !Sub) are not YAML a plain parser reads;
         // the runtime is a plain `Runtime:` / `runtime:` scalar
         let runtimes: Vec<String> = text
@@ -241,13 +258,9 @@ fn template_runtime(path: &Path) -> Option<String> {
                 runtimes::find(value).map(|r| r.id.clone())
             })
             .collect();
-        if let Some(first) = runtimes.first() {
-            if runtimes.iter().all(|r| r == first) {
-                return Some(first.clone());
-            }
-        }
-    }
-    None
+        let first = runtimes.first()?;
+        runtimes.iter().all(|r| r == first).then(|| first.clone())
+    })
 }
 
 /// The config's `[[function]]` for this artifact, or its single `[function]`.

@@ -1,6 +1,7 @@
 //! What the handler loads at init, followed statically by `audit`, checked
 //! against what node and python3 really load (`deadweight measure`) and on
-//! packages laid out here the way npm, pip and layers lay them out.
+//! packages laid out here the way npm, pip and layers lay them out; and
+//! the checks that read the handler's code (aws-sdk v2 keep-alive).
 
 mod common;
 
@@ -251,4 +252,40 @@ fn layers_and_unknown_handlers_have_no_init() {
         .file("app.py", "")
         .write_to(dir.path(), "function.zip");
     assert!(init(&zip).is_null(), "two candidate handlers: no guess");
+}
+
+#[test]
+fn aws_sdk_v2_without_keep_alive_is_found_and_an_agent_in_code_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdk = |zip: ZipBuilder| {
+        zip.file(
+            "node_modules/aws-sdk/package.json",
+            r#"{"name":"aws-sdk","version":"2.1692.0"}"#,
+        )
+        .file("node_modules/aws-sdk/index.js", "")
+    };
+    let without = sdk(ZipBuilder::new().file(
+        "index.mjs",
+        "import S3 from 'aws-sdk/clients/s3.js';\nconst s3 = new S3();\nexport const handler = async () => s3.listBuckets().promise();\n",
+    ))
+    .write_to(dir.path(), "without.zip");
+    let with_agent = sdk(ZipBuilder::new().file(
+        "index.js",
+        "const https = require('https');\nconst AWS = require('aws-sdk');\nAWS.config.update({ httpOptions: { agent: new https.Agent({ keepAlive: true }) } });\nexports.handler = async () => 1;\n",
+    ))
+    .write_to(dir.path(), "with-agent.zip");
+    let keepalive = |zip: &std::path::Path| -> Vec<serde_json::Value> {
+        audit_json(&[zip])["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "node/sdk-v2-keepalive")
+            .cloned()
+            .collect()
+    };
+    let found = keepalive(&without);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["location"]["path"], "index.mjs");
+    assert_eq!(found[0]["location"]["line"], 1);
+    assert!(keepalive(&with_agent).is_empty());
 }

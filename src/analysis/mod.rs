@@ -7,6 +7,7 @@ mod bytecode;
 pub mod compat;
 mod duplicates;
 pub mod init;
+pub mod keepalive;
 pub mod limits;
 mod lockfile_checks;
 pub mod native;
