@@ -321,9 +321,11 @@ impl RuleSet {
 
     /// Whether any rule that reads imports is enabled.
     pub fn scans_imports(&self) -> bool {
-        self.rules
-            .iter()
-            .any(|r| r.level != Level::Allow && matches!(r.matcher, Matcher::Import(..)))
+        self.rules.iter().any(|r| {
+            r.level != Level::Allow
+                && (matches!(r.matcher, Matcher::Import(..))
+                    || r.id == crate::analysis::keepalive::RULE)
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
