@@ -16,6 +16,7 @@ pub mod graph;
 pub mod imports;
 pub mod inventory;
 pub mod lockfile;
+pub mod logs;
 pub mod measure;
 pub mod report;
 pub mod rules;

@@ -54,6 +54,27 @@ enum Command {
     /// Runs the package's code. It is extracted to a private read-only temporary
     /// directory, removed afterwards. Exits 0 when measured, 2 when it cannot be.
     Measure(MeasureArgs),
+    /// Cold-start statistics from Lambda REPORT records: invocations, cold starts,
+    /// Init Duration and Duration percentiles, per function and memory size.
+    ///
+    /// Reads text logs (aws logs tail, CloudWatch exports), JSON-format logs and
+    /// `aws logs filter-log-events --output json`. Exits 2 when a file has no REPORT record.
+    Logs(LogsArgs),
+}
+
+#[derive(clap::Args)]
+struct LogsArgs {
+    /// Log files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimpleFormat::Terminal)]
+    format: SimpleFormat,
+
+    /// When to color the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
 }
 
 #[derive(clap::Args)]
@@ -306,6 +327,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Why(args) => why(args),
         Command::Measure(args) => measure(args),
+        Command::Logs(args) => {
+            let paths: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();
+            let report = deadweight::logs::read(&paths)?;
+            let mut out = io::stdout().lock();
+            let written = match args.format {
+                SimpleFormat::Terminal => {
+                    deadweight::report::render_logs(&report, args.color.for_stdout(), &mut out)
+                }
+                SimpleFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+                    .map_err(io::Error::from)
+                    .and_then(|()| writeln!(out)),
+            };
+            finish_output(written.and_then(|()| out.flush()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff(args) => diff_command(args),
         Command::Comment(args) => {
             let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());

@@ -24,7 +24,7 @@ pub use github::Github;
 pub use json::Json;
 pub use markdown::Markdown;
 pub use sarif::Sarif;
-pub use terminal::{render_diff as render_diff_terminal, ColorChoice, Terminal};
+pub use terminal::{render_diff as render_diff_terminal, render_logs, ColorChoice, Terminal};
 pub use why::{WhyReport, WhyStep};
 
 /// Bumped only for changes that are not purely additive.

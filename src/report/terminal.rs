@@ -613,3 +613,88 @@ pub fn render_diff(
     }
     Ok(())
 }
+
+/// `deadweight logs` for a terminal: one row per function and memory size.
+pub fn render_logs(
+    report: &crate::logs::LogsReport,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let term = Terminal { color, top: 0 };
+    let ms = |p: &Option<crate::logs::Percentiles>, pick: fn(&crate::logs::Percentiles) -> f64| {
+        p.as_ref()
+            .map_or("-".to_string(), |p| format!("{:.0}", pick(p)))
+    };
+    let mut table = Table::new([
+        "function",
+        "memory",
+        "invocations",
+        "cold",
+        "cold %",
+        "init p50",
+        "init p90",
+        "init p99",
+        "init max",
+        "duration p50",
+        "duration p99",
+        "max used",
+    ]);
+    for f in &report.functions {
+        table.row([
+            f.name.clone(),
+            f.memory_mb.map_or("-".to_string(), |m| format!("{m} MB")),
+            thousands(f.invocations as u64),
+            thousands(f.cold_starts as u64),
+            format!("{:.1}%", f.cold_start_pct),
+            ms(&f.init_ms, |p| p.median),
+            ms(&f.init_ms, |p| p.p90),
+            ms(&f.init_ms, |p| p.p99),
+            ms(&f.init_ms, |p| p.max),
+            ms(&f.duration_ms, |p| p.median),
+            ms(&f.duration_ms, |p| p.p99),
+            f.max_memory_used_mb
+                .map_or("-".to_string(), |m| format!("{m} MB")),
+        ]);
+    }
+    table.write(&term, out)?;
+    writeln!(
+        out,
+        "  {}",
+        term.paint(
+            "times in ms; init is Lambda's Init Duration on cold starts",
+            Style::new().dimmed()
+        )
+    )?;
+    if report.functions.iter().any(|f| f.name == "unknown") {
+        writeln!(
+            out,
+            "  {}",
+            term.paint(
+                "unknown: the logs do not name the function; records are grouped by memory size",
+                Style::new().dimmed()
+            )
+        )?;
+    }
+    if report.skipped_lines > 0 {
+        writeln!(
+            out,
+            "  {}",
+            term.paint(
+                &format!(
+                    "{} lines without a REPORT record skipped",
+                    thousands(report.skipped_lines as u64)
+                ),
+                Style::new().dimmed()
+            )
+        )?;
+    }
+    for w in &report.warnings {
+        let path = w
+            .path
+            .as_deref()
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        writeln!(out, "  ! {path}{}", w.message)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! `deadweight logs` on logs shaped as Lambda writes them: text REPORT lines
+//! with START/END and X-Ray trailers, JSON-format platform records, and an
+//! `aws logs filter-log-events --output json` document.
+
+mod common;
+
+use common::deadweight;
+use serde_json::Value;
+
+fn logs(files: &[&std::path::Path]) -> (i32, Value, String) {
+    let out = deadweight()
+        .args(["logs", "--format", "json"])
+        .args(files)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap_or_default(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Invocation `i` of 20: every fifth one is a cold start.
+fn text_log() -> String {
+    let mut text = String::new();
+    for i in 0..20 {
+        let id = format!("9b1c2f3e-0000-4000-8000-{i:012}");
+        let stream = "2026/11/20/[$LATEST]5f2d8a0c9e1b4c7d";
+        text.push_str(&format!("2026-11-20T10:{i:02}:00.000000+00:00 {stream} START RequestId: {id} Version: $LATEST\n"));
+        text.push_str(&format!(
+            "2026-11-20T10:{i:02}:00.100000+00:00 {stream} END RequestId: {id}\n"
+        ));
+        let init = if i % 5 == 0 {
+            format!("Init Duration: {}.50 ms\t", 400 + i)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "2026-11-20T10:{i:02}:00.100000+00:00 {stream} REPORT RequestId: {id}\tDuration: {}.25 ms\tBilled Duration: {} ms\tMemory Size: 512 MB\tMax Memory Used: {} MB\t{init}XRAY TraceId: 1-673dbb00-1a2b3c4d5e6f\tSegmentId: 0a1b2c3d\tSampled: true\n",
+            10 + i, 11 + i, 80 + i
+        ));
+    }
+    text
+}
+
+#[test]
+fn text_logs_give_cold_starts_and_percentiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.txt");
+    std::fs::write(&path, text_log()).unwrap();
+    let (code, report, stderr) = logs(&[&path]);
+    assert_eq!(code, 0, "{stderr}");
+    let f = &report["functions"][0];
+    assert_eq!(f["name"], "unknown");
+    assert_eq!(f["memory_mb"], 512);
+    assert_eq!(f["invocations"], 20);
+    assert_eq!(f["cold_starts"], 4);
+    assert_eq!(f["cold_start_pct"], 20.0);
+    // cold starts at 0, 5, 10, 15: init 400.5, 405.5, 410.5, 415.5
+    assert_eq!(f["init_ms"]["median"], 405.5);
+    assert_eq!(f["init_ms"]["max"], 415.5);
+    assert_eq!(f["duration_ms"]["p99"], 29.25);
+    assert_eq!(f["max_memory_used_mb"], 99);
+    assert_eq!(report["skipped_lines"], 40, "START and END lines");
+}
+
+#[test]
+fn json_format_and_filter_log_events_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_lines = dir.path().join("json-format.log");
+    std::fs::write(
+        &json_lines,
+        [
+            r#"{"time":"2026-11-20T10:00:00.000Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init"}}"#,
+            r#"{"time":"2026-11-20T10:00:00.400Z","type":"platform.report","record":{"requestId":"a","metrics":{"durationMs":12.5,"billedDurationMs":13,"memorySizeMB":256,"maxMemoryUsedMB":70,"initDurationMs":230.1},"status":"success"}}"#,
+            r#"{"time":"2026-11-20T10:01:00.000Z","type":"platform.report","record":{"requestId":"b","metrics":{"durationMs":2.5,"billedDurationMs":3,"memorySizeMB":256,"maxMemoryUsedMB":71},"status":"success"}}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let export = dir.path().join("events.json");
+    let event = |id: &str, message: &str| serde_json::json!({"logStreamName": "2026/11/20/[$LATEST]ab", "logGroupName": "/aws/lambda/orders-api", "timestamp": 1_763_632_800_000u64, "message": message, "ingestionTime": 1_763_632_801_000u64, "eventId": id});
+    let document = serde_json::json!({"events": [
+        event("1", "START RequestId: c Version: $LATEST\n"),
+        event("2", "REPORT RequestId: c\tDuration: 50.00 ms\tBilled Duration: 50 ms\tMemory Size: 1024 MB\tMax Memory Used: 120 MB\tInit Duration: 640.00 ms\t\n"),
+    ], "searchedLogStreams": []});
+    std::fs::write(&export, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    let (code, report, stderr) = logs(&[&json_lines, &export]);
+    assert_eq!(code, 0, "{stderr}");
+    let functions = report["functions"].as_array().unwrap();
+    let orders = functions
+        .iter()
+        .find(|f| f["name"] == "orders-api")
+        .unwrap();
+    assert_eq!(orders["init_ms"]["median"], 640.0);
+    let unknown = functions.iter().find(|f| f["memory_mb"] == 256).unwrap();
+    assert_eq!(unknown["invocations"], 2);
+    assert_eq!(unknown["cold_starts"], 1);
+    assert_eq!(unknown["init_ms"]["max"], 230.1);
+}
+
+#[test]
+fn malformed_numbers_warn_with_the_line_and_no_reports_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.txt");
+    let mut text = text_log();
+    text.push_str("REPORT RequestId: z\tDuration: fast ms\tMemory Size: 512 MB\t\n");
+    std::fs::write(&path, text).unwrap();
+    let (code, report, _) = logs(&[&path]);
+    assert_eq!(code, 0);
+    assert_eq!(report["functions"][0]["invocations"], 20);
+    let warning = report["warnings"][0]["message"].as_str().unwrap();
+    assert!(warning.starts_with("line 61:"), "{warning}");
+
+    let empty = dir.path().join("app.log");
+    std::fs::write(&empty, "hello\nworld\n").unwrap();
+    let (code, _, stderr) = logs(&[&empty]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("app.log") && stderr.contains("no REPORT records"),
+        "{stderr}"
+    );
+}
