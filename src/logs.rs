@@ -2,7 +2,8 @@
 //! invocations, cold starts, Init Duration and Duration percentiles, memory —
 //! per function and memory size. Reads text REPORT lines (as `aws logs tail`
 //! or a CloudWatch export prints them), JSON-format `platform.report`
-//! records, and `aws logs filter-log-events --output json` documents.
+//! records, and `aws logs filter-log-events --output json` documents,
+//! plain or gzip-compressed.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
@@ -95,10 +96,21 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
             path: shown.clone(),
             source,
         };
-        let mut file = std::fs::File::open(path).map_err(io_error)?;
+        let file = std::fs::File::open(path).map_err(io_error)?;
+        let mut file = io::BufReader::new(file);
+        // CloudWatch exports to S3 are gzip files
+        let gzip = file
+            .fill_buf()
+            .map_err(io_error)?
+            .starts_with(&[0x1f, 0x8b]);
+        let mut input: Box<dyn Read> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
         let mut head = [0u8; 1];
-        let first = file.read(&mut head).map_err(io_error)?;
-        let reader = io::BufReader::new(io::Cursor::new(head[..first].to_vec()).chain(file));
+        let first = input.read(&mut head).map_err(io_error)?;
+        let reader = io::BufReader::new(io::Cursor::new(head[..first].to_vec()).chain(input));
         let before = groups.values().map(Vec::len).sum::<usize>();
         let mut lines = 0;
         let mut add = |name: Option<String>, invocation: Invocation| {

@@ -121,3 +121,20 @@ fn malformed_numbers_warn_with_the_line_and_no_reports_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn gzip_exports_are_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("000000.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(text_log().as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let (code, report, stderr) = logs(&[&path]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["functions"][0]["invocations"], 20);
+    assert_eq!(report["functions"][0]["cold_starts"], 4);
+}
