@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::artifact::Warning;
+use crate::units::{median, percentile};
 
 /// One REPORT record.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,15 +63,11 @@ impl Percentiles {
             return None;
         }
         values.sort_by(f64::total_cmp);
-        let rank = |p: f64| {
-            let r = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
-            values[r - 1]
-        };
         Some(Percentiles {
             min: values[0],
-            median: rank(0.5),
-            p90: rank(0.9),
-            p99: rank(0.99),
+            median: median(&values),
+            p90: percentile(&values, 0.9),
+            p99: percentile(&values, 0.99),
             max: values[values.len() - 1],
         })
     }

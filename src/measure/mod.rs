@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::Artifact;
 use crate::imports::reach;
 use crate::imports::Language;
+use crate::units::{median, percentile};
 pub use extract::EXTRACT_LIMIT;
 use importtime::ImportNode;
 
@@ -456,37 +457,9 @@ fn python_modules(tree: &[ImportNode]) -> Vec<LoadedModule> {
     modules
 }
 
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n == 0 {
-        return 0.0;
-    }
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&values, 0.9), 9.0);
-        assert_eq!(median(&values), 5.5);
-        assert_eq!(percentile(&[3.0], 0.9), 3.0);
-    }
 
     #[test]
     fn runtime_ids_match_interpreter_versions() {
