@@ -6,7 +6,7 @@
 //! plain or gzip-compressed.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 use std::path::Path;
 
 use serde::Serialize;
@@ -84,69 +84,47 @@ pub enum LogsError {
 /// Reads every file; `name` groups records when a file does not say which
 /// function wrote them.
 pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
-    let mut groups: BTreeMap<(String, Option<u64>), Vec<Invocation>> = BTreeMap::new();
-    let mut skipped = 0;
-    let mut warnings = Vec::new();
+    let mut found = Collector::default();
     for path in paths {
         let shown = path.display().to_string();
         let io_error = |source| LogsError::Io {
             path: shown.clone(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io_error)?;
-        let mut file = io::BufReader::new(file);
+        let mut file = io::BufReader::new(std::fs::File::open(path).map_err(io_error)?);
         // CloudWatch exports to S3 are gzip files
         let gzip = file
             .fill_buf()
             .map_err(io_error)?
             .starts_with(&[0x1f, 0x8b]);
-        let mut input: Box<dyn Read> = if gzip {
-            Box::new(flate2::read::MultiGzDecoder::new(file))
+        let mut reader: Box<dyn BufRead> = if gzip {
+            Box::new(io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))
         } else {
             Box::new(file)
         };
-        let mut head = [0u8; 1];
-        let first = input.read(&mut head).map_err(io_error)?;
-        let reader = io::BufReader::new(io::Cursor::new(head[..first].to_vec()).chain(input));
-        let before = groups.values().map(Vec::len).sum::<usize>();
+        let before = found.invocations();
         let mut lines = 0;
-        let mut add = |name: Option<String>, invocation: Invocation| {
-            let name = name.unwrap_or_else(|| "unknown".to_string());
-            groups
-                .entry((name, invocation.memory_mb))
-                .or_default()
-                .push(invocation);
-        };
-        if head[..first] == *b"{" {
+        if reader.fill_buf().map_err(io_error)?.starts_with(b"{") {
             // a filter-log-events document, or JSON-format log lines
             let text = io::read_to_string(reader).map_err(io_error)?;
-            if let Ok(document) = serde_json::from_str::<serde_json::Value>(&text) {
-                if let Some(events) = document["events"].as_array() {
+            let document = serde_json::from_str::<serde_json::Value>(&text).ok();
+            match document.as_ref().and_then(|d| d["events"].as_array()) {
+                Some(events) => {
                     for event in events {
                         lines += 1;
                         let message = event["message"].as_str().unwrap_or("");
-                        match parse_line(message) {
-                            Ok(Some(invocation)) => add(group_name(event), invocation),
-                            Ok(None) => skipped += 1,
-                            Err(reason) => {
-                                skipped += 1;
-                                warnings
-                                    .push(Warning::at(&shown, format!("event {lines}: {reason}")));
-                            }
-                        }
+                        found.take(
+                            &shown,
+                            &format!("event {lines}"),
+                            message,
+                            group_name(event),
+                        );
                     }
-                    check_found(&groups, before, &shown, lines)?;
-                    continue;
                 }
-            }
-            for line in text.lines() {
-                lines += 1;
-                match parse_line(line) {
-                    Ok(Some(invocation)) => add(None, invocation),
-                    Ok(None) => skipped += 1,
-                    Err(reason) => {
-                        skipped += 1;
-                        warnings.push(Warning::at(&shown, format!("line {lines}: {reason}")));
+                None => {
+                    for line in text.lines() {
+                        lines += 1;
+                        found.take(&shown, &format!("line {lines}"), line, None);
                     }
                 }
             }
@@ -154,19 +132,16 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
             for line in reader.split(b'\n') {
                 let line = line.map_err(io_error)?;
                 lines += 1;
-                match parse_line(&String::from_utf8_lossy(&line)) {
-                    Ok(Some(invocation)) => add(None, invocation),
-                    Ok(None) => skipped += 1,
-                    Err(reason) => {
-                        skipped += 1;
-                        warnings.push(Warning::at(&shown, format!("line {lines}: {reason}")));
-                    }
-                }
+                let text = String::from_utf8_lossy(&line);
+                found.take(&shown, &format!("line {lines}"), &text, None);
             }
         }
-        check_found(&groups, before, &shown, lines)?;
+        if found.invocations() == before {
+            return Err(LogsError::NoReports { path: shown, lines });
+        }
     }
-    let functions = groups
+    let functions = found
+        .groups
         .into_iter()
         .map(|((name, memory_mb), invocations)| {
             let cold: Vec<f64> = invocations.iter().filter_map(|i| i.init_ms).collect();
@@ -189,24 +164,42 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
         .collect();
     Ok(LogsReport {
         functions,
-        skipped_lines: skipped,
-        warnings,
+        skipped_lines: found.skipped,
+        warnings: found.warnings,
     })
 }
 
-fn check_found(
-    groups: &BTreeMap<(String, Option<u64>), Vec<Invocation>>,
-    before: usize,
-    path: &str,
-    lines: usize,
-) -> Result<(), LogsError> {
-    if groups.values().map(Vec::len).sum::<usize>() == before {
-        return Err(LogsError::NoReports {
-            path: path.to_string(),
-            lines,
-        });
+/// REPORT records by function and memory size, and what was skipped.
+#[derive(Default)]
+struct Collector {
+    groups: BTreeMap<(String, Option<u64>), Vec<Invocation>>,
+    skipped: usize,
+    warnings: Vec<Warning>,
+}
+
+impl Collector {
+    /// One line or event of `path`; `position` (`line N`) starts its warning.
+    fn take(&mut self, path: &str, position: &str, text: &str, function: Option<String>) {
+        match parse_line(text) {
+            Ok(Some(invocation)) => {
+                let function = function.unwrap_or_else(|| "unknown".to_string());
+                self.groups
+                    .entry((function, invocation.memory_mb))
+                    .or_default()
+                    .push(invocation);
+            }
+            Ok(None) => self.skipped += 1,
+            Err(reason) => {
+                self.skipped += 1;
+                self.warnings
+                    .push(Warning::at(path, format!("{position}: {reason}")));
+            }
+        }
     }
-    Ok(())
+
+    fn invocations(&self) -> usize {
+        self.groups.values().map(Vec::len).sum()
+    }
 }
 
 /// The function of a filter-log-events event, from its log group when the
