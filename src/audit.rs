@@ -136,7 +136,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             } else {
                 (Vec::new(), Vec::new())
             };
-            let load = init_load(&artifact, &inventory, &facts, &environment);
+            let load = init_load(&artifact, &inventory, &facts, &environment, &sources);
             if let Some(load) = &load {
                 analysis
                     .findings
@@ -209,6 +209,7 @@ fn init_load(
     inventory: &Inventory,
     facts: &FunctionFacts,
     environment: &Environment,
+    sources: &[imports::SourceFile],
 ) -> Option<imports::reach::InitLoad> {
     if inventory.layout != Layout::Function {
         return None;
@@ -217,7 +218,7 @@ fn init_load(
         Some(handler) => handler.clone(),
         None => imports::reach::infer_handler(artifact).ok()?,
     };
-    imports::reach::init_load(artifact, &handler, environment.python_version)
+    imports::reach::init_load(artifact, &handler, environment.python_version, sources)
 }
 
 /// The SAM templates (`template.yaml`) and Serverless Framework files

@@ -16,7 +16,7 @@ use oxc_resolver::{FileMetadata, FileSystem, ResolveError, ResolveOptions, Resol
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{scan_source, ImportKind, Language};
+use super::{scan_source, Import, ImportKind, Language, SourceFile};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 
 /// Where the artifact's files appear to the resolver.
@@ -93,13 +93,20 @@ pub fn handler_entry(artifact: &Artifact, handler: &str) -> Option<(usize, Langu
 }
 
 /// Follows the handler's module-scope imports. `python` is the runtime's
-/// version, for the layer path `python/lib/pythonX.Y/site-packages`.
+/// version, for the layer path `python/lib/pythonX.Y/site-packages`;
+/// `scanned` are files already parsed (the function's own code), which are
+/// not read again.
 pub fn init_load(
     artifact: &Artifact,
     handler: &str,
     python: Option<(u32, u32)>,
+    scanned: &[SourceFile],
 ) -> Option<InitLoad> {
     let (entry, language) = handler_entry(artifact, handler)?;
+    let known: Known = scanned
+        .iter()
+        .map(|s| (s.path.as_str(), s.imports.as_slice()))
+        .collect();
     let mut load = InitLoad {
         handler: handler.to_string(),
         language,
@@ -109,11 +116,14 @@ pub fn init_load(
         warnings: Vec::new(),
     };
     match language {
-        Language::JavaScript => follow_node(artifact, entry, &mut load),
-        Language::Python => follow_python(artifact, entry, python, &mut load),
+        Language::JavaScript => follow_node(artifact, &known, entry, &mut load),
+        Language::Python => follow_python(artifact, &known, entry, python, &mut load),
     }
     Some(load)
 }
+
+/// Imports of files parsed before the walk, by path.
+type Known<'a> = HashMap<&'a str, &'a [Import]>;
 
 /// What following one import gives: the files it loads, or that it
 /// resolves to nothing in the artifact.
@@ -125,6 +135,7 @@ enum Followed {
 /// Everything the tasks of one walk share.
 struct Walk<'a, F> {
     artifact: &'a Artifact,
+    known: &'a Known<'a>,
     language: Language,
     next: &'a F,
     seen: Mutex<HashSet<usize>>,
@@ -143,12 +154,19 @@ struct Found {
 /// its own task as soon as something loads it. The result does not depend
 /// on the order tasks ran in: files are sorted (the handler's first), and
 /// so are unresolved imports and warnings.
-fn follow<F>(artifact: &Artifact, entry: usize, load: &mut InitLoad, language: Language, next: &F)
-where
-    F: Fn(usize, &super::Import) -> Followed + Sync,
+fn follow<F>(
+    artifact: &Artifact,
+    known: &Known,
+    entry: usize,
+    load: &mut InitLoad,
+    language: Language,
+    next: &F,
+) where
+    F: Fn(usize, &Import) -> Followed + Sync,
 {
     let walk = Walk {
         artifact,
+        known,
         language,
         next,
         seen: Mutex::new(HashSet::from([entry])),
@@ -174,7 +192,7 @@ where
 
 fn visit<'s, F>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, F>, file: usize)
 where
-    F: Fn(usize, &super::Import) -> Followed + Sync,
+    F: Fn(usize, &Import) -> Followed + Sync,
 {
     let lock = |m: &'s Mutex<Found>| m.lock().unwrap_or_else(|e| e.into_inner());
     lock(&walk.found).loaded.push(file);
@@ -183,21 +201,32 @@ where
     if language_of_loaded(path) != Some(walk.language) {
         return;
     }
-    let scanned = walk
-        .artifact
-        .read(file, DEFAULT_READ_LIMIT)
-        .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
-        .and_then(|bytes| scan_source(path, &String::from_utf8_lossy(&bytes), walk.language));
-    let source = match scanned {
-        Ok(source) => source,
-        Err(warning) => {
-            lock(&walk.found).warnings.push(warning);
-            return;
+    let parsed;
+    let imports: &[Import] = match walk.known.get(path.as_str()) {
+        Some(imports) => imports,
+        None => {
+            let scanned = walk
+                .artifact
+                .read(file, DEFAULT_READ_LIMIT)
+                .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
+                .and_then(|bytes| {
+                    scan_source(path, &String::from_utf8_lossy(&bytes), walk.language)
+                });
+            match scanned {
+                Ok(source) => {
+                    parsed = source;
+                    &parsed.imports
+                }
+                Err(warning) => {
+                    lock(&walk.found).warnings.push(warning);
+                    return;
+                }
+            }
         }
     };
     let mut lazy = 0;
     let mut unresolved = Vec::new();
-    for import in &source.imports {
+    for import in imports {
         if import.lazy {
             lazy += 1;
             continue;
@@ -345,7 +374,7 @@ fn node_options(conditions: &[&str]) -> ResolveOptions {
     }
 }
 
-fn follow_node(artifact: &Artifact, entry: usize, load: &mut InitLoad) {
+fn follow_node(artifact: &Artifact, known: &Known, entry: usize, load: &mut InitLoad) {
     let require = ResolverGeneric::new_with_file_system(
         ArtifactFs::build(artifact),
         // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
@@ -355,10 +384,11 @@ fn follow_node(artifact: &Artifact, entry: usize, load: &mut InitLoad) {
     let root = Path::new(TASK_ROOT);
     follow(
         artifact,
+        known,
         entry,
         load,
         Language::JavaScript,
-        &|file, spec: &super::Import| {
+        &|file, spec: &Import| {
             let from = &artifact.entries[file].path;
             let resolver = match spec.kind {
                 ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic => &import,
@@ -385,6 +415,7 @@ fn follow_node(artifact: &Artifact, entry: usize, load: &mut InitLoad) {
 
 fn follow_python(
     artifact: &Artifact,
+    known: &Known,
     entry: usize,
     python: Option<(u32, u32)>,
     load: &mut InitLoad,
@@ -426,10 +457,11 @@ fn follow_python(
     };
     follow(
         artifact,
+        known,
         entry,
         load,
         Language::Python,
-        &|file, spec: &super::Import| {
+        &|file, spec: &Import| {
             let path = &artifact.entries[file].path;
             let Some(module) = finder.absolute(path, &spec.module) else {
                 return Followed::Files(Vec::new());
