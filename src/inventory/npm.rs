@@ -34,7 +34,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     "not valid JSON (line {}, column {}): {}",
                     e.line(),
                     e.column(),
-                    strip_position(&e.to_string())
+                    crate::lockfile::strip_position(&e.to_string())
                 )
             })
         })
@@ -215,14 +215,6 @@ pub(super) fn project_root(package_path: &str) -> &str {
         None => return "",
     };
     parent_dir(node_modules)
-}
-
-/// serde_json appends " at line L column C"; the message already leads with it.
-fn strip_position(message: &str) -> &str {
-    message
-        .rsplit_once(" at line ")
-        .map(|(m, _)| m)
-        .unwrap_or(message)
 }
 
 #[cfg(test)]

@@ -474,6 +474,15 @@ fn npm_alias(spec: &str) -> Option<(&str, &str)> {
     Some((&rest[..at], &rest[at + 1..]))
 }
 
+/// serde_json appends " at line L column C" to its messages; ours already
+/// lead with the position.
+pub(crate) fn strip_position(message: &str) -> &str {
+    message
+        .rsplit_once(" at line ")
+        .map(|(m, _)| m)
+        .unwrap_or(message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
         LockfileError::new(
             path,
             Some(e.line()),
-            format!("not valid JSON: {}", strip_position(&e.to_string())),
+            format!("not valid JSON: {}", super::strip_position(&e.to_string())),
         )
     })?;
     let Some(top) = json.as_object() else {
@@ -192,13 +192,6 @@ fn install_name(key: &str) -> &str {
         .map(|i| i + "node_modules/".len())
         .unwrap_or(0);
     &key[at..]
-}
-
-fn strip_position(message: &str) -> &str {
-    message
-        .rsplit_once(" at line ")
-        .map(|(m, _)| m)
-        .unwrap_or(message)
 }
 
 #[cfg(test)]
