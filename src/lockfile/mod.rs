@@ -288,6 +288,17 @@ fn toml_table(path: &Path, text: &str) -> Result<toml::Table, LockfileError> {
     })
 }
 
+/// The `[[package]]` tables of a TOML lockfile with their position, which
+/// indexes the lines `toml_package_lines` gives.
+fn toml_packages(doc: &toml::Table) -> impl Iterator<Item = (usize, &toml::Table)> {
+    doc.get("package")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(n, entry)| Some((n, entry.as_table()?)))
+}
+
 /// Lines of the `[[package]]` headers, in order: the n-th is the n-th package.
 fn toml_package_lines(text: &str) -> Vec<usize> {
     text.lines()

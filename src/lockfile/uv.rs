@@ -7,8 +7,8 @@ use std::path::Path;
 use toml::Value;
 
 use super::{
-    toml_package_lines, toml_table, LockFormat, LockedDependency, LockedPackage, Lockfile,
-    LockfileError,
+    toml_package_lines, toml_packages, toml_table, LockFormat, LockedDependency, LockedPackage,
+    Lockfile, LockfileError,
 };
 use crate::inventory::{normalize_name, DependencyKind, Ecosystem};
 
@@ -34,16 +34,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> 
     let mut lock = Lockfile::new(path, LockFormat::Uv, Ecosystem::Pypi);
     let lines = toml_package_lines(text);
     let mut project_edges: Vec<LockedDependency> = Vec::new();
-    for (n, entry) in doc
-        .get("package")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let Some(entry) = entry.as_table() else {
-            continue;
-        };
+    for (n, entry) in toml_packages(&doc) {
         let name = entry.get("name").and_then(Value::as_str).unwrap_or("");
         let version = entry.get("version").and_then(Value::as_str).unwrap_or("");
         let source = entry.get("source").and_then(Value::as_table);
