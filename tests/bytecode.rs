@@ -67,6 +67,19 @@ fn a_reset_zip_date_makes_the_pyc_stale() {
 }
 
 #[test]
+fn python_compares_the_seconds_exactly() {
+    // two seconds off: a zip without extended timestamps rounds odd seconds
+    // away, and CPython then recompiles
+    let findings = rules_for(&fixture("handler.py"), (2023, 11, 14, 22, 13, 22));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.starts_with("python/stale-bytecode")),
+        "{findings:?}"
+    );
+}
+
+#[test]
 fn an_edited_source_makes_the_pyc_stale() {
     let mut source = fixture("handler.py");
     source.extend_from_slice(b"# edited after compiling\n");

@@ -204,9 +204,10 @@ fn verdict(
     if u64::from(recorded_size) != py.unzipped_bytes & 0xffff_ffff {
         return Verdict::Stale;
     }
-    // zip dates have two-second resolution
+    // Python compares the seconds exactly: a zip without extended
+    // timestamps rounds odd seconds away, and those .pyc files go unused
     match py.modified {
-        Some(mtime) if (mtime - recorded_mtime).abs() > 2 => Verdict::Stale,
+        Some(mtime) if mtime != recorded_mtime => Verdict::Stale,
         _ => Verdict::Usable,
     }
 }

@@ -79,6 +79,13 @@ pub fn extract(artifact: &Artifact, limit: u64) -> anyhow::Result<Extracted> {
                 })?;
                 fs::write(&target, bytes)
                     .with_context(|| format!("writing {}", target.display()))?;
+                // Python trusts a timestamp .pyc only when its source's mtime
+                // matches: keep the dates the package carries, as Lambda does
+                if let Some(seconds) = entry.modified.and_then(|s| u64::try_from(s).ok()) {
+                    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+                    let file = fs::File::options().write(true).open(&target);
+                    let _ = file.and_then(|f| f.set_modified(time));
+                }
             }
         }
     }
@@ -126,4 +133,36 @@ fn set_mode(path: &Path, writable: bool) -> io::Result<()> {
     let mut permissions = fs::metadata(path)?.permissions();
     permissions.set_readonly(!writable);
     fs::set_permissions(path, permissions)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn extracted_files_keep_the_dates_the_zip_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("function.zip");
+        let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+        let date = zip::DateTime::from_date_and_time(2023, 11, 14, 22, 13, 20).unwrap();
+        let options = zip::write::SimpleFileOptions::default().last_modified_time(date);
+        zip.start_file("handler.py", options).unwrap();
+        zip.write_all(b"x = 1\n").unwrap();
+        zip.finish().unwrap();
+
+        let artifact = Artifact::open(&path).unwrap();
+        let extracted = extract(&artifact, EXTRACT_LIMIT).unwrap();
+        let modified = fs::metadata(extracted.root().join("handler.py"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        // what a timestamp .pyc of this source records: 1700000000
+        let seconds = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(seconds, 1_700_000_000);
+    }
 }
