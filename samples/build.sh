@@ -4,6 +4,8 @@
 #
 #   samples/build.sh          the larger packages, into samples/build/ (not committed)
 #   samples/build.sh small    the small packages committed in samples/
+#   samples/build.sh calibrate  the functions the init-time model is fitted on,
+#                             into samples/build/calibrate/ (bench/calibrate.py)
 #
 # Needs node + npm and python3 + pip, and network access to the registries.
 set -euo pipefail
@@ -36,7 +38,12 @@ with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
 PY
 }
 
+# `samples/build.sh MODE NAME` rebuilds only the package NAME of that mode.
+only="${2:-}"
+wanted() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
 npm_function() { # NAME "pkg@ver ..." HANDLER_SOURCE
+  wanted "$1" || return 0
   local dir="$work/$1"
   mkdir -p "$dir"
   (cd "$dir" && npm init -y >/dev/null && npm pkg set private=true >/dev/null &&
@@ -49,9 +56,10 @@ npm_function() { # NAME "pkg@ver ..." HANDLER_SOURCE
 # pip into the function root, as `pip install -t .` does for Lambda; wheels
 # for the Lambda platform, not this machine.
 pip_function() { # NAME PYTHON_VERSION "pkg==ver ..." HANDLER_SOURCE
+  wanted "$1" || return 0
   local dir="$work/$1"
   mkdir -p "$dir"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-conflicts $PIP_EXTRA --target "$dir" \
+  [ -z "$3" ] || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-conflicts $PIP_EXTRA --target "$dir" \
     --platform manylinux2014_x86_64 --implementation cp --python-version "$2" \
     --only-binary=:all: $3
   printf '%s\n' "$4" >"$dir/lambda_function.py"
@@ -126,8 +134,86 @@ def lambda_handler(event, context):
 def lambda_handler(event, context):
     return pd.DataFrame(event['rows']).describe().to_dict()"
   ;;
+calibrate)
+  # Functions whose init deadweight measures to fit its init-time model
+  # (bench/calibrate.py). Python ones target the local interpreter's version
+  # so their bytecode is valid when measured; some ship without bytecode.
+  dest="$out/calibrate"
+  mkdir -p "$dest"
+  py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  node_cal() { # NAME "pkg@ver ..." REQUIRES
+    npm_function "$1" "$2" "$3
+exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });"
+  }
+  node_cal node-plain "" "const crypto = require('crypto');"
+  node_cal node-uuid "uuid@9.0.1" "const { v4 } = require('uuid');"
+  node_cal node-lodash "lodash@4.17.21" "const _ = require('lodash');"
+  node_cal node-lodash-get "lodash@4.17.21" "const get = require('lodash/get');"
+  node_cal node-moment "moment@2.30.1" "const moment = require('moment');"
+  node_cal node-dayjs "dayjs@1.11.13" "const dayjs = require('dayjs');"
+  node_cal node-date-fns "date-fns@3.6.0" "const dateFns = require('date-fns');"
+  node_cal node-axios "axios@1.7.9" "const axios = require('axios');"
+  node_cal node-express "express@4.21.2" "const express = require('express');
+const app = express();
+app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));"
+  node_cal node-lambda-api "lambda-api@1.2.0" "const api = require('lambda-api')();
+api.get('/items/:id', async (req) => ({ id: req.params.id }));"
+  node_cal node-aws-sdk-v2 "aws-sdk@2.1692.0" "const AWS = require('aws-sdk');
+const db = new AWS.DynamoDB.DocumentClient();"
+  node_cal node-aws-sdk-v2-client "aws-sdk@2.1692.0" "const DynamoDB = require('aws-sdk/clients/dynamodb');
+const db = new DynamoDB.DocumentClient();"
+  node_cal node-dynamodb-v3 "@aws-sdk/client-dynamodb@3.699.0 @aws-sdk/lib-dynamodb@3.699.0" "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb');
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));"
+  node_cal node-s3-v3 "@aws-sdk/client-s3@3.699.0" "const { S3Client } = require('@aws-sdk/client-s3');
+const s3 = new S3Client({});"
+  node_cal node-joi "joi@17.13.3" "const Joi = require('joi');"
+  node_cal node-zod "zod@3.23.8" "const { z } = require('zod');"
+  node_cal node-jsonwebtoken "jsonwebtoken@9.0.2" "const jwt = require('jsonwebtoken');"
+  node_cal node-winston "winston@3.17.0" "const winston = require('winston');
+const logger = winston.createLogger({ transports: [new winston.transports.Console()] });"
+  node_cal node-pg "pg@8.13.1" "const { Pool } = require('pg');"
+  node_cal node-mongoose "mongoose@8.9.2" "const mongoose = require('mongoose');"
+  node_cal node-middy "@middy/core@4.7.0 @middy/http-json-body-parser@4.7.0" "const middy = require('@middy/core');
+const jsonBodyParser = require('@middy/http-json-body-parser');"
+  node_cal node-fastify "fastify@5.2.0" "const fastify = require('fastify')();"
+
+  pip_cal() { # NAME bytecode|source "pkg==ver ..." IMPORTS
+    PIP_EXTRA=
+    [ "$2" = source ] && PIP_EXTRA=--no-compile
+    pip_function "$1" "$py" "$3" "$4
+
+def lambda_handler(event, context):
+    return {'statusCode': 200}"
+  }
+  pip_cal python-plain bytecode "" "import json"
+  pip_cal python-requests bytecode "requests==2.32.3" "import requests"
+  pip_cal python-requests-source source "requests==2.32.3" "import requests"
+  pip_cal python-boto3 bytecode "boto3==1.35.99" "import boto3
+s3 = boto3.client('s3', region_name='us-east-1')"
+  pip_cal python-boto3-source source "boto3==1.35.99" "import boto3
+s3 = boto3.client('s3', region_name='us-east-1')"
+  pip_cal python-numpy bytecode "numpy==2.2.1" "import numpy"
+  pip_cal python-pandas bytecode "pandas==2.2.3" "import pandas"
+  pip_cal python-pydantic bytecode "pydantic==2.10.4" "import pydantic"
+  pip_cal python-jinja2 bytecode "jinja2==3.1.5" "import jinja2"
+  pip_cal python-jinja2-source source "jinja2==3.1.5" "import jinja2"
+  pip_cal python-yaml bytecode "pyyaml==6.0.2" "import yaml"
+  pip_cal python-sqlalchemy bytecode "sqlalchemy==2.0.36" "import sqlalchemy"
+  pip_cal python-sqlalchemy-source source "sqlalchemy==2.0.36" "import sqlalchemy"
+  pip_cal python-attrs bytecode "attrs==24.3.0" "import attrs"
+  pip_cal python-dateutil bytecode "python-dateutil==2.9.0.post0 pytz==2024.2" "import dateutil.parser
+import pytz"
+  pip_cal python-jwt bytecode "pyjwt==2.10.1 cryptography==44.0.0" "import jwt
+from cryptography.hazmat.primitives import hashes"
+  pip_cal python-powertools bytecode "aws-lambda-powertools==3.4.0" "from aws_lambda_powertools import Logger
+logger = Logger(service='calibration')"
+  pip_cal python-click bytecode "click==8.1.8" "import click"
+  pip_cal python-markdown-source source "markdown==3.7" "import markdown"
+  pip_cal python-simplejson bytecode "simplejson==3.19.3" "import simplejson"
+  ;;
 *)
-  echo "usage: samples/build.sh [small|large]" >&2
+  echo "usage: samples/build.sh [small|large|calibrate]" >&2
   exit 2
   ;;
 esac

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::{self, limits, Level};
 use crate::artifact::{Artifact, OpenError};
+use crate::estimate;
 use crate::gate::{self, config::FunctionConfig, Baseline, Budgets, Config};
 use crate::graph::{self, Environment};
 use crate::imports;
@@ -21,6 +22,8 @@ pub struct FunctionFacts {
     pub arm64: bool,
     /// Lambda handler, `index.handler`; inferred from the root files when absent.
     pub handler: Option<String>,
+    /// Memory size in MB, for the CPU share init runs with.
+    pub memory_mb: Option<u32>,
 }
 
 impl FunctionFacts {
@@ -49,6 +52,9 @@ impl FunctionFacts {
                 .handler
                 .clone()
                 .or_else(|| function.and_then(|f| f.handler.clone())),
+            memory_mb: self
+                .memory_mb
+                .or_else(|| function.and_then(|f| f.memory_mb)),
         }
     }
 
@@ -136,7 +142,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             } else {
                 (Vec::new(), Vec::new())
             };
-            let load = init_load(&artifact, &inventory, &facts, &environment, &sources);
+            let walker = init_walker(&artifact, &inventory, &facts, &environment, &sources);
+            let load = walker
+                .as_ref()
+                .map(|w| w.load(&imports::reach::Edits::new()));
             if let Some(load) = &load {
                 analysis
                     .findings
@@ -159,11 +168,30 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 runtime,
             };
             analysis.findings = crate::rules::evaluate(request.rules, &context, builtin);
+            if let (Some(walker), Some(before)) = (&walker, &load) {
+                let fixes = estimate::fixes::FixContext {
+                    artifact: &artifact,
+                    walker,
+                    before,
+                    sources: &sources,
+                    compiled: &analysis.compiled_at_start,
+                    rules: request.rules,
+                    memory_mb: facts.memory_mb,
+                };
+                estimate::fixes::add_init_savings(&mut analysis.findings, &fixes);
+            }
             let mut report =
                 ArtifactReport::build(&artifact, &inventory, &analysis, &request.options);
             report.warnings.extend(scan_warnings);
             if let Some(load) = load {
-                report.init = Some(analysis::init::report(&artifact, &inventory, &load));
+                let mut init = analysis::init::report(
+                    &artifact,
+                    &inventory,
+                    &load,
+                    &analysis.compiled_at_start.all,
+                );
+                init.estimate_ms = Some(estimate::init_estimate(&init, facts.memory_mb));
+                report.init = Some(init);
                 // the function's own files were scanned once already
                 for warning in load.warnings {
                     if !report.warnings.contains(&warning) {
@@ -204,13 +232,13 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
 
 /// Follows the handler's init imports in a function (not a layer): the
 /// handler given, or the one its root files imply.
-fn init_load(
-    artifact: &Artifact,
+fn init_walker<'a>(
+    artifact: &'a Artifact,
     inventory: &Inventory,
     facts: &FunctionFacts,
     environment: &Environment,
-    sources: &[imports::SourceFile],
-) -> Option<imports::reach::InitLoad> {
+    sources: &'a [imports::SourceFile],
+) -> Option<imports::reach::InitWalker<'a>> {
     if inventory.layout != Layout::Function {
         return None;
     }
@@ -218,7 +246,7 @@ fn init_load(
         Some(handler) => handler.clone(),
         None => imports::reach::infer_handler(artifact).ok()?,
     };
-    imports::reach::init_load(artifact, &handler, environment.python_version, sources)
+    imports::reach::InitWalker::new(artifact, &handler, environment.python_version, sources)
 }
 
 /// The SAM templates (`template.yaml`) and Serverless Framework files
@@ -281,6 +309,7 @@ fn merge_budgets(global: &Budgets, own: &Budgets) -> Budgets {
         zipped: own.zipped.or(global.zipped),
         unzipped: own.unzipped.or(global.unzipped),
         loaded: own.loaded.or(global.loaded),
+        init_ms: own.init_ms.or(global.init_ms),
         growth: own.growth.or(global.growth),
     }
 }

@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod audit;
 pub mod comment;
 pub mod diff;
+pub mod estimate;
 pub mod gate;
 pub mod graph;
 pub mod imports;

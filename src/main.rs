@@ -270,6 +270,11 @@ struct FunctionArgs {
     /// init [default: the single index.js, app.py or lambda_function.py at the root].
     #[arg(long, value_name = "HANDLER")]
     handler: Option<String>,
+
+    /// Memory size in MB: init estimates scale to Lambda's CPU share (one
+    /// vCPU at 1,769 MB, proportionally less below) [default: a full vCPU].
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u32).range(128..=10240))]
+    memory: Option<u32>,
 }
 
 impl FunctionArgs {
@@ -278,6 +283,7 @@ impl FunctionArgs {
             runtime: self.runtime.clone(),
             arm64: self.arch == Arch::Arm64,
             handler: self.handler.clone(),
+            memory_mb: self.memory,
         }
     }
 }

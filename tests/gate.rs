@@ -217,10 +217,39 @@ fn config_errors_name_file_and_line() {
         "[function]\nruntime = \"nodejs99.x\"\n",
         "2: unknown runtime \"nodejs99.x\"",
     );
-    assert_config_error(
-        "[budgets]\ninit_ms = 800\n",
-        "2: budget init_ms needs the init-time estimate",
-    );
+    assert_config_error("[budgets]\ninit_ms = \"fast\"\n", "2:");
+}
+
+#[test]
+fn the_init_ms_budget_fails_only_when_even_the_low_estimate_is_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(&config, "[budgets]\ninit_ms = 1\n").unwrap();
+    let (code, report, _) = run(dir.path(), &[&express()]);
+    assert_eq!(code, 1);
+    let gate = &report["artifacts"][0]["gate"];
+    let init = &gate["budgets"][0];
+    assert_eq!(init["budget"], "init_ms");
+    assert_eq!(init["passed"], false);
+    assert!(init["value"].as_u64().unwrap() > 1, "{init}");
+    assert!(gate["reasons"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("budget init_ms: estimated "));
+
+    std::fs::write(&config, "[budgets]\ninit_ms = 60000\n").unwrap();
+    let (code, report, _) = run(dir.path(), &[&express()]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["artifacts"][0]["gate"]["budgets"][0]["passed"], true);
+
+    // a layer has no handler: the budget cannot be checked and must not pass
+    let layer = samples_dir().join("node-layer.zip").display().to_string();
+    let (code, report, _) = run(dir.path(), &[&layer]);
+    assert_eq!(code, 1);
+    assert!(report["artifacts"][0]["gate"]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("what the handler loads is unknown"));
 }
 
 #[test]

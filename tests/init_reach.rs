@@ -196,7 +196,9 @@ fn python_resolution_covers_packages_relative_imports_and_layers() {
     let zip = ZipBuilder::new()
         .file("app/__init__.py", "")
         .file("app/main.py", "import json\nfrom . import models\nfrom .util import helper\nimport vendored.deep.mod\nfrom layered import thing\n\ndef handler(event, context):\n    import lazy_pkg\n")
-        .file("app/models.py", "")
+        .file("app/models.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import typed_only\nelse:\n    import runtime_pkg\n")
+        .file("typed_only/__init__.py", "")
+        .file("runtime_pkg/__init__.py", "")
         .file("app/util.py", "try:\n    import fastjson\nexcept ImportError:\n    import fallback_pkg\n")
         .file("fastjson/__init__.py", "")
         .file("fastjson/_speedups.cpython-312-x86_64-linux-gnu.so", "not really ELF")
@@ -229,6 +231,7 @@ fn python_resolution_covers_packages_relative_imports_and_layers() {
         "app/__init__.py",
         "app/models.py",
         "app/util.py",
+        "runtime_pkg/__init__.py",
         "fastjson/__init__.py",
         "vendored/__init__.py",
         "vendored/deep/__init__.py",
@@ -241,6 +244,12 @@ fn python_resolution_covers_packages_relative_imports_and_layers() {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(loaded, expected);
+    // the standard library is found nowhere in the package: the runtime's
+    let runtime = report["artifacts"][0]["init"]["runtime_modules"].to_string();
+    assert!(
+        runtime.contains("\"json\"") && runtime.contains("\"typing\""),
+        "{runtime}"
+    );
 }
 
 #[test]

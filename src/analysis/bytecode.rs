@@ -30,11 +30,20 @@ enum Verdict {
     Stale,
 }
 
+/// The `.py` files Python compiles at every cold start, sorted.
+#[derive(Debug, Default)]
+pub struct CompiledAtStart {
+    /// No usable bytecode: none at all, another version's, or stale.
+    pub all: Vec<usize>,
+    /// No bytecode at all (`python/missing-bytecode`).
+    pub missing: Vec<usize>,
+}
+
 pub fn check(
     artifact: &Artifact,
     inventory: &Inventory,
     python: Option<(u32, u32)>,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, CompiledAtStart) {
     // .pyc files by the source they were compiled from
     let mut compiled: HashMap<String, Vec<usize>> = HashMap::new();
     let mut sources = Vec::new();
@@ -49,7 +58,7 @@ pub fn check(
         }
     }
     if sources.is_empty() {
-        return Vec::new();
+        return (Vec::new(), CompiledAtStart::default());
     }
     let tag = python.map(|(major, minor)| format!(".cpython-{major}{minor}.pyc"));
     let mut missing: Vec<usize> = Vec::new();
@@ -73,7 +82,11 @@ pub fn check(
             (source, best)
         })
         .collect();
+    let mut recompiled = Vec::new();
     for (source, best) in outcomes {
+        if !matches!(best, Some((_, Verdict::Usable))) {
+            recompiled.push(source);
+        }
         match best {
             None => missing.push(source),
             Some((_, Verdict::Usable)) => {}
@@ -157,7 +170,15 @@ pub fn check(
             fix: Some("compile with `python -m compileall --invalidation-mode unchecked-hash`: hash-based .pyc files do not depend on file dates".to_string()),
         });
     }
-    findings
+    recompiled.sort_unstable();
+    missing.sort_unstable();
+    (
+        findings,
+        CompiledAtStart {
+            all: recompiled,
+            missing,
+        },
+    )
 }
 
 fn verdict(

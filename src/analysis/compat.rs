@@ -539,9 +539,9 @@ fn wrong_architecture(
                 format!("install or build for {wanted} (npm --cpu={}, pip --platform manylinux2014_{}), or set --arch to the function's real architecture", if arm64 { "arm64" } else { "x64" }, if arm64 { "aarch64" } else { "x86_64" }),
             );
             if has_right {
-                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped });
+                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
             }
-            f.concerns = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped });
+            f.concerns = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
             f
         })
         .collect()

@@ -22,6 +22,11 @@ pub struct InitReport {
     pub loaded_files: usize,
     /// Unzipped bytes of every file loaded (source, JSON, native modules).
     pub loaded_bytes: u64,
+    /// Native modules loaded (`.node`, Python extension `.so`) and their bytes.
+    pub native_files: usize,
+    pub native_bytes: u64,
+    /// Python source loaded without usable bytecode: compiled at every cold start.
+    pub compiled_bytes: u64,
     /// Files of the function's own code loaded.
     pub app_files: usize,
     pub app_bytes: u64,
@@ -33,6 +38,11 @@ pub struct InitReport {
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions, which run later and were not followed.
     pub lazy_imports: usize,
+    /// Built-in / standard-library modules the init imports.
+    pub runtime_modules: Vec<String>,
+    /// The init-time model's range for this load, when it was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_ms: Option<crate::estimate::InitEstimate>,
     /// Every file loaded: the handler's module first, then by path.
     pub files: Vec<String>,
 }
@@ -48,12 +58,25 @@ pub struct InitPackage {
     pub unzipped_bytes: u64,
 }
 
-pub fn report(artifact: &Artifact, inventory: &Inventory, load: &InitLoad) -> InitReport {
+/// `recompiled`: the sorted `.py` files without usable bytecode.
+pub fn report(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    load: &InitLoad,
+    recompiled: &[usize],
+) -> InitReport {
     let mut per_package = vec![(0usize, 0u64); inventory.packages.len()];
     let (mut app_files, mut app_bytes, mut loaded_bytes) = (0, 0, 0);
+    let (mut native_files, mut native_bytes, mut compiled_bytes) = (0, 0, 0);
     for &i in &load.loaded {
         let bytes = artifact.entries[i].unzipped_bytes;
         loaded_bytes += bytes;
+        if is_native_module(&artifact.entries[i].path) {
+            native_files += 1;
+            native_bytes += bytes;
+        } else if recompiled.binary_search(&i).is_ok() {
+            compiled_bytes += bytes;
+        }
         match inventory.owners[i] {
             Owner::Package(p) => {
                 per_package[p].0 += 1;
@@ -96,18 +119,28 @@ pub fn report(artifact: &Artifact, inventory: &Inventory, load: &InitLoad) -> In
         language: load.language,
         loaded_files: load.loaded.len(),
         loaded_bytes,
+        native_files,
+        native_bytes,
+        compiled_bytes,
         app_files,
         app_bytes,
         packages,
         not_loaded,
         unresolved: load.unresolved.clone(),
         lazy_imports: load.lazy_imports,
+        runtime_modules: load.runtime_modules.clone(),
+        estimate_ms: None,
         files: load
             .loaded
             .iter()
             .map(|&i| artifact.entries[i].path.clone())
             .collect(),
     }
+}
+
+/// A compiled module the runtime maps instead of parsing.
+pub fn is_native_module(path: &str) -> bool {
+    path.ends_with(".node") || path.ends_with(".so")
 }
 
 /// One advisory finding per package the function itself depends on that
@@ -145,6 +178,7 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
                 concerns: Some(Saving {
                     unzipped_bytes: p.totals.unzipped_bytes,
                     zipped_bytes: p.totals.zipped_bytes,
+                    init_ms: None,
                 }),
                 known: false,
                 fix: Some(
@@ -201,6 +235,7 @@ pub fn unbundled(artifact: &Artifact, load: &InitLoad) -> Option<Finding> {
                 .iter()
                 .map(|&i| artifact.entries[i].zipped_bytes)
                 .sum(),
+            init_ms: None,
         }),
         known: false,
         fix: Some(format!(

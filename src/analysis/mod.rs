@@ -3,7 +3,7 @@
 //! finding is never an error.
 
 pub mod binaries;
-mod bytecode;
+pub mod bytecode;
 pub mod compat;
 mod duplicates;
 pub mod init;
@@ -73,10 +73,14 @@ pub struct Location {
     pub column: Option<u32>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Saving {
     pub unzipped_bytes: u64,
     pub zipped_bytes: u64,
+    /// Modelled init time saved, on the model's machine (or at the
+    /// function's memory size when known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_ms: Option<crate::estimate::MsRange>,
 }
 
 /// Everything the analysis stage adds to an inventory.
@@ -89,6 +93,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Every native ELF file and what it needs to load.
     pub native: Vec<compat::NativeFile>,
+    /// `.py` files compiled at every cold start (no usable bytecode).
+    pub compiled_at_start: bytecode::CompiledAtStart,
     pub warnings: Vec<crate::artifact::Warning>,
 }
 
@@ -106,11 +112,9 @@ pub fn analyze(
         .map(|i| by_node[DependencyGraph::package_node(i).index()])
         .collect();
     let mut findings = duplicate_packages(inventory);
-    findings.extend(bytecode::check(
-        artifact,
-        inventory,
-        environment.python_version,
-    ));
+    let (bytecode_findings, compiled_at_start) =
+        bytecode::check(artifact, inventory, environment.python_version);
+    findings.extend(bytecode_findings);
     let tagged = compat::wheel_tagged_packages(artifact, inventory);
     findings.extend(binaries::check(
         artifact,
@@ -146,6 +150,7 @@ pub fn analyze(
         dev,
         findings,
         native: compat.files,
+        compiled_at_start,
         warnings: compat.warnings,
     }
 }

@@ -27,6 +27,9 @@ pub struct Budgets {
     pub unzipped: Option<u64>,
     /// Unzipped bytes the handler loads at init.
     pub loaded: Option<u64>,
+    /// Estimated init time, in ms: fails when even the low end of the
+    /// estimate's range is over.
+    pub init_ms: Option<u64>,
     /// Allowed growth of the zipped size against the baseline.
     pub growth: Option<Growth>,
 }
@@ -328,13 +331,6 @@ fn budgets(
             })
             .transpose()
     };
-    // a budget on init time needs the init estimate; refusing it beats passing silently
-    if let Some(init_ms) = &raw.init_ms {
-        return Err(error(
-            Some(init_ms.span().start),
-            "budget init_ms needs the init-time estimate, which this version of deadweight does not compute yet".to_string(),
-        ));
-    }
     let growth = raw
         .growth
         .as_ref()
@@ -354,6 +350,7 @@ fn budgets(
         zipped: size(&raw.zipped, "zipped")?,
         unzipped: size(&raw.unzipped, "unzipped")?,
         loaded: size(&raw.loaded_bytes, "loaded_bytes")?,
+        init_ms: raw.init_ms.as_ref().map(|v| *v.get_ref()),
         growth,
     })
 }

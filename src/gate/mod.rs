@@ -33,6 +33,17 @@ pub struct BudgetReport {
     pub passed: bool,
 }
 
+impl BudgetReport {
+    /// A value of this budget in its unit: ms for init time, else bytes.
+    pub fn show(&self, value: u64) -> String {
+        if self.budget == "init_ms" {
+            format!("{value} ms")
+        } else {
+            human_bytes(value)
+        }
+    }
+}
+
 /// A previous JSON report to compare against.
 pub struct Baseline {
     pub path: String,
@@ -243,8 +254,37 @@ pub fn apply(
                 )),
             }
         }
+        if let (Some(limit), Some(estimate)) = (
+            budgets.init_ms,
+            report.init.as_ref().and_then(|i| i.estimate_ms.as_ref()),
+        ) {
+            let range = crate::estimate::MsRange::new(estimate.low, estimate.high);
+            let passed = estimate.low <= limit as f64;
+            if !passed {
+                gate.reasons.push(format!(
+                    "budget init_ms: estimated {} is over the limit of {limit} ms",
+                    range.text()
+                ));
+            } else if estimate.high > limit as f64 {
+                report.warnings.push(crate::artifact::Warning::general(format!(
+                    "budget init_ms: the estimate {} reaches past the limit of {limit} ms; measure it (`deadweight measure`) before relying on it",
+                    range.text()
+                )));
+            }
+            gate.budgets.push(BudgetReport {
+                budget: "init_ms".to_string(),
+                value: estimate.low.ceil() as u64,
+                limit,
+                passed,
+            });
+        }
     }
     // a budget that cannot be checked must not pass quietly
+    if let (None, Some(limit)) = (&report.init, budgets.init_ms) {
+        gate.reasons.push(format!(
+            "budget init_ms ({limit} ms): what the handler loads is unknown; give --handler or handler in the config"
+        ));
+    }
     if let (None, Some(limit), None) = (&report.init, budgets.loaded, &report.lockfile) {
         gate.reasons.push(format!(
             "budget loaded_bytes ({}): what the handler loads is unknown; give --handler or handler in the config",

@@ -89,6 +89,16 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.function_depth -= 1;
                 return;
             }
+            // `if TYPE_CHECKING:` imports exist for type checkers only
+            Stmt::If(branch) if is_type_checking(&branch.test) => {
+                self.function_depth += 1;
+                self.visit_body(&branch.body);
+                self.function_depth -= 1;
+                for clause in &branch.elif_else_clauses {
+                    self.visit_elif_else_clause(clause);
+                }
+                return;
+            }
             _ => {}
         }
         visitor::walk_stmt(self, stmt);
@@ -127,5 +137,14 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             return;
         }
         visitor::walk_expr(self, expr);
+    }
+}
+
+/// `TYPE_CHECKING` or `typing.TYPE_CHECKING`: false whenever the code runs.
+fn is_type_checking(test: &Expr) -> bool {
+    match test {
+        Expr::Name(name) => name.id.as_str() == "TYPE_CHECKING",
+        Expr::Attribute(attribute) => attribute.attr.as_str() == "TYPE_CHECKING",
+        _ => false,
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use oxc_resolver::{FileMetadata, FileSystem, ResolveError, ResolveOptions, ResolverGeneric};
 use rayon::prelude::*;
@@ -33,6 +33,10 @@ pub struct InitLoad {
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions that were not followed.
     pub lazy_imports: usize,
+    /// Modules the runtime itself provides that init imports: Node's
+    /// built-ins, Python modules found nowhere in the artifact (the
+    /// standard library among them), sorted.
+    pub runtime_modules: Vec<String>,
     pub warnings: Vec<Warning>,
 }
 
@@ -102,42 +106,206 @@ pub fn init_load(
     python: Option<(u32, u32)>,
     scanned: &[SourceFile],
 ) -> Option<InitLoad> {
-    let (entry, language) = handler_entry(artifact, handler)?;
-    let known: Known = scanned
-        .iter()
-        .map(|s| (s.path.as_str(), s.imports.as_slice()))
-        .collect();
-    let mut load = InitLoad {
-        handler: handler.to_string(),
-        language,
-        loaded: Vec::new(),
-        unresolved: Vec::new(),
-        lazy_imports: 0,
-        warnings: Vec::new(),
-    };
-    match language {
-        Language::JavaScript => follow_node(artifact, &known, entry, &mut load),
-        Language::Python => follow_python(artifact, &known, entry, python, &mut load),
-    }
-    Some(load)
+    Some(InitWalker::new(artifact, handler, python, scanned)?.load(&Edits::new()))
 }
 
 /// Imports of files parsed before the walk, by path.
 type Known<'a> = HashMap<&'a str, &'a [Import]>;
+
+/// Replacement import lists by entry index: the code as a fix would leave it.
+pub type Edits = HashMap<usize, Vec<Import>>;
+
+/// Walks the handler's init imports, as often as asked: once for the
+/// package as it is, then once per fix with that fix's edits. The resolver,
+/// its view of the artifact and every file parsed are kept between walks,
+/// so a second walk only resolves.
+pub struct InitWalker<'a> {
+    artifact: &'a Artifact,
+    handler: String,
+    /// The handler's module.
+    pub entry: usize,
+    pub language: Language,
+    known: Known<'a>,
+    resolver: Resolver<'a>,
+    parsed: Mutex<HashMap<usize, Arc<[Import]>>>,
+}
+
+enum Resolver<'a> {
+    Node {
+        require: Box<ResolverGeneric<ArtifactFs>>,
+        import: Box<ResolverGeneric<ArtifactFs>>,
+    },
+    Python(PythonFinder<'a>),
+}
+
+impl<'a> InitWalker<'a> {
+    pub fn new(
+        artifact: &'a Artifact,
+        handler: &str,
+        python: Option<(u32, u32)>,
+        scanned: &'a [SourceFile],
+    ) -> Option<Self> {
+        let (entry, language) = handler_entry(artifact, handler)?;
+        let resolver = match language {
+            Language::JavaScript => {
+                let require = ResolverGeneric::new_with_file_system(
+                    ArtifactFs::build(artifact),
+                    // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
+                    node_options(&["node", "require", "module-sync"]),
+                );
+                let import =
+                    require.clone_with_options(node_options(&["node", "import", "module-sync"]));
+                Resolver::Node {
+                    require: Box::new(require),
+                    import: Box::new(import),
+                }
+            }
+            Language::Python => Resolver::Python(PythonFinder::new(artifact, python)),
+        };
+        Some(InitWalker {
+            artifact,
+            handler: handler.to_string(),
+            entry,
+            language,
+            known: scanned
+                .iter()
+                .map(|s| (s.path.as_str(), s.imports.as_slice()))
+                .collect(),
+            resolver,
+            parsed: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The module-scope imports of one file: edited, scanned before, parsed
+    /// in an earlier walk, or read and parsed now.
+    fn imports(&self, file: usize, edits: &Edits) -> Result<Arc<[Import]>, Warning> {
+        if let Some(imports) = edits.get(&file) {
+            return Ok(imports.as_slice().into());
+        }
+        let path = &self.artifact.entries[file].path;
+        if let Some(imports) = self.known.get(path.as_str()) {
+            return Ok((*imports).into());
+        }
+        let cache = || self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(imports) = cache().get(&file) {
+            return Ok(imports.clone());
+        }
+        let source = self
+            .artifact
+            .read(file, DEFAULT_READ_LIMIT)
+            .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
+            .and_then(|bytes| scan_source(path, &String::from_utf8_lossy(&bytes), self.language))?;
+        let imports: Arc<[Import]> = source.imports.into();
+        cache().insert(file, imports.clone());
+        Ok(imports)
+    }
+
+    /// What one import loads.
+    fn next(&self, file: usize, spec: &Import) -> Followed {
+        let artifact = self.artifact;
+        match &self.resolver {
+            Resolver::Node { require, import } => {
+                let root = Path::new(TASK_ROOT);
+                let resolver = match spec.kind {
+                    ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic => import,
+                    _ => require,
+                };
+                let dir = root.join(&artifact.entries[file].path);
+                let dir = dir.parent().unwrap_or(root);
+                match resolver.resolve(dir, &spec.module) {
+                    Ok(resolution) => Followed::Files(
+                        resolution
+                            .path()
+                            .strip_prefix(root)
+                            .ok()
+                            .and_then(|p| artifact.find(&p.to_string_lossy()))
+                            .into_iter()
+                            .collect(),
+                    ),
+                    Err(ResolveError::Builtin { resolved, .. }) => {
+                        Followed::Runtime(vec![resolved
+                            .strip_prefix("node:")
+                            .unwrap_or(&resolved)
+                            .to_string()])
+                    }
+                    Err(_) => Followed::Unresolved,
+                }
+            }
+            Resolver::Python(finder) => {
+                let path = &artifact.entries[file].path;
+                let Some(module) = finder.absolute(path, &spec.module) else {
+                    return Followed::Files(Vec::new());
+                };
+                let mut files = finder.chain(&module);
+                let from = spec.kind == ImportKind::PythonFrom;
+                if files.is_empty() {
+                    // the standard library is not in the package: not a finding
+                    let mut names = vec![module.clone()];
+                    if from {
+                        names.extend(spec.members.iter().map(|m| format!("{module}.{}", m.name)));
+                    }
+                    return Followed::Runtime(names);
+                }
+                // `from pkg import name`: name may be a submodule
+                if from {
+                    for member in &spec.members {
+                        files.extend(finder.module(&format!("{module}.{}", member.name)));
+                    }
+                }
+                Followed::Files(files)
+            }
+        }
+    }
+
+    /// Follows imports from the handler's module, each file read and parsed
+    /// in its own task as soon as something loads it. The result does not
+    /// depend on the order tasks ran in: files are sorted (the handler's
+    /// first), and so are unresolved imports and warnings.
+    pub fn load(&self, edits: &Edits) -> InitLoad {
+        let walk = Walk {
+            walker: self,
+            edits,
+            seen: Mutex::new(HashSet::from([self.entry])),
+            found: Mutex::new(Found::default()),
+        };
+        rayon::scope(|scope| visit(scope, &walk, self.entry));
+        let mut found = walk.found.into_inner().unwrap_or_else(|e| e.into_inner());
+        let path = |i: &usize| self.artifact.entries[*i].path.as_str();
+        let entry = self.entry;
+        found
+            .loaded
+            .sort_by(|a, b| (*a != entry).cmp(&(*b != entry)).then(path(a).cmp(path(b))));
+        found
+            .unresolved
+            .sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
+        found
+            .warnings
+            .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        InitLoad {
+            handler: self.handler.clone(),
+            language: self.language,
+            loaded: found.loaded,
+            unresolved: found.unresolved,
+            lazy_imports: found.lazy_imports,
+            runtime_modules: found.runtime_modules.into_iter().collect(),
+            warnings: found.warnings,
+        }
+    }
+}
 
 /// What following one import gives: the files it loads, or that it
 /// resolves to nothing in the artifact.
 enum Followed {
     Files(Vec<usize>),
     Unresolved,
+    /// Provided by the runtime, by these names.
+    Runtime(Vec<String>),
 }
 
 /// Everything the tasks of one walk share.
-struct Walk<'a, F> {
-    artifact: &'a Artifact,
-    known: &'a Known<'a>,
-    language: Language,
-    next: &'a F,
+struct Walk<'w, 'a> {
+    walker: &'w InitWalker<'a>,
+    edits: &'w Edits,
     seen: Mutex<HashSet<usize>>,
     found: Mutex<Found>,
 }
@@ -147,91 +315,35 @@ struct Found {
     loaded: Vec<usize>,
     unresolved: Vec<Unresolved>,
     lazy_imports: usize,
+    runtime_modules: BTreeSet<String>,
     warnings: Vec<Warning>,
 }
 
-/// Follows imports from the handler's module, each file read and parsed in
-/// its own task as soon as something loads it. The result does not depend
-/// on the order tasks ran in: files are sorted (the handler's first), and
-/// so are unresolved imports and warnings.
-fn follow<F>(
-    artifact: &Artifact,
-    known: &Known,
-    entry: usize,
-    load: &mut InitLoad,
-    language: Language,
-    next: &F,
-) where
-    F: Fn(usize, &Import) -> Followed + Sync,
-{
-    let walk = Walk {
-        artifact,
-        known,
-        language,
-        next,
-        seen: Mutex::new(HashSet::from([entry])),
-        found: Mutex::new(Found::default()),
-    };
-    rayon::scope(|scope| visit(scope, &walk, entry));
-    let mut found = walk.found.into_inner().unwrap_or_else(|e| e.into_inner());
-    let path = |i: &usize| artifact.entries[*i].path.as_str();
-    found
-        .loaded
-        .sort_by(|a, b| (*a != entry).cmp(&(*b != entry)).then(path(a).cmp(path(b))));
-    found
-        .unresolved
-        .sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
-    found
-        .warnings
-        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
-    load.loaded = found.loaded;
-    load.unresolved = found.unresolved;
-    load.lazy_imports = found.lazy_imports;
-    load.warnings = found.warnings;
-}
-
-fn visit<'s, F>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, F>, file: usize)
-where
-    F: Fn(usize, &Import) -> Followed + Sync,
-{
+fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let lock = |m: &'s Mutex<Found>| m.lock().unwrap_or_else(|e| e.into_inner());
     lock(&walk.found).loaded.push(file);
-    let path = &walk.artifact.entries[file].path;
+    let walker = walk.walker;
+    let path = &walker.artifact.entries[file].path;
     // JSON, native modules: loaded, but they import nothing
-    if language_of_loaded(path) != Some(walk.language) {
+    if language_of_loaded(path) != Some(walker.language) {
         return;
     }
-    let parsed;
-    let imports: &[Import] = match walk.known.get(path.as_str()) {
-        Some(imports) => imports,
-        None => {
-            let scanned = walk
-                .artifact
-                .read(file, DEFAULT_READ_LIMIT)
-                .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
-                .and_then(|bytes| {
-                    scan_source(path, &String::from_utf8_lossy(&bytes), walk.language)
-                });
-            match scanned {
-                Ok(source) => {
-                    parsed = source;
-                    &parsed.imports
-                }
-                Err(warning) => {
-                    lock(&walk.found).warnings.push(warning);
-                    return;
-                }
-            }
+    let imports = match walker.imports(file, walk.edits) {
+        Ok(imports) => imports,
+        Err(warning) => {
+            lock(&walk.found).warnings.push(warning);
+            return;
         }
     };
     let mut lazy = 0;
     let mut unresolved = Vec::new();
-    for import in imports {
+    let mut runtime = Vec::new();
+    for import in imports.iter() {
         if import.lazy {
             lazy += 1;
             continue;
         }
-        match (walk.next)(file, import) {
+        match walker.next(file, import) {
             Followed::Files(targets) => {
                 for target in targets {
                     let new = walk
@@ -249,11 +361,13 @@ where
                 line: import.line,
                 module: import.module.clone(),
             }),
+            Followed::Runtime(names) => runtime.extend(names),
         }
     }
     let mut found = lock(&walk.found);
     found.lazy_imports += lazy;
     found.unresolved.extend(unresolved);
+    found.runtime_modules.extend(runtime);
 }
 
 fn language_of_loaded(path: &str) -> Option<Language> {
@@ -374,111 +488,6 @@ fn node_options(conditions: &[&str]) -> ResolveOptions {
     }
 }
 
-fn follow_node(artifact: &Artifact, known: &Known, entry: usize, load: &mut InitLoad) {
-    let require = ResolverGeneric::new_with_file_system(
-        ArtifactFs::build(artifact),
-        // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
-        node_options(&["node", "require", "module-sync"]),
-    );
-    let import = require.clone_with_options(node_options(&["node", "import", "module-sync"]));
-    let root = Path::new(TASK_ROOT);
-    follow(
-        artifact,
-        known,
-        entry,
-        load,
-        Language::JavaScript,
-        &|file, spec: &Import| {
-            let from = &artifact.entries[file].path;
-            let resolver = match spec.kind {
-                ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic => &import,
-                _ => &require,
-            };
-            let dir = root.join(from);
-            let dir = dir.parent().unwrap_or(root);
-            match resolver.resolve(dir, &spec.module) {
-                Ok(resolution) => Followed::Files(
-                    resolution
-                        .path()
-                        .strip_prefix(root)
-                        .ok()
-                        .and_then(|p| artifact.find(&p.to_string_lossy()))
-                        .into_iter()
-                        .collect(),
-                ),
-                Err(ResolveError::Builtin { .. }) => Followed::Files(Vec::new()),
-                Err(_) => Followed::Unresolved,
-            }
-        },
-    );
-}
-
-fn follow_python(
-    artifact: &Artifact,
-    known: &Known,
-    entry: usize,
-    python: Option<(u32, u32)>,
-    load: &mut InitLoad,
-) {
-    let mut roots = vec![String::new(), "python/".to_string()];
-    match python {
-        Some((major, minor)) => {
-            roots.push(format!("python/lib/python{major}.{minor}/site-packages/"))
-        }
-        // a layer built for some Python: its own site-packages directories
-        None => roots.extend(
-            artifact
-                .entries
-                .iter()
-                .filter(|e| e.kind == EntryKind::Dir || e.kind == EntryKind::File)
-                .filter_map(|e| {
-                    let rest = e.path.strip_prefix("python/lib/")?;
-                    let (version, _) = rest.split_once("/site-packages/")?;
-                    Some(format!("python/lib/{version}/site-packages/"))
-                })
-                .collect::<BTreeSet<_>>(),
-        ),
-    }
-    let extensions = artifact
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.kind == EntryKind::File && e.path.ends_with(".so"))
-        .filter_map(|(i, e)| {
-            let name_start = e.path.rfind('/').map_or(0, |slash| slash + 1);
-            let dot = e.path[name_start..].find('.')? + name_start;
-            Some((&e.path[..dot], i))
-        })
-        .collect();
-    let finder = PythonFinder {
-        artifact,
-        roots,
-        extensions,
-    };
-    follow(
-        artifact,
-        known,
-        entry,
-        load,
-        Language::Python,
-        &|file, spec: &Import| {
-            let path = &artifact.entries[file].path;
-            let Some(module) = finder.absolute(path, &spec.module) else {
-                return Followed::Files(Vec::new());
-            };
-            let mut files = finder.chain(&module);
-            // `from pkg import name`: name may be a submodule
-            if spec.kind == ImportKind::PythonFrom && !files.is_empty() {
-                for member in &spec.members {
-                    files.extend(finder.module(&format!("{module}.{}", member.name)));
-                }
-            }
-            // the standard library is not in the package: not a finding
-            Followed::Files(files)
-        },
-    );
-}
-
 struct PythonFinder<'a> {
     artifact: &'a Artifact,
     roots: Vec<String>,
@@ -487,7 +496,45 @@ struct PythonFinder<'a> {
     extensions: HashMap<&'a str, usize>,
 }
 
-impl PythonFinder<'_> {
+impl<'a> PythonFinder<'a> {
+    fn new(artifact: &'a Artifact, python: Option<(u32, u32)>) -> Self {
+        let mut roots = vec![String::new(), "python/".to_string()];
+        match python {
+            Some((major, minor)) => {
+                roots.push(format!("python/lib/python{major}.{minor}/site-packages/"))
+            }
+            // a layer built for some Python: its own site-packages directories
+            None => roots.extend(
+                artifact
+                    .entries
+                    .iter()
+                    .filter(|e| e.kind == EntryKind::Dir || e.kind == EntryKind::File)
+                    .filter_map(|e| {
+                        let rest = e.path.strip_prefix("python/lib/")?;
+                        let (version, _) = rest.split_once("/site-packages/")?;
+                        Some(format!("python/lib/{version}/site-packages/"))
+                    })
+                    .collect::<BTreeSet<_>>(),
+            ),
+        }
+        let extensions = artifact
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EntryKind::File && e.path.ends_with(".so"))
+            .filter_map(|(i, e)| {
+                let name_start = e.path.rfind('/').map_or(0, |slash| slash + 1);
+                let dot = e.path[name_start..].find('.')? + name_start;
+                Some((&e.path[..dot], i))
+            })
+            .collect();
+        PythonFinder {
+            artifact,
+            roots,
+            extensions,
+        }
+    }
+
     /// `.models` imported from `pkg/app.py` → `pkg.models`.
     fn absolute(&self, from: &str, module: &str) -> Option<String> {
         let level = module.chars().take_while(|&c| c == '.').count();

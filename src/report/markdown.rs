@@ -78,7 +78,12 @@ fn finding_line(f: &Value) -> String {
         f["message"].as_str().unwrap_or("")
     );
     if let Some(saving) = f["saving"]["unzipped_bytes"].as_u64() {
-        line.push_str(&format!(" · saves {}", human_bytes(saving)));
+        let init = serde_json::from_value(f["saving"]["init_ms"].clone()).ok();
+        let zipped = f["saving"]["zipped_bytes"].as_u64().unwrap_or(0);
+        line.push_str(&format!(
+            " · saves {}",
+            super::saving_text(saving, zipped, init)
+        ));
     }
     if let Some(fix) = f["fix"].as_str() {
         line.push_str(&format!("<br>fix: {fix}"));
@@ -113,9 +118,14 @@ impl Render for Markdown {
                 )?;
             }
             if let Some(init) = &a.init {
+                let estimate = init
+                    .estimate_ms
+                    .as_ref()
+                    .map(|e| format!(" Init {}.", super::estimate_text(e)))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "At init `{}` loads **{}** in {} files.\n",
+                    "At init `{}` loads **{}** in {} files.{estimate}\n",
                     init.handler,
                     human_bytes(init.loaded_bytes),
                     thousands(init.loaded_files as u64)

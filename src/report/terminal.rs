@@ -204,6 +204,17 @@ impl Terminal {
                 human_bytes(a.unzipped_bytes),
                 thousands(init.lazy_imports as u64),
             )?;
+            if let Some(estimate) = &init.estimate_ms {
+                writeln!(
+                    out,
+                    "        {} {}",
+                    super::estimate_text(estimate),
+                    self.paint(
+                        &format!("(model: {})", estimate.model),
+                        Style::new().dimmed()
+                    )
+                )?;
+            }
         }
         if a.zipped_estimated {
             writeln!(
@@ -366,9 +377,12 @@ impl Terminal {
                 match (&f.saving, &f.concerns) {
                     (Some(saving), _) => writeln!(
                         out,
-                        "         saves: {} unzipped, {} zipped",
-                        human_bytes(saving.unzipped_bytes),
-                        human_bytes(saving.zipped_bytes)
+                        "         saves: {}",
+                        super::saving_text(
+                            saving.unzipped_bytes,
+                            saving.zipped_bytes,
+                            saving.init_ms
+                        )
                     )?,
                     (None, Some(concerns)) => writeln!(
                         out,
@@ -435,8 +449,8 @@ impl Terminal {
             for b in &a.gate.budgets {
                 table.row([
                     b.budget.clone(),
-                    human_bytes(b.value),
-                    human_bytes(b.limit),
+                    b.show(b.value),
+                    b.show(b.limit),
                     if b.passed {
                         "PASS".to_string()
                     } else {

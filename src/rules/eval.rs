@@ -270,6 +270,7 @@ fn imports_rule(
                 f.concerns = Some(Saving {
                     unzipped_bytes: retained.0,
                     zipped_bytes: retained.1,
+                    init_ms: None,
                 });
             }
             out.push(f);

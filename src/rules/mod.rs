@@ -54,6 +54,24 @@ pub struct Docs {
     pub fix: String,
 }
 
+/// What a package's lighter replacement loads at init, for the init
+/// saving of a fix that brings in something the artifact does not have.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    /// The package replaced.
+    pub package: String,
+    /// `name@version` of the replacement.
+    #[serde(rename = "use")]
+    pub replacement: String,
+    pub loaded_files: usize,
+    pub loaded_bytes: u64,
+    /// Built-in modules it imports at init.
+    #[serde(default)]
+    pub runtime_modules: Vec<String>,
+    pub source: String,
+}
+
 /// A figure a rule relies on, with where it comes from.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +177,8 @@ struct RuleSpec {
     docs: Option<Docs>,
     #[serde(default)]
     evidence: Vec<Evidence>,
+    #[serde(default)]
+    alternative: Vec<Alternative>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +210,8 @@ pub struct Rule {
     pub fix: Option<String>,
     pub docs: Docs,
     pub evidence: Vec<Evidence>,
+    /// Lighter packages the fix moves to, with what they load at init.
+    pub alternative: Vec<Alternative>,
     /// The file it was read from, and the line of its `id`.
     pub source: String,
     pub line: usize,
@@ -445,6 +467,7 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             fix: spec.fix,
             docs,
             evidence: spec.evidence,
+            alternative: spec.alternative,
             source: name.to_string(),
             line: line.unwrap_or(1),
             user: !BUILTIN_FILES.iter().any(|(builtin, _)| *builtin == name),

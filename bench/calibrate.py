@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Fits deadweight's init-time model and writes rules/init-model.toml.
+
+For every calibration function (samples/build.sh calibrate, plus the
+committed samples) it takes the model's inputs from `deadweight audit
+--format json` (files, code bytes, native modules, Python source compiled
+at start) and the real init time from `deadweight measure`, then fits, per
+runtime family,
+
+    init ms = base + a * MiB of code + b * files + c * native modules
+                   + d * MiB of Python source compiled (no usable bytecode)
+                   + e * ms of the runtime's own modules imported
+
+where the last term sums the measured self time of every standard-library
+or built-in module the init imports (each once, with what it imports).
+
+by least squares on relative error (a 10 ms function counts as much as a
+1 s one), coefficients kept non-negative. The estimate's range comes from
+the residuals: the 10th and 90th percentile of measured / estimated.
+
+    samples/build.sh calibrate && cargo build --release
+    python3 bench/calibrate.py [--runs 10] [--dry-run]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "deadweight")
+MODEL = os.path.join(ROOT, "rules", "init-model.toml")
+MIB = 1024 * 1024
+NOISE_MS = 2.0
+TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms"]
+
+
+def local_python():
+    return "python%d.%d" % sys.version_info[:2]
+
+
+def samples():
+    """(family, repo-relative path) of every function the model is fitted on."""
+    found = [("node", "samples/node-express.zip"), ("python", "samples/python-requests.zip")]
+    directory = os.path.join(ROOT, "samples", "build", "calibrate")
+    if not os.path.isdir(directory):
+        sys.exit("no samples/build/calibrate: run samples/build.sh calibrate first")
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".zip"):
+            family = "node" if name.startswith("node-") else "python"
+            found.append((family, "samples/build/calibrate/" + name))
+    return found
+
+
+def runtime_of(family):
+    return "nodejs20.x" if family == "node" else local_python()
+
+
+def deadweight(*args):
+    out = subprocess.run([BIN, *args], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        raise RuntimeError("deadweight %s: %s" % (" ".join(args), out.stderr.strip()))
+    return json.loads(out.stdout)
+
+
+PY_LIST = r"""
+import sys, pkgutil, importlib.util
+skip = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test",
+        "lib2to3", "ensurepip", "venv", "pydoc_data"}
+names = set()
+for top in sorted(sys.stdlib_module_names):
+    if top.startswith("_") or top in skip:
+        continue
+    try:
+        spec = importlib.util.find_spec(top)
+    except Exception:
+        continue
+    if spec is None:
+        continue
+    names.add(top)
+    for m in pkgutil.iter_modules(spec.submodule_search_locations or [], top + "."):
+        if ".test" not in m.name and not m.name.startswith("encodings.") and "__main__" not in m.name:
+            names.add(m.name)
+print("\n".join(sorted(names)))
+"""
+
+NODE_ONE = r"""
+const name = process.argv[1];
+const before = new Set(process.moduleLoadList);
+const start = process.hrtime.bigint();
+require(name);
+const ms = Number(process.hrtime.bigint() - start) / 1e6;
+const added = process.moduleLoadList.filter((m) => !before.has(m)).map((m) => m.replace(/^NativeModule /, ""));
+console.log(JSON.stringify({ ms, added }));
+"""
+
+
+def importtime_tree(text):
+    """-X importtime output -> [(module, self_us, children)]; children print first."""
+    pending = {}
+    out = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        _, self_us, _, name = line.split("|", 1)[0], line.split(":", 1)[1].split("|")[0], None, line.split("|")[-1]
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        module = name.strip()
+        children = pending.pop(depth + 1, [])
+        out.append((module, float(self_us), children))
+        pending.setdefault(depth, []).append(module)
+    return out
+
+
+def python_runtime_modules(runs):
+    """Self time and direct imports of every standard-library module, each
+    imported alone in fresh `python3 -S` processes (what the measure harness
+    runs); modules already loaded at startup cost nothing."""
+    # what the measure harness imports before it starts the clock
+    startup = {m for m, _, _ in importtime_tree(run([sys.executable, "-S", "-X", "importtime", "-c", "import sys, time, json"], stderr=True))}
+    names = run([sys.executable, "-S", "-c", PY_LIST]).split()
+    self_times, imports = {}, {}
+    for name in names:
+        for _ in range(runs):
+            text = run([sys.executable, "-S", "-X", "importtime", "-c", "import " + name], check=False, stderr=True)
+            for module, self_us, children in importtime_tree(text):
+                if module in startup:
+                    continue
+                self_times.setdefault(module, []).append(self_us)
+                imports.setdefault(module, set()).update(c for c in children if c not in startup)
+    return {m: (median(t), sorted(imports[m])) for m, t in self_times.items()}
+
+
+def node_runtime_modules(runs):
+    """Node's built-in modules: the internal modules each one loads when
+    required alone in a fresh process, with its time shared among them."""
+    names = json.loads(run(["node", "-p", "JSON.stringify(require('module').builtinModules.filter((m) => !m.startsWith('_')))"]))
+    shares, imports = {}, {}
+    for name in names:
+        for _ in range(runs):
+            out = run(["node", "-e", NODE_ONE, name], check=False).strip()
+            if not out.startswith("{"):
+                continue
+            one = json.loads(out.splitlines()[-1])
+            added = [m for m in one["added"] if m != name]
+            imports.setdefault(name, set()).update("internal:" + m for m in added)
+            for m in added:
+                shares.setdefault("internal:" + m, []).append(one["ms"] * 1000 / len(added))
+    table = {m: (median(v), []) for m, v in shares.items()}
+    table.update({m: (0.0, sorted(v)) for m, v in imports.items()})
+    return table
+
+
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def run(cmd, check=True, stderr=False):
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if check and out.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), out.stderr.strip()[-300:]))
+    return out.stderr if stderr else out.stdout
+
+
+def inputs(path, family):
+    """The model's inputs, as the audit computes them."""
+    report = deadweight("audit", path, "--runtime", runtime_of(family), "--format", "json")
+    init = report["artifacts"][0]["init"]
+    return {
+        "files": init["loaded_files"],
+        "code_bytes": init["loaded_bytes"] - init["native_bytes"],
+        "native": init["native_files"],
+        "compiled_bytes": init["compiled_bytes"],
+        "runtime_modules": init["runtime_modules"],
+    }
+
+
+def runtime_ms(names, table):
+    """Self times summed over every module the names load, each once (the
+    same walk as deadweight's estimate)."""
+    seen, stack, total = set(), list(names), 0.0
+    while stack:
+        name = stack.pop()
+        if name not in table or name in seen:
+            continue
+        seen.add(name)
+        total += table[name][0]
+        stack.extend(table[name][1])
+    return total / 1000
+
+
+def row(sample):
+    return {
+        "base": 1.0,
+        "code_mib": sample["code_bytes"] / MIB,
+        "files": float(sample["files"]),
+        "native": float(sample["native"]),
+        "compiled_mib": sample["compiled_bytes"] / MIB,
+        "runtime_ms": sample["runtime_ms"],
+    }
+
+
+def solve(matrix, vector):
+    """Gaussian elimination with partial pivoting; None when singular."""
+    n = len(vector)
+    a = [list(r) + [v] for r, v in zip(matrix, vector)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        if abs(a[pivot][col]) < 1e-12:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(n):
+            if r != col:
+                f = a[r][col] / a[col][col]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col])]
+    return [a[i][n] / a[i][i] for i in range(n)]
+
+
+def fit(data):
+    """Least squares on symmetric relative error — each residual divided by
+    the mean of measured and estimated, close to the error of the logs, which
+    is what "within x1.5" asks — by reweighting from the previous fit ten
+    times. Non-negative: a term that comes out negative is dropped and the
+    rest refitted."""
+    scale = {s["path"]: floor(s["measured_ms"]) for s in data}
+    model = None
+    for _ in range(10):
+        model = fit_weighted(data, scale)
+        scale = {s["path"]: (floor(s["measured_ms"]) + floor(predict(model, s))) / 2 for s in data}
+    return model
+
+
+def fit_weighted(data, scale):
+    terms = [t for t in TERMS if any(row(s)[t] for s in data)]
+    while True:
+        xs = [[row(s)[t] / scale[s["path"]] for t in terms] for s in data]
+        ys = [s["measured_ms"] / scale[s["path"]] for s in data]
+        ata = [[sum(x[i] * x[j] for x in xs) for j in range(len(terms))] for i in range(len(terms))]
+        aty = [sum(x[i] * y for x, y in zip(xs, ys)) for i in range(len(terms))]
+        coef = solve(ata, aty)
+        if coef is None:
+            raise RuntimeError("the samples do not separate the terms %s" % terms)
+        negative = [t for t, c in zip(terms, coef) if c < 0]
+        if not negative:
+            model = dict.fromkeys(TERMS, 0.0)
+            model.update(zip(terms, coef))
+            return model
+        terms.remove(min(negative, key=lambda t: coef[terms.index(t)]))
+
+
+def floor(ms):
+    """Below this, a measured init is within the harness's noise: relative
+    error means nothing there."""
+    return max(ms, NOISE_MS)
+
+
+def agrees(measured, estimated):
+    return abs(measured - estimated) <= NOISE_MS or 1 / 1.5 <= measured / estimated <= 1.5
+
+
+def predict(model, sample):
+    r = row(sample)
+    return sum(model[t] * r[t] for t in TERMS)
+
+
+def percentile(values, q):
+    values = sorted(values)
+    rank = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
+    return values[rank]
+
+
+def cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write the model")
+    parser.add_argument("--refit", action="store_true", help="reuse bench/out/calibration.json, measure nothing")
+    args = parser.parse_args()
+    if not os.path.exists(BIN) and not args.refit:
+        sys.exit("build first: cargo build --release")
+
+    cache = os.path.join(ROOT, "bench", "out", "calibration.json")
+    if args.refit:
+        with open(cache) as f:
+            saved = json.load(f)
+        tables, families, versions = saved["tables"], saved["families"], saved["versions"]
+        args.runs = saved["runs"]
+    else:
+        tables, families, versions = measure_all(args.runs)
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(cache, "w") as f:
+            json.dump({"tables": tables, "families": families, "versions": versions, "runs": args.runs}, f)
+    write(args, tables, families, versions)
+
+
+def measure_all(runs):
+    print("timing the runtimes' own modules…", file=sys.stderr)
+    tables = {"node": node_runtime_modules(3), "python": python_runtime_modules(3)}
+    families = {"node": [], "python": []}
+    versions = {}
+    for family, path in samples():
+        sample = {"path": path, **inputs(path, family)}
+        sample["runtime_ms"] = runtime_ms(sample.pop("runtime_modules"), tables[family])
+        measured = deadweight(
+            "measure", path, "--runtime", runtime_of(family), "--runs", str(runs), "--format", "json"
+        )
+        sample["measured_ms"] = round(measured["median_ms"], 1)
+        versions[family] = measured["runtime_version"]
+        families[family].append(sample)
+        print("%-48s %6.1f ms  %5d files  %8.2f MiB" % (path, sample["measured_ms"], sample["files"], sample["code_bytes"] / MIB), file=sys.stderr)
+    return tables, families, versions
+
+
+def write(args, tables, families, versions):
+    today = datetime.date.today().isoformat()
+    out = [
+        "# deadweight's init-time model, fitted by bench/calibrate.py: do not edit by hand.",
+        "# init ms = base_ms + ms_per_code_mib * MiB of code loaded + ms_per_file * files loaded",
+        "#         + ms_per_native * native modules + ms_per_compiled_mib * MiB of Python source",
+        "#           compiled at start (no usable bytecode) + ms_per_runtime_ms * ms of the runtime's",
+        "#           own modules imported (runtime_modules: self time in us and direct imports)",
+        "# on the machine below; ratio_low / ratio_high are the 10th and 90th percentile of",
+        "# measured / estimated over the samples, and give the estimate's range.",
+        "# Refit: samples/build.sh calibrate && cargo build --release && python3 bench/calibrate.py",
+        "",
+    ]
+    table = ["| function | files | code | measured | estimated | ratio |", "|---|---:|---:|---:|---:|---:|"]
+    for family, data in families.items():
+        model = fit(data)
+        ratios = [floor(s["measured_ms"]) / floor(predict(model, s)) for s in data]
+        within = sum(1 for s in data if agrees(s["measured_ms"], predict(model, s)))
+        out += [
+            "[%s]" % family,
+            'fitted = "%s"' % today,
+            'machine = "%s, %d cores"' % (cpu(), os.cpu_count()),
+            'runtime = "%s %s"' % (family, versions[family]),
+            "runs_per_sample = %d" % args.runs,
+            "base_ms = %.3f" % model["base"],
+            "ms_per_code_mib = %.3f" % model["code_mib"],
+            "ms_per_file = %.4f" % model["files"],
+            "ms_per_native = %.3f" % model["native"],
+            "ms_per_compiled_mib = %.3f" % model["compiled_mib"],
+            "ms_per_runtime_ms = %.3f" % model["runtime_ms"],
+            "ratio_low = %.3f" % percentile(ratios, 0.1),
+            "ratio_high = %.3f" % percentile(ratios, 0.9),
+            "# %d of %d samples within x1.5 (or %g ms) of the estimate" % (within, len(data), NOISE_MS),
+            "",
+            "[%s.runtime_modules]" % family,
+        ]
+        for name, (self_us, imports) in sorted(tables[family].items()):
+            out.append("%s = { self_us = %.1f, imports = [%s] }" % (json.dumps(name), self_us, ", ".join(json.dumps(i) for i in imports)))
+        out.append("")
+        for s, r in zip(data, ratios):
+            out += [
+                "[[%s.sample]]" % family,
+                'path = "%s"' % s["path"],
+                'runtime = "%s"' % runtime_of(family),
+                "files = %d" % s["files"],
+                "code_bytes = %d" % s["code_bytes"],
+                "native = %d" % s["native"],
+                "compiled_bytes = %d" % s["compiled_bytes"],
+                "runtime_ms = %.3f" % s["runtime_ms"],
+                "measured_ms = %.1f" % s["measured_ms"],
+                "",
+            ]
+            table.append(
+                "| %s | %d | %.2f MiB | %.1f ms | %.1f ms | %.2f |"
+                % (os.path.basename(s["path"])[:-4], s["files"], s["code_bytes"] / MIB, s["measured_ms"], predict(model, s), r)
+            )
+        print("%s: %s; %d/%d within x1.5" % (family, {k: round(v, 3) for k, v in model.items()}, within, len(data)), file=sys.stderr)
+    text = "\n".join(out).rstrip() + "\n"
+    if args.dry_run:
+        print(text)
+    else:
+        with open(MODEL, "w") as f:
+            f.write(text)
+        print("wrote " + MODEL, file=sys.stderr)
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+//! Init savings of fixes: the handler's init walked again with the fix
+//! applied to the code, and the model's difference taken. Where a fix
+//! brings in a package the artifact does not have, the rule's
+//! `alternative` figures (with their source) stand in for it.
+
+use super::{model, Family, Inputs};
+use crate::analysis::bytecode::CompiledAtStart;
+use crate::analysis::Finding;
+use crate::artifact::Artifact;
+use crate::imports::reach::{Edits, InitLoad, InitWalker};
+use crate::imports::{Import, Language, SourceFile};
+use crate::rules::{Alternative, RuleSet};
+
+/// Everything a fix simulation needs from the audit.
+pub struct FixContext<'a> {
+    pub artifact: &'a Artifact,
+    pub walker: &'a InitWalker<'a>,
+    /// The init as the package is.
+    pub before: &'a InitLoad,
+    pub sources: &'a [SourceFile],
+    pub compiled: &'a CompiledAtStart,
+    pub rules: &'a RuleSet,
+    pub memory_mb: Option<u32>,
+}
+
+impl FixContext<'_> {
+    fn family(&self) -> &'static Family {
+        model().family(self.before.language)
+    }
+
+    fn inputs(&self, load: &InitLoad) -> Inputs {
+        let entries = &self.artifact.entries;
+        Inputs::from_files(
+            load.loaded.iter().map(|&i| {
+                (
+                    entries[i].path.as_str(),
+                    entries[i].unzipped_bytes,
+                    self.compiled.all.binary_search(&i).is_ok(),
+                )
+            }),
+            &load.runtime_modules,
+            self.family(),
+        )
+    }
+}
+
+/// Adds `saving.init_ms` to each finding whose fix changes what init loads.
+pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
+    let before = cx.inputs(cx.before);
+    for finding in findings.iter_mut() {
+        let Some((after, assumed)) = after_fix(finding, cx, &before) else {
+            continue;
+        };
+        let ms = cx.family().saving(&before, &after, cx.memory_mb);
+        finding.saving.get_or_insert_with(Default::default).init_ms = Some(ms);
+        if let (Some(fix), Some(assumed)) = (&mut finding.fix, assumed) {
+            fix.push_str(&format!(" (init saving with {assumed})"));
+        }
+    }
+}
+
+/// The model's inputs once the finding's fix is applied, when deadweight
+/// knows what the fix changes, and what it assumed about a package the
+/// artifact does not have.
+fn after_fix(
+    finding: &Finding,
+    cx: &FixContext,
+    before: &Inputs,
+) -> Option<(Inputs, Option<String>)> {
+    let changed = |inputs: Option<Inputs>| inputs.map(|i| (i, None));
+    let loaded = |set: &[usize]| -> u64 {
+        cx.before
+            .loaded
+            .iter()
+            .filter(|i| set.binary_search(i).is_ok())
+            .map(|&i| cx.artifact.entries[i].unzipped_bytes)
+            .sum()
+    };
+    match finding.rule.as_str() {
+        "node/whole-aws-sdk-v2" | "node/xray-capture-all" => {
+            changed(rewrite_import(finding, cx, &["aws-sdk"], |import| {
+                let clients: Vec<String> = import
+                    .members
+                    .iter()
+                    .filter(|m| m.name.chars().next().is_some_and(char::is_uppercase))
+                    .map(|m| format!("aws-sdk/clients/{}", m.name.to_lowercase()))
+                    .collect();
+                (!clients.is_empty()).then_some(clients)
+            }))
+        }
+        "node/whole-xray-sdk" => changed(rewrite_import(finding, cx, &["aws-xray-sdk"], |_| {
+            Some(vec!["aws-xray-sdk-core".to_string()])
+        })),
+        "python/missing-bytecode" => changed(Some(Inputs {
+            compiled_bytes: before
+                .compiled_bytes
+                .saturating_sub(loaded(&cx.compiled.missing)),
+            ..before.clone()
+        })),
+        "python/stale-bytecode" => {
+            let unusable: Vec<usize> = cx
+                .compiled
+                .all
+                .iter()
+                .copied()
+                .filter(|i| cx.compiled.missing.binary_search(i).is_err())
+                .collect();
+            changed(Some(Inputs {
+                compiled_bytes: before.compiled_bytes.saturating_sub(loaded(&unusable)),
+                ..before.clone()
+            }))
+        }
+        // one bundle file instead of every module file
+        crate::analysis::init::UNBUNDLED_RULE => {
+            let modules = cx
+                .before
+                .loaded
+                .iter()
+                .filter(|&&i| {
+                    let path = &cx.artifact.entries[i].path;
+                    path.starts_with("node_modules/") || path.contains("/node_modules/")
+                })
+                .count();
+            changed(Some(Inputs {
+                files: before.files.saturating_sub(modules.saturating_sub(1)),
+                ..before.clone()
+            }))
+        }
+        _ => replace_package(finding, cx),
+    }
+}
+
+/// Re-walks init with the import at the finding's location replaced by the
+/// modules `replacement` names, when each of them is in the artifact.
+fn rewrite_import(
+    finding: &Finding,
+    cx: &FixContext,
+    modules: &[&str],
+    replacement: impl Fn(&Import) -> Option<Vec<String>>,
+) -> Option<Inputs> {
+    let file = cx
+        .sources
+        .iter()
+        .find(|s| s.path == finding.location.path)?;
+    let line = finding.location.line?;
+    let at = file
+        .imports
+        .iter()
+        .position(|i| i.line == line && modules.contains(&i.module.as_str()))?;
+    let new_modules = replacement(&file.imports[at])?;
+    let mut imports = file.imports.clone();
+    let old = imports.remove(at);
+    for module in new_modules.into_iter().rev() {
+        imports.insert(
+            at,
+            Import {
+                module,
+                members: Vec::new(),
+                ..old.clone()
+            },
+        );
+    }
+    let index = cx.artifact.find(&file.path)?;
+    let after = cx.walker.load(&Edits::from([(index, imports)]));
+    // a replacement that does not resolve is not a fix deadweight can price
+    (after.unresolved.len() <= cx.before.unresolved.len()).then(|| cx.inputs(&after))
+}
+
+/// Re-walks init without the finding's package imported by the function's
+/// code, then adds what the rule's alternative loads, if it names one.
+fn replace_package(finding: &Finding, cx: &FixContext) -> Option<(Inputs, Option<String>)> {
+    let (name, _) = finding.package.as_deref()?.rsplit_once('@')?;
+    let rule = cx.rules.rules.iter().find(|r| r.id == finding.rule)?;
+    let alternative: Option<&Alternative> = rule.alternative.iter().find(|a| a.package == name);
+    // removing a package is only a fix when the rule says what replaces it
+    // or the rule is about init time
+    if alternative.is_none() && rule.category != crate::rules::Category::InitTime {
+        return None;
+    }
+    let separator = match cx.before.language {
+        Language::JavaScript => '/',
+        Language::Python => '.',
+    };
+    let is_package = |module: &str| {
+        module == name
+            || module
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(separator))
+    };
+    let mut edits = Edits::new();
+    for file in cx.sources {
+        if file.imports.iter().any(|i| is_package(&i.module)) {
+            let index = cx.artifact.find(&file.path)?;
+            let kept = file
+                .imports
+                .iter()
+                .filter(|i| !is_package(&i.module))
+                .cloned()
+                .collect();
+            edits.insert(index, kept);
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let after = cx.walker.load(&edits);
+    let mut inputs = cx.inputs(&after);
+    let Some(alternative) = alternative else {
+        return Some((inputs, None));
+    };
+    let mut runtime = after.runtime_modules.clone();
+    runtime.extend(alternative.runtime_modules.iter().cloned());
+    inputs.files += alternative.loaded_files;
+    inputs.code_bytes += alternative.loaded_bytes;
+    inputs.runtime_ms = cx.family().runtime_ms(&runtime);
+    let assumed = format!(
+        "{} loading {} files, {} at init; {}",
+        alternative.replacement,
+        alternative.loaded_files,
+        crate::units::human_bytes(alternative.loaded_bytes),
+        alternative.source
+    );
+    Some((inputs, Some(assumed)))
+}

@@ -1,0 +1,332 @@
+//! The init-time model: milliseconds from what the handler loads.
+//!
+//! Per runtime family, fitted by `bench/calibrate.py` on functions built
+//! from the registries and timed with `deadweight measure` on one machine:
+//!
+//! ```text
+//! init ms = base + a·MiB of code + b·files + c·native modules
+//!         + d·MiB of Python source compiled at start + e·runtime-module ms
+//! ```
+//!
+//! where the last term is the standard-library / built-in modules the init
+//! imports, costed from their measured self times. The estimate is a range
+//! from the fit's residuals, for the machine the model was fitted on; with a
+//! memory size it scales to Lambda's CPU share (one full vCPU at 1,769 MB,
+//! proportionally less below: a model assumption, not a measurement).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::init::{is_native_module, InitReport};
+use crate::imports::Language;
+
+pub mod fixes;
+
+const MODEL: &str = include_str!("../../rules/init-model.toml");
+const MIB: f64 = 1024.0 * 1024.0;
+/// Lambda gives a function one full vCPU at this memory size.
+pub const FULL_VCPU_MB: u32 = 1769;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub node: Family,
+    pub python: Family,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    pub fitted: String,
+    pub machine: String,
+    pub runtime: String,
+    pub runs_per_sample: u32,
+    pub base_ms: f64,
+    pub ms_per_code_mib: f64,
+    pub ms_per_file: f64,
+    pub ms_per_native: f64,
+    pub ms_per_compiled_mib: f64,
+    pub ms_per_runtime_ms: f64,
+    /// 10th and 90th percentile of measured / estimated over the samples.
+    pub ratio_low: f64,
+    pub ratio_high: f64,
+    /// Self time (µs) and direct imports of each module the runtime provides.
+    #[serde(default)]
+    pub runtime_modules: BTreeMap<String, RuntimeModule>,
+    #[serde(default)]
+    pub sample: Vec<Sample>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeModule {
+    pub self_us: f64,
+    #[serde(default)]
+    pub imports: Vec<String>,
+}
+
+/// One calibration function: its model inputs and its measured init.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    pub path: String,
+    /// The runtime id it was audited with.
+    pub runtime: String,
+    pub files: usize,
+    pub code_bytes: u64,
+    pub native: usize,
+    pub compiled_bytes: u64,
+    pub runtime_ms: f64,
+    pub measured_ms: f64,
+}
+
+/// The fitted model shipped in the binary.
+pub fn model() -> &'static Model {
+    static PARSED: OnceLock<Model> = OnceLock::new();
+    // the file is generated and checked by the test suite; it cannot be
+    // malformed in a built binary
+    PARSED.get_or_init(|| toml::from_str(MODEL).expect("rules/init-model.toml parses"))
+}
+
+impl Model {
+    pub fn family(&self, language: Language) -> &Family {
+        match language {
+            Language::JavaScript => &self.node,
+            Language::Python => &self.python,
+        }
+    }
+}
+
+/// What the model reads from an init walk.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inputs {
+    pub files: usize,
+    /// Bytes of code loaded, native modules left out.
+    pub code_bytes: u64,
+    pub native: usize,
+    pub compiled_bytes: u64,
+    /// Runtime-provided modules imported, costed from the model's table.
+    pub runtime_ms: f64,
+}
+
+impl Inputs {
+    pub fn of(init: &InitReport, family: &Family) -> Inputs {
+        Inputs {
+            files: init.loaded_files,
+            code_bytes: init.loaded_bytes - init.native_bytes,
+            native: init.native_files,
+            compiled_bytes: init.compiled_bytes,
+            runtime_ms: family.runtime_ms(&init.runtime_modules),
+        }
+    }
+
+    /// From a list of loaded files with their sizes, for fixes simulated
+    /// without a full report.
+    pub fn from_files<'a>(
+        files: impl Iterator<Item = (&'a str, u64, bool)>,
+        runtime_modules: &[String],
+        family: &Family,
+    ) -> Inputs {
+        let mut inputs = Inputs {
+            runtime_ms: family.runtime_ms(runtime_modules),
+            ..Inputs::default()
+        };
+        for (path, bytes, recompiled) in files {
+            inputs.files += 1;
+            if is_native_module(path) {
+                inputs.native += 1;
+            } else {
+                inputs.code_bytes += bytes;
+                if recompiled {
+                    inputs.compiled_bytes += bytes;
+                }
+            }
+        }
+        inputs
+    }
+}
+
+impl Family {
+    /// Sum of self times over every runtime module the names load, each
+    /// counted once however many import it.
+    pub fn runtime_ms(&self, names: &[String]) -> f64 {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut total_us = 0.0;
+        while let Some(name) = stack.pop() {
+            let Some(module) = self.runtime_modules.get(name) else {
+                continue;
+            };
+            if !seen.insert(name) {
+                continue;
+            }
+            total_us += module.self_us;
+            stack.extend(module.imports.iter().map(String::as_str));
+        }
+        total_us / 1000.0
+    }
+
+    /// The model's central value, in ms on the calibration machine.
+    pub fn point(&self, inputs: &Inputs) -> f64 {
+        self.base_ms
+            + self.ms_per_code_mib * inputs.code_bytes as f64 / MIB
+            + self.ms_per_file * inputs.files as f64
+            + self.ms_per_native * inputs.native as f64
+            + self.ms_per_compiled_mib * inputs.compiled_bytes as f64 / MIB
+            + self.ms_per_runtime_ms * inputs.runtime_ms
+    }
+
+    pub fn estimate(&self, inputs: &Inputs, memory_mb: Option<u32>) -> MsRange {
+        let ms = self.point(inputs) * cpu_scale(memory_mb);
+        MsRange::new(ms * self.ratio_low, ms * self.ratio_high)
+    }
+
+    /// What going from `before` to `after` saves; negative when it costs.
+    pub fn saving(&self, before: &Inputs, after: &Inputs, memory_mb: Option<u32>) -> MsRange {
+        let ms = (self.point(before) - self.point(after)) * cpu_scale(memory_mb);
+        MsRange::new(ms * self.ratio_low, ms * self.ratio_high)
+    }
+
+    /// "node v20.20.2 on <cpu>, fitted 2026-11-27 on 23 functions"
+    pub fn provenance(&self) -> String {
+        format!(
+            "{} on {}, fitted {} on {} functions",
+            self.runtime,
+            self.machine,
+            self.fitted,
+            self.sample.len()
+        )
+    }
+}
+
+/// How much slower init runs at this memory size than with a full vCPU.
+pub fn cpu_scale(memory_mb: Option<u32>) -> f64 {
+    match memory_mb {
+        Some(mb) if mb > 0 && mb < FULL_VCPU_MB => f64::from(FULL_VCPU_MB) / f64::from(mb),
+        _ => 1.0,
+    }
+}
+
+/// A range of milliseconds, rounded to a tenth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MsRange {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl MsRange {
+    pub fn new(a: f64, b: f64) -> MsRange {
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        MsRange {
+            low: round(a.min(b)),
+            high: round(a.max(b)),
+        }
+    }
+
+    /// "85–115 ms"
+    pub fn text(&self) -> String {
+        format!("{}–{} ms", short(self.low), short(self.high))
+    }
+}
+
+fn short(ms: f64) -> String {
+    if ms.abs() >= 10.0 {
+        format!("{ms:.0}")
+    } else {
+        format!("{ms:.1}")
+    }
+}
+
+/// The estimate shown in the init section of a report.
+#[derive(Clone, Debug, Serialize)]
+pub struct InitEstimate {
+    pub low: f64,
+    pub high: f64,
+    /// The memory size scaled to, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u32>,
+    /// Where the model comes from: runtime, machine, date, sample count.
+    pub model: String,
+}
+
+pub fn init_estimate(init: &InitReport, memory_mb: Option<u32>) -> InitEstimate {
+    let family = model().family(init.language);
+    let range = family.estimate(&Inputs::of(init, family), memory_mb);
+    InitEstimate {
+        low: range.low,
+        high: range.high,
+        memory_mb,
+        model: family.provenance(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_model_parses_and_has_samples() {
+        let m = model();
+        assert!(m.node.sample.len() >= 15 && m.python.sample.len() >= 15);
+        assert!(m.node.ratio_low <= 1.0 && m.node.ratio_high >= 1.0);
+    }
+
+    #[test]
+    fn less_memory_is_slower_and_more_is_not_faster() {
+        assert_eq!(cpu_scale(None), 1.0);
+        assert_eq!(cpu_scale(Some(FULL_VCPU_MB)), 1.0);
+        assert_eq!(cpu_scale(Some(10_240)), 1.0);
+        assert!((cpu_scale(Some(128)) - 13.82).abs() < 0.01);
+    }
+
+    #[test]
+    fn shared_runtime_modules_count_once() {
+        let mut family = model().python.clone_empty();
+        family.runtime_modules.insert(
+            "a".into(),
+            RuntimeModule {
+                self_us: 1000.0,
+                imports: vec!["shared".into()],
+            },
+        );
+        family.runtime_modules.insert(
+            "b".into(),
+            RuntimeModule {
+                self_us: 500.0,
+                imports: vec!["shared".into(), "a".into()],
+            },
+        );
+        family.runtime_modules.insert(
+            "shared".into(),
+            RuntimeModule {
+                self_us: 2000.0,
+                imports: vec!["b".into()],
+            },
+        );
+        assert_eq!(family.runtime_ms(&["a".into(), "b".into()]), 3.5);
+        assert_eq!(family.runtime_ms(&["unknown".into()]), 0.0);
+    }
+
+    impl Family {
+        fn clone_empty(&self) -> Family {
+            Family {
+                fitted: self.fitted.clone(),
+                machine: self.machine.clone(),
+                runtime: self.runtime.clone(),
+                runs_per_sample: self.runs_per_sample,
+                base_ms: 0.0,
+                ms_per_code_mib: 0.0,
+                ms_per_file: 0.0,
+                ms_per_native: 0.0,
+                ms_per_compiled_mib: 0.0,
+                ms_per_runtime_ms: 1.0,
+                ratio_low: 1.0,
+                ratio_high: 1.0,
+                runtime_modules: BTreeMap::new(),
+                sample: Vec::new(),
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The init-time model: its committed calibration (accuracy on the measured
+//! functions, inputs that still match what the audit computes), the range
+//! in reports, memory scaling, and per-fix init savings from re-walking init
+//! with the fix applied.
+
+mod common;
+
+use common::{deadweight, samples_dir, ZipBuilder};
+use deadweight::estimate::{model, Family, Inputs, Sample};
+use serde_json::Value;
+
+fn inputs(sample: &Sample) -> Inputs {
+    Inputs {
+        files: sample.files,
+        code_bytes: sample.code_bytes,
+        native: sample.native,
+        compiled_bytes: sample.compiled_bytes,
+        runtime_ms: sample.runtime_ms,
+    }
+}
+
+/// Within ×1.5, or within the measure harness's 2 ms noise floor.
+fn agrees(measured: f64, estimated: f64) -> bool {
+    (measured - estimated).abs() <= 2.0
+        || (measured / estimated > 1.0 / 1.5 && measured / estimated < 1.5)
+}
+
+#[test]
+fn the_model_estimates_most_measured_functions_within_half_again() {
+    for (name, family) in [("node", &model().node), ("python", &model().python)] {
+        assert!(family.sample.len() >= 15, "{name}: too few samples");
+        let good = family
+            .sample
+            .iter()
+            .filter(|s| agrees(s.measured_ms, family.point(&inputs(s))))
+            .count();
+        assert!(
+            good * 10 >= family.sample.len() * 8,
+            "{name}: {good} of {} within x1.5",
+            family.sample.len()
+        );
+        // the range is what the residuals say, and covers the middle
+        let inside = family
+            .sample
+            .iter()
+            .filter(|s| {
+                let r = family.estimate(&inputs(s), None);
+                s.measured_ms >= r.low - 2.0 && s.measured_ms <= r.high + 2.0
+            })
+            .count();
+        assert!(
+            inside * 10 >= family.sample.len() * 7,
+            "{name}: {inside} inside the range"
+        );
+    }
+}
+
+fn sample<'a>(family: &'a Family, file: &str) -> &'a Sample {
+    family
+        .sample
+        .iter()
+        .find(|s| s.path.ends_with(file))
+        .unwrap_or_else(|| panic!("no calibration sample {file}"))
+}
+
+/// The saving the model predicts between two measured functions against
+/// the difference measured: same sign, within a factor of two.
+fn assert_saving_predicted(family: &Family, heavy: &str, light: &str) {
+    let (heavy, light) = (sample(family, heavy), sample(family, light));
+    let predicted = family.point(&inputs(heavy)) - family.point(&inputs(light));
+    let measured = heavy.measured_ms - light.measured_ms;
+    assert!(measured > 0.0, "{measured}");
+    let ratio = predicted / measured;
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "predicted {predicted:.1} ms, measured {measured:.1} ms"
+    );
+}
+
+#[test]
+fn fixes_the_seed_names_are_predicted_within_a_factor_of_two() {
+    let node = &model().node;
+    assert_saving_predicted(node, "node-aws-sdk-v2.zip", "node-aws-sdk-v2-client.zip");
+    assert_saving_predicted(node, "calibrate/node-express.zip", "node-lambda-api.zip");
+}
+
+fn audit(zip: &std::path::Path, args: &[&str]) -> Value {
+    let out = deadweight()
+        .arg("audit")
+        .arg(zip)
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The committed samples are in the calibration set: if the audit's view of
+/// them changed, the model was fitted on other inputs and needs a refit
+/// (bench/calibrate.py).
+#[test]
+fn recorded_inputs_are_what_the_audit_computes_today() {
+    for (family, file) in [
+        (&model().node, "node-express.zip"),
+        (&model().python, "python-requests.zip"),
+    ] {
+        let recorded = sample(family, &format!("samples/{file}"));
+        let report = audit(&samples_dir().join(file), &["--runtime", &recorded.runtime]);
+        let init = &report["artifacts"][0]["init"];
+        let now = Inputs {
+            files: init["loaded_files"].as_u64().unwrap() as usize,
+            code_bytes: init["loaded_bytes"].as_u64().unwrap()
+                - init["native_bytes"].as_u64().unwrap(),
+            native: init["native_files"].as_u64().unwrap() as usize,
+            compiled_bytes: init["compiled_bytes"].as_u64().unwrap(),
+            runtime_ms: family.runtime_ms(
+                &serde_json::from_value::<Vec<String>>(init["runtime_modules"].clone()).unwrap(),
+            ),
+        };
+        let mut expected = inputs(recorded);
+        assert!(
+            (now.runtime_ms - expected.runtime_ms).abs() < 0.01,
+            "{file}: {now:?} vs {expected:?}"
+        );
+        expected.runtime_ms = now.runtime_ms;
+        assert_eq!(now, expected, "{file}: refit with bench/calibrate.py");
+    }
+}
+
+#[test]
+fn the_audit_shows_the_estimate_and_scales_it_to_memory() {
+    let zip = samples_dir().join("node-express.zip");
+    let full = audit(&zip, &[]);
+    let estimate = &full["artifacts"][0]["init"]["estimate_ms"];
+    let (low, high) = (
+        estimate["low"].as_f64().unwrap(),
+        estimate["high"].as_f64().unwrap(),
+    );
+    assert!(0.0 < low && low < high, "{estimate}");
+    assert!(estimate["model"].as_str().unwrap().contains("fitted"));
+
+    let small = audit(&zip, &["--memory", "512"]);
+    let scaled = &small["artifacts"][0]["init"]["estimate_ms"];
+    assert_eq!(scaled["memory_mb"], 512);
+    let factor = scaled["high"].as_f64().unwrap() / high;
+    assert!((factor - 1769.0 / 512.0).abs() < 0.05, "{factor}");
+
+    let text = deadweight()
+        .arg("audit")
+        .arg(&zip)
+        .arg("--color=never")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("est. ") && text.contains("with a full vCPU"),
+        "{text}"
+    );
+}
+
+fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {report}"))
+}
+
+#[test]
+fn a_framework_fix_is_priced_with_its_alternative_and_says_so() {
+    let report = audit(
+        &samples_dir().join("node-express.zip"),
+        &["--runtime", "nodejs20.x"],
+    );
+    let f = finding(&report, "node/heavy-framework");
+    let init = &f["saving"]["init_ms"];
+    assert!(init["low"].as_f64().unwrap() > 0.0, "{f}");
+    assert!(f["fix"].as_str().unwrap().contains("lambda-api@"), "{f}");
+    // the byte saving stays the exact retained size
+    assert!(f["saving"]["unzipped_bytes"].as_u64().unwrap() > 500_000);
+}
+
+#[test]
+fn missing_bytecode_is_priced_from_the_source_compiled_at_init() {
+    let report = audit(
+        &samples_dir().join("python-requests.zip"),
+        &["--runtime", "python3.12"],
+    );
+    let f = finding(&report, "python/missing-bytecode");
+    assert!(f["saving"]["init_ms"]["low"].as_f64().unwrap() > 1.0, "{f}");
+}
+
+/// aws-sdk v2's layout: the entry point defines every service; each
+/// `clients/<service>.js` loads the core and its own API only.
+fn aws_sdk_v2_function(services: usize) -> ZipBuilder {
+    let mut zip = ZipBuilder::new()
+        .file(
+            "index.js",
+            "const AWS = require('aws-sdk');\nconst db = new AWS.DynamoDB.DocumentClient();\nexports.handler = async () => db;\n",
+        )
+        .file(
+            "package.json",
+            r#"{"name":"fn","version":"1.0.0","dependencies":{"aws-sdk":"2.1692.0"}}"#,
+        )
+        .file(
+            "node_modules/aws-sdk/package.json",
+            r#"{"name":"aws-sdk","version":"2.1692.0","main":"lib/aws.js"}"#,
+        )
+        .file(
+            "node_modules/aws-sdk/lib/aws.js",
+            "require('./core');\nmodule.exports = require('../clients/all');\n",
+        )
+        .file("node_modules/aws-sdk/lib/core.js", "module.exports = {};\n".repeat(200));
+    let mut all = String::new();
+    for i in 0..services {
+        let name = if i == 0 {
+            "dynamodb".to_string()
+        } else {
+            format!("service{i}")
+        };
+        all.push_str(&format!("exports.S{i} = require('./{name}');\n"));
+        zip = zip
+            .file(
+                &format!("node_modules/aws-sdk/clients/{name}.js"),
+                format!("require('../lib/core');\nmodule.exports = require('../apis/{name}.min.json');\n"),
+            )
+            .file(
+                &format!("node_modules/aws-sdk/apis/{name}.min.json"),
+                format!("{{\"operations\": \"{}\"}}", "x".repeat(20_000)),
+            );
+    }
+    zip.file("node_modules/aws-sdk/clients/all.js", all)
+}
+
+#[test]
+fn the_whole_sdk_fix_is_priced_by_walking_init_with_the_client_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = aws_sdk_v2_function(60).write_to(dir.path(), "function.zip");
+    let report = audit(&path, &["--runtime", "nodejs20.x"]);
+    assert_eq!(report["artifacts"][0]["init"]["loaded_files"], 4 + 2 * 60);
+    let f = finding(&report, "node/whole-aws-sdk-v2");
+    let init = &f["saving"]["init_ms"];
+    // after the fix init loads index.js, clients/dynamodb.js, lib/core.js
+    // and one API: most of the estimate goes, not all of it
+    let whole = &report["artifacts"][0]["init"]["estimate_ms"];
+    let (low, high) = (
+        init["low"].as_f64().unwrap(),
+        init["high"].as_f64().unwrap(),
+    );
+    assert!(low > 0.5 * whole["low"].as_f64().unwrap(), "{f}");
+    assert!(high < whole["high"].as_f64().unwrap(), "{f}");
+    // the package stays: no byte saving from this fix
+    assert_eq!(f["saving"]["unzipped_bytes"], 0);
+
+    // a function that already imports the client has nothing to save
+    let small = aws_sdk_v2_function(1).write_to(dir.path(), "small.zip");
+    let report = audit(&small, &["--runtime", "nodejs20.x"]);
+    let f = finding(&report, "node/whole-aws-sdk-v2");
+    assert!(
+        f["saving"]["init_ms"]["high"].as_f64().unwrap() < 1.0,
+        "{f}"
+    );
+}
