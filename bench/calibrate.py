@@ -379,7 +379,7 @@ def write(args, tables, families, versions):
             ]
             table.append(
                 "| %s | %d | %.2f MiB | %.1f ms | %.1f ms | %.2f |"
-                % (os.path.basename(s["path"])[:-4], s["files"], s["code_bytes"] / MIB, s["measured_ms"], predict(model, s), r)
+                % (s["path"][:-4].replace("samples/build/calibrate/", ""), s["files"], s["code_bytes"] / MIB, s["measured_ms"], predict(model, s), r)
             )
         print("%s: %s; %d/%d within x1.5" % (family, {k: round(v, 3) for k, v in model.items()}, within, len(data)), file=sys.stderr)
     text = "\n".join(out).rstrip() + "\n"
