@@ -187,7 +187,7 @@ fn github_annotations_are_escaped_capped_and_summarised() {
         .rsplit('/')
         .next()
         .unwrap();
-    assert_eq!(line, format!("::error file=node_modules/{name}/package.json,title=node/no-tools::{name}: 100%25 dead, weight%0Afix: remove them"));
+    assert_eq!(line, format!("::error file=node_modules/{name}/package.json,line=1,title=node/no-tools::{name}: 100%25 dead, weight%0Afix: remove them"));
     assert!(text.contains("::notice title=deadweight::2 more error findings"));
     let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(summary.starts_with("<!-- deadweight:function.zip -->"));

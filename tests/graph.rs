@@ -119,10 +119,12 @@ fn duplicates_count_all_but_the_highest_version_as_reclaimable() {
         ms["saving"]["unzipped_bytes"],
         package(a, "ms", Some("2.0.0"))["unzipped_bytes"]
     );
+    // the extra copy's manifest, at the line naming it
     assert_eq!(
         ms["location"]["path"],
-        "node_modules/express/node_modules/ms"
+        "node_modules/express/node_modules/ms/package.json"
     );
+    assert!(ms["location"]["line"].as_u64().is_some(), "{ms}");
     assert_eq!(
         findings
             .iter()

@@ -108,6 +108,51 @@ fn sarif_validates_against_the_schema_and_locates_every_result() {
         package["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "node_modules/aws-sdk/package.json"
     );
+    assert_eq!(
+        package["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+
+    // a package finding points at the line that declares the package's name
+    let log = sarif_for(&samples_dir().join("node-express.zip"));
+    let express = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "node/heavy-framework")
+        .unwrap();
+    let location = &express["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "node_modules/express/package.json"
+    );
+    assert_eq!(location["region"]["startLine"], 2);
+    // and a Python package at its METADATA `Name:` line
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import flask\n\ndef lambda_handler(event, context):\n    return 1\n",
+        )
+        .file("flask/__init__.py", "")
+        .file(
+            "flask-3.0.3.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.3\n\nA web framework.\n",
+        )
+        .file("flask-3.0.3.dist-info/RECORD", "flask/__init__.py,,0\n")
+        .write_to(dir.path(), "python.zip");
+    let log = sarif_for(&zip);
+    let flask = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "python/heavy-framework")
+        .unwrap();
+    let location = &flask["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "flask-3.0.3.dist-info/METADATA"
+    );
+    assert_eq!(location["region"]["startLine"], 2);
 }
 
 #[test]

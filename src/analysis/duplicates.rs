@@ -57,7 +57,7 @@ pub fn duplicate_packages(inventory: &Inventory) -> Vec<Finding> {
             .iter()
             .enumerate()
             .find(|(n, _)| *n != keep)
-            .map(|(_, p)| p.path.clone())
+            .map(|(_, p)| (p.manifest.clone(), p.manifest_line))
             .unwrap_or_default();
         findings.push(Finding {
             rule: RULE.to_string(),
@@ -69,8 +69,8 @@ pub fn duplicate_packages(inventory: &Inventory) -> Vec<Finding> {
                 human_bytes(saving.unzipped_bytes)
             ),
             location: Location {
-                path: first_extra,
-                line: None,
+                path: first_extra.0,
+                line: first_extra.1,
                 column: None,
             },
             package: Some(name.clone()),

@@ -169,8 +169,8 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
                     load.handler
                 ),
                 location: Location {
-                    path: p.path.clone(),
-                    line: None,
+                    path: p.manifest.clone(),
+                    line: p.manifest_line,
                     column: None,
                 },
                 package: Some(id),

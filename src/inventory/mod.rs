@@ -90,6 +90,8 @@ pub struct Package {
     pub path: String,
     /// The manifest the identity was read from.
     pub manifest: String,
+    /// The line in it that declares the package's name.
+    pub manifest_line: Option<u32>,
     pub totals: Totals,
     /// Required by the function itself rather than by another package.
     pub direct: bool,

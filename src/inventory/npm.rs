@@ -25,18 +25,21 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
         })
         .collect();
 
-    let parsed: Vec<Result<Value, String>> = roots
+    let parsed: Vec<Result<(Value, Option<u32>), String>> = roots
         .par_iter()
         .map(|&(index, _)| {
             let text = artifact.read_text(index).map_err(|e| e.to_string())?;
-            serde_json::from_str::<Value>(&text).map_err(|e| {
-                format!(
-                    "not valid JSON (line {}, column {}): {}",
-                    e.line(),
-                    e.column(),
-                    crate::lockfile::strip_position(&e.to_string())
-                )
-            })
+            let name_line = top_level_key_line(&text, "name");
+            serde_json::from_str::<Value>(&text)
+                .map(|v| (v, name_line))
+                .map_err(|e| {
+                    format!(
+                        "not valid JSON (line {}, column {}): {}",
+                        e.line(),
+                        e.column(),
+                        crate::lockfile::strip_position(&e.to_string())
+                    )
+                })
         })
         .collect();
 
@@ -44,7 +47,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
         let manifest_path = artifact.entries[index].path.clone();
         let directory_name = directory_package_name(dir);
         let package = match manifest {
-            Ok(json) => {
+            Ok((json, name_line)) => {
                 let name = match json.get("name").and_then(Value::as_str) {
                     Some(name) if !name.is_empty() => name.to_string(),
                     _ => {
@@ -64,6 +67,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                         .map(str::to_string),
                     path: dir.to_string(),
                     manifest: manifest_path,
+                    manifest_line: name_line,
                     totals: Totals::default(),
                     direct: false,
                     root_requirement: None,
@@ -86,6 +90,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     version: None,
                     path: dir.to_string(),
                     manifest: manifest_path,
+                    manifest_line: None,
                     totals: Totals::default(),
                     direct: false,
                     root_requirement: None,
@@ -153,6 +158,41 @@ fn declared_dependencies(json: &Value) -> Vec<DeclaredDependency> {
 
 /// True when a package sits in the first `node_modules` below its project
 /// (the app root or a layer's `nodejs/` directory), not nested in another.
+/// The 1-based line of a key of the top-level JSON object, found by
+/// tracking nesting outside strings (serde_json keeps no positions).
+fn top_level_key_line(text: &str, key: &str) -> Option<u32> {
+    let quoted = format!("\"{key}\"");
+    let (mut depth, mut line, mut in_string, mut escaped) = (0u32, 1u32, false, false);
+    for (at, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\n' => line += 1,
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth = depth.saturating_sub(1),
+            '"' => {
+                if depth == 1 && text[at..].starts_with(&quoted) {
+                    let rest = text[at + quoted.len()..].trim_start();
+                    if rest.starts_with(':') {
+                        return Some(line);
+                    }
+                }
+                in_string = true;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 pub(super) fn is_top_level(package_path: &str) -> bool {
     package_path
         .split('/')
@@ -242,5 +282,16 @@ mod tests {
             project_root("nodejs/node20/node_modules/@s/a"),
             "nodejs/node20"
         );
+    }
+
+    #[test]
+    fn the_name_line_is_the_top_level_key_not_a_nested_one() {
+        let text = "{\n  \"author\": { \"name\": \"x\" },\n  \"description\": \"a \\\" { tricky\",\n  \"name\" : \"pkg\"\n}";
+        assert_eq!(super::top_level_key_line(text, "name"), Some(4));
+        assert_eq!(
+            super::top_level_key_line("{\"name\":\"a\"}", "name"),
+            Some(1)
+        );
+        assert_eq!(super::top_level_key_line("{\"names\": 1}", "name"), None);
     }
 }

@@ -23,6 +23,8 @@ struct Distribution {
     dir: String,
     site_root: String,
     manifest: String,
+    /// The line of its `Name:` header.
+    name_line: Option<u32>,
     name: String,
     version: Option<String>,
     requires: Vec<DeclaredDependency>,
@@ -61,6 +63,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
             version: dist.version,
             path: dist.dir.clone(),
             manifest: dist.manifest,
+            manifest_line: dist.name_line,
             totals: Totals::default(),
             direct: false,
             root_requirement: None,
@@ -117,8 +120,16 @@ fn read_distribution(artifact: &Artifact, dir: &str) -> Distribution {
         _ if is_dist_info => format!("{dir}/METADATA"),
         _ => format!("{dir}/PKG-INFO"),
     };
+    let mut name_line = None;
     let headers = match artifact.find(&manifest).map(|i| artifact.read_text(i)) {
-        Some(Ok(text)) => parse_headers(&text),
+        Some(Ok(text)) => {
+            name_line = text
+                .lines()
+                .take_while(|l| !l.is_empty())
+                .position(|l| l.to_ascii_lowercase().starts_with("name:"))
+                .map(|i| i as u32 + 1);
+            parse_headers(&text)
+        }
         Some(Err(e)) => {
             warnings.push(Warning::at(&manifest, format!("cannot read: {e}")));
             Vec::new()
@@ -188,6 +199,7 @@ fn read_distribution(artifact: &Artifact, dir: &str) -> Distribution {
         dir: dir.to_string(),
         site_root,
         manifest,
+        name_line,
         name,
         version,
         requires,

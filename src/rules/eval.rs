@@ -361,7 +361,7 @@ fn package_rule(
                 &values,
                 Location {
                     path: first.manifest.clone(),
-                    line: None,
+                    line: first.manifest_line,
                     column: None,
                 },
                 Some(format!("{name}@{version}")),
