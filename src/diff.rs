@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::estimate::MsRange;
 use crate::gate::fingerprint_json;
 
 #[derive(Debug, Serialize)]
@@ -50,6 +51,38 @@ pub struct PackageChange {
 }
 
 #[derive(Debug, Serialize)]
+pub struct InitChange {
+    pub base: MsRange,
+    pub head: MsRange,
+    /// Head's midpoint minus base's, in ms.
+    pub change: f64,
+}
+
+impl InitChange {
+    fn from_reports(base: &Value, head: &Value) -> Option<InitChange> {
+        let range = |side: &Value| -> Option<MsRange> {
+            serde_json::from_value(side["init"]["estimate_ms"].clone()).ok()
+        };
+        let (base, head) = (range(base)?, range(head)?);
+        let mid = |r: &MsRange| (r.low + r.high) / 2.0;
+        Some(InitChange {
+            change: ((mid(&head) - mid(&base)) * 10.0).round() / 10.0,
+            base,
+            head,
+        })
+    }
+
+    /// "+12 ms" / "−3.5 ms" / "±0"
+    pub fn change_text(&self) -> String {
+        match self.change {
+            c if c.abs() < 0.05 => "±0".to_string(),
+            c if c > 0.0 => format!("+{c:.1} ms"),
+            c => format!("−{:.1} ms", -c),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
 pub struct ArtifactDiff {
     pub path: String,
     pub zipped: Delta,
@@ -58,6 +91,9 @@ pub struct ArtifactDiff {
     /// Bytes the handler loads at init, when both reports know.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loaded: Option<Delta>,
+    /// The init-time estimates, when both reports have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_ms: Option<InitChange>,
     pub added: Vec<PackageChange>,
     pub removed: Vec<PackageChange>,
     pub version_changed: Vec<PackageChange>,
@@ -176,6 +212,7 @@ fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
             (Some(b), Some(h)) => Some(Delta::new(b, h)),
             _ => None,
         },
+        init_ms: InitChange::from_reports(base, head),
         added: Vec::new(),
         removed: Vec::new(),
         version_changed: Vec::new(),

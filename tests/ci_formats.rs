@@ -64,6 +64,10 @@ fn diff_reports_totals_packages_and_findings() {
     let loaded = &a["loaded"];
     assert!(loaded["base"].as_u64().unwrap() > 60_000, "{loaded}");
     assert!(loaded["change"].as_i64().unwrap() < -50_000, "{loaded}");
+    // and the init estimate drops with it
+    let init = &a["init_ms"];
+    assert!(init["change"].as_f64().unwrap() < 0.0, "{init}");
+    assert!(init["base"]["low"].as_f64().unwrap() > init["head"]["low"].as_f64().unwrap());
     let new: Vec<&str> = a["new_findings"]
         .as_array()
         .unwrap()

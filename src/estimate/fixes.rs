@@ -48,25 +48,41 @@ impl FixContext<'_> {
 pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
     let before = cx.inputs(cx.before);
     for finding in findings.iter_mut() {
-        let Some((after, assumed)) = after_fix(finding, cx, &before) else {
+        let Some((after, alternative)) = after_fix(finding, cx, &before) else {
             continue;
         };
         let ms = cx.family().saving(&before, &after, cx.memory_mb);
-        finding.saving.get_or_insert_with(Default::default).init_ms = Some(ms);
-        if let (Some(fix), Some(assumed)) = (&mut finding.fix, assumed) {
-            fix.push_str(&format!(" (init saving with {assumed})"));
+        let saving = finding.saving.get_or_insert_with(Default::default);
+        saving.init_ms = Some(ms);
+        let Some(alternative) = alternative else {
+            continue;
+        };
+        // the replacement's own bytes come off the size saving
+        saving.unzipped_bytes = saving
+            .unzipped_bytes
+            .saturating_sub(alternative.unzipped_bytes);
+        saving.zipped_bytes = saving.zipped_bytes.saturating_sub(alternative.zipped_bytes);
+        if let Some(fix) = &mut finding.fix {
+            fix.push_str(&format!(
+                " (saving with {}: {} files, {} loaded at init, {} installed; {})",
+                alternative.replacement,
+                alternative.loaded_files,
+                crate::units::human_bytes(alternative.loaded_bytes),
+                crate::units::human_bytes(alternative.unzipped_bytes),
+                alternative.source
+            ));
         }
     }
 }
 
 /// The model's inputs once the finding's fix is applied, when deadweight
-/// knows what the fix changes, and what it assumed about a package the
-/// artifact does not have.
-fn after_fix(
+/// knows what the fix changes, and the replacement it assumed when the
+/// artifact does not have it.
+fn after_fix<'r>(
     finding: &Finding,
-    cx: &FixContext,
+    cx: &FixContext<'r>,
     before: &Inputs,
-) -> Option<(Inputs, Option<String>)> {
+) -> Option<(Inputs, Option<&'r Alternative>)> {
     let changed = |inputs: Option<Inputs>| inputs.map(|i| (i, None));
     let loaded = |set: &[usize]| -> u64 {
         cx.before
@@ -168,10 +184,13 @@ fn rewrite_import(
 
 /// Re-walks init without the finding's package imported by the function's
 /// code, then adds what the rule's alternative loads, if it names one.
-fn replace_package(finding: &Finding, cx: &FixContext) -> Option<(Inputs, Option<String>)> {
+fn replace_package<'r>(
+    finding: &Finding,
+    cx: &FixContext<'r>,
+) -> Option<(Inputs, Option<&'r Alternative>)> {
     let (name, _) = finding.package.as_deref()?.rsplit_once('@')?;
     let rule = cx.rules.rules.iter().find(|r| r.id == finding.rule)?;
-    let alternative: Option<&Alternative> = rule.alternative.iter().find(|a| a.package == name);
+    let alternative: Option<&'r Alternative> = rule.alternative.iter().find(|a| a.package == name);
     // removing a package is only a fix when the rule says what replaces it
     // or the rule is about init time
     if alternative.is_none() && rule.category != crate::rules::Category::InitTime {
@@ -213,12 +232,5 @@ fn replace_package(finding: &Finding, cx: &FixContext) -> Option<(Inputs, Option
     inputs.files += alternative.loaded_files;
     inputs.code_bytes += alternative.loaded_bytes;
     inputs.runtime_ms = cx.family().runtime_ms(&runtime);
-    let assumed = format!(
-        "{} loading {} files, {} at init; {}",
-        alternative.replacement,
-        alternative.loaded_files,
-        crate::units::human_bytes(alternative.loaded_bytes),
-        alternative.source
-    );
-    Some((inputs, Some(assumed)))
+    Some((inputs, Some(alternative)))
 }

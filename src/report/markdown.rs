@@ -223,6 +223,15 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
             delta_text(d)
         )?;
     }
+    if let Some(init) = &a.init_ms {
+        writeln!(
+            out,
+            "| init (estimated) | {} | {} | {} |",
+            init.base.text(),
+            init.head.text(),
+            init.change_text()
+        )?;
+    }
     writeln!(
         out,
         "| files | {} | {} | {:+} |\n",

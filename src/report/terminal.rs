@@ -579,6 +579,14 @@ pub fn render_diff(
                 format!("{}{pct}", signed(d.change)),
             ]);
         }
+        if let Some(init) = &a.init_ms {
+            totals.row([
+                "init (estimated)".to_string(),
+                init.base.text(),
+                init.head.text(),
+                init.change_text(),
+            ]);
+        }
         totals.row([
             "files".to_string(),
             thousands(a.files.base),

@@ -66,6 +66,9 @@ pub struct Alternative {
     pub replacement: String,
     pub loaded_files: usize,
     pub loaded_bytes: u64,
+    /// What it adds to the package, its dependencies included.
+    pub unzipped_bytes: u64,
+    pub zipped_bytes: u64,
     /// Built-in modules it imports at init.
     #[serde(default)]
     pub runtime_modules: Vec<String>,
