@@ -150,9 +150,22 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 analysis
                     .findings
                     .extend(analysis::init::not_loaded(&inventory, load));
-                analysis
-                    .findings
-                    .extend(analysis::init::unbundled(&artifact, load));
+                let thresholds = request.config.thresholds;
+                analysis.findings.extend(analysis::init::unbundled(
+                    &artifact,
+                    load,
+                    thresholds.unbundled_files,
+                ));
+                let mut warnings = Vec::new();
+                if let Some(module) =
+                    analysis::practices::read_handler(&artifact, &load.handler, &mut warnings)
+                {
+                    analysis.findings.extend(analysis::practices::check(
+                        &module,
+                        thresholds.init_services,
+                    ));
+                }
+                analysis.warnings.extend(warnings);
             }
             analysis.findings.extend(analysis::keepalive::check(
                 &artifact,

@@ -192,7 +192,7 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
 
 /// A Node handler that loads many files from node_modules at init: each
 /// one is a file-system lookup and a separate compile at every cold start.
-pub fn unbundled(artifact: &Artifact, load: &InitLoad) -> Option<Finding> {
+pub fn unbundled(artifact: &Artifact, load: &InitLoad, limit: usize) -> Option<Finding> {
     if load.language != Language::JavaScript {
         return None;
     }
@@ -205,7 +205,7 @@ pub fn unbundled(artifact: &Artifact, load: &InitLoad) -> Option<Finding> {
             path.starts_with("node_modules/") || path.contains("/node_modules/")
         })
         .collect();
-    if from_packages.len() <= UNBUNDLED_FILES {
+    if from_packages.len() <= limit {
         return None;
     }
     let bytes: u64 = from_packages
@@ -217,7 +217,7 @@ pub fn unbundled(artifact: &Artifact, load: &InitLoad) -> Option<Finding> {
         rule: UNBUNDLED_RULE.to_string(),
         level: Level::Warn,
         message: format!(
-            "`{}` loads {} files ({}) from node_modules at init, more than {UNBUNDLED_FILES}: each is a file lookup and a separate compile on every cold start",
+            "`{}` loads {} files ({}) from node_modules at init, more than {limit}: each is a file lookup and a separate compile on every cold start",
             load.handler,
             from_packages.len(),
             human_bytes(bytes)

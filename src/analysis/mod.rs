@@ -11,6 +11,7 @@ pub mod keepalive;
 pub mod limits;
 mod lockfile_checks;
 pub mod native;
+pub mod practices;
 
 use serde::Serialize;
 

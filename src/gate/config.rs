@@ -80,10 +80,30 @@ pub struct FunctionConfig {
     pub budgets: Budgets,
 }
 
+/// Where the init checks draw their lines (`[thresholds]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// node/unbundled-at-init: files from node_modules loaded at init.
+    pub unbundled_files: usize,
+    /// common/too-much-at-init: distinct services set up at module scope.
+    pub init_services: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            unbundled_files: crate::analysis::init::UNBUNDLED_FILES,
+            init_services: crate::analysis::practices::INIT_SERVICES,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     pub path: Option<PathBuf>,
     pub budgets: Budgets,
+    pub thresholds: Thresholds,
     pub rule_levels: Vec<(String, Level)>,
     pub rules_dirs: Vec<PathBuf>,
     pub ignores: Vec<Ignore>,
@@ -99,6 +119,8 @@ struct RawConfig<F> {
     rules: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     rules_dirs: Vec<String>,
+    #[serde(default)]
+    thresholds: Thresholds,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
     /// `[function]` (one table) or `[[function]]` (several, with `path`).
@@ -143,6 +165,7 @@ impl<F> RawConfig<F> {
             budgets: self.budgets,
             rules: self.rules,
             rules_dirs: self.rules_dirs,
+            thresholds: self.thresholds,
             ignore: self.ignore,
             function: None,
         }
@@ -207,6 +230,7 @@ pub fn parse(path: &Path, text: &str, rules: &RuleSet) -> Result<Config, ConfigE
     let mut config = Config {
         path: Some(path.to_path_buf()),
         budgets: budgets(&raw.budgets, &error)?,
+        thresholds: raw.thresholds,
         ..Config::default()
     };
     for (id, level) in &raw.rules {

@@ -3,6 +3,7 @@
 //! with its file:line:column and whether it runs at init (module scope) or
 //! lazily (inside a function).
 
+pub mod clients;
 mod js;
 mod python;
 pub mod reach;
@@ -13,7 +14,7 @@ use serde::Serialize;
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::inventory::{Inventory, Owner};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     JavaScript,

@@ -81,7 +81,7 @@ pub fn handler_entry(artifact: &Artifact, handler: &str) -> Option<(usize, Langu
     } else {
         format!("{dir}/{module}")
     };
-    for ext in ["js", "mjs", "cjs"] {
+    for ext in ["js", "mjs", "cjs", "ts"] {
         if let Some(i) = artifact.find(&format!("{stem}.{ext}")) {
             return Some((i, Language::JavaScript));
         }

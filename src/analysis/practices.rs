@@ -1,0 +1,251 @@
+//! The Serverless Lens's init practices, read from the handler's code:
+//! clients created inside the handler (`node/client-in-handler`,
+//! `python/client-in-handler`), too many services set up at init
+//! (`common/too-much-at-init`), and assets downloaded at every cold start
+//! (`python/tmp-cache-hint`).
+
+use std::collections::BTreeMap;
+
+use super::{Finding, Level, Location};
+use crate::artifact::{Artifact, Warning};
+use crate::imports::clients::{read_handler_module, ClientKind, Construction, HandlerCode, Place};
+use crate::imports::reach::handler_entry;
+use crate::imports::Language;
+
+pub const NODE_CLIENT_IN_HANDLER: &str = "node/client-in-handler";
+pub const PYTHON_CLIENT_IN_HANDLER: &str = "python/client-in-handler";
+pub const TOO_MUCH_AT_INIT: &str = "common/too-much-at-init";
+pub const TMP_CACHE_HINT: &str = "python/tmp-cache-hint";
+
+/// Distinct services set up at module scope above which splitting pays.
+pub const INIT_SERVICES: usize = 5;
+
+/// The handler module's code, following a handler re-exported from another
+/// module of the function (a few hops at most).
+pub struct HandlerModule {
+    pub path: String,
+    pub language: Language,
+    pub function: String,
+    pub code: HandlerCode,
+}
+
+pub fn read_handler(
+    artifact: &Artifact,
+    handler: &str,
+    warnings: &mut Vec<Warning>,
+) -> Option<HandlerModule> {
+    let (mut entry, language) = handler_entry(artifact, handler)?;
+    let mut function = handler.rsplit('.').next().unwrap_or(handler).to_string();
+    for _ in 0..4 {
+        let path = artifact.entries[entry].path.clone();
+        let text = match artifact.read_text(entry) {
+            Ok(text) => text,
+            Err(e) => {
+                warnings.push(Warning::at(&path, format!("handler not read: {e}")));
+                return None;
+            }
+        };
+        let code = match read_handler_module(&path, &text, language, &function) {
+            Ok(code) => code,
+            // the import scan already warned about a file that does not parse
+            Err(_) => return None,
+        };
+        match &code.reexport {
+            Some((module, name)) if module.starts_with('.') => {
+                let next = relative_module(artifact, &path, module)?;
+                entry = next;
+                function = name.clone();
+            }
+            _ => {
+                return Some(HandlerModule {
+                    path,
+                    language,
+                    function,
+                    code,
+                })
+            }
+        }
+    }
+    None
+}
+
+/// `./lib/app` from `src/index.js` → the entry of `src/lib/app.js` (or
+/// `.mjs`, `.cjs`, `.ts`, `/index.js`).
+fn relative_module(artifact: &Artifact, from: &str, module: &str) -> Option<usize> {
+    let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in module.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop()?;
+            }
+            name => parts.push(name),
+        }
+    }
+    let base = parts.join("/");
+    let candidates = [
+        base.clone(),
+        format!("{base}.js"),
+        format!("{base}.mjs"),
+        format!("{base}.cjs"),
+        format!("{base}.ts"),
+        format!("{base}/index.js"),
+    ];
+    candidates.iter().find_map(|c| artifact.find(c))
+}
+
+/// Every practice finding for one handler module.
+pub fn check(module: &HandlerModule, init_services: usize) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = module
+        .code
+        .constructions
+        .iter()
+        .filter_map(|c| client_in_handler(module, c))
+        .collect();
+    findings.extend(too_much_at_init(module, init_services));
+    if module.language == Language::Python {
+        findings.extend(tmp_cache_hints(module));
+    }
+    findings
+}
+
+fn what(kind: ClientKind, service: &str) -> String {
+    match kind {
+        ClientKind::Aws => format!("an AWS SDK client ({service})"),
+        ClientKind::Database => format!("a database connection ({service})"),
+        ClientKind::Http => format!("an HTTP connection pool ({service})"),
+    }
+}
+
+fn client_in_handler(module: &HandlerModule, c: &Construction) -> Option<Finding> {
+    let Place::Handler(function) = &c.place else {
+        return None;
+    };
+    let (rule, fix) = match module.language {
+        Language::JavaScript => (
+            NODE_CLIENT_IN_HANDLER,
+            "create it once at module scope, outside the handler (or on first use into a module-level variable: `client ??= new …`), so warm invocations reuse it and its open connections",
+        ),
+        Language::Python => (
+            PYTHON_CLIENT_IN_HANDLER,
+            "create it once at module level, outside the handler (or on first use into a module-level variable declared `global`, or in a function cached with functools.cache), so warm invocations reuse it and its open connections",
+        ),
+    };
+    let inside = if *function == module.function {
+        format!("inside the handler `{function}`")
+    } else {
+        format!(
+            "in `{function}`, which the handler `{}` calls",
+            module.function
+        )
+    };
+    Some(Finding {
+        rule: rule.to_string(),
+        level: Level::Warn,
+        message: format!(
+            "`{}` creates {} {inside}: it is built again on every invocation instead of once per cold start",
+            c.code,
+            what(c.kind, &c.service)
+        ),
+        location: Location {
+            path: c.path.clone(),
+            line: Some(c.line),
+            column: Some(c.column),
+        },
+        package: None,
+        saving: None,
+        concerns: None,
+        known: false,
+        fix: Some(fix.to_string()),
+    })
+}
+
+fn too_much_at_init(module: &HandlerModule, limit: usize) -> Option<Finding> {
+    let mut services: BTreeMap<(String, &str), Vec<u32>> = BTreeMap::new();
+    for c in &module.code.constructions {
+        if c.place == Place::ModuleScope && c.service != "session" {
+            let kind = match c.kind {
+                ClientKind::Aws => "aws",
+                ClientKind::Database => "db",
+                ClientKind::Http => "http",
+            };
+            services
+                .entry((c.service.clone(), kind))
+                .or_default()
+                .push(c.line);
+        }
+    }
+    if services.len() <= limit {
+        return None;
+    }
+    let file = module.path.rsplit('/').next().unwrap_or(&module.path);
+    let list: Vec<String> = services
+        .iter()
+        .map(|((service, _), lines)| {
+            let at: Vec<String> = lines.iter().map(|l| format!("{file}:{l}")).collect();
+            format!("{service} ({})", at.join(", "))
+        })
+        .collect();
+    Some(Finding {
+        rule: TOO_MUCH_AT_INIT.to_string(),
+        level: Level::Warn,
+        message: format!(
+            "`{}` sets up {} services at init, more than {limit}: {}",
+            module.path,
+            services.len(),
+            list.join(", ")
+        ),
+        location: Location {
+            path: module.path.clone(),
+            line: None,
+            column: None,
+        },
+        package: None,
+        saving: None,
+        concerns: None,
+        known: false,
+        fix: Some(
+            "split the function into single-purpose functions, each creating only the clients its events need; every cold start then pays for one part"
+                .to_string(),
+        ),
+    })
+}
+
+fn tmp_cache_hints(module: &HandlerModule) -> Vec<Finding> {
+    module
+        .code
+        .downloads
+        .iter()
+        .filter_map(|d| {
+            let problem = match d.target.as_deref() {
+                Some(t) if !t.trim_start_matches(['f', '"', '\'']).starts_with("/tmp") => {
+                    format!("to `{t}`, outside /tmp, the only writable directory in Lambda")
+                }
+                Some(t) if !d.checks_existence => {
+                    format!("to `{t}` without checking whether it is already there")
+                }
+                None if !d.checks_existence => "without checking whether the file is already there".to_string(),
+                _ => return None,
+            };
+            Some(Finding {
+                rule: TMP_CACHE_HINT.to_string(),
+                level: Level::Allow,
+                message: format!(
+                    "`{}` downloads at module scope {problem}: the transfer is paid on every cold start",
+                    d.code
+                ),
+                location: Location {
+                    path: module.path.clone(),
+                    line: Some(d.line),
+                    column: Some(d.column),
+                },
+                package: None,
+                saving: None,
+                concerns: None,
+                known: false,
+                fix: Some("download into /tmp lazily, on first use, and only when the file is not there yet (`if not os.path.exists(path)`); an asset every invocation needs belongs in the package, a layer or the container image".to_string()),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,201 @@
+//! Where the function's code creates AWS SDK clients, database connections
+//! and HTTP connection pools: at module scope (once per cold start) or
+//! inside the handler (on every invocation). The vocabulary of what creates
+//! one is data, `rules/clients.toml`.
+
+mod js;
+mod python;
+
+use std::sync::OnceLock;
+
+use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize};
+
+use super::Language;
+
+const VOCABULARY: &str = include_str!("../../../rules/clients.toml");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    Aws,
+    Database,
+    Http,
+}
+
+/// One place the code creates a client.
+#[derive(Clone, Debug, Serialize)]
+pub struct Construction {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// As written: `new DynamoDBClient()`, `boto3.client('s3')`.
+    pub code: String,
+    /// The module it comes from.
+    pub module: String,
+    pub kind: ClientKind,
+    /// What it connects to: `dynamodb`, `s3`, `postgres`.
+    pub service: String,
+    pub place: Place,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "at", content = "function")]
+pub enum Place {
+    /// Runs once, at init.
+    ModuleScope,
+    /// Runs on every invocation: in the handler, or a function it calls
+    /// (named here).
+    Handler(String),
+}
+
+/// What the code does with its clients, for one handler module.
+#[derive(Debug, Default)]
+pub struct HandlerCode {
+    pub constructions: Vec<Construction>,
+    /// Python: module-scope downloads of files (S3 `download_file`): path,
+    /// line, target file and whether the module checks for it first.
+    pub downloads: Vec<Download>,
+    /// The handler function was found (else only module scope was read).
+    pub handler_found: bool,
+    /// The handler is defined in another module of the function:
+    /// (module specifier, exported name), for the caller to follow.
+    pub reexport: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Download {
+    pub line: u32,
+    pub column: u32,
+    pub code: String,
+    /// The local file written, when it is a literal.
+    pub target: Option<String>,
+    /// The module tests whether a file exists anywhere (`os.path.exists`,
+    /// `.exists()`, `os.path.isfile`).
+    pub checks_existence: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VocabularyFile {
+    client: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    language: Language,
+    module: String,
+    path: String,
+    #[serde(default)]
+    new: Option<bool>,
+    kind: ClientKind,
+    service: String,
+}
+
+struct Pattern {
+    language: Language,
+    module: GlobMatcher,
+    path: GlobMatcher,
+    new: Option<bool>,
+    kind: ClientKind,
+    service: String,
+}
+
+fn vocabulary() -> &'static [Pattern] {
+    static PATTERNS: OnceLock<Vec<Pattern>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        // embedded and checked by the tests: it cannot be malformed in a build
+        let file: VocabularyFile = toml::from_str(VOCABULARY).expect("rules/clients.toml parses");
+        let glob = |g: &str| {
+            Glob::new(g)
+                .expect("rules/clients.toml globs compile")
+                .compile_matcher()
+        };
+        file.client
+            .into_iter()
+            .map(|e| Pattern {
+                language: e.language,
+                module: glob(&e.module),
+                path: glob(&e.path),
+                new: e.new,
+                kind: e.kind,
+                service: e.service,
+            })
+            .collect()
+    })
+}
+
+/// What a use of `module` through `path` creates, if it creates a client:
+/// (kind, service).
+fn classify(
+    language: Language,
+    module: &str,
+    path: &str,
+    new: bool,
+    first_argument: Option<&str>,
+) -> Option<(ClientKind, String)> {
+    let pattern = vocabulary().iter().find(|p| {
+        p.language == language
+            && p.new.is_none_or(|n| n == new)
+            && p.module.is_match(module)
+            && p.path.is_match(path)
+    })?;
+    let service = match pattern.service.as_str() {
+        "{module}" => module
+            .rsplit_once("client-")
+            .or_else(|| module.rsplit_once("clients/"))
+            .map_or(module, |(_, s)| s)
+            .to_string(),
+        "{member}" => path.split('.').next().unwrap_or(path).to_lowercase(),
+        "{arg}" => first_argument.unwrap_or("unknown").to_string(),
+        name => name.to_string(),
+    };
+    Some((pattern.kind, service))
+}
+
+/// Reads one module of the function: the clients it creates, where, and
+/// (Python) the downloads it makes at module scope. `handler` is the
+/// exported function's name (`handler` of `index.handler`).
+pub fn read_handler_module(
+    path: &str,
+    text: &str,
+    language: Language,
+    handler: &str,
+) -> Result<HandlerCode, String> {
+    match language {
+        Language::JavaScript => js::read(path, text, handler),
+        Language::Python => python::read(path, text, handler),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vocabulary_parses_and_classifies() {
+        let js = Language::JavaScript;
+        assert_eq!(
+            classify(js, "@aws-sdk/client-dynamodb", "DynamoDBClient", true, None),
+            Some((ClientKind::Aws, "dynamodb".into()))
+        );
+        assert_eq!(
+            classify(js, "aws-sdk", "DynamoDB.DocumentClient", true, None),
+            Some((ClientKind::Aws, "dynamodb".into()))
+        );
+        assert_eq!(classify(js, "aws-sdk", "config.update", false, None), None);
+        assert_eq!(
+            classify(js, "ioredis", "default", true, None),
+            Some((ClientKind::Database, "redis".into()))
+        );
+        assert_eq!(
+            classify(Language::Python, "boto3", "client", false, Some("s3")),
+            Some((ClientKind::Aws, "s3".into()))
+        );
+        assert_eq!(
+            classify(Language::Python, "boto3", "set_stream_logger", false, None),
+            None
+        );
+    }
+}
