@@ -171,6 +171,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 &artifact,
                 &sources,
                 &templates(path),
+                function.map(|f| &f.environment),
             ));
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {

@@ -297,4 +297,21 @@ fn aws_sdk_v2_without_keep_alive_is_found_and_an_agent_in_code_counts() {
     assert_eq!(found[0]["location"]["path"], "index.mjs");
     assert_eq!(found[0]["location"]["line"], 1);
     assert!(keepalive(&with_agent).is_empty());
+
+    // set by the deploy tool, told through the config
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(
+        &config,
+        "[function]\n[function.environment]\nAWS_NODEJS_CONNECTION_REUSE_ENABLED = \"1\"\n",
+    )
+    .unwrap();
+    let out = deadweight()
+        .args(["audit", "--format", "json", "--config"])
+        .arg(&config)
+        .arg(&without)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = report["artifacts"][0]["findings"].to_string();
+    assert!(!rules.contains("node/sdk-v2-keepalive"), "{rules}");
 }

@@ -10,8 +10,14 @@ pub const RULE: &str = "node/sdk-v2-keepalive";
 const VARIABLE: &str = "AWS_NODEJS_CONNECTION_REUSE_ENABLED";
 
 /// `templates`: the text of IaC files beside the artifact (SAM,
-/// Serverless), where the function's environment is declared.
-pub fn check(artifact: &Artifact, sources: &[SourceFile], templates: &[String]) -> Option<Finding> {
+/// Serverless), where the function's environment is declared;
+/// `environment`: the variables the config gives the function.
+pub fn check(
+    artifact: &Artifact,
+    sources: &[SourceFile],
+    templates: &[String],
+    environment: Option<&std::collections::BTreeMap<String, String>>,
+) -> Option<Finding> {
     let js: Vec<&SourceFile> = sources
         .iter()
         .filter(|s| s.language == Language::JavaScript)
@@ -23,6 +29,10 @@ pub fn check(artifact: &Artifact, sources: &[SourceFile], templates: &[String]) 
             .map(|i| (*s, i))
     })?;
     if templates.iter().any(|t| enables_reuse(t)) {
+        return None;
+    }
+    let configured = environment.and_then(|e| e.get(VARIABLE));
+    if configured.is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")) {
         return None;
     }
     // set in code before the SDK loads, or an agent with keepAlive
@@ -55,7 +65,7 @@ pub fn check(artifact: &Artifact, sources: &[SourceFile], templates: &[String]) 
         concerns: None,
         known: false,
         fix: Some(format!(
-            "set {VARIABLE}=1 in the function's environment (Environment: Variables: in template.yaml, environment: in serverless.yml), or move to AWS SDK v3, which keeps connections alive by default"
+            "set {VARIABLE}=1 in the function's environment (Environment: Variables: in template.yaml, environment: in serverless.yml; tell deadweight with `[function.environment]` in deadweight.toml when it is set elsewhere, e.g. CDK or Terraform), or move to AWS SDK v3, which keeps connections alive by default"
         )),
     })
 }

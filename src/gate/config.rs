@@ -77,6 +77,8 @@ pub struct FunctionConfig {
     pub handler: Option<String>,
     pub arm64: Option<bool>,
     pub memory_mb: Option<u32>,
+    /// The function's environment variables (what the deploy sets).
+    pub environment: BTreeMap<String, String>,
     pub budgets: Budgets,
 }
 
@@ -155,6 +157,8 @@ struct RawFunction {
     handler: Option<String>,
     architecture: Option<Spanned<String>>,
     memory: Option<u32>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
     #[serde(default)]
     budgets: RawBudgets,
 }
@@ -329,6 +333,7 @@ pub fn parse(path: &Path, text: &str, rules: &RuleSet) -> Result<Config, ConfigE
             handler: f.handler.clone(),
             arm64,
             memory_mb: f.memory,
+            environment: f.environment.clone(),
             budgets: budgets(&f.budgets, &error)?,
         });
     }
