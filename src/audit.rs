@@ -100,6 +100,8 @@ pub struct AuditRequest<'a> {
     /// From the command line; they win over the config's.
     pub facts: FunctionFacts,
     pub baseline: Option<&'a Baseline>,
+    /// The functions' logs, for measured init next to the estimate.
+    pub logs: Option<&'a crate::logs::LogsReport>,
     pub options: ReportOptions,
 }
 
@@ -191,6 +193,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     compiled: &analysis.compiled_at_start,
                     rules: request.rules,
                     memory_mb: facts.memory_mb,
+                    calibration: request
+                        .config
+                        .calibration
+                        .get(estimate::family_key(before.language)),
                 };
                 estimate::fixes::add_init_savings(&mut analysis.findings, &fixes);
             }
@@ -204,7 +210,20 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     &load,
                     &analysis.compiled_at_start.all,
                 );
-                init.estimate_ms = Some(estimate::init_estimate(&init, facts.memory_mb));
+                let calibration = request
+                    .config
+                    .calibration
+                    .get(estimate::family_key(init.language));
+                init.estimate_ms =
+                    Some(estimate::init_estimate(&init, facts.memory_mb, calibration));
+                if let Some(logs) = request.logs {
+                    match logs.measured_for(path, facts.memory_mb) {
+                        Ok(measured) => init.measured = Some(measured),
+                        Err(why) => report
+                            .warnings
+                            .push(crate::artifact::Warning::general(format!("--logs: {why}"))),
+                    }
+                }
                 report.init = Some(init);
                 // the function's own files were scanned once already
                 for warning in load.warnings {

@@ -3,7 +3,10 @@
 //! per function and memory size. Reads text REPORT lines (as `aws logs tail`
 //! or a CloudWatch export prints them), JSON-format `platform.report`
 //! records, and `aws logs filter-log-events --output json` documents,
-//! plain or gzip-compressed.
+//! plain or gzip-compressed. Also: cold-start share over time in bins (the
+//! Serverless Lens's first Logs Insights query), `INIT_REPORT` /
+//! `platform.initReport` records (inits that failed or timed out), and
+//! `python -X importtime` trees the function printed (PYTHONPROFILEIMPORTTIME).
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
@@ -24,11 +27,38 @@ pub struct Invocation {
     pub init_ms: Option<f64>,
     /// SnapStart restores.
     pub restore_ms: Option<f64>,
+    /// When it was logged, in ms since the epoch, if the line says.
+    pub time_ms: Option<i64>,
+}
+
+/// What one line holds.
+#[derive(Debug, PartialEq)]
+pub enum Record {
+    Report(Invocation),
+    /// `INIT_REPORT` / `platform.initReport`: an init phase on its own.
+    InitReport {
+        duration_ms: Option<f64>,
+        phase: String,
+        status: String,
+    },
+    /// An `import time:` line of `python -X importtime`.
+    ImportTime(String),
 }
 
 #[derive(Debug, Serialize)]
 pub struct LogsReport {
     pub functions: Vec<FunctionStats>,
+    /// Cold-start share and mean duration per time bin, per function, when
+    /// asked for (`--bin`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bins: Vec<Bin>,
+    /// `INIT_REPORT` records by function, phase and status.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init_reports: Vec<InitReports>,
+    /// Modules by cumulative import time, from `-X importtime` output in
+    /// the logs, per function.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub import_times: Vec<ImportTimes>,
     /// Lines that hold no REPORT record.
     pub skipped_lines: usize,
     pub warnings: Vec<Warning>,
@@ -46,6 +76,45 @@ pub struct FunctionStats {
     pub duration_ms: Option<Percentiles>,
     pub restore_ms: Option<Percentiles>,
     pub max_memory_used_mb: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Bin {
+    pub function: String,
+    /// The bin's start, ISO 8601 UTC.
+    pub start: String,
+    pub invocations: usize,
+    pub cold_starts: usize,
+    pub cold_start_pct: f64,
+    pub mean_duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_init_ms: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitReports {
+    pub function: String,
+    pub phase: String,
+    pub status: String,
+    pub count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<Percentiles>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImportTimes {
+    pub function: String,
+    /// Import trees read (one per cold start that printed one).
+    pub trees: usize,
+    /// Slowest first; times are medians over the trees that import it.
+    pub modules: Vec<ModuleTime>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModuleTime {
+    pub name: String,
+    pub cumulative_ms: f64,
+    pub self_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +142,69 @@ impl Percentiles {
     }
 }
 
+/// One function's Init Duration as its logs measured it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MeasuredInit {
+    pub function: String,
+    pub memory_mb: Option<u64>,
+    pub cold_starts: usize,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+}
+
+impl LogsReport {
+    /// The cold starts of the function an artifact deploys: the only
+    /// function in the logs, or the one named like the artifact (`orders`
+    /// for orders.zip); at `memory_mb` when given, else the memory size with
+    /// the most cold starts. `Err` says why none fits.
+    pub fn measured_for(
+        &self,
+        artifact: &Path,
+        memory_mb: Option<u32>,
+    ) -> Result<MeasuredInit, String> {
+        let with_cold: Vec<&FunctionStats> = self
+            .functions
+            .iter()
+            .filter(|f| f.init_ms.is_some())
+            .collect();
+        let mut names: Vec<&str> = with_cold.iter().map(|f| f.name.as_str()).collect();
+        names.dedup();
+        let stem = artifact
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = match names.as_slice() {
+            [] => return Err("the logs hold no cold start (no Init Duration)".to_string()),
+            [one] => one.to_string(),
+            many if many.contains(&stem.as_str()) => stem,
+            many => {
+                return Err(format!(
+                    "the logs hold cold starts of {}; none is named {stem:?} like the artifact",
+                    many.join(", ")
+                ))
+            }
+        };
+        let groups = with_cold.iter().filter(|f| f.name == name);
+        let chosen = match memory_mb {
+            Some(mb) => groups
+                .clone()
+                .find(|f| f.memory_mb == Some(u64::from(mb)))
+                .ok_or_else(|| format!("the logs of {name} hold no cold start at {mb} MB"))?,
+            None => groups
+                .max_by_key(|f| f.cold_starts)
+                .ok_or_else(|| format!("no cold starts of {name}"))?,
+        };
+        let init = chosen.init_ms.as_ref().ok_or("no Init Duration")?;
+        Ok(MeasuredInit {
+            function: name,
+            memory_mb: chosen.memory_mb,
+            cold_starts: chosen.cold_starts,
+            median_ms: init.median,
+            p90_ms: init.p90,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LogsError {
     #[error("{path}: {source}")]
@@ -81,9 +213,9 @@ pub enum LogsError {
     NoReports { path: String, lines: usize },
 }
 
-/// Reads every file; `name` groups records when a file does not say which
-/// function wrote them.
-pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
+/// Reads every file; records are grouped by the function the log group
+/// names, else as `unknown`. `bin_seconds` asks for time bins.
+pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, LogsError> {
     let mut found = Collector::default();
     for path in paths {
         let shown = path.display().to_string();
@@ -102,7 +234,7 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
         } else {
             Box::new(file)
         };
-        let before = found.invocations();
+        let before = found.records();
         let mut lines = 0;
         if reader.fill_buf().map_err(io_error)?.starts_with(b"{") {
             // a filter-log-events document, or JSON-format log lines
@@ -118,13 +250,14 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
                             &format!("event {lines}"),
                             message,
                             group_name(event),
+                            event["timestamp"].as_i64(),
                         );
                     }
                 }
                 None => {
                     for line in text.lines() {
                         lines += 1;
-                        found.take(&shown, &format!("line {lines}"), line, None);
+                        found.take(&shown, &format!("line {lines}"), line, None, None);
                     }
                 }
             }
@@ -133,13 +266,32 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
                 let line = line.map_err(io_error)?;
                 lines += 1;
                 let text = String::from_utf8_lossy(&line);
-                found.take(&shown, &format!("line {lines}"), &text, None);
+                found.take(&shown, &format!("line {lines}"), &text, None, None);
             }
         }
-        if found.invocations() == before {
+        if found.records() == before {
             return Err(LogsError::NoReports { path: shown, lines });
         }
     }
+    let bins = bin_seconds
+        .map(|width| bins(&found.groups, width, &mut found.warnings))
+        .unwrap_or_default();
+    let init_reports = found
+        .init_reports
+        .into_iter()
+        .map(|((function, phase, status), durations)| InitReports {
+            function,
+            phase,
+            status,
+            count: durations.len(),
+            duration_ms: Percentiles::of(durations.into_iter().flatten().collect()),
+        })
+        .collect();
+    let import_times = found
+        .import_lines
+        .into_iter()
+        .filter_map(|(function, text)| import_times(function, &text))
+        .collect();
     let functions = found
         .groups
         .into_iter()
@@ -164,6 +316,9 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
         .collect();
     Ok(LogsReport {
         functions,
+        bins,
+        init_reports,
+        import_times,
         skipped_lines: found.skipped,
         warnings: found.warnings,
     })
@@ -173,20 +328,47 @@ pub fn read(paths: &[&Path]) -> Result<LogsReport, LogsError> {
 #[derive(Default)]
 struct Collector {
     groups: BTreeMap<(String, Option<u64>), Vec<Invocation>>,
+    /// (function, phase, status) → durations.
+    init_reports: BTreeMap<(String, String, String), Vec<Option<f64>>>,
+    /// `import time:` lines by function.
+    import_lines: BTreeMap<String, String>,
     skipped: usize,
     warnings: Vec<Warning>,
 }
 
 impl Collector {
-    /// One line or event of `path`; `position` (`line N`) starts its warning.
-    fn take(&mut self, path: &str, position: &str, text: &str, function: Option<String>) {
+    /// One line or event of `path`; `position` (`line N`) starts its
+    /// warning; `time_ms` is the event's own timestamp when it has one.
+    fn take(
+        &mut self,
+        path: &str,
+        position: &str,
+        text: &str,
+        function: Option<String>,
+        time_ms: Option<i64>,
+    ) {
+        let function = || function.clone().unwrap_or_else(|| "unknown".to_string());
         match parse_line(text) {
-            Ok(Some(invocation)) => {
-                let function = function.unwrap_or_else(|| "unknown".to_string());
+            Ok(Some(Record::Report(mut invocation))) => {
+                invocation.time_ms = invocation.time_ms.or(time_ms);
                 self.groups
-                    .entry((function, invocation.memory_mb))
+                    .entry((function(), invocation.memory_mb))
                     .or_default()
                     .push(invocation);
+            }
+            Ok(Some(Record::InitReport {
+                duration_ms,
+                phase,
+                status,
+            })) => self
+                .init_reports
+                .entry((function(), phase, status))
+                .or_default()
+                .push(duration_ms),
+            Ok(Some(Record::ImportTime(line))) => {
+                let lines = self.import_lines.entry(function()).or_default();
+                lines.push_str(&line);
+                lines.push('\n');
             }
             Ok(None) => self.skipped += 1,
             Err(reason) => {
@@ -197,8 +379,15 @@ impl Collector {
         }
     }
 
-    fn invocations(&self) -> usize {
-        self.groups.values().map(Vec::len).sum()
+    /// Records read so far, of any kind.
+    fn records(&self) -> usize {
+        self.groups.values().map(Vec::len).sum::<usize>()
+            + self.init_reports.values().map(Vec::len).sum::<usize>()
+            + self
+                .import_lines
+                .values()
+                .map(|l| l.lines().count())
+                .sum::<usize>()
     }
 }
 
@@ -211,77 +400,316 @@ fn group_name(event: &serde_json::Value) -> Option<String> {
         .map(str::to_string)
 }
 
-/// `Ok(None)`: not a REPORT record. `Err`: one whose numbers do not read.
-pub fn parse_line(line: &str) -> Result<Option<Invocation>, String> {
+/// `Ok(None)`: a line that holds no record deadweight reads. `Err`: a
+/// record whose numbers do not read.
+pub fn parse_line(line: &str) -> Result<Option<Record>, String> {
     let line = line.trim();
-    if line.starts_with('{') && line.contains("platform.report") {
+    if line.starts_with('{') && line.contains("\"platform.") {
         return parse_json_record(line);
+    }
+    if let Some(at) = line.find("import time:") {
+        return Ok(Some(Record::ImportTime(line[at..].to_string())));
+    }
+    let time_ms = line.split_whitespace().next().and_then(iso_ms);
+    if let Some(at) = line.find("INIT_REPORT ") {
+        let fields = fields(&line[at + "INIT_REPORT ".len()..]);
+        let text = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let duration_ms = match text("Init Duration") {
+            Some(v) => Some(number(&v, "Init Duration")?),
+            None => None,
+        };
+        return Ok(Some(Record::InitReport {
+            duration_ms,
+            phase: text("Phase").unwrap_or_else(|| "init".to_string()),
+            status: text("Status").unwrap_or_else(|| "unknown".to_string()),
+        }));
     }
     let Some(at) = line.find("REPORT RequestId:") else {
         return Ok(None);
     };
-    let mut invocation = Invocation::default();
+    let mut invocation = Invocation {
+        time_ms,
+        ..Invocation::default()
+    };
     let mut duration = None;
-    // fields are tab-separated: `Duration: 12.34 ms`, `Memory Size: 128 MB`
-    for field in line[at..].split('\t') {
-        let Some((name, value)) = field.split_once(':') else {
-            continue;
-        };
-        let number = || {
-            value
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .parse::<f64>()
-                .map_err(|_| format!("`{}` is not a number of {}", value.trim(), name.trim()))
-        };
-        match name.trim() {
-            "Duration" => duration = Some(number()?),
-            "Memory Size" => invocation.memory_mb = Some(number()? as u64),
-            "Max Memory Used" => invocation.max_memory_used_mb = Some(number()? as u64),
-            "Init Duration" => invocation.init_ms = Some(number()?),
-            "Restore Duration" => invocation.restore_ms = Some(number()?),
+    for (name, value) in fields(&line[at..]) {
+        match name {
+            "Duration" => duration = Some(number(value, name)?),
+            "Memory Size" => invocation.memory_mb = Some(number(value, name)? as u64),
+            "Max Memory Used" => invocation.max_memory_used_mb = Some(number(value, name)? as u64),
+            "Init Duration" => invocation.init_ms = Some(number(value, name)?),
+            "Restore Duration" => invocation.restore_ms = Some(number(value, name)?),
             _ => {}
         }
     }
     invocation.duration_ms = duration.ok_or("a REPORT line without Duration")?;
-    Ok(Some(invocation))
+    Ok(Some(Record::Report(invocation)))
 }
 
-fn parse_json_record(line: &str) -> Result<Option<Invocation>, String> {
+/// Tab-separated `Name: value unit` fields, names exact (`Billed Restore
+/// Duration` is not `Restore Duration`).
+fn fields(text: &str) -> Vec<(&str, &str)> {
+    text.split('\t')
+        .filter_map(|field| field.split_once(':'))
+        .map(|(name, value)| (name.trim(), value.trim()))
+        .collect()
+}
+
+fn number(value: &str, name: &str) -> Result<f64, String> {
+    value
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .parse::<f64>()
+        .map_err(|_| format!("`{value}` is not a number of {name}"))
+}
+
+fn parse_json_record(line: &str) -> Result<Option<Record>, String> {
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
-    if value["type"] != "platform.report" {
-        return Ok(None);
-    }
-    let metrics = &value["record"]["metrics"];
+    let record = &value["record"];
+    let metrics = &record["metrics"];
     let number = |key: &str| metrics[key].as_f64();
-    Ok(Some(Invocation {
-        duration_ms: number("durationMs").ok_or("a platform.report record without durationMs")?,
-        memory_mb: number("memorySizeMB").map(|v| v as u64),
-        max_memory_used_mb: number("maxMemoryUsedMB").map(|v| v as u64),
-        init_ms: number("initDurationMs"),
-        restore_ms: number("restoreDurationMs"),
-    }))
+    match value["type"].as_str() {
+        Some("platform.report") => Ok(Some(Record::Report(Invocation {
+            duration_ms: number("durationMs")
+                .ok_or("a platform.report record without durationMs")?,
+            memory_mb: number("memorySizeMB").map(|v| v as u64),
+            max_memory_used_mb: number("maxMemoryUsedMB").map(|v| v as u64),
+            init_ms: number("initDurationMs"),
+            restore_ms: number("restoreDurationMs"),
+            time_ms: value["time"].as_str().and_then(iso_ms),
+        }))),
+        Some("platform.initReport") => Ok(Some(Record::InitReport {
+            duration_ms: number("durationMs"),
+            phase: record["phase"].as_str().unwrap_or("init").to_string(),
+            status: record["status"].as_str().unwrap_or("unknown").to_string(),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// `2024-02-01T12:00:00.123Z`, `…+00:00`, `… 12:00:00` → ms since the epoch.
+fn iso_ms(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b' ')
+    {
+        return None;
+    }
+    let field = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    let seconds = crate::artifact::unix_seconds(
+        i64::from(field(0..4)?),
+        field(5..7)?,
+        field(8..10)?,
+        field(11..13)?,
+        field(14..16)?,
+        field(17..19)?,
+    );
+    let mut rest = &text[19..];
+    let mut millis = 0i64;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits: String = fraction.chars().take_while(char::is_ascii_digit).collect();
+        millis = format!("{:0<3}", &digits[..digits.len().min(3)])
+            .parse()
+            .ok()?;
+        rest = &fraction[digits.len()..];
+    }
+    let offset = match rest {
+        "" | "Z" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits: String = rest[1..].chars().filter(char::is_ascii_digit).collect();
+            let hours: i64 = digits.get(0..2)?.parse().ok()?;
+            let minutes: i64 = digits.get(2..4).unwrap_or("0").parse().ok()?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    Some((seconds - offset) * 1000 + millis)
+}
+
+/// ms since the epoch → `2024-02-01T12:05:00Z`.
+fn iso_text(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // civil from days (proleptic Gregorian)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Invocations per `width`-second bin and function, as the Lens's first
+/// Logs Insights query (`stats … by bin(5m)`) gives them.
+fn bins(
+    groups: &BTreeMap<(String, Option<u64>), Vec<Invocation>>,
+    width: u64,
+    warnings: &mut Vec<Warning>,
+) -> Vec<Bin> {
+    let width_ms = (width.max(1) * 1000) as i64;
+    // (function, bin start) → (invocations, cold, duration sum, init sum)
+    let mut by_bin: BTreeMap<(&str, i64), (usize, usize, f64, f64)> = BTreeMap::new();
+    let mut untimed = 0;
+    for ((function, _), invocations) in groups {
+        for i in invocations {
+            let Some(time) = i.time_ms else {
+                untimed += 1;
+                continue;
+            };
+            let bin = by_bin
+                .entry((function, time.div_euclid(width_ms) * width_ms))
+                .or_default();
+            bin.0 += 1;
+            bin.2 += i.duration_ms;
+            if let Some(init) = i.init_ms {
+                bin.1 += 1;
+                bin.3 += init;
+            }
+        }
+    }
+    if untimed > 0 {
+        warnings.push(Warning::general(format!(
+            "{untimed} REPORT records carry no timestamp and are left out of the bins"
+        )));
+    }
+    by_bin
+        .into_iter()
+        .map(|((function, start), (n, cold, duration, init))| Bin {
+            function: function.to_string(),
+            start: iso_text(start),
+            invocations: n,
+            cold_starts: cold,
+            cold_start_pct: cold as f64 * 100.0 / n as f64,
+            mean_duration_ms: duration / n as f64,
+            mean_init_ms: (cold > 0).then(|| init / cold as f64),
+        })
+        .collect()
+}
+
+/// `5m`, `30s`, `1h`, `1d`, or plain seconds.
+pub fn parse_bin(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("bin {text:?}: expected a length such as 5m, 30s, 1h"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("bin {text:?}: units are s, m, h, d")),
+    };
+    if n == 0 {
+        return Err("bin length must be more than 0".to_string());
+    }
+    Ok(n * scale)
+}
+
+/// The modules of every import tree one function printed, by median
+/// cumulative time.
+fn import_times(function: String, text: &str) -> Option<ImportTimes> {
+    let roots = crate::measure::importtime::parse(text);
+    if roots.is_empty() {
+        return None;
+    }
+    // each cold start prints its trees again: a root seen twice starts a new one
+    let mut trees = 1;
+    let mut seen = std::collections::HashSet::new();
+    let mut times: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    fn walk(
+        node: &crate::measure::importtime::ImportNode,
+        times: &mut BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+    ) {
+        let entry = times.entry(node.name.clone()).or_default();
+        entry.0.push(node.cumulative_us / 1000.0);
+        entry.1.push(node.self_us / 1000.0);
+        for child in &node.children {
+            walk(child, times);
+        }
+    }
+    for root in &roots {
+        if !seen.insert(root.name.clone()) {
+            trees += 1;
+            seen.clear();
+            seen.insert(root.name.clone());
+        }
+        walk(root, &mut times);
+    }
+    let mut modules: Vec<ModuleTime> = times
+        .into_iter()
+        .map(|(name, (mut cumulative, mut own))| {
+            cumulative.sort_by(f64::total_cmp);
+            own.sort_by(f64::total_cmp);
+            ModuleTime {
+                name,
+                cumulative_ms: median(&cumulative),
+                self_ms: median(&own),
+            }
+        })
+        .collect();
+    modules.sort_by(|a, b| {
+        b.cumulative_ms
+            .total_cmp(&a.cumulative_ms)
+            .then(a.name.cmp(&b.name))
+    });
+    modules.truncate(50);
+    Some(ImportTimes {
+        function,
+        trees,
+        modules,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn report(line: &str) -> Invocation {
+        match parse_line(line).unwrap() {
+            Some(Record::Report(invocation)) => invocation,
+            other => panic!("not a REPORT record: {other:?}"),
+        }
+    }
+
     #[test]
     fn text_report_lines_with_and_without_init() {
         let cold = "REPORT RequestId: 3f5e0f6e-1111-2222-3333-444455556666\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\tInit Duration: 412.96 ms\t\nXRAY TraceId: 1-abc\tSegmentId: def\tSampled: true";
-        let r = parse_line(cold).unwrap().unwrap();
+        let r = report(cold);
         assert_eq!(r.duration_ms, 102.25);
         assert_eq!(r.init_ms, Some(412.96));
         assert_eq!(r.memory_mb, Some(512));
         assert_eq!(r.max_memory_used_mb, Some(87));
-        let warm = "2026-11-20T10:00:00.000Z REPORT RequestId: x\tDuration: 3.10 ms\tBilled Duration: 4 ms\tMemory Size: 512 MB\tMax Memory Used: 88 MB\t";
-        assert_eq!(parse_line(warm).unwrap().unwrap().init_ms, None);
+        assert_eq!(r.time_ms, None);
+        let warm = "2026-11-20T10:00:00.250Z REPORT RequestId: x\tDuration: 3.10 ms\tBilled Duration: 4 ms\tMemory Size: 512 MB\tMax Memory Used: 88 MB\t";
+        let warm = report(warm);
+        assert_eq!(warm.init_ms, None);
+        assert_eq!(warm.time_ms, Some(1_795_168_800_250));
         // `Billed Restore Duration` must not be read as `Restore Duration`
         let snap = "REPORT RequestId: y\tDuration: 20.00 ms\tBilled Duration: 21 ms\tMemory Size: 1024 MB\tMax Memory Used: 150 MB\tRestore Duration: 310.50 ms\tBilled Restore Duration: 120 ms\t";
-        assert_eq!(parse_line(snap).unwrap().unwrap().restore_ms, Some(310.5));
+        assert_eq!(report(snap).restore_ms, Some(310.5));
         assert!(parse_line("START RequestId: x Version: $LATEST")
             .unwrap()
             .is_none());
@@ -291,8 +719,51 @@ mod tests {
     #[test]
     fn json_platform_report_records() {
         let line = r#"{"time":"2026-11-20T10:00:00.000Z","type":"platform.report","record":{"requestId":"a","metrics":{"durationMs":12.5,"billedDurationMs":13,"memorySizeMB":256,"maxMemoryUsedMB":70,"initDurationMs":230.1},"status":"success"}}"#;
-        let r = parse_line(line).unwrap().unwrap();
+        let r = report(line);
         assert_eq!(r.init_ms, Some(230.1));
         assert_eq!(r.memory_mb, Some(256));
+        assert_eq!(r.time_ms, Some(1_795_168_800_000));
+    }
+
+    #[test]
+    fn init_reports_in_text_and_json() {
+        let text = "INIT_REPORT Init Duration: 10001.07 ms\tPhase: init\tStatus: timeout";
+        assert_eq!(
+            parse_line(text).unwrap(),
+            Some(Record::InitReport {
+                duration_ms: Some(10001.07),
+                phase: "init".into(),
+                status: "timeout".into()
+            })
+        );
+        let json = r#"{"time":"2026-11-20T10:00:00.000Z","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"error","metrics":{"durationMs":88.2}}}"#;
+        assert_eq!(
+            parse_line(json).unwrap(),
+            Some(Record::InitReport {
+                duration_ms: Some(88.2),
+                phase: "init".into(),
+                status: "error".into()
+            })
+        );
+    }
+
+    #[test]
+    fn timestamps_and_bins() {
+        assert_eq!(iso_ms("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(
+            iso_ms("2026-11-20T12:00:00.5+02:00"),
+            iso_ms("2026-11-20T10:00:00.500Z")
+        );
+        assert_eq!(
+            iso_ms("2026-11-20T10:00:00.123456+00:00"),
+            Some(1_795_168_800_123)
+        );
+        assert_eq!(iso_ms("REPORT"), None);
+        assert_eq!(iso_text(1_795_168_800_123), "2026-11-20T10:00:00Z");
+        assert_eq!(iso_text(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(parse_bin("5m"), Ok(300));
+        assert_eq!(parse_bin("90"), Ok(90));
+        assert!(parse_bin("5 parsecs").is_err());
+        assert!(parse_bin("0m").is_err());
     }
 }

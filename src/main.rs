@@ -60,6 +60,14 @@ enum Command {
     /// Reads text logs (aws logs tail, CloudWatch exports), JSON-format logs and
     /// `aws logs filter-log-events --output json`. Exits 2 when a file has no REPORT record.
     Logs(LogsArgs),
+    /// Fits the init estimate to a function's measured Init Duration.
+    ///
+    /// Reads the function's logs and its artifact, compares the median Init
+    /// Duration of its cold starts with deadweight's estimate at that memory
+    /// size, and stores the ratio for the runtime family in deadweight.toml
+    /// (`[calibration.node]` / `[calibration.python]`); later estimates use
+    /// it and say so. Init Duration includes the runtime's own start.
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(clap::Args)]
@@ -68,13 +76,36 @@ struct LogsArgs {
     #[arg(required = true)]
     files: Vec<PathBuf>,
 
+    /// Cold-start share and mean duration per time bin, e.g. 5m, 1h.
+    #[arg(long, value_name = "LENGTH", value_parser = deadweight::logs::parse_bin)]
+    bin: Option<u64>,
+
     /// Output format.
-    #[arg(long, value_enum, default_value_t = SimpleFormat::Terminal)]
-    format: SimpleFormat,
+    #[arg(long, value_enum, default_value_t = LogsFormat::Terminal)]
+    format: LogsFormat,
 
     /// When to color the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     color: ColorChoice,
+}
+
+#[derive(clap::Args)]
+struct CalibrateArgs {
+    /// The function's artifact.
+    #[arg(value_name = "PATH")]
+    path: PathBuf,
+
+    /// Its logs (as `deadweight logs` reads them). Repeatable.
+    #[arg(long = "logs", value_name = "FILE", required = true)]
+    logs: Vec<PathBuf>,
+
+    /// The config file to write; deadweight.toml here or above, else a new
+    /// one in this directory.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    function: FunctionArgs,
 }
 
 #[derive(clap::Args)]
@@ -253,6 +284,10 @@ struct AuditArgs {
     /// How many of the heaviest packages the terminal report lists.
     #[arg(long, default_value_t = 15, value_name = "N")]
     top: usize,
+
+    /// The functions' logs: measured Init Duration shown next to the estimate.
+    #[arg(long = "logs", value_name = "FILE")]
+    logs: Vec<PathBuf>,
 }
 
 /// What the function runs on.
@@ -295,6 +330,17 @@ enum Arch {
     Arm64,
 }
 
+/// Formats of `logs`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogsFormat {
+    /// For people.
+    Terminal,
+    /// A table for a pull request or a wiki.
+    Markdown,
+    /// For tools.
+    Json,
+}
+
 /// Formats of the commands that print one listing.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SimpleFormat {
@@ -333,15 +379,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Why(args) => why(args),
         Command::Measure(args) => measure(args),
+        Command::Calibrate(args) => calibrate(args),
         Command::Logs(args) => {
             let paths: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();
-            let report = deadweight::logs::read(&paths)?;
+            let report = deadweight::logs::read(&paths, args.bin)?;
             let mut out = io::stdout().lock();
             let written = match args.format {
-                SimpleFormat::Terminal => {
+                LogsFormat::Terminal => {
                     deadweight::report::render_logs(&report, args.color.for_stdout(), &mut out)
                 }
-                SimpleFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+                LogsFormat::Markdown => {
+                    deadweight::report::markdown::render_logs(&report, &mut out)
+                }
+                LogsFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
                     .map_err(io::Error::from)
                     .and_then(|()| writeln!(out)),
             };
@@ -428,6 +478,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (rules, config) =
                 rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels)?;
             let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+            let logs = if args.logs.is_empty() {
+                None
+            } else {
+                let paths: Vec<&std::path::Path> = args.logs.iter().map(PathBuf::as_path).collect();
+                Some(deadweight::logs::read(&paths, None)?)
+            };
             let report = audit(&AuditRequest {
                 paths: &args.paths,
                 lockfiles: &args.lockfiles,
@@ -435,6 +491,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config: &config,
                 facts: args.function.facts(),
                 baseline: baseline.as_ref(),
+                logs: logs.as_ref(),
                 options: ReportOptions::default(),
             })?;
             let renderer: Box<dyn Render> = match args.format {
@@ -608,6 +665,7 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 config: &config,
                 facts: args.function.facts(),
                 baseline: None,
+                logs: None,
                 options: ReportOptions::default(),
             })?;
             Ok(serde_json::to_value(&report)?)
@@ -643,4 +701,53 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
+    let rules = deadweight::rules::load(&[])?;
+    let config_path = deadweight::gate::config::find(args.config.as_deref())
+        .unwrap_or_else(|| PathBuf::from(deadweight::gate::config::FILE_NAME));
+    let mut config = if config_path.is_file() {
+        deadweight::gate::config::load(&config_path, &rules)?
+    } else {
+        Config::default()
+    };
+    // the model's own estimate, not an earlier calibration of it
+    config.calibration.clear();
+    let paths: Vec<&std::path::Path> = args.logs.iter().map(PathBuf::as_path).collect();
+    let logs = deadweight::logs::read(&paths, None)?;
+    let report = audit(&AuditRequest {
+        paths: std::slice::from_ref(&args.path),
+        lockfiles: &[],
+        rules: &rules,
+        config: &config,
+        facts: args.function.facts(),
+        baseline: None,
+        logs: None,
+        options: ReportOptions::default(),
+    })?;
+    let Some(init) = report.artifacts.first().and_then(|a| a.init.as_ref()) else {
+        anyhow::bail!(
+            "{}: what the handler loads is unknown (a layer, or no handler found); give --handler",
+            args.path.display()
+        );
+    };
+    let measured = logs
+        .measured_for(&args.path, args.function.memory)
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    let memory = measured.memory_mb.and_then(|m| u32::try_from(m).ok());
+    let calibration = deadweight::estimate::calibrate(init, &measured, memory);
+    let family = deadweight::estimate::family_key(init.language);
+    deadweight::gate::config::write_calibration(&config_path, family, &calibration)?;
+    println!(
+        "{}: measured Init Duration median {:.0} ms over {} cold starts at {} MB; the model estimated {:.0} ms; ratio {:.2} stored as [calibration.{family}] in {}",
+        measured.function,
+        measured.median_ms,
+        measured.cold_starts,
+        measured.memory_mb.map_or("?".to_string(), |m| m.to_string()),
+        measured.median_ms / calibration.ratio,
+        calibration.ratio,
+        config_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

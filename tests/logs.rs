@@ -138,3 +138,223 @@ fn gzip_exports_are_read() {
     assert_eq!(report["functions"][0]["invocations"], 20);
     assert_eq!(report["functions"][0]["cold_starts"], 4);
 }
+
+#[test]
+fn bins_give_cold_start_share_over_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.txt");
+    std::fs::write(&path, text_log()).unwrap();
+    let out = deadweight()
+        .args(["logs", "--format", "json", "--bin", "5m"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bins = report["bins"].as_array().unwrap();
+    // 20 invocations one minute apart from 10:00: four 5-minute bins
+    assert_eq!(bins.len(), 4);
+    assert_eq!(bins[0]["start"], "2026-11-20T10:00:00Z");
+    assert_eq!(bins[1]["start"], "2026-11-20T10:05:00Z");
+    assert_eq!(bins[0]["invocations"], 5);
+    assert_eq!(bins[0]["cold_starts"], 1);
+    assert_eq!(bins[0]["cold_start_pct"], 20.0);
+    // durations 10.25 … 14.25 in the first bin
+    assert_eq!(bins[0]["mean_duration_ms"], 12.25);
+    assert_eq!(bins[0]["mean_init_ms"], 400.5);
+
+    let markdown = deadweight()
+        .args(["logs", "--format", "markdown", "--bin", "10m"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&markdown.stdout);
+    assert!(
+        text.contains("| unknown | 512 MB | 20 | 4 | 20.0% |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| unknown | 2026-11-20T10:10:00Z | 10 | 20.0% |"),
+        "{text}"
+    );
+
+    let bad = deadweight()
+        .args(["logs", "--bin", "soon"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn init_reports_and_import_trees_in_function_logs() {
+    // real -X importtime output, as PYTHONPROFILEIMPORTTIME=1 writes it to
+    // the function's log, each line prefixed as `aws logs tail` prints it
+    let python = std::process::Command::new("python3")
+        .args(["-X", "importtime", "-c", "import json, email.message"])
+        .output()
+        .unwrap();
+    let importtime = String::from_utf8_lossy(&python.stderr);
+    let stream = "2026/11/20/[$LATEST]5f2d8a0c9e1b4c7d";
+    let mut text = String::new();
+    for cold in 0..2 {
+        for line in importtime.lines() {
+            text.push_str(&format!(
+                "2026-11-20T10:0{cold}:00.000000+00:00 {stream} {line}\n"
+            ));
+        }
+        text.push_str(&format!("2026-11-20T10:0{cold}:00.500000+00:00 {stream} REPORT RequestId: r{cold}\tDuration: 20.00 ms\tBilled Duration: 21 ms\tMemory Size: 256 MB\tMax Memory Used: 60 MB\tInit Duration: 350.00 ms\t\n"));
+    }
+    text.push_str(&format!("2026-11-20T10:05:00.000000+00:00 {stream} INIT_REPORT Init Duration: 10000.51 ms\tPhase: init\tStatus: timeout\n"));
+    text.push_str(&format!("2026-11-20T10:05:10.000000+00:00 {stream} INIT_REPORT Init Duration: 9000.00 ms\tPhase: invoke\tStatus: timeout\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.txt");
+    std::fs::write(&path, text).unwrap();
+    let (code, report, stderr) = logs(&[&path]);
+    assert_eq!(code, 0, "{stderr}");
+    let reports = report["init_reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["phase"], "init");
+    assert_eq!(reports[0]["status"], "timeout");
+    assert_eq!(reports[0]["duration_ms"]["max"], 10000.51);
+    let imports = &report["import_times"][0];
+    assert_eq!(imports["trees"], 2);
+    let names: Vec<&str> = imports["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"email.message") && names.contains(&"json"),
+        "{names:?}"
+    );
+    // the import lines are records, not skipped noise
+    assert_eq!(report["functions"][0]["cold_starts"], 2);
+}
+
+/// A filter-log-events document of `function`: 30 invocations at 512 MB,
+/// every third a cold start with Init Duration 300–329 ms.
+fn exported(function: &str) -> String {
+    let events: Vec<Value> = (0..30)
+        .map(|i| {
+            let init = if i % 3 == 0 {
+                format!("Init Duration: {}.00 ms\t", 300 + i)
+            } else {
+                String::new()
+            };
+            serde_json::json!({
+                "logGroupName": format!("/aws/lambda/{function}"),
+                "logStreamName": "2026/11/20/[$LATEST]abc",
+                "timestamp": 1_795_168_800_000i64 + i * 60_000,
+                "message": format!("REPORT RequestId: r{i}\tDuration: 5.00 ms\tBilled Duration: 6 ms\tMemory Size: 512 MB\tMax Memory Used: 70 MB\t{init}\n"),
+            })
+        })
+        .collect();
+    serde_json::json!({ "events": events }).to_string()
+}
+
+#[test]
+fn audit_shows_measured_init_and_calibrate_centres_the_estimate_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs.json");
+    std::fs::write(&logs, exported("node-express")).unwrap();
+    let zip = common::samples_dir().join("node-express.zip");
+    let audit = |extra: &[&str]| -> Value {
+        let out = deadweight()
+            .current_dir(dir.path())
+            .args(["audit", "--format", "json", "--memory", "512"])
+            .args(extra)
+            .arg(&zip)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let report = audit(&["--logs", logs.to_str().unwrap()]);
+    let measured = &report["artifacts"][0]["init"]["measured"];
+    assert_eq!(measured["function"], "node-express");
+    assert_eq!(measured["cold_starts"], 10);
+    assert_eq!(measured["memory_mb"], 512);
+    assert_eq!(measured["median_ms"], 313.5);
+
+    // a config the user wrote, with a comment that must survive
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(
+        &config,
+        "# budgets for the orders service\n[budgets]\nzipped = \"50 MiB\"\n",
+    )
+    .unwrap();
+    let out = deadweight()
+        .current_dir(dir.path())
+        .args(["calibrate", "--logs", logs.to_str().unwrap()])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        written.starts_with("# budgets for the orders service\n[budgets]\nzipped = \"50 MiB\"\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("[calibration.node]") && written.contains("cold_starts = 10"),
+        "{written}"
+    );
+
+    let estimate = &audit(&[])["artifacts"][0]["init"]["estimate_ms"];
+    let (low, high) = (
+        estimate["low"].as_f64().unwrap(),
+        estimate["high"].as_f64().unwrap(),
+    );
+    assert!(low < 313.5 && 313.5 < high, "{estimate}");
+    assert!(estimate["calibrated"]
+        .as_str()
+        .unwrap()
+        .contains("10 cold starts of node-express at 512 MB"));
+
+    // logs of another function do not calibrate this one
+    let other = dir.path().join("other.json");
+    let two = format!(
+        "{{\"events\": {}}}",
+        serde_json::to_string(
+            &[
+                serde_json::from_str::<Value>(&exported("orders")).unwrap()["events"]
+                    .as_array()
+                    .unwrap()
+                    .clone(),
+                serde_json::from_str::<Value>(&exported("payments")).unwrap()["events"]
+                    .as_array()
+                    .unwrap()
+                    .clone(),
+            ]
+            .concat()
+        )
+        .unwrap()
+    );
+    std::fs::write(&other, two).unwrap();
+    let out = deadweight()
+        .current_dir(dir.path())
+        .args(["calibrate", "--logs", other.to_str().unwrap()])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("orders, payments") && stderr.contains("\"node-express\""),
+        "{stderr}"
+    );
+}

@@ -43,6 +43,9 @@ pub struct InitReport {
     /// The init-time model's range for this load, when it was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate_ms: Option<crate::estimate::InitEstimate>,
+    /// Init Duration from the function's logs (`audit --logs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<crate::logs::MeasuredInit>,
     /// Every file loaded: the handler's module first, then by path.
     pub files: Vec<String>,
 }
@@ -130,6 +133,7 @@ pub fn report(
         lazy_imports: load.lazy_imports,
         runtime_modules: load.runtime_modules.clone(),
         estimate_ms: None,
+        measured: None,
         files: load
             .loaded
             .iter()

@@ -21,6 +21,7 @@ pub struct FixContext<'a> {
     pub compiled: &'a CompiledAtStart,
     pub rules: &'a RuleSet,
     pub memory_mb: Option<u32>,
+    pub calibration: Option<&'a super::Calibration>,
 }
 
 impl FixContext<'_> {
@@ -51,7 +52,12 @@ pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
         let Some((after, alternative)) = after_fix(finding, cx, &before) else {
             continue;
         };
-        let ms = cx.family().saving(&before, &after, cx.memory_mb);
+        let mut ms = cx.family().saving(&before, &after, cx.memory_mb);
+        if let Some(c) = cx.calibration {
+            let family = cx.family();
+            let centre = (family.ratio_low * family.ratio_high).sqrt();
+            ms = super::MsRange::new(ms.low * c.ratio / centre, ms.high * c.ratio / centre);
+        }
         let saving = finding.saving.get_or_insert_with(Default::default);
         saving.init_ms = Some(ms);
         let Some(alternative) = alternative else {

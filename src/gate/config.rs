@@ -106,6 +106,9 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub budgets: Budgets,
     pub thresholds: Thresholds,
+    /// Per runtime family (`node`, `python`): the init estimate's scale
+    /// from the function's own logs (`deadweight calibrate`).
+    pub calibration: BTreeMap<String, crate::estimate::Calibration>,
     pub rule_levels: Vec<(String, Level)>,
     pub rules_dirs: Vec<PathBuf>,
     pub ignores: Vec<Ignore>,
@@ -123,6 +126,8 @@ struct RawConfig<F> {
     rules_dirs: Vec<String>,
     #[serde(default)]
     thresholds: Thresholds,
+    #[serde(default)]
+    calibration: BTreeMap<String, Spanned<crate::estimate::Calibration>>,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
     /// `[function]` (one table) or `[[function]]` (several, with `path`).
@@ -170,6 +175,7 @@ impl<F> RawConfig<F> {
             rules: self.rules,
             rules_dirs: self.rules_dirs,
             thresholds: self.thresholds,
+            calibration: self.calibration,
             ignore: self.ignore,
             function: None,
         }
@@ -237,6 +243,23 @@ pub fn parse(path: &Path, text: &str, rules: &RuleSet) -> Result<Config, ConfigE
         thresholds: raw.thresholds,
         ..Config::default()
     };
+    for (family, calibration) in &raw.calibration {
+        if family != "node" && family != "python" {
+            return Err(error(
+                Some(calibration.span().start),
+                format!("[calibration.{family}]: runtime families are node and python"),
+            ));
+        }
+        if calibration.get_ref().ratio.is_nan() || calibration.get_ref().ratio <= 0.0 {
+            return Err(error(
+                Some(calibration.span().start),
+                format!("[calibration.{family}]: ratio must be more than 0"),
+            ));
+        }
+        config
+            .calibration
+            .insert(family.clone(), calibration.get_ref().clone());
+    }
     for (id, level) in &raw.rules {
         let offset = Some(level.span().start);
         if rules.get(id).is_none() {
@@ -430,6 +453,45 @@ fn line_at(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// Stores one family's calibration in the config file, creating the file
+/// if needed and keeping everything else in it as written.
+pub fn write_calibration(
+    path: &Path,
+    family: &str,
+    calibration: &crate::estimate::Calibration,
+) -> Result<(), ConfigError> {
+    let failed = |message: String| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        message,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(failed(e.to_string())),
+    };
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| failed(e.message().to_string()))?;
+    let calibrations = document
+        .entry("calibration")
+        .or_insert_with(|| {
+            let mut table = toml_edit::Table::new();
+            table.set_implicit(true);
+            toml_edit::Item::Table(table)
+        })
+        .as_table_mut()
+        .ok_or_else(|| failed("`calibration` is not a table".to_string()))?;
+    let mut table = toml_edit::Table::new();
+    table["ratio"] = toml_edit::value((calibration.ratio * 1000.0).round() / 1000.0);
+    table["cold_starts"] = toml_edit::value(calibration.cold_starts as i64);
+    table["memory_mb"] = toml_edit::value(calibration.memory_mb as i64);
+    table["function"] = toml_edit::value(calibration.function.as_str());
+    table["date"] = toml_edit::value(calibration.date.as_str());
+    calibrations.insert(family, toml_edit::Item::Table(table));
+    std::fs::write(path, document.to_string()).map_err(|e| failed(e.to_string()))
 }
 
 #[cfg(test)]

@@ -118,11 +118,14 @@ impl Render for Markdown {
                 )?;
             }
             if let Some(init) = &a.init {
-                let estimate = init
+                let mut estimate = init
                     .estimate_ms
                     .as_ref()
                     .map(|e| format!(" Init {}.", super::estimate_text(e)))
                     .unwrap_or_default();
+                if let Some(measured) = &init.measured {
+                    estimate.push_str(&format!(" {}.", super::measured_text(measured)));
+                }
                 writeln!(
                     out,
                     "At init `{}` loads **{}** in {} files.{estimate}\n",
@@ -309,6 +312,111 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
     }
     if changes.is_empty() && a.new_findings.is_empty() && a.fixed_findings.is_empty() {
         writeln!(out, "No package or finding changed.\n")?;
+    }
+    Ok(())
+}
+
+/// `deadweight logs --format markdown`: the per-function table, then the
+/// bins, init reports and slowest imports when there are any.
+pub fn render_logs(report: &crate::logs::LogsReport, out: &mut dyn Write) -> io::Result<()> {
+    let ms = |p: &Option<crate::logs::Percentiles>, pick: fn(&crate::logs::Percentiles) -> f64| {
+        p.as_ref()
+            .map_or("–".to_string(), |p| format!("{:.0}", pick(p)))
+    };
+    writeln!(out, "### Cold starts from Lambda's REPORT records\n")?;
+    writeln!(
+        out,
+        "| function | memory | invocations | cold starts | cold % | init p50 | init p90 | init p99 | init max | duration p50 | duration p99 | max memory used |"
+    )?;
+    writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for f in &report.functions {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.1}% | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&f.name),
+            f.memory_mb.map_or("–".to_string(), |m| format!("{m} MB")),
+            thousands(f.invocations as u64),
+            thousands(f.cold_starts as u64),
+            f.cold_start_pct,
+            ms(&f.init_ms, |p| p.median),
+            ms(&f.init_ms, |p| p.p90),
+            ms(&f.init_ms, |p| p.p99),
+            ms(&f.init_ms, |p| p.max),
+            ms(&f.duration_ms, |p| p.median),
+            ms(&f.duration_ms, |p| p.p99),
+            f.max_memory_used_mb
+                .map_or("–".to_string(), |m| format!("{m} MB")),
+        )?;
+    }
+    writeln!(
+        out,
+        "\nTimes in ms; init is Lambda's Init Duration on cold starts."
+    )?;
+    if !report.bins.is_empty() {
+        writeln!(out, "\n**Cold starts over time**\n")?;
+        writeln!(
+            out,
+            "| function | bin start | invocations | cold % | avg duration | avg init |"
+        )?;
+        writeln!(out, "|---|---|---:|---:|---:|---:|")?;
+        for b in &report.bins {
+            writeln!(
+                out,
+                "| {} | {} | {} | {:.1}% | {:.1} | {} |",
+                cell(&b.function),
+                b.start,
+                thousands(b.invocations as u64),
+                b.cold_start_pct,
+                b.mean_duration_ms,
+                b.mean_init_ms
+                    .map_or("–".to_string(), |m| format!("{m:.0}"))
+            )?;
+        }
+    }
+    if !report.init_reports.is_empty() {
+        writeln!(out, "\n**INIT_REPORT records**\n")?;
+        writeln!(
+            out,
+            "| function | phase | status | count | duration p50 | max |"
+        )?;
+        writeln!(out, "|---|---|---|---:|---:|---:|")?;
+        for r in &report.init_reports {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&r.function),
+                cell(&r.phase),
+                cell(&r.status),
+                r.count,
+                ms(&r.duration_ms, |p| p.median),
+                ms(&r.duration_ms, |p| p.max)
+            )?;
+        }
+    }
+    for it in &report.import_times {
+        writeln!(
+            out,
+            "\n**Slowest imports of `{}`** ({} import trees; ms, median)\n",
+            it.function, it.trees
+        )?;
+        writeln!(out, "| module | cumulative | self |\n|---|---:|---:|")?;
+        for m in it.modules.iter().take(15) {
+            writeln!(
+                out,
+                "| `{}` | {:.1} | {:.1} |",
+                m.name, m.cumulative_ms, m.self_ms
+            )?;
+        }
+    }
+    if report.skipped_lines > 0 {
+        writeln!(
+            out,
+            "\n{} lines without a REPORT record skipped.",
+            thousands(report.skipped_lines as u64)
+        )?;
     }
     Ok(())
 }

@@ -205,15 +205,19 @@ impl Terminal {
                 thousands(init.lazy_imports as u64),
             )?;
             if let Some(estimate) = &init.estimate_ms {
+                let source = match &estimate.calibrated {
+                    Some(c) => format!("(model: {}; {c})", estimate.model),
+                    None => format!("(model: {})", estimate.model),
+                };
                 writeln!(
                     out,
                     "        {} {}",
                     super::estimate_text(estimate),
-                    self.paint(
-                        &format!("(model: {})", estimate.model),
-                        Style::new().dimmed()
-                    )
+                    self.paint(&source, Style::new().dimmed())
                 )?;
+            }
+            if let Some(measured) = &init.measured {
+                writeln!(out, "        {}", super::measured_text(measured))?;
             }
         }
         if a.zipped_estimated {
@@ -696,6 +700,79 @@ pub fn render_logs(
                 Style::new().dimmed()
             )
         )?;
+    }
+    if !report.bins.is_empty() {
+        writeln!(
+            out,
+            "\n  {}",
+            term.paint("cold starts over time", Style::new().bold())
+        )?;
+        let mut table = Table::new([
+            "function",
+            "bin start",
+            "invocations",
+            "cold",
+            "cold %",
+            "avg duration",
+            "avg init",
+        ]);
+        for b in &report.bins {
+            table.row([
+                b.function.clone(),
+                b.start.clone(),
+                thousands(b.invocations as u64),
+                thousands(b.cold_starts as u64),
+                format!("{:.1}%", b.cold_start_pct),
+                format!("{:.1}", b.mean_duration_ms),
+                b.mean_init_ms
+                    .map_or("-".to_string(), |m| format!("{m:.0}")),
+            ]);
+        }
+        table.write(&term, out)?;
+    }
+    if !report.init_reports.is_empty() {
+        writeln!(
+            out,
+            "\n  {}",
+            term.paint("INIT_REPORT records", Style::new().bold())
+        )?;
+        let mut table = Table::new([
+            "function",
+            "phase",
+            "status",
+            "count",
+            "duration p50",
+            "max",
+        ]);
+        for r in &report.init_reports {
+            table.row([
+                r.function.clone(),
+                r.phase.clone(),
+                r.status.clone(),
+                thousands(r.count as u64),
+                ms(&r.duration_ms, |p| p.median),
+                ms(&r.duration_ms, |p| p.max),
+            ]);
+        }
+        table.write(&term, out)?;
+    }
+    for it in &report.import_times {
+        writeln!(
+            out,
+            "\n  {} {} ({} import trees; ms, median)",
+            term.paint("slowest imports of", Style::new().bold()),
+            it.function,
+            it.trees
+        )?;
+        let mut table = Table::new(["module", "cumulative", "self"]);
+        for m in it.modules.iter().take(15) {
+            table.row([
+                m.name.clone(),
+                format!("{:.1}", m.cumulative_ms),
+                format!("{:.1}", m.self_ms),
+            ]);
+        }
+        table.write(&term, out)?;
     }
     if report.skipped_lines > 0 {
         writeln!(
