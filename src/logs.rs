@@ -126,6 +126,88 @@ pub struct Percentiles {
     pub max: f64,
 }
 
+/// Values of one metric: kept exactly up to `EXACT_VALUES`, then folded
+/// into buckets 2% wide (relative) read at their midpoint, so memory stays
+/// bounded however long the log is while percentiles stay within 1%.
+#[derive(Debug, Default)]
+struct Samples {
+    exact: Vec<f64>,
+    /// Bucket index → count, once `exact` overflowed.
+    buckets: BTreeMap<i32, u64>,
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+/// Values kept exactly per metric and group before bucketing.
+const EXACT_VALUES: usize = 10_000;
+/// Bucket growth factor: a bucketed percentile is within 1% of the value.
+const GAMMA: f64 = 1.02;
+
+impl Samples {
+    fn push(&mut self, value: f64) {
+        if self.count == 0 || value < self.min {
+            self.min = value;
+        }
+        if self.count == 0 || value > self.max {
+            self.max = value;
+        }
+        self.count += 1;
+        if self.buckets.is_empty() && self.exact.len() < EXACT_VALUES {
+            self.exact.push(value);
+            return;
+        }
+        for v in std::mem::take(&mut self.exact) {
+            *self.buckets.entry(bucket(v)).or_default() += 1;
+        }
+        *self.buckets.entry(bucket(value)).or_default() += 1;
+    }
+
+    fn percentiles(self) -> Option<Percentiles> {
+        if self.count == 0 {
+            return None;
+        }
+        if self.buckets.is_empty() {
+            return Percentiles::of(self.exact);
+        }
+        // nearest rank over the buckets, each read as its midpoint
+        let at = |q: f64| -> f64 {
+            let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+            let mut seen = 0;
+            for (&index, &n) in &self.buckets {
+                seen += n;
+                if seen >= rank {
+                    return bucket_value(index).clamp(self.min, self.max);
+                }
+            }
+            self.max
+        };
+        Some(Percentiles {
+            min: self.min,
+            median: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            max: self.max,
+        })
+    }
+}
+
+fn bucket(value: f64) -> i32 {
+    if value <= 0.0 {
+        i32::MIN
+    } else {
+        (value.ln() / GAMMA.ln()).ceil() as i32
+    }
+}
+
+fn bucket_value(index: i32) -> f64 {
+    if index == i32::MIN {
+        0.0
+    } else {
+        2.0 * GAMMA.powi(index) / (GAMMA + 1.0)
+    }
+}
+
 impl Percentiles {
     fn of(mut values: Vec<f64>) -> Option<Percentiles> {
         if values.is_empty() {
@@ -216,7 +298,10 @@ pub enum LogsError {
 /// Reads every file; records are grouped by the function the log group
 /// names, else as `unknown`. `bin_seconds` asks for time bins.
 pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, LogsError> {
-    let mut found = Collector::default();
+    let mut found = Collector {
+        bin_ms: bin_seconds.map(|w| (w.max(1) * 1000) as i64),
+        ..Collector::default()
+    };
     for path in paths {
         let shown = path.display().to_string();
         let io_error = |source| LogsError::Io {
@@ -273,9 +358,25 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
             return Err(LogsError::NoReports { path: shown, lines });
         }
     }
-    let bins = bin_seconds
-        .map(|width| bins(&found.groups, width, &mut found.warnings))
-        .unwrap_or_default();
+    if found.untimed > 0 {
+        found.warnings.push(Warning::general(format!(
+            "{} REPORT records carry no timestamp and are left out of the bins",
+            found.untimed
+        )));
+    }
+    let bins = found
+        .bins
+        .into_iter()
+        .map(|((function, start), b)| Bin {
+            function,
+            start: iso_text(start),
+            invocations: b.invocations,
+            cold_starts: b.cold_starts,
+            cold_start_pct: b.cold_starts as f64 * 100.0 / b.invocations as f64,
+            mean_duration_ms: b.duration_sum / b.invocations as f64,
+            mean_init_ms: (b.cold_starts > 0).then(|| b.init_sum / b.cold_starts as f64),
+        })
+        .collect();
     let init_reports = found
         .init_reports
         .into_iter()
@@ -295,23 +396,16 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
     let functions = found
         .groups
         .into_iter()
-        .map(|((name, memory_mb), invocations)| {
-            let cold: Vec<f64> = invocations.iter().filter_map(|i| i.init_ms).collect();
-            let restores: Vec<f64> = invocations.iter().filter_map(|i| i.restore_ms).collect();
-            FunctionStats {
-                name,
-                memory_mb,
-                invocations: invocations.len(),
-                cold_starts: cold.len(),
-                cold_start_pct: cold.len() as f64 * 100.0 / invocations.len() as f64,
-                init_ms: Percentiles::of(cold),
-                duration_ms: Percentiles::of(invocations.iter().map(|i| i.duration_ms).collect()),
-                restore_ms: Percentiles::of(restores),
-                max_memory_used_mb: invocations
-                    .iter()
-                    .filter_map(|i| i.max_memory_used_mb)
-                    .max(),
-            }
+        .map(|((name, memory_mb), group)| FunctionStats {
+            name,
+            memory_mb,
+            invocations: group.invocations,
+            cold_starts: group.init.count as usize,
+            cold_start_pct: group.init.count as f64 * 100.0 / group.invocations as f64,
+            init_ms: group.init.percentiles(),
+            duration_ms: group.duration.percentiles(),
+            restore_ms: group.restore.percentiles(),
+            max_memory_used_mb: group.max_memory_used_mb,
         })
         .collect();
     Ok(LogsReport {
@@ -324,10 +418,34 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
     })
 }
 
-/// REPORT records by function and memory size, and what was skipped.
+/// One function at one memory size, summed as records arrive.
+#[derive(Default)]
+struct Group {
+    invocations: usize,
+    init: Samples,
+    duration: Samples,
+    restore: Samples,
+    max_memory_used_mb: Option<u64>,
+}
+
+/// One function's records in one time bin.
+#[derive(Default)]
+struct BinSums {
+    invocations: usize,
+    cold_starts: usize,
+    duration_sum: f64,
+    init_sum: f64,
+}
+
+/// REPORT records by function and memory size, and what was skipped: sums
+/// and bounded samples, so memory does not grow with the log.
 #[derive(Default)]
 struct Collector {
-    groups: BTreeMap<(String, Option<u64>), Vec<Invocation>>,
+    groups: BTreeMap<(String, Option<u64>), Group>,
+    /// Bin width in ms, when bins were asked for.
+    bin_ms: Option<i64>,
+    bins: BTreeMap<(String, i64), BinSums>,
+    untimed: usize,
     /// (function, phase, status) → durations.
     init_reports: BTreeMap<(String, String, String), Vec<Option<f64>>>,
     /// `import time:` lines by function.
@@ -349,12 +467,36 @@ impl Collector {
     ) {
         let function = || function.clone().unwrap_or_else(|| "unknown".to_string());
         match parse_line(text) {
-            Ok(Some(Record::Report(mut invocation))) => {
-                invocation.time_ms = invocation.time_ms.or(time_ms);
-                self.groups
-                    .entry((function(), invocation.memory_mb))
-                    .or_default()
-                    .push(invocation);
+            Ok(Some(Record::Report(invocation))) => {
+                let name = function();
+                if let Some(width) = self.bin_ms {
+                    match invocation.time_ms.or(time_ms) {
+                        Some(time) => {
+                            let bin = self
+                                .bins
+                                .entry((name.clone(), time.div_euclid(width) * width))
+                                .or_default();
+                            bin.invocations += 1;
+                            bin.duration_sum += invocation.duration_ms;
+                            if let Some(init) = invocation.init_ms {
+                                bin.cold_starts += 1;
+                                bin.init_sum += init;
+                            }
+                        }
+                        None => self.untimed += 1,
+                    }
+                }
+                let group = self.groups.entry((name, invocation.memory_mb)).or_default();
+                group.invocations += 1;
+                group.duration.push(invocation.duration_ms);
+                if let Some(init) = invocation.init_ms {
+                    group.init.push(init);
+                }
+                if let Some(restore) = invocation.restore_ms {
+                    group.restore.push(restore);
+                }
+                group.max_memory_used_mb =
+                    group.max_memory_used_mb.max(invocation.max_memory_used_mb);
             }
             Ok(Some(Record::InitReport {
                 duration_ms,
@@ -381,7 +523,7 @@ impl Collector {
 
     /// Records read so far, of any kind.
     fn records(&self) -> usize {
-        self.groups.values().map(Vec::len).sum::<usize>()
+        self.groups.values().map(|g| g.invocations).sum::<usize>()
             + self.init_reports.values().map(Vec::len).sum::<usize>()
             + self
                 .import_lines
@@ -407,12 +549,14 @@ pub fn parse_line(line: &str) -> Result<Option<Record>, String> {
     if line.starts_with('{') && line.contains("\"platform.") {
         return parse_json_record(line);
     }
-    if let Some(at) = line.find("import time:") {
-        return Ok(Some(Record::ImportTime(line[at..].to_string())));
-    }
-    let time_ms = line.split_whitespace().next().and_then(iso_ms);
-    if let Some(at) = line.find("INIT_REPORT ") {
-        let fields = fields(&line[at + "INIT_REPORT ".len()..]);
+    // one search finds both REPORT and INIT_REPORT; most lines have neither
+    let Some(report) = line.find("REPORT ") else {
+        return Ok(line
+            .find("import time:")
+            .map(|at| Record::ImportTime(line[at..].to_string())));
+    };
+    if line[..report].ends_with("INIT_") {
+        let fields = fields(&line[report + "REPORT ".len()..]);
         let text = |name: &str| {
             fields
                 .iter()
@@ -429,9 +573,11 @@ pub fn parse_line(line: &str) -> Result<Option<Record>, String> {
             status: text("Status").unwrap_or_else(|| "unknown".to_string()),
         }));
     }
-    let Some(at) = line.find("REPORT RequestId:") else {
+    if !line[report..].starts_with("REPORT RequestId:") {
         return Ok(None);
-    };
+    }
+    let at = report;
+    let time_ms = line.split_whitespace().next().and_then(iso_ms);
     let mut invocation = Invocation {
         time_ms,
         ..Invocation::default()
@@ -556,53 +702,6 @@ fn iso_text(ms: i64) -> String {
         rest % 3600 / 60,
         rest % 60
     )
-}
-
-/// Invocations per `width`-second bin and function, as the Lens's first
-/// Logs Insights query (`stats … by bin(5m)`) gives them.
-fn bins(
-    groups: &BTreeMap<(String, Option<u64>), Vec<Invocation>>,
-    width: u64,
-    warnings: &mut Vec<Warning>,
-) -> Vec<Bin> {
-    let width_ms = (width.max(1) * 1000) as i64;
-    // (function, bin start) → (invocations, cold, duration sum, init sum)
-    let mut by_bin: BTreeMap<(&str, i64), (usize, usize, f64, f64)> = BTreeMap::new();
-    let mut untimed = 0;
-    for ((function, _), invocations) in groups {
-        for i in invocations {
-            let Some(time) = i.time_ms else {
-                untimed += 1;
-                continue;
-            };
-            let bin = by_bin
-                .entry((function, time.div_euclid(width_ms) * width_ms))
-                .or_default();
-            bin.0 += 1;
-            bin.2 += i.duration_ms;
-            if let Some(init) = i.init_ms {
-                bin.1 += 1;
-                bin.3 += init;
-            }
-        }
-    }
-    if untimed > 0 {
-        warnings.push(Warning::general(format!(
-            "{untimed} REPORT records carry no timestamp and are left out of the bins"
-        )));
-    }
-    by_bin
-        .into_iter()
-        .map(|((function, start), (n, cold, duration, init))| Bin {
-            function: function.to_string(),
-            start: iso_text(start),
-            invocations: n,
-            cold_starts: cold,
-            cold_start_pct: cold as f64 * 100.0 / n as f64,
-            mean_duration_ms: duration / n as f64,
-            mean_init_ms: (cold > 0).then(|| init / cold as f64),
-        })
-        .collect()
 }
 
 /// `5m`, `30s`, `1h`, `1d`, or plain seconds.
@@ -745,6 +844,30 @@ mod tests {
                 status: "error".into()
             })
         );
+    }
+
+    #[test]
+    fn long_logs_keep_bounded_samples_within_one_percent() {
+        let mut samples = Samples::default();
+        for v in 1..=200_000 {
+            samples.push(f64::from(v));
+        }
+        assert!(samples.exact.is_empty() && samples.buckets.len() < 700);
+        let p = samples.percentiles().unwrap();
+        assert_eq!((p.min, p.max), (1.0, 200_000.0));
+        for (got, want) in [
+            (p.median, 100_000.0),
+            (p.p90, 180_000.0),
+            (p.p99, 198_000.0),
+        ] {
+            assert!((got - want).abs() / want < 0.01, "{got} vs {want}");
+        }
+        // short logs stay exact
+        let mut few = Samples::default();
+        for v in [3.0, 1.0, 2.0, 10.0] {
+            few.push(v);
+        }
+        assert_eq!(few.percentiles().unwrap().median, 2.5);
     }
 
     #[test]
