@@ -108,6 +108,8 @@ pub struct ImportTimes {
     pub trees: usize,
     /// Slowest first; times are medians over the trees that import it.
     pub modules: Vec<ModuleTime>,
+    /// The first cold start's import tree, as Python printed it.
+    pub tree: Vec<crate::measure::importtime::ImportNode>,
 }
 
 #[derive(Debug, Serialize)]
@@ -749,11 +751,15 @@ fn import_times(function: String, text: &str) -> Option<ImportTimes> {
             walk(child, times);
         }
     }
+    let mut first = Vec::new();
     for root in &roots {
         if !seen.insert(root.name.clone()) {
             trees += 1;
             seen.clear();
             seen.insert(root.name.clone());
+        }
+        if trees == 1 {
+            first.push(root.clone());
         }
         walk(root, &mut times);
     }
@@ -779,6 +785,7 @@ fn import_times(function: String, text: &str) -> Option<ImportTimes> {
         function,
         trees,
         modules,
+        tree: first,
     })
 }
 

@@ -233,6 +233,22 @@ fn init_reports_and_import_trees_in_function_logs() {
         names.contains(&"email.message") && names.contains(&"json"),
         "{names:?}"
     );
+    let tree: Vec<&str> = imports["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tree.contains(&"json") && tree.contains(&"email.message"),
+        "{tree:?}"
+    );
+    let text = deadweight().arg("logs").arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("slowest imports of unknown") && text.contains("import tree"),
+        "{text}"
+    );
     // the import lines are records, not skipped noise
     assert_eq!(report["functions"][0]["cold_starts"], 2);
 }

@@ -773,6 +773,19 @@ pub fn render_logs(
             ]);
         }
         table.write(&term, out)?;
+        writeln!(
+            out,
+            "  {}",
+            term.paint(
+                "first cold start's import tree (ms, cumulative):",
+                Style::new().dimmed()
+            )
+        )?;
+        let mut roots: Vec<&crate::measure::importtime::ImportNode> = it.tree.iter().collect();
+        roots.sort_by(|a, b| b.cumulative_us.total_cmp(&a.cumulative_us));
+        for root in roots.iter().take(5) {
+            import_tree(out, root, 0)?;
+        }
     }
     if report.skipped_lines > 0 {
         writeln!(
@@ -794,6 +807,30 @@ pub fn render_logs(
             .map(|p| format!("{p}: "))
             .unwrap_or_default();
         writeln!(out, "  ! {path}{}", w.message)?;
+    }
+    Ok(())
+}
+
+/// An import and its slowest children, three levels deep.
+fn import_tree(
+    out: &mut dyn Write,
+    node: &crate::measure::importtime::ImportNode,
+    depth: usize,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "    {}{} {:.1}",
+        "  ".repeat(depth),
+        node.name,
+        node.cumulative_us / 1000.0
+    )?;
+    if depth < 2 {
+        let mut children: Vec<&crate::measure::importtime::ImportNode> =
+            node.children.iter().collect();
+        children.sort_by(|a, b| b.cumulative_us.total_cmp(&a.cumulative_us));
+        for child in children.iter().take(3) {
+            import_tree(out, child, depth + 1)?;
+        }
     }
     Ok(())
 }
