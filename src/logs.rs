@@ -291,8 +291,9 @@ impl LogsReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogsError {
-    #[error("{path}: {source}")]
-    Io { path: String, source: io::Error },
+    // the I/O error is part of the message, not a cause printed again
+    #[error("{path}: {error}")]
+    Io { path: String, error: io::Error },
     #[error("{path}: no REPORT records in {lines} lines (Lambda writes one per invocation: `REPORT RequestId: …`)")]
     NoReports { path: String, lines: usize },
 }
@@ -306,9 +307,9 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
     };
     for path in paths {
         let shown = path.display().to_string();
-        let io_error = |source| LogsError::Io {
+        let io_error = |error| LogsError::Io {
             path: shown.clone(),
-            source,
+            error,
         };
         let mut file = io::BufReader::new(std::fs::File::open(path).map_err(io_error)?);
         // CloudWatch exports to S3 are gzip files

@@ -107,11 +107,11 @@ impl Warning {
 pub enum OpenError {
     #[error("{path}: no such file or directory")]
     NotFound { path: PathBuf },
-    #[error("{path}: {source}")]
+    // the I/O error is part of the message, not a cause printed again
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: empty file, not a zip archive")]
     Empty { path: PathBuf },
@@ -175,7 +175,7 @@ impl Artifact {
             } else {
                 OpenError::Io {
                     path: path.to_path_buf(),
-                    source,
+                    error: source,
                 }
             }
         })?;

@@ -88,9 +88,9 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             path: path.to_path_buf(),
         });
     }
-    let file = File::open(path).map_err(|source| OpenError::Io {
+    let file = File::open(path).map_err(|error| OpenError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let reader = PositionedFile::new(file, file_len);
     let archive = ZipArchive::new(reader.clone()).map_err(|e| OpenError::NotZip {
