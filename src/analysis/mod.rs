@@ -7,6 +7,7 @@ pub mod bytecode;
 pub mod compat;
 mod duplicates;
 pub mod init;
+pub mod java;
 pub mod keepalive;
 pub mod limits;
 mod lockfile_checks;
@@ -113,6 +114,7 @@ pub fn analyze(
         .map(|i| by_node[DependencyGraph::package_node(i).index()])
         .collect();
     let mut findings = duplicate_packages(inventory);
+    findings.extend(java::check(inventory));
     let (bytecode_findings, compiled_at_start) =
         bytecode::check(artifact, inventory, environment.python_version);
     findings.extend(bytecode_findings);

@@ -296,6 +296,13 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
                 .push(i);
         }
     }
+    // a classpath holds one jar per name: the first wins, as the JVM's would
+    let mut maven_by_name: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in inventory.packages.iter().enumerate() {
+        if p.ecosystem == Ecosystem::Maven {
+            maven_by_name.entry(p.name.as_str()).or_insert(i);
+        }
+    }
     let python = PythonEnvironment::new(environment.python_version, environment.arm64);
     // Requires-Dist lines parsed once; then the extras each distribution was
     // asked for, which switch on its `extra == "…"` requirements
@@ -364,6 +371,18 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
                             from,
                             DependencyGraph::package_node(t),
                             &text,
+                            dep.kind,
+                        );
+                    }
+                }
+            }
+            Ecosystem::Maven => {
+                for dep in &p.dependencies {
+                    if let Some(&t) = maven_by_name.get(dep.name.as_str()) {
+                        graph.add_dependency(
+                            from,
+                            DependencyGraph::package_node(t),
+                            &dep.requirement,
                             dep.kind,
                         );
                     }

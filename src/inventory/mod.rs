@@ -7,6 +7,7 @@
 //! it, else to the app — or to unowned when it sits in package-manager
 //! territory (`node_modules`, `site-packages`) without belonging to a package.
 
+pub mod java;
 mod npm;
 mod python;
 
@@ -153,6 +154,8 @@ pub struct Inventory {
     pub layout: Layout,
     /// The Python version the packages were installed for, when it shows.
     pub python_version: Option<(u32, u32)>,
+    /// The class files of each jar package, by package index.
+    pub jar_classes: Vec<(usize, Vec<String>)>,
     pub warnings: Vec<Warning>,
 }
 
@@ -208,6 +211,8 @@ pub fn build(artifact: &Artifact) -> Inventory {
     let mut claims = Claims::default();
     npm::claim(artifact, &mut claims);
     python::claim(artifact, &mut claims);
+    let mut jar_classes = Vec::new();
+    java::claim(artifact, &mut claims, &mut jar_classes);
 
     let mut owners = Vec::with_capacity(artifact.entries.len());
     let mut app = Totals::default();
@@ -248,6 +253,7 @@ pub fn build(artifact: &Artifact) -> Inventory {
         runtime,
         layout,
         python_version: python::detect_version(artifact),
+        jar_classes,
         warnings: claims.warnings,
     }
 }

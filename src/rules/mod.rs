@@ -22,6 +22,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("rules/common.toml", include_str!("../../rules/common.toml")),
     ("rules/node.toml", include_str!("../../rules/node.toml")),
     ("rules/python.toml", include_str!("../../rules/python.toml")),
+    ("rules/java.toml", include_str!("../../rules/java.toml")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
