@@ -260,3 +260,29 @@ fn why_follows_pom_dependencies_between_jars() {
         "{text}"
     );
 }
+
+#[test]
+fn maven_dependency_tree_output_is_a_lockfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("dependency-tree.txt");
+    std::fs::write(
+        &tree,
+        "com.example:orders:jar:1.0.0\n\
+         +- software.amazon.awssdk:dynamodb:jar:2.25.60:compile\n\
+         |  +- software.amazon.awssdk:apache-client:jar:2.25.60:runtime\n\
+         |  \\- software.amazon.awssdk:netty-nio-client:jar:2.25.60:runtime\n\
+         \\- org.junit.jupiter:junit-jupiter:jar:5.10.2:test\n",
+    )
+    .unwrap();
+    let report = audit_json(&[&tree]);
+    let a = &report["artifacts"][0];
+    assert_eq!(a["kind"], "lockfile");
+    assert_eq!(a["lockfile"]["format"], "maven-tree");
+    let out = deadweight()
+        .args(["why", "software.amazon.awssdk:netty-nio-client"])
+        .arg(&tree)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("software.amazon.awssdk:dynamodb"), "{text}");
+}

@@ -10,6 +10,7 @@ mod bun;
 mod cargo;
 mod gomod;
 mod gradle;
+mod maven_tree;
 mod npm;
 mod pipfile;
 mod pnpm;
@@ -47,6 +48,7 @@ pub enum LockFormat {
     CargoMetadata,
     GoMod,
     Gradle,
+    MavenTree,
 }
 
 impl LockFormat {
@@ -69,6 +71,7 @@ impl LockFormat {
             LockFormat::CargoMetadata => "cargo metadata",
             LockFormat::GoMod => "go.mod",
             LockFormat::Gradle => "gradle.lockfile",
+            LockFormat::MavenTree => "mvn dependency:tree",
         }
     }
 }
@@ -169,6 +172,7 @@ enum Kind {
     CargoManifest,
     GoMod,
     Gradle,
+    MavenTree,
 }
 
 fn detect(path: &Path) -> Option<Kind> {
@@ -187,6 +191,7 @@ fn detect(path: &Path) -> Option<Kind> {
         "go.mod" => Kind::GoMod,
         "gradle.lockfile" => Kind::Gradle,
         _ if name.starts_with("requirements") && name.ends_with(".txt") => Kind::Requirements,
+        _ if name.contains("tree") && name.ends_with(".txt") => Kind::MavenTree,
         _ if name.ends_with(".lockfile") && path.to_string_lossy().contains("gradle") => {
             Kind::Gradle
         }
@@ -200,7 +205,7 @@ pub fn load(path: &Path) -> Result<Lockfile, LockfileError> {
         LockfileError::new(
             path,
             None,
-            "not a lockfile deadweight knows (package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, Cargo.lock, Cargo.toml, go.mod, gradle.lockfile)",
+            "not a lockfile deadweight knows (package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, Cargo.lock, Cargo.toml, go.mod, gradle.lockfile, mvn dependency:tree output as *tree*.txt)",
         )
     })?;
     if let Kind::CargoManifest = kind {
@@ -228,6 +233,7 @@ pub fn load(path: &Path) -> Result<Lockfile, LockfileError> {
         Kind::CargoLock => cargo::parse_lock(path, &text)?,
         Kind::GoMod => gomod::parse(path, &text)?,
         Kind::Gradle => gradle::parse(path, &text)?,
+        Kind::MavenTree => maven_tree::parse(path, &text)?,
         Kind::CargoManifest => unreachable!("handled above"),
     };
     lockfile.derive_dev_flags();
