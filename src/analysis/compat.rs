@@ -505,7 +505,25 @@ fn wrong_architecture(
 ) -> Vec<Finding> {
     let wanted = if arm64 { "arm64" } else { "x86_64" };
     let mut by_owner: BTreeMap<String, (Vec<usize>, bool, String)> = BTreeMap::new();
+    let mut executables = Vec::new();
     for (i, info) in infos {
+        // the function's own executable: Lambda cannot start it at all
+        let path = &artifact.entries[*i].path;
+        if info.machine != wanted && crate::inventory::binary::is_executable_candidate(path) {
+            executables.push(finding(
+                super::binary::FOREIGN_ARCH,
+                Level::Deny,
+                format!("{path} is a Linux {} executable; the function runs on {wanted}: Lambda cannot start it (exec format error)", info.machine),
+                path,
+                package_of(inventory, *i),
+                if arm64 {
+                    "build for arm64: GOARCH=arm64 go build, or cargo build --target aarch64-unknown-linux-gnu (cargo lambda build --arm64); or set --arch x86_64 if the function runs there".to_string()
+                } else {
+                    "build for x86_64: GOARCH=amd64 go build, or cargo build --target x86_64-unknown-linux-gnu; or set --arch arm64 if the function runs there".to_string()
+                },
+            ));
+            continue;
+        }
         let (label, _) = owner_label(inventory, *i);
         let slot = by_owner
             .entry(label)
@@ -544,6 +562,7 @@ fn wrong_architecture(
             f.concerns = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
             f
         })
+        .chain(executables)
         .collect()
 }
 

@@ -3,6 +3,7 @@
 //! finding is never an error.
 
 pub mod binaries;
+pub mod binary;
 pub mod bytecode;
 pub mod compat;
 mod duplicates;
@@ -115,6 +116,7 @@ pub fn analyze(
         .collect();
     let mut findings = duplicate_packages(inventory);
     findings.extend(java::check(inventory));
+    findings.extend(binary::check(artifact, inventory));
     let (bytecode_findings, compiled_at_start) =
         bytecode::check(artifact, inventory, environment.python_version);
     findings.extend(bytecode_findings);

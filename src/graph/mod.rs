@@ -296,11 +296,15 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
                 .push(i);
         }
     }
-    // a classpath holds one jar per name: the first wins, as the JVM's would
-    let mut maven_by_name: HashMap<&str, usize> = HashMap::new();
+    // jars and crates by name: a classpath's first jar wins, as the JVM's
+    // would; a crate listed twice is told apart by its exact version
+    let mut by_name: HashMap<(Ecosystem, &str), Vec<usize>> = HashMap::new();
     for (i, p) in inventory.packages.iter().enumerate() {
-        if p.ecosystem == Ecosystem::Maven {
-            maven_by_name.entry(p.name.as_str()).or_insert(i);
+        if matches!(p.ecosystem, Ecosystem::Maven | Ecosystem::Cargo) {
+            by_name
+                .entry((p.ecosystem, p.name.as_str()))
+                .or_default()
+                .push(i);
         }
     }
     let python = PythonEnvironment::new(environment.python_version, environment.arm64);
@@ -376,9 +380,19 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
                     }
                 }
             }
-            Ecosystem::Maven => {
+            Ecosystem::Maven | Ecosystem::Cargo => {
                 for dep in &p.dependencies {
-                    if let Some(&t) = maven_by_name.get(dep.name.as_str()) {
+                    let candidates = by_name.get(&(p.ecosystem, dep.name.as_str()));
+                    let target = candidates.and_then(|c| {
+                        c.iter()
+                            .find(|&&t| {
+                                inventory.packages[t].version.as_deref()
+                                    == Some(dep.requirement.as_str())
+                            })
+                            .or(c.first())
+                            .copied()
+                    });
+                    if let Some(t) = target {
                         graph.add_dependency(
                             from,
                             DependencyGraph::package_node(t),

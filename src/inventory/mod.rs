@@ -7,6 +7,7 @@
 //! it, else to the app — or to unowned when it sits in package-manager
 //! territory (`node_modules`, `site-packages`) without belonging to a package.
 
+pub mod binary;
 pub mod java;
 mod npm;
 mod python;
@@ -156,6 +157,8 @@ pub struct Inventory {
     pub python_version: Option<(u32, u32)>,
     /// The class files of each jar package, by package index.
     pub jar_classes: Vec<(usize, Vec<String>)>,
+    /// Executables and what they say about their build (Go, Rust).
+    pub binaries: Vec<binary::BinaryInfo>,
     pub warnings: Vec<Warning>,
 }
 
@@ -213,6 +216,8 @@ pub fn build(artifact: &Artifact) -> Inventory {
     python::claim(artifact, &mut claims);
     let mut jar_classes = Vec::new();
     java::claim(artifact, &mut claims, &mut jar_classes);
+    let mut binaries = Vec::new();
+    binary::claim(artifact, &mut claims, &mut binaries);
 
     let mut owners = Vec::with_capacity(artifact.entries.len());
     let mut app = Totals::default();
@@ -254,6 +259,7 @@ pub fn build(artifact: &Artifact) -> Inventory {
         layout,
         python_version: python::detect_version(artifact),
         jar_classes,
+        binaries,
         warnings: claims.warnings,
     }
 }

@@ -67,6 +67,9 @@ pub struct ArtifactReport {
     pub symlinks: Vec<String>,
     /// Native ELF files and what they need (machine, glibc, libraries).
     pub native: Vec<crate::analysis::compat::NativeFile>,
+    /// Executables (a custom runtime's bootstrap): Go or Rust build facts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<crate::inventory::binary::BinaryInfo>,
     /// Set when the input was a lockfile on its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lockfile: Option<LockfileSummary>,
@@ -221,6 +224,7 @@ impl ArtifactReport {
                 .map(|e| e.path.clone())
                 .collect(),
             native: analysis.native.clone(),
+            binaries: inventory.binaries.clone(),
             lockfile: None,
             findings: analysis.findings.clone(),
             ignored: Vec::new(),
@@ -290,6 +294,7 @@ impl ArtifactReport {
             directories: Vec::new(),
             symlinks: Vec::new(),
             native: Vec::new(),
+            binaries: Vec::new(),
             lockfile: Some(LockfileSummary {
                 format: lock.format,
                 project: lock.project.clone(),

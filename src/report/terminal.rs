@@ -189,6 +189,34 @@ impl Terminal {
                 )
             )?;
         }
+        for b in &a.binaries {
+            let language = match (b.language.as_deref(), &b.toolchain) {
+                (Some("go"), Some(version)) => format!("Go ({version})"),
+                (Some("rust"), Some(toolchain)) => format!("Rust ({toolchain})"),
+                (Some("rust"), None) => "Rust".to_string(),
+                _ => "an executable".to_string(),
+            };
+            let main = b
+                .main
+                .as_deref()
+                .map(|m| format!(" {m}"))
+                .unwrap_or_default();
+            let debug = if b.debug_bytes > 0 {
+                format!("; {} of debug info and symbols", human_bytes(b.debug_bytes))
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  binary: {} is {language}{main} for {}, listing {} packages{debug}",
+                b.path,
+                b.machine,
+                thousands(b.packages as u64)
+            )?;
+            if let Some(note) = &b.note {
+                writeln!(out, "          {}", self.paint(note, Style::new().dimmed()))?;
+            }
+        }
         if let Some(init) = &a.init {
             let unresolved = match init.unresolved.len() {
                 0 => String::new(),

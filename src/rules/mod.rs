@@ -23,6 +23,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("rules/node.toml", include_str!("../../rules/node.toml")),
     ("rules/python.toml", include_str!("../../rules/python.toml")),
     ("rules/java.toml", include_str!("../../rules/java.toml")),
+    ("rules/binary.toml", include_str!("../../rules/binary.toml")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
