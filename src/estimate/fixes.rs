@@ -52,12 +52,8 @@ pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
         let Some((after, alternative)) = after_fix(finding, cx, &before) else {
             continue;
         };
-        let mut ms = cx.family().saving(&before, &after, cx.memory_mb);
-        if let Some(c) = cx.calibration {
-            let family = cx.family();
-            let centre = (family.ratio_low * family.ratio_high).sqrt();
-            ms = super::MsRange::new(ms.low * c.ratio / centre, ms.high * c.ratio / centre);
-        }
+        let family = cx.family();
+        let ms = family.calibrated(family.saving(&before, &after, cx.memory_mb), cx.calibration);
         let saving = finding.saving.get_or_insert_with(Default::default);
         saving.init_ms = Some(ms);
         let Some(alternative) = alternative else {

@@ -189,6 +189,18 @@ impl Family {
         MsRange::new(ms * self.ratio_low, ms * self.ratio_high)
     }
 
+    /// A range of this model moved to a function's own measurements: the
+    /// residual spread stays, its centre moves to what the logs measured.
+    pub fn calibrated(&self, range: MsRange, calibration: Option<&Calibration>) -> MsRange {
+        match calibration {
+            Some(c) => {
+                let centre = (self.ratio_low * self.ratio_high).sqrt();
+                MsRange::new(range.low * c.ratio / centre, range.high * c.ratio / centre)
+            }
+            None => range,
+        }
+    }
+
     /// "node v20.20.2 on <cpu>, fitted 2026-11-27 on 23 functions"
     pub fn provenance(&self) -> String {
         format!(
@@ -270,15 +282,7 @@ pub fn scaled_estimate(
     memory_mb: Option<u32>,
     calibration: Option<&Calibration>,
 ) -> MsRange {
-    let range = family.estimate(inputs, memory_mb);
-    match calibration {
-        // the residual spread stays; its centre moves to the measurement
-        Some(c) => {
-            let centre = (family.ratio_low * family.ratio_high).sqrt();
-            MsRange::new(range.low * c.ratio / centre, range.high * c.ratio / centre)
-        }
-        None => range,
-    }
+    family.calibrated(family.estimate(inputs, memory_mb), calibration)
 }
 
 /// The estimate shown in the init section of a report.
