@@ -270,7 +270,8 @@ def java_table():
     jars = sorted(p for p in Path("/usr/share/java").glob("*.jar") if not p.is_symlink())
     if len(jars) < 50:
         print("\n(fat-jar benchmark skipped: install Debian's lib*-java packages, e.g. "
-              "apt-get install libspring-context-java libguice-java libjackson2-databind-java)")
+              "apt-get install libspring-context-java libguice-java libjackson2-databind-java "
+              "libnetty-java libbcprov-java libjetty9-java libhttpclient-java)")
         return
     path = OUT / "boot-fat.jar"
     if not path.exists():
