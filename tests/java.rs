@@ -286,3 +286,44 @@ fn maven_dependency_tree_output_is_a_lockfile() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("software.amazon.awssdk:dynamodb"), "{text}");
 }
+
+#[test]
+fn libraries_shaded_into_a_jar_are_packages_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let props = |g: &str, a: &str, v: &str| format!("groupId={g}\nartifactId={a}\nversion={v}\n");
+    // as Guice 4 ships: its own classes, plus cglib and asm shaded in
+    let jar = ZipBuilder::new()
+        .file(
+            "META-INF/maven/com.google.inject/guice/pom.properties",
+            props("com.google.inject", "guice", "4.2.3"),
+        )
+        .file(
+            "META-INF/maven/cglib/cglib/pom.properties",
+            props("cglib", "cglib", "3.2.6"),
+        )
+        .file("com/google/inject/Guice.class", [0xca, 0xfe, 0xba, 0xbe])
+        .file("com/google/inject/Injector.class", [0xca, 0xfe, 0xba, 0xbe])
+        .file(
+            "com/google/inject/internal/cglib/core/ClassEmitter.class",
+            [0xca, 0xfe, 0xba, 0xbe],
+        )
+        .bytes();
+    let zip = ZipBuilder::new()
+        .file("lib/guice-4.2.3.jar", jar)
+        .write_to(dir.path(), "function.zip");
+    let report = audit_json(&[&zip]);
+    let a = &report["artifacts"][0];
+    let guice = package(a, "com.google.inject:guice", None);
+    let cglib = package(a, "cglib:cglib", None);
+    assert_eq!(cglib["version"], "3.2.6");
+    assert_eq!(cglib["path"], "lib/guice-4.2.3.jar");
+    // its bytes stay the jar's; the jar depends on it
+    assert_eq!(cglib["unzipped_bytes"], 0);
+    assert!(guice["unzipped_bytes"].as_u64().unwrap() > 0);
+    let out = deadweight()
+        .args(["why", "cglib:cglib"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("com.google.inject:guice"));
+}

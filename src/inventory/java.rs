@@ -57,8 +57,9 @@ pub struct JarFacts {
     pub dependencies: Vec<DeclaredDependency>,
     /// Class files, by path (`com/example/Foo.class`).
     pub classes: Vec<String>,
-    /// Other projects whose pom.properties the jar carries (shaded in).
-    pub shaded: Vec<String>,
+    /// Other projects whose pom.properties the jar carries (shaded in):
+    /// `groupId:artifactId` and version.
+    pub shaded: Vec<(String, Option<String>)>,
     /// Jars inside it, read too (their classes count as its own).
     pub nested: usize,
 }
@@ -99,6 +100,32 @@ pub(super) fn claim(
             }
         };
         let (file_name, file_version) = name_from_file(&path);
+        // libraries shaded into the jar: packages of their own, inside it
+        // (its bytes stay the jar's), which the jar depends on
+        let mut dependencies = facts.dependencies;
+        for (name, version) in &facts.shaded {
+            dependencies.push(DeclaredDependency {
+                name: name.clone(),
+                requirement: version.clone().unwrap_or_default(),
+                kind: DependencyKind::Normal,
+            });
+            claims.add_package(Package {
+                ecosystem: Ecosystem::Maven,
+                name: name.clone(),
+                version: version.clone(),
+                path: path.clone(),
+                manifest: format!(
+                    "{path}!/META-INF/maven/{}/pom.properties",
+                    name.replace(':', "/")
+                ),
+                manifest_line: None,
+                totals: Totals::default(),
+                direct: false,
+                root_requirement: None,
+                dependencies: Vec::new(),
+                engines_node: None,
+            });
+        }
         let id = claims.add_package(Package {
             ecosystem: Ecosystem::Maven,
             name: facts.name.unwrap_or(file_name),
@@ -112,7 +139,7 @@ pub(super) fn claim(
             totals: Totals::default(),
             direct: false,
             root_requirement: None,
-            dependencies: facts.dependencies,
+            dependencies,
             engines_node: None,
         });
         claims.files.insert(path, id);
@@ -215,7 +242,9 @@ pub fn read_jar(bytes: Vec<u8>, depth: usize, budget: &Budget) -> Result<JarFact
     for (n, (_, props)) in poms.iter().enumerate() {
         if Some(n) != own {
             if let (Some(g), Some(a)) = (props.get("groupId"), props.get("artifactId")) {
-                facts.shaded.push(format!("{g}:{a}"));
+                facts
+                    .shaded
+                    .push((format!("{g}:{a}"), props.get("version").cloned()));
             }
         }
     }
