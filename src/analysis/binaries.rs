@@ -53,8 +53,7 @@ pub fn is_native_candidate(path: &str) -> bool {
         .iter()
         .any(|s| ends_with(s))
         || name.contains(".so.")
-        || path == "bootstrap"
-        || (path.contains("/bin/") && !name.contains('.'))
+        || crate::inventory::binary::is_executable_candidate(path)
 }
 
 /// Reads a file's header; `None` when it is not a native binary.

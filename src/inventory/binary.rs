@@ -45,9 +45,12 @@ pub struct BinaryInfo {
     pub note: Option<String>,
 }
 
+/// The function's own executables: a custom runtime's `bootstrap`, and
+/// extension-less files in a `bin/` directory (a layer's `bin/` included).
 pub fn is_executable_candidate(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name == "bootstrap" || (path.contains("bin/") && !name.contains('.'))
+    name == "bootstrap"
+        || ((path.starts_with("bin/") || path.contains("/bin/")) && !name.contains('.'))
 }
 
 pub(super) fn claim(artifact: &Artifact, claims: &mut Claims, binaries: &mut Vec<BinaryInfo>) {
@@ -119,10 +122,10 @@ pub fn read_binary(path: &str, bytes: &[u8]) -> Result<Option<Built>, String> {
         .map(|s| s.size())
         .sum();
     let mut packages = Vec::new();
-    if let Some(commit) = rustc_commit(bytes) {
-        info.toolchain = Some(format!("rustc (commit {commit})"));
-    }
+    // the whole-file search for Rust's paths runs only when Go said nothing
+    let rustc = |bytes: &[u8]| rustc_commit(bytes).map(|c| format!("rustc (commit {c})"));
     if let Some(section) = file.section_by_name(".dep-v0") {
+        info.toolchain = rustc(bytes);
         let data = section
             .data()
             .map_err(|e| format!(".dep-v0 unreadable ({e})"))?;
@@ -163,12 +166,13 @@ pub fn read_binary(path: &str, bytes: &[u8]) -> Result<Option<Built>, String> {
                 engines_node: None,
             })
             .collect();
-    } else if rustc_commit(bytes).is_some()
-        || file
-            .symbols()
+    } else if let Some(toolchain) = rustc(bytes).map(Some).or_else(|| {
+        file.symbols()
             .any(|s| s.name().is_ok_and(|n| n.contains("rust_begin_unwind")))
-    {
+            .then_some(None)
+    }) {
         info.language = Some("rust".to_string());
+        info.toolchain = toolchain;
         info.note = Some("the binary carries no dependency list; build it with `cargo auditable build --release` to embed one".to_string());
     } else {
         info.note = Some("no Go build info and no cargo-auditable section".to_string());
@@ -384,6 +388,15 @@ mod tests {
         let past = r#"{"packages":[{"name":"a","version":"1","root":true,"dependencies":[7]}]}"#;
         assert!(cargo_auditable("b", &compressed(past)).is_err());
         assert!(cargo_auditable("b", b"not zlib").is_err());
+    }
+
+    #[test]
+    fn executables_are_bootstraps_and_bin_files() {
+        assert!(is_executable_candidate("bootstrap"));
+        assert!(is_executable_candidate("bin/helper"));
+        assert!(is_executable_candidate("tools/bin/helper"));
+        assert!(!is_executable_candidate("robin/helper"));
+        assert!(!is_executable_candidate("bin/helper.sh"));
     }
 
     #[test]

@@ -149,8 +149,8 @@ pub(super) fn claim(
 }
 
 fn is_jar(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.ends_with(".jar")
+    // every entry passes here: compare without allocating
+    path.len() >= 4 && path.as_bytes()[path.len() - 4..].eq_ignore_ascii_case(b".jar")
 }
 
 /// `lib/jackson-core-2.14.1.jar` → ("jackson-core", Some("2.14.1")).
