@@ -159,9 +159,15 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     thresholds.unbundled_files,
                 ));
                 let mut warnings = Vec::new();
-                if let Some(module) =
-                    analysis::practices::read_handler(&artifact, &load.handler, &mut warnings)
-                {
+                let module = walker.as_ref().and_then(|walker| {
+                    analysis::practices::read_handler(
+                        &artifact,
+                        walker,
+                        &load.handler,
+                        &mut warnings,
+                    )
+                });
+                if let Some(module) = module {
                     analysis.findings.extend(analysis::practices::check(
                         &module,
                         thresholds.init_services,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{Finding, Level, Location};
 use crate::artifact::{Artifact, Warning};
 use crate::imports::clients::{read_handler_module, ClientKind, Construction, HandlerCode, Place};
-use crate::imports::reach::handler_entry;
+use crate::imports::reach::{handler_entry, InitWalker};
 use crate::imports::Language;
 
 pub const NODE_CLIENT_IN_HANDLER: &str = "node/client-in-handler";
@@ -31,6 +31,7 @@ pub struct HandlerModule {
 
 pub fn read_handler(
     artifact: &Artifact,
+    walker: &InitWalker,
     handler: &str,
     warnings: &mut Vec<Warning>,
 ) -> Option<HandlerModule> {
@@ -52,8 +53,8 @@ pub fn read_handler(
         };
         match &code.reexport {
             Some((module, name)) if module.starts_with('.') => {
-                let next = relative_module(artifact, &path, module)?;
-                entry = next;
+                // Node's own resolution, as init follows it
+                entry = walker.resolve_file(entry, module)?;
                 function = name.clone();
             }
             _ => {
@@ -67,32 +68,6 @@ pub fn read_handler(
         }
     }
     None
-}
-
-/// `./lib/app` from `src/index.js` → the entry of `src/lib/app.js` (or
-/// `.mjs`, `.cjs`, `.ts`, `/index.js`).
-fn relative_module(artifact: &Artifact, from: &str, module: &str) -> Option<usize> {
-    let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in module.split('/') {
-        match part {
-            "." | "" => {}
-            ".." => {
-                parts.pop()?;
-            }
-            name => parts.push(name),
-        }
-    }
-    let base = parts.join("/");
-    let candidates = [
-        base.clone(),
-        format!("{base}.js"),
-        format!("{base}.mjs"),
-        format!("{base}.cjs"),
-        format!("{base}.ts"),
-        format!("{base}/index.js"),
-    ];
-    candidates.iter().find_map(|c| artifact.find(c))
 }
 
 /// Every practice finding for one handler module.

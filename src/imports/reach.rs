@@ -200,6 +200,22 @@ impl<'a> InitWalker<'a> {
         Ok(imports)
     }
 
+    /// The file `module`, required from `file`, resolves to (its first).
+    pub fn resolve_file(&self, file: usize, module: &str) -> Option<usize> {
+        let import = Import {
+            module: module.to_string(),
+            kind: ImportKind::Require,
+            line: 0,
+            column: 0,
+            lazy: false,
+            members: Vec::new(),
+        };
+        match self.next(file, &import) {
+            Followed::Files(files) => files.first().copied(),
+            _ => None,
+        }
+    }
+
     /// What one import loads.
     fn next(&self, file: usize, spec: &Import) -> Followed {
         let artifact = self.artifact;
