@@ -131,7 +131,7 @@ pub fn check(
     let mut findings = Vec::new();
     if let Some(runtime) = runtime {
         findings.extend(glibc_too_new(artifact, inventory, runtime, &infos));
-        findings.extend(musl(artifact, inventory, runtime, &infos));
+        findings.extend(musl(artifact, inventory, runtime, &infos, arm64));
         findings.extend(missing_libraries(artifact, inventory, runtime, &infos));
         findings.extend(python_abi(artifact, inventory, runtime));
         findings.extend(node_engines(inventory, runtime));
@@ -164,7 +164,11 @@ fn glibc_too_new(
             let (label, _) = owner_label(inventory, *i);
             let slot = worst.entry(label).or_insert((*i, needed, 0));
             slot.2 += 1;
-            if needed > slot.1 {
+            // among the files needing the newest glibc, name the biggest:
+            // the package's core module rather than a helper
+            let bigger =
+                artifact.entries[*i].unzipped_bytes > artifact.entries[slot.0].unzipped_bytes;
+            if needed > slot.1 || (needed == slot.1 && bigger) {
                 *slot = (*i, needed, slot.2);
             }
         }
@@ -227,26 +231,46 @@ fn musl(
     inventory: &Inventory,
     runtime: &RuntimeInfo,
     infos: &[(usize, NativeInfo)],
+    arm64: bool,
 ) -> Vec<Finding> {
-    let mut by_owner: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, _) in infos.iter().filter(|(_, info)| info.musl) {
-        by_owner
-            .entry(owner_label(inventory, *i).0)
-            .or_default()
-            .push(*i);
+    let wanted = if arm64 { "arm64" } else { "x86_64" };
+    // per owner: its musl files, and whether a glibc build for the
+    // function's machine ships beside them (zeromq and other prebuilt
+    // packages carry one per libc, and load the one that matches)
+    let mut by_owner: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
+    for (i, info) in infos {
+        let slot = by_owner.entry(owner_label(inventory, *i).0).or_default();
+        if info.musl {
+            slot.0.push(*i);
+        } else if info.machine == wanted {
+            slot.1 = true;
+        }
     }
     by_owner
         .into_iter()
-        .map(|(label, files)| {
+        .filter(|(_, (files, _))| !files.is_empty())
+        .map(|(label, (files, has_glibc))| {
             let path = &artifact.entries[files[0]].path;
-            finding(
+            let more = if files.len() > 1 { format!(" (and {} more)", files.len() - 1) } else { String::new() };
+            let (level, consequence) = if has_glibc {
+                (Level::Warn, "dead weight next to its glibc build")
+            } else {
+                (Level::Deny, "it fails to load at the first cold start")
+            };
+            let mut f = finding(
                 "runtime/musl-binary",
-                Level::Deny,
-                format!("{label}: {path} is linked against musl (Alpine); {} uses glibc ({})", runtime.id, runtime.os),
+                level,
+                format!("{label}: {path}{more} is linked against musl (Alpine); {} uses glibc ({}): {consequence}", runtime.id, runtime.os),
                 path,
                 package_of(inventory, files[0]),
                 "install the glibc (manylinux / linux-x64-gnu) build of the package, or build on Amazon Linux instead of Alpine".to_string(),
-            )
+            );
+            if has_glibc {
+                let bytes = files.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
+                let zipped = files.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
+                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
+            }
+            f
         })
         .collect()
 }

@@ -53,7 +53,7 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     let header = artifact
         .read_prefix(index, HEADER_READ)
         .map_err(|e| e.to_string())?;
-    let Some((mut info, segment_end)) = first_segment(&header) else {
+    let Some((mut info, segment_end, dynamic)) = first_segment(&header) else {
         return match FileKind::parse(&header[..]) {
             Ok(FileKind::Elf64 | FileKind::Elf32) => Err("unreadable ELF program headers".into()),
             _ => Ok(None),
@@ -63,11 +63,23 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
         .read_prefix(index, segment_end.min(MAX_SEGMENT))
         .map_err(|e| e.to_string())?;
     scan_strings(&data, &mut info);
+    if dynamic && info.needed.is_empty() && info.glibc.is_none() {
+        // The string table is elsewhere: moved to the end by patchelf
+        // (auditwheel-repaired wheels) or placed after the code by the
+        // linker. Only the whole file answers exactly.
+        let data = artifact
+            .read_prefix(index, size as usize)
+            .map_err(|e| e.to_string())?;
+        if let Parsed::Done(exact) = parse(&data) {
+            return Ok(Some(exact));
+        }
+    }
     Ok(Some(info))
 }
 
-/// Machine and the end of the first loadable segment, from the headers.
-fn first_segment(data: &[u8]) -> Option<(NativeInfo, usize)> {
+/// Machine, the end of the first loadable segment, and whether the file is
+/// dynamically linked, from the headers.
+fn first_segment(data: &[u8]) -> Option<(NativeInfo, usize, bool)> {
     if !matches!(FileKind::parse(data), Ok(FileKind::Elf64)) {
         return None;
     }
@@ -98,9 +110,13 @@ fn first_segment(data: &[u8]) -> Option<(NativeInfo, usize)> {
             .get(start..start + len)
             .is_some_and(|b| String::from_utf8_lossy(b).contains("ld-musl"));
     }
+    let dynamic = headers
+        .iter()
+        .any(|h| h.p_type.get(endian) == elf::PT_DYNAMIC);
     Some((
         info,
         (first.p_offset.get(endian) + first.p_filesz.get(endian)) as usize,
+        dynamic,
     ))
 }
 
