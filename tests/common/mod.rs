@@ -42,6 +42,24 @@ impl ZipBuilder {
         self
     }
 
+    /// Every file under `root`, deflated, at `prefix` + its relative path —
+    /// a real installed tree zipped the way a build script does.
+    pub fn tree(mut self, root: &Path, prefix: &str) -> Self {
+        let mut files: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file() && e.file_name() != ".complete")
+            .map(|e| e.into_path())
+            .collect();
+        files.sort();
+        for path in files {
+            let relative = path.strip_prefix(root).unwrap().to_string_lossy();
+            let contents = std::fs::read(&path).unwrap();
+            self = self.file(&format!("{prefix}{relative}"), contents);
+        }
+        self
+    }
+
     /// A deflated file with a modification date (UTC), as zip records it.
     pub fn file_dated(
         mut self,
@@ -191,4 +209,17 @@ pub fn warnings(artifact: &Value) -> Vec<String> {
 
 pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// A package tree installed from the registry by tests/registry/fetch.sh.
+pub fn registry_fixture(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/registry-fixtures")
+        .join(name);
+    assert!(
+        dir.join(".complete").exists(),
+        "{} is missing: run tests/registry/fetch.sh first (it installs the registry packages these tests audit; .ci/run does)",
+        dir.display()
+    );
+    dir
 }

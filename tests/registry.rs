@@ -1,0 +1,251 @@
+//! Will it start? — on packages installed from PyPI and npm by
+//! tests/registry/fetch.sh (`pip install --target` for the function's
+//! platform, `npm ci` from a committed lockfile), zipped here with a handler
+//! the way a build script zips a Lambda function.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{deadweight, registry_fixture, ZipBuilder};
+use serde_json::Value;
+
+/// The installed tree at the zip's root, plus the handler.
+fn function(dir: &Path, fixture: &str, handler: (&str, &str)) -> PathBuf {
+    ZipBuilder::new()
+        .tree(&registry_fixture(fixture), "")
+        .file(handler.0, handler.1)
+        .write_to(dir, &format!("{fixture}.zip"))
+}
+
+fn python_function(dir: &Path, fixture: &str, module: &str) -> PathBuf {
+    let handler = format!(
+        "import {module}\n\n\ndef lambda_handler(event, context):\n    return {module}.__name__\n"
+    );
+    function(dir, fixture, ("lambda_function.py", &handler))
+}
+
+fn node_function(dir: &Path, fixture: &str, module: &str) -> PathBuf {
+    let handler =
+        format!("const m = require('{module}');\nexports.handler = async () => typeof m;\n");
+    function(dir, fixture, ("index.js", &handler))
+}
+
+struct Audit {
+    code: Option<i32>,
+    report: Value,
+}
+
+impl Audit {
+    fn run(zip: &Path, args: &[&str]) -> Audit {
+        let out = deadweight()
+            .args(["audit", "--format", "json"])
+            .args(args)
+            .arg(zip)
+            .output()
+            .unwrap();
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+        });
+        Audit {
+            code: out.status.code(),
+            report,
+        }
+    }
+
+    /// "level rule message" for the findings of `rule`.
+    fn findings(&self, rule: &str) -> Vec<String> {
+        self.report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["level"].as_str().unwrap(),
+                    f["message"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    fn native(&self, path: &str) -> &Value {
+        self.report["artifacts"][0]["native"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["path"] == path)
+            .unwrap_or_else(|| panic!("{path} not among the native files"))
+    }
+
+    fn native_files(&self) -> &Vec<Value> {
+        self.report["artifacts"][0]["native"].as_array().unwrap()
+    }
+}
+
+const MULTIARRAY: &str = "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so";
+
+#[test]
+fn numpy_built_for_glibc_2_27_does_not_start_on_amazon_linux_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "numpy-2.4.1", "numpy");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(1));
+    // readelf -V: six extension modules ask for GLIBC_2.27; the biggest, the
+    // core module, is named
+    assert_eq!(
+        audit.findings("runtime/glibc-too-new"),
+        [format!("deny numpy 2.4.1: {MULTIARRAY} needs GLIBC_2.27 (and 5 more files); python3.11 runs on Amazon Linux 2 (glibc 2.26)")]
+    );
+    // auditwheel's patchelf moved this file's string table to its end; its
+    // needs are still read exactly, the vendored OpenBLAS among them
+    let core = audit.native(MULTIARRAY);
+    assert_eq!(core["glibc"], "2.27");
+    let needed: Vec<&str> = core["needed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(needed.contains(&"libc.so.6"), "{needed:?}");
+    assert!(
+        needed
+            .iter()
+            .any(|n| n.starts_with("libscipy_openblas64_-")),
+        "{needed:?}"
+    );
+    // the vendored libraries ship in numpy.libs/: nothing is missing
+    assert!(audit.findings("runtime/missing-shared-library").is_empty());
+
+    // Amazon Linux 2023 has glibc 2.34
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    assert!(audit.findings("runtime/glibc-too-new").is_empty());
+}
+
+#[test]
+fn numpy_built_for_manylinux2014_starts_on_amazon_linux_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "numpy-1.26.4", "numpy");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(
+        audit.code,
+        Some(0),
+        "{:#}",
+        audit.report["artifacts"][0]["findings"]
+    );
+    assert!(audit.findings("runtime/glibc-too-new").is_empty());
+    // every native file was read, and none asks for more than the wheel's
+    // manylinux2014 promise (glibc 2.17)
+    let files = audit.native_files();
+    assert!(files.len() >= 20, "{}", files.len());
+    for file in files {
+        let glibc = file["glibc"].as_str().unwrap_or("0.0");
+        let minor: u32 = glibc.split('.').nth(1).unwrap().parse().unwrap();
+        assert!(minor <= 17, "{file}");
+    }
+    assert!(audit.native_files().iter().any(|f| f["glibc"] == "2.14"));
+}
+
+#[test]
+fn an_arm64_wheel_does_not_load_on_x86_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "markupsafe-arm64", "markupsafe");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(1));
+    let found = audit.findings("runtime/wrong-architecture");
+    assert!(
+        found.iter().any(|f| f.starts_with(
+            "deny MarkupSafe 3.0.2: markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so is a Linux arm64 binary; the function runs on x86_64"
+        )),
+        "{found:?}"
+    );
+    assert_eq!(
+        audit.native("markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so")["machine"],
+        "arm64"
+    );
+    let audit = Audit::run(&zip, &["--runtime", "python3.11", "--arch", "arm64"]);
+    assert!(audit.findings("runtime/wrong-architecture").is_empty());
+    assert_eq!(audit.code, Some(0));
+}
+
+#[test]
+fn a_cpython_3_12_wheel_does_not_import_on_python_3_11() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "markupsafe-cp312", "markupsafe");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(1));
+    assert_eq!(
+        audit.findings("runtime/python-abi-mismatch"),
+        ["deny MarkupSafe 3.0.2: 1 extension module built for CPython 3.12 (e.g. markupsafe/_speedups.cpython-312-x86_64-linux-gnu.so); python3.11 runs CPython 3.11 and cannot import it"]
+    );
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    assert!(audit.findings("runtime/python-abi-mismatch").is_empty());
+}
+
+#[test]
+fn zeromq_prebuilt_for_node_20_needs_a_newer_glibc_than_amazon_linux_2023() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = node_function(dir.path(), "zeromq", "zeromq");
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(audit.code, Some(1));
+    // build/manifest.json maps Node 20 (ABI 115) on glibc to this file
+    let found = audit.findings("runtime/glibc-too-new");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("deny zeromq 6.8.0: node_modules/zeromq/build/linux/x64/node/glibc-"),
+        "{found:?}"
+    );
+    assert!(found[0].contains("needs GLIBC_2.38 (and 2 more files); nodejs20.x runs on Amazon Linux 2023 (glibc 2.34)"), "{found:?}");
+    assert_eq!(
+        audit.native("node_modules/zeromq/build/linux/x64/node/glibc-115-Release/addon.node")
+            ["glibc"],
+        "2.38"
+    );
+    // its Alpine builds ride along with the glibc ones: weight, not a failure
+    let musl = audit.findings("runtime/musl-binary");
+    assert_eq!(musl.len(), 1, "{musl:?}");
+    assert!(
+        musl[0].starts_with("warn zeromq 6.8.0: node_modules/zeromq/build/linux/"),
+        "{musl:?}"
+    );
+    assert!(
+        musl[0].ends_with("dead weight next to its glibc build"),
+        "{musl:?}"
+    );
+}
+
+#[test]
+fn sharp_libvips_needs_glibc_2_28_so_nodejs18_cannot_load_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = node_function(dir.path(), "sharp", "sharp");
+    let audit = Audit::run(&zip, &["--runtime", "nodejs18.x"]);
+    assert_eq!(audit.code, Some(1));
+    // libvips is linked with its dynamic string table after the code
+    assert_eq!(
+        audit.findings("runtime/glibc-too-new"),
+        ["deny @img/sharp-libvips-linux-x64 1.3.4: node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.8.18.7 needs GLIBC_2.28; nodejs18.x runs on Amazon Linux 2 (glibc 2.26)"]
+    );
+    let engines = audit.findings("runtime/node-engines");
+    assert!(engines.contains(&"warn sharp@0.35.5 declares engines.node \">=20.9.0\", which excludes Node 18 (nodejs18.x)".to_string()), "{engines:?}");
+    // sharp's addon finds libvips in the package beside it
+    assert!(audit.findings("runtime/missing-shared-library").is_empty());
+
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert!(audit.findings("runtime/glibc-too-new").is_empty());
+    assert!(audit.findings("runtime/node-engines").is_empty());
+    assert_eq!(audit.code, Some(0));
+}
+
+#[test]
+fn undici_8_declares_node_22_and_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = node_function(dir.path(), "undici", "undici");
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(
+        audit.findings("runtime/node-engines"),
+        ["warn undici@8.13.1 declares engines.node \">=22.19.0\", which excludes Node 20 (nodejs20.x)"]
+    );
+    let audit = Audit::run(&zip, &["--runtime", "nodejs22.x"]);
+    assert!(audit.findings("runtime/node-engines").is_empty());
+}
