@@ -136,8 +136,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let artifact = Artifact::open(path)?;
             let inventory = inventory::build(&artifact);
             let environment = facts.environment(&inventory);
-            let mut analysis =
-                analysis::analyze(&artifact, &inventory, &environment, runtime, &lockfiles);
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
                 imports::scan_app(&artifact, &inventory)
@@ -145,9 +143,17 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Vec::new(), Vec::new())
             };
             let walker = init_walker(&artifact, &inventory, &facts, &environment, &sources);
-            let load = walker
-                .as_ref()
-                .map(|w| w.load(&imports::reach::Edits::new()));
+            // Reading native files and following init imports are independent;
+            // each has long single-file tasks (a 25 MiB library, a chain of
+            // requires) that the other's work fills in around.
+            let (mut analysis, load) = rayon::join(
+                || analysis::analyze(&artifact, &inventory, &environment, runtime, &lockfiles),
+                || {
+                    walker
+                        .as_ref()
+                        .map(|w| w.load(&imports::reach::Edits::new()))
+                },
+            );
             if let Some(load) = &load {
                 analysis
                     .findings
