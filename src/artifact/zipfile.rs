@@ -11,8 +11,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+use flate2::{Decompress, FlushDecompress, Status};
 use zip::result::ZipError;
-use zip::ZipArchive;
+use zip::{CompressionMethod, ZipArchive};
 
 use super::positioned::PositionedFile;
 use super::{
@@ -34,10 +35,46 @@ const S_IFDIR: u32 = 0o040000;
 
 pub struct ZipReader {
     archive: ZipArchive<PositionedFile>,
+    file: PositionedFile,
+    /// Where each entry's local record lies, for whole-entry reads.
+    spans: Vec<LocalSpan>,
+}
+
+/// An entry's local header and data, `[start, end)` in the file, with what
+/// the central directory says about its data.
+#[derive(Clone, Copy, Default)]
+struct LocalSpan {
+    start: u64,
+    end: u64,
+    method: Method,
+    compressed: u64,
+    size: u64,
+    crc32: u32,
+}
+
+#[derive(Clone, Copy, Default, PartialEq)]
+enum Method {
+    Stored,
+    Deflated,
+    /// Anything else (or encrypted): read through the zip crate.
+    #[default]
+    Other,
+}
+
+thread_local! {
+    /// One raw-deflate state per thread, reset between entries: a function
+    /// loads hundreds of small files at init, and a fresh state (with its
+    /// 32 KiB window) per file cost more than inflating most of them.
+    static INFLATER: std::cell::RefCell<Decompress> =
+        std::cell::RefCell::new(Decompress::new(false));
 }
 
 impl ZipReader {
     pub fn read(&self, index: usize, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let span = self.spans[index];
+        if span.method != Method::Other && span.size <= limit {
+            return self.read_whole(span);
+        }
         // The clone shares the parsed central directory and the file handle;
         // it only gets its own read position.
         let mut archive = self.archive.clone();
@@ -68,7 +105,68 @@ impl ZipReader {
 }
 
 impl ZipReader {
+    /// A whole stored or deflated entry: one positional read of its local
+    /// record, inflated with this thread's state, checked against its CRC.
+    fn read_whole(&self, span: LocalSpan) -> Result<Vec<u8>, ReadError> {
+        let corrupt = |why: &str| ReadError::Corrupt(why.to_string());
+        let mut record = vec![0u8; span.end.saturating_sub(span.start) as usize];
+        self.file.read_exact_at(&mut record, span.start)?;
+        if record.len() < LOCAL_HEADER_FIXED as usize || record[..4] != [0x50, 0x4b, 0x03, 0x04] {
+            return Err(corrupt(
+                "no local header where the central directory points",
+            ));
+        }
+        let field = |at: usize| usize::from(u16::from_le_bytes([record[at], record[at + 1]]));
+        let data_start = LOCAL_HEADER_FIXED as usize + field(26) + field(28);
+        let data = usize::try_from(span.compressed)
+            .ok()
+            .and_then(|len| record.get(data_start..data_start.checked_add(len)?))
+            .ok_or_else(|| corrupt("entry data runs past its record"))?;
+        let bytes = match span.method {
+            Method::Stored => data.to_vec(),
+            _ => INFLATER.with(|inflater| {
+                let mut inflater = inflater.borrow_mut();
+                inflater.reset(false);
+                let mut out = Vec::with_capacity(span.size as usize);
+                loop {
+                    let consumed = inflater.total_in() as usize;
+                    if out.len() == out.capacity() {
+                        // more than the header says: grow a little to see the end
+                        out.reserve(64);
+                    }
+                    let status = inflater
+                        .decompress_vec(&data[consumed..], &mut out, FlushDecompress::Finish)
+                        .map_err(|e| corrupt(&format!("invalid deflate data ({e})")))?;
+                    match status {
+                        Status::StreamEnd => break,
+                        _ if out.len() as u64 > span.size => break,
+                        Status::BufError if inflater.total_in() as usize == data.len() => {
+                            return Err(corrupt("deflate data ends early"));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(out)
+            })?,
+        };
+        if bytes.len() as u64 != span.size {
+            return Err(ReadError::Corrupt(format!(
+                "inflated to {} bytes, the header says {}",
+                bytes.len(),
+                span.size
+            )));
+        }
+        if crc32fast::hash(&bytes) != span.crc32 {
+            return Err(corrupt("CRC-32 does not match: the data is damaged"));
+        }
+        Ok(bytes)
+    }
+
     pub fn read_prefix(&self, index: usize, len: usize) -> Result<Vec<u8>, ReadError> {
+        let span = self.spans[index];
+        if span.method != Method::Other && span.size <= len as u64 {
+            return self.read_whole(span);
+        }
         let mut archive = self.archive.clone();
         let file = archive.by_index(index).map_err(|e| match e {
             ZipError::Io(io) => ReadError::Io(io),
@@ -104,6 +202,7 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
     // (header_start, central_header_start, name length) per index
     let mut offsets = Vec::with_capacity(count);
     let mut skipped_encrypted = 0usize;
+    let mut spans = Vec::with_capacity(count);
 
     for index in 0..count {
         let data = archive
@@ -152,6 +251,19 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             data.central_header_start(),
             raw_name.len() as u64,
         ));
+        spans.push(LocalSpan {
+            start: data.header_start(),
+            end: 0,
+            method: match data.compression() {
+                _ if encrypted => Method::Other,
+                CompressionMethod::Stored => Method::Stored,
+                CompressionMethod::Deflated => Method::Deflated,
+                _ => Method::Other,
+            },
+            compressed: data.compressed_size(),
+            size: data.size(),
+            crc32: data.crc32(),
+        });
         entries.push(Entry {
             path: normalized,
             kind,
@@ -191,6 +303,7 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
         &offsets,
         central_directory_start,
         &mut entries,
+        &mut spans,
         &mut warnings,
     );
     let archive_overhead_bytes = match file_len.checked_sub(owned) {
@@ -210,7 +323,11 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             zipped_estimated: false,
             archive_overhead_bytes,
         },
-        ZipReader { archive },
+        ZipReader {
+            archive,
+            file: reader,
+            spans,
+        },
     ))
 }
 
@@ -221,6 +338,7 @@ fn measure_spans(
     offsets: &[(u64, u64, u64)],
     central_directory_start: u64,
     entries: &mut [Entry],
+    spans: &mut [LocalSpan],
     warnings: &mut Vec<Warning>,
 ) -> u64 {
     let count = offsets.len();
@@ -244,6 +362,11 @@ fn measure_spans(
             ));
         }
         entries[i].zipped_bytes = span;
+        spans[i].end = end;
+        if span < minimum {
+            // the record overlaps the next one: let the zip crate judge it
+            spans[i].method = Method::Other;
+        }
     }
 
     let mut by_central: Vec<usize> = (0..count).collect();
