@@ -175,6 +175,26 @@ fn node_resolution_follows_exports_iife_and_skips_lazy_and_fallbacks() {
 }
 
 #[test]
+fn a_commonjs_module_may_return_at_its_top_level() {
+    // Node wraps a CommonJS file in a function, so `return` at its top is
+    // legal (packages use it to bail out early); the requires before it load
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("index.js", "const setup = require('./setup');\nexports.handler = async () => setup;\n")
+        .file("setup.js", "const config = require('./config');\nif (!process.env.TRACE) {\n  module.exports = config;\n  return;\n}\nmodule.exports = require('./trace');\n")
+        .file("config.js", "module.exports = {};\n")
+        .file("trace.js", "module.exports = {};\n")
+        .write_to(dir.path(), "function.zip");
+    let report = audit_json(&[&zip]);
+    let init = &report["artifacts"][0]["init"];
+    assert_eq!(
+        files(init),
+        BTreeSet::from(["index.js", "setup.js", "config.js", "trace.js"].map(String::from))
+    );
+    assert!(common::warnings(&report["artifacts"][0]).is_empty());
+}
+
+#[test]
 fn node_unresolved_imports_are_listed() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()

@@ -13,7 +13,7 @@ use oxc_ast::ast::{
     VariableDeclarator,
 };
 use oxc_ast_visit::{walk, Visit};
-use oxc_parser::Parser;
+use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
@@ -31,9 +31,23 @@ pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Import>, String> {
     }
 }
 
+/// How deadweight parses JavaScript: imports are all it reads, so
+/// identifier hashes (for semantic analysis) are not computed; and a
+/// CommonJS file may `return` at its top level, since Node wraps it in a
+/// function.
+pub(crate) fn parse_options() -> ParseOptions {
+    ParseOptions {
+        allow_return_outside_function: true,
+        enable_ident_hashes: false,
+        ..ParseOptions::default()
+    }
+}
+
 fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, text, source_type).parse();
+    let parsed = Parser::new(&allocator, text, source_type)
+        .with_options(parse_options())
+        .parse();
     if parsed.panicked || parsed.diagnostics.has_errors() {
         let lines = LineIndex::new(text);
         let first = parsed.diagnostics.errors().next();

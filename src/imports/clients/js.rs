@@ -32,9 +32,14 @@ use crate::imports::{Language, LineIndex};
 pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode, String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
     let allocator = Allocator::default();
-    let mut parsed = Parser::new(&allocator, text, source_type).parse();
+    let options = crate::imports::js::parse_options();
+    let mut parsed = Parser::new(&allocator, text, source_type)
+        .with_options(options)
+        .parse();
     if (parsed.panicked || parsed.diagnostics.has_errors()) && !source_type.is_typescript() {
-        parsed = Parser::new(&allocator, text, source_type.with_module(false)).parse();
+        parsed = Parser::new(&allocator, text, source_type.with_module(false))
+            .with_options(options)
+            .parse();
     }
     if parsed.panicked || parsed.diagnostics.has_errors() {
         return Err("does not parse".to_string());
