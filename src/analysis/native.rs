@@ -66,15 +66,106 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     if dynamic && info.needed.is_empty() && info.glibc.is_none() {
         // The string table is elsewhere: moved to the end by patchelf
         // (auditwheel-repaired wheels) or placed after the code by the
-        // linker. Only the whole file answers exactly.
-        let data = artifact
-            .read_prefix(index, size as usize)
-            .map_err(|e| e.to_string())?;
-        if let Parsed::Done(exact) = parse(&data) {
+        // linker. The dynamic section says where; those ranges are picked
+        // out of the stream, so memory stays flat whatever the file size.
+        if let Some(exact) = read_dynamic_ranges(artifact, index, header)? {
             return Ok(Some(exact));
         }
     }
     Ok(Some(info))
+}
+
+/// Most of the file kept after the dynamic section in the first pass:
+/// patchelf puts the string table and version needs right after it.
+const TAIL_KEPT: usize = 4 * 1024 * 1024;
+/// Bytes read for the version needs (a few records of 16 bytes each).
+const VERNEED_READ: usize = 64 * 1024;
+
+/// Parses a big file's dynamic section and the tables it points to, read
+/// as ranges of one stream (two when the tables come before the section).
+fn read_dynamic_ranges(
+    artifact: &Artifact,
+    index: usize,
+    header: Vec<u8>,
+) -> Result<Option<NativeInfo>, String> {
+    let Some(layout) = Layout::of(&header[..]) else {
+        return Ok(None);
+    };
+    let Some((dynamic_at, dynamic_len)) = layout.dynamic else {
+        return Ok(None);
+    };
+    let tail = dynamic_len.max(TAIL_KEPT);
+    let mut ranges = Ranges {
+        chunks: vec![(0, header)],
+    };
+    let Some(stream) = artifact.stream(index).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    ranges
+        .chunks
+        .extend(read_ranges(stream, &[(dynamic_at, tail)])?);
+    let Some(tables) = layout.tables(&ranges) else {
+        return Ok(None);
+    };
+    // a table cannot run past the end of the file
+    let size = artifact.entries[index].unzipped_bytes as usize;
+    let missing: Vec<(usize, usize)> = tables
+        .into_iter()
+        .map(|(start, len)| (start, len.min(size.saturating_sub(start))))
+        .filter(|&(start, len)| ranges.range(start, len).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let Some(stream) = artifact.stream(index).map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        ranges.chunks.extend(read_ranges(stream, &missing)?);
+    }
+    Ok(match parse_from(&ranges) {
+        Parsed::Done(info) => Some(info),
+        _ => None,
+    })
+}
+
+/// Reads `wanted` (offset, length) ranges, in file order, out of a stream,
+/// skipping what lies between; a range cut short by the end is kept short.
+fn read_ranges(
+    mut stream: Box<dyn std::io::Read + Send>,
+    wanted: &[(usize, usize)],
+) -> Result<Vec<(usize, Vec<u8>)>, String> {
+    use std::io::Read;
+    let mut wanted = wanted.to_vec();
+    wanted.sort_unstable();
+    let mut position = 0usize;
+    let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
+    for (start, len) in wanted {
+        let end = start.saturating_add(len);
+        let start = start.max(position);
+        if end <= start {
+            continue;
+        }
+        let skip = (start - position) as u64;
+        let skipped = std::io::copy(&mut (&mut stream).take(skip), &mut std::io::sink())
+            .map_err(|e| e.to_string())?;
+        if skipped < skip {
+            break;
+        }
+        let mut bytes = Vec::with_capacity(end - start);
+        (&mut stream)
+            .take((end - start) as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        position = start + bytes.len();
+        // a range continuing the previous one joins it, so a table that
+        // straddles the two is still one slice
+        match chunks.last_mut() {
+            Some((at, previous)) if *at + previous.len() == start => previous.extend(bytes),
+            _ => chunks.push((start, bytes)),
+        }
+        if position < end {
+            break;
+        }
+    }
+    Ok(chunks)
 }
 
 /// Machine, the end of the first loadable segment, and whether the file is
@@ -158,12 +249,147 @@ fn machine_name(machine: u16) -> String {
     }
 }
 
+/// Bytes of an ELF file at their file offsets: the whole file, or ranges
+/// read out of it.
+trait ElfBytes {
+    /// The bytes from the start of the file that are at hand.
+    fn head(&self) -> &[u8];
+    fn range(&self, start: usize, len: usize) -> Option<&[u8]>;
+}
+
+impl ElfBytes for [u8] {
+    fn head(&self) -> &[u8] {
+        self
+    }
+
+    fn range(&self, start: usize, len: usize) -> Option<&[u8]> {
+        self.get(start..start.checked_add(len)?)
+    }
+}
+
+/// Ranges of a file, each at its offset; the first starts at 0.
+struct Ranges {
+    chunks: Vec<(usize, Vec<u8>)>,
+}
+
+impl ElfBytes for Ranges {
+    fn head(&self) -> &[u8] {
+        match self.chunks.first() {
+            Some((0, bytes)) => bytes,
+            _ => &[],
+        }
+    }
+
+    fn range(&self, start: usize, len: usize) -> Option<&[u8]> {
+        self.chunks.iter().find_map(|(at, bytes)| {
+            let from = start.checked_sub(*at)?;
+            bytes.get(from..from.checked_add(len)?)
+        })
+    }
+}
+
+/// What the program headers say: where the dynamic section is, and how
+/// addresses map to file offsets.
+struct Layout {
+    endian: Endianness,
+    /// (virtual address, size in the file, file offset) of each PT_LOAD.
+    loads: Vec<(u64, u64, u64)>,
+    /// (file offset, size) of PT_DYNAMIC.
+    dynamic: Option<(usize, usize)>,
+    /// (file offset, size) of PT_INTERP, the dynamic loader's path.
+    interp: Option<(usize, usize)>,
+}
+
+impl Layout {
+    fn of(data: &(impl ElfBytes + ?Sized)) -> Option<Layout> {
+        let header = FileHeader64::<Endianness>::parse(data.head()).ok()?;
+        let endian = header.endian().ok()?;
+        let phoff = header.e_phoff.get(endian) as usize;
+        let phnum = header.e_phnum.get(endian) as usize;
+        let size = std::mem::size_of::<ProgramHeader64<Endianness>>();
+        let table = data.range(phoff, phnum.checked_mul(size)?)?;
+        let (headers, _) =
+            object::pod::slice_from_bytes::<ProgramHeader64<Endianness>>(table, phnum).ok()?;
+        let find = |kind: elf::ProgramType| {
+            headers
+                .iter()
+                .find(|h| h.p_type.get(endian) == kind)
+                .map(|h| {
+                    (
+                        h.p_offset.get(endian) as usize,
+                        h.p_filesz.get(endian) as usize,
+                    )
+                })
+        };
+        Some(Layout {
+            endian,
+            loads: headers
+                .iter()
+                .filter(|h| h.p_type.get(endian) == elf::PT_LOAD)
+                .map(|h| {
+                    (
+                        h.p_vaddr.get(endian),
+                        h.p_filesz.get(endian),
+                        h.p_offset.get(endian),
+                    )
+                })
+                .collect(),
+            dynamic: find(elf::PT_DYNAMIC),
+            interp: find(elf::PT_INTERP),
+        })
+    }
+
+    fn offset(&self, address: u64) -> Option<usize> {
+        self.loads
+            .iter()
+            .find(|(vaddr, size, _)| address >= *vaddr && address < vaddr.saturating_add(*size))
+            .map(|(vaddr, _, offset)| (address - vaddr + offset) as usize)
+    }
+
+    /// The dynamic entries, once the dynamic section is at hand.
+    fn entries<'d>(&self, data: &'d (impl ElfBytes + ?Sized)) -> Option<&'d [Dyn64<Endianness>]> {
+        let (start, size) = self.dynamic?;
+        let bytes = data.range(start, size)?;
+        let count = size / std::mem::size_of::<Dyn64<Endianness>>();
+        object::pod::slice_from_bytes::<Dyn64<Endianness>>(bytes, count)
+            .ok()
+            .map(|(entries, _)| entries)
+    }
+
+    /// (offset, length) of the string table and of the version needs.
+    fn tables(&self, data: &(impl ElfBytes + ?Sized)) -> Option<Vec<(usize, usize)>> {
+        let mut tables = Vec::new();
+        let mut strsz = 0;
+        let mut strtab = None;
+        for entry in self.entries(data)? {
+            let value = entry.d_val.get(self.endian);
+            match entry.d_tag.get(self.endian) {
+                tag if tag == elf::DT_NULL => break,
+                tag if tag == elf::DT_STRTAB => strtab = self.offset(value),
+                tag if tag == elf::DT_STRSZ => strsz = value as usize,
+                tag if tag == elf::DT_VERNEED => {
+                    tables.extend(self.offset(value).map(|at| (at, VERNEED_READ)))
+                }
+                _ => {}
+            }
+        }
+        tables.extend(strtab.map(|at| (at, strsz)));
+        tables.extend(self.interp);
+        Some(tables)
+    }
+}
+
 fn parse(data: &[u8]) -> Parsed {
-    match FileKind::parse(data) {
+    parse_from(data)
+}
+
+fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
+    let head = data.head();
+    match FileKind::parse(head) {
         Ok(FileKind::Elf64) => {}
         Ok(FileKind::Elf32) => {
             // 32-bit code cannot run on Lambda at all; the machine says why
-            let machine = data
+            let machine = head
                 .get(18..20)
                 .map(|b| u16::from_le_bytes([b[0], b[1]]))
                 .unwrap_or(0);
@@ -174,7 +400,7 @@ fn parse(data: &[u8]) -> Parsed {
         }
         _ => return Parsed::NotElf,
     }
-    let Ok(header) = FileHeader64::<Endianness>::parse(data) else {
+    let Ok(header) = FileHeader64::<Endianness>::parse(head) else {
         return Parsed::Invalid("not a valid ELF header".into());
     };
     let Ok(endian) = header.endian() else {
@@ -187,7 +413,7 @@ fn parse(data: &[u8]) -> Parsed {
     let phoff = header.e_phoff.get(endian) as usize;
     let phnum = header.e_phnum.get(endian) as usize;
     let phsize = std::mem::size_of::<ProgramHeader64<Endianness>>();
-    let Some(table) = data.get(phoff..phoff + phnum * phsize) else {
+    let Some(table) = data.range(phoff, phnum * phsize) else {
         return Parsed::NeedsMore;
     };
     let Ok((headers, _)) =
@@ -195,52 +421,27 @@ fn parse(data: &[u8]) -> Parsed {
     else {
         return Parsed::Invalid("unreadable program headers".into());
     };
-    let loads: Vec<(u64, u64, u64)> = headers
-        .iter()
-        .filter(|h| h.p_type.get(endian) == elf::PT_LOAD)
-        .map(|h| {
-            (
-                h.p_vaddr.get(endian),
-                h.p_filesz.get(endian),
-                h.p_offset.get(endian),
-            )
-        })
-        .collect();
-    let to_offset = |address: u64| {
-        loads
-            .iter()
-            .find(|(vaddr, size, _)| address >= *vaddr && address < vaddr + size)
-            .map(|(vaddr, _, offset)| (address - vaddr + offset) as usize)
-    };
     for h in headers {
         if h.p_type.get(endian) == elf::PT_INTERP {
             let (start, size) = (
                 h.p_offset.get(endian) as usize,
                 h.p_filesz.get(endian) as usize,
             );
-            match data.get(start..start + size) {
+            match data.range(start, size) {
                 Some(bytes) => info.musl |= String::from_utf8_lossy(bytes).contains("ld-musl"),
                 None => return Parsed::NeedsMore,
             }
         }
     }
-    let Some(dynamic) = headers
-        .iter()
-        .find(|h| h.p_type.get(endian) == elf::PT_DYNAMIC)
-    else {
+    let Some(layout) = Layout::of(data) else {
+        return Parsed::Invalid("unreadable program headers".into());
+    };
+    if layout.dynamic.is_none() {
         // statically linked: needs nothing from the system
         return Parsed::Done(info);
-    };
-    let (start, size) = (
-        dynamic.p_offset.get(endian) as usize,
-        dynamic.p_filesz.get(endian) as usize,
-    );
-    let Some(bytes) = data.get(start..start + size) else {
+    }
+    let Some(entries) = layout.entries(data) else {
         return Parsed::NeedsMore;
-    };
-    let count = size / std::mem::size_of::<Dyn64<Endianness>>();
-    let Ok((entries, _)) = object::pod::slice_from_bytes::<Dyn64<Endianness>>(bytes, count) else {
-        return Parsed::Invalid("unreadable dynamic section".into());
     };
     let mut strtab = None;
     let mut strsz = 0u64;
@@ -259,11 +460,10 @@ fn parse(data: &[u8]) -> Parsed {
             _ => {}
         }
     }
-    let Some(strtab) = strtab.and_then(to_offset) else {
+    let Some(strtab) = strtab.and_then(|a| layout.offset(a)) else {
         return Parsed::Done(info);
     };
-    let end = strtab + strsz as usize;
-    let Some(strings) = data.get(strtab..end) else {
+    let Some(strings) = data.range(strtab, strsz as usize) else {
         return Parsed::NeedsMore;
     };
     let string = |offset: usize| -> Option<String> {
@@ -275,9 +475,11 @@ fn parse(data: &[u8]) -> Parsed {
     info.musl |= info.needed.iter().any(|n| n.starts_with("libc.musl"));
 
     // version needs: a chain of Verneed records, each with Vernaux records
-    if let Some(mut at) = verneed.and_then(to_offset) {
+    let need_size = std::mem::size_of::<Verneed<Endianness>>();
+    let aux_size = std::mem::size_of::<Vernaux<Endianness>>();
+    if let Some(mut at) = verneed.and_then(|a| layout.offset(a)) {
         for _ in 0..verneed_count.min(1_000) {
-            let Some(bytes) = data.get(at..) else {
+            let Some(bytes) = data.range(at, need_size) else {
                 return Parsed::NeedsMore;
             };
             let Ok((need, _)) = object::pod::from_bytes::<Verneed<Endianness>>(bytes) else {
@@ -285,7 +487,7 @@ fn parse(data: &[u8]) -> Parsed {
             };
             let mut aux_at = at + need.vn_aux.get(endian) as usize;
             for _ in 0..need.vn_cnt.get(endian).min(1_000) {
-                let Some(bytes) = data.get(aux_at..) else {
+                let Some(bytes) = data.range(aux_at, aux_size) else {
                     return Parsed::NeedsMore;
                 };
                 let Ok((aux, _)) = object::pod::from_bytes::<Vernaux<Endianness>>(bytes) else {

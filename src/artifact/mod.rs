@@ -276,6 +276,25 @@ impl Artifact {
         }
     }
 
+    /// An entry's bytes as a stream, to pick a few ranges out of a big file
+    /// with flat memory. `None` when the entry can only be read whole.
+    pub fn stream(&self, index: usize) -> Result<Option<Box<dyn std::io::Read + Send>>, ReadError> {
+        let entry = &self.entries[index];
+        if entry.kind != EntryKind::File {
+            return Err(ReadError::NotAFile);
+        }
+        if entry.encrypted {
+            return Err(ReadError::Encrypted);
+        }
+        match (&self.reader, &entry.source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.stream(*i),
+            (Reader::Directory, EntrySource::Fs(fs_path)) => {
+                Ok(Some(Box::new(std::fs::File::open(fs_path)?)))
+            }
+            _ => Err(ReadError::NotAFile),
+        }
+    }
+
     /// Reads the first `len` bytes of an entry (a header), inflating no more
     /// of it than that.
     pub fn read_prefix(&self, index: usize, len: usize) -> Result<Vec<u8>, ReadError> {

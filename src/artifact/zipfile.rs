@@ -8,7 +8,7 @@
 //! overhead. The sum of both is exactly the file size.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -160,6 +160,33 @@ impl ZipReader {
             return Err(corrupt("CRC-32 does not match: the data is damaged"));
         }
         Ok(bytes)
+    }
+
+    /// The entry's bytes as a stream, for reading a few ranges of a big
+    /// file without holding all of it; `None` for methods other than stored
+    /// and deflated. The data is not CRC-checked (it is not read whole).
+    pub fn stream(&self, index: usize) -> Result<Option<Box<dyn Read + Send>>, ReadError> {
+        let span = self.spans[index];
+        if span.method == Method::Other {
+            return Ok(None);
+        }
+        let mut header = [0u8; LOCAL_HEADER_FIXED as usize];
+        self.file.read_exact_at(&mut header, span.start)?;
+        if header[..4] != [0x50, 0x4b, 0x03, 0x04] {
+            return Err(ReadError::Corrupt(
+                "no local header where the central directory points".into(),
+            ));
+        }
+        let field = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
+        let mut file = self.file.clone();
+        file.seek(SeekFrom::Start(
+            span.start + LOCAL_HEADER_FIXED + field(26) + field(28),
+        ))?;
+        let data = file.take(span.compressed);
+        Ok(Some(match span.method {
+            Method::Stored => Box::new(data),
+            _ => Box::new(flate2::read::DeflateDecoder::new(data)),
+        }))
     }
 
     pub fn read_prefix(&self, index: usize, len: usize) -> Result<Vec<u8>, ReadError> {
