@@ -249,3 +249,23 @@ fn undici_8_declares_node_22_and_up() {
     let audit = Audit::run(&zip, &["--runtime", "nodejs22.x"]);
     assert!(audit.findings("runtime/node-engines").is_empty());
 }
+
+#[test]
+fn opencv_with_its_gui_needs_libgl_which_lambda_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "opencv-python", "cv2");
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    // `import cv2` loads cv2.abi3.so, which loads the Qt the wheel vendors,
+    // which needs the system's OpenGL and GLib: ImportError: libGL.so.1
+    assert_eq!(
+        audit.findings("runtime/missing-shared-library"),
+        ["warn opencv-python 4.10.0.84: cv2/cv2.abi3.so (and 1 more file) needs libGL.so.1, libgthread-2.0.so.0, libglib-2.0.so.0 through libQt5Widgets-e392eaf8.so.5.15.13 — in neither the package nor the Amazon Linux 2023 base image"]
+    );
+    // every library auditwheel vendored was read, its table moved or not
+    let widgets = audit.native("opencv_python.libs/libQt5Widgets-e392eaf8.so.5.15.13");
+    assert!(widgets["needed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "libGL.so.1"));
+}

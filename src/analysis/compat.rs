@@ -4,7 +4,7 @@
 //! Without a known runtime only the facts are reported (what each native
 //! file needs), never a verdict.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -185,7 +185,7 @@ fn glibc_too_new(
         .into_iter()
         .map(|(label, (i, (major, minor), count))| {
             let path = &artifact.entries[i].path;
-            let more = if count > 1 { format!(" (and {} more files)", count - 1) } else { String::new() };
+            let more = and_more(count);
             finding(
                 "runtime/glibc-too-new",
                 Level::Deny,
@@ -251,7 +251,7 @@ fn musl(
         .filter(|(_, (files, _))| !files.is_empty())
         .map(|(label, (files, has_glibc))| {
             let path = &artifact.entries[files[0]].path;
-            let more = if files.len() > 1 { format!(" (and {} more)", files.len() - 1) } else { String::new() };
+            let more = and_more(files.len());
             let (level, consequence) = if has_glibc {
                 (Level::Warn, "dead weight next to its glibc build")
             } else {
@@ -291,34 +291,97 @@ fn missing_libraries(
         .filter(|e| e.kind != EntryKind::Dir)
         .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path))
         .collect();
-    let mut missing: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
-    for (i, info) in infos.iter().filter(|(_, info)| !info.musl) {
-        for library in &info.needed {
-            if shipped.contains(library.as_str()) || base.iter().any(|b| b == library) {
-                continue;
-            }
-            let slot = missing
-                .entry(owner_label(inventory, *i).0)
-                .or_insert((*i, Vec::new()));
-            if !slot.1.contains(library) {
-                slot.1.push(library.clone());
+    let glibc: Vec<&(usize, NativeInfo)> = infos.iter().filter(|(_, info)| !info.musl).collect();
+    // shipped native files by file name, to follow DT_NEEDED through them
+    let by_name: HashMap<&str, usize> = glibc
+        .iter()
+        .enumerate()
+        .map(|(k, (i, _))| (file_name(&artifact.entries[*i].path), k))
+        .collect();
+    let is_missing =
+        |library: &str| !shipped.contains(library) && !base.iter().any(|b| b == library);
+    // The files something loads directly — an extension module, a plugin —
+    // are those no shipped file needs; a library they pull in that needs a
+    // missing one fails their load just the same.
+    let needed_by_another: std::collections::HashSet<usize> = glibc
+        .iter()
+        .flat_map(|(_, info)| info.needed.iter())
+        .filter_map(|library| by_name.get(library.as_str()).copied())
+        .collect();
+    let mut by_owner: BTreeMap<String, Vec<LoadFailure>> = BTreeMap::new();
+    for (k, (i, _)) in glibc.iter().enumerate() {
+        if needed_by_another.contains(&k) {
+            continue;
+        }
+        let mut missing: Vec<String> = Vec::new();
+        let mut through = None;
+        let mut seen = std::collections::HashSet::from([k]);
+        let mut queue = std::collections::VecDeque::from([(k, None)]);
+        while let Some((at, via)) = queue.pop_front() {
+            for library in &glibc[at].1.needed {
+                if let Some(&next) = by_name.get(library.as_str()) {
+                    if seen.insert(next) {
+                        queue.push_back((next, via.or(Some(glibc[next].0))));
+                    }
+                } else if is_missing(library) && !missing.contains(library) {
+                    missing.push(library.clone());
+                    if through.is_none() {
+                        through = via;
+                    }
+                }
             }
         }
+        if !missing.is_empty() {
+            let owner = owner_label(inventory, *i).0;
+            by_owner
+                .entry(owner)
+                .or_default()
+                .push((*i, missing, through));
+        }
     }
-    missing
+    by_owner
         .into_iter()
-        .map(|(label, (i, libraries))| {
+        .map(|(label, files)| {
+            // the biggest is the package's core module (cv2's, not a Qt
+            // plugin's): the one its import loads
+            let (i, libraries, through) = files
+                .iter()
+                .max_by_key(|(i, _, _)| (artifact.entries[*i].unzipped_bytes, std::cmp::Reverse(*i)))
+                .cloned()
+                .unwrap_or_default();
             let path = &artifact.entries[i].path;
+            let via = through
+                .map(|t| format!(" through {}", file_name(&artifact.entries[t].path)))
+                .unwrap_or_default();
+            let more = and_more(files.len());
             finding(
                 "runtime/missing-shared-library",
                 Level::Warn,
-                format!("{label}: {path} needs {} — in neither the package nor the {} base image", libraries.join(", "), runtime.os),
+                format!("{label}: {path}{more} needs {}{via} — in neither the package nor the {} base image", libraries.join(", "), runtime.os),
                 path,
                 package_of(inventory, i),
-                "ship the library in the package or a layer (lib/ is on LD_LIBRARY_PATH), or use a build of the package that bundles it (manylinux wheels do)".to_string(),
+                "ship the library in the package or a layer (lib/ is on LD_LIBRARY_PATH), or use a build of the package that bundles it (manylinux wheels do; opencv-python-headless needs no GUI libraries)".to_string(),
             )
         })
         .collect()
+}
+
+/// A file something loads directly, the libraries missing for it, and the
+/// shipped library that brings the first of them in (none when it needs
+/// them itself).
+type LoadFailure = (usize, Vec<String>, Option<usize>);
+
+/// " (and 2 more files)" after the one file named out of `count`.
+fn and_more(count: usize) -> String {
+    match count {
+        0 | 1 => String::new(),
+        2 => " (and 1 more file)".to_string(),
+        n => format!(" (and {} more files)", n - 1),
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// `numpy/core/_x.cpython-312-x86_64-linux-gnu.so` in a python3.11 function.
@@ -575,7 +638,7 @@ fn wrong_architecture(
             let mut f = finding(
                 "runtime/wrong-architecture",
                 level,
-                format!("{label}: {first} is a Linux {machine} binary{}; the function runs on {wanted}: {consequence}", if wrong.len() > 1 { format!(" (and {} more)", wrong.len() - 1) } else { String::new() }),
+                format!("{label}: {first} is a Linux {machine} binary{}; the function runs on {wanted}: {consequence}", and_more(wrong.len())),
                 first,
                 package_of(inventory, wrong[0]),
                 format!("install or build for {wanted} (npm --cpu={}, pip --platform manylinux2014_{}), or set --arch to the function's real architecture", if arm64 { "arm64" } else { "x64" }, if arm64 { "aarch64" } else { "x86_64" }),
