@@ -149,7 +149,8 @@ fn read_ranges(
         if skipped < skip {
             break;
         }
-        let mut bytes = Vec::with_capacity(end - start);
+        // the headers' sizes are untrusted: the stream's end bounds the read
+        let mut bytes = Vec::with_capacity((end - start).min(1 << 20));
         (&mut stream)
             .take((end - start) as u64)
             .read_to_end(&mut bytes)
@@ -175,40 +176,22 @@ fn first_segment(data: &[u8]) -> Option<(NativeInfo, usize, bool)> {
         return None;
     }
     let header = FileHeader64::<Endianness>::parse(data).ok()?;
-    let endian = header.endian().ok()?;
-    let phoff = header.e_phoff.get(endian) as usize;
-    let phnum = header.e_phnum.get(endian) as usize;
-    let size = std::mem::size_of::<ProgramHeader64<Endianness>>();
-    let table = data.get(phoff..phoff + phnum * size)?;
-    let (headers, _) =
-        object::pod::slice_from_bytes::<ProgramHeader64<Endianness>>(table, phnum).ok()?;
-    let first = headers
-        .iter()
-        .find(|h| h.p_type.get(endian) == elf::PT_LOAD)?;
-    let mut info = NativeInfo {
-        machine: machine_name(header.e_machine(endian).0),
+    let layout = Layout::of(data)?;
+    let &(_, size, offset) = layout.loads.first()?;
+    let info = NativeInfo {
+        machine: machine_name(header.e_machine(layout.endian).0),
+        musl: layout
+            .interp
+            .and_then(|(at, len)| data.range(at, len))
+            .is_some_and(is_musl_loader),
         ..NativeInfo::default()
     };
-    for h in headers
-        .iter()
-        .filter(|h| h.p_type.get(endian) == elf::PT_INTERP)
-    {
-        let (start, len) = (
-            h.p_offset.get(endian) as usize,
-            h.p_filesz.get(endian) as usize,
-        );
-        info.musl |= data
-            .get(start..start + len)
-            .is_some_and(|b| String::from_utf8_lossy(b).contains("ld-musl"));
-    }
-    let dynamic = headers
-        .iter()
-        .any(|h| h.p_type.get(endian) == elf::PT_DYNAMIC);
-    Some((
-        info,
-        (first.p_offset.get(endian) + first.p_filesz.get(endian)) as usize,
-        dynamic,
-    ))
+    let end = usize::try_from(offset.saturating_add(size)).unwrap_or(usize::MAX);
+    Some((info, end, layout.dynamic.is_some()))
+}
+
+fn is_musl_loader(path: &[u8]) -> bool {
+    String::from_utf8_lossy(path).contains("ld-musl")
 }
 
 /// The dynamic string table holds the needed libraries' names and the
@@ -343,7 +326,9 @@ impl Layout {
         self.loads
             .iter()
             .find(|(vaddr, size, _)| address >= *vaddr && address < vaddr.saturating_add(*size))
-            .map(|(vaddr, _, offset)| (address - vaddr + offset) as usize)
+            .and_then(|(vaddr, _, offset)| {
+                usize::try_from((address - vaddr).checked_add(*offset)?).ok()
+            })
     }
 
     /// The dynamic entries, once the dynamic section is at hand.
@@ -410,32 +395,15 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
         machine: machine_name(header.e_machine(endian).0),
         ..NativeInfo::default()
     };
-    let phoff = header.e_phoff.get(endian) as usize;
-    let phnum = header.e_phnum.get(endian) as usize;
-    let phsize = std::mem::size_of::<ProgramHeader64<Endianness>>();
-    let Some(table) = data.range(phoff, phnum * phsize) else {
-        return Parsed::NeedsMore;
-    };
-    let Ok((headers, _)) =
-        object::pod::slice_from_bytes::<ProgramHeader64<Endianness>>(table, phnum)
-    else {
-        return Parsed::Invalid("unreadable program headers".into());
-    };
-    for h in headers {
-        if h.p_type.get(endian) == elf::PT_INTERP {
-            let (start, size) = (
-                h.p_offset.get(endian) as usize,
-                h.p_filesz.get(endian) as usize,
-            );
-            match data.range(start, size) {
-                Some(bytes) => info.musl |= String::from_utf8_lossy(bytes).contains("ld-musl"),
-                None => return Parsed::NeedsMore,
-            }
-        }
-    }
     let Some(layout) = Layout::of(data) else {
         return Parsed::Invalid("unreadable program headers".into());
     };
+    if let Some((start, size)) = layout.interp {
+        match data.range(start, size) {
+            Some(path) => info.musl |= is_musl_loader(path),
+            None => return Parsed::NeedsMore,
+        }
+    }
     if layout.dynamic.is_none() {
         // statically linked: needs nothing from the system
         return Parsed::Done(info);
@@ -485,7 +453,7 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
             let Ok((need, _)) = object::pod::from_bytes::<Verneed<Endianness>>(bytes) else {
                 return Parsed::NeedsMore;
             };
-            let mut aux_at = at + need.vn_aux.get(endian) as usize;
+            let mut aux_at = at.saturating_add(need.vn_aux.get(endian) as usize);
             for _ in 0..need.vn_cnt.get(endian).min(1_000) {
                 let Some(bytes) = data.range(aux_at, aux_size) else {
                     return Parsed::NeedsMore;
@@ -503,13 +471,13 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
                 if next == 0 {
                     break;
                 }
-                aux_at += next;
+                aux_at = aux_at.saturating_add(next);
             }
             let next = need.vn_next.get(endian) as usize;
             if next == 0 {
                 break;
             }
-            at += next;
+            at = at.saturating_add(next);
         }
     }
     Parsed::Done(info)
@@ -538,5 +506,96 @@ mod tests {
         assert_eq!(glibc_version("GLIBC_2.2.5"), Some((2, 2)));
         assert_eq!(glibc_version("GLIBCXX_3.4"), None);
         assert_eq!(parse_glibc("2.34"), Some((2, 34)));
+    }
+
+    /// An x86_64 ELF header with these program headers (type, offset,
+    /// vaddr, filesz), as a file of `len` bytes.
+    fn elf_with(programs: &[(u32, u64, u64, u64)], len: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; len.max(64 + 56 * programs.len())];
+        bytes[..4].copy_from_slice(b"\x7fELF");
+        bytes[4] = 2; // 64-bit
+        bytes[5] = 1; // little-endian
+        bytes[6] = 1;
+        bytes[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86_64
+        bytes[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
+        bytes[56..58].copy_from_slice(&(programs.len() as u16).to_le_bytes());
+        for (k, &(kind, offset, vaddr, filesz)) in programs.iter().enumerate() {
+            let at = 64 + 56 * k;
+            bytes[at..at + 4].copy_from_slice(&kind.to_le_bytes());
+            bytes[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+            bytes[at + 16..at + 24].copy_from_slice(&vaddr.to_le_bytes());
+            bytes[at + 32..at + 40].copy_from_slice(&filesz.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn absurd_offsets_and_sizes_in_the_headers_are_refused_not_followed() {
+        let (load, dynamic, interp) = (1, 2, 3);
+        let hostile = elf_with(
+            &[
+                (load, u64::MAX, u64::MAX - 10, u64::MAX),
+                (dynamic, u64::MAX - 4, 0, u64::MAX),
+                (interp, u64::MAX, 0, 16),
+            ],
+            4096,
+        );
+        assert!(matches!(
+            parse(&hostile),
+            Parsed::NeedsMore | Parsed::Invalid(_)
+        ));
+        assert!(first_segment(&hostile).is_some());
+        let layout = Layout::of(&hostile[..]).unwrap();
+        assert_eq!(layout.offset(u64::MAX - 1), None);
+        let ranges = Ranges {
+            chunks: vec![(0, hostile.clone())],
+        };
+        assert!(layout.tables(&ranges).is_none());
+        // a range far past the stream's end comes back short, not allocated
+        let stream: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(hostile));
+        let chunks = read_ranges(stream, &[(4000, usize::MAX / 2), (10, 20)]).unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!((chunks[0].0, chunks[0].1.len()), (10, 20));
+        assert_eq!((chunks[1].0, chunks[1].1.len()), (4000, 96));
+    }
+
+    #[test]
+    fn tables_are_found_through_the_dynamic_section_wherever_they_lie() {
+        // a library laid out as patchelf leaves it: the dynamic section and
+        // its string table after everything else
+        let (load, dynamic) = (1, 2);
+        let mut file = elf_with(
+            &[
+                (load, 0, 0, 0x1000),
+                (load, 0x2000, 0x10000, 0x1000),
+                (dynamic, 0x2000, 0x10000, 0x40),
+            ],
+            0x3000,
+        );
+        let strings = b"\0libGL.so.1\0libc.so.6\0";
+        file[0x2100..0x2100 + strings.len()].copy_from_slice(strings);
+        let entries: [(u64, u64); 4] = [(5, 0x10100), (10, strings.len() as u64), (1, 1), (1, 12)];
+        for (k, (tag, value)) in entries.iter().enumerate() {
+            let at = 0x2000 + 16 * k;
+            file[at..at + 8].copy_from_slice(&tag.to_le_bytes());
+            file[at + 8..at + 16].copy_from_slice(&value.to_le_bytes());
+        }
+        let Parsed::Done(whole) = parse(&file) else {
+            panic!("the whole file parses")
+        };
+        assert_eq!(whole.needed, ["libGL.so.1", "libc.so.6"]);
+        // read as ranges: the header, then the dynamic section and its tail
+        let stream: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(file.clone()));
+        let mut ranges = Ranges {
+            chunks: vec![(0, file[..0x1000].to_vec())],
+        };
+        ranges
+            .chunks
+            .extend(read_ranges(stream, &[(0x2000, 0x1000)]).unwrap());
+        let Parsed::Done(ranged) = parse_from(&ranges) else {
+            panic!("the ranges parse")
+        };
+        assert_eq!(ranged, whole);
     }
 }
