@@ -170,17 +170,54 @@ def diff_table():
           f" (peak {rss / 1024:.1f} MiB)" if rss else "")
 
 
+def without_handler(zip_path, out):
+    """A copy of a function zip without its handler, so no init is followed."""
+    if not out.exists():
+        with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                if info.filename not in ("lambda_function.py", "app.py", "index.js"):
+                    dst.writestr(info, src.read(info))
+    return out
+
+
+def zipped_tree(tree, out, handler):
+    """A function zip of an installed package tree (a registry fixture)."""
+    if not out.exists():
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(tree.rglob("*")):
+                if path.is_file() and path.name != ".complete":
+                    z.write(path, path.relative_to(tree).as_posix())
+            z.writestr("lambda_function.py", handler)
+    return out
+
+
 def native_table():
-    """Reading what every native file needs, on the pandas function."""
+    """Reading what every native file needs: the pandas function, and
+    opencv-python (its vendored libraries' tables moved to their ends by
+    auditwheel) when tests/registry/fetch.sh has installed it."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    cases = []
     pandas = ROOT / "samples" / "build" / "python-pandas.zip"
-    if not pandas.exists():
+    if pandas.exists():
+        cases.append(("pandas function", pandas))
+    opencv = ROOT / "target" / "registry-fixtures" / "opencv-python"
+    if (opencv / ".complete").exists():
+        cases.append(("opencv-python function", zipped_tree(opencv, OUT / "opencv-python.zip", "import cv2\n")))
+    if not cases:
         return
-    audit = measure([str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(pandas)])
-    listing = measure(["unzip", "-l", str(pandas)])
-    with zipfile.ZipFile(pandas) as z:
-        elf = sum(1 for info in z.infolist() if not info.is_dir() and z.open(info).read(4) == b"\x7fELF")
-    print(f"\npandas function ({pandas.stat().st_size / 1048576:.1f} MiB, {elf} ELF files): audit --runtime python3.12 "
-          f"{audit[0] * 1000:.1f} ms, unzip -l {listing[0] * 1000:.1f} ms ({audit[0] / listing[0]:.2f}×)")
+    print("\n| function | ELF files | audit --runtime python3.12 | same, no handler (no init) | `unzip -l` | ratios |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, path in cases:
+        bare = without_handler(path, OUT / f"{path.stem}-no-handler.zip")
+        audit = measure([str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(path)])
+        native = measure([str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(bare)])
+        listing = measure(["unzip", "-l", str(path)])
+        with zipfile.ZipFile(path) as z:
+            elf = sum(1 for info in z.infolist() if not info.is_dir() and z.open(info).read(4) == b"\x7fELF")
+        peak = lambda kib: f" (peak {kib / 1024:.1f} MiB)" if kib else ""
+        print(f"| {label} ({path.stat().st_size / 1048576:.1f} MiB) | {elf} | {audit[0] * 1000:.1f} ms"
+              f"{peak(audit[1])} | {native[0] * 1000:.1f} ms{peak(native[1])} "
+              f"| {listing[0] * 1000:.1f} ms | {audit[0] / listing[0]:.1f}× / {native[0] / listing[0]:.1f}× |")
 
 
 def init_table():
