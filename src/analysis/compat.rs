@@ -87,10 +87,15 @@ pub fn check(
         })
         .map(|(i, _)| i)
         .collect();
-    let inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> = candidates
+    // biggest first: a 25 MiB library started last would finish alone
+    let mut by_size = candidates;
+    by_size.sort_by_key(|&i| std::cmp::Reverse(artifact.entries[i].unzipped_bytes));
+    let mut inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> = by_size
         .par_iter()
+        .with_max_len(1)
         .map(|&i| (i, native::inspect(artifact, i)))
         .collect();
+    inspected.sort_unstable_by_key(|(i, _)| *i);
     let mut files = Vec::new();
     let mut infos: Vec<(usize, NativeInfo)> = Vec::new();
     let mut warnings = Vec::new();

@@ -68,7 +68,7 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
         // (auditwheel-repaired wheels) or placed after the code by the
         // linker. The dynamic section says where; those ranges are picked
         // out of the stream, so memory stays flat whatever the file size.
-        if let Some(exact) = read_dynamic_ranges(artifact, index, header)? {
+        if let Some(exact) = read_dynamic_ranges(artifact, index, data)? {
             return Ok(Some(exact));
         }
     }
@@ -82,13 +82,14 @@ const TAIL_KEPT: usize = 4 * 1024 * 1024;
 const VERNEED_READ: usize = 64 * 1024;
 
 /// Parses a big file's dynamic section and the tables it points to, read
-/// as ranges of one stream (two when the tables come before the section).
+/// as ranges of one stream (two when the tables lie between the start read
+/// already and the section).
 fn read_dynamic_ranges(
     artifact: &Artifact,
     index: usize,
-    header: Vec<u8>,
+    start: Vec<u8>,
 ) -> Result<Option<NativeInfo>, String> {
-    let Some(layout) = Layout::of(&header[..]) else {
+    let Some(layout) = Layout::of(&start[..]) else {
         return Ok(None);
     };
     let Some((dynamic_at, dynamic_len)) = layout.dynamic else {
@@ -96,7 +97,7 @@ fn read_dynamic_ranges(
     };
     let tail = dynamic_len.max(TAIL_KEPT);
     let mut ranges = Ranges {
-        chunks: vec![(0, header)],
+        chunks: vec![(0, start)],
     };
     let Some(stream) = artifact.stream(index).map_err(|e| e.to_string())? else {
         return Ok(None);
@@ -137,16 +138,14 @@ fn read_ranges(
     wanted.sort_unstable();
     let mut position = 0usize;
     let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut scratch = Vec::new();
     for (start, len) in wanted {
         let end = start.saturating_add(len);
         let start = start.max(position);
         if end <= start {
             continue;
         }
-        let skip = (start - position) as u64;
-        let skipped = std::io::copy(&mut (&mut stream).take(skip), &mut std::io::sink())
-            .map_err(|e| e.to_string())?;
-        if skipped < skip {
+        if !skip(&mut stream, start - position, &mut scratch)? {
             break;
         }
         // the headers' sizes are untrusted: the stream's end bounds the read
@@ -167,6 +166,26 @@ fn read_ranges(
         }
     }
     Ok(chunks)
+}
+
+/// Reads and drops `len` bytes; false when the stream ends first. Large
+/// reads let the inflater write long runs instead of 8 KiB at a time.
+fn skip(
+    stream: &mut dyn std::io::Read,
+    mut len: usize,
+    scratch: &mut Vec<u8>,
+) -> Result<bool, String> {
+    scratch.resize(len.min(256 * 1024), 0);
+    while len > 0 {
+        let want = len.min(scratch.len());
+        match stream.read(&mut scratch[..want]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => len -= n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(true)
 }
 
 /// Machine, the end of the first loadable segment, and whether the file is

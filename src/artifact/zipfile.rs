@@ -185,7 +185,9 @@ impl ZipReader {
         let data = file.take(span.compressed);
         Ok(Some(match span.method {
             Method::Stored => Box::new(data),
-            _ => Box::new(flate2::read::DeflateDecoder::new(data)),
+            _ => Box::new(flate2::bufread::DeflateDecoder::new(
+                std::io::BufReader::with_capacity(256 * 1024, data),
+            )),
         }))
     }
 
