@@ -195,6 +195,35 @@ fn a_commonjs_module_may_return_at_its_top_level() {
 }
 
 #[test]
+fn builds_tried_in_a_try_block_are_not_missing_files() {
+    // the prebuilt-binary pattern: one require per platform, in a try
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("index.js", "const img = require('img');\nexports.handler = async () => img;\n")
+        .file("node_modules/img/package.json", r#"{"name":"img","version":"1.0.0","main":"index.js"}"#)
+        .file("node_modules/img/index.js", "let binding;\ntry {\n  switch (`${process.platform}-${process.arch}`) {\n    case 'darwin-arm64': binding = require('@img/darwin-arm64/img.node'); break;\n    case 'linux-x64': binding = require('@img/linux-x64/img.node'); break;\n  }\n} catch (err) {\n  binding = require('./wasm');\n}\nmodule.exports = binding;\nrequire('./not-shipped');\n")
+        .file("node_modules/img/wasm.js", "module.exports = {};\n")
+        .file("node_modules/@img/linux-x64/package.json", r#"{"name":"@img/linux-x64","version":"1.0.0"}"#)
+        .file("node_modules/@img/linux-x64/img.node", "\x7fELF")
+        .write_to(dir.path(), "function.zip");
+    let init = init(&zip);
+    assert!(files(&init).contains("node_modules/@img/linux-x64/img.node"));
+    assert!(
+        !files(&init).contains("node_modules/img/wasm.js"),
+        "the catch is a fallback"
+    );
+    // the darwin build is tried and absent by design; ./not-shipped is missing
+    assert_eq!(init["unresolved_guarded"], 1);
+    let unresolved: Vec<&str> = init["unresolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(unresolved, ["./not-shipped"]);
+}
+
+#[test]
 fn node_unresolved_imports_are_listed() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()

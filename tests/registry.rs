@@ -235,6 +235,53 @@ fn sharp_libvips_needs_glibc_2_28_so_nodejs18_cannot_load_it() {
     assert!(audit.findings("runtime/glibc-too-new").is_empty());
     assert!(audit.findings("runtime/node-engines").is_empty());
     assert_eq!(audit.code, Some(0));
+
+    // init follows sharp's platform switch to the linux-x64 addon; the
+    // other platforms' builds it tries are not reported as missing
+    let init = &audit.report["artifacts"][0]["init"];
+    assert_eq!(
+        init["unresolved"].as_array().unwrap().len(),
+        0,
+        "{:#}",
+        init["unresolved"]
+    );
+    assert!(init["unresolved_guarded"].as_u64().unwrap() >= 10);
+    let followed: std::collections::BTreeSet<&str> = init["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(followed.contains("node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-0.35.5.node"));
+    // and it agrees with what node really loads (this machine's glibc runs it)
+    let out = deadweight()
+        .args(["measure", "--format", "json", "--runs", "1"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let measured: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let loaded: std::collections::BTreeSet<&str> = measured["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        followed.is_subset(&loaded),
+        "{:?}",
+        followed.difference(&loaded).collect::<Vec<_>>()
+    );
+    // node also reads a versions.json through a computed path
+    assert!(
+        loaded.len() - followed.len() <= 2,
+        "{:?}",
+        loaded.difference(&followed).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -38,6 +38,9 @@ pub struct InitReport {
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions, which run later and were not followed.
     pub lazy_imports: usize,
+    /// Module-scope imports in a `try` that catches, found nowhere: builds
+    /// for other platforms tried in turn, optional speed-ups.
+    pub unresolved_guarded: usize,
     /// Built-in / standard-library modules the init imports.
     pub runtime_modules: Vec<String>,
     /// The init-time model's range for this load, when it was asked for.
@@ -131,6 +134,7 @@ pub fn report(
         not_loaded,
         unresolved: load.unresolved.clone(),
         lazy_imports: load.lazy_imports,
+        unresolved_guarded: load.guarded_absent,
         runtime_modules: load.runtime_modules.clone(),
         estimate_ms: None,
         measured: None,

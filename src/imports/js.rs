@@ -67,6 +67,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
+        try_depth: 0,
         imports: Vec::new(),
         bindings: HashMap::new(),
         handled: Vec::new(),
@@ -81,6 +82,8 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
+    /// `try` blocks with a `catch` around the current node.
+    try_depth: u32,
     imports: Vec<Import>,
     /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
     bindings: HashMap<String, usize>,
@@ -101,6 +104,7 @@ impl Scanner<'_> {
             line,
             column,
             lazy: self.function_depth > 0,
+            guarded: self.try_depth > 0,
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
@@ -301,6 +305,21 @@ impl<'a> Visit<'a> for Scanner<'_> {
         self.function_depth += depth;
         walk::walk_function(self, it, flags);
         self.function_depth -= depth;
+    }
+
+    /// A `require` in a `try` that catches may find nothing: the code is
+    /// written for that.
+    fn visit_try_statement(&mut self, it: &oxc_ast::ast::TryStatement<'a>) {
+        let caught = u32::from(it.handler.is_some());
+        self.try_depth += caught;
+        self.visit_block_statement(&it.block);
+        self.try_depth -= caught;
+        if let Some(handler) = &it.handler {
+            self.visit_catch_clause(handler);
+        }
+        if let Some(finalizer) = &it.finalizer {
+            self.visit_block_statement(finalizer);
+        }
     }
 
     /// A `require` in a `catch` is a fallback: it runs only when the `try`

@@ -59,6 +59,9 @@ pub struct Import {
     pub column: u32,
     /// Inside a function (or a `catch` fallback): runs when called, not at init.
     pub lazy: bool,
+    /// Inside a `try` block with a handler: the code survives the module's
+    /// absence (sharp tries one build per platform this way).
+    pub guarded: bool,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,
 }

@@ -19,6 +19,7 @@ pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
+        try_depth: 0,
         imports: Vec::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
@@ -29,6 +30,8 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
+    /// `try` bodies with an `except` around the current statement.
+    try_depth: u32,
     imports: Vec<Import>,
 }
 
@@ -41,6 +44,7 @@ impl Scanner<'_> {
             line,
             column,
             lazy: self.function_depth > 0,
+            guarded: self.try_depth > 0,
             members,
         });
     }
@@ -87,6 +91,18 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.function_depth += 1;
                 visitor::walk_stmt(self, stmt);
                 self.function_depth -= 1;
+                return;
+            }
+            // `try: import ujson` with an `except`: its absence is handled
+            Stmt::Try(block) if !block.handlers.is_empty() => {
+                self.try_depth += 1;
+                self.visit_body(&block.body);
+                self.try_depth -= 1;
+                for handler in &block.handlers {
+                    self.visit_except_handler(handler);
+                }
+                self.visit_body(&block.orelse);
+                self.visit_body(&block.finalbody);
                 return;
             }
             // `if TYPE_CHECKING:` imports exist for type checkers only

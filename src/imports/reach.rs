@@ -33,6 +33,9 @@ pub struct InitLoad {
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions that were not followed.
     pub lazy_imports: usize,
+    /// Module-scope imports inside a `try` that catches, found nowhere:
+    /// alternatives the code tries in turn, not missing files.
+    pub guarded_absent: usize,
     /// Modules the runtime itself provides that init imports: Node's
     /// built-ins, Python modules found nowhere in the artifact (the
     /// standard library among them), sorted.
@@ -208,6 +211,7 @@ impl<'a> InitWalker<'a> {
             line: 0,
             column: 0,
             lazy: false,
+            guarded: false,
             members: Vec::new(),
         };
         match self.next(file, &import) {
@@ -303,6 +307,7 @@ impl<'a> InitWalker<'a> {
             loaded: found.loaded,
             unresolved: found.unresolved,
             lazy_imports: found.lazy_imports,
+            guarded_absent: found.guarded_absent,
             runtime_modules: found.runtime_modules.into_iter().collect(),
             warnings: found.warnings,
         }
@@ -331,6 +336,7 @@ struct Found {
     loaded: Vec<usize>,
     unresolved: Vec<Unresolved>,
     lazy_imports: usize,
+    guarded_absent: usize,
     runtime_modules: BTreeSet<String>,
     warnings: Vec<Warning>,
 }
@@ -352,6 +358,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
         }
     };
     let mut lazy = 0;
+    let mut absent = 0;
     let mut unresolved = Vec::new();
     let mut runtime = Vec::new();
     for import in imports.iter() {
@@ -372,6 +379,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                     }
                 }
             }
+            // one of several builds tried in turn, say: not a missing file
+            Followed::Unresolved if import.guarded => absent += 1,
             Followed::Unresolved => unresolved.push(Unresolved {
                 path: path.clone(),
                 line: import.line,
@@ -382,6 +391,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     }
     let mut found = lock(&walk.found);
     found.lazy_imports += lazy;
+    found.guarded_absent += absent;
     found.unresolved.extend(unresolved);
     found.runtime_modules.extend(runtime);
 }
