@@ -109,6 +109,11 @@ pub struct AuditRequest<'a> {
 /// the given lockfiles applied to every artifact, then runs the gate. The
 /// first input that cannot be read stops the run.
 pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
+    // the init model is read by every function audit with a handler: parse
+    // it while the artifact is listed
+    rayon::spawn(|| {
+        crate::estimate::model();
+    });
     let lockfiles = request
         .lockfiles
         .iter()

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use oxc_resolver::{FileMetadata, FileSystem, ResolveError, ResolveOptions, ResolverGeneric};
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::{scan_source, Import, ImportKind, Language, SourceFile};
@@ -411,33 +412,41 @@ fn language_of_loaded(path: &str) -> Option<Language> {
 
 /// The artifact listing as a read-only file system under /var/task, with
 /// the package.json files read up front (the resolver reads nothing else).
+/// Paths are keyed by their bytes: hashing a `Path` walks its components,
+/// and the resolver asks about thousands of candidates.
 #[derive(Default)]
 struct ArtifactFs {
-    files: HashSet<PathBuf>,
-    dirs: HashSet<PathBuf>,
-    manifests: HashMap<PathBuf, String>,
+    files: FxHashSet<Box<[u8]>>,
+    dirs: FxHashSet<Box<[u8]>>,
+    manifests: FxHashMap<Box<[u8]>, String>,
+}
+
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
 }
 
 impl ArtifactFs {
     fn build(artifact: &Artifact) -> Self {
-        let root = Path::new(TASK_ROOT);
         let mut fs = ArtifactFs::default();
-        fs.dirs.insert(PathBuf::from("/"));
-        fs.dirs.insert(PathBuf::from("/var"));
-        fs.dirs.insert(root.to_path_buf());
+        for dir in ["/", "/var", TASK_ROOT] {
+            fs.dirs.insert(dir.as_bytes().into());
+        }
         for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
-            let path = root.join(&entry.path);
-            for parent in path.ancestors().skip(1) {
-                if !fs.dirs.insert(parent.to_path_buf()) {
+            let path = format!("{TASK_ROOT}/{}", entry.path.trim_end_matches('/'));
+            // every ancestor below the task root is a directory
+            let mut end = path.len();
+            while let Some(slash) = path[..end].rfind('/') {
+                if slash <= TASK_ROOT.len() || !fs.dirs.insert(path.as_bytes()[..slash].into()) {
                     break;
                 }
+                end = slash;
             }
             match entry.kind {
                 EntryKind::Dir => {
-                    fs.dirs.insert(path);
+                    fs.dirs.insert(path.into_bytes().into());
                 }
                 EntryKind::File => {
-                    fs.files.insert(path);
+                    fs.files.insert(path.into_bytes().into());
                 }
                 // listed, never followed
                 EntryKind::Symlink => {}
@@ -452,7 +461,10 @@ impl ArtifactFs {
                     && !e.unsafe_name
                     && (e.path == "package.json" || e.path.ends_with("/package.json"))
             })
-            .filter_map(|(i, e)| Some((root.join(&e.path), artifact.read_text(i).ok()?)))
+            .filter_map(|(i, e)| {
+                let path = format!("{TASK_ROOT}/{}", e.path).into_bytes().into();
+                Some((path, artifact.read_text(i).ok()?))
+            })
             .collect();
         fs
     }
@@ -469,12 +481,13 @@ impl FileSystem for ArtifactFs {
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         self.manifests
-            .get(path)
+            .get(key(path))
             .cloned()
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 
     fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        let path = key(path);
         if self.files.contains(path) {
             Ok(FileMetadata::new(true, false, false))
         } else if self.dirs.contains(path) {
