@@ -184,21 +184,20 @@ fn a_cpython_3_12_wheel_does_not_import_on_python_3_11() {
 }
 
 #[test]
-fn zeromq_prebuilt_for_node_20_needs_a_newer_glibc_than_amazon_linux_2023() {
+fn zeromq_prebuilt_for_node_20_needs_a_newer_glibc_than_amazon_linux_2023_node_22s_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let zip = node_function(dir.path(), "zeromq", "zeromq");
     let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
     assert_eq!(audit.code, Some(1));
-    // build/manifest.json maps Node 20 (ABI 115) on glibc to this file
-    let found = audit.findings("runtime/glibc-too-new");
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].starts_with("deny zeromq 6.8.0: node_modules/zeromq/build/linux/x64/node/glibc-"),
-        "{found:?}"
-    );
-    assert!(found[0].contains("needs GLIBC_2.38 (and 2 more files); nodejs20.x runs on Amazon Linux 2023 (glibc 2.34)"), "{found:?}");
+    // build/manifest.json maps Node 20 (ABI 115) on glibc to this file; the
+    // builds for other Node versions (2.38 too for ABI 72 and 147) are never
+    // loaded by Node 20
     assert_eq!(
-        audit.native("node_modules/zeromq/build/linux/x64/node/glibc-115-Release/addon.node")
+        audit.findings("runtime/glibc-too-new"),
+        ["deny zeromq 6.8.0: node_modules/zeromq/build/linux/x64/node/glibc-115-Release/addon.node needs GLIBC_2.38; nodejs20.x runs on Amazon Linux 2023 (glibc 2.34)"]
+    );
+    assert_eq!(
+        audit.native("node_modules/zeromq/build/linux/x64/node/glibc-147-Release/addon.node")
             ["glibc"],
         "2.38"
     );
@@ -213,6 +212,15 @@ fn zeromq_prebuilt_for_node_20_needs_a_newer_glibc_than_amazon_linux_2023() {
         musl[0].ends_with("dead weight next to its glibc build"),
         "{musl:?}"
     );
+
+    // Node 22's build (ABI 127) asks for glibc 2.25: it starts there
+    let audit = Audit::run(&zip, &["--runtime", "nodejs22.x"]);
+    assert_eq!(
+        audit.native("node_modules/zeromq/build/linux/x64/node/glibc-127-Release/addon.node")
+            ["glibc"],
+        "2.25"
+    );
+    assert!(audit.findings("runtime/glibc-too-new").is_empty());
 }
 
 #[test]

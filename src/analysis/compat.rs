@@ -135,9 +135,18 @@ pub fn check(
     }
     let mut findings = Vec::new();
     if let Some(runtime) = runtime {
-        findings.extend(glibc_too_new(artifact, inventory, runtime, &infos));
+        // an addon built for another Node version is never loaded by this one
+        let loadable: Vec<(usize, NativeInfo)> = infos
+            .iter()
+            .filter(|(i, _)| {
+                let abi = node_abi_in_path(&artifact.entries[*i].path);
+                abi.is_none() || runtime.node_abi.is_none() || abi == runtime.node_abi
+            })
+            .cloned()
+            .collect();
+        findings.extend(glibc_too_new(artifact, inventory, runtime, &loadable));
         findings.extend(musl(artifact, inventory, runtime, &infos, arm64));
-        findings.extend(missing_libraries(artifact, inventory, runtime, &infos));
+        findings.extend(missing_libraries(artifact, inventory, runtime, &loadable));
         findings.extend(python_abi(artifact, inventory, runtime));
         findings.extend(node_engines(inventory, runtime));
         findings.extend(wheel_tags(artifact, inventory, runtime, arm64));
@@ -375,6 +384,46 @@ fn missing_libraries(
 /// shipped library that brings the first of them in (none when it needs
 /// them itself).
 type LoadFailure = (usize, Vec<String>, Option<usize>);
+
+/// The Node ABI (NODE_MODULE_VERSION) an addon's path says it was built
+/// for, in the layouts prebuilt packages use: prebuildify's
+/// `node.abi115.node`, node-pre-gyp's `node-v115-linux-x64/`, cmake-ts's
+/// `node/glibc-115-Release/` and `node/115/`. N-API builds name none.
+fn node_abi_in_path(path: &str) -> Option<u32> {
+    let number = |text: &str| -> Option<u32> {
+        (2..=3)
+            .contains(&text.len())
+            .then(|| text.parse().ok())
+            .flatten()
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    for (k, segment) in segments.iter().enumerate() {
+        for part in segment.split('.') {
+            if let Some(abi) = part.strip_prefix("abi").and_then(number) {
+                return Some(abi);
+            }
+        }
+        if let Some(abi) = segment
+            .strip_prefix("node-v")
+            .and_then(|rest| number(rest.split('-').next()?))
+        {
+            return Some(abi);
+        }
+        if k > 0 && segments[k - 1] == "node" {
+            let mut parts = segment.split('-');
+            let first = parts.next()?;
+            if let Some(abi) = number(first) {
+                return Some(abi);
+            }
+            if matches!(first, "glibc" | "musl") {
+                if let Some(abi) = parts.next().and_then(number) {
+                    return Some(abi);
+                }
+            }
+        }
+    }
+    None
+}
 
 /// " (and 2 more files)" after the one file named out of `count`.
 fn and_more(count: usize) -> String {
@@ -743,6 +792,44 @@ mod tests {
         assert_eq!(node_range_accepts_major("16.x", 20), Some(false));
         assert_eq!(node_range_accepts_major("*", 20), Some(true));
         assert_eq!(node_range_accepts_major("whatever", 20), None);
+    }
+
+    #[test]
+    fn addon_paths_name_the_node_abi_they_were_built_for() {
+        let cases = [
+            (
+                "node_modules/zeromq/build/linux/x64/node/glibc-115-Release/addon.node",
+                Some(115),
+            ),
+            (
+                "node_modules/zeromq/build/linux/x64/node/musl-127-Release/addon.node",
+                Some(127),
+            ),
+            (
+                "node_modules/zeromq/build/linux/x64/node/108/addon.node",
+                Some(108),
+            ),
+            (
+                "node_modules/@datadog/pprof/prebuilds/linux-x64/dd_pprof.node.abi115.node",
+                Some(115),
+            ),
+            (
+                "node_modules/sqlite3/lib/binding/node-v108-linux-x64/node_sqlite3.node",
+                Some(108),
+            ),
+            (
+                "node_modules/sqlite3/lib/binding/napi-v6-linux-glibc-x64/node_sqlite3.node",
+                None,
+            ),
+            (
+                "node_modules/bufferutil/prebuilds/linux-x64/bufferutil.node",
+                None,
+            ),
+            ("node_modules/node/x/addon.node", None),
+        ];
+        for (path, abi) in cases {
+            assert_eq!(node_abi_in_path(path), abi, "{path}");
+        }
     }
 
     #[test]

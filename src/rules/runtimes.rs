@@ -17,6 +17,9 @@ pub struct RuntimeInfo {
     pub os: String,
     pub glibc: String,
     pub version: String,
+    /// Node's NODE_MODULE_VERSION, for addons built per Node version.
+    #[serde(default)]
+    pub node_abi: Option<u32>,
     /// Package name globs the runtime ships, by ecosystem (`npm`, `pypi`).
     #[serde(default)]
     pub provides: HashMap<String, Vec<String>>,
