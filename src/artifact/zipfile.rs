@@ -109,7 +109,10 @@ impl ZipReader {
     /// record, inflated with this thread's state, checked against its CRC.
     fn read_whole(&self, span: LocalSpan) -> Result<Vec<u8>, ReadError> {
         let corrupt = |why: &str| ReadError::Corrupt(why.to_string());
-        let mut record = vec![0u8; span.end.saturating_sub(span.start) as usize];
+        // the local header's name and extra field are at most 64 KiB each;
+        // whatever lies between this record and the next is not read
+        let longest = LOCAL_HEADER_FIXED + 2 * u64::from(u16::MAX) + span.compressed;
+        let mut record = vec![0u8; span.end.saturating_sub(span.start).min(longest) as usize];
         self.file.read_exact_at(&mut record, span.start)?;
         if record.len() < LOCAL_HEADER_FIXED as usize || record[..4] != [0x50, 0x4b, 0x03, 0x04] {
             return Err(corrupt(
@@ -129,18 +132,24 @@ impl ZipReader {
                 inflater.reset(false);
                 let mut out = Vec::with_capacity(span.size as usize);
                 loop {
-                    let consumed = inflater.total_in() as usize;
+                    let (consumed, produced) = (inflater.total_in(), inflater.total_out());
                     if out.len() == out.capacity() {
                         // more than the header says: grow a little to see the end
                         out.reserve(64);
                     }
                     let status = inflater
-                        .decompress_vec(&data[consumed..], &mut out, FlushDecompress::Finish)
+                        .decompress_vec(
+                            &data[consumed as usize..],
+                            &mut out,
+                            FlushDecompress::Finish,
+                        )
                         .map_err(|e| corrupt(&format!("invalid deflate data ({e})")))?;
                     match status {
                         Status::StreamEnd => break,
                         _ if out.len() as u64 > span.size => break,
-                        Status::BufError if inflater.total_in() as usize == data.len() => {
+                        _ if (inflater.total_in(), inflater.total_out())
+                            == (consumed, produced) =>
+                        {
                             return Err(corrupt("deflate data ends early"));
                         }
                         _ => {}
