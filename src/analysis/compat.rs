@@ -210,8 +210,9 @@ fn glibc_too_new(
                 path,
                 package_of(inventory, i),
                 format!(
-                    "build the package in the runtime's own image (public.ecr.aws/sam/build-{}) or pin a release built for an older glibc (manylinux2014){newer_runtime}",
-                    runtime.id
+                    "build the package in the runtime's own image (public.ecr.aws/sam/build-{}) or pin a release built for an older glibc ({}){newer_runtime}",
+                    runtime.id,
+                    if runtime.family == "python" { "a manylinux2014 wheel" } else { "its prebuilt binaries name the glibc they need" }
                 ),
             )
         })
