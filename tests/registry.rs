@@ -213,6 +213,13 @@ fn zeromq_prebuilt_for_node_20_needs_a_newer_glibc_than_amazon_linux_2023_node_2
         "{musl:?}"
     );
 
+    // the Linux x64 glibc builds for Node 10, 12, 22 and 25 are never loaded
+    assert_eq!(
+        audit.findings("node/other-node-version-builds"),
+        ["warn zeromq 6.8.0: 4 addons built for other Node versions (NODE_MODULE_VERSION 64, 72, 127, 147) ship beside the one nodejs20.x loads, e.g. node_modules/zeromq/build/linux/x64/node/64/addon.node"]
+    );
+    assert!(audit.findings("runtime/node-abi-mismatch").is_empty());
+
     // Node 22's build (ABI 127) asks for glibc 2.25: it starts there
     let audit = Audit::run(&zip, &["--runtime", "nodejs22.x"]);
     assert_eq!(

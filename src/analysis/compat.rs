@@ -147,6 +147,7 @@ pub fn check(
         findings.extend(glibc_too_new(artifact, inventory, runtime, &loadable));
         findings.extend(musl(artifact, inventory, runtime, &infos, arm64));
         findings.extend(missing_libraries(artifact, inventory, runtime, &loadable));
+        findings.extend(node_abi(artifact, inventory, runtime, &infos, arm64));
         findings.extend(python_abi(artifact, inventory, runtime));
         findings.extend(node_engines(inventory, runtime));
         findings.extend(wheel_tags(artifact, inventory, runtime, arm64));
@@ -377,6 +378,85 @@ fn missing_libraries(
                 package_of(inventory, i),
                 "ship the library in the package or a layer (lib/ is on LD_LIBRARY_PATH), or use a build of the package that bundles it (manylinux wheels do; opencv-python-headless needs no GUI libraries)".to_string(),
             )
+        })
+        .collect()
+}
+
+/// Node addons built per Node version (`abi115`, `node-v115`): a package
+/// that ships only other versions' builds fails to load (the classic
+/// NODE_MODULE_VERSION error of a module installed with another Node); one
+/// that ships the runtime's build too carries the others as weight.
+fn node_abi(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    runtime: &RuntimeInfo,
+    infos: &[(usize, NativeInfo)],
+    arm64: bool,
+) -> Vec<Finding> {
+    let Some(wanted_abi) = runtime.node_abi else {
+        return Vec::new();
+    };
+    let machine = if arm64 { "arm64" } else { "x86_64" };
+    // per owner: addons for other Node versions, and whether one this
+    // runtime loads (its own version's, or an N-API build) ships too
+    let mut by_owner: BTreeMap<String, (Vec<(usize, u32)>, bool)> = BTreeMap::new();
+    for (i, info) in infos {
+        let path = &artifact.entries[*i].path;
+        if !path.ends_with(".node") || info.musl || info.machine != machine {
+            continue;
+        }
+        let slot = by_owner.entry(owner_label(inventory, *i).0).or_default();
+        match node_abi_in_path(path) {
+            Some(abi) if abi != wanted_abi => slot.0.push((*i, abi)),
+            _ => slot.1 = true,
+        }
+    }
+    let node = format!(
+        "Node {} (NODE_MODULE_VERSION {wanted_abi})",
+        runtime.version
+    );
+    by_owner
+        .into_iter()
+        .filter(|(_, (others, _))| !others.is_empty())
+        .map(|(label, (others, loadable))| {
+            let (first, abi) = others[0];
+            let path = &artifact.entries[first].path;
+            let mut abis: Vec<u32> = others.iter().map(|(_, abi)| *abi).collect();
+            abis.sort_unstable();
+            abis.dedup();
+            let abis = abis.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+            if loadable {
+                let bytes = others.iter().map(|&(i, _)| artifact.entries[i].unzipped_bytes).sum();
+                let zipped = others.iter().map(|&(i, _)| artifact.entries[i].zipped_bytes).sum();
+                let mut f = finding(
+                    "node/other-node-version-builds",
+                    Level::Warn,
+                    format!(
+                        "{label}: {} addon{} built for other Node versions (NODE_MODULE_VERSION {abis}) ship beside the one {} loads, e.g. {path}",
+                        others.len(),
+                        if others.len() == 1 { "" } else { "s" },
+                        runtime.id
+                    ),
+                    path,
+                    package_of(inventory, first),
+                    format!("keep only the build for {node} when packaging (delete the other versions' directories), or install with the runtime's Node so only its build is fetched"),
+                );
+                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
+                f
+            } else {
+                finding(
+                    "runtime/node-abi-mismatch",
+                    Level::Deny,
+                    format!(
+                        "{label}: {path} was built for NODE_MODULE_VERSION {abi}{}; {} runs {node}: require() fails with ERR_DLOPEN_FAILED at the first cold start",
+                        if others.len() > 1 { format!(" (the package's builds are for {abis})") } else { String::new() },
+                        runtime.id
+                    ),
+                    path,
+                    package_of(inventory, first),
+                    format!("install the package with the runtime's Node (build in public.ecr.aws/sam/build-{}, or `npm rebuild` under Node {}), or use a release with N-API prebuilds", runtime.id, runtime.version),
+                )
+            }
         })
         .collect()
 }
