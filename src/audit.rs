@@ -109,11 +109,6 @@ pub struct AuditRequest<'a> {
 /// the given lockfiles applied to every artifact, then runs the gate. The
 /// first input that cannot be read stops the run.
 pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
-    // the init model is read by every function audit with a handler: parse
-    // it while the artifact is listed
-    rayon::spawn(|| {
-        crate::estimate::model();
-    });
     let lockfiles = request
         .lockfiles
         .iter()
@@ -138,6 +133,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             ));
             report
         } else {
+            // a function audit with a handler reads the init model and the
+            // client vocabulary: parse them while the artifact is listed
+            rayon::spawn(|| {
+                crate::estimate::model();
+                crate::imports::clients::prepare();
+            });
             let artifact = Artifact::open(path)?;
             let inventory = inventory::build(&artifact);
             let environment = facts.environment(&inventory);

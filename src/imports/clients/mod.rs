@@ -102,6 +102,11 @@ struct Pattern {
     service: String,
 }
 
+/// Compiles the vocabulary's globs ahead of the first handler read.
+pub fn prepare() {
+    vocabulary();
+}
+
 fn vocabulary() -> &'static [Pattern] {
     static PATTERNS: OnceLock<Vec<Pattern>> = OnceLock::new();
     PATTERNS.get_or_init(|| {
