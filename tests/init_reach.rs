@@ -224,6 +224,58 @@ fn builds_tried_in_a_try_block_are_not_missing_files() {
 }
 
 #[test]
+fn a_fallback_runs_at_init_when_what_its_try_imports_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    // the native build is not shipped: the catch's pure-JS fallback loads
+    let node = ZipBuilder::new()
+        .file("index.js", "let impl;\ntry {\n  impl = require('./build/Release/fast.node');\n} catch (e) {\n  impl = require('./slow');\n}\nexports.handler = async () => impl;\n")
+        .file("slow.js", "module.exports = {};\n")
+        .write_to(dir.path(), "node.zip");
+    let load = init(&node);
+    assert_eq!(
+        files(&load),
+        BTreeSet::from(["index.js".to_string(), "slow.js".to_string()])
+    );
+    assert_eq!(load["lazy_imports"], 0);
+    // shipped: the fallback does not run
+    let node = ZipBuilder::new()
+        .file("index.js", "let impl;\ntry {\n  impl = require('./build/Release/fast.node');\n} catch (e) {\n  impl = require('./slow');\n}\nexports.handler = async () => impl;\n")
+        .file("build/Release/fast.node", "\x7fELF")
+        .file("slow.js", "module.exports = {};\n")
+        .write_to(dir.path(), "node-native.zip");
+    let load = init(&node);
+    assert!(files(&load).contains("build/Release/fast.node"));
+    assert!(!files(&load).contains("slow.js"));
+    assert_eq!(load["lazy_imports"], 1);
+
+    // Python: `except ImportError:` imports the pure-Python module; a
+    // fallback inside a function stays lazy
+    let python = ZipBuilder::new()
+        .file("lambda_function.py", "try:\n    import fastjson as json\nexcept ImportError:\n    from vendor import slowjson as json\n\n\ndef lambda_handler(event, context):\n    try:\n        import orjson\n    except ImportError:\n        import vendor.other\n    return json\n")
+        .file("vendor/__init__.py", "")
+        .file("vendor/slowjson.py", "import decimal\n")
+        .file("vendor/other.py", "")
+        .write_to(dir.path(), "python.zip");
+    let load = init(&python);
+    assert_eq!(
+        files(&load),
+        BTreeSet::from(
+            [
+                "lambda_function.py",
+                "vendor/__init__.py",
+                "vendor/slowjson.py"
+            ]
+            .map(String::from)
+        )
+    );
+    assert!(load["runtime_modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "decimal"));
+}
+
+#[test]
 fn node_unresolved_imports_are_listed() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()

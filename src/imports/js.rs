@@ -67,7 +67,8 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
-        try_depth: 0,
+        tries: Vec::new(),
+        catches: Vec::new(),
         imports: Vec::new(),
         bindings: HashMap::new(),
         handled: Vec::new(),
@@ -82,8 +83,12 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
-    /// `try` blocks with a `catch` around the current node.
-    try_depth: u32,
+    /// Ids (start offsets) of the `try` blocks with a `catch` around the
+    /// current node.
+    tries: Vec<u32>,
+    /// The `catch` clauses around it: their `try`'s id, and the function
+    /// depth outside them.
+    catches: Vec<(u32, u32)>,
     imports: Vec<Import>,
     /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
     bindings: HashMap<String, usize>,
@@ -104,7 +109,12 @@ impl Scanner<'_> {
             line,
             column,
             lazy: self.function_depth > 0,
-            guarded: self.try_depth > 0,
+            guarded_by: self.tries.last().copied(),
+            fallback_for: self
+                .catches
+                .last()
+                .filter(|(_, depth)| self.function_depth == depth + 1)
+                .map(|(id, _)| *id),
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
@@ -310,13 +320,17 @@ impl<'a> Visit<'a> for Scanner<'_> {
     /// A `require` in a `try` that catches may find nothing: the code is
     /// written for that.
     fn visit_try_statement(&mut self, it: &oxc_ast::ast::TryStatement<'a>) {
-        let caught = u32::from(it.handler.is_some());
-        self.try_depth += caught;
+        let Some(handler) = &it.handler else {
+            walk::walk_try_statement(self, it);
+            return;
+        };
+        let id = it.span.start;
+        self.tries.push(id);
         self.visit_block_statement(&it.block);
-        self.try_depth -= caught;
-        if let Some(handler) = &it.handler {
-            self.visit_catch_clause(handler);
-        }
+        self.tries.pop();
+        self.catches.push((id, self.function_depth));
+        self.visit_catch_clause(handler);
+        self.catches.pop();
         if let Some(finalizer) = &it.finalizer {
             self.visit_block_statement(finalizer);
         }

@@ -59,9 +59,13 @@ pub struct Import {
     pub column: u32,
     /// Inside a function (or a `catch` fallback): runs when called, not at init.
     pub lazy: bool,
-    /// Inside a `try` block with a handler: the code survives the module's
-    /// absence (sharp tries one build per platform this way).
-    pub guarded: bool,
+    /// Inside a `try` block with a handler (this id): the code survives
+    /// the module's absence (sharp tries one build per platform this way).
+    pub guarded_by: Option<u32>,
+    /// In the handler of that `try` (this id), at its module scope: a
+    /// fallback, which runs at init when an import the `try` guards is
+    /// missing (`except ImportError: import json`).
+    pub fallback_for: Option<u32>,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,
 }

@@ -19,7 +19,8 @@ pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
-        try_depth: 0,
+        tries: Vec::new(),
+        catches: Vec::new(),
         imports: Vec::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
@@ -30,8 +31,12 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
-    /// `try` bodies with an `except` around the current statement.
-    try_depth: u32,
+    /// Ids (start offsets) of the `try` bodies with an `except` around the
+    /// current statement.
+    tries: Vec<u32>,
+    /// The `except` blocks around it: their `try`'s id, and the function
+    /// depth outside them.
+    catches: Vec<(u32, u32)>,
     imports: Vec<Import>,
 }
 
@@ -44,7 +49,12 @@ impl Scanner<'_> {
             line,
             column,
             lazy: self.function_depth > 0,
-            guarded: self.try_depth > 0,
+            guarded_by: self.tries.last().copied(),
+            fallback_for: self
+                .catches
+                .last()
+                .filter(|(_, depth)| self.function_depth == depth + 1)
+                .map(|(id, _)| *id),
             members,
         });
     }
@@ -95,12 +105,15 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             }
             // `try: import ujson` with an `except`: its absence is handled
             Stmt::Try(block) if !block.handlers.is_empty() => {
-                self.try_depth += 1;
+                let id = block.range.start().to_u32();
+                self.tries.push(id);
                 self.visit_body(&block.body);
-                self.try_depth -= 1;
+                self.tries.pop();
+                self.catches.push((id, self.function_depth));
                 for handler in &block.handlers {
                     self.visit_except_handler(handler);
                 }
+                self.catches.pop();
                 self.visit_body(&block.orelse);
                 self.visit_body(&block.finalbody);
                 return;

@@ -212,7 +212,8 @@ impl<'a> InitWalker<'a> {
             line: 0,
             column: 0,
             lazy: false,
-            guarded: false,
+            guarded_by: None,
+            fallback_for: None,
             members: Vec::new(),
         };
         match self.next(file, &import) {
@@ -362,11 +363,12 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut absent = 0;
     let mut unresolved = Vec::new();
     let mut runtime = Vec::new();
-    for import in imports.iter() {
-        if import.lazy {
-            lazy += 1;
-            continue;
-        }
+    // per `try` block (by id): whether any of its imports was found. One
+    // whose imports are all missing fails, and its handler's imports run
+    // at init instead; one that found any did not (a platform switch finds
+    // the build for Lambda's platform, however many others it lists).
+    let mut tries: HashMap<u32, bool> = HashMap::new();
+    let mut follow = |import: &Import| -> bool {
         match walker.next(file, import) {
             Followed::Files(targets) => {
                 for target in targets {
@@ -379,15 +381,40 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                         scope.spawn(move |scope| visit(scope, walk, target));
                     }
                 }
+                true
             }
             // one of several builds tried in turn, say: not a missing file
-            Followed::Unresolved if import.guarded => absent += 1,
-            Followed::Unresolved => unresolved.push(Unresolved {
-                path: path.clone(),
-                line: import.line,
-                module: import.module.clone(),
-            }),
-            Followed::Runtime(names) => runtime.extend(names),
+            Followed::Unresolved if import.guarded_by.is_some() => {
+                absent += 1;
+                false
+            }
+            Followed::Unresolved => {
+                unresolved.push(Unresolved {
+                    path: path.clone(),
+                    line: import.line,
+                    module: import.module.clone(),
+                });
+                false
+            }
+            // not in the package: Python's standard library, or missing
+            Followed::Runtime(names) => {
+                runtime.extend(names);
+                walker.language != Language::Python
+            }
+        }
+    };
+    for import in imports.iter().filter(|i| !i.lazy) {
+        let found = follow(import);
+        if let Some(id) = import.guarded_by {
+            *tries.entry(id).or_default() |= found;
+        }
+    }
+    for import in imports.iter().filter(|i| i.lazy) {
+        match import.fallback_for {
+            Some(id) if tries.get(&id) == Some(&false) => {
+                follow(import);
+            }
+            _ => lazy += 1,
         }
     }
     let mut found = lock(&walk.found);
