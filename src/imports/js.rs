@@ -17,7 +17,7 @@ use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
-use super::{Import, ImportKind, LineIndex, Member};
+use super::{Import, ImportKind, LineIndex, Member, TryScopes};
 
 pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Import>, String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
@@ -67,8 +67,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
-        tries: Vec::new(),
-        catches: Vec::new(),
+        tries: TryScopes::default(),
         imports: Vec::new(),
         bindings: HashMap::new(),
         handled: Vec::new(),
@@ -83,12 +82,7 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
-    /// Ids (start offsets) of the `try` blocks with a `catch` around the
-    /// current node.
-    tries: Vec<u32>,
-    /// The `catch` clauses around it: their `try`'s id, and the function
-    /// depth outside them.
-    catches: Vec<(u32, u32)>,
+    tries: TryScopes,
     imports: Vec<Import>,
     /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
     bindings: HashMap<String, usize>,
@@ -109,12 +103,8 @@ impl Scanner<'_> {
             line,
             column,
             lazy: self.function_depth > 0,
-            guarded_by: self.tries.last().copied(),
-            fallback_for: self
-                .catches
-                .last()
-                .filter(|(_, depth)| self.function_depth == depth + 1)
-                .map(|(id, _)| *id),
+            guarded_by: self.tries.guarded_by(),
+            fallback_for: self.tries.fallback_for(self.function_depth),
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
@@ -325,19 +315,20 @@ impl<'a> Visit<'a> for Scanner<'_> {
             return;
         };
         let id = it.span.start;
-        self.tries.push(id);
+        self.tries.bodies.push(id);
         self.visit_block_statement(&it.block);
-        self.tries.pop();
-        self.catches.push((id, self.function_depth));
+        self.tries.bodies.pop();
+        self.tries.handlers.push((id, self.function_depth));
         self.visit_catch_clause(handler);
-        self.catches.pop();
+        self.tries.handlers.pop();
         if let Some(finalizer) = &it.finalizer {
             self.visit_block_statement(finalizer);
         }
     }
 
     /// A `require` in a `catch` is a fallback: it runs only when the `try`
-    /// failed, so it does not count as loaded at init.
+    /// failed, so it is lazy unless the walk finds all its `try` imports
+    /// missing.
     fn visit_catch_clause(&mut self, it: &oxc_ast::ast::CatchClause<'a>) {
         self.function_depth += 1;
         walk::walk_catch_clause(self, it);

@@ -70,6 +70,33 @@ pub struct Import {
     pub members: Vec<Member>,
 }
 
+/// The `try` statements (with a handler) around a scanner's position, for
+/// an import's `guarded_by` and `fallback_for`. A `try`'s id is its start
+/// offset.
+#[derive(Default)]
+struct TryScopes {
+    /// `try` bodies the position is in.
+    bodies: Vec<u32>,
+    /// Handlers (`catch`, `except`) it is in: their `try`'s id, and the
+    /// function depth outside the handler.
+    handlers: Vec<(u32, u32)>,
+}
+
+impl TryScopes {
+    fn guarded_by(&self) -> Option<u32> {
+        self.bodies.last().copied()
+    }
+
+    /// The handler's `try`, when only the handler (counted as one level of
+    /// function depth) makes an import lazy, not a function inside it.
+    fn fallback_for(&self, function_depth: u32) -> Option<u32> {
+        self.handlers
+            .last()
+            .filter(|(_, outside)| function_depth == outside + 1)
+            .map(|(id, _)| *id)
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct SourceFile {
     pub path: String,

@@ -8,7 +8,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::{Import, ImportKind, LineIndex, Member};
+use super::{Import, ImportKind, LineIndex, Member, TryScopes};
 
 pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
     let parsed = ruff_python_parser::parse_module(text).map_err(|e| {
@@ -19,8 +19,7 @@ pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
-        tries: Vec::new(),
-        catches: Vec::new(),
+        tries: TryScopes::default(),
         imports: Vec::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
@@ -31,12 +30,7 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
-    /// Ids (start offsets) of the `try` bodies with an `except` around the
-    /// current statement.
-    tries: Vec<u32>,
-    /// The `except` blocks around it: their `try`'s id, and the function
-    /// depth outside them.
-    catches: Vec<(u32, u32)>,
+    tries: TryScopes,
     imports: Vec<Import>,
 }
 
@@ -49,12 +43,8 @@ impl Scanner<'_> {
             line,
             column,
             lazy: self.function_depth > 0,
-            guarded_by: self.tries.last().copied(),
-            fallback_for: self
-                .catches
-                .last()
-                .filter(|(_, depth)| self.function_depth == depth + 1)
-                .map(|(id, _)| *id),
+            guarded_by: self.tries.guarded_by(),
+            fallback_for: self.tries.fallback_for(self.function_depth),
             members,
         });
     }
@@ -106,14 +96,14 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             // `try: import ujson` with an `except`: its absence is handled
             Stmt::Try(block) if !block.handlers.is_empty() => {
                 let id = block.range.start().to_u32();
-                self.tries.push(id);
+                self.tries.bodies.push(id);
                 self.visit_body(&block.body);
-                self.tries.pop();
-                self.catches.push((id, self.function_depth));
+                self.tries.bodies.pop();
+                self.tries.handlers.push((id, self.function_depth));
                 for handler in &block.handlers {
                     self.visit_except_handler(handler);
                 }
-                self.catches.pop();
+                self.tries.handlers.pop();
                 self.visit_body(&block.orelse);
                 self.visit_body(&block.finalbody);
                 return;
