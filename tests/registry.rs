@@ -331,3 +331,70 @@ fn opencv_with_its_gui_needs_libgl_which_lambda_does_not_have() {
         .iter()
         .any(|n| n == "libGL.so.1"));
 }
+
+/// What `readelf` (GNU binutils) says a file needs: its DT_NEEDED
+/// libraries and its newest GLIBC_x.y version need.
+fn readelf(path: &Path) -> (Vec<String>, Option<String>) {
+    let run = |flag: &str| {
+        let out = std::process::Command::new("readelf")
+            .args([flag, "-W"])
+            .arg(path)
+            .output()
+            .expect("readelf (binutils) runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut needed: Vec<String> = run("-d")
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| Some(l.split_once('[')?.1.split_once(']')?.0.to_string()))
+        .collect();
+    needed.sort();
+    let glibc = run("-V")
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let version: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let mut parts = version.split('.');
+            Some((
+                parts.next()?.parse::<u32>().ok()?,
+                parts.next()?.parse::<u32>().ok()?,
+            ))
+        })
+        .max()
+        .map(|(major, minor)| format!("{major}.{minor}"));
+    (needed, glibc)
+}
+
+#[test]
+fn every_native_file_reads_as_readelf_reads_it() {
+    // small files, big ones with their tables up front, auditwheel-repaired
+    // ones (tables at the end), libvips (tables after the code), musl builds
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for fixture in ["numpy-2.4.1", "opencv-python", "sharp", "zeromq"] {
+        let zip = python_function(dir.path(), fixture, "os");
+        let audit = Audit::run(&zip, &[]);
+        let root = registry_fixture(fixture);
+        for file in audit.native_files() {
+            let path = file["path"].as_str().unwrap();
+            let mut needed: Vec<String> = file["needed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect();
+            needed.sort();
+            let glibc = file["glibc"].as_str().map(str::to_string);
+            assert_eq!(
+                (needed, glibc),
+                readelf(&root.join(path)),
+                "{fixture}: {path}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked}");
+}
