@@ -140,7 +140,19 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 crate::imports::clients::prepare();
             });
             let artifact = Artifact::open(path)?;
-            let inventory = inventory::build(&artifact);
+            let handler = match &facts.handler {
+                Some(handler) => Some(handler.clone()),
+                None => imports::reach::infer_handler(&artifact).ok(),
+            };
+            // Node's view of the files does not need the inventory: build both at once
+            let (inventory, node_files) = rayon::join(
+                || inventory::build(&artifact),
+                || {
+                    handler
+                        .as_deref()
+                        .and_then(|h| imports::reach::NodeFiles::prepare(&artifact, h))
+                },
+            );
             let environment = facts.environment(&inventory);
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
@@ -148,7 +160,16 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             } else {
                 (Vec::new(), Vec::new())
             };
-            let walker = init_walker(&artifact, &inventory, &facts, &environment, &sources);
+            let walker = match (&handler, inventory.layout) {
+                (Some(handler), Layout::Function) => imports::reach::InitWalker::new(
+                    &artifact,
+                    handler,
+                    environment.python_version,
+                    &sources,
+                    node_files,
+                ),
+                _ => None,
+            };
             // Reading native files and following init imports are independent;
             // each has long single-file tasks (a 25 MiB library, a chain of
             // requires) that the other's work fills in around.
@@ -279,25 +300,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             .extend(gate::unused_ignores(request.config, &used_ignores));
     }
     Ok(Report::new(reports))
-}
-
-/// Follows the handler's init imports in a function (not a layer): the
-/// handler given, or the one its root files imply.
-fn init_walker<'a>(
-    artifact: &'a Artifact,
-    inventory: &Inventory,
-    facts: &FunctionFacts,
-    environment: &Environment,
-    sources: &'a [imports::SourceFile],
-) -> Option<imports::reach::InitWalker<'a>> {
-    if inventory.layout != Layout::Function {
-        return None;
-    }
-    let handler = match &facts.handler {
-        Some(handler) => handler.clone(),
-        None => imports::reach::infer_handler(artifact).ok()?,
-    };
-    imports::reach::InitWalker::new(artifact, &handler, environment.python_version, sources)
 }
 
 /// The SAM templates (`template.yaml`) and Serverless Framework files

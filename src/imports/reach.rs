@@ -110,7 +110,18 @@ pub fn init_load(
     python: Option<(u32, u32)>,
     scanned: &[SourceFile],
 ) -> Option<InitLoad> {
-    Some(InitWalker::new(artifact, handler, python, scanned)?.load(&Edits::new()))
+    Some(InitWalker::new(artifact, handler, python, scanned, None)?.load(&Edits::new()))
+}
+
+/// The artifact's files as Node's resolver sees them, built ahead (beside
+/// other work) for a JavaScript handler.
+pub struct NodeFiles(ArtifactFs);
+
+impl NodeFiles {
+    pub fn prepare(artifact: &Artifact, handler: &str) -> Option<NodeFiles> {
+        let (_, language) = handler_entry(artifact, handler)?;
+        (language == Language::JavaScript).then(|| NodeFiles(ArtifactFs::build(artifact)))
+    }
 }
 
 /// Imports of files parsed before the walk, by path.
@@ -148,12 +159,14 @@ impl<'a> InitWalker<'a> {
         handler: &str,
         python: Option<(u32, u32)>,
         scanned: &'a [SourceFile],
+        files: Option<NodeFiles>,
     ) -> Option<Self> {
         let (entry, language) = handler_entry(artifact, handler)?;
         let resolver = match language {
             Language::JavaScript => {
+                let files = files.map_or_else(|| ArtifactFs::build(artifact), |f| f.0);
                 let require = ResolverGeneric::new_with_file_system(
-                    ArtifactFs::build(artifact),
+                    files,
                     // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
                     node_options(&["node", "require", "module-sync"]),
                 );
