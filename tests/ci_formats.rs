@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{deadweight, samples_dir, ZipBuilder};
+use common::{deadweight, samples_dir, success_json, ZipBuilder};
 
 fn manifest(name: &str, version: &str) -> String {
     format!("{{\"name\":\"{name}\",\"version\":\"{version}\"}}")
@@ -42,18 +42,12 @@ fn builds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
 fn diff_reports_totals_packages_and_findings() {
     let dir = tempfile::tempdir().unwrap();
     let (base, head) = builds(dir.path());
-    let out = deadweight()
-        .args(["diff", "--format", "json"])
-        .arg(&base)
-        .arg(&head)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let diff = success_json(
+        deadweight()
+            .args(["diff", "--format", "json"])
+            .arg(&base)
+            .arg(&head),
     );
-    let diff: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let a = &diff["artifacts"][0];
     assert!(a["zipped"]["change"].as_i64().unwrap() != 0);
     assert_eq!(a["added"][0]["name"], "dayjs");

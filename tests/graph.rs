@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{audit_json, deadweight, package, samples_dir, ZipBuilder};
+use common::{audit_json, deadweight, package, samples_dir, success_json, ZipBuilder};
 
 fn manifest(name: &str, version: &str, deps: &[(&str, &str)]) -> String {
     let deps: Vec<String> = deps
@@ -171,13 +171,11 @@ ms@2.0.0  node_modules/express/node_modules/ms  1.0 KiB
 fn why_shows_every_shortest_chain_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let zip = function().write_to(dir.path(), "function.zip");
-    let out = deadweight()
-        .args(["why", "shared@1.0.0", "--format", "json"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = success_json(
+        deadweight()
+            .args(["why", "shared@1.0.0", "--format", "json"])
+            .arg(&zip),
+    );
     let chains = report["chains"].as_array().unwrap();
     assert_eq!(chains.len(), 2);
     let via: Vec<&str> = chains

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{audit_json, deadweight, samples_dir, ZipBuilder};
+use common::{audit_json, deadweight, measured, samples_dir, ZipBuilder};
 use serde_json::Value;
 
 fn init(zip: &Path) -> Value {
@@ -22,20 +22,6 @@ fn files(init: &Value) -> BTreeSet<String> {
         .iter()
         .map(|f| f.as_str().unwrap().to_string())
         .collect()
-}
-
-fn measured(zip: &Path) -> Value {
-    let output = deadweight()
-        .args(["measure", "--format", "json", "--runs", "1"])
-        .arg(zip)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]

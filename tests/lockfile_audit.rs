@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{audit_json, deadweight, package, ZipBuilder};
+use common::{audit_json, deadweight, package, success_json, ZipBuilder};
 use deadweight::lockfile;
 
 fn fixture(dir: &str, file: &str) -> PathBuf {
@@ -67,18 +67,12 @@ fn a_production_install_matches_its_lockfile() {
     let lock = fixture("npm-v3", "package-lock.json");
     let zip = installed_from(&lock, false, |_, v| Some(v.to_string()))
         .write_to(dir.path(), "function.zip");
-    let out = deadweight()
-        .args(["audit", "--format", "json", "--lockfile"])
-        .arg(&lock)
-        .arg(&zip)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = success_json(
+        deadweight()
+            .args(["audit", "--format", "json", "--lockfile"])
+            .arg(&lock)
+            .arg(&zip),
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let a = &report["artifacts"][0];
     let rules: Vec<&str> = a["findings"]
         .as_array()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::deadweight;
+use common::{deadweight, success_json};
 use serde_json::Value;
 
 fn logs(files: &[&std::path::Path]) -> (i32, Value, String) {
@@ -144,17 +144,11 @@ fn bins_give_cold_start_share_over_time() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logs.txt");
     std::fs::write(&path, text_log()).unwrap();
-    let out = deadweight()
-        .args(["logs", "--format", "json", "--bin", "5m"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = success_json(
+        deadweight()
+            .args(["logs", "--format", "json", "--bin", "5m"])
+            .arg(&path),
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let bins = report["bins"].as_array().unwrap();
     // 20 invocations one minute apart from 10:00: four 5-minute bins
     assert_eq!(bins.len(), 4);

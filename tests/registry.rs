@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{deadweight, registry_fixture, ZipBuilder};
+use common::{deadweight, measured, registry_fixture, ZipBuilder};
 use serde_json::Value;
 
 /// The installed tree at the zip's root, plus the handler.
@@ -269,17 +269,7 @@ fn sharp_libvips_needs_glibc_2_28_so_nodejs18_cannot_load_it() {
         .collect();
     assert!(followed.contains("node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-0.35.5.node"));
     // and it agrees with what node really loads (this machine's glibc runs it)
-    let out = deadweight()
-        .args(["measure", "--format", "json", "--runs", "1"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let measured: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let measured = measured(&zip);
     let loaded: std::collections::BTreeSet<&str> = measured["modules"]
         .as_array()
         .unwrap()

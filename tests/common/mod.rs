@@ -131,6 +131,26 @@ pub fn deadweight() -> Command {
 }
 
 /// Runs `deadweight audit --format json PATHS…`, expects success, returns the report.
+/// The JSON a run that must succeed prints (its stderr shown when it fails).
+pub fn success_json(command: &mut Command) -> Value {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `deadweight measure` once on a function: what node / python3 load.
+pub fn measured(zip: &Path) -> Value {
+    success_json(
+        deadweight()
+            .args(["measure", "--format", "json", "--runs", "1"])
+            .arg(zip),
+    )
+}
+
 pub fn audit_json(paths: &[&Path]) -> Value {
     let output = deadweight()
         .arg("audit")
