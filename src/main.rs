@@ -605,6 +605,27 @@ fn finish_output(result: io::Result<()>) -> io::Result<()> {
 
 /// Rules (built in, `--rules` and the config's `rules_dirs`), the config,
 /// then levels: the config's, overridden by `--rule-level`.
+/// One artifact audited with no lockfile, baseline or logs: a side of
+/// `diff`, the function `calibrate` estimates.
+fn audit_path(
+    path: &std::path::Path,
+    rules: &RuleSet,
+    config: &Config,
+    facts: FunctionFacts,
+) -> Result<deadweight::report::Report, deadweight::audit::AuditError> {
+    let paths = [path.to_path_buf()];
+    audit(&AuditRequest {
+        paths: &paths,
+        lockfiles: &[],
+        rules,
+        config,
+        facts,
+        baseline: None,
+        logs: None,
+        options: ReportOptions::default(),
+    })
+}
+
 fn rules_and_config(
     dirs: &[PathBuf],
     config_path: Option<&std::path::Path>,
@@ -657,17 +678,7 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(report)
         } else {
-            let paths = [path.clone()];
-            let report = audit(&AuditRequest {
-                paths: &paths,
-                lockfiles: &[],
-                rules: &rules,
-                config: &config,
-                facts: args.function.facts(),
-                baseline: None,
-                logs: None,
-                options: ReportOptions::default(),
-            })?;
+            let report = audit_path(path, &rules, &config, args.function.facts())?;
             Ok(serde_json::to_value(&report)?)
         }
     };
@@ -716,16 +727,7 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     config.calibration.clear();
     let paths: Vec<&std::path::Path> = args.logs.iter().map(PathBuf::as_path).collect();
     let logs = deadweight::logs::read(&paths, None)?;
-    let report = audit(&AuditRequest {
-        paths: std::slice::from_ref(&args.path),
-        lockfiles: &[],
-        rules: &rules,
-        config: &config,
-        facts: args.function.facts(),
-        baseline: None,
-        logs: None,
-        options: ReportOptions::default(),
-    })?;
+    let report = audit_path(&args.path, &rules, &config, args.function.facts())?;
     let Some(init) = report.artifacts.first().and_then(|a| a.init.as_ref()) else {
         anyhow::bail!(
             "{}: what the handler loads is unknown (a layer, or no handler found); give --handler",
