@@ -319,10 +319,7 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
 /// `deadweight logs --format markdown`: the per-function table, then the
 /// bins, init reports and slowest imports when there are any.
 pub fn render_logs(report: &crate::logs::LogsReport, out: &mut dyn Write) -> io::Result<()> {
-    let ms = |p: &Option<crate::logs::Percentiles>, pick: fn(&crate::logs::Percentiles) -> f64| {
-        p.as_ref()
-            .map_or("–".to_string(), |p| format!("{:.0}", pick(p)))
-    };
+    let ms = |p: &Option<crate::logs::Percentiles>, pick| super::logs_ms(p, pick, "–");
     writeln!(out, "### Cold starts from Lambda's REPORT records\n")?;
     writeln!(
         out,
@@ -333,23 +330,9 @@ pub fn render_logs(report: &crate::logs::LogsReport, out: &mut dyn Write) -> io:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for f in &report.functions {
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {:.1}% | {} | {} | {} | {} | {} | {} | {} |",
-            cell(&f.name),
-            f.memory_mb.map_or("–".to_string(), |m| format!("{m} MB")),
-            thousands(f.invocations as u64),
-            thousands(f.cold_starts as u64),
-            f.cold_start_pct,
-            ms(&f.init_ms, |p| p.median),
-            ms(&f.init_ms, |p| p.p90),
-            ms(&f.init_ms, |p| p.p99),
-            ms(&f.init_ms, |p| p.max),
-            ms(&f.duration_ms, |p| p.median),
-            ms(&f.duration_ms, |p| p.p99),
-            f.max_memory_used_mb
-                .map_or("–".to_string(), |m| format!("{m} MB")),
-        )?;
+        let mut cells = super::logs_function_cells(f, "–");
+        cells[0] = cell(&cells[0]);
+        writeln!(out, "| {} |", cells.join(" | "))?;
     }
     writeln!(
         out,

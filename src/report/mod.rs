@@ -409,6 +409,37 @@ pub trait Render {
 
 /// "1.2 MiB unzipped, 310 KiB zipped; init 20–35 ms" — what a fix saves,
 /// in the same words in every human format.
+/// Milliseconds of one percentile, rounded; `none` when there were no values.
+pub(crate) fn logs_ms(
+    p: &Option<crate::logs::Percentiles>,
+    pick: fn(&crate::logs::Percentiles) -> f64,
+    none: &str,
+) -> String {
+    p.as_ref()
+        .map_or(none.to_string(), |p| format!("{:.0}", pick(p)))
+}
+
+/// One function's row of the `logs` table, as the terminal and Markdown
+/// show it: name, memory, invocations, cold starts, cold %, init p50 / p90 /
+/// p99 / max, duration p50 / p99, max memory used.
+pub(crate) fn logs_function_cells(f: &crate::logs::FunctionStats, none: &str) -> [String; 12] {
+    let mb = |m: Option<u64>| m.map_or(none.to_string(), |m| format!("{m} MB"));
+    [
+        f.name.clone(),
+        mb(f.memory_mb),
+        crate::units::thousands(f.invocations as u64),
+        crate::units::thousands(f.cold_starts as u64),
+        format!("{:.1}%", f.cold_start_pct),
+        logs_ms(&f.init_ms, |p| p.median, none),
+        logs_ms(&f.init_ms, |p| p.p90, none),
+        logs_ms(&f.init_ms, |p| p.p99, none),
+        logs_ms(&f.init_ms, |p| p.max, none),
+        logs_ms(&f.duration_ms, |p| p.median, none),
+        logs_ms(&f.duration_ms, |p| p.p99, none),
+        mb(f.max_memory_used_mb),
+    ]
+}
+
 pub fn saving_text(
     unzipped: u64,
     zipped: u64,

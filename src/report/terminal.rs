@@ -675,10 +675,7 @@ pub fn render_logs(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let term = Terminal { color, top: 0 };
-    let ms = |p: &Option<crate::logs::Percentiles>, pick: fn(&crate::logs::Percentiles) -> f64| {
-        p.as_ref()
-            .map_or("-".to_string(), |p| format!("{:.0}", pick(p)))
-    };
+    let ms = |p: &Option<crate::logs::Percentiles>, pick| super::logs_ms(p, pick, "-");
     let mut table = Table::new([
         "function",
         "memory",
@@ -694,21 +691,7 @@ pub fn render_logs(
         "max used",
     ]);
     for f in &report.functions {
-        table.row([
-            f.name.clone(),
-            f.memory_mb.map_or("-".to_string(), |m| format!("{m} MB")),
-            thousands(f.invocations as u64),
-            thousands(f.cold_starts as u64),
-            format!("{:.1}%", f.cold_start_pct),
-            ms(&f.init_ms, |p| p.median),
-            ms(&f.init_ms, |p| p.p90),
-            ms(&f.init_ms, |p| p.p99),
-            ms(&f.init_ms, |p| p.max),
-            ms(&f.duration_ms, |p| p.median),
-            ms(&f.duration_ms, |p| p.p99),
-            f.max_memory_used_mb
-                .map_or("-".to_string(), |m| format!("{m} MB")),
-        ]);
+        table.row(super::logs_function_cells(f, "-"));
     }
     table.write(&term, out)?;
     writeln!(
