@@ -59,20 +59,109 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
             _ => Ok(None),
         };
     };
-    let data = artifact
-        .read_prefix(index, segment_end.min(MAX_SEGMENT))
-        .map_err(|e| e.to_string())?;
+    // one stream for the first segment and, when needed, what follows it
+    let first_len = segment_end.min(MAX_SEGMENT);
+    let mut stream = EntryStream::open(artifact, index)?;
+    let data = match &mut stream {
+        Some(stream) => stream.read_ranges(&[(0, first_len)])?.pop().map(|(_, b)| b),
+        None => Some(
+            artifact
+                .read_prefix(index, first_len)
+                .map_err(|e| e.to_string())?,
+        ),
+    }
+    .unwrap_or_default();
     scan_strings(&data, &mut info);
     if dynamic && info.needed.is_empty() && info.glibc.is_none() {
         // The string table is elsewhere: moved to the end by patchelf
         // (auditwheel-repaired wheels) or placed after the code by the
         // linker. The dynamic section says where; those ranges are picked
         // out of the stream, so memory stays flat whatever the file size.
-        if let Some(exact) = read_dynamic_ranges(artifact, index, data)? {
-            return Ok(Some(exact));
+        if let Some(stream) = stream {
+            if let Some(exact) = read_dynamic_ranges(artifact, index, data, stream)? {
+                return Ok(Some(exact));
+            }
         }
     }
     Ok(Some(info))
+}
+
+/// An entry's bytes read front to back, picking ranges and skipping the
+/// rest, so nothing is inflated twice within one pass.
+struct EntryStream {
+    inner: Box<dyn std::io::Read + Send>,
+    position: usize,
+    scratch: Vec<u8>,
+}
+
+impl EntryStream {
+    /// `None` when the entry can only be read whole (an unusual method).
+    fn open(artifact: &Artifact, index: usize) -> Result<Option<EntryStream>, String> {
+        Ok(artifact
+            .stream(index)
+            .map_err(|e| e.to_string())?
+            .map(|inner| EntryStream {
+                inner,
+                position: 0,
+                scratch: Vec::new(),
+            }))
+    }
+
+    /// Reads `wanted` (offset, length) ranges, in file order, from where the
+    /// stream is; a range cut short by the end is kept short, and what lies
+    /// before the position already read is not read again.
+    fn read_ranges(&mut self, wanted: &[(usize, usize)]) -> Result<Vec<(usize, Vec<u8>)>, String> {
+        use std::io::Read;
+        let mut wanted = wanted.to_vec();
+        wanted.sort_unstable();
+        let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (start, len) in wanted {
+            let end = start.saturating_add(len);
+            let start = start.max(self.position);
+            if end <= start {
+                continue;
+            }
+            if !self.skip(start - self.position)? {
+                break;
+            }
+            // the headers' sizes are untrusted: the stream's end bounds the read
+            let mut bytes = Vec::with_capacity((end - start).min(1 << 20));
+            (&mut self.inner)
+                .take((end - start) as u64)
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
+            self.position = start + bytes.len();
+            // a range continuing the previous one joins it, so a table that
+            // straddles the two is still one slice
+            match chunks.last_mut() {
+                Some((at, previous)) if *at + previous.len() == start => previous.extend(bytes),
+                _ => chunks.push((start, bytes)),
+            }
+            if self.position < end {
+                break;
+            }
+        }
+        Ok(chunks)
+    }
+
+    /// Reads and drops `len` bytes; false when the stream ends first. Large
+    /// reads let the inflater write long runs instead of 8 KiB at a time.
+    fn skip(&mut self, mut len: usize) -> Result<bool, String> {
+        self.scratch.resize(len.min(256 * 1024), 0);
+        while len > 0 {
+            let want = len.min(self.scratch.len());
+            match self.inner.read(&mut self.scratch[..want]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    len -= n;
+                    self.position += n;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Most of the file kept after the dynamic section in the first pass:
@@ -88,6 +177,7 @@ fn read_dynamic_ranges(
     artifact: &Artifact,
     index: usize,
     start: Vec<u8>,
+    mut stream: EntryStream,
 ) -> Result<Option<NativeInfo>, String> {
     let Some(layout) = Layout::of(&start[..]) else {
         return Ok(None);
@@ -99,12 +189,9 @@ fn read_dynamic_ranges(
     let mut ranges = Ranges {
         chunks: vec![(0, start)],
     };
-    let Some(stream) = artifact.stream(index).map_err(|e| e.to_string())? else {
-        return Ok(None);
-    };
     ranges
         .chunks
-        .extend(read_ranges(stream, &[(dynamic_at, tail)])?);
+        .extend(stream.read_ranges(&[(dynamic_at, tail)])?);
     let Some(tables) = layout.tables(&ranges) else {
         return Ok(None);
     };
@@ -116,76 +203,16 @@ fn read_dynamic_ranges(
         .filter(|&(start, len)| ranges.range(start, len).is_none())
         .collect();
     if !missing.is_empty() {
-        let Some(stream) = artifact.stream(index).map_err(|e| e.to_string())? else {
+        // before the section: a second pass from the start
+        let Some(mut stream) = EntryStream::open(artifact, index)? else {
             return Ok(None);
         };
-        ranges.chunks.extend(read_ranges(stream, &missing)?);
+        ranges.chunks.extend(stream.read_ranges(&missing)?);
     }
     Ok(match parse_from(&ranges) {
         Parsed::Done(info) => Some(info),
         _ => None,
     })
-}
-
-/// Reads `wanted` (offset, length) ranges, in file order, out of a stream,
-/// skipping what lies between; a range cut short by the end is kept short.
-fn read_ranges(
-    mut stream: Box<dyn std::io::Read + Send>,
-    wanted: &[(usize, usize)],
-) -> Result<Vec<(usize, Vec<u8>)>, String> {
-    use std::io::Read;
-    let mut wanted = wanted.to_vec();
-    wanted.sort_unstable();
-    let mut position = 0usize;
-    let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut scratch = Vec::new();
-    for (start, len) in wanted {
-        let end = start.saturating_add(len);
-        let start = start.max(position);
-        if end <= start {
-            continue;
-        }
-        if !skip(&mut stream, start - position, &mut scratch)? {
-            break;
-        }
-        // the headers' sizes are untrusted: the stream's end bounds the read
-        let mut bytes = Vec::with_capacity((end - start).min(1 << 20));
-        (&mut stream)
-            .take((end - start) as u64)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        position = start + bytes.len();
-        // a range continuing the previous one joins it, so a table that
-        // straddles the two is still one slice
-        match chunks.last_mut() {
-            Some((at, previous)) if *at + previous.len() == start => previous.extend(bytes),
-            _ => chunks.push((start, bytes)),
-        }
-        if position < end {
-            break;
-        }
-    }
-    Ok(chunks)
-}
-
-/// Reads and drops `len` bytes; false when the stream ends first. Large
-/// reads let the inflater write long runs instead of 8 KiB at a time.
-fn skip(
-    stream: &mut dyn std::io::Read,
-    mut len: usize,
-    scratch: &mut Vec<u8>,
-) -> Result<bool, String> {
-    scratch.resize(len.min(256 * 1024), 0);
-    while len > 0 {
-        let want = len.min(scratch.len());
-        match stream.read(&mut scratch[..want]) {
-            Ok(0) => return Ok(false),
-            Ok(n) => len -= n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    Ok(true)
 }
 
 /// Machine, the end of the first loadable segment, and whether the file is
@@ -527,6 +554,14 @@ mod tests {
         assert_eq!(parse_glibc("2.34"), Some((2, 34)));
     }
 
+    fn cursor(bytes: Vec<u8>) -> EntryStream {
+        EntryStream {
+            inner: Box::new(std::io::Cursor::new(bytes)),
+            position: 0,
+            scratch: Vec::new(),
+        }
+    }
+
     /// An x86_64 ELF header with these program headers (type, offset,
     /// vaddr, filesz), as a file of `len` bytes.
     fn elf_with(programs: &[(u32, u64, u64, u64)], len: usize) -> Vec<u8> {
@@ -572,8 +607,9 @@ mod tests {
         };
         assert!(layout.tables(&ranges).is_none());
         // a range far past the stream's end comes back short, not allocated
-        let stream: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(hostile));
-        let chunks = read_ranges(stream, &[(4000, usize::MAX / 2), (10, 20)]).unwrap();
+        let chunks = cursor(hostile)
+            .read_ranges(&[(4000, usize::MAX / 2), (10, 20)])
+            .unwrap();
         assert_eq!(chunks.len(), 2);
         assert_eq!((chunks[0].0, chunks[0].1.len()), (10, 20));
         assert_eq!((chunks[1].0, chunks[1].1.len()), (4000, 96));
@@ -605,13 +641,14 @@ mod tests {
         };
         assert_eq!(whole.needed, ["libGL.so.1", "libc.so.6"]);
         // read as ranges: the header, then the dynamic section and its tail
-        let stream: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(file.clone()));
         let mut ranges = Ranges {
             chunks: vec![(0, file[..0x1000].to_vec())],
         };
-        ranges
-            .chunks
-            .extend(read_ranges(stream, &[(0x2000, 0x1000)]).unwrap());
+        ranges.chunks.extend(
+            cursor(file.clone())
+                .read_ranges(&[(0x2000, 0x1000)])
+                .unwrap(),
+        );
         let Parsed::Done(ranged) = parse_from(&ranges) else {
             panic!("the ranges parse")
         };
