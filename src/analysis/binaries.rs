@@ -95,7 +95,7 @@ pub fn check(
     arm64: bool,
     tagged: &[usize],
 ) -> Vec<Finding> {
-    let wanted = if arm64 { "arm64" } else { "x86_64" };
+    let wanted = super::compat::function_machine(arm64);
     // owner label → (platforms seen, files, bytes)
     let mut foreign: BTreeMap<String, (Vec<String>, Vec<usize>, Saving)> = BTreeMap::new();
     for (i, entry) in artifact.entries.iter().enumerate() {

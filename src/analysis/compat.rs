@@ -249,7 +249,7 @@ fn musl(
     infos: &[(usize, NativeInfo)],
     arm64: bool,
 ) -> Vec<Finding> {
-    let wanted = if arm64 { "arm64" } else { "x86_64" };
+    let wanted = function_machine(arm64);
     // per owner: its musl files, and whether a glibc build for the
     // function's machine ships beside them (zeromq and other prebuilt
     // packages carry one per libc, and load the one that matches)
@@ -396,7 +396,7 @@ fn node_abi(
     let Some(wanted_abi) = runtime.node_abi else {
         return Vec::new();
     };
-    let machine = if arm64 { "arm64" } else { "x86_64" };
+    let machine = function_machine(arm64);
     // per owner: addons for other Node versions, and whether one this
     // runtime loads (its own version's, or an N-API build) ships too
     let mut by_owner: BTreeMap<String, (Vec<(usize, u32)>, bool)> = BTreeMap::new();
@@ -504,6 +504,16 @@ fn node_abi_in_path(path: &str) -> Option<u32> {
         }
     }
     None
+}
+
+/// The machine name (as `NativeInfo::machine` spells it) of a function
+/// deployed for arm64 or not.
+pub(crate) fn function_machine(arm64: bool) -> &'static str {
+    if arm64 {
+        "arm64"
+    } else {
+        "x86_64"
+    }
 }
 
 /// " (and 2 more files)" after the one file named out of `count`.
@@ -692,7 +702,7 @@ fn wheel_tags(
             out.push(finding(
                 "runtime/wrong-architecture",
                 Level::Deny,
-                format!("{label}: the wheel is for {} ({}); the function runs on {}", arches[0], platforms.join(", "), if arm64 { "arm64" } else { "x86_64" }),
+                format!("{label}: the wheel is for {} ({}); the function runs on {}", arches[0], platforms.join(", "), function_machine(arm64)),
                 &wheel,
                 Some(format!("{}@{}", package.name, package.version.as_deref().unwrap_or("?"))),
                 format!("install for the function's architecture: pip's --platform manylinux2014_{wanted}, or set --arch to the function's real architecture"),
@@ -725,7 +735,7 @@ fn wrong_architecture(
     infos: &[(usize, NativeInfo)],
     arm64: bool,
 ) -> Vec<Finding> {
-    let wanted = if arm64 { "arm64" } else { "x86_64" };
+    let wanted = function_machine(arm64);
     let mut by_owner: BTreeMap<String, (Vec<usize>, bool, String)> = BTreeMap::new();
     let mut executables = Vec::new();
     for (i, info) in infos {
