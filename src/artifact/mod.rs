@@ -276,9 +276,8 @@ impl Artifact {
         }
     }
 
-    /// An entry's bytes as a stream, to pick a few ranges out of a big file
-    /// with flat memory. `None` when the entry can only be read whole.
-    pub fn stream(&self, index: usize) -> Result<Option<Box<dyn std::io::Read + Send>>, ReadError> {
+    /// The entry, when it is a file whose bytes can be read.
+    fn file_entry(&self, index: usize) -> Result<&Entry, ReadError> {
         let entry = &self.entries[index];
         if entry.kind != EntryKind::File {
             return Err(ReadError::NotAFile);
@@ -286,6 +285,13 @@ impl Artifact {
         if entry.encrypted {
             return Err(ReadError::Encrypted);
         }
+        Ok(entry)
+    }
+
+    /// An entry's bytes as a stream, to pick a few ranges out of a big file
+    /// with flat memory. `None` when the entry can only be read whole.
+    pub fn stream(&self, index: usize) -> Result<Option<Box<dyn std::io::Read + Send>>, ReadError> {
+        let entry = self.file_entry(index)?;
         match (&self.reader, &entry.source) {
             (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.stream(*i),
             (Reader::Directory, EntrySource::Fs(fs_path)) => {
@@ -298,13 +304,7 @@ impl Artifact {
     /// Reads the first `len` bytes of an entry (a header), inflating no more
     /// of it than that.
     pub fn read_prefix(&self, index: usize, len: usize) -> Result<Vec<u8>, ReadError> {
-        let entry = &self.entries[index];
-        if entry.kind != EntryKind::File {
-            return Err(ReadError::NotAFile);
-        }
-        if entry.encrypted {
-            return Err(ReadError::Encrypted);
-        }
+        let entry = self.file_entry(index)?;
         match (&self.reader, &entry.source) {
             (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.read_prefix(*i, len),
             (Reader::Directory, EntrySource::Fs(fs_path)) => directory::read_prefix(fs_path, len),
