@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::deadweight;
+use common::{audit_with, deadweight};
 
 fn audit(dir: &Path) -> serde_json::Value {
     let mut args: Vec<String> = Vec::new();
@@ -111,13 +111,7 @@ fn client_in_handler_finds_every_failing_form_and_no_passing_one() {
 }
 
 fn findings_for(zip: &Path, args: &[&str]) -> Vec<serde_json::Value> {
-    let out = deadweight()
-        .args(["audit", "--format", "json"])
-        .args(args)
-        .arg(zip)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, report) = audit_with(zip, args);
     report["artifacts"][0]["findings"]
         .as_array()
         .unwrap()

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{deadweight, measured, registry_fixture, ZipBuilder};
+use common::{audit_with, measured, registry_fixture, ZipBuilder};
 use serde_json::Value;
 
 /// The installed tree at the zip's root, plus the handler.
@@ -38,19 +38,8 @@ struct Audit {
 
 impl Audit {
     fn run(zip: &Path, args: &[&str]) -> Audit {
-        let out = deadweight()
-            .args(["audit", "--format", "json"])
-            .args(args)
-            .arg(zip)
-            .output()
-            .unwrap();
-        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-        });
-        Audit {
-            code: out.status.code(),
-            report,
-        }
+        let (code, report) = audit_with(zip, args);
+        Audit { code, report }
     }
 
     /// "level rule message" for the findings of `rule`.

@@ -142,6 +142,20 @@ pub fn success_json(command: &mut Command) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `deadweight audit --format json ARGS ZIP`: its exit code and report
+/// (stderr shown when it printed no JSON).
+pub fn audit_with(zip: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let out = deadweight()
+        .args(["audit", "--format", "json"])
+        .args(args)
+        .arg(zip)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
 /// `deadweight measure` once on a function: what node / python3 load.
 pub fn measured(zip: &Path) -> Value {
     success_json(
