@@ -114,6 +114,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         .iter()
         .map(|p| lockfile::load(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let layers = layer_modules(request.paths);
     let mut reports = Vec::with_capacity(request.paths.len());
     let mut budgets = Vec::with_capacity(request.paths.len());
     for path in request.paths {
@@ -164,7 +165,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Some(handler), Layout::Function) => imports::reach::InitWalker::new(
                     &artifact,
                     handler,
-                    environment.python_version,
+                    imports::reach::Platform {
+                        python: environment.python_version,
+                        runtime,
+                    },
                     &sources,
                     node_files,
                 ),
@@ -185,6 +189,15 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 analysis
                     .findings
                     .extend(analysis::init::not_loaded(&inventory, load));
+                let providers = analysis::missing_modules::Providers {
+                    runtime,
+                    python: environment.python_version,
+                    template_layers: templates_give_layers(path),
+                    layers: &layers,
+                };
+                analysis.findings.extend(analysis::missing_modules::check(
+                    &artifact, &inventory, load, &providers,
+                ));
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(
                     &artifact,
@@ -321,6 +334,35 @@ fn templates(path: &Path) -> Vec<String> {
     .iter()
     .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
     .collect()
+}
+
+/// Whether a template beside the artifact gives functions layers (SAM and
+/// CloudFormation `Layers:`, Serverless `layers:`), whose contents the
+/// audit does not have.
+fn templates_give_layers(path: &Path) -> bool {
+    templates(path).iter().any(|text| {
+        text.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("Layers:") || line.starts_with("layers:")
+        })
+    })
+}
+
+/// What the layers among the inputs hold, so a function audited with its
+/// layers finds their modules. A single input has no layers beside it.
+fn layer_modules(paths: &[PathBuf]) -> analysis::missing_modules::LayerModules {
+    let mut layers = analysis::missing_modules::LayerModules::default();
+    if paths.len() > 1 {
+        // an input that cannot be opened stops the audit later, with its error
+        for artifact in paths
+            .iter()
+            .filter(|p| !is_lockfile_input(p))
+            .filter_map(|p| Artifact::open(p).ok())
+        {
+            layers.add(&artifact);
+        }
+    }
+    layers
 }
 
 /// The runtime the templates beside the artifact declare, when one file

@@ -362,15 +362,15 @@ fn broken_code_on_the_init_path_is_a_warning_once() {
     assert_eq!(parse_warnings, 1);
     let init = &artifact["init"];
     assert_eq!(init["files"], serde_json::json!(["index.js", "a.js"]));
-    let unresolved: Vec<&str> = init["unresolved"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        unresolved,
-        ["./link", "broken"],
-        "symlinks are not followed"
+    // neither is known to be missing: the symlink is not followed, and the
+    // package is there with a package.json that does not parse
+    assert_eq!(init["unresolved"], serde_json::json!([]));
+    assert_eq!(init["unresolved_guarded"], 2);
+    assert!(
+        warnings(&artifact)
+            .iter()
+            .any(|w| w.contains("index.js") && w.contains("`broken` not followed at init")),
+        "{:?}",
+        warnings(&artifact)
     );
 }

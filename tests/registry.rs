@@ -172,6 +172,34 @@ fn a_cpython_3_12_wheel_does_not_import_on_python_3_11() {
     assert!(audit.findings("runtime/python-abi-mismatch").is_empty());
 }
 
+/// `import nose` reaches nose/importer.py, which imports imp: Python 3.12
+/// removed it, so the function fails at its first cold start there.
+#[test]
+fn nose_imports_imp_which_python_3_12_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "nose", "nose");
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(audit.code, Some(1));
+    assert_eq!(
+        audit.findings("runtime/missing-module"),
+        ["deny nose/importer.py:12 imports imp at init, which left the standard library in Python 3.12 (deprecated since 3.4)"]
+    );
+    // the Python here (3.11, which still has imp) loads both at `import nose`
+    let out = std::process::Command::new("python3")
+        .args([
+            "-W",
+            "ignore",
+            "-c",
+            "import sys, nose; print('nose.importer' in sys.modules, 'imp' in sys.modules)",
+        ])
+        .env("PYTHONPATH", registry_fixture("nose"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "True True");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert!(audit.findings("runtime/missing-module").is_empty());
+}
+
 #[test]
 fn zeromq_prebuilt_for_node_20_needs_a_newer_glibc_than_amazon_linux_2023_node_22s_does_not() {
     let dir = tempfile::tempdir().unwrap();

@@ -34,12 +34,15 @@ pub struct InitReport {
     pub packages: Vec<InitPackage>,
     /// `name@version` of packages shipped but not loaded at init.
     pub not_loaded: Vec<String>,
-    /// Module-scope imports that resolve to nothing in the artifact.
+    /// Imports init surely runs that nothing provides: not the artifact,
+    /// Node's built-ins or Python's standard library, nor the runtime.
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions, which run later and were not followed.
     pub lazy_imports: usize,
-    /// Module-scope imports in a `try` that catches, found nowhere: builds
-    /// for other platforms tried in turn, optional speed-ups.
+    /// Module-scope imports found nowhere that init may not run: in a
+    /// `try` that catches (builds for other platforms tried in turn,
+    /// optional speed-ups), under an `if`, in a file loaded only that way,
+    /// or behind a symlink or a package.json that does not parse.
     pub unresolved_guarded: usize,
     /// Built-in / standard-library modules the init imports.
     pub runtime_modules: Vec<String>,

@@ -12,6 +12,7 @@ pub mod java;
 pub mod keepalive;
 pub mod limits;
 mod lockfile_checks;
+pub mod missing_modules;
 pub mod native;
 pub mod practices;
 

@@ -67,6 +67,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
+        conditional_depth: 0,
         tries: TryScopes::default(),
         imports: Vec::new(),
         bindings: HashMap::new(),
@@ -82,6 +83,8 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
+    /// Branches and loop bodies the position is in.
+    conditional_depth: u32,
     tries: TryScopes,
     imports: Vec<Import>,
     /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
@@ -105,10 +108,18 @@ impl Scanner<'_> {
             lazy: self.function_depth > 0,
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
+            conditional: self.conditional_depth > 0,
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1
+    }
+
+    /// Visits what may not run: a branch, a loop body.
+    fn conditional(&mut self, visit: impl FnOnce(&mut Self)) {
+        self.conditional_depth += 1;
+        visit(self);
+        self.conditional_depth -= 1;
     }
 
     fn member(&mut self, import: usize, name: &str, span: Span) {
@@ -333,6 +344,49 @@ impl<'a> Visit<'a> for Scanner<'_> {
         self.function_depth += 1;
         walk::walk_catch_clause(self, it);
         self.function_depth -= 1;
+    }
+
+    fn visit_if_statement(&mut self, it: &oxc_ast::ast::IfStatement<'a>) {
+        self.visit_expression(&it.test);
+        self.conditional(|s| {
+            s.visit_statement(&it.consequent);
+            if let Some(alternate) = &it.alternate {
+                s.visit_statement(alternate);
+            }
+        });
+    }
+
+    fn visit_conditional_expression(&mut self, it: &oxc_ast::ast::ConditionalExpression<'a>) {
+        self.visit_expression(&it.test);
+        self.conditional(|s| {
+            s.visit_expression(&it.consequent);
+            s.visit_expression(&it.alternate);
+        });
+    }
+
+    fn visit_logical_expression(&mut self, it: &oxc_ast::ast::LogicalExpression<'a>) {
+        self.visit_expression(&it.left);
+        self.conditional(|s| s.visit_expression(&it.right));
+    }
+
+    fn visit_switch_case(&mut self, it: &oxc_ast::ast::SwitchCase<'a>) {
+        self.conditional(|s| walk::walk_switch_case(s, it));
+    }
+
+    fn visit_while_statement(&mut self, it: &oxc_ast::ast::WhileStatement<'a>) {
+        self.conditional(|s| walk::walk_while_statement(s, it));
+    }
+
+    fn visit_for_statement(&mut self, it: &oxc_ast::ast::ForStatement<'a>) {
+        self.conditional(|s| walk::walk_for_statement(s, it));
+    }
+
+    fn visit_for_in_statement(&mut self, it: &oxc_ast::ast::ForInStatement<'a>) {
+        self.conditional(|s| walk::walk_for_in_statement(s, it));
+    }
+
+    fn visit_for_of_statement(&mut self, it: &oxc_ast::ast::ForOfStatement<'a>) {
+        self.conditional(|s| walk::walk_for_of_statement(s, it));
     }
 
     fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {

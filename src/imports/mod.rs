@@ -66,6 +66,10 @@ pub struct Import {
     /// fallback, which runs at init when an import the `try` guards is
     /// missing (`except ImportError: import json`).
     pub fallback_for: Option<u32>,
+    /// Under an `if`, in a loop, or on one side of `a ? b : c` / `a || b`:
+    /// it may not run, so the module's absence is no sure failure
+    /// (`if sys.version_info < (3, 11): import tomli`).
+    pub conditional: bool,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,
 }

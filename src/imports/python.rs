@@ -19,6 +19,7 @@ pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
         text,
         lines: LineIndex::new(text),
         function_depth: 0,
+        conditional_depth: 0,
         tries: TryScopes::default(),
         imports: Vec::new(),
     };
@@ -30,6 +31,8 @@ struct Scanner<'t> {
     text: &'t str,
     lines: LineIndex,
     function_depth: u32,
+    /// `if` branches and loop bodies the position is in.
+    conditional_depth: u32,
     tries: TryScopes,
     imports: Vec<Import>,
 }
@@ -45,6 +48,7 @@ impl Scanner<'_> {
             lazy: self.function_depth > 0,
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
+            conditional: self.conditional_depth > 0,
             members,
         });
     }
@@ -113,9 +117,27 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.function_depth += 1;
                 self.visit_body(&branch.body);
                 self.function_depth -= 1;
+                self.conditional_depth += 1;
                 for clause in &branch.elif_else_clauses {
                     self.visit_elif_else_clause(clause);
                 }
+                self.conditional_depth -= 1;
+                return;
+            }
+            Stmt::If(branch) => {
+                self.visit_expr(&branch.test);
+                self.conditional_depth += 1;
+                self.visit_body(&branch.body);
+                for clause in &branch.elif_else_clauses {
+                    self.visit_elif_else_clause(clause);
+                }
+                self.conditional_depth -= 1;
+                return;
+            }
+            Stmt::For(_) | Stmt::While(_) | Stmt::Match(_) => {
+                self.conditional_depth += 1;
+                visitor::walk_stmt(self, stmt);
+                self.conditional_depth -= 1;
                 return;
             }
             _ => {}

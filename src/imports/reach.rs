@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use super::{scan_source, Import, ImportKind, Language, SourceFile};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
+use crate::rules::runtimes::{self, RuntimeInfo};
 
 /// Where the artifact's files appear to the resolver.
 const TASK_ROOT: &str = "/var/task";
@@ -29,13 +30,16 @@ pub struct InitLoad {
     pub language: Language,
     /// Entry indices of every file loaded at init, the handler's first.
     pub loaded: Vec<usize>,
-    /// Module-scope imports found nowhere in the artifact (Node only:
-    /// Python's standard library is not in the package either).
+    /// Imports that init surely runs, found nowhere: not in the artifact,
+    /// not a Node built-in, not in Python's standard library. Surely: at
+    /// module scope, not in a `try` that catches nor under an `if`, in a
+    /// file that the handler's module loads through such imports alone.
     pub unresolved: Vec<Unresolved>,
     /// Imports inside functions that were not followed.
     pub lazy_imports: usize,
-    /// Module-scope imports inside a `try` that catches, found nowhere:
-    /// alternatives the code tries in turn, not missing files.
+    /// Other module-scope imports found nowhere: alternatives a `try`
+    /// tries in turn, branches for other platforms or versions, and any
+    /// import of a file that init loads only that way.
     pub guarded_absent: usize,
     /// Modules the runtime itself provides that init imports: Node's
     /// built-ins, Python modules found nowhere in the artifact (the
@@ -100,17 +104,75 @@ pub fn handler_entry(artifact: &Artifact, handler: &str) -> Option<(usize, Langu
         .map(|i| (i, Language::Python))
 }
 
-/// Follows the handler's module-scope imports. `python` is the runtime's
-/// version, for the layer path `python/lib/pythonX.Y/site-packages`;
-/// `scanned` are files already parsed (the function's own code), which are
-/// not read again.
+/// What the function runs on: what provides modules besides the artifact.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Platform<'r> {
+    /// The runtime's Python version: the layer path
+    /// `python/lib/pythonX.Y/site-packages` and the standard library.
+    pub python: Option<(u32, u32)>,
+    /// The runtime, for what it ships besides (boto3, AWS SDK v3); when
+    /// unknown, whatever some runtime of the language ships counts.
+    pub runtime: Option<&'r RuntimeInfo>,
+}
+
+impl Platform<'_> {
+    /// Whether the runtime ships the npm package or top-level Python
+    /// module `name`.
+    fn provides(&self, language: Language, name: &str) -> bool {
+        match self.runtime {
+            Some(runtime) => runtime_ships(runtime, language, name),
+            None => runtimes_shipping(language, name).next().is_some(),
+        }
+    }
+}
+
+/// Whether `runtime` ships the npm package or top-level Python module `name`.
+fn runtime_ships(runtime: &RuntimeInfo, language: Language, name: &str) -> bool {
+    let (family, key) = match language {
+        Language::JavaScript => ("node", "npm"),
+        Language::Python => ("python", "python"),
+    };
+    runtime.family == family
+        && runtime.provides.get(key).is_some_and(|names| {
+            names.iter().any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => pattern == name,
+            })
+        })
+}
+
+/// The runtimes of the language that ship `name`, oldest first.
+pub fn runtimes_shipping(
+    language: Language,
+    name: &str,
+) -> impl Iterator<Item = &'static RuntimeInfo> + '_ {
+    runtimes::all()
+        .iter()
+        .filter(move |r| runtime_ships(r, language, name))
+}
+
+/// Follows the handler's module-scope imports. `scanned` are files
+/// already parsed (the function's own code), which are not read again.
 pub fn init_load(
     artifact: &Artifact,
     handler: &str,
-    python: Option<(u32, u32)>,
+    platform: Platform,
     scanned: &[SourceFile],
 ) -> Option<InitLoad> {
-    Some(InitWalker::new(artifact, handler, python, scanned, None)?.load(&Edits::new()))
+    Some(InitWalker::new(artifact, handler, platform, scanned, None)?.load(&Edits::new()))
+}
+
+/// `@scope/name/lib/x.js` → `@scope/name`; `name/index.js` → `name`; a
+/// relative or absolute path → None.
+pub fn npm_package(spec: &str) -> Option<&str> {
+    let mut slashes = spec.match_indices('/').map(|(i, _)| i);
+    let end = if spec.starts_with('@') {
+        slashes.nth(1)
+    } else {
+        slashes.next()
+    };
+    let name = &spec[..end.unwrap_or(spec.len())];
+    (!name.is_empty() && !name.starts_with('.')).then_some(name)
 }
 
 /// The artifact's files as Node's resolver sees them, built ahead (beside
@@ -136,6 +198,9 @@ pub type Edits = HashMap<usize, Vec<Import>>;
 /// so a second walk only resolves.
 pub struct InitWalker<'a> {
     artifact: &'a Artifact,
+    platform: Platform<'a>,
+    /// Paths of the artifact's symlinks.
+    symlinks: Vec<&'a str>,
     handler: String,
     /// The handler's module.
     pub entry: usize,
@@ -157,7 +222,7 @@ impl<'a> InitWalker<'a> {
     pub fn new(
         artifact: &'a Artifact,
         handler: &str,
-        python: Option<(u32, u32)>,
+        platform: Platform<'a>,
         scanned: &'a [SourceFile],
         files: Option<NodeFiles>,
     ) -> Option<Self> {
@@ -177,10 +242,17 @@ impl<'a> InitWalker<'a> {
                     import: Box::new(import),
                 }
             }
-            Language::Python => Resolver::Python(PythonFinder::new(artifact, python)),
+            Language::Python => Resolver::Python(PythonFinder::new(artifact, platform.python)),
         };
         Some(InitWalker {
             artifact,
+            platform,
+            symlinks: artifact
+                .entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::Symlink)
+                .map(|e| e.path.as_str())
+                .collect(),
             handler: handler.to_string(),
             entry,
             language,
@@ -227,6 +299,7 @@ impl<'a> InitWalker<'a> {
             lazy: false,
             guarded_by: None,
             fallback_for: None,
+            conditional: false,
             members: Vec::new(),
         };
         match self.next(file, &import) {
@@ -263,7 +336,13 @@ impl<'a> InitWalker<'a> {
                             .unwrap_or(&resolved)
                             .to_string()])
                     }
-                    Err(_) => Followed::Unresolved,
+                    Err(ResolveError::NotFound(_)) => match npm_package(&spec.module) {
+                        Some(name) if self.platform.provides(Language::JavaScript, name) => {
+                            Followed::Runtime(vec![name.to_string()])
+                        }
+                        _ => self.absent(&spec.module),
+                    },
+                    Err(error) => Followed::Unknown(Some(error.to_string())),
                 }
             }
             Resolver::Python(finder) => {
@@ -274,12 +353,23 @@ impl<'a> InitWalker<'a> {
                 let mut files = finder.chain(&module);
                 let from = spec.kind == ImportKind::PythonFrom;
                 if files.is_empty() {
-                    // the standard library is not in the package: not a finding
-                    let mut names = vec![module.clone()];
-                    if from {
-                        names.extend(spec.members.iter().map(|m| format!("{module}.{}", m.name)));
+                    let top = module.split('.').next().unwrap_or_default();
+                    if crate::rules::stdlib::has(top, finder.python)
+                        || self.platform.provides(Language::Python, top)
+                    {
+                        let mut names = vec![module.clone()];
+                        if from {
+                            names.extend(
+                                spec.members.iter().map(|m| format!("{module}.{}", m.name)),
+                            );
+                        }
+                        return Followed::Runtime(names);
                     }
-                    return Followed::Runtime(names);
+                    // a namespace package (a directory with no __init__.py)
+                    // imports, and loads nothing by itself
+                    if !finder.is_namespace(&module) {
+                        return self.absent(top);
+                    }
                 }
                 // `from pkg import name`: name may be a submodule
                 if from {
@@ -289,6 +379,21 @@ impl<'a> InitWalker<'a> {
                 }
                 Followed::Files(files)
             }
+        }
+    }
+
+    /// A module found nowhere: missing, unless a symlink (which the walk
+    /// does not follow) has its name.
+    fn absent(&self, module: &str) -> Followed {
+        let wanted = module.rsplit('/').next().unwrap_or(module);
+        let linked = self.symlinks.iter().any(|link| {
+            link.split('/')
+                .any(|part| part.split('.').next() == Some(wanted))
+        });
+        if linked {
+            Followed::Unknown(None)
+        } else {
+            Followed::Unresolved
         }
     }
 
@@ -310,9 +415,27 @@ impl<'a> InitWalker<'a> {
         found
             .loaded
             .sort_by(|a, b| (*a != entry).cmp(&(*b != entry)).then(path(a).cmp(path(b))));
-        found
+        // files init loads whatever branch the code takes
+        let mut sure_targets: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (from, to) in &found.sure_edges {
+            sure_targets.entry(*from).or_default().push(*to);
+        }
+        let mut surely_loaded = HashSet::from([entry]);
+        let mut stack = vec![entry];
+        while let Some(file) = stack.pop() {
+            for &target in sure_targets.get(&file).into_iter().flatten() {
+                if surely_loaded.insert(target) {
+                    stack.push(target);
+                }
+            }
+        }
+        let (sure, maybe): (Vec<_>, Vec<_>) = found
             .unresolved
-            .sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
+            .into_iter()
+            .partition(|(file, _)| surely_loaded.contains(file));
+        found.guarded_absent += maybe.len();
+        let mut unresolved: Vec<Unresolved> = sure.into_iter().map(|(_, u)| u).collect();
+        unresolved.sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
         found
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
@@ -320,7 +443,7 @@ impl<'a> InitWalker<'a> {
             handler: self.handler.clone(),
             language: self.language,
             loaded: found.loaded,
-            unresolved: found.unresolved,
+            unresolved,
             lazy_imports: found.lazy_imports,
             guarded_absent: found.guarded_absent,
             runtime_modules: found.runtime_modules.into_iter().collect(),
@@ -334,6 +457,10 @@ impl<'a> InitWalker<'a> {
 enum Followed {
     Files(Vec<usize>),
     Unresolved,
+    /// Found nowhere, but it may exist at run time: a symlink of that name
+    /// (not followed), or a package whose resolution fails for another
+    /// reason than absence (the reason).
+    Unknown(Option<String>),
     /// Provided by the runtime, by these names.
     Runtime(Vec<String>),
 }
@@ -349,7 +476,12 @@ struct Walk<'w, 'a> {
 #[derive(Default)]
 struct Found {
     loaded: Vec<usize>,
-    unresolved: Vec<Unresolved>,
+    /// Imports init surely runs, when their file is surely loaded: from
+    /// file to file.
+    sure_edges: Vec<(usize, usize)>,
+    /// Imports that surely run in their file, found nowhere: the file,
+    /// and where they are.
+    unresolved: Vec<(usize, Unresolved)>,
     lazy_imports: usize,
     guarded_absent: usize,
     runtime_modules: BTreeSet<String>,
@@ -375,6 +507,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut lazy = 0;
     let mut absent = 0;
     let mut unresolved = Vec::new();
+    let mut sure_edges = Vec::new();
+    let mut warnings = Vec::new();
     let mut runtime = Vec::new();
     // per `try` block (by id): whether any of its imports was found. One
     // whose imports are all missing fails, and its handler's imports run
@@ -382,9 +516,13 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     // the build for Lambda's platform, however many others it lists).
     let mut tries: HashMap<u32, bool> = HashMap::new();
     let mut follow = |import: &Import| -> bool {
+        let sure = import.guarded_by.is_none() && !import.conditional;
         match walker.next(file, import) {
             Followed::Files(targets) => {
                 for target in targets {
+                    if sure {
+                        sure_edges.push((file, target));
+                    }
                     let new = walk
                         .seen
                         .lock()
@@ -396,23 +534,40 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                 }
                 true
             }
-            // one of several builds tried in turn, say: not a missing file
-            Followed::Unresolved if import.guarded_by.is_some() => {
+            // one of several builds tried in turn, or a branch that may not
+            // run: no sure failure
+            Followed::Unresolved if !sure => {
                 absent += 1;
                 false
             }
-            Followed::Unresolved => {
-                unresolved.push(Unresolved {
-                    path: path.clone(),
-                    line: import.line,
-                    module: import.module.clone(),
-                });
+            Followed::Unknown(why) => {
+                absent += 1;
+                if let Some(why) = why {
+                    warnings.push(Warning::at(
+                        path,
+                        format!(
+                            "line {}: `{}` not followed at init: {why}",
+                            import.line, import.module
+                        ),
+                    ));
+                }
                 false
             }
-            // not in the package: Python's standard library, or missing
+            Followed::Unresolved => {
+                unresolved.push((
+                    file,
+                    Unresolved {
+                        path: path.clone(),
+                        line: import.line,
+                        module: import.module.clone(),
+                    },
+                ));
+                false
+            }
+            // Node's built-ins, Python's standard library
             Followed::Runtime(names) => {
                 runtime.extend(names);
-                walker.language != Language::Python
+                true
             }
         }
     };
@@ -434,6 +589,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     found.lazy_imports += lazy;
     found.guarded_absent += absent;
     found.unresolved.extend(unresolved);
+    found.sure_edges.extend(sure_edges);
+    found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
 }
 
@@ -569,10 +726,16 @@ fn node_options(conditions: &[&str]) -> ResolveOptions {
 
 struct PythonFinder<'a> {
     artifact: &'a Artifact,
+    /// The runtime's version, for its standard library.
+    python: Option<(u32, u32)>,
     roots: Vec<String>,
     /// Extension modules by path without their suffix:
     /// `pkg/_speedups.cpython-312-x86_64-linux-gnu.so` → `pkg/_speedups`.
     extensions: HashMap<&'a str, usize>,
+    /// Whether any `.pyc` sits outside `__pycache__/`.
+    has_sourceless: bool,
+    /// Every directory holding a file, made when a module is found nowhere.
+    dirs: std::sync::OnceLock<HashSet<&'a str>>,
 }
 
 impl<'a> PythonFinder<'a> {
@@ -609,8 +772,14 @@ impl<'a> PythonFinder<'a> {
             .collect();
         PythonFinder {
             artifact,
+            python,
             roots,
             extensions,
+            has_sourceless: artifact
+                .entries
+                .iter()
+                .any(|e| e.path.ends_with(".pyc") && !e.path.contains("__pycache__/")),
+            dirs: std::sync::OnceLock::new(),
         }
     }
 
@@ -654,8 +823,42 @@ impl<'a> PythonFinder<'a> {
             self.artifact
                 .find(&format!("{base}/__init__.py"))
                 .or_else(|| self.artifact.find(&format!("{base}.py")))
+                .or_else(|| self.sourceless(&base))
                 .or_else(|| self.extension(&base))
         })
+    }
+
+    /// Bytecode shipped in place of the source (`mod.pyc` beside where
+    /// `mod.py` would be), which Python imports too.
+    fn sourceless(&self, base: &str) -> Option<usize> {
+        if !self.has_sourceless {
+            return None;
+        }
+        self.artifact
+            .find(&format!("{base}/__init__.pyc"))
+            .or_else(|| self.artifact.find(&format!("{base}.pyc")))
+    }
+
+    /// Whether `module` is a directory under a root: a namespace package
+    /// (PEP 420), importable without an `__init__.py`.
+    fn is_namespace(&self, module: &str) -> bool {
+        let dirs = self.dirs.get_or_init(|| {
+            let mut dirs = HashSet::new();
+            for entry in &self.artifact.entries {
+                let mut path = entry.path.trim_end_matches('/');
+                while let Some((parent, _)) = path.rsplit_once('/') {
+                    if !dirs.insert(parent) {
+                        break;
+                    }
+                    path = parent;
+                }
+            }
+            dirs
+        });
+        let relative = module.replace('.', "/");
+        self.roots
+            .iter()
+            .any(|root| dirs.contains(format!("{root}{relative}").as_str()))
     }
 
     fn extension(&self, base: &str) -> Option<usize> {

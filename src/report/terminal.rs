@@ -220,7 +220,8 @@ impl Terminal {
         if let Some(init) = &a.init {
             let unresolved = match init.unresolved.len() {
                 0 => String::new(),
-                n => format!("; {n} imports found nowhere in the package"),
+                1 => "; 1 import found nowhere".to_string(),
+                n => format!("; {n} imports found nowhere"),
             };
             writeln!(
                 out,

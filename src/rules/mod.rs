@@ -5,6 +5,7 @@
 
 mod eval;
 pub mod runtimes;
+pub mod stdlib;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -69,6 +69,11 @@ pub fn find(id: &str) -> Option<&'static RuntimeInfo> {
     table().runtime.iter().find(|r| r.id == id)
 }
 
+/// Every runtime in the table.
+pub fn all() -> &'static [RuntimeInfo] {
+    &table().runtime
+}
+
 pub fn known_ids() -> Vec<&'static str> {
     table().runtime.iter().map(|r| r.id.as_str()).collect()
 }

@@ -1,0 +1,264 @@
+//! Will it even start? Imports that init surely runs and that nothing
+//! provides: the walk (imports::reach) already looked in the package, the
+//! runtime's standard library or built-ins and what the runtime ships
+//! besides (boto3, AWS SDK v3); here layers audited alongside are too. Lambda reports them as Runtime.ImportModuleError
+//! at the first cold start.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::{Finding, Level, Location};
+use crate::artifact::Artifact;
+use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, Unresolved};
+use crate::imports::Language;
+use crate::inventory::{Inventory, Owner};
+use crate::rules::runtimes::RuntimeInfo;
+use crate::rules::stdlib;
+
+pub const RULE: &str = "runtime/missing-module";
+
+/// What else may provide a module at run time.
+pub struct Providers<'a> {
+    pub runtime: Option<&'a RuntimeInfo>,
+    /// The runtime's Python version, for its standard library.
+    pub python: Option<(u32, u32)>,
+    /// The template beside the artifact gives the function layers, whose
+    /// contents deadweight does not have.
+    pub template_layers: bool,
+    /// Modules held by the layers audited in the same run.
+    pub layers: &'a LayerModules,
+}
+
+/// Top-level modules layers hold: npm package names under
+/// `nodejs/node_modules/` (or `nodejs/node20/node_modules/`), Python
+/// modules under `python/` or `python/lib/pythonX.Y/site-packages/`.
+#[derive(Debug, Default)]
+pub struct LayerModules {
+    pub npm: HashSet<String>,
+    pub python: HashSet<String>,
+}
+
+impl LayerModules {
+    /// Adds what one layer artifact holds; a function's own files add nothing.
+    pub fn add(&mut self, artifact: &Artifact) {
+        for entry in &artifact.entries {
+            let path = entry.path.as_str();
+            if let Some(rest) = path.strip_prefix("nodejs/") {
+                let rest = rest
+                    .strip_prefix("node_modules/")
+                    .or_else(|| rest.split_once("/node_modules/").map(|(_, r)| r));
+                if let Some(name) = rest.and_then(npm_package) {
+                    self.npm.insert(name.to_string());
+                }
+            } else if let Some(rest) = path.strip_prefix("python/") {
+                let rest = match rest.strip_prefix("lib/") {
+                    Some(lib) => match lib.split_once("/site-packages/") {
+                        Some((_, inside)) => inside,
+                        None => continue,
+                    },
+                    None => rest,
+                };
+                if let Some(top) = python_top(rest) {
+                    self.python.insert(top.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// The top-level module a path under a Python root holds: `pkg/x.py` →
+/// `pkg`, `mod.py` → `mod`, `_ext.cpython-312-x86_64-linux-gnu.so` → `_ext`.
+fn python_top(path: &str) -> Option<&str> {
+    let first = path.split('/').next()?;
+    let top = if path.contains('/') {
+        first
+    } else {
+        first.split('.').next()?
+    };
+    (!top.is_empty() && !top.ends_with(".dist-info")).then_some(top)
+}
+
+/// One finding per module nothing provides, at its first import (by path
+/// and line), with how many other places import it.
+pub fn check(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    load: &InitLoad,
+    providers: &Providers,
+) -> Vec<Finding> {
+    let mut by_module: BTreeMap<String, Vec<&Unresolved>> = BTreeMap::new();
+    for unresolved in &load.unresolved {
+        if let Some(name) = missing_name(load.language, unresolved, providers.layers) {
+            by_module.entry(name).or_default().push(unresolved);
+        }
+    }
+    by_module
+        .into_iter()
+        .map(|(name, places)| {
+            finding(
+                artifact,
+                inventory,
+                load.language,
+                &name,
+                &places,
+                providers,
+            )
+        })
+        .collect()
+}
+
+/// The name a missing import is reported under (its npm package, its
+/// top-level Python module, or a relative path as written), or None when
+/// a layer audited alongside holds it.
+fn missing_name(
+    language: Language,
+    unresolved: &Unresolved,
+    layers: &LayerModules,
+) -> Option<String> {
+    let module = unresolved.module.as_str();
+    if module.starts_with('.') || module.starts_with('/') {
+        return Some(module.to_string());
+    }
+    let (name, layer) = match language {
+        Language::JavaScript => (npm_package(module)?, &layers.npm),
+        Language::Python => (module.split('.').next()?, &layers.python),
+    };
+    (!layer.contains(name)).then(|| name.to_string())
+}
+
+fn finding(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    language: Language,
+    name: &str,
+    places: &[&Unresolved],
+    providers: &Providers,
+) -> Finding {
+    let first = places[0];
+    let package = artifact
+        .find(&first.path)
+        .and_then(|i| match inventory.owners[i] {
+            Owner::Package(p) => Some(&inventory.packages[p]),
+            _ => None,
+        })
+        .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")));
+    let more = match places.len() {
+        1 => String::new(),
+        2 => " (and 1 more place)".to_string(),
+        n => format!(" (and {} more places)", n - 1),
+    };
+    let runtime = providers.runtime.map(|r| r.id.as_str());
+    let python = match language {
+        Language::Python => providers.python,
+        Language::JavaScript => None,
+    };
+    let removal = python.and_then(|version| stdlib::removal(name, version));
+    let addition = python.and_then(|version| stdlib::addition(name, version));
+    let relative = name.starts_with('.') || name.starts_with('/');
+    let mut message = format!("{}:{} imports {name} at init{more}", first.path, first.line);
+    let fix;
+    if let Some(change) = removal {
+        let why = change
+            .why
+            .as_deref()
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        message.push_str(&format!(
+            ", which left the standard library in Python {}{why}",
+            change.removed_in.as_deref().unwrap_or("?"),
+        ));
+        let instead = change
+            .instead
+            .as_deref()
+            .unwrap_or("a maintained replacement");
+        fix = match &package {
+            Some(package) => format!(
+                "upgrade {package} to a release that no longer imports {name}, or run on an older Python runtime"
+            ),
+            None => format!("use {instead} instead of {name}"),
+        };
+    } else if let Some(change) = addition {
+        let since = change.added_in.as_deref().unwrap_or("?");
+        message.push_str(&format!(
+            ", which the standard library has only from Python {since}"
+        ));
+        let instead = change.instead.as_deref().unwrap_or("a backport");
+        fix = format!("install {instead} for older Pythons, or move to a Python {since}+ runtime");
+    } else if relative {
+        message.push_str(", but that file is not in the package");
+        fix = "the build left the file out: check the zip's include and exclude lists (or the bundler's output)".to_string();
+    } else {
+        let besides = match (language, runtime) {
+            (Language::Python, Some(runtime)) => {
+                format!("the package, the standard library or the {runtime} runtime")
+            }
+            (Language::Python, None) => "the package or the standard library".to_string(),
+            (Language::JavaScript, Some(runtime)) => {
+                format!("the package, Node's built-ins or the {runtime} runtime")
+            }
+            (Language::JavaScript, None) => "the package or Node's built-ins".to_string(),
+        };
+        message.push_str(&format!(", but {name} is not in {besides}"));
+        if runtime.is_some() {
+            let others: Vec<&str> = runtimes_shipping(language, name)
+                .map(|r| r.id.as_str())
+                .collect();
+            match others.as_slice() {
+                [] => {}
+                [one] => message.push_str(&format!(" ({one} has it)")),
+                [first, .., last] => message.push_str(&format!(" ({first} to {last} have it)")),
+            }
+        }
+        fix = match language {
+            Language::Python => format!(
+                "install it into the package (`pip install --target package/ {name}`, or add it to the requirements the build installs), or attach a layer that has it"
+            ),
+            Language::JavaScript => format!(
+                "add {name} to package.json `dependencies` and install before zipping (or bundle it in), or attach a layer that has it"
+            ),
+        };
+    }
+    let level = if providers.template_layers {
+        message.push_str("; the template gives the function layers, which may provide it");
+        Level::Warn
+    } else {
+        Level::Deny
+    };
+    Finding {
+        rule: RULE.to_string(),
+        level,
+        message,
+        location: Location {
+            path: first.path.clone(),
+            line: Some(first.line),
+            column: None,
+        },
+        package,
+        saving: None,
+        concerns: None,
+        known: false,
+        fix: Some(fix),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_names_and_python_tops_come_from_paths() {
+        assert_eq!(
+            npm_package("@aws-sdk/client-s3/dist/index.js"),
+            Some("@aws-sdk/client-s3")
+        );
+        assert_eq!(npm_package("lodash/get"), Some("lodash"));
+        assert_eq!(npm_package("uuid"), Some("uuid"));
+        assert_eq!(npm_package("./lib/db"), None);
+        assert_eq!(python_top("requests/api.py"), Some("requests"));
+        assert_eq!(python_top("six.py"), Some("six"));
+        assert_eq!(
+            python_top("_cffi_backend.cpython-312-x86_64-linux-gnu.so"),
+            Some("_cffi_backend")
+        );
+        assert_eq!(python_top("requests-2.32.3.dist-info/METADATA"), None);
+    }
+}

@@ -1,0 +1,197 @@
+//! runtime/missing-module: an import that init surely runs and that
+//! nothing provides fails the first cold start (Runtime.ImportModuleError).
+//! Functions are zipped here from handler code; the layers are the real
+//! pip and npm installs in samples/ (samples/build.sh).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{audit_with, deadweight, samples_dir, ZipBuilder};
+use serde_json::Value;
+
+fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
+    ZipBuilder::new()
+        .file(file, code)
+        .write_to(dir, "function.zip")
+}
+
+/// "level message" of each runtime/missing-module finding of the first artifact.
+fn missing(report: &Value) -> Vec<String> {
+    report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "runtime/missing-module")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["level"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// `deadweight audit --format json ARGS PATHS…`: exit code and report.
+fn audit_all(paths: &[&Path], args: &[&str]) -> (Option<i32>, Value) {
+    let out = deadweight()
+        .args(["audit", "--format", "json"])
+        .args(args)
+        .args(paths)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+const PYTHON_HANDLER: &str = "import json\n\nimport attrs\nimport boto3\n\n\ndef lambda_handler(event, context):\n    return json.dumps(attrs.asdict(event))\n";
+
+#[test]
+fn a_python_module_left_out_of_the_package_fails_at_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", PYTHON_HANDLER);
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(1));
+    // json is the standard library's, boto3 the runtime's
+    assert_eq!(
+        missing(&report),
+        ["deny app.py:3 imports attrs at init, but attrs is not in the package, the standard library or the python3.12 runtime"]
+    );
+    let init = &report["artifacts"][0]["init"];
+    assert_eq!(init["unresolved"][0]["module"], "attrs");
+    assert_eq!(init["unresolved"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_layer_audited_beside_the_function_provides_its_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", PYTHON_HANDLER);
+    let layer = samples_dir().join("python-layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty());
+
+    let node = tempfile::tempdir().unwrap();
+    let zip = function(
+        node.path(),
+        "index.js",
+        "const { v4 } = require('uuid');\nexports.handler = async () => v4();\n",
+    );
+    let (code, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        missing(&report),
+        ["deny index.js:1 imports uuid at init, but uuid is not in the package, Node's built-ins or the nodejs20.x runtime"]
+    );
+    let layer = samples_dir().join("node-layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty());
+}
+
+#[test]
+fn layers_named_in_a_template_turn_the_deny_into_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", PYTHON_HANDLER);
+    std::fs::write(
+        dir.path().join("template.yaml"),
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.lambda_handler\n      Layers:\n        - !Ref DepsLayer\n",
+    )
+    .unwrap();
+    let (code, report) = audit_with(&zip, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        missing(&report),
+        ["warn app.py:3 imports attrs at init, but attrs is not in the package, the standard library or the python3.12 runtime; the template gives the function layers, which may provide it"]
+    );
+}
+
+#[test]
+fn aws_sdk_v2_is_only_in_nodejs16_and_v3_only_from_nodejs18() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "index.js",
+        "const AWS = require('aws-sdk');\nconst { S3Client } = require('@aws-sdk/client-s3');\nexports.handler = async () => [AWS, S3Client];\n",
+    );
+    let (_, report) = audit_with(&zip, &["--runtime", "nodejs18.x"]);
+    assert_eq!(
+        missing(&report),
+        ["deny index.js:1 imports aws-sdk at init, but aws-sdk is not in the package, Node's built-ins or the nodejs18.x runtime (nodejs16.x has it)"]
+    );
+    let (_, report) = audit_with(&zip, &["--runtime", "nodejs16.x"]);
+    assert_eq!(
+        missing(&report),
+        ["deny index.js:2 imports @aws-sdk/client-s3 at init, but @aws-sdk/client-s3 is not in the package, Node's built-ins or the nodejs16.x runtime (nodejs18.x to nodejs24.x have it)"]
+    );
+    // no runtime known: either may be the runtime's, so neither is reported
+    let (code, report) = audit_with(&zip, &[]);
+    assert_eq!(code, Some(0));
+    assert!(missing(&report).is_empty());
+}
+
+#[test]
+fn only_imports_that_surely_run_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "index.js",
+            "let fast;\ntry { fast = require('fast-json'); } catch (e) { fast = JSON; }\nif (process.env.TRACE) { require('tracer'); }\nconst log = process.env.DEBUG ? require('pino') : console;\nconst cfg = require('./config');\nexports.handler = async () => { const lazy = require('lazy-only'); return [fast, log, cfg, lazy]; };\n",
+        )
+        .file("config.js", "module.exports = require('./missing-defaults');\n")
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        missing(&report),
+        ["deny config.js:1 imports ./missing-defaults at init, but that file is not in the package"]
+    );
+    assert_eq!(report["artifacts"][0]["init"]["unresolved_guarded"], 3);
+}
+
+#[test]
+fn a_module_the_standard_library_dropped_or_gained_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "app.py",
+        "import asyncore\nimport tomllib\n\n\ndef lambda_handler(event, context):\n    return 1\n",
+    );
+    let (_, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(
+        missing(&report),
+        ["deny app.py:1 imports asyncore at init, which left the standard library in Python 3.12 (PEP 594)"]
+    );
+    let (_, report) = audit_with(&zip, &["--runtime", "python3.10"]);
+    assert_eq!(
+        missing(&report),
+        ["deny app.py:2 imports tomllib at init, which the standard library has only from Python 3.11"]
+    );
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(code, Some(0));
+    assert!(missing(&report).is_empty());
+}
+
+/// The table's 3.11 list is `sys.stdlib_module_names` of CPython 3.11:
+/// checked against the python3 here when it is a 3.11.
+#[test]
+fn the_standard_library_table_matches_this_machines_python() {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2]); print(' '.join(sorted(sys.stdlib_module_names)))",
+        ])
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let version = lines.next().unwrap();
+    if version != deadweight::rules::stdlib::base_version() {
+        eprintln!("python3 is {version}: the table's list is not compared");
+        return;
+    }
+    let here: Vec<&str> = lines.next().unwrap().split(' ').collect();
+    assert_eq!(deadweight::rules::stdlib::base_modules(), here.as_slice());
+}
