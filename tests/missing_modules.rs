@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{audit_with, deadweight, samples_dir, ZipBuilder};
+use common::{audit_all, audit_with, rule_findings, samples_dir, ZipBuilder};
 use serde_json::Value;
 
 fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
@@ -18,32 +18,7 @@ fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
 
 /// "level message" of each runtime/missing-module finding of the first artifact.
 fn missing(report: &Value) -> Vec<String> {
-    report["artifacts"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "runtime/missing-module")
-        .map(|f| {
-            format!(
-                "{} {}",
-                f["level"].as_str().unwrap(),
-                f["message"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
-/// `deadweight audit --format json ARGS PATHS…`: exit code and report.
-fn audit_all(paths: &[&Path], args: &[&str]) -> (Option<i32>, Value) {
-    let out = deadweight()
-        .args(["audit", "--format", "json"])
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), report)
+    rule_findings(report, "runtime/missing-module")
 }
 
 const PYTHON_HANDLER: &str = "import json\n\nimport attrs\nimport boto3\n\n\ndef lambda_handler(event, context):\n    return json.dumps(attrs.asdict(event))\n";

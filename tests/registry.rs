@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{audit_with, measured, registry_fixture, ZipBuilder};
+use common::{audit_with, measured, registry_fixture, rule_findings, ZipBuilder};
 use serde_json::Value;
 
 /// The installed tree at the zip's root, plus the handler.
@@ -42,21 +42,9 @@ impl Audit {
         Audit { code, report }
     }
 
-    /// "level rule message" for the findings of `rule`.
+    /// "level message" for the findings of `rule`.
     fn findings(&self, rule: &str) -> Vec<String> {
-        self.report["artifacts"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == rule)
-            .map(|f| {
-                format!(
-                    "{} {}",
-                    f["level"].as_str().unwrap(),
-                    f["message"].as_str().unwrap()
-                )
-            })
-            .collect()
+        rule_findings(&self.report, rule)
     }
 
     fn native(&self, path: &str) -> &Value {

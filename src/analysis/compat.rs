@@ -47,7 +47,8 @@ fn owner_label(inventory: &Inventory, index: usize) -> (String, Option<usize>) {
     }
 }
 
-fn finding(
+/// A finding about one file, with no saving.
+pub(super) fn finding(
     rule: &str,
     level: Level,
     message: String,

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Finding, Level, Location};
+use super::{Finding, Level};
 use crate::artifact::Artifact;
 use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, Unresolved};
 use crate::imports::Language;
@@ -223,21 +223,9 @@ fn finding(
     } else {
         Level::Deny
     };
-    Finding {
-        rule: RULE.to_string(),
-        level,
-        message,
-        location: Location {
-            path: first.path.clone(),
-            line: Some(first.line),
-            column: None,
-        },
-        package,
-        saving: None,
-        concerns: None,
-        known: false,
-        fix: Some(fix),
-    }
+    let mut finding = super::compat::finding(RULE, level, message, &first.path, package, fix);
+    finding.location.line = Some(first.line);
+    finding
 }
 
 #[cfg(test)]

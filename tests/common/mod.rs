@@ -145,15 +145,37 @@ pub fn success_json(command: &mut Command) -> Value {
 /// `deadweight audit --format json ARGS ZIP`: its exit code and report
 /// (stderr shown when it printed no JSON).
 pub fn audit_with(zip: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    audit_all(&[zip], args)
+}
+
+/// `deadweight audit --format json ARGS PATHS…`, several artifacts in one run.
+pub fn audit_all(paths: &[&Path], args: &[&str]) -> (Option<i32>, Value) {
     let out = deadweight()
         .args(["audit", "--format", "json"])
         .args(args)
-        .arg(zip)
+        .args(paths)
         .output()
         .unwrap();
     let report = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), report)
+}
+
+/// "level message" of each finding of `rule` on the report's first artifact.
+pub fn rule_findings(report: &Value, rule: &str) -> Vec<String> {
+    report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["level"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
 
 /// `deadweight measure` once on a function: what node / python3 load.
