@@ -123,6 +123,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         if facts.runtime.is_none() {
             facts.runtime = template_runtime(path);
         }
+        // a handler given (not inferred from the files) may name a file
+        // the package does not have
+        if facts.handler.is_none() {
+            facts.handler = template_handler(path);
+        }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
             let lock = lockfile::load(path)?;
@@ -155,6 +160,16 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 },
             );
             let environment = facts.environment(&inventory);
+            let family = match runtime {
+                Some(runtime) => runtime.family.as_str(),
+                None => inventory.runtime.as_str(),
+            };
+            let handler_finding = match (&facts.handler, inventory.layout, family) {
+                (Some(handler), Layout::Function, "node" | "python") => {
+                    analysis::handler::check(&artifact, handler, Some(family))
+                }
+                _ => None,
+            };
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
                 imports::scan_app(&artifact, &inventory)
@@ -227,6 +242,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 &templates(path),
                 function.map(|f| &f.environment),
             ));
+            analysis.findings.extend(handler_finding);
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact: &artifact,
@@ -334,6 +350,25 @@ fn templates(path: &Path) -> Vec<String> {
     .iter()
     .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
     .collect()
+}
+
+/// The handler the templates beside the artifact declare (SAM `Handler:`,
+/// Serverless `handler:`), when they declare a single one.
+fn template_handler(path: &Path) -> Option<String> {
+    let mut handlers = templates(path).into_iter().flat_map(|text| {
+        text.lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                let value = line
+                    .strip_prefix("Handler:")
+                    .or_else(|| line.strip_prefix("handler:"))?;
+                let value = value.trim().trim_matches(['"', '\'']);
+                (!value.is_empty()).then(|| value.to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    let first = handlers.next()?;
+    handlers.all(|h| h == first).then_some(first)
 }
 
 /// Whether a template beside the artifact gives functions layers (SAM and

@@ -294,11 +294,26 @@ fn the_loaded_bytes_budget_checks_what_the_handler_loads() {
     let (code, _, _) = run(dir.path(), &[&express()]);
     assert_eq!(code, 0);
 
-    // no handler to follow: the budget cannot pass
+    // no handler to follow: the budget cannot pass (and the handler's
+    // module is not in the package)
     let (code, report, _) = run(dir.path(), &[&express(), "--handler", "missing.handler"]);
     assert_eq!(code, 1);
-    assert!(report["artifacts"][0]["gate"]["reasons"][0]
-        .as_str()
+    let reasons: Vec<&str> = report["artifacts"][0]["gate"]["reasons"]
+        .as_array()
         .unwrap()
-        .contains("what the handler loads is unknown"));
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("what the handler loads is unknown")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("runtime/handler-not-found")),
+        "{reasons:?}"
+    );
 }

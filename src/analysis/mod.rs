@@ -7,6 +7,7 @@ pub mod binary;
 pub mod bytecode;
 pub mod compat;
 mod duplicates;
+pub mod handler;
 pub mod init;
 pub mod java;
 pub mod keepalive;

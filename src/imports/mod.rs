@@ -4,6 +4,7 @@
 //! lazily (inside a function).
 
 pub mod clients;
+pub mod exports;
 mod js;
 mod python;
 pub mod reach;

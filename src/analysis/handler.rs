@@ -1,0 +1,125 @@
+//! Will it even start? The handler the function is configured with must be
+//! in the package: its module at the path Lambda derives from the handler
+//! string (Runtime.ImportModuleError when it is not), defining the function
+//! Lambda calls (Runtime.HandlerNotFound).
+
+use super::{Finding, Level};
+use crate::artifact::Artifact;
+use crate::imports::reach::handler_entry;
+use crate::imports::{exports, Language};
+
+pub const RULE: &str = "runtime/handler-not-found";
+
+/// Checks a handler given by flag, config or template (an inferred one is
+/// found by construction). `family` is the runtime's (`node`, `python`)
+/// when known.
+pub fn check(artifact: &Artifact, handler: &str, family: Option<&str>) -> Option<Finding> {
+    let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
+    let Some((entry, language)) = handler_entry(artifact, handler) else {
+        if family != Some("node") && compiled_python_module(artifact, handler) {
+            return None;
+        }
+        return Some(module_missing(artifact, handler, dir, base, family));
+    };
+    let path = &artifact.entries[entry].path;
+    if path.ends_with(".ts") {
+        return Some(finding(
+            path,
+            format!("the handler `{handler}` is {path}, but Lambda's Node runtimes do not run TypeScript"),
+            format!("compile it (tsc, esbuild) and ship {}", path.replace(".ts", ".js")),
+        ));
+    }
+    let function = match language {
+        // `index.handler`, or a property path `index.api.handler`
+        Language::JavaScript => base.split('.').nth(1)?,
+        Language::Python => handler.rsplit('.').next()?,
+    };
+    let text = artifact.read_text(entry).ok()?;
+    match exports::defines(path, &text, language, function)? {
+        true => None,
+        false => {
+            let what = match language {
+                Language::JavaScript => format!("exports no `{function}`"),
+                Language::Python => format!("defines no `{function}` at module level"),
+            };
+            Some(finding(
+                path,
+                format!("the handler `{handler}` names {path}, which {what}: every invocation fails with Runtime.HandlerNotFound"),
+                "point the handler at the function the module defines, or export it under that name".to_string(),
+            ))
+        }
+    }
+}
+
+/// A handler module shipped as bytecode or an extension module only
+/// (`app.pyc`, `app.cpython-312-x86_64-linux-gnu.so`): Python imports those
+/// too, and deadweight does not read them.
+fn compiled_python_module(artifact: &Artifact, handler: &str) -> bool {
+    let module = handler
+        .rsplit_once('.')
+        .map_or(handler, |(module, _)| module)
+        .replace('.', "/");
+    artifact.entries.iter().any(|e| {
+        e.path
+            .strip_prefix(module.as_str())
+            .is_some_and(|rest| rest == ".pyc" || (rest.starts_with('.') && rest.ends_with(".so")))
+    })
+}
+
+/// The handler's module is nowhere; a file of that name one folder down
+/// means the zip holds the build folder rather than its contents.
+fn module_missing(
+    artifact: &Artifact,
+    handler: &str,
+    dir: &str,
+    base: &str,
+    family: Option<&str>,
+) -> Finding {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let node_stem = format!("{prefix}{}", base.split('.').next().unwrap_or(base));
+    let python_module = handler
+        .rsplit_once('.')
+        .map_or(handler, |(module, _)| module)
+        .replace('.', "/");
+    let mut names = Vec::new();
+    if family != Some("python") {
+        names.extend(["js", "mjs", "cjs"].map(|ext| format!("{node_stem}.{ext}")));
+    }
+    if family != Some("node") {
+        names.push(format!("{python_module}.py"));
+    }
+    let elsewhere = artifact
+        .entries
+        .iter()
+        .map(|e| e.path.as_str())
+        .filter(|path| names.iter().any(|name| path.ends_with(&format!("/{name}"))))
+        .min_by_key(|path| (path.matches('/').count(), *path));
+    let expected = match names.as_slice() {
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} (or {})", rest.join(", ")),
+        [] => String::new(),
+    };
+    let location = names.first().cloned().unwrap_or_default();
+    let (message, fix) = match elsewhere {
+        Some(found) => {
+            let folder = &found[..found.len() - names.iter().find(|n| found.ends_with(*n)).map_or(0, |n| n.len())];
+            (
+                format!("the handler `{handler}` needs {expected} at the package root, but the package has {found}: it holds the folder {folder}, not its contents — every invocation fails with Runtime.ImportModuleError"),
+                format!("zip from inside the folder (`cd {} && zip -r ../function.zip .`), or set the handler to `{folder}{handler}`", folder.trim_end_matches('/')),
+            )
+        }
+        None => (
+            format!("the handler `{handler}` needs {expected}, which is not in the package: every invocation fails with Runtime.ImportModuleError"),
+            "check the handler setting against the package's files, and that the build put the handler's module in the zip".to_string(),
+        ),
+    };
+    finding(&location, message, fix)
+}
+
+fn finding(path: &str, message: String, fix: String) -> Finding {
+    super::compat::finding(RULE, Level::Deny, message, path, None, fix)
+}

@@ -1,0 +1,188 @@
+//! runtime/handler-not-found: the handler a function is configured with
+//! must name a module in the package and a function that module defines.
+
+mod common;
+
+use std::path::Path;
+
+use common::{audit_with, rule_findings, ZipBuilder};
+use serde_json::Value;
+
+fn handler_findings(report: &Value) -> Vec<String> {
+    rule_findings(report, "runtime/handler-not-found")
+}
+
+fn function_zip(dir: &Path, files: &[(&str, &str)]) -> std::path::PathBuf {
+    files
+        .iter()
+        .fold(ZipBuilder::new(), |zip, (path, text)| zip.file(path, text))
+        .write_to(dir, "function.zip")
+}
+
+#[test]
+fn a_zip_of_the_build_folder_instead_of_its_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function_zip(
+        dir.path(),
+        &[
+            (
+                "dist/index.js",
+                "exports.handler = async () => ({ statusCode: 200 });\n",
+            ),
+            ("dist/lib/db.js", "module.exports = {};\n"),
+        ],
+    );
+    let (code, report) = audit_with(
+        &zip,
+        &["--runtime", "nodejs20.x", "--handler", "index.handler"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `index.handler` needs index.js (or index.mjs, index.cjs) at the package root, but the package has dist/index.js: it holds the folder dist/, not its contents — every invocation fails with Runtime.ImportModuleError"]
+    );
+    // the same handler, pointed into the folder
+    let (code, report) = audit_with(
+        &zip,
+        &["--runtime", "nodejs20.x", "--handler", "dist/index.handler"],
+    );
+    assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
+}
+
+#[test]
+fn a_function_the_module_does_not_define() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function_zip(
+        dir.path(),
+        &[(
+            "app.py",
+            "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+        )],
+    );
+    let (code, report) = audit_with(
+        &zip,
+        &["--runtime", "python3.12", "--handler", "app.lambda_handler"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `app.lambda_handler` names app.py, which defines no `lambda_handler` at module level: every invocation fails with Runtime.HandlerNotFound"]
+    );
+    let (code, _) = audit_with(
+        &zip,
+        &["--runtime", "python3.12", "--handler", "app.handler"],
+    );
+    assert_eq!(code, Some(0));
+
+    let esm = tempfile::tempdir().unwrap();
+    let zip = function_zip(
+        esm.path(),
+        &[("index.mjs", "export const main = async () => 1;\n")],
+    );
+    let (_, report) = audit_with(
+        &zip,
+        &["--runtime", "nodejs20.x", "--handler", "index.handler"],
+    );
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `index.handler` names index.mjs, which exports no `handler`: every invocation fails with Runtime.HandlerNotFound"]
+    );
+}
+
+#[test]
+fn exports_that_cannot_be_seen_statically_are_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function_zip(
+        dir.path(),
+        &[
+            // a bundler's CommonJS output, and a module re-exported whole
+            ("index.js", "var __export = (t, all) => { for (var n in all) Object.defineProperty(t, n, { get: all[n] }); };\nvar src_exports = {};\n__export(src_exports, { handler: () => handler });\nmodule.exports = src_exports;\nasync function handler() { return 1; }\n"),
+            ("api.js", "module.exports = require('./impl');\n"),
+            ("impl.js", "exports.main = async () => 1;\n"),
+            ("star.mjs", "export * from './impl.mjs';\n"),
+            ("impl.mjs", "export const handler = async () => 1;\n"),
+        ],
+    );
+    for handler in ["index.handler", "api.main", "star.handler"] {
+        let (_, report) = audit_with(&zip, &["--runtime", "nodejs20.x", "--handler", handler]);
+        assert!(handler_findings(&report).is_empty(), "{handler}");
+    }
+    // Python: a module shipped as bytecode only still imports
+    let compiled = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app.pyc", "\u{0}")
+        .write_to(compiled.path(), "function.zip");
+    let (_, report) = audit_with(
+        &zip,
+        &["--runtime", "python3.12", "--handler", "app.lambda_handler"],
+    );
+    assert!(handler_findings(&report).is_empty());
+}
+
+#[test]
+fn typescript_is_not_run_by_lambda() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function_zip(
+        dir.path(),
+        &[(
+            "src/index.ts",
+            "export const handler = async (): Promise<number> => 1;\n",
+        )],
+    );
+    let (code, report) = audit_with(
+        &zip,
+        &["--runtime", "nodejs22.x", "--handler", "src/index.handler"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `src/index.handler` is src/index.ts, but Lambda's Node runtimes do not run TypeScript"]
+    );
+}
+
+#[test]
+fn the_handler_comes_from_a_template_beside_the_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function_zip(
+        dir.path(),
+        &[(
+            "app.py",
+            "def lambda_handler(event, context):\n    return 1\n",
+        )],
+    );
+    let template = |handler: &str, runtime: &str| {
+        std::fs::write(
+            dir.path().join("template.yaml"),
+            format!("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: {runtime}\n      Handler: {handler}\n"),
+        )
+        .unwrap();
+    };
+    template("app.handler", "python3.12");
+    let (code, report) = audit_with(&zip, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(handler_findings(&report).len(), 1);
+    template("app.lambda_handler", "python3.12");
+    let (code, _) = audit_with(&zip, &[]);
+    assert_eq!(code, Some(0));
+    // a Java handler names a class, not a file
+    template("com.example.Handler::handleRequest", "java21");
+    let (_, report) = audit_with(&zip, &[]);
+    assert!(handler_findings(&report).is_empty());
+}
+
+#[test]
+fn an_inferred_handler_is_never_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // no handler given: lambda_function.py is taken, whatever it defines
+    let zip = function_zip(
+        dir.path(),
+        &[(
+            "lambda_function.py",
+            "def main(event, context):\n    return 1\n",
+        )],
+    );
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0));
+    assert!(handler_findings(&report).is_empty());
+}
