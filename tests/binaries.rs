@@ -20,7 +20,8 @@ fn fixture(path: &str) -> Vec<u8> {
 
 fn function(dir: &Path, bootstrap: &str) -> std::path::PathBuf {
     ZipBuilder::new()
-        .file("bootstrap", fixture(bootstrap))
+        // as `chmod 755 bootstrap && zip` packs it
+        .file_with_mode("bootstrap", fixture(bootstrap), 0o755)
         .write_to(dir, "function.zip")
 }
 
@@ -134,7 +135,7 @@ fn broken_binaries_warn_and_the_audit_goes_on() {
     let mut truncated = fixture("go/bootstrap");
     truncated.truncate(300);
     let zip = ZipBuilder::new()
-        .file("bootstrap", truncated)
+        .file_with_mode("bootstrap", truncated, 0o755)
         .file("bin/helper", b"#!/bin/sh\necho not an ELF file\n")
         .write_to(dir.path(), "function.zip");
     let (code, report) = audit_with(&zip, &[]);

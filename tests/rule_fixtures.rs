@@ -4,8 +4,9 @@
 //!
 //! A fixture is a package laid out as files. An optional fixture.toml gives
 //! `args` for `deadweight audit` (`{fixture}` is the fixture's directory),
-//! `artifact` (a subdirectory to audit, so lockfiles can sit beside it) and
-//! `[[generate]]` files too large to commit (`path`, `bytes` of zeros).
+//! `artifact` (a subdirectory to audit, so lockfiles can sit beside it),
+//! `[[generate]]` files too large to commit (`path`, `bytes` of zeros) and
+//! `[[chmod]]` modes git does not keep (`path`, `mode` in octal).
 
 mod common;
 
@@ -22,6 +23,12 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::create_dir_all(&target).unwrap();
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
+            // the modes a checkout got from its umask are not the fixture's:
+            // 644, or 755 for what git keeps executable ([[chmod]] sets others)
+            use std::os::unix::fs::PermissionsExt;
+            let executable = entry.metadata().unwrap().permissions().mode() & 0o111 != 0;
+            let mode = if executable { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode)).unwrap();
         }
     }
 }
@@ -57,6 +64,20 @@ fn rules_reported(fixture: &Path) -> Vec<String> {
             let file = std::fs::File::create(&path).unwrap();
             file.set_len(generated["bytes"].as_integer().unwrap() as u64)
                 .unwrap();
+        }
+        for chmod in spec
+            .get("chmod")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = u32::from_str_radix(chmod["mode"].as_str().unwrap(), 8).unwrap();
+            std::fs::set_permissions(
+                artifact.join(chmod["path"].as_str().unwrap()),
+                std::fs::Permissions::from_mode(mode),
+            )
+            .unwrap();
         }
     }
     std::fs::remove_file(work.path().join("fixture.toml")).ok();

@@ -15,6 +15,7 @@ pub mod limits;
 mod lockfile_checks;
 pub mod missing_modules;
 pub mod native;
+pub mod permissions;
 pub mod practices;
 
 use serde::Serialize;
@@ -131,6 +132,7 @@ pub fn analyze(
     ));
     let compat = compat::check(artifact, inventory, runtime, environment.arm64);
     findings.extend(compat.findings);
+    findings.extend(permissions::check(artifact));
     findings.extend(limits::check(
         &artifact.path.display().to_string(),
         artifact.zipped_bytes,

@@ -60,6 +60,29 @@ impl ZipBuilder {
         self
     }
 
+    /// A deflated file with these Unix permission bits.
+    pub fn file_with_mode(mut self, path: &str, contents: impl AsRef<[u8]>, mode: u32) -> Self {
+        self.writer
+            .start_file(
+                path,
+                Self::options(CompressionMethod::Deflated).unix_permissions(mode),
+            )
+            .unwrap();
+        self.writer.write_all(contents.as_ref()).unwrap();
+        self
+    }
+
+    /// A directory entry with these Unix permission bits.
+    pub fn dir_with_mode(mut self, path: &str, mode: u32) -> Self {
+        self.writer
+            .add_directory(
+                path,
+                Self::options(CompressionMethod::Stored).unix_permissions(mode),
+            )
+            .unwrap();
+        self
+    }
+
     /// A deflated file with a modification date (UTC), as zip records it.
     pub fn file_dated(
         mut self,
@@ -100,11 +123,9 @@ impl ZipBuilder {
         self
     }
 
-    pub fn dir(mut self, path: &str) -> Self {
-        self.writer
-            .add_directory(path, Self::options(CompressionMethod::Stored))
-            .unwrap();
-        self
+    /// A directory entry, 0755 as zip records one.
+    pub fn dir(self, path: &str) -> Self {
+        self.dir_with_mode(path, 0o755)
     }
 
     pub fn symlink(mut self, path: &str, target: &str) -> Self {
