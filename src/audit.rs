@@ -172,7 +172,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             };
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
-                imports::scan_app(&artifact, &inventory)
+                imports::scan_app(&artifact, &inventory, environment.python_version)
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -235,6 +235,20 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     ));
                 }
                 analysis.warnings.extend(warnings);
+            }
+            if let Some(python) = environment.python_version {
+                let parsed = walker
+                    .as_ref()
+                    .map(|w| w.syntax_too_new())
+                    .unwrap_or_default();
+                analysis.findings.extend(analysis::python_syntax::check(
+                    &artifact,
+                    &inventory,
+                    load.as_ref(),
+                    &sources,
+                    &parsed,
+                    python,
+                ));
             }
             analysis.findings.extend(analysis::keepalive::check(
                 &artifact,

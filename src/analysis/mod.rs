@@ -17,6 +17,7 @@ pub mod missing_modules;
 pub mod native;
 pub mod permissions;
 pub mod practices;
+pub mod python_syntax;
 
 use serde::Serialize;
 

@@ -107,14 +107,33 @@ pub struct SourceFile {
     pub path: String,
     pub language: Language,
     pub imports: Vec<Import>,
+    /// Python syntax newer than the version the file was scanned for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub too_new: Vec<TooNew>,
+}
+
+/// Syntax the runtime's Python does not have (a PEP 701 f-string on 3.11,
+/// `match` on 3.9): a SyntaxError when the module is imported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TooNew {
+    pub line: u32,
+    pub column: u32,
+    /// What and since when: "Cannot use `match` statement on Python 3.9
+    /// (syntax was added in Python 3.10)".
+    pub message: String,
 }
 
 /// Files larger than this are skipped: generated data, not code to lint.
 pub const MAX_SOURCE_BYTES: u64 = DEFAULT_READ_LIMIT;
 
 /// Scans the function's own source files (not packages) in parallel. A file
-/// that does not parse is a warning; the others are still scanned.
-pub fn scan_app(artifact: &Artifact, inventory: &Inventory) -> (Vec<SourceFile>, Vec<Warning>) {
+/// that does not parse is a warning; the others are still scanned. With
+/// the runtime's Python version, Python syntax it lacks is noted.
+pub fn scan_app(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    python: Option<(u32, u32)>,
+) -> (Vec<SourceFile>, Vec<Warning>) {
     let candidates: Vec<(usize, Language)> = artifact
         .entries
         .iter()
@@ -138,7 +157,7 @@ pub fn scan_app(artifact: &Artifact, inventory: &Inventory) -> (Vec<SourceFile>,
             let text = artifact
                 .read_text(index)
                 .map_err(|e| Warning::at(&entry.path, format!("cannot read: {e}")))?;
-            scan_source(&entry.path, &text, language)
+            scan_source_for(&entry.path, &text, language, python)
         })
         .collect();
     let mut files = Vec::new();
@@ -154,9 +173,19 @@ pub fn scan_app(artifact: &Artifact, inventory: &Inventory) -> (Vec<SourceFile>,
 
 /// Scans one source text.
 pub fn scan_source(path: &str, text: &str, language: Language) -> Result<SourceFile, Warning> {
-    let imports = match language {
-        Language::JavaScript => js::scan(path, text),
-        Language::Python => python::scan(text),
+    scan_source_for(path, text, language, None)
+}
+
+/// Scans one source text for the Python version that will run it.
+pub fn scan_source_for(
+    path: &str,
+    text: &str,
+    language: Language,
+    python: Option<(u32, u32)>,
+) -> Result<SourceFile, Warning> {
+    let scanned = match language {
+        Language::JavaScript => js::scan(path, text).map(|imports| (imports, Vec::new())),
+        Language::Python => python::scan(text, python),
     }
     .map_err(|message| {
         Warning::at(
@@ -164,10 +193,12 @@ pub fn scan_source(path: &str, text: &str, language: Language) -> Result<SourceF
             format!("does not parse, imports not scanned: {message}"),
         )
     })?;
+    let (imports, too_new) = scanned;
     Ok(SourceFile {
         path: path.to_string(),
         language,
         imports,
+        too_new,
     })
 }
 

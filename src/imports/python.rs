@@ -8,13 +8,53 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::{Import, ImportKind, LineIndex, Member, TryScopes};
+use ruff_python_parser::{Mode, ParseOptions};
 
-pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
-    let parsed = ruff_python_parser::parse_module(text).map_err(|e| {
-        let (line, column) = LineIndex::new(text).position(text, e.location.start().to_usize());
-        format!("{} at line {line}, column {column}", e.error)
-    })?;
+use super::{Import, ImportKind, LineIndex, Member, TooNew, TryScopes};
+
+/// The imports of one module, and (with the Python version that will run
+/// it) the syntax that version does not have.
+pub(super) fn scan(
+    text: &str,
+    python: Option<(u32, u32)>,
+) -> Result<(Vec<Import>, Vec<TooNew>), String> {
+    let mut options = ParseOptions::from(Mode::Module);
+    if let Some((major, minor)) = python {
+        let version = (
+            u8::try_from(major).unwrap_or(3),
+            u8::try_from(minor).unwrap_or(0),
+        );
+        options = options.with_target_version(version.into());
+    }
+    let parsed = ruff_python_parser::parse(text, options);
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let (line, column) = LineIndex::new(text).position(text, e.location.start().to_usize());
+            return Err(format!("{} at line {line}, column {column}", e.error));
+        }
+    };
+    let Some(parsed) = parsed.try_into_module() else {
+        return Err("not a module".to_string());
+    };
+    let too_new = match python {
+        Some(_) => {
+            let lines = LineIndex::new(text);
+            parsed
+                .unsupported_syntax_errors()
+                .iter()
+                .map(|error| {
+                    let (line, column) = lines.position(text, error.range.start().to_usize());
+                    TooNew {
+                        line,
+                        column,
+                        message: error.to_string(),
+                    }
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let mut scanner = Scanner {
         text,
         lines: LineIndex::new(text),
@@ -24,7 +64,7 @@ pub(super) fn scan(text: &str) -> Result<Vec<Import>, String> {
         imports: Vec::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
-    Ok(scanner.imports)
+    Ok((scanner.imports, too_new))
 }
 
 struct Scanner<'t> {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::{scan_source, Import, ImportKind, Language, SourceFile};
+use super::{scan_source_for, Import, ImportKind, Language, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
 
@@ -208,6 +208,8 @@ pub struct InitWalker<'a> {
     known: Known<'a>,
     resolver: Resolver<'a>,
     parsed: Mutex<HashMap<usize, Arc<[Import]>>>,
+    /// Syntax the runtime's Python lacks, in the files parsed here.
+    too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
 }
 
 enum Resolver<'a> {
@@ -262,6 +264,7 @@ impl<'a> InitWalker<'a> {
                 .collect(),
             resolver,
             parsed: Mutex::new(HashMap::new()),
+            too_new: Mutex::new(Vec::new()),
         })
     }
 
@@ -283,10 +286,35 @@ impl<'a> InitWalker<'a> {
             .artifact
             .read(file, DEFAULT_READ_LIMIT)
             .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
-            .and_then(|bytes| scan_source(path, &String::from_utf8_lossy(&bytes), self.language))?;
+            .and_then(|bytes| {
+                scan_source_for(
+                    path,
+                    &String::from_utf8_lossy(&bytes),
+                    self.language,
+                    self.platform.python,
+                )
+            })?;
+        if !source.too_new.is_empty() {
+            self.too_new
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((file, source.too_new));
+        }
         let imports: Arc<[Import]> = source.imports.into();
         cache().insert(file, imports.clone());
         Ok(imports)
+    }
+
+    /// Python syntax the runtime lacks in the files the walks parsed (not
+    /// the function's own, scanned before), by entry index.
+    pub fn syntax_too_new(&self) -> Vec<(usize, Vec<TooNew>)> {
+        let mut found = self
+            .too_new
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        found.sort_by_key(|(file, _)| *file);
+        found
     }
 
     /// The file `module`, required from `file`, resolves to (its first).
