@@ -38,7 +38,7 @@ pub(super) fn scan(
         return Err("not a module".to_string());
     };
     let too_new = match python {
-        Some(_) => {
+        Some(_) if !parsed.unsupported_syntax_errors().is_empty() => {
             let lines = LineIndex::new(text);
             parsed
                 .unsupported_syntax_errors()
@@ -53,7 +53,7 @@ pub(super) fn scan(
                 })
                 .collect()
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     let mut scanner = Scanner {
         text,
