@@ -170,3 +170,33 @@ fn the_standard_library_table_matches_this_machines_python() {
     let here: Vec<&str> = lines.next().unwrap().split(' ').collect();
     assert_eq!(deadweight::rules::stdlib::base_modules(), here.as_slice());
 }
+
+#[test]
+fn imports_after_the_search_path_changes_may_come_from_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    // dependencies vendored in a folder the handler puts on sys.path, and
+    // serverless-python-requirements' zip mode, which extracts them to /tmp
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import os\nimport sys\n\nimport attrs\n\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), 'vendor'))\n\nimport requests\n\n\ndef lambda_handler(event, context):\n    return requests.get(event['url']).status_code\n",
+        )
+        .file("vendor/requests/__init__.py", "")
+        .file(
+            "packed.py",
+            "try:\n    import unzip_requirements\nexcept ImportError:\n    pass\n\nimport numpy\n",
+        )
+        .file("unzip_requirements.py", "import os\n")
+        .write_to(dir.path(), "function.zip");
+    let (_, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    // attrs is imported before the change: it is missing
+    assert_eq!(
+        missing(&report),
+        ["deny app.py:4 imports attrs at init, but attrs is not in the package, the standard library or the python3.12 runtime"]
+    );
+    let (code, report) = audit_with(
+        &zip,
+        &["--runtime", "python3.12", "--handler", "packed.handler"],
+    );
+    assert!(missing(&report).is_empty(), "{code:?} {report}");
+}

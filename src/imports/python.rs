@@ -60,6 +60,7 @@ pub(super) fn scan(
         lines: LineIndex::new(text),
         function_depth: 0,
         conditional_depth: 0,
+        search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
     };
@@ -73,6 +74,11 @@ struct Scanner<'t> {
     function_depth: u32,
     /// `if` branches and loop bodies the position is in.
     conditional_depth: u32,
+    /// The module has changed where imports are searched (`sys.path.insert`,
+    /// `site.addsitedir`, serverless-python-requirements'
+    /// `unzip_requirements`): what it imports after that may come from
+    /// anywhere.
+    search_path_changed: bool,
     tries: TryScopes,
     imports: Vec<Import>,
 }
@@ -88,7 +94,7 @@ impl Scanner<'_> {
             lazy: self.function_depth > 0,
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
-            conditional: self.conditional_depth > 0,
+            conditional: self.conditional_depth > 0 || self.search_path_changed,
             members,
         });
     }
@@ -105,6 +111,10 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                         alias.range().start().to_usize(),
                         Vec::new(),
                     );
+                    // extracts .requirements.zip to /tmp and puts it on sys.path
+                    if alias.name.as_str() == "unzip_requirements" {
+                        self.search_path_changed = true;
+                    }
                 }
             }
             Stmt::ImportFrom(from) => {
@@ -195,6 +205,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Call(call) = expr {
+            if changes_search_path(&call.func) {
+                self.search_path_changed = true;
+            }
             let is_import_module = match call.func.as_ref() {
                 Expr::Attribute(attribute) => attribute.attr.as_str() == "import_module",
                 Expr::Name(name) => name.id.as_str() == "import_module",
@@ -218,6 +231,23 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             return;
         }
         visitor::walk_expr(self, expr);
+    }
+}
+
+/// `sys.path.insert(…)`, `sys.path.append(…)`, `sys.path.extend(…)`,
+/// `site.addsitedir(…)`.
+fn changes_search_path(func: &Expr) -> bool {
+    let Expr::Attribute(method) = func else {
+        return false;
+    };
+    match method.value.as_ref() {
+        Expr::Attribute(path) => {
+            path.attr.as_str() == "path"
+                && matches!(path.value.as_ref(), Expr::Name(n) if n.id.as_str() == "sys")
+                && matches!(method.attr.as_str(), "insert" | "append" | "extend")
+        }
+        Expr::Name(site) => site.id.as_str() == "site" && method.attr.as_str() == "addsitedir",
+        _ => false,
     }
 }
 
