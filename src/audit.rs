@@ -172,7 +172,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             };
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
-                imports::scan_app(&artifact, &inventory, environment.python_version)
+                imports::scan_app(
+                    &artifact,
+                    &inventory,
+                    runtime.and_then(|r| r.python_version()),
+                )
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -206,7 +210,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .extend(analysis::init::not_loaded(&inventory, load));
                 let providers = analysis::missing_modules::Providers {
                     runtime,
-                    python: environment.python_version,
+                    python: runtime.and_then(|r| r.python_version()),
                     template_layers: templates_give_layers(path),
                     layers: &layers,
                 };
@@ -236,7 +240,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 }
                 analysis.warnings.extend(warnings);
             }
-            if let Some(python) = environment.python_version {
+            // the runtime's own version: a deny needs the runtime
+            if let Some(python) = runtime.and_then(|r| r.python_version()) {
                 let parsed = walker
                     .as_ref()
                     .map(|w| w.syntax_too_new())

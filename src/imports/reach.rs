@@ -107,8 +107,8 @@ pub fn handler_entry(artifact: &Artifact, handler: &str) -> Option<(usize, Langu
 /// What the function runs on: what provides modules besides the artifact.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Platform<'r> {
-    /// The runtime's Python version: the layer path
-    /// `python/lib/pythonX.Y/site-packages` and the standard library.
+    /// The Python version, from the runtime or the packages, for the
+    /// layer path `python/lib/pythonX.Y/site-packages`.
     pub python: Option<(u32, u32)>,
     /// The runtime, for what it ships besides (boto3, AWS SDK v3); when
     /// unknown, whatever some runtime of the language ships counts.
@@ -116,6 +116,13 @@ pub struct Platform<'r> {
 }
 
 impl Platform<'_> {
+    /// The Python version of the runtime itself, for its standard library
+    /// and syntax: verdicts that depend on it need the runtime, not a
+    /// version guessed from the packages.
+    fn runtime_python(&self) -> Option<(u32, u32)> {
+        self.runtime.and_then(|r| r.python_version())
+    }
+
     /// Whether the runtime ships the npm package or top-level Python
     /// module `name`.
     fn provides(&self, language: Language, name: &str) -> bool {
@@ -291,7 +298,7 @@ impl<'a> InitWalker<'a> {
                     path,
                     &String::from_utf8_lossy(&bytes),
                     self.language,
-                    self.platform.python,
+                    self.platform.runtime_python(),
                 )
             })?;
         if !source.too_new.is_empty() {
@@ -382,7 +389,7 @@ impl<'a> InitWalker<'a> {
                 let from = spec.kind == ImportKind::PythonFrom;
                 if files.is_empty() {
                     let top = module.split('.').next().unwrap_or_default();
-                    if crate::rules::stdlib::has(top, finder.python)
+                    if crate::rules::stdlib::has(top, self.platform.runtime_python())
                         || self.platform.provides(Language::Python, top)
                     {
                         let mut names = vec![module.clone()];
@@ -754,8 +761,6 @@ fn node_options(conditions: &[&str]) -> ResolveOptions {
 
 struct PythonFinder<'a> {
     artifact: &'a Artifact,
-    /// The runtime's version, for its standard library.
-    python: Option<(u32, u32)>,
     roots: Vec<String>,
     /// Extension modules by path without their suffix:
     /// `pkg/_speedups.cpython-312-x86_64-linux-gnu.so` → `pkg/_speedups`.
@@ -800,7 +805,6 @@ impl<'a> PythonFinder<'a> {
             .collect();
         PythonFinder {
             artifact,
-            python,
             roots,
             extensions,
             has_sourceless: artifact
