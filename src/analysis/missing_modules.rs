@@ -1,7 +1,8 @@
 //! Will it even start? Imports that init surely runs and that nothing
 //! provides: the walk (imports::reach) already looked in the package, the
 //! runtime's standard library or built-ins and what the runtime ships
-//! besides (boto3, AWS SDK v3); here layers audited alongside are too. Lambda reports them as Runtime.ImportModuleError
+//! besides (boto3, AWS SDK v3); here the layers audited alongside are
+//! looked in too. Lambda reports what is left as Runtime.ImportModuleError
 //! at the first cold start.
 
 use std::collections::{BTreeMap, HashSet};

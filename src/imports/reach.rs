@@ -42,8 +42,8 @@ pub struct InitLoad {
     /// import of a file that init loads only that way.
     pub guarded_absent: usize,
     /// Modules the runtime itself provides that init imports: Node's
-    /// built-ins, Python modules found nowhere in the artifact (the
-    /// standard library among them), sorted.
+    /// built-ins and Python's standard library, and what the runtime ships
+    /// besides (AWS SDK v3, boto3), sorted.
     pub runtime_modules: Vec<String>,
     pub warnings: Vec<Warning>,
 }
