@@ -120,13 +120,14 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     for path in request.paths {
         let function = function_config(request.config, path);
         let mut facts = request.facts.with_defaults(function);
+        let template_texts = templates(path);
         if facts.runtime.is_none() {
-            facts.runtime = template_runtime(path);
+            facts.runtime = template_runtime(&template_texts);
         }
         // a handler given (not inferred from the files) may name a file
         // the package does not have
         if facts.handler.is_none() {
-            facts.handler = template_handler(path);
+            facts.handler = template_handler(&template_texts);
         }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
@@ -211,7 +212,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 let providers = analysis::missing_modules::Providers {
                     runtime,
                     python: runtime.and_then(|r| r.python_version()),
-                    template_layers: templates_give_layers(path),
+                    template_layers: templates_give_layers(&template_texts),
                     layers: &layers,
                 };
                 analysis.findings.extend(analysis::missing_modules::check(
@@ -258,7 +259,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             analysis.findings.extend(analysis::keepalive::check(
                 &artifact,
                 &sources,
-                &templates(path),
+                &template_texts,
                 function.map(|f| &f.environment),
             ));
             analysis.findings.extend(handler_finding);
@@ -371,35 +372,40 @@ fn templates(path: &Path) -> Vec<String> {
     .collect()
 }
 
+/// The values of `Key:` / `key:` lines in a template, unquoted (empty for
+/// a key whose value is a block below it). CloudFormation tags (`!Ref`,
+/// `!Sub`) are not YAML a plain parser reads, and these are plain scalars.
+fn template_values<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    let mut capitalized = key.to_string();
+    capitalized[..1].make_ascii_uppercase();
+    text.lines().filter_map(move |line| {
+        let line = line.trim();
+        let value = line
+            .strip_prefix(capitalized.as_str())
+            .or_else(|| line.strip_prefix(key))?
+            .strip_prefix(':')?;
+        Some(value.trim().trim_matches(['"', '\'']))
+    })
+}
+
 /// The handler the templates beside the artifact declare (SAM `Handler:`,
 /// Serverless `handler:`), when they declare a single one.
-fn template_handler(path: &Path) -> Option<String> {
-    let mut handlers = templates(path).into_iter().flat_map(|text| {
-        text.lines()
-            .filter_map(|line| {
-                let line = line.trim();
-                let value = line
-                    .strip_prefix("Handler:")
-                    .or_else(|| line.strip_prefix("handler:"))?;
-                let value = value.trim().trim_matches(['"', '\'']);
-                (!value.is_empty()).then(|| value.to_string())
-            })
-            .collect::<Vec<_>>()
-    });
+fn template_handler(templates: &[String]) -> Option<String> {
+    let mut handlers = templates
+        .iter()
+        .flat_map(|text| template_values(text, "handler"))
+        .filter(|value| !value.is_empty());
     let first = handlers.next()?;
-    handlers.all(|h| h == first).then_some(first)
+    handlers.all(|h| h == first).then(|| first.to_string())
 }
 
 /// Whether a template beside the artifact gives functions layers (SAM and
 /// CloudFormation `Layers:`, Serverless `layers:`), whose contents the
 /// audit does not have.
-fn templates_give_layers(path: &Path) -> bool {
-    templates(path).iter().any(|text| {
-        text.lines().any(|line| {
-            let line = line.trim_start();
-            line.starts_with("Layers:") || line.starts_with("layers:")
-        })
-    })
+fn templates_give_layers(templates: &[String]) -> bool {
+    templates
+        .iter()
+        .any(|text| template_values(text, "layers").next().is_some())
 }
 
 /// What the layers among the inputs hold, so a function audited with its
@@ -421,23 +427,16 @@ fn layer_modules(paths: &[PathBuf]) -> analysis::missing_modules::LayerModules {
 
 /// The runtime the templates beside the artifact declare, when one file
 /// declares a single one.
-fn template_runtime(path: &Path) -> Option<String> {
-    templates(path).into_iter().find_map(|text| {
-        // CloudFormation tags (!Ref, !Sub) are not YAML a plain parser reads;
-        // the runtime is a plain `Runtime:` / `runtime:` scalar
-        let runtimes: Vec<String> = text
-            .lines()
-            .filter_map(|line| {
-                let line = line.trim();
-                let value = line
-                    .strip_prefix("Runtime:")
-                    .or_else(|| line.strip_prefix("runtime:"))?;
-                let value = value.trim().trim_matches(['"', '\'']);
-                runtimes::find(value).map(|r| r.id.clone())
-            })
+fn template_runtime(templates: &[String]) -> Option<String> {
+    templates.iter().find_map(|text| {
+        let runtimes: Vec<&str> = template_values(text, "runtime")
+            .filter_map(|value| runtimes::find(value).map(|r| r.id.as_str()))
             .collect();
         let first = runtimes.first()?;
-        runtimes.iter().all(|r| r == first).then(|| first.clone())
+        runtimes
+            .iter()
+            .all(|r| r == first)
+            .then(|| first.to_string())
     })
 }
 

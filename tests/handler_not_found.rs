@@ -13,10 +13,7 @@ fn handler_findings(report: &Value) -> Vec<String> {
 }
 
 fn function_zip(dir: &Path, files: &[(&str, &str)]) -> std::path::PathBuf {
-    files
-        .iter()
-        .fold(ZipBuilder::new(), |zip, (path, text)| zip.file(path, text))
-        .write_to(dir, "function.zip")
+    ZipBuilder::new().files(files).write_to(dir, "function.zip")
 }
 
 #[test]

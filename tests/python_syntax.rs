@@ -22,9 +22,8 @@ const FILES: [(&str, &str); 4] = [
 ];
 
 fn function(dir: &Path) -> std::path::PathBuf {
-    FILES
-        .iter()
-        .fold(ZipBuilder::new(), |zip, (path, text)| zip.file(path, text))
+    ZipBuilder::new()
+        .files(&FILES)
         .write_to(dir, "function.zip")
 }
 

@@ -47,32 +47,37 @@ pub fn check(artifact: &Artifact) -> Vec<Finding> {
             ));
         }
     }
-    if !unreadable.is_empty() {
+    let groups = [
+        (
+            unreadable,
+            "file",
+            "readable only by the owner",
+            "Lambda runs the code as another user, which gets EACCES (Runtime.ImportModuleError at the first cold start)",
+            "give everyone read access before zipping: `chmod -R a+rX <folder>` (644 for files, 755 for directories and executables)",
+        ),
+        (
+            unsearchable,
+            "directory",
+            "not readable and searchable by everyone",
+            "nothing below can be loaded",
+            "`chmod -R a+rX <folder>` before zipping (755 for directories)",
+        ),
+    ];
+    for (entries, what, state, effect, fix) in groups {
+        let Some((first, _)) = entries.first() else {
+            continue;
+        };
         findings.push(super::compat::finding(
             RULE,
             level,
             format!(
-                "{} readable only by the owner ({}): Lambda runs the code as another user, which gets EACCES (Runtime.ImportModuleError at the first cold start)",
-                count("file", unreadable.len()),
-                examples(&unreadable),
+                "{} {state} ({}): {effect}",
+                count(what, entries.len()),
+                examples(&entries)
             ),
-            unreadable[0].0,
+            first,
             None,
-            "give everyone read access before zipping: `chmod -R a+rX <folder>` (644 for files, 755 for directories and executables)".to_string(),
-        ));
-    }
-    if !unsearchable.is_empty() {
-        findings.push(super::compat::finding(
-            RULE,
-            level,
-            format!(
-                "{} not readable and searchable by everyone ({}): nothing below can be loaded",
-                count("directory", unsearchable.len()),
-                examples(&unsearchable),
-            ),
-            unsearchable[0].0,
-            None,
-            "`chmod -R a+rX <folder>` before zipping (755 for directories)".to_string(),
+            fix.to_string(),
         ));
     }
     findings

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use oxc_allocator::Allocator;
-use oxc_ast::ast::{BindingPattern, Declaration, ModuleExportName, Statement};
+use oxc_ast::ast::{BindingPattern, Declaration, ExportSpecifier, ModuleExportName, Statement};
 use oxc_parser::Parser;
 use oxc_span::SourceType;
 use ruff_python_ast::{Expr, Stmt};
@@ -125,23 +125,16 @@ fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
                     Some(false) => {}
                 }
             }
+            // `export { a as handler }`, `export { handler } from './impl'`
             Statement::ExportNamedDeclaration(export) => {
                 esm = true;
-                if export
-                    .specifiers
-                    .iter()
-                    .any(|s| export_name(&s.exported) == name)
-                {
+                if exports_name(&export.specifiers, name) {
                     return Some(true);
                 }
             }
             Statement::ExportFromDeclaration(export) => {
                 esm = true;
-                if export
-                    .specifiers
-                    .iter()
-                    .any(|s| export_name(&s.exported) == name)
-                {
+                if exports_name(&export.specifiers, name) {
                     return Some(true);
                 }
             }
@@ -204,6 +197,10 @@ fn declaration_binds(declaration: &Declaration, name: &str) -> Option<bool> {
         }
         _ => Some(false),
     }
+}
+
+fn exports_name(specifiers: &[ExportSpecifier], name: &str) -> bool {
+    specifiers.iter().any(|s| export_name(&s.exported) == name)
 }
 
 fn export_name<'a>(name: &'a ModuleExportName<'a>) -> &'a str {

@@ -60,6 +60,13 @@ impl ZipBuilder {
         self
     }
 
+    /// Deflated files, path and text each.
+    pub fn files(self, files: &[(&str, &str)]) -> Self {
+        files
+            .iter()
+            .fold(self, |zip, (path, text)| zip.file(path, text))
+    }
+
     /// A deflated file with these Unix permission bits.
     pub fn file_with_mode(mut self, path: &str, contents: impl AsRef<[u8]>, mode: u32) -> Self {
         self.writer
