@@ -200,3 +200,25 @@ fn imports_after_the_search_path_changes_may_come_from_anywhere() {
     );
     assert!(missing(&report).is_empty(), "{code:?} {report}");
 }
+
+#[test]
+fn a_missing_relative_file_is_reported_per_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .files(&[
+            ("index.js", "require('./settings');\nrequire('./lib/db');\nrequire('./lib/cache');\nexports.handler = async () => 1;\n"),
+            ("lib/db.js", "module.exports = require('./settings');\n"),
+            ("lib/cache.js", "module.exports = require('./settings');\n"),
+        ])
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1));
+    // ./settings is index's settings.js and lib's lib/settings.js
+    assert_eq!(
+        missing(&report),
+        [
+            "deny index.js:1 imports ./settings at init, but that file is not in the package",
+            "deny lib/cache.js:1 imports ./settings at init (and 1 more place), but that file is not in the package",
+        ]
+    );
+}

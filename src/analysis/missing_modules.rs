@@ -86,15 +86,24 @@ pub fn check(
     load: &InitLoad,
     providers: &Providers,
 ) -> Vec<Finding> {
-    let mut by_module: BTreeMap<String, Vec<&Unresolved>> = BTreeMap::new();
+    // a package or module by name; a relative path per folder it is
+    // written in, since `./config` means another file in each
+    let mut by_module: BTreeMap<(String, &str), Vec<&Unresolved>> = BTreeMap::new();
     for unresolved in &load.unresolved {
         if let Some(name) = missing_name(load.language, unresolved, providers.layers) {
-            by_module.entry(name).or_default().push(unresolved);
+            let folder = match name.starts_with('.') || name.starts_with('/') {
+                true => unresolved.path.rsplit_once('/').map_or("", |(dir, _)| dir),
+                false => "",
+            };
+            by_module
+                .entry((name, folder))
+                .or_default()
+                .push(unresolved);
         }
     }
     by_module
         .into_iter()
-        .map(|(name, places)| {
+        .map(|((name, _), places)| {
             finding(
                 artifact,
                 inventory,
