@@ -390,13 +390,7 @@ fn run_once(
     match result {
         Some(result) if output.status.success() => Ok((result, stderr)),
         _ => {
-            let reason = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty() && !l.starts_with("import time:"))
-                .unwrap_or("no error output")
-                .trim()
-                .to_string();
+            let reason = failure_line(&stderr);
             bail!(
                 "importing the handler's module failed in {} ({}): {reason}",
                 interpreter.display(),
@@ -457,9 +451,43 @@ fn python_modules(tree: &[ImportNode]) -> Vec<LoadedModule> {
     modules
 }
 
+/// The line of a failed import's stderr that says what failed: Node's
+/// `Error: Cannot find module 'x'` comes before its stack, Python's
+/// `ModuleNotFoundError: …` is the traceback's last line.
+fn failure_line(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("import time:"))
+        .collect();
+    let is_error = |line: &&&str| {
+        let name = line.split([':', ' ', '[']).next().unwrap_or_default();
+        name.ends_with("Error") || name.ends_with("Exception")
+    };
+    lines
+        .iter()
+        .rev()
+        .find(is_error)
+        .or(lines.last())
+        .map_or_else(|| "no error output".to_string(), |l| l.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_import_is_told_by_its_error_line() {
+        let node = "node:internal/modules/cjs/loader:1228\n  throw err;\n  ^\n\nError: Cannot find module 'aws-sdk'\nRequire stack:\n- /tmp/x/index.js\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1225:15)\n    at Module.require (node:internal/modules/cjs/loader:1289:19)\n";
+        assert_eq!(failure_line(node), "Error: Cannot find module 'aws-sdk'");
+        let python = "Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n  File \"/tmp/x/app.py\", line 2, in <module>\n    import requests\nModuleNotFoundError: No module named 'requests'\n";
+        assert_eq!(
+            failure_line(python),
+            "ModuleNotFoundError: No module named 'requests'"
+        );
+        assert_eq!(failure_line("something odd\n"), "something odd");
+        assert_eq!(failure_line(""), "no error output");
+    }
 
     #[test]
     fn runtime_ids_match_interpreter_versions() {
