@@ -126,7 +126,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         }
         // a handler given (not inferred from the files) may name a file
         // the package does not have
-        if facts.handler.is_none() {
+        if facts.handler.is_none() && template_handler_applies(path, &template_texts) {
             facts.handler = template_handler(&template_texts);
         }
         let runtime = facts.runtime_info()?;
@@ -397,6 +397,16 @@ fn template_handler(templates: &[String]) -> Option<String> {
         .filter(|value| !value.is_empty());
     let first = handlers.next()?;
     handlers.all(|h| h == first).then(|| first.to_string())
+}
+
+/// A SAM handler is relative to the function's `CodeUri`: it names files
+/// of a build folder or zip made from that folder, not of a project folder
+/// that holds the template and the code in `hello_world/`.
+fn template_handler_applies(path: &Path, templates: &[String]) -> bool {
+    !path.is_dir()
+        || templates
+            .iter()
+            .all(|text| template_values(text, "codeUri").all(|uri| matches!(uri, "" | "." | "./")))
 }
 
 /// Whether a template beside the artifact gives functions layers (SAM and

@@ -183,3 +183,27 @@ fn an_inferred_handler_is_never_reported() {
     assert_eq!(code, Some(0));
     assert!(handler_findings(&report).is_empty());
 }
+
+#[test]
+fn a_sam_project_folder_is_not_its_function_package() {
+    // `sam init` layout: the handler is relative to CodeUri, not to the
+    // folder that holds the template
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("hello_world")).unwrap();
+    std::fs::write(
+        dir.path().join("hello_world/app.py"),
+        "def lambda_handler(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("template.yaml"),
+        "Resources:\n  HelloWorldFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: hello_world/\n      Handler: app.lambda_handler\n      Runtime: python3.12\n",
+    )
+    .unwrap();
+    let (_, report) = audit_with(dir.path(), &[]);
+    assert!(handler_findings(&report).is_empty(), "{report}");
+    // the folder the template names is the package, and its handler is checked
+    let (code, report) = audit_with(&dir.path().join("hello_world"), &["--handler", "app.main"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(handler_findings(&report).len(), 1);
+}
