@@ -26,7 +26,10 @@ pub fn check(artifact: &Artifact, handler: &str, family: Option<&str>) -> Option
         return Some(finding(
             path,
             format!("the handler `{handler}` is {path}, but Lambda's Node runtimes do not run TypeScript"),
-            format!("compile it (tsc, esbuild) and ship {}", path.replace(".ts", ".js")),
+            format!(
+                "compile it (tsc, esbuild) and ship {}.js",
+                path.strip_suffix(".ts").unwrap_or(path)
+            ),
         ));
     }
     let function = match language {

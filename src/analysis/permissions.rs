@@ -23,7 +23,8 @@ pub fn check(artifact: &Artifact) -> Vec<Finding> {
     let mut unsearchable: Vec<(&str, u32)> = Vec::new();
     let mut findings = Vec::new();
     for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
-        let Some(mode) = entry.unix_mode else {
+        // no bits at all: a tool that wrote no modes, not a file no one may read
+        let Some(mode) = entry.unix_mode.filter(|m| m & 0o777 != 0) else {
             continue;
         };
         match entry.kind {
