@@ -239,6 +239,10 @@ impl MsRange {
 
     /// "85–115 ms"
     pub fn text(&self) -> String {
+        // "0.0–0.0 ms" reads as a bug; the range is below what one place shows
+        if self.low.abs() < 0.05 && self.high.abs() < 0.05 {
+            return "under 0.1 ms".to_string();
+        }
         format!("{}–{} ms", short(self.low), short(self.high))
     }
 }
