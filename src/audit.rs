@@ -351,25 +351,75 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     Ok(Report::new(reports))
 }
 
+/// Template file names deadweight reads: SAM and Serverless Framework.
+const TEMPLATE_NAMES: [&str; 4] = [
+    "template.yaml",
+    "template.yml",
+    "serverless.yml",
+    "serverless.yaml",
+];
+
 /// The SAM templates (`template.yaml`) and Serverless Framework files
-/// (`serverless.yml`) beside the artifact, as text.
+/// (`serverless.yml`) that describe the artifact, as text: those beside a
+/// zip, those inside a folder, or for a folder with none (what `sam build`
+/// writes, `.aws-sam/build/HelloWorldFunction/`) the part of the template
+/// beside it that describes the function whose CodeUri is that folder.
 fn templates(path: &Path) -> Vec<String> {
-    let Some(dir) = (if path.is_dir() {
-        Some(path)
-    } else {
-        path.parent()
+    let read = |dir: &Path| -> Vec<String> {
+        TEMPLATE_NAMES
+            .iter()
+            .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+            .collect()
+    };
+    if !path.is_dir() {
+        return path.parent().map(read).unwrap_or_default();
+    }
+    let inside = read(path);
+    if !inside.is_empty() {
+        return inside;
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy();
+    read(parent)
+        .iter()
+        .flat_map(|text| function_part(text, &name))
+        .collect()
+}
+
+/// The lines of a template's resource whose `CodeUri` is the folder
+/// `name` (its properties, at one indentation), then the `Globals:` section
+/// the function inherits what it does not set from: the first text that
+/// sets a value wins.
+fn function_part(text: &str, name: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let Some(at) = lines.iter().position(|line| {
+        template_values(line, "codeUri")
+            .any(|uri| uri.trim_start_matches("./").trim_end_matches('/') == name)
     }) else {
         return Vec::new();
     };
-    [
-        "template.yaml",
-        "template.yml",
-        "serverless.yml",
-        "serverless.yaml",
-    ]
-    .iter()
-    .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
-    .collect()
+    let depth = indent(lines[at]);
+    let inside = |line: &&str| line.trim().is_empty() || indent(line) >= depth;
+    let start = lines[..at]
+        .iter()
+        .rposition(|line| !inside(line))
+        .map_or(0, |i| i + 1);
+    let end = lines[at..]
+        .iter()
+        .position(|line| !inside(line))
+        .map_or(lines.len(), |i| at + i);
+    let mut parts = vec![lines[start..end].join("\n")];
+    if let Some(globals) = lines.iter().position(|line| line.trim_end() == "Globals:") {
+        let end = lines[globals + 1..]
+            .iter()
+            .position(|line| !line.trim().is_empty() && indent(line) == 0)
+            .map_or(lines.len(), |i| globals + 1 + i);
+        parts.push(lines[globals..end].join("\n"));
+    }
+    parts
 }
 
 /// The values of `Key:` / `key:` lines in a template, unquoted (empty for
@@ -389,24 +439,27 @@ fn template_values<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t 
 }
 
 /// The handler the templates beside the artifact declare (SAM `Handler:`,
-/// Serverless `handler:`), when they declare a single one.
+/// Serverless `handler:`): the first that declares a single one.
 fn template_handler(templates: &[String]) -> Option<String> {
-    let mut handlers = templates
-        .iter()
-        .flat_map(|text| template_values(text, "handler"))
-        .filter(|value| !value.is_empty());
-    let first = handlers.next()?;
-    handlers.all(|h| h == first).then(|| first.to_string())
+    templates.iter().find_map(|text| {
+        let mut handlers = template_values(text, "handler").filter(|value| !value.is_empty());
+        let first = handlers.next()?;
+        handlers.all(|h| h == first).then(|| first.to_string())
+    })
 }
 
 /// A SAM handler is relative to the function's `CodeUri`: it names files
 /// of a build folder or zip made from that folder, not of a project folder
 /// that holds the template and the code in `hello_world/`.
 fn template_handler_applies(path: &Path, templates: &[String]) -> bool {
+    let folder = path.file_name().map(|n| n.to_string_lossy().into_owned());
     !path.is_dir()
-        || templates
-            .iter()
-            .all(|text| template_values(text, "codeUri").all(|uri| matches!(uri, "" | "." | "./")))
+        || templates.iter().all(|text| {
+            template_values(text, "codeUri").all(|uri| {
+                let uri = uri.trim_start_matches("./").trim_end_matches('/');
+                uri.is_empty() || uri == "." || Some(uri) == folder.as_deref()
+            })
+        })
 }
 
 /// Whether a template beside the artifact gives functions layers (SAM and

@@ -207,3 +207,46 @@ fn a_sam_project_folder_is_not_its_function_package() {
     assert_eq!(code, Some(1));
     assert_eq!(handler_findings(&report).len(), 1);
 }
+
+#[test]
+fn a_sam_build_folder_takes_its_function_from_the_template_beside_it() {
+    // `sam build` writes .aws-sam/build/template.yaml beside one folder per
+    // function, each named by its CodeUri
+    let build = tempfile::tempdir().unwrap();
+    std::fs::write(
+        build.path().join("template.yaml"),
+        "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Timeout: 3\n    Runtime: python3.12\nResources:\n  OrdersFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: OrdersFunction\n      Handler: orders.lambda_handler\n    Metadata:\n      SamResourceId: OrdersFunction\n  ReportsFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ReportsFunction\n      Handler: index.handler\n      Runtime: nodejs20.x\n",
+    )
+    .unwrap();
+    let orders = build.path().join("OrdersFunction");
+    std::fs::create_dir(&orders).unwrap();
+    std::fs::write(
+        orders.join("orders.py"),
+        "def handler(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    let reports = build.path().join("ReportsFunction");
+    std::fs::create_dir(&reports).unwrap();
+    std::fs::write(
+        reports.join("index.js"),
+        "exports.handler = async () => 1;\n",
+    )
+    .unwrap();
+
+    let (code, report) = audit_with(&orders, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report["artifacts"][0]["runtime"], "python3.12",
+        "from Globals"
+    );
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `orders.lambda_handler` names orders.py, which defines no `lambda_handler` at module level: every invocation fails with Runtime.HandlerNotFound"]
+    );
+    let (code, report) = audit_with(&reports, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        report["artifacts"][0]["runtime"], "nodejs20.x",
+        "its own Runtime"
+    );
+}
