@@ -14,6 +14,7 @@ pub mod keepalive;
 pub mod limits;
 mod lockfile_checks;
 pub mod missing_modules;
+pub mod module_format;
 pub mod native;
 pub mod permissions;
 pub mod practices;

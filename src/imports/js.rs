@@ -17,9 +17,12 @@ use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
-use super::{Import, ImportKind, LineIndex, Member, TryScopes};
+use oxc_ast::ast::Statement;
+use oxc_span::GetSpan;
 
-pub(super) fn scan(path: &str, text: &str) -> Result<Vec<Import>, String> {
+use super::{Import, ImportKind, LineIndex, Member, ModuleSyntax, TryScopes};
+
+pub(super) fn scan(path: &str, text: &str) -> Result<(Vec<Import>, ModuleSyntax), String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
     match scan_as(text, source_type) {
         Ok(imports) => Ok(imports),
@@ -43,7 +46,7 @@ pub(crate) fn parse_options() -> ParseOptions {
     }
 }
 
-fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
+fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSyntax), String> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, text, source_type)
         .with_options(parse_options())
@@ -74,9 +77,45 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Vec<Import>, String> {
         handled: Vec::new(),
         by_span: HashMap::new(),
         immediate: HashSet::new(),
+        top_level_names: top_level_names(&parsed.program),
+        commonjs: None,
     };
     scanner.visit_program(&parsed.program);
-    Ok(scanner.imports)
+    let esm = parsed
+        .program
+        .body
+        .iter()
+        .find(|stmt| stmt.is_module_declaration())
+        .map(|stmt| scanner.lines.position(text, stmt.span().start as usize).0);
+    let syntax = ModuleSyntax {
+        esm,
+        commonjs: scanner.commonjs,
+    };
+    Ok((scanner.imports, syntax))
+}
+
+/// Names a module declares at its top level: a local `module` or `require`
+/// is no use of CommonJS.
+fn top_level_names(program: &oxc_ast::ast::Program) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for stmt in &program.body {
+        match stmt {
+            Statement::VariableDeclaration(v) => {
+                for declarator in &v.declarations {
+                    if let BindingPattern::BindingIdentifier(id) = &declarator.id {
+                        names.insert(id.name.to_string());
+                    }
+                }
+            }
+            Statement::FunctionDeclaration(f) => {
+                if let Some(id) = &f.id {
+                    names.insert(id.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 struct Scanner<'t> {
@@ -95,6 +134,9 @@ struct Scanner<'t> {
     by_span: HashMap<u32, usize>,
     /// Start offsets of functions called where they are defined.
     immediate: HashSet<u32>,
+    top_level_names: HashSet<String>,
+    /// The first CommonJS name init surely evaluates, and its line.
+    commonjs: Option<(u32, String)>,
 }
 
 impl Scanner<'_> {
@@ -344,6 +386,36 @@ impl<'a> Visit<'a> for Scanner<'_> {
         self.function_depth += 1;
         walk::walk_catch_clause(self, it);
         self.function_depth -= 1;
+    }
+
+    /// `require`, `module`, `exports`, `__dirname`, `__filename` evaluated
+    /// at init, unguarded: defined only when Node loads the file as
+    /// CommonJS.
+    fn visit_identifier_reference(&mut self, it: &oxc_ast::ast::IdentifierReference<'a>) {
+        let name = it.name.as_str();
+        if self.commonjs.is_none()
+            && self.function_depth == 0
+            && self.conditional_depth == 0
+            && self.tries.guarded_by().is_none()
+            && matches!(
+                name,
+                "require" | "module" | "exports" | "__dirname" | "__filename"
+            )
+            && !self.top_level_names.contains(name)
+        {
+            let (line, _) = self.lines.position(self.text, it.span.start as usize);
+            self.commonjs = Some((line, name.to_string()));
+        }
+    }
+
+    /// `typeof module === 'object'` is how UMD code asks, and never throws.
+    fn visit_unary_expression(&mut self, it: &oxc_ast::ast::UnaryExpression<'a>) {
+        if it.operator == oxc_syntax::operator::UnaryOperator::Typeof
+            && matches!(it.argument, Expression::Identifier(_))
+        {
+            return;
+        }
+        walk::walk_unary_expression(self, it);
     }
 
     fn visit_if_statement(&mut self, it: &oxc_ast::ast::IfStatement<'a>) {

@@ -110,6 +110,20 @@ pub struct SourceFile {
     /// Python syntax newer than the version the file was scanned for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub too_new: Vec<TooNew>,
+    /// JavaScript: whether the file is written as an ES module or as
+    /// CommonJS, for the format Node will load it in.
+    #[serde(skip)]
+    pub syntax: ModuleSyntax,
+}
+
+/// What a JavaScript file's own text says about its module format.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleSyntax {
+    /// Line of the first `import` / `export` declaration.
+    pub esm: Option<u32>,
+    /// Line and name of the first CommonJS binding (`require`, `module`,
+    /// `exports`, `__dirname`, `__filename`) init surely evaluates.
+    pub commonjs: Option<(u32, String)>,
 }
 
 /// Syntax the runtime's Python does not have (a PEP 701 f-string on 3.11,
@@ -184,8 +198,11 @@ pub fn scan_source_for(
     python: Option<(u32, u32)>,
 ) -> Result<SourceFile, Warning> {
     let scanned = match language {
-        Language::JavaScript => js::scan(path, text).map(|imports| (imports, Vec::new())),
-        Language::Python => python::scan(text, python),
+        Language::JavaScript => {
+            js::scan(path, text).map(|(imports, syntax)| (imports, Vec::new(), syntax))
+        }
+        Language::Python => python::scan(text, python)
+            .map(|(imports, too_new)| (imports, too_new, ModuleSyntax::default())),
     }
     .map_err(|message| {
         Warning::at(
@@ -193,12 +210,13 @@ pub fn scan_source_for(
             format!("does not parse, imports not scanned: {message}"),
         )
     })?;
-    let (imports, too_new) = scanned;
+    let (imports, too_new, syntax) = scanned;
     Ok(SourceFile {
         path: path.to_string(),
         language,
         imports,
         too_new,
+        syntax,
     })
 }
 

@@ -1,0 +1,128 @@
+//! Will it even start? Node loads a file as an ES module or as CommonJS by
+//! its extension and the `"type"` of the nearest package.json, never by
+//! what the file says: CommonJS code (`exports.handler =`, what `tsc`
+//! writes for `"module": "commonjs"`) under `"type": "module"` throws
+//! "exports is not defined in ES module scope", and `import` under
+//! `"type": "commonjs"` is a SyntaxError. Only the function's own files are
+//! checked: a published package's format is its author's, and tested.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Finding, Level};
+use crate::artifact::Artifact;
+use crate::imports::reach::InitLoad;
+use crate::imports::{Language, SourceFile};
+
+pub const RULE: &str = "runtime/module-format-mismatch";
+
+/// The format Node gives a file, and why.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Esm,
+    CommonJs,
+}
+
+pub fn check(artifact: &Artifact, load: &InitLoad, sources: &[SourceFile]) -> Vec<Finding> {
+    if load.language != Language::JavaScript {
+        return Vec::new();
+    }
+    let loaded: HashSet<&str> = load
+        .loaded
+        .iter()
+        .map(|&i| artifact.entries[i].path.as_str())
+        .collect();
+    let mut types: HashMap<String, Option<(String, Option<String>)>> = HashMap::new();
+    let mut findings = Vec::new();
+    for source in sources.iter().filter(|s| loaded.contains(s.path.as_str())) {
+        let Some((format, manifest)) = format_of(artifact, &source.path, &mut types) else {
+            continue;
+        };
+        let why = match (&manifest, format) {
+            (Some(manifest), Format::Esm) => format!("{manifest} says \"type\": \"module\""),
+            (Some(manifest), Format::CommonJs) => format!("{manifest} says \"type\": \"commonjs\""),
+            (None, Format::Esm) => "its extension is .mjs".to_string(),
+            (None, Format::CommonJs) => "its extension is .cjs".to_string(),
+        };
+        let finding = match (format, &source.syntax.commonjs, source.syntax.esm) {
+            (Format::Esm, Some((line, name)), _) => Some((
+                *line,
+                format!(
+                    "{}:{line} uses CommonJS (`{name}`) at init, but {why}, so Node loads it as an ES module: ReferenceError: {name} is not defined in ES module scope, at every cold start",
+                    source.path
+                ),
+                match &manifest {
+                    Some(manifest) => format!("remove `\"type\": \"module\"` from {manifest} (or set `\"commonjs\"`), rename the file to .cjs, or compile to ES modules (tsc `\"module\": \"nodenext\"`, esbuild `--format=esm`)"),
+                    None => "write it as an ES module (`import`; `import.meta.dirname` for `__dirname`), or rename it to .cjs".to_string(),
+                },
+            )),
+            (Format::CommonJs, _, Some(line)) => Some((
+                line,
+                format!(
+                    "{}:{line} is written as an ES module (import/export), but {why}, so Node loads it as CommonJS: SyntaxError: Cannot use import statement outside a module, at every cold start",
+                    source.path
+                ),
+                match &manifest {
+                    Some(manifest) => format!("set `\"type\": \"module\"` in {manifest}, rename the file to .mjs, or compile to CommonJS (esbuild `--format=cjs`)"),
+                    None => "rename it to .mjs, or compile it to CommonJS (esbuild `--format=cjs`)".to_string(),
+                },
+            )),
+            _ => None,
+        };
+        if let Some((line, message, fix)) = finding {
+            let mut finding =
+                super::compat::finding(RULE, Level::Deny, message, &source.path, None, fix);
+            finding.location.line = Some(line);
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
+/// The format Node loads `path` in when the file or its package.json says
+/// so explicitly: `.mjs` / `.cjs`, or a `"type"` in the nearest
+/// package.json (returned). A `.js` under no `"type"` is left alone:
+/// Node 22 (and 20 from 20.19) looks at the syntax itself.
+fn format_of(
+    artifact: &Artifact,
+    path: &str,
+    types: &mut HashMap<String, Option<(String, Option<String>)>>,
+) -> Option<(Format, Option<String>)> {
+    if path.ends_with(".mjs") {
+        return Some((Format::Esm, None));
+    }
+    if path.ends_with(".cjs") {
+        return Some((Format::CommonJs, None));
+    }
+    if !path.ends_with(".js") {
+        return None;
+    }
+    let mut dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    loop {
+        let manifest = if dir.is_empty() {
+            "package.json".to_string()
+        } else {
+            format!("{dir}/package.json")
+        };
+        let found = types
+            .entry(manifest.clone())
+            .or_insert_with(|| {
+                let index = artifact.find(&manifest)?;
+                let text = artifact.read_text(index).ok()?;
+                let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+                Some((manifest.clone(), json["type"].as_str().map(str::to_string)))
+            })
+            .clone();
+        // the nearest package.json decides, with or without a "type"
+        if let Some((manifest, kind)) = found {
+            return match kind.as_deref() {
+                Some("module") => Some((Format::Esm, Some(manifest))),
+                Some("commonjs") => Some((Format::CommonJs, Some(manifest))),
+                _ => None,
+            };
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+    }
+}

@@ -1,0 +1,114 @@
+//! runtime/module-format-mismatch: Node loads a file as an ES module or as
+//! CommonJS by its extension and package.json's "type", not by what the
+//! file says. Each case is also imported by the node on this machine: the
+//! files flagged are the ones that fail.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{audit_with, rule_findings};
+
+/// (name, files): each a function folder whose handler is `index.handler`.
+const CASES: [(&str, &[(&str, &str)]); 5] = [
+    // what tsc writes for "module": "commonjs", under "type": "module"
+    (
+        "tsc-output-under-type-module",
+        &[
+            ("package.json", r#"{"name": "orders", "type": "module"}"#),
+            ("index.js", "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nexports.handler = void 0;\nconst handler = async () => ({ statusCode: 200 });\nexports.handler = handler;\n"),
+        ],
+    ),
+    (
+        "esm-under-type-commonjs",
+        &[
+            ("package.json", r#"{"name": "orders", "type": "commonjs"}"#),
+            ("index.js", "import { readFileSync } from 'node:fs';\nexport const handler = async () => typeof readFileSync;\n"),
+        ],
+    ),
+    (
+        "dirname-in-mjs",
+        &[(
+            "index.mjs",
+            "import path from 'node:path';\nconst templates = path.join(__dirname, 'templates');\nexport const handler = async () => templates;\n",
+        )],
+    ),
+    // an ES module that makes its own require, and asks about module the UMD way
+    (
+        "esm-done-right",
+        &[(
+            "index.mjs",
+            "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nconst umd = typeof module === 'object';\nexport const handler = async () => [require('node:os').EOL, umd];\n",
+        )],
+    ),
+    (
+        "commonjs-without-type",
+        &[
+            ("package.json", r#"{"name": "orders"}"#),
+            ("index.js", "const os = require('node:os');\nexports.handler = async () => os.EOL;\n"),
+        ],
+    ),
+];
+
+fn write_case(root: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(root).unwrap();
+    for (path, text) in files {
+        std::fs::write(root.join(path), text).unwrap();
+    }
+}
+
+#[test]
+fn the_files_flagged_are_the_ones_node_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flagged = BTreeSet::new();
+    let mut refused = BTreeSet::new();
+    for (name, files) in CASES {
+        let root = dir.path().join(name);
+        write_case(&root, files);
+        let (_, report) = audit_with(
+            &root,
+            &["--runtime", "nodejs20.x", "--handler", "index.handler"],
+        );
+        if !rule_findings(&report, "runtime/module-format-mismatch").is_empty() {
+            flagged.insert(name);
+        }
+        let handler = files
+            .iter()
+            .find(|(p, _)| p.starts_with("index."))
+            .unwrap()
+            .0;
+        let imported = std::process::Command::new("node")
+            .args(["--input-type=module", "-e", "await import(process.argv[1])"])
+            .arg(root.join(handler))
+            .output()
+            .expect("node runs");
+        if !imported.status.success() {
+            refused.insert(name);
+        }
+    }
+    assert_eq!(
+        flagged,
+        BTreeSet::from([
+            "tsc-output-under-type-module",
+            "esm-under-type-commonjs",
+            "dirname-in-mjs"
+        ])
+    );
+    assert_eq!(flagged, refused);
+}
+
+#[test]
+fn the_finding_names_the_line_and_what_node_throws() {
+    let dir = tempfile::tempdir().unwrap();
+    write_case(dir.path(), CASES[0].1);
+    let (code, report) = audit_with(
+        dir.path(),
+        &["--runtime", "nodejs20.x", "--handler", "index.handler"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/module-format-mismatch"),
+        ["deny index.js:2 uses CommonJS (`exports`) at init, but package.json says \"type\": \"module\", so Node loads it as an ES module: ReferenceError: exports is not defined in ES module scope, at every cold start"]
+    );
+}
