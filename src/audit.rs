@@ -218,9 +218,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 analysis.findings.extend(analysis::missing_modules::check(
                     &artifact, &inventory, load, &providers,
                 ));
-                analysis
-                    .findings
-                    .extend(analysis::module_format::check(&artifact, load, &sources));
+                analysis.findings.extend(analysis::module_format::check(
+                    &artifact, load, &sources, runtime,
+                ));
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(
                     &artifact,

@@ -11,7 +11,7 @@ use std::path::Path;
 use common::{audit_with, rule_findings};
 
 /// (name, files): each a function folder whose handler is `index.handler`.
-const CASES: [(&str, &[(&str, &str)]); 5] = [
+const CASES: [(&str, &[(&str, &str)]); 8] = [
     // what tsc writes for "module": "commonjs", under "type": "module"
     (
         "tsc-output-under-type-module",
@@ -43,6 +43,28 @@ const CASES: [(&str, &[(&str, &str)]); 5] = [
         )],
     ),
     (
+        "json-without-attribute",
+        &[
+            ("config.json", r#"{"table": "orders"}"#),
+            ("index.mjs", "import config from './config.json';\nexport const handler = async () => config.table;\n"),
+        ],
+    ),
+    (
+        "json-with-attribute",
+        &[
+            ("config.json", r#"{"table": "orders"}"#),
+            ("index.mjs", "import config from './config.json' with { type: 'json' };\nexport const handler = async () => config.table;\n"),
+        ],
+    ),
+    // Node 20 still reads the old syntax (22 does not: see below)
+    (
+        "json-with-assert",
+        &[
+            ("config.json", r#"{"table": "orders"}"#),
+            ("index.mjs", "import config from './config.json' assert { type: 'json' };\nexport const handler = async () => config.table;\n"),
+        ],
+    ),
+    (
         "commonjs-without-type",
         &[
             ("package.json", r#"{"name": "orders"}"#),
@@ -70,7 +92,13 @@ fn the_files_flagged_are_the_ones_node_refuses() {
             &root,
             &["--runtime", "nodejs20.x", "--handler", "index.handler"],
         );
-        if !rule_findings(&report, "runtime/module-format-mismatch").is_empty() {
+        let denied = [
+            "runtime/module-format-mismatch",
+            "runtime/json-import-attribute",
+        ]
+        .iter()
+        .any(|rule| !rule_findings(&report, rule).is_empty());
+        if denied {
             flagged.insert(name);
         }
         let handler = files
@@ -92,7 +120,8 @@ fn the_files_flagged_are_the_ones_node_refuses() {
         BTreeSet::from([
             "tsc-output-under-type-module",
             "esm-under-type-commonjs",
-            "dirname-in-mjs"
+            "dirname-in-mjs",
+            "json-without-attribute",
         ])
     );
     assert_eq!(flagged, refused);
@@ -111,4 +140,19 @@ fn the_finding_names_the_line_and_what_node_throws() {
         rule_findings(&report, "runtime/module-format-mismatch"),
         ["deny index.js:2 uses CommonJS (`exports`) at init, but package.json says \"type\": \"module\", so Node loads it as an ES module: ReferenceError: exports is not defined in ES module scope, at every cold start"]
     );
+}
+
+#[test]
+fn import_assertions_fail_from_node_22() {
+    let dir = tempfile::tempdir().unwrap();
+    write_case(dir.path(), CASES[6].1);
+    let args = |runtime| ["--runtime", runtime, "--handler", "index.handler"];
+    let (code, report) = audit_with(dir.path(), &args("nodejs22.x"));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/json-import-attribute"),
+        ["deny index.mjs:1 imports ./config.json with `assert { type: 'json' }`, which Node 22 removed: SyntaxError at every cold start on nodejs22.x"]
+    );
+    let (code, report) = audit_with(dir.path(), &args("nodejs20.x"));
+    assert_eq!(code, Some(0), "{report}");
 }

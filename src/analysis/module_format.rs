@@ -11,9 +11,11 @@ use std::collections::{HashMap, HashSet};
 use super::{Finding, Level};
 use crate::artifact::Artifact;
 use crate::imports::reach::InitLoad;
-use crate::imports::{Language, SourceFile};
+use crate::imports::{JsonAttribute, Language, SourceFile};
+use crate::rules::runtimes::RuntimeInfo;
 
 pub const RULE: &str = "runtime/module-format-mismatch";
+pub const JSON_RULE: &str = "runtime/json-import-attribute";
 
 /// The format Node gives a file, and why.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,7 +24,12 @@ enum Format {
     CommonJs,
 }
 
-pub fn check(artifact: &Artifact, load: &InitLoad, sources: &[SourceFile]) -> Vec<Finding> {
+pub fn check(
+    artifact: &Artifact,
+    load: &InitLoad,
+    sources: &[SourceFile],
+    runtime: Option<&RuntimeInfo>,
+) -> Vec<Finding> {
     if load.language != Language::JavaScript {
         return Vec::new();
     }
@@ -34,7 +41,16 @@ pub fn check(artifact: &Artifact, load: &InitLoad, sources: &[SourceFile]) -> Ve
     let mut types: HashMap<String, Option<(String, Option<String>)>> = HashMap::new();
     let mut findings = Vec::new();
     for source in sources.iter().filter(|s| loaded.contains(s.path.as_str())) {
-        let Some((format, manifest)) = format_of(artifact, &source.path, &mut types) else {
+        let explicit = format_of(artifact, &source.path, &mut types);
+        // a .js with no "type" is an ES module when it reads as one
+        let esm = match explicit {
+            Some((format, _)) => format == Format::Esm,
+            None => source.syntax.esm.is_some(),
+        };
+        if esm {
+            findings.extend(json_imports(source, runtime));
+        }
+        let Some((format, manifest)) = explicit else {
             continue;
         };
         let why = match (&manifest, format) {
@@ -76,6 +92,56 @@ pub fn check(artifact: &Artifact, load: &InitLoad, sources: &[SourceFile]) -> Ve
         }
     }
     findings
+}
+
+/// JSON imported by an ES module must say so: with nothing, every Node
+/// refuses it (ERR_IMPORT_ATTRIBUTE_MISSING); `assert { type: 'json' }`
+/// is a SyntaxError from Node 22, which kept only `with`.
+fn json_imports(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Vec<Finding> {
+    let node_major: Option<u32> = runtime
+        .filter(|r| r.family == "node")
+        .and_then(|r| r.version.parse().ok());
+    source
+        .syntax
+        .json_imports
+        .iter()
+        .filter_map(|(line, module, attribute)| {
+            let (level, message) = match (attribute, node_major) {
+                (JsonAttribute::Missing, _) => (
+                    Level::Deny,
+                    format!(
+                        "{}:{line} imports {module} with no `with {{ type: 'json' }}`: Node refuses JSON imported by an ES module without it (TypeError: needs an import attribute of type \"json\"), at every cold start",
+                        source.path
+                    ),
+                ),
+                (JsonAttribute::Assert, Some(major)) if major >= 22 => (
+                    Level::Deny,
+                    format!(
+                        "{}:{line} imports {module} with `assert {{ type: 'json' }}`, which Node 22 removed: SyntaxError at every cold start on nodejs{major}.x",
+                        source.path
+                    ),
+                ),
+                (JsonAttribute::Assert, None) => (
+                    Level::Warn,
+                    format!(
+                        "{}:{line} imports {module} with `assert {{ type: 'json' }}`, a SyntaxError on Node 22 and later (nodejs22.x, nodejs24.x)",
+                        source.path
+                    ),
+                ),
+                _ => return None,
+            };
+            let mut finding = super::compat::finding(
+                JSON_RULE,
+                level,
+                message,
+                &source.path,
+                None,
+                format!("write `import … from '{module}' with {{ type: 'json' }}` (Node 18.20+, 20.10+, 22), or read it with fs.readFileSync and JSON.parse"),
+            );
+            finding.location.line = Some(*line);
+            Some(finding)
+        })
+        .collect()
 }
 
 /// The format Node loads `path` in when the file or its package.json says

@@ -20,7 +20,7 @@ use oxc_syntax::scope::ScopeFlags;
 use oxc_ast::ast::Statement;
 use oxc_span::GetSpan;
 
-use super::{Import, ImportKind, LineIndex, Member, ModuleSyntax, TryScopes};
+use super::{Import, ImportKind, JsonAttribute, LineIndex, Member, ModuleSyntax, TryScopes};
 
 pub(super) fn scan(path: &str, text: &str) -> Result<(Vec<Import>, ModuleSyntax), String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
@@ -79,6 +79,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSy
         immediate: HashSet::new(),
         top_level_names: top_level_names(&parsed.program),
         commonjs: None,
+        json_imports: Vec::new(),
     };
     scanner.visit_program(&parsed.program);
     let esm = parsed
@@ -90,6 +91,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSy
     let syntax = ModuleSyntax {
         esm,
         commonjs: scanner.commonjs,
+        json_imports: scanner.json_imports,
     };
     Ok((scanner.imports, syntax))
 }
@@ -137,6 +139,7 @@ struct Scanner<'t> {
     top_level_names: HashSet<String>,
     /// The first CommonJS name init surely evaluates, and its line.
     commonjs: Option<(u32, String)>,
+    json_imports: Vec<(u32, String, JsonAttribute)>,
 }
 
 impl Scanner<'_> {
@@ -211,6 +214,16 @@ impl<'a> Visit<'a> for Scanner<'_> {
             return;
         }
         let index = self.record(it.source.value.as_str(), ImportKind::Esm, it.span);
+        if it.source.value.ends_with(".json") {
+            let attribute = match it.with_clause.as_ref().map(|w| w.keyword) {
+                None => JsonAttribute::Missing,
+                Some(oxc_ast::ast::WithClauseKeyword::Assert) => JsonAttribute::Assert,
+                Some(oxc_ast::ast::WithClauseKeyword::With) => JsonAttribute::With,
+            };
+            let (line, _) = self.lines.position(self.text, it.span.start as usize);
+            self.json_imports
+                .push((line, it.source.value.to_string(), attribute));
+        }
         for specifier in it.specifiers.iter().flatten() {
             match specifier {
                 ImportDeclarationSpecifier::ImportSpecifier(s) if !s.import_kind.is_type() => {

@@ -124,6 +124,19 @@ pub struct ModuleSyntax {
     /// Line and name of the first CommonJS binding (`require`, `module`,
     /// `exports`, `__dirname`, `__filename`) init surely evaluates.
     pub commonjs: Option<(u32, String)>,
+    /// `import … from './x.json'`: line, specifier, and the attribute given.
+    pub json_imports: Vec<(u32, String, JsonAttribute)>,
+}
+
+/// How an ES module import of JSON says it is JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonAttribute {
+    /// Nothing: Node refuses to load it.
+    Missing,
+    /// `assert { type: 'json' }`: Node 18 and 20 only; 22 removed it.
+    Assert,
+    /// `with { type: 'json' }`.
+    With,
 }
 
 /// Syntax the runtime's Python does not have (a PEP 701 f-string on 3.11,
