@@ -11,7 +11,7 @@ use std::path::Path;
 use common::{audit_with, rule_findings};
 
 /// (name, files): each a function folder whose handler is `index.handler`.
-const CASES: [(&str, &[(&str, &str)]); 8] = [
+const CASES: [(&str, &[(&str, &str)]); 10] = [
     // what tsc writes for "module": "commonjs", under "type": "module"
     (
         "tsc-output-under-type-module",
@@ -64,6 +64,22 @@ const CASES: [(&str, &[(&str, &str)]); 8] = [
             ("index.mjs", "import config from './config.json' assert { type: 'json' };\nexport const handler = async () => config.table;\n"),
         ],
     ),
+    // tsc keeps specifiers as written: fine for require, not for import
+    (
+        "extensionless-esm-import",
+        &[
+            ("lib/db.js", "export const table = 'orders';\n"),
+            ("index.mjs", "import { table } from './lib/db';\nexport const handler = async () => table;\n"),
+        ],
+    ),
+    (
+        "esm-import-named-in-full",
+        &[
+            ("lib/db.js", "export const table = 'orders';\n"),
+            ("package.json", r#"{"name": "orders", "type": "module"}"#),
+            ("index.js", "import { table } from './lib/db.js';\nexport const handler = async () => table;\n"),
+        ],
+    ),
     (
         "commonjs-without-type",
         &[
@@ -76,7 +92,9 @@ const CASES: [(&str, &[(&str, &str)]); 8] = [
 fn write_case(root: &Path, files: &[(&str, &str)]) {
     std::fs::create_dir_all(root).unwrap();
     for (path, text) in files {
-        std::fs::write(root.join(path), text).unwrap();
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 }
 
@@ -95,6 +113,7 @@ fn the_files_flagged_are_the_ones_node_refuses() {
         let denied = [
             "runtime/module-format-mismatch",
             "runtime/json-import-attribute",
+            "runtime/missing-module",
         ]
         .iter()
         .any(|rule| !rule_findings(&report, rule).is_empty());
@@ -122,6 +141,7 @@ fn the_files_flagged_are_the_ones_node_refuses() {
             "esm-under-type-commonjs",
             "dirname-in-mjs",
             "json-without-attribute",
+            "extensionless-esm-import",
         ])
     );
     assert_eq!(flagged, refused);

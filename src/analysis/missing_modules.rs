@@ -101,7 +101,7 @@ pub fn check(
                 .push(unresolved);
         }
     }
-    by_module
+    let mut findings: Vec<Finding> = by_module
         .into_iter()
         .map(|((name, _), places)| {
             finding(
@@ -113,7 +113,29 @@ pub fn check(
                 providers,
             )
         })
-        .collect()
+        .collect();
+    findings.extend(load.unspecified.iter().map(unspecified));
+    findings
+}
+
+/// `import './db'` in an ES module: the file is there, but Node's ES
+/// module loader takes the path as written (no extension added, no
+/// directory index) and fails with ERR_MODULE_NOT_FOUND.
+fn unspecified(import: &Unresolved) -> Finding {
+    let module = &import.module;
+    let mut finding = super::compat::finding(
+        RULE,
+        Level::Deny,
+        format!(
+            "{}:{} imports {module} at init without naming its file: Node's ES module loader adds no extension and no /index.js, so the import fails (ERR_MODULE_NOT_FOUND)",
+            import.path, import.line
+        ),
+        &import.path,
+        None,
+        format!("name the file, extension and all (`{module}.js`, or `{module}/index.js` for a folder); tsc writes the specifiers as written, so write them with .js in the source"),
+    );
+    finding.location.line = Some(import.line);
+    finding
 }
 
 /// The name a missing import is reported under (its npm package, its

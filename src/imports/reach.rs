@@ -35,6 +35,10 @@ pub struct InitLoad {
     /// module scope, not in a `try` that catches nor under an `if`, in a
     /// file that the handler's module loads through such imports alone.
     pub unresolved: Vec<Unresolved>,
+    /// ES module imports init surely runs that name a file without its
+    /// extension, or a directory: Node's ES module loader does not find
+    /// them (the walk follows them as require would).
+    pub unspecified: Vec<Unresolved>,
     /// Imports inside functions that were not followed.
     pub lazy_imports: usize,
     /// Other module-scope imports found nowhere: alternatives a `try`
@@ -222,7 +226,12 @@ pub struct InitWalker<'a> {
 enum Resolver<'a> {
     Node {
         require: Box<ResolverGeneric<ArtifactFs>>,
+        /// Node's ES module loader: a relative path names its file,
+        /// extension and all.
         import: Box<ResolverGeneric<ArtifactFs>>,
+        /// The same, adding extensions and directory indexes as require
+        /// does: what an extensionless `import './db'` would have meant.
+        import_loose: Box<ResolverGeneric<ArtifactFs>>,
     },
     Python(PythonFinder<'a>),
 }
@@ -244,11 +253,14 @@ impl<'a> InitWalker<'a> {
                     // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
                     node_options(&["node", "require", "module-sync"]),
                 );
+                let import_options = node_options(&["node", "import", "module-sync"]);
                 let import =
-                    require.clone_with_options(node_options(&["node", "import", "module-sync"]));
+                    require.clone_with_options(import_options.clone().with_fully_specified(true));
+                let import_loose = require.clone_with_options(import_options);
                 Resolver::Node {
                     require: Box::new(require),
                     import: Box::new(import),
+                    import_loose: Box::new(import_loose),
                 }
             }
             Language::Python => Resolver::Python(PythonFinder::new(artifact, platform.python)),
@@ -338,7 +350,7 @@ impl<'a> InitWalker<'a> {
             members: Vec::new(),
         };
         match self.next(file, &import) {
-            Followed::Files(files) => files.first().copied(),
+            Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
             _ => None,
         }
     }
@@ -347,24 +359,35 @@ impl<'a> InitWalker<'a> {
     fn next(&self, file: usize, spec: &Import) -> Followed {
         let artifact = self.artifact;
         match &self.resolver {
-            Resolver::Node { require, import } => {
+            Resolver::Node {
+                require,
+                import,
+                import_loose,
+            } => {
                 let root = Path::new(TASK_ROOT);
-                let resolver = match spec.kind {
-                    ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic => import,
-                    _ => require,
-                };
+                let esm = matches!(
+                    spec.kind,
+                    ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
+                );
+                let resolver = if esm { import } else { require };
                 let dir = root.join(&artifact.entries[file].path);
                 let dir = dir.parent().unwrap_or(root);
+                let in_artifact = |path: &Path| -> Vec<usize> {
+                    path.strip_prefix(root)
+                        .ok()
+                        .and_then(|p| artifact.find(&p.to_string_lossy()))
+                        .into_iter()
+                        .collect()
+                };
                 match resolver.resolve(dir, &spec.module) {
-                    Ok(resolution) => Followed::Files(
-                        resolution
-                            .path()
-                            .strip_prefix(root)
-                            .ok()
-                            .and_then(|p| artifact.find(&p.to_string_lossy()))
-                            .into_iter()
-                            .collect(),
-                    ),
+                    Ok(resolution) => Followed::Files(in_artifact(resolution.path())),
+                    // `import './db'` for ./db.js: Node's ES module loader
+                    // does not look further, so the file is there but not found
+                    Err(ResolveError::NotFound(_))
+                        if esm && let Ok(loose) = import_loose.resolve(dir, &spec.module) =>
+                    {
+                        Followed::Unspecified(in_artifact(loose.path()))
+                    }
                     Err(ResolveError::Builtin { resolved, .. }) => {
                         Followed::Runtime(vec![resolved
                             .strip_prefix("node:")
@@ -469,8 +492,17 @@ impl<'a> InitWalker<'a> {
             .into_iter()
             .partition(|(file, _)| surely_loaded.contains(file));
         found.guarded_absent += maybe.len();
-        let mut unresolved: Vec<Unresolved> = sure.into_iter().map(|(_, u)| u).collect();
-        unresolved.sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
+        let in_order = |list: Vec<(usize, Unresolved)>| {
+            let mut list: Vec<Unresolved> = list
+                .into_iter()
+                .filter(|(file, _)| surely_loaded.contains(file))
+                .map(|(_, u)| u)
+                .collect();
+            list.sort_by(|a, b| (&a.path, a.line, &a.module).cmp(&(&b.path, b.line, &b.module)));
+            list
+        };
+        let unresolved = in_order(sure);
+        let unspecified = in_order(found.unspecified);
         found
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
@@ -479,6 +511,7 @@ impl<'a> InitWalker<'a> {
             language: self.language,
             loaded: found.loaded,
             unresolved,
+            unspecified,
             lazy_imports: found.lazy_imports,
             guarded_absent: found.guarded_absent,
             runtime_modules: found.runtime_modules.into_iter().collect(),
@@ -498,6 +531,9 @@ enum Followed {
     Unknown(Option<String>),
     /// Provided by the runtime, by these names.
     Runtime(Vec<String>),
+    /// An ES module import found only by adding what Node's ES module
+    /// loader never adds (an extension, `/index.js`): these files.
+    Unspecified(Vec<usize>),
 }
 
 /// Everything the tasks of one walk share.
@@ -517,6 +553,9 @@ struct Found {
     /// Imports that surely run in their file, found nowhere: the file,
     /// and where they are.
     unresolved: Vec<(usize, Unresolved)>,
+    /// ES module imports that surely run in their file and name a file
+    /// without its extension (or a directory): the file, and where.
+    unspecified: Vec<(usize, Unresolved)>,
     lazy_imports: usize,
     guarded_absent: usize,
     runtime_modules: BTreeSet<String>,
@@ -542,6 +581,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut lazy = 0;
     let mut absent = 0;
     let mut unresolved = Vec::new();
+    let mut unspecified = Vec::new();
     let mut sure_edges = Vec::new();
     let mut warnings = Vec::new();
     let mut runtime = Vec::new();
@@ -552,8 +592,23 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut tries: HashMap<u32, bool> = HashMap::new();
     let mut follow = |import: &Import| -> bool {
         let sure = import.guarded_by.is_none() && !import.conditional;
-        match walker.next(file, import) {
-            Followed::Files(targets) => {
+        let here = || Unresolved {
+            path: path.clone(),
+            line: import.line,
+            module: import.module.clone(),
+        };
+        let followed = match walker.next(file, import) {
+            // loaded by the walk, and reported: Node's loader stops there
+            Followed::Unspecified(targets) => {
+                if sure {
+                    unspecified.push((file, here()));
+                }
+                Followed::Files(targets)
+            }
+            followed => followed,
+        };
+        match followed {
+            Followed::Files(targets) | Followed::Unspecified(targets) => {
                 for target in targets {
                     if sure {
                         sure_edges.push((file, target));
@@ -589,14 +644,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                 false
             }
             Followed::Unresolved => {
-                unresolved.push((
-                    file,
-                    Unresolved {
-                        path: path.clone(),
-                        line: import.line,
-                        module: import.module.clone(),
-                    },
-                ));
+                unresolved.push((file, here()));
                 false
             }
             // Node's built-ins, Python's standard library
@@ -624,6 +672,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     found.lazy_imports += lazy;
     found.guarded_absent += absent;
     found.unresolved.extend(unresolved);
+    found.unspecified.extend(unspecified);
     found.sure_edges.extend(sure_edges);
     found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
