@@ -169,6 +169,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Some(handler), Layout::Function, "node" | "python") => {
                     analysis::handler::check(&artifact, handler, Some(family))
                 }
+                (Some(handler), Layout::Function, "java") => {
+                    analysis::handler::check_java(&artifact, &inventory, handler)
+                }
                 _ => None,
             };
             // parsing the function's code pays only when an import rule is on

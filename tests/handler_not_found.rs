@@ -162,8 +162,15 @@ fn the_handler_comes_from_a_template_beside_the_artifact() {
     template("app.lambda_handler", "python3.12");
     let (code, _) = audit_with(&zip, &[]);
     assert_eq!(code, Some(0));
-    // a Java handler names a class, not a file
+    // a Java handler names a class, looked for among classes and jars
     template("com.example.Handler::handleRequest", "java21");
+    let (_, report) = audit_with(&zip, &[]);
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `com.example.Handler::handleRequest` names class com.example.Handler, which is neither among the package's classes nor in a jar under lib/ — ClassNotFoundException at every cold start"]
+    );
+    // a custom runtime's handler is the program's own business
+    template("not.used", "provided.al2023");
     let (_, report) = audit_with(&zip, &[]);
     assert!(handler_findings(&report).is_empty());
 }

@@ -327,3 +327,46 @@ fn libraries_shaded_into_a_jar_are_packages_inside_it() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("com.google.inject:guice"));
 }
+
+/// The handler's class must be on the classpath Lambda's Java runtimes set:
+/// the package root and lib/*.jar.
+#[test]
+fn the_handler_class_is_looked_for_where_lambda_loads_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = lambda_zip(dir.path(), "lib/");
+    let handler_findings = |handler: &str| {
+        let (_, report) = common::audit_with(&zip, &["--runtime", "java21", "--handler", handler]);
+        common::rule_findings(&report, "runtime/handler-not-found")
+    };
+    // the function's own class at the root, a library's class in lib/
+    assert!(handler_findings("com.example.Handler::handleRequest").is_empty());
+    assert!(handler_findings("com.fasterxml.jackson.core.JsonFactory").is_empty());
+    assert_eq!(
+        handler_findings("com.example.OrderHandler::handleRequest"),
+        ["deny the handler `com.example.OrderHandler::handleRequest` names class com.example.OrderHandler, which is neither among the package's classes nor in a jar under lib/ — ClassNotFoundException at every cold start"]
+    );
+
+    // a Spring Boot fat jar keeps its classes where Lambda does not look
+    let mut boot = ZipBuilder::new().file(
+        "BOOT-INF/classes/com/example/Handler.class",
+        [0xca, 0xfe, 0xba, 0xbe],
+    );
+    for jar in REAL {
+        boot = boot.stored(&format!("BOOT-INF/lib/{jar}"), fixture(jar));
+    }
+    let jar = boot.write_to(dir.path(), "orders-1.0.0.jar");
+    let (code, report) = common::audit_with(
+        &jar,
+        &[
+            "--runtime",
+            "java21",
+            "--handler",
+            "com.example.Handler::handleRequest",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        common::rule_findings(&report, "runtime/handler-not-found"),
+        ["deny the handler `com.example.Handler::handleRequest` names class com.example.Handler, which is in BOOT-INF/classes/com/example/Handler.class: not on the classpath Lambda's Java runtimes load (the package root and lib/*.jar) — ClassNotFoundException at every cold start"]
+    );
+}

@@ -7,6 +7,7 @@ use super::{Finding, Level};
 use crate::artifact::Artifact;
 use crate::imports::reach::handler_entry;
 use crate::imports::{exports, Language};
+use crate::inventory::Inventory;
 
 pub const RULE: &str = "runtime/handler-not-found";
 
@@ -52,6 +53,55 @@ pub fn check(artifact: &Artifact, handler: &str, family: Option<&str>) -> Option
             ))
         }
     }
+}
+
+/// A Java handler names a class (`com.example.Handler::handleRequest`, or
+/// the class alone): Lambda loads it from the package root's classes or a
+/// jar in `lib/`, the classpath the Java runtimes set. Anywhere else — a
+/// Spring Boot fat jar's BOOT-INF/ — it is ClassNotFoundException.
+pub fn check_java(artifact: &Artifact, inventory: &Inventory, handler: &str) -> Option<Finding> {
+    let class = handler.split("::").next()?.trim();
+    if class.is_empty() || class.contains('/') {
+        return None;
+    }
+    let file = format!("{}.class", class.replace('.', "/"));
+    if artifact.find(&file).is_some() {
+        return None;
+    }
+    let on_classpath = |path: &str| {
+        path.strip_prefix("lib/")
+            .is_some_and(|jar| !jar.contains('/') && jar.ends_with(".jar"))
+    };
+    let mut elsewhere = None;
+    for (package, classes) in &inventory.jar_classes {
+        if classes.contains(&file) {
+            let jar = &inventory.packages[*package].path;
+            if on_classpath(jar) {
+                return None;
+            }
+            elsewhere.get_or_insert(jar.clone());
+        }
+    }
+    if let Some(entry) = artifact
+        .entries
+        .iter()
+        .find(|e| e.path.ends_with(&format!("/{file}")))
+    {
+        elsewhere.get_or_insert(entry.path.clone());
+    }
+    let message = match &elsewhere {
+        Some(place) => format!(
+            "the handler `{handler}` names class {class}, which is in {place}: not on the classpath Lambda's Java runtimes load (the package root and lib/*.jar) — ClassNotFoundException at every cold start"
+        ),
+        None => format!(
+            "the handler `{handler}` names class {class}, which is neither among the package's classes nor in a jar under lib/ — ClassNotFoundException at every cold start"
+        ),
+    };
+    Some(finding(
+        &file,
+        message,
+        "deploy the classes at the zip's root with their jars in lib/ (the Gradle buildZip layout, or the Maven Shade plugin's one jar), not a Spring Boot fat jar; check the handler's package and class name".to_string(),
+    ))
 }
 
 /// A handler module shipped as bytecode or an extension module only
