@@ -172,6 +172,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Some(handler), Layout::Function, "java") => {
                     analysis::handler::check_java(&artifact, &inventory, handler)
                 }
+                // a custom runtime's entry point is its bootstrap
+                (_, Layout::Function, "binary") if runtime.is_some() => {
+                    analysis::handler::check_bootstrap(&artifact)
+                }
                 _ => None,
             };
             // parsing the function's code pays only when an import rule is on

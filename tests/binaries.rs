@@ -146,3 +146,40 @@ fn broken_binaries_warn_and_the_audit_goes_on() {
         "{warnings}"
     );
 }
+
+/// A custom runtime starts the root `bootstrap`: the Go binary built with
+/// `go build -o main` (the go1.x habit) or zipped with its folder is not it.
+#[test]
+fn a_custom_runtime_needs_its_bootstrap_at_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = |zip: &Path| {
+        let (code, report) = audit_with(zip, &["--runtime", "provided.al2023"]);
+        (
+            code,
+            common::rule_findings(&report, "runtime/handler-not-found"),
+        )
+    };
+    let named_main = ZipBuilder::new()
+        .file_with_mode("main", fixture("go/bootstrap"), 0o755)
+        .write_to(dir.path(), "main.zip");
+    assert_eq!(
+        findings(&named_main),
+        (
+            Some(1),
+            vec!["deny a custom runtime starts the root `bootstrap`, but the package's executable is main — Runtime.InvalidEntrypoint at every invocation".to_string()]
+        )
+    );
+    let in_folder = ZipBuilder::new()
+        .file_with_mode(
+            "target/lambda/orders/bootstrap",
+            fixture("rust/bootstrap-plain"),
+            0o755,
+        )
+        .write_to(dir.path(), "folder.zip");
+    assert_eq!(
+        findings(&in_folder).1,
+        ["deny a custom runtime starts the root `bootstrap`, but the package has target/lambda/orders/bootstrap: it holds the folder target/lambda/orders/, not its contents — Runtime.InvalidEntrypoint at every invocation"]
+    );
+    let right = function(dir.path(), "go/bootstrap");
+    assert_eq!(findings(&right), (Some(0), Vec::new()));
+}

@@ -169,10 +169,14 @@ fn the_handler_comes_from_a_template_beside_the_artifact() {
         handler_findings(&report),
         ["deny the handler `com.example.Handler::handleRequest` names class com.example.Handler, which is neither among the package's classes nor in a jar under lib/ — ClassNotFoundException at every cold start"]
     );
-    // a custom runtime's handler is the program's own business
+    // a custom runtime's handler is the program's own business; its
+    // entry point is the root bootstrap, which this package lacks
     template("not.used", "provided.al2023");
     let (_, report) = audit_with(&zip, &[]);
-    assert!(handler_findings(&report).is_empty());
+    assert_eq!(
+        handler_findings(&report),
+        ["deny a custom runtime starts the root `bootstrap`, and the package has none — Runtime.InvalidEntrypoint at every invocation"]
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! Lambda calls (Runtime.HandlerNotFound).
 
 use super::{Finding, Level};
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, EntryKind};
 use crate::imports::reach::handler_entry;
 use crate::imports::{exports, Language};
 use crate::inventory::Inventory;
@@ -102,6 +102,47 @@ pub fn check_java(artifact: &Artifact, inventory: &Inventory, handler: &str) -> 
         message,
         "deploy the classes at the zip's root with their jars in lib/ (the Gradle buildZip layout, or the Maven Shade plugin's one jar), not a Spring Boot fat jar; check the handler's package and class name".to_string(),
     ))
+}
+
+/// A custom runtime (provided.al2, provided.al2023) starts the package's
+/// root `bootstrap`, whatever the handler says: without one, every
+/// invocation fails with Runtime.InvalidEntrypoint.
+pub fn check_bootstrap(artifact: &Artifact) -> Option<Finding> {
+    if artifact.find("bootstrap").is_some() {
+        return None;
+    }
+    let nested = artifact
+        .entries
+        .iter()
+        .map(|e| e.path.as_str())
+        .filter(|p| p.ends_with("/bootstrap"))
+        .min_by_key(|p| (p.matches('/').count(), *p));
+    // files at the root the zip marks executable: the program, misnamed
+    let executables: Vec<&str> = artifact
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::File && !e.path.contains(['/', '.']))
+        .filter(|e| e.unix_mode.is_some_and(|m| m & 0o111 != 0))
+        .map(|e| e.path.as_str())
+        .collect();
+    let (message, fix) = match (nested, executables.as_slice()) {
+        (Some(nested), _) => {
+            let folder = nested.trim_end_matches("bootstrap");
+            (
+                format!("a custom runtime starts the root `bootstrap`, but the package has {nested}: it holds the folder {folder}, not its contents — Runtime.InvalidEntrypoint at every invocation"),
+                format!("zip from inside the folder (`cd {} && zip -r ../function.zip .`)", folder.trim_end_matches('/')),
+            )
+        }
+        (None, [one]) => (
+            format!("a custom runtime starts the root `bootstrap`, but the package's executable is {one} — Runtime.InvalidEntrypoint at every invocation"),
+            format!("name the executable bootstrap (`mv {one} bootstrap`; Go: `go build -o bootstrap`), or add a bootstrap script that starts it"),
+        ),
+        _ => (
+            "a custom runtime starts the root `bootstrap`, and the package has none — Runtime.InvalidEntrypoint at every invocation".to_string(),
+            "ship the executable (or a script that starts the program) as `bootstrap` at the zip's root, mode 755".to_string(),
+        ),
+    };
+    Some(finding("bootstrap", message, fix))
 }
 
 /// A handler module shipped as bytecode or an extension module only
