@@ -1,6 +1,9 @@
 //! JavaScript and TypeScript imports through oxc: ESM `import`, `export …
 //! from`, dynamic `import()`, `require()`, TS `import x = require()`.
-//! Type-only imports are skipped: they vanish at compile time.
+//! Type-only imports are skipped: they vanish at compile time. Beside the
+//! imports, what the file says about its module format: its first
+//! `import`/`export` declaration, the first CommonJS name init evaluates,
+//! and how it imports JSON.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -9,16 +12,13 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     Argument, BindingPattern, CallExpression, ExportAllDeclaration, ExportFromDeclaration,
     Expression, ImportDeclaration, ImportDeclarationSpecifier, ImportExpression, ModuleExportName,
-    PropertyKey, StaticMemberExpression, TSImportEqualsDeclaration, TSModuleReference,
-    VariableDeclarator,
+    PropertyKey, Statement, StaticMemberExpression, TSImportEqualsDeclaration, TSModuleReference,
+    VariableDeclarator, WithClauseKeyword,
 };
 use oxc_ast_visit::{walk, Visit};
 use oxc_parser::{ParseOptions, Parser};
-use oxc_span::{SourceType, Span};
+use oxc_span::{GetSpan, SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
-
-use oxc_ast::ast::Statement;
-use oxc_span::GetSpan;
 
 use super::{Import, ImportKind, JsonAttribute, LineIndex, Member, ModuleSyntax, TryScopes};
 
@@ -217,8 +217,8 @@ impl<'a> Visit<'a> for Scanner<'_> {
         if it.source.value.ends_with(".json") {
             let attribute = match it.with_clause.as_ref().map(|w| w.keyword) {
                 None => JsonAttribute::Missing,
-                Some(oxc_ast::ast::WithClauseKeyword::Assert) => JsonAttribute::Assert,
-                Some(oxc_ast::ast::WithClauseKeyword::With) => JsonAttribute::With,
+                Some(WithClauseKeyword::Assert) => JsonAttribute::Assert,
+                Some(WithClauseKeyword::With) => JsonAttribute::With,
             };
             let (line, _) = self.lines.position(self.text, it.span.start as usize);
             self.json_imports
