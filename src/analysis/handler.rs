@@ -111,12 +111,7 @@ pub fn check_bootstrap(artifact: &Artifact) -> Option<Finding> {
     if artifact.find("bootstrap").is_some() {
         return None;
     }
-    let nested = artifact
-        .entries
-        .iter()
-        .map(|e| e.path.as_str())
-        .filter(|p| p.ends_with("/bootstrap"))
-        .min_by_key(|p| (p.matches('/').count(), *p));
+    let nested = in_a_folder(artifact, &["bootstrap".to_string()]);
     // files at the root the zip marks executable: the program, misnamed
     let executables: Vec<&str> = artifact
         .entries
@@ -126,8 +121,7 @@ pub fn check_bootstrap(artifact: &Artifact) -> Option<Finding> {
         .map(|e| e.path.as_str())
         .collect();
     let (message, fix) = match (nested, executables.as_slice()) {
-        (Some(nested), _) => {
-            let folder = nested.trim_end_matches("bootstrap");
+        (Some((nested, folder)), _) => {
             (
                 format!("a custom runtime starts the root `bootstrap`, but the package has {nested}: it holds the folder {folder}, not its contents — Runtime.InvalidEntrypoint at every invocation"),
                 format!("zip from inside the folder (`cd {} && zip -r ../function.zip .`)", folder.trim_end_matches('/')),
@@ -143,6 +137,20 @@ pub fn check_bootstrap(artifact: &Artifact) -> Option<Finding> {
         ),
     };
     Some(finding("bootstrap", message, fix))
+}
+
+/// The shallowest file named like one of `names` (paths from the root)
+/// but inside a folder, and that folder (`dist/`): the sign of a zip made
+/// of the build folder rather than of its contents.
+fn in_a_folder<'a>(artifact: &'a Artifact, names: &[String]) -> Option<(&'a str, &'a str)> {
+    artifact
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let name = names.iter().find(|n| e.path.ends_with(&format!("/{n}")))?;
+            Some((e.path.as_str(), &e.path[..e.path.len() - name.len()]))
+        })
+        .min_by_key(|(path, _)| (path.matches('/').count(), *path))
 }
 
 /// A handler module shipped as bytecode or an extension module only
@@ -186,12 +194,7 @@ fn module_missing(
     if family != Some("node") {
         names.push(format!("{python_module}.py"));
     }
-    let elsewhere = artifact
-        .entries
-        .iter()
-        .map(|e| e.path.as_str())
-        .filter(|path| names.iter().any(|name| path.ends_with(&format!("/{name}"))))
-        .min_by_key(|path| (path.matches('/').count(), *path));
+    let elsewhere = in_a_folder(artifact, &names);
     let expected = match names.as_slice() {
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} (or {})", rest.join(", ")),
@@ -199,8 +202,7 @@ fn module_missing(
     };
     let location = names.first().cloned().unwrap_or_default();
     let (message, fix) = match elsewhere {
-        Some(found) => {
-            let folder = &found[..found.len() - names.iter().find(|n| found.ends_with(*n)).map_or(0, |n| n.len())];
+        Some((found, folder)) => {
             (
                 format!("the handler `{handler}` needs {expected} at the package root, but the package has {found}: it holds the folder {folder}, not its contents — every invocation fails with Runtime.ImportModuleError"),
                 format!("zip from inside the folder (`cd {} && zip -r ../function.zip .`), or set the handler to `{folder}{handler}`", folder.trim_end_matches('/')),
