@@ -393,3 +393,34 @@ fn every_native_file_reads_as_readelf_reads_it() {
     }
     assert!(checked > 60, "{checked}");
 }
+
+/// ES-module-only packages (node-fetch 3, chalk 5, nanoid 5, p-limit 5)
+/// from an .mjs handler: Node's ES module loader takes every relative path
+/// as written. What audit follows is what node loads, file for file, and
+/// nothing is reported missing.
+#[test]
+fn es_module_packages_are_followed_as_node_loads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "import fetch from 'node-fetch';\nimport chalk from 'chalk';\nimport { nanoid } from 'nanoid';\nimport pLimit from 'p-limit';\n\nexport const handler = async () => [typeof fetch, chalk.level, nanoid().length, pLimit(2).concurrency];\n";
+    let zip = function(dir.path(), "esm-only", ("index.mjs", handler));
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.report);
+    let followed: std::collections::BTreeSet<String> = audit.report["artifacts"][0]["init"]
+        ["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    let loaded: std::collections::BTreeSet<String> = measured(&zip)["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        followed.contains("node_modules/node-fetch/src/index.js"),
+        "{followed:?}"
+    );
+    assert_eq!(followed, loaded);
+}

@@ -116,7 +116,21 @@ const NODE_HARNESS: &str = r#"
 const fs = require('fs');
 const path = require('path');
 const url = require('url');
-const [root, file, resultMark] = process.argv.slice(1);
+const [root, file, resultMark, list] = process.argv.slice(1);
+// the listing run (untimed): ES modules pass no require.cache, so a loader
+// hook (Node 18.19+, 20.6+) reports each file the ES module loader loads
+const esmLoaded = [];
+let port;
+const { register } = require('module');
+if (list === 'list' && register) {
+  const { MessageChannel } = require('worker_threads');
+  const channel = new MessageChannel();
+  port = channel.port1;
+  port.on('message', (u) => esmLoaded.push(u));
+  const hooks = 'let port; export function initialize(data) { port = data.port; } '
+    + 'export async function load(u, context, next) { if (u.startsWith("file:")) port.postMessage(u); return next(u, context); }';
+  register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: channel.port2 }, transferList: [channel.port2] });
+}
 function esm(file) {
   if (file.endsWith('.mjs')) return true;
   if (file.endsWith('.cjs')) return false;
@@ -135,7 +149,10 @@ function esm(file) {
   const start = process.hrtime.bigint();
   if (isEsm) { await import(url.pathToFileURL(file).href); } else { require(file); }
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const modules = Object.keys(require.cache).filter((k) => !before.has(k)).map((k) => {
+  if (port) { await new Promise((done) => setTimeout(done, 50)); port.close(); }
+  const files = new Set(Object.keys(require.cache).filter((k) => !before.has(k)));
+  for (const u of esmLoaded) files.add(url.fileURLToPath(u));
+  const modules = [...files].map((k) => {
     try { return [k, fs.statSync(k).size]; } catch { return [k, 0]; }
   });
   process.stdout.write('\n' + resultMark + JSON.stringify({ ms, version: process.version, modules }) + '\n');
@@ -244,8 +261,10 @@ pub fn measure(
             (python_modules(&tree), tree)
         }
         Family::Node => {
+            // one more run lists the ES modules too, off the clock
+            let (listed, _) = run_once(&interpreter, root, &target, true)?;
             tick();
-            let mut modules: Vec<LoadedModule> = last
+            let mut modules: Vec<LoadedModule> = listed
                 .modules
                 .iter()
                 .map(|(file, bytes)| LoadedModule {
@@ -260,7 +279,7 @@ pub fn measure(
                 .collect();
             if modules.is_empty() {
                 notes.push(
-                    "the handler is an ES module: Node does not list the modules it loads".into(),
+                    "this Node lists no module it loaded (an ES module handler needs Node 18.19+ or 20.6+ for the list)".into(),
                 );
             }
             modules.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
@@ -375,6 +394,9 @@ fn run_once(
                 .arg(root)
                 .arg(&target.module);
             command.arg(RESULT_MARK.trim_end());
+            if importtime {
+                command.arg("list");
+            }
         }
     }
     let output = command

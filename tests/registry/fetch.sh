@@ -42,3 +42,4 @@ pip_fixture nose nose.txt manylinux2014_x86_64 3.12
 npm_fixture zeromq
 npm_fixture sharp
 npm_fixture undici
+npm_fixture esm-only
