@@ -222,3 +222,34 @@ fn a_missing_relative_file_is_reported_per_folder() {
         ]
     );
 }
+
+#[test]
+fn module_aliases_registered_at_init_may_provide_package_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // module-alias reads _moduleAliases from package.json when it loads
+    let files = |register: &str| {
+        ZipBuilder::new()
+            .files(&[
+                ("package.json", r#"{"name": "orders", "_moduleAliases": {"@lib": "lib"}}"#),
+                ("index.js", &format!("{register}const db = require('@lib/db');\nexports.handler = async () => db.table;\n")),
+                ("lib/db.js", "exports.table = 'orders';\n"),
+                ("node_modules/module-alias/package.json", r#"{"name": "module-alias", "version": "2.2.3", "main": "index.js"}"#),
+                ("node_modules/module-alias/index.js", "module.exports = function init() {};\n"),
+                ("node_modules/module-alias/register.js", "require('.')();\n"),
+            ])
+            .write_to(dir.path(), "function.zip")
+    };
+    let (code, report) = audit_with(
+        &files("require('module-alias/register');\n"),
+        &["--runtime", "nodejs20.x"],
+    );
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty());
+    // the alias is never registered: @lib/db is nowhere
+    let (code, report) = audit_with(&files(""), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        missing(&report),
+        ["deny index.js:1 imports @lib/db at init, but @lib/db is not in the package, Node's built-ins or the nodejs20.x runtime"]
+    );
+}

@@ -24,6 +24,13 @@ use crate::rules::runtimes::{self, RuntimeInfo};
 /// Where the artifact's files appear to the resolver.
 const TASK_ROOT: &str = "/var/task";
 
+/// Packages that add module aliases or search paths when they load.
+const ALIAS_PACKAGES: [&str; 3] = [
+    "/node_modules/module-alias/",
+    "/node_modules/app-module-path/",
+    "/node_modules/tsconfig-paths/",
+];
+
 #[derive(Debug)]
 pub struct InitLoad {
     pub handler: String,
@@ -487,10 +494,20 @@ impl<'a> InitWalker<'a> {
                 }
             }
         }
-        let (sure, maybe): (Vec<_>, Vec<_>) = found
-            .unresolved
-            .into_iter()
-            .partition(|(file, _)| surely_loaded.contains(file));
+        // module-alias and its kin make `require('@lib/db')` resolve through
+        // aliases or extra paths registered at run time: with one loaded,
+        // a package name found nowhere may still be found
+        let aliased = self.language == Language::JavaScript
+            && found.loaded.iter().any(|&i| {
+                let path = &self.artifact.entries[i].path;
+                ALIAS_PACKAGES
+                    .iter()
+                    .any(|p| path.starts_with(&p[1..]) || path.contains(p))
+            });
+        let (sure, maybe): (Vec<_>, Vec<_>) =
+            found.unresolved.into_iter().partition(|(file, u)| {
+                surely_loaded.contains(file) && !(aliased && npm_package(&u.module).is_some())
+            });
         found.guarded_absent += maybe.len();
         let in_order = |list: Vec<(usize, Unresolved)>| {
             let mut list: Vec<Unresolved> = list
