@@ -11,7 +11,7 @@ use object::{Object, ObjectSection, ObjectSymbol};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Claims, DeclaredDependency, DependencyKind, Ecosystem, Package, Totals};
+use super::{Claims, DeclaredDependency, DependencyKind, Ecosystem, Package};
 use crate::artifact::{Artifact, EntryKind, Warning};
 
 /// Binaries bigger than this are not read whole.
@@ -151,19 +151,15 @@ pub fn read_binary(path: &str, bytes: &[u8]) -> Result<Option<Built>, String> {
         packages = build
             .deps
             .into_iter()
-            .map(|(name, version)| Package {
-                ecosystem: Ecosystem::Go,
-                name,
-                version: Some(version),
-                path: path.to_string(),
-                manifest: path.to_string(),
-                manifest_line: None,
-                totals: Totals::default(),
-                // Go's build info has no edges: every module is listed flat
-                direct: false,
-                root_requirement: None,
-                dependencies: Vec::new(),
-                engines_node: None,
+            // Go's build info has no edges: every module is listed flat
+            .map(|(name, version)| {
+                Package::found(
+                    Ecosystem::Go,
+                    name,
+                    Some(version),
+                    path.to_string(),
+                    path.to_string(),
+                )
             })
             .collect();
     } else if let Some(toolchain) = rustc(bytes).map(Some).or_else(|| {
@@ -333,17 +329,9 @@ fn cargo_auditable(path: &str, compressed: &[u8]) -> Result<(String, Vec<Package
             .enumerate()
             .filter(|&(i, p)| i != *root && p.kind.as_deref() != Some("build"))
             .map(|(_, p)| Package {
-                ecosystem: Ecosystem::Cargo,
-                name: p.name.clone(),
-                version: Some(p.version.clone()),
-                path: path.to_string(),
-                manifest: format!("{path} (.dep-v0)"),
-                manifest_line: None,
-                totals: Totals::default(),
                 direct: data.packages[*root].dependencies.iter().any(|&d| {
                     data.packages[d].name == p.name && data.packages[d].version == p.version
                 }),
-                root_requirement: None,
                 dependencies: p
                     .dependencies
                     .iter()
@@ -353,7 +341,13 @@ fn cargo_auditable(path: &str, compressed: &[u8]) -> Result<(String, Vec<Package
                         kind: DependencyKind::Normal,
                     })
                     .collect(),
-                engines_node: None,
+                ..Package::found(
+                    Ecosystem::Cargo,
+                    p.name.clone(),
+                    Some(p.version.clone()),
+                    path.to_string(),
+                    format!("{path} (.dep-v0)"),
+                )
             })
             .collect();
     Ok((main, packages))

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::{Claims, DeclaredDependency, DependencyKind, Ecosystem, Package, Totals};
+use super::{Claims, DeclaredDependency, DependencyKind, Ecosystem, Package};
 use crate::artifact::{Artifact, EntryKind, Warning};
 
 /// A nested jar read into memory at most this big.
@@ -109,38 +109,30 @@ pub(super) fn claim(
                 requirement: version.clone().unwrap_or_default(),
                 kind: DependencyKind::Normal,
             });
-            claims.add_package(Package {
-                ecosystem: Ecosystem::Maven,
-                name: name.clone(),
-                version: version.clone(),
-                path: path.clone(),
-                manifest: format!(
+            claims.add_package(Package::found(
+                Ecosystem::Maven,
+                name.clone(),
+                version.clone(),
+                path.clone(),
+                format!(
                     "{path}!/META-INF/maven/{}/pom.properties",
                     name.replace(':', "/")
                 ),
-                manifest_line: None,
-                totals: Totals::default(),
-                direct: false,
-                root_requirement: None,
-                dependencies: Vec::new(),
-                engines_node: None,
-            });
+            ));
         }
+        let manifest = match &facts.manifest {
+            Some(inner) => format!("{path}!/{inner}"),
+            None => path.clone(),
+        };
         let id = claims.add_package(Package {
-            ecosystem: Ecosystem::Maven,
-            name: facts.name.unwrap_or(file_name),
-            version: facts.version.or(file_version),
-            path: path.clone(),
-            manifest: match &facts.manifest {
-                Some(inner) => format!("{path}!/{inner}"),
-                None => path.clone(),
-            },
-            manifest_line: None,
-            totals: Totals::default(),
-            direct: false,
-            root_requirement: None,
             dependencies,
-            engines_node: None,
+            ..Package::found(
+                Ecosystem::Maven,
+                facts.name.unwrap_or(file_name),
+                facts.version.or(file_version),
+                path.clone(),
+                manifest,
+            )
         });
         claims.files.insert(path, id);
         classes.push((id, facts.classes));
@@ -414,17 +406,14 @@ fn claim_shaded(artifact: &Artifact, claims: &mut Claims) {
             .find(&format!("{dir}/pom.xml"))
             .and_then(|x| artifact.read_text(x).ok());
         let id = claims.add_package(Package {
-            ecosystem: Ecosystem::Maven,
-            name: format!("{group}:{name}"),
-            version: props.get("version").cloned(),
-            path: dir.clone(),
-            manifest: path.clone(),
-            manifest_line: None,
-            totals: Totals::default(),
-            direct: false,
-            root_requirement: None,
             dependencies: xml.map(|x| pom_dependencies(&x)).unwrap_or_default(),
-            engines_node: None,
+            ..Package::found(
+                Ecosystem::Maven,
+                format!("{group}:{name}"),
+                props.get("version").cloned(),
+                dir.clone(),
+                path.clone(),
+            )
         });
         claims.dirs.insert(dir, id);
         // a group's classes; a more specific group claimed later wins

@@ -104,6 +104,32 @@ pub struct Package {
     pub engines_node: Option<String>,
 }
 
+impl Package {
+    /// A package as first found: its identity and where it was read from,
+    /// with no bytes, edges or requirements yet.
+    pub fn found(
+        ecosystem: Ecosystem,
+        name: String,
+        version: Option<String>,
+        path: String,
+        manifest: String,
+    ) -> Package {
+        Package {
+            ecosystem,
+            name,
+            version,
+            path,
+            manifest,
+            manifest_line: None,
+            totals: Totals::default(),
+            direct: false,
+            root_requirement: None,
+            dependencies: Vec::new(),
+            engines_node: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owner {
     App,

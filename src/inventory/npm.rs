@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::{parent_dir, Claims, DeclaredDependency, DependencyKind, Ecosystem, Package, Totals};
+use super::{parent_dir, Claims, DeclaredDependency, DependencyKind, Ecosystem, Package};
 use crate::artifact::{Artifact, Warning};
 
 pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
@@ -58,25 +58,25 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                         directory_name
                     }
                 };
+                let version = json
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 Package {
-                    ecosystem: Ecosystem::Npm,
-                    name,
-                    version: json
-                        .get("version")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    path: dir.to_string(),
-                    manifest: manifest_path,
                     manifest_line: name_line,
-                    totals: Totals::default(),
-                    direct: false,
-                    root_requirement: None,
                     dependencies: declared_dependencies(&json),
                     engines_node: json
                         .get("engines")
                         .and_then(|e| e.get("node"))
                         .and_then(Value::as_str)
                         .map(str::to_string),
+                    ..Package::found(
+                        Ecosystem::Npm,
+                        name,
+                        version,
+                        dir.to_string(),
+                        manifest_path,
+                    )
                 }
             }
             Err(reason) => {
@@ -84,19 +84,13 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
                     &manifest_path,
                     format!("package.json {reason}"),
                 ));
-                Package {
-                    ecosystem: Ecosystem::Npm,
-                    name: directory_name,
-                    version: None,
-                    path: dir.to_string(),
-                    manifest: manifest_path,
-                    manifest_line: None,
-                    totals: Totals::default(),
-                    direct: false,
-                    root_requirement: None,
-                    dependencies: Vec::new(),
-                    engines_node: None,
-                }
+                Package::found(
+                    Ecosystem::Npm,
+                    directory_name,
+                    None,
+                    dir.to_string(),
+                    manifest_path,
+                )
             }
         };
         let id = claims.add_package(package);

@@ -14,7 +14,6 @@ use rayon::prelude::*;
 
 use super::{
     join_relative, parent_dir, Claims, DeclaredDependency, DependencyKind, Ecosystem, Package,
-    Totals,
 };
 use crate::artifact::{Artifact, EntryKind, Warning};
 
@@ -58,17 +57,15 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
     for dist in distributions {
         claims.warnings.extend(dist.warnings);
         let id = claims.add_package(Package {
-            ecosystem: Ecosystem::Pypi,
-            name: dist.name,
-            version: dist.version,
-            path: dist.dir.clone(),
-            manifest: dist.manifest,
             manifest_line: dist.name_line,
-            totals: Totals::default(),
-            direct: false,
-            root_requirement: None,
             dependencies: dist.requires,
-            engines_node: None,
+            ..Package::found(
+                Ecosystem::Pypi,
+                dist.name,
+                dist.version,
+                dist.dir.clone(),
+                dist.manifest,
+            )
         });
         claims.dirs.insert(dist.dir.clone(), id);
         match dist.installed {
