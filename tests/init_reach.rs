@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{audit_json, audit_with, deadweight, measured, samples_dir, ZipBuilder};
+use common::{
+    audit_json, audit_with, deadweight, init_files, measured_files, samples_dir, ZipBuilder,
+};
 use serde_json::Value;
 
 /// The report's `init`, whatever the gate says (a missing module fails it).
@@ -18,25 +20,11 @@ fn init(zip: &Path) -> Value {
     report["artifacts"][0]["init"].clone()
 }
 
-fn files(init: &Value) -> BTreeSet<String> {
-    init["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn express_init_matches_what_node_loads() {
     let zip = samples_dir().join("node-express.zip");
-    let ours = files(&init(&zip));
-    let real: BTreeSet<String> = measured(&zip)["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .collect();
+    let ours = init_files(&init(&zip));
+    let real = measured_files(&zip);
     let both = ours.intersection(&real).count();
     // body-parser loads its parsers through getters Express reads at init:
     // no static reading sees those; everything else must match
@@ -79,7 +67,10 @@ fn module_name(path: &str) -> String {
 #[test]
 fn requests_init_matches_what_python_imports() {
     let zip = samples_dir().join("python-requests.zip");
-    let ours: BTreeSet<String> = files(&init(&zip)).iter().map(|f| module_name(f)).collect();
+    let ours: BTreeSet<String> = init_files(&init(&zip))
+        .iter()
+        .map(|f| module_name(f))
+        .collect();
     let shipped = [
         "requests",
         "urllib3",
@@ -87,11 +78,8 @@ fn requests_init_matches_what_python_imports() {
         "certifi",
         "charset_normalizer",
     ];
-    let real: BTreeSet<String> = measured(&zip)["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
+    let real: BTreeSet<String> = measured_files(&zip)
+        .into_iter()
         .filter(|m| shipped.contains(&m.split('.').next().unwrap()))
         .collect();
     let both = ours.intersection(&real).count();
@@ -139,7 +127,7 @@ fn node_resolution_follows_exports_iife_and_skips_lazy_and_fallbacks() {
         .file("node_modules/pkg-lazy/index.js", "")
         .write_to(dir.path(), "function.zip");
     let init = init(&zip);
-    let loaded = files(&init);
+    let loaded = init_files(&init);
     let expected: BTreeSet<String> = [
         "index.js",
         "config.json",
@@ -177,7 +165,7 @@ fn a_commonjs_module_may_return_at_its_top_level() {
     let report = audit_json(&[&zip]);
     let init = &report["artifacts"][0]["init"];
     assert_eq!(
-        files(init),
+        init_files(init),
         BTreeSet::from(["index.js", "setup.js", "config.js", "trace.js"].map(String::from))
     );
     assert!(common::warnings(&report["artifacts"][0]).is_empty());
@@ -196,9 +184,9 @@ fn builds_tried_in_a_try_block_are_not_missing_files() {
         .file("node_modules/@img/linux-x64/img.node", "\x7fELF")
         .write_to(dir.path(), "function.zip");
     let init = init(&zip);
-    assert!(files(&init).contains("node_modules/@img/linux-x64/img.node"));
+    assert!(init_files(&init).contains("node_modules/@img/linux-x64/img.node"));
     assert!(
-        !files(&init).contains("node_modules/img/wasm.js"),
+        !init_files(&init).contains("node_modules/img/wasm.js"),
         "the catch is a fallback"
     );
     // the darwin build is tried and absent by design; ./not-shipped is missing
@@ -222,7 +210,7 @@ fn a_fallback_runs_at_init_when_what_its_try_imports_is_missing() {
         .write_to(dir.path(), "node.zip");
     let load = init(&node);
     assert_eq!(
-        files(&load),
+        init_files(&load),
         BTreeSet::from(["index.js".to_string(), "slow.js".to_string()])
     );
     assert_eq!(load["lazy_imports"], 0);
@@ -233,8 +221,8 @@ fn a_fallback_runs_at_init_when_what_its_try_imports_is_missing() {
         .file("slow.js", "module.exports = {};\n")
         .write_to(dir.path(), "node-native.zip");
     let load = init(&node);
-    assert!(files(&load).contains("build/Release/fast.node"));
-    assert!(!files(&load).contains("slow.js"));
+    assert!(init_files(&load).contains("build/Release/fast.node"));
+    assert!(!init_files(&load).contains("slow.js"));
     assert_eq!(load["lazy_imports"], 1);
 
     // Python: `except ImportError:` imports the pure-Python module; a
@@ -247,7 +235,7 @@ fn a_fallback_runs_at_init_when_what_its_try_imports_is_missing() {
         .write_to(dir.path(), "python.zip");
     let load = init(&python);
     assert_eq!(
-        files(&load),
+        init_files(&load),
         BTreeSet::from(
             [
                 "lambda_function.py",
@@ -315,7 +303,7 @@ fn python_resolution_covers_packages_relative_imports_and_layers() {
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let loaded = files(&report["artifacts"][0]["init"]);
+    let loaded = init_files(&report["artifacts"][0]["init"]);
     let expected: BTreeSet<String> = [
         "app/main.py",
         "app/__init__.py",

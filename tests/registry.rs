@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{audit_with, measured, registry_fixture, rule_findings, ZipBuilder};
+use common::{audit_with, init_files, measured_files, registry_fixture, rule_findings, ZipBuilder};
 use serde_json::Value;
 
 /// The installed tree at the zip's root, plus the handler.
@@ -266,21 +266,10 @@ fn sharp_libvips_needs_glibc_2_28_so_nodejs18_cannot_load_it() {
         init["unresolved"]
     );
     assert!(init["unresolved_guarded"].as_u64().unwrap() >= 10);
-    let followed: std::collections::BTreeSet<&str> = init["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap())
-        .collect();
+    let followed = init_files(init);
     assert!(followed.contains("node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-0.35.5.node"));
     // and it agrees with what node really loads (this machine's glibc runs it)
-    let measured = measured(&zip);
-    let loaded: std::collections::BTreeSet<&str> = measured["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let loaded = measured_files(&zip);
     assert!(
         followed.is_subset(&loaded),
         "{:?}",
@@ -405,19 +394,8 @@ fn es_module_packages_are_followed_as_node_loads_them() {
     let zip = function(dir.path(), "esm-only", ("index.mjs", handler));
     let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
     assert_eq!(audit.code, Some(0), "{}", audit.report);
-    let followed: std::collections::BTreeSet<String> = audit.report["artifacts"][0]["init"]
-        ["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
-    let loaded: std::collections::BTreeSet<String> = measured(&zip)["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .collect();
+    let followed = init_files(&audit.report["artifacts"][0]["init"]);
+    let loaded = measured_files(&zip);
     assert!(
         followed.contains("node_modules/node-fetch/src/index.js"),
         "{followed:?}"

@@ -2,6 +2,7 @@
 //! package layouts, the real binary run on them, and the ownership invariant.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
@@ -213,6 +214,26 @@ pub fn measured(zip: &Path) -> Value {
             .args(["measure", "--format", "json", "--runs", "1"])
             .arg(zip),
     )
+}
+
+/// The files `measure` saw the handler's import load, by path.
+pub fn measured_files(zip: &Path) -> BTreeSet<String> {
+    measured(zip)["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The files an audit's `init` follows, by path.
+pub fn init_files(init: &Value) -> BTreeSet<String> {
+    init["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
 }
 
 pub fn audit_json(paths: &[&Path]) -> Value {
