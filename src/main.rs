@@ -293,7 +293,9 @@ struct AuditArgs {
 /// What the function runs on.
 #[derive(clap::Args)]
 struct FunctionArgs {
-    /// Lambda runtime id of the function, e.g. nodejs20.x or python3.12.
+    /// Lambda runtime id of the function, e.g. nodejs20.x or python3.12, for the
+    /// runtime checks [default: the config's, or the one a SAM or Serverless
+    /// template beside the artifact declares].
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
@@ -301,8 +303,10 @@ struct FunctionArgs {
     #[arg(long, value_enum, default_value_t = Arch::X86_64)]
     arch: Arch,
 
-    /// Lambda handler, e.g. index.handler or app.lambda_handler, for what it loads at
-    /// init [default: the single index.js, app.py or lambda_function.py at the root].
+    /// Lambda handler, e.g. index.handler, app.lambda_handler or
+    /// com.example.Handler::handleRequest: what it loads at init, and checked to be
+    /// in the package [default: the config's or a template's, else the single
+    /// index.js, app.py or lambda_function.py at the root].
     #[arg(long, value_name = "HANDLER")]
     handler: Option<String>,
 
