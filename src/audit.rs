@@ -114,10 +114,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         .iter()
         .map(|p| lockfile::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let layers = layer_modules(request.paths);
+    let together = open_together(request.paths);
     let mut reports = Vec::with_capacity(request.paths.len());
     let mut budgets = Vec::with_capacity(request.paths.len());
-    for path in request.paths {
+    for (position, path) in request.paths.iter().enumerate() {
         let function = function_config(request.config, path);
         let mut facts = request.facts.with_defaults(function);
         let template_texts = templates(path);
@@ -146,43 +146,67 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 crate::estimate::model();
                 crate::imports::clients::prepare();
             });
-            let artifact = Artifact::open(path)?;
+            let opened_here;
+            let artifact = match &together[position] {
+                Some(opened) => &opened.artifact,
+                None => {
+                    opened_here = Artifact::open(path)?;
+                    &opened_here
+                }
+            };
             let handler = match &facts.handler {
                 Some(handler) => Some(handler.clone()),
-                None => imports::reach::infer_handler(&artifact).ok(),
+                None => imports::reach::infer_handler(artifact).ok(),
             };
-            // Node's view of the files does not need the inventory: build both at once
-            let (inventory, node_files) = rayon::join(
-                || inventory::build(&artifact),
-                || {
-                    handler
-                        .as_deref()
-                        .and_then(|h| imports::reach::NodeFiles::prepare(&artifact, h))
-                },
-            );
-            let environment = facts.environment(&inventory);
+            // the layers audited beside it, in the order given
+            let layers: Vec<&Opened> = together
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != position)
+                .filter_map(|(_, opened)| opened.as_ref())
+                .filter(|opened| opened.inventory.layout == Layout::Layer)
+                .collect();
+            let mount =
+                imports::mount::Mount::new(artifact, layers.iter().map(|l| &l.artifact).collect());
+            let node_files = |mount: &imports::mount::Mount| {
+                handler
+                    .as_deref()
+                    .and_then(|h| imports::reach::NodeFiles::prepare(mount, h))
+            };
+            let built_here;
+            let (inventory, node_files) = match &together[position] {
+                Some(opened) => (&opened.inventory, node_files(&mount)),
+                None => {
+                    // Node's view of the files does not need the inventory: build both at once
+                    let (inventory, files) =
+                        rayon::join(|| inventory::build(artifact), || node_files(&mount));
+                    built_here = inventory;
+                    (&built_here, files)
+                }
+            };
+            let environment = facts.environment(inventory);
             let family = match runtime {
                 Some(runtime) => runtime.family.as_str(),
                 None => inventory.runtime.as_str(),
             };
             let handler_finding = match (&facts.handler, inventory.layout, family) {
                 (Some(handler), Layout::Function, "node" | "python") => {
-                    analysis::handler::check(&artifact, handler, Some(family))
+                    analysis::handler::check(artifact, handler, Some(family))
                 }
                 (Some(handler), Layout::Function, "java") => {
-                    analysis::handler::check_java(&artifact, &inventory, handler)
+                    analysis::handler::check_java(artifact, inventory, handler)
                 }
                 // a custom runtime's entry point is its bootstrap
                 (_, Layout::Function, "binary") if runtime.is_some() => {
-                    analysis::handler::check_bootstrap(&artifact)
+                    analysis::handler::check_bootstrap(artifact)
                 }
                 _ => None,
             };
             // parsing the function's code pays only when an import rule is on
             let (sources, scan_warnings) = if request.rules.scans_imports() {
                 imports::scan_app(
-                    &artifact,
-                    &inventory,
+                    artifact,
+                    inventory,
                     runtime.and_then(|r| r.python_version()),
                 )
             } else {
@@ -190,7 +214,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             };
             let walker = match (&handler, inventory.layout) {
                 (Some(handler), Layout::Function) => imports::reach::InitWalker::new(
-                    &artifact,
+                    &mount,
                     handler,
                     imports::reach::Platform {
                         python: environment.python_version,
@@ -205,7 +229,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             // each has long single-file tasks (a 25 MiB library, a chain of
             // requires) that the other's work fills in around.
             let (mut analysis, load) = rayon::join(
-                || analysis::analyze(&artifact, &inventory, &environment, runtime, &lockfiles),
+                || analysis::analyze(artifact, inventory, &environment, runtime, &lockfiles),
                 || {
                     walker
                         .as_ref()
@@ -215,29 +239,28 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             if let Some(load) = &load {
                 analysis
                     .findings
-                    .extend(analysis::init::not_loaded(&inventory, load));
+                    .extend(analysis::init::not_loaded(inventory, load));
                 let providers = analysis::missing_modules::Providers {
                     runtime,
                     python: runtime.and_then(|r| r.python_version()),
                     template_layers: templates_give_layers(&template_texts),
-                    layers: &layers,
                 };
                 analysis.findings.extend(analysis::missing_modules::check(
-                    &artifact, &inventory, load, &providers,
+                    artifact, inventory, load, &providers,
                 ));
                 analysis.findings.extend(analysis::module_format::check(
-                    &artifact, load, &sources, runtime,
+                    artifact, load, &sources, runtime,
                 ));
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(
-                    &artifact,
+                    artifact,
                     load,
                     thresholds.unbundled_files,
                 ));
                 let mut warnings = Vec::new();
                 let module = walker.as_ref().and_then(|walker| {
                     analysis::practices::read_handler(
-                        &artifact,
+                        artifact,
                         walker,
                         &load.handler,
                         &mut warnings,
@@ -258,8 +281,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .map(|w| w.syntax_too_new())
                     .unwrap_or_default();
                 analysis.findings.extend(analysis::python_syntax::check(
-                    &artifact,
-                    &inventory,
+                    artifact,
+                    inventory,
                     load.as_ref(),
                     &sources,
                     &parsed,
@@ -267,16 +290,44 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 ));
             }
             analysis.findings.extend(analysis::keepalive::check(
-                &artifact,
+                artifact,
                 &sources,
                 &template_texts,
                 function.map(|f| &f.environment),
             ));
             analysis.findings.extend(handler_finding);
+            // the .py files init loads from a layer compile at every cold
+            // start unless the layer carries their bytecode
+            let layer_files: Vec<analysis::init::LayerFiles> = layers
+                .iter()
+                .enumerate()
+                .map(|(index, layer)| {
+                    let python_loaded = load.as_ref().is_some_and(|load| {
+                        load.language == imports::Language::Python
+                            && load.layer_loaded.iter().any(|f| f.layer == Some(index))
+                    });
+                    let recompiled = if python_loaded {
+                        analysis::bytecode::check(
+                            &layer.artifact,
+                            &layer.inventory,
+                            environment.python_version,
+                        )
+                        .1
+                        .all
+                    } else {
+                        Vec::new()
+                    };
+                    analysis::init::LayerFiles {
+                        artifact: &layer.artifact,
+                        inventory: &layer.inventory,
+                        recompiled,
+                    }
+                })
+                .collect();
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
-                artifact: &artifact,
-                inventory: &inventory,
+                artifact,
+                inventory,
                 analysis: &analysis,
                 sources: &sources,
                 runtime,
@@ -284,11 +335,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             analysis.findings = crate::rules::evaluate(request.rules, &context, builtin);
             if let (Some(walker), Some(before)) = (&walker, &load) {
                 let fixes = estimate::fixes::FixContext {
-                    artifact: &artifact,
+                    artifact,
                     walker,
                     before,
                     sources: &sources,
                     compiled: &analysis.compiled_at_start,
+                    layers: &layer_files,
                     rules: request.rules,
                     memory_mb: facts.memory_mb,
                     calibration: request
@@ -299,14 +351,15 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 estimate::fixes::add_init_savings(&mut analysis.findings, &fixes);
             }
             let mut report =
-                ArtifactReport::build(&artifact, &inventory, &analysis, &request.options);
+                ArtifactReport::build(artifact, inventory, &analysis, &request.options);
             report.warnings.extend(scan_warnings);
             if let Some(load) = load {
                 let mut init = analysis::init::report(
-                    &artifact,
-                    &inventory,
+                    artifact,
+                    inventory,
                     &load,
                     &analysis.compiled_at_start.all,
+                    &layer_files,
                 );
                 let calibration = request
                     .config
@@ -481,21 +534,36 @@ fn templates_give_layers(templates: &[String]) -> bool {
         .any(|text| template_values(text, "layers").next().is_some())
 }
 
-/// What the layers among the inputs hold, so a function audited with its
-/// layers finds their modules. A single input has no layers beside it.
-fn layer_modules(paths: &[PathBuf]) -> analysis::missing_modules::LayerModules {
-    let mut layers = analysis::missing_modules::LayerModules::default();
-    if paths.len() > 1 {
-        // an input that cannot be opened stops the audit later, with its error
-        for artifact in paths
-            .iter()
-            .filter(|p| !is_lockfile_input(p))
-            .filter_map(|p| Artifact::open(p).ok())
-        {
-            layers.add(&artifact);
-        }
+/// An artifact opened and listed before the audit of each input starts.
+struct Opened {
+    artifact: Artifact,
+    inventory: Inventory,
+}
+
+/// With several inputs, each artifact opened and listed up front (in
+/// parallel): a function's layers may be among them, and init follows
+/// imports into them. A single input has no layers beside it and is
+/// opened in turn; so is one that fails here, to stop the audit with its
+/// error in order.
+fn open_together(paths: &[PathBuf]) -> Vec<Option<Opened>> {
+    use rayon::prelude::*;
+    if paths.len() < 2 {
+        return paths.iter().map(|_| None).collect();
     }
-    layers
+    paths
+        .par_iter()
+        .map(|path| {
+            if is_lockfile_input(path) {
+                return None;
+            }
+            let artifact = Artifact::open(path).ok()?;
+            let inventory = inventory::build(&artifact);
+            Some(Opened {
+                artifact,
+                inventory,
+            })
+        })
+        .collect()
 }
 
 /// The runtime the templates beside the artifact declare, when one file

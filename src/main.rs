@@ -127,6 +127,11 @@ struct MeasureArgs {
     #[arg(long, value_name = "PATH")]
     interpreter: Option<PathBuf>,
 
+    /// A layer the function uses (zip or directory), extracted where Lambda
+    /// puts layers; repeat in the function's layer order.
+    #[arg(long = "layer", value_name = "PATH")]
+    layers: Vec<PathBuf>,
+
     /// Fresh processes to time (after one unrecorded warm-up run).
     #[arg(long, default_value_t = 10, value_name = "N")]
     runs: usize,
@@ -569,6 +574,11 @@ fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
 /// A closed pipe (`| head`) is not a failure of the command.
 fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
     let artifact = deadweight::artifact::Artifact::open(&args.path)?;
+    let layers = args
+        .layers
+        .iter()
+        .map(|path| deadweight::artifact::Artifact::open(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let options = deadweight::measure::MeasureOptions {
         handler: args.handler,
         runtime: args.runtime,
@@ -584,7 +594,7 @@ fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let measurement = deadweight::measure::measure(&artifact, &options, &mut progress)?;
+    let measurement = deadweight::measure::measure(&artifact, &layers, &options, &mut progress)?;
     let mut out = io::stdout().lock();
     let written = match args.format {
         SimpleFormat::Terminal => deadweight::report::measure::render_terminal(

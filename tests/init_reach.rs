@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::{
-    audit_json, audit_with, deadweight, init_files, measured_files, samples_dir, ZipBuilder,
+    audit_json, audit_with, deadweight, init_files, measured_files, measured_files_with,
+    rule_findings, samples_dir, ZipBuilder,
 };
 use serde_json::Value;
 
@@ -269,7 +270,7 @@ fn node_unresolved_imports_are_listed() {
 }
 
 #[test]
-fn python_resolution_covers_packages_relative_imports_and_layers() {
+fn python_resolution_covers_packages_relative_imports_and_the_task_root_only() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()
         .file("app/__init__.py", "")
@@ -315,8 +316,6 @@ fn python_resolution_covers_packages_relative_imports_and_layers() {
         "vendored/deep/__init__.py",
         "vendored/deep/mod.py",
         "vendored/deep/_native.abi3.so",
-        "python/lib/python3.12/site-packages/layered/__init__.py",
-        "python/lib/python3.12/site-packages/layered/thing.py",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -327,6 +326,40 @@ fn python_resolution_covers_packages_relative_imports_and_layers() {
     assert!(
         runtime.contains("\"json\"") && runtime.contains("\"typing\""),
         "{runtime}"
+    );
+    // a layer's folders inside a function's package are not on sys.path
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny app/main.py:5 imports layered at init, but layered is not in the package, the standard library or the python3.12 runtime: the package has it under python/lib/python3.12/site-packages/, a layer's layout, which Lambda does not search in a function's package"]
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn node_path_ends_with_the_task_root() {
+    // Lambda's NODE_PATH ends with /var/task: require('lib/db') finds the
+    // package's lib/db.js; node_modules folders come first
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("src/index.js", "const db = require('lib/db');\nconst dep = require('dep');\nexports.handler = async () => db;\n")
+        .file("lib/db.js", "module.exports = 1;\n")
+        .file("dep/index.js", "module.exports = 'shadowed';\n")
+        .file("node_modules/dep/index.js", "module.exports = 2;\n")
+        .write_to(dir.path(), "function.zip");
+    let (_, report) = audit_with(
+        &zip,
+        &["--handler", "src/index.handler", "--runtime", "nodejs20.x"],
+    );
+    let loaded = init_files(&report["artifacts"][0]["init"]);
+    let expected: BTreeSet<String> = ["src/index.js", "lib/db.js", "node_modules/dep/index.js"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(loaded, expected);
+    assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+    assert_eq!(
+        measured_files_with(&zip, &["--handler", "src/index.handler"]),
+        expected
     );
 }
 

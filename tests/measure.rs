@@ -94,14 +94,60 @@ fn python_init_time_and_import_tree() {
 }
 
 #[test]
-fn python_layer_paths_are_searched() {
+fn layers_are_searched_where_lambda_puts_them() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()
+        .file("handler.py", "import layerdep\nimport sitedep\n")
+        .write_to(dir.path(), "function.zip");
+    // the first layer's layerdep is replaced by the second's, as on Lambda
+    let first = ZipBuilder::new()
+        .file(
+            "python/layerdep.py",
+            "raise ImportError('the first layer')\n",
+        )
+        .write_to(dir.path(), "first.zip");
+    let second = ZipBuilder::new()
+        .file("python/layerdep.py", "VALUE = 1\n")
+        .write_to(dir.path(), "second.zip");
+    // the site-packages folder of this machine's Python
+    let version = std::process::Command::new("python3")
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .unwrap();
+    let version = String::from_utf8(version.stdout).unwrap();
+    let site = ZipBuilder::new()
+        .file(
+            &format!(
+                "python/lib/python{}/site-packages/sitedep.py",
+                version.trim()
+            ),
+            "VALUE = 2\n",
+        )
+        .write_to(dir.path(), "site.zip");
+    let layers = [&first, &second, &site].map(|p| p.to_str().unwrap());
+    let report = measure_json(
+        &zip,
+        &[
+            "--handler",
+            "handler.main",
+            "--layer",
+            layers[0],
+            "--layer",
+            layers[1],
+            "--layer",
+            layers[2],
+        ],
+    );
+    module(&report, "layerdep");
+    module(&report, "sitedep");
+
+    // a layer's folders in the function's own package are not searched
+    let misplaced = ZipBuilder::new()
         .file("handler.py", "import layerdep\n")
         .file("python/layerdep.py", "VALUE = 1\n")
-        .write_to(dir.path(), "function.zip");
-    let report = measure_json(&zip, &["--handler", "handler.main"]);
-    module(&report, "layerdep");
+        .write_to(dir.path(), "misplaced.zip");
+    let error = measure_error(&misplaced, &["--handler", "handler.main"]);
+    assert!(error.contains("No module named 'layerdep'"), "{error}");
 }
 
 #[test]

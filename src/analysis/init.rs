@@ -19,9 +19,14 @@ pub const UNBUNDLED_FILES: usize = 150;
 pub struct InitReport {
     pub handler: String,
     pub language: Language,
+    /// Every file loaded, the layers' included.
     pub loaded_files: usize,
-    /// Unzipped bytes of every file loaded (source, JSON, native modules).
+    /// Unzipped bytes of every file loaded (source, JSON, native modules),
+    /// the layers' included.
     pub loaded_bytes: u64,
+    /// Of those, the files (and bytes) from layers audited beside the function.
+    pub layer_files: usize,
+    pub layer_bytes: u64,
     /// Native modules loaded (`.node`, Python extension `.so`) and their bytes.
     pub native_files: usize,
     pub native_bytes: u64,
@@ -30,7 +35,8 @@ pub struct InitReport {
     /// Files of the function's own code loaded.
     pub app_files: usize,
     pub app_bytes: u64,
-    /// Per package with at least one file loaded, most bytes first.
+    /// Per package with at least one file loaded, most bytes first; a
+    /// layer's packages too.
     pub packages: Vec<InitPackage>,
     /// `name@version` of packages shipped but not loaded at init.
     pub not_loaded: Vec<String>,
@@ -52,7 +58,8 @@ pub struct InitReport {
     /// Init Duration from the function's logs (`audit --logs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<crate::logs::MeasuredInit>,
-    /// Every file loaded: the handler's module first, then by path.
+    /// Every file loaded: the handler's module first, then the function's
+    /// by path, then the layers' (`/opt/...`) by path.
     pub files: Vec<String>,
 }
 
@@ -60,6 +67,9 @@ pub struct InitReport {
 pub struct InitPackage {
     pub name: String,
     pub version: Option<String>,
+    /// The layer it ships in (the path given), when not in the function's package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
     pub loaded_files: usize,
     pub loaded_bytes: u64,
     /// All of the package's files, for the share loaded.
@@ -67,25 +77,61 @@ pub struct InitPackage {
     pub unzipped_bytes: u64,
 }
 
-/// `recompiled`: the sorted `.py` files without usable bytecode.
+/// A layer audited beside the function, for what init loads from it.
+pub struct LayerFiles<'a> {
+    pub artifact: &'a Artifact,
+    pub inventory: &'a Inventory,
+    /// Its `.py` files without usable bytecode, sorted.
+    pub recompiled: Vec<usize>,
+}
+
+/// What one loaded file adds to the model's inputs: its path, bytes and
+/// whether Python compiles it at every cold start. The function's files
+/// first, then the layers'.
+pub fn loaded_files<'a>(
+    artifact: &'a Artifact,
+    load: &'a InitLoad,
+    recompiled: &'a [usize],
+    layers: &'a [LayerFiles<'a>],
+) -> impl Iterator<Item = (&'a str, u64, bool)> + 'a {
+    let own = load.loaded.iter().map(move |&i| {
+        let entry = &artifact.entries[i];
+        let compiled = recompiled.binary_search(&i).is_ok();
+        (entry.path.as_str(), entry.unzipped_bytes, compiled)
+    });
+    let layered = load.layer_loaded.iter().filter_map(move |file| {
+        let layer = layers.get(file.layer?)?;
+        let entry = &layer.artifact.entries[file.entry];
+        let compiled = layer.recompiled.binary_search(&file.entry).is_ok();
+        Some((entry.path.as_str(), entry.unzipped_bytes, compiled))
+    });
+    own.chain(layered)
+}
+
+/// `recompiled`: the function's sorted `.py` files without usable bytecode.
 pub fn report(
     artifact: &Artifact,
     inventory: &Inventory,
     load: &InitLoad,
     recompiled: &[usize],
+    layers: &[LayerFiles],
 ) -> InitReport {
-    let mut per_package = vec![(0usize, 0u64); inventory.packages.len()];
-    let (mut app_files, mut app_bytes, mut loaded_bytes) = (0, 0, 0);
+    let (mut loaded_count, mut loaded_bytes) = (0, 0);
     let (mut native_files, mut native_bytes, mut compiled_bytes) = (0, 0, 0);
-    for &i in &load.loaded {
-        let bytes = artifact.entries[i].unzipped_bytes;
+    for (path, bytes, compiled) in loaded_files(artifact, load, recompiled, layers) {
+        loaded_count += 1;
         loaded_bytes += bytes;
-        if is_native_module(&artifact.entries[i].path) {
+        if is_native_module(path) {
             native_files += 1;
             native_bytes += bytes;
-        } else if recompiled.binary_search(&i).is_ok() {
+        } else if compiled {
             compiled_bytes += bytes;
         }
+    }
+    let mut per_package = vec![(0usize, 0u64); inventory.packages.len()];
+    let (mut app_files, mut app_bytes) = (0, 0);
+    for &i in &load.loaded {
+        let bytes = artifact.entries[i].unzipped_bytes;
         match inventory.owners[i] {
             Owner::Package(p) => {
                 per_package[p].0 += 1;
@@ -97,20 +143,43 @@ pub fn report(
             }
         }
     }
-    let mut packages: Vec<InitPackage> = inventory
-        .packages
-        .iter()
-        .zip(&per_package)
-        .filter(|(_, (files, _))| *files > 0)
-        .map(|(p, &(loaded_files, loaded_bytes))| InitPackage {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            loaded_files,
-            loaded_bytes,
-            files: p.totals.files,
-            unzipped_bytes: p.totals.unzipped_bytes,
-        })
-        .collect();
+    let package_rows =
+        |inventory: &Inventory, per_package: &[(usize, u64)], layer: Option<&Artifact>| {
+            inventory
+                .packages
+                .iter()
+                .zip(per_package)
+                .filter(|(_, (files, _))| *files > 0)
+                .map(|(p, &(loaded_files, loaded_bytes))| InitPackage {
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    layer: layer.map(|l| l.path.display().to_string()),
+                    loaded_files,
+                    loaded_bytes,
+                    files: p.totals.files,
+                    unzipped_bytes: p.totals.unzipped_bytes,
+                })
+                .collect::<Vec<_>>()
+        };
+    let mut packages = package_rows(inventory, &per_package, None);
+    let (mut layer_files, mut layer_bytes) = (0, 0);
+    for (index, layer) in layers.iter().enumerate() {
+        let mut per_package = vec![(0usize, 0u64); layer.inventory.packages.len()];
+        for file in load.layer_loaded.iter().filter(|f| f.layer == Some(index)) {
+            let bytes = layer.artifact.entries[file.entry].unzipped_bytes;
+            layer_files += 1;
+            layer_bytes += bytes;
+            if let Owner::Package(p) = layer.inventory.owners[file.entry] {
+                per_package[p].0 += 1;
+                per_package[p].1 += bytes;
+            }
+        }
+        packages.extend(package_rows(
+            layer.inventory,
+            &per_package,
+            Some(layer.artifact),
+        ));
+    }
     packages.sort_by(|a, b| {
         b.loaded_bytes
             .cmp(&a.loaded_bytes)
@@ -126,8 +195,10 @@ pub fn report(
     InitReport {
         handler: load.handler.clone(),
         language: load.language,
-        loaded_files: load.loaded.len(),
+        loaded_files: loaded_count,
         loaded_bytes,
+        layer_files,
+        layer_bytes,
         native_files,
         native_bytes,
         compiled_bytes,
@@ -145,6 +216,11 @@ pub fn report(
             .loaded
             .iter()
             .map(|&i| artifact.entries[i].path.clone())
+            .chain(load.layer_loaded.iter().filter_map(|file| {
+                let layer = layers.get(file.layer?)?;
+                let path = &layer.artifact.entries[file.entry].path;
+                Some(format!("{}{path}", crate::imports::mount::LAYER_ROOT))
+            }))
             .collect(),
     }
 }

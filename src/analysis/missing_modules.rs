@@ -1,11 +1,10 @@
 //! Will it even start? Imports that init surely runs and that nothing
 //! provides: the walk (imports::reach) already looked in the package, the
-//! runtime's standard library or built-ins and what the runtime ships
-//! besides (boto3, AWS SDK v3); here the layers audited alongside are
-//! looked in too. Lambda reports what is left as Runtime.ImportModuleError
-//! at the first cold start.
+//! layers audited alongside, the runtime's standard library or built-ins
+//! and what the runtime ships besides (boto3, AWS SDK v3). Lambda reports
+//! what is left as Runtime.ImportModuleError at the first cold start.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::{Finding, Level};
 use crate::artifact::Artifact;
@@ -25,57 +24,6 @@ pub struct Providers<'a> {
     /// The template beside the artifact gives the function layers, whose
     /// contents deadweight does not have.
     pub template_layers: bool,
-    /// Modules held by the layers audited in the same run.
-    pub layers: &'a LayerModules,
-}
-
-/// Top-level modules layers hold: npm package names under
-/// `nodejs/node_modules/` (or `nodejs/node20/node_modules/`), Python
-/// modules under `python/` or `python/lib/pythonX.Y/site-packages/`.
-#[derive(Debug, Default)]
-pub struct LayerModules {
-    pub npm: HashSet<String>,
-    pub python: HashSet<String>,
-}
-
-impl LayerModules {
-    /// Adds what one layer artifact holds; a function's own files add nothing.
-    pub fn add(&mut self, artifact: &Artifact) {
-        for entry in &artifact.entries {
-            let path = entry.path.as_str();
-            if let Some(rest) = path.strip_prefix("nodejs/") {
-                let rest = rest
-                    .strip_prefix("node_modules/")
-                    .or_else(|| rest.split_once("/node_modules/").map(|(_, r)| r));
-                if let Some(name) = rest.and_then(npm_package) {
-                    self.npm.insert(name.to_string());
-                }
-            } else if let Some(rest) = path.strip_prefix("python/") {
-                let rest = match rest.strip_prefix("lib/") {
-                    Some(lib) => match lib.split_once("/site-packages/") {
-                        Some((_, inside)) => inside,
-                        None => continue,
-                    },
-                    None => rest,
-                };
-                if let Some(top) = python_top(rest) {
-                    self.python.insert(top.to_string());
-                }
-            }
-        }
-    }
-}
-
-/// The top-level module a path under a Python root holds: `pkg/x.py` →
-/// `pkg`, `mod.py` → `mod`, `_ext.cpython-312-x86_64-linux-gnu.so` → `_ext`.
-fn python_top(path: &str) -> Option<&str> {
-    let first = path.split('/').next()?;
-    let top = if path.contains('/') {
-        first
-    } else {
-        first.split('.').next()?
-    };
-    (!top.is_empty() && !top.ends_with(".dist-info")).then_some(top)
 }
 
 /// One finding per module nothing provides, at its first import (by path
@@ -90,7 +38,7 @@ pub fn check(
     // written in, since `./config` means another file in each
     let mut by_module: BTreeMap<(String, &str), Vec<&Unresolved>> = BTreeMap::new();
     for unresolved in &load.unresolved {
-        if let Some(name) = missing_name(load.language, unresolved, providers.layers) {
+        if let Some(name) = missing_name(load.language, unresolved) {
             let folder = match name.starts_with('.') || name.starts_with('/') {
                 true => unresolved.path.rsplit_once('/').map_or("", |(dir, _)| dir),
                 false => "",
@@ -138,23 +86,55 @@ fn unspecified(import: &Unresolved) -> Finding {
     finding
 }
 
-/// The name a missing import is reported under (its npm package, its
-/// top-level Python module, or a relative path as written), or None when
-/// a layer audited alongside holds it.
-fn missing_name(
-    language: Language,
-    unresolved: &Unresolved,
-    layers: &LayerModules,
-) -> Option<String> {
+/// The name a missing import is reported under: its npm package, its
+/// top-level Python module, or a relative path as written.
+fn missing_name(language: Language, unresolved: &Unresolved) -> Option<String> {
     let module = unresolved.module.as_str();
     if module.starts_with('.') || module.starts_with('/') {
         return Some(module.to_string());
     }
-    let (name, layer) = match language {
-        Language::JavaScript => (npm_package(module)?, &layers.npm),
-        Language::Python => (module.split('.').next()?, &layers.python),
+    let name = match language {
+        Language::JavaScript => npm_package(module)?,
+        Language::Python => module.split('.').next()?,
     };
-    (!layer.contains(name)).then(|| name.to_string())
+    Some(name.to_string())
+}
+
+/// Where the function's own package holds `name` in a layer's layout
+/// (`python/…`, `nodejs/node_modules/…`): Lambda puts a layer's folders
+/// on the search path, but not the same folders in a function's package.
+fn in_layer_layout(artifact: &Artifact, language: Language, name: &str) -> Option<String> {
+    let folder = match language {
+        Language::Python => "python/",
+        Language::JavaScript => "nodejs/node_modules/",
+    };
+    artifact.entries.iter().find_map(|entry| {
+        let rest = entry.path.strip_prefix(folder)?;
+        let rest = match language {
+            Language::Python => match rest.strip_prefix("lib/") {
+                Some(lib) => lib.split_once("/site-packages/")?.1,
+                None => rest,
+            },
+            Language::JavaScript => rest,
+        };
+        let found = match language {
+            Language::Python => python_top(rest),
+            Language::JavaScript => npm_package(rest),
+        };
+        (found == Some(name)).then(|| entry.path[..entry.path.len() - rest.len()].to_string())
+    })
+}
+
+/// The top-level module a path under a Python root holds: `pkg/x.py` →
+/// `pkg`, `mod.py` → `mod`, `_ext.cpython-312-x86_64-linux-gnu.so` → `_ext`.
+fn python_top(path: &str) -> Option<&str> {
+    let first = path.split('/').next()?;
+    let top = if path.contains('/') {
+        first
+    } else {
+        first.split('.').next()?
+    };
+    (!top.is_empty() && !top.ends_with(".dist-info")).then_some(top)
 }
 
 fn finding(
@@ -230,6 +210,12 @@ fn finding(
             (Language::JavaScript, None) => "the package or Node's built-ins".to_string(),
         };
         message.push_str(&format!(", but {name} is not in {besides}"));
+        let misplaced = in_layer_layout(artifact, language, name);
+        if let Some(folder) = &misplaced {
+            message.push_str(&format!(
+                ": the package has it under {folder}, a layer's layout, which Lambda does not search in a function's package"
+            ));
+        }
         if runtime.is_some() {
             let others: Vec<&str> = runtimes_shipping(language, name)
                 .map(|r| r.id.as_str())
@@ -240,11 +226,17 @@ fn finding(
                 [first, .., last] => message.push_str(&format!(" ({first} to {last} have it)")),
             }
         }
-        fix = match language {
-            Language::Python => format!(
+        fix = match (&misplaced, language) {
+            (Some(folder), Language::Python) => format!(
+                "install it at the package's root instead of under {folder} (`pip install --target package/`), or zip python/ as a layer of its own and attach it"
+            ),
+            (Some(folder), Language::JavaScript) => format!(
+                "install it in the package's root node_modules/ instead of under {folder}, or zip nodejs/ as a layer of its own and attach it"
+            ),
+            (None, Language::Python) => format!(
                 "install it into the package (`pip install --target package/ {name}`, or add it to the requirements the build installs), or attach a layer that has it"
             ),
-            Language::JavaScript => format!(
+            (None, Language::JavaScript) => format!(
                 "add {name} to package.json `dependencies` and install before zipping (or bundle it in), or attach a layer that has it"
             ),
         };

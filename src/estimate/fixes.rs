@@ -5,6 +5,7 @@
 
 use super::{model, Family, Inputs};
 use crate::analysis::bytecode::CompiledAtStart;
+use crate::analysis::init::{loaded_files, LayerFiles};
 use crate::analysis::Finding;
 use crate::artifact::Artifact;
 use crate::imports::reach::{Edits, InitLoad, InitWalker};
@@ -19,6 +20,8 @@ pub struct FixContext<'a> {
     pub before: &'a InitLoad,
     pub sources: &'a [SourceFile],
     pub compiled: &'a CompiledAtStart,
+    /// The layers init loads files from.
+    pub layers: &'a [LayerFiles<'a>],
     pub rules: &'a RuleSet,
     pub memory_mb: Option<u32>,
     pub calibration: Option<&'a super::Calibration>,
@@ -30,15 +33,8 @@ impl FixContext<'_> {
     }
 
     fn inputs(&self, load: &InitLoad) -> Inputs {
-        let entries = &self.artifact.entries;
         Inputs::from_files(
-            load.loaded.iter().map(|&i| {
-                (
-                    entries[i].path.as_str(),
-                    entries[i].unzipped_bytes,
-                    self.compiled.all.binary_search(&i).is_ok(),
-                )
-            }),
+            loaded_files(self.artifact, load, &self.compiled.all, self.layers),
             &load.runtime_modules,
             self.family(),
         )

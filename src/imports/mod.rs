@@ -6,6 +6,7 @@
 pub mod clients;
 pub mod exports;
 mod js;
+pub mod mount;
 mod python;
 pub mod reach;
 

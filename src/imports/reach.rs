@@ -2,9 +2,11 @@
 //! that runs at module scope, followed through the artifact's own tree.
 //! Node's algorithm comes from oxc_resolver over a virtual file system made
 //! of the artifact listing (package.json `exports`, `main`, extensions,
-//! directory indexes; built-ins skipped); Python's is Lambda's search path
-//! (task root, `python/`, `python/lib/pythonX.Y/site-packages`), packages'
+//! directory indexes; built-ins skipped; the layers' `nodejs/node_modules`
+//! on NODE_PATH); Python's is Lambda's search path (task root, then the
+//! layers' `python/lib/pythonX.Y/site-packages` and `python/`), packages'
 //! `__init__.py`, relative imports and `from pkg import submodule`.
+//! Layers are those audited beside the function (see [`super::mount`]).
 //! Imports inside functions run later and are not followed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -17,6 +19,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use super::mount::{Mount, MountedFile, LAYER_ROOT};
 use super::{scan_source_for, Import, ImportKind, Language, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
@@ -35,8 +38,11 @@ const ALIAS_PACKAGES: [&str; 3] = [
 pub struct InitLoad {
     pub handler: String,
     pub language: Language,
-    /// Entry indices of every file loaded at init, the handler's first.
+    /// Entry indices of the function's own files loaded at init, the
+    /// handler's first.
     pub loaded: Vec<usize>,
+    /// Files of the layers audited beside the function loaded at init.
+    pub layer_loaded: Vec<MountedFile>,
     /// Imports that init surely runs, found nowhere: not in the artifact,
     /// not a Node built-in, not in Python's standard library. Surely: at
     /// module scope, not in a `try` that catches nor under an `if`, in a
@@ -119,7 +125,7 @@ pub fn handler_entry(artifact: &Artifact, handler: &str) -> Option<(usize, Langu
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Platform<'r> {
     /// The Python version, from the runtime or the packages, for the
-    /// layer path `python/lib/pythonX.Y/site-packages`.
+    /// layer path `/opt/python/lib/pythonX.Y/site-packages`.
     pub python: Option<(u32, u32)>,
     /// The runtime, for what it ships besides (boto3, AWS SDK v3); when
     /// unknown, whatever some runtime of the language ships counts.
@@ -177,7 +183,8 @@ pub fn init_load(
     platform: Platform,
     scanned: &[SourceFile],
 ) -> Option<InitLoad> {
-    Some(InitWalker::new(artifact, handler, platform, scanned, None)?.load(&Edits::new()))
+    let mount = Mount::function(artifact);
+    Some(InitWalker::new(&mount, handler, platform, scanned, None)?.load(&Edits::new()))
 }
 
 /// `@scope/name/lib/x.js` → `@scope/name`; `name/index.js` → `name`; a
@@ -193,14 +200,14 @@ pub fn npm_package(spec: &str) -> Option<&str> {
     (!name.is_empty() && !name.starts_with('.')).then_some(name)
 }
 
-/// The artifact's files as Node's resolver sees them, built ahead (beside
+/// The mount's files as Node's resolver sees them, built ahead (beside
 /// other work) for a JavaScript handler.
 pub struct NodeFiles(ArtifactFs);
 
 impl NodeFiles {
-    pub fn prepare(artifact: &Artifact, handler: &str) -> Option<NodeFiles> {
-        let (_, language) = handler_entry(artifact, handler)?;
-        (language == Language::JavaScript).then(|| NodeFiles(ArtifactFs::build(artifact)))
+    pub fn prepare(mount: &Mount, handler: &str) -> Option<NodeFiles> {
+        let (_, language) = handler_entry(mount.function, handler)?;
+        (language == Language::JavaScript).then(|| NodeFiles(ArtifactFs::build(mount)))
     }
 }
 
@@ -215,9 +222,9 @@ pub type Edits = HashMap<usize, Vec<Import>>;
 /// its view of the artifact and every file parsed are kept between walks,
 /// so a second walk only resolves.
 pub struct InitWalker<'a> {
-    artifact: &'a Artifact,
+    mount: &'a Mount<'a>,
     platform: Platform<'a>,
-    /// Paths of the artifact's symlinks.
+    /// Paths of the mount's symlinks.
     symlinks: Vec<&'a str>,
     handler: String,
     /// The handler's module.
@@ -245,22 +252,33 @@ enum Resolver<'a> {
 
 impl<'a> InitWalker<'a> {
     pub fn new(
-        artifact: &'a Artifact,
+        mount: &'a Mount<'a>,
         handler: &str,
         platform: Platform<'a>,
         scanned: &'a [SourceFile],
         files: Option<NodeFiles>,
     ) -> Option<Self> {
-        let (entry, language) = handler_entry(artifact, handler)?;
+        let (entry, language) = handler_entry(mount.function, handler)?;
         let resolver = match language {
             Language::JavaScript => {
-                let files = files.map_or_else(|| ArtifactFs::build(artifact), |f| f.0);
+                let files = files.map_or_else(|| ArtifactFs::build(mount), |f| f.0);
+                // NODE_PATH ends with the task root: require('lib/db') finds
+                // /var/task/lib/db.js
+                let mut node_path = node_layer_path(mount, platform.runtime);
+                node_path.push(TASK_ROOT.to_string());
+                // Node's ES module loader reads no NODE_PATH; Lambda's
+                // from Node 18 does
+                let esm_node_path = match platform.runtime {
+                    Some(runtime) if !runtime.esm_node_path => Vec::new(),
+                    _ => node_path.clone(),
+                };
                 let require = ResolverGeneric::new_with_file_system(
                     files,
                     // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
-                    node_options(&["node", "require", "module-sync"]),
+                    node_options(&["node", "require", "module-sync"], node_path),
                 );
-                let import_options = node_options(&["node", "import", "module-sync"]);
+                let import_options =
+                    node_options(&["node", "import", "module-sync"], esm_node_path);
                 let import =
                     require.clone_with_options(import_options.clone().with_fully_specified(true));
                 let import_loose = require.clone_with_options(import_options);
@@ -270,16 +288,16 @@ impl<'a> InitWalker<'a> {
                     import_loose: Box::new(import_loose),
                 }
             }
-            Language::Python => Resolver::Python(PythonFinder::new(artifact, platform.python)),
+            Language::Python => Resolver::Python(PythonFinder::new(mount, platform.python)),
         };
         Some(InitWalker {
-            artifact,
+            mount,
             platform,
-            symlinks: artifact
-                .entries
-                .iter()
-                .filter(|e| e.kind == EntryKind::Symlink)
-                .map(|e| e.path.as_str())
+            // npm's command shims (node_modules/.bin/uuid) are no modules
+            symlinks: mount
+                .files()
+                .filter(|(_, path, e)| e.kind == EntryKind::Symlink && !path.contains(".bin/"))
+                .map(|(_, path, _)| path)
                 .collect(),
             handler: handler.to_string(),
             entry,
@@ -300,8 +318,8 @@ impl<'a> InitWalker<'a> {
         if let Some(imports) = edits.get(&file) {
             return Ok(imports.as_slice().into());
         }
-        let path = &self.artifact.entries[file].path;
-        if let Some(imports) = self.known.get(path.as_str()) {
+        let path = self.mount.path(file);
+        if let Some(imports) = self.known.get(path) {
             return Ok((*imports).into());
         }
         let cache = || self.parsed.lock().unwrap_or_else(|e| e.into_inner());
@@ -309,7 +327,7 @@ impl<'a> InitWalker<'a> {
             return Ok(imports.clone());
         }
         let source = self
-            .artifact
+            .mount
             .read(file, DEFAULT_READ_LIMIT)
             .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
             .and_then(|bytes| {
@@ -331,19 +349,24 @@ impl<'a> InitWalker<'a> {
         Ok(imports)
     }
 
-    /// Python syntax the runtime lacks in the files the walks parsed (not
-    /// the function's own, scanned before), by entry index.
+    /// Python syntax the runtime lacks in the function's files the walks
+    /// parsed (not its own code, scanned before), by entry index.
     pub fn syntax_too_new(&self) -> Vec<(usize, Vec<TooNew>)> {
-        let mut found = self
+        let own = self.mount.function.entries.len();
+        let mut found: Vec<(usize, Vec<TooNew>)> = self
             .too_new
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
+            .iter()
+            .filter(|(file, _)| *file < own)
+            .cloned()
+            .collect();
         found.sort_by_key(|(file, _)| *file);
         found
     }
 
-    /// The file `module`, required from `file`, resolves to (its first).
+    /// The function's file `module`, required from `file`, resolves to (its
+    /// first), by entry index.
     pub fn resolve_file(&self, file: usize, module: &str) -> Option<usize> {
         let import = Import {
             module: module.to_string(),
@@ -357,14 +380,17 @@ impl<'a> InitWalker<'a> {
             members: Vec::new(),
         };
         match self.next(file, &import) {
-            Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
+            Followed::Files(files) | Followed::Unspecified(files) => files
+                .first()
+                .copied()
+                .filter(|&f| f < self.mount.function.entries.len()),
             _ => None,
         }
     }
 
     /// What one import loads.
     fn next(&self, file: usize, spec: &Import) -> Followed {
-        let artifact = self.artifact;
+        let mount = self.mount;
         match &self.resolver {
             Resolver::Node {
                 require,
@@ -377,14 +403,17 @@ impl<'a> InitWalker<'a> {
                     ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
                 );
                 let resolver = if esm { import } else { require };
-                let dir = root.join(&artifact.entries[file].path);
+                // a layer's path is absolute already
+                let dir = root.join(mount.path(file));
                 let dir = dir.parent().unwrap_or(root);
                 let in_artifact = |path: &Path| -> Vec<usize> {
-                    path.strip_prefix(root)
-                        .ok()
-                        .and_then(|p| artifact.find(&p.to_string_lossy()))
-                        .into_iter()
-                        .collect()
+                    let path = path.to_string_lossy();
+                    match path.strip_prefix(TASK_ROOT) {
+                        Some(own) => mount.function.find(own.trim_start_matches('/')),
+                        None => mount.find(&path),
+                    }
+                    .into_iter()
+                    .collect()
                 };
                 match resolver.resolve(dir, &spec.module) {
                     Ok(resolution) => Followed::Files(in_artifact(resolution.path())),
@@ -411,7 +440,7 @@ impl<'a> InitWalker<'a> {
                 }
             }
             Resolver::Python(finder) => {
-                let path = &artifact.entries[file].path;
+                let path = mount.path(file);
                 let Some(module) = finder.absolute(path, &spec.module) else {
                     return Followed::Files(Vec::new());
                 };
@@ -475,7 +504,7 @@ impl<'a> InitWalker<'a> {
         };
         rayon::scope(|scope| visit(scope, &walk, self.entry));
         let mut found = walk.found.into_inner().unwrap_or_else(|e| e.into_inner());
-        let path = |i: &usize| self.artifact.entries[*i].path.as_str();
+        let path = |i: &usize| self.mount.path(*i);
         let entry = self.entry;
         found
             .loaded
@@ -499,7 +528,7 @@ impl<'a> InitWalker<'a> {
         // a package name found nowhere may still be found
         let aliased = self.language == Language::JavaScript
             && found.loaded.iter().any(|&i| {
-                let path = &self.artifact.entries[i].path;
+                let path = self.mount.path(i);
                 ALIAS_PACKAGES
                     .iter()
                     .any(|p| path.starts_with(&p[1..]) || path.contains(p))
@@ -523,10 +552,12 @@ impl<'a> InitWalker<'a> {
         found
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        let (loaded, layer_loaded) = self.mount.split(&found.loaded);
         InitLoad {
             handler: self.handler.clone(),
             language: self.language,
-            loaded: found.loaded,
+            loaded,
+            layer_loaded,
             unresolved,
             unspecified,
             lazy_imports: found.lazy_imports,
@@ -583,7 +614,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let lock = |m: &'s Mutex<Found>| m.lock().unwrap_or_else(|e| e.into_inner());
     lock(&walk.found).loaded.push(file);
     let walker = walk.walker;
-    let path = &walker.artifact.entries[file].path;
+    let path = walker.mount.path(file);
     // JSON, native modules: loaded, but they import nothing
     if language_of_loaded(path) != Some(walker.language) {
         return;
@@ -610,7 +641,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut follow = |import: &Import| -> bool {
         let sure = import.guarded_by.is_none() && !import.conditional;
         let here = || Unresolved {
-            path: path.clone(),
+            path: path.to_string(),
             line: import.line,
             module: import.module.clone(),
         };
@@ -708,8 +739,9 @@ fn language_of_loaded(path: &str) -> Option<Language> {
     }
 }
 
-/// The artifact listing as a read-only file system under /var/task, with
-/// the package.json files read up front (the resolver reads nothing else).
+/// The mount as a read-only file system: the function's listing under
+/// /var/task, the layers' under /opt, with the package.json files read up
+/// front (the resolver reads nothing else).
 /// Paths are keyed by their bytes: hashing a `Path` walks its components,
 /// and the resolver asks about thousands of candidates.
 #[derive(Default)]
@@ -724,17 +756,30 @@ fn key(path: &Path) -> &[u8] {
 }
 
 impl ArtifactFs {
-    fn build(artifact: &Artifact) -> Self {
+    fn build(mount: &Mount) -> Self {
         let mut fs = ArtifactFs::default();
         for dir in ["/", "/var", TASK_ROOT] {
             fs.dirs.insert(dir.as_bytes().into());
         }
-        for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
-            let path = format!("{TASK_ROOT}/{}", entry.path.trim_end_matches('/'));
-            // every ancestor below the task root is a directory
+        if !mount.layers.is_empty() {
+            fs.dirs
+                .insert(LAYER_ROOT.trim_end_matches('/').as_bytes().into());
+        }
+        let absolute = |path: &str| match path.starts_with(LAYER_ROOT) {
+            true => path.trim_end_matches('/').to_string(),
+            false => format!("{TASK_ROOT}/{}", path.trim_end_matches('/')),
+        };
+        for (_, path, entry) in mount.files().filter(|(_, _, e)| !e.unsafe_name) {
+            let path = absolute(path);
+            // every ancestor below the task root (or /opt) is a directory
+            let top = if path.starts_with(LAYER_ROOT) {
+                LAYER_ROOT.len() - 1
+            } else {
+                TASK_ROOT.len()
+            };
             let mut end = path.len();
             while let Some(slash) = path[..end].rfind('/') {
-                if slash <= TASK_ROOT.len() || !fs.dirs.insert(path.as_bytes()[..slash].into()) {
+                if slash <= top || !fs.dirs.insert(path.as_bytes()[..slash].into()) {
                     break;
                 }
                 end = slash;
@@ -750,18 +795,22 @@ impl ArtifactFs {
                 EntryKind::Symlink => {}
             }
         }
-        fs.manifests = artifact
-            .entries
-            .par_iter()
-            .enumerate()
-            .filter(|(_, e)| {
+        let manifests: Vec<(usize, &str)> = mount
+            .files()
+            .filter(|(_, path, e)| {
                 e.kind == EntryKind::File
                     && !e.unsafe_name
-                    && (e.path == "package.json" || e.path.ends_with("/package.json"))
+                    && (*path == "package.json" || path.ends_with("/package.json"))
             })
-            .filter_map(|(i, e)| {
-                let path = format!("{TASK_ROOT}/{}", e.path).into_bytes().into();
-                Some((path, artifact.read_text(i).ok()?))
+            .map(|(id, path, _)| (id, path))
+            .collect();
+        fs.manifests = manifests
+            .par_iter()
+            .filter_map(|&(id, path)| {
+                let text = mount.read(id, DEFAULT_READ_LIMIT).ok()?;
+                let text = String::from_utf8(text)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                Some((absolute(path).into_bytes().into(), text))
             })
             .collect();
         fs
@@ -811,9 +860,46 @@ impl FileSystem for ArtifactFs {
     }
 }
 
-fn node_options(conditions: &[&str]) -> ResolveOptions {
+/// Lambda's NODE_PATH entries that layers provide: the runtime's
+/// `/opt/nodejs/nodeNN/node_modules` (any of them when the runtime is not
+/// known), then `/opt/nodejs/node_modules`. The rest of NODE_PATH is the
+/// runtime's own folders and /var/task.
+fn node_layer_path(mount: &Mount, runtime: Option<&RuntimeInfo>) -> Vec<String> {
+    if mount.layers.is_empty() {
+        return Vec::new();
+    }
+    let versioned: BTreeSet<String> = match runtime {
+        Some(runtime) if runtime.family == "node" => BTreeSet::from([format!(
+            "{LAYER_ROOT}nodejs/node{}/node_modules",
+            runtime.version
+        )]),
+        _ => mount
+            .files()
+            .filter_map(|(_, path, _)| {
+                let rest = path.strip_prefix(LAYER_ROOT)?.strip_prefix("nodejs/node")?;
+                let (version, _) = rest.split_once("/node_modules/")?;
+                version
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| format!("{LAYER_ROOT}nodejs/node{version}/node_modules"))
+            })
+            .collect(),
+    };
+    let mut paths: Vec<String> = versioned.into_iter().rev().collect();
+    paths.push(format!("{LAYER_ROOT}nodejs/node_modules"));
+    paths
+}
+
+/// `node_path`: absolute directories searched after the `node_modules`
+/// folders, as NODE_PATH's are.
+fn node_options(conditions: &[&str], node_path: Vec<String>) -> ResolveOptions {
+    let mut modules = vec!["node_modules".to_string()];
+    modules.extend(node_path);
     ResolveOptions {
         condition_names: conditions.iter().map(|c| c.to_string()).collect(),
+        modules,
+        // this process's own NODE_PATH means nothing inside the package
+        node_path: false,
         extensions: [".js", ".json", ".node", ".mjs", ".cjs"]
             .iter()
             .map(|e| e.to_string())
@@ -826,7 +912,10 @@ fn node_options(conditions: &[&str]) -> ResolveOptions {
 }
 
 struct PythonFinder<'a> {
-    artifact: &'a Artifact,
+    mount: &'a Mount<'a>,
+    /// sys.path as Lambda sets it, by path prefix: the task root (""),
+    /// then the layers' `/opt/python/lib/pythonX.Y/site-packages/` and
+    /// `/opt/python/`.
     roots: Vec<String>,
     /// Extension modules by path without their suffix:
     /// `pkg/_speedups.cpython-312-x86_64-linux-gnu.so` → `pkg/_speedups`.
@@ -838,45 +927,45 @@ struct PythonFinder<'a> {
 }
 
 impl<'a> PythonFinder<'a> {
-    fn new(artifact: &'a Artifact, python: Option<(u32, u32)>) -> Self {
-        let mut roots = vec![String::new(), "python/".to_string()];
-        match python {
-            Some((major, minor)) => {
-                roots.push(format!("python/lib/python{major}.{minor}/site-packages/"))
+    fn new(mount: &'a Mount<'a>, python: Option<(u32, u32)>) -> Self {
+        let mut roots = vec![String::new()];
+        if !mount.layers.is_empty() {
+            let layer_python = format!("{LAYER_ROOT}python/");
+            match python {
+                Some((major, minor)) => roots.push(format!(
+                    "{layer_python}lib/python{major}.{minor}/site-packages/"
+                )),
+                // layers built for some Python: their own site-packages
+                None => roots.extend(
+                    mount
+                        .files()
+                        .filter(|(_, _, e)| e.kind != EntryKind::Symlink)
+                        .filter_map(|(_, path, _)| {
+                            let rest = path.strip_prefix(&layer_python)?.strip_prefix("lib/")?;
+                            let (version, _) = rest.split_once("/site-packages/")?;
+                            Some(format!("{layer_python}lib/{version}/site-packages/"))
+                        })
+                        .collect::<BTreeSet<_>>(),
+                ),
             }
-            // a layer built for some Python: its own site-packages directories
-            None => roots.extend(
-                artifact
-                    .entries
-                    .iter()
-                    .filter(|e| e.kind == EntryKind::Dir || e.kind == EntryKind::File)
-                    .filter_map(|e| {
-                        let rest = e.path.strip_prefix("python/lib/")?;
-                        let (version, _) = rest.split_once("/site-packages/")?;
-                        Some(format!("python/lib/{version}/site-packages/"))
-                    })
-                    .collect::<BTreeSet<_>>(),
-            ),
+            roots.push(layer_python);
         }
-        let extensions = artifact
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind == EntryKind::File && e.path.ends_with(".so"))
-            .filter_map(|(i, e)| {
-                let name_start = e.path.rfind('/').map_or(0, |slash| slash + 1);
-                let dot = e.path[name_start..].find('.')? + name_start;
-                Some((&e.path[..dot], i))
+        let extensions = mount
+            .files()
+            .filter(|(_, path, e)| e.kind == EntryKind::File && path.ends_with(".so"))
+            .filter_map(|(i, path, _)| {
+                let name_start = path.rfind('/').map_or(0, |slash| slash + 1);
+                let dot = path[name_start..].find('.')? + name_start;
+                Some((&path[..dot], i))
             })
             .collect();
         PythonFinder {
-            artifact,
+            mount,
             roots,
             extensions,
-            has_sourceless: artifact
-                .entries
-                .iter()
-                .any(|e| e.path.ends_with(".pyc") && !e.path.contains("__pycache__/")),
+            has_sourceless: mount
+                .files()
+                .any(|(_, path, _)| path.ends_with(".pyc") && !path.contains("__pycache__/")),
             dirs: std::sync::OnceLock::new(),
         }
     }
@@ -888,11 +977,13 @@ impl<'a> PythonFinder<'a> {
             return Some(module.to_string());
         }
         let rest = &module[level..];
+        // the longest root holding the file: `/opt/python/` holds the
+        // site-packages folder, which is a root of its own
         let relative = self
             .roots
             .iter()
-            .rev()
-            .find_map(|root| from.strip_prefix(root.as_str()))?;
+            .filter_map(|root| from.strip_prefix(root.as_str()))
+            .min_by_key(|rest| rest.len())?;
         let mut package: Vec<&str> = relative.split('/').collect();
         package.pop(); // the file itself; __init__.py's package is its directory
         for _ in 1..level {
@@ -918,9 +1009,9 @@ impl<'a> PythonFinder<'a> {
         let relative = module.replace('.', "/");
         self.roots.iter().find_map(|root| {
             let base = format!("{root}{relative}");
-            self.artifact
+            self.mount
                 .find(&format!("{base}/__init__.py"))
-                .or_else(|| self.artifact.find(&format!("{base}.py")))
+                .or_else(|| self.mount.find(&format!("{base}.py")))
                 .or_else(|| self.sourceless(&base))
                 .or_else(|| self.extension(&base))
         })
@@ -932,9 +1023,9 @@ impl<'a> PythonFinder<'a> {
         if !self.has_sourceless {
             return None;
         }
-        self.artifact
+        self.mount
             .find(&format!("{base}/__init__.pyc"))
-            .or_else(|| self.artifact.find(&format!("{base}.pyc")))
+            .or_else(|| self.mount.find(&format!("{base}.pyc")))
     }
 
     /// Whether `module` is a directory under a root: a namespace package
@@ -942,8 +1033,8 @@ impl<'a> PythonFinder<'a> {
     fn is_namespace(&self, module: &str) -> bool {
         let dirs = self.dirs.get_or_init(|| {
             let mut dirs = HashSet::new();
-            for entry in &self.artifact.entries {
-                let mut path = entry.path.trim_end_matches('/');
+            for (_, path, _) in self.mount.files() {
+                let mut path = path.trim_end_matches('/');
                 while let Some((parent, _)) = path.rsplit_once('/') {
                     if !dirs.insert(parent) {
                         break;

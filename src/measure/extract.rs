@@ -1,5 +1,7 @@
-//! A private copy of the artifact to run: extracted into a fresh temporary
-//! directory, then made read-only like /var/task, removed when dropped.
+//! A private copy of the function to run: its package and its layers
+//! extracted into a fresh temporary directory (`task/` standing in for
+//! /var/task, `opt/` for /opt, the layers in order), then made read-only,
+//! removed when dropped.
 
 use std::fs;
 use std::io;
@@ -16,13 +18,22 @@ pub const EXTRACT_LIMIT: u64 = 1024 * 1024 * 1024;
 /// The extracted tree. Dropping it restores write permission and deletes it.
 pub struct Extracted {
     dir: tempfile::TempDir,
+    task: PathBuf,
+    /// Where the layers are, when there are any.
+    opt: Option<PathBuf>,
     /// Symlink entries left out: they are never created.
     pub skipped_symlinks: Vec<String>,
 }
 
 impl Extracted {
+    /// The function's package.
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.task
+    }
+
+    /// The layers, merged in order.
+    pub fn layers(&self) -> Option<&Path> {
+        self.opt.as_deref()
     }
 }
 
@@ -34,25 +45,33 @@ impl Drop for Extracted {
     }
 }
 
-pub fn extract(artifact: &Artifact, limit: u64) -> anyhow::Result<Extracted> {
-    if let Some(entry) = artifact.entries.iter().find(|e| e.unsafe_name) {
-        bail!(
-            "{}: entry `{}` would be written outside the extraction directory; refusing to extract",
-            artifact.path.display(),
-            entry.path
-        );
+/// `limit` bounds the function and its layers together.
+pub fn extract(artifact: &Artifact, layers: &[Artifact], limit: u64) -> anyhow::Result<Extracted> {
+    let all = || std::iter::once(artifact).chain(layers);
+    for artifact in all() {
+        if let Some(entry) = artifact.entries.iter().find(|e| e.unsafe_name) {
+            bail!(
+                "{}: entry `{}` would be written outside the extraction directory; refusing to extract",
+                artifact.path.display(),
+                entry.path
+            );
+        }
     }
-    let total: u64 = artifact
-        .entries
-        .iter()
+    let total: u64 = all()
+        .flat_map(|a| &a.entries)
         .filter(|e| e.kind == EntryKind::File)
         .map(|e| e.unzipped_bytes)
         .sum();
     if total > limit {
         bail!(
-            "{}: {} bytes unzipped is more than the {} bytes measure extracts",
+            "{}: {} bytes unzipped{} is more than the {} bytes measure extracts",
             artifact.path.display(),
             total,
+            if layers.is_empty() {
+                ""
+            } else {
+                " with its layers"
+            },
             limit
         );
     }
@@ -60,16 +79,44 @@ pub fn extract(artifact: &Artifact, limit: u64) -> anyhow::Result<Extracted> {
         .prefix("deadweight-measure-")
         .tempdir()
         .context("creating a temporary directory to extract into")?;
+    let task = dir.path().join("task");
+    let opt = (!layers.is_empty()).then(|| dir.path().join("opt"));
     let mut extracted = Extracted {
         dir,
+        task,
+        opt,
         skipped_symlinks: Vec::new(),
     };
-    let root = extracted.root().to_path_buf();
+    create_dir(&extracted.task)?;
+    write_tree(
+        artifact,
+        &extracted.task.clone(),
+        limit,
+        &mut extracted.skipped_symlinks,
+    )?;
+    if let Some(opt) = extracted.opt.clone() {
+        create_dir(&opt)?;
+        // a later layer's file replaces an earlier one's, as on Lambda
+        for layer in layers {
+            write_tree(layer, &opt, limit, &mut extracted.skipped_symlinks)?;
+        }
+    }
+    set_writable(extracted.dir.path(), false);
+    Ok(extracted)
+}
+
+/// Writes one artifact's files under `root`.
+fn write_tree(
+    artifact: &Artifact,
+    root: &Path,
+    limit: u64,
+    skipped_symlinks: &mut Vec<String>,
+) -> anyhow::Result<()> {
     for (index, entry) in artifact.entries.iter().enumerate() {
         let target = root.join(&entry.path);
         match entry.kind {
             EntryKind::Dir => create_dir(&target)?,
-            EntryKind::Symlink => extracted.skipped_symlinks.push(entry.path.clone()),
+            EntryKind::Symlink => skipped_symlinks.push(entry.path.clone()),
             EntryKind::File => {
                 if let Some(parent) = target.parent() {
                     create_dir(parent)?;
@@ -89,8 +136,7 @@ pub fn extract(artifact: &Artifact, limit: u64) -> anyhow::Result<Extracted> {
             }
         }
     }
-    set_writable(&root, false);
-    Ok(extracted)
+    Ok(())
 }
 
 fn create_dir(path: &Path) -> anyhow::Result<()> {
@@ -153,7 +199,7 @@ mod tests {
         zip.finish().unwrap();
 
         let artifact = Artifact::open(&path).unwrap();
-        let extracted = extract(&artifact, EXTRACT_LIMIT).unwrap();
+        let extracted = extract(&artifact, &[], EXTRACT_LIMIT).unwrap();
         let modified = fs::metadata(extracted.root().join("handler.py"))
             .unwrap()
             .modified()

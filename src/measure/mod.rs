@@ -1,5 +1,6 @@
 //! `deadweight measure`: the only command that runs the user's code. The
-//! artifact is extracted to a private read-only directory and the handler's
+//! artifact (and its layers, on the search paths Lambda gives layers) is
+//! extracted to a private read-only directory and the handler's
 //! module is imported — never called — in fresh `node` or `python3`
 //! processes. Init time is taken inside each process around the import,
 //! and the same harness importing an empty module gives the baseline that
@@ -102,8 +103,9 @@ const IMPORTS_MARK: &str = "DEADWEIGHT_MEASURE_IMPORTS";
 
 const PYTHON_HARNESS: &str = r#"
 import sys, time, json
-root, module, mark, result_mark = sys.argv[1:5]
-sys.path[:0] = [root, root + "/python", root + "/python/lib/python%d.%d/site-packages" % sys.version_info[:2]]
+root, opt, module, mark, result_mark = sys.argv[1:6]
+# Lambda's order: the task root, then the layers' folders
+sys.path[:0] = [root] + ([opt + "/python/lib/python%d.%d/site-packages" % sys.version_info[:2], opt + "/python"] if opt else [])
 sys.stderr.write(mark + "\n")
 sys.stderr.flush()
 start = time.perf_counter()
@@ -166,8 +168,18 @@ struct Target {
     module: String,
 }
 
+/// The function's package and where its layers are, as one run sees them.
+struct Tree<'p> {
+    task: &'p Path,
+    layers: Option<&'p Path>,
+    /// The runtime's `nodejs/nodeNN` folder name, when the runtime is known.
+    node_folder: Option<String>,
+}
+
+/// `layers`: the function's layers, in the order Lambda applies them.
 pub fn measure(
     artifact: &Artifact,
+    layers: &[Artifact],
     options: &MeasureOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<Measurement> {
@@ -185,8 +197,18 @@ pub fn measure(
         Some(id) => bail!("measure runs Node.js and Python functions; `{id}` is neither"),
         None => None,
     };
-    let extracted = extract::extract(artifact, EXTRACT_LIMIT)?;
+    let extracted = extract::extract(artifact, layers, EXTRACT_LIMIT)?;
     let root = extracted.root();
+    let tree = Tree {
+        task: root,
+        layers: extracted.layers(),
+        node_folder: options
+            .runtime
+            .as_deref()
+            .and_then(|id| id.strip_prefix("nodejs"))
+            .and_then(|v| v.strip_suffix(".x"))
+            .map(|major| format!("node{major}")),
+    };
     let target = locate(artifact, root, &handler, family_hint)?;
     let interpreter = match &options.interpreter {
         Some(path) => path.clone(),
@@ -228,19 +250,24 @@ pub fn measure(
     };
     // one unrecorded run warms the page cache, so every recorded run reads
     // the same way
-    run_once(&interpreter, root, &target, false)?;
+    run_once(&interpreter, &tree, &target, false)?;
     tick();
+    let baseline_tree = Tree {
+        task: baseline_dir.path(),
+        layers: None,
+        node_folder: None,
+    };
     let mut baseline = Vec::new();
     let mut raw = Vec::new();
     let mut last = None;
     for _ in 0..options.runs {
         baseline.push(
-            run_once(&interpreter, baseline_dir.path(), &baseline_target, false)?
+            run_once(&interpreter, &baseline_tree, &baseline_target, false)?
                 .0
                 .ms,
         );
         tick();
-        let (result, _) = run_once(&interpreter, root, &target, false)?;
+        let (result, _) = run_once(&interpreter, &tree, &target, false)?;
         raw.push(result.ms);
         last = Some(result);
         tick();
@@ -252,7 +279,7 @@ pub fn measure(
     let mut notes = Vec::new();
     let (modules, import_tree) = match target.family {
         Family::Python => {
-            let (_, stderr) = run_once(&interpreter, root, &target, true)?;
+            let (_, stderr) = run_once(&interpreter, &tree, &target, true)?;
             tick();
             let tree = stderr
                 .split_once(IMPORTS_MARK)
@@ -262,16 +289,24 @@ pub fn measure(
         }
         Family::Node => {
             // one more run lists the ES modules too, off the clock
-            let (listed, _) = run_once(&interpreter, root, &target, true)?;
+            let (listed, _) = run_once(&interpreter, &tree, &target, true)?;
             tick();
+            // named as audit names them: relative in the package, /opt/ in a layer
+            let name = |file: &str| {
+                let file = Path::new(file);
+                if let Ok(own) = file.strip_prefix(root) {
+                    return own.to_string_lossy().into_owned();
+                }
+                match tree.layers.and_then(|opt| file.strip_prefix(opt).ok()) {
+                    Some(layered) => format!("/opt/{}", layered.to_string_lossy()),
+                    None => file.to_string_lossy().into_owned(),
+                }
+            };
             let mut modules: Vec<LoadedModule> = listed
                 .modules
                 .iter()
                 .map(|(file, bytes)| LoadedModule {
-                    name: Path::new(file)
-                        .strip_prefix(root)
-                        .map(|p| p.to_string_lossy().into_owned())
-                        .unwrap_or_else(|_| file.clone()),
+                    name: name(file),
                     self_ms: None,
                     cumulative_ms: None,
                     bytes: Some(*bytes),
@@ -322,6 +357,36 @@ pub fn measure(
     })
 }
 
+/// NODE_PATH as Lambda sets it, this machine's runtime folders left out:
+/// the layers' `nodejs/nodeNN/node_modules` (the runtime's, or any there
+/// is when it is not known) and `nodejs/node_modules`, then the task root.
+fn node_path(tree: &Tree) -> OsString {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(opt) = tree.layers {
+        let mut versioned: Vec<PathBuf> = match &tree.node_folder {
+            Some(folder) => vec![opt.join("nodejs").join(folder).join("node_modules")],
+            None => std::fs::read_dir(opt.join("nodejs"))
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name.strip_prefix("node")
+                        .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                })
+                .map(|e| e.path().join("node_modules"))
+                .collect(),
+        };
+        versioned.sort();
+        versioned.reverse();
+        dirs.extend(versioned);
+        dirs.push(opt.join("nodejs/node_modules"));
+    }
+    dirs.push(tree.task.to_path_buf());
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
 /// The handler's module, found in the artifact the way each runtime's
 /// bootstrap finds it.
 fn locate(
@@ -360,10 +425,11 @@ fn locate(
 /// import tree goes to the returned stderr.
 fn run_once(
     interpreter: &Path,
-    root: &Path,
+    tree: &Tree,
     target: &Target,
     importtime: bool,
 ) -> anyhow::Result<(RunResult, String)> {
+    let root = tree.task;
     let mut command = Command::new(interpreter);
     command.current_dir(root);
     command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS");
@@ -380,14 +446,12 @@ fn run_once(
                 .arg("-c")
                 .arg(PYTHON_HARNESS)
                 .arg(root)
+                .arg(tree.layers.unwrap_or(Path::new("")))
                 .arg(&target.module);
             command.arg(IMPORTS_MARK).arg(RESULT_MARK.trim_end());
         }
         Family::Node => {
-            let mut node_path = OsString::from(root.join("nodejs/node_modules"));
-            node_path.push(":");
-            node_path.push(root.join("node_modules"));
-            command.env("NODE_PATH", node_path);
+            command.env("NODE_PATH", node_path(tree));
             command
                 .arg("-e")
                 .arg(NODE_HARNESS)

@@ -223,13 +223,21 @@ impl Terminal {
                 1 => "; 1 import found nowhere".to_string(),
                 n => format!("; {n} imports found nowhere"),
             };
+            let from_layers = match init.layer_files {
+                0 => String::new(),
+                n => format!(
+                    ", and {} files ({}) from layers",
+                    thousands(n as u64),
+                    human_bytes(init.layer_bytes)
+                ),
+            };
             writeln!(
                 out,
-                "  init: {} loads {} of {} files ({} of {}) at module scope; {} lazy imports not followed{unresolved}",
+                "  init: {} loads {} of {} files ({} of {}){from_layers} at module scope; {} lazy imports not followed{unresolved}",
                 init.handler,
-                thousands(init.loaded_files as u64),
+                thousands((init.loaded_files - init.layer_files) as u64),
                 thousands(a.files as u64),
-                human_bytes(init.loaded_bytes),
+                human_bytes(init.loaded_bytes - init.layer_bytes),
                 human_bytes(a.unzipped_bytes),
                 thousands(init.lazy_imports as u64),
             )?;

@@ -23,6 +23,14 @@ pub struct RuntimeInfo {
     /// Package name globs the runtime ships, by ecosystem (`npm`, `pypi`).
     #[serde(default)]
     pub provides: HashMap<String, Vec<String>>,
+    /// Whether ES module imports search NODE_PATH (the layers' folders and
+    /// /var/task), as require does.
+    #[serde(default = "yes")]
+    pub esm_node_path: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl RuntimeInfo {

@@ -209,16 +209,27 @@ pub fn rule_findings(report: &Value, rule: &str) -> Vec<String> {
 
 /// `deadweight measure` once on a function: what node / python3 load.
 pub fn measured(zip: &Path) -> Value {
+    measured_with(zip, &[])
+}
+
+/// `deadweight measure --runs 1 ARGS` on a function.
+pub fn measured_with(zip: &Path, args: &[&str]) -> Value {
     success_json(
         deadweight()
             .args(["measure", "--format", "json", "--runs", "1"])
+            .args(args)
             .arg(zip),
     )
 }
 
 /// The files `measure` saw the handler's import load, by path.
 pub fn measured_files(zip: &Path) -> BTreeSet<String> {
-    measured(zip)["modules"]
+    measured_files_with(zip, &[])
+}
+
+/// The files `measure ARGS` saw the handler's import load, by path.
+pub fn measured_files_with(zip: &Path, args: &[&str]) -> BTreeSet<String> {
+    measured_with(zip, args)["modules"]
         .as_array()
         .unwrap()
         .iter()

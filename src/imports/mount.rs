@@ -1,0 +1,144 @@
+//! The files a function sees when it starts: its own package at
+//! /var/task, and the layers audited beside it extracted in order into
+//! /opt, a later layer's file replacing an earlier one's at the same path.
+//!
+//! Files are numbered across the mount: the function's entries keep their
+//! indices, each layer's follow. The function's paths stay relative (as
+//! everywhere else in a report); a layer's read `/opt/...`, where the
+//! function's code finds them.
+
+use crate::artifact::{Artifact, Entry, ReadError};
+
+/// Where layers are extracted.
+pub const LAYER_ROOT: &str = "/opt/";
+
+pub struct Mount<'a> {
+    pub function: &'a Artifact,
+    pub layers: Vec<&'a Artifact>,
+    /// The first number of each layer's entries.
+    starts: Vec<usize>,
+    /// Every layer entry's `/opt/` path, in numbering order.
+    layer_paths: Vec<String>,
+}
+
+/// One file of the mount: the layer it is in (None for the function's own
+/// package) and its entry index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MountedFile {
+    pub layer: Option<usize>,
+    pub entry: usize,
+}
+
+impl<'a> Mount<'a> {
+    pub fn new(function: &'a Artifact, layers: Vec<&'a Artifact>) -> Self {
+        let mut starts = Vec::with_capacity(layers.len());
+        let mut next = function.entries.len();
+        let mut layer_paths = Vec::new();
+        for layer in &layers {
+            starts.push(next);
+            next += layer.entries.len();
+            layer_paths.extend(
+                layer
+                    .entries
+                    .iter()
+                    .map(|e| format!("{LAYER_ROOT}{}", e.path)),
+            );
+        }
+        Mount {
+            function,
+            layers,
+            starts,
+            layer_paths,
+        }
+    }
+
+    /// The function alone.
+    pub fn function(function: &'a Artifact) -> Self {
+        Mount::new(function, Vec::new())
+    }
+
+    pub fn len(&self) -> usize {
+        self.function.entries.len() + self.layer_paths.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Which artifact a number belongs to, and its entry index there.
+    pub fn locate(&self, id: usize) -> MountedFile {
+        match self.starts.partition_point(|&start| start <= id) {
+            0 => MountedFile {
+                layer: None,
+                entry: id,
+            },
+            n => MountedFile {
+                layer: Some(n - 1),
+                entry: id - self.starts[n - 1],
+            },
+        }
+    }
+
+    fn artifact(&self, layer: Option<usize>) -> &'a Artifact {
+        layer.map_or(self.function, |l| self.layers[l])
+    }
+
+    pub fn entry(&self, id: usize) -> &'a Entry {
+        let file = self.locate(id);
+        &self.artifact(file.layer).entries[file.entry]
+    }
+
+    /// The path the function's code sees: relative for its own files,
+    /// `/opt/...` for a layer's.
+    pub fn path(&self, id: usize) -> &str {
+        match id.checked_sub(self.function.entries.len()) {
+            None => &self.function.entries[id].path,
+            Some(i) => &self.layer_paths[i],
+        }
+    }
+
+    pub fn read(&self, id: usize, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let file = self.locate(id);
+        self.artifact(file.layer).read(file.entry, limit)
+    }
+
+    /// The file at a path as [`Mount::path`] gives it; under /opt, the
+    /// last layer that has it.
+    pub fn find(&self, path: &str) -> Option<usize> {
+        match path.strip_prefix(LAYER_ROOT) {
+            Some(inside) => self
+                .layers
+                .iter()
+                .zip(&self.starts)
+                .rev()
+                .find_map(|(layer, start)| layer.find(inside).map(|i| start + i)),
+            None => self.function.find(path),
+        }
+    }
+
+    /// Every file with its number and path, the function's first.
+    pub fn files(&self) -> impl Iterator<Item = (usize, &str, &'a Entry)> + '_ {
+        let own = self.function.entries.iter().enumerate();
+        let layers = self.layers.iter().flat_map(|l| l.entries.iter());
+        own.map(|(i, e)| (i, e.path.as_str(), e)).chain(
+            layers
+                .zip(&self.layer_paths)
+                .enumerate()
+                .map(|(i, (e, path))| (self.function.entries.len() + i, path.as_str(), e)),
+        )
+    }
+
+    /// Numbers of the mount's files, split into the function's own entry
+    /// indices and the layers' files.
+    pub fn split(&self, ids: &[usize]) -> (Vec<usize>, Vec<MountedFile>) {
+        let mut own = Vec::new();
+        let mut layered = Vec::new();
+        for &id in ids {
+            match self.locate(id) {
+                MountedFile { layer: None, entry } => own.push(entry),
+                file => layered.push(file),
+            }
+        }
+        (own, layered)
+    }
+}

@@ -1,0 +1,157 @@
+//! Init follows a function's imports into the layers audited beside it,
+//! on the paths Lambda gives layers (/opt/python, /opt/nodejs/node_modules
+//! on NODE_PATH), and `measure --layer` runs the same mount. The layers
+//! are the real pip and npm installs in samples/ (samples/build.sh).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::{
+    audit_all, audit_with, init_files, measured_files_with, rule_findings, samples_dir, ZipBuilder,
+};
+use serde_json::Value;
+
+fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
+    ZipBuilder::new()
+        .file(file, code)
+        .write_to(dir, "function.zip")
+}
+
+fn estimate_low(init: &Value) -> f64 {
+    init["estimate_ms"]["low"].as_f64().unwrap()
+}
+
+#[test]
+fn python_init_loads_the_layers_site_packages_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "app.py",
+        "import attrs\n\ndef lambda_handler(event, context):\n    return attrs.asdict(event)\n",
+    );
+    let layer = samples_dir().join("python-layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    let init = &report["artifacts"][0]["init"];
+    let files = init_files(init);
+    let site = "/opt/python/lib/python3.12/site-packages";
+    for file in ["attrs/__init__.py", "attr/__init__.py", "attr/_make.py"] {
+        assert!(
+            files.contains(&format!("{site}/{file}")),
+            "{file} not loaded: {files:?}"
+        );
+    }
+    // six is in the layer, but nothing imports it
+    assert!(!files.contains(&format!("{site}/six.py")));
+    let from_layer = files.iter().filter(|f| f.starts_with("/opt/")).count();
+    assert_eq!(init["layer_files"], from_layer);
+    assert_eq!(init["loaded_files"], files.len());
+    let attrs = init["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "attrs")
+        .unwrap();
+    assert_eq!(attrs["version"], "24.2.0");
+    assert!(attrs["layer"]
+        .as_str()
+        .unwrap()
+        .ends_with("python-layer.zip"));
+
+    // the same function alone: attrs is missing, and init loads one file
+    let (_, alone) = audit_with(&zip, &["--runtime", "python3.12"]);
+    let alone = &alone["artifacts"][0]["init"];
+    assert_eq!(alone["loaded_files"], 1);
+    assert!(estimate_low(init) > estimate_low(alone), "{init}");
+}
+
+#[test]
+fn a_layer_built_for_another_python_does_not_provide_its_modules() {
+    // the layer's site-packages is python3.12's: a python3.11 function
+    // does not search it, and fails at its first cold start
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", "import attrs\n");
+    let layer = samples_dir().join("python-layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "python3.11"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny app.py:1 imports attrs at init, but attrs is not in the package, the standard library or the python3.11 runtime"]
+    );
+}
+
+#[test]
+fn node_init_follows_node_path_into_the_layer_as_node_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "index.js",
+        "const { v4 } = require('uuid');\nconst ms = require('ms');\nexports.handler = async () => v4() + ms(1000);\n",
+    );
+    let layer = samples_dir().join("node-layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    let init = &report["artifacts"][0]["init"];
+    let ours = init_files(init);
+    assert!(ours.contains("/opt/nodejs/node_modules/uuid/dist/index.js"));
+    assert!(ours.contains("/opt/nodejs/node_modules/ms/index.js"));
+    // what node loads with the layer on NODE_PATH, named the same way
+    let layer_arg = layer.to_str().unwrap();
+    let real = measured_files_with(&zip, &["--layer", layer_arg]);
+    assert_eq!(ours, real);
+}
+
+#[test]
+fn es_modules_find_layers_from_node_18_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "index.mjs",
+            "import { v4 } from 'uuid';\nexport const handler = async () => v4();\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    let layer = samples_dir().join("node-layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    // uuid 9's `import` condition: an ES module wrapper around its CommonJS build
+    let files = init_files(&report["artifacts"][0]["init"]);
+    assert!(
+        files.contains("/opt/nodejs/node_modules/uuid/wrapper.mjs")
+            && files.contains("/opt/nodejs/node_modules/uuid/dist/index.js"),
+        "{files:?}"
+    );
+    // Lambda's Node 16 searches NODE_PATH for require only
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "nodejs16.x"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny index.mjs:1 imports uuid at init, but uuid is not in the package, Node's built-ins or the nodejs16.x runtime"]
+    );
+}
+
+#[test]
+fn a_later_layer_replaces_an_earlier_ones_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", "import shared\n");
+    let first = ZipBuilder::new()
+        .file("python/shared.py", "import first_only\n")
+        .file("python/first_only.py", "")
+        .write_to(dir.path(), "first.zip");
+    let second = ZipBuilder::new()
+        .file("python/shared.py", "import second_only\n")
+        .file("python/second_only.py", "")
+        .write_to(dir.path(), "second.zip");
+    let (code, report) = audit_all(&[&zip, &first, &second], &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    let expected: BTreeSet<String> = [
+        "app.py",
+        "/opt/python/shared.py",
+        "/opt/python/second_only.py",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(init_files(&report["artifacts"][0]["init"]), expected);
+}
