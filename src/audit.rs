@@ -13,6 +13,7 @@ use crate::lockfile::{self, LockfileError};
 use crate::report::{ArtifactReport, Report, ReportOptions, WhyReport};
 use crate::rules::runtimes::{self, RuntimeInfo};
 use crate::rules::{Context, RuleError, RuleSet};
+use crate::template;
 
 /// Facts about the function that the artifact alone may not tell.
 #[derive(Clone, Debug, Default)]
@@ -120,14 +121,14 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     for (position, path) in request.paths.iter().enumerate() {
         let function = function_config(request.config, path);
         let mut facts = request.facts.with_defaults(function);
-        let template_texts = templates(path);
+        let template_texts = template::texts(path);
         if facts.runtime.is_none() {
-            facts.runtime = template_runtime(&template_texts);
+            facts.runtime = template::runtime(&template_texts);
         }
         // a handler given (not inferred from the files) may name a file
         // the package does not have
-        if facts.handler.is_none() && template_handler_applies(path, &template_texts) {
-            facts.handler = template_handler(&template_texts);
+        if facts.handler.is_none() && template::handler_applies(path, &template_texts) {
+            facts.handler = template::handler(&template_texts);
         }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
@@ -158,14 +159,35 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(handler) => Some(handler.clone()),
                 None => imports::reach::infer_handler(artifact).ok(),
             };
-            // the layers audited beside it, in the order given
-            let layers: Vec<&Opened> = together
+            // the layers audited beside it, in the order given; without
+            // any, those on disk its SAM template gives it
+            let mut layers: Vec<&Opened> = together
                 .iter()
                 .enumerate()
                 .filter(|(other, _)| *other != position)
                 .filter_map(|(_, opened)| opened.as_ref())
                 .filter(|opened| opened.inventory.layout == Layout::Layer)
                 .collect();
+            let template_layers = match layers.is_empty() {
+                true => template::layers(path),
+                false => None,
+            };
+            let from_template: Vec<Opened> = template_layers
+                .iter()
+                .flat_map(|t| &t.local)
+                .filter_map(|path| Artifact::open(path).ok())
+                .map(|artifact| Opened {
+                    inventory: inventory::build(&artifact),
+                    artifact,
+                })
+                .filter(|opened| opened.inventory.layout == Layout::Layer)
+                .collect();
+            layers.extend(&from_template);
+            // layers the template gives that the audit does not have
+            let unknown_layers = match &template_layers {
+                Some(t) => t.elsewhere + t.local.len() > from_template.len(),
+                None => template::gives_layers(&template_texts),
+            };
             let mount =
                 imports::mount::Mount::new(artifact, layers.iter().map(|l| &l.artifact).collect());
             let node_files = |mount: &imports::mount::Mount| {
@@ -243,7 +265,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 let providers = analysis::missing_modules::Providers {
                     runtime,
                     python: runtime.and_then(|r| r.python_version()),
-                    template_layers: templates_give_layers(&template_texts),
+                    template_layers: unknown_layers,
                 };
                 analysis.findings.extend(analysis::missing_modules::check(
                     artifact, inventory, load, &providers,
@@ -414,126 +436,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     Ok(Report::new(reports))
 }
 
-/// Template file names deadweight reads: SAM and Serverless Framework.
-const TEMPLATE_NAMES: [&str; 4] = [
-    "template.yaml",
-    "template.yml",
-    "serverless.yml",
-    "serverless.yaml",
-];
-
-/// The SAM templates (`template.yaml`) and Serverless Framework files
-/// (`serverless.yml`) that describe the artifact, as text: those beside a
-/// zip, those inside a folder, or for a folder with none (what `sam build`
-/// writes, `.aws-sam/build/HelloWorldFunction/`) the part of the template
-/// beside it that describes the function whose CodeUri is that folder.
-fn templates(path: &Path) -> Vec<String> {
-    let read = |dir: &Path| -> Vec<String> {
-        TEMPLATE_NAMES
-            .iter()
-            .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
-            .collect()
-    };
-    if !path.is_dir() {
-        return path.parent().map(read).unwrap_or_default();
-    }
-    let inside = read(path);
-    if !inside.is_empty() {
-        return inside;
-    }
-    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-        return Vec::new();
-    };
-    let name = name.to_string_lossy();
-    read(parent)
-        .iter()
-        .flat_map(|text| function_part(text, &name))
-        .collect()
-}
-
-/// The lines of a template's resource whose `CodeUri` is the folder
-/// `name` (its properties, at one indentation), then the `Globals:` section
-/// the function inherits what it does not set from: the first text that
-/// sets a value wins.
-fn function_part(text: &str, name: &str) -> Vec<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let indent = |line: &str| line.len() - line.trim_start().len();
-    let Some(at) = lines.iter().position(|line| {
-        template_values(line, "codeUri")
-            .any(|uri| uri.trim_start_matches("./").trim_end_matches('/') == name)
-    }) else {
-        return Vec::new();
-    };
-    let depth = indent(lines[at]);
-    let inside = |line: &&str| line.trim().is_empty() || indent(line) >= depth;
-    let start = lines[..at]
-        .iter()
-        .rposition(|line| !inside(line))
-        .map_or(0, |i| i + 1);
-    let end = lines[at..]
-        .iter()
-        .position(|line| !inside(line))
-        .map_or(lines.len(), |i| at + i);
-    let mut parts = vec![lines[start..end].join("\n")];
-    if let Some(globals) = lines.iter().position(|line| line.trim_end() == "Globals:") {
-        let end = lines[globals + 1..]
-            .iter()
-            .position(|line| !line.trim().is_empty() && indent(line) == 0)
-            .map_or(lines.len(), |i| globals + 1 + i);
-        parts.push(lines[globals..end].join("\n"));
-    }
-    parts
-}
-
-/// The values of `Key:` / `key:` lines in a template, unquoted (empty for
-/// a key whose value is a block below it). CloudFormation tags (`!Ref`,
-/// `!Sub`) are not YAML a plain parser reads, and these are plain scalars.
-fn template_values<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t str> + 't {
-    let mut capitalized = key.to_string();
-    capitalized[..1].make_ascii_uppercase();
-    text.lines().filter_map(move |line| {
-        let line = line.trim();
-        let value = line
-            .strip_prefix(capitalized.as_str())
-            .or_else(|| line.strip_prefix(key))?
-            .strip_prefix(':')?;
-        Some(value.trim().trim_matches(['"', '\'']))
-    })
-}
-
-/// The handler the templates beside the artifact declare (SAM `Handler:`,
-/// Serverless `handler:`): the first that declares a single one.
-fn template_handler(templates: &[String]) -> Option<String> {
-    templates.iter().find_map(|text| {
-        let mut handlers = template_values(text, "handler").filter(|value| !value.is_empty());
-        let first = handlers.next()?;
-        handlers.all(|h| h == first).then(|| first.to_string())
-    })
-}
-
-/// A SAM handler is relative to the function's `CodeUri`: it names files
-/// of a build folder or zip made from that folder, not of a project folder
-/// that holds the template and the code in `hello_world/`.
-fn template_handler_applies(path: &Path, templates: &[String]) -> bool {
-    let folder = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    !path.is_dir()
-        || templates.iter().all(|text| {
-            template_values(text, "codeUri").all(|uri| {
-                let uri = uri.trim_start_matches("./").trim_end_matches('/');
-                uri.is_empty() || uri == "." || Some(uri) == folder.as_deref()
-            })
-        })
-}
-
-/// Whether a template beside the artifact gives functions layers (SAM and
-/// CloudFormation `Layers:`, Serverless `layers:`), whose contents the
-/// audit does not have.
-fn templates_give_layers(templates: &[String]) -> bool {
-    templates
-        .iter()
-        .any(|text| template_values(text, "layers").next().is_some())
-}
-
 /// An artifact opened and listed before the audit of each input starts.
 struct Opened {
     artifact: Artifact,
@@ -564,21 +466,6 @@ fn open_together(paths: &[PathBuf]) -> Vec<Option<Opened>> {
             })
         })
         .collect()
-}
-
-/// The runtime the templates beside the artifact declare, when one file
-/// declares a single one.
-fn template_runtime(templates: &[String]) -> Option<String> {
-    templates.iter().find_map(|text| {
-        let runtimes: Vec<&str> = template_values(text, "runtime")
-            .filter_map(|value| runtimes::find(value).map(|r| r.id.as_str()))
-            .collect();
-        let first = runtimes.first()?;
-        runtimes
-            .iter()
-            .all(|r| r == first)
-            .then(|| first.to_string())
-    })
 }
 
 /// The config's `[[function]]` for this artifact, or its single `[function]`.

@@ -21,4 +21,5 @@ pub mod logs;
 pub mod measure;
 pub mod report;
 pub mod rules;
+pub mod template;
 pub mod units;

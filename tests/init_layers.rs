@@ -155,3 +155,95 @@ fn a_later_layer_replaces_an_earlier_ones_file() {
     .collect();
     assert_eq!(init_files(&report["artifacts"][0]["init"]), expected);
 }
+
+/// The template `sam build` (SAM CLI 1.x) wrote for a function with a
+/// layer built from requirements.txt (BuildMethod) and one given by ARN.
+const SAM_BUILT_TEMPLATE: &str = "AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 3
+Resources:
+  DepsLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: DepsLayer
+      CompatibleRuntimes:
+      - python3.11
+    Metadata:
+      BuildMethod: python3.11
+      SamResourceId: DepsLayer
+  HelloFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: HelloFunction
+      Handler: app.lambda_handler
+      Runtime: python3.11
+      Layers:
+      - Ref: DepsLayer
+      - arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:7
+    Metadata:
+      SamResourceId: HelloFunction
+";
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_sam_build_folder_follows_init_into_the_layers_its_template_builds() {
+    let build = tempfile::tempdir().unwrap();
+    let build = build.path();
+    write(&build.join("template.yaml"), SAM_BUILT_TEMPLATE);
+    write(
+        &build.join("HelloFunction/app.py"),
+        "import attrs\nimport powertools_only\n\ndef lambda_handler(event, context):\n    return 1\n",
+    );
+    // sam build installs a layer's requirements into python/
+    write(
+        &build.join("DepsLayer/python/attrs/__init__.py"),
+        "from attr import define\n",
+    );
+    write(&build.join("DepsLayer/python/attr/__init__.py"), "");
+    write(
+        &build.join("DepsLayer/python/attrs-24.2.0.dist-info/METADATA"),
+        "Metadata-Version: 2.3\nName: attrs\nVersion: 24.2.0\n",
+    );
+    let (code, report) = audit_with(&build.join("HelloFunction"), &[]);
+    let init = &report["artifacts"][0]["init"];
+    assert_eq!(
+        init["layers"][0],
+        build.join("DepsLayer").display().to_string()
+    );
+    let expected: BTreeSet<String> = [
+        "app.py",
+        "/opt/python/attrs/__init__.py",
+        "/opt/python/attr/__init__.py",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(init_files(init), expected);
+    // the layer given by ARN may have powertools_only: a warning
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["warn app.py:2 imports powertools_only at init, but powertools_only is not in the package, the standard library or the python3.11 runtime; the template gives the function layers, which may provide it"]
+    );
+
+    // every layer on disk: what none of them has is missing for sure
+    write(
+        &build.join("template.yaml"),
+        &SAM_BUILT_TEMPLATE.replace(
+            "      - arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:7\n",
+            "",
+        ),
+    );
+    let (code, report) = audit_with(&build.join("HelloFunction"), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny app.py:2 imports powertools_only at init, but powertools_only is not in the package, the standard library or the python3.11 runtime"]
+    );
+}

@@ -24,9 +24,12 @@ pub struct InitReport {
     /// Unzipped bytes of every file loaded (source, JSON, native modules),
     /// the layers' included.
     pub loaded_bytes: u64,
-    /// Of those, the files (and bytes) from layers audited beside the function.
+    /// Of those, the files (and bytes) from layers.
     pub layer_files: usize,
     pub layer_bytes: u64,
+    /// The layers init looked in, in order: those audited beside the
+    /// function, or those on disk its SAM template gives it.
+    pub layers: Vec<String>,
     /// Native modules loaded (`.node`, Python extension `.so`) and their bytes.
     pub native_files: usize,
     pub native_bytes: u64,
@@ -199,6 +202,10 @@ pub fn report(
         loaded_bytes,
         layer_files,
         layer_bytes,
+        layers: layers
+            .iter()
+            .map(|l| l.artifact.path.display().to_string())
+            .collect(),
         native_files,
         native_bytes,
         compiled_bytes,

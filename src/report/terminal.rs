@@ -223,13 +223,28 @@ impl Terminal {
                 1 => "; 1 import found nowhere".to_string(),
                 n => format!("; {n} imports found nowhere"),
             };
-            let from_layers = match init.layer_files {
+            let from_layers = match init.layers.len() {
                 0 => String::new(),
-                n => format!(
-                    ", and {} files ({}) from layers",
-                    thousands(n as u64),
-                    human_bytes(init.layer_bytes)
-                ),
+                n => {
+                    let names: Vec<String> = init
+                        .layers
+                        .iter()
+                        .map(|path| {
+                            let path = std::path::Path::new(path);
+                            path.file_name()
+                                .unwrap_or(path.as_os_str())
+                                .to_string_lossy()
+                                .into_owned()
+                        })
+                        .collect();
+                    format!(
+                        ", and {} files ({}) from {} ({})",
+                        thousands(init.layer_files as u64),
+                        human_bytes(init.layer_bytes),
+                        if n == 1 { "its layer" } else { "its layers" },
+                        names.join(", ")
+                    )
+                }
             };
             writeln!(
                 out,

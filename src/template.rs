@@ -1,0 +1,281 @@
+//! What the SAM templates (`template.yaml`) and Serverless Framework files
+//! (`serverless.yml`) beside an artifact say about its function: runtime,
+//! handler, and the layers it is given. Runtime and handler are plain
+//! `Key: value` lines; the layers come from the parsed SAM template, whose
+//! `!Ref` tags serde_norway keeps as tagged values.
+
+use std::path::{Path, PathBuf};
+
+use serde_norway::Value;
+
+use crate::rules::runtimes;
+
+/// Template file names deadweight reads: SAM and Serverless Framework.
+const TEMPLATE_NAMES: [&str; 4] = [
+    "template.yaml",
+    "template.yml",
+    "serverless.yml",
+    "serverless.yaml",
+];
+
+/// The SAM templates (`template.yaml`) and Serverless Framework files
+/// (`serverless.yml`) that describe the artifact, as text: those beside a
+/// zip, those inside a folder, or for a folder with none (what `sam build`
+/// writes, `.aws-sam/build/HelloWorldFunction/`) the part of the template
+/// beside it that describes the function whose CodeUri is that folder.
+pub fn texts(path: &Path) -> Vec<String> {
+    let read = |dir: &Path| -> Vec<String> {
+        TEMPLATE_NAMES
+            .iter()
+            .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+            .collect()
+    };
+    if !path.is_dir() {
+        return path.parent().map(read).unwrap_or_default();
+    }
+    let inside = read(path);
+    if !inside.is_empty() {
+        return inside;
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy();
+    read(parent)
+        .iter()
+        .flat_map(|text| function_part(text, &name))
+        .collect()
+}
+
+/// The lines of a template's resource whose `CodeUri` is the folder
+/// `name` (its properties, at one indentation), then the `Globals:` section
+/// the function inherits what it does not set from: the first text that
+/// sets a value wins.
+fn function_part(text: &str, name: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let Some(at) = lines.iter().position(|line| {
+        template_values(line, "codeUri")
+            .any(|uri| uri.trim_start_matches("./").trim_end_matches('/') == name)
+    }) else {
+        return Vec::new();
+    };
+    let depth = indent(lines[at]);
+    let inside = |line: &&str| line.trim().is_empty() || indent(line) >= depth;
+    let start = lines[..at]
+        .iter()
+        .rposition(|line| !inside(line))
+        .map_or(0, |i| i + 1);
+    let end = lines[at..]
+        .iter()
+        .position(|line| !inside(line))
+        .map_or(lines.len(), |i| at + i);
+    let mut parts = vec![lines[start..end].join("\n")];
+    if let Some(globals) = lines.iter().position(|line| line.trim_end() == "Globals:") {
+        let end = lines[globals + 1..]
+            .iter()
+            .position(|line| !line.trim().is_empty() && indent(line) == 0)
+            .map_or(lines.len(), |i| globals + 1 + i);
+        parts.push(lines[globals..end].join("\n"));
+    }
+    parts
+}
+
+/// The values of `Key:` / `key:` lines in a template, unquoted (empty for
+/// a key whose value is a block below it). CloudFormation tags (`!Ref`,
+/// `!Sub`) are not YAML a plain parser reads, and these are plain scalars.
+fn template_values<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    let mut capitalized = key.to_string();
+    capitalized[..1].make_ascii_uppercase();
+    text.lines().filter_map(move |line| {
+        let line = line.trim();
+        let value = line
+            .strip_prefix(capitalized.as_str())
+            .or_else(|| line.strip_prefix(key))?
+            .strip_prefix(':')?;
+        Some(value.trim().trim_matches(['"', '\'']))
+    })
+}
+
+/// The handler the templates beside the artifact declare (SAM `Handler:`,
+/// Serverless `handler:`): the first that declares a single one.
+pub fn handler(templates: &[String]) -> Option<String> {
+    templates.iter().find_map(|text| {
+        let mut handlers = template_values(text, "handler").filter(|value| !value.is_empty());
+        let first = handlers.next()?;
+        handlers.all(|h| h == first).then(|| first.to_string())
+    })
+}
+
+/// A SAM handler is relative to the function's `CodeUri`: it names files
+/// of a build folder or zip made from that folder, not of a project folder
+/// that holds the template and the code in `hello_world/`.
+pub fn handler_applies(path: &Path, templates: &[String]) -> bool {
+    let folder = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    !path.is_dir()
+        || templates.iter().all(|text| {
+            template_values(text, "codeUri").all(|uri| {
+                let uri = uri.trim_start_matches("./").trim_end_matches('/');
+                uri.is_empty() || uri == "." || Some(uri) == folder.as_deref()
+            })
+        })
+}
+
+/// Whether a template beside the artifact gives functions layers (SAM and
+/// CloudFormation `Layers:`, Serverless `layers:`), whose contents the
+/// audit does not have.
+pub fn gives_layers(templates: &[String]) -> bool {
+    templates
+        .iter()
+        .any(|text| template_values(text, "layers").next().is_some())
+}
+
+/// The runtime the templates beside the artifact declare, when one file
+/// declares a single one.
+pub fn runtime(templates: &[String]) -> Option<String> {
+    templates.iter().find_map(|text| {
+        let runtimes: Vec<&str> = template_values(text, "runtime")
+            .filter_map(|value| runtimes::find(value).map(|r| r.id.as_str()))
+            .collect();
+        let first = runtimes.first()?;
+        runtimes
+            .iter()
+            .all(|r| r == first)
+            .then(|| first.to_string())
+    })
+}
+
+/// The layers a SAM template beside the artifact gives its function.
+#[derive(Debug, Default, PartialEq)]
+pub struct TemplateLayers {
+    /// Layers built or kept on disk, in the function's order: the
+    /// `ContentUri` of an `AWS::Serverless::LayerVersion` (what `sam build`
+    /// writes beside the function's folder), when it exists.
+    pub local: Vec<PathBuf>,
+    /// Layers named some other way (an ARN, a parameter, an S3 location),
+    /// or whose `ContentUri` is not there: their contents are unknown.
+    pub elsewhere: usize,
+}
+
+/// The layers of the artifact's function in a SAM template beside it (the
+/// template inside a project folder, or beside a zip or a `sam build`
+/// folder). The function is the one whose `CodeUri` is the artifact's
+/// folder, or the template's only function. None when no template parses
+/// or none names the function.
+pub fn layers(path: &Path) -> Option<TemplateLayers> {
+    let folder = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dirs: Vec<PathBuf> = if path.is_dir() {
+        vec![path.to_path_buf(), path.parent()?.to_path_buf()]
+    } else {
+        vec![path.parent()?.to_path_buf()]
+    };
+    dirs.iter().find_map(|dir| {
+        ["template.yaml", "template.yml"].iter().find_map(|name| {
+            let text = std::fs::read_to_string(dir.join(name)).ok()?;
+            let template: Value = serde_norway::from_str(&text).ok()?;
+            function_layers(&template, dir, &folder)
+        })
+    })
+}
+
+/// The layers of one template's function, resolved against the template's
+/// folder.
+fn function_layers(template: &Value, dir: &Path, folder: &str) -> Option<TemplateLayers> {
+    let resources = template.get("Resources")?.as_mapping()?;
+    let functions: Vec<&Value> = resources
+        .values()
+        .filter(|r| {
+            matches!(
+                r.get("Type").and_then(Value::as_str),
+                Some("AWS::Serverless::Function" | "AWS::Lambda::Function")
+            )
+        })
+        .collect();
+    let code_uri = |function: &&Value| {
+        function
+            .get("Properties")
+            .and_then(|p| p.get("CodeUri"))
+            .and_then(Value::as_str)
+            .map(|uri| {
+                uri.trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+    };
+    let function = match functions
+        .iter()
+        .find(|f| code_uri(f).as_deref() == Some(folder))
+    {
+        Some(function) => *function,
+        None if functions.len() == 1 => functions[0],
+        None => return None,
+    };
+    // SAM adds a function's own layers after those of Globals
+    let globals = template
+        .get("Globals")
+        .and_then(|g| g.get("Function"))
+        .and_then(|f| f.get("Layers"));
+    let own = function.get("Properties").and_then(|p| p.get("Layers"));
+    let mut layers = TemplateLayers::default();
+    for layer in [globals, own]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_sequence)
+        .flatten()
+    {
+        match local_layer(layer, resources, dir) {
+            Some(path) => layers.local.push(path),
+            None => layers.elsewhere += 1,
+        }
+    }
+    Some(layers)
+}
+
+/// `!Ref DepsLayer` (or `Ref: DepsLayer`, as `sam build` writes it) to an
+/// `AWS::Serverless::LayerVersion` whose `ContentUri` is on disk.
+fn local_layer(layer: &Value, resources: &serde_norway::Mapping, dir: &Path) -> Option<PathBuf> {
+    let name = match layer {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str()?,
+        Value::Mapping(map) => map.get("Ref")?.as_str()?,
+        _ => return None,
+    };
+    let resource = resources.get(name)?;
+    if resource.get("Type")?.as_str()? != "AWS::Serverless::LayerVersion" {
+        return None;
+    }
+    let uri = resource.get("Properties")?.get("ContentUri")?.as_str()?;
+    let path = dir.join(uri);
+    path.exists().then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_form_refs_and_globals_resolve_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("layers/shared")).unwrap();
+        std::fs::create_dir_all(dir.path().join("layers/deps")).unwrap();
+        let text = "Parameters:\n  PowertoolsArn:\n    Type: String\nGlobals:\n  Function:\n    Layers:\n      - !Ref SharedLayer\nResources:\n  SharedLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layers/shared/\n  DepsLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ./layers/deps\n  GoneLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: layers/gone/\n  Api:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/api/\n      Layers:\n        - !Ref DepsLayer\n        - !Ref PowertoolsArn\n        - !Ref GoneLayer\n        - !Sub arn:aws:lambda:${AWS::Region}:017000801446:layer:Powertools:7\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/worker/\n";
+        let template: Value = serde_norway::from_str(text).unwrap();
+        let api = function_layers(&template, dir.path(), "src/api").unwrap();
+        assert_eq!(
+            api,
+            TemplateLayers {
+                local: vec![
+                    dir.path().join("layers/shared/"),
+                    dir.path().join("./layers/deps"),
+                ],
+                elsewhere: 3,
+            }
+        );
+        let worker = function_layers(&template, dir.path(), "src/worker").unwrap();
+        assert_eq!(worker.local, vec![dir.path().join("layers/shared/")]);
+        // two functions and neither is the folder's: no answer
+        assert_eq!(function_layers(&template, dir.path(), "elsewhere"), None);
+    }
+}
