@@ -266,6 +266,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     runtime,
                     python: runtime.and_then(|r| r.python_version()),
                     template_layers: unknown_layers,
+                    layers: &mount.layers,
                 };
                 analysis.findings.extend(analysis::missing_modules::check(
                     artifact, inventory, load, &providers,

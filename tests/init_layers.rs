@@ -78,7 +78,40 @@ fn a_layer_built_for_another_python_does_not_provide_its_modules() {
     assert_eq!(code, Some(1));
     assert_eq!(
         rule_findings(&report, "runtime/missing-module"),
-        ["deny app.py:1 imports attrs at init, but attrs is not in the package, the standard library or the python3.11 runtime"]
+        ["deny app.py:1 imports attrs at init, but attrs is not in the package, the standard library or the python3.11 runtime: python-layer.zip has it under python/lib/python3.12/site-packages/, which python3.11 does not search"]
+    );
+    let fix = report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "runtime/missing-module")
+        .unwrap()["fix"]
+        .clone();
+    assert_eq!(fix, "rebuild python-layer.zip for python3.11: install into python/lib/python3.11/site-packages/ (with that Python's wheels) or python/");
+
+    // a Node layer's versioned folder is searched by that version only
+    let node = function(
+        dir.path(),
+        "index.js",
+        "const dep = require('dep');\nexports.handler = async () => dep;\n",
+    );
+    let layer = ZipBuilder::new()
+        .file(
+            "nodejs/node20/node_modules/dep/package.json",
+            r#"{"name":"dep","version":"1.0.0"}"#,
+        )
+        .file(
+            "nodejs/node20/node_modules/dep/index.js",
+            "module.exports = 1;\n",
+        )
+        .write_to(dir.path(), "node20-layer.zip");
+    let (code, report) = audit_all(&[&node, &layer], &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    let (code, report) = audit_all(&[&node, &layer], &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny index.js:1 imports dep at init, but dep is not in the package, Node's built-ins or the nodejs22.x runtime: node20-layer.zip has it under nodejs/node20/node_modules/, which nodejs22.x does not search"]
     );
 }
 
@@ -127,7 +160,7 @@ fn es_modules_find_layers_from_node_18_on() {
     assert_eq!(code, Some(1));
     assert_eq!(
         rule_findings(&report, "runtime/missing-module"),
-        ["deny index.mjs:1 imports uuid at init, but uuid is not in the package, Node's built-ins or the nodejs16.x runtime"]
+        ["deny index.mjs:1 imports uuid at init, but uuid is not in the package, Node's built-ins or the nodejs16.x runtime: node-layer.zip has it under nodejs/node_modules/, where nodejs16.x finds it for require but not for an ES module import"]
     );
 }
 

@@ -24,6 +24,19 @@ pub struct Providers<'a> {
     /// The template beside the artifact gives the function layers, whose
     /// contents deadweight does not have.
     pub template_layers: bool,
+    /// The layers init looked in.
+    pub layers: &'a [&'a Artifact],
+}
+
+/// Where a module nothing provides is, in a folder Lambda does not search.
+enum Misplaced {
+    /// In the function's own package, in a layer's layout.
+    InFunction { folder: String },
+    /// In a layer, in the folder of another Python or Node version.
+    InLayer { layer: String, folder: String },
+    /// In a layer's Node folder, which the runtime searches for require
+    /// but not for ES module imports (Node 16 and older).
+    RequireOnly { layer: String, folder: String },
 }
 
 /// One finding per module nothing provides, at its first import (by path
@@ -100,13 +113,14 @@ fn missing_name(language: Language, unresolved: &Unresolved) -> Option<String> {
     Some(name.to_string())
 }
 
-/// Where the function's own package holds `name` in a layer's layout
-/// (`python/…`, `nodejs/node_modules/…`): Lambda puts a layer's folders
-/// on the search path, but not the same folders in a function's package.
+/// The folder of a layer's layout (`python/…`, `nodejs/node_modules/…`,
+/// `nodejs/node20/node_modules/…`) where an artifact holds `name`. In a
+/// function's own package Lambda searches none of them; in a layer, a
+/// module missing at init is in one the runtime does not search.
 fn in_layer_layout(artifact: &Artifact, language: Language, name: &str) -> Option<String> {
     let folder = match language {
         Language::Python => "python/",
-        Language::JavaScript => "nodejs/node_modules/",
+        Language::JavaScript => "nodejs/",
     };
     artifact.entries.iter().find_map(|entry| {
         let rest = entry.path.strip_prefix(folder)?;
@@ -115,7 +129,9 @@ fn in_layer_layout(artifact: &Artifact, language: Language, name: &str) -> Optio
                 Some(lib) => lib.split_once("/site-packages/")?.1,
                 None => rest,
             },
-            Language::JavaScript => rest,
+            Language::JavaScript => rest
+                .strip_prefix("node_modules/")
+                .or_else(|| rest.split_once("/node_modules/").map(|(_, inside)| inside))?,
         };
         let found = match language {
             Language::Python => python_top(rest),
@@ -210,11 +226,35 @@ fn finding(
             (Language::JavaScript, None) => "the package or Node's built-ins".to_string(),
         };
         message.push_str(&format!(", but {name} is not in {besides}"));
-        let misplaced = in_layer_layout(artifact, language, name);
-        if let Some(folder) = &misplaced {
-            message.push_str(&format!(
+        let misplaced = in_layer_layout(artifact, language, name)
+            .map(|folder| Misplaced::InFunction { folder })
+            .or_else(|| {
+                providers.layers.iter().find_map(|layer| {
+                    let folder = in_layer_layout(layer, language, name)?;
+                    let layer = layer.path.file_name().unwrap_or(layer.path.as_os_str());
+                    let layer = layer.to_string_lossy().into_owned();
+                    let searched_by_require = providers.runtime.is_some_and(|r| {
+                        folder == "nodejs/node_modules/"
+                            || folder == format!("nodejs/node{}/node_modules/", r.version)
+                    });
+                    Some(match searched_by_require {
+                        true => Misplaced::RequireOnly { layer, folder },
+                        false => Misplaced::InLayer { layer, folder },
+                    })
+                })
+            });
+        let runtime_name = runtime.unwrap_or("this runtime");
+        match &misplaced {
+            Some(Misplaced::InFunction { folder }) => message.push_str(&format!(
                 ": the package has it under {folder}, a layer's layout, which Lambda does not search in a function's package"
-            ));
+            )),
+            Some(Misplaced::InLayer { layer, folder }) => message.push_str(&format!(
+                ": {layer} has it under {folder}, which {runtime_name} does not search"
+            )),
+            Some(Misplaced::RequireOnly { layer, folder }) => message.push_str(&format!(
+                ": {layer} has it under {folder}, where {runtime_name} finds it for require but not for an ES module import"
+            )),
+            None => {}
         }
         if runtime.is_some() {
             let others: Vec<&str> = runtimes_shipping(language, name)
@@ -226,13 +266,21 @@ fn finding(
                 [first, .., last] => message.push_str(&format!(" ({first} to {last} have it)")),
             }
         }
+        let version = providers.runtime.map_or("X", |r| r.version.as_str());
         fix = match (&misplaced, language) {
-            (Some(folder), Language::Python) => format!(
+            (Some(Misplaced::InFunction { folder }), Language::Python) => format!(
                 "install it at the package's root instead of under {folder} (`pip install --target package/`), or zip python/ as a layer of its own and attach it"
             ),
-            (Some(folder), Language::JavaScript) => format!(
+            (Some(Misplaced::InFunction { folder }), Language::JavaScript) => format!(
                 "install it in the package's root node_modules/ instead of under {folder}, or zip nodejs/ as a layer of its own and attach it"
             ),
+            (Some(Misplaced::InLayer { layer, .. }), Language::Python) => format!(
+                "rebuild {layer} for {runtime_name}: install into python/lib/python{version}/site-packages/ (with that Python's wheels) or python/"
+            ),
+            (Some(Misplaced::InLayer { layer, .. }), Language::JavaScript) => format!(
+                "rebuild {layer} for {runtime_name}: install into nodejs/node{version}/node_modules/ or nodejs/node_modules/"
+            ),
+            (Some(Misplaced::RequireOnly { .. }), _) => "load it with require (`createRequire(import.meta.url)`), install it into the package, or move to nodejs18.x or later, whose ES module imports search layers".to_string(),
             (None, Language::Python) => format!(
                 "install it into the package (`pip install --target package/ {name}`, or add it to the requirements the build installs), or attach a layer that has it"
             ),
