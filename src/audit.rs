@@ -297,28 +297,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 }
                 analysis.warnings.extend(warnings);
             }
-            // the runtime's own version: a deny needs the runtime
-            if let Some(python) = runtime.and_then(|r| r.python_version()) {
-                let parsed = walker
-                    .as_ref()
-                    .map(|w| w.syntax_too_new())
-                    .unwrap_or_default();
-                analysis.findings.extend(analysis::python_syntax::check(
-                    artifact,
-                    inventory,
-                    load.as_ref(),
-                    &sources,
-                    &parsed,
-                    python,
-                ));
-            }
-            analysis.findings.extend(analysis::keepalive::check(
-                artifact,
-                &sources,
-                &template_texts,
-                function.map(|f| &f.environment),
-            ));
-            analysis.findings.extend(handler_finding);
             // the .py files init loads from a layer compile at every cold
             // start unless the layer carries their bytecode
             let layer_files: Vec<analysis::init::LayerFiles> = layers
@@ -347,6 +325,29 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     }
                 })
                 .collect();
+            // the runtime's own version: a deny needs the runtime
+            if let Some(python) = runtime.and_then(|r| r.python_version()) {
+                let parsed = walker
+                    .as_ref()
+                    .map(|w| w.syntax_too_new())
+                    .unwrap_or_default();
+                analysis.findings.extend(analysis::python_syntax::check(
+                    artifact,
+                    inventory,
+                    load.as_ref(),
+                    &sources,
+                    &parsed,
+                    &layer_files,
+                    python,
+                ));
+            }
+            analysis.findings.extend(analysis::keepalive::check(
+                artifact,
+                &sources,
+                &template_texts,
+                function.map(|f| &f.environment),
+            ));
+            analysis.findings.extend(handler_finding);
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact,

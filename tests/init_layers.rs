@@ -280,3 +280,34 @@ fn a_sam_build_folder_follows_init_into_the_layers_its_template_builds() {
         ["deny app.py:2 imports powertools_only at init, but powertools_only is not in the package, the standard library or the python3.11 runtime"]
     );
 }
+
+#[test]
+fn syntax_the_runtime_lacks_in_a_layer_fails_init_too() {
+    // a layer installed with a newer Python into python/, which every
+    // Python searches: its modules are compiled by the runtime's
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", "import fmt\nimport shared\n");
+    let layer = ZipBuilder::new()
+        .file(
+            "python/fmt/__init__.py",
+            "def show(event):\n    return f\"{event[\"name\"]}\"\n",
+        )
+        .file(
+            "python/fmt-2.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: fmt\nVersion: 2.0\n",
+        )
+        .file("python/fmt-2.0.dist-info/RECORD", "fmt/__init__.py,,\n")
+        .file("python/shared.py", "type Pair = tuple[int, int]\n")
+        .write_to(dir.path(), "layer.zip");
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "python3.11"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/python-syntax-too-new"),
+        [
+            "deny /opt/python/shared.py:1: cannot use `type` alias statement on Python 3.11 (syntax was added in Python 3.12); importing it at init raises SyntaxError",
+            "deny fmt 2.0: /opt/python/fmt/__init__.py:2: cannot reuse outer quote character in f-strings on Python 3.11 (syntax was added in Python 3.12); importing it at init raises SyntaxError",
+        ]
+    );
+    let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+}

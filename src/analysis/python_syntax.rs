@@ -5,75 +5,116 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::init::LayerFiles;
 use super::{Finding, Level};
 use crate::artifact::Artifact;
+use crate::imports::mount::{MountedFile, LAYER_ROOT};
 use crate::imports::reach::InitLoad;
 use crate::imports::{SourceFile, TooNew};
 use crate::inventory::{Inventory, Owner};
 
 pub const RULE: &str = "runtime/python-syntax-too-new";
 
-/// A package (its index), or one of the function's own files (its path).
-type GroupKey = (Option<usize>, String);
+/// The layer (None: the function's package), then a package of it (its
+/// index) or one of its own files (its path).
+type GroupKey = (Option<usize>, Option<usize>, String);
 
-/// `sources` are the function's own files, `parsed` the package files the
-/// init walk read; `load` says which of them init imports. One finding per
-/// file of the function's own code, one per package.
+/// Where a group's files are: the artifact and its inventory, how its
+/// paths read to the function, and which of its files init loads.
+struct Place<'a> {
+    artifact: &'a Artifact,
+    inventory: &'a Inventory,
+    prefix: &'static str,
+    loaded: HashSet<usize>,
+}
+
+/// `sources` are the function's own files, `parsed` the package and layer
+/// files the init walk read; `load` says which of them init imports. One
+/// finding per file of the function's own code, one per package.
 pub fn check(
     artifact: &Artifact,
     inventory: &Inventory,
     load: Option<&InitLoad>,
     sources: &[SourceFile],
-    parsed: &[(usize, Vec<TooNew>)],
+    parsed: &[(MountedFile, Vec<TooNew>)],
+    layers: &[LayerFiles],
     python: (u32, u32),
 ) -> Vec<Finding> {
-    let loaded: HashSet<usize> = load
-        .map(|l| l.loaded.iter().copied().collect())
-        .unwrap_or_default();
+    let own = Place {
+        artifact,
+        inventory,
+        prefix: "",
+        loaded: load
+            .map(|l| l.loaded.iter().copied().collect())
+            .unwrap_or_default(),
+    };
+    let layer_places: Vec<Place> = layers
+        .iter()
+        .enumerate()
+        .map(|(index, layer)| Place {
+            artifact: layer.artifact,
+            inventory: layer.inventory,
+            prefix: LAYER_ROOT,
+            loaded: load
+                .into_iter()
+                .flat_map(|l| &l.layer_loaded)
+                .filter(|f| f.layer == Some(index))
+                .map(|f| f.entry)
+                .collect(),
+        })
+        .collect();
+    let place = |layer: Option<usize>| layer.and_then(|l| layer_places.get(l)).unwrap_or(&own);
     // by owner: the function's files one by one, a package's together
     let mut groups: BTreeMap<GroupKey, Vec<(usize, &TooNew)>> = BTreeMap::new();
-    let app = sources
-        .iter()
-        .filter_map(|s| Some((artifact.find(&s.path)?, s.too_new.as_slice())));
+    let app = sources.iter().filter_map(|s| {
+        let file = MountedFile {
+            layer: None,
+            entry: artifact.find(&s.path)?,
+        };
+        Some((file, s.too_new.as_slice()))
+    });
     let packages = parsed
         .iter()
+        .filter(|(file, _)| file.layer.is_none_or(|l| l < layer_places.len()))
         .map(|(file, too_new)| (*file, too_new.as_slice()));
     for (file, too_new) in app.chain(packages) {
-        let key = match inventory.owners[file] {
-            Owner::Package(p) => (Some(p), String::new()),
-            _ => (None, artifact.entries[file].path.clone()),
+        let at = place(file.layer);
+        let key = match at.inventory.owners[file.entry] {
+            Owner::Package(p) => (file.layer, Some(p), String::new()),
+            _ => (
+                file.layer,
+                None,
+                at.artifact.entries[file.entry].path.clone(),
+            ),
         };
         groups
             .entry(key)
             .or_default()
-            .extend(too_new.iter().map(|t| (file, t)));
+            .extend(too_new.iter().map(|t| (file.entry, t)));
     }
     groups
         .into_iter()
         .filter(|(_, places)| !places.is_empty())
-        .map(|((package, _), places)| {
-            finding(artifact, inventory, package, &places, &loaded, python)
-        })
+        .map(|((layer, package, _), places)| finding(place(layer), package, &places, python))
         .collect()
 }
 
 fn finding(
-    artifact: &Artifact,
-    inventory: &Inventory,
+    at: &Place,
     package: Option<usize>,
     places: &[(usize, &TooNew)],
-    loaded: &HashSet<usize>,
     python: (u32, u32),
 ) -> Finding {
     let (file, first) = places[0];
-    let path = &artifact.entries[file].path;
+    let path = format!("{}{}", at.prefix, at.artifact.entries[file].path);
+    let inventory = at.inventory;
     let files: HashSet<usize> = places.iter().map(|(f, _)| *f).collect();
     let more = match (places.len() - 1, files.len()) {
         (0, _) => String::new(),
         (n, 1) => format!(" (and {n} more in the file)"),
         (n, f) => format!(" (and {n} more in {f} files)"),
     };
-    let at_init = files.iter().any(|f| loaded.contains(f));
+    let at_init = files.iter().any(|f| at.loaded.contains(f));
     let (major, minor) = python;
     let mut message = first.message.clone();
     if let Some(c) = message.get(..1) {
@@ -103,7 +144,7 @@ fn finding(
     // a file init imports fails every cold start; one imported later, the
     // calls that reach it
     let level = if at_init { Level::Deny } else { Level::Warn };
-    let mut finding = super::compat::finding(RULE, level, message, path, None, fix);
+    let mut finding = super::compat::finding(RULE, level, message, &path, None, fix);
     finding.location.line = Some(first.line);
     finding.location.column = Some(first.column);
     finding.package = package.map(|p| {

@@ -349,17 +349,16 @@ impl<'a> InitWalker<'a> {
         Ok(imports)
     }
 
-    /// Python syntax the runtime lacks in the function's files the walks
-    /// parsed (not its own code, scanned before), by entry index.
-    pub fn syntax_too_new(&self) -> Vec<(usize, Vec<TooNew>)> {
-        let own = self.mount.function.entries.len();
-        let mut found: Vec<(usize, Vec<TooNew>)> = self
+    /// Python syntax the runtime lacks in the files the walks parsed (not
+    /// the function's own code, scanned before): the packages' and the
+    /// layers'.
+    pub fn syntax_too_new(&self) -> Vec<(MountedFile, Vec<TooNew>)> {
+        let mut found: Vec<(MountedFile, Vec<TooNew>)> = self
             .too_new
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .filter(|(file, _)| *file < own)
-            .cloned()
+            .map(|(file, too_new)| (self.mount.locate(*file), too_new.clone()))
             .collect();
         found.sort_by_key(|(file, _)| *file);
         found
