@@ -155,6 +155,10 @@ fn es_modules_find_layers_from_node_18_on() {
             && files.contains("/opt/nodejs/node_modules/uuid/dist/index.js"),
         "{files:?}"
     );
+    // node finds it as Lambda does, and loads the same files
+    let layer_arg = layer.to_str().unwrap();
+    let measured = measured_files_with(&zip, &["--layer", layer_arg, "--runtime", "nodejs20.x"]);
+    assert_eq!(files, measured);
     // Lambda's Node 16 searches NODE_PATH for require only
     let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "nodejs16.x"]);
     assert_eq!(code, Some(1));

@@ -15,7 +15,8 @@ use crate::artifact::{Artifact, EntryKind};
 /// room for layers and directories while stopping zip bombs.
 pub const EXTRACT_LIMIT: u64 = 1024 * 1024 * 1024;
 
-/// The extracted tree. Dropping it restores write permission and deletes it.
+/// The extracted tree, writable until sealed. Dropping it restores write
+/// permission and deletes it.
 pub struct Extracted {
     dir: tempfile::TempDir,
     task: PathBuf,
@@ -101,8 +102,15 @@ pub fn extract(artifact: &Artifact, layers: &[Artifact], limit: u64) -> anyhow::
             write_tree(layer, &opt, limit, &mut extracted.skipped_symlinks)?;
         }
     }
-    set_writable(extracted.dir.path(), false);
     Ok(extracted)
+}
+
+impl Extracted {
+    /// Makes the tree read-only, like /var/task and /opt, once everything
+    /// is written.
+    pub fn seal(&self) {
+        set_writable(self.dir.path(), false);
+    }
 }
 
 /// Writes one artifact's files under `root`.

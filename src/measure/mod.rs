@@ -210,6 +210,21 @@ pub fn measure(
             .map(|major| format!("node{major}")),
     };
     let target = locate(artifact, root, &handler, family_hint)?;
+    let esm_node_path = options
+        .runtime
+        .as_deref()
+        .and_then(crate::rules::runtimes::find)
+        .is_none_or(|r| r.esm_node_path);
+    let mut notes = Vec::new();
+    if target.family == Family::Node && tree.layers.is_some() && esm_node_path {
+        let linked = link_layer_packages(&tree)?;
+        if linked > 0 {
+            notes.push(format!(
+                "{linked} layer packages were linked into node_modules/ so that ES module imports find them, as Lambda's Node 18 and later do through NODE_PATH"
+            ));
+        }
+    }
+    extracted.seal();
     let interpreter = match &options.interpreter {
         Some(path) => path.clone(),
         None => find_on_path(target.family.interpreter()).ok_or_else(|| {
@@ -276,7 +291,6 @@ pub fn measure(
     let baseline_ms = median(&baseline);
     let samples_ms: Vec<f64> = raw.iter().map(|ms| (ms - baseline_ms).max(0.0)).collect();
 
-    let mut notes = Vec::new();
     let (modules, import_tree) = match target.family {
         Family::Python => {
             let (_, stderr) = run_once(&interpreter, &tree, &target, true)?;
@@ -361,6 +375,13 @@ pub fn measure(
 /// the layers' `nodejs/nodeNN/node_modules` (the runtime's, or any there
 /// is when it is not known) and `nodejs/node_modules`, then the task root.
 fn node_path(tree: &Tree) -> OsString {
+    let mut dirs = layer_node_dirs(tree);
+    dirs.push(tree.task.to_path_buf());
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// The layers' folders on Lambda's NODE_PATH, in its order.
+fn layer_node_dirs(tree: &Tree) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(opt) = tree.layers {
         let mut versioned: Vec<PathBuf> = match &tree.node_folder {
@@ -383,8 +404,55 @@ fn node_path(tree: &Tree) -> OsString {
         dirs.extend(versioned);
         dirs.push(opt.join("nodejs/node_modules"));
     }
-    dirs.push(tree.task.to_path_buf());
-    std::env::join_paths(dirs).unwrap_or_default()
+    dirs
+}
+
+/// Lambda's Node 18 and later search NODE_PATH for ES module imports too;
+/// Node itself does not. Each layer package the task's node_modules lacks
+/// is linked into it (the first on NODE_PATH wins), so an ES module finds
+/// it there, and Node, following the link, loads it from its layer path.
+#[cfg(unix)]
+fn link_layer_packages(tree: &Tree) -> anyhow::Result<usize> {
+    let node_modules = tree.task.join("node_modules");
+    let mut linked = 0;
+    for dir in layer_node_dirs(tree) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let packages: Vec<(PathBuf, PathBuf)> = if name.to_string_lossy().starts_with('@') {
+                std::fs::read_dir(entry.path())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Result::ok)
+                    .map(|p| (p.path(), node_modules.join(&name).join(p.file_name())))
+                    .collect()
+            } else if name.to_string_lossy().starts_with('.') {
+                Vec::new()
+            } else {
+                vec![(entry.path(), node_modules.join(&name))]
+            };
+            for (target, link) in packages {
+                if std::fs::symlink_metadata(&link).is_ok() {
+                    continue;
+                }
+                if let Some(parent) = link.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                std::os::unix::fs::symlink(&target, &link)
+                    .with_context(|| format!("linking {}", link.display()))?;
+                linked += 1;
+            }
+        }
+    }
+    Ok(linked)
+}
+
+#[cfg(not(unix))]
+fn link_layer_packages(_tree: &Tree) -> anyhow::Result<usize> {
+    Ok(0)
 }
 
 /// The handler's module, found in the artifact the way each runtime's
