@@ -11,7 +11,7 @@ use std::path::Path;
 use common::{audit_with, rule_findings};
 
 /// (name, files): each a function folder whose handler is `index.handler`.
-const CASES: [(&str, &[(&str, &str)]); 10] = [
+const CASES: [(&str, &[(&str, &str)]); 11] = [
     // what tsc writes for "module": "commonjs", under "type": "module"
     (
         "tsc-output-under-type-module",
@@ -78,6 +78,14 @@ const CASES: [(&str, &[(&str, &str)]); 10] = [
             ("lib/db.js", "export const table = 'orders';\n"),
             ("package.json", r#"{"name": "orders", "type": "module"}"#),
             ("index.js", "import { table } from './lib/db.js';\nexport const handler = async () => table;\n"),
+        ],
+    ),
+    // Node 20.19 and 22.7 detect the syntax (see below for nodejs18.x)
+    (
+        "esm-without-type",
+        &[
+            ("package.json", r#"{"name": "orders"}"#),
+            ("index.js", "import os from 'node:os';\nexport const handler = async () => os.EOL;\n"),
         ],
     ),
     (
@@ -160,6 +168,36 @@ fn the_finding_names_the_line_and_what_node_throws() {
         rule_findings(&report, "runtime/module-format-mismatch"),
         ["deny index.js:2 uses CommonJS (`exports`) at init, but package.json says \"type\": \"module\", so Node loads it as an ES module: ReferenceError: exports is not defined in ES module scope, at every cold start"]
     );
+}
+
+#[test]
+fn es_module_syntax_in_a_typeless_js_fails_before_node_20_19() {
+    let dir = tempfile::tempdir().unwrap();
+    write_case(dir.path(), CASES[9].1);
+    let args = |runtime| ["--runtime", runtime, "--handler", "index.handler"];
+    let (code, report) = audit_with(dir.path(), &args("nodejs18.x"));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/module-format-mismatch"),
+        ["deny index.js:1 is written as an ES module (import/export), but no package.json above it says \"type\": \"module\": nodejs18.x's Node loads a .js as CommonJS then (module syntax is detected from Node 20.19 and 22.7), and fails with SyntaxError: Cannot use import statement outside a module, at every cold start"]
+    );
+    let (code, report) = audit_with(dir.path(), &args("nodejs20.x"));
+    assert_eq!(code, Some(0), "{report}");
+    // without a runtime: what it would do on the old ones, as a warning
+    let (code, report) = audit_with(dir.path(), &["--handler", "index.handler"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/module-format-mismatch").len(),
+        1
+    );
+    // Lambda's runtime loads a .js under no "type" with require: this
+    // machine's Node 20 does it too
+    let required = std::process::Command::new("node")
+        .args(["-e", "require(process.argv[1])"])
+        .arg(dir.path().join("index.js"))
+        .output()
+        .expect("node runs");
+    assert!(required.status.success(), "{required:?}");
 }
 
 #[test]

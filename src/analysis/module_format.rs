@@ -51,6 +51,7 @@ pub fn check(
             findings.extend(json_imports(source, runtime));
         }
         let Some((format, manifest)) = explicit else {
+            findings.extend(undetected_esm(source, runtime));
             continue;
         };
         let why = match (&manifest, format) {
@@ -92,6 +93,34 @@ pub fn check(
         }
     }
     findings
+}
+
+/// A `.js` written as an ES module with no `"type"` above it: Node 20.19
+/// and 22.7 detect the syntax and load it as one; older Nodes load it as
+/// CommonJS, where `import` is a SyntaxError.
+fn undetected_esm(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Option<Finding> {
+    let line = source.syntax.esm?;
+    let (level, on) = match runtime {
+        Some(runtime) if runtime.family == "node" && !runtime.module_syntax_detection => {
+            (Level::Deny, format!("{}'s Node", runtime.id))
+        }
+        Some(_) => return None,
+        None => (Level::Warn, "nodejs18.x and older".to_string()),
+    };
+    let message = format!(
+        "{}:{line} is written as an ES module (import/export), but no package.json above it says \"type\": \"module\": {on} loads a .js as CommonJS then (module syntax is detected from Node 20.19 and 22.7), and fails with SyntaxError: Cannot use import statement outside a module, at every cold start",
+        source.path
+    );
+    let mut finding = super::compat::finding(
+        RULE,
+        level,
+        message,
+        &source.path,
+        None,
+        "set `\"type\": \"module\"` in the package.json at the package root, rename the file to .mjs, or compile to CommonJS (esbuild `--format=cjs`)".to_string(),
+    );
+    finding.location.line = Some(line);
+    Some(finding)
 }
 
 /// JSON imported by an ES module must say so: with nothing, every Node

@@ -27,6 +27,10 @@ pub struct RuntimeInfo {
     /// /var/task), as require does.
     #[serde(default = "yes")]
     pub esm_node_path: bool,
+    /// Whether Node loads a `.js` with no `"type"` as an ES module when
+    /// its syntax says so.
+    #[serde(default = "yes")]
+    pub module_syntax_detection: bool,
 }
 
 fn yes() -> bool {
