@@ -253,3 +253,47 @@ fn module_aliases_registered_at_init_may_provide_package_names() {
         ["deny index.js:1 imports @lib/db at init, but @lib/db is not in the package, Node's built-ins or the nodejs20.x runtime"]
     );
 }
+
+#[test]
+fn search_paths_changed_in_code_may_provide_package_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let function = |setup: &str| {
+        let root = dir.path().join(format!("case{}", setup.len()));
+        let files = [
+            (
+                "index.js",
+                format!("const path = require('path');\n{setup}const helper = require('helper');\nexports.handler = async () => helper;\n"),
+            ),
+            ("vendor/helper.js", "module.exports = 'vendored';\n".to_string()),
+        ];
+        for (file, text) in files {
+            let file = root.join(file);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        root
+    };
+    for setup in [
+        "module.paths.push(path.join(__dirname, 'vendor'));\n",
+        "process.env.NODE_PATH = path.join(__dirname, 'vendor');\nrequire('module').Module._initPaths();\n",
+    ] {
+        let root = function(setup);
+        let (code, report) = audit_with(&root, &["--runtime", "nodejs20.x"]);
+        assert_eq!(code, Some(0), "{setup}: {report}");
+        assert!(missing(&report).is_empty());
+        // node finds it that way
+        let loaded = std::process::Command::new("node")
+            .args(["-e", "require(process.argv[1])"])
+            .arg(root.join("index.js"))
+            .env_remove("NODE_PATH")
+            .output()
+            .unwrap();
+        assert!(loaded.status.success(), "{setup}: {loaded:?}");
+    }
+    let (code, report) = audit_with(&function(""), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        missing(&report),
+        ["deny index.js:2 imports helper at init, but helper is not in the package, Node's built-ins or the nodejs20.x runtime"]
+    );
+}

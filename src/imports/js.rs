@@ -71,6 +71,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSy
         lines: LineIndex::new(text),
         function_depth: 0,
         conditional_depth: 0,
+        search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
         bindings: HashMap::new(),
@@ -126,6 +127,10 @@ struct Scanner<'t> {
     function_depth: u32,
     /// Branches and loop bodies the position is in.
     conditional_depth: u32,
+    /// Whether the code changed where require looks (`module.paths.push`,
+    /// `process.env.NODE_PATH =` with `Module._initPaths()`): a package
+    /// required after that may come from there.
+    search_path_changed: bool,
     tries: TryScopes,
     imports: Vec<Import>,
     /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
@@ -153,7 +158,10 @@ impl Scanner<'_> {
             lazy: self.function_depth > 0,
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
-            conditional: self.conditional_depth > 0,
+            // ES module imports are linked before any code runs
+            conditional: self.conditional_depth > 0
+                || (self.search_path_changed
+                    && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
@@ -173,6 +181,23 @@ impl Scanner<'_> {
             name: name.to_string(),
             line,
         });
+    }
+}
+
+/// `module.paths.push(…)` / `.unshift(…)` / `.splice(…)` (also on
+/// `require.main.paths`), and `Module._initPaths()`, which rereads
+/// NODE_PATH.
+fn changes_search_path(callee: &Expression) -> bool {
+    let Expression::StaticMemberExpression(method) = callee else {
+        return false;
+    };
+    match method.property.name.as_str() {
+        "_initPaths" => true,
+        "push" | "unshift" | "splice" => matches!(
+            method.object.without_parentheses(),
+            Expression::StaticMemberExpression(paths) if paths.property.name == "paths"
+        ),
+        _ => false,
     }
 }
 
@@ -329,6 +354,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
                 self.record(module, ImportKind::Require, it.span);
             }
         }
+        if changes_search_path(callee) {
+            self.search_path_changed = true;
+        }
         // `AWSXRay.captureAWS(require('aws-sdk'))`, `captureAWS(AWS)`: remember the wrapper
         if let Some(wrapper) = callee_name(it) {
             for argument in &it.arguments {
@@ -348,6 +376,21 @@ impl<'a> Visit<'a> for Scanner<'_> {
             }
         }
         walk::walk_call_expression(self, it);
+    }
+
+    fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
+        walk::walk_assignment_expression(self, it);
+        // `process.env.NODE_PATH = …` (then `Module._initPaths()`), `module.paths = […]`
+        if let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &it.left {
+            let property = target.property.name.as_str();
+            let on_env = matches!(
+                target.object.without_parentheses(),
+                Expression::StaticMemberExpression(env) if env.property.name == "env"
+            );
+            if (property == "NODE_PATH" && on_env) || property == "paths" {
+                self.search_path_changed = true;
+            }
+        }
     }
 
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
