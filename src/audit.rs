@@ -168,6 +168,23 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 .filter_map(|(_, opened)| opened.as_ref())
                 .filter(|opened| opened.inventory.layout == Layout::Layer)
                 .collect();
+            // the config's layers for the function: a path that cannot be
+            // read stops the audit, as an input would
+            let configured: Vec<Opened> = match (layers.is_empty(), function) {
+                (true, Some(function)) => function
+                    .layers
+                    .iter()
+                    .map(|path| {
+                        let artifact = Artifact::open(path)?;
+                        Ok(Opened {
+                            inventory: inventory::build(&artifact),
+                            artifact,
+                        })
+                    })
+                    .collect::<Result<_, OpenError>>()?,
+                _ => Vec::new(),
+            };
+            layers.extend(&configured);
             let template_layers = match layers.is_empty() {
                 true => template::layers(path),
                 false => None,

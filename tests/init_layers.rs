@@ -315,3 +315,45 @@ fn syntax_the_runtime_lacks_in_a_layer_fails_init_too() {
     let (code, report) = audit_all(&[&zip, &layer], &["--runtime", "python3.12"]);
     assert_eq!(code, Some(0), "{report}");
 }
+
+#[test]
+fn the_config_names_a_functions_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", "import attrs\n");
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[function]\nruntime = \"python3.12\"\nlayers = [{:?}]\n",
+            samples_dir().join("python-layer.zip")
+        ),
+    )
+    .unwrap();
+    let config_arg = config.to_str().unwrap();
+    let (code, report) = audit_with(&zip, &["--config", config_arg]);
+    assert_eq!(code, Some(0), "{report}");
+    let init = &report["artifacts"][0]["init"];
+    assert!(init["layers"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("python-layer.zip"));
+    assert!(init_files(init).contains("/opt/python/lib/python3.12/site-packages/attrs/__init__.py"));
+
+    // a layer that is not there stops the gate: exit 2, naming it
+    std::fs::write(
+        &config,
+        "[function]\nruntime = \"python3.12\"\nlayers = [\"build/missing-layer.zip\"]\n",
+    )
+    .unwrap();
+    let output = common::deadweight()
+        .args(["audit", "--config", config_arg])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("build/missing-layer.zip: no such file or directory"),
+        "{stderr}"
+    );
+}

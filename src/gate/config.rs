@@ -79,6 +79,8 @@ pub struct FunctionConfig {
     pub memory_mb: Option<u32>,
     /// The function's environment variables (what the deploy sets).
     pub environment: BTreeMap<String, String>,
+    /// The layers it is deployed with, in order, relative to the config file.
+    pub layers: Vec<PathBuf>,
     pub budgets: Budgets,
 }
 
@@ -164,6 +166,8 @@ struct RawFunction {
     memory: Option<u32>,
     #[serde(default)]
     environment: BTreeMap<String, String>,
+    #[serde(default)]
+    layers: Vec<String>,
     #[serde(default)]
     budgets: RawBudgets,
 }
@@ -357,6 +361,7 @@ pub fn parse(path: &Path, text: &str, rules: &RuleSet) -> Result<Config, ConfigE
             arm64,
             memory_mb: f.memory,
             environment: f.environment.clone(),
+            layers: f.layers.iter().map(|p| base.join(p)).collect(),
             budgets: budgets(&f.budgets, &error)?,
         });
     }
