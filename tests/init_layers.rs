@@ -357,3 +357,34 @@ fn the_config_names_a_functions_layers() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_layer_zipped_without_its_runtime_folder_is_named() {
+    // node_modules/ (or site-packages' contents) zipped at the layer's root
+    // land in /opt/node_modules, which nothing searches
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "index.js",
+        "const ms = require('ms');\nexports.handler = async () => ms(1000);\n",
+    );
+    ZipBuilder::new()
+        .file(
+            "node_modules/ms/package.json",
+            r#"{"name":"ms","version":"2.1.3"}"#,
+        )
+        .file("node_modules/ms/index.js", "module.exports = () => 1;\n")
+        .write_to(dir.path(), "deps-layer.zip");
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(
+        &config,
+        "[function]\nruntime = \"nodejs20.x\"\nlayers = [\"deps-layer.zip\"]\n",
+    )
+    .unwrap();
+    let (code, report) = audit_with(&zip, &["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny index.js:1 imports ms at init, but ms is not in the package, Node's built-ins or the nodejs20.x runtime: deps-layer.zip has it under node_modules/ at its root, but Lambda searches only a layer's nodejs/node_modules/ and nodejs/nodeNN/node_modules/"]
+    );
+}

@@ -37,6 +37,8 @@ enum Misplaced {
     /// In a layer's Node folder, which the runtime searches for require
     /// but not for ES module imports (Node 16 and older).
     RequireOnly { layer: String, folder: String },
+    /// In a layer, outside its `python/` or `nodejs/` folder.
+    OutsideLayerFolder { layer: String, folder: String },
 }
 
 /// One finding per module nothing provides, at its first import (by path
@@ -141,6 +143,26 @@ fn in_layer_layout(artifact: &Artifact, language: Language, name: &str) -> Optio
     })
 }
 
+/// Where a layer holds `name` outside the folders Lambda searches in a
+/// layer: `node_modules/` at its root, or a Python module at its root
+/// (zipped from inside `python/` or `site-packages/`).
+fn outside_layer_folders(artifact: &Artifact, language: Language, name: &str) -> Option<String> {
+    artifact.entries.iter().find_map(|entry| {
+        let path = entry.path.as_str();
+        if path.starts_with("python/") || path.starts_with("nodejs/") {
+            return None;
+        }
+        let (folder, found) = match language {
+            Language::JavaScript => (
+                "node_modules/",
+                npm_package(path.strip_prefix("node_modules/")?),
+            ),
+            Language::Python => ("", python_top(path)),
+        };
+        (found == Some(name)).then(|| folder.to_string())
+    })
+}
+
 /// The top-level module a path under a Python root holds: `pkg/x.py` →
 /// `pkg`, `mod.py` → `mod`, `_ext.cpython-312-x86_64-linux-gnu.so` → `_ext`.
 fn python_top(path: &str) -> Option<&str> {
@@ -242,6 +264,16 @@ fn finding(
                         false => Misplaced::InLayer { layer, folder },
                     })
                 })
+            })
+            .or_else(|| {
+                providers.layers.iter().find_map(|layer| {
+                    let folder = outside_layer_folders(layer, language, name)?;
+                    let layer = layer.path.file_name().unwrap_or(layer.path.as_os_str());
+                    Some(Misplaced::OutsideLayerFolder {
+                        layer: layer.to_string_lossy().into_owned(),
+                        folder,
+                    })
+                })
             });
         let runtime_name = runtime.unwrap_or("this runtime");
         match &misplaced {
@@ -254,6 +286,19 @@ fn finding(
             Some(Misplaced::RequireOnly { layer, folder }) => message.push_str(&format!(
                 ": {layer} has it under {folder}, where {runtime_name} finds it for require but not for an ES module import"
             )),
+            Some(Misplaced::OutsideLayerFolder { layer, folder }) => {
+                let searched = match language {
+                    Language::Python => "python/ and python/lib/pythonX.Y/site-packages/",
+                    Language::JavaScript => "nodejs/node_modules/ and nodejs/nodeNN/node_modules/",
+                };
+                let at = match folder.as_str() {
+                    "" => "at its root".to_string(),
+                    folder => format!("under {folder} at its root"),
+                };
+                message.push_str(&format!(
+                    ": {layer} has it {at}, but Lambda searches only a layer's {searched}"
+                ))
+            }
             None => {}
         }
         if runtime.is_some() {
@@ -279,6 +324,12 @@ fn finding(
             ),
             (Some(Misplaced::InLayer { layer, .. }), Language::JavaScript) => format!(
                 "rebuild {layer} for {runtime_name}: install into nodejs/node{version}/node_modules/ or nodejs/node_modules/"
+            ),
+            (Some(Misplaced::OutsideLayerFolder { layer, .. }), Language::Python) => format!(
+                "zip {layer} with its modules under python/ (`pip install --target python/`, then zip the folder holding python/)"
+            ),
+            (Some(Misplaced::OutsideLayerFolder { layer, .. }), Language::JavaScript) => format!(
+                "zip {layer} with node_modules/ inside nodejs/ (`mkdir nodejs && mv node_modules nodejs/`, then zip the folder holding nodejs/)"
             ),
             (Some(Misplaced::RequireOnly { .. }), _) => "load it with require (`createRequire(import.meta.url)`), install it into the package, or move to nodejs18.x or later, whose ES module imports search layers".to_string(),
             (None, Language::Python) => format!(
