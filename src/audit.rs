@@ -160,7 +160,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 None => imports::reach::infer_handler(artifact).ok(),
             };
             // the layers audited beside it, in the order given; without
-            // any, those on disk its SAM template gives it
+            // any, the config's; without those, the ones on disk its SAM
+            // template gives it
             let mut layers: Vec<&Opened> = together
                 .iter()
                 .enumerate()

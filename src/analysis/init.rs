@@ -28,7 +28,8 @@ pub struct InitReport {
     pub layer_files: usize,
     pub layer_bytes: u64,
     /// The layers init looked in, in order: those audited beside the
-    /// function, or those on disk its SAM template gives it.
+    /// function, else the config's, else those on disk its SAM template
+    /// gives it.
     pub layers: Vec<String>,
     /// Native modules loaded (`.node`, Python extension `.so`) and their bytes.
     pub native_files: usize,
@@ -80,7 +81,7 @@ pub struct InitPackage {
     pub unzipped_bytes: u64,
 }
 
-/// A layer audited beside the function, for what init loads from it.
+/// One of the function's layers, for what init loads from it.
 pub struct LayerFiles<'a> {
     pub artifact: &'a Artifact,
     pub inventory: &'a Inventory,

@@ -41,6 +41,99 @@ enum Misplaced {
     OutsideLayerFolder { layer: String, folder: String },
 }
 
+/// Where the function's package or its layers hold a module nothing
+/// provides, in a folder Lambda does not search.
+fn misplaced(
+    artifact: &Artifact,
+    language: Language,
+    name: &str,
+    providers: &Providers,
+) -> Option<Misplaced> {
+    let file_name = |layer: &Artifact| {
+        let name = layer.path.file_name().unwrap_or(layer.path.as_os_str());
+        name.to_string_lossy().into_owned()
+    };
+    if let Some(folder) = in_layer_layout(artifact, language, name) {
+        return Some(Misplaced::InFunction { folder });
+    }
+    let in_layers = providers.layers.iter().find_map(|layer| {
+        let folder = in_layer_layout(layer, language, name)?;
+        let layer = file_name(layer);
+        // a folder the runtime searches, so not for this import: an ES
+        // module's on Node 16
+        let searched = providers.runtime.is_some_and(|r| {
+            folder == "nodejs/node_modules/"
+                || folder == format!("nodejs/node{}/node_modules/", r.version)
+        });
+        Some(match searched {
+            true => Misplaced::RequireOnly { layer, folder },
+            false => Misplaced::InLayer { layer, folder },
+        })
+    });
+    in_layers.or_else(|| {
+        providers.layers.iter().find_map(|layer| {
+            let folder = outside_layer_folders(layer, language, name)?;
+            Some(Misplaced::OutsideLayerFolder {
+                layer: file_name(layer),
+                folder,
+            })
+        })
+    })
+}
+
+impl Misplaced {
+    /// What the message adds: where the module is, and why it is not found.
+    fn explain(&self, language: Language, runtime: &str) -> String {
+        match self {
+            Misplaced::InFunction { folder } => format!(
+                ": the package has it under {folder}, a layer's layout, which Lambda does not search in a function's package"
+            ),
+            Misplaced::InLayer { layer, folder } => {
+                format!(": {layer} has it under {folder}, which {runtime} does not search")
+            }
+            Misplaced::RequireOnly { layer, folder } => format!(
+                ": {layer} has it under {folder}, where {runtime} finds it for require but not for an ES module import"
+            ),
+            Misplaced::OutsideLayerFolder { layer, folder } => {
+                let searched = match language {
+                    Language::Python => "python/ and python/lib/pythonX.Y/site-packages/",
+                    Language::JavaScript => "nodejs/node_modules/ and nodejs/nodeNN/node_modules/",
+                };
+                let at = match folder.as_str() {
+                    "" => "at its root".to_string(),
+                    folder => format!("under {folder} at its root"),
+                };
+                format!(": {layer} has it {at}, but Lambda searches only a layer's {searched}")
+            }
+        }
+    }
+
+    /// `version`: the runtime's language version (3.12, 20).
+    fn fix(&self, language: Language, runtime: &str, version: &str) -> String {
+        match (self, language) {
+            (Misplaced::InFunction { folder }, Language::Python) => format!(
+                "install it at the package's root instead of under {folder} (`pip install --target package/`), or zip python/ as a layer of its own and attach it"
+            ),
+            (Misplaced::InFunction { folder }, Language::JavaScript) => format!(
+                "install it in the package's root node_modules/ instead of under {folder}, or zip nodejs/ as a layer of its own and attach it"
+            ),
+            (Misplaced::InLayer { layer, .. }, Language::Python) => format!(
+                "rebuild {layer} for {runtime}: install into python/lib/python{version}/site-packages/ (with that Python's wheels) or python/"
+            ),
+            (Misplaced::InLayer { layer, .. }, Language::JavaScript) => format!(
+                "rebuild {layer} for {runtime}: install into nodejs/node{version}/node_modules/ or nodejs/node_modules/"
+            ),
+            (Misplaced::OutsideLayerFolder { layer, .. }, Language::Python) => format!(
+                "zip {layer} with its modules under python/ (`pip install --target python/`, then zip the folder holding python/)"
+            ),
+            (Misplaced::OutsideLayerFolder { layer, .. }, Language::JavaScript) => format!(
+                "zip {layer} with node_modules/ inside nodejs/ (`mkdir nodejs && mv node_modules nodejs/`, then zip the folder holding nodejs/)"
+            ),
+            (Misplaced::RequireOnly { .. }, _) => "load it with require (`createRequire(import.meta.url)`), install it into the package, or move to nodejs18.x or later, whose ES module imports search layers".to_string(),
+        }
+    }
+}
+
 /// One finding per module nothing provides, at its first import (by path
 /// and line), with how many other places import it.
 pub fn check(
@@ -248,58 +341,10 @@ fn finding(
             (Language::JavaScript, None) => "the package or Node's built-ins".to_string(),
         };
         message.push_str(&format!(", but {name} is not in {besides}"));
-        let misplaced = in_layer_layout(artifact, language, name)
-            .map(|folder| Misplaced::InFunction { folder })
-            .or_else(|| {
-                providers.layers.iter().find_map(|layer| {
-                    let folder = in_layer_layout(layer, language, name)?;
-                    let layer = layer.path.file_name().unwrap_or(layer.path.as_os_str());
-                    let layer = layer.to_string_lossy().into_owned();
-                    let searched_by_require = providers.runtime.is_some_and(|r| {
-                        folder == "nodejs/node_modules/"
-                            || folder == format!("nodejs/node{}/node_modules/", r.version)
-                    });
-                    Some(match searched_by_require {
-                        true => Misplaced::RequireOnly { layer, folder },
-                        false => Misplaced::InLayer { layer, folder },
-                    })
-                })
-            })
-            .or_else(|| {
-                providers.layers.iter().find_map(|layer| {
-                    let folder = outside_layer_folders(layer, language, name)?;
-                    let layer = layer.path.file_name().unwrap_or(layer.path.as_os_str());
-                    Some(Misplaced::OutsideLayerFolder {
-                        layer: layer.to_string_lossy().into_owned(),
-                        folder,
-                    })
-                })
-            });
         let runtime_name = runtime.unwrap_or("this runtime");
-        match &misplaced {
-            Some(Misplaced::InFunction { folder }) => message.push_str(&format!(
-                ": the package has it under {folder}, a layer's layout, which Lambda does not search in a function's package"
-            )),
-            Some(Misplaced::InLayer { layer, folder }) => message.push_str(&format!(
-                ": {layer} has it under {folder}, which {runtime_name} does not search"
-            )),
-            Some(Misplaced::RequireOnly { layer, folder }) => message.push_str(&format!(
-                ": {layer} has it under {folder}, where {runtime_name} finds it for require but not for an ES module import"
-            )),
-            Some(Misplaced::OutsideLayerFolder { layer, folder }) => {
-                let searched = match language {
-                    Language::Python => "python/ and python/lib/pythonX.Y/site-packages/",
-                    Language::JavaScript => "nodejs/node_modules/ and nodejs/nodeNN/node_modules/",
-                };
-                let at = match folder.as_str() {
-                    "" => "at its root".to_string(),
-                    folder => format!("under {folder} at its root"),
-                };
-                message.push_str(&format!(
-                    ": {layer} has it {at}, but Lambda searches only a layer's {searched}"
-                ))
-            }
-            None => {}
+        let misplaced = misplaced(artifact, language, name, providers);
+        if let Some(misplaced) = &misplaced {
+            message.push_str(&misplaced.explain(language, runtime_name));
         }
         if runtime.is_some() {
             let others: Vec<&str> = runtimes_shipping(language, name)
@@ -313,25 +358,7 @@ fn finding(
         }
         let version = providers.runtime.map_or("X", |r| r.version.as_str());
         fix = match (&misplaced, language) {
-            (Some(Misplaced::InFunction { folder }), Language::Python) => format!(
-                "install it at the package's root instead of under {folder} (`pip install --target package/`), or zip python/ as a layer of its own and attach it"
-            ),
-            (Some(Misplaced::InFunction { folder }), Language::JavaScript) => format!(
-                "install it in the package's root node_modules/ instead of under {folder}, or zip nodejs/ as a layer of its own and attach it"
-            ),
-            (Some(Misplaced::InLayer { layer, .. }), Language::Python) => format!(
-                "rebuild {layer} for {runtime_name}: install into python/lib/python{version}/site-packages/ (with that Python's wheels) or python/"
-            ),
-            (Some(Misplaced::InLayer { layer, .. }), Language::JavaScript) => format!(
-                "rebuild {layer} for {runtime_name}: install into nodejs/node{version}/node_modules/ or nodejs/node_modules/"
-            ),
-            (Some(Misplaced::OutsideLayerFolder { layer, .. }), Language::Python) => format!(
-                "zip {layer} with its modules under python/ (`pip install --target python/`, then zip the folder holding python/)"
-            ),
-            (Some(Misplaced::OutsideLayerFolder { layer, .. }), Language::JavaScript) => format!(
-                "zip {layer} with node_modules/ inside nodejs/ (`mkdir nodejs && mv node_modules nodejs/`, then zip the folder holding nodejs/)"
-            ),
-            (Some(Misplaced::RequireOnly { .. }), _) => "load it with require (`createRequire(import.meta.url)`), install it into the package, or move to nodejs18.x or later, whose ES module imports search layers".to_string(),
+            (Some(misplaced), _) => misplaced.fix(language, runtime_name, version),
             (None, Language::Python) => format!(
                 "install it into the package (`pip install --target package/ {name}`, or add it to the requirements the build installs), or attach a layer that has it"
             ),

@@ -1,6 +1,6 @@
 //! The files a function sees when it starts: its own package at
-//! /var/task, and the layers audited beside it extracted in order into
-//! /opt, a later layer's file replacing an earlier one's at the same path.
+//! /var/task, and its layers extracted in order into /opt, a later layer's
+//! file replacing an earlier one's at the same path.
 //!
 //! Files are numbered across the mount: the function's entries keep their
 //! indices, each layer's follow. The function's paths stay relative (as

@@ -6,7 +6,8 @@
 //! on NODE_PATH); Python's is Lambda's search path (task root, then the
 //! layers' `python/lib/pythonX.Y/site-packages` and `python/`), packages'
 //! `__init__.py`, relative imports and `from pkg import submodule`.
-//! Layers are those audited beside the function (see [`super::mount`]).
+//! The layers are those audited beside the function, else the config's,
+//! else those on disk its SAM template gives it (see [`super::mount`]).
 //! Imports inside functions run later and are not followed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -41,7 +42,7 @@ pub struct InitLoad {
     /// Entry indices of the function's own files loaded at init, the
     /// handler's first.
     pub loaded: Vec<usize>,
-    /// Files of the layers audited beside the function loaded at init.
+    /// Files of the function's layers loaded at init.
     pub layer_loaded: Vec<MountedFile>,
     /// Imports that init surely runs, found nowhere: not in the artifact,
     /// not a Node built-in, not in Python's standard library. Surely: at

@@ -199,22 +199,19 @@ pub fn measure(
     };
     let extracted = extract::extract(artifact, layers, EXTRACT_LIMIT)?;
     let root = extracted.root();
+    let runtime = options
+        .runtime
+        .as_deref()
+        .and_then(crate::rules::runtimes::find);
     let tree = Tree {
         task: root,
         layers: extracted.layers(),
-        node_folder: options
-            .runtime
-            .as_deref()
-            .and_then(|id| id.strip_prefix("nodejs"))
-            .and_then(|v| v.strip_suffix(".x"))
-            .map(|major| format!("node{major}")),
+        node_folder: runtime
+            .filter(|r| r.family == "node")
+            .map(|r| format!("node{}", r.version)),
     };
     let target = locate(artifact, root, &handler, family_hint)?;
-    let esm_node_path = options
-        .runtime
-        .as_deref()
-        .and_then(crate::rules::runtimes::find)
-        .is_none_or(|r| r.esm_node_path);
+    let esm_node_path = runtime.is_none_or(|r| r.esm_node_path);
     let mut notes = Vec::new();
     if target.family == Family::Node && tree.layers.is_some() && esm_node_path {
         let linked = link_layer_packages(&tree)?;
