@@ -159,53 +159,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(handler) => Some(handler.clone()),
                 None => imports::reach::infer_handler(artifact).ok(),
             };
-            // the layers audited beside it, in the order given; without
-            // any, the config's; without those, the ones on disk its SAM
-            // template gives it
-            let mut layers: Vec<&Opened> = together
-                .iter()
-                .enumerate()
-                .filter(|(other, _)| *other != position)
-                .filter_map(|(_, opened)| opened.as_ref())
-                .filter(|opened| opened.inventory.layout == Layout::Layer)
-                .collect();
-            // the config's layers for the function: a path that cannot be
-            // read stops the audit, as an input would
-            let configured: Vec<Opened> = match (layers.is_empty(), function) {
-                (true, Some(function)) => function
-                    .layers
-                    .iter()
-                    .map(|path| {
-                        let artifact = Artifact::open(path)?;
-                        Ok(Opened {
-                            inventory: inventory::build(&artifact),
-                            artifact,
-                        })
-                    })
-                    .collect::<Result<_, OpenError>>()?,
-                _ => Vec::new(),
-            };
-            layers.extend(&configured);
-            let template_layers = match layers.is_empty() {
-                true => template::layers(path),
-                false => None,
-            };
-            let from_template: Vec<Opened> = template_layers
-                .iter()
-                .flat_map(|t| &t.local)
-                .filter_map(|path| Artifact::open(path).ok())
-                .map(|artifact| Opened {
-                    inventory: inventory::build(&artifact),
-                    artifact,
-                })
-                .filter(|opened| opened.inventory.layout == Layout::Layer)
-                .collect();
-            layers.extend(&from_template);
-            // layers the template gives that the audit does not have
-            let unknown_layers = match &template_layers {
-                Some(t) => t.elsewhere + t.local.len() > from_template.len(),
-                None => template::gives_layers(&template_texts),
-            };
+            let function_layers =
+                function_layers(&together, position, function, path, &template_texts)?;
+            let layers = function_layers.all();
+            let unknown_layers = function_layers.unknown;
             let mount =
                 imports::mount::Mount::new(artifact, layers.iter().map(|l| &l.artifact).collect());
             let node_files = |mount: &imports::mount::Mount| {
@@ -454,6 +411,86 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             .extend(gate::unused_ignores(request.config, &used_ignores));
     }
     Ok(Report::new(reports))
+}
+
+/// A function's layers: those audited beside it (among the inputs, in
+/// the order given); without any, the config's for the function; without
+/// those, the ones on disk its SAM template gives it.
+struct FunctionLayers<'t> {
+    among_inputs: Vec<&'t Opened>,
+    /// The config's or the template's, opened for this function.
+    opened: Vec<Opened>,
+    /// The template gives the function layers the audit does not have.
+    unknown: bool,
+}
+
+impl FunctionLayers<'_> {
+    fn all(&self) -> Vec<&Opened> {
+        self.among_inputs
+            .iter()
+            .copied()
+            .chain(&self.opened)
+            .collect()
+    }
+}
+
+/// A config's layer that cannot be read stops the audit, as an input would;
+/// a template's that is not a layer (a source folder `sam build` has not
+/// built yet) is left out, and counts as unknown.
+fn function_layers<'t>(
+    together: &'t [Option<Opened>],
+    position: usize,
+    function: Option<&FunctionConfig>,
+    path: &Path,
+    template_texts: &[String],
+) -> Result<FunctionLayers<'t>, AuditError> {
+    let open = |path: &Path| -> Result<Opened, OpenError> {
+        let artifact = Artifact::open(path)?;
+        Ok(Opened {
+            inventory: inventory::build(&artifact),
+            artifact,
+        })
+    };
+    let among_inputs: Vec<&Opened> = together
+        .iter()
+        .enumerate()
+        .filter(|(other, _)| *other != position)
+        .filter_map(|(_, opened)| opened.as_ref())
+        .filter(|opened| opened.inventory.layout == Layout::Layer)
+        .collect();
+    let configured = function.map(|f| f.layers.as_slice()).unwrap_or_default();
+    if !among_inputs.is_empty() || !configured.is_empty() {
+        let opened = match among_inputs.is_empty() {
+            true => configured
+                .iter()
+                .map(|p| open(p))
+                .collect::<Result<_, _>>()?,
+            false => Vec::new(),
+        };
+        return Ok(FunctionLayers {
+            among_inputs,
+            opened,
+            unknown: template::gives_layers(template_texts),
+        });
+    }
+    let Some(from_template) = template::layers(path) else {
+        return Ok(FunctionLayers {
+            among_inputs,
+            opened: Vec::new(),
+            unknown: template::gives_layers(template_texts),
+        });
+    };
+    let opened: Vec<Opened> = from_template
+        .local
+        .iter()
+        .filter_map(|p| open(p).ok())
+        .filter(|opened| opened.inventory.layout == Layout::Layer)
+        .collect();
+    Ok(FunctionLayers {
+        unknown: from_template.elsewhere + from_template.local.len() > opened.len(),
+        among_inputs,
+        opened,
+    })
 }
 
 /// An artifact opened and listed before the audit of each input starts.
