@@ -6,18 +6,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{
-    audit_all, audit_with, init_files, measured_files_with, rule_findings, samples_dir, ZipBuilder,
+    audit_all, audit_with, function, init_files, measured_files_with, rule_findings, samples_dir,
+    ZipBuilder,
 };
 use serde_json::Value;
-
-fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
-    ZipBuilder::new()
-        .file(file, code)
-        .write_to(dir, "function.zip")
-}
 
 fn estimate_low(init: &Value) -> f64 {
     init["estimate_ms"]["low"].as_f64().unwrap()

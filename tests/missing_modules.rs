@@ -5,16 +5,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{audit_all, audit_with, rule_findings, samples_dir, ZipBuilder};
+use common::{audit_all, audit_with, function, rule_findings, samples_dir, ZipBuilder};
 use serde_json::Value;
-
-fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
-    ZipBuilder::new()
-        .file(file, code)
-        .write_to(dir, "function.zip")
-}
 
 /// "level message" of each runtime/missing-module finding of the first artifact.
 fn missing(report: &Value) -> Vec<String> {

@@ -155,6 +155,13 @@ impl ZipBuilder {
     }
 }
 
+/// function.zip in `dir`, holding one file: a handler written in the test.
+pub fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
+    ZipBuilder::new()
+        .file(file, code)
+        .write_to(dir, "function.zip")
+}
+
 pub fn deadweight() -> Command {
     Command::cargo_bin("deadweight").unwrap()
 }
