@@ -187,9 +187,16 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 None => inventory.runtime.as_str(),
             };
             let handler_finding = match (&facts.handler, inventory.layout, family) {
-                (Some(handler), Layout::Function, "node" | "python") => {
-                    analysis::handler::check(artifact, handler, Some(family))
-                }
+                (Some(handler), Layout::Function, "node" | "python") => analysis::handler::check(
+                    artifact,
+                    handler,
+                    Some(family),
+                    analysis::handler::Layers {
+                        known: &mount.layers,
+                        unknown: unknown_layers,
+                        python: runtime.and_then(|r| r.python_version()),
+                    },
+                ),
                 (Some(handler), Layout::Function, "java") => {
                     analysis::handler::check_java(artifact, inventory, handler)
                 }

@@ -261,3 +261,96 @@ fn a_sam_build_folder_takes_its_function_from_the_template_beside_it() {
         "its own Runtime"
     );
 }
+
+#[test]
+fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
+    // Datadog's layers set the handler to their own wrapper: a Python
+    // module found through the layer's site-packages, or a Node file named
+    // by its /opt path
+    let dir = tempfile::tempdir().unwrap();
+    let function = function_zip(
+        dir.path(),
+        &[(
+            "app.py",
+            "def lambda_handler(event, context):\n    return 1\n",
+        )],
+    );
+    let layer = ZipBuilder::new()
+        .file(
+            "python/lib/python3.12/site-packages/datadog_lambda/__init__.py",
+            "",
+        )
+        .file(
+            "python/lib/python3.12/site-packages/datadog_lambda/handler.py",
+            "def handler(event, context):\n    return 1\n",
+        )
+        .write_to(dir.path(), "datadog-layer.zip");
+    let wrapper = ["--handler", "datadog_lambda.handler.handler"];
+    let run = |paths: &[&Path], runtime: &str| {
+        let mut args = wrapper.to_vec();
+        args.extend(["--runtime", runtime]);
+        common::audit_all(paths, &args)
+    };
+    let (code, report) = run(&[&function, &layer], "python3.12");
+    assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
+    // the layer's site-packages is 3.12's: python3.11 does not search it
+    let (code, report) = run(&[&function, &layer], "python3.11");
+    assert_eq!(code, Some(1));
+    assert_eq!(handler_findings(&report).len(), 1);
+    // no layer: the module is nowhere
+    let (code, report) = run(&[&function], "python3.12");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `datadog_lambda.handler.handler` needs datadog_lambda/handler.py, which is not in the package: every invocation fails with Runtime.ImportModuleError"]
+    );
+    // a template gives the function a layer by ARN: that one may have it
+    let deployed = tempfile::tempdir().unwrap();
+    std::fs::copy(&function, deployed.path().join("function.zip")).unwrap();
+    std::fs::write(
+        deployed.path().join("template.yaml"),
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: datadog_lambda.handler.handler\n      Runtime: python3.12\n      Layers:\n        - arn:aws:lambda:us-east-1:464622532012:layer:Datadog-Python312:98\n",
+    )
+    .unwrap();
+    let (code, report) = audit_with(&deployed.path().join("function.zip"), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        handler_findings(&report),
+        ["warn the handler `datadog_lambda.handler.handler` needs datadog_lambda/handler.py, which is not in the package: every invocation fails with Runtime.ImportModuleError; the template gives the function layers, which may have it"]
+    );
+
+    let node = function_zip(
+        dir.path(),
+        &[("index.js", "exports.handler = async () => 1;\n")],
+    );
+    let node_layer = ZipBuilder::new()
+        .file(
+            "nodejs/node_modules/datadog-lambda-js/dist/handler.js",
+            "exports.handler = async () => 1;\n",
+        )
+        .write_to(dir.path(), "datadog-node-layer.zip");
+    let other_layer = ZipBuilder::new()
+        .file("nodejs/node_modules/ms/index.js", "module.exports = 1;\n")
+        .write_to(dir.path(), "other-layer.zip");
+    let args = [
+        "--handler",
+        "/opt/nodejs/node_modules/datadog-lambda-js/dist/handler.handler",
+        "--runtime",
+        "nodejs20.x",
+    ];
+    // its layer audited beside it, or no layer known: nothing to say
+    for paths in [vec![&node, &node_layer], vec![&node]] {
+        let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+        let (code, report) = common::audit_all(&paths, &args);
+        assert_eq!(code, Some(0), "{report}");
+        assert!(handler_findings(&report).is_empty());
+    }
+    // the layers known, none with the file
+    let (code, report) = common::audit_all(&[&node, &other_layer], &args);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `/opt/nodejs/node_modules/datadog-lambda-js/dist/handler.handler` names a file in the function's layers, but none of them (other-layer.zip) has it: every invocation fails with Runtime.ImportModuleError"]
+    );
+}

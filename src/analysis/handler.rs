@@ -1,7 +1,10 @@
 //! Will it even start? The handler the function is configured with must be
 //! in the package: its module at the path Lambda derives from the handler
 //! string (Runtime.ImportModuleError when it is not), defining the function
-//! Lambda calls (Runtime.HandlerNotFound).
+//! Lambda calls (Runtime.HandlerNotFound). A Python handler's module may
+//! also come from a layer (it is imported through sys.path), and a Node
+//! handler may name a layer's file by its /opt path (what Datadog's and
+//! other wrapper layers set).
 
 use super::{Finding, Level};
 use crate::artifact::{Artifact, EntryKind};
@@ -11,16 +14,62 @@ use crate::inventory::Inventory;
 
 pub const RULE: &str = "runtime/handler-not-found";
 
+/// The function's layers, for a handler whose module is in one.
+#[derive(Clone, Copy, Default)]
+pub struct Layers<'a> {
+    pub known: &'a [&'a Artifact],
+    /// The template gives the function layers the audit does not have.
+    pub unknown: bool,
+    /// The runtime's Python, whose site-packages folder a layer's modules
+    /// are searched in (any when unknown).
+    pub python: Option<(u32, u32)>,
+}
+
 /// Checks a handler given by flag, config or template (an inferred one is
 /// found by construction). `family` is the runtime's (`node`, `python`)
 /// when known.
-pub fn check(artifact: &Artifact, handler: &str, family: Option<&str>) -> Option<Finding> {
+pub fn check(
+    artifact: &Artifact,
+    handler: &str,
+    family: Option<&str>,
+    layers: Layers,
+) -> Option<Finding> {
     let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
     let Some((entry, language)) = handler_entry(artifact, handler) else {
         if family != Some("node") && compiled_python_module(artifact, handler) {
             return None;
         }
-        return Some(module_missing(artifact, handler, dir, base, family));
+        if in_layers(handler, family, &layers) {
+            return None;
+        }
+        // an /opt path names a layer's file: only the layers can tell
+        if handler.starts_with("/opt/") && (layers.known.is_empty() || layers.unknown) {
+            return None;
+        }
+        if handler.starts_with("/opt/") {
+            let names: Vec<String> = layers
+                .known
+                .iter()
+                .map(|l| l.path.file_name().unwrap_or(l.path.as_os_str()))
+                .map(|name| name.to_string_lossy().into_owned())
+                .collect();
+            return Some(finding(
+                handler,
+                format!(
+                    "the handler `{handler}` names a file in the function's layers, but none of them ({}) has it: every invocation fails with Runtime.ImportModuleError",
+                    names.join(", ")
+                ),
+                "attach the layer that provides the handler (a wrapper's layer, such as Datadog's), or correct the /opt path".to_string(),
+            ));
+        }
+        let mut finding = module_missing(artifact, handler, dir, base, family);
+        if layers.unknown && family != Some("node") {
+            finding.level = Level::Warn;
+            finding
+                .message
+                .push_str("; the template gives the function layers, which may have it");
+        }
+        return Some(finding);
     };
     let path = &artifact.entries[entry].path;
     if path.ends_with(".ts") {
@@ -170,6 +219,50 @@ fn compiled_python_module(artifact: &Artifact, handler: &str) -> bool {
 
 /// The handler's module is nowhere; a file of that name one folder down
 /// means the zip holds the build folder rather than its contents.
+/// Whether a layer has the handler's module where Lambda looks: a Node
+/// handler's /opt path, or a Python module under a layer's `python/` or
+/// `python/lib/pythonX.Y/site-packages/`.
+fn in_layers(handler: &str, family: Option<&str>, layers: &Layers) -> bool {
+    let mut candidates = Vec::new();
+    if let Some(inside) = handler.strip_prefix("/opt/") {
+        if family != Some("python") {
+            let (dir, base) = inside.rsplit_once('/').unwrap_or(("", inside));
+            let module = base.split('.').next().unwrap_or(base);
+            candidates.extend(["js", "mjs", "cjs"].map(|ext| format!("{dir}/{module}.{ext}")));
+        }
+    } else if family != Some("node") {
+        let module = handler
+            .rsplit_once('.')
+            .map_or(handler, |(module, _)| module)
+            .replace('.', "/");
+        candidates.extend([format!("{module}.py"), format!("{module}/__init__.py")]);
+    }
+    let site_packages = |version: &str| match layers.python {
+        Some((major, minor)) => version == format!("python{major}.{minor}"),
+        None => true,
+    };
+    layers.known.iter().any(|layer| {
+        candidates.iter().any(|candidate| {
+            if handler.starts_with("/opt/") {
+                return layer.find(candidate).is_some();
+            }
+            layer.entries.iter().any(|e| {
+                let Some(rest) = e.path.strip_prefix("python/") else {
+                    return false;
+                };
+                let inside = match rest.strip_prefix("lib/") {
+                    Some(lib) => match lib.split_once("/site-packages/") {
+                        Some((version, inside)) if site_packages(version) => inside,
+                        _ => return false,
+                    },
+                    None => rest,
+                };
+                inside == candidate
+            })
+        })
+    })
+}
+
 fn module_missing(
     artifact: &Artifact,
     handler: &str,
