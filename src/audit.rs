@@ -233,7 +233,16 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             // each has long single-file tasks (a 25 MiB library, a chain of
             // requires) that the other's work fills in around.
             let (mut analysis, load) = rayon::join(
-                || analysis::analyze(artifact, inventory, &environment, runtime, &lockfiles),
+                || {
+                    analysis::analyze(
+                        artifact,
+                        &mount.layers,
+                        inventory,
+                        &environment,
+                        runtime,
+                        &lockfiles,
+                    )
+                },
                 || {
                     walker
                         .as_ref()

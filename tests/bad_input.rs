@@ -306,6 +306,7 @@ fn damaged_archives_never_panic() {
                 let inventory = deadweight::inventory::build(&artifact);
                 let analysis = deadweight::analysis::analyze(
                     &artifact,
+                    &[],
                     &inventory,
                     &Default::default(),
                     None,

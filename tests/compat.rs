@@ -173,3 +173,35 @@ fn a_file_named_like_a_library_that_is_not_elf_is_a_warning() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_library_in_a_layers_lib_folder_is_on_the_library_path() {
+    // Lambda's LD_LIBRARY_PATH ends with /opt/lib: a layer's lib/
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file("app.py", "import ctypes\n")
+        .file(
+            "lib/libsum.so",
+            fixture("missing-shared-library/fail/libsum.so"),
+        )
+        .write_to(dir.path(), "function.zip");
+    let layer = |name: &str, path: &str| {
+        ZipBuilder::new()
+            .file(path, "the runtime library")
+            .write_to(dir.path(), name)
+    };
+    let on_path = layer("gomp-layer.zip", "lib/libgomp.so.1");
+    let elsewhere = layer("gomp-python-layer.zip", "python/libgomp.so.1");
+    let missing = |layer: &Path| {
+        let out = deadweight()
+            .args(["audit", "--format", "json", "--runtime", "python3.12"])
+            .args([&zip, layer])
+            .output()
+            .unwrap();
+        findings(&out)
+            .iter()
+            .any(|f| f.contains("runtime/missing-shared-library"))
+    };
+    assert!(!missing(&on_path));
+    assert!(missing(&elsewhere));
+}

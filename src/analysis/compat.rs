@@ -73,8 +73,11 @@ pub(super) fn finding(
     }
 }
 
+/// `layers`: the function's layers, whose `lib/` (/opt/lib) is on
+/// LD_LIBRARY_PATH.
 pub fn check(
     artifact: &Artifact,
+    layers: &[&Artifact],
     inventory: &Inventory,
     runtime: Option<&RuntimeInfo>,
     arm64: bool,
@@ -147,7 +150,9 @@ pub fn check(
             .collect();
         findings.extend(glibc_too_new(artifact, inventory, runtime, &loadable));
         findings.extend(musl(artifact, inventory, runtime, &infos, arm64));
-        findings.extend(missing_libraries(artifact, inventory, runtime, &loadable));
+        findings.extend(missing_libraries(
+            artifact, layers, inventory, runtime, &loadable,
+        ));
         findings.extend(node_abi(artifact, inventory, runtime, &infos, arm64));
         findings.extend(python_abi(artifact, inventory, runtime));
         findings.extend(node_engines(inventory, runtime));
@@ -294,6 +299,7 @@ fn musl(
 
 fn missing_libraries(
     artifact: &Artifact,
+    layers: &[&Artifact],
     inventory: &Inventory,
     runtime: &RuntimeInfo,
     infos: &[(usize, NativeInfo)],
@@ -302,11 +308,20 @@ fn missing_libraries(
     if base.is_empty() {
         return Vec::new();
     }
+    let in_layers = layers.iter().flat_map(|layer| {
+        layer
+            .entries
+            .iter()
+            .filter(|e| e.kind != EntryKind::Dir)
+            .filter_map(|e| e.path.strip_prefix("lib/"))
+            .filter(|name| !name.contains('/'))
+    });
     let shipped: std::collections::HashSet<&str> = artifact
         .entries
         .iter()
         .filter(|e| e.kind != EntryKind::Dir)
         .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path))
+        .chain(in_layers)
         .collect();
     let glibc: Vec<&(usize, NativeInfo)> = infos.iter().filter(|(_, info)| !info.musl).collect();
     // shipped native files by file name, to follow DT_NEEDED through them

@@ -107,8 +107,10 @@ pub struct Analysis {
 }
 
 /// Builds the graph, retained sizes and the built-in checks' findings.
+/// `layers`: the function's layers, whose `lib/` is on LD_LIBRARY_PATH.
 pub fn analyze(
     artifact: &Artifact,
+    layers: &[&Artifact],
     inventory: &Inventory,
     environment: &Environment,
     runtime: Option<&RuntimeInfo>,
@@ -132,7 +134,7 @@ pub fn analyze(
         environment.arm64,
         &tagged,
     ));
-    let compat = compat::check(artifact, inventory, runtime, environment.arm64);
+    let compat = compat::check(artifact, layers, inventory, runtime, environment.arm64);
     findings.extend(compat.findings);
     findings.extend(permissions::check(artifact));
     findings.extend(limits::check(

@@ -407,8 +407,13 @@ fn detect_layout(artifact: &Artifact) -> Layout {
         if !LAYER_ROOTS.contains(&top) {
             return Layout::Function;
         }
-        if matches!(top, "nodejs" | "python" | "ruby")
+        // a runtime's folder, or what only a layer holds: shared libraries
+        // for /opt/lib (on LD_LIBRARY_PATH), executables for /opt/bin, or
+        // extensions (a function's lib/ holds jars)
+        let shared_library = |r: &str| r.ends_with(".so") || r.contains(".so.");
+        if matches!(top, "nodejs" | "python" | "ruby" | "bin" | "extensions")
             || (top == "java" && rest.is_some_and(|r| r.starts_with("lib")))
+            || (top == "lib" && rest.is_some_and(shared_library))
         {
             has_runtime_root = true;
         }
