@@ -339,6 +339,31 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 function.map(|f| &f.environment),
             ));
             analysis.findings.extend(handler_finding);
+            // layers from the config or the template are no inputs of their
+            // own: the 250 MB limit on the function with its layers is
+            // checked here
+            if !function_layers.opened.is_empty() {
+                let unzipped = |a: &Artifact| -> u64 {
+                    a.entries
+                        .iter()
+                        .filter(|e| e.kind == crate::artifact::EntryKind::File)
+                        .map(|e| e.unzipped_bytes)
+                        .sum()
+                };
+                let total =
+                    unzipped(artifact) + layers.iter().map(|l| unzipped(&l.artifact)).sum::<u64>();
+                let label = match layers.len() {
+                    1 => "the function with its layer".to_string(),
+                    n => format!("the function with its {n} layers"),
+                };
+                analysis.findings.extend(limits::check(
+                    &artifact.path.display().to_string(),
+                    0,
+                    total,
+                    false,
+                    &label,
+                ));
+            }
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact,

@@ -383,3 +383,30 @@ fn a_layer_zipped_without_its_runtime_folder_is_named() {
         ["deny index.js:1 imports ms at init, but ms is not in the package, Node's built-ins or the nodejs20.x runtime: deps-layer.zip has it under node_modules/ at its root, but Lambda searches only a layer's nodejs/node_modules/ and nodejs/nodeNN/node_modules/"]
     );
 }
+
+#[test]
+fn a_function_with_its_template_layers_counts_against_the_250_mb_limit() {
+    let build = tempfile::tempdir().unwrap();
+    let build = build.path();
+    write(
+        &build.join("template.yaml"),
+        "Resources:\n  ModelLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ModelLayer\n  PredictFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: PredictFunction\n      Handler: app.lambda_handler\n      Runtime: python3.12\n      Layers:\n      - Ref: ModelLayer\n",
+    );
+    write(
+        &build.join("PredictFunction/app.py"),
+        "import model\n\ndef lambda_handler(event, context):\n    return model.predict(event)\n",
+    );
+    write(
+        &build.join("ModelLayer/python/model.py"),
+        "def predict(event):\n    return 1\n",
+    );
+    // a sparse file: 260 MiB of weights that take no disk
+    let weights = std::fs::File::create(build.join("ModelLayer/python/weights.bin")).unwrap();
+    weights.set_len(260 * 1024 * 1024).unwrap();
+    let (code, report) = audit_with(&build.join("PredictFunction"), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "common/lambda-size-limit"),
+        ["deny the function with its layer is 260.0 MiB unzipped: over Lambda's 250.0 MiB limit (104% of it)"]
+    );
+}
