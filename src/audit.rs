@@ -340,8 +340,29 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             ));
             analysis.findings.extend(handler_finding);
             // layers from the config or the template are no inputs of their
-            // own: the 250 MB limit on the function with its layers is
-            // checked here
+            // own: their native code is checked against the function's
+            // runtime here, and so is the 250 MB limit on the function with
+            // its layers
+            for layer in &function_layers.opened {
+                let compat = analysis::compat::check(
+                    &layer.artifact,
+                    &[],
+                    &layer.inventory,
+                    runtime,
+                    environment.arm64,
+                );
+                let name = layer.artifact.path.file_name().unwrap_or_default();
+                let name = name.to_string_lossy();
+                for mut finding in compat.findings {
+                    finding.location.path = format!("/opt/{}", finding.location.path);
+                    finding.message = format!("layer {name}: {}", finding.message);
+                    analysis.findings.push(finding);
+                }
+                for mut warning in compat.warnings {
+                    warning.path = warning.path.map(|p| format!("/opt/{p}"));
+                    analysis.warnings.push(warning);
+                }
+            }
             if !function_layers.opened.is_empty() {
                 let unzipped = |a: &Artifact| -> u64 {
                     a.entries

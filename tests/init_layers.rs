@@ -410,3 +410,45 @@ fn a_function_with_its_template_layers_counts_against_the_250_mb_limit() {
         ["deny the function with its layer is 260.0 MiB unzipped: over Lambda's 250.0 MiB limit (104% of it)"]
     );
 }
+
+#[test]
+fn native_code_in_a_template_layer_is_checked_against_the_functions_runtime() {
+    // sam build installed the layer on a newer system than the runtime's
+    let build = tempfile::tempdir().unwrap();
+    let build = build.path();
+    write(
+        &build.join("template.yaml"),
+        &SAM_BUILT_TEMPLATE.replace(
+            "      - arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:7\n",
+            "",
+        ),
+    );
+    write(
+        &build.join("HelloFunction/app.py"),
+        "def lambda_handler(event, context):\n    return 1\n",
+    );
+    let library = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/rules/runtime/glibc-too-new/fail/libworker.so"),
+    )
+    .unwrap();
+    let layer = build.join("DepsLayer/python/libworker.so");
+    std::fs::create_dir_all(layer.parent().unwrap()).unwrap();
+    std::fs::write(&layer, library).unwrap();
+    let (code, report) = audit_with(&build.join("HelloFunction"), &[]);
+    assert_eq!(code, Some(1));
+    let findings = rule_findings(&report, "runtime/glibc-too-new");
+    assert_eq!(findings.len(), 1, "{report}");
+    assert!(
+        findings[0].starts_with("deny layer DepsLayer: ") && findings[0].contains("GLIBC_2.34"),
+        "{findings:?}"
+    );
+    let located = report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "runtime/glibc-too-new")
+        .unwrap()["location"]["path"]
+        .clone();
+    assert_eq!(located, "/opt/python/libworker.so");
+}

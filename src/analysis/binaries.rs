@@ -120,7 +120,7 @@ pub fn check(
                 let p = &inventory.packages[p];
                 format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
             }
-            Owner::App => "the function's own code".to_string(),
+            Owner::App => inventory.own_files_label().to_string(),
             Owner::Unowned => "unowned files".to_string(),
         };
         let slot = foreign.entry(label).or_default();

@@ -284,7 +284,7 @@ fn top_owners(artifact: &Artifact, inventory: &Inventory, entries: &[usize]) -> 
     for &i in entries {
         let name = match inventory.owners[i] {
             Owner::Package(p) => inventory.packages[p].name.clone(),
-            Owner::App => "the function's own code".to_string(),
+            Owner::App => inventory.own_files_label().to_string(),
             Owner::Unowned => "unowned files".to_string(),
         };
         *by_owner.entry(name).or_default() += artifact.entries[i].unzipped_bytes;

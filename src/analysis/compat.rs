@@ -42,7 +42,7 @@ fn owner_label(inventory: &Inventory, index: usize) -> (String, Option<usize>) {
                 Some(index),
             )
         }
-        Owner::App => ("the function's own code".to_string(), None),
+        Owner::App => (inventory.own_files_label().to_string(), None),
         Owner::Unowned => ("unowned files".to_string(), None),
     }
 }

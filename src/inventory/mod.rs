@@ -189,6 +189,15 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// How findings name files no package owns: a function's code, or a
+    /// layer's own files.
+    pub fn own_files_label(&self) -> &'static str {
+        match self.layout {
+            Layout::Layer => "the layer's own files",
+            Layout::Function => "the function's own code",
+        }
+    }
+
     pub fn package_totals(&self) -> Totals {
         let mut sum = Totals::default();
         for p in &self.packages {
