@@ -363,6 +363,34 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     analysis.warnings.push(warning);
                 }
             }
+            if inventory.layout == Layout::Function && !layers.is_empty() {
+                let named: Vec<analysis::duplicates::LayerPackages> = layers
+                    .iter()
+                    .map(|l| analysis::duplicates::LayerPackages {
+                        name: l
+                            .artifact
+                            .path
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .into_owned(),
+                        inventory: &l.inventory,
+                    })
+                    .collect();
+                // the layer folders the runtime searches: its Node major, or
+                // the Python version init follows
+                let version = match runtime {
+                    Some(r) if r.family == "node" => Some(r.version.clone()),
+                    _ => environment.python_version.map(|(a, b)| format!("{a}.{b}")),
+                };
+                analysis
+                    .findings
+                    .extend(analysis::duplicates::in_function_and_layers(
+                        inventory,
+                        &named,
+                        version.as_deref(),
+                    ));
+            }
             if !function_layers.opened.is_empty() {
                 let unzipped = |a: &Artifact| -> u64 {
                     a.entries

@@ -452,3 +452,38 @@ fn native_code_in_a_template_layer_is_checked_against_the_functions_runtime() {
         .clone();
     assert_eq!(located, "/opt/python/libworker.so");
 }
+
+#[test]
+fn a_package_in_both_the_function_and_its_layer_is_dead_weight_on_one_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = "const ms = require('ms');\nexports.handler = async () => ms('1s');\n";
+    let with_copy = |name: &str, version: &str| {
+        ZipBuilder::new()
+            .file("index.js", code)
+            .file(
+                "node_modules/ms/package.json",
+                format!(r#"{{"name":"ms","version":"{version}"}}"#),
+            )
+            .file("node_modules/ms/index.js", "module.exports = () => 1000;\n")
+            .write_to(dir.path(), name)
+    };
+    let layer = samples_dir().join("node-layer.zip");
+    let duplicates = |zip: &Path| {
+        let (_, report) = audit_all(&[zip, &layer], &["--runtime", "nodejs20.x"]);
+        rule_findings(&report, "common/duplicate-in-layer")
+    };
+    // the layer's ms is 2.1.3
+    assert_eq!(
+        duplicates(&with_copy("same.zip", "2.1.3")),
+        ["warn ms 2.1.3 ships in the package (60 B) and in layer node-layer.zip (2.1.3): the function's requires load the package's copy, and without it would find the layer's on NODE_PATH"]
+    );
+    // another version: what pins it needs it (Express's debug pins ms 2.0.0)
+    assert!(duplicates(&with_copy("other.zip", "2.0.0")).is_empty());
+    assert!(duplicates(&samples_dir().join("node-express.zip")).is_empty());
+    // without its copy, the function loads the layer's
+    let without = function(dir.path(), "index.js", code);
+    let (status, report) = audit_all(&[&without, &layer], &["--runtime", "nodejs20.x"]);
+    assert_eq!(status, Some(0), "{report}");
+    assert!(init_files(&report["artifacts"][0]["init"])
+        .contains("/opt/nodejs/node_modules/ms/index.js"));
+}

@@ -144,6 +144,156 @@ pub fn locked_duplicates(lock: &Lockfile, production: &[usize]) -> Vec<Finding> 
         .collect()
 }
 
+pub const LAYER_RULE: &str = "common/duplicate-in-layer";
+
+/// One of the function's layers, by the name findings give it.
+pub struct LayerPackages<'a> {
+    pub name: String,
+    pub inventory: &'a Inventory,
+}
+
+/// Packages the function's package and one of its layers both carry where
+/// the runtime finds them: Python imports the package's copy for everyone
+/// (the task root is first on sys.path), so the layer's is never used by
+/// this function; Node's requires from the function load the package's
+/// copy, and the layer's serves only the layer's own packages. Dropping
+/// the package's copy saves its bytes in the deployment package.
+/// `runtime_version`: the runtime's language version (`3.12`, `20`), whose
+/// layer folders alone are searched; any when unknown.
+pub fn in_function_and_layers(
+    function: &Inventory,
+    layers: &[LayerPackages],
+    runtime_version: Option<&str>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for package in function.packages.iter().filter(|p| on_function_path(p)) {
+        let key = (
+            package.ecosystem,
+            normalize_name(package.ecosystem, &package.name),
+        );
+        let in_layer = layers.iter().find_map(|layer| {
+            let copy = layer.inventory.packages.iter().find(|p| {
+                p.ecosystem == package.ecosystem
+                    && normalize_name(p.ecosystem, &p.name) == key.1
+                    && on_layer_path(p, runtime_version)
+            })?;
+            Some((layer, copy))
+        });
+        let Some((layer, copy)) = in_layer else {
+            continue;
+        };
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let version = |p: &crate::inventory::Package| p.version.clone().unwrap_or("?".into());
+        let (ours, theirs) = (version(package), version(copy));
+        // npm packages that pin another version need theirs: both copies load
+        if package.ecosystem == crate::inventory::Ecosystem::Npm && ours != theirs {
+            continue;
+        }
+        let who = match package.ecosystem {
+            crate::inventory::Ecosystem::Npm => "the function's requires load the package's copy, and without it would find the layer's on NODE_PATH".to_string(),
+            _ => "Python imports the package's copy (the task root comes first on sys.path), so the layer's is never used by this function".to_string(),
+        };
+        let fix = if ours == theirs {
+            format!(
+                "drop {} from the package and rely on the layer's (or drop the layer if the function needs nothing else from it)",
+                package.name
+            )
+        } else {
+            format!(
+                "align the function's requirements with the layer's {theirs} and drop {} from the package, or drop it from the layer",
+                package.name
+            )
+        };
+        findings.push(Finding {
+            rule: LAYER_RULE.to_string(),
+            level: Level::Warn,
+            message: format!(
+                "{} {ours} ships in the package ({}) and in layer {} ({theirs}): {who}",
+                package.name,
+                human_bytes(package.totals.unzipped_bytes),
+                layer.name
+            ),
+            location: Location {
+                path: package.manifest.clone(),
+                line: package.manifest_line,
+                column: None,
+            },
+            package: Some(format!("{}@{ours}", package.name)),
+            saving: Some(Saving {
+                unzipped_bytes: package.totals.unzipped_bytes,
+                zipped_bytes: package.totals.zipped_bytes,
+                init_ms: None,
+            }),
+            concerns: None,
+            known: false,
+            fix: Some(fix),
+        });
+    }
+    findings
+}
+
+/// A package at the top of the function's search path: `node_modules/x`
+/// (or `node_modules/@scope/x`), or a distribution at the task root.
+fn on_function_path(package: &crate::inventory::Package) -> bool {
+    match package.ecosystem {
+        crate::inventory::Ecosystem::Npm => package
+            .path
+            .strip_prefix("node_modules/")
+            .is_some_and(top_level_npm),
+        _ => !package.path.contains('/'),
+    }
+}
+
+/// A package at the top of a layer folder the runtime searches.
+fn on_layer_path(package: &crate::inventory::Package, runtime_version: Option<&str>) -> bool {
+    let version_matches = |folder: &str| runtime_version.is_none_or(|v| folder == v);
+    match package.ecosystem {
+        crate::inventory::Ecosystem::Npm => {
+            let Some(rest) = package.path.strip_prefix("nodejs/") else {
+                return false;
+            };
+            let inside = match rest.strip_prefix("node_modules/") {
+                Some(inside) => inside,
+                None => match rest.split_once("/node_modules/") {
+                    Some((folder, inside))
+                        if folder.strip_prefix("node").is_some_and(version_matches) =>
+                    {
+                        inside
+                    }
+                    _ => return false,
+                },
+            };
+            top_level_npm(inside)
+        }
+        _ => {
+            let Some(rest) = package.path.strip_prefix("python/") else {
+                return false;
+            };
+            match rest.strip_prefix("lib/") {
+                Some(lib) => match lib.split_once("/site-packages/") {
+                    Some((folder, inside)) => {
+                        folder.strip_prefix("python").is_some_and(version_matches)
+                            && !inside.contains('/')
+                    }
+                    None => false,
+                },
+                None => !rest.contains('/'),
+            }
+        }
+    }
+}
+
+/// `x` or `@scope/x`: a package directly in a node_modules folder.
+fn top_level_npm(inside: &str) -> bool {
+    match inside.strip_prefix('@') {
+        Some(scoped) => scoped.matches('/').count() == 1,
+        None => !inside.contains('/'),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ pub mod binaries;
 pub mod binary;
 pub mod bytecode;
 pub mod compat;
-mod duplicates;
+pub mod duplicates;
 pub mod handler;
 pub mod init;
 pub mod java;
