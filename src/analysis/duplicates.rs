@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::{Finding, Level, Location, Saving};
-use crate::inventory::{normalize_name, Inventory};
+use crate::inventory::{normalize_name, Ecosystem, Inventory, Package};
 use crate::lockfile::Lockfile;
 use crate::units::human_bytes;
 
@@ -153,11 +153,13 @@ pub struct LayerPackages<'a> {
 }
 
 /// Packages the function's package and one of its layers both carry where
-/// the runtime finds them: Python imports the package's copy for everyone
+/// the runtime finds them. Python imports the package's copy for everyone
 /// (the task root is first on sys.path), so the layer's is never used by
-/// this function; Node's requires from the function load the package's
-/// copy, and the layer's serves only the layer's own packages. Dropping
-/// the package's copy saves its bytes in the deployment package.
+/// this function. Node's requires from the function load the package's
+/// copy and would find the layer's on NODE_PATH without it: reported when
+/// both are the same version (another version is pinned by what needs
+/// it). Dropping the package's copy saves its bytes in the deployment
+/// package.
 /// `runtime_version`: the runtime's language version (`3.12`, `20`), whose
 /// layer folders alone are searched; any when unknown.
 pub fn in_function_and_layers(
@@ -186,14 +188,14 @@ pub fn in_function_and_layers(
         if !seen.insert(key.clone()) {
             continue;
         }
-        let version = |p: &crate::inventory::Package| p.version.clone().unwrap_or("?".into());
+        let version = |p: &Package| p.version.clone().unwrap_or("?".into());
         let (ours, theirs) = (version(package), version(copy));
         // npm packages that pin another version need theirs: both copies load
-        if package.ecosystem == crate::inventory::Ecosystem::Npm && ours != theirs {
+        if package.ecosystem == Ecosystem::Npm && ours != theirs {
             continue;
         }
         let who = match package.ecosystem {
-            crate::inventory::Ecosystem::Npm => "the function's requires load the package's copy, and without it would find the layer's on NODE_PATH".to_string(),
+            Ecosystem::Npm => "the function's requires load the package's copy, and without it would find the layer's on NODE_PATH".to_string(),
             _ => "Python imports the package's copy (the task root comes first on sys.path), so the layer's is never used by this function".to_string(),
         };
         let fix = if ours == theirs {
@@ -237,21 +239,22 @@ pub fn in_function_and_layers(
 
 /// A package at the top of the function's search path: `node_modules/x`
 /// (or `node_modules/@scope/x`), or a distribution at the task root.
-fn on_function_path(package: &crate::inventory::Package) -> bool {
+fn on_function_path(package: &Package) -> bool {
     match package.ecosystem {
-        crate::inventory::Ecosystem::Npm => package
+        Ecosystem::Npm => package
             .path
             .strip_prefix("node_modules/")
             .is_some_and(top_level_npm),
-        _ => !package.path.contains('/'),
+        Ecosystem::Pypi => !package.path.contains('/'),
+        _ => false,
     }
 }
 
 /// A package at the top of a layer folder the runtime searches.
-fn on_layer_path(package: &crate::inventory::Package, runtime_version: Option<&str>) -> bool {
+fn on_layer_path(package: &Package, runtime_version: Option<&str>) -> bool {
     let version_matches = |folder: &str| runtime_version.is_none_or(|v| folder == v);
     match package.ecosystem {
-        crate::inventory::Ecosystem::Npm => {
+        Ecosystem::Npm => {
             let Some(rest) = package.path.strip_prefix("nodejs/") else {
                 return false;
             };
@@ -268,7 +271,7 @@ fn on_layer_path(package: &crate::inventory::Package, runtime_version: Option<&s
             };
             top_level_npm(inside)
         }
-        _ => {
+        Ecosystem::Pypi => {
             let Some(rest) = package.path.strip_prefix("python/") else {
                 return false;
             };
@@ -283,6 +286,7 @@ fn on_layer_path(package: &crate::inventory::Package, runtime_version: Option<&s
                 None => !rest.contains('/'),
             }
         }
+        _ => false,
     }
 }
 
