@@ -198,7 +198,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     },
                 ),
                 (Some(handler), Layout::Function, "java") => {
-                    analysis::handler::check_java(artifact, inventory, handler)
+                    let layers: Vec<&Inventory> = layers.iter().map(|l| &l.inventory).collect();
+                    analysis::handler::check_java(artifact, inventory, &layers, handler)
                 }
                 // a custom runtime's entry point is its bootstrap
                 (_, Layout::Function, "binary") if runtime.is_some() => {

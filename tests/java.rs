@@ -345,6 +345,28 @@ fn the_handler_class_is_looked_for_where_lambda_loads_classes() {
         handler_findings("com.example.OrderHandler::handleRequest"),
         ["deny the handler `com.example.OrderHandler::handleRequest` names class com.example.OrderHandler, which is neither among the package's classes nor in a jar under lib/ — ClassNotFoundException at every cold start"]
     );
+    // a layer's java/lib/*.jar (/opt/java/lib) is on the classpath too
+    let handlers = ZipBuilder::new()
+        .file(
+            "META-INF/maven/com.example/handlers/pom.properties",
+            "groupId=com.example\nartifactId=handlers\nversion=1.0.0\n",
+        )
+        .file("com/example/OrderHandler.class", [0xca, 0xfe, 0xba, 0xbe])
+        .bytes();
+    let layer = ZipBuilder::new()
+        .file("java/lib/handlers-1.0.0.jar", handlers)
+        .write_to(dir.path(), "handlers-layer.zip");
+    let (code, report) = common::audit_all(
+        &[&zip, &layer],
+        &[
+            "--runtime",
+            "java21",
+            "--handler",
+            "com.example.OrderHandler::handleRequest",
+        ],
+    );
+    assert_eq!(code, Some(0), "{report}");
+    assert!(common::rule_findings(&report, "runtime/handler-not-found").is_empty());
 
     // a Spring Boot fat jar keeps its classes where Lambda does not look
     let mut boot = ZipBuilder::new().file(

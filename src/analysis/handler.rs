@@ -108,7 +108,14 @@ pub fn check(
 /// the class alone): Lambda loads it from the package root's classes or a
 /// jar in `lib/`, the classpath the Java runtimes set. Anywhere else — a
 /// Spring Boot fat jar's BOOT-INF/ — it is ClassNotFoundException.
-pub fn check_java(artifact: &Artifact, inventory: &Inventory, handler: &str) -> Option<Finding> {
+/// `layers`: the inventories of the function's layers, whose `java/lib/*.jar`
+/// (/opt/java/lib) is on the classpath too.
+pub fn check_java(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    layers: &[&Inventory],
+    handler: &str,
+) -> Option<Finding> {
     let class = handler.split("::").next()?.trim();
     if class.is_empty() || class.contains('/') {
         return None;
@@ -121,6 +128,18 @@ pub fn check_java(artifact: &Artifact, inventory: &Inventory, handler: &str) -> 
         path.strip_prefix("lib/")
             .is_some_and(|jar| !jar.contains('/') && jar.ends_with(".jar"))
     };
+    let in_layer = layers.iter().any(|layer| {
+        layer.jar_classes.iter().any(|(package, classes)| {
+            let jar = &layer.packages[*package].path;
+            classes.contains(&file)
+                && jar
+                    .strip_prefix("java/lib/")
+                    .is_some_and(|jar| !jar.contains('/') && jar.ends_with(".jar"))
+        })
+    });
+    if in_layer {
+        return None;
+    }
     let mut elsewhere = None;
     for (package, classes) in &inventory.jar_classes {
         if classes.contains(&file) {
