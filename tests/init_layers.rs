@@ -55,6 +55,19 @@ fn python_init_loads_the_layers_site_packages_and_counts_them() {
         .unwrap()
         .ends_with("python-layer.zip"));
 
+    let terminal = common::deadweight()
+        .args(["audit", "--color", "never", "--runtime", "python3.12"])
+        .args([&zip, &layer])
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&terminal.stdout);
+    assert!(
+        terminal.contains(&format!(
+            "loads 1 of 1 files (81 B of 81 B), and {from_layer} files ("
+        )) && terminal.contains("from its layer (python-layer.zip) at module scope"),
+        "{terminal}"
+    );
+
     // the same function alone: attrs is missing, and init loads one file
     let (_, alone) = audit_with(&zip, &["--runtime", "python3.12"]);
     let alone = &alone["artifacts"][0]["init"];

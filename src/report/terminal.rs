@@ -237,13 +237,16 @@ impl Terminal {
                                 .into_owned()
                         })
                         .collect();
-                    format!(
-                        ", and {} files ({}) from {} ({})",
-                        thousands(init.layer_files as u64),
-                        human_bytes(init.layer_bytes),
-                        if n == 1 { "its layer" } else { "its layers" },
-                        names.join(", ")
-                    )
+                    let layers = if n == 1 { "its layer" } else { "its layers" };
+                    match init.layer_files {
+                        0 => format!(", and nothing from {layers} ({})", names.join(", ")),
+                        files => format!(
+                            ", and {} files ({}) from {layers} ({})",
+                            thousands(files as u64),
+                            human_bytes(init.layer_bytes),
+                            names.join(", ")
+                        ),
+                    }
                 }
             };
             writeln!(
