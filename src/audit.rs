@@ -159,6 +159,22 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(handler) => Some(handler.clone()),
                 None => imports::reach::infer_handler(artifact).ok(),
             };
+            // a wrapper layer's handler (Datadog's) imports the function's
+            // own, named by an environment variable: init follows that one
+            let wrapper = facts.handler.as_deref().and_then(runtimes::wrapper);
+            let wrapped = wrapper.and_then(|w| {
+                function
+                    .and_then(|f| f.environment.get(&w.environment).cloned())
+                    .or_else(|| template::environment_value(&template_texts, &w.environment))
+            });
+            let wrapper_warning = match (wrapper, &wrapped) {
+                (Some(w), None) => Some(crate::artifact::Warning::general(format!(
+                    "the handler is {}'s wrapper, which imports the handler {} names: set it in the config's [function.environment] (or the template's) to follow init from the function's own handler",
+                    w.name, w.environment
+                ))),
+                _ => None,
+            };
+            let handler = wrapped.clone().or(handler);
             let function_layers =
                 function_layers(&together, position, function, path, &template_texts)?;
             let layers = function_layers.all();
@@ -186,17 +202,15 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(runtime) => runtime.family.as_str(),
                 None => inventory.runtime.as_str(),
             };
+            let handler_layers = analysis::handler::Layers {
+                known: &mount.layers,
+                unknown: unknown_layers,
+                python: runtime.and_then(|r| r.python_version()),
+            };
             let handler_finding = match (&facts.handler, inventory.layout, family) {
-                (Some(handler), Layout::Function, "node" | "python") => analysis::handler::check(
-                    artifact,
-                    handler,
-                    Some(family),
-                    analysis::handler::Layers {
-                        known: &mount.layers,
-                        unknown: unknown_layers,
-                        python: runtime.and_then(|r| r.python_version()),
-                    },
-                ),
+                (Some(handler), Layout::Function, "node" | "python") => {
+                    analysis::handler::check(artifact, handler, Some(family), handler_layers)
+                }
                 (Some(handler), Layout::Function, "java") => {
                     let layers: Vec<&Inventory> = layers.iter().map(|l| &l.inventory).collect();
                     analysis::handler::check_java(artifact, inventory, &layers, handler)
@@ -204,6 +218,13 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 // a custom runtime's entry point is its bootstrap
                 (_, Layout::Function, "binary") if runtime.is_some() => {
                     analysis::handler::check_bootstrap(artifact)
+                }
+                _ => None,
+            };
+            // the handler a wrapper imports must be there too
+            let wrapped_finding = match (&wrapped, inventory.layout, family) {
+                (Some(handler), Layout::Function, "node" | "python") => {
+                    analysis::handler::check(artifact, handler, Some(family), handler_layers)
                 }
                 _ => None,
             };
@@ -340,6 +361,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 function.map(|f| &f.environment),
             ));
             analysis.findings.extend(handler_finding);
+            analysis.findings.extend(wrapped_finding);
+            analysis.warnings.extend(wrapper_warning);
             // layers from the config or the template are no inputs of their
             // own: their native code is checked against the function's
             // runtime here, and so is the 250 MB limit on the function with

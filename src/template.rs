@@ -97,6 +97,17 @@ fn template_values<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t 
     })
 }
 
+/// The value a template beside the artifact gives an environment variable
+/// (`NAME: value` under `Environment: Variables:`, or Serverless
+/// `environment:`), the first one found.
+pub fn environment_value(templates: &[String], name: &str) -> Option<String> {
+    templates.iter().find_map(|text| {
+        template_values(text, name)
+            .find(|value| !value.is_empty())
+            .map(str::to_string)
+    })
+}
+
 /// The handler the templates beside the artifact declare (SAM `Handler:`,
 /// Serverless `handler:`): the first that declares a single one.
 pub fn handler(templates: &[String]) -> Option<String> {

@@ -500,3 +500,74 @@ fn a_package_in_both_the_function_and_its_layer_is_dead_weight_on_one_side() {
     assert!(init_files(&report["artifacts"][0]["init"])
         .contains("/opt/nodejs/node_modules/ms/index.js"));
 }
+
+#[test]
+fn init_follows_the_handler_a_wrapper_layer_imports() {
+    // Datadog's redirected handler: the layer's wrapper imports the
+    // function's handler named by DD_LAMBDA_HANDLER
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "app.py",
+        "import json\n\ndef lambda_handler(event, context):\n    return json.dumps(event)\n",
+    );
+    let layer = ZipBuilder::new()
+        .file(
+            "python/lib/python3.12/site-packages/datadog_lambda/__init__.py",
+            "",
+        )
+        .file(
+            "python/lib/python3.12/site-packages/datadog_lambda/handler.py",
+            "import os\nfrom importlib import import_module\nmodule, name = os.environ['DD_LAMBDA_HANDLER'].rsplit('.', 1)\nhandler = getattr(import_module(module), name)\n",
+        )
+        .write_to(dir.path(), "datadog-layer.zip");
+    let config = dir.path().join("deadweight.toml");
+    let audit = |environment: &str| {
+        std::fs::write(
+            &config,
+            format!("[function]\nruntime = \"python3.12\"\nhandler = \"datadog_lambda.handler.handler\"\n{environment}"),
+        )
+        .unwrap();
+        audit_all(&[&zip, &layer], &["--config", config.to_str().unwrap()])
+    };
+    let (code, report) =
+        audit("[function.environment]\nDD_LAMBDA_HANDLER = \"app.lambda_handler\"\n");
+    assert_eq!(code, Some(0), "{report}");
+    let init = &report["artifacts"][0]["init"];
+    assert_eq!(init["handler"], "app.lambda_handler");
+    assert!(init_files(init).contains("app.py"));
+    assert!(rule_findings(&report, "runtime/handler-not-found").is_empty());
+
+    // the handler it names must be there too
+    let (code, report) = audit("[function.environment]\nDD_LAMBDA_HANDLER = \"app.main\"\n");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/handler-not-found"),
+        ["deny the handler `app.main` names app.py, which defines no `main` at module level: every invocation fails with Runtime.HandlerNotFound"]
+    );
+
+    // or the template's Environment names it
+    let deployed = tempfile::tempdir().unwrap();
+    std::fs::copy(&zip, deployed.path().join("function.zip")).unwrap();
+    std::fs::write(
+        deployed.path().join("template.yaml"),
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: datadog_lambda.handler.handler\n      Runtime: python3.12\n      Environment:\n        Variables:\n          DD_LAMBDA_HANDLER: app.lambda_handler\n",
+    )
+    .unwrap();
+    let (_, report) = audit_all(&[&deployed.path().join("function.zip"), &layer], &[]);
+    assert_eq!(
+        report["artifacts"][0]["init"]["handler"],
+        "app.lambda_handler"
+    );
+
+    // not told which: no init, and a warning says what to set
+    let (_, report) = audit("");
+    assert!(report["artifacts"][0]["init"].is_null());
+    let warnings = common::warnings(&report["artifacts"][0]);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("Datadog's wrapper") && w.contains("DD_LAMBDA_HANDLER")),
+        "{warnings:?}"
+    );
+}

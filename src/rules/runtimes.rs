@@ -63,12 +63,23 @@ struct BaseImage {
     libraries: Vec<String>,
 }
 
+/// A layer's handler that wraps the function's own: it imports the
+/// handler an environment variable names when the function starts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wrapper {
+    pub name: String,
+    pub handlers: Vec<String>,
+    pub environment: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Table {
     runtime: Vec<RuntimeInfo>,
     base_image: Vec<BaseImage>,
     bytecode: Vec<BytecodeLine>,
+    wrapper: Vec<Wrapper>,
 }
 
 fn table() -> &'static Table {
@@ -79,6 +90,14 @@ fn table() -> &'static Table {
 
 pub fn find(id: &str) -> Option<&'static RuntimeInfo> {
     table().runtime.iter().find(|r| r.id == id)
+}
+
+/// The wrapper whose handler this is, if any.
+pub fn wrapper(handler: &str) -> Option<&'static Wrapper> {
+    table()
+        .wrapper
+        .iter()
+        .find(|w| w.handlers.iter().any(|h| h == handler))
 }
 
 /// Every runtime in the table.
