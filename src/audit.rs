@@ -248,7 +248,14 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     },
                     &sources,
                     node_files,
-                ),
+                )
+                .map(|walker| {
+                    match (wrapped.is_some(), facts.handler.as_deref()) {
+                        // the wrapper's module loads first, from its layer
+                        (true, Some(wrapper)) => walker.with_wrapper(wrapper),
+                        _ => walker,
+                    }
+                }),
                 _ => None,
             };
             // Reading native files and following init imports are independent;

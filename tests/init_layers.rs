@@ -535,7 +535,15 @@ fn init_follows_the_handler_a_wrapper_layer_imports() {
     assert_eq!(code, Some(0), "{report}");
     let init = &report["artifacts"][0]["init"];
     assert_eq!(init["handler"], "app.lambda_handler");
-    assert!(init_files(init).contains("app.py"));
+    // the wrapper's module loads first, from its layer, and the function's
+    let site = "/opt/python/lib/python3.12/site-packages/datadog_lambda";
+    let expected: BTreeSet<String> = [
+        "app.py".to_string(),
+        format!("{site}/__init__.py"),
+        format!("{site}/handler.py"),
+    ]
+    .into();
+    assert_eq!(init_files(init), expected);
     assert!(rule_findings(&report, "runtime/handler-not-found").is_empty());
 
     // the handler it names must be there too
@@ -570,4 +578,37 @@ fn init_follows_the_handler_a_wrapper_layer_imports() {
             .any(|w| w.contains("Datadog's wrapper") && w.contains("DD_LAMBDA_HANDLER")),
         "{warnings:?}"
     );
+}
+
+#[test]
+fn a_node_wrapper_handler_loads_from_its_layer_before_the_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "index.js", "exports.handler = async () => 1;\n");
+    let dist = "nodejs/node_modules/datadog-lambda-js/dist";
+    let layer = ZipBuilder::new()
+        .file(
+            "nodejs/node_modules/datadog-lambda-js/package.json",
+            r#"{"name":"datadog-lambda-js","version":"10.0.0","main":"dist/index.js"}"#,
+        )
+        .file(
+            &format!("{dist}/handler.js"),
+            "const tracer = require('./tracer');\nconst target = require(process.env.LAMBDA_TASK_ROOT + '/index.js');\nexports.handler = target.handler;\n",
+        )
+        .file(&format!("{dist}/tracer.js"), "module.exports = {};\n")
+        .write_to(dir.path(), "datadog-node-layer.zip");
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(
+        &config,
+        "[function]\nruntime = \"nodejs20.x\"\nhandler = \"/opt/nodejs/node_modules/datadog-lambda-js/dist/handler.handler\"\n[function.environment]\nDD_LAMBDA_HANDLER = \"index.handler\"\n",
+    )
+    .unwrap();
+    let (code, report) = audit_all(&[&zip, &layer], &["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{report}");
+    let expected: BTreeSet<String> = [
+        "index.js".to_string(),
+        format!("/opt/{dist}/handler.js"),
+        format!("/opt/{dist}/tracer.js"),
+    ]
+    .into();
+    assert_eq!(init_files(&report["artifacts"][0]["init"]), expected);
 }

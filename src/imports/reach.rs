@@ -230,6 +230,9 @@ pub struct InitWalker<'a> {
     handler: String,
     /// The handler's module.
     pub entry: usize,
+    /// Files a wrapper handler in a layer loads before the function's
+    /// handler (its module, and a Python package's `__init__.py`).
+    wrapper: Vec<usize>,
     pub language: Language,
     known: Known<'a>,
     resolver: Resolver<'a>,
@@ -302,6 +305,7 @@ impl<'a> InitWalker<'a> {
                 .collect(),
             handler: handler.to_string(),
             entry,
+            wrapper: Vec::new(),
             language,
             known: scanned
                 .iter()
@@ -311,6 +315,33 @@ impl<'a> InitWalker<'a> {
             parsed: Mutex::new(HashMap::new()),
             too_new: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Also follows what a wrapper layer's handler (`datadog_lambda.handler.handler`,
+    /// `/opt/nodejs/node_modules/…/handler.handler`) loads, when its module
+    /// is in the mounted layers: the runtime imports it first, and it
+    /// imports the function's handler.
+    pub fn with_wrapper(mut self, handler: &str) -> Self {
+        self.wrapper = match &self.resolver {
+            Resolver::Python(finder) => {
+                let module = handler.rsplit_once('.').map_or(handler, |(m, _)| m);
+                finder.chain(module)
+            }
+            Resolver::Node { .. } => {
+                let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
+                let module = base.split('.').next().unwrap_or(base);
+                ["js", "mjs", "cjs"]
+                    .iter()
+                    .find_map(|ext| self.mount.find(&format!("{dir}/{module}.{ext}")))
+                    .into_iter()
+                    .collect()
+            }
+        };
+        // only a layer's: the function's own files are walked from its handler
+        let own = self.mount.function.entries.len();
+        self.wrapper
+            .retain(|&file| file >= own && file != self.entry);
+        self
     }
 
     /// The module-scope imports of one file: edited, scanned before, parsed
@@ -496,13 +527,21 @@ impl<'a> InitWalker<'a> {
     /// depend on the order tasks ran in: files are sorted (the handler's
     /// first), and so are unresolved imports and warnings.
     pub fn load(&self, edits: &Edits) -> InitLoad {
+        let roots: Vec<usize> = std::iter::once(self.entry)
+            .chain(self.wrapper.iter().copied())
+            .collect();
         let walk = Walk {
             walker: self,
             edits,
-            seen: Mutex::new(HashSet::from([self.entry])),
+            seen: Mutex::new(roots.iter().copied().collect()),
             found: Mutex::new(Found::default()),
         };
-        rayon::scope(|scope| visit(scope, &walk, self.entry));
+        let shared = &walk;
+        rayon::scope(|scope| {
+            for &root in &roots {
+                scope.spawn(move |scope| visit(scope, shared, root));
+            }
+        });
         let mut found = walk.found.into_inner().unwrap_or_else(|e| e.into_inner());
         let path = |i: &usize| self.mount.path(*i);
         let entry = self.entry;
@@ -514,8 +553,8 @@ impl<'a> InitWalker<'a> {
         for (from, to) in &found.sure_edges {
             sure_targets.entry(*from).or_default().push(*to);
         }
-        let mut surely_loaded = HashSet::from([entry]);
-        let mut stack = vec![entry];
+        let mut surely_loaded: HashSet<usize> = roots.iter().copied().collect();
+        let mut stack = roots;
         while let Some(file) = stack.pop() {
             for &target in sure_targets.get(&file).into_iter().flatten() {
                 if surely_loaded.insert(target) {
