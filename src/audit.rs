@@ -159,21 +159,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(handler) => Some(handler.clone()),
                 None => imports::reach::infer_handler(artifact).ok(),
             };
-            // a wrapper layer's handler (Datadog's) imports the function's
-            // own, named by an environment variable: init follows that one
-            let wrapper = facts.handler.as_deref().and_then(runtimes::wrapper);
-            let wrapped = wrapper.and_then(|w| {
-                function
-                    .and_then(|f| f.environment.get(&w.environment).cloned())
-                    .or_else(|| template::environment_value(&template_texts, &w.environment))
-            });
-            let wrapper_warning = match (wrapper, &wrapped) {
-                (Some(w), None) => Some(crate::artifact::Warning::general(format!(
-                    "the handler is {}'s wrapper, which imports the handler {} names: set it in the config's [function.environment] (or the template's) to follow init from the function's own handler",
-                    w.name, w.environment
-                ))),
-                _ => None,
-            };
+            let (wrapped, wrapper_warning) =
+                wrapped_handler(facts.handler.as_deref(), function, &template_texts);
             let handler = wrapped.clone().or(handler);
             let function_layers =
                 function_layers(&together, position, function, path, &template_texts)?;
@@ -532,6 +519,30 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             .extend(gate::unused_ignores(request.config, &used_ignores));
     }
     Ok(Report::new(reports))
+}
+
+/// A wrapper layer's handler (Datadog's) imports the function's own, named
+/// by an environment variable: that handler, from the config's environment
+/// or the template's, for init and the handler check to follow; or a
+/// warning saying what to set.
+fn wrapped_handler(
+    handler: Option<&str>,
+    function: Option<&FunctionConfig>,
+    template_texts: &[String],
+) -> (Option<String>, Option<crate::artifact::Warning>) {
+    let Some(wrapper) = handler.and_then(runtimes::wrapper) else {
+        return (None, None);
+    };
+    let wrapped = function
+        .and_then(|f| f.environment.get(&wrapper.environment).cloned())
+        .or_else(|| template::environment_value(template_texts, &wrapper.environment));
+    let warning = wrapped.is_none().then(|| {
+        crate::artifact::Warning::general(format!(
+            "the handler is {}'s wrapper, which imports the handler {} names: set it in the config's [function.environment] (or the template's) to follow init from the function's own handler",
+            wrapper.name, wrapper.environment
+        ))
+    });
+    (wrapped, warning)
 }
 
 /// A function's layers: those audited beside it (among the inputs, in
