@@ -306,14 +306,11 @@ fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
         ["deny the handler `datadog_lambda.handler.handler` needs datadog_lambda/handler.py, which is not in the package: every invocation fails with Runtime.ImportModuleError"]
     );
     // a template gives the function a layer by ARN: that one may have it
-    let deployed = tempfile::tempdir().unwrap();
-    std::fs::copy(&function, deployed.path().join("function.zip")).unwrap();
-    std::fs::write(
-        deployed.path().join("template.yaml"),
+    let (_deployed, deployed_zip) = common::beside_template(
+        &function,
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: datadog_lambda.handler.handler\n      Runtime: python3.12\n      Layers:\n        - arn:aws:lambda:us-east-1:464622532012:layer:Datadog-Python312:98\n",
-    )
-    .unwrap();
-    let (code, report) = audit_with(&deployed.path().join("function.zip"), &[]);
+    );
+    let (code, report) = audit_with(&deployed_zip, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(
         handler_findings(&report),

@@ -555,14 +555,11 @@ fn init_follows_the_handler_a_wrapper_layer_imports() {
     );
 
     // or the template's Environment names it
-    let deployed = tempfile::tempdir().unwrap();
-    std::fs::copy(&zip, deployed.path().join("function.zip")).unwrap();
-    std::fs::write(
-        deployed.path().join("template.yaml"),
+    let (_deployed, deployed_zip) = common::beside_template(
+        &zip,
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: datadog_lambda.handler.handler\n      Runtime: python3.12\n      Environment:\n        Variables:\n          DD_LAMBDA_HANDLER: app.lambda_handler\n",
-    )
-    .unwrap();
-    let (_, report) = audit_all(&[&deployed.path().join("function.zip"), &layer], &[]);
+    );
+    let (_, report) = audit_all(&[&deployed_zip, &layer], &[]);
     assert_eq!(
         report["artifacts"][0]["init"]["handler"],
         "app.lambda_handler"

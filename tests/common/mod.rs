@@ -162,6 +162,16 @@ pub fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
         .write_to(dir, "function.zip")
 }
 
+/// A copy of `zip` as function.zip in a folder of its own, with a SAM
+/// template beside it: how a deploy keeps them.
+pub fn beside_template(zip: &Path, template: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("function.zip");
+    std::fs::copy(zip, &copy).unwrap();
+    std::fs::write(dir.path().join("template.yaml"), template).unwrap();
+    (dir, copy)
+}
+
 pub fn deadweight() -> Command {
     Command::cargo_bin("deadweight").unwrap()
 }
