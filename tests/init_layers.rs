@@ -609,3 +609,23 @@ fn a_node_wrapper_handler_loads_from_its_layer_before_the_functions() {
     .into();
     assert_eq!(init_files(&report["artifacts"][0]["init"]), expected);
 }
+
+#[test]
+fn a_template_that_does_not_parse_leaves_the_audit_to_the_package() {
+    // a half-written template: no layers from it, and no failure either
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "app.py", "import json\n");
+    for text in [
+        "Resources:\n  Fn: [unclosed\n    Layers:\n      - !Ref\n",
+        "Resources:\n  DepsLayer:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ../../../../../../../../nowhere\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Layers:\n        - Ref: DepsLayer\n        - !GetAtt Other.Arn\n        - {}\n",
+        "\u{0}\u{1}binary",
+    ] {
+        let (_kept, deployed) = common::beside_template(&zip, text);
+        let (code, report) = audit_with(&deployed, &["--runtime", "python3.12"]);
+        assert_eq!(code, Some(0), "{text:?}: {report}");
+        assert!(report["artifacts"][0]["init"]["layers"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+    }
+}
