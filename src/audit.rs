@@ -194,10 +194,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 unknown: unknown_layers,
                 python: runtime.and_then(|r| r.python_version()),
             };
+            let check_handler = |handler: &str| {
+                analysis::handler::check(artifact, handler, Some(family), handler_layers)
+            };
             let handler_finding = match (&facts.handler, inventory.layout, family) {
-                (Some(handler), Layout::Function, "node" | "python") => {
-                    analysis::handler::check(artifact, handler, Some(family), handler_layers)
-                }
+                (Some(handler), Layout::Function, "node" | "python") => check_handler(handler),
                 (Some(handler), Layout::Function, "java") => {
                     let layers: Vec<&Inventory> = layers.iter().map(|l| &l.inventory).collect();
                     analysis::handler::check_java(artifact, inventory, &layers, handler)
@@ -210,9 +211,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             };
             // the handler a wrapper imports must be there too
             let wrapped_finding = match (&wrapped, inventory.layout, family) {
-                (Some(handler), Layout::Function, "node" | "python") => {
-                    analysis::handler::check(artifact, handler, Some(family), handler_layers)
-                }
+                (Some(handler), Layout::Function, "node" | "python") => check_handler(handler),
                 _ => None,
             };
             // parsing the function's code pays only when an import rule is on
@@ -357,80 +356,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             analysis.findings.extend(handler_finding);
             analysis.findings.extend(wrapped_finding);
             analysis.warnings.extend(wrapper_warning);
-            // layers from the config or the template are no inputs of their
-            // own: their native code is checked against the function's
-            // runtime here, and so is the 250 MB limit on the function with
-            // its layers
-            for layer in &function_layers.opened {
-                let compat = analysis::compat::check(
-                    &layer.artifact,
-                    &[],
-                    &layer.inventory,
-                    runtime,
-                    environment.arm64,
-                );
-                let name = layer.artifact.path.file_name().unwrap_or_default();
-                let name = name.to_string_lossy();
-                for mut finding in compat.findings {
-                    finding.location.path = format!("/opt/{}", finding.location.path);
-                    finding.message = format!("layer {name}: {}", finding.message);
-                    analysis.findings.push(finding);
-                }
-                for mut warning in compat.warnings {
-                    warning.path = warning.path.map(|p| format!("/opt/{p}"));
-                    analysis.warnings.push(warning);
-                }
-            }
-            if inventory.layout == Layout::Function && !layers.is_empty() {
-                let named: Vec<analysis::duplicates::LayerPackages> = layers
-                    .iter()
-                    .map(|l| analysis::duplicates::LayerPackages {
-                        name: l
-                            .artifact
-                            .path
-                            .file_name()
-                            .unwrap_or_default()
-                            .to_string_lossy()
-                            .into_owned(),
-                        inventory: &l.inventory,
-                    })
-                    .collect();
-                // the layer folders the runtime searches: its Node major, or
-                // the Python version init follows
-                let version = match runtime {
-                    Some(r) if r.family == "node" => Some(r.version.clone()),
-                    _ => environment.python_version.map(|(a, b)| format!("{a}.{b}")),
-                };
-                analysis
-                    .findings
-                    .extend(analysis::duplicates::in_function_and_layers(
-                        inventory,
-                        &named,
-                        version.as_deref(),
-                    ));
-            }
-            if !function_layers.opened.is_empty() {
-                let unzipped = |a: &Artifact| -> u64 {
-                    a.entries
-                        .iter()
-                        .filter(|e| e.kind == crate::artifact::EntryKind::File)
-                        .map(|e| e.unzipped_bytes)
-                        .sum()
-                };
-                let total =
-                    unzipped(artifact) + layers.iter().map(|l| unzipped(&l.artifact)).sum::<u64>();
-                let label = match layers.len() {
-                    1 => "the function with its layer".to_string(),
-                    n => format!("the function with its {n} layers"),
-                };
-                analysis.findings.extend(limits::check(
-                    &artifact.path.display().to_string(),
-                    0,
-                    total,
-                    false,
-                    &label,
-                ));
-            }
+            let (findings, warnings) =
+                layer_findings(artifact, inventory, &function_layers, runtime, &environment);
+            analysis.findings.extend(findings);
+            analysis.warnings.extend(warnings);
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact,
@@ -519,6 +448,77 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             .extend(gate::unused_ignores(request.config, &used_ignores));
     }
     Ok(Report::new(reports))
+}
+
+/// What a function's layers add to its findings: a package both ship
+/// (common/duplicate-in-layer); and for layers from the config or the
+/// template, which are no inputs of their own, their native code checked
+/// against the function's runtime and the 250 MB limit on the function
+/// with its layers.
+fn layer_findings(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    layers: &FunctionLayers,
+    runtime: Option<&RuntimeInfo>,
+    environment: &Environment,
+) -> (Vec<analysis::Finding>, Vec<crate::artifact::Warning>) {
+    let all = layers.all();
+    let (mut findings, mut warnings) = (Vec::new(), Vec::new());
+    if inventory.layout == Layout::Function && !all.is_empty() {
+        let named: Vec<analysis::duplicates::LayerPackages> = all
+            .iter()
+            .map(|l| analysis::duplicates::LayerPackages {
+                name: l.artifact.name(),
+                inventory: &l.inventory,
+            })
+            .collect();
+        // the layer folders the runtime searches: its Node major, or the
+        // Python version init follows
+        let version = match runtime {
+            Some(r) if r.family == "node" => Some(r.version.clone()),
+            _ => environment.python_version.map(|(a, b)| format!("{a}.{b}")),
+        };
+        findings.extend(analysis::duplicates::in_function_and_layers(
+            inventory,
+            &named,
+            version.as_deref(),
+        ));
+    }
+    for layer in &layers.opened {
+        let compat = analysis::compat::check(
+            &layer.artifact,
+            &[],
+            &layer.inventory,
+            runtime,
+            environment.arm64,
+        );
+        let name = layer.artifact.name();
+        for mut finding in compat.findings {
+            finding.location.path = format!("/opt/{}", finding.location.path);
+            finding.message = format!("layer {name}: {}", finding.message);
+            findings.push(finding);
+        }
+        for mut warning in compat.warnings {
+            warning.path = warning.path.map(|p| format!("/opt/{p}"));
+            warnings.push(warning);
+        }
+    }
+    if !layers.opened.is_empty() {
+        let total = artifact.unzipped_bytes()
+            + all.iter().map(|l| l.artifact.unzipped_bytes()).sum::<u64>();
+        let label = match all.len() {
+            1 => "the function with its layer".to_string(),
+            n => format!("the function with its {n} layers"),
+        };
+        findings.extend(limits::check(
+            &artifact.path.display().to_string(),
+            0,
+            total,
+            false,
+            &label,
+        ));
+    }
+    (findings, warnings)
 }
 
 /// A wrapper layer's handler (Datadog's) imports the function's own, named

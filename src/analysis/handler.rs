@@ -47,12 +47,7 @@ pub fn check(
             return None;
         }
         if handler.starts_with("/opt/") {
-            let names: Vec<String> = layers
-                .known
-                .iter()
-                .map(|l| l.path.file_name().unwrap_or(l.path.as_os_str()))
-                .map(|name| name.to_string_lossy().into_owned())
-                .collect();
+            let names: Vec<String> = layers.known.iter().map(|l| l.name()).collect();
             return Some(finding(
                 handler,
                 format!(

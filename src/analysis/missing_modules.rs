@@ -49,16 +49,12 @@ fn misplaced(
     name: &str,
     providers: &Providers,
 ) -> Option<Misplaced> {
-    let file_name = |layer: &Artifact| {
-        let name = layer.path.file_name().unwrap_or(layer.path.as_os_str());
-        name.to_string_lossy().into_owned()
-    };
     if let Some(folder) = in_layer_layout(artifact, language, name) {
         return Some(Misplaced::InFunction { folder });
     }
     let in_layers = providers.layers.iter().find_map(|layer| {
         let folder = in_layer_layout(layer, language, name)?;
-        let layer = file_name(layer);
+        let layer = layer.name();
         // a folder the runtime searches, so not for this import: an ES
         // module's on Node 16
         let searched = providers.runtime.is_some_and(|r| {
@@ -74,7 +70,7 @@ fn misplaced(
         providers.layers.iter().find_map(|layer| {
             let folder = outside_layer_folders(layer, language, name)?;
             Some(Misplaced::OutsideLayerFolder {
-                layer: file_name(layer),
+                layer: layer.name(),
                 folder,
             })
         })

@@ -233,6 +233,12 @@ impl Artifact {
         }
     }
 
+    /// The file or folder name the artifact was given by, for messages.
+    pub fn name(&self) -> String {
+        let name = self.path.file_name().unwrap_or(self.path.as_os_str());
+        name.to_string_lossy().into_owned()
+    }
+
     /// Total extracted size of all entries.
     pub fn unzipped_bytes(&self) -> u64 {
         self.entries.iter().map(|e| e.unzipped_bytes).sum()
