@@ -252,42 +252,15 @@ fn on_function_path(package: &Package) -> bool {
 
 /// A package at the top of a layer folder the runtime searches.
 fn on_layer_path(package: &Package, runtime_version: Option<&str>) -> bool {
-    let version_matches = |folder: &str| runtime_version.is_none_or(|v| folder == v);
-    match package.ecosystem {
-        Ecosystem::Npm => {
-            let Some(rest) = package.path.strip_prefix("nodejs/") else {
-                return false;
-            };
-            let inside = match rest.strip_prefix("node_modules/") {
-                Some(inside) => inside,
-                None => match rest.split_once("/node_modules/") {
-                    Some((folder, inside))
-                        if folder.strip_prefix("node").is_some_and(version_matches) =>
-                    {
-                        inside
-                    }
-                    _ => return false,
-                },
-            };
-            top_level_npm(inside)
+    let Some(at) = crate::imports::mount::layer_folder(&package.path) else {
+        return false;
+    };
+    at.searched_by(runtime_version)
+        && match package.ecosystem {
+            Ecosystem::Npm => at.folder.starts_with("nodejs/") && top_level_npm(at.inside),
+            Ecosystem::Pypi => at.folder.starts_with("python/") && !at.inside.contains('/'),
+            _ => false,
         }
-        Ecosystem::Pypi => {
-            let Some(rest) = package.path.strip_prefix("python/") else {
-                return false;
-            };
-            match rest.strip_prefix("lib/") {
-                Some(lib) => match lib.split_once("/site-packages/") {
-                    Some((folder, inside)) => {
-                        folder.strip_prefix("python").is_some_and(version_matches)
-                            && !inside.contains('/')
-                    }
-                    None => false,
-                },
-                None => !rest.contains('/'),
-            }
-        }
-        _ => false,
-    }
 }
 
 /// `x` or `@scope/x`: a package directly in a node_modules folder.

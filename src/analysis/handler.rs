@@ -8,6 +8,7 @@
 
 use super::{Finding, Level};
 use crate::artifact::{Artifact, EntryKind};
+use crate::imports::mount::layer_folder;
 use crate::imports::reach::handler_entry;
 use crate::imports::{exports, Language};
 use crate::inventory::Inventory;
@@ -251,27 +252,20 @@ fn in_layers(handler: &str, family: Option<&str>, layers: &Layers) -> bool {
             .replace('.', "/");
         candidates.extend([format!("{module}.py"), format!("{module}/__init__.py")]);
     }
-    let site_packages = |version: &str| match layers.python {
-        Some((major, minor)) => version == format!("python{major}.{minor}"),
-        None => true,
-    };
+    let python = layers
+        .python
+        .map(|(major, minor)| format!("{major}.{minor}"));
     layers.known.iter().any(|layer| {
         candidates.iter().any(|candidate| {
             if handler.starts_with("/opt/") {
                 return layer.find(candidate).is_some();
             }
             layer.entries.iter().any(|e| {
-                let Some(rest) = e.path.strip_prefix("python/") else {
-                    return false;
-                };
-                let inside = match rest.strip_prefix("lib/") {
-                    Some(lib) => match lib.split_once("/site-packages/") {
-                        Some((version, inside)) if site_packages(version) => inside,
-                        _ => return false,
-                    },
-                    None => rest,
-                };
-                inside == candidate
+                layer_folder(&e.path).is_some_and(|at| {
+                    at.folder.starts_with("python/")
+                        && at.searched_by(python.as_deref())
+                        && at.inside == candidate
+                })
             })
         })
     })

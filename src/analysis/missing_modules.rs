@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::{Finding, Level};
 use crate::artifact::Artifact;
+use crate::imports::mount::{layer_folder, LayerFolder};
 use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, Unresolved};
 use crate::imports::Language;
 use crate::inventory::{Inventory, Owner};
@@ -49,18 +50,20 @@ fn misplaced(
     name: &str,
     providers: &Providers,
 ) -> Option<Misplaced> {
-    if let Some(folder) = in_layer_layout(artifact, language, name) {
-        return Some(Misplaced::InFunction { folder });
+    if let Some(at) = in_layer_layout(artifact, language, name) {
+        return Some(Misplaced::InFunction {
+            folder: at.folder.to_string(),
+        });
     }
     let in_layers = providers.layers.iter().find_map(|layer| {
-        let folder = in_layer_layout(layer, language, name)?;
-        let layer = layer.name();
-        // a folder the runtime searches, so not for this import: an ES
-        // module's on Node 16
-        let searched = providers.runtime.is_some_and(|r| {
-            folder == "nodejs/node_modules/"
-                || folder == format!("nodejs/node{}/node_modules/", r.version)
-        });
+        let at = in_layer_layout(layer, language, name)?;
+        let (layer, folder) = (layer.name(), at.folder.to_string());
+        // a Node folder the runtime searches, so not for this import: an
+        // ES module's on Node 16
+        let searched = language == Language::JavaScript
+            && providers
+                .runtime
+                .is_some_and(|r| at.searched_by(Some(&r.version)));
         Some(match searched {
             true => Misplaced::RequireOnly { layer, folder },
             false => Misplaced::InLayer { layer, folder },
@@ -208,27 +211,19 @@ fn missing_name(language: Language, unresolved: &Unresolved) -> Option<String> {
 /// `nodejs/node20/node_modules/…`) where an artifact holds `name`. In a
 /// function's own package Lambda searches none of them; in a layer, a
 /// module missing at init is in one the runtime does not search.
-fn in_layer_layout(artifact: &Artifact, language: Language, name: &str) -> Option<String> {
-    let folder = match language {
-        Language::Python => "python/",
-        Language::JavaScript => "nodejs/",
-    };
+fn in_layer_layout<'a>(
+    artifact: &'a Artifact,
+    language: Language,
+    name: &str,
+) -> Option<LayerFolder<'a>> {
     artifact.entries.iter().find_map(|entry| {
-        let rest = entry.path.strip_prefix(folder)?;
-        let rest = match language {
-            Language::Python => match rest.strip_prefix("lib/") {
-                Some(lib) => lib.split_once("/site-packages/")?.1,
-                None => rest,
-            },
-            Language::JavaScript => rest
-                .strip_prefix("node_modules/")
-                .or_else(|| rest.split_once("/node_modules/").map(|(_, inside)| inside))?,
+        let at = layer_folder(&entry.path)?;
+        let found = match (language, at.folder.starts_with("python/")) {
+            (Language::Python, true) => python_top(at.inside),
+            (Language::JavaScript, false) => npm_package(at.inside),
+            _ => None,
         };
-        let found = match language {
-            Language::Python => python_top(rest),
-            Language::JavaScript => npm_package(rest),
-        };
-        (found == Some(name)).then(|| entry.path[..entry.path.len() - rest.len()].to_string())
+        (found == Some(name)).then_some(at)
     })
 }
 

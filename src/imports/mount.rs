@@ -57,14 +57,6 @@ impl<'a> Mount<'a> {
         Mount::new(function, Vec::new())
     }
 
-    pub fn len(&self) -> usize {
-        self.function.entries.len() + self.layer_paths.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Which artifact a number belongs to, and its entry index there.
     pub fn locate(&self, id: usize) -> MountedFile {
         match self.starts.partition_point(|&start| start <= id) {
@@ -81,11 +73,6 @@ impl<'a> Mount<'a> {
 
     fn artifact(&self, layer: Option<usize>) -> &'a Artifact {
         layer.map_or(self.function, |l| self.layers[l])
-    }
-
-    pub fn entry(&self, id: usize) -> &'a Entry {
-        let file = self.locate(id);
-        &self.artifact(file.layer).entries[file.entry]
     }
 
     /// The path the function's code sees: relative for its own files,
@@ -140,5 +127,99 @@ impl<'a> Mount<'a> {
             }
         }
         (own, layered)
+    }
+}
+
+/// Where a path inside a layer sits among the folders Lambda searches:
+/// `python/`, `python/lib/pythonX.Y/site-packages/`, `nodejs/node_modules/`
+/// or `nodejs/nodeNN/node_modules/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerFolder<'p> {
+    /// The folder, with its trailing slash.
+    pub folder: &'p str,
+    /// The language version the folder is for (`3.12`, `20`), if it names one.
+    pub version: Option<&'p str>,
+    /// The path inside the folder.
+    pub inside: &'p str,
+}
+
+impl LayerFolder<'_> {
+    /// Whether a runtime of `version` searches the folder (any does, when
+    /// the version is unknown).
+    pub fn searched_by(&self, version: Option<&str>) -> bool {
+        match (self.version, version) {
+            (Some(folder), Some(runtime)) => folder == runtime,
+            _ => true,
+        }
+    }
+}
+
+/// The layer folder `path` (relative to the layer's root) is in, if any.
+pub fn layer_folder(path: &str) -> Option<LayerFolder<'_>> {
+    let (folder_len, version, inside) = if let Some(rest) = path.strip_prefix("python/") {
+        match rest.strip_prefix("lib/") {
+            Some(lib) => {
+                let (folder, inside) = lib.split_once("/site-packages/")?;
+                (
+                    path.len() - inside.len(),
+                    folder.strip_prefix("python"),
+                    inside,
+                )
+            }
+            None => ("python/".len(), None, rest),
+        }
+    } else {
+        let rest = path.strip_prefix("nodejs/")?;
+        match rest.strip_prefix("node_modules/") {
+            Some(inside) => ("nodejs/node_modules/".len(), None, inside),
+            None => {
+                let (folder, inside) = rest.split_once("/node_modules/")?;
+                let version = folder
+                    .strip_prefix("node")
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))?;
+                (path.len() - inside.len(), Some(version), inside)
+            }
+        }
+    };
+    Some(LayerFolder {
+        folder: &path[..folder_len],
+        version,
+        inside,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_folders_and_their_versions() {
+        let folder = |path| layer_folder(path).map(|f| (f.folder, f.version, f.inside));
+        assert_eq!(
+            folder("python/lib/python3.12/site-packages/attr/__init__.py"),
+            Some((
+                "python/lib/python3.12/site-packages/",
+                Some("3.12"),
+                "attr/__init__.py"
+            ))
+        );
+        assert_eq!(folder("python/six.py"), Some(("python/", None, "six.py")));
+        assert_eq!(
+            folder("nodejs/node20/node_modules/ms/index.js"),
+            Some(("nodejs/node20/node_modules/", Some("20"), "ms/index.js"))
+        );
+        assert_eq!(
+            folder("nodejs/node_modules/@aws-sdk/x/package.json"),
+            Some(("nodejs/node_modules/", None, "@aws-sdk/x/package.json"))
+        );
+        assert_eq!(folder("node_modules/ms/index.js"), None);
+        assert_eq!(folder("nodejs/nodefoo/node_modules/ms/index.js"), None);
+        assert_eq!(folder("python/lib/other/thing.py"), None);
+        assert!(layer_folder("nodejs/node20/node_modules/ms")
+            .unwrap()
+            .searched_by(Some("20")));
+        assert!(!layer_folder("nodejs/node20/node_modules/ms")
+            .unwrap()
+            .searched_by(Some("22")));
     }
 }

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::mount::{Mount, MountedFile, LAYER_ROOT};
+use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
 use super::{scan_source_for, Import, ImportKind, Language, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
@@ -912,21 +912,22 @@ fn node_layer_path(mount: &Mount, runtime: Option<&RuntimeInfo>) -> Vec<String> 
             "{LAYER_ROOT}nodejs/node{}/node_modules",
             runtime.version
         )]),
-        _ => mount
-            .files()
-            .filter_map(|(_, path, _)| {
-                let rest = path.strip_prefix(LAYER_ROOT)?.strip_prefix("nodejs/node")?;
-                let (version, _) = rest.split_once("/node_modules/")?;
-                version
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-                    .then(|| format!("{LAYER_ROOT}nodejs/node{version}/node_modules"))
-            })
+        _ => layer_folders(mount)
+            .filter(|at| at.version.is_some() && at.folder.starts_with("nodejs/"))
+            .map(|at| format!("{LAYER_ROOT}{}", at.folder.trim_end_matches('/')))
             .collect(),
     };
     let mut paths: Vec<String> = versioned.into_iter().rev().collect();
     paths.push(format!("{LAYER_ROOT}nodejs/node_modules"));
     paths
+}
+
+/// The layer folder of each file the mount's layers hold.
+fn layer_folders<'m>(mount: &'m Mount) -> impl Iterator<Item = LayerFolder<'m>> + 'm {
+    mount
+        .files()
+        .filter(|(_, _, e)| e.kind != EntryKind::Symlink)
+        .filter_map(|(_, path, _)| layer_folder(path.strip_prefix(LAYER_ROOT)?))
 }
 
 /// `node_path`: absolute directories searched after the `node_modules`
@@ -976,14 +977,9 @@ impl<'a> PythonFinder<'a> {
                 )),
                 // layers built for some Python: their own site-packages
                 None => roots.extend(
-                    mount
-                        .files()
-                        .filter(|(_, _, e)| e.kind != EntryKind::Symlink)
-                        .filter_map(|(_, path, _)| {
-                            let rest = path.strip_prefix(&layer_python)?.strip_prefix("lib/")?;
-                            let (version, _) = rest.split_once("/site-packages/")?;
-                            Some(format!("{layer_python}lib/{version}/site-packages/"))
-                        })
+                    layer_folders(mount)
+                        .filter(|at| at.version.is_some() && at.folder.starts_with("python/"))
+                        .map(|at| format!("{LAYER_ROOT}{}", at.folder))
                         .collect::<BTreeSet<_>>(),
                 ),
             }
