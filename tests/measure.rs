@@ -225,6 +225,15 @@ fn failures_are_clear_and_exit_2() {
     let error = measure_error(&missing, &["--interpreter", "/nonexistent/python3"]);
     assert!(error.contains("/nonexistent/python3"), "{error}");
 
+    // a layer that is not there, and one whose entry would escape /opt
+    let error = measure_error(&two, &["--layer", "/nonexistent/layer.zip"]);
+    assert!(error.contains("/nonexistent/layer.zip"), "{error}");
+    let error = measure_error(&missing, &["--layer", escaping.to_str().unwrap()]);
+    assert!(
+        error.contains("escaping.zip") && error.contains("outside the extraction directory"),
+        "{error}"
+    );
+
     let error = measure_error(&missing, &["--handler", "nothere.handler"]);
     assert!(error.contains("nothere"), "{error}");
 }
