@@ -121,7 +121,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     for (position, path) in request.paths.iter().enumerate() {
         let function = function_config(request.config, path);
         let mut facts = request.facts.with_defaults(function);
-        let template_texts = template::texts(path);
+        let templates = template::Templates::read(path);
+        let template_texts = templates.texts(path);
         if facts.runtime.is_none() {
             facts.runtime = template::runtime(&template_texts);
         }
@@ -162,8 +163,13 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let (wrapped, wrapper_warning) =
                 wrapped_handler(facts.handler.as_deref(), function, &template_texts);
             let handler = wrapped.clone().or(handler);
-            let function_layers =
-                function_layers(&together, position, function, path, &template_texts)?;
+            let function_layers = function_layers(
+                &together,
+                position,
+                function,
+                path,
+                (&templates, &template_texts),
+            )?;
             let layers = function_layers.all();
             let unknown_layers = function_layers.unknown;
             let mount =
@@ -574,7 +580,7 @@ fn function_layers<'t>(
     position: usize,
     function: Option<&FunctionConfig>,
     path: &Path,
-    template_texts: &[String],
+    (templates, template_texts): (&template::Templates, &[String]),
 ) -> Result<FunctionLayers<'t>, AuditError> {
     let open = |path: &Path| -> Result<Opened, OpenError> {
         let artifact = Artifact::open(path)?;
@@ -605,7 +611,7 @@ fn function_layers<'t>(
             unknown: template::gives_layers(template_texts),
         });
     }
-    let Some(from_template) = template::layers(path) else {
+    let Some(from_template) = template::layers(path, templates) else {
         return Ok(FunctionLayers {
             among_inputs,
             opened: Vec::new(),

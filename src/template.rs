@@ -18,33 +18,56 @@ const TEMPLATE_NAMES: [&str; 4] = [
     "serverless.yaml",
 ];
 
-/// The SAM templates (`template.yaml`) and Serverless Framework files
-/// (`serverless.yml`) that describe the artifact, as text: those beside a
-/// zip, those inside a folder, or for a folder with none (what `sam build`
-/// writes, `.aws-sam/build/HelloWorldFunction/`) the part of the template
-/// beside it that describes the function whose CodeUri is that folder.
-pub fn texts(path: &Path) -> Vec<String> {
-    let read = |dir: &Path| -> Vec<String> {
-        TEMPLATE_NAMES
-            .iter()
-            .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+/// The template files that may describe the artifact, read once: those
+/// inside a folder, then those beside it (beside a zip).
+pub struct Templates {
+    /// The artifact's own folder name, which a SAM `CodeUri` names.
+    folder: String,
+    /// Those inside the artifact's folder.
+    inside: Vec<String>,
+    /// The folder beside the artifact, and the templates there.
+    beside: Option<(PathBuf, Vec<String>)>,
+}
+
+impl Templates {
+    pub fn read(path: &Path) -> Templates {
+        let read = |dir: &Path| -> Vec<String> {
+            TEMPLATE_NAMES
+                .iter()
+                .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+                .collect()
+        };
+        Templates {
+            folder: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            inside: if path.is_dir() {
+                read(path)
+            } else {
+                Vec::new()
+            },
+            beside: path.parent().map(|dir| (dir.to_path_buf(), read(dir))),
+        }
+    }
+
+    /// The templates' text that describes the artifact: those inside a
+    /// folder or beside a zip, or for a folder with none inside (what `sam
+    /// build` writes, `.aws-sam/build/HelloWorldFunction/`) the part of the
+    /// template beside it that describes the function whose CodeUri is
+    /// that folder.
+    pub fn texts(&self, path: &Path) -> Vec<String> {
+        let beside = self.beside.iter().flat_map(|(_, texts)| texts);
+        if !path.is_dir() {
+            return beside.cloned().collect();
+        }
+        if !self.inside.is_empty() {
+            return self.inside.clone();
+        }
+        beside
+            .flat_map(|text| function_part(text, &self.folder))
             .collect()
-    };
-    if !path.is_dir() {
-        return path.parent().map(read).unwrap_or_default();
     }
-    let inside = read(path);
-    if !inside.is_empty() {
-        return inside;
-    }
-    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-        return Vec::new();
-    };
-    let name = name.to_string_lossy();
-    read(parent)
-        .iter()
-        .flat_map(|text| function_part(text, &name))
-        .collect()
 }
 
 /// The lines of a template's resource whose `CodeUri` is the folder
@@ -173,22 +196,16 @@ pub struct TemplateLayers {
 /// folder). The function is the one whose `CodeUri` is the artifact's
 /// folder, or the template's only function. None when no template parses
 /// or none names the function.
-pub fn layers(path: &Path) -> Option<TemplateLayers> {
-    let folder = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dirs: Vec<PathBuf> = if path.is_dir() {
-        vec![path.to_path_buf(), path.parent()?.to_path_buf()]
-    } else {
-        vec![path.parent()?.to_path_buf()]
-    };
-    dirs.iter().find_map(|dir| {
-        ["template.yaml", "template.yml"].iter().find_map(|name| {
-            let text = std::fs::read_to_string(dir.join(name)).ok()?;
-            let template: Value = serde_norway::from_str(&text).ok()?;
-            function_layers(&template, dir, &folder)
-        })
+pub fn layers(path: &Path, templates: &Templates) -> Option<TemplateLayers> {
+    let inside = templates.inside.iter().map(|text| (path, text));
+    let beside = templates
+        .beside
+        .iter()
+        .flat_map(|(dir, texts)| texts.iter().map(move |text| (dir.as_path(), text)));
+    inside.chain(beside).find_map(|(dir, text)| {
+        // a Serverless file has no `Resources` of this shape and gives none
+        let template: Value = serde_norway::from_str(text).ok()?;
+        function_layers(&template, dir, &templates.folder)
     })
 }
 
