@@ -168,7 +168,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 position,
                 function,
                 path,
-                (&templates, &template_texts),
+                &templates,
+                &template_texts,
             )?;
             let layers = function_layers.all();
             let unknown_layers = function_layers.unknown;
@@ -580,7 +581,8 @@ fn function_layers<'t>(
     position: usize,
     function: Option<&FunctionConfig>,
     path: &Path,
-    (templates, template_texts): (&template::Templates, &[String]),
+    templates: &template::Templates,
+    template_texts: &[String],
 ) -> Result<FunctionLayers<'t>, AuditError> {
     let open = |path: &Path| -> Result<Opened, OpenError> {
         let artifact = Artifact::open(path)?;
