@@ -120,17 +120,15 @@ pub fn check_java(
     if artifact.find(&file).is_some() {
         return None;
     }
-    let on_classpath = |path: &str| {
-        path.strip_prefix("lib/")
+    // a jar directly in lib/ (/var/task/lib) or a layer's java/lib/ (/opt/java/lib)
+    let jar_in = |folder: &str, path: &str| {
+        path.strip_prefix(folder)
             .is_some_and(|jar| !jar.contains('/') && jar.ends_with(".jar"))
     };
+    let on_classpath = |path: &str| jar_in("lib/", path);
     let in_layer = layers.iter().any(|layer| {
         layer.jar_classes.iter().any(|(package, classes)| {
-            let jar = &layer.packages[*package].path;
-            classes.contains(&file)
-                && jar
-                    .strip_prefix("java/lib/")
-                    .is_some_and(|jar| !jar.contains('/') && jar.ends_with(".jar"))
+            classes.contains(&file) && jar_in("java/lib/", &layer.packages[*package].path)
         })
     });
     if in_layer {
