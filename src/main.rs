@@ -240,9 +240,10 @@ struct WhyArgs {
 
 #[derive(clap::Args)]
 struct AuditArgs {
-    /// Zip files, jars or directories to audit; several give one report. A
-    /// lockfile on its own (package-lock.json, poetry.lock, …) reports the
-    /// production install it describes.
+    /// Zip files, jars or directories to audit; several give one report, and
+    /// the layers among them are the functions' layers (init follows imports
+    /// into them). A lockfile on its own (package-lock.json, poetry.lock, …)
+    /// reports the production install it describes.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
