@@ -275,16 +275,7 @@ fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
             "def lambda_handler(event, context):\n    return 1\n",
         )],
     );
-    let layer = ZipBuilder::new()
-        .file(
-            "python/lib/python3.12/site-packages/datadog_lambda/__init__.py",
-            "",
-        )
-        .file(
-            "python/lib/python3.12/site-packages/datadog_lambda/handler.py",
-            "def handler(event, context):\n    return 1\n",
-        )
-        .write_to(dir.path(), "datadog-layer.zip");
+    let layer = common::datadog_python_layer(dir.path());
     let wrapper = ["--handler", "datadog_lambda.handler.handler"];
     let run = |paths: &[&Path], runtime: &str| {
         let mut args = wrapper.to_vec();

@@ -511,16 +511,7 @@ fn init_follows_the_handler_a_wrapper_layer_imports() {
         "app.py",
         "import json\n\ndef lambda_handler(event, context):\n    return json.dumps(event)\n",
     );
-    let layer = ZipBuilder::new()
-        .file(
-            "python/lib/python3.12/site-packages/datadog_lambda/__init__.py",
-            "",
-        )
-        .file(
-            "python/lib/python3.12/site-packages/datadog_lambda/handler.py",
-            "import os\nfrom importlib import import_module\nmodule, name = os.environ['DD_LAMBDA_HANDLER'].rsplit('.', 1)\nhandler = getattr(import_module(module), name)\n",
-        )
-        .write_to(dir.path(), "datadog-layer.zip");
+    let layer = common::datadog_python_layer(dir.path());
     let config = dir.path().join("deadweight.toml");
     let audit = |environment: &str| {
         std::fs::write(

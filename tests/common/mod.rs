@@ -172,6 +172,19 @@ pub fn beside_template(zip: &Path, template: &str) -> (tempfile::TempDir, PathBu
     (dir, copy)
 }
 
+/// datadog-layer.zip in `dir`: Datadog's Python wrapper as its layer lays
+/// it out for python3.12, importing the handler DD_LAMBDA_HANDLER names.
+pub fn datadog_python_layer(dir: &Path) -> PathBuf {
+    let package = "python/lib/python3.12/site-packages/datadog_lambda";
+    ZipBuilder::new()
+        .file(&format!("{package}/__init__.py"), "")
+        .file(
+            &format!("{package}/handler.py"),
+            "import os\nfrom importlib import import_module\nmodule, name = os.environ['DD_LAMBDA_HANDLER'].rsplit('.', 1)\nhandler = getattr(import_module(module), name)\n",
+        )
+        .write_to(dir, "datadog-layer.zip")
+}
+
 pub fn deadweight() -> Command {
     Command::cargo_bin("deadweight").unwrap()
 }
