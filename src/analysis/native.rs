@@ -4,9 +4,16 @@
 //!
 //! Small files are read whole and parsed exactly: program headers, the
 //! dynamic section, its string table and the version needs. In a big
-//! library the dynamic section comes after the code, so only the first
-//! loadable segment is inflated — it holds the dynamic string table, whose
-//! library and version names are read from it.
+//! library the dynamic section comes after the code:
+//!
+//! - when the first loadable segment is small, it holds the dynamic string
+//!   table, whose library and version names are read from it;
+//! - when it is big (it holds code too), or has no names (patchelf moved
+//!   them to the end, as in every auditwheel-repaired wheel), the dynamic
+//!   section and the tables it points to are read where they lie
+//!   (`Artifact::tail`), inflating a little of the file's end;
+//! - failing both, the file is read front to back once, keeping only the
+//!   ranges wanted.
 
 use object::elf::{self, Dyn64, FileHeader64, ProgramHeader64, Vernaux, Verneed};
 use object::read::elf::FileHeader;
@@ -22,6 +29,9 @@ const READ_WHOLE: u64 = 256 * 1024;
 /// The most of a big file's first segment that is read.
 const MAX_SEGMENT: usize = 2 * 1024 * 1024;
 const HEADER_READ: usize = 4096;
+/// First segments up to this size are read and their strings scanned; a
+/// bigger one holds code as well, and the dynamic section is read first.
+const SCAN_FIRST: usize = 256 * 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NativeInfo {
@@ -59,8 +69,17 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
             _ => Ok(None),
         };
     };
-    // one stream for the first segment and, when needed, what follows it
     let first_len = segment_end.min(MAX_SEGMENT);
+    // A big first segment holds code too. The dynamic section says exactly
+    // where the names are, and reading it where it lies (near the end)
+    // inflates less than the segment.
+    let big_first = first_len > SCAN_FIRST;
+    if dynamic && big_first {
+        if let Some(exact) = from_tail(artifact, index, &header)? {
+            return Ok(Some(exact));
+        }
+    }
+    // one stream for the first segment and, when needed, what follows it
     let mut stream = EntryStream::open(artifact, index)?;
     let data = match &mut stream {
         Some(stream) => stream.read_ranges(&[(0, first_len)])?.pop().map(|(_, b)| b),
@@ -77,6 +96,11 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
         // (auditwheel-repaired wheels) or placed after the code by the
         // linker. The dynamic section says where; those ranges are picked
         // out of the stream, so memory stays flat whatever the file size.
+        if !big_first {
+            if let Some(exact) = from_tail(artifact, index, &data)? {
+                return Ok(Some(exact));
+            }
+        }
         if let Some(stream) = stream {
             if let Some(exact) = read_dynamic_ranges(artifact, index, data, stream)? {
                 return Ok(Some(exact));
@@ -185,10 +209,11 @@ fn read_dynamic_ranges(
     let Some((dynamic_at, dynamic_len)) = layout.dynamic else {
         return Ok(None);
     };
-    let tail = dynamic_len.max(TAIL_KEPT);
     let mut ranges = Ranges {
         chunks: vec![(0, start)],
+        missed: Default::default(),
     };
+    let tail = dynamic_len.max(TAIL_KEPT);
     ranges
         .chunks
         .extend(stream.read_ranges(&[(dynamic_at, tail)])?);
@@ -213,6 +238,58 @@ fn read_dynamic_ranges(
         Parsed::Done(info) => Some(info),
         _ => None,
     })
+}
+
+/// Parses the dynamic section and what it points to from bytes read where
+/// they lie (`Artifact::tail`): at the end of a big file, where the linker
+/// or patchelf puts the section, that inflates a little of it. Each pass
+/// reads what the last one missed: the section, then the names and
+/// version records it points to. Parts of the first segment (`head` holds
+/// its start) are read from the front instead. `None` when that cannot be
+/// done; the file is then read front to back.
+fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<NativeInfo>, String> {
+    let Some(mut tail) = artifact.tail(index).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let mut ranges = Ranges {
+        chunks: vec![(0, head.to_vec())],
+        missed: Default::default(),
+    };
+    let size = artifact.entries[index].unzipped_bytes as usize;
+    // each pass reads at least one range; a version chain is a few dozen
+    for _ in 0..256 {
+        match parse_from(&ranges) {
+            Parsed::Done(info) => return Ok(Some(info)),
+            Parsed::NeedsMore => {}
+            _ => return Ok(None),
+        }
+        let missed = ranges.missed.take();
+        if missed.is_empty() {
+            return Ok(None);
+        }
+        for (at, len) in missed {
+            let Some(end) = at.checked_add(len) else {
+                return Ok(None);
+            };
+            // from the front or from the end, whichever inflates less
+            let from_end = match tail.decoded_from() {
+                Some(from) if from <= at as u64 => 0,
+                _ => 2 * size.saturating_sub(at),
+            };
+            if end < from_end {
+                let prefix = artifact
+                    .read_prefix(index, end.max(ranges.head().len()))
+                    .map_err(|e| e.to_string())?;
+                ranges.chunks[0] = (0, prefix);
+                continue;
+            }
+            match tail.read(at as u64, len).map_err(|e| e.to_string())? {
+                Some(bytes) => ranges.chunks.push((at, bytes)),
+                None => return Ok(None),
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Machine, the end of the first loadable segment, and whether the file is
@@ -299,6 +376,8 @@ impl ElfBytes for [u8] {
 /// Ranges of a file, each at its offset; the first starts at 0.
 struct Ranges {
     chunks: Vec<(usize, Vec<u8>)>,
+    /// Ranges asked for and not at hand, to be read for the next pass.
+    missed: std::cell::RefCell<Vec<(usize, usize)>>,
 }
 
 impl ElfBytes for Ranges {
@@ -310,10 +389,14 @@ impl ElfBytes for Ranges {
     }
 
     fn range(&self, start: usize, len: usize) -> Option<&[u8]> {
-        self.chunks.iter().find_map(|(at, bytes)| {
+        let found = self.chunks.iter().find_map(|(at, bytes)| {
             let from = start.checked_sub(*at)?;
             bytes.get(from..from.checked_add(len)?)
-        })
+        });
+        if found.is_none() {
+            self.missed.borrow_mut().push((start, len));
+        }
+        found
     }
 }
 
@@ -477,15 +560,15 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
     let Some(strtab) = strtab.and_then(|a| layout.offset(a)) else {
         return Parsed::Done(info);
     };
-    let Some(strings) = data.range(strtab, strsz as usize) else {
-        return Parsed::NeedsMore;
-    };
-    let string = |offset: usize| -> Option<String> {
-        let rest = strings.get(offset..)?;
-        let len = rest.iter().position(|&b| b == 0)?;
-        Some(String::from_utf8_lossy(&rest[..len]).into_owned())
-    };
-    info.needed = needed.into_iter().filter_map(string).collect();
+    let string = |offset: usize| table_string(data, strtab, strsz as usize, offset);
+    let mut names = Vec::new();
+    for offset in needed {
+        match string(offset) {
+            Ok(name) => names.extend(name),
+            Err(NeedsMore) => return Parsed::NeedsMore,
+        }
+    }
+    info.needed = names;
     info.musl |= info.needed.iter().any(|n| n.starts_with("libc.musl"));
 
     // version needs: a chain of Verneed records, each with Vernaux records
@@ -507,10 +590,10 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
                 let Ok((aux, _)) = object::pod::from_bytes::<Vernaux<Endianness>>(bytes) else {
                     return Parsed::NeedsMore;
                 };
-                if let Some(version) = string(aux.vna_name.get(endian) as usize)
-                    .as_deref()
-                    .and_then(glibc_version)
-                {
+                let Ok(name) = string(aux.vna_name.get(endian) as usize) else {
+                    return Parsed::NeedsMore;
+                };
+                if let Some(version) = name.as_deref().and_then(glibc_version) {
                     info.glibc = info.glibc.max(Some(version));
                 }
                 let next = aux.vna_next.get(endian) as usize;
@@ -527,6 +610,34 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
         }
     }
     Parsed::Done(info)
+}
+
+struct NeedsMore;
+
+/// The NUL-terminated name at `offset` in the string table, read a little
+/// at a time (a big library's table is hundreds of KiB; a few names are
+/// wanted). `Ok(None)` for an offset out of the table or a name without
+/// its terminator.
+fn table_string(
+    data: &(impl ElfBytes + ?Sized),
+    strtab: usize,
+    strsz: usize,
+    offset: usize,
+) -> Result<Option<String>, NeedsMore> {
+    let Some(left) = strsz.checked_sub(offset).filter(|&left| left > 0) else {
+        return Ok(None);
+    };
+    for len in [64, 4096, left] {
+        let len = len.min(left);
+        let bytes = data.range(strtab + offset, len).ok_or(NeedsMore)?;
+        if let Some(end) = bytes.iter().position(|&b| b == 0) {
+            return Ok(Some(String::from_utf8_lossy(&bytes[..end]).into_owned()));
+        }
+        if len == left {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// `GLIBC_2.27` → (2, 27).
@@ -604,6 +715,7 @@ mod tests {
         assert_eq!(layout.offset(u64::MAX - 1), None);
         let ranges = Ranges {
             chunks: vec![(0, hostile.clone())],
+            missed: Default::default(),
         };
         assert!(layout.tables(&ranges).is_none());
         // a range far past the stream's end comes back short, not allocated
@@ -643,6 +755,7 @@ mod tests {
         // read as ranges: the header, then the dynamic section and its tail
         let mut ranges = Ranges {
             chunks: vec![(0, file[..0x1000].to_vec())],
+            missed: Default::default(),
         };
         ranges.chunks.extend(
             cursor(file.clone())

@@ -147,6 +147,19 @@ pub(super) fn read_prefix(path: &Path, len: usize) -> Result<Vec<u8>, ReadError>
     Ok(bytes)
 }
 
+/// A file's bytes at any offset.
+pub(super) fn tail(path: &Path) -> Result<super::EntryTail, ReadError> {
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let read: super::deflate_tail::ReadCompressed = Box::new(move |at, len| {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0u8; len];
+        file.read_exact_at(&mut bytes, at)?;
+        Ok(bytes)
+    });
+    Ok(super::EntryTail::Exact { read, size })
+}
+
 /// Deflated size of a file at the default level, streamed in fixed chunks so
 /// memory stays flat whatever the file size.
 fn deflated_len(path: &Path, size: u64) -> io::Result<u64> {

@@ -4,6 +4,7 @@
 //! Only the zip's central directory is read up front; an entry's bytes are
 //! inflated on demand through [`Artifact::read`], with a size limit.
 
+mod deflate_tail;
 mod directory;
 mod positioned;
 mod zipfile;
@@ -158,6 +159,40 @@ pub struct Artifact {
     reader: Reader,
 }
 
+/// Random access to one entry's bytes (`Artifact::tail`).
+pub enum EntryTail {
+    /// Stored or on disk: read where they are.
+    Exact {
+        read: deflate_tail::ReadCompressed,
+        size: u64,
+    },
+    Deflated(deflate_tail::DeflateTail),
+}
+
+impl EntryTail {
+    /// Where the bytes already at hand start: reading after it costs
+    /// nothing more.
+    pub fn decoded_from(&self) -> Option<u64> {
+        match self {
+            EntryTail::Exact { .. } => Some(0),
+            EntryTail::Deflated(tail) => tail.decoded_from(),
+        }
+    }
+
+    /// The bytes `[offset, offset + len)`, exactly; `None` when they lie
+    /// past the end, or reaching them in a deflated entry would cost more
+    /// than reading it whole.
+    pub fn read(&mut self, offset: u64, len: usize) -> Result<Option<Vec<u8>>, ReadError> {
+        Ok(match self {
+            EntryTail::Exact { read, size } => match offset.checked_add(len as u64) {
+                Some(end) if end <= *size => Some(read(offset, len)?),
+                _ => None,
+            },
+            EntryTail::Deflated(tail) => tail.read(offset, len)?,
+        })
+    }
+}
+
 enum Reader {
     Zip(zipfile::ZipReader),
     Directory,
@@ -303,6 +338,18 @@ impl Artifact {
             (Reader::Directory, EntrySource::Fs(fs_path)) => {
                 Ok(Some(Box::new(std::fs::File::open(fs_path)?)))
             }
+            _ => Err(ReadError::NotAFile),
+        }
+    }
+
+    /// An entry's bytes at any offset, read without inflating all that
+    /// comes before them: for a few tables at the end of a big library.
+    /// `None` when the entry can only be read front to back.
+    pub fn tail(&self, index: usize) -> Result<Option<EntryTail>, ReadError> {
+        let entry = self.file_entry(index)?;
+        match (&self.reader, &entry.source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.tail(*i),
+            (Reader::Directory, EntrySource::Fs(fs_path)) => directory::tail(fs_path).map(Some),
             _ => Err(ReadError::NotAFile),
         }
     }

@@ -179,6 +179,20 @@ impl ZipReader {
         if span.method == Method::Other {
             return Ok(None);
         }
+        let mut file = self.file.clone();
+        file.seek(SeekFrom::Start(self.data_start(span)?))?;
+        let data = file.take(span.compressed);
+        Ok(Some(match span.method {
+            Method::Stored => Box::new(data),
+            _ => Box::new(flate2::bufread::DeflateDecoder::new(
+                std::io::BufReader::with_capacity(256 * 1024, data),
+            )),
+        }))
+    }
+
+    /// Where an entry's data starts: after its local header's name and
+    /// extra field, whose lengths may differ from the central directory's.
+    fn data_start(&self, span: LocalSpan) -> Result<u64, ReadError> {
         let mut header = [0u8; LOCAL_HEADER_FIXED as usize];
         self.file.read_exact_at(&mut header, span.start)?;
         if header[..4] != [0x50, 0x4b, 0x03, 0x04] {
@@ -187,15 +201,33 @@ impl ZipReader {
             ));
         }
         let field = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
-        let mut file = self.file.clone();
-        file.seek(SeekFrom::Start(
-            span.start + LOCAL_HEADER_FIXED + field(26) + field(28),
-        ))?;
-        let data = file.take(span.compressed);
+        Ok(span.start + LOCAL_HEADER_FIXED + field(26) + field(28))
+    }
+
+    /// The entry's bytes at any offset, without inflating all that comes
+    /// before them (see `deflate_tail`); `None` for methods other than
+    /// stored and deflated.
+    pub fn tail(&self, index: usize) -> Result<Option<super::EntryTail>, ReadError> {
+        let span = self.spans[index];
+        if span.method == Method::Other {
+            return Ok(None);
+        }
+        let data_start = self.data_start(span)?;
+        let file = self.file.clone();
+        let read: super::deflate_tail::ReadCompressed = Box::new(move |at, len| {
+            let mut bytes = vec![0u8; len];
+            file.read_exact_at(&mut bytes, data_start + at)?;
+            Ok(bytes)
+        });
         Ok(Some(match span.method {
-            Method::Stored => Box::new(data),
-            _ => Box::new(flate2::bufread::DeflateDecoder::new(
-                std::io::BufReader::with_capacity(256 * 1024, data),
+            Method::Stored => super::EntryTail::Exact {
+                read,
+                size: span.size.min(span.compressed),
+            },
+            _ => super::EntryTail::Deflated(super::deflate_tail::DeflateTail::new(
+                read,
+                span.compressed,
+                span.size,
             )),
         }))
     }
