@@ -29,6 +29,10 @@ const READ_WHOLE: u64 = 256 * 1024;
 /// The most of a big file's first segment that is read.
 const MAX_SEGMENT: usize = 2 * 1024 * 1024;
 const HEADER_READ: usize = 4096;
+/// Files from this size have their tables read where they lie; below it,
+/// one read front to back costs less than finding a way into the middle of
+/// the deflate stream and following what the bytes there copy.
+const TAIL_FROM: u64 = 4 * 1024 * 1024;
 /// First segments up to this size are read and their strings scanned; a
 /// bigger one holds code as well, and the dynamic section is read first.
 const SCAN_FIRST: usize = 256 * 1024;
@@ -74,7 +78,8 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     // where the names are, and reading it where it lies (near the end)
     // inflates less than the segment.
     let big_first = first_len > SCAN_FIRST;
-    if dynamic && big_first {
+    let tail_pays = size >= TAIL_FROM;
+    if dynamic && big_first && tail_pays {
         if let Some(exact) = from_tail(artifact, index, &header)? {
             return Ok(Some(exact));
         }
@@ -96,7 +101,7 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
         // (auditwheel-repaired wheels) or placed after the code by the
         // linker. The dynamic section says where; those ranges are picked
         // out of the stream, so memory stays flat whatever the file size.
-        if !big_first {
+        if !big_first && tail_pays {
             if let Some(exact) = from_tail(artifact, index, &data)? {
                 return Ok(Some(exact));
             }
