@@ -38,7 +38,7 @@ const SEARCH_BITS: u64 = 8 << 20;
 const MAX_REFUSED: usize = 64;
 /// Most bytes held decoded (both decodes); past it the entry is read front
 /// to back with flat memory.
-const MAX_INFLATED: u64 = 64 << 20;
+const MAX_INFLATED: u64 = 32 << 20;
 
 /// Reads `len` bytes of the entry's compressed data at an offset in it.
 pub type ReadCompressed = Box<dyn Fn(u64, usize) -> io::Result<Vec<u8>> + Send>;
@@ -310,7 +310,12 @@ fn inflate(input: &[u8], window: &[u8], limit: u64) -> Option<Vec<u8>> {
         }
     }
     // the last byte may hold nothing but padding
-    (input.len() - inflater.total_in() as usize <= 1).then_some(out)
+    if input.len() - inflater.total_in() as usize > 1 {
+        return None;
+    }
+    // kept while the entry is read: no room to spare
+    out.shrink_to_fit();
+    Some(out)
 }
 
 /// The bits `[bit, end)` of `data` as a stream zlib can decode: zlib reads
