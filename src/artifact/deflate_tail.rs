@@ -464,40 +464,35 @@ impl Code {
 fn dynamic_header_at(data: &[u8], bit: usize) -> bool {
     // The first 81 bits at most hold the type, the counts and the
     // code-length code, which random bits rarely make complete: checked
-    // from one load, before anything is decoded.
+    // from one load, before anything is decoded. This runs at every other
+    // bit of the data searched.
     let byte = bit / 8;
-    // the type and the symbol counts first, from a 4-byte load: three in
-    // four positions fail there
-    let Some(&[a, b, c, d]) = data
-        .get(byte..byte + 4)
-        .and_then(|w| <&[u8; 4]>::try_from(w).ok())
-    else {
-        return false;
+    let window = match data.get(byte..byte + 16) {
+        Some(window) => <[u8; 16]>::try_from(window).unwrap_or_default(),
+        None => {
+            let rest = data.get(byte..).unwrap_or_default();
+            let mut window = [0u8; 16];
+            window[..rest.len()].copy_from_slice(rest);
+            window
+        }
     };
-    let head = u32::from_le_bytes([a, b, c, d]) >> (bit % 8);
+    let bits = u128::from_le_bytes(window) >> (bit % 8);
+    let head = bits as u32;
+    // three in four positions fail at the type
     if (head >> 1) & 0b11 != 0b10 || (head >> 3) & 31 > 29 || (head >> 8) & 31 > 29 {
         return false;
     }
-    let mut window = [0u8; 16];
-    let available = data.len().saturating_sub(byte).min(16);
-    if available == 0 {
-        return false;
-    }
-    window[..available].copy_from_slice(&data[byte..byte + available]);
-    let bits = u128::from_le_bytes(window) >> (bit % 8);
-    if (bits >> 1) & 0b11 != 0b10 {
-        return false;
-    }
-    let (literals, distances) = ((bits >> 3) & 31, (bits >> 8) & 31);
-    if literals > 29 || distances > 29 {
-        return false;
-    }
-    // complete: the code space its lengths take (2^-len each) sums to one
+    // complete: the code space its lengths take (2^-len each) sums to one;
+    // random lengths overshoot within a few
     const SHARE: [u32; 8] = [0, 64, 32, 16, 8, 4, 2, 1];
-    let code_lengths = ((bits >> 13) & 15) as usize + 4;
-    let taken: u32 = (0..code_lengths)
-        .map(|i| SHARE[((bits >> (17 + 3 * i)) & 7) as usize])
-        .sum();
+    let code_lengths = ((head >> 13) & 15) as usize + 4;
+    let mut taken = 0;
+    for i in 0..code_lengths {
+        taken += SHARE[((bits >> (17 + 3 * i)) & 7) as usize];
+        if taken > 128 {
+            return false;
+        }
+    }
     taken == 128 && check_dynamic_header(&mut Bits { data, at: bit + 3 }).is_some()
 }
 
