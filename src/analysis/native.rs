@@ -15,11 +15,11 @@
 //! - failing both, the file is read front to back once, keeping only the
 //!   ranges wanted.
 
-use object::elf::{self, Dyn64, FileHeader64, ProgramHeader64, Vernaux, Verneed};
+use object::elf::{self, Dyn64, FileHeader64, ProgramHeader64, SectionHeader64, Vernaux, Verneed};
 use object::read::elf::FileHeader;
 use object::{Endianness, FileKind};
 
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, EntryTail};
 
 /// Files up to this size are read whole and parsed exactly, through the
 /// dynamic section. In bigger ones the dynamic section sits after the code,
@@ -264,7 +264,20 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
     // each pass reads at least one range; a version chain is a few dozen
     for _ in 0..256 {
         match parse_from(&ranges) {
-            Parsed::Done(info) => return Ok(Some(info)),
+            Parsed::Done(info) => {
+                // the section headers must agree when they are among the
+                // bytes at hand (patchelf may leave them mid-file)
+                if let Some((at, len)) = section_table(ranges.head()) {
+                    let table = match &mut tail {
+                        EntryTail::Exact { .. } => {
+                            tail.read(at as u64, len).map_err(|e| e.to_string())?
+                        }
+                        EntryTail::Deflated(_) => tail.read_decoded(at as u64, len),
+                    };
+                    ranges.chunks.extend(table.map(|bytes| (at, bytes)));
+                }
+                return Ok((sections_agree(&ranges) != Some(false)).then_some(info));
+            }
             Parsed::NeedsMore => {}
             _ => return Ok(None),
         }
@@ -295,6 +308,64 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
         }
     }
     Ok(None)
+}
+
+/// (offset, length) of the section header table, when there is one.
+fn section_table(head: &[u8]) -> Option<(usize, usize)> {
+    let header = FileHeader64::<Endianness>::parse(head).ok()?;
+    let endian = header.endian().ok()?;
+    let offset = header.e_shoff.get(endian) as usize;
+    let count = usize::from(header.e_shnum.get(endian));
+    let len = count.checked_mul(usize::from(header.e_shentsize.get(endian)))?;
+    (offset > 0 && len > 0).then_some((offset, len))
+}
+
+/// Whether the section headers put the dynamic section and its string
+/// table where the program headers and the dynamic section say: a check on
+/// bytes read from the middle of a deflate stream. `None` when the file
+/// has no section headers (sstrip) or they are not at hand.
+fn sections_agree(data: &Ranges) -> Option<bool> {
+    let (offset, len) = section_table(data.head())?;
+    let header = FileHeader64::<Endianness>::parse(data.head()).ok()?;
+    let endian = header.endian().ok()?;
+    let entry_size = std::mem::size_of::<SectionHeader64<Endianness>>();
+    if usize::from(header.e_shentsize.get(endian)) != entry_size {
+        return Some(false);
+    }
+    let count = len / entry_size;
+    let table = data.range(offset, len)?;
+    let Ok((sections, _)) =
+        object::pod::slice_from_bytes::<SectionHeader64<Endianness>>(table, count)
+    else {
+        return Some(false);
+    };
+    let Some(layout) = Layout::of(data) else {
+        return Some(false);
+    };
+    let Some((dynamic_at, dynamic_len)) = layout.dynamic else {
+        return Some(false);
+    };
+    let place = |s: &SectionHeader64<Endianness>| {
+        (
+            s.sh_offset.get(endian) as usize,
+            s.sh_size.get(endian) as usize,
+        )
+    };
+    let Some(dynamic) = sections
+        .iter()
+        .find(|s| s.sh_type.get(endian) == elf::SHT_DYNAMIC)
+    else {
+        return Some(false);
+    };
+    let Some(strings) = sections.get(dynamic.sh_link.get(endian) as usize) else {
+        return Some(false);
+    };
+    Some(
+        place(dynamic) == (dynamic_at, dynamic_len)
+            && layout
+                .string_table(data)
+                .is_some_and(|table| place(strings) == table),
+    )
 }
 
 /// Machine, the end of the first loadable segment, and whether the file is
@@ -475,9 +546,8 @@ impl Layout {
             .map(|(entries, _)| entries)
     }
 
-    /// (offset, length) of the string table and of the version needs.
-    fn tables(&self, data: &(impl ElfBytes + ?Sized)) -> Option<Vec<(usize, usize)>> {
-        let mut tables = Vec::new();
+    /// (offset, length) of the dynamic string table.
+    fn string_table(&self, data: &(impl ElfBytes + ?Sized)) -> Option<(usize, usize)> {
         let mut strsz = 0;
         let mut strtab = None;
         for entry in self.entries(data)? {
@@ -486,13 +556,23 @@ impl Layout {
                 tag if tag == elf::DT_NULL => break,
                 tag if tag == elf::DT_STRTAB => strtab = self.offset(value),
                 tag if tag == elf::DT_STRSZ => strsz = value as usize,
-                tag if tag == elf::DT_VERNEED => {
-                    tables.extend(self.offset(value).map(|at| (at, VERNEED_READ)))
-                }
                 _ => {}
             }
         }
-        tables.extend(strtab.map(|at| (at, strsz)));
+        strtab.map(|at| (at, strsz))
+    }
+
+    /// (offset, length) of the string table and of the version needs.
+    fn tables(&self, data: &(impl ElfBytes + ?Sized)) -> Option<Vec<(usize, usize)>> {
+        let mut tables: Vec<(usize, usize)> = self
+            .entries(data)?
+            .iter()
+            .take_while(|entry| entry.d_tag.get(self.endian) != elf::DT_NULL)
+            .filter(|entry| entry.d_tag.get(self.endian) == elf::DT_VERNEED)
+            .filter_map(|entry| self.offset(entry.d_val.get(self.endian)))
+            .map(|at| (at, VERNEED_READ))
+            .collect();
+        tables.extend(self.string_table(data));
         tables.extend(self.interp);
         Some(tables)
     }
@@ -698,6 +778,31 @@ mod tests {
             bytes[at + 32..at + 40].copy_from_slice(&filesz.to_le_bytes());
         }
         bytes
+    }
+
+    #[test]
+    fn section_headers_check_what_the_dynamic_section_says() {
+        let libc = std::fs::read("/lib/x86_64-linux-gnu/libc.so.6").expect("glibc's libc.so.6");
+        let ranges = |bytes: Vec<u8>| Ranges {
+            chunks: vec![(0, bytes)],
+            missed: Default::default(),
+        };
+        assert_eq!(sections_agree(&ranges(libc.clone())), Some(true));
+        // a string table size one off, as a wrong byte from a bad decode
+        // would give
+        let layout = Layout::of(&libc[..]).unwrap();
+        let (dynamic_at, _) = layout.dynamic.unwrap();
+        let mut wrong = libc.clone();
+        let strsz = (0..)
+            .map(|k| dynamic_at + 16 * k)
+            .find(|&at| u64::from_le_bytes(wrong[at..at + 8].try_into().unwrap()) == 10)
+            .unwrap();
+        wrong[strsz + 8] ^= 1;
+        assert_eq!(sections_agree(&ranges(wrong)), Some(false));
+        // without section headers there is nothing to check against
+        let mut stripped = libc;
+        stripped[40..48].fill(0); // e_shoff
+        assert_eq!(sections_agree(&ranges(stripped)), None);
     }
 
     #[test]

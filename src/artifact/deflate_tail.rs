@@ -146,6 +146,24 @@ impl DeflateTail {
         Ok(Some(out))
     }
 
+    /// The bytes `[offset, offset + len)` when what is decoded already
+    /// gives them, without decoding more.
+    pub fn read_decoded(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        (offset..offset.checked_add(len as u64)?)
+            .map(|mut at| loop {
+                let segment = self
+                    .segments
+                    .iter()
+                    .find(|s| s.start <= at && at < s.end())?;
+                match segment.byte(at)? {
+                    Byte::Known(value) => return Some(value),
+                    Byte::Copied(source) if source < at => at = source,
+                    Byte::Copied(_) => return None,
+                }
+            })
+            .collect()
+    }
+
     /// One byte: found in the segment holding it, or followed back through
     /// the copies it came from.
     fn resolve(&mut self, mut at: u64) -> io::Result<Option<u8>> {
@@ -462,28 +480,28 @@ impl Code {
 /// symbol counts in range, and complete code-length, literal and distance
 /// codes with an end-of-block symbol — what zlib checks before decoding.
 fn dynamic_header_at(data: &[u8], bit: usize) -> bool {
-    // The first 81 bits at most hold the type, the counts and the
-    // code-length code, which random bits rarely make complete: checked
-    // from one load, before anything is decoded. This runs at every other
-    // bit of the data searched.
+    // This runs at every other bit of the data searched. The type and the
+    // symbol counts come first, from a 4-byte load: three in four
+    // positions fail there.
     let byte = bit / 8;
-    let window = match data.get(byte..byte + 16) {
-        Some(window) => <[u8; 16]>::try_from(window).unwrap_or_default(),
-        None => {
-            let rest = data.get(byte..).unwrap_or_default();
-            let mut window = [0u8; 16];
-            window[..rest.len()].copy_from_slice(rest);
-            window
-        }
+    let Some(&[a, b, c, d]) = data
+        .get(byte..byte + 4)
+        .and_then(|w| <&[u8; 4]>::try_from(w).ok())
+    else {
+        return false;
     };
-    let bits = u128::from_le_bytes(window) >> (bit % 8);
-    let head = bits as u32;
-    // three in four positions fail at the type
+    let head = u32::from_le_bytes([a, b, c, d]) >> (bit % 8);
     if (head >> 1) & 0b11 != 0b10 || (head >> 3) & 31 > 29 || (head >> 8) & 31 > 29 {
         return false;
     }
-    // complete: the code space its lengths take (2^-len each) sums to one;
-    // random lengths overshoot within a few
+    // Then the code-length code, in the first 81 bits at most, which
+    // random bits rarely make complete: the code space its lengths take
+    // (2^-len each) must sum to one, and random lengths overshoot within a
+    // few.
+    let mut window = [0u8; 16];
+    let rest = &data[byte..data.len().min(byte + 16)];
+    window[..rest.len()].copy_from_slice(rest);
+    let bits = u128::from_le_bytes(window) >> (bit % 8);
     const SHARE: [u32; 8] = [0, 64, 32, 16, 8, 4, 2, 1];
     let code_lengths = ((head >> 13) & 15) as usize + 4;
     let mut taken = 0;

@@ -179,6 +179,15 @@ impl EntryTail {
         }
     }
 
+    /// The bytes `[offset, offset + len)` when they are at hand without
+    /// inflating more.
+    pub fn read_decoded(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        match self {
+            EntryTail::Exact { .. } => None,
+            EntryTail::Deflated(tail) => tail.read_decoded(offset, len),
+        }
+    }
+
     /// The bytes `[offset, offset + len)`, exactly; `None` when they lie
     /// past the end, or reaching them in a deflated entry would cost more
     /// than reading it whole.
