@@ -131,6 +131,16 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         if facts.handler.is_none() && template::handler_applies(path, &template_texts) {
             facts.handler = template::handler(&template_texts);
         }
+        // what `serverless package` compiled for the zip
+        let packaged = templates.packaged(facts.handler.as_deref());
+        if facts.handler.is_none() {
+            facts.handler = packaged.and_then(|f| f.handler.clone());
+        }
+        if facts.runtime.is_none() {
+            facts.runtime = packaged
+                .and_then(|f| f.runtime.clone())
+                .or_else(|| templates.packaged_runtime());
+        }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
             let lock = lockfile::load(path)?;
@@ -160,16 +170,19 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(handler) => Some(handler.clone()),
                 None => imports::reach::infer_handler(artifact).ok(),
             };
-            let (wrapped, wrapper_warning) =
-                wrapped_handler(facts.handler.as_deref(), function, &template_texts);
+            let (wrapped, wrapper_warning) = wrapped_handler(
+                facts.handler.as_deref(),
+                function,
+                &template_texts,
+                packaged,
+            );
             let handler = wrapped.clone().or(handler);
             let function_layers = function_layers(
                 &together,
                 position,
                 function,
                 path,
-                &templates,
-                &template_texts,
+                (&templates, &template_texts, packaged),
             )?;
             let layers = function_layers.all();
             let unknown_layers = function_layers.unknown;
@@ -536,13 +549,21 @@ fn wrapped_handler(
     handler: Option<&str>,
     function: Option<&FunctionConfig>,
     template_texts: &[String],
+    packaged: Option<&template::PackagedFunction>,
 ) -> (Option<String>, Option<crate::artifact::Warning>) {
     let Some(wrapper) = handler.and_then(runtimes::wrapper) else {
         return (None, None);
     };
     let wrapped = function
         .and_then(|f| f.environment.get(&wrapper.environment).cloned())
-        .or_else(|| template::environment_value(template_texts, &wrapper.environment));
+        .or_else(|| template::environment_value(template_texts, &wrapper.environment))
+        .or_else(|| {
+            packaged?
+                .environment
+                .iter()
+                .find(|(name, _)| *name == wrapper.environment)
+                .map(|(_, value)| value.clone())
+        });
     let warning = wrapped.is_none().then(|| {
         crate::artifact::Warning::general(format!(
             "the handler is {}'s wrapper, which imports the handler {} names: set it in the config's [function.environment] (or the template's) to follow init from the function's own handler",
@@ -575,14 +596,18 @@ impl FunctionLayers<'_> {
 
 /// A config's layer that cannot be read stops the audit, as an input would;
 /// a template's that is not a layer (a source folder `sam build` has not
-/// built yet) is left out, and counts as unknown.
+/// built yet) is left out, and counts as unknown. The templates are SAM's
+/// (parsed, and as text) and the function `serverless package` compiled.
 fn function_layers<'t>(
     together: &'t [Option<Opened>],
     position: usize,
     function: Option<&FunctionConfig>,
     path: &Path,
-    templates: &template::Templates,
-    template_texts: &[String],
+    (templates, template_texts, packaged): (
+        &template::Templates,
+        &[String],
+        Option<&template::PackagedFunction>,
+    ),
 ) -> Result<FunctionLayers<'t>, AuditError> {
     let open = |path: &Path| -> Result<Opened, OpenError> {
         let artifact = Artifact::open(path)?;
@@ -613,7 +638,9 @@ fn function_layers<'t>(
             unknown: template::gives_layers(template_texts),
         });
     }
-    let Some(from_template) = template::layers(path, templates) else {
+    let from_template =
+        template::layers(path, templates).or_else(|| packaged.map(|f| f.layers.clone()));
+    let Some(from_template) = from_template else {
         return Ok(FunctionLayers {
             among_inputs,
             opened: Vec::new(),

@@ -2,7 +2,9 @@
 //! (`serverless.yml`) beside an artifact say about its function: runtime,
 //! handler, and the layers it is given. Runtime and handler are plain
 //! `Key: value` lines; the layers come from the parsed SAM template, whose
-//! `!Ref` tags serde_norway keeps as tagged values.
+//! `!Ref` tags serde_norway keeps as tagged values. For a zip `serverless
+//! package` wrote, the CloudFormation template it compiled beside it gives
+//! all three for each function deployed from that zip.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,21 @@ const TEMPLATE_NAMES: [&str; 4] = [
     "serverless.yaml",
 ];
 
+/// What `serverless package` compiles beside the zips it writes
+/// (`.serverless/`): the functions and layers as they will be deployed,
+/// with the plugins' additions and every variable resolved.
+const SERVERLESS_COMPILED: &str = "cloudformation-template-update-stack.json";
+
+/// A function `serverless package` compiled to deploy from the artifact
+/// (its `Code.S3Key` names the zip).
+#[derive(Debug, Default)]
+pub struct PackagedFunction {
+    pub handler: Option<String>,
+    pub runtime: Option<String>,
+    pub environment: Vec<(String, String)>,
+    pub layers: TemplateLayers,
+}
+
 /// The template files that may describe the artifact, read once: those
 /// inside a folder, then those beside it (beside a zip).
 pub struct Templates {
@@ -27,6 +44,8 @@ pub struct Templates {
     inside: Vec<String>,
     /// The folder beside the artifact, and the templates there.
     beside: Option<(PathBuf, Vec<String>)>,
+    /// The functions a compiled Serverless template deploys from the zip.
+    packaged: Vec<PackagedFunction>,
 }
 
 impl Templates {
@@ -48,7 +67,29 @@ impl Templates {
                 Vec::new()
             },
             beside: path.parent().map(|dir| (dir.to_path_buf(), read(dir))),
+            packaged: packaged_functions(path),
         }
+    }
+
+    /// The function `serverless package` deploys from the artifact with
+    /// this handler; without one, its only function.
+    pub fn packaged(&self, handler: Option<&str>) -> Option<&PackagedFunction> {
+        match (handler, self.packaged.as_slice()) {
+            (Some(handler), functions) => functions
+                .iter()
+                .find(|f| f.handler.as_deref() == Some(handler)),
+            (None, [only]) => Some(only),
+            (None, _) => None,
+        }
+    }
+
+    /// The runtime every function deployed from the artifact runs on.
+    pub fn packaged_runtime(&self) -> Option<String> {
+        let first = self.packaged.first()?.runtime.clone()?;
+        self.packaged
+            .iter()
+            .all(|f| f.runtime.as_ref() == Some(&first))
+            .then_some(first)
     }
 
     /// The templates' text that describes the artifact: those inside a
@@ -179,8 +220,72 @@ pub fn runtime(templates: &[String]) -> Option<String> {
     })
 }
 
+/// The functions the compiled Serverless template beside a zip deploys
+/// from it, each with its layers: a `Ref` to an `AWS::Lambda::LayerVersion`
+/// whose `Content.S3Key` names a zip in the same folder (what `serverless
+/// package` wrote there), or anything else (an ARN: not on disk).
+fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
+    use serde_json::Value as Json;
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Vec::new();
+    };
+    if !path.is_file() {
+        return Vec::new();
+    }
+    let Some(template) = std::fs::read_to_string(dir.join(SERVERLESS_COMPILED))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Json>(&text).ok())
+    else {
+        return Vec::new();
+    };
+    let resources = &template["Resources"];
+    // the S3 key ends with the zip's file name
+    let key_names = |key: &Json| {
+        key.as_str()
+            .and_then(|key| key.rsplit('/').next())
+            .is_some_and(|key| std::ffi::OsStr::new(key) == name)
+    };
+    let layer_zip = |layer: &Json| -> Option<PathBuf> {
+        let resource = &resources[layer["Ref"].as_str()?];
+        if resource["Type"] != "AWS::Lambda::LayerVersion" {
+            return None;
+        }
+        let key = resource["Properties"]["Content"]["S3Key"].as_str()?;
+        let zip = dir.join(key.rsplit('/').next()?);
+        zip.exists().then_some(zip)
+    };
+    let Some(all) = resources.as_object() else {
+        return Vec::new();
+    };
+    all.values()
+        .filter(|r| r["Type"] == "AWS::Lambda::Function")
+        .filter(|r| key_names(&r["Properties"]["Code"]["S3Key"]))
+        .map(|r| {
+            let properties = &r["Properties"];
+            let mut layers = TemplateLayers::default();
+            for layer in properties["Layers"].as_array().into_iter().flatten() {
+                match layer_zip(layer) {
+                    Some(zip) => layers.local.push(zip),
+                    None => layers.elsewhere += 1,
+                }
+            }
+            PackagedFunction {
+                handler: properties["Handler"].as_str().map(str::to_string),
+                runtime: properties["Runtime"].as_str().map(str::to_string),
+                environment: properties["Environment"]["Variables"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect(),
+                layers,
+            }
+        })
+        .collect()
+}
+
 /// The layers a SAM template beside the artifact gives its function.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq, Clone)]
 pub struct TemplateLayers {
     /// Layers built or kept on disk, in the function's order: the
     /// `ContentUri` of an `AWS::Serverless::LayerVersion` (what `sam build`
@@ -282,6 +387,39 @@ fn local_layer(layer: &Value, resources: &serde_norway::Mapping, dir: &Path) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compiled_template_of_odd_shape_gives_no_functions() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("svc.zip");
+        std::fs::write(&zip, b"PK").unwrap();
+        for text in [
+            "{not json",
+            "[]",
+            r#"{"Resources": []}"#,
+            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": 7}}}}}"#,
+            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "a/other.zip"}}}}}"#,
+        ] {
+            std::fs::write(dir.path().join(SERVERLESS_COMPILED), text).unwrap();
+            assert!(packaged_functions(&zip).is_empty(), "{text}");
+        }
+        // a layer that is an ARN, a Ref to nothing, or a zip not there
+        std::fs::write(
+            dir.path().join(SERVERLESS_COMPILED),
+            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "k/svc.zip"}, "Handler": "app.main", "Layers": ["arn:aws:lambda:us-east-1:1:layer:x:1", {"Ref": "Nope"}, {"Ref": "L"}]}}, "L": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "k/gone.zip"}}}}}"#,
+        )
+        .unwrap();
+        let functions = packaged_functions(&zip);
+        assert_eq!(functions.len(), 1);
+        assert_eq!(functions[0].handler.as_deref(), Some("app.main"));
+        assert_eq!(
+            functions[0].layers,
+            TemplateLayers {
+                local: Vec::new(),
+                elsewhere: 3
+            }
+        );
+    }
 
     #[test]
     fn short_form_refs_and_globals_resolve_in_order() {

@@ -620,3 +620,48 @@ fn a_template_that_does_not_parse_leaves_the_audit_to_the_package() {
             .is_empty());
     }
 }
+
+/// tests/fixtures/serverless-package: what `serverless package` wrote for a
+/// service of two functions on one zip, whose requirements
+/// serverless-python-requirements put in a layer.
+fn serverless_package() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/serverless-package/.serverless")
+}
+
+#[test]
+fn a_serverless_package_gives_its_functions_runtime_and_layers() {
+    let zip = serverless_package().join("orders.zip");
+    let layer = serverless_package().join("pythonRequirements.zip");
+    for handler in ["handler.create", "report.main"] {
+        let (code, report) = audit_with(&zip, &["--handler", handler]);
+        assert_eq!(code, Some(0), "{report}");
+        let artifact = &report["artifacts"][0];
+        // from the compiled template: no --runtime given
+        assert_eq!(artifact["runtime"], "python3.11");
+        let init = &artifact["init"];
+        assert_eq!(init["layers"][0], layer.display().to_string());
+        let files = init_files(init);
+        assert!(files.contains("/opt/python/attrs/__init__.py"), "{files:?}");
+        assert!(files.contains("/opt/python/attr/_make.py"), "{files:?}");
+        assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+    }
+    // two functions deploy from the zip: the runtime they share, but no
+    // handler to follow
+    let (_, report) = audit_with(&zip, &[]);
+    assert_eq!(report["artifacts"][0]["runtime"], "python3.11");
+    assert!(report["artifacts"][0]["init"].is_null());
+
+    // the same zip away from what serverless compiled: attrs is missing
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("orders.zip");
+    std::fs::copy(&zip, &alone).unwrap();
+    let (code, report) = audit_with(
+        &alone,
+        &["--handler", "report.main", "--runtime", "python3.11"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny report.py:3 imports attrs at init, but attrs is not in the package, the standard library or the python3.11 runtime"]
+    );
+}
