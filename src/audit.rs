@@ -303,6 +303,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(
                     artifact,
+                    &mount.layers,
                     load,
                     thresholds.unbundled_files,
                 ));

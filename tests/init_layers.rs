@@ -142,6 +142,30 @@ fn node_init_follows_node_path_into_the_layer_as_node_does() {
     let layer_arg = layer.to_str().unwrap();
     let real = measured_files_with(&zip, &["--layer", layer_arg]);
     assert_eq!(ours, real);
+
+    // each of those files is a lookup and a compile at every cold start,
+    // from the layer as from the function's own node_modules
+    let from_layer = ours.iter().filter(|f| f.starts_with("/opt/")).count();
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(&config, "[thresholds]\nunbundled_files = 3\n").unwrap();
+    let (_, report) = audit_all(
+        &[&zip, &layer],
+        &[
+            "--runtime",
+            "nodejs20.x",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
+    let unbundled = rule_findings(&report, "node/unbundled-at-init");
+    assert_eq!(unbundled.len(), 1, "{report}");
+    assert!(
+        unbundled[0].contains(&format!("loads {from_layer} files ("))
+            && unbundled[0].contains(&format!(
+                "from node_modules at init, {from_layer} of them from its layers, more than 3"
+            )),
+        "{unbundled:?}"
+    );
 }
 
 #[test]

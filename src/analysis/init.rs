@@ -285,34 +285,46 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
         .collect()
 }
 
-/// A Node handler that loads many files from node_modules at init: each
-/// one is a file-system lookup and a separate compile at every cold start.
-pub fn unbundled(artifact: &Artifact, load: &InitLoad, limit: usize) -> Option<Finding> {
+/// A Node handler that loads many files from node_modules at init, its
+/// own or its layers' (on NODE_PATH): each one is a file-system lookup and
+/// a separate compile at every cold start.
+pub fn unbundled(
+    artifact: &Artifact,
+    layers: &[&Artifact],
+    load: &InitLoad,
+    limit: usize,
+) -> Option<Finding> {
     if load.language != Language::JavaScript {
         return None;
     }
-    let from_packages: Vec<usize> = load
+    let in_packages =
+        |path: &str| path.starts_with("node_modules/") || path.contains("/node_modules/");
+    let own = load
         .loaded
         .iter()
-        .copied()
-        .filter(|&i| {
-            let path = &artifact.entries[i].path;
-            path.starts_with("node_modules/") || path.contains("/node_modules/")
-        })
+        .map(|&i| &artifact.entries[i])
+        .filter(|entry| in_packages(&entry.path));
+    let layered: Vec<&crate::artifact::Entry> = load
+        .layer_loaded
+        .iter()
+        .filter_map(|file| layers.get(file.layer?)?.entries.get(file.entry))
+        .filter(|entry| in_packages(&entry.path))
         .collect();
+    let from_packages: Vec<&crate::artifact::Entry> = own.chain(layered.iter().copied()).collect();
     if from_packages.len() <= limit {
         return None;
     }
-    let bytes: u64 = from_packages
-        .iter()
-        .map(|&i| artifact.entries[i].unzipped_bytes)
-        .sum();
+    let bytes: u64 = from_packages.iter().map(|e| e.unzipped_bytes).sum();
+    let from_layers = match layered.len() {
+        0 => String::new(),
+        n => format!(", {n} of them from its layers"),
+    };
     let handler_file = &artifact.entries[load.loaded[0]].path;
     Some(Finding {
         rule: UNBUNDLED_RULE.to_string(),
         level: Level::Warn,
         message: format!(
-            "`{}` loads {} files ({}) from node_modules at init, more than {limit}: each is a file lookup and a separate compile on every cold start",
+            "`{}` loads {} files ({}) from node_modules at init{from_layers}, more than {limit}: each is a file lookup and a separate compile on every cold start",
             load.handler,
             from_packages.len(),
             human_bytes(bytes)
@@ -326,10 +338,7 @@ pub fn unbundled(artifact: &Artifact, load: &InitLoad, limit: usize) -> Option<F
         saving: None,
         concerns: Some(Saving {
             unzipped_bytes: bytes,
-            zipped_bytes: from_packages
-                .iter()
-                .map(|&i| artifact.entries[i].zipped_bytes)
-                .sum(),
+            zipped_bytes: from_packages.iter().map(|e| e.zipped_bytes).sum(),
             init_ms: None,
         }),
         known: false,
