@@ -288,24 +288,31 @@ fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
     // the layer's site-packages is 3.12's: python3.11 does not search it
     let (code, report) = run(&[&function, &layer], "python3.11");
     assert_eq!(code, Some(1));
-    assert_eq!(handler_findings(&report).len(), 1);
-    // no layer: the module is nowhere
-    let (code, report) = run(&[&function], "python3.12");
-    assert_eq!(code, Some(1));
     assert_eq!(
         handler_findings(&report),
-        ["deny the handler `datadog_lambda.handler.handler` needs datadog_lambda/handler.py, which is not in the package: every invocation fails with Runtime.ImportModuleError"]
+        ["deny the handler `datadog_lambda.handler.handler` is Datadog's wrapper, which none of the function's layers (datadog-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
     );
-    // a template gives the function a layer by ARN: that one may have it
+    // no layer known, or a template's by ARN: the vendor's layer comes
+    // with its handler, and may well be attached
+    let (code, report) = run(&[&function], "python3.12");
+    assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
     let (_deployed, deployed_zip) = common::beside_template(
         &function,
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: datadog_lambda.handler.handler\n      Runtime: python3.12\n      Layers:\n        - arn:aws:lambda:us-east-1:464622532012:layer:Datadog-Python312:98\n",
     );
     let (code, report) = audit_with(&deployed_zip, &[]);
     assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
+    // a handler of the function's own is still looked for
+    let (code, report) = audit_with(
+        &function,
+        &["--handler", "missing.handler", "--runtime", "python3.12"],
+    );
+    assert_eq!(code, Some(1));
     assert_eq!(
         handler_findings(&report),
-        ["warn the handler `datadog_lambda.handler.handler` needs datadog_lambda/handler.py, which is not in the package: every invocation fails with Runtime.ImportModuleError; the template gives the function layers, which may have it"]
+        ["deny the handler `missing.handler` needs missing.py, which is not in the package: every invocation fails with Runtime.ImportModuleError"]
     );
 
     let node = function_zip(
@@ -340,5 +347,57 @@ fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
     assert_eq!(
         handler_findings(&report),
         ["deny the handler `/opt/nodejs/node_modules/datadog-lambda-js/dist/handler.handler` names a file in the function's layers, but none of them (other-layer.zip) has it: every invocation fails with Runtime.ImportModuleError"]
+    );
+}
+
+#[test]
+fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
+    // New Relic's layers set the Node handler to `newrelic-lambda-wrapper.
+    // handler`: no such file in the task root, so the runtime requires it
+    // by name and finds the layer's package on NODE_PATH
+    let dir = tempfile::tempdir().unwrap();
+    let node = function_zip(
+        dir.path(),
+        &[("index.js", "exports.handler = async () => 1;\n")],
+    );
+    let wrapper = "nodejs/node_modules/newrelic-lambda-wrapper";
+    let layer = ZipBuilder::new()
+        .file(
+            &format!("{wrapper}/package.json"),
+            "{\"name\": \"newrelic-lambda-wrapper\", \"main\": \"index.js\"}\n",
+        )
+        .file(
+            &format!("{wrapper}/index.js"),
+            "const path = require('path');\nconst [file, name] = process.env.NEW_RELIC_LAMBDA_HANDLER.split('.');\nexports.handler = require(path.join(process.env.LAMBDA_TASK_ROOT, file))[name];\n",
+        )
+        .write_to(dir.path(), "newrelic-node-layer.zip");
+    let other_layer = ZipBuilder::new()
+        .file("nodejs/node_modules/ms/index.js", "module.exports = 1;\n")
+        .write_to(dir.path(), "other-layer.zip");
+    let config = dir.path().join("deadweight.toml");
+    std::fs::write(
+        &config,
+        "[function]\nruntime = \"nodejs20.x\"\nhandler = \"newrelic-lambda-wrapper.handler\"\n[function.environment]\nNEW_RELIC_LAMBDA_HANDLER = \"index.handler\"\n",
+    )
+    .unwrap();
+    let args = ["--config", config.to_str().unwrap()];
+    // its layer audited beside it: init runs the wrapper, then the handler
+    let (code, report) = common::audit_all(&[&node, &layer], &args);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
+    let files = common::init_files(&report["artifacts"][0]["init"]);
+    let expected: std::collections::BTreeSet<String> =
+        ["index.js".to_string(), format!("/opt/{wrapper}/index.js")].into();
+    assert_eq!(files, expected);
+    // no layer known: nothing to say
+    let (code, report) = common::audit_all(&[&node], &args);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
+    // the layers known, none with the package
+    let (code, report) = common::audit_all(&[&node, &other_layer], &args);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        handler_findings(&report),
+        ["deny the handler `newrelic-lambda-wrapper.handler` is New Relic's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
     );
 }

@@ -2,9 +2,10 @@
 //! in the package: its module at the path Lambda derives from the handler
 //! string (Runtime.ImportModuleError when it is not), defining the function
 //! Lambda calls (Runtime.HandlerNotFound). A Python handler's module may
-//! also come from a layer (it is imported through sys.path), and a Node
-//! handler may name a layer's file by its /opt path (what Datadog's and
-//! other wrapper layers set).
+//! also come from a layer (it is imported through sys.path); a Node
+//! handler may name a layer's file by its /opt path (what Datadog's
+//! wrapper layers set), or a package the runtime requires by name when
+//! the task root has no such file (New Relic's `newrelic-lambda-wrapper`).
 
 use super::{Finding, Level};
 use crate::artifact::{Artifact, EntryKind};
@@ -43,6 +44,25 @@ pub fn check(
         if in_layers(handler, family, &layers) {
             return None;
         }
+        // a name the task root lacks is required as a package by the Node
+        // runtime: the function's own node_modules has it
+        if family != Some("python") && !handler.contains('/') {
+            let package = format!("node_modules/{}/", base.split('.').next().unwrap_or(base));
+            if artifact
+                .entries
+                .iter()
+                .any(|e| e.path.starts_with(&package))
+            {
+                return None;
+            }
+        }
+        // a vendor's wrapper handler comes with the vendor's layer: only
+        // when every layer is known can it be missing for sure
+        if crate::rules::runtimes::wrapper(handler).is_some()
+            && (layers.known.is_empty() || layers.unknown)
+        {
+            return None;
+        }
         // an /opt path names a layer's file: only the layers can tell
         if handler.starts_with("/opt/") && (layers.known.is_empty() || layers.unknown) {
             return None;
@@ -56,6 +76,21 @@ pub fn check(
                     names.join(", ")
                 ),
                 "attach the layer that provides the handler (a wrapper's layer, such as Datadog's), or correct the /opt path".to_string(),
+            ));
+        }
+        if let Some(wrapper) = crate::rules::runtimes::wrapper(handler) {
+            let names: Vec<String> = layers.known.iter().map(|l| l.name()).collect();
+            return Some(finding(
+                handler,
+                format!(
+                    "the handler `{handler}` is {}'s wrapper, which none of the function's layers ({}) provides for this runtime: every invocation fails with Runtime.ImportModuleError",
+                    wrapper.name,
+                    names.join(", ")
+                ),
+                format!(
+                    "attach {}'s layer for the function's runtime, or set the handler to the function's own",
+                    wrapper.name
+                ),
             ));
         }
         let mut finding = module_missing(artifact, handler, dir, base, family);
@@ -249,6 +284,25 @@ fn in_layers(handler: &str, family: Option<&str>, layers: &Layers) -> bool {
             .map_or(handler, |(module, _)| module)
             .replace('.', "/");
         candidates.extend([format!("{module}.py"), format!("{module}/__init__.py")]);
+    }
+    // A Node handler's module the task root lacks is required by name, as
+    // a package on NODE_PATH (New Relic's `newrelic-lambda-wrapper.handler`)
+    if family != Some("python") && !handler.contains('/') {
+        let package = handler.split('.').next().unwrap_or(handler);
+        let in_node_modules = |layer: &&Artifact| {
+            layer.entries.iter().any(|e| {
+                layer_folder(&e.path).is_some_and(|at| {
+                    at.folder.starts_with("nodejs/")
+                        && at
+                            .inside
+                            .strip_prefix(package)
+                            .is_some_and(|rest| rest.starts_with('/'))
+                })
+            })
+        };
+        if layers.known.iter().any(in_node_modules) {
+            return true;
+        }
     }
     let python = layers
         .python

@@ -327,12 +327,18 @@ impl<'a> InitWalker<'a> {
                 let module = handler.rsplit_once('.').map_or(handler, |(m, _)| m);
                 finder.chain(module)
             }
-            Resolver::Node { .. } => {
+            Resolver::Node { require, .. } => {
                 let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
                 let module = base.split('.').next().unwrap_or(base);
                 ["js", "mjs", "cjs"]
                     .iter()
                     .find_map(|ext| self.mount.find(&format!("{dir}/{module}.{ext}")))
+                    .or_else(|| {
+                        // a name the task root lacks is required as a package,
+                        // found on NODE_PATH (`newrelic-lambda-wrapper.handler`)
+                        let resolved = require.resolve(Path::new(TASK_ROOT), module).ok()?;
+                        self.mount.find(&resolved.path().to_string_lossy())
+                    })
                     .into_iter()
                     .collect()
             }
