@@ -12,6 +12,13 @@ fn handler_findings(report: &Value) -> Vec<String> {
     rule_findings(report, "runtime/handler-not-found")
 }
 
+/// The handler findings of a run over `paths`, which must exit `code`.
+fn handler_findings_of(paths: &[&Path], args: &[&str], code: i32) -> Vec<String> {
+    let (exit, report) = common::audit_all(paths, args);
+    assert_eq!(exit, Some(code), "{report}");
+    handler_findings(&report)
+}
+
 fn function_zip(dir: &Path, files: &[(&str, &str)]) -> std::path::PathBuf {
     ZipBuilder::new().files(files).write_to(dir, "function.zip")
 }
@@ -335,17 +342,11 @@ fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
         "nodejs20.x",
     ];
     // its layer audited beside it, or no layer known: nothing to say
-    for paths in [vec![&node, &node_layer], vec![&node]] {
-        let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
-        let (code, report) = common::audit_all(&paths, &args);
-        assert_eq!(code, Some(0), "{report}");
-        assert!(handler_findings(&report).is_empty());
-    }
+    assert!(handler_findings_of(&[&node, &node_layer], &args, 0).is_empty());
+    assert!(handler_findings_of(&[&node], &args, 0).is_empty());
     // the layers known, none with the file
-    let (code, report) = common::audit_all(&[&node, &other_layer], &args);
-    assert_eq!(code, Some(1));
     assert_eq!(
-        handler_findings(&report),
+        handler_findings_of(&[&node, &other_layer], &args, 1),
         ["deny the handler `/opt/nodejs/node_modules/datadog-lambda-js/dist/handler.handler` names a file in the function's layers, but none of them (other-layer.zip) has it: every invocation fails with Runtime.ImportModuleError"]
     );
 }
@@ -390,14 +391,10 @@ fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
         ["index.js".to_string(), format!("/opt/{wrapper}/index.js")].into();
     assert_eq!(files, expected);
     // no layer known: nothing to say
-    let (code, report) = common::audit_all(&[&node], &args);
-    assert_eq!(code, Some(0), "{report}");
-    assert!(handler_findings(&report).is_empty());
+    assert!(handler_findings_of(&[&node], &args, 0).is_empty());
     // the layers known, none with the package
-    let (code, report) = common::audit_all(&[&node, &other_layer], &args);
-    assert_eq!(code, Some(1));
     assert_eq!(
-        handler_findings(&report),
+        handler_findings_of(&[&node, &other_layer], &args, 1),
         ["deny the handler `newrelic-lambda-wrapper.handler` is New Relic's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
     );
 }
