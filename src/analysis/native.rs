@@ -295,8 +295,11 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
                 _ => 2 * size.saturating_sub(at),
             };
             if end < from_end {
+                // names are read one by one: a prefix that at least
+                // doubles is inflated a few times at most, not once a name
+                let want = end.max(2 * ranges.head().len()).min(size);
                 let prefix = artifact
-                    .read_prefix(index, end.max(ranges.head().len()))
+                    .read_prefix(index, want)
                     .map_err(|e| e.to_string())?;
                 ranges.chunks[0] = (0, prefix);
                 continue;
