@@ -249,11 +249,13 @@ impl DeflateTail {
     fn find_segment(&mut self, from: u64, end_bit: Option<u64>) -> io::Result<Option<Segment>> {
         self.load_from(from / 8)?;
         let limit = end_bit.unwrap_or(self.compressed_len * 8);
+        let base = self.data_at * 8;
+        let end = (limit.min(from.saturating_add(SEARCH_BITS)) - base) as usize;
         // odd starts would need a literal in the realigning prefix
-        let mut bit = from.next_multiple_of(2);
-        while bit < limit && bit - from < SEARCH_BITS {
-            let relative = (bit - self.data_at * 8) as usize;
-            if dynamic_header_at(&self.data, relative) && !self.refused.contains(&bit) {
+        let mut at = (from.next_multiple_of(2) - base) as usize;
+        while let Some(found) = next_header(&self.data, at, end) {
+            let bit = base + found as u64;
+            if !self.refused.contains(&bit) {
                 if let Some(segment) = self.decode_segment(bit, end_bit) {
                     return Ok(Some(segment));
                 }
@@ -262,7 +264,7 @@ impl DeflateTail {
                     return Ok(None);
                 }
             }
-            bit += 2;
+            at = found + 2;
         }
         Ok(None)
     }
@@ -474,6 +476,32 @@ impl Code {
         }
         None
     }
+}
+
+/// The first even bit position in `[at, end)` where a dynamic-Huffman
+/// block header could start. A loop of its own: it runs at every other bit
+/// of the data searched.
+fn next_header(data: &[u8], mut at: usize, end: usize) -> Option<usize> {
+    while at < end {
+        // one load for the positions of a byte; the last three bytes cannot
+        // hold a header and its block
+        let word = data.get(at / 8..at / 8 + 4)?;
+        let word = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        let byte_end = (at / 8 + 1) * 8;
+        while at < byte_end.min(end) {
+            // the type and the symbol counts: three in four positions fail
+            let head = word >> (at % 8);
+            if (head >> 1) & 0b11 == 0b10
+                && (head >> 3) & 31 <= 29
+                && (head >> 8) & 31 <= 29
+                && dynamic_header_at(data, at)
+            {
+                return Some(at);
+            }
+            at += 2;
+        }
+    }
+    None
 }
 
 /// Whether a dynamic-Huffman block header starts at `bit`: the block type,
