@@ -400,6 +400,10 @@ fn is_musl_loader(path: &[u8]) -> bool {
 /// version names (`GLIBC_2.27`) the file requires.
 fn scan_strings(data: &[u8], info: &mut NativeInfo) {
     for raw in data.split(|&b| b == 0) {
+        // most strings are symbol names: only these prefixes are wanted
+        if !(raw.starts_with(b"GLIBC_") || raw.starts_with(b"lib") || raw.starts_with(b"ld-")) {
+            continue;
+        }
         let Ok(text) = std::str::from_utf8(raw) else {
             continue;
         };
