@@ -78,8 +78,11 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     // where the names are, and reading it where it lies (near the end)
     // inflates less than the segment.
     let big_first = first_len > SCAN_FIRST;
-    let tail_pays = size >= TAIL_FROM;
-    if dynamic && big_first && tail_pays {
+    // bytes read where they are (a folder, a stored entry) cost nothing to
+    // reach: the dynamic section is always the way in
+    let in_place = artifact.reads_in_place(index);
+    let tail_pays = size >= TAIL_FROM && !in_place;
+    if dynamic && (in_place || (big_first && tail_pays)) {
         if let Some(exact) = from_tail(artifact, index, &header)? {
             return Ok(Some(exact));
         }

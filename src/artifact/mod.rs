@@ -351,6 +351,16 @@ impl Artifact {
         }
     }
 
+    /// Whether an entry's bytes can be read at any offset as they are: a
+    /// file on disk, or a zip entry stored without compression.
+    pub fn reads_in_place(&self, index: usize) -> bool {
+        match (&self.reader, &self.entries[index].source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) => zip.is_stored(*i),
+            (Reader::Directory, EntrySource::Fs(_)) => true,
+            _ => false,
+        }
+    }
+
     /// An entry's bytes at any offset, read without inflating all that
     /// comes before them: for a few tables at the end of a big library.
     /// `None` when the entry can only be read front to back.

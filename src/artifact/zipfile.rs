@@ -204,6 +204,11 @@ impl ZipReader {
         Ok(span.start + LOCAL_HEADER_FIXED + field(26) + field(28))
     }
 
+    /// Whether the entry's bytes are stored as they are (not compressed).
+    pub fn is_stored(&self, index: usize) -> bool {
+        self.spans[index].method == Method::Stored
+    }
+
     /// The entry's bytes at any offset, without inflating all that comes
     /// before them (see `deflate_tail`); `None` for methods other than
     /// stored and deflated.
