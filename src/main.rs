@@ -113,13 +113,15 @@ struct MeasureArgs {
     /// The artifact: a zip or a build directory.
     path: PathBuf,
 
-    /// Lambda handler, e.g. index.handler or app.lambda_handler
-    /// [default: the single index.js, app.py or lambda_function.py at the root].
+    /// Lambda handler, e.g. index.handler or app.lambda_handler [default: the
+    /// one `serverless package` compiled for the zip, else the single index.js,
+    /// app.py or lambda_function.py at the root].
     #[arg(long, value_name = "HANDLER")]
     handler: Option<String>,
 
     /// Lambda runtime id (nodejs20.x, python3.12): picks node or python3 when the
-    /// handler could be either.
+    /// handler could be either [default: the one `serverless package` compiled
+    /// for the zip].
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
@@ -128,7 +130,8 @@ struct MeasureArgs {
     interpreter: Option<PathBuf>,
 
     /// A layer the function uses (zip or directory), extracted where Lambda
-    /// puts layers; repeat in the function's layer order.
+    /// puts layers; repeat in the function's layer order [default: those its
+    /// SAM template or `serverless package` build gives it, on disk].
     #[arg(long = "layer", value_name = "PATH")]
     layers: Vec<PathBuf>,
 
@@ -581,15 +584,33 @@ fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
 
 /// A closed pipe (`| head`) is not a failure of the command.
 fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
+    use deadweight::template;
     let artifact = deadweight::artifact::Artifact::open(&args.path)?;
-    let layers = args
-        .layers
+    // what the function deploys with, as audit reads it
+    let templates = template::Templates::read(&args.path);
+    let packaged = templates.packaged(args.handler.as_deref());
+    let handler = args
+        .handler
+        .or_else(|| packaged.and_then(|f| f.handler.clone()));
+    let runtime = args.runtime.or_else(|| {
+        packaged
+            .and_then(|f| f.runtime.clone())
+            .or_else(|| templates.packaged_runtime())
+    });
+    let layer_paths = match args.layers.is_empty() {
+        false => args.layers,
+        true => template::layers(&args.path, &templates)
+            .or_else(|| packaged.map(|f| f.layers.clone()))
+            .map(|layers| layers.local)
+            .unwrap_or_default(),
+    };
+    let layers = layer_paths
         .iter()
         .map(|path| deadweight::artifact::Artifact::open(path))
         .collect::<Result<Vec<_>, _>>()?;
     let options = deadweight::measure::MeasureOptions {
-        handler: args.handler,
-        runtime: args.runtime,
+        handler,
+        runtime,
         interpreter: args.interpreter,
         runs: args.runs,
     };

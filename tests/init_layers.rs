@@ -689,3 +689,22 @@ fn a_serverless_package_gives_its_functions_runtime_and_layers() {
         ["deny report.py:3 imports attrs at init, but attrs is not in the package, the standard library or the python3.11 runtime"]
     );
 }
+
+#[test]
+fn measure_runs_a_serverless_package_with_the_layer_it_deploys_with() {
+    let zip = serverless_package().join("orders.zip");
+    // no --layer, no --runtime: the compiled template gives both
+    let measured = common::measured_with(&zip, &["--handler", "report.main"]);
+    assert_eq!(measured["runtime"], "python");
+    let modules = common::measured_files_with(&zip, &["--handler", "report.main"]);
+    let (_, report) = audit_with(&zip, &["--handler", "report.main"]);
+    // what python imported from the layer, audit follows too
+    let followed = init_files(&report["artifacts"][0]["init"]);
+    for (module, file) in [
+        ("attrs", "/opt/python/attrs/__init__.py"),
+        ("attr._make", "/opt/python/attr/_make.py"),
+    ] {
+        assert!(modules.contains(module), "{modules:?}");
+        assert!(followed.contains(file), "{followed:?}");
+    }
+}
