@@ -19,7 +19,7 @@ use object::elf::{self, Dyn64, FileHeader64, ProgramHeader64, SectionHeader64, V
 use object::read::elf::FileHeader;
 use object::{Endianness, FileKind};
 
-use crate::artifact::{Artifact, EntryTail};
+use crate::artifact::Artifact;
 
 /// Files up to this size are read whole and parsed exactly, through the
 /// dynamic section. In bigger ones the dynamic section sits after the code,
@@ -102,8 +102,9 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     if dynamic && info.needed.is_empty() && info.glibc.is_none() {
         // The string table is elsewhere: moved to the end by patchelf
         // (auditwheel-repaired wheels) or placed after the code by the
-        // linker. The dynamic section says where; those ranges are picked
-        // out of the stream, so memory stays flat whatever the file size.
+        // linker. The dynamic section says where: read where it lies when
+        // that pays, else picked out of the stream, so memory stays flat
+        // whatever the file size.
         if !big_first && tail_pays {
             if let Some(exact) = from_tail(artifact, index, &data)? {
                 return Ok(Some(exact));
@@ -271,12 +272,7 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
                 // the section headers must agree when they are among the
                 // bytes at hand (patchelf may leave them mid-file)
                 if let Some((at, len)) = section_table(ranges.head()) {
-                    let table = match &mut tail {
-                        EntryTail::Exact { .. } => {
-                            tail.read(at as u64, len).map_err(|e| e.to_string())?
-                        }
-                        EntryTail::Deflated(_) => tail.read_decoded(at as u64, len),
-                    };
+                    let table = tail.read_decoded(at as u64, len);
                     ranges.chunks.extend(table.map(|bytes| (at, bytes)));
                 }
                 return Ok((sections_agree(&ranges) != Some(false)).then_some(info));

@@ -40,12 +40,13 @@ const MAX_REFUSED: usize = 64;
 /// to back with flat memory.
 const MAX_INFLATED: u64 = 32 << 20;
 
-/// Reads `len` bytes of the entry's compressed data at an offset in it.
-pub type ReadCompressed = Box<dyn Fn(u64, usize) -> io::Result<Vec<u8>> + Send>;
+/// Reads `len` bytes at an offset of an entry's data as it is stored
+/// (compressed, for a deflated one).
+pub type ReadAt = Box<dyn Fn(u64, usize) -> io::Result<Vec<u8>> + Send>;
 
 /// The end of one deflated entry, decoded backwards on demand.
 pub struct DeflateTail {
-    read: ReadCompressed,
+    read: ReadAt,
     compressed_len: u64,
     size: u64,
     /// The compressed data from `data_at` to its end.
@@ -111,7 +112,7 @@ fn window_position(high: u8, low: u8) -> Option<usize> {
 }
 
 impl DeflateTail {
-    pub fn new(read: ReadCompressed, compressed_len: u64, size: u64) -> DeflateTail {
+    pub fn new(read: ReadAt, compressed_len: u64, size: u64) -> DeflateTail {
         DeflateTail {
             read,
             compressed_len,
@@ -628,7 +629,7 @@ mod tests {
 
     fn tail_of(compressed: Vec<u8>, size: usize) -> DeflateTail {
         let len = compressed.len() as u64;
-        let read: ReadCompressed =
+        let read: ReadAt =
             Box::new(move |at, n| Ok(compressed[at as usize..at as usize + n].to_vec()));
         DeflateTail::new(read, len, size as u64)
     }

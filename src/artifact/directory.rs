@@ -151,7 +151,7 @@ pub(super) fn read_prefix(path: &Path, len: usize) -> Result<Vec<u8>, ReadError>
 pub(super) fn tail(path: &Path) -> Result<super::EntryTail, ReadError> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
-    let read: super::deflate_tail::ReadCompressed = Box::new(move |at, len| {
+    let read: super::deflate_tail::ReadAt = Box::new(move |at, len| {
         use std::os::unix::fs::FileExt;
         let mut bytes = vec![0u8; len];
         file.read_exact_at(&mut bytes, at)?;

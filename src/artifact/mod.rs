@@ -163,7 +163,7 @@ pub struct Artifact {
 pub enum EntryTail {
     /// Stored or on disk: read where they are.
     Exact {
-        read: deflate_tail::ReadCompressed,
+        read: deflate_tail::ReadAt,
         size: u64,
     },
     Deflated(deflate_tail::DeflateTail),
@@ -180,10 +180,13 @@ impl EntryTail {
     }
 
     /// The bytes `[offset, offset + len)` when they are at hand without
-    /// inflating more.
+    /// inflating more: always for stored bytes.
     pub fn read_decoded(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
         match self {
-            EntryTail::Exact { .. } => None,
+            EntryTail::Exact { read, size } => offset
+                .checked_add(len as u64)
+                .filter(|end| end <= size)
+                .and_then(|_| read(offset, len).ok()),
             EntryTail::Deflated(tail) => tail.read_decoded(offset, len),
         }
     }

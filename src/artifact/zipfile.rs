@@ -219,7 +219,7 @@ impl ZipReader {
         }
         let data_start = self.data_start(span)?;
         let file = self.file.clone();
-        let read: super::deflate_tail::ReadCompressed = Box::new(move |at, len| {
+        let read: super::deflate_tail::ReadAt = Box::new(move |at, len| {
             let mut bytes = vec![0u8; len];
             file.read_exact_at(&mut bytes, data_start + at)?;
             Ok(bytes)
