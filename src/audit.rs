@@ -137,9 +137,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             facts.handler = packaged.and_then(|f| f.handler.clone());
         }
         if facts.runtime.is_none() {
-            facts.runtime = packaged
-                .and_then(|f| f.runtime.clone())
-                .or_else(|| templates.packaged_runtime());
+            facts.runtime = templates.packaged_runtime(packaged);
         }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
@@ -639,9 +637,7 @@ fn function_layers<'t>(
             unknown: template::gives_layers(template_texts),
         });
     }
-    let from_template =
-        template::layers(path, templates).or_else(|| packaged.map(|f| f.layers.clone()));
-    let Some(from_template) = from_template else {
+    let Some(from_template) = templates.function_layers(path, packaged) else {
         return Ok(FunctionLayers {
             among_inputs,
             opened: Vec::new(),

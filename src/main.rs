@@ -592,15 +592,13 @@ fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
     let handler = args
         .handler
         .or_else(|| packaged.and_then(|f| f.handler.clone()));
-    let runtime = args.runtime.or_else(|| {
-        packaged
-            .and_then(|f| f.runtime.clone())
-            .or_else(|| templates.packaged_runtime())
-    });
+    let runtime = args
+        .runtime
+        .or_else(|| templates.packaged_runtime(packaged));
     let layer_paths = match args.layers.is_empty() {
         false => args.layers,
-        true => template::layers(&args.path, &templates)
-            .or_else(|| packaged.map(|f| f.layers.clone()))
+        true => templates
+            .function_layers(&args.path, packaged)
             .map(|layers| layers.local)
             .unwrap_or_default(),
     };

@@ -83,13 +83,27 @@ impl Templates {
         }
     }
 
-    /// The runtime every function deployed from the artifact runs on.
-    pub fn packaged_runtime(&self) -> Option<String> {
+    /// The runtime of the packaged function, or the one every function
+    /// deployed from the artifact runs on.
+    pub fn packaged_runtime(&self, function: Option<&PackagedFunction>) -> Option<String> {
+        if let Some(runtime) = function.and_then(|f| f.runtime.clone()) {
+            return Some(runtime);
+        }
         let first = self.packaged.first()?.runtime.clone()?;
         self.packaged
             .iter()
             .all(|f| f.runtime.as_ref() == Some(&first))
             .then_some(first)
+    }
+
+    /// The layers the templates give the function: its SAM template's
+    /// (see `layers`), else those `serverless package` compiled for it.
+    pub fn function_layers(
+        &self,
+        path: &Path,
+        function: Option<&PackagedFunction>,
+    ) -> Option<TemplateLayers> {
+        layers(path, self).or_else(|| function.map(|f| f.layers.clone()))
     }
 
     /// The templates' text that describes the artifact: those inside a
@@ -301,7 +315,7 @@ pub struct TemplateLayers {
 /// folder). The function is the one whose `CodeUri` is the artifact's
 /// folder, or the template's only function. None when no template parses
 /// or none names the function.
-pub fn layers(path: &Path, templates: &Templates) -> Option<TemplateLayers> {
+fn layers(path: &Path, templates: &Templates) -> Option<TemplateLayers> {
     let inside = templates.inside.iter().map(|text| (path, text));
     let beside = templates
         .beside
