@@ -398,3 +398,26 @@ fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
         ["deny the handler `newrelic-lambda-wrapper.handler` is New Relic's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
     );
 }
+
+#[test]
+fn a_node_handler_named_after_a_package_of_the_function_is_found_there() {
+    // `handlers.main` with no handlers.js: the runtime requires the
+    // function's own node_modules/handlers
+    let dir = tempfile::tempdir().unwrap();
+    let with_package = function_zip(
+        dir.path(),
+        &[(
+            "node_modules/handlers/index.js",
+            "exports.main = async () => 1;\n",
+        )],
+    );
+    let args = ["--handler", "handlers.main", "--runtime", "nodejs20.x"];
+    assert!(handler_findings_of(&[&with_package], &args, 0).is_empty());
+    let without = ZipBuilder::new()
+        .file(
+            "node_modules/other/index.js",
+            "exports.main = async () => 1;\n",
+        )
+        .write_to(dir.path(), "without.zip");
+    assert_eq!(handler_findings_of(&[&without], &args, 1).len(), 1);
+}

@@ -41,34 +41,21 @@ pub fn check(
         if family != Some("node") && compiled_python_module(artifact, handler) {
             return None;
         }
-        if in_layers(handler, family, &layers) {
-            return None;
-        }
-        // a name the task root lacks is required as a package by the Node
-        // runtime: the function's own node_modules has it
-        if family != Some("python") && !handler.contains('/') {
-            let package = format!("node_modules/{}/", base.split('.').next().unwrap_or(base));
-            if artifact
-                .entries
-                .iter()
-                .any(|e| e.path.starts_with(&package))
-            {
-                return None;
-            }
-        }
-        // a vendor's wrapper handler comes with the vendor's layer: only
-        // when every layer is known can it be missing for sure
-        if crate::rules::runtimes::wrapper(handler).is_some()
-            && (layers.known.is_empty() || layers.unknown)
+        if in_layers(handler, family, &layers)
+            || required_by_name(artifact, handler, family, &layers)
         {
             return None;
         }
-        // an /opt path names a layer's file: only the layers can tell
-        if handler.starts_with("/opt/") && (layers.known.is_empty() || layers.unknown) {
+        // an /opt path names a layer's file, and a vendor's wrapper handler
+        // comes with the vendor's layer: only when every layer is known can
+        // it be missing for sure
+        let wrapper = crate::rules::runtimes::wrapper(handler);
+        let all_layers_known = !layers.known.is_empty() && !layers.unknown;
+        if (handler.starts_with("/opt/") || wrapper.is_some()) && !all_layers_known {
             return None;
         }
+        let names: Vec<String> = layers.known.iter().map(|l| l.name()).collect();
         if handler.starts_with("/opt/") {
-            let names: Vec<String> = layers.known.iter().map(|l| l.name()).collect();
             return Some(finding(
                 handler,
                 format!(
@@ -78,8 +65,7 @@ pub fn check(
                 "attach the layer that provides the handler (a wrapper's layer, such as Datadog's), or correct the /opt path".to_string(),
             ));
         }
-        if let Some(wrapper) = crate::rules::runtimes::wrapper(handler) {
-            let names: Vec<String> = layers.known.iter().map(|l| l.name()).collect();
+        if let Some(wrapper) = wrapper {
             return Some(finding(
                 handler,
                 format!(
@@ -265,8 +251,6 @@ fn compiled_python_module(artifact: &Artifact, handler: &str) -> bool {
     })
 }
 
-/// The handler's module is nowhere; a file of that name one folder down
-/// means the zip holds the build folder rather than its contents.
 /// Whether a layer has the handler's module where Lambda looks: a Node
 /// handler's /opt path, or a Python module under a layer's `python/` or
 /// `python/lib/pythonX.Y/site-packages/`.
@@ -284,25 +268,6 @@ fn in_layers(handler: &str, family: Option<&str>, layers: &Layers) -> bool {
             .map_or(handler, |(module, _)| module)
             .replace('.', "/");
         candidates.extend([format!("{module}.py"), format!("{module}/__init__.py")]);
-    }
-    // A Node handler's module the task root lacks is required by name, as
-    // a package on NODE_PATH (New Relic's `newrelic-lambda-wrapper.handler`)
-    if family != Some("python") && !handler.contains('/') {
-        let package = handler.split('.').next().unwrap_or(handler);
-        let in_node_modules = |layer: &&Artifact| {
-            layer.entries.iter().any(|e| {
-                layer_folder(&e.path).is_some_and(|at| {
-                    at.folder.starts_with("nodejs/")
-                        && at
-                            .inside
-                            .strip_prefix(package)
-                            .is_some_and(|rest| rest.starts_with('/'))
-                })
-            })
-        };
-        if layers.known.iter().any(in_node_modules) {
-            return true;
-        }
     }
     let python = layers
         .python
@@ -323,6 +288,38 @@ fn in_layers(handler: &str, family: Option<&str>, layers: &Layers) -> bool {
     })
 }
 
+/// A Node handler's module the task root lacks is required by name, as the
+/// runtime does (`require.resolve` from the task root): a package in the
+/// function's node_modules or on NODE_PATH in a layer (New Relic's
+/// `newrelic-lambda-wrapper.handler`).
+fn required_by_name(
+    artifact: &Artifact,
+    handler: &str,
+    family: Option<&str>,
+    layers: &Layers,
+) -> bool {
+    if family == Some("python") || handler.contains('/') {
+        return false;
+    }
+    let package = handler.split('.').next().unwrap_or(handler);
+    let in_package = |path: &str| {
+        path.strip_prefix(package)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let own = artifact
+        .entries
+        .iter()
+        .any(|e| e.path.strip_prefix("node_modules/").is_some_and(in_package));
+    own || layers.known.iter().any(|layer| {
+        layer.entries.iter().any(|e| {
+            layer_folder(&e.path)
+                .is_some_and(|at| at.folder.starts_with("nodejs/") && in_package(at.inside))
+        })
+    })
+}
+
+/// The handler's module is nowhere; a file of that name one folder down
+/// means the zip holds the build folder rather than its contents.
 fn module_missing(
     artifact: &Artifact,
     handler: &str,
