@@ -540,10 +540,10 @@ fn layer_findings(
     (findings, warnings)
 }
 
-/// A wrapper layer's handler (Datadog's) imports the function's own, named
-/// by an environment variable: that handler, from the config's environment
-/// or the template's, for init and the handler check to follow; or a
-/// warning saying what to set.
+/// A wrapper layer's handler (Datadog's, New Relic's) imports the
+/// function's own, named by an environment variable: that handler, from the
+/// config's environment, a template's or the compiled Serverless one, for
+/// init and the handler check to follow; or a warning saying what to set.
 fn wrapped_handler(
     handler: Option<&str>,
     function: Option<&FunctionConfig>,
@@ -556,13 +556,7 @@ fn wrapped_handler(
     let wrapped = function
         .and_then(|f| f.environment.get(&wrapper.environment).cloned())
         .or_else(|| template::environment_value(template_texts, &wrapper.environment))
-        .or_else(|| {
-            packaged?
-                .environment
-                .iter()
-                .find(|(name, _)| *name == wrapper.environment)
-                .map(|(_, value)| value.clone())
-        });
+        .or_else(|| packaged?.environment.get(&wrapper.environment).cloned());
     let warning = wrapped.is_none().then(|| {
         crate::artifact::Warning::general(format!(
             "the handler is {}'s wrapper, which imports the handler {} names: set it in the config's [function.environment] (or the template's) to follow init from the function's own handler",

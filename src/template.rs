@@ -31,7 +31,7 @@ const SERVERLESS_COMPILED: &str = "cloudformation-template-update-stack.json";
 pub struct PackagedFunction {
     pub handler: Option<String>,
     pub runtime: Option<String>,
-    pub environment: Vec<(String, String)>,
+    pub environment: std::collections::BTreeMap<String, String>,
     pub layers: TemplateLayers,
 }
 
@@ -420,12 +420,17 @@ mod tests {
         // a layer that is an ARN, a Ref to nothing, or a zip not there
         std::fs::write(
             dir.path().join(SERVERLESS_COMPILED),
-            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "k/svc.zip"}, "Handler": "app.main", "Layers": ["arn:aws:lambda:us-east-1:1:layer:x:1", {"Ref": "Nope"}, {"Ref": "L"}]}}, "L": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "k/gone.zip"}}}}}"#,
+            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "k/svc.zip"}, "Handler": "app.main", "Environment": {"Variables": {"DD_LAMBDA_HANDLER": "app.main", "N": 1}}, "Layers": ["arn:aws:lambda:us-east-1:1:layer:x:1", {"Ref": "Nope"}, {"Ref": "L"}]}}, "L": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "k/gone.zip"}}}}}"#,
         )
         .unwrap();
         let functions = packaged_functions(&zip);
         assert_eq!(functions.len(), 1);
         assert_eq!(functions[0].handler.as_deref(), Some("app.main"));
+        // string values only: what Lambda sets
+        assert_eq!(
+            functions[0].environment,
+            [("DD_LAMBDA_HANDLER".to_string(), "app.main".to_string())].into()
+        );
         assert_eq!(
             functions[0].layers,
             TemplateLayers {
