@@ -426,7 +426,7 @@ mod tests {
         let functions = packaged_functions(&zip);
         assert_eq!(functions.len(), 1);
         assert_eq!(functions[0].handler.as_deref(), Some("app.main"));
-        // string values only: what Lambda sets
+        // string values are kept: a handler name is one
         assert_eq!(
             functions[0].environment,
             [("DD_LAMBDA_HANDLER".to_string(), "app.main".to_string())].into()
