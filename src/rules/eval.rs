@@ -2,8 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use globset::{Candidate, GlobSet};
+use rayon::prelude::*;
 
 use super::runtimes::RuntimeInfo;
 use super::{
@@ -43,48 +45,49 @@ pub fn evaluate(
         context
             .artifact
             .entries
-            .iter()
+            .par_iter()
             .map(|e| (e.kind == EntryKind::File && !e.unsafe_name).then(|| e.path.to_lowercase()))
             .collect()
     } else {
         Vec::new()
     };
     let candidates: Vec<Option<Candidate>> = lowered
-        .iter()
+        .par_iter()
         .map(|p| p.as_deref().map(Candidate::new))
         .collect();
-    for rule in &rules.rules {
-        if rule.level == Level::Allow {
-            continue;
-        }
-        if !rule.runtimes.is_empty()
-            && !context
-                .runtime
-                .is_some_and(|r| rule.runtimes.contains(&r.id))
-        {
-            continue;
-        }
-        match &rule.matcher {
-            Matcher::Builtin => {}
-            Matcher::Import(spec, modules) => {
-                findings.extend(imports_rule(rule, spec, modules, context))
+    // each rule reads the artifact on its own: a file rule walks every entry
+    let retained = OnceLock::new();
+    let per_rule: Vec<Vec<Finding>> = rules
+        .rules
+        .par_iter()
+        .map(|rule| {
+            let applies = rule.level != Level::Allow
+                && (rule.runtimes.is_empty()
+                    || context
+                        .runtime
+                        .is_some_and(|r| rule.runtimes.contains(&r.id)));
+            if !applies {
+                return Vec::new();
             }
-            Matcher::Package(spec, names) => {
-                findings.extend(package_rule(rule, spec, names, context))
+            match &rule.matcher {
+                Matcher::Builtin => Vec::new(),
+                Matcher::Import(spec, modules) => imports_rule(rule, spec, modules, context),
+                Matcher::Package(spec, names) => {
+                    package_rule(rule, spec, names, context, &retained)
+                }
+                Matcher::Files(spec, include, exclude) => files_rule(
+                    rule,
+                    spec,
+                    include,
+                    exclude,
+                    (&lowered, &candidates),
+                    context,
+                ),
+                Matcher::RuntimeProvided(spec) => runtime_provided_rule(rule, spec, context),
             }
-            Matcher::Files(spec, include, exclude) => findings.extend(files_rule(
-                rule,
-                spec,
-                include,
-                exclude,
-                (&lowered, &candidates),
-                context,
-            )),
-            Matcher::RuntimeProvided(spec) => {
-                findings.extend(runtime_provided_rule(rule, spec, context))
-            }
-        }
-    }
+        })
+        .collect();
+    findings.extend(per_rule.into_iter().flatten());
     for mut finding in builtin_findings {
         match rules.get(&finding.rule) {
             Some(rule) if rule.level == Level::Allow => continue,
@@ -316,6 +319,7 @@ fn package_rule(
     spec: &PackageSpec,
     names: &GlobSet,
     context: &Context,
+    retained: &OnceLock<Vec<usize>>,
 ) -> Vec<Finding> {
     let requirement = spec
         .version
@@ -335,7 +339,11 @@ fn package_rule(
         }
         by_name.entry(p.name.clone()).or_default().push(i);
     }
-    let graph_counts = retained_counts(context);
+    if by_name.is_empty() {
+        return Vec::new();
+    }
+    // dominators of the whole graph: once, for the first rule that matches
+    let graph_counts = retained.get_or_init(|| retained_counts(context));
     by_name
         .into_iter()
         .map(|(name, indices)| {
