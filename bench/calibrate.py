@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fits deadweight's init-time model and writes rules/init-model.toml.
+"""Fits deadweight's init-time model and writes rules/init-model.toml (with
+the timed runtime modules in rules/runtime-modules.json).
 
 For every calibration function (samples/build.sh calibrate, plus the
 committed samples) it takes the model's inputs from `deadweight audit
@@ -33,6 +34,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "deadweight")
 MODEL = os.path.join(ROOT, "rules", "init-model.toml")
+RUNTIME_MODULES = os.path.join(ROOT, "rules", "runtime-modules.json")
 MIB = 1024 * 1024
 NOISE_MS = 2.0
 TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms"]
@@ -332,7 +334,8 @@ def write(args, tables, families, versions):
         "# init ms = base_ms + ms_per_code_mib * MiB of code loaded + ms_per_file * files loaded",
         "#         + ms_per_native * native modules + ms_per_compiled_mib * MiB of Python source",
         "#           compiled at start (no usable bytecode) + ms_per_runtime_ms * ms of the runtime's",
-        "#           own modules imported (runtime_modules: self time in us and direct imports)",
+        "#           own modules imported (costed from rules/runtime-modules.json: each module's",
+        "#           self time in us and what it imports)",
         "# on the machine below; ratio_low / ratio_high are the 10th and 90th percentile of",
         "# measured / estimated over the samples, and give the estimate's range.",
         "# Refit: samples/build.sh calibrate && cargo build --release && python3 bench/calibrate.py",
@@ -359,11 +362,7 @@ def write(args, tables, families, versions):
             "ratio_high = %.3f" % percentile(ratios, 0.9),
             "# %d of %d samples within x1.5 (or %g ms) of the estimate" % (within, len(data), NOISE_MS),
             "",
-            "[%s.runtime_modules]" % family,
         ]
-        for name, (self_us, imports) in sorted(tables[family].items()):
-            out.append("%s = { self_us = %.1f, imports = [%s] }" % (json.dumps(name), self_us, ", ".join(json.dumps(i) for i in imports)))
-        out.append("")
         for s, r in zip(data, ratios):
             out += [
                 "[[%s.sample]]" % family,
@@ -383,13 +382,28 @@ def write(args, tables, families, versions):
             )
         print("%s: %s; %d/%d within x1.5" % (family, {k: round(v, 3) for k, v in model.items()}, within, len(data)), file=sys.stderr)
     text = "\n".join(out).rstrip() + "\n"
+    modules = runtime_modules_json(tables)
     if args.dry_run:
         print(text)
     else:
         with open(MODEL, "w") as f:
             f.write(text)
-        print("wrote " + MODEL, file=sys.stderr)
+        with open(RUNTIME_MODULES, "w") as f:
+            f.write(modules)
+        print("wrote %s and %s" % (MODEL, RUNTIME_MODULES), file=sys.stderr)
     print("\n".join(table))
+
+
+def runtime_modules_json(tables):
+    """Each family's runtime modules, one per line: self time (us) and imports."""
+    families = []
+    for family in ("node", "python"):
+        rows = [
+            '    %s: {"self_us": %.1f, "imports": [%s]}' % (json.dumps(name), self_us, ", ".join(json.dumps(i) for i in imports))
+            for name, (self_us, imports) in sorted(tables[family].items())
+        ]
+        families.append("  %s: {\n%s\n  }" % (json.dumps(family), ",\n".join(rows)))
+    return "{\n" + ",\n".join(families) + "\n}\n"
 
 
 if __name__ == "__main__":
