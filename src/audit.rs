@@ -104,6 +104,8 @@ pub struct AuditRequest<'a> {
     /// The functions' logs, for measured init next to the estimate.
     pub logs: Option<&'a crate::logs::LogsReport>,
     pub options: ReportOptions,
+    /// The inputs opened ahead by [`open_inputs`], when the caller did.
+    pub opened: Option<&'a OpenedInputs>,
 }
 
 /// Audits each path in turn — artifacts, or lockfiles on their own — with
@@ -115,7 +117,14 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         .iter()
         .map(|p| lockfile::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let together = open_together(request.paths);
+    let opened_here;
+    let together = match request.opened {
+        Some(opened) if opened.0.len() == request.paths.len() => &opened.0,
+        _ => {
+            opened_here = open_together(request.paths);
+            &opened_here
+        }
+    };
     let mut reports = Vec::with_capacity(request.paths.len());
     let mut budgets = Vec::with_capacity(request.paths.len());
     for (position, path) in request.paths.iter().enumerate() {
@@ -176,7 +185,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             );
             let handler = wrapped.clone().or(handler);
             let function_layers = function_layers(
-                &together,
+                together,
                 position,
                 function,
                 path,
@@ -657,16 +666,30 @@ struct Opened {
     inventory: Inventory,
 }
 
+/// Artifacts opened and listed ahead of their audit, by [`open_inputs`].
+pub struct OpenedInputs(Vec<Option<Opened>>);
+
+/// Opens and lists every artifact input in parallel, which needs neither
+/// rules nor config: a caller runs it while it loads those. One that fails
+/// here is opened again in its turn, to stop the audit with its error in
+/// order; lockfile inputs are read in their turn.
+pub fn open_inputs(paths: &[PathBuf]) -> OpenedInputs {
+    OpenedInputs(open_all(paths))
+}
+
 /// With several inputs, each artifact opened and listed up front (in
 /// parallel): a function's layers may be among them, and init follows
 /// imports into them. A single input has no layers beside it and is
-/// opened in turn; so is one that fails here, to stop the audit with its
-/// error in order.
+/// opened in turn, its listing beside Node's view of its files.
 fn open_together(paths: &[PathBuf]) -> Vec<Option<Opened>> {
-    use rayon::prelude::*;
     if paths.len() < 2 {
         return paths.iter().map(|_| None).collect();
     }
+    open_all(paths)
+}
+
+fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
+    use rayon::prelude::*;
     paths
         .par_iter()
         .map(|path| {

@@ -495,8 +495,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(args) => {
-            let (rules, config) =
-                rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels)?;
+            // listing the artifacts needs neither rules nor config
+            let (loaded, opened) = rayon::join(
+                || rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels),
+                || deadweight::audit::open_inputs(&args.paths),
+            );
+            let (rules, config) = loaded?;
             let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
             let logs = if args.logs.is_empty() {
                 None
@@ -513,6 +517,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 baseline: baseline.as_ref(),
                 logs: logs.as_ref(),
                 options: ReportOptions::default(),
+                opened: Some(&opened),
             })?;
             let renderer: Box<dyn Render> = match args.format {
                 Format::Terminal => Box::new(Terminal {
@@ -664,6 +669,7 @@ fn audit_path(
         baseline: None,
         logs: None,
         options: ReportOptions::default(),
+        opened: None,
     })
 }
 
