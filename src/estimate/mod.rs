@@ -366,6 +366,12 @@ mod tests {
         let m = model();
         assert!(m.node.sample.len() >= 15 && m.python.sample.len() >= 15);
         assert!(m.node.ratio_low <= 1.0 && m.node.ratio_high >= 1.0);
+        // the timed runtime modules come from their own file, per family
+        let http = &m.node.runtime_modules["http"];
+        assert!(http.imports.iter().any(|i| i == "internal:net"));
+        let urllib = &m.python.runtime_modules["urllib.request"];
+        assert!(urllib.self_us > 0.0 && urllib.imports.iter().any(|i| i == "http.client"));
+        assert!(!m.node.runtime_modules.contains_key("urllib.request"));
     }
 
     #[test]
