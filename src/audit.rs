@@ -549,7 +549,7 @@ fn layer_findings(
     (findings, warnings)
 }
 
-/// A wrapper layer's handler (Datadog's, New Relic's) imports the
+/// A wrapper layer's handler (Datadog's, New Relic's, Lumigo's) imports the
 /// function's own, named by an environment variable: that handler, from the
 /// config's environment, a template's or the compiled Serverless one, for
 /// init and the handler check to follow; or a warning saying what to set.

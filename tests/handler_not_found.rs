@@ -400,6 +400,108 @@ fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
 }
 
 #[test]
+fn lumigos_wrappers_load_the_handler_its_variable_names() {
+    // Lumigo's CDK constructs and Serverless plugin set the handler to its
+    // layer's `lumigo_tracer._handler` (Python) or `lumigo-auto-instrument.
+    // handler` (Node), with the function's own in LUMIGO_ORIGINAL_HANDLER
+    let dir = tempfile::tempdir().unwrap();
+    let other_layer = ZipBuilder::new()
+        .file("python/six.py", "")
+        .file("nodejs/node_modules/ms/index.js", "module.exports = 1;\n")
+        .write_to(dir.path(), "other-layer.zip");
+    let config = |runtime: &str, wrapper: &str, own: &str| {
+        let path = dir.path().join(format!("{runtime}.toml"));
+        std::fs::write(
+            &path,
+            format!("[function]\nruntime = \"{runtime}\"\nhandler = \"{wrapper}\"\n[function.environment]\nLUMIGO_ORIGINAL_HANDLER = \"{own}\"\n"),
+        )
+        .unwrap();
+        path
+    };
+
+    let python = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import json\ndef lambda_handler(event, context):\n    return 1\n",
+        )
+        .write_to(dir.path(), "python-function.zip");
+    let python_layer = ZipBuilder::new()
+        .file(
+            "python/lumigo_tracer/__init__.py",
+            "from .auto_instrument_handler import _handler  # noqa\n",
+        )
+        .file(
+            "python/lumigo_tracer/auto_instrument_handler.py",
+            "import os\nimport importlib\n\ndef _handler(*args, **kwargs):\n    module, name = os.environ['LUMIGO_ORIGINAL_HANDLER'].rsplit('.', 1)\n    return getattr(importlib.import_module(module), name)(*args, **kwargs)\n",
+        )
+        .write_to(dir.path(), "lumigo-python-layer.zip");
+    let python_config = config("python3.12", "lumigo_tracer._handler", "app.lambda_handler");
+    let args = ["--config", python_config.to_str().unwrap()];
+    let (code, report) = common::audit_all(&[&python, &python_layer], &args);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(handler_findings(&report).is_empty());
+    let files = common::init_files(&report["artifacts"][0]["init"]);
+    let expected: std::collections::BTreeSet<String> = [
+        "app.py",
+        "/opt/python/lumigo_tracer/__init__.py",
+        "/opt/python/lumigo_tracer/auto_instrument_handler.py",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(files, expected);
+    assert_eq!(
+        handler_findings_of(&[&python, &other_layer], &args, 1),
+        ["deny the handler `lumigo_tracer._handler` is Lumigo's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
+    );
+    // the function's own handler is checked through the variable
+    let wrong = config(
+        "python3.12",
+        "lumigo_tracer._handler",
+        "main.lambda_handler",
+    );
+    let findings = handler_findings_of(
+        &[&python, &python_layer],
+        &["--config", wrong.to_str().unwrap()],
+        1,
+    );
+    assert_eq!(
+        findings,
+        ["deny the handler `main.lambda_handler` needs main.py, which is not in the package: every invocation fails with Runtime.ImportModuleError"]
+    );
+
+    let node = ZipBuilder::new()
+        .file("index.js", "exports.handler = async () => 1;\n")
+        .write_to(dir.path(), "node-function.zip");
+    let package = "nodejs/node_modules/lumigo-auto-instrument";
+    let node_layer = ZipBuilder::new()
+        .file(
+            &format!("{package}/package.json"),
+            "{\"name\": \"lumigo-auto-instrument\", \"main\": \"index.js\"}\n",
+        )
+        .file(
+            &format!("{package}/index.js"),
+            "const path = require('path');\nconst [file, name] = process.env.LUMIGO_ORIGINAL_HANDLER.split('.');\nexports.handler = require(path.join(process.env.LAMBDA_TASK_ROOT, file))[name];\n",
+        )
+        .write_to(dir.path(), "lumigo-node-layer.zip");
+    let node_config = config(
+        "nodejs20.x",
+        "lumigo-auto-instrument.handler",
+        "index.handler",
+    );
+    let args = ["--config", node_config.to_str().unwrap()];
+    let (code, report) = common::audit_all(&[&node, &node_layer], &args);
+    assert_eq!(code, Some(0), "{report}");
+    let files = common::init_files(&report["artifacts"][0]["init"]);
+    let expected: std::collections::BTreeSet<String> =
+        ["index.js".to_string(), format!("/opt/{package}/index.js")].into();
+    assert_eq!(files, expected);
+    assert_eq!(
+        handler_findings_of(&[&node, &other_layer], &args, 1),
+        ["deny the handler `lumigo-auto-instrument.handler` is Lumigo's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
+    );
+}
+
+#[test]
 fn a_node_handler_named_after_a_package_of_the_function_is_found_there() {
     // `handlers.main` with no handlers.js: the runtime requires the
     // function's own node_modules/handlers
