@@ -502,6 +502,74 @@ fn lumigos_wrappers_load_the_handler_its_variable_names() {
 }
 
 #[test]
+fn a_python_handler_given_as_an_absolute_path_never_imports() {
+    // the runtime imports `module.replace("/", ".")`: `/opt/python/x` is
+    // `.opt.python.x`, a relative import that raises TypeError, whether or
+    // not a layer has the module (awslambdaric's bootstrap._get_handler)
+    let dir = tempfile::tempdir().unwrap();
+    let function = function_zip(
+        dir.path(),
+        &[(
+            "app.py",
+            "def lambda_handler(event, context):\n    return 1\n",
+        )],
+    );
+    let layer = ZipBuilder::new()
+        .file(
+            "python/lumigo_tracer/__init__.py",
+            "def _handler(e, c):\n    return 1\n",
+        )
+        .write_to(dir.path(), "lumigo-python-layer.zip");
+    let path_handler = [
+        "--handler",
+        "/opt/python/lumigo_tracer._handler",
+        "--runtime",
+        "python3.12",
+    ];
+    let expected = ["deny the handler `/opt/python/lumigo_tracer._handler` is an absolute path: Python's runtime turns each / into a dot and imports `.opt.python.lumigo_tracer`, a relative import that fails (TypeError) at every cold start"];
+    for paths in [
+        vec![function.as_path(), layer.as_path()],
+        vec![function.as_path()],
+    ] {
+        let (code, report) = common::audit_all(&paths, &path_handler);
+        assert_eq!(code, Some(1), "{report}");
+        assert_eq!(handler_findings(&report), expected);
+        let finding = report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "runtime/handler-not-found")
+            .unwrap();
+        assert_eq!(
+            finding["fix"],
+            "name the module as Python's search path sees it: `lumigo_tracer._handler`"
+        );
+    }
+    // the module name the fix gives is found in the layer
+    let by_name = [
+        "--handler",
+        "lumigo_tracer._handler",
+        "--runtime",
+        "python3.12",
+    ];
+    assert!(handler_findings_of(&[&function, &layer], &by_name, 0).is_empty());
+    // a relative path is a dotted module name to the runtime
+    let nested = ZipBuilder::new()
+        .file(
+            "src/app.py",
+            "def lambda_handler(event, context):\n    return 1\n",
+        )
+        .write_to(dir.path(), "nested.zip");
+    let relative = [
+        "--handler",
+        "src/app.lambda_handler",
+        "--runtime",
+        "python3.12",
+    ];
+    assert!(handler_findings_of(&[&nested], &relative, 0).is_empty());
+}
+
+#[test]
 fn a_node_handler_named_after_a_package_of_the_function_is_found_there() {
     // `handlers.main` with no handlers.js: the runtime requires the
     // function's own node_modules/handlers

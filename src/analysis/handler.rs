@@ -6,6 +6,8 @@
 //! handler may name a layer's file by its /opt path (what Datadog's
 //! wrapper layers set), or a package the runtime requires by name when
 //! the task root has no such file (New Relic's `newrelic-lambda-wrapper`).
+//! A Python handler never names a path from the root: the runtime cannot
+//! import it.
 
 use super::{Finding, Level};
 use crate::artifact::{Artifact, EntryKind};
@@ -36,6 +38,9 @@ pub fn check(
     family: Option<&str>,
     layers: Layers,
 ) -> Option<Finding> {
+    if family == Some("python") && handler.starts_with('/') {
+        return Some(python_path_handler(handler));
+    }
     let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
     let Some((entry, language)) = handler_entry(artifact, handler) else {
         if family != Some("node") && compiled_python_module(artifact, handler) {
@@ -364,6 +369,36 @@ fn module_missing(
         ),
     };
     finding(&location, message, fix)
+}
+
+/// Python's runtime imports `module.replace("/", ".")`: from an absolute
+/// path (`/opt/python/tracer._handler`, as some wrapper set-ups write it)
+/// that is `.opt.python.tracer`, a relative import with no package, which
+/// raises TypeError before the handler runs, whatever the layers hold.
+fn python_path_handler(handler: &str) -> Finding {
+    let (module, function) = handler.rsplit_once('.').unwrap_or((handler, ""));
+    // what the search path sees: the task root, a layer's python/ and its
+    // python/lib/pythonX.Y/site-packages/
+    let relative = module
+        .split_once("/site-packages/")
+        .map(|(_, inside)| inside)
+        .or_else(|| module.strip_prefix("/opt/python/"))
+        .or_else(|| module.strip_prefix("/var/task/"));
+    let fix = match relative {
+        Some(inside) if !inside.is_empty() => format!(
+            "name the module as Python's search path sees it: `{}.{function}`",
+            inside.replace('/', ".")
+        ),
+        _ => "name the module relative to the task root or a layer's python/ folder".to_string(),
+    };
+    finding(
+        handler,
+        format!(
+            "the handler `{handler}` is an absolute path: Python's runtime turns each / into a dot and imports `{}`, a relative import that fails (TypeError) at every cold start",
+            module.replace('/', ".")
+        ),
+        fix,
+    )
 }
 
 fn finding(path: &str, message: String, fix: String) -> Finding {
