@@ -385,7 +385,7 @@ fn python_path_handler(handler: &str) -> Finding {
         .or_else(|| module.strip_prefix("/opt/python/"))
         .or_else(|| module.strip_prefix("/var/task/"));
     let fix = match relative {
-        Some(inside) if !inside.is_empty() => format!(
+        Some(inside) if !inside.is_empty() && !function.is_empty() => format!(
             "name the module as Python's search path sees it: `{}.{function}`",
             inside.replace('/', ".")
         ),
