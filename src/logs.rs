@@ -298,6 +298,103 @@ pub enum LogsError {
     NoReports { path: String, lines: usize },
 }
 
+/// What a line must hold to be a record (`parse_line` finds nothing in any
+/// other): a REPORT or INIT_REPORT, an import-time line, a JSON platform
+/// record.
+const MARKERS: [&str; 3] = ["REPORT ", "import time:", "\"platform."];
+/// Text logs are read in blocks of this size (plus the line cut at its end).
+const BLOCK: usize = 4 << 20;
+
+/// Reads a text log's lines: those that hold a marker are parsed, the rest
+/// counted as skipped without being decoded or split — most lines of a log
+/// are the function's own. Returns how many lines there were.
+fn read_lines(reader: &mut dyn BufRead, path: &str, found: &mut Collector) -> io::Result<usize> {
+    read_lines_in_blocks(reader, path, found, BLOCK)
+}
+
+fn read_lines_in_blocks(
+    reader: &mut dyn BufRead,
+    path: &str,
+    found: &mut Collector,
+    block_size: usize,
+) -> io::Result<usize> {
+    let finders: Vec<memchr::memmem::Finder> =
+        MARKERS.iter().map(memchr::memmem::Finder::new).collect();
+    let mut lines = 0;
+    let mut block: Vec<u8> = Vec::with_capacity(block_size + (64 << 10));
+    loop {
+        // fill the block up to its size and a newline (a line longer than a
+        // block makes it grow); what follows the last newline waits for the
+        // next block, which it starts
+        let (mut ended, mut last_newline) = (false, None);
+        loop {
+            let available = reader.fill_buf()?;
+            if available.is_empty() {
+                ended = true;
+                break;
+            }
+            let (from, taken) = (block.len(), available.len());
+            block.extend_from_slice(available);
+            reader.consume(taken);
+            if let Some(at) = memchr::memrchr(b'\n', &block[from..]) {
+                last_newline = Some(from + at);
+            }
+            if block.len() >= block_size && last_newline.is_some() {
+                break;
+            }
+        }
+        let complete = match last_newline {
+            Some(at) if !ended => at + 1,
+            _ => block.len(),
+        };
+        lines += records_in(&block[..complete], lines, &finders, path, found);
+        block.drain(..complete);
+        if ended {
+            return Ok(lines);
+        }
+    }
+}
+
+/// The lines of `text` (whole lines; the last may lack its newline) after
+/// `before` lines: parses those holding a marker, in order. Returns the
+/// number of lines.
+fn records_in(
+    text: &[u8],
+    before: usize,
+    finders: &[memchr::memmem::Finder],
+    path: &str,
+    found: &mut Collector,
+) -> usize {
+    if text.is_empty() {
+        return 0;
+    }
+    let mut starts: Vec<usize> = finders
+        .iter()
+        .flat_map(|finder| finder.find_iter(text))
+        .map(|at| memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1))
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    // lines before `counted_to`, counted on from one start to the next
+    let (mut counted_to, mut passed) = (0, before);
+    for &start in &starts {
+        passed += memchr::memchr_iter(b'\n', &text[counted_to..start]).count();
+        counted_to = start;
+        let number = passed + 1;
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n);
+        let raw = &text[start..end];
+        // std's check is fast on ASCII; the lossy decoding only when it fails
+        let line = match std::str::from_utf8(raw) {
+            Ok(line) => std::borrow::Cow::Borrowed(line),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
+        found.take(path, &|| format!("line {number}"), &line, None, None);
+    }
+    let total = memchr::memchr_iter(b'\n', text).count() + usize::from(!text.ends_with(b"\n"));
+    found.skipped += total - starts.len();
+    total
+}
+
 /// Reads every file; records are grouped by the function the log group
 /// names, else as `unknown`. `bin_seconds` asks for time bins.
 pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, LogsError> {
@@ -335,7 +432,7 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
                         let message = event["message"].as_str().unwrap_or("");
                         found.take(
                             &shown,
-                            &format!("event {lines}"),
+                            &|| format!("event {lines}"),
                             message,
                             group_name(event),
                             event["timestamp"].as_i64(),
@@ -345,17 +442,12 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
                 None => {
                     for line in text.lines() {
                         lines += 1;
-                        found.take(&shown, &format!("line {lines}"), line, None, None);
+                        found.take(&shown, &|| format!("line {lines}"), line, None, None);
                     }
                 }
             }
         } else {
-            for line in reader.split(b'\n') {
-                let line = line.map_err(io_error)?;
-                lines += 1;
-                let text = String::from_utf8_lossy(&line);
-                found.take(&shown, &format!("line {lines}"), &text, None, None);
-            }
+            lines = read_lines(&mut reader, &shown, &mut found).map_err(io_error)?;
         }
         if found.records() == before {
             return Err(LogsError::NoReports { path: shown, lines });
@@ -463,7 +555,7 @@ impl Collector {
     fn take(
         &mut self,
         path: &str,
-        position: &str,
+        position: &dyn Fn() -> String,
         text: &str,
         function: Option<String>,
         time_ms: Option<i64>,
@@ -519,7 +611,7 @@ impl Collector {
             Err(reason) => {
                 self.skipped += 1;
                 self.warnings
-                    .push(Warning::at(path, format!("{position}: {reason}")));
+                    .push(Warning::at(path, format!("{}: {reason}", position())));
             }
         }
     }
@@ -799,6 +891,49 @@ mod tests {
             Some(Record::Report(invocation)) => invocation,
             other => panic!("not a REPORT record: {other:?}"),
         }
+    }
+
+    #[test]
+    fn lines_read_in_blocks_are_the_lines_read_one_by_one() {
+        let lines = [
+            "2026-11-20T10:00:00.000Z START RequestId: a Version: $LATEST",
+            "2026-11-20T10:00:00.100Z REPORT RequestId: a\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 80 MB\tInit Duration: 300.00 ms\t",
+            "",
+            "a line longer than the small blocks below, and nothing in it but words and words and words",
+            "REPORT RequestId: b\tDuration: slow ms\t",
+            "INIT_REPORT Init Duration: 9999.99 ms\tPhase: init\tStatus: timeout\r",
+            "import time:       120 |        450 | json",
+            "{\"time\":\"2026-11-20T10:00:01Z\",\"type\":\"platform.report\",\"record\":{\"requestId\":\"c\",\"metrics\":{\"durationMs\":7.5,\"billedDurationMs\":8,\"memorySizeMB\":512,\"maxMemoryUsedMB\":90}}}",
+            "REPORT RequestId: d\tDuration: 3.00 ms\tBilled Duration: 3 ms\tMemory Size: 512 MB\tMax Memory Used: 81 MB\t REPORT twice on a line",
+            "REPORT RequestId: e\tDuration: nope ms\t",
+        ];
+        let summary = |found: &Collector| {
+            let messages: Vec<String> = found.warnings.iter().map(|w| w.message.clone()).collect();
+            (found.records(), found.skipped, messages)
+        };
+        for ending in ["", "\n"] {
+            let text = lines.join("\n") + ending;
+            let mut expected = Collector::default();
+            for (n, line) in text.lines().enumerate() {
+                expected.take("log", &|| format!("line {}", n + 1), line, None, None);
+            }
+            for block_size in [1, 7, 64, 200, 1 << 20] {
+                let mut found = Collector::default();
+                let mut reader = io::BufReader::with_capacity(16, text.as_bytes());
+                let count =
+                    read_lines_in_blocks(&mut reader, "log", &mut found, block_size).unwrap();
+                assert_eq!(count, lines.len(), "block of {block_size}");
+                assert_eq!(summary(&found), summary(&expected), "block of {block_size}");
+            }
+        }
+        let (records, skipped, warnings) = {
+            let mut found = Collector::default();
+            read_lines(&mut lines.join("\n").as_bytes(), "log", &mut found).unwrap();
+            summary(&found)
+        };
+        assert_eq!((records, skipped), (5, 5));
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].starts_with("line 5: ") && warnings[1].starts_with("line 10: "));
     }
 
     #[test]
