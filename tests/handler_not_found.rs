@@ -351,38 +351,39 @@ fn a_wrapper_layers_handler_is_looked_for_in_the_layers() {
     );
 }
 
-#[test]
-fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
-    // New Relic's layers set the Node handler to `newrelic-lambda-wrapper.
-    // handler`: no such file in the task root, so the runtime requires it
-    // by name and finds the layer's package on NODE_PATH
+/// A vendor's Node wrapper is a package its layer puts on NODE_PATH: the
+/// handler (`{package}.handler`) has no file in the task root, so the
+/// runtime requires it by name, and the wrapper loads the function's own
+/// handler, named by `variable`. With the layer audited beside the function
+/// init runs both; with no layer known there is nothing to say; with only
+/// other layers known the handler is the vendor's missing wrapper.
+fn node_wrapper_package(package: &str, variable: &str, vendor: &str) {
     let dir = tempfile::tempdir().unwrap();
     let node = function_zip(
         dir.path(),
         &[("index.js", "exports.handler = async () => 1;\n")],
     );
-    let wrapper = "nodejs/node_modules/newrelic-lambda-wrapper";
+    let wrapper = format!("nodejs/node_modules/{package}");
     let layer = ZipBuilder::new()
         .file(
             &format!("{wrapper}/package.json"),
-            "{\"name\": \"newrelic-lambda-wrapper\", \"main\": \"index.js\"}\n",
+            format!("{{\"name\": \"{package}\", \"main\": \"index.js\"}}\n"),
         )
         .file(
             &format!("{wrapper}/index.js"),
-            "const path = require('path');\nconst [file, name] = process.env.NEW_RELIC_LAMBDA_HANDLER.split('.');\nexports.handler = require(path.join(process.env.LAMBDA_TASK_ROOT, file))[name];\n",
+            format!("const path = require('path');\nconst [file, name] = process.env.{variable}.split('.');\nexports.handler = require(path.join(process.env.LAMBDA_TASK_ROOT, file))[name];\n"),
         )
-        .write_to(dir.path(), "newrelic-node-layer.zip");
+        .write_to(dir.path(), "wrapper-layer.zip");
     let other_layer = ZipBuilder::new()
         .file("nodejs/node_modules/ms/index.js", "module.exports = 1;\n")
         .write_to(dir.path(), "other-layer.zip");
     let config = dir.path().join("deadweight.toml");
     std::fs::write(
         &config,
-        "[function]\nruntime = \"nodejs20.x\"\nhandler = \"newrelic-lambda-wrapper.handler\"\n[function.environment]\nNEW_RELIC_LAMBDA_HANDLER = \"index.handler\"\n",
+        format!("[function]\nruntime = \"nodejs20.x\"\nhandler = \"{package}.handler\"\n[function.environment]\n{variable} = \"index.handler\"\n"),
     )
     .unwrap();
     let args = ["--config", config.to_str().unwrap()];
-    // its layer audited beside it: init runs the wrapper, then the handler
     let (code, report) = common::audit_all(&[&node, &layer], &args);
     assert_eq!(code, Some(0), "{report}");
     assert!(handler_findings(&report).is_empty());
@@ -390,12 +391,20 @@ fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
     let expected: std::collections::BTreeSet<String> =
         ["index.js".to_string(), format!("/opt/{wrapper}/index.js")].into();
     assert_eq!(files, expected);
-    // no layer known: nothing to say
     assert!(handler_findings_of(&[&node], &args, 0).is_empty());
-    // the layers known, none with the package
     assert_eq!(
         handler_findings_of(&[&node, &other_layer], &args, 1),
-        ["deny the handler `newrelic-lambda-wrapper.handler` is New Relic's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
+        [format!("deny the handler `{package}.handler` is {vendor}'s wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError")]
+    );
+}
+
+#[test]
+fn new_relics_node_wrapper_is_a_package_the_runtime_requires_by_name() {
+    // New Relic's layers set the Node handler to `newrelic-lambda-wrapper.handler`
+    node_wrapper_package(
+        "newrelic-lambda-wrapper",
+        "NEW_RELIC_LAMBDA_HANDLER",
+        "New Relic",
     );
 }
 
@@ -469,35 +478,10 @@ fn lumigos_wrappers_load_the_handler_its_variable_names() {
         ["deny the handler `main.lambda_handler` needs main.py, which is not in the package: every invocation fails with Runtime.ImportModuleError"]
     );
 
-    let node = ZipBuilder::new()
-        .file("index.js", "exports.handler = async () => 1;\n")
-        .write_to(dir.path(), "node-function.zip");
-    let package = "nodejs/node_modules/lumigo-auto-instrument";
-    let node_layer = ZipBuilder::new()
-        .file(
-            &format!("{package}/package.json"),
-            "{\"name\": \"lumigo-auto-instrument\", \"main\": \"index.js\"}\n",
-        )
-        .file(
-            &format!("{package}/index.js"),
-            "const path = require('path');\nconst [file, name] = process.env.LUMIGO_ORIGINAL_HANDLER.split('.');\nexports.handler = require(path.join(process.env.LAMBDA_TASK_ROOT, file))[name];\n",
-        )
-        .write_to(dir.path(), "lumigo-node-layer.zip");
-    let node_config = config(
-        "nodejs20.x",
-        "lumigo-auto-instrument.handler",
-        "index.handler",
-    );
-    let args = ["--config", node_config.to_str().unwrap()];
-    let (code, report) = common::audit_all(&[&node, &node_layer], &args);
-    assert_eq!(code, Some(0), "{report}");
-    let files = common::init_files(&report["artifacts"][0]["init"]);
-    let expected: std::collections::BTreeSet<String> =
-        ["index.js".to_string(), format!("/opt/{package}/index.js")].into();
-    assert_eq!(files, expected);
-    assert_eq!(
-        handler_findings_of(&[&node, &other_layer], &args, 1),
-        ["deny the handler `lumigo-auto-instrument.handler` is Lumigo's wrapper, which none of the function's layers (other-layer.zip) provides for this runtime: every invocation fails with Runtime.ImportModuleError"]
+    node_wrapper_package(
+        "lumigo-auto-instrument",
+        "LUMIGO_ORIGINAL_HANDLER",
+        "Lumigo",
     );
 }
 
@@ -520,12 +504,8 @@ fn a_python_handler_given_as_an_absolute_path_never_imports() {
             "def _handler(e, c):\n    return 1\n",
         )
         .write_to(dir.path(), "lumigo-python-layer.zip");
-    let path_handler = [
-        "--handler",
-        "/opt/python/lumigo_tracer._handler",
-        "--runtime",
-        "python3.12",
-    ];
+    let python = |handler| ["--handler", handler, "--runtime", "python3.12"];
+    let path_handler = python("/opt/python/lumigo_tracer._handler");
     let expected = ["deny the handler `/opt/python/lumigo_tracer._handler` is an absolute path: Python's runtime turns each / into a dot and imports `.opt.python.lumigo_tracer`, a relative import that fails (TypeError) at every cold start"];
     for paths in [
         vec![function.as_path(), layer.as_path()],
@@ -546,12 +526,7 @@ fn a_python_handler_given_as_an_absolute_path_never_imports() {
         );
     }
     // the module name the fix gives is found in the layer
-    let by_name = [
-        "--handler",
-        "lumigo_tracer._handler",
-        "--runtime",
-        "python3.12",
-    ];
+    let by_name = python("lumigo_tracer._handler");
     assert!(handler_findings_of(&[&function, &layer], &by_name, 0).is_empty());
     // a relative path is a dotted module name to the runtime
     let nested = ZipBuilder::new()
@@ -560,12 +535,7 @@ fn a_python_handler_given_as_an_absolute_path_never_imports() {
             "def lambda_handler(event, context):\n    return 1\n",
         )
         .write_to(dir.path(), "nested.zip");
-    let relative = [
-        "--handler",
-        "src/app.lambda_handler",
-        "--runtime",
-        "python3.12",
-    ];
+    let relative = python("src/app.lambda_handler");
     assert!(handler_findings_of(&[&nested], &relative, 0).is_empty());
 }
 
