@@ -201,14 +201,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .and_then(|h| imports::reach::NodeFiles::prepare(mount, h))
             };
             let built_here;
-            let (inventory, node_files) = match &together[position] {
-                Some(opened) => (&opened.inventory, node_files(&mount)),
+            let inventory = match &together[position] {
+                Some(opened) => &opened.inventory,
                 None => {
-                    // Node's view of the files does not need the inventory: build both at once
-                    let (inventory, files) =
-                        rayon::join(|| inventory::build(artifact), || node_files(&mount));
-                    built_here = inventory;
-                    (&built_here, files)
+                    built_here = inventory::build(artifact);
+                    &built_here
                 }
             };
             let environment = facts.environment(inventory);
@@ -241,16 +238,19 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Some(handler), Layout::Function, "node" | "python") => check_handler(handler),
                 _ => None,
             };
-            // parsing the function's code pays only when an import rule is on
-            let (sources, scan_warnings) = if request.rules.scans_imports() {
-                imports::scan_app(
-                    artifact,
-                    inventory,
-                    runtime.and_then(|r| r.python_version()),
-                )
-            } else {
-                (Vec::new(), Vec::new())
-            };
+            // parsing the function's code pays only when an import rule is
+            // on; Node's view of the files is built beside it
+            let ((sources, scan_warnings), node_files) = rayon::join(
+                || match request.rules.scans_imports() {
+                    true => imports::scan_app(
+                        artifact,
+                        inventory,
+                        runtime.and_then(|r| r.python_version()),
+                    ),
+                    false => (Vec::new(), Vec::new()),
+                },
+                || node_files(&mount),
+            );
             let walker = match (&handler, inventory.layout) {
                 (Some(handler), Layout::Function) => imports::reach::InitWalker::new(
                     &mount,
