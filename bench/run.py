@@ -46,9 +46,20 @@ def peak_rss_kib(argv):
 
 
 def measure(argv):
-    run_once(argv)  # warm the page cache
-    wall = statistics.median(run_once(argv) for _ in range(RUNS))
-    return wall, peak_rss_kib(argv)
+    return measure_interleaved([argv])[0]
+
+
+def measure_interleaved(argvs):
+    """Median wall time and peak memory of each command, their runs taken in
+    turn: the machine's drift during a table falls on every command alike,
+    so the ratios between them hold."""
+    for argv in argvs:
+        run_once(argv)  # warm the page cache
+    walls = [[] for _ in argvs]
+    for _ in range(RUNS):
+        for argv, times in zip(argvs, walls):
+            times.append(run_once(argv))
+    return [(statistics.median(times), peak_rss_kib(argv)) for argv, times in zip(argvs, walls)]
 
 
 def many_entries_zip():
@@ -134,8 +145,10 @@ def scan_table():
     ids = subprocess.run([str(BINARY), "rules", "--format", "json"], check=True, capture_output=True, text=True).stdout
     import json
     off = [arg for rule in json.loads(ids) for arg in ("--rule-level", f"{rule['id']}=allow")]
-    with_rules = measure([str(BINARY), "audit", "--format", "json", str(aws)])[0]
-    without = measure([str(BINARY), "audit", "--format", "json", *off, str(aws)])[0]
+    (with_rules, _), (without, _) = measure_interleaved([
+        [str(BINARY), "audit", "--format", "json", str(aws)],
+        [str(BINARY), "audit", "--format", "json", *off, str(aws)],
+    ])
     print(f"\naws-sdk v2 function: audit with rules {with_rules * 1000:.1f} ms, with every rule off {without * 1000:.1f} ms "
           f"({(with_rules / without - 1) * 100:+.0f}%)")
 
@@ -209,9 +222,11 @@ def native_table():
     print("|---|---:|---:|---:|---:|---:|")
     for label, path in cases:
         bare = without_handler(path, OUT / f"{path.stem}-no-handler.zip")
-        audit = measure([str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(path)])
-        native = measure([str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(bare)])
-        listing = measure(["unzip", "-l", str(path)])
+        audit, native, listing = measure_interleaved([
+            [str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(path)],
+            [str(BINARY), "audit", "--format", "json", "--runtime", "python3.12", str(bare)],
+            ["unzip", "-l", str(path)],
+        ])
         with zipfile.ZipFile(path) as z:
             elf = sum(1 for info in z.infolist() if not info.is_dir() and z.open(info).read(4) == b"\x7fELF")
         peak = lambda kib: f" (peak {kib / 1024:.1f} MiB)" if kib else ""
@@ -294,9 +309,11 @@ def logs_table():
             with open(path, "wb") as f:
                 while f.tell() < mib * 1024 * 1024:
                     f.write(block)
-        ours = measure([str(BINARY), "logs", "--format", "json", str(path)])
-        # through a pipe: GNU grep stops at the first match when its output is /dev/null
-        grep = measure(["sh", "-c", f"grep -c 'Init Duration' '{path}' | cat"])
+        # grep through a pipe: GNU grep stops at the first match when its output is /dev/null
+        ours, grep = measure_interleaved([
+            [str(BINARY), "logs", "--format", "json", str(path)],
+            ["sh", "-c", f"grep -c 'Init Duration' '{path}' | cat"],
+        ])
         print(f"\n`deadweight logs` on {path.stat().st_size / 1048576:.0f} MiB of text logs: {ours[0] * 1000:.0f} ms "
               f"(peak {ours[1] / 1024:.1f} MiB), `grep -c 'Init Duration'` {grep[0] * 1000:.0f} ms ({ours[0] / grep[0]:.2f}×)")
 
@@ -318,8 +335,7 @@ def java_table():
             z.writestr("BOOT-INF/classes/com/example/Handler.class", b"\xca\xfe\xba\xbe")
             for jar in jars:
                 z.write(jar, f"BOOT-INF/lib/{jar.name}", compress_type=zipfile.ZIP_STORED)
-    ours = measure([str(BINARY), "audit", "--format", "json", str(path)])
-    unzip = measure(["unzip", "-l", str(path)])
+    ours, unzip = measure_interleaved([[str(BINARY), "audit", "--format", "json", str(path)], ["unzip", "-l", str(path)]])
     print(f"\nSpring Boot-style fat jar ({path.stat().st_size / 1048576:.1f} MiB, {len(jars)} nested jars): "
           f"audit {ours[0] * 1000:.0f} ms (peak {ours[1] / 1024:.1f} MiB), unzip -l {unzip[0] * 1000:.1f} ms "
           f"({ours[0] / unzip[0]:.1f}×)")
@@ -350,7 +366,7 @@ def main():
             ("`unzip -l`", ["unzip", "-l", str(path)]),
             ("Python `zipfile` listing", [sys.executable, "-c", python_listing, str(path)]),
         ]
-        timings = {name: measure(argv) for name, argv in commands}
+        timings = dict(zip([name for name, _ in commands], measure_interleaved([argv for _, argv in commands])))
         baseline = timings["`unzip -l`"][0]
         size = path.stat().st_size / 1048576
         for name, (wall, rss) in timings.items():
