@@ -690,7 +690,7 @@ fn open_together(paths: &[PathBuf]) -> Vec<Option<Opened>> {
 
 fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
     use rayon::prelude::*;
-    paths
+    let mut opened: Vec<Option<Opened>> = paths
         .par_iter()
         .map(|path| {
             if is_lockfile_input(path) {
@@ -703,7 +703,22 @@ fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
                 inventory,
             })
         })
-        .collect()
+        .collect();
+    // `node_modules/` alone beside a function with code of its own is that
+    // function's layer, zipped without its `nodejs/` folder: mounted as one,
+    // the function's missing modules are found there and the misplaced
+    // folder named
+    let with_code = |o: &Opened| {
+        o.inventory.layout == Layout::Function && !inventory::node_modules_only(&o.artifact)
+    };
+    if opened.iter().flatten().any(with_code) {
+        for o in opened.iter_mut().flatten() {
+            if o.inventory.layout == Layout::Function && inventory::node_modules_only(&o.artifact) {
+                o.inventory.layout = Layout::Layer;
+            }
+        }
+    }
+    opened
 }
 
 /// The config's `[[function]]` for this artifact, or its single `[function]`.

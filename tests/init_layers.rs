@@ -415,10 +415,23 @@ fn a_layer_zipped_without_its_runtime_folder_is_named() {
     .unwrap();
     let (code, report) = audit_with(&zip, &["--config", config.to_str().unwrap()]);
     assert_eq!(code, Some(1));
-    assert_eq!(
-        rule_findings(&report, "runtime/missing-module"),
-        ["deny index.js:1 imports ms at init, but ms is not in the package, Node's built-ins or the nodejs20.x runtime: deps-layer.zip has it under node_modules/ at its root, but Lambda searches only a layer's nodejs/node_modules/ and nodejs/nodeNN/node_modules/"]
-    );
+    let misplaced = ["deny index.js:1 imports ms at init, but ms is not in the package, Node's built-ins or the nodejs20.x runtime: deps-layer.zip has it under node_modules/ at its root, but Lambda searches only a layer's nodejs/node_modules/ and nodejs/nodeNN/node_modules/"];
+    assert_eq!(rule_findings(&report, "runtime/missing-module"), misplaced);
+    // the same layer audited beside the function: node_modules/ alone is a
+    // layer there, not a function the command line's handler is checked in
+    let layer = dir.path().join("deps-layer.zip");
+    let args = ["--runtime", "nodejs20.x", "--handler", "index.handler"];
+    let (code, report) = common::audit_all(&[&zip, &layer], &args);
+    assert_eq!(code, Some(1));
+    assert_eq!(rule_findings(&report, "runtime/missing-module"), misplaced);
+    assert_eq!(report["artifacts"][1]["layout"], "layer");
+    assert!(report["artifacts"][1]["findings"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // alone it may be a function whose handler its node_modules holds
+    let (_, alone) = common::audit_all(&[&layer], &args);
+    assert_eq!(alone["artifacts"][0]["layout"], "function");
 }
 
 #[test]

@@ -400,6 +400,36 @@ const LAYER_ROOTS: &[&str] = &[
     "extensions",
 ];
 
+/// npm's files that may sit beside a `node_modules/` they describe.
+const NPM_FILES: &[&str] = &[
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+];
+
+/// Only `node_modules/` (and npm's files that list it) at the root: no code
+/// of its own. Audited beside a function, it is a layer zipped without its
+/// `nodejs/` folder; alone, it may still be a function whose handler is a
+/// package the runtime requires by name.
+pub fn node_modules_only(artifact: &Artifact) -> bool {
+    let mut node_modules = false;
+    for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
+        // folders are listed without their trailing slash
+        match entry
+            .path
+            .split_once('/')
+            .map_or(entry.path.as_str(), |(top, _)| top)
+        {
+            "node_modules" => node_modules = true,
+            file if file == entry.path && NPM_FILES.contains(&file) => {}
+            _ => return false,
+        }
+    }
+    node_modules
+}
+
 fn detect_layout(artifact: &Artifact) -> Layout {
     let mut has_runtime_root = false;
     for entry in &artifact.entries {
