@@ -704,16 +704,17 @@ fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
             })
         })
         .collect();
-    // `node_modules/` alone beside a function with code of its own is that
-    // function's layer, zipped without its `nodejs/` folder: mounted as one,
-    // the function's missing modules are found there and the misplaced
-    // folder named
-    let with_code = |o: &Opened| {
-        o.inventory.layout == Layout::Function && !inventory::node_modules_only(&o.artifact)
+    // packages alone beside a function with code of its own are that
+    // function's layer, zipped without its `nodejs/` or `python/` folder:
+    // mounted as one, the function's missing modules are found there and
+    // the misplaced folder named
+    let packages_only = |o: &Opened| {
+        o.inventory.layout == Layout::Function && o.inventory.dependencies_only(&o.artifact)
     };
+    let with_code = |o: &Opened| o.inventory.layout == Layout::Function && !packages_only(o);
     if opened.iter().flatten().any(with_code) {
         for o in opened.iter_mut().flatten() {
-            if o.inventory.layout == Layout::Function && inventory::node_modules_only(&o.artifact) {
+            if packages_only(o) {
                 o.inventory.layout = Layout::Layer;
             }
         }

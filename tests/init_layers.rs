@@ -435,6 +435,39 @@ fn a_layer_zipped_without_its_runtime_folder_is_named() {
 }
 
 #[test]
+fn site_packages_zipped_at_a_layers_root_beside_the_function_are_named() {
+    // `pip install -t layer/ && zip`: the packages land in /opt, which
+    // Python does not search; beside the function the zip is that layer
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "app.py",
+        "import markupsafe\n\ndef handler(event, context):\n    return markupsafe.escape(event)\n",
+    );
+    let layer = ZipBuilder::new()
+        .tree(&common::registry_fixture("markupsafe-cp312"), "")
+        .write_to(dir.path(), "pip-layer.zip");
+    let args = ["--runtime", "python3.12", "--handler", "app.handler"];
+    let (code, report) = common::audit_all(&[&zip, &layer], &args);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module"),
+        ["deny app.py:1 imports markupsafe at init, but markupsafe is not in the package, the standard library or the python3.12 runtime: pip-layer.zip has it at its root, but Lambda searches only a layer's python/ and python/lib/pythonX.Y/site-packages/"]
+    );
+    assert_eq!(report["artifacts"][1]["layout"], "layer");
+    // under python/, as a layer wants it, the module is found
+    let proper = ZipBuilder::new()
+        .tree(&common::registry_fixture("markupsafe-cp312"), "python/")
+        .write_to(dir.path(), "python-layer.zip");
+    let (code, report) = common::audit_all(&[&zip, &proper], &args);
+    assert!(
+        rule_findings(&report, "runtime/missing-module").is_empty(),
+        "{report}"
+    );
+    assert_eq!(code, Some(0), "{report}");
+}
+
+#[test]
 fn a_function_with_its_template_layers_counts_against_the_250_mb_limit() {
     let build = tempfile::tempdir().unwrap();
     let build = build.path();

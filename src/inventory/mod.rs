@@ -400,34 +400,41 @@ const LAYER_ROOTS: &[&str] = &[
     "extensions",
 ];
 
-/// npm's files that may sit beside a `node_modules/` they describe.
-const NPM_FILES: &[&str] = &[
+/// Files at the root that list the packages beside them, not code.
+const MANIFESTS: &[&str] = &[
     "package.json",
     "package-lock.json",
     "npm-shrinkwrap.json",
     "yarn.lock",
     "pnpm-lock.yaml",
+    "requirements.txt",
+    "Pipfile",
+    "Pipfile.lock",
+    "poetry.lock",
 ];
 
-/// Only `node_modules/` (and npm's files that list it) at the root: no code
-/// of its own. Audited beside a function, it is a layer zipped without its
-/// `nodejs/` folder; alone, it may still be a function whose handler is a
-/// package the runtime requires by name.
-pub fn node_modules_only(artifact: &Artifact) -> bool {
-    let mut node_modules = false;
-    for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
-        // folders are listed without their trailing slash
-        match entry
-            .path
-            .split_once('/')
-            .map_or(entry.path.as_str(), |(top, _)| top)
-        {
-            "node_modules" => node_modules = true,
-            file if file == entry.path && NPM_FILES.contains(&file) => {}
-            _ => return false,
+impl Inventory {
+    /// No code of its own: every file belongs to an installed package
+    /// (node_modules/, Python distributions), but for the manifests at the
+    /// root that list them. Audited beside a function, such an input is a
+    /// layer zipped without its `nodejs/` or `python/` folder; alone, it
+    /// may still be a function whose handler is in one of its packages.
+    pub fn dependencies_only(&self, artifact: &Artifact) -> bool {
+        let mut packaged = false;
+        for (entry, owner) in artifact.entries.iter().zip(&self.owners) {
+            if entry.kind != EntryKind::File {
+                continue;
+            }
+            match owner {
+                Owner::Package(_) => packaged = true,
+                Owner::App if MANIFESTS.contains(&entry.path.as_str()) => {}
+                Owner::App => return false,
+                // in a package manager's folder, claimed by no package
+                Owner::Unowned => {}
+            }
         }
+        packaged
     }
-    node_modules
 }
 
 fn detect_layout(artifact: &Artifact) -> Layout {
