@@ -680,7 +680,7 @@ pub fn open_inputs(paths: &[PathBuf]) -> OpenedInputs {
 /// With several inputs, each artifact opened and listed up front (in
 /// parallel): a function's layers may be among them, and init follows
 /// imports into them. A single input has no layers beside it and is
-/// opened in turn, its listing beside Node's view of its files.
+/// opened in its turn.
 fn open_together(paths: &[PathBuf]) -> Vec<Option<Opened>> {
     if paths.len() < 2 {
         return paths.iter().map(|_| None).collect();
