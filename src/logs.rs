@@ -382,12 +382,7 @@ fn records_in(
         counted_to = start;
         let number = passed + 1;
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n);
-        let raw = &text[start..end];
-        // std's check is fast on ASCII; the lossy decoding only when it fails
-        let line = match std::str::from_utf8(raw) {
-            Ok(line) => std::borrow::Cow::Borrowed(line),
-            Err(_) => String::from_utf8_lossy(raw),
-        };
+        let line = crate::artifact::decode_text(&text[start..end]);
         found.take(path, &|| format!("line {number}"), &line, None, None);
     }
     let total = memchr::memchr_iter(b'\n', text).count() + usize::from(!text.ends_with(b"\n"));

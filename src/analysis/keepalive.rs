@@ -41,8 +41,10 @@ pub fn check(
             .find(&s.path)
             .and_then(|i| artifact.read(i, DEFAULT_READ_LIMIT).ok())
             .is_some_and(|bytes| {
-                let text = String::from_utf8_lossy(&bytes);
-                text.contains(VARIABLE) || text.contains("keepAlive")
+                // ASCII names: found in the bytes, with no need to decode them
+                [VARIABLE.as_bytes(), b"keepAlive"]
+                    .iter()
+                    .any(|name| memchr::memmem::find(&bytes, name).is_some())
             })
     });
     if in_code {

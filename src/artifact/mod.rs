@@ -397,6 +397,16 @@ impl Artifact {
     }
 }
 
+/// Bytes as UTF-8 text, invalid sequences replaced. std's check has a fast
+/// path for ASCII that the lossy decoder lacks, so it goes first: source
+/// files and logs are nearly always valid.
+pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Seconds since the Unix epoch of a civil date and time in UTC.
 pub(crate) fn unix_seconds(
     year: i64,

@@ -371,7 +371,7 @@ impl<'a> InitWalker<'a> {
             .and_then(|bytes| {
                 scan_source_for(
                     path,
-                    &String::from_utf8_lossy(&bytes),
+                    &crate::artifact::decode_text(&bytes),
                     self.language,
                     self.platform.runtime_python(),
                 )
