@@ -305,14 +305,11 @@ const MARKERS: [&str; 3] = ["REPORT ", "import time:", "\"platform."];
 /// Text logs are read in blocks of this size (plus the line cut at its end).
 const BLOCK: usize = 4 << 20;
 
-/// Reads a text log's lines: those that hold a marker are parsed, the rest
-/// counted as skipped without being decoded or split — most lines of a log
-/// are the function's own. Returns how many lines there were.
-fn read_lines(reader: &mut dyn BufRead, path: &str, found: &mut Collector) -> io::Result<usize> {
-    read_lines_in_blocks(reader, path, found, BLOCK)
-}
-
-fn read_lines_in_blocks(
+/// Reads a text log's lines in blocks of `block_size` (`BLOCK`): those that
+/// hold a marker are parsed, the rest counted as skipped without being
+/// decoded or split — most lines of a log are the function's own. Returns
+/// how many lines there were.
+fn read_lines(
     reader: &mut dyn BufRead,
     path: &str,
     found: &mut Collector,
@@ -442,7 +439,7 @@ pub fn read(paths: &[&Path], bin_seconds: Option<u64>) -> Result<LogsReport, Log
                 }
             }
         } else {
-            lines = read_lines(&mut reader, &shown, &mut found).map_err(io_error)?;
+            lines = read_lines(&mut reader, &shown, &mut found, BLOCK).map_err(io_error)?;
         }
         if found.records() == before {
             return Err(LogsError::NoReports { path: shown, lines });
@@ -915,15 +912,14 @@ mod tests {
             for block_size in [1, 7, 64, 200, 1 << 20] {
                 let mut found = Collector::default();
                 let mut reader = io::BufReader::with_capacity(16, text.as_bytes());
-                let count =
-                    read_lines_in_blocks(&mut reader, "log", &mut found, block_size).unwrap();
+                let count = read_lines(&mut reader, "log", &mut found, block_size).unwrap();
                 assert_eq!(count, lines.len(), "block of {block_size}");
                 assert_eq!(summary(&found), summary(&expected), "block of {block_size}");
             }
         }
         let (records, skipped, warnings) = {
             let mut found = Collector::default();
-            read_lines(&mut lines.join("\n").as_bytes(), "log", &mut found).unwrap();
+            read_lines(&mut lines.join("\n").as_bytes(), "log", &mut found, BLOCK).unwrap();
             summary(&found)
         };
         assert_eq!((records, skipped), (5, 5));

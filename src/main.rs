@@ -245,8 +245,10 @@ struct WhyArgs {
 struct AuditArgs {
     /// Zip files, jars or directories to audit; several give one report, and
     /// the layers among them are the functions' layers (init follows imports
-    /// into them). A lockfile on its own (package-lock.json, poetry.lock, …)
-    /// reports the production install it describes.
+    /// into them; installed packages alone beside a function count as its
+    /// layer zipped without nodejs/ or python/). A lockfile on its own
+    /// (package-lock.json, poetry.lock, …) reports the production install it
+    /// describes.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 

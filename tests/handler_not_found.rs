@@ -507,6 +507,15 @@ fn a_python_handler_given_as_an_absolute_path_never_imports() {
     let python = |handler| ["--handler", handler, "--runtime", "python3.12"];
     let path_handler = python("/opt/python/lumigo_tracer._handler");
     let expected = ["deny the handler `/opt/python/lumigo_tracer._handler` is an absolute path: Python's runtime turns each / into a dot and imports `.opt.python.lumigo_tracer`, a relative import that fails (TypeError) at every cold start"];
+    let fix = |report: &serde_json::Value| {
+        report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "runtime/handler-not-found")
+            .map(|f| f["fix"].clone())
+    };
+    let by_module = "name the module as Python's search path sees it: `lumigo_tracer._handler`";
     for paths in [
         vec![function.as_path(), layer.as_path()],
         vec![function.as_path()],
@@ -514,17 +523,13 @@ fn a_python_handler_given_as_an_absolute_path_never_imports() {
         let (code, report) = common::audit_all(&paths, &path_handler);
         assert_eq!(code, Some(1), "{report}");
         assert_eq!(handler_findings(&report), expected);
-        let finding = report["artifacts"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["rule"] == "runtime/handler-not-found")
-            .unwrap();
-        assert_eq!(
-            finding["fix"],
-            "name the module as Python's search path sees it: `lumigo_tracer._handler`"
-        );
+        assert_eq!(fix(&report).unwrap(), by_module);
     }
+    // from a layer's site-packages folder, too
+    let in_site_packages =
+        python("/opt/python/lib/python3.12/site-packages/lumigo_tracer._handler");
+    let (_, report) = common::audit_all(&[&function], &in_site_packages);
+    assert_eq!(fix(&report).unwrap(), by_module);
     // the module name the fix gives is found in the layer
     let by_name = python("lumigo_tracer._handler");
     assert!(handler_findings_of(&[&function, &layer], &by_name, 0).is_empty());

@@ -377,12 +377,13 @@ fn module_missing(
 /// raises TypeError before the handler runs, whatever the layers hold.
 fn python_path_handler(handler: &str) -> Finding {
     let (module, function) = handler.rsplit_once('.').unwrap_or((handler, ""));
-    // what the search path sees: the task root, a layer's python/ and its
-    // python/lib/pythonX.Y/site-packages/
+    // what the search path sees: a layer's python/ or its
+    // python/lib/pythonX.Y/site-packages/, or the task root
     let relative = module
-        .split_once("/site-packages/")
-        .map(|(_, inside)| inside)
-        .or_else(|| module.strip_prefix("/opt/python/"))
+        .strip_prefix("/opt/")
+        .and_then(layer_folder)
+        .filter(|at| at.folder.starts_with("python/"))
+        .map(|at| at.inside)
         .or_else(|| module.strip_prefix("/var/task/"));
     let fix = match relative {
         Some(inside) if !inside.is_empty() && !function.is_empty() => format!(
