@@ -35,6 +35,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `["a", "b", "c"]` → `a, b and c`.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// Share of `part` in `whole` as a percentage with one decimal.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -75,6 +84,18 @@ mod tests {
         assert_eq!(human_bytes(1_048_576), "1.0 MiB");
         assert_eq!(human_bytes(1_048_575), "1.0 MiB");
         assert_eq!(human_bytes(52_428_800), "50.0 MiB");
+    }
+
+    #[test]
+    fn lists_end_with_and() {
+        let list =
+            |items: &[&str]| and_list(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(list(&[]), "");
+        assert_eq!(list(&["macOS"]), "macOS");
+        assert_eq!(
+            list(&["Android arm64", "macOS", "Windows"]),
+            "Android arm64, macOS and Windows"
+        );
     }
 
     #[test]

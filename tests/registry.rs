@@ -7,7 +7,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{audit_with, init_files, measured_files, registry_fixture, rule_findings, ZipBuilder};
+use common::{
+    audit_with, copy_tree, init_files, measured_files, registry_fixture, rule_findings, ZipBuilder,
+};
 use serde_json::Value;
 
 /// The installed tree at the zip's root, plus the handler.
@@ -283,6 +285,86 @@ fn sharp_libvips_needs_glibc_2_28_so_nodejs18_cannot_load_it() {
     );
 }
 
+const PREBUILDS_HANDLER: &str = "const { ClassicLevel } = require('classic-level');\nconst bufferutil = require('bufferutil');\nconst isValidUTF8 = require('utf-8-validate');\nexports.handler = async () => [typeof ClassicLevel, typeof bufferutil.mask, typeof isValidUTF8];\n";
+
+/// classic-level ships prebuilds for every platform node-gyp-build knows:
+/// Linux x64 (glibc and musl) and arm64, 32-bit arm, Android, macOS and
+/// Windows. bufferutil and utf-8-validate ship no Linux arm64 build, and
+/// load their JavaScript fallback when the addon fails.
+#[test]
+fn prebuilds_for_every_platform_are_weight_and_a_caught_addon_failure_is_no_failed_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(dir.path(), "prebuilds", ("index.js", PREBUILDS_HANDLER));
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(audit.code, Some(0));
+    // 32-bit files of every size are read (their machine is what counts)
+    let warnings = common::warnings(&audit.report["artifacts"][0]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let android = "node_modules/classic-level/prebuilds/android-arm64/node.napi.armv8.node";
+    assert_eq!(audit.native(android)["android"], true);
+    assert_eq!(audit.native(android)["machine"], "arm64");
+    assert_eq!(
+        audit.native("node_modules/classic-level/prebuilds/linux-arm/node.napi.armv7.node")
+            ["machine"],
+        "arm (32-bit)"
+    );
+    assert_eq!(
+        audit.native("node_modules/classic-level/prebuilds/linux-x64/node.napi.glibc.node")
+            ["android"],
+        false
+    );
+    // Android builds are another platform, not Linux ones missing libraries
+    let foreign = audit.findings("common/foreign-platform-binary");
+    assert!(
+        foreign.contains(&"warn classic-level@1.4.1: 5 native files built for Android arm (32-bit), Android arm64, macOS (Mach-O) and Windows (PE) (2.2 MiB), which cannot load on Lambda's Linux x86_64".to_string()),
+        "{foreign:?}"
+    );
+    assert!(audit.findings("runtime/missing-shared-library").is_empty());
+    assert_eq!(
+        audit.findings("runtime/wrong-architecture"),
+        ["warn classic-level 1.4.1: node_modules/classic-level/prebuilds/linux-arm/node.napi.armv6.node is a Linux arm (32-bit) binary (and 2 more files, for arm64); the function runs on x86_64: dead weight next to its right-machine build"]
+    );
+    let musl = audit.findings("runtime/musl-binary");
+    assert_eq!(musl.len(), 2, "{musl:?}");
+    assert!(
+        musl.iter()
+            .all(|m| m.ends_with("dead weight next to its glibc build")),
+        "{musl:?}"
+    );
+
+    // on arm64 the x64 addons of bufferutil and utf-8-validate fail to
+    // load, which both packages catch
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x", "--arch", "arm64"]);
+    assert_eq!(audit.code, Some(0));
+    let wrong = audit.findings("runtime/wrong-architecture");
+    assert!(
+        wrong.contains(&"warn bufferutil 4.1.0: node_modules/bufferutil/prebuilds/linux-x64/bufferutil.node is a Linux x86_64 binary; the function runs on arm64: it fails to load at the first cold start; the package catches that and loads its JavaScript fallback `./fallback` instead (slower, but the function starts)".to_string()),
+        "{wrong:?}"
+    );
+    // a musl build for the other machine is that machine's weight
+    assert!(audit.findings("runtime/musl-binary").is_empty());
+
+    // without the catch, the same addon stops the function
+    let tree = dir.path().join("tree");
+    copy_tree(&registry_fixture("prebuilds"), &tree);
+    std::fs::write(
+        tree.join("node_modules/bufferutil/index.js"),
+        "'use strict';\n\nmodule.exports = require('node-gyp-build')(__dirname);\n",
+    )
+    .unwrap();
+    let zip = ZipBuilder::new()
+        .tree(&tree, "")
+        .file("index.js", PREBUILDS_HANDLER)
+        .write_to(dir.path(), "uncaught.zip");
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x", "--arch", "arm64"]);
+    assert_eq!(audit.code, Some(1));
+    let wrong = audit.findings("runtime/wrong-architecture");
+    assert!(
+        wrong.contains(&"deny bufferutil 4.1.0: node_modules/bufferutil/prebuilds/linux-x64/bufferutil.node is a Linux x86_64 binary; the function runs on arm64: it fails to load at the first cold start".to_string()),
+        "{wrong:?}"
+    );
+}
+
 #[test]
 fn undici_8_declares_node_22_and_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -355,10 +437,17 @@ fn readelf(path: &Path) -> (Vec<String>, Option<String>) {
 #[test]
 fn every_native_file_reads_as_readelf_reads_it() {
     // small files, big ones with their tables up front, auditwheel-repaired
-    // ones (tables at the end), libvips (tables after the code), musl builds
+    // ones (tables at the end), libvips (tables after the code), musl builds,
+    // a Rust extension with a SONAME
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    for fixture in ["numpy-2.4.1", "opencv-python", "sharp", "zeromq"] {
+    for fixture in [
+        "numpy-2.4.1",
+        "opencv-python",
+        "sharp",
+        "zeromq",
+        "pydantic-core",
+    ] {
         let root = registry_fixture(fixture);
         // zipped, and as the folder a build leaves
         let zip = python_function(dir.path(), fixture, "os");

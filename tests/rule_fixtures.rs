@@ -12,26 +12,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::deadweight;
+use common::{copy_tree, deadweight};
 use deadweight::rules::{fixture_dir, RuleSet};
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-            // the modes a checkout got from its umask are not the fixture's:
-            // 644, or 755 for what git keeps executable ([[chmod]] sets others)
-            use std::os::unix::fs::PermissionsExt;
-            let executable = entry.metadata().unwrap().permissions().mode() & 0o111 != 0;
-            let mode = if executable { 0o755 } else { 0o644 };
-            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode)).unwrap();
-        }
-    }
-}
 
 /// Audits one fixture and returns the rule ids it reports.
 fn rules_reported(fixture: &Path) -> Vec<String> {

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use object::elf::{FileHeader32, FileHeader64, EM_AARCH64, EM_X86_64};
+use object::elf::{FileHeader32, FileHeader64};
 use object::read::elf::FileHeader;
 use object::{Endianness, FileKind};
 
+use super::native;
 use super::{Finding, Level, Location, Saving};
 use crate::artifact::{Artifact, EntryKind};
 use crate::inventory::{Inventory, Owner};
@@ -18,13 +19,15 @@ use crate::units::human_bytes;
 pub const RULE: &str = "common/foreign-platform-binary";
 
 /// Enough of a file to identify its format and machine (PE needs the DOS
-/// stub's pointer to its header).
-const HEADER_BYTES: usize = 1024;
+/// stub's pointer to its header; ELF notes follow the program headers).
+const HEADER_BYTES: usize = 4096;
 
 /// What a native file was built for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Platform {
-    Linux(&'static str),
+    Linux(String),
+    /// Built with Android's NDK: bionic, not glibc or musl.
+    Android(String),
     MacOs,
     Windows,
 }
@@ -33,6 +36,7 @@ impl Platform {
     pub fn describe(&self) -> String {
         match self {
             Platform::Linux(arch) => format!("Linux {arch}"),
+            Platform::Android(arch) => format!("Android {arch}"),
             Platform::MacOs => "macOS (Mach-O)".to_string(),
             Platform::Windows => "Windows (PE)".to_string(),
         }
@@ -59,31 +63,26 @@ pub fn is_native_candidate(path: &str) -> bool {
 /// Reads a file's header; `None` when it is not a native binary.
 pub fn platform(header: &[u8]) -> Option<Platform> {
     match FileKind::parse(header).ok()? {
-        FileKind::Elf64 => {
-            let h = FileHeader64::<Endianness>::parse(header).ok()?;
-            let endian = h.endian().ok()?;
-            Some(Platform::Linux(machine_name(h.e_machine(endian).0)))
-        }
-        FileKind::Elf32 => {
-            let h = FileHeader32::<Endianness>::parse(header).ok()?;
-            let endian = h.endian().ok()?;
-            Some(Platform::Linux(machine_name(h.e_machine(endian).0)))
+        kind @ (FileKind::Elf64 | FileKind::Elf32) => {
+            let machine = if kind == FileKind::Elf64 {
+                let h = FileHeader64::<Endianness>::parse(header).ok()?;
+                h.e_machine(h.endian().ok()?)
+            } else {
+                let h = FileHeader32::<Endianness>::parse(header).ok()?;
+                h.e_machine(h.endian().ok()?)
+            };
+            let machine = native::machine_name(machine.0);
+            Some(if native::is_android(header) {
+                Platform::Android(machine)
+            } else {
+                Platform::Linux(machine)
+            })
         }
         FileKind::MachO32 | FileKind::MachO64 | FileKind::MachOFat32 | FileKind::MachOFat64 => {
             Some(Platform::MacOs)
         }
         FileKind::Pe32 | FileKind::Pe64 => Some(Platform::Windows),
         _ => None,
-    }
-}
-
-fn machine_name(machine: u16) -> &'static str {
-    match machine {
-        m if m == EM_X86_64.0 => "x86_64",
-        m if m == EM_AARCH64.0 => "arm64",
-        3 => "x86 (32-bit)",
-        40 => "arm (32-bit)",
-        _ => "another architecture",
     }
 }
 
@@ -97,7 +96,7 @@ pub fn check(
 ) -> Vec<Finding> {
     let wanted = super::compat::function_machine(arm64);
     // owner label → (platforms seen, files, bytes)
-    let mut foreign: BTreeMap<String, (Vec<String>, Vec<usize>, Saving)> = BTreeMap::new();
+    let mut foreign: BTreeMap<String, (Vec<Platform>, Vec<usize>, Saving)> = BTreeMap::new();
     for (i, entry) in artifact.entries.iter().enumerate() {
         if entry.kind != EntryKind::File || entry.unsafe_name || !is_native_candidate(&entry.path) {
             continue;
@@ -124,9 +123,8 @@ pub fn check(
             Owner::Unowned => "unowned files".to_string(),
         };
         let slot = foreign.entry(label).or_default();
-        let described = platform.describe();
-        if !slot.0.contains(&described) {
-            slot.0.push(described);
+        if !slot.0.contains(&platform) {
+            slot.0.push(platform);
         }
         slot.1.push(i);
         slot.2.unzipped_bytes += entry.unzipped_bytes;
@@ -134,15 +132,17 @@ pub fn check(
     }
     foreign
         .into_iter()
-        .map(|(label, (platforms, files, saving))| {
+        .map(|(label, (mut platforms, files, saving))| {
             let first = &artifact.entries[files[0]].path;
+            platforms.sort();
+            let platforms: Vec<String> = platforms.iter().map(Platform::describe).collect();
             let count = if files.len() == 1 { "1 native file".to_string() } else { format!("{} native files", files.len()) };
             Finding {
                 rule: RULE.to_string(),
                 level: Level::Warn,
                 message: format!(
                     "{label}: {count} built for {} ({}), which cannot load on Lambda's Linux {wanted}",
-                    platforms.join(" and "),
+                    crate::units::and_list(&platforms),
                     human_bytes(saving.unzipped_bytes)
                 ),
                 location: Location {

@@ -24,6 +24,8 @@ pub struct NativeFile {
     pub machine: String,
     pub glibc: Option<String>,
     pub musl: bool,
+    /// Built for Android (bionic): `common/foreign-platform-binary` names it.
+    pub android: bool,
     pub needed: Vec<String>,
 }
 
@@ -121,9 +123,14 @@ pub fn check(
                     machine: info.machine.clone(),
                     glibc: info.glibc.map(|(a, b)| format!("{a}.{b}")),
                     musl: info.musl,
+                    android: info.android,
                     needed: info.needed.clone(),
                 });
-                infos.push((i, info));
+                // an Android build is another platform altogether, never a
+                // Linux file with the wrong glibc, machine or libraries
+                if !info.android {
+                    infos.push((i, info));
+                }
             }
             Ok(None) => {}
             Err(reason)
@@ -159,12 +166,112 @@ pub fn check(
         findings.extend(wheel_tags(artifact, inventory, runtime, arm64));
     }
     findings.extend(wrong_architecture(artifact, inventory, &infos, arm64));
+    soften_caught_loads(artifact, inventory, &mut findings);
     Compat {
         files,
         findings,
         warnings,
     }
 }
+
+/// The rules whose deny says a native file fails to load.
+const LOAD_FAILURES: [&str; 4] = [
+    "runtime/wrong-architecture",
+    "runtime/musl-binary",
+    "runtime/glibc-too-new",
+    "runtime/node-abi-mismatch",
+];
+
+/// A native load that fails stops no function when the package catches it
+/// and loads JavaScript instead, as bufferutil and utf-8-validate do
+/// (`try { require('node-gyp-build')(__dirname) } catch (e) {
+/// require('./fallback') }`): such a finding is a warning naming the
+/// fallback.
+fn soften_caught_loads(artifact: &Artifact, inventory: &Inventory, findings: &mut [Finding]) {
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.level == Level::Deny && LOAD_FAILURES.contains(&f.rule.as_str()))
+    {
+        let owner = artifact
+            .find(&finding.location.path)
+            .map(|i| inventory.owners[i]);
+        let Some(Owner::Package(p)) = owner else {
+            continue;
+        };
+        if let Some(fallback) = javascript_fallback(artifact, &inventory.packages[p]) {
+            finding.level = Level::Warn;
+            finding.message.push_str(&format!(
+                "; the package catches that and loads its JavaScript fallback `{fallback}` instead (slower, but the function starts)"
+            ));
+        }
+    }
+}
+
+/// What an npm package loads when its native addon fails to: the import in
+/// the `catch` of the `try` that loads the addon, in its main file or a
+/// file at its root.
+fn javascript_fallback(artifact: &Artifact, package: &crate::inventory::Package) -> Option<String> {
+    if package.ecosystem != Ecosystem::Npm {
+        return None;
+    }
+    let root = package.path.as_str();
+    let main = artifact
+        .find(&package.manifest)
+        .and_then(|i| artifact.read_text(i).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|manifest| manifest["main"].as_str().map(str::to_string))
+        .and_then(|main| crate::inventory::join_relative(root, &main));
+    let main = main.and_then(|main| {
+        [
+            main.clone(),
+            format!("{main}.js"),
+            format!("{main}/index.js"),
+        ]
+        .into_iter()
+        .find_map(|path| artifact.find(&path))
+    });
+    let at_root = artifact.entries.iter().enumerate().filter_map(|(i, e)| {
+        let name = e.path.strip_prefix(root)?.strip_prefix('/')?;
+        (e.kind == EntryKind::File
+            && !name.contains('/')
+            && (name.ends_with(".js") || name.ends_with(".cjs")))
+        .then_some(i)
+    });
+    let is_native_load = |module: &str| {
+        NATIVE_LOADERS.contains(&module)
+            || module.ends_with(".node")
+            || module.contains("build/Release/")
+    };
+    main.into_iter().chain(at_root).find_map(|i| {
+        let path = &artifact.entries[i].path;
+        let text = artifact.read_text(i).ok()?;
+        let file = crate::imports::scan_source_for(
+            path,
+            &text,
+            crate::imports::Language::JavaScript,
+            None,
+        )
+        .ok()?;
+        file.imports
+            .iter()
+            .filter(|load| load.guarded_by.is_some() && is_native_load(&load.module))
+            .find_map(|load| {
+                file.imports
+                    .iter()
+                    .find(|i| i.fallback_for == load.guarded_by && !is_native_load(&i.module))
+            })
+            .map(|fallback| fallback.module.clone())
+    })
+}
+
+/// Packages that find and load a prebuilt or compiled addon.
+const NATIVE_LOADERS: [&str; 5] = [
+    "node-gyp-build",
+    "node-gyp-build-optional-packages",
+    "bindings",
+    "@mapbox/node-pre-gyp",
+    "node-pre-gyp",
+];
 
 fn glibc_too_new(
     artifact: &Artifact,
@@ -260,11 +367,12 @@ fn musl(
     // function's machine ships beside them (zeromq and other prebuilt
     // packages carry one per libc, and load the one that matches)
     let mut by_owner: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
-    for (i, info) in infos {
+    // a musl build for the other machine is runtime/wrong-architecture's
+    for (i, info) in infos.iter().filter(|(_, info)| info.machine == wanted) {
         let slot = by_owner.entry(owner_label(inventory, *i).0).or_default();
         if info.musl {
             slot.0.push(*i);
-        } else if info.machine == wanted {
+        } else {
             slot.1 = true;
         }
     }
@@ -752,7 +860,9 @@ fn wrong_architecture(
     arm64: bool,
 ) -> Vec<Finding> {
     let wanted = function_machine(arm64);
-    let mut by_owner: BTreeMap<String, (Vec<usize>, bool, String)> = BTreeMap::new();
+    // per owner: its files for another machine, whether it has one for
+    // the function's, and the other machines
+    let mut by_owner: BTreeMap<String, (Vec<usize>, bool, Vec<String>)> = BTreeMap::new();
     let mut executables = Vec::new();
     for (i, info) in infos {
         // the function's own executable: Lambda cannot start it at all
@@ -775,19 +885,27 @@ fn wrong_architecture(
         let (label, _) = owner_label(inventory, *i);
         let slot = by_owner
             .entry(label)
-            .or_insert((Vec::new(), false, String::new()));
+            .or_insert((Vec::new(), false, Vec::new()));
         if info.machine == wanted {
             slot.1 = true;
         } else {
             slot.0.push(*i);
-            slot.2 = info.machine.clone();
+            if !slot.2.contains(&info.machine) {
+                slot.2.push(info.machine.clone());
+            }
         }
     }
     by_owner
         .into_iter()
         .filter(|(_, (wrong, _, _))| !wrong.is_empty())
-        .map(|(label, (wrong, has_right, machine))| {
+        .map(|(label, (wrong, has_right, machines))| {
             let first = &artifact.entries[wrong[0]].path;
+            let more = match and_more(wrong.len()).strip_suffix(')') {
+                Some(more) if machines.len() > 1 => {
+                    format!("{more}, for {})", crate::units::and_list(&machines[1..]))
+                }
+                _ => and_more(wrong.len()),
+            };
             let bytes: u64 = wrong.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
             let zipped: u64 = wrong.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
             // with a build for the right machine beside it, the wrong one is weight, not a failure
@@ -799,7 +917,7 @@ fn wrong_architecture(
             let mut f = finding(
                 "runtime/wrong-architecture",
                 level,
-                format!("{label}: {first} is a Linux {machine} binary{}; the function runs on {wanted}: {consequence}", and_more(wrong.len())),
+                format!("{label}: {first} is a Linux {} binary{more}; the function runs on {wanted}: {consequence}", machines[0]),
                 first,
                 package_of(inventory, wrong[0]),
                 format!("install or build for {wanted} (npm --cpu={}, pip --platform manylinux2014_{}), or set --arch to the function's real architecture", if arm64 { "arm64" } else { "x64" }, if arm64 { "aarch64" } else { "x86_64" }),

@@ -7,7 +7,9 @@
 //! library the dynamic section comes after the code:
 //!
 //! - when the first loadable segment is small, it holds the dynamic string
-//!   table, whose library and version names are read from it;
+//!   table, whose library and version names are read from it; a library
+//!   name other than glibc's and GCC's may be the file's own SONAME, so
+//!   then the dynamic section is read too;
 //! - when it is big (it holds code too), or has no names (patchelf moved
 //!   them to the end, as in every auditwheel-repaired wheel), the dynamic
 //!   section and the tables it points to are read where they lie
@@ -15,8 +17,10 @@
 //! - failing both, the file is read front to back once, keeping only the
 //!   ranges wanted.
 
-use object::elf::{self, Dyn64, FileHeader64, ProgramHeader64, SectionHeader64, Vernaux, Verneed};
-use object::read::elf::FileHeader;
+use object::elf::{
+    self, Dyn64, FileHeader32, FileHeader64, ProgramHeader64, SectionHeader64, Vernaux, Verneed,
+};
+use object::read::elf::{FileHeader, ProgramHeader};
 use object::{Endianness, FileKind};
 
 use crate::artifact::Artifact;
@@ -33,6 +37,21 @@ const HEADER_READ: usize = 4096;
 /// one read front to back costs less than finding a way into the middle of
 /// the deflate stream and following what the bytes there copy.
 const TAIL_FROM: u64 = 4 * 1024 * 1024;
+/// The libraries of glibc and GCC's runtime, which most native files need
+/// and none but their own copies names as its SONAME.
+const SYSTEM_LIBRARIES: [&str; 11] = [
+    "libc.so.6",
+    "libm.so.6",
+    "libpthread.so.0",
+    "libdl.so.2",
+    "librt.so.1",
+    "libutil.so.1",
+    "libresolv.so.2",
+    "libstdc++.so.6",
+    "libgcc_s.so.1",
+    "ld-linux-x86-64.so.2",
+    "ld-linux-aarch64.so.1",
+];
 /// First segments up to this size are read and their strings scanned; a
 /// bigger one holds code as well, and the dynamic section is read first.
 const SCAN_FIRST: usize = 256 * 1024;
@@ -46,6 +65,8 @@ pub struct NativeInfo {
     pub needed: Vec<String>,
     /// Newest `GLIBC_x.y` the file requires.
     pub glibc: Option<(u32, u32)>,
+    /// Built with Android's NDK (bionic libc): loads on no Linux Lambda.
+    pub android: bool,
 }
 
 /// Inspects one ELF entry; `Err` says why it could not be read as one.
@@ -67,9 +88,16 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     let header = artifact
         .read_prefix(index, HEADER_READ)
         .map_err(|e| e.to_string())?;
+    if matches!(FileKind::parse(&header[..]), Ok(FileKind::Elf32)) {
+        // 32-bit: its machine is all that matters, and the header says it
+        return match parse(&header) {
+            Parsed::Done(info) => Ok(Some(info)),
+            _ => Err("unreadable ELF header".into()),
+        };
+    }
     let Some((mut info, segment_end, dynamic)) = first_segment(&header) else {
         return match FileKind::parse(&header[..]) {
-            Ok(FileKind::Elf64 | FileKind::Elf32) => Err("unreadable ELF program headers".into()),
+            Ok(FileKind::Elf64) => Err("unreadable ELF program headers".into()),
             _ => Ok(None),
         };
     };
@@ -99,7 +127,15 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     }
     .unwrap_or_default();
     scan_strings(&data, &mut info);
-    if dynamic && info.needed.is_empty() && info.glibc.is_none() {
+    let no_names = info.needed.is_empty() && info.glibc.is_none();
+    // a name outside glibc's and GCC's libraries may be the file's own
+    // SONAME (a Rust extension's `lib_pydantic_core.so`), which only the
+    // dynamic section tells from a needed library
+    let unsure = info
+        .needed
+        .iter()
+        .any(|name| !SYSTEM_LIBRARIES.contains(&name.as_str()));
+    if dynamic && (no_names || unsure) {
         // The string table is elsewhere: moved to the end by patchelf
         // (auditwheel-repaired wheels) or placed after the code by the
         // linker. The dynamic section says where: read where it lies when
@@ -385,6 +421,7 @@ fn first_segment(data: &[u8]) -> Option<(NativeInfo, usize, bool)> {
             .interp
             .and_then(|(at, len)| data.range(at, len))
             .is_some_and(is_musl_loader),
+        android: is_android(data),
         ..NativeInfo::default()
     };
     let end = usize::try_from(offset.saturating_add(size)).unwrap_or(usize::MAX);
@@ -427,7 +464,38 @@ enum Parsed {
     Invalid(String),
 }
 
-fn machine_name(machine: u16) -> String {
+/// Whether the program headers' notes name Android: the NDK's start files
+/// put an "Android" note in every library and executable they link. Such
+/// a file needs bionic's loader and libraries (`libc.so`, `liblog.so`),
+/// which no Linux Lambda has. The notes follow the program headers, so
+/// the file's first bytes hold them.
+pub(crate) fn is_android(head: &[u8]) -> bool {
+    match FileKind::parse(head) {
+        Ok(FileKind::Elf64) => has_android_note::<FileHeader64<Endianness>>(head),
+        Ok(FileKind::Elf32) => has_android_note::<FileHeader32<Endianness>>(head),
+        _ => false,
+    }
+}
+
+fn has_android_note<Elf: FileHeader<Endian = Endianness>>(head: &[u8]) -> bool {
+    let Ok(header) = Elf::parse(head) else {
+        return false;
+    };
+    let Ok(endian) = header.endian() else {
+        return false;
+    };
+    let Ok(programs) = header.program_headers(endian, head) else {
+        return false;
+    };
+    programs.iter().any(|program| {
+        let Ok(Some(mut notes)) = program.notes(endian, head) else {
+            return false;
+        };
+        std::iter::from_fn(|| notes.next().ok().flatten()).any(|note| note.name() == b"Android")
+    })
+}
+
+pub(crate) fn machine_name(machine: u16) -> String {
     match machine {
         m if m == elf::EM_X86_64.0 => "x86_64".into(),
         m if m == elf::EM_AARCH64.0 => "arm64".into(),
@@ -594,12 +662,15 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
         Ok(FileKind::Elf64) => {}
         Ok(FileKind::Elf32) => {
             // 32-bit code cannot run on Lambda at all; the machine says why
-            let machine = head
-                .get(18..20)
-                .map(|b| u16::from_le_bytes([b[0], b[1]]))
-                .unwrap_or(0);
+            let Some(machine) = FileHeader32::<Endianness>::parse(head)
+                .ok()
+                .and_then(|h| Some(h.e_machine(h.endian().ok()?).0))
+            else {
+                return Parsed::Invalid("not a valid ELF header".into());
+            };
             return Parsed::Done(NativeInfo {
                 machine: machine_name(machine),
+                android: is_android(head),
                 ..NativeInfo::default()
             });
         }
@@ -613,6 +684,7 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
     };
     let mut info = NativeInfo {
         machine: machine_name(header.e_machine(endian).0),
+        android: is_android(head),
         ..NativeInfo::default()
     };
     let Some(layout) = Layout::of(data) else {

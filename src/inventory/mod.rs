@@ -478,7 +478,7 @@ fn parent_dir(path: &str) -> &str {
 
 /// Joins a directory and a relative path, folding `.` and `..`. Returns
 /// `None` when the result would climb above the artifact root.
-fn join_relative(dir: &str, relative: &str) -> Option<String> {
+pub(crate) fn join_relative(dir: &str, relative: &str) -> Option<String> {
     let mut parts: Vec<&str> = if dir.is_empty() {
         Vec::new()
     } else {

@@ -39,7 +39,9 @@ pip_fixture markupsafe-arm64 markupsafe-arm64.txt manylinux2014_aarch64 3.11
 pip_fixture markupsafe-cp312 markupsafe-cp312.txt manylinux2014_x86_64 3.12
 pip_fixture opencv-python opencv-python.txt manylinux2014_x86_64 3.12
 pip_fixture nose nose.txt manylinux2014_x86_64 3.12
+pip_fixture pydantic-core pydantic-core.txt manylinux2014_x86_64 3.12
 npm_fixture zeromq
 npm_fixture sharp
 npm_fixture undici
 npm_fixture esm-only
+npm_fixture prebuilds
