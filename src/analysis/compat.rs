@@ -770,6 +770,16 @@ fn wheel_tags(
             package.version.as_deref().unwrap_or("?")
         );
         let wheel = format!("{}/WHEEL", package.path);
+        // the package's extension modules, read, speak for it: the tag
+        // is the evidence only when it ships none
+        let has_elf_evidence = inventory
+            .owners
+            .iter()
+            .enumerate()
+            .any(|(i, o)| *o == Owner::Package(p) && artifact.entries[i].path.ends_with(".so"));
+        if has_elf_evidence {
+            continue;
+        }
         if platforms.iter().all(|p| p.starts_with("musllinux")) {
             out.push(finding(
                 "runtime/musl-binary",
@@ -793,11 +803,7 @@ fn wheel_tags(
         // the oldest glibc any of its platform tags accepts
         let needs = platforms.iter().filter_map(|p| manylinux_glibc(p)).min();
         if let (Some(needs), Some(available)) = (needs, glibc) {
-            let has_elf_evidence =
-                inventory.owners.iter().enumerate().any(|(i, o)| {
-                    *o == Owner::Package(p) && artifact.entries[i].path.ends_with(".so")
-                });
-            if needs > available && !has_elf_evidence {
+            if needs > available {
                 out.push(finding(
                     "runtime/glibc-too-new",
                     Level::Deny,
