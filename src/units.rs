@@ -35,6 +35,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1 file`, `2,345 files`: a count and its noun, plural unless one.
+pub fn counted(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// `["a", "b", "c"]` → `a, b and c`.
 pub fn and_list(items: &[String]) -> String {
     match items {
@@ -100,6 +105,9 @@ mod tests {
 
     #[test]
     fn counts_group_thousands() {
+        assert_eq!(counted(1, "file"), "1 file");
+        assert_eq!(counted(1234, "file"), "1,234 files");
+        assert_eq!(counted(0, "package"), "0 packages");
         assert_eq!(thousands(7), "7");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");

@@ -183,3 +183,36 @@ fn a_custom_runtime_needs_its_bootstrap_at_the_root() {
     let right = function(dir.path(), "go/bootstrap");
     assert_eq!(findings(&right), (Some(0), Vec::new()));
 }
+
+/// A bootstrap linked against the build machine's glibc (Debian 12: 2.36,
+/// so GLIBC_2.34 for `__libc_start_main`) does not start on provided.al2
+/// (glibc 2.26); the fix is about the bootstrap, not a package.
+#[test]
+fn a_dynamically_linked_bootstrap_needs_the_glibc_it_was_built_against() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file_with_mode("bootstrap", fixture("c/bootstrap"), 0o755)
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "provided.al2"]);
+    assert_eq!(code, Some(1));
+    let finding = report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "runtime/glibc-too-new")
+        .expect("glibc-too-new");
+    assert_eq!(
+        finding["message"],
+        "the function's own code: bootstrap needs GLIBC_2.34; provided.al2 runs on Amazon Linux 2 (glibc 2.26)"
+    );
+    let fix = finding["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("link it statically (Go: CGO_ENABLED=0"),
+        "{fix}"
+    );
+    assert!(fix.contains("such as provided.al2023"), "{fix}");
+
+    let (code, report) = audit_with(&zip, &["--runtime", "provided.al2023"]);
+    assert_eq!(code, Some(0));
+    assert!(common::rule_findings(&report, "runtime/glibc-too-new").is_empty());
+}

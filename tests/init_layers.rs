@@ -63,7 +63,7 @@ fn python_init_loads_the_layers_site_packages_and_counts_them() {
     let terminal = String::from_utf8_lossy(&terminal.stdout);
     assert!(
         terminal.contains(&format!(
-            "loads 1 of 1 files (81 B of 81 B), and {from_layer} files ("
+            "loads 1 of 1 file (81 B of 81 B), and {from_layer} files ("
         )) && terminal.contains("from its layer (python-layer.zip) at module scope"),
         "{terminal}"
     );

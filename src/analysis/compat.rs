@@ -323,11 +323,15 @@ fn glibc_too_new(
                 ),
                 path,
                 package_of(inventory, i),
-                format!(
-                    "build the package in the runtime's own image (public.ecr.aws/sam/build-{}) or pin a release built for an older glibc ({}){newer_runtime}",
-                    runtime.id,
-                    if runtime.family == "python" { "a manylinux2014 wheel" } else { "its prebuilt binaries name the glibc they need" }
-                ),
+                if runtime.family == "binary" && label == inventory.own_files_label() {
+                    format!("build the bootstrap in the runtime's own image (public.ecr.aws/sam/build-{}) or link it statically (Go: CGO_ENABLED=0; Rust: the x86_64-unknown-linux-musl or aarch64-unknown-linux-musl target){newer_runtime}", runtime.id)
+                } else {
+                    format!(
+                        "build the package in the runtime's own image (public.ecr.aws/sam/build-{}) or pin a release built for an older glibc ({}){newer_runtime}",
+                        runtime.id,
+                        if runtime.family == "python" { "a manylinux2014 wheel" } else { "its prebuilt binaries name the glibc they need" }
+                    )
+                },
             )
         })
         .collect()

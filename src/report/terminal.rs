@@ -7,7 +7,7 @@ use owo_colors::{OwoColorize, Style};
 use super::{ArtifactReport, LockfileSummary, Render, Report};
 use crate::analysis::Level;
 use crate::inventory::{Layout, Totals};
-use crate::units::{human_bytes, percent, thousands};
+use crate::units::{counted, human_bytes, percent, thousands};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -66,14 +66,14 @@ impl Render for Terminal {
             let files: usize = packages.iter().map(|a| a.files).sum();
             writeln!(
                 out,
-                "\n{}  {} zipped · {} unzipped · {} files",
+                "\n{}  {} zipped · {} unzipped · {}",
                 self.paint(
                     &format!("all {} artifacts", packages.len()),
                     Style::new().bold()
                 ),
                 human_bytes(zipped),
                 human_bytes(unzipped),
-                thousands(files as u64)
+                counted(files as u64, "file")
             )?;
         }
         Ok(())
@@ -145,11 +145,11 @@ impl Terminal {
         let approx = if a.zipped_estimated { "≈" } else { "" };
         writeln!(
             out,
-            "  {approx}{} zipped · {} unzipped · {} files · {} packages",
+            "  {approx}{} zipped · {} unzipped · {} · {}",
             self.paint(&human_bytes(a.zipped_bytes), Style::new().bold()),
             self.paint(&human_bytes(a.unzipped_bytes), Style::new().bold()),
-            thousands(a.files as u64),
-            thousands(a.packages.len() as u64),
+            counted(a.files as u64, "file"),
+            counted(a.packages.len() as u64, "package"),
         )?;
         if !a.native.is_empty() {
             let newest = a
@@ -181,8 +181,8 @@ impl Terminal {
                 "  {}",
                 self.paint(
                     &format!(
-                        "native code: {} ELF files for {}{glibc}{musl}",
-                        a.native.len(),
+                        "native code: {} for {}{glibc}{musl}",
+                        counted(a.native.len() as u64, "ELF file"),
                         machines.join(", ")
                     ),
                     Style::new().dimmed()
@@ -208,10 +208,10 @@ impl Terminal {
             };
             writeln!(
                 out,
-                "  binary: {} is {language}{main} for {}, listing {} packages{debug}",
+                "  binary: {} is {language}{main} for {}, listing {}{debug}",
                 b.path,
                 b.machine,
-                thousands(b.packages as u64)
+                counted(b.packages as u64, "package")
             )?;
             if let Some(note) = &b.note {
                 writeln!(out, "          {}", self.paint(note, Style::new().dimmed()))?;
@@ -241,8 +241,8 @@ impl Terminal {
                     match init.layer_files {
                         0 => format!(", and nothing from {layers} ({})", names.join(", ")),
                         files => format!(
-                            ", and {} files ({}) from {layers} ({})",
-                            thousands(files as u64),
+                            ", and {} ({}) from {layers} ({})",
+                            counted(files as u64, "file"),
                             human_bytes(init.layer_bytes),
                             names.join(", ")
                         ),
@@ -251,13 +251,13 @@ impl Terminal {
             };
             writeln!(
                 out,
-                "  init: {} loads {} of {} files ({} of {}){from_layers} at module scope; {} lazy imports not followed{unresolved}",
+                "  init: {} loads {} of {} ({} of {}){from_layers} at module scope; {} not followed{unresolved}",
                 init.handler,
                 thousands((init.loaded_files - init.layer_files) as u64),
-                thousands(a.files as u64),
+                counted(a.files as u64, "file"),
                 human_bytes(init.loaded_bytes - init.layer_bytes),
                 human_bytes(a.unzipped_bytes),
-                thousands(init.lazy_imports as u64),
+                counted(init.lazy_imports as u64, "lazy import"),
             )?;
             if let Some(estimate) = &init.estimate_ms {
                 let source = match &estimate.calibrated {
