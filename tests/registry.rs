@@ -368,6 +368,78 @@ fn prebuilds_for_every_platform_are_weight_and_a_caught_addon_failure_is_no_fail
     );
 }
 
+/// Powertools' Tracer, created at module scope, imports the X-Ray SDK from
+/// inside its constructor and has it patch every library it knows, through
+/// importlib: init loads all that though no import statement names it
+/// (rules/init-calls.toml). Checked against `python -X importtime`.
+#[test]
+fn a_powertools_tracer_at_module_scope_loads_the_x_ray_sdk_and_its_patches() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |name: &str, handler: &str| {
+        let zip = ZipBuilder::new()
+            .tree(&registry_fixture("powertools-tracer"), "")
+            .file("lambda_function.py", handler)
+            .write_to(dir.path(), &format!("{name}.zip"));
+        Audit::run(&zip, &["--runtime", "python3.12"])
+    };
+    let handler = |setup: &str| {
+        format!("from aws_lambda_powertools import Logger, Tracer\n\nlogger = Logger()\n{setup}\n\n\ndef lambda_handler(event, context):\n    return 1\n")
+    };
+    let estimate = |audit: &Audit| {
+        audit.report["artifacts"][0]["init"]["estimate_ms"]["low"]
+            .as_f64()
+            .unwrap()
+    };
+
+    let traced = audit("traced", &handler("tracer = Tracer()"));
+    assert_eq!(traced.code, Some(0));
+    let init = &traced.report["artifacts"][0]["init"];
+    let files = init_files(init);
+    for loaded in [
+        "aws_xray_sdk/core/__init__.py",
+        "aws_xray_sdk/core/patcher.py",
+        "aws_xray_sdk/ext/botocore/patch.py",
+        "aws_xray_sdk/ext/sqlite3/patch.py",
+        "aws_xray_sdk/ext/requests/patch.py",
+    ] {
+        assert!(files.contains(loaded), "{loaded} not in {files:?}");
+    }
+    // botocore comes from the runtime; requests, pymongo and the rest are
+    // absent, and the SDK ignores the failed import
+    assert!(
+        init["runtime_modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "botocore.client"),
+        "{}",
+        init["runtime_modules"]
+    );
+    assert_eq!(
+        init["unresolved"].as_array().unwrap().len(),
+        0,
+        "{}",
+        init["unresolved"]
+    );
+    assert!(traced.findings("runtime/missing-module").is_empty());
+
+    let unpatched = audit("unpatched", &handler("tracer = Tracer(auto_patch=False)"));
+    let files = init_files(&unpatched.report["artifacts"][0]["init"]);
+    assert!(files.contains("aws_xray_sdk/core/__init__.py"));
+    assert!(
+        !files.iter().any(|f| f.starts_with("aws_xray_sdk/ext/")),
+        "{files:?}"
+    );
+
+    let logged = audit("logged", &handler(""));
+    let files = init_files(&logged.report["artifacts"][0]["init"]);
+    assert!(
+        !files.iter().any(|f| f.starts_with("aws_xray_sdk/")),
+        "{files:?}"
+    );
+    assert!(estimate(&traced) > estimate(&unpatched) && estimate(&unpatched) > estimate(&logged));
+}
+
 #[test]
 fn undici_8_declares_node_22_and_up() {
     let dir = tempfile::tempdir().unwrap();

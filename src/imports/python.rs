@@ -5,12 +5,15 @@
 //! init like the rest of the module.
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{ExceptHandler, Expr, Stmt};
+use std::collections::HashMap;
+
+use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use ruff_python_parser::{Mode, ParseOptions};
 
 use super::{Import, ImportKind, LineIndex, Member, TooNew, TryScopes};
+use crate::rules::init_calls;
 
 /// The imports of one module, and (with the Python version that will run
 /// it) the syntax that version does not have.
@@ -63,6 +66,7 @@ pub(super) fn scan(
         search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
+        bindings: HashMap::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
     Ok((scanner.imports, too_new))
@@ -81,6 +85,9 @@ struct Scanner<'t> {
     search_path_changed: bool,
     tries: TryScopes,
     imports: Vec<Import>,
+    /// Names the module binds by importing: to the module, and the name
+    /// imported from it (`from m import Tracer`), or none (`import m as p`).
+    bindings: HashMap<String, (String, Option<String>)>,
 }
 
 impl Scanner<'_> {
@@ -100,11 +107,82 @@ impl Scanner<'_> {
     }
 }
 
+impl Scanner<'_> {
+    /// A call at module scope to a class whose constructor imports more
+    /// than any import statement says (rules/init-calls.toml): what it
+    /// imports, at the call.
+    fn record_init_call(&mut self, call: &ExprCall) {
+        let imported = match call.func.as_ref() {
+            Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                Some((module, Some(imported))) => Some((module.clone(), imported.clone())),
+                _ => None,
+            },
+            Expr::Attribute(attribute) => match attribute.value.as_ref() {
+                Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                    Some((module, None)) => Some((module.clone(), attribute.attr.to_string())),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((module, name)) = imported else {
+            return;
+        };
+        let Some(known) = init_calls::python()
+            .iter()
+            .find(|known| known.matches(&module, &name))
+        else {
+            return;
+        };
+        let offset = call.range().start().to_usize();
+        for load in &known.loads {
+            self.record(
+                load.clone(),
+                ImportKind::PythonImportlib,
+                offset,
+                Vec::new(),
+            );
+        }
+        let skipped = known.unless.as_deref().is_some_and(|keyword| {
+            call.arguments.keywords.iter().any(|k| {
+                k.arg.as_ref().is_some_and(|arg| arg.as_str() == keyword)
+                    && matches!(&k.value, Expr::BooleanLiteral(b) if !b.value)
+            })
+        });
+        if skipped {
+            return;
+        }
+        // each failure caught, as in a `try` with no fallback; the id's top
+        // bit keeps it apart from the `try` statements', which are offsets
+        let guard = 0x8000_0000 | u32::try_from(offset).unwrap_or(0);
+        let (line, column) = self.lines.position(self.text, offset);
+        for module in &known.tries {
+            self.imports.push(Import {
+                module: module.clone(),
+                kind: ImportKind::PythonImportlib,
+                line,
+                column,
+                lazy: false,
+                guarded_by: Some(guard),
+                fallback_for: None,
+                conditional: self.conditional_depth > 0 || self.search_path_changed,
+                members: Vec::new(),
+            });
+        }
+    }
+}
+
 impl<'a> Visitor<'a> for Scanner<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                    if !local.contains('.') {
+                        self.bindings
+                            .insert(local.to_string(), (alias.name.to_string(), None));
+                    }
                     self.record(
                         alias.name.to_string(),
                         ImportKind::PythonImport,
@@ -134,6 +212,13 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                         line,
                     })
                     .collect();
+                for alias in &from.names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    self.bindings.insert(
+                        local.to_string(),
+                        (module.clone(), Some(alias.name.to_string())),
+                    );
+                }
                 self.record(
                     module,
                     ImportKind::PythonFrom,
@@ -222,6 +307,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     call.range().start().to_usize(),
                     Vec::new(),
                 );
+            }
+            if self.function_depth == 0 {
+                self.record_init_call(call);
             }
         }
         if let Expr::Lambda(_) = expr {

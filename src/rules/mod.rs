@@ -4,6 +4,7 @@
 //! (`builtin = true`) so that every id has a level, a category and docs.
 
 mod eval;
+pub mod init_calls;
 pub mod runtimes;
 pub mod stdlib;
 

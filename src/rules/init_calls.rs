@@ -1,0 +1,76 @@
+//! Calls that import at init what no import statement names
+//! (`rules/init-calls.toml`): a class whose constructor imports more from
+//! inside its methods, through a lazy loader or with `importlib`.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+const TABLE: &str = include_str!("../../rules/init-calls.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    call: Vec<InitCall>,
+}
+
+/// One class or function, and what calling it imports.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitCall {
+    /// The module the name is imported from, or a package above it.
+    pub module: String,
+    pub name: String,
+    /// Modules the call imports.
+    pub loads: Vec<String>,
+    /// Modules it tries to import, failing quietly when they are absent.
+    #[serde(default)]
+    pub tries: Vec<String>,
+    /// A keyword argument that, passed as `False`, skips `tries`.
+    #[serde(default)]
+    pub unless: Option<String>,
+    pub source: String,
+}
+
+impl InitCall {
+    /// Whether `name` imported from `module` is this call's class.
+    pub fn matches(&self, module: &str, name: &str) -> bool {
+        name == self.name
+            && (module == self.module
+                || module
+                    .strip_prefix(self.module.as_str())
+                    .is_some_and(|rest| rest.starts_with('.')))
+    }
+}
+
+/// The Python calls the table knows.
+pub fn python() -> &'static [InitCall] {
+    static DATA: OnceLock<Vec<InitCall>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        // the table is part of the binary and checked by a test
+        toml::from_str::<Table>(TABLE)
+            .expect("rules/init-calls.toml is valid")
+            .call
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_parses_and_names_packages_as_written() {
+        let calls = python();
+        let tracer = calls.iter().find(|c| c.name == "Tracer").unwrap();
+        assert!(tracer.matches("aws_lambda_powertools", "Tracer"));
+        assert!(tracer.matches("aws_lambda_powertools.tracing", "Tracer"));
+        assert!(!tracer.matches("aws_lambda_powertools_extra", "Tracer"));
+        assert!(!tracer.matches("aws_lambda_powertools", "Logger"));
+        for call in calls {
+            assert!(
+                !call.loads.is_empty() && !call.source.is_empty(),
+                "{call:?}"
+            );
+        }
+    }
+}
