@@ -440,6 +440,74 @@ fn a_powertools_tracer_at_module_scope_loads_the_x_ray_sdk_and_its_patches() {
     assert!(estimate(&traced) > estimate(&unpatched) && estimate(&unpatched) > estimate(&logged));
 }
 
+/// pydantic 2's package imports BaseModel, Field and the rest on first use
+/// (a module `__getattr__` reading its `_dynamic_imports` table): `from
+/// pydantic import BaseModel` loads pydantic.main and what it imports. What
+/// init follows is what CPython's sys.modules holds after that import.
+#[test]
+fn from_pydantic_import_base_model_loads_what_its_getattr_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let imports = "from pydantic import BaseModel, Field";
+    let handler = format!("{imports}\n\n\ndef lambda_handler(event, context):\n    return 1\n");
+    let zip = python_function_with(dir.path(), "pydantic", &handler);
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    let tops = [
+        "pydantic",
+        "pydantic_core",
+        "annotated_types",
+        "typing_extensions",
+    ];
+    let ours: std::collections::BTreeSet<String> =
+        init_files(&audit.report["artifacts"][0]["init"])
+            .iter()
+            .map(|f| module_name(f))
+            .filter(|m| tops.contains(&m.split('.').next().unwrap()))
+            .collect();
+    let probe = format!(
+        "import sys\nbefore = set(sys.modules)\n{imports}\nprint('\\n'.join(sorted(set(sys.modules) - before)))"
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &probe])
+        .env("PYTHONPATH", registry_fixture("pydantic"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let real: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|m| tops.contains(&m.split('.').next().unwrap()))
+        .map(str::to_string)
+        .collect();
+    assert!(real.contains("pydantic.main"), "{real:?}");
+    assert_eq!(ours, real);
+
+    // the package alone reads no attribute: pydantic.main stays unloaded
+    let zip = python_function_with(dir.path(), "pydantic", "import pydantic\n");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(!files.contains("pydantic/main.py"), "{files:?}");
+}
+
+/// `lambda_function.py` in an installed tree, zipped.
+fn python_function_with(dir: &Path, fixture: &str, handler: &str) -> PathBuf {
+    function(dir, fixture, ("lambda_function.py", handler))
+}
+
+/// `a/b/__init__.py`, `a/b.py`, `a/_b.cpython-311-x86_64-linux-gnu.so` → `a.b`.
+fn module_name(path: &str) -> String {
+    let path = path.strip_suffix("/__init__.py").unwrap_or(path);
+    let path = path.strip_suffix(".py").unwrap_or(path);
+    let path = match path.find(".cpython-") {
+        Some(at) => &path[..at],
+        None => path,
+    };
+    path.replace('/', ".")
+}
+
 #[test]
 fn undici_8_declares_node_22_and_up() {
     let dir = tempfile::tempdir().unwrap();

@@ -42,6 +42,10 @@ pub enum ImportKind {
     PythonFrom,
     /// `importlib.import_module("m")`
     PythonImportlib,
+    /// What a package's module `__getattr__` imports when the attribute in
+    /// `members` is first read (pydantic's `_dynamic_imports`): lazy in the
+    /// package itself, loaded by `from package import member`.
+    PythonLazyAttribute,
 }
 
 /// A name used on an imported module (`AWS.DynamoDB`), or imported from it

@@ -69,6 +69,7 @@ pub(super) fn scan(
         bindings: HashMap::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
+    scanner.record_lazy_attributes(&parsed.syntax().body);
     Ok((scanner.imports, too_new))
 }
 
@@ -108,6 +109,65 @@ impl Scanner<'_> {
 }
 
 impl Scanner<'_> {
+    /// A module whose `__getattr__` imports its attributes on first use
+    /// from a table (pydantic: `_dynamic_imports = {'BaseModel':
+    /// (__spec__.parent, '.main'), ...}`): each entry is a lazy import of
+    /// its module, for `from package import BaseModel` to follow.
+    fn record_lazy_attributes(&mut self, body: &[Stmt]) {
+        let has_getattr = body
+            .iter()
+            .any(|stmt| matches!(stmt, Stmt::FunctionDef(f) if f.name.as_str() == "__getattr__"));
+        if !has_getattr {
+            return;
+        }
+        for stmt in body {
+            let value = match stmt {
+                Stmt::Assign(assign) => assign.value.as_ref(),
+                Stmt::AnnAssign(assign) => match &assign.value {
+                    Some(value) => value.as_ref(),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Expr::Dict(table) = value else {
+                continue;
+            };
+            for item in &table.items {
+                let (Some(Expr::StringLiteral(name)), Expr::Tuple(target)) =
+                    (&item.key, &item.value)
+                else {
+                    continue;
+                };
+                let [_, Expr::StringLiteral(module)] = &target.elts[..] else {
+                    continue;
+                };
+                let name = name.value.to_str();
+                // `'__module__'`: the attribute is a submodule of that name
+                let module = match module.value.to_str() {
+                    "__module__" => format!(".{name}"),
+                    module => module.to_string(),
+                };
+                let (line, column) = self
+                    .lines
+                    .position(self.text, item.value.range().start().to_usize());
+                self.imports.push(Import {
+                    module,
+                    kind: ImportKind::PythonLazyAttribute,
+                    line,
+                    column,
+                    lazy: true,
+                    guarded_by: None,
+                    fallback_for: None,
+                    conditional: false,
+                    members: vec![Member {
+                        name: name.to_string(),
+                        line,
+                    }],
+                });
+            }
+        }
+    }
+
     /// A call at module scope to a class whose constructor imports more
     /// than any import statement says (rules/init-calls.toml): what it
     /// imports, at the call.

@@ -416,7 +416,7 @@ impl<'a> InitWalker<'a> {
             conditional: false,
             members: Vec::new(),
         };
-        match self.next(file, &import) {
+        match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files
                 .first()
                 .copied()
@@ -426,7 +426,7 @@ impl<'a> InitWalker<'a> {
     }
 
     /// What one import loads.
-    fn next(&self, file: usize, spec: &Import) -> Followed {
+    fn next(&self, file: usize, spec: &Import, edits: &Edits) -> Followed {
         let mount = self.mount;
         match &self.resolver {
             Resolver::Node {
@@ -502,15 +502,47 @@ impl<'a> InitWalker<'a> {
                         return self.absent(top);
                     }
                 }
-                // `from pkg import name`: name may be a submodule
+                // `from pkg import name`: name may be a submodule, or an
+                // attribute the package's `__getattr__` imports on first use
                 if from {
+                    let package = finder.module(&module);
                     for member in &spec.members {
-                        files.extend(finder.module(&format!("{module}.{}", member.name)));
+                        match finder.module(&format!("{module}.{}", member.name)) {
+                            Some(submodule) => files.push(submodule),
+                            None => files.extend(package.into_iter().flat_map(|package| {
+                                self.lazy_attribute(finder, package, &member.name, edits)
+                            })),
+                        }
                     }
                 }
                 Followed::Files(files)
             }
         }
+    }
+
+    /// The files the `__getattr__` of `package` (its `__init__.py`) loads
+    /// for `name`, when its table names it.
+    fn lazy_attribute(
+        &self,
+        finder: &PythonFinder,
+        package: usize,
+        name: &str,
+        edits: &Edits,
+    ) -> Vec<usize> {
+        // a package's source; a module or an extension has no submodules
+        if !self.mount.path(package).ends_with("__init__.py") {
+            return Vec::new();
+        }
+        let Ok(imports) = self.imports(package, edits) else {
+            return Vec::new();
+        };
+        imports
+            .iter()
+            .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
+            .find(|i| i.members.iter().any(|m| m.name == name))
+            .and_then(|i| finder.absolute(self.mount.path(package), &i.module))
+            .map(|module| finder.chain(&module))
+            .unwrap_or_default()
     }
 
     /// A module found nowhere: missing, unless a symlink (which the walk
@@ -690,7 +722,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
             line: import.line,
             module: import.module.clone(),
         };
-        let followed = match walker.next(file, import) {
+        let followed = match walker.next(file, import, walk.edits) {
             // loaded by the walk, and reported: Node's loader stops there
             Followed::Unspecified(targets) => {
                 if sure {
