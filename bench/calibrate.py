@@ -13,7 +13,9 @@ runtime family,
                    + e * ms of the runtime's own modules imported
 
 where the last term sums the measured self time of every standard-library
-or built-in module the init imports (each once, with what it imports).
+or built-in module the init imports (each once, with what it imports), and
+for Python of what the runtime provides beside it (boto3 and its
+dependencies, timed from this machine's site-packages).
 
 by least squares on relative error (a 10 ms function counts as much as a
 1 s one), coefficients kept non-negative. The estimate's range comes from
@@ -21,6 +23,7 @@ the residuals: the 10th and 90th percentile of measured / estimated.
 
     samples/build.sh calibrate && cargo build --release
     python3 bench/calibrate.py [--runs 10] [--dry-run]
+    python3 bench/calibrate.py --refit [--provided]   # from bench/out/calibration.json
 """
 
 import argparse
@@ -129,6 +132,51 @@ def python_runtime_modules(runs):
             text = run([sys.executable, "-S", "-X", "importtime", "-c", "import " + name], check=False, stderr=True)
             for module, self_us, children in importtime_tree(text):
                 if module in startup:
+                    continue
+                self_times.setdefault(module, []).append(self_us)
+                imports.setdefault(module, set()).update(c for c in children if c not in startup)
+    return {m: (median(t), sorted(imports[m])) for m, t in self_times.items()}
+
+
+PROVIDED_PREFIX = r"""
+import sys, site
+from importlib.machinery import PathFinder
+names = set(sys.argv[1].split(","))
+dirs = site.getsitepackages() + [site.getusersitepackages()]
+class RuntimeProvided:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if path is None and name in names:
+            return PathFinder.find_spec(name, dirs)
+        return None
+sys.meta_path.append(RuntimeProvided)
+"""
+
+
+def python_provided():
+    """The modules every Python runtime provides beside the standard
+    library (rules/runtimes.toml: boto3 and what it needs)."""
+    import tomllib
+    with open(os.path.join(ROOT, "rules", "runtimes.toml"), "rb") as f:
+        runtimes = tomllib.load(f)["runtime"]
+    lists = [set(r.get("provides", {}).get("python", [])) for r in runtimes if r["family"] == "python"]
+    return sorted(set.intersection(*lists))
+
+
+def python_provided_modules(runs):
+    """Self time and direct imports of the modules of what the runtime
+    provides (boto3, botocore, ...), imported as the measure harness does:
+    from this Python's site-packages, after nothing else. Modules of the
+    standard library are timed by python_runtime_modules."""
+    provided = python_provided()
+    names = ",".join(provided)
+    startup = {m for m, _, _ in importtime_tree(run([sys.executable, "-S", "-X", "importtime", "-c", PROVIDED_PREFIX, names], stderr=True))}
+    self_times, imports = {}, {}
+    for name in provided:
+        for _ in range(runs):
+            text = run([sys.executable, "-S", "-X", "importtime", "-c", PROVIDED_PREFIX + "import " + name, names], check=False, stderr=True)
+            for module, self_us, children in importtime_tree(text):
+                if module in startup or module.split(".")[0] not in provided:
                     continue
                 self_times.setdefault(module, []).append(self_us)
                 imports.setdefault(module, set()).update(c for c in children if c not in startup)
@@ -291,6 +339,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the model")
     parser.add_argument("--refit", action="store_true", help="reuse bench/out/calibration.json, measure nothing")
+    parser.add_argument("--provided", action="store_true", help="with --refit: time again what the Python runtimes provide (boto3, ...)")
     args = parser.parse_args()
     if not os.path.exists(BIN) and not args.refit:
         sys.exit("build first: cargo build --release")
@@ -301,6 +350,12 @@ def main():
             saved = json.load(f)
         tables, families, versions = saved["tables"], saved["families"], saved["versions"]
         args.runs = saved["runs"]
+        if args.provided:
+            # no sample takes these from the runtime (each ships its own),
+            # so the fit stays as it was
+            tables["python"].update(python_provided_modules(3))
+            with open(cache, "w") as f:
+                json.dump(saved, f)
     else:
         tables, families, versions = measure_all(args.runs)
         os.makedirs(os.path.dirname(cache), exist_ok=True)
@@ -312,6 +367,7 @@ def main():
 def measure_all(runs):
     print("timing the runtimes' own modules…", file=sys.stderr)
     tables = {"node": node_runtime_modules(3), "python": python_runtime_modules(3)}
+    tables["python"].update(python_provided_modules(3))
     families = {"node": [], "python": []}
     versions = {}
     for family, path in samples():

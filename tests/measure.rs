@@ -237,3 +237,58 @@ fn failures_are_clear_and_exit_2() {
     let error = measure_error(&missing, &["--handler", "nothere.handler"]);
     assert!(error.contains("nothere"), "{error}");
 }
+
+/// Lambda's Python runtimes provide boto3: a function that imports it
+/// without shipping it is measured with this machine's boto3, placed after
+/// the package as on Lambda, and says so. Nothing else of this machine's
+/// site-packages is found.
+#[test]
+fn boto3_comes_from_this_machines_python_as_the_runtime_provides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import boto3\n\n\ndef handler(event, context):\n    return 1\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    let report = measure_json(
+        &zip,
+        &["--handler", "app.handler", "--runtime", "python3.12"],
+    );
+    assert!(module(&report, "boto3")["cumulative_ms"].as_f64().unwrap() > 0.0);
+    assert!(module(&report, "botocore.session")["self_ms"].is_number());
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("boto3, botocore") && notes.contains("came from this machine's Python"),
+        "{notes}"
+    );
+
+    // a package's own boto3 comes first, as on Lambda
+    let zip = ZipBuilder::new()
+        .file("app.py", "import boto3\n")
+        .file("boto3/__init__.py", "VERSION = 'shipped'\n")
+        .write_to(dir.path(), "shipped.zip");
+    let report = measure_json(
+        &zip,
+        &["--handler", "app.handler", "--runtime", "python3.12"],
+    );
+    assert!(module(&report, "boto3")["cumulative_ms"].is_number());
+    assert!(!report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["name"] == "botocore"));
+    assert!(!report["notes"]
+        .to_string()
+        .contains("came from this machine"));
+
+    // a module the runtime does not provide stays missing
+    let zip = ZipBuilder::new()
+        .file("app.py", "import pip\n")
+        .write_to(dir.path(), "pip.zip");
+    let error = measure_error(
+        &zip,
+        &["--handler", "app.handler", "--runtime", "python3.12"],
+    );
+    assert!(error.contains("No module named 'pip'"), "{error}");
+}

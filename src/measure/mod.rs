@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::Artifact;
 use crate::imports::reach;
 use crate::imports::Language;
+use crate::rules::runtimes::RuntimeInfo;
 use crate::units::{median, percentile};
 pub use extract::EXTRACT_LIMIT;
 use importtime::ImportNode;
@@ -103,9 +104,23 @@ const IMPORTS_MARK: &str = "DEADWEIGHT_MEASURE_IMPORTS";
 
 const PYTHON_HARNESS: &str = r#"
 import sys, time, json
-root, opt, module, mark, result_mark = sys.argv[1:6]
+root, opt, module, mark, result_mark, provided = sys.argv[1:7]
 # Lambda's order: the task root, then the layers' folders
 sys.path[:0] = [root] + ([opt + "/python/lib/python%d.%d/site-packages" % sys.version_info[:2], opt + "/python"] if opt else [])
+# then what the runtime provides (boto3 and what it needs): from this
+# Python's own site-packages, and nothing else from there
+if provided:
+    import site
+    from importlib.machinery import PathFinder
+    class RuntimeProvided:
+        names = set(provided.split(","))
+        dirs = site.getsitepackages() + [site.getusersitepackages()]
+        @classmethod
+        def find_spec(cls, name, path=None, target=None):
+            if path is None and name in cls.names:
+                return PathFinder.find_spec(name, cls.dirs)
+            return None
+    sys.meta_path.append(RuntimeProvided)
 sys.stderr.write(mark + "\n")
 sys.stderr.flush()
 start = time.perf_counter()
@@ -174,6 +189,10 @@ struct Tree<'p> {
     layers: Option<&'p Path>,
     /// The runtime's `nodejs/nodeNN` folder name, when the runtime is known.
     node_folder: Option<String>,
+    /// Python: the top-level modules the runtime provides, taken from this
+    /// interpreter's site-packages when neither the package nor a layer
+    /// has them.
+    provided: Vec<String>,
 }
 
 /// `layers`: the function's layers, in the order Lambda applies them.
@@ -209,6 +228,7 @@ pub fn measure(
         node_folder: runtime
             .filter(|r| r.family == "node")
             .map(|r| format!("node{}", r.version)),
+        provided: python_provided(runtime),
     };
     let target = locate(artifact, root, &handler, family_hint)?;
     let esm_node_path = runtime.is_none_or(|r| r.esm_node_path);
@@ -268,6 +288,7 @@ pub fn measure(
         task: baseline_dir.path(),
         layers: None,
         node_folder: None,
+        provided: tree.provided.clone(),
     };
     let mut baseline = Vec::new();
     let mut raw = Vec::new();
@@ -292,11 +313,29 @@ pub fn measure(
         Family::Python => {
             let (_, stderr) = run_once(&interpreter, &tree, &target, true)?;
             tick();
-            let tree = stderr
+            let import_tree = stderr
                 .split_once(IMPORTS_MARK)
                 .map(|(_, after)| importtime::parse(after))
                 .unwrap_or_default();
-            (python_modules(&tree), tree)
+            let modules = python_modules(&import_tree);
+            let from_machine: Vec<&str> = tree
+                .provided
+                .iter()
+                .map(String::as_str)
+                .filter(|top| {
+                    !python_ships(&tree, top)
+                        && modules
+                            .iter()
+                            .any(|m| m.name.split('.').next() == Some(top))
+                })
+                .collect();
+            if !from_machine.is_empty() {
+                notes.push(format!(
+                    "{} came from this machine's Python, as Lambda's runtime provides them (its versions may differ)",
+                    from_machine.join(", ")
+                ));
+            }
+            (modules, import_tree)
         }
         Family::Node => {
             // one more run lists the ES modules too, off the clock
@@ -513,7 +552,10 @@ fn run_once(
                 .arg(root)
                 .arg(tree.layers.unwrap_or(Path::new("")))
                 .arg(&target.module);
-            command.arg(IMPORTS_MARK).arg(RESULT_MARK.trim_end());
+            command
+                .arg(IMPORTS_MARK)
+                .arg(RESULT_MARK.trim_end())
+                .arg(tree.provided.join(","));
         }
         Family::Node => {
             command.env("NODE_PATH", node_path(tree));
@@ -542,11 +584,55 @@ fn run_once(
         Some(result) if output.status.success() => Ok((result, stderr)),
         _ => {
             let reason = failure_line(&stderr);
+            // Lambda provides it; this machine's Python must, to measure
+            let provided = reason
+                .strip_prefix("ModuleNotFoundError: No module named '")
+                .and_then(|rest| rest.split(['\'', '.']).next())
+                .filter(|top| tree.provided.iter().any(|p| p == top));
+            let hint = provided
+                .map(|top| format!("; {top} comes with Lambda's Python runtime, so install it for this interpreter (`{} -m pip install {top}`) to measure", interpreter.display()))
+                .unwrap_or_default();
             bail!(
-                "importing the handler's module failed in {} ({}): {reason}",
+                "importing the handler's module failed in {} ({}): {reason}{hint}",
                 interpreter.display(),
                 output.status
             )
+        }
+    }
+}
+
+/// Whether the package or a layer has the top-level module `top` on
+/// Lambda's search path.
+fn python_ships(tree: &Tree, top: &str) -> bool {
+    let mut dirs = vec![tree.task.to_path_buf()];
+    if let Some(opt) = tree.layers {
+        dirs.push(opt.join("python"));
+        let versions = std::fs::read_dir(opt.join("python/lib"))
+            .into_iter()
+            .flatten();
+        dirs.extend(versions.flatten().map(|v| v.path().join("site-packages")));
+    }
+    dirs.iter()
+        .any(|dir| dir.join(top).is_dir() || dir.join(format!("{top}.py")).is_file())
+}
+
+/// The modules a Python runtime provides beside the standard library
+/// (rules/runtimes.toml): the given runtime's, else those every Python
+/// runtime provides.
+fn python_provided(runtime: Option<&RuntimeInfo>) -> Vec<String> {
+    let of = |r: &RuntimeInfo| r.provides.get("python").cloned().unwrap_or_default();
+    match runtime {
+        Some(r) if r.family == "python" => of(r),
+        Some(_) => Vec::new(),
+        None => {
+            let mut pythons = crate::rules::runtimes::all()
+                .iter()
+                .filter(|r| r.family == "python");
+            let first = pythons.next().map(of).unwrap_or_default();
+            pythons.fold(first, |common, r| {
+                let theirs = of(r);
+                common.into_iter().filter(|m| theirs.contains(m)).collect()
+            })
         }
     }
 }
