@@ -305,3 +305,46 @@ fn importing_the_runtimes_boto3_is_priced_as_measure_finds_it() {
         "estimated {estimated:.1} ms, measured {measured:.1} ms"
     );
 }
+
+/// The AWS SDK for JavaScript v3 that nodejs18.x and later provide has no
+/// time in the model: the estimate says it leaves it out.
+#[test]
+fn the_runtimes_javascript_sdk_is_named_as_not_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "index.js",
+            "const { S3Client } = require('@aws-sdk/client-s3');\nconst fs = require('fs');\nexports.handler = async () => new S3Client({});\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    let report = audit(&zip, &["--runtime", "nodejs20.x"]);
+    let estimate = &report["artifacts"][0]["init"]["estimate_ms"];
+    assert_eq!(
+        estimate["unpriced"],
+        serde_json::json!(["@aws-sdk/client-s3"])
+    );
+    let out = deadweight()
+        .args(["audit", "--color", "never", "--runtime", "nodejs20.x"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("with a full vCPU, not counting @aws-sdk/client-s3 from the runtime"),
+        "{text}"
+    );
+    // a bundled SDK is priced like any package: nothing left out
+    let zip = ZipBuilder::new()
+        .file("index.js", "require('@aws-sdk/client-s3');\n")
+        .file(
+            "node_modules/@aws-sdk/client-s3/package.json",
+            r#"{"name":"@aws-sdk/client-s3","version":"3.0.0","main":"index.js"}"#,
+        )
+        .file(
+            "node_modules/@aws-sdk/client-s3/index.js",
+            "module.exports = {};\n",
+        )
+        .write_to(dir.path(), "bundled.zip");
+    let report = audit(&zip, &["--runtime", "nodejs20.x"]);
+    assert!(report["artifacts"][0]["init"]["estimate_ms"]["unpriced"].is_null());
+}

@@ -236,6 +236,22 @@ fn failures_are_clear_and_exit_2() {
 
     let error = measure_error(&missing, &["--handler", "nothere.handler"]);
     assert!(error.contains("nothere"), "{error}");
+
+    // the runtime's SDK for JavaScript: this machine has none to stand in
+    let sdk = ZipBuilder::new()
+        .file(
+            "index.js",
+            "require('@aws-sdk/client-s3');
+",
+        )
+        .write_to(dir.path(), "sdk.zip");
+    let error = measure_error(&sdk, &["--runtime", "nodejs20.x"]);
+    assert!(
+        error.contains("Cannot find module '@aws-sdk/client-s3'")
+            && error.contains("comes with Lambda's Node.js runtime")
+            && error.contains("npm install @aws-sdk/client-s3"),
+        "{error}"
+    );
 }
 
 /// Lambda's Python runtimes provide boto3: a function that imports it

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::init::{is_native_module, InitReport};
-use crate::imports::Language;
+use crate::imports::{reach, Language};
 
 pub mod fixes;
 
@@ -179,6 +179,28 @@ impl Family {
         total_us / 1000.0
     }
 
+    /// The packages a runtime provides among `names` that the table has
+    /// no time for.
+    pub fn unpriced(&self, language: Language, names: &[String]) -> Vec<String> {
+        let top = |name: &str| -> String {
+            match language {
+                Language::Python => name.split('.').next().unwrap_or(name).to_string(),
+                Language::JavaScript => reach::npm_package(name).unwrap_or(name).to_string(),
+            }
+        };
+        let mut unpriced: Vec<String> = names
+            .iter()
+            .map(|name| top(name))
+            .filter(|package| {
+                !self.runtime_modules.contains_key(package.as_str())
+                    && reach::runtimes_shipping(language, package).next().is_some()
+            })
+            .collect();
+        unpriced.sort();
+        unpriced.dedup();
+        unpriced
+    }
+
     /// The model's central value, in ms on the calibration machine.
     pub fn point(&self, inputs: &Inputs) -> f64 {
         self.base_ms
@@ -313,6 +335,10 @@ pub struct InitEstimate {
     /// The function's own logs it was calibrated to, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calibrated: Option<String>,
+    /// What the runtime provides and init imports that the model has no
+    /// time for (Node: the runtime's AWS SDK): not in the range.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpriced: Vec<String>,
 }
 
 pub fn init_estimate(
@@ -328,6 +354,7 @@ pub fn init_estimate(
         memory_mb,
         model: family.provenance(),
         calibrated: calibration.map(Calibration::describe),
+        unpriced: family.unpriced(init.language, &init.runtime_modules),
     }
 }
 

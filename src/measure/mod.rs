@@ -585,13 +585,25 @@ fn run_once(
         _ => {
             let reason = failure_line(&stderr);
             // Lambda provides it; this machine's Python must, to measure
-            let provided = reason
+            let python_missing = reason
                 .strip_prefix("ModuleNotFoundError: No module named '")
                 .and_then(|rest| rest.split(['\'', '.']).next())
                 .filter(|top| tree.provided.iter().any(|p| p == top));
-            let hint = provided
-                .map(|top| format!("; {top} comes with Lambda's Python runtime, so install it for this interpreter (`{} -m pip install {top}`) to measure", interpreter.display()))
-                .unwrap_or_default();
+            // the runtime's AWS SDK for JavaScript has no local stand-in
+            let node_missing = reason
+                .strip_prefix("Error: Cannot find module '")
+                .and_then(|rest| rest.split('\'').next())
+                .and_then(reach::npm_package)
+                .filter(|package| {
+                    reach::runtimes_shipping(Language::JavaScript, package)
+                        .next()
+                        .is_some()
+                });
+            let hint = match (python_missing, node_missing) {
+                (Some(top), _) => format!("; {top} comes with Lambda's Python runtime, so install it for this interpreter (`{} -m pip install {top}`) to measure", interpreter.display()),
+                (_, Some(package)) => format!("; {package} comes with Lambda's Node.js runtime, which this machine does not have: install it in the package (`npm install {package}`) to measure it as if bundled"),
+                _ => String::new(),
+            };
             bail!(
                 "importing the handler's module failed in {} ({}): {reason}{hint}",
                 interpreter.display(),

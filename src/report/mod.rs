@@ -469,9 +469,16 @@ pub fn saving_text(
 /// "; est. 85–115 ms at 512 MB" after the init line.
 pub fn estimate_text(estimate: &crate::estimate::InitEstimate) -> String {
     let range = crate::estimate::MsRange::new(estimate.low, estimate.high);
+    let unpriced = match estimate.unpriced.as_slice() {
+        [] => String::new(),
+        names => format!(
+            ", not counting {} from the runtime",
+            crate::units::and_list(names)
+        ),
+    };
     match estimate.memory_mb {
-        Some(mb) => format!("est. {} at {mb} MB", range.text()),
-        None => format!("est. {} with a full vCPU", range.text()),
+        Some(mb) => format!("est. {} at {mb} MB{unpriced}", range.text()),
+        None => format!("est. {} with a full vCPU{unpriced}", range.text()),
     }
 }
 
