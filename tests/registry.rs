@@ -341,7 +341,7 @@ fn prebuilds_for_every_platform_are_weight_and_a_caught_addon_failure_is_no_fail
     assert_eq!(audit.code, Some(0));
     let wrong = audit.findings("runtime/wrong-architecture");
     assert!(
-        wrong.contains(&"warn bufferutil 4.1.0: node_modules/bufferutil/prebuilds/linux-x64/bufferutil.node is a Linux x86_64 binary; the function runs on arm64: it fails to load at the first cold start; the package catches that and loads its JavaScript fallback `./fallback` instead (slower, but the function starts)".to_string()),
+        wrong.contains(&"warn bufferutil 4.1.0: node_modules/bufferutil/prebuilds/linux-x64/bufferutil.node is a Linux x86_64 binary; the function runs on arm64: it fails to load at the first cold start; the package catches the failed load and uses its JavaScript fallback `./fallback` instead (slower, but the function starts)".to_string()),
         "{wrong:?}"
     );
     // a musl build for the other machine is that machine's weight

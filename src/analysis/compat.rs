@@ -201,7 +201,7 @@ fn soften_caught_loads(artifact: &Artifact, inventory: &Inventory, findings: &mu
         if let Some(fallback) = javascript_fallback(artifact, &inventory.packages[p]) {
             finding.level = Level::Warn;
             finding.message.push_str(&format!(
-                "; the package catches that and loads its JavaScript fallback `{fallback}` instead (slower, but the function starts)"
+                "; the package catches the failed load and uses its JavaScript fallback `{fallback}` instead (slower, but the function starts)"
             ));
         }
     }

@@ -2,11 +2,15 @@
 //! relative imports and `importlib.import_module("literal")`. An import in
 //! a function body is lazy, and so is one in an `except` block (a
 //! fallback); class bodies, `if` and `try` blocks at module level run at
-//! init like the rest of the module.
+//! init like the rest of the module. Two kinds of import no statement
+//! names are recorded too: a package `__getattr__`'s table of attributes
+//! it imports on first use (lazy here, followed by `from package import
+//! name`), and what a module-scope call imports from inside its class
+//! (rules/init-calls.toml).
 
-use ruff_python_ast::visitor::{self, Visitor};
 use std::collections::HashMap;
 
+use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
@@ -106,9 +110,7 @@ impl Scanner<'_> {
             members,
         });
     }
-}
 
-impl Scanner<'_> {
     /// A module whose `__getattr__` imports its attributes on first use
     /// from a table (pydantic: `_dynamic_imports = {'BaseModel':
     /// (__spec__.parent, '.main'), ...}`): each entry is a lazy import of
