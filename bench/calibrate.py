@@ -15,7 +15,9 @@ runtime family,
 where the last term sums the measured self time of every standard-library
 or built-in module the init imports (each once, with what it imports), and
 for Python of what the runtime provides beside it (boto3 and its
-dependencies, timed from this machine's site-packages).
+dependencies, timed from this machine's site-packages), plus the boto3
+clients and resources the handler module creates at module scope (a
+first one's setup, then each service's model).
 
 by least squares on relative error (a 10 ms function counts as much as a
 1 s one), coefficients kept non-negative. The estimate's range comes from
@@ -183,6 +185,50 @@ def python_provided_modules(runs):
     return {m: (median(t), sorted(imports[m])) for m, t in self_times.items()}
 
 
+# services whose boto3 clients are timed; any other is priced at the median
+BOTO3_SERVICES = [
+    "s3", "dynamodb", "sqs", "sns", "secretsmanager", "ssm", "lambda", "events",
+    "kinesis", "sts", "kms", "ses", "sesv2", "stepfunctions", "cognito-idp",
+    "cloudwatch", "logs", "firehose", "athena", "rds-data",
+]
+
+BOTO3_CALL = r"""
+import time, json, boto3
+kind, service, warm = sys.argv[2], sys.argv[3], sys.argv[4]
+if warm:
+    getattr(boto3, kind)(warm, region_name="us-east-1")
+start = time.perf_counter()
+getattr(boto3, kind)(service, region_name="us-east-1")
+print(json.dumps((time.perf_counter() - start) * 1e6))
+"""
+
+
+def boto3_calls(runs):
+    """What creating a boto3 client (or resource) at module scope costs: a
+    first one sets up the session's loader and endpoint data, and each
+    loads its service's model. For each service, its time as the first
+    and after another ("after"); the setup is the median difference."""
+    names = ",".join(python_provided())
+    env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
+    calls = {}
+    for kind, services, warm in (("client", BOTO3_SERVICES, "sts"), ("resource", ["s3", "dynamodb", "sqs", "sns"], "sqs")):
+        first, after = {}, {}
+        for service in services:
+            for label, warmup in (("first", ""), ("after", warm if service != warm else "s3")):
+                times = []
+                for _ in range(runs):
+                    out = subprocess.run([sys.executable, "-S", "-c", PROVIDED_PREFIX + BOTO3_CALL, names, kind, service, warmup],
+                                         capture_output=True, text=True, env=env)
+                    if out.returncode == 0:
+                        times.append(float(out.stdout.strip().splitlines()[-1]))
+                if times:
+                    (first if label == "first" else after)[service] = median(times)
+        if after:
+            setup = median([first[s] - after[s] for s in after if s in first])
+            calls["boto3." + kind] = {"setup_us": round(max(setup, 0.0), 1), "services_us": {s: round(t, 1) for s, t in sorted(after.items())}}
+    return calls
+
+
 def node_runtime_modules(runs):
     """Node's built-in modules: the internal modules each one loads when
     required alone in a fresh process, with its time shared among them."""
@@ -226,6 +272,7 @@ def inputs(path, family):
         "native": init["native_files"],
         "compiled_bytes": init["compiled_bytes"],
         "runtime_modules": init["runtime_modules"],
+        "priced_calls": init.get("priced_calls", []),
     }
 
 
@@ -241,6 +288,31 @@ def runtime_ms(names, table):
         total += table[name][0]
         stack.extend(table[name][1])
     return total / 1000
+
+
+def calls_ms(calls, table):
+    """What the module-scope calls cost (the same sum as deadweight's
+    estimate): the largest setup once, then each distinct call's service."""
+    setup, total = 0.0, 0.0
+    for call in sorted(set(calls)):
+        name, _, service = call.partition("('")
+        priced = table.get(name)
+        if priced is None:
+            continue
+        setup = max(setup, priced["setup_us"])
+        times = priced["services_us"]
+        total += times.get(service.rstrip("')"), median(list(times.values())))
+    return (setup + total) / 1000
+
+
+def sample_inputs(path, family, tables):
+    """A sample's inputs as the audit computes them, runtime costs summed."""
+    sample = {"path": path, **inputs(path, family)}
+    sample["runtime_ms"] = runtime_ms(sample.pop("runtime_modules"), tables[family])
+    calls = sample.pop("priced_calls")
+    if family == "python":
+        sample["runtime_ms"] += calls_ms(calls, tables.get("python_calls", {}))
+    return sample
 
 
 def row(sample):
@@ -351,9 +423,13 @@ def main():
         tables, families, versions = saved["tables"], saved["families"], saved["versions"]
         args.runs = saved["runs"]
         if args.provided:
-            # no sample takes these from the runtime (each ships its own),
-            # so the fit stays as it was
             tables["python"].update(python_provided_modules(3))
+            tables["python_calls"] = boto3_calls(3)
+            # the same measurements, with the inputs as the audit now
+            # computes them (a sample creating a boto3 client gains its cost)
+            for family, rows in families.items():
+                for i, sample in enumerate(rows):
+                    rows[i] = {**sample_inputs(sample["path"], family, tables), "measured_ms": sample["measured_ms"]}
             with open(cache, "w") as f:
                 json.dump(saved, f)
     else:
@@ -368,11 +444,11 @@ def measure_all(runs):
     print("timing the runtimes' own modules…", file=sys.stderr)
     tables = {"node": node_runtime_modules(3), "python": python_runtime_modules(3)}
     tables["python"].update(python_provided_modules(3))
+    tables["python_calls"] = boto3_calls(3)
     families = {"node": [], "python": []}
     versions = {}
     for family, path in samples():
-        sample = {"path": path, **inputs(path, family)}
-        sample["runtime_ms"] = runtime_ms(sample.pop("runtime_modules"), tables[family])
+        sample = sample_inputs(path, family, tables)
         measured = deadweight(
             "measure", path, "--runtime", runtime_of(family), "--runs", str(runs), "--format", "json"
         )
@@ -459,6 +535,12 @@ def runtime_modules_json(tables):
             for name, (self_us, imports) in sorted(tables[family].items())
         ]
         families.append("  %s: {\n%s\n  }" % (json.dumps(family), ",\n".join(rows)))
+    # module-scope calls that cost init time (boto3 clients), one per line
+    calls = [
+        '    %s: {"setup_us": %.1f, "services_us": %s}' % (json.dumps(name), call["setup_us"], json.dumps(call["services_us"]))
+        for name, call in sorted(tables.get("python_calls", {}).items())
+    ]
+    families.append('  "python_calls": {\n%s\n  }' % ",\n".join(calls))
     return "{\n" + ",\n".join(families) + "\n}\n"
 
 

@@ -291,6 +291,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         .map(|w| w.load(&imports::reach::Edits::new()))
                 },
             );
+            // the clients the handler's module creates at init, priced by the estimate
+            let mut priced_calls = Vec::new();
             if let Some(load) = &load {
                 analysis
                     .findings
@@ -328,6 +330,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         &module,
                         thresholds.init_services,
                     ));
+                    priced_calls = analysis::practices::priced_calls(&module);
                 }
                 analysis.warnings.extend(warnings);
             }
@@ -425,6 +428,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     &analysis.compiled_at_start.all,
                     &layer_files,
                 );
+                init.priced_calls = priced_calls;
                 let calibration = request
                     .config
                     .calibration

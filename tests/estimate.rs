@@ -270,21 +270,28 @@ fn the_whole_sdk_fix_is_priced_by_walking_init_with_the_client_import() {
 
 /// Lambda's Python runtimes provide boto3: importing it is priced from its
 /// modules' measured times (rules/runtime-modules.json, bench/calibrate.py
-/// --provided), and agrees with `measure`, which takes boto3 from this
-/// machine's Python as Lambda's runtime provides its own.
+/// --provided), a client made at module scope from the measured cost of
+/// making one, and the sum agrees with `measure`, which takes boto3 from
+/// this machine's Python as Lambda's runtime provides its own.
 #[test]
-fn importing_the_runtimes_boto3_is_priced_as_measure_finds_it() {
+fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_it() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()
         .file(
             "app.py",
-            "import boto3\n\n\ndef handler(event, context):\n    return 1\n",
+            "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef handler(event, context):\n    return 1\n",
         )
         .write_to(dir.path(), "function.zip");
     let args = ["--runtime", "python3.12", "--handler", "app.handler"];
     let report = audit(&zip, &args);
     let init = &report["artifacts"][0]["init"];
     assert_eq!(init["runtime_modules"], serde_json::json!(["boto3"]));
+    // the client made at module scope is priced too (bench/calibrate.py
+    // times each service's first client and one made after another)
+    assert_eq!(
+        init["priced_calls"],
+        serde_json::json!(["boto3.client('s3')"])
+    );
     let range = &init["estimate_ms"];
     let estimated = (range["low"].as_f64().unwrap() + range["high"].as_f64().unwrap()) / 2.0;
     let out = deadweight()

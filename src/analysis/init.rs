@@ -56,6 +56,10 @@ pub struct InitReport {
     pub unresolved_guarded: usize,
     /// Built-in / standard-library modules the init imports.
     pub runtime_modules: Vec<String>,
+    /// Calls the handler's module makes at module scope that the estimate
+    /// prices (`boto3.client('s3')`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub priced_calls: Vec<String>,
     /// The init-time model's range for this load, when it was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate_ms: Option<crate::estimate::InitEstimate>,
@@ -218,6 +222,7 @@ pub fn report(
         lazy_imports: load.lazy_imports,
         unresolved_guarded: load.guarded_absent,
         runtime_modules: load.runtime_modules.clone(),
+        priced_calls: Vec::new(),
         estimate_ms: None,
         measured: None,
         files: load

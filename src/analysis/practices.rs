@@ -85,6 +85,29 @@ pub fn check(module: &HandlerModule, init_services: usize) -> Vec<Finding> {
     findings
 }
 
+/// The boto3 clients and resources the handler's module creates at module
+/// scope, as the estimate prices them: `boto3.client('s3')`.
+pub fn priced_calls(module: &HandlerModule) -> Vec<String> {
+    if module.language != Language::Python {
+        return Vec::new();
+    }
+    module
+        .code
+        .constructions
+        .iter()
+        .filter(|c| c.place == Place::ModuleScope && c.kind == ClientKind::Aws)
+        .filter(|c| c.module == "boto3" && c.service != "session")
+        .map(|c| {
+            let kind = if c.code.contains("resource(") {
+                "resource"
+            } else {
+                "client"
+            };
+            format!("boto3.{kind}('{}')", c.service)
+        })
+        .collect()
+}
+
 fn what(kind: ClientKind, service: &str) -> String {
     match kind {
         ClientKind::Aws => format!("an AWS SDK client ({service})"),

@@ -59,6 +59,9 @@ pub struct Family {
     /// from rules/runtime-modules.json.
     #[serde(skip)]
     pub runtime_modules: BTreeMap<String, RuntimeModule>,
+    /// What module-scope calls cost (`boto3.client`), from the same file.
+    #[serde(skip)]
+    pub calls: BTreeMap<String, PricedCall>,
     #[serde(default)]
     pub sample: Vec<Sample>,
 }
@@ -69,6 +72,27 @@ pub struct RuntimeModule {
     pub self_us: f64,
     #[serde(default)]
     pub imports: Vec<String>,
+}
+
+/// A call that costs init time when made at module scope: a first one
+/// sets up what every later one shares (boto3's loader and endpoint data),
+/// then each loads its service's model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricedCall {
+    pub setup_us: f64,
+    /// After the setup, per service; any other at their median.
+    pub services_us: BTreeMap<String, f64>,
+}
+
+/// rules/runtime-modules.json.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuntimeTables {
+    node: BTreeMap<String, RuntimeModule>,
+    python: BTreeMap<String, RuntimeModule>,
+    #[serde(default)]
+    python_calls: BTreeMap<String, PricedCall>,
 }
 
 /// One calibration function: its model inputs and its measured init.
@@ -93,10 +117,11 @@ pub fn model() -> &'static Model {
     // malformed in a built binary
     PARSED.get_or_init(|| {
         let mut model: Model = toml::from_str(MODEL).expect("rules/init-model.toml parses");
-        let mut tables: BTreeMap<String, BTreeMap<String, RuntimeModule>> =
+        let tables: RuntimeTables =
             serde_json::from_str(RUNTIME_MODULES).expect("rules/runtime-modules.json parses");
-        model.node.runtime_modules = tables.remove("node").unwrap_or_default();
-        model.python.runtime_modules = tables.remove("python").unwrap_or_default();
+        model.node.runtime_modules = tables.node;
+        model.python.runtime_modules = tables.python;
+        model.python.calls = tables.python_calls;
         model
     })
 }
@@ -129,7 +154,8 @@ impl Inputs {
             code_bytes: init.loaded_bytes - init.native_bytes,
             native: init.native_files,
             compiled_bytes: init.compiled_bytes,
-            runtime_ms: family.runtime_ms(&init.runtime_modules),
+            runtime_ms: family.runtime_ms(&init.runtime_modules)
+                + family.calls_ms(&init.priced_calls),
         }
     }
 
@@ -177,6 +203,31 @@ impl Family {
             stack.extend(module.imports.iter().map(String::as_str));
         }
         total_us / 1000.0
+    }
+
+    /// What the module-scope calls cost (`boto3.client('s3')`, as the
+    /// report writes them), each distinct call once and the setup once.
+    pub fn calls_ms(&self, calls: &[String]) -> f64 {
+        let mut setup: f64 = 0.0;
+        let mut total = 0.0;
+        let mut seen = HashSet::new();
+        for call in calls.iter().filter(|call| seen.insert(call.as_str())) {
+            let Some((name, service)) = call
+                .split_once("('")
+                .map(|(name, rest)| (name, rest.trim_end_matches("')")))
+            else {
+                continue;
+            };
+            let Some(priced) = self.calls.get(name) else {
+                continue;
+            };
+            setup = setup.max(priced.setup_us);
+            total += priced.services_us.get(service).copied().unwrap_or_else(|| {
+                let times: Vec<f64> = priced.services_us.values().copied().collect();
+                crate::units::median(&times)
+            });
+        }
+        (setup + total) / 1000.0
     }
 
     /// The packages a runtime provides among `names` that the table has
@@ -453,8 +504,45 @@ mod tests {
                 ratio_low: 1.0,
                 ratio_high: 1.0,
                 runtime_modules: BTreeMap::new(),
+                calls: BTreeMap::new(),
                 sample: Vec::new(),
             }
         }
+    }
+
+    #[test]
+    fn calls_pay_the_largest_setup_once_then_each_distinct_service() {
+        let mut family = model().python.clone_empty();
+        let priced = |setup_us: f64, services: &[(&str, f64)]| PricedCall {
+            setup_us,
+            services_us: services.iter().map(|(s, t)| (s.to_string(), *t)).collect(),
+        };
+        family.calls.insert(
+            "boto3.client".into(),
+            priced(4000.0, &[("s3", 2000.0), ("sqs", 1000.0), ("sns", 500.0)]),
+        );
+        family.calls.insert(
+            "boto3.resource".into(),
+            priced(5000.0, &[("dynamodb", 3000.0)]),
+        );
+        let ms = |calls: &[&str]| {
+            family.calls_ms(&calls.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(ms(&[]), 0.0);
+        assert_eq!(ms(&["boto3.client('s3')"]), 6.0);
+        // the same client twice is one; an unknown service is at the median
+        assert_eq!(
+            ms(&[
+                "boto3.client('s3')",
+                "boto3.client('s3')",
+                "boto3.client('kms')"
+            ]),
+            7.0
+        );
+        assert_eq!(
+            ms(&["boto3.client('sqs')", "boto3.resource('dynamodb')"]),
+            9.0
+        );
+        assert_eq!(ms(&["os.getenv('X')"]), 0.0);
     }
 }

@@ -100,6 +100,8 @@ struct RunResult {
 }
 
 const RESULT_MARK: &str = "DEADWEIGHT_MEASURE_RESULT ";
+/// The region a function is measured in when this machine names none.
+const MEASURE_REGION: &str = "us-east-1";
 const IMPORTS_MARK: &str = "DEADWEIGHT_MEASURE_IMPORTS";
 
 const PYTHON_HARNESS: &str = r#"
@@ -233,6 +235,12 @@ pub fn measure(
     let target = locate(artifact, root, &handler, family_hint)?;
     let esm_node_path = runtime.is_none_or(|r| r.esm_node_path);
     let mut notes = Vec::new();
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
+        notes.push(format!(
+            "AWS_REGION was set to {MEASURE_REGION}, as Lambda always sets it (set it to measure another)"
+        ));
+    }
     if target.family == Family::Node && tree.layers.is_some() && esm_node_path {
         let linked = link_layer_packages(&tree)?;
         if linked > 0 {
@@ -538,6 +546,14 @@ fn run_once(
     command.current_dir(root);
     command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS");
     command.env("LAMBDA_TASK_ROOT", root);
+    // Lambda always sets the region: an SDK client created at module
+    // scope needs one (boto3 raises NoRegionError without it)
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
+        command
+            .env("AWS_REGION", MEASURE_REGION)
+            .env("AWS_DEFAULT_REGION", MEASURE_REGION);
+    }
     match target.family {
         Family::Python => {
             // -S: no site-packages of this machine's Python, so nothing the
