@@ -229,6 +229,88 @@ def boto3_calls(runs):
     return calls
 
 
+# The AWS SDK for JavaScript that nodejs18.x and later provide in
+# /var/runtime/node_modules: the packages timed, at one release
+NODE_SDK_VERSION = "3.699.0"
+NODE_SDK = [
+    "client-s3", "client-dynamodb", "lib-dynamodb", "util-dynamodb", "client-sqs",
+    "client-sns", "client-secrets-manager", "client-ssm", "client-lambda",
+    "client-eventbridge", "client-kinesis", "client-sts", "client-kms", "client-ses",
+    "client-sesv2", "client-sfn", "client-cognito-identity-provider", "client-cloudwatch",
+    "client-cloudwatch-logs", "client-firehose", "client-athena", "s3-request-presigner",
+    "lib-storage", "credential-providers",
+]
+
+NODE_PACKAGES = r"""
+const Module = require('module');
+const fs = require('fs');
+const name = process.argv[1];
+const load = Module._load;
+const edges = new Map();
+const stack = [];
+const pkgOf = (file) => {
+  const i = file.lastIndexOf('/node_modules/');
+  if (i < 0) return null;
+  const p = file.slice(i + 14).split('/');
+  return p[0].startsWith('@') ? p[0] + '/' + p[1] : p[0];
+};
+Module._load = function (request, parent, isMain) {
+  let file = null;
+  try { file = Module._resolveFilename(request, parent, isMain); } catch {}
+  const pkg = file && pkgOf(file);
+  const up = stack[stack.length - 1];
+  // a built-in the package requires: its time is in the built-ins' table
+  if (!pkg && up && Module.isBuiltin(request)) {
+    if (!edges.has(up)) edges.set(up, new Set());
+    edges.get(up).add(request.replace(/^node:/, ''));
+  }
+  if (!pkg) return load.apply(this, arguments);
+  if (up && up !== pkg) {
+    if (!edges.has(up)) edges.set(up, new Set());
+    edges.get(up).add(pkg);
+  }
+  stack.push(pkg);
+  try { return load.apply(this, arguments); } finally { stack.pop(); }
+};
+const before = new Set(Object.keys(require.cache));
+require(name);
+const packages = {};
+for (const file of Object.keys(require.cache)) {
+  const pkg = !before.has(file) && pkgOf(file);
+  if (!pkg) continue;
+  const row = packages[pkg] || (packages[pkg] = { files: 0, bytes: 0, imports: [...(edges.get(pkg) || [])].sort() });
+  row.files += 1;
+  row.bytes += fs.statSync(file).size;
+}
+console.log(JSON.stringify(packages));
+"""
+
+
+def node_provided_packages():
+    """What requiring each package of the runtime's AWS SDK loads: files,
+    bytes, and the packages and built-ins it requires, installed from the
+    registry at NODE_SDK_VERSION into bench/out/node-sdk. The model prices
+    them like the same code bundled (code MiB, files, built-ins)."""
+    directory = os.path.join(ROOT, "bench", "out", "node-sdk")
+    if not os.path.isdir(os.path.join(directory, "node_modules")):
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "package.json"), "w") as f:
+            f.write('{"name": "runtime-sdk", "private": true}\n')
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
+                       + ["@aws-sdk/%s@%s" % (p, NODE_SDK_VERSION) for p in NODE_SDK],
+                       cwd=directory, check=True)
+    found = {}
+    for name in NODE_SDK:
+        out = run(["node", "-e", NODE_PACKAGES, "@aws-sdk/" + name], cwd=directory)
+        for pkg, row in json.loads(out).items():
+            seen = found.setdefault(pkg, {"files": 0, "bytes": 0, "imports": set()})
+            # a package loads more files when more of its entry points are asked for
+            if row["bytes"] > seen["bytes"]:
+                seen["files"], seen["bytes"] = row["files"], row["bytes"]
+            seen["imports"].update(row["imports"])
+    return {pkg: {"files": r["files"], "bytes": r["bytes"], "imports": sorted(r["imports"])} for pkg, r in sorted(found.items())}
+
+
 def node_runtime_modules(runs):
     """Node's built-in modules: the internal modules each one loads when
     required alone in a fresh process, with its time shared among them."""
@@ -255,8 +337,8 @@ def median(values):
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def run(cmd, check=True, stderr=False):
-    out = subprocess.run(cmd, capture_output=True, text=True)
+def run(cmd, check=True, stderr=False, cwd=None):
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if check and out.returncode != 0:
         raise RuntimeError("%s: %s" % (" ".join(cmd), out.stderr.strip()[-300:]))
     return out.stderr if stderr else out.stdout
@@ -411,7 +493,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the model")
     parser.add_argument("--refit", action="store_true", help="reuse bench/out/calibration.json, measure nothing")
-    parser.add_argument("--provided", action="store_true", help="with --refit: time again what the Python runtimes provide (boto3, ...)")
+    parser.add_argument("--provided", action="store_true", help="with --refit: time again what the runtimes provide (boto3, boto3 clients, the AWS SDK for JavaScript)")
     args = parser.parse_args()
     if not os.path.exists(BIN) and not args.refit:
         sys.exit("build first: cargo build --release")
@@ -425,6 +507,7 @@ def main():
         if args.provided:
             tables["python"].update(python_provided_modules(3))
             tables["python_calls"] = boto3_calls(3)
+            tables["node_packages"] = node_provided_packages()
             # the same measurements, with the inputs as the audit now
             # computes them (a sample creating a boto3 client gains its cost)
             for family, rows in families.items():
@@ -445,6 +528,7 @@ def measure_all(runs):
     tables = {"node": node_runtime_modules(3), "python": python_runtime_modules(3)}
     tables["python"].update(python_provided_modules(3))
     tables["python_calls"] = boto3_calls(3)
+    tables["node_packages"] = node_provided_packages()
     families = {"node": [], "python": []}
     versions = {}
     for family, path in samples():
@@ -541,6 +625,12 @@ def runtime_modules_json(tables):
         for name, call in sorted(tables.get("python_calls", {}).items())
     ]
     families.append('  "python_calls": {\n%s\n  }' % ",\n".join(calls))
+    # the runtime's npm packages (the AWS SDK), priced as the same code bundled
+    packages = [
+        '    %s: {"files": %d, "bytes": %d, "imports": [%s]}' % (json.dumps(name), row["files"], row["bytes"], ", ".join(json.dumps(i) for i in row["imports"]))
+        for name, row in sorted(tables.get("node_packages", {}).items())
+    ]
+    families.append('  "node_packages": {\n%s\n  }' % ",\n".join(packages))
     return "{\n" + ",\n".join(families) + "\n}\n"
 
 

@@ -62,6 +62,10 @@ pub struct Family {
     /// What module-scope calls cost (`boto3.client`), from the same file.
     #[serde(skip)]
     pub calls: BTreeMap<String, PricedCall>,
+    /// Node: the packages the runtime provides (its AWS SDK), priced as
+    /// the same code bundled.
+    #[serde(skip)]
+    pub packages: BTreeMap<String, ProvidedPackage>,
     #[serde(default)]
     pub sample: Vec<Sample>,
 }
@@ -85,6 +89,17 @@ pub struct PricedCall {
     pub services_us: BTreeMap<String, f64>,
 }
 
+/// A package the runtime provides, as requiring it loads: its own files
+/// and bytes, and the provided packages it requires in turn.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidedPackage {
+    pub files: usize,
+    pub bytes: u64,
+    #[serde(default)]
+    pub imports: Vec<String>,
+}
+
 /// rules/runtime-modules.json.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +108,8 @@ struct RuntimeTables {
     python: BTreeMap<String, RuntimeModule>,
     #[serde(default)]
     python_calls: BTreeMap<String, PricedCall>,
+    #[serde(default)]
+    node_packages: BTreeMap<String, ProvidedPackage>,
 }
 
 /// One calibration function: its model inputs and its measured init.
@@ -122,6 +139,7 @@ pub fn model() -> &'static Model {
         model.node.runtime_modules = tables.node;
         model.python.runtime_modules = tables.python;
         model.python.calls = tables.python_calls;
+        model.node.packages = tables.node_packages;
         model
     })
 }
@@ -157,6 +175,20 @@ impl Inputs {
             runtime_ms: family.runtime_ms(&init.runtime_modules)
                 + family.calls_ms(&init.priced_calls),
         }
+        .with_provided(&init.runtime_modules, family)
+    }
+
+    /// Plus the code of the runtime's packages among `names`, and the
+    /// built-ins it requires that `names` does not.
+    fn with_provided(mut self, names: &[String], family: &Family) -> Inputs {
+        let (files, bytes, builtins) = family.provided_code(names);
+        self.files += files;
+        self.code_bytes += bytes;
+        if !builtins.is_empty() {
+            let all: Vec<String> = names.iter().cloned().chain(builtins).collect();
+            self.runtime_ms += family.runtime_ms(&all) - family.runtime_ms(names);
+        }
+        self
     }
 
     /// From a list of loaded files with their sizes, for fixes simulated
@@ -181,7 +213,7 @@ impl Inputs {
                 }
             }
         }
-        inputs
+        inputs.with_provided(runtime_modules, family)
     }
 }
 
@@ -203,6 +235,31 @@ impl Family {
             stack.extend(module.imports.iter().map(String::as_str));
         }
         total_us / 1000.0
+    }
+
+    /// Files and bytes the runtime's packages among `names` load, with the
+    /// packages they require, each once; and the built-ins they require.
+    pub fn provided_code(&self, names: &[String]) -> (usize, u64, Vec<String>) {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (mut files, mut bytes) = (0, 0);
+        // built-ins among `names` too: the caller counts only what they add
+        let mut builtins = Vec::new();
+        while let Some(name) = stack.pop() {
+            let Some(package) = self.packages.get(name) else {
+                if self.runtime_modules.contains_key(name) {
+                    builtins.push(name.to_string());
+                }
+                continue;
+            };
+            if !seen.insert(name) {
+                continue;
+            }
+            files += package.files;
+            bytes += package.bytes;
+            stack.extend(package.imports.iter().map(String::as_str));
+        }
+        (files, bytes, builtins)
     }
 
     /// What the module-scope calls cost (`boto3.client('s3')`, as the
@@ -244,6 +301,7 @@ impl Family {
             .map(|name| top(name))
             .filter(|package| {
                 !self.runtime_modules.contains_key(package.as_str())
+                    && !self.packages.contains_key(package.as_str())
                     && reach::runtimes_shipping(language, package).next().is_some()
             })
             .collect();
@@ -505,6 +563,7 @@ mod tests {
                 ratio_high: 1.0,
                 runtime_modules: BTreeMap::new(),
                 calls: BTreeMap::new(),
+                packages: BTreeMap::new(),
                 sample: Vec::new(),
             }
         }
