@@ -136,12 +136,7 @@ fn without_a_runtime_the_facts_are_reported_but_nothing_is_denied() {
         .iter()
         .any(|n| n == "libgomp.so.1"));
     assert!(!findings(&out).iter().any(|f| f.contains("runtime/")));
-    let text = deadweight()
-        .args(["audit", "--color", "never"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&text.stdout)
+    assert!(common::audit_terminal(&[&zip], &[])
         .contains("native code: 2 ELF files for x86_64; needs up to GLIBC_2.34 (libworker.so)"));
 }
 

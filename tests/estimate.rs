@@ -349,12 +349,7 @@ fn the_runtimes_javascript_sdk_is_priced_as_the_same_code_bundled() {
         estimate["unpriced"],
         serde_json::json!(["@aws-sdk/client-iot"])
     );
-    let out = deadweight()
-        .args(["audit", "--color", "never", "--runtime", "nodejs20.x"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = common::audit_terminal(&[&zip], &["--runtime", "nodejs20.x"]);
     assert!(
         text.contains("with a full vCPU, not counting @aws-sdk/client-iot from the runtime"),
         "{text}"

@@ -55,12 +55,7 @@ fn python_init_loads_the_layers_site_packages_and_counts_them() {
         .unwrap()
         .ends_with("python-layer.zip"));
 
-    let terminal = common::deadweight()
-        .args(["audit", "--color", "never", "--runtime", "python3.12"])
-        .args([&zip, &layer])
-        .output()
-        .unwrap();
-    let terminal = String::from_utf8_lossy(&terminal.stdout);
+    let terminal = common::audit_terminal(&[&zip, &layer], &["--runtime", "python3.12"]);
     assert!(
         terminal.contains(&format!(
             "loads 1 of 1 file (81 B of 81 B), and {from_layer} files ("

@@ -277,6 +277,17 @@ pub fn init_files(init: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// `audit --color never ARGS PATHS`: the terminal report, as text.
+pub fn audit_terminal(paths: &[&Path], args: &[&str]) -> String {
+    let out = deadweight()
+        .args(["audit", "--color", "never"])
+        .args(args)
+        .args(paths)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn audit_json(paths: &[&Path]) -> Value {
     let output = deadweight()
         .arg("audit")
