@@ -129,6 +129,13 @@ struct MeasureArgs {
     #[arg(long, value_name = "PATH")]
     interpreter: Option<PathBuf>,
 
+    /// Node: a node_modules folder standing in for the runtime's own
+    /// (/var/runtime/node_modules, where nodejs18.x and later keep the AWS
+    /// SDK), searched after the layers as Lambda's NODE_PATH does; e.g.
+    /// `npm install --prefix sdk @aws-sdk/client-s3`, then `sdk/node_modules`.
+    #[arg(long, value_name = "DIR")]
+    runtime_modules: Option<PathBuf>,
+
     /// A layer the function uses (zip or directory), extracted where Lambda
     /// puts layers; repeat in the function's layer order [default: those its
     /// SAM template or `serverless package` build gives it, on disk].
@@ -617,6 +624,7 @@ fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
         handler,
         runtime,
         interpreter: args.interpreter,
+        runtime_modules: args.runtime_modules,
         runs: args.runs,
     };
     let show_progress = io::stderr().is_terminal();

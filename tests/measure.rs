@@ -249,8 +249,35 @@ fn failures_are_clear_and_exit_2() {
     assert!(
         error.contains("Cannot find module '@aws-sdk/client-s3'")
             && error.contains("comes with Lambda's Node.js runtime")
-            && error.contains("npm install @aws-sdk/client-s3"),
+            && error.contains("--runtime-modules"),
         "{error}"
+    );
+    // a folder standing in for the runtime's node_modules, after the package
+    let runtime = dir.path().join("sdk/node_modules/@aws-sdk/client-s3");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::write(
+        runtime.join("package.json"),
+        r#"{"name":"@aws-sdk/client-s3","main":"index.js"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        runtime.join("index.js"),
+        "module.exports = { S3Client: class {} };\n",
+    )
+    .unwrap();
+    let folder = dir.path().join("sdk/node_modules");
+    let report = measure_json(
+        &sdk,
+        &[
+            "--runtime",
+            "nodejs20.x",
+            "--runtime-modules",
+            folder.to_str().unwrap(),
+        ],
+    );
+    module(
+        &report,
+        "/var/runtime/node_modules/@aws-sdk/client-s3/index.js",
     );
 }
 

@@ -49,6 +49,8 @@ pub struct MeasureOptions {
     pub runtime: Option<String>,
     /// Interpreter to run instead of `node` / `python3` from PATH.
     pub interpreter: Option<PathBuf>,
+    /// Node: a node_modules folder standing in for the runtime's own.
+    pub runtime_modules: Option<PathBuf>,
     pub runs: usize,
 }
 
@@ -195,6 +197,8 @@ struct Tree<'p> {
     /// interpreter's site-packages when neither the package nor a layer
     /// has them.
     provided: Vec<String>,
+    /// Node: what stands in for /var/runtime/node_modules.
+    runtime_modules: Option<&'p Path>,
 }
 
 /// `layers`: the function's layers, in the order Lambda applies them.
@@ -218,6 +222,15 @@ pub fn measure(
         Some(id) => bail!("measure runs Node.js and Python functions; `{id}` is neither"),
         None => None,
     };
+    // Node resolves NODE_PATH from the package's folder: an absolute path
+    let runtime_modules = options
+        .runtime_modules
+        .as_deref()
+        .map(|dir| {
+            dir.canonicalize()
+                .with_context(|| format!("--runtime-modules {}", dir.display()))
+        })
+        .transpose()?;
     let extracted = extract::extract(artifact, layers, EXTRACT_LIMIT)?;
     let root = extracted.root();
     let runtime = options
@@ -231,6 +244,7 @@ pub fn measure(
             .filter(|r| r.family == "node")
             .map(|r| format!("node{}", r.version)),
         provided: python_provided(runtime),
+        runtime_modules: runtime_modules.as_deref(),
     };
     let target = locate(artifact, root, &handler, family_hint)?;
     let esm_node_path = runtime.is_none_or(|r| r.esm_node_path);
@@ -297,6 +311,7 @@ pub fn measure(
         layers: None,
         node_folder: None,
         provided: tree.provided.clone(),
+        runtime_modules: tree.runtime_modules,
     };
     let mut baseline = Vec::new();
     let mut raw = Vec::new();
@@ -354,6 +369,10 @@ pub fn measure(
                 let file = Path::new(file);
                 if let Ok(own) = file.strip_prefix(root) {
                     return own.to_string_lossy().into_owned();
+                }
+                if let Some(provided) = tree.runtime_modules.and_then(|d| file.strip_prefix(d).ok())
+                {
+                    return format!("/var/runtime/node_modules/{}", provided.to_string_lossy());
                 }
                 match tree.layers.and_then(|opt| file.strip_prefix(opt).ok()) {
                     Some(layered) => format!("/opt/{}", layered.to_string_lossy()),
@@ -420,6 +439,8 @@ pub fn measure(
 /// is when it is not known) and `nodejs/node_modules`, then the task root.
 fn node_path(tree: &Tree) -> OsString {
     let mut dirs = layer_node_dirs(tree);
+    // Lambda's order: the layers, the runtime's node_modules, the task root
+    dirs.extend(tree.runtime_modules.map(Path::to_path_buf));
     dirs.push(tree.task.to_path_buf());
     std::env::join_paths(dirs).unwrap_or_default()
 }
@@ -617,7 +638,7 @@ fn run_once(
                 });
             let hint = match (python_missing, node_missing) {
                 (Some(top), _) => format!("; {top} comes with Lambda's Python runtime, so install it for this interpreter (`{} -m pip install {top}`) to measure", interpreter.display()),
-                (_, Some(package)) => format!("; {package} comes with Lambda's Node.js runtime, which this machine does not have: install it in the package (`npm install {package}`) to measure it as if bundled"),
+                (_, Some(package)) => format!("; {package} comes with Lambda's Node.js runtime, which this machine does not have: install it somewhere (`npm install --prefix sdk {package}`) and pass --runtime-modules sdk/node_modules, or install it in the package"),
                 _ => String::new(),
             };
             bail!(
