@@ -127,10 +127,15 @@ if provided:
     sys.meta_path.append(RuntimeProvided)
 sys.stderr.write(mark + "\n")
 sys.stderr.flush()
+before = set(sys.modules)
 start = time.perf_counter()
 __import__(module)  # the import statement's path, which -X importtime reports
 elapsed = time.perf_counter() - start
-sys.stdout.write("\n" + result_mark + json.dumps({"ms": elapsed * 1000, "version": sys.version.split()[0]}) + "\n")
+# every module the import added, importlib's too (-X importtime misses
+# those); not aliases (requests.packages.urllib3 is urllib3)
+loaded = [[name, 0] for name in sorted(set(sys.modules) - before)
+          if getattr(sys.modules[name], "__name__", name) == name]
+sys.stdout.write("\n" + result_mark + json.dumps({"ms": elapsed * 1000, "version": sys.version.split()[0], "modules": loaded}) + "\n")
 "#;
 
 const NODE_HARNESS: &str = r#"
@@ -334,13 +339,35 @@ pub fn measure(
 
     let (modules, import_tree) = match target.family {
         Family::Python => {
-            let (_, stderr) = run_once(&interpreter, &tree, &target, true)?;
+            let (listed, stderr) = run_once(&interpreter, &tree, &target, true)?;
             tick();
             let import_tree = stderr
                 .split_once(IMPORTS_MARK)
                 .map(|(_, after)| importtime::parse(after))
                 .unwrap_or_default();
-            let modules = python_modules(&import_tree);
+            let mut modules = python_modules(&import_tree);
+            // imported through importlib (a lazy loader, a package's
+            // __getattr__): in sys.modules, but not in -X importtime's tree
+            let timed: std::collections::HashSet<String> =
+                modules.iter().map(|m| m.name.clone()).collect();
+            let untimed: Vec<LoadedModule> = listed
+                .modules
+                .iter()
+                .filter(|(name, _)| !timed.contains(name) && name != &target.module)
+                .map(|(name, _)| LoadedModule {
+                    name: name.clone(),
+                    self_ms: None,
+                    cumulative_ms: None,
+                    bytes: None,
+                })
+                .collect();
+            if !untimed.is_empty() && !modules.is_empty() {
+                notes.push(format!(
+                    "{} modules imported through importlib (a lazy loader, a package's __getattr__) are listed without times: -X importtime does not see them, and their time is in their importer's",
+                    untimed.len()
+                ));
+                modules.extend(untimed);
+            }
             let from_machine: Vec<&str> = tree
                 .provided
                 .iter()
