@@ -291,9 +291,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         .map(|w| w.load(&imports::reach::Edits::new()))
                 },
             );
-            // the clients the handler's module creates at init, priced by the estimate
+            // the clients the function's modules create at init, priced by the estimate
             let mut priced_calls = Vec::new();
             if let Some(load) = &load {
+                priced_calls = analysis::practices::priced_calls(artifact, inventory, load);
                 analysis
                     .findings
                     .extend(analysis::init::not_loaded(inventory, load));
@@ -330,7 +331,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         &module,
                         thresholds.init_services,
                     ));
-                    priced_calls = analysis::practices::priced_calls(&module);
                 }
                 analysis.warnings.extend(warnings);
             }

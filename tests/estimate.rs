@@ -311,6 +311,21 @@ fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_i
         agrees(measured, estimated),
         "estimated {estimated:.1} ms, measured {measured:.1} ms"
     );
+
+    // clients made at module scope by another of the function's modules
+    // init loads count the same; one in a function does not
+    let zip = ZipBuilder::new()
+        .file("app.py", "from clients import s3\n\n\ndef handler(event, context):\n    return s3\n")
+        .file(
+            "clients.py",
+            "import boto3\n\ns3 = boto3.client('s3')\nddb = boto3.resource('dynamodb')\n\n\ndef later():\n    return boto3.client('sqs')\n",
+        )
+        .write_to(dir.path(), "helper.zip");
+    let report = audit(&zip, &args);
+    assert_eq!(
+        report["artifacts"][0]["init"]["priced_calls"],
+        serde_json::json!(["boto3.client('s3')", "boto3.resource('dynamodb')"])
+    );
 }
 
 /// The AWS SDK for JavaScript v3 that nodejs18.x and later provide is

@@ -56,8 +56,8 @@ pub struct InitReport {
     pub unresolved_guarded: usize,
     /// Built-in / standard-library modules the init imports.
     pub runtime_modules: Vec<String>,
-    /// Calls the handler's module makes at module scope that the estimate
-    /// prices (`boto3.client('s3')`).
+    /// Calls the function's own modules make at module scope, when init
+    /// loads them, that the estimate prices (`boto3.client('s3')`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub priced_calls: Vec<String>,
     /// The init-time model's range for this load, when it was asked for.

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use super::{Finding, Level, Location};
 use crate::artifact::{Artifact, Warning};
 use crate::imports::clients::{read_handler_module, ClientKind, Construction, HandlerCode, Place};
-use crate::imports::reach::{handler_entry, InitWalker};
+use crate::imports::reach::{handler_entry, InitLoad, InitWalker};
 use crate::imports::Language;
+use crate::inventory::{Inventory, Owner};
 
 pub const NODE_CLIENT_IN_HANDLER: &str = "node/client-in-handler";
 pub const PYTHON_CLIENT_IN_HANDLER: &str = "python/client-in-handler";
@@ -85,27 +86,42 @@ pub fn check(module: &HandlerModule, init_services: usize) -> Vec<Finding> {
     findings
 }
 
-/// The boto3 clients and resources the handler's module creates at module
-/// scope, as the estimate prices them: `boto3.client('s3')`.
-pub fn priced_calls(module: &HandlerModule) -> Vec<String> {
-    if module.language != Language::Python {
+/// The boto3 clients and resources that the function's own Python modules
+/// loaded at init create at module scope, as the estimate prices them:
+/// `boto3.client('s3')`.
+pub fn priced_calls(artifact: &Artifact, inventory: &Inventory, load: &InitLoad) -> Vec<String> {
+    if load.language != Language::Python {
         return Vec::new();
     }
-    module
-        .code
-        .constructions
-        .iter()
-        .filter(|c| c.place == Place::ModuleScope && c.kind == ClientKind::Aws)
-        .filter(|c| c.module == "boto3" && c.service != "session")
-        .map(|c| {
-            let kind = if c.code.contains("resource(") {
-                "resource"
-            } else {
-                "client"
-            };
-            format!("boto3.{kind}('{}')", c.service)
-        })
-        .collect()
+    let mut calls = Vec::new();
+    for &i in &load.loaded {
+        let path = &artifact.entries[i].path;
+        if inventory.owners[i] != Owner::App || !path.ends_with(".py") {
+            continue;
+        }
+        let Ok(text) = artifact.read_text(i) else {
+            continue;
+        };
+        // module scope only: no handler function to read
+        let Ok(code) = read_handler_module(path, &text, Language::Python, "") else {
+            continue;
+        };
+        calls.extend(
+            code.constructions
+                .iter()
+                .filter(|c| c.place == Place::ModuleScope && c.kind == ClientKind::Aws)
+                .filter(|c| c.module == "boto3" && c.service != "session")
+                .map(|c| {
+                    let kind = if c.code.contains("resource(") {
+                        "resource"
+                    } else {
+                        "client"
+                    };
+                    format!("boto3.{kind}('{}')", c.service)
+                }),
+        );
+    }
+    calls
 }
 
 fn what(kind: ClientKind, service: &str) -> String {
