@@ -294,19 +294,14 @@ fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_i
     );
     let range = &init["estimate_ms"];
     let estimated = (range["low"].as_f64().unwrap() + range["high"].as_f64().unwrap()) / 2.0;
-    let out = deadweight()
-        .args(["measure", "--format", "json", "--runs", "5"])
-        .args(args)
-        .arg(&zip)
-        .output()
+    let measured = common::success_json(
+        deadweight()
+            .args(["measure", "--format", "json", "--runs", "5"])
+            .args(args)
+            .arg(&zip),
+    )["median_ms"]
+        .as_f64()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let measured: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let measured = measured["median_ms"].as_f64().unwrap();
     assert!(
         agrees(measured, estimated),
         "estimated {estimated:.1} ms, measured {measured:.1} ms"

@@ -9,7 +9,10 @@
 //! ```
 //!
 //! where the last term is the standard-library / built-in modules the init
-//! imports, costed from their measured self times. The estimate is a range
+//! imports, costed from their measured self times, with what the Python
+//! runtime provides (boto3) and the boto3 clients made at module scope; the
+//! Node runtime's AWS SDK counts as the same code bundled (code and files).
+//! All come from rules/runtime-modules.json. The estimate is a range
 //! from the fit's residuals, for the machine the model was fitted on; with a
 //! memory size it scales to Lambda's CPU share (one full vCPU at 1,769 MB,
 //! proportionally less below: a model assumption, not a measurement).

@@ -189,7 +189,6 @@ pub fn deadweight() -> Command {
     Command::cargo_bin("deadweight").unwrap()
 }
 
-/// Runs `deadweight audit --format json PATHS…`, expects success, returns the report.
 /// The JSON a run that must succeed prints (its stderr shown when it fails).
 pub fn success_json(command: &mut Command) -> Value {
     let out = command.output().unwrap();
@@ -288,6 +287,7 @@ pub fn audit_terminal(paths: &[&Path], args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `deadweight audit --format json PATHS…`, expects success, returns the report.
 pub fn audit_json(paths: &[&Path]) -> Value {
     let output = deadweight()
         .arg("audit")
