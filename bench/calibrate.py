@@ -16,8 +16,9 @@ where the last term sums the measured self time of every standard-library
 or built-in module the init imports (each once, with what it imports), and
 for Python of what the runtime provides beside it (boto3 and its
 dependencies, timed from this machine's site-packages), plus the boto3
-clients and resources the handler module creates at module scope (a
-first one's setup, then each service's model).
+clients and resources the function's own modules create at module scope
+(a first one's setup, then each service's model). The Node runtime's AWS
+SDK counts as the same code bundled (what requiring each package loads).
 
 by least squares on relative error (a 10 ms function counts as much as a
 1 s one), coefficients kept non-negative. The estimate's range comes from
@@ -233,7 +234,7 @@ def boto3_calls(runs):
 
 
 # The AWS SDK for JavaScript that nodejs18.x and later provide in
-# /var/runtime/node_modules: the packages timed, at one release
+# /var/runtime/node_modules: the packages recorded, at one release
 NODE_SDK_VERSION = "3.699.0"
 NODE_SDK = [
     "client-s3", "client-dynamodb", "lib-dynamodb", "util-dynamodb", "client-sqs",
