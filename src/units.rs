@@ -35,9 +35,18 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The `s` after a counted noun: `1 source map`, `2 source maps`.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// `1 file`, `2,345 files`: a count and its noun, plural unless one.
 pub fn counted(n: u64, noun: &str) -> String {
-    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+    format!("{} {noun}{}", thousands(n), plural(n))
 }
 
 /// `["a", "b", "c"]` → `a, b and c`.

@@ -118,15 +118,6 @@ fn weight(finding: &Finding) -> u64 {
         .unwrap_or(0)
 }
 
-/// The `{s}` after a counted noun: `1 source map`, `2 source maps`.
-fn plural(count: usize) -> &'static str {
-    if count == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 /// `{name}` placeholders filled from `values`; unknown ones stay as written.
 fn render(template: &str, values: &HashMap<&str, String>) -> String {
     let mut out = String::with_capacity(template.len());
@@ -481,7 +472,7 @@ fn files_rule(
         .collect();
     let values = HashMap::from([
         ("count", thousands(count)),
-        ("s", plural(count as usize).to_string()),
+        ("s", crate::units::plural(count).to_string()),
         ("bytes", human_bytes(saving.unzipped_bytes)),
         ("zipped", human_bytes(saving.zipped_bytes)),
         ("top", top.join(", ")),
@@ -555,7 +546,7 @@ fn runtime_provided_rule(
     let values = HashMap::from([
         ("runtime", runtime.id.clone()),
         ("count", names.len().to_string()),
-        ("s", plural(names.len()).to_string()),
+        ("s", crate::units::plural(names.len() as u64).to_string()),
         (
             "packages",
             if more > 0 {
