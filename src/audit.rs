@@ -20,7 +20,9 @@ use crate::template;
 pub struct FunctionFacts {
     /// Lambda runtime id, e.g. `python3.12` or `nodejs20.x`.
     pub runtime: Option<String>,
-    pub arm64: bool,
+    /// The instruction set: arm64 or x86_64; None leaves it to the config,
+    /// a template, then Lambda's default (x86_64).
+    pub arm64: Option<bool>,
     /// Lambda handler, `index.handler`; inferred from the root files when absent.
     pub handler: Option<String>,
     /// Memory size in MB, for the CPU share init runs with.
@@ -48,7 +50,7 @@ impl FunctionFacts {
                 .runtime
                 .clone()
                 .or_else(|| function.and_then(|f| f.runtime.clone())),
-            arm64: self.arm64 || function.and_then(|f| f.arm64).unwrap_or(false),
+            arm64: self.arm64.or_else(|| function.and_then(|f| f.arm64)),
             handler: self
                 .handler
                 .clone()
@@ -72,7 +74,7 @@ impl FunctionFacts {
         });
         Environment {
             python_version: from_runtime.or(inventory.python_version),
-            arm64: self.arm64,
+            arm64: self.arm64.unwrap_or(false),
         }
     }
 }
@@ -147,6 +149,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         }
         if facts.runtime.is_none() {
             facts.runtime = templates.packaged_runtime(packaged);
+        }
+        if facts.arm64.is_none() {
+            facts.arm64 =
+                template::arm64(&template_texts).or_else(|| packaged.and_then(|f| f.arm64));
         }
         let runtime = facts.runtime_info()?;
         let mut report = if is_lockfile_input(path) {
@@ -419,6 +425,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             }
             let mut report =
                 ArtifactReport::build(artifact, inventory, &analysis, &request.options);
+            report.architecture = Some(analysis::compat::function_machine(environment.arm64));
             report.warnings.extend(scan_warnings);
             if let Some(load) = load {
                 let mut init = analysis::init::report(

@@ -317,9 +317,10 @@ struct FunctionArgs {
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
-    /// Instruction set the function runs on.
-    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
-    arch: Arch,
+    /// Instruction set the function runs on [default: the config's, or the one
+    /// a SAM or Serverless template beside the artifact declares, else x86_64].
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
 
     /// Lambda handler, e.g. index.handler, app.lambda_handler or
     /// com.example.Handler::handleRequest: what it loads at init, and checked to be
@@ -338,7 +339,7 @@ impl FunctionArgs {
     fn facts(&self) -> FunctionFacts {
         FunctionFacts {
             runtime: self.runtime.clone(),
-            arm64: self.arch == Arch::Arm64,
+            arm64: self.arch.map(|arch| arch == Arch::Arm64),
             handler: self.handler.clone(),
             memory_mb: self.memory,
         }

@@ -31,6 +31,8 @@ const SERVERLESS_COMPILED: &str = "cloudformation-template-update-stack.json";
 pub struct PackagedFunction {
     pub handler: Option<String>,
     pub runtime: Option<String>,
+    /// `Architectures: ["arm64"]`; None when the function leaves Lambda's default.
+    pub arm64: Option<bool>,
     pub environment: std::collections::BTreeMap<String, String>,
     pub layers: TemplateLayers,
 }
@@ -234,6 +236,55 @@ pub fn runtime(templates: &[String]) -> Option<String> {
     })
 }
 
+/// Whether the templates beside the artifact put the function on arm64:
+/// SAM's `Architectures: [arm64]` (inline, or a block list below it) and
+/// Serverless's `architecture: arm64`, when one file names a single
+/// instruction set. Lambda's default is x86_64.
+pub fn arm64(templates: &[String]) -> Option<bool> {
+    templates.iter().find_map(|text| {
+        let named: Vec<bool> = architectures(text)
+            .filter_map(|value| match value {
+                "arm64" => Some(true),
+                "x86_64" => Some(false),
+                _ => None,
+            })
+            .collect();
+        let first = *named.first()?;
+        named.iter().all(|a| *a == first).then_some(first)
+    })
+}
+
+/// The instruction sets a template's lines name: `Architectures:` with an
+/// inline list or a `- item` list below it, and `architecture:` scalars.
+fn architectures(text: &str) -> impl Iterator<Item = &str> + '_ {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut values = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        if let Some(list) = trimmed
+            .strip_prefix("Architectures:")
+            .or_else(|| trimmed.strip_prefix("architectures:"))
+        {
+            let list = list.trim();
+            if list.is_empty() {
+                let items = lines[at + 1..]
+                    .iter()
+                    .map(|l| l.trim())
+                    .take_while(|l| l.starts_with('-'));
+                values.extend(items.map(|item| item[1..].trim()));
+            } else {
+                values.extend(list.trim_matches(['[', ']']).split(',').map(str::trim));
+            }
+        } else {
+            values.extend(template_values(line, "architecture"));
+        }
+    }
+    values
+        .into_iter()
+        .map(|v| v.trim_matches(['"', '\'']))
+        .filter(|v| !v.is_empty())
+}
+
 /// The functions the compiled Serverless template beside a zip deploys
 /// from it, each with its layers: a `Ref` to an `AWS::Lambda::LayerVersion`
 /// whose `Content.S3Key` names a zip in the same folder (what `serverless
@@ -286,6 +337,9 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
             PackagedFunction {
                 handler: properties["Handler"].as_str().map(str::to_string),
                 runtime: properties["Runtime"].as_str().map(str::to_string),
+                arm64: properties["Architectures"][0]
+                    .as_str()
+                    .map(|a| a == "arm64"),
                 environment: properties["Environment"]["Variables"]
                     .as_object()
                     .into_iter()
@@ -420,12 +474,13 @@ mod tests {
         // a layer that is an ARN, a Ref to nothing, or a zip not there
         std::fs::write(
             dir.path().join(SERVERLESS_COMPILED),
-            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "k/svc.zip"}, "Handler": "app.main", "Environment": {"Variables": {"DD_LAMBDA_HANDLER": "app.main", "N": 1}}, "Layers": ["arn:aws:lambda:us-east-1:1:layer:x:1", {"Ref": "Nope"}, {"Ref": "L"}]}}, "L": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "k/gone.zip"}}}}}"#,
+            r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "k/svc.zip"}, "Handler": "app.main", "Architectures": ["arm64"], "Environment": {"Variables": {"DD_LAMBDA_HANDLER": "app.main", "N": 1}}, "Layers": ["arn:aws:lambda:us-east-1:1:layer:x:1", {"Ref": "Nope"}, {"Ref": "L"}]}}, "L": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "k/gone.zip"}}}}}"#,
         )
         .unwrap();
         let functions = packaged_functions(&zip);
         assert_eq!(functions.len(), 1);
         assert_eq!(functions[0].handler.as_deref(), Some("app.main"));
+        assert_eq!(functions[0].arm64, Some(true));
         // string values are kept: a handler name is one
         assert_eq!(
             functions[0].environment,
@@ -438,6 +493,41 @@ mod tests {
                 elsewhere: 3
             }
         );
+    }
+
+    #[test]
+    fn architecture_in_sam_and_serverless_forms() {
+        let texts = |text: &str| vec![text.to_string()];
+        // SAM, inline and as a block list; Globals and the function agree
+        assert_eq!(
+            arm64(&texts(
+                "Globals:\n  Function:\n    Architectures: [arm64]\n"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            arm64(&texts("Resources:\n  Fn:\n    Properties:\n      Architectures:\n        - \"arm64\"\n      Runtime: python3.12\n")),
+            Some(true)
+        );
+        assert_eq!(
+            arm64(&texts("      Architectures:\n        - x86_64\n")),
+            Some(false)
+        );
+        // Serverless, provider-wide
+        assert_eq!(
+            arm64(&texts("provider:\n  name: aws\n  architecture: arm64\n")),
+            Some(true)
+        );
+        // two functions on two instruction sets, or none named: no answer
+        assert_eq!(
+            arm64(&texts(
+                "A:\n  Architectures: [arm64]\nB:\n  Architectures: [x86_64]\n"
+            )),
+            None
+        );
+        assert_eq!(arm64(&texts("Runtime: python3.12\n")), None);
+        // a parameter reference names no instruction set
+        assert_eq!(arm64(&texts("Architectures:\n  - !Ref Arch\n")), None);
     }
 
     #[test]

@@ -146,9 +146,25 @@ fn an_arm64_wheel_does_not_load_on_x86_64() {
         audit.native("markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so")["machine"],
         "arm64"
     );
+    assert_eq!(audit.report["artifacts"][0]["architecture"], "x86_64");
     let audit = Audit::run(&zip, &["--runtime", "python3.11", "--arch", "arm64"]);
     assert!(audit.findings("runtime/wrong-architecture").is_empty());
     assert_eq!(audit.code, Some(0));
+
+    // a SAM template beside the zip puts the function on arm64, as deployed
+    std::fs::write(
+        dir.path().join("template.yaml"),
+        "Globals:\n  Function:\n    Runtime: python3.11\n    Architectures:\n      - arm64\nResources:\n  Api:\n    Type: AWS::Serverless::Function\n",
+    )
+    .unwrap();
+    let audit = Audit::run(&zip, &[]);
+    assert_eq!(audit.code, Some(0));
+    assert_eq!(audit.report["artifacts"][0]["architecture"], "arm64");
+    assert!(audit.findings("runtime/wrong-architecture").is_empty());
+    // and --arch says otherwise for this run
+    let audit = Audit::run(&zip, &["--arch", "x86_64"]);
+    assert_eq!(audit.code, Some(1));
+    assert_eq!(audit.findings("runtime/wrong-architecture").len(), 1);
 }
 
 #[test]
@@ -329,6 +345,12 @@ fn prebuilds_for_every_platform_are_weight_and_a_caught_addon_failure_is_no_fail
     );
     let musl = audit.findings("runtime/musl-binary");
     assert_eq!(musl.len(), 2, "{musl:?}");
+    // the terminal's glibc is that of the builds the function's machine loads
+    let terminal = common::audit_terminal(&[&zip], &["--runtime", "nodejs20.x"]);
+    assert!(
+        terminal.contains("native code: 10 ELF files for arm (32-bit), arm64, x86_64; the x86_64 ones need up to GLIBC_2.14 ("),
+        "{terminal}"
+    );
     assert!(
         musl.iter()
             .all(|m| m.ends_with("dead weight next to its glibc build")),

@@ -52,6 +52,9 @@ pub struct ArtifactReport {
     /// The Lambda runtime id, when given.
     pub runtime: Option<String>,
     pub runtime_family: RuntimeFamily,
+    /// The instruction set audited for (`x86_64` or `arm64`, from `--arch`,
+    /// the config or the template); null for a lockfile.
+    pub architecture: Option<&'static str>,
     pub zipped_bytes: u64,
     /// True for a directory: its zipped size is what a zip would weigh.
     pub zipped_estimated: bool,
@@ -208,6 +211,7 @@ impl ArtifactReport {
             layout: inventory.layout,
             runtime: None,
             runtime_family: inventory.runtime,
+            architecture: None,
             zipped_bytes: artifact.zipped_bytes,
             zipped_estimated: artifact.zipped_estimated,
             unzipped_bytes: artifact.unzipped_bytes(),
@@ -275,6 +279,7 @@ impl ArtifactReport {
             kind: "lockfile",
             layout: Layout::Function,
             runtime: None,
+            architecture: None,
             runtime_family: match lock.ecosystem {
                 Ecosystem::Npm => RuntimeFamily::Node,
                 Ecosystem::Pypi => RuntimeFamily::Python,

@@ -152,9 +152,16 @@ impl Terminal {
             counted(a.packages.len() as u64, "package"),
         )?;
         if !a.native.is_empty() {
+            let mut machines: Vec<&str> = a.native.iter().map(|n| n.machine.as_str()).collect();
+            machines.sort_unstable();
+            machines.dedup();
+            // with builds for several machines, the glibc that matters is
+            // that of the files the function's machine loads
+            let function_machine = a.architecture.filter(|_| machines.len() > 1);
             let newest = a
                 .native
                 .iter()
+                .filter(|n| function_machine.is_none_or(|m| n.machine == m))
                 .filter_map(|n| {
                     n.glibc
                         .as_deref()
@@ -162,14 +169,15 @@ impl Terminal {
                         .map(|v| (v, n))
                 })
                 .max_by_key(|(v, _)| *v);
-            let mut machines: Vec<&str> = a.native.iter().map(|n| n.machine.as_str()).collect();
-            machines.sort_unstable();
-            machines.dedup();
-            let glibc = match newest {
-                Some(((major, minor), n)) => {
+            let glibc = match (newest, function_machine) {
+                (Some(((major, minor), n)), None) => {
                     format!("; needs up to GLIBC_{major}.{minor} ({})", n.path)
                 }
-                None => String::new(),
+                (Some(((major, minor), n)), Some(machine)) => format!(
+                    "; the {machine} ones need up to GLIBC_{major}.{minor} ({})",
+                    n.path
+                ),
+                (None, _) => String::new(),
             };
             let musl = if a.native.iter().any(|n| n.musl) {
                 "; some linked against musl"
