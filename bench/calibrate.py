@@ -378,17 +378,23 @@ def runtime_ms(names, table):
 
 def calls_ms(calls, table):
     """What the module-scope calls cost (the same sum as deadweight's
-    estimate): the largest setup once, then each distinct call's service."""
-    setup, total = 0.0, 0.0
+    estimate): per session (`boto3` the default one, a variable holding a
+    Session, or `boto3.Session()` made on the spot, one per call) the
+    largest setup once, then each distinct call's service."""
+    setups, total = {}, 0.0
     for call in sorted(set(calls)):
-        name, _, service = call.partition("('")
-        priced = table.get(name)
-        if priced is None:
+        name, _, service = call.rpartition("('")
+        session, _, kind = name.rpartition(".")
+        priced = table.get(f"boto3.{kind}")
+        if priced is None or not session:
             continue
-        setup = max(setup, priced["setup_us"])
+        if session == "boto3.Session()":
+            total += priced["setup_us"]
+        else:
+            setups[session] = max(setups.get(session, 0.0), priced["setup_us"])
         times = priced["services_us"]
         total += times.get(service.rstrip("')"), median(list(times.values())))
-    return (setup + total) / 1000
+    return (sum(setups.values()) + total) / 1000
 
 
 def sample_inputs(path, family, tables):

@@ -321,6 +321,50 @@ fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_i
         report["artifacts"][0]["init"]["priced_calls"],
         serde_json::json!(["boto3.client('s3')", "boto3.resource('dynamodb')"])
     );
+
+    // clients of a Session of the function's own: each session loads its
+    // endpoint data and models anew, which measure sees too
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import boto3
+from boto3.session import Session
+
+session = boto3.Session()
+s3 = session.client('s3')
+sqs = Session(region_name='us-east-1').client('sqs')
+sns = boto3.client('sns')
+
+
+def handler(event, context):
+    return 1
+",
+        )
+        .write_to(dir.path(), "sessions.zip");
+    let report = audit(&zip, &args);
+    let init = &report["artifacts"][0]["init"];
+    assert_eq!(
+        init["priced_calls"],
+        serde_json::json!([
+            "session.client('s3')",
+            "boto3.Session().client('sqs')",
+            "boto3.client('sns')"
+        ])
+    );
+    let range = &init["estimate_ms"];
+    let estimated = (range["low"].as_f64().unwrap() + range["high"].as_f64().unwrap()) / 2.0;
+    let measured = common::success_json(
+        deadweight()
+            .args(["measure", "--format", "json", "--runs", "5"])
+            .args(args)
+            .arg(&zip),
+    )["median_ms"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        agrees(measured, estimated),
+        "estimated {estimated:.1} ms, measured {measured:.1} ms"
+    );
 }
 
 /// The AWS SDK for JavaScript v3 that nodejs18.x and later provide is

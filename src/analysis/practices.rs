@@ -110,18 +110,39 @@ pub fn priced_calls(artifact: &Artifact, inventory: &Inventory, load: &InitLoad)
             code.constructions
                 .iter()
                 .filter(|c| c.place == Place::ModuleScope && c.kind == ClientKind::Aws)
-                .filter(|c| c.module == "boto3" && c.service != "session")
+                // a Session's client is priced as boto3's default session's
+                .filter(|c| matches!(c.module.as_str(), "boto3" | "boto3.session"))
+                .filter(|c| c.service != "session")
                 .map(|c| {
-                    let kind = if c.code.contains("resource(") {
+                    let kind = if c.callee.ends_with("resource") {
                         "resource"
                     } else {
                         "client"
                     };
-                    format!("boto3.{kind}('{}')", c.service)
+                    format!("{}.{kind}('{}')", session_of(c), c.service)
                 }),
         );
     }
     calls
+}
+
+/// Which boto3 session a client comes from, as the estimate tells them
+/// apart (each session loads its endpoint data and models anew): `boto3`
+/// for the default one, the variable a Session is kept in, or
+/// `boto3.Session()` for one made on the spot.
+fn session_of(c: &Construction) -> String {
+    if !c.callee.starts_with("Session.") {
+        return "boto3".to_string();
+    }
+    let receiver = c
+        .code
+        .rsplit_once(".client(")
+        .or_else(|| c.code.rsplit_once(".resource("))
+        .map_or("", |(receiver, _)| receiver);
+    match receiver.contains('(') || receiver.is_empty() {
+        true => "boto3.Session()".to_string(),
+        false => receiver.to_string(),
+    }
 }
 
 fn what(kind: ClientKind, service: &str) -> String {

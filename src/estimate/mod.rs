@@ -17,7 +17,7 @@
 //! memory size it scales to Lambda's CPU share (one full vCPU at 1,769 MB,
 //! proportionally less below: a model assumption, not a measurement).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -268,26 +268,37 @@ impl Family {
     /// What the module-scope calls cost (`boto3.client('s3')`, as the
     /// report writes them), each distinct call once and the setup once.
     pub fn calls_ms(&self, calls: &[String]) -> f64 {
-        let mut setup: f64 = 0.0;
+        // per session (each loads endpoint data and models anew): its setup
+        // once (the larger of its kinds'), then each service's model
+        let mut setups: HashMap<&str, f64> = HashMap::new();
         let mut total = 0.0;
         let mut seen = HashSet::new();
         for call in calls.iter().filter(|call| seen.insert(call.as_str())) {
             let Some((name, service)) = call
-                .split_once("('")
+                .rsplit_once("('")
                 .map(|(name, rest)| (name, rest.trim_end_matches("')")))
             else {
                 continue;
             };
-            let Some(priced) = self.calls.get(name) else {
+            let Some((session, kind)) = name.rsplit_once('.') else {
                 continue;
             };
-            setup = setup.max(priced.setup_us);
+            let Some(priced) = self.calls.get(format!("boto3.{kind}").as_str()) else {
+                continue;
+            };
+            // a Session made on the spot is one per call
+            if session == "boto3.Session()" {
+                total += priced.setup_us;
+            } else {
+                let setup = setups.entry(session).or_default();
+                *setup = setup.max(priced.setup_us);
+            }
             total += priced.services_us.get(service).copied().unwrap_or_else(|| {
                 let times: Vec<f64> = priced.services_us.values().copied().collect();
                 crate::units::median(&times)
             });
         }
-        (setup + total) / 1000.0
+        (setups.values().sum::<f64>() + total) / 1000.0
     }
 
     /// The packages a runtime provides among `names` that the table has
@@ -573,7 +584,7 @@ mod tests {
     }
 
     #[test]
-    fn calls_pay_the_largest_setup_once_then_each_distinct_service() {
+    fn calls_pay_each_sessions_largest_setup_once_then_each_distinct_service() {
         let mut family = model().python.clone_empty();
         let priced = |setup_us: f64, services: &[(&str, f64)]| PricedCall {
             setup_us,
@@ -606,5 +617,22 @@ mod tests {
             9.0
         );
         assert_eq!(ms(&["os.getenv('X')"]), 0.0);
+        // each session loads anew: a kept Session pays its setup once, one
+        // made on the spot pays it per call
+        assert_eq!(
+            ms(&[
+                "boto3.client('s3')",
+                "session.client('s3')",
+                "session.client('sqs')"
+            ]),
+            13.0
+        );
+        assert_eq!(
+            ms(&[
+                "boto3.Session().client('sqs')",
+                "boto3.Session().resource('dynamodb')"
+            ]),
+            13.0
+        );
     }
 }

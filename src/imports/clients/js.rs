@@ -494,6 +494,7 @@ impl Reader<'_, '_> {
             column,
             code,
             module,
+            callee: path,
             kind,
             service,
             place: self.place.clone(),

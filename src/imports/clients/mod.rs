@@ -33,6 +33,9 @@ pub struct Construction {
     pub code: String,
     /// The module it comes from.
     pub module: String,
+    /// The dotted name called, from the module: `client`,
+    /// `Session.client`, `DynamoDBClient`.
+    pub callee: String,
     pub kind: ClientKind,
     /// What it connects to: `dynamodb`, `s3`, `postgres`.
     pub service: String,

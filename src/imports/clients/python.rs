@@ -31,6 +31,7 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
         function_depth: 0,
         lazy_depth: 0,
         globals: HashSet::new(),
+        locals: HashSet::new(),
         called: Vec::new(),
         found: Vec::new(),
         downloads: Vec::new(),
@@ -58,7 +59,7 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
             }
             reader.place = Place::Handler(name);
             reader.function_depth = 0;
-            reader.globals = global_names(&function.body);
+            (reader.globals, reader.locals) = function_names(&function.body);
             reader.visit_body(&function.body);
             for called in std::mem::take(&mut reader.called) {
                 if let Some(f) = module.functions.get(&called) {
@@ -82,6 +83,9 @@ struct Module<'a> {
     initializers: HashMap<String, &'a StmtFunctionDef>,
     /// Names assigned at module level.
     variables: HashSet<String>,
+    /// Names assigned a call's result at module level → what was called:
+    /// `session = boto3.Session()` makes `session.client` `Session.client`.
+    results: HashMap<String, &'a Expr>,
 }
 
 impl<'a> Module<'a> {
@@ -128,6 +132,15 @@ impl<'a> Module<'a> {
                 for target in &assign.targets {
                     if let Expr::Name(name) = target {
                         self.variables.insert(name.id.to_string());
+                        match assign.value.as_ref() {
+                            Expr::Call(call) => {
+                                self.results.insert(name.id.to_string(), &call.func);
+                            }
+                            // reassigned to something else: no longer that result
+                            _ => {
+                                self.results.remove(name.id.as_str());
+                            }
+                        }
                     }
                 }
             }
@@ -157,22 +170,62 @@ fn is_cached(function: &StmtFunctionDef) -> bool {
     })
 }
 
-fn global_names(body: &[Stmt]) -> HashSet<String> {
-    struct Globals(HashSet<String>);
-    impl<'a> Visitor<'a> for Globals {
+/// The names a function declares `global`, and those it binds itself
+/// (assigned and not declared global): its locals shadow the module's.
+fn function_names(body: &[Stmt]) -> (HashSet<String>, HashSet<String>) {
+    #[derive(Default)]
+    struct Names {
+        globals: HashSet<String>,
+        assigned: HashSet<String>,
+    }
+    impl Names {
+        fn bind(&mut self, target: &Expr) {
+            match target {
+                Expr::Name(name) => {
+                    self.assigned.insert(name.id.to_string());
+                }
+                Expr::Tuple(tuple) => tuple.elts.iter().for_each(|t| self.bind(t)),
+                Expr::List(list) => list.elts.iter().for_each(|t| self.bind(t)),
+                _ => {}
+            }
+        }
+    }
+    impl<'a> Visitor<'a> for Names {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
                 Stmt::Global(global) => {
-                    self.0.extend(global.names.iter().map(|n| n.to_string()));
+                    self.globals
+                        .extend(global.names.iter().map(|n| n.to_string()));
+                }
+                Stmt::Assign(assign) => {
+                    assign.targets.iter().for_each(|t| self.bind(t));
+                }
+                Stmt::AnnAssign(assign) => self.bind(&assign.target),
+                Stmt::For(for_loop) => {
+                    self.bind(&for_loop.target);
+                    visitor::walk_stmt(self, stmt);
+                }
+                Stmt::With(with) => {
+                    for item in &with.items {
+                        if let Some(target) = &item.optional_vars {
+                            self.bind(target);
+                        }
+                    }
+                    visitor::walk_stmt(self, stmt);
                 }
                 Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
                 _ => visitor::walk_stmt(self, stmt),
             }
         }
     }
-    let mut globals = Globals(HashSet::new());
-    globals.visit_body(body);
-    globals.0
+    let mut names = Names::default();
+    names.visit_body(body);
+    let locals = names
+        .assigned
+        .into_iter()
+        .filter(|name| !names.globals.contains(name))
+        .collect();
+    (names.globals, locals)
 }
 
 /// Whether the module checks for a file before fetching it.
@@ -204,6 +257,8 @@ struct Reader<'m, 'a> {
     lazy_depth: u32,
     /// Names the function being read declares `global`.
     globals: HashSet<String>,
+    /// Names the function being read binds itself.
+    locals: HashSet<String>,
     called: Vec<String>,
     found: Vec<Construction>,
     downloads: Vec<Download>,
@@ -212,20 +267,34 @@ struct Reader<'m, 'a> {
 
 impl Reader<'_, '_> {
     /// `boto3.session.Session` → the splits of (module, path) to try:
-    /// ("boto3", "session.Session"), ("boto3.session", "Session").
+    /// ("boto3", "session.Session"), ("boto3.session", "Session"). A call
+    /// on the way is named by what it calls, so a Session's client is
+    /// `Session.client` whether written `boto3.Session().client` or through
+    /// a module-level `session = boto3.Session()`.
     fn origins(&self, func: &Expr) -> Vec<(String, String)> {
         let mut names = Vec::new();
         let mut expression = func;
+        // a chain of module-level results cannot loop forever
+        let mut results_followed = 0;
         loop {
             match expression {
                 Expr::Attribute(attribute) => {
                     names.push(attribute.attr.to_string());
                     expression = &attribute.value;
                 }
+                Expr::Call(call) => expression = &call.func,
                 Expr::Name(name) => {
                     let Some((module, imported)) = self.module.bindings.get(name.id.as_str())
                     else {
-                        return Vec::new();
+                        match self.module.results.get(name.id.as_str()) {
+                            // a name the function binds itself is not the module's
+                            Some(called) if results_followed < 8 && self.reads_module(name) => {
+                                results_followed += 1;
+                                expression = called;
+                                continue;
+                            }
+                            _ => return Vec::new(),
+                        }
                     };
                     names.extend(imported.clone());
                     names.reverse();
@@ -270,19 +339,26 @@ impl Reader<'_, '_> {
             .into_iter()
             .find_map(|(module, path)| {
                 classify(Language::Python, &module, &path, false, first.as_deref())
-                    .map(|kind| (module, kind))
+                    .map(|kind| (module, path, kind))
             });
         let (line, column) = self
             .lines
             .position(self.text, call.range().start().to_usize());
         let code = self.snippet(call.range());
-        if let Some((module, (kind, service))) = found {
+        if let Some((module, callee, (kind, service))) = found {
+            // `Session().client('s3')`: the client is the finding, not
+            // also the Session it is made from (read after it, same start)
+            let same_start = |c: &Construction| (c.line, c.column) == (line, column);
+            if self.found.last().is_some_and(same_start) {
+                return;
+            }
             self.found.push(Construction {
                 path: self.path.to_string(),
                 line,
                 column,
                 code,
                 module,
+                callee,
                 kind,
                 service,
                 place: self.place.clone(),
@@ -346,6 +422,12 @@ impl Reader<'_, '_> {
             Expr::Attribute(attribute) => self.rooted_in_module(&attribute.value),
             _ => false,
         }
+    }
+
+    /// Whether a name read here is the module's: at module scope, or in a
+    /// function that does not bind it itself.
+    fn reads_module(&self, name: &ruff_python_ast::ExprName) -> bool {
+        self.place == Place::ModuleScope || !self.locals.contains(name.id.as_str())
     }
 
     fn rooted_in_module(&self, expr: &Expr) -> bool {
