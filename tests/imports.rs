@@ -99,7 +99,7 @@ fn scripts_that_are_not_strict_mode_still_parse() {
 #[test]
 fn python_imports_at_module_level_and_lazily() {
     let imports = py(
-        "import os, json\nimport boto3\nfrom botocore.exceptions import ClientError\nfrom . import models\nfrom ..shared.db import connect as db\nimport importlib\n\nclass Repo:\n    import decimal\n\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n\ndef handler(event, context):\n    import pandas as pd\n    mod = importlib.import_module('plugins.' + event['name'])\n    other = importlib.import_module('plugins.default')\n    return pd.DataFrame()\n",
+        "import os, json\nimport boto3\nfrom botocore.exceptions import ClientError\nfrom . import models\nfrom ..shared.db import connect as db\nimport importlib\nyaml = __import__('yaml')\n\nclass Repo:\n    import decimal\n\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n\ndef handler(event, context):\n    import pandas as pd\n    mod = importlib.import_module('plugins.' + event['name'])\n    other = importlib.import_module('plugins.default')\n    return pd.DataFrame()\n",
     );
     assert_eq!(
         summary(&imports),
@@ -111,10 +111,11 @@ fn python_imports_at_module_level_and_lazily() {
             ". PythonFrom 4:1 [models@4]",
             "..shared.db PythonFrom 5:1 [connect@5]",
             "importlib PythonImport 6:8 []",
-            "decimal PythonImport 9:12 []",
-            "ujson PythonImport 12:12 []",
-            "pandas PythonImport 17:12 lazy []",
-            "plugins.default PythonImportlib 19:13 lazy []",
+            "yaml PythonImportlib 7:8 []",
+            "decimal PythonImport 10:12 []",
+            "ujson PythonImport 13:12 []",
+            "pandas PythonImport 18:12 lazy []",
+            "plugins.default PythonImportlib 20:13 lazy []",
         ]
     );
 }

@@ -152,6 +152,54 @@ fn node_resolution_follows_exports_iife_and_skips_lazy_and_fallbacks() {
     assert_eq!(init["packages"][0]["loaded_files"], 2);
 }
 
+/// An ES module's top-level `await import()` runs at init (a template
+/// literal without substitutions is a plain specifier), as does a
+/// `require` made with createRequire; an import in the handler waits for
+/// the first invocation.
+#[test]
+fn top_level_await_imports_and_create_require_load_at_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut zip = ZipBuilder::new()
+        .file(
+            "package.json",
+            r#"{"name":"fn","version":"1.0.0","type":"module"}"#,
+        )
+        .file(
+            "index.js",
+            "import { createRequire } from 'node:module';
+             const require = createRequire(import.meta.url);
+             const a = require('pkg-a');
+             const b = await import('pkg-b');
+             const c = await import(`pkg-c`);
+             export const handler = async () => (await import('pkg-lazy')).default;
+",
+        );
+    for name in ["pkg-a", "pkg-b", "pkg-c", "pkg-lazy"] {
+        zip = zip
+            .file(
+                &format!("node_modules/{name}/package.json"),
+                format!(r#"{{"name":"{name}","version":"1.0.0"}}"#),
+            )
+            .file(
+                &format!("node_modules/{name}/index.js"),
+                "module.exports = 1;\n",
+            );
+    }
+    let zip = zip.write_to(dir.path(), "function.zip");
+    let init = init(&zip);
+    let expected: BTreeSet<String> = [
+        "index.js",
+        "node_modules/pkg-a/index.js",
+        "node_modules/pkg-b/index.js",
+        "node_modules/pkg-c/index.js",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(init_files(&init), expected);
+    assert_eq!(init["lazy_imports"], 1);
+}
+
 #[test]
 fn a_commonjs_module_may_return_at_its_top_level() {
     // Node wraps a CommonJS file in a function, so `return` at its top is

@@ -394,8 +394,16 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
-        if let Expression::StringLiteral(s) = &it.source {
-            self.record(s.value.as_str(), ImportKind::Dynamic, it.span);
+        let source = match &it.source {
+            Expression::StringLiteral(s) => Some(s.value.as_str()),
+            // import(`./x.js`), as require(`./x.js`)
+            Expression::TemplateLiteral(t) if t.expressions.is_empty() => {
+                t.quasis.first().map(|q| q.value.raw.as_str())
+            }
+            _ => None,
+        };
+        if let Some(source) = source {
+            self.record(source, ImportKind::Dynamic, it.span);
         }
         walk::walk_import_expression(self, it);
     }

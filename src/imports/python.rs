@@ -1,6 +1,6 @@
 //! Python imports through ruff's parser: `import`, `from … import`,
-//! relative imports and `importlib.import_module("literal")`. An import in
-//! a function body is lazy, and so is one in an `except` block (a
+//! relative imports, `importlib.import_module("literal")` and
+//! `__import__("literal")`. An import in a function body is lazy, and so is one in an `except` block (a
 //! fallback); class bodies, `if` and `try` blocks at module level run at
 //! init like the rest of the module. Two kinds of import no statement
 //! names are recorded too: a package `__getattr__`'s table of attributes
@@ -355,9 +355,12 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             if changes_search_path(&call.func) {
                 self.search_path_changed = true;
             }
+            // `__import__("x")` loads what `import x` does
             let is_import_module = match call.func.as_ref() {
-                Expr::Attribute(attribute) => attribute.attr.as_str() == "import_module",
-                Expr::Name(name) => name.id.as_str() == "import_module",
+                Expr::Attribute(attribute) => {
+                    matches!(attribute.attr.as_str(), "import_module" | "__import__")
+                }
+                Expr::Name(name) => matches!(name.id.as_str(), "import_module" | "__import__"),
                 _ => false,
             };
             if let (true, Some(Expr::StringLiteral(literal))) =
