@@ -79,6 +79,40 @@ fn python_compares_the_seconds_exactly() {
     );
 }
 
+/// `zip -r` keeps the exact time in an extended timestamp beside the
+/// rounded DOS one, and extraction restores it: a .pyc compiled for a
+/// source last changed at an odd second stays valid.
+#[test]
+fn an_extended_timestamp_keeps_odd_seconds() {
+    // the .pyc as CPython writes it for a source dated 22:13:21
+    let mut pyc = fixture("handler.cpython-311.pyc");
+    pyc[8..12].copy_from_slice(&1_700_000_001u32.to_le_bytes());
+    let audit = |zip: ZipBuilder| {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = zip
+            .file("__pycache__/handler.cpython-311.pyc", &pyc)
+            .write_to(dir.path(), "function.zip");
+        audit_json(&[&zip])["artifacts"][0]["findings"].to_string()
+    };
+    let with_extended_time = audit(ZipBuilder::new().file_with_extended_time(
+        "handler.py",
+        fixture("handler.py"),
+        (2023, 11, 14, 22, 13, 22),
+        1_700_000_001,
+    ));
+    assert!(
+        !with_extended_time.contains("python/stale-bytecode"),
+        "{with_extended_time}"
+    );
+    // the DOS time alone has lost the odd second
+    let dos_only = audit(ZipBuilder::new().file_dated(
+        "handler.py",
+        fixture("handler.py"),
+        (2023, 11, 14, 22, 13, 22),
+    ));
+    assert!(dos_only.contains("python/stale-bytecode"), "{dos_only}");
+}
+
 #[test]
 fn an_edited_source_makes_the_pyc_stale() {
     let mut source = fixture("handler.py");

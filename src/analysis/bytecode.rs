@@ -226,9 +226,15 @@ fn verdict(
         return Verdict::Stale;
     }
     // Python compares the seconds exactly: a zip without extended
-    // timestamps rounds odd seconds away, and those .pyc files go unused
+    // timestamps rounds odd seconds away, and those .pyc files go unused.
+    // The DOS time is at hand; the extended one is read only when it differs.
     match py.modified {
-        Some(mtime) if mtime != recorded_mtime => Verdict::Stale,
+        Some(mtime)
+            if mtime != recorded_mtime
+                && artifact.extracted_mtime(source) != Some(recorded_mtime) =>
+        {
+            Verdict::Stale
+        }
         _ => Verdict::Usable,
     }
 }

@@ -67,8 +67,9 @@ pub struct Entry {
     pub encrypted: bool,
     /// Unix permission bits when the archive records them.
     pub unix_mode: Option<u32>,
-    /// Modification time in seconds since the Unix epoch, as extraction will
-    /// set it: a zip's DOS date read as UTC (2-second resolution).
+    /// Modification time in seconds since the Unix epoch: a zip's DOS date
+    /// read as UTC (2-second resolution); see `Artifact::extracted_mtime`
+    /// for the time extraction sets.
     pub modified: Option<i64>,
     source: EntrySource,
 }
@@ -351,6 +352,19 @@ impl Artifact {
                 Ok(Some(Box::new(std::fs::File::open(fs_path)?)))
             }
             _ => Err(ReadError::NotAFile),
+        }
+    }
+
+    /// The modification time extraction gives an entry: a zip entry's
+    /// extended timestamp when it has one (exact to the second), else its
+    /// DOS time read as UTC; a file's own time in a directory.
+    pub fn extracted_mtime(&self, index: usize) -> Option<i64> {
+        let entry = &self.entries[index];
+        match (&self.reader, &entry.source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) => {
+                zip.extended_mtime(*i).or(entry.modified)
+            }
+            _ => entry.modified,
         }
     }
 

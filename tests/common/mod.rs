@@ -110,6 +110,31 @@ impl ZipBuilder {
         self
     }
 
+    /// A deflated file dated as Info-ZIP's `zip -r` dates it: the DOS time
+    /// (2-second resolution, odd seconds rounded up) and an extended
+    /// timestamp (`UT`, 0x5455) with the exact Unix modification time.
+    pub fn file_with_extended_time(
+        mut self,
+        path: &str,
+        contents: impl AsRef<[u8]>,
+        dos: (u16, u8, u8, u8, u8, u8),
+        unix_mtime: u32,
+    ) -> Self {
+        let (y, mo, d, h, mi, s) = dos;
+        let time = zip::DateTime::from_date_and_time(y, mo, d, h, mi, s).unwrap();
+        let mut options = zip::write::FullFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .unix_permissions(0o644)
+            .last_modified_time(time);
+        // flags: modification time present; then the time, little-endian
+        let mut field = vec![1u8];
+        field.extend_from_slice(&unix_mtime.to_le_bytes());
+        options.add_extra_field(0x5455, &field, false).unwrap();
+        self.writer.start_file(path, options).unwrap();
+        self.writer.write_all(contents.as_ref()).unwrap();
+        self
+    }
+
     /// A file stored without compression.
     pub fn stored(mut self, path: &str, contents: impl AsRef<[u8]>) -> Self {
         self.writer
