@@ -136,7 +136,9 @@ fn write_tree(
                     .with_context(|| format!("writing {}", target.display()))?;
                 // Python trusts a timestamp .pyc only when its source's mtime
                 // matches: keep the dates the package carries, as Lambda does
-                if let Some(seconds) = entry.modified.and_then(|s| u64::try_from(s).ok()) {
+                // (the exact extended timestamp when the zip has one)
+                let modified = artifact.extracted_mtime(index);
+                if let Some(seconds) = modified.and_then(|s| u64::try_from(s).ok()) {
                     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
                     let file = fs::File::options().write(true).open(&target);
                     let _ = file.and_then(|f| f.set_modified(time));
@@ -218,5 +220,34 @@ mod tests {
             .unwrap()
             .as_secs();
         assert_eq!(seconds, 1_700_000_000);
+    }
+
+    #[test]
+    fn an_extended_timestamp_gives_the_exact_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("function.zip");
+        let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+        // `zip -r` of a file changed at 22:13:21: DOS rounds up to :22
+        let date = zip::DateTime::from_date_and_time(2023, 11, 14, 22, 13, 22).unwrap();
+        let mut options = zip::write::FullFileOptions::default().last_modified_time(date);
+        let mut field = vec![1u8];
+        field.extend_from_slice(&1_700_000_001u32.to_le_bytes());
+        options.add_extra_field(0x5455, &field, false).unwrap();
+        zip.start_file("handler.py", options).unwrap();
+        zip.write_all(b"x = 1\n").unwrap();
+        zip.finish().unwrap();
+
+        let artifact = Artifact::open(&path).unwrap();
+        assert_eq!(artifact.entries[0].modified, Some(1_700_000_002));
+        let extracted = extract(&artifact, &[], EXTRACT_LIMIT).unwrap();
+        let modified = fs::metadata(extracted.root().join("handler.py"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let seconds = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(seconds, 1_700_000_001);
     }
 }
