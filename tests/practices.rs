@@ -141,6 +141,32 @@ fn an_esm_re_export_is_followed_to_the_module_that_defines_the_handler() {
         .contains("an AWS SDK client (sns)"));
 }
 
+/// With no handler given, app.py's handler is `lambda_handler`, or the
+/// `handler` function when that is what the module defines.
+#[test]
+fn an_inferred_python_handler_is_the_function_the_module_defines() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = |name: &str| {
+        format!("import boto3\n\n\ndef {name}(event, context):\n    s3 = boto3.client(\"s3\")\n    return s3.list_buckets()\n")
+    };
+    for (name, expected) in [
+        ("handler", "app.handler"),
+        ("lambda_handler", "app.lambda_handler"),
+    ] {
+        let zip = common::ZipBuilder::new()
+            .file("app.py", handler(name))
+            .write_to(dir.path(), "function.zip");
+        let (_, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+        assert_eq!(report["artifacts"][0]["init"]["handler"], expected);
+        let findings = report["artifacts"][0]["findings"].as_array().unwrap();
+        let f = findings
+            .iter()
+            .find(|f| f["rule"] == "python/client-in-handler")
+            .unwrap_or_else(|| panic!("{name}: {findings:?}"));
+        assert_eq!(f["location"]["line"], 5);
+    }
+}
+
 #[test]
 fn thresholds_come_from_the_config_and_downloads_outside_tmp_are_named() {
     let dir = tempfile::tempdir().unwrap();

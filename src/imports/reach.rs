@@ -88,13 +88,32 @@ pub fn infer_handler(artifact: &Artifact) -> Result<String, String> {
     .map(|(_, handler)| *handler)
     .collect();
     match candidates.as_slice() {
-        [one] => Ok(one.to_string()),
+        [one] => Ok(python_handler_function(artifact, one).unwrap_or_else(|| one.to_string())),
         [] => Err("no index.js, app.py or lambda_function.py at the root".into()),
         many => Err(format!(
             "several handler files at the root ({})",
             many.join(", ")
         )),
     }
+}
+
+/// A Python module at the root that defines no `lambda_handler` but a
+/// top-level `handler` function: `app.handler`, so the handler's body is
+/// the one read.
+fn python_handler_function(artifact: &Artifact, default: &str) -> Option<String> {
+    let module = default.strip_suffix(".lambda_handler")?;
+    let text = artifact
+        .read_text(artifact.find(&format!("{module}.py"))?)
+        .ok()?;
+    let defines = |name: &str| {
+        text.lines().any(|line| {
+            let line = line.strip_prefix("async ").unwrap_or(line);
+            line.strip_prefix("def ")
+                .and_then(|rest| rest.strip_prefix(name))
+                .is_some_and(|rest| rest.trim_start().starts_with('('))
+        })
+    };
+    (!defines("lambda_handler") && defines("handler")).then(|| format!("{module}.handler"))
 }
 
 /// The handler's module file: Node's `dir/file.fn` → `dir/file.{js,mjs,cjs}`,
