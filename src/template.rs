@@ -173,8 +173,18 @@ fn template_values<'t>(text: &'t str, key: &'t str) -> impl Iterator<Item = &'t 
             .strip_prefix(capitalized.as_str())
             .or_else(|| line.strip_prefix(key))?
             .strip_prefix(':')?;
-        Some(value.trim().trim_matches(['"', '\'']))
+        Some(without_comment(value).trim_matches(['"', '\'']))
     })
+}
+
+/// A plain scalar without the comment that may follow it (`arm64 # Graviton`).
+fn without_comment(value: &str) -> &str {
+    let value = value.trim();
+    match value.find(" #") {
+        Some(at) => value[..at].trim_end(),
+        None if value.starts_with('#') => "",
+        None => value,
+    }
 }
 
 /// The value a template beside the artifact gives an environment variable
@@ -265,13 +275,13 @@ fn architectures(text: &str) -> impl Iterator<Item = &str> + '_ {
             .strip_prefix("Architectures:")
             .or_else(|| trimmed.strip_prefix("architectures:"))
         {
-            let list = list.trim();
+            let list = without_comment(list);
             if list.is_empty() {
                 let items = lines[at + 1..]
                     .iter()
                     .map(|l| l.trim())
                     .take_while(|l| l.starts_with('-'));
-                values.extend(items.map(|item| item[1..].trim()));
+                values.extend(items.map(|item| without_comment(&item[1..])));
             } else {
                 values.extend(list.trim_matches(['[', ']']).split(',').map(str::trim));
             }
@@ -526,6 +536,21 @@ mod tests {
             None
         );
         assert_eq!(arm64(&texts("Runtime: python3.12\n")), None);
+        // comments after a value or an item
+        assert_eq!(
+            arm64(&texts("    Architectures: [arm64] # Graviton\n")),
+            Some(true)
+        );
+        assert_eq!(
+            arm64(&texts(
+                "    Architectures: # cheaper\n      - arm64 # Graviton\n"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            runtime(&texts("    Runtime: python3.12 # AL2023\n")).as_deref(),
+            Some("python3.12")
+        );
         // a parameter reference names no instruction set
         assert_eq!(arm64(&texts("Architectures:\n  - !Ref Arch\n")), None);
     }
