@@ -40,7 +40,7 @@ pub enum ImportKind {
     PythonImport,
     /// `from m import x`
     PythonFrom,
-    /// `importlib.import_module("m")`
+    /// `importlib.import_module("m")`, `__import__("m")`
     PythonImportlib,
     /// What a package's module `__getattr__` imports when the attribute in
     /// `members` is first read (pydantic's `_dynamic_imports`): lazy in the

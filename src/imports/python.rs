@@ -309,11 +309,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.visit_body(&block.finalbody);
                 return;
             }
-            // `if TYPE_CHECKING:` imports exist for type checkers only
+            // `if TYPE_CHECKING:` imports exist for type checkers only:
+            // they never run, now or later (not even lazily)
             Stmt::If(branch) if is_type_checking(&branch.test) => {
-                self.function_depth += 1;
-                self.visit_body(&branch.body);
-                self.function_depth -= 1;
                 self.conditional_depth += 1;
                 for clause in &branch.elif_else_clauses {
                     self.visit_elif_else_clause(clause);

@@ -809,6 +809,9 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
             Some(id) if tries.get(&id) == Some(&false) => {
                 follow(import);
             }
+            // a package's table of attributes it imports on first use is
+            // no import the code makes: `from package import name` follows it
+            _ if import.kind == ImportKind::PythonLazyAttribute => {}
             _ => lazy += 1,
         }
     }
