@@ -83,8 +83,9 @@ pub struct Measurement {
     pub p90_ms: f64,
     /// Median of the harness importing an empty module.
     pub baseline_ms: f64,
-    /// Python: the handler's imports by cumulative time; Node: the
-    /// CommonJS files loaded, biggest first (ES modules are not listed).
+    /// Python: the handler's imports by cumulative time; Node: the files
+    /// loaded, CommonJS and ES modules (through a loader hook on Node
+    /// 18.19+ and 20.6+), biggest first.
     pub modules: Vec<LoadedModule>,
     /// Python only: the full `-X importtime` tree of the handler's import.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -63,8 +63,8 @@ pub fn render_terminal(m: &Measurement, color: bool, out: &mut dyn Write) -> io:
             let bytes: u64 = m.modules.iter().filter_map(|x| x.bytes).sum();
             writeln!(
                 out,
-                "\n  loaded {} CommonJS files, {}; the biggest:",
-                m.modules.len(),
+                "\n  loaded {}, {}; the biggest:",
+                crate::units::counted(m.modules.len() as u64, "file"),
                 human_bytes(bytes)
             )?;
             for module in m.modules.iter().take(TOP_MODULES) {
