@@ -183,6 +183,14 @@ fn node_es_module_with_top_level_await() {
     module(&report, "index.js");
     let notes = report["notes"].to_string();
     assert!(notes.contains("runs on nodejs18.x"), "{notes}");
+    // and the terminal counts it among the files loaded
+    let out = deadweight()
+        .args(["measure", "--color", "never", "--runs", "1"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("loaded 1 file, "), "{text}");
 }
 
 #[test]
