@@ -25,6 +25,25 @@ fn agrees(measured: f64, estimated: f64) -> bool {
         || (measured / estimated > 1.0 / 1.5 && measured / estimated < 1.5)
 }
 
+/// The middle of an audit's init estimate agrees with what `measure` finds
+/// for the same function.
+fn assert_estimate_agrees_with_measure(init: &Value, zip: &std::path::Path, args: &[&str]) {
+    let range = &init["estimate_ms"];
+    let estimated = (range["low"].as_f64().unwrap() + range["high"].as_f64().unwrap()) / 2.0;
+    let measured = common::success_json(
+        deadweight()
+            .args(["measure", "--format", "json", "--runs", "5"])
+            .args(args)
+            .arg(zip),
+    )["median_ms"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        agrees(measured, estimated),
+        "estimated {estimated:.1} ms, measured {measured:.1} ms"
+    );
+}
+
 #[test]
 fn the_model_estimates_most_measured_functions_within_half_again() {
     for (name, family) in [("node", &model().node), ("python", &model().python)] {
@@ -292,20 +311,7 @@ fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_i
         init["priced_calls"],
         serde_json::json!(["boto3.client('s3')"])
     );
-    let range = &init["estimate_ms"];
-    let estimated = (range["low"].as_f64().unwrap() + range["high"].as_f64().unwrap()) / 2.0;
-    let measured = common::success_json(
-        deadweight()
-            .args(["measure", "--format", "json", "--runs", "5"])
-            .args(args)
-            .arg(&zip),
-    )["median_ms"]
-        .as_f64()
-        .unwrap();
-    assert!(
-        agrees(measured, estimated),
-        "estimated {estimated:.1} ms, measured {measured:.1} ms"
-    );
+    assert_estimate_agrees_with_measure(init, &zip, &args);
 
     // clients made at module scope by another of the function's modules
     // init loads count the same; one in a function does not
@@ -327,18 +333,7 @@ fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_i
     let zip = ZipBuilder::new()
         .file(
             "app.py",
-            "import boto3
-from boto3.session import Session
-
-session = boto3.Session()
-s3 = session.client('s3')
-sqs = Session(region_name='us-east-1').client('sqs')
-sns = boto3.client('sns')
-
-
-def handler(event, context):
-    return 1
-",
+            "import boto3\nfrom boto3.session import Session\n\nsession = boto3.Session()\ns3 = session.client('s3')\nsqs = Session(region_name='us-east-1').client('sqs')\nsns = boto3.client('sns')\n\n\ndef handler(event, context):\n    return 1\n",
         )
         .write_to(dir.path(), "sessions.zip");
     let report = audit(&zip, &args);
@@ -351,20 +346,7 @@ def handler(event, context):
             "boto3.client('sns')"
         ])
     );
-    let range = &init["estimate_ms"];
-    let estimated = (range["low"].as_f64().unwrap() + range["high"].as_f64().unwrap()) / 2.0;
-    let measured = common::success_json(
-        deadweight()
-            .args(["measure", "--format", "json", "--runs", "5"])
-            .args(args)
-            .arg(&zip),
-    )["median_ms"]
-        .as_f64()
-        .unwrap();
-    assert!(
-        agrees(measured, estimated),
-        "estimated {estimated:.1} ms, measured {measured:.1} ms"
-    );
+    assert_estimate_agrees_with_measure(init, &zip, &args);
 }
 
 /// The AWS SDK for JavaScript v3 that nodejs18.x and later provide is

@@ -197,57 +197,49 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn extracted_files_keep_the_dates_the_zip_records() {
+    /// The Unix mtime `extract` gives `handler.py`, zipped with a DOS time
+    /// and, when given, an extended timestamp (Info-ZIP's `UT` field).
+    fn extracted_seconds(dos: (u16, u8, u8, u8, u8, u8), extended: Option<u32>) -> u64 {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("function.zip");
         let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
-        let date = zip::DateTime::from_date_and_time(2023, 11, 14, 22, 13, 20).unwrap();
-        let options = zip::write::SimpleFileOptions::default().last_modified_time(date);
+        let (y, mo, d, h, mi, s) = dos;
+        let date = zip::DateTime::from_date_and_time(y, mo, d, h, mi, s).unwrap();
+        let mut options = zip::write::FullFileOptions::default().last_modified_time(date);
+        if let Some(mtime) = extended {
+            let mut field = vec![1u8];
+            field.extend_from_slice(&mtime.to_le_bytes());
+            options.add_extra_field(0x5455, &field, false).unwrap();
+        }
         zip.start_file("handler.py", options).unwrap();
         zip.write_all(b"x = 1\n").unwrap();
         zip.finish().unwrap();
 
         let artifact = Artifact::open(&path).unwrap();
         let extracted = extract(&artifact, &[], EXTRACT_LIMIT).unwrap();
-        let modified = fs::metadata(extracted.root().join("handler.py"))
+        fs::metadata(extracted.root().join("handler.py"))
             .unwrap()
             .modified()
-            .unwrap();
-        // what a timestamp .pyc of this source records: 1700000000
-        let seconds = modified
+            .unwrap()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_secs();
-        assert_eq!(seconds, 1_700_000_000);
+            .as_secs()
+    }
+
+    #[test]
+    fn extracted_files_keep_the_dates_the_zip_records() {
+        // what a timestamp .pyc of this source records: 1700000000
+        assert_eq!(
+            extracted_seconds((2023, 11, 14, 22, 13, 20), None),
+            1_700_000_000
+        );
     }
 
     #[test]
     fn an_extended_timestamp_gives_the_exact_second() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("function.zip");
-        let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
         // `zip -r` of a file changed at 22:13:21: DOS rounds up to :22
-        let date = zip::DateTime::from_date_and_time(2023, 11, 14, 22, 13, 22).unwrap();
-        let mut options = zip::write::FullFileOptions::default().last_modified_time(date);
-        let mut field = vec![1u8];
-        field.extend_from_slice(&1_700_000_001u32.to_le_bytes());
-        options.add_extra_field(0x5455, &field, false).unwrap();
-        zip.start_file("handler.py", options).unwrap();
-        zip.write_all(b"x = 1\n").unwrap();
-        zip.finish().unwrap();
-
-        let artifact = Artifact::open(&path).unwrap();
-        assert_eq!(artifact.entries[0].modified, Some(1_700_000_002));
-        let extracted = extract(&artifact, &[], EXTRACT_LIMIT).unwrap();
-        let modified = fs::metadata(extracted.root().join("handler.py"))
-            .unwrap()
-            .modified()
-            .unwrap();
-        let seconds = modified
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        assert_eq!(seconds, 1_700_000_001);
+        let dos = (2023, 11, 14, 22, 13, 22);
+        assert_eq!(extracted_seconds(dos, None), 1_700_000_002);
+        assert_eq!(extracted_seconds(dos, Some(1_700_000_001)), 1_700_000_001);
     }
 }
