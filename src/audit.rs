@@ -142,7 +142,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         if facts.handler.is_none() && template::handler_applies(path, &template_texts) {
             facts.handler = template::handler(&template_texts);
         }
-        // what `serverless package` compiled for the zip
+        // what `serverless package` or `cdk synth` compiled for the artifact
         let packaged = templates.packaged(facts.handler.as_deref());
         if facts.handler.is_none() {
             facts.handler = packaged.and_then(|f| f.handler.clone());
@@ -610,7 +610,8 @@ impl FunctionLayers<'_> {
 /// A config's layer that cannot be read stops the audit, as an input would;
 /// a template's that is not a layer (a source folder `sam build` has not
 /// built yet) is left out, and counts as unknown. The templates are SAM's
-/// (parsed, and as text) and the function `serverless package` compiled.
+/// (parsed, and as text) and the function `serverless package` or `cdk
+/// synth` compiled.
 fn function_layers<'t>(
     together: &'t [Option<Opened>],
     position: usize,

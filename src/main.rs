@@ -114,14 +114,15 @@ struct MeasureArgs {
     path: PathBuf,
 
     /// Lambda handler, e.g. index.handler or app.lambda_handler [default: the
-    /// one `serverless package` compiled for the zip, else the single index.js,
-    /// app.py or lambda_function.py at the root].
+    /// one `serverless package` or `cdk synth` compiled for the zip or asset
+    /// folder, else the single index.js, app.py or lambda_function.py at the
+    /// root].
     #[arg(long, value_name = "HANDLER")]
     handler: Option<String>,
 
     /// Lambda runtime id (nodejs20.x, python3.12): picks node or python3 when the
-    /// handler could be either [default: the one `serverless package` compiled
-    /// for the zip].
+    /// handler could be either [default: the one `serverless package` or `cdk
+    /// synth` compiled for the zip or asset folder].
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
@@ -138,7 +139,8 @@ struct MeasureArgs {
 
     /// A layer the function uses (zip or directory), extracted where Lambda
     /// puts layers; repeat in the function's layer order [default: those its
-    /// SAM template or `serverless package` build gives it, on disk].
+    /// SAM template, `serverless package` build or `cdk synth` stack gives
+    /// it, on disk].
     #[arg(long = "layer", value_name = "PATH")]
     layers: Vec<PathBuf>,
 

@@ -4,10 +4,12 @@
 //! `Key: value` lines; the layers come from the parsed SAM template, whose
 //! `!Ref` tags serde_norway keeps as tagged values. For a zip `serverless
 //! package` wrote, the CloudFormation template it compiled beside it gives
-//! all three for each function deployed from that zip.
+//! all three for each function deployed from that zip, and so do the stack
+//! templates `cdk synth` writes into cdk.out for each asset folder.
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value as Json;
 use serde_norway::Value;
 
 use crate::rules::runtimes;
@@ -25,8 +27,9 @@ const TEMPLATE_NAMES: [&str; 4] = [
 /// with the plugins' additions and every variable resolved.
 const SERVERLESS_COMPILED: &str = "cloudformation-template-update-stack.json";
 
-/// A function `serverless package` compiled to deploy from the artifact
-/// (its `Code.S3Key` names the zip).
+/// A function `serverless package` or `cdk synth` compiled to deploy from
+/// the artifact (its `Code.S3Key` names the zip, or its `aws:asset:path`
+/// the asset folder).
 #[derive(Debug, Default)]
 pub struct PackagedFunction {
     pub handler: Option<String>,
@@ -46,7 +49,8 @@ pub struct Templates {
     inside: Vec<String>,
     /// The folder beside the artifact, and the templates there.
     beside: Option<(PathBuf, Vec<String>)>,
-    /// The functions a compiled Serverless template deploys from the zip.
+    /// The functions a compiled Serverless or CDK template deploys from the
+    /// artifact.
     packaged: Vec<PackagedFunction>,
 }
 
@@ -73,7 +77,7 @@ impl Templates {
         }
     }
 
-    /// The function `serverless package` deploys from the artifact with
+    /// The compiled function deployed from the artifact with
     /// this handler; without one, its only function.
     pub fn packaged(&self, handler: Option<&str>) -> Option<&PackagedFunction> {
         match (handler, self.packaged.as_slice()) {
@@ -99,7 +103,8 @@ impl Templates {
     }
 
     /// The layers the templates give the function: its SAM template's
-    /// (see `layers`), else those `serverless package` compiled for it.
+    /// (see `layers`), else those `serverless package` or `cdk synth`
+    /// compiled for it.
     pub fn function_layers(
         &self,
         path: &Path,
@@ -295,52 +300,109 @@ fn architectures(text: &str) -> impl Iterator<Item = &str> + '_ {
         .filter(|v| !v.is_empty())
 }
 
-/// The functions the compiled Serverless template beside a zip deploys
-/// from it, each with its layers: a `Ref` to an `AWS::Lambda::LayerVersion`
-/// whose `Content.S3Key` names a zip in the same folder (what `serverless
-/// package` wrote there), or anything else (an ARN: not on disk).
+/// The functions a compiled CloudFormation template beside the artifact
+/// deploys from it, each with its layers: `serverless package`'s template
+/// (`Code.S3Key` ends with the zip's name) and the stack templates `cdk
+/// synth` writes into cdk.out (`Metadata.aws:asset:path` names the asset
+/// folder or zip). A layer is a `Ref` to an `AWS::Lambda::LayerVersion`
+/// whose code is found the same way, or anything else (an ARN: not on disk).
 fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
-    use serde_json::Value as Json;
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+    let Some(dir) = path.parent() else {
         return Vec::new();
     };
-    if !path.is_file() {
+    let read = |file: &Path| {
+        std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Json>(&text).ok())
+    };
+    let mut functions = Vec::new();
+    if path.is_file() {
+        if let Some(template) = read(&dir.join(SERVERLESS_COMPILED)) {
+            // the zip `serverless package` wrote beside its template
+            let zip_of = |resource: &Json, property: &str| {
+                let key = resource["Properties"][property]["S3Key"].as_str()?;
+                Some(dir.join(key.rsplit('/').next()?))
+            };
+            functions.extend(deployed_from(&template, path, zip_of));
+        }
+    }
+    for file in cdk_templates(dir) {
+        let Some(template) = read(&file) else {
+            continue;
+        };
+        let base = file.parent().unwrap_or(dir);
+        let asset_of = |resource: &Json, _: &str| {
+            let asset = resource["Metadata"]["aws:asset:path"].as_str()?;
+            Some(base.join(asset))
+        };
+        functions.extend(deployed_from(&template, path, asset_of));
+    }
+    functions
+}
+
+/// The stack templates of a cloud assembly (`cdk.out`): its own and its
+/// stages' (`assembly-Prod/`).
+fn cdk_templates(dir: &Path) -> Vec<PathBuf> {
+    let templates_in = |dir: &Path| -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".template.json"))
+            .collect();
+        found.sort();
+        found
+    };
+    if !dir.join("manifest.json").is_file() {
         return Vec::new();
     }
-    let Some(template) = std::fs::read_to_string(dir.join(SERVERLESS_COMPILED))
-        .ok()
-        .and_then(|text| serde_json::from_str::<Json>(&text).ok())
-    else {
+    let mut templates = templates_in(dir);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return templates;
+    };
+    let mut stages: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("assembly-"))
+        })
+        .collect();
+    stages.sort();
+    for stage in stages {
+        templates.extend(templates_in(&stage));
+    }
+    templates
+}
+
+/// The functions in `template` whose code `code_of` locates at `artifact`.
+fn deployed_from(
+    template: &Json,
+    artifact: &Path,
+    code_of: impl Fn(&Json, &str) -> Option<PathBuf>,
+) -> Vec<PackagedFunction> {
+    let resources = &template["Resources"];
+    let Some(all) = resources.as_object() else {
         return Vec::new();
     };
-    let resources = &template["Resources"];
-    // the S3 key ends with the zip's file name
-    let key_names = |key: &Json| {
-        key.as_str()
-            .and_then(|key| key.rsplit('/').next())
-            .is_some_and(|key| std::ffi::OsStr::new(key) == name)
-    };
-    let layer_zip = |layer: &Json| -> Option<PathBuf> {
+    let is_artifact = |located: &Path| same_file(located, artifact);
+    let layer_code = |layer: &Json| -> Option<PathBuf> {
         let resource = &resources[layer["Ref"].as_str()?];
         if resource["Type"] != "AWS::Lambda::LayerVersion" {
             return None;
         }
-        let key = resource["Properties"]["Content"]["S3Key"].as_str()?;
-        let zip = dir.join(key.rsplit('/').next()?);
-        zip.exists().then_some(zip)
-    };
-    let Some(all) = resources.as_object() else {
-        return Vec::new();
+        code_of(resource, "Content").filter(|path| path.exists())
     };
     all.values()
         .filter(|r| r["Type"] == "AWS::Lambda::Function")
-        .filter(|r| key_names(&r["Properties"]["Code"]["S3Key"]))
+        .filter(|r| code_of(r, "Code").is_some_and(|code| is_artifact(&code)))
         .map(|r| {
             let properties = &r["Properties"];
             let mut layers = TemplateLayers::default();
             for layer in properties["Layers"].as_array().into_iter().flatten() {
-                match layer_zip(layer) {
-                    Some(zip) => layers.local.push(zip),
+                match layer_code(layer) {
+                    Some(code) => layers.local.push(code),
                     None => layers.elsewhere += 1,
                 }
             }
@@ -360,6 +422,14 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
             }
         })
         .collect()
+}
+
+/// Two paths to one file or folder (`cdk.out/./asset.x` and `cdk.out/asset.x`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// The layers a SAM template beside the artifact gives its function.

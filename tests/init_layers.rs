@@ -754,3 +754,53 @@ fn measure_runs_a_serverless_package_with_the_layer_it_deploys_with() {
         assert!(followed.contains(file), "{followed:?}");
     }
 }
+
+/// tests/fixtures/cdk: what `cdk synth` wrote for a stack of a Python
+/// function on arm64 with a layer and a Node function, each in its asset
+/// folder in cdk.out.
+#[test]
+fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk/cdk.out");
+    let template: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("OrdersStack.template.json")).unwrap(),
+    )
+    .unwrap();
+    let asset_of = |logical_prefix: &str| {
+        let (_, resource) = template["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(name, r)| {
+                name.starts_with(logical_prefix) && r["Metadata"]["aws:asset:path"].is_string()
+            })
+            .unwrap();
+        out.join(resource["Metadata"]["aws:asset:path"].as_str().unwrap())
+    };
+    // no flags: the stack template says all of it
+    let (code, report) = audit_with(&asset_of("Api"), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["runtime"], "python3.12");
+    assert_eq!(artifact["architecture"], "arm64");
+    let init = &artifact["init"];
+    assert_eq!(init["handler"], "app.handler");
+    // `from helpers import x` comes from the layer's asset folder
+    assert_eq!(init["layers"][0], asset_of("Deps").display().to_string());
+    assert!(
+        init_files(init).contains("/opt/python/helpers.py"),
+        "{init}"
+    );
+    assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+
+    let (_, report) = audit_with(&asset_of("Worker"), &[]);
+    assert_eq!(report["artifacts"][0]["runtime"], "nodejs20.x");
+    assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
+
+    // the same folder away from its cloud assembly knows none of it
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&asset_of("Api"), dir.path());
+    let (code, report) = audit_with(dir.path(), &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
+    assert_eq!(rule_findings(&report, "runtime/missing-module").len(), 1);
+}
