@@ -314,13 +314,14 @@ struct AuditArgs {
 #[derive(clap::Args)]
 struct FunctionArgs {
     /// Lambda runtime id of the function, e.g. nodejs20.x or python3.12, for the
-    /// runtime checks [default: the config's, or the one a SAM or Serverless
-    /// template beside the artifact declares].
+    /// runtime checks [default: the config's, or the one a SAM, Serverless or
+    /// CDK template beside the artifact declares].
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
     /// Instruction set the function runs on [default: the config's, or the one
-    /// a SAM or Serverless template beside the artifact declares, else x86_64].
+    /// a SAM, Serverless or CDK template beside the artifact declares, else
+    /// x86_64].
     #[arg(long, value_enum)]
     arch: Option<Arch>,
 

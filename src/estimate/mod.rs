@@ -265,8 +265,9 @@ impl Family {
         (files, bytes, builtins)
     }
 
-    /// What the module-scope calls cost (`boto3.client('s3')`, as the
-    /// report writes them), each distinct call once and the setup once.
+    /// What the module-scope calls cost (`boto3.client('s3')`,
+    /// `session.client('sqs')`, as the report writes them): each distinct
+    /// call once, and each session's setup once.
     pub fn calls_ms(&self, calls: &[String]) -> f64 {
         // per session (each loads endpoint data and models anew): its setup
         // once (the larger of its kinds'), then each service's model

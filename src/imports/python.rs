@@ -1,8 +1,9 @@
 //! Python imports through ruff's parser: `import`, `from … import`,
 //! relative imports, `importlib.import_module("literal")` and
-//! `__import__("literal")`. An import in a function body is lazy, and so is one in an `except` block (a
-//! fallback); class bodies, `if` and `try` blocks at module level run at
-//! init like the rest of the module. Two kinds of import no statement
+//! `__import__("literal")`. An import in a function body is lazy, and so is
+//! one in an `except` block (a fallback); class bodies, `if` and `try`
+//! blocks at module level run at init like the rest of the module, and
+//! `if TYPE_CHECKING:` blocks never run. Two kinds of import no statement
 //! names are recorded too: a package `__getattr__`'s table of attributes
 //! it imports on first use (lazy here, followed by `from package import
 //! name`), and what a module-scope call imports from inside its class
