@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{self, limits, Level};
-use crate::artifact::{Artifact, OpenError};
+use crate::artifact::{Artifact, OpenError, Warning};
 use crate::estimate;
 use crate::gate::{self, config::FunctionConfig, Baseline, Budgets, Config};
 use crate::graph::{self, Environment};
@@ -426,6 +426,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let mut report =
                 ArtifactReport::build(artifact, inventory, &analysis, &request.options);
             report.architecture = Some(analysis::compat::function_machine(environment.arm64));
+            if facts.arm64.is_none() {
+                report
+                    .warnings
+                    .extend(assumed_architecture_warning(&analysis.native));
+            }
             report.warnings.extend(scan_warnings);
             if let Some(load) = load {
                 let mut init = analysis::init::report(
@@ -447,7 +452,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         Ok(measured) => init.measured = Some(measured),
                         Err(why) => report
                             .warnings
-                            .push(crate::artifact::Warning::general(format!("--logs: {why}"))),
+                            .push(Warning::general(format!("--logs: {why}"))),
                     }
                 }
                 report.init = Some(init);
@@ -489,6 +494,25 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     Ok(Report::new(reports))
 }
 
+/// With no architecture given, the checks take Lambda's default (x86_64);
+/// a package whose Linux native code is all arm64 was likely built for an
+/// arm64 function, which only the user can say.
+fn assumed_architecture_warning(native: &[analysis::compat::NativeFile]) -> Option<Warning> {
+    let linux: Vec<&str> = native
+        .iter()
+        .filter(|n| !n.android)
+        .map(|n| n.machine.as_str())
+        .collect();
+    let all_arm64 = !linux.is_empty() && linux.iter().all(|m| *m == "arm64");
+    all_arm64.then(|| {
+        Warning::general(format!(
+            "checked for x86_64, Lambda's default, as no --arch, config or template names the architecture; the package's {} Linux native {} arm64: if the function runs on arm64, say so (--arch arm64, `architecture` in deadweight.toml, or the template's Architectures)",
+            linux.len(),
+            if linux.len() == 1 { "file is" } else { "files are all" }
+        ))
+    })
+}
+
 /// What a function's layers add to its findings: a package both ship
 /// (common/duplicate-in-layer); and for layers from the config or the
 /// template, which are no inputs of their own, their native code checked
@@ -500,7 +524,7 @@ fn layer_findings(
     layers: &FunctionLayers,
     runtime: Option<&RuntimeInfo>,
     environment: &Environment,
-) -> (Vec<analysis::Finding>, Vec<crate::artifact::Warning>) {
+) -> (Vec<analysis::Finding>, Vec<Warning>) {
     let all = layers.all();
     let (mut findings, mut warnings) = (Vec::new(), Vec::new());
     if inventory.layout == Layout::Function && !all.is_empty() {

@@ -147,9 +147,17 @@ fn an_arm64_wheel_does_not_load_on_x86_64() {
         "arm64"
     );
     assert_eq!(audit.report["artifacts"][0]["architecture"], "x86_64");
+    // x86_64 was assumed, and all the native code says arm64: said so
+    let assumed = |audit: &Audit| {
+        common::warnings(&audit.report["artifacts"][0])
+            .iter()
+            .any(|w| w.contains("checked for x86_64, Lambda's default"))
+    };
+    assert!(assumed(&audit));
     let audit = Audit::run(&zip, &["--runtime", "python3.11", "--arch", "arm64"]);
     assert!(audit.findings("runtime/wrong-architecture").is_empty());
     assert_eq!(audit.code, Some(0));
+    assert!(!assumed(&audit));
 
     // a SAM template beside the zip puts the function on arm64, as deployed
     std::fs::write(
@@ -165,6 +173,7 @@ fn an_arm64_wheel_does_not_load_on_x86_64() {
     let audit = Audit::run(&zip, &["--arch", "x86_64"]);
     assert_eq!(audit.code, Some(1));
     assert_eq!(audit.findings("runtime/wrong-architecture").len(), 1);
+    assert!(!assumed(&audit));
 }
 
 #[test]
