@@ -301,6 +301,35 @@ fn a_fallback_runs_at_init_when_what_its_try_imports_is_missing() {
         .any(|m| m == "decimal"));
 }
 
+/// `except ImportError: raise …` ends the module where its library is
+/// missing: what it imports further down never loads. A handler that
+/// carries on (`plugin = None`) goes on loading.
+#[test]
+fn an_import_error_raised_again_stops_the_module_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = |handler: &str| {
+        format!("import early\n\ntry:\n    import absent_library\nexcept ImportError:\n{handler}\n\nimport late\n")
+    };
+    let audit = |plugin: &str| {
+        let zip = ZipBuilder::new()
+            .file("app.py", "try:\n    import plugin\nexcept Exception:\n    plugin = None\n\n\ndef handler(event, context):\n    return plugin\n")
+            .file("plugin.py", plugin)
+            .file("early.py", "")
+            .file("late.py", "")
+            .write_to(dir.path(), "function.zip");
+        init_files(&init(&zip))
+    };
+    let stopped = audit(&module(
+        "    raise RuntimeError('plugin needs absent_library')",
+    ));
+    assert!(
+        stopped.contains("early.py") && !stopped.contains("late.py"),
+        "{stopped:?}"
+    );
+    let carried_on = audit(&module("    absent_library = None"));
+    assert!(carried_on.contains("late.py"), "{carried_on:?}");
+}
+
 #[test]
 fn node_unresolved_imports_are_listed() {
     let dir = tempfile::tempdir().unwrap();

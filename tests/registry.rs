@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::{
@@ -471,6 +472,99 @@ fn a_powertools_tracer_at_module_scope_loads_the_x_ray_sdk_and_its_patches() {
     assert!(estimate(&traced) > estimate(&unpatched) && estimate(&unpatched) > estimate(&logged));
 }
 
+/// sentry_sdk.init at module scope, as Sentry's docs show it, sets up the
+/// SDK's default integrations and tries every auto-enabling one: each
+/// integration module imports its library, and stops (`except
+/// ImportError: raise DidNotEnable`) when that is absent. On Lambda the
+/// boto3 one finds the runtime's botocore. What init follows is what
+/// CPython loads, plus the integration files it reads and gives up on.
+#[test]
+fn sentry_init_at_module_scope_loads_its_integrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |name: &str, setup: &str| {
+        let handler = format!(
+            "import sentry_sdk\n\n{setup}\n\n\ndef lambda_handler(event, context):\n    return 1\n"
+        );
+        let zip = python_function_with(dir.path(), "sentry", &handler);
+        std::fs::rename(&zip, dir.path().join(name)).unwrap();
+        Audit::run(&dir.path().join(name), &["--runtime", "python3.12"])
+    };
+    let init_call = "sentry_sdk.init(dsn=\"https://key@o1.ingest.sentry.io/1\")";
+    let audit_init = audit("init.zip", init_call);
+    assert_eq!(audit_init.code, Some(0));
+    let init = &audit_init.report["artifacts"][0]["init"];
+    let sentry_modules = |init: &Value| -> BTreeSet<String> {
+        init_files(init)
+            .iter()
+            .filter(|f| f.starts_with("sentry_sdk/"))
+            .map(|f| module_name(f))
+            .collect()
+    };
+    let ours = sentry_modules(init);
+    let probe = format!(
+        "import sys\nbefore = set(sys.modules)\nimport sentry_sdk\n{init_call}\nprint('\\n'.join(sorted(m for m in set(sys.modules) - before if m.startswith('sentry_sdk'))))"
+    );
+    // -S: the SDK alone, none of this machine's libraries to instrument
+    let out = std::process::Command::new("python3")
+        .args(["-S", "-c", &probe])
+        .env("PYTHONPATH", registry_fixture("sentry"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let real: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(real.contains("sentry_sdk.integrations.logging"), "{real:?}");
+    let missed: Vec<&String> = real.difference(&ours).collect();
+    assert!(missed.is_empty(), "{missed:?}");
+    // the rest is the integrations CPython reads and drops for want of
+    // their library (and a module one of them imports before it stops)
+    let extra: Vec<&String> = ours.difference(&real).collect();
+    assert!(
+        extra
+            .iter()
+            .all(|m| m.starts_with("sentry_sdk.integrations.")),
+        "{extra:?}"
+    );
+    assert!(extra.len() <= 40, "{extra:?}");
+    // no integration's own imports after it stopped: django's submodules
+    assert!(
+        !ours.contains("sentry_sdk.integrations.django.asgi"),
+        "{ours:?}"
+    );
+    // the boto3 integration imports the runtime's botocore
+    let runtime_modules = init["runtime_modules"].to_string();
+    assert!(
+        runtime_modules.contains("botocore.client"),
+        "{runtime_modules}"
+    );
+    assert!(init["unresolved"].as_array().unwrap().is_empty());
+
+    // without the auto-enabling ones: neither they nor botocore
+    let audit_plain = audit(
+        "plain.zip",
+        "sentry_sdk.init(dsn=\"https://key@o1.ingest.sentry.io/1\", auto_enabling_integrations=False)",
+    );
+    let plain = &audit_plain.report["artifacts"][0]["init"];
+    let modules = sentry_modules(plain);
+    assert!(modules.contains("sentry_sdk.integrations.logging"));
+    assert!(!modules.contains("sentry_sdk.integrations.boto3"));
+    assert!(!plain["runtime_modules"].to_string().contains("botocore"));
+    let low = |init: &Value| init["estimate_ms"]["low"].as_f64().unwrap();
+    assert!(
+        low(init) > low(plain) + 30.0,
+        "{} vs {}",
+        low(init),
+        low(plain)
+    );
+}
+
 /// pydantic 2's package imports BaseModel, Field and the rest on first use
 /// (a module `__getattr__` reading its `_dynamic_imports` table): `from
 /// pydantic import BaseModel` loads pydantic.main and what it imports. What
@@ -488,12 +582,11 @@ fn from_pydantic_import_base_model_loads_what_its_getattr_imports() {
         "annotated_types",
         "typing_extensions",
     ];
-    let ours: std::collections::BTreeSet<String> =
-        init_files(&audit.report["artifacts"][0]["init"])
-            .iter()
-            .map(|f| module_name(f))
-            .filter(|m| tops.contains(&m.split('.').next().unwrap()))
-            .collect();
+    let ours: BTreeSet<String> = init_files(&audit.report["artifacts"][0]["init"])
+        .iter()
+        .map(|f| module_name(f))
+        .filter(|m| tops.contains(&m.split('.').next().unwrap()))
+        .collect();
     let probe = format!(
         "import sys\nbefore = set(sys.modules)\n{imports}\nprint('\\n'.join(sorted(set(sys.modules) - before)))"
     );
@@ -508,7 +601,7 @@ fn from_pydantic_import_base_model_loads_what_its_getattr_imports() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let real: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+    let real: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|m| tops.contains(&m.split('.').next().unwrap()))
         .map(str::to_string)
@@ -517,7 +610,7 @@ fn from_pydantic_import_base_model_loads_what_its_getattr_imports() {
     assert_eq!(ours, real);
     // measure lists them too, though -X importtime does not see an
     // import through importlib
-    let measured: std::collections::BTreeSet<String> = measured_files(&zip)
+    let measured: BTreeSet<String> = measured_files(&zip)
         .into_iter()
         .filter(|m| tops.contains(&m.split('.').next().unwrap()))
         .collect();

@@ -162,6 +162,7 @@ impl Scanner<'_> {
             conditional: self.conditional_depth > 0
                 || (self.search_path_changed
                     && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
+            stops_module: false,
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);

@@ -76,6 +76,10 @@ pub struct Import {
     /// it may not run, so the module's absence is no sure failure
     /// (`if sys.version_info < (3, 11): import tomli`).
     pub conditional: bool,
+    /// In a `try` whose handlers all raise again (`except ImportError:
+    /// raise DidNotEnable(...)`): when this import finds nothing, the
+    /// module stops here, and what it imports further down never runs.
+    pub stops_module: bool,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,
 }

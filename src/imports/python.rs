@@ -9,7 +9,7 @@
 //! name`), and what a module-scope call imports from inside its class
 //! (rules/init-calls.toml).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
@@ -70,6 +70,7 @@ pub(super) fn scan(
         conditional_depth: 0,
         search_path_changed: false,
         tries: TryScopes::default(),
+        raising_tries: HashSet::new(),
         imports: Vec::new(),
         bindings: HashMap::new(),
     };
@@ -90,6 +91,8 @@ struct Scanner<'t> {
     /// anywhere.
     search_path_changed: bool,
     tries: TryScopes,
+    /// The `try` statements (by id) whose handlers all raise again.
+    raising_tries: HashSet<u32>,
     imports: Vec<Import>,
     /// Names the module binds by importing: to the module, and the name
     /// imported from it (`from m import Tracer`), or none (`import m as p`).
@@ -108,6 +111,11 @@ impl Scanner<'_> {
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
             conditional: self.conditional_depth > 0 || self.search_path_changed,
+            stops_module: self.function_depth == 0
+                && self
+                    .tries
+                    .guarded_by()
+                    .is_some_and(|id| self.raising_tries.contains(&id)),
             members,
         });
     }
@@ -162,6 +170,7 @@ impl Scanner<'_> {
                     guarded_by: None,
                     fallback_for: None,
                     conditional: false,
+                    stops_module: false,
                     members: vec![Member {
                         name: name.to_string(),
                         line,
@@ -230,6 +239,7 @@ impl Scanner<'_> {
                 guarded_by: Some(guard),
                 fallback_for: None,
                 conditional: self.conditional_depth > 0 || self.search_path_changed,
+                stops_module: false,
                 members: Vec::new(),
             });
         }
@@ -298,6 +308,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             // `try: import ujson` with an `except`: its absence is handled
             Stmt::Try(block) if !block.handlers.is_empty() => {
                 let id = block.range.start().to_u32();
+                if block.handlers.iter().all(handler_raises) {
+                    self.raising_tries.insert(id);
+                }
                 self.tries.bodies.push(id);
                 self.visit_body(&block.body);
                 self.tries.bodies.pop();
@@ -401,6 +414,13 @@ fn changes_search_path(func: &Expr) -> bool {
         Expr::Name(site) => site.id.as_str() == "site" && method.attr.as_str() == "addsitedir",
         _ => false,
     }
+}
+
+/// An `except` whose body ends by raising (`raise DidNotEnable(...)`,
+/// a bare `raise`): the failure goes on up.
+fn handler_raises(handler: &ExceptHandler) -> bool {
+    let ExceptHandler::ExceptHandler(handler) = handler;
+    matches!(handler.body.last(), Some(Stmt::Raise(_)))
 }
 
 /// `TYPE_CHECKING` or `typing.TYPE_CHECKING`: false whenever the code runs.

@@ -433,6 +433,7 @@ impl<'a> InitWalker<'a> {
             guarded_by: None,
             fallback_for: None,
             conditional: false,
+            stops_module: false,
             members: Vec::new(),
         };
         match self.next(file, &import, &Edits::default()) {
@@ -802,6 +803,10 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
         let found = follow(import);
         if let Some(id) = import.guarded_by {
             *tries.entry(id).or_default() |= found;
+        }
+        // `except ImportError: raise …`: the rest of the module never runs
+        if import.stops_module && !import.conditional && !found {
+            break;
         }
     }
     for import in imports.iter().filter(|i| i.lazy) {

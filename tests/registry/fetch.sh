@@ -42,6 +42,7 @@ pip_fixture nose nose.txt manylinux2014_x86_64 3.12
 pip_fixture pydantic-core pydantic-core.txt manylinux2014_x86_64 3.12
 pip_fixture powertools-tracer powertools-tracer.txt manylinux2014_x86_64 3.12
 pip_fixture pydantic pydantic.txt manylinux2014_x86_64 3.11
+pip_fixture sentry sentry.txt manylinux2014_x86_64 3.12
 npm_fixture zeromq
 npm_fixture sharp
 npm_fixture undici
