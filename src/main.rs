@@ -257,7 +257,8 @@ struct AuditArgs {
     /// into them; installed packages alone beside a function count as its
     /// layer zipped without nodejs/ or python/). A lockfile on its own
     /// (package-lock.json, poetry.lock, …) reports the production install it
-    /// describes.
+    /// describes. A deployment folder (cdk.out, .serverless, .aws-sam/build)
+    /// is the functions its template deploys.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
@@ -508,10 +509,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(args) => {
+            // a deployment folder (cdk.out, .serverless, .aws-sam/build) is
+            // its functions' code, each audited with what its template says
+            let paths = deadweight::template::expand_deployments(&args.paths);
             // listing the artifacts needs neither rules nor config
             let (loaded, opened) = rayon::join(
                 || rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels),
-                || deadweight::audit::open_inputs(&args.paths),
+                || deadweight::audit::open_inputs(&paths),
             );
             let (rules, config) = loaded?;
             let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -522,7 +526,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(deadweight::logs::read(&paths, None)?)
             };
             let report = audit(&AuditRequest {
-                paths: &args.paths,
+                paths: &paths,
                 lockfiles: &args.lockfiles,
                 rules: &rules,
                 config: &config,

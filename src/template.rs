@@ -340,6 +340,78 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
     functions
 }
 
+/// The function code a deployment folder holds, to audit one by one: a
+/// cloud assembly `cdk synth` wrote (the asset folders or zips of its
+/// stacks' functions), `serverless package`'s `.serverless/` (the zips its
+/// compiled template deploys functions from) and `sam build`'s
+/// `.aws-sam/build` (its template's functions' `CodeUri` folders). Each
+/// gets its runtime, handler and layers from that template when audited.
+/// None for any other path, and for a folder whose template names no code
+/// there.
+pub fn deployed_functions(dir: &Path) -> Option<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return None;
+    }
+    let read = |file: &Path| {
+        std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Json>(&text).ok())
+    };
+    let functions = |template: &Json| -> Vec<Json> {
+        template["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, resource)| resource.clone())
+            .filter(|r| r["Type"] == "AWS::Lambda::Function")
+            .collect()
+    };
+    let mut found = Vec::new();
+    let assembly = cdk_templates(dir);
+    if !assembly.is_empty() {
+        for file in assembly {
+            let base = file.parent().unwrap_or(dir).to_path_buf();
+            for function in read(&file).iter().flat_map(functions) {
+                if let Some(asset) = function["Metadata"]["aws:asset:path"].as_str() {
+                    found.push(base.join(asset));
+                }
+            }
+        }
+    } else if let Some(template) = read(&dir.join(SERVERLESS_COMPILED)) {
+        for function in functions(&template) {
+            let key = function["Properties"]["Code"]["S3Key"].as_str();
+            if let Some(name) = key.and_then(|key| key.rsplit('/').next()) {
+                found.push(dir.join(name));
+            }
+        }
+    } else if dir.ends_with(".aws-sam/build") {
+        let text = std::fs::read_to_string(dir.join("template.yaml")).ok()?;
+        let template: Value = serde_norway::from_str(&text).ok()?;
+        let resources = template.get("Resources")?.as_mapping()?;
+        for resource in resources.values() {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let code = resource.get("Properties").and_then(|p| p.get("CodeUri"));
+            if let Some(uri) = code.and_then(Value::as_str) {
+                found.push(dir.join(uri));
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|path| path.exists() && seen.insert(path.canonicalize().unwrap_or(path.clone())));
+    (!found.is_empty()).then_some(found)
+}
+
+/// The inputs to audit: each deployment folder (see `deployed_functions`)
+/// in place of its functions' code, every other path as given.
+pub fn expand_deployments(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .flat_map(|path| deployed_functions(path).unwrap_or_else(|| vec![path.clone()]))
+        .collect()
+}
+
 /// The stack templates of a cloud assembly (`cdk.out`): its own and its
 /// stages' (`assembly-Prod/`).
 fn cdk_templates(dir: &Path) -> Vec<PathBuf> {

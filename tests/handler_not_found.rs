@@ -267,6 +267,32 @@ fn a_sam_build_folder_takes_its_function_from_the_template_beside_it() {
         report["artifacts"][0]["runtime"], "nodejs20.x",
         "its own Runtime"
     );
+
+    // `.aws-sam/build` itself is its functions' folders, each as above
+    let project = tempfile::tempdir().unwrap();
+    let sam_build = project.path().join(".aws-sam/build");
+    common::copy_tree(build.path(), &sam_build);
+    let (code, report) = audit_with(&sam_build, &[]);
+    assert_eq!(code, Some(1));
+    let runtimes: Vec<(&str, &str)> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let path = a["path"].as_str().unwrap();
+            (
+                path.rsplit('/').next().unwrap(),
+                a["runtime"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runtimes,
+        [
+            ("OrdersFunction", "python3.12"),
+            ("ReportsFunction", "nodejs20.x")
+        ]
+    );
 }
 
 #[test]

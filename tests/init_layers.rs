@@ -715,6 +715,12 @@ fn a_serverless_package_gives_its_functions_runtime_and_layers() {
     let (_, report) = audit_with(&zip, &[]);
     assert_eq!(report["artifacts"][0]["runtime"], "python3.11");
     assert!(report["artifacts"][0]["init"].is_null());
+    // `.serverless/` itself is the zip its functions deploy from, with its
+    // layer mounted as theirs and no input of its own
+    let (_, whole) = audit_with(&serverless_package(), &[]);
+    assert_eq!(whole["artifacts"].as_array().unwrap().len(), 1);
+    assert_eq!(whole["artifacts"][0]["path"], zip.display().to_string());
+    assert_eq!(whole["artifacts"][0]["runtime"], "python3.11");
 
     // the same zip away from what serverless compiled: attrs is missing
     let dir = tempfile::tempdir().unwrap();
@@ -795,6 +801,33 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
     let (_, report) = audit_with(&asset_of("Worker"), &[]);
     assert_eq!(report["artifacts"][0]["runtime"], "nodejs20.x");
     assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
+
+    // the cloud assembly itself is its functions, each as above
+    let (_, report) = audit_with(&out, &[]);
+    let audited: Vec<(String, String)> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["runtime"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            (
+                asset_of("Api").display().to_string(),
+                "python3.12".to_string()
+            ),
+            (
+                asset_of("Worker").display().to_string(),
+                "nodejs20.x".to_string()
+            ),
+        ]
+    );
 
     // the same folder away from its cloud assembly knows none of it
     let dir = tempfile::tempdir().unwrap();
