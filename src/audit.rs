@@ -426,6 +426,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let mut report =
                 ArtifactReport::build(artifact, inventory, &analysis, &request.options);
             report.architecture = Some(analysis::compat::function_machine(environment.arm64));
+            report.deployed_as = templates.packaged_names();
             if facts.arm64.is_none() {
                 report
                     .warnings

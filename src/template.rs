@@ -32,6 +32,9 @@ const SERVERLESS_COMPILED: &str = "cloudformation-template-update-stack.json";
 /// the asset folder).
 #[derive(Debug, Default)]
 pub struct PackagedFunction {
+    /// What the function is called: its CDK construct path
+    /// (`OrdersStack/Api`), else its `FunctionName`, else its logical id.
+    pub name: String,
     pub handler: Option<String>,
     pub runtime: Option<String>,
     /// `Architectures: ["arm64"]`; None when the function leaves Lambda's default.
@@ -87,6 +90,11 @@ impl Templates {
             (None, [only]) => Some(only),
             (None, _) => None,
         }
+    }
+
+    /// The names of the functions compiled templates deploy from the artifact.
+    pub fn packaged_names(&self) -> Vec<String> {
+        self.packaged.iter().map(|f| f.name.clone()).collect()
     }
 
     /// The runtime of the packaged function, or the one every function
@@ -466,10 +474,10 @@ fn deployed_from(
         }
         code_of(resource, "Content").filter(|path| path.exists())
     };
-    all.values()
-        .filter(|r| r["Type"] == "AWS::Lambda::Function")
-        .filter(|r| code_of(r, "Code").is_some_and(|code| is_artifact(&code)))
-        .map(|r| {
+    all.iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .filter(|(_, r)| code_of(r, "Code").is_some_and(|code| is_artifact(&code)))
+        .map(|(logical_id, r)| {
             let properties = &r["Properties"];
             let mut layers = TemplateLayers::default();
             for layer in properties["Layers"].as_array().into_iter().flatten() {
@@ -478,7 +486,17 @@ fn deployed_from(
                     None => layers.elsewhere += 1,
                 }
             }
+            // CDK's construct path reads best; Serverless names the function
+            let name = match (
+                r["Metadata"]["aws:cdk:path"].as_str(),
+                properties["FunctionName"].as_str(),
+            ) {
+                (Some(path), _) => path.trim_end_matches("/Resource").to_string(),
+                (None, Some(name)) => name.to_string(),
+                (None, None) => logical_id.clone(),
+            };
             PackagedFunction {
+                name,
                 handler: properties["Handler"].as_str().map(str::to_string),
                 runtime: properties["Runtime"].as_str().map(str::to_string),
                 arm64: properties["Architectures"][0]

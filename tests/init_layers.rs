@@ -721,6 +721,17 @@ fn a_serverless_package_gives_its_functions_runtime_and_layers() {
     assert_eq!(whole["artifacts"].as_array().unwrap().len(), 1);
     assert_eq!(whole["artifacts"][0]["path"], zip.display().to_string());
     assert_eq!(whole["artifacts"][0]["runtime"], "python3.11");
+    assert_eq!(
+        whole["artifacts"][0]["deployed_as"],
+        serde_json::json!(["orders-dev-create", "orders-dev-report"])
+    );
+    let text = common::audit_terminal(&[&serverless_package()], &[]);
+    assert!(
+        text.contains(
+            "zip · function · python (python3.11) · deploys orders-dev-create, orders-dev-report"
+        ),
+        "{text}"
+    );
 
     // the same zip away from what serverless compiled: attrs is missing
     let dir = tempfile::tempdir().unwrap();
@@ -802,6 +813,10 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
     assert_eq!(report["artifacts"][0]["runtime"], "nodejs20.x");
     assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
 
+    assert_eq!(
+        artifact["deployed_as"],
+        serde_json::json!(["OrdersStack/Api"])
+    );
     // the cloud assembly itself is its functions, each as above
     let (_, report) = audit_with(&out, &[]);
     let audited: Vec<(String, String)> = report["artifacts"]

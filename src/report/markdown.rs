@@ -101,7 +101,11 @@ impl Render for Markdown {
         writeln!(out, "{}", marker(&key))?;
         for a in &report.artifacts {
             let verdict = if a.gate.passed { "✅" } else { "❌" };
-            writeln!(out, "### {verdict} deadweight: `{}`\n", a.path)?;
+            let deployed = match a.deployed_as.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", a.deployed_as.join(", ")),
+            };
+            writeln!(out, "### {verdict} deadweight: `{}`{deployed}\n", a.path)?;
             if a.lockfile.is_none() {
                 writeln!(
                     out,

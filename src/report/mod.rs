@@ -55,6 +55,10 @@ pub struct ArtifactReport {
     /// The instruction set audited for (`x86_64` or `arm64`, from `--arch`,
     /// the config or the template); null for a lockfile.
     pub architecture: Option<&'static str>,
+    /// The functions a compiled template beside the artifact deploys from
+    /// it (`cdk synth`'s construct paths, `serverless package`'s names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deployed_as: Vec<String>,
     pub zipped_bytes: u64,
     /// True for a directory: its zipped size is what a zip would weigh.
     pub zipped_estimated: bool,
@@ -212,6 +216,7 @@ impl ArtifactReport {
             runtime: None,
             runtime_family: inventory.runtime,
             architecture: None,
+            deployed_as: Vec::new(),
             zipped_bytes: artifact.zipped_bytes,
             zipped_estimated: artifact.zipped_estimated,
             unzipped_bytes: artifact.unzipped_bytes(),
@@ -280,6 +285,7 @@ impl ArtifactReport {
             layout: Layout::Function,
             runtime: None,
             architecture: None,
+            deployed_as: Vec::new(),
             runtime_family: match lock.ecosystem {
                 Ecosystem::Npm => RuntimeFamily::Node,
                 Ecosystem::Pypi => RuntimeFamily::Python,

@@ -136,6 +136,9 @@ impl Terminal {
         if let Some(runtime) = &a.runtime {
             kind.push_str(&format!(" ({runtime})"));
         }
+        if !a.deployed_as.is_empty() {
+            kind.push_str(&format!(" · deploys {}", a.deployed_as.join(", ")));
+        }
         writeln!(
             out,
             "{}  {}",
