@@ -165,18 +165,20 @@ fn finding_prints(artifact: &Value) -> Vec<(String, &Value)> {
         .collect()
 }
 
-/// Compares two reports, pairing artifacts by position.
+/// Compares two reports, pairing artifacts by the functions they deploy as
+/// when every artifact names them (a CDK asset's folder changes name with
+/// its contents), else by position.
 pub fn diff(base_label: &str, base: &Value, head_label: &str, head: &Value) -> DiffReport {
     let empty = Vec::new();
     let base_artifacts = base["artifacts"].as_array().unwrap_or(&empty);
     let head_artifacts = head["artifacts"].as_array().unwrap_or(&empty);
     let null = Value::Null;
-    let count = base_artifacts.len().max(head_artifacts.len());
-    let artifacts = (0..count)
-        .map(|i| {
+    let artifacts = pairs(base_artifacts, head_artifacts)
+        .into_iter()
+        .map(|(b, h)| {
             diff_artifact(
-                base_artifacts.get(i).unwrap_or(&null),
-                head_artifacts.get(i).unwrap_or(&null),
+                b.map_or(&null, |i| &base_artifacts[i]),
+                h.map_or(&null, |i| &head_artifacts[i]),
             )
         })
         .collect();
@@ -186,6 +188,39 @@ pub fn diff(base_label: &str, base: &Value, head_label: &str, head: &Value) -> D
         head: head_label.to_string(),
         artifacts,
     }
+}
+
+/// (base, head) artifact indexes to compare: head's order, then what base
+/// alone has.
+fn pairs(base: &[Value], head: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let deployed = |a: &Value| {
+        a["deployed_as"]
+            .as_array()
+            .filter(|d| !d.is_empty())
+            .cloned()
+    };
+    let named = base.iter().chain(head).all(|a| deployed(a).is_some());
+    if !named || base.is_empty() || head.is_empty() {
+        return (0..base.len().max(head.len()))
+            .map(|i| ((i < base.len()).then_some(i), (i < head.len()).then_some(i)))
+            .collect();
+    }
+    let mut paired = Vec::new();
+    let mut matched = vec![false; base.len()];
+    for (h, artifact) in head.iter().enumerate() {
+        let found =
+            (0..base.len()).find(|&b| !matched[b] && deployed(&base[b]) == deployed(artifact));
+        if let Some(b) = found {
+            matched[b] = true;
+        }
+        paired.push((found, Some(h)));
+    }
+    paired.extend(
+        (0..base.len())
+            .filter(|&b| !matched[b])
+            .map(|b| (Some(b), None)),
+    );
+    paired
 }
 
 fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
@@ -265,6 +300,34 @@ fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn artifacts_pair_by_the_functions_they_deploy_as_else_by_position() {
+        let named = |names: &[&str]| -> Vec<Value> {
+            names
+                .iter()
+                .map(|n| json!({"path": format!("asset.{n}"), "deployed_as": [n]}))
+                .collect()
+        };
+        // a function added, one gone, the rest reordered
+        let base = named(&["Stack/Api", "Stack/Worker", "Stack/Old"]);
+        let head = named(&["Stack/Worker", "Stack/New", "Stack/Api"]);
+        assert_eq!(
+            pairs(&base, &head),
+            [
+                (Some(1), Some(0)),
+                (None, Some(1)),
+                (Some(0), Some(2)),
+                (Some(2), None)
+            ]
+        );
+        // one unnamed artifact: by position
+        let plain = vec![json!({"path": "a.zip"})];
+        assert_eq!(
+            pairs(&base, &plain),
+            [(Some(0), Some(0)), (Some(1), None), (Some(2), None)]
+        );
+    }
 
     #[test]
     fn packages_are_compared_by_name_across_copies() {

@@ -669,17 +669,16 @@ fn finish_output(result: io::Result<()>) -> io::Result<()> {
 
 /// Rules (built in, `--rules` and the config's `rules_dirs`), the config,
 /// then levels: the config's, overridden by `--rule-level`.
-/// One artifact audited with no lockfile, baseline or logs: a side of
+/// Artifacts audited with no lockfile, baseline or logs: a side of
 /// `diff`, the function `calibrate` estimates.
-fn audit_path(
-    path: &std::path::Path,
+fn audit_paths(
+    paths: &[PathBuf],
     rules: &RuleSet,
     config: &Config,
     facts: FunctionFacts,
 ) -> Result<deadweight::report::Report, deadweight::audit::AuditError> {
-    let paths = [path.to_path_buf()];
     audit(&AuditRequest {
-        paths: &paths,
+        paths,
         lockfiles: &[],
         rules,
         config,
@@ -743,7 +742,9 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(report)
         } else {
-            let report = audit_path(path, &rules, &config, args.function.facts())?;
+            // a deployment folder is its functions, as `audit` takes it
+            let paths = deadweight::template::expand_deployments(std::slice::from_ref(path));
+            let report = audit_paths(&paths, &rules, &config, args.function.facts())?;
             Ok(serde_json::to_value(&report)?)
         }
     };
@@ -792,7 +793,8 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     config.calibration.clear();
     let paths: Vec<&std::path::Path> = args.logs.iter().map(PathBuf::as_path).collect();
     let logs = deadweight::logs::read(&paths, None)?;
-    let report = audit_path(&args.path, &rules, &config, args.function.facts())?;
+    let paths = [args.path.clone()];
+    let report = audit_paths(&paths, &rules, &config, args.function.facts())?;
     let Some(init) = report.artifacts.first().and_then(|a| a.init.as_ref()) else {
         anyhow::bail!(
             "{}: what the handler loads is unknown (a layer, or no handler found); give --handler",

@@ -38,6 +38,67 @@ fn builds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (base, head)
 }
 
+/// A CDK app changed between two commits: `cdk synth` names each asset
+/// folder by a hash of its contents, so the changed function's folder has
+/// another name. `diff` of the two cloud assemblies pairs the functions by
+/// their construct paths.
+#[test]
+fn diff_of_two_cloud_assemblies_pairs_functions_by_construct_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk/cdk.out");
+    let base = dir.path().join("base/cdk.out");
+    let head = dir.path().join("head/cdk.out");
+    common::copy_tree(&fixture, &base);
+    common::copy_tree(&fixture, &head);
+    // the head's Api gains a module, in a folder of a new name
+    let template_path = head.join("OrdersStack.template.json");
+    let template = std::fs::read_to_string(&template_path).unwrap();
+    let old = "asset.81bbbad6c0016f17acd047b7c7fa44698903e6e81c40d40e121436974c095605";
+    let new = "asset.5d1e0c0ffee5d1e0c0ffee5d1e0c0ffee5d1e0c0ffee5d1e0c0ffee5d1e0c";
+    std::fs::rename(head.join(old), head.join(new)).unwrap();
+    std::fs::write(head.join(new).join("extra.py"), "x = 1\n".repeat(500)).unwrap();
+    std::fs::write(&template_path, template.replace(old, new)).unwrap();
+
+    let diff = success_json(
+        deadweight()
+            .args(["diff", "--format", "json"])
+            .arg(&base)
+            .arg(&head),
+    );
+    let artifacts = diff["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 2, "{diff}");
+    let api = artifacts
+        .iter()
+        .find(|a| a["path"].as_str().unwrap().ends_with(new))
+        .expect("the Api's new folder");
+    assert_eq!(api["unzipped"]["change"], 3000, "{api}");
+    let worker = artifacts
+        .iter()
+        .find(|a| a["path"].as_str().unwrap().contains("asset.043f"))
+        .expect("the Worker");
+    assert_eq!(worker["unzipped"]["change"], 0, "{worker}");
+
+    // the Api gone from the head: the Worker still meets the Worker
+    let mut stack: serde_json::Value = serde_json::from_str(&template).unwrap();
+    let resources = stack["Resources"].as_object_mut().unwrap();
+    resources.retain(|id, _| !id.starts_with("Api"));
+    std::fs::write(&template_path, stack.to_string()).unwrap();
+    let diff = success_json(
+        deadweight()
+            .args(["diff", "--format", "json"])
+            .arg(&base)
+            .arg(&head),
+    );
+    let artifacts = diff["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 2, "{diff}");
+    assert!(artifacts[0]["path"]
+        .as_str()
+        .unwrap()
+        .contains("asset.043f"));
+    assert_eq!(artifacts[0]["unzipped"]["change"], 0, "{diff}");
+}
+
 #[test]
 fn diff_reports_totals_packages_and_findings() {
     let dir = tempfile::tempdir().unwrap();
