@@ -605,8 +605,33 @@ fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A closed pipe (`| head`) is not a failure of the command.
-fn measure(args: MeasureArgs) -> anyhow::Result<ExitCode> {
+fn measure(mut args: MeasureArgs) -> anyhow::Result<ExitCode> {
     use deadweight::template;
+    // a deployment folder holding one function is that function's code;
+    // with several, the user picks one
+    if let Some(functions) = template::deployed_functions(&args.path) {
+        match functions.as_slice() {
+            [one] => args.path = one.clone(),
+            several => {
+                let listed: Vec<String> = several
+                    .iter()
+                    .map(|path| {
+                        let names = template::Templates::read(path).packaged_names();
+                        match names.is_empty() {
+                            true => path.display().to_string(),
+                            false => format!("{} ({})", path.display(), names.join(", ")),
+                        }
+                    })
+                    .collect();
+                anyhow::bail!(
+                    "{} deploys {} functions; measure one of them:\n  {}",
+                    args.path.display(),
+                    several.len(),
+                    listed.join("\n  ")
+                );
+            }
+        }
+    }
     let artifact = deadweight::artifact::Artifact::open(&args.path)?;
     // what the function deploys with, as audit reads it
     let templates = template::Templates::read(&args.path);

@@ -230,6 +230,16 @@ fn failures_are_clear_and_exit_2() {
     let error = measure_error(&two, &[]);
     assert!(error.contains("--handler"), "{error}");
 
+    // a cloud assembly of two functions: which one, by construct path
+    let assembly = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk/cdk.out");
+    let error = measure_error(&assembly, &[]);
+    assert!(
+        error.contains("deploys 2 functions; measure one of them")
+            && error.contains("(OrdersStack/Api)")
+            && error.contains("(OrdersStack/Worker)"),
+        "{error}"
+    );
+
     let error = measure_error(&missing, &["--interpreter", "/nonexistent/python3"]);
     assert!(error.contains("/nonexistent/python3"), "{error}");
 
