@@ -501,25 +501,12 @@ fn sentry_init_at_module_scope_loads_its_integrations() {
             .collect()
     };
     let ours = sentry_modules(init);
-    let probe = format!(
-        "import sys\nbefore = set(sys.modules)\nimport sentry_sdk\n{init_call}\nprint('\\n'.join(sorted(m for m in set(sys.modules) - before if m.startswith('sentry_sdk'))))"
-    );
     // -S: the SDK alone, none of this machine's libraries to instrument
-    let out = std::process::Command::new("python3")
-        .args(["-S", "-c", &probe])
-        .env("PYTHONPATH", registry_fixture("sentry"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let real: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let real: BTreeSet<String> =
+        modules_python_loads("sentry", &format!("import sentry_sdk\n{init_call}"), true)
+            .into_iter()
+            .filter(|m| m.starts_with("sentry_sdk"))
+            .collect();
     assert!(real.contains("sentry_sdk.integrations.logging"), "{real:?}");
     let missed: Vec<&String> = real.difference(&ours).collect();
     assert!(missed.is_empty(), "{missed:?}");
@@ -587,24 +574,9 @@ fn from_pydantic_import_base_model_loads_what_its_getattr_imports() {
         .map(|f| module_name(f))
         .filter(|m| tops.contains(&m.split('.').next().unwrap()))
         .collect();
-    let probe = format!(
-        "import sys\nbefore = set(sys.modules)\n{imports}\nprint('\\n'.join(sorted(set(sys.modules) - before)))"
-    );
-    let out = std::process::Command::new("python3")
-        .args(["-c", &probe])
-        .env("PYTHONPATH", registry_fixture("pydantic"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let real: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
+    let real: BTreeSet<String> = modules_python_loads("pydantic", imports, false)
+        .into_iter()
         .filter(|m| tops.contains(&m.split('.').next().unwrap()))
-        .map(str::to_string)
         .collect();
     assert!(real.contains("pydantic.main"), "{real:?}");
     assert_eq!(ours, real);
@@ -656,6 +628,34 @@ print(counter.n)
         .expect("python3 runs");
     let expected: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert_eq!(lazy, expected);
+}
+
+/// The modules `sys.modules` gains when python3 runs `code` with a registry
+/// fixture on its path (`isolated`: with -S, none of this machine's
+/// site-packages).
+fn modules_python_loads(fixture: &str, code: &str, isolated: bool) -> BTreeSet<String> {
+    let probe = format!(
+        "import sys\nbefore = set(sys.modules)\n{code}\nprint('\\n'.join(sorted(set(sys.modules) - before)))"
+    );
+    let mut python = std::process::Command::new("python3");
+    if isolated {
+        python.arg("-S");
+    }
+    let out = python
+        .args(["-c", &probe])
+        .env("PYTHONPATH", registry_fixture(fixture))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// `lambda_function.py` in an installed tree, zipped.
