@@ -318,14 +318,9 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
     let Some(dir) = path.parent() else {
         return Vec::new();
     };
-    let read = |file: &Path| {
-        std::fs::read_to_string(file)
-            .ok()
-            .and_then(|text| serde_json::from_str::<Json>(&text).ok())
-    };
     let mut functions = Vec::new();
     if path.is_file() {
-        if let Some(template) = read(&dir.join(SERVERLESS_COMPILED)) {
+        if let Some(template) = read_json(&dir.join(SERVERLESS_COMPILED)) {
             // the zip `serverless package` wrote beside its template
             let zip_of = |resource: &Json, property: &str| {
                 let key = resource["Properties"][property]["S3Key"].as_str()?;
@@ -335,7 +330,7 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
         }
     }
     for file in cdk_templates(dir) {
-        let Some(template) = read(&file) else {
+        let Some(template) = read_json(&file) else {
             continue;
         };
         let base = file.parent().unwrap_or(dir);
@@ -360,33 +355,22 @@ pub fn deployed_functions(dir: &Path) -> Option<Vec<PathBuf>> {
     if !dir.is_dir() {
         return None;
     }
-    let read = |file: &Path| {
-        std::fs::read_to_string(file)
-            .ok()
-            .and_then(|text| serde_json::from_str::<Json>(&text).ok())
-    };
-    let functions = |template: &Json| -> Vec<Json> {
-        template["Resources"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(_, resource)| resource.clone())
-            .filter(|r| r["Type"] == "AWS::Lambda::Function")
-            .collect()
-    };
     let mut found = Vec::new();
     let assembly = cdk_templates(dir);
     if !assembly.is_empty() {
         for file in assembly {
-            let base = file.parent().unwrap_or(dir).to_path_buf();
-            for function in read(&file).iter().flat_map(functions) {
+            let Some(template) = read_json(&file) else {
+                continue;
+            };
+            let base = file.parent().unwrap_or(dir);
+            for (_, function) in lambda_functions(&template) {
                 if let Some(asset) = function["Metadata"]["aws:asset:path"].as_str() {
                     found.push(base.join(asset));
                 }
             }
         }
-    } else if let Some(template) = read(&dir.join(SERVERLESS_COMPILED)) {
-        for function in functions(&template) {
+    } else if let Some(template) = read_json(&dir.join(SERVERLESS_COMPILED)) {
+        for (_, function) in lambda_functions(&template) {
             let key = function["Properties"]["Code"]["S3Key"].as_str();
             if let Some(name) = key.and_then(|key| key.rsplit('/').next()) {
                 found.push(dir.join(name));
@@ -463,9 +447,6 @@ fn deployed_from(
     code_of: impl Fn(&Json, &str) -> Option<PathBuf>,
 ) -> Vec<PackagedFunction> {
     let resources = &template["Resources"];
-    let Some(all) = resources.as_object() else {
-        return Vec::new();
-    };
     let is_artifact = |located: &Path| same_file(located, artifact);
     let layer_code = |layer: &Json| -> Option<PathBuf> {
         let resource = &resources[layer["Ref"].as_str()?];
@@ -474,8 +455,7 @@ fn deployed_from(
         }
         code_of(resource, "Content").filter(|path| path.exists())
     };
-    all.iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+    lambda_functions(template)
         .filter(|(_, r)| code_of(r, "Code").is_some_and(|code| is_artifact(&code)))
         .map(|(logical_id, r)| {
             let properties = &r["Properties"];
@@ -512,6 +492,22 @@ fn deployed_from(
             }
         })
         .collect()
+}
+
+/// A compiled CloudFormation template (JSON), when it reads and parses.
+fn read_json(file: &Path) -> Option<Json> {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+}
+
+/// A template's `AWS::Lambda::Function` resources, by logical id.
+fn lambda_functions(template: &Json) -> impl Iterator<Item = (&String, &Json)> {
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, resource)| resource["Type"] == "AWS::Lambda::Function")
 }
 
 /// Two paths to one file or folder (`cdk.out/./asset.x` and `cdk.out/asset.x`).
