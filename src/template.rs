@@ -329,16 +329,13 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
             functions.extend(deployed_from(&template, path, zip_of));
         }
     }
-    for file in cdk_templates(dir) {
-        let Some(template) = read_json(&file) else {
-            continue;
-        };
+    for (file, template) in cdk_stacks(dir).iter() {
         let base = file.parent().unwrap_or(dir);
         let asset_of = |resource: &Json, _: &str| {
             let asset = resource["Metadata"]["aws:asset:path"].as_str()?;
             Some(base.join(asset))
         };
-        functions.extend(deployed_from(&template, path, asset_of));
+        functions.extend(deployed_from(template, path, asset_of));
     }
     functions
 }
@@ -356,14 +353,11 @@ pub fn deployed_functions(dir: &Path) -> Option<Vec<PathBuf>> {
         return None;
     }
     let mut found = Vec::new();
-    let assembly = cdk_templates(dir);
+    let assembly = cdk_stacks(dir);
     if !assembly.is_empty() {
-        for file in assembly {
-            let Some(template) = read_json(&file) else {
-                continue;
-            };
+        for (file, template) in assembly.iter() {
             let base = file.parent().unwrap_or(dir);
-            for (_, function) in lambda_functions(&template) {
+            for (_, function) in lambda_functions(template) {
                 if let Some(asset) = function["Metadata"]["aws:asset:path"].as_str() {
                     found.push(base.join(asset));
                 }
@@ -402,6 +396,31 @@ pub fn expand_deployments(paths: &[PathBuf]) -> Vec<PathBuf> {
         .iter()
         .flat_map(|path| deployed_functions(path).unwrap_or_else(|| vec![path.clone()]))
         .collect()
+}
+
+/// The parsed stack templates of a cloud assembly, read once per run: each
+/// of its function assets looks through all of them.
+fn cdk_stacks(dir: &Path) -> std::sync::Arc<Vec<(PathBuf, Json)>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Stacks = Arc<Vec<(PathBuf, Json)>>;
+    static READ: OnceLock<Mutex<HashMap<PathBuf, Stacks>>> = OnceLock::new();
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let cache = READ.get_or_init(Mutex::default);
+    if let Some(stacks) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Arc::clone(stacks);
+    }
+    let stacks: Stacks = Arc::new(
+        cdk_templates(dir)
+            .into_iter()
+            .filter_map(|file| read_json(&file).map(|template| (file, template)))
+            .collect(),
+    );
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, Arc::clone(&stacks));
+    stacks
 }
 
 /// The stack templates of a cloud assembly (`cdk.out`): its own and its
