@@ -31,6 +31,32 @@ fn a_python_module_left_out_of_the_package_fails_at_init() {
     assert_eq!(init["unresolved"].as_array().unwrap().len(), 1);
 }
 
+/// A `try` whose `except` raises again does not make a missing module
+/// survivable: the function fails at init all the same. One that carries
+/// on (`psycopg2 = None`) does survive it.
+#[test]
+fn an_import_error_raised_again_is_a_failed_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = |except: &str| {
+        format!("try:\n    import psycopg2\nexcept ImportError as error:\n{except}\n\n\ndef lambda_handler(event, context):\n    return 1\n")
+    };
+    let raising = function(
+        dir.path(),
+        "app.py",
+        &handler("    raise RuntimeError('psycopg2 is required') from error"),
+    );
+    let (code, report) = audit_with(&raising, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        missing(&report),
+        ["deny app.py:2 imports psycopg2 at init, but psycopg2 is not in the package, the standard library or the python3.12 runtime"]
+    );
+    let carrying_on = function(dir.path(), "app.py", &handler("    psycopg2 = None"));
+    let (code, report) = audit_with(&carrying_on, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty());
+}
+
 #[test]
 fn a_layer_audited_beside_the_function_provides_its_modules() {
     let dir = tempfile::tempdir().unwrap();

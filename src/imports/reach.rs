@@ -736,7 +736,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     // the build for Lambda's platform, however many others it lists).
     let mut tries: HashMap<u32, bool> = HashMap::new();
     let mut follow = |import: &Import| -> bool {
-        let sure = import.guarded_by.is_none() && !import.conditional;
+        // a `try` that raises again guards nothing: the module fails
+        let sure = (import.guarded_by.is_none() || import.stops_module) && !import.conditional;
         let here = || Unresolved {
             path: path.to_string(),
             line: import.line,
