@@ -295,12 +295,11 @@ fn the_whole_sdk_fix_is_priced_by_walking_init_with_the_client_import() {
 #[test]
 fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_it() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = ZipBuilder::new()
-        .file(
-            "app.py",
-            "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef handler(event, context):\n    return 1\n",
-        )
-        .write_to(dir.path(), "function.zip");
+    let zip = common::function(
+        dir.path(),
+        "app.py",
+        "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef handler(event, context):\n    return 1\n",
+    );
     let args = ["--runtime", "python3.12", "--handler", "app.handler"];
     let report = audit(&zip, &args);
     let init = &report["artifacts"][0]["init"];
@@ -330,12 +329,11 @@ fn importing_the_runtimes_boto3_and_making_a_client_is_priced_as_measure_finds_i
 
     // clients of a Session of the function's own: each session loads its
     // endpoint data and models anew, which measure sees too
-    let zip = ZipBuilder::new()
-        .file(
-            "app.py",
-            "import boto3\nfrom boto3.session import Session\n\nsession = boto3.Session()\ns3 = session.client('s3')\nsqs = Session(region_name='us-east-1').client('sqs')\nsns = boto3.client('sns')\n\n\ndef handler(event, context):\n    return 1\n",
-        )
-        .write_to(dir.path(), "sessions.zip");
+    let zip = common::function(
+        dir.path(),
+        "app.py",
+        "import boto3\nfrom boto3.session import Session\n\nsession = boto3.Session()\ns3 = session.client('s3')\nsqs = Session(region_name='us-east-1').client('sqs')\nsns = boto3.client('sns')\n\n\ndef handler(event, context):\n    return 1\n",
+    );
     let report = audit(&zip, &args);
     let init = &report["artifacts"][0]["init"];
     assert_eq!(

@@ -306,12 +306,11 @@ fn failures_are_clear_and_exit_2() {
 #[test]
 fn boto3_comes_from_this_machines_python_as_the_runtime_provides_it() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = ZipBuilder::new()
-        .file(
-            "app.py",
-            "import boto3\n\n\ndef handler(event, context):\n    return 1\n",
-        )
-        .write_to(dir.path(), "function.zip");
+    let zip = common::function(
+        dir.path(),
+        "app.py",
+        "import boto3\n\n\ndef handler(event, context):\n    return 1\n",
+    );
     let report = measure_json(
         &zip,
         &["--handler", "app.handler", "--runtime", "python3.12"],

@@ -153,9 +153,7 @@ fn an_inferred_python_handler_is_the_function_the_module_defines() {
         ("handler", "app.handler"),
         ("lambda_handler", "app.lambda_handler"),
     ] {
-        let zip = common::ZipBuilder::new()
-            .file("app.py", handler(name))
-            .write_to(dir.path(), "function.zip");
+        let zip = common::function(dir.path(), "app.py", &handler(name));
         let (_, report) = audit_with(&zip, &["--runtime", "python3.12"]);
         assert_eq!(report["artifacts"][0]["init"]["handler"], expected);
         let findings = report["artifacts"][0]["findings"].as_array().unwrap();
