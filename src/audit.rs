@@ -300,7 +300,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             // the clients the function's modules create at init, priced by the estimate
             let mut priced_calls = Vec::new();
             if let Some(load) = &load {
-                priced_calls = analysis::practices::priced_calls(artifact, inventory, load);
                 analysis
                     .findings
                     .extend(analysis::init::not_loaded(inventory, load));
@@ -332,12 +331,13 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         &mut warnings,
                     )
                 });
-                if let Some(module) = module {
-                    analysis.findings.extend(analysis::practices::check(
-                        &module,
-                        thresholds.init_services,
-                    ));
+                if let Some(module) = &module {
+                    analysis
+                        .findings
+                        .extend(analysis::practices::check(module, thresholds.init_services));
                 }
+                priced_calls =
+                    analysis::practices::priced_calls(artifact, inventory, load, module.as_ref());
                 analysis.warnings.extend(warnings);
             }
             // the .py files init loads from a layer compile at every cold

@@ -88,8 +88,14 @@ pub fn check(module: &HandlerModule, init_services: usize) -> Vec<Finding> {
 
 /// The boto3 clients and resources that the function's own Python modules
 /// loaded at init create at module scope, as the estimate prices them:
-/// `boto3.client('s3')`.
-pub fn priced_calls(artifact: &Artifact, inventory: &Inventory, load: &InitLoad) -> Vec<String> {
+/// `boto3.client('s3')`. The handler's module, already read, is not read
+/// again.
+pub fn priced_calls(
+    artifact: &Artifact,
+    inventory: &Inventory,
+    load: &InitLoad,
+    handler: Option<&HandlerModule>,
+) -> Vec<String> {
     if load.language != Language::Python {
         return Vec::new();
     }
@@ -99,12 +105,20 @@ pub fn priced_calls(artifact: &Artifact, inventory: &Inventory, load: &InitLoad)
         if inventory.owners[i] != Owner::App || !path.ends_with(".py") {
             continue;
         }
-        let Ok(text) = artifact.read_text(i) else {
-            continue;
-        };
-        // module scope only: no handler function to read
-        let Ok(code) = read_handler_module(path, &text, Language::Python, "") else {
-            continue;
+        let read_here;
+        let code = match handler.filter(|h| h.path == *path) {
+            Some(handler) => &handler.code,
+            None => {
+                let Ok(text) = artifact.read_text(i) else {
+                    continue;
+                };
+                // module scope only: no handler function to read
+                let Ok(code) = read_handler_module(path, &text, Language::Python, "") else {
+                    continue;
+                };
+                read_here = code;
+                &read_here
+            }
         };
         calls.extend(
             code.constructions
