@@ -188,6 +188,8 @@ const LOAD_FAILURES: [&str; 4] = [
 /// require('./fallback') }`): such a finding is a warning naming the
 /// fallback.
 fn soften_caught_loads(artifact: &Artifact, inventory: &Inventory, findings: &mut [Finding]) {
+    // one package can have several denies: its files are read once
+    let mut fallbacks: HashMap<usize, Option<String>> = HashMap::new();
     for finding in findings
         .iter_mut()
         .filter(|f| f.level == Level::Deny && LOAD_FAILURES.contains(&f.rule.as_str()))
@@ -198,7 +200,10 @@ fn soften_caught_loads(artifact: &Artifact, inventory: &Inventory, findings: &mu
         let Some(Owner::Package(p)) = owner else {
             continue;
         };
-        if let Some(fallback) = javascript_fallback(artifact, &inventory.packages[p]) {
+        let fallback = fallbacks
+            .entry(p)
+            .or_insert_with(|| javascript_fallback(artifact, &inventory.packages[p]));
+        if let Some(fallback) = fallback {
             finding.level = Level::Warn;
             finding.message.push_str(&format!(
                 "; the package catches the failed load and uses its JavaScript fallback `{fallback}` instead (slower, but the function starts)"
