@@ -87,14 +87,18 @@ pub fn platform(header: &[u8]) -> Option<Platform> {
 }
 
 /// `tagged` are Python distributions from manylinux/musllinux wheels, which
-/// hold Linux binaries only.
+/// hold Linux binaries only; `elf` the ELF files the runtime checks read,
+/// whose platform is known without reading them again.
 pub fn check(
     artifact: &Artifact,
     inventory: &Inventory,
     arm64: bool,
     tagged: &[usize],
+    elf: &[super::compat::NativeFile],
 ) -> Vec<Finding> {
     let wanted = super::compat::function_machine(arm64);
+    let read_as_elf: std::collections::HashMap<&str, &super::compat::NativeFile> =
+        elf.iter().map(|f| (f.path.as_str(), f)).collect();
     // owner label → (platforms seen, files, bytes)
     let mut foreign: BTreeMap<String, (Vec<Platform>, Vec<usize>, Saving)> = BTreeMap::new();
     for (i, entry) in artifact.entries.iter().enumerate() {
@@ -104,11 +108,18 @@ pub fn check(
         if matches!(inventory.owners[i], Owner::Package(p) if tagged.contains(&p)) {
             continue;
         }
-        let Ok(header) = artifact.read_prefix(i, HEADER_BYTES) else {
-            continue;
-        };
-        let Some(platform) = platform(&header) else {
-            continue;
+        let platform = match read_as_elf.get(entry.path.as_str()) {
+            Some(file) if file.android => Platform::Android(file.machine.clone()),
+            Some(file) => Platform::Linux(file.machine.clone()),
+            None => {
+                let Ok(header) = artifact.read_prefix(i, HEADER_BYTES) else {
+                    continue;
+                };
+                let Some(platform) = platform(&header) else {
+                    continue;
+                };
+                platform
+            }
         };
         // a Linux binary for the other machine is runtime/wrong-architecture
         if matches!(platform, Platform::Linux(_)) {

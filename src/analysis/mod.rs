@@ -128,13 +128,15 @@ pub fn analyze(
         bytecode::check(artifact, inventory, environment.python_version);
     findings.extend(bytecode_findings);
     let tagged = compat::wheel_tagged_packages(artifact, inventory);
+    // the ELF files compat reads, binaries need not read again
+    let compat = compat::check(artifact, layers, inventory, runtime, environment.arm64);
     findings.extend(binaries::check(
         artifact,
         inventory,
         environment.arm64,
         &tagged,
+        &compat.files,
     ));
-    let compat = compat::check(artifact, layers, inventory, runtime, environment.arm64);
     findings.extend(compat.findings);
     findings.extend(permissions::check(artifact));
     findings.extend(limits::check(
