@@ -102,18 +102,11 @@ pub fn infer_handler(artifact: &Artifact) -> Result<String, String> {
 /// the one read.
 fn python_handler_function(artifact: &Artifact, default: &str) -> Option<String> {
     let module = default.strip_suffix(".lambda_handler")?;
-    let text = artifact
-        .read_text(artifact.find(&format!("{module}.py"))?)
-        .ok()?;
-    let defines = |name: &str| {
-        text.lines().any(|line| {
-            let line = line.strip_prefix("async ").unwrap_or(line);
-            line.strip_prefix("def ")
-                .and_then(|rest| rest.strip_prefix(name))
-                .is_some_and(|rest| rest.trim_start().starts_with('('))
-        })
-    };
-    (!defines("lambda_handler") && defines("handler")).then(|| format!("{module}.handler"))
+    let path = format!("{module}.py");
+    let text = artifact.read_text(artifact.find(&path)?).ok()?;
+    let defines = |name| super::exports::defines(&path, &text, Language::Python, name);
+    (defines("lambda_handler") == Some(false) && defines("handler") == Some(true))
+        .then(|| format!("{module}.handler"))
 }
 
 /// The handler's module file: Node's `dir/file.fn` → `dir/file.{js,mjs,cjs}`,
