@@ -18,6 +18,16 @@ fn fixture(path: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// The artifact's first finding of `rule`.
+fn first_finding<'a>(artifact: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {}", artifact["findings"]))
+}
+
 fn function(dir: &Path, bootstrap: &str) -> std::path::PathBuf {
     ZipBuilder::new()
         // as `chmod 755 bootstrap && zip` packs it
@@ -94,12 +104,7 @@ fn a_bootstrap_for_the_other_machine_fails_the_gate() {
     let zip = function(dir.path(), "go/bootstrap");
     let (code, report) = audit_with(&zip, &["--arch", "arm64"]);
     assert_eq!(code, Some(1));
-    let f = report["artifacts"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "binary/foreign-arch")
-        .expect("foreign-arch");
+    let f = first_finding(&report["artifacts"][0], "binary/foreign-arch");
     assert_eq!(f["level"], "deny");
     assert!(f["message"].as_str().unwrap().contains("x86_64 executable"));
     // the library-level check does not report the same file again
@@ -117,12 +122,7 @@ fn debug_info_is_priced_from_its_sections() {
     );
     let report = audit_json(&[&zip]);
     let a = &report["artifacts"][0];
-    let f = a["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "binary/debug-info")
-        .expect("debug-info");
+    let f = first_finding(a, "binary/debug-info");
     let saved = f["saving"]["unzipped_bytes"].as_u64().unwrap();
     assert_eq!(saved, a["binaries"][0]["debug_bytes"].as_u64().unwrap());
     assert!(saved > 200_000, "{f}");
@@ -195,12 +195,7 @@ fn a_dynamically_linked_bootstrap_needs_the_glibc_it_was_built_against() {
         .write_to(dir.path(), "function.zip");
     let (code, report) = audit_with(&zip, &["--runtime", "provided.al2"]);
     assert_eq!(code, Some(1));
-    let finding = report["artifacts"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "runtime/glibc-too-new")
-        .expect("glibc-too-new");
+    let finding = first_finding(&report["artifacts"][0], "runtime/glibc-too-new");
     assert_eq!(
         finding["message"],
         "the function's own code: bootstrap needs GLIBC_2.34; provided.al2 runs on Amazon Linux 2 (glibc 2.26)"
