@@ -57,6 +57,30 @@ fn an_import_error_raised_again_is_a_failed_start() {
     assert!(missing(&report).is_empty());
 }
 
+/// The same in JavaScript: a `catch` that throws again, or exits the
+/// process, fails the start; one that carries on survives it.
+#[test]
+fn a_require_error_thrown_again_is_a_failed_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = |catch: &str| {
+        format!("let pg;\ntry {{\n  pg = require('pg-native');\n}} catch (error) {{\n{catch}\n}}\nexports.handler = async () => pg;\n")
+    };
+    let deny = ["deny index.js:3 imports pg-native at init, but pg-native is not in the package, Node's built-ins or the nodejs20.x runtime"];
+    for catch in [
+        "  throw new Error('pg-native is required: ' + error.message);",
+        "  console.error('pg-native is required');\n  process.exit(1);",
+    ] {
+        let zip = function(dir.path(), "index.js", &handler(catch));
+        let (code, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+        assert_eq!(code, Some(1), "{catch}");
+        assert_eq!(missing(&report), deny, "{catch}");
+    }
+    let carrying_on = function(dir.path(), "index.js", &handler("  pg = null;"));
+    let (code, report) = audit_with(&carrying_on, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty());
+}
+
 #[test]
 fn a_layer_audited_beside_the_function_provides_its_modules() {
     let dir = tempfile::tempdir().unwrap();

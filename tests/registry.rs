@@ -550,6 +550,27 @@ fn sentry_init_at_module_scope_loads_its_integrations() {
         low(init),
         low(plain)
     );
+
+    // without the defaults, auto-enabling ones included: only what the
+    // user's own import statements load, as CPython shows
+    let bare_call =
+        "sentry_sdk.init(dsn=\"https://key@o1.ingest.sentry.io/1\", default_integrations=False)";
+    let audit_bare = audit("bare.zip", bare_call);
+    let bare = sentry_modules(&audit_bare.report["artifacts"][0]["init"]);
+    let real_bare: BTreeSet<String> =
+        modules_python_loads("sentry", &format!("import sentry_sdk\n{bare_call}"), true)
+            .into_iter()
+            .filter(|m| m.starts_with("sentry_sdk.integrations."))
+            .collect();
+    assert!(
+        !real_bare.contains("sentry_sdk.integrations.logging"),
+        "{real_bare:?}"
+    );
+    let integrations: BTreeSet<String> = bare
+        .into_iter()
+        .filter(|m| m.starts_with("sentry_sdk.integrations."))
+        .collect();
+    assert_eq!(integrations, real_bare);
 }
 
 /// pydantic 2's package imports BaseModel, Field and the rest on first use

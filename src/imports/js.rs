@@ -97,6 +97,26 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSy
     Ok((scanner.imports, syntax))
 }
 
+/// A `catch` whose body ends by throwing (`throw new Error('run npm
+/// rebuild')`) or exiting the process: the failure goes on, and the
+/// module stops.
+fn catch_throws(handler: &oxc_ast::ast::CatchClause) -> bool {
+    match handler.body.body.last() {
+        Some(Statement::ThrowStatement(_)) => true,
+        Some(Statement::ExpressionStatement(statement)) => {
+            let Expression::CallExpression(call) = &statement.expression else {
+                return false;
+            };
+            let Expression::StaticMemberExpression(callee) = &call.callee else {
+                return false;
+            };
+            callee.property.name == "exit"
+                && matches!(&callee.object, Expression::Identifier(object) if object.name == "process")
+        }
+        _ => false,
+    }
+}
+
 /// Names a module declares at its top level: a local `module` or `require`
 /// is no use of CommonJS.
 fn top_level_names(program: &oxc_ast::ast::Program) -> HashSet<String> {
@@ -162,7 +182,7 @@ impl Scanner<'_> {
             conditional: self.conditional_depth > 0
                 || (self.search_path_changed
                     && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
-            stops_module: false,
+            stops_module: self.tries.stops_module(self.function_depth),
             members: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
@@ -433,6 +453,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
             return;
         };
         let id = it.span.start;
+        if catch_throws(handler) {
+            self.tries.raising.insert(id);
+        }
         self.tries.bodies.push(id);
         self.visit_block_statement(&it.block);
         self.tries.bodies.pop();

@@ -94,11 +94,23 @@ struct TryScopes {
     /// Handlers (`catch`, `except`) it is in: their `try`'s id, and the
     /// function depth outside the handler.
     handlers: Vec<(u32, u32)>,
+    /// The `try` statements whose handlers all raise again (`except
+    /// ImportError: raise …`, `catch (e) { throw … }`).
+    raising: std::collections::HashSet<u32>,
 }
 
 impl TryScopes {
     fn guarded_by(&self) -> Option<u32> {
         self.bodies.last().copied()
+    }
+
+    /// Whether an import here, at module scope, stops the module when it
+    /// finds nothing: its `try` only raises again.
+    fn stops_module(&self, function_depth: u32) -> bool {
+        function_depth == 0
+            && self
+                .guarded_by()
+                .is_some_and(|id| self.raising.contains(&id))
     }
 
     /// The handler's `try`, when only the handler (counted as one level of

@@ -9,7 +9,7 @@
 //! name`), and what a module-scope call imports from inside its class
 //! (rules/init-calls.toml).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
@@ -70,7 +70,6 @@ pub(super) fn scan(
         conditional_depth: 0,
         search_path_changed: false,
         tries: TryScopes::default(),
-        raising_tries: HashSet::new(),
         imports: Vec::new(),
         bindings: HashMap::new(),
     };
@@ -91,8 +90,6 @@ struct Scanner<'t> {
     /// anywhere.
     search_path_changed: bool,
     tries: TryScopes,
-    /// The `try` statements (by id) whose handlers all raise again.
-    raising_tries: HashSet<u32>,
     imports: Vec<Import>,
     /// Names the module binds by importing: to the module, and the name
     /// imported from it (`from m import Tracer`), or none (`import m as p`).
@@ -111,11 +108,7 @@ impl Scanner<'_> {
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
             conditional: self.conditional_depth > 0 || self.search_path_changed,
-            stops_module: self.function_depth == 0
-                && self
-                    .tries
-                    .guarded_by()
-                    .is_some_and(|id| self.raising_tries.contains(&id)),
+            stops_module: self.tries.stops_module(self.function_depth),
             members,
         });
     }
@@ -207,6 +200,17 @@ impl Scanner<'_> {
         else {
             return;
         };
+        let turned_off = |keyword: Option<&str>| {
+            keyword.is_some_and(|keyword| {
+                call.arguments.keywords.iter().any(|k| {
+                    k.arg.as_ref().is_some_and(|arg| arg.as_str() == keyword)
+                        && matches!(&k.value, Expr::BooleanLiteral(b) if !b.value)
+                })
+            })
+        };
+        if turned_off(known.all_unless.as_deref()) {
+            return;
+        }
         let offset = call.range().start().to_usize();
         for load in &known.loads {
             self.record(
@@ -216,13 +220,7 @@ impl Scanner<'_> {
                 Vec::new(),
             );
         }
-        let skipped = known.unless.as_deref().is_some_and(|keyword| {
-            call.arguments.keywords.iter().any(|k| {
-                k.arg.as_ref().is_some_and(|arg| arg.as_str() == keyword)
-                    && matches!(&k.value, Expr::BooleanLiteral(b) if !b.value)
-            })
-        });
-        if skipped {
+        if turned_off(known.unless.as_deref()) {
             return;
         }
         // each failure caught, as in a `try` with no fallback; the id's top
@@ -309,7 +307,7 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             Stmt::Try(block) if !block.handlers.is_empty() => {
                 let id = block.range.start().to_u32();
                 if block.handlers.iter().all(handler_raises) {
-                    self.raising_tries.insert(id);
+                    self.tries.raising.insert(id);
                 }
                 self.tries.bodies.push(id);
                 self.visit_body(&block.body);

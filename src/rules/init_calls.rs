@@ -29,6 +29,10 @@ pub struct InitCall {
     /// A keyword argument that, passed as `False`, skips `tries`.
     #[serde(default)]
     pub unless: Option<String>,
+    /// A keyword argument that, passed as `False`, skips `loads` and
+    /// `tries` both.
+    #[serde(default)]
+    pub all_unless: Option<String>,
     pub source: String,
 }
 
