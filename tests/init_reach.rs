@@ -352,7 +352,7 @@ fn python_resolution_covers_packages_relative_imports_and_the_task_root_only() {
     let zip = ZipBuilder::new()
         .file("app/__init__.py", "")
         .file("app/main.py", "import json\nfrom . import models\nfrom .util import helper\nimport vendored.deep.mod\nfrom layered import thing\n\ndef handler(event, context):\n    import lazy_pkg\n")
-        .file("app/models.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import typed_only\nelse:\n    import runtime_pkg\n")
+        .file("app/models.py", "from typing import TYPE_CHECKING\nfrom xml.etree import ElementTree\nif TYPE_CHECKING:\n    import typed_only\nelse:\n    import runtime_pkg\n")
         .file("typed_only/__init__.py", "")
         .file("runtime_pkg/__init__.py", "")
         .file("app/util.py", "try:\n    import fastjson\nexcept ImportError:\n    import fallback_pkg\n")
@@ -404,6 +404,9 @@ fn python_resolution_covers_packages_relative_imports_and_the_task_root_only() {
         runtime.contains("\"json\"") && runtime.contains("\"typing\""),
         "{runtime}"
     );
+    // a submodule imported by name is a module; a name defined in a module is not
+    assert!(runtime.contains("\"xml.etree.ElementTree\""), "{runtime}");
+    assert!(!runtime.contains("TYPE_CHECKING"), "{runtime}");
     // a layer's folders inside a function's package are not on sys.path
     assert_eq!(
         rule_findings(&report, "runtime/missing-module"),

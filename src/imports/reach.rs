@@ -498,13 +498,19 @@ impl<'a> InitWalker<'a> {
                 let from = spec.kind == ImportKind::PythonFrom;
                 if files.is_empty() {
                     let top = module.split('.').next().unwrap_or_default();
-                    if crate::rules::stdlib::has(top, self.platform.runtime_python())
-                        || self.platform.provides(Language::Python, top)
-                    {
+                    let stdlib = crate::rules::stdlib::has(top, self.platform.runtime_python());
+                    if stdlib || self.platform.provides(Language::Python, top) {
                         let mut names = vec![module.clone()];
                         if from {
+                            // what the runtime ships besides has no module
+                            // list: its members may be submodules
                             names.extend(
-                                spec.members.iter().map(|m| format!("{module}.{}", m.name)),
+                                spec.members
+                                    .iter()
+                                    .map(|m| format!("{module}.{}", m.name))
+                                    .filter(|name| {
+                                        !stdlib || crate::rules::stdlib::is_submodule(name)
+                                    }),
                             );
                         }
                         return Followed::Runtime(names);

@@ -17,6 +17,8 @@ const VERSIONS: std::ops::RangeInclusive<u32> = 9..=14;
 struct Table {
     base: String,
     modules: Vec<String>,
+    /// Submodules of the base release's packages (`xml.etree.ElementTree`).
+    submodules: Vec<String>,
     change: Vec<Change>,
 }
 
@@ -40,6 +42,7 @@ pub struct Change {
 struct Stdlib {
     table: Table,
     base: HashSet<String>,
+    submodules: HashSet<String>,
 }
 
 fn stdlib() -> &'static Stdlib {
@@ -48,7 +51,12 @@ fn stdlib() -> &'static Stdlib {
         // the table is part of the binary and checked by a test
         let table: Table = toml::from_str(TABLE).expect("rules/python-stdlib.toml is valid");
         let base = table.modules.iter().cloned().collect();
-        Stdlib { table, base }
+        let submodules = table.submodules.iter().cloned().collect();
+        Stdlib {
+            table,
+            base,
+            submodules,
+        }
     })
 }
 
@@ -102,6 +110,18 @@ pub fn addition(module: &str, version: (u32, u32)) -> Option<&'static Change> {
 /// The release the table's full list is taken from, `3.11`.
 pub fn base_version() -> &'static str {
     &stdlib().table.base
+}
+
+/// Whether `name` (`xml.etree.ElementTree`) is a module below one of the
+/// standard library's packages rather than a name one defines
+/// (`typing.TYPE_CHECKING`).
+pub fn is_submodule(name: &str) -> bool {
+    stdlib().submodules.contains(name)
+}
+
+/// Every submodule of the base release's packages.
+pub fn base_submodules() -> &'static [String] {
+    &stdlib().table.submodules
 }
 
 /// Every top-level module of the base release's standard library.
