@@ -257,8 +257,8 @@ struct AuditArgs {
     /// into them; installed packages alone beside a function count as its
     /// layer zipped without nodejs/ or python/). A lockfile on its own
     /// (package-lock.json, poetry.lock, …) reports the production install it
-    /// describes. A deployment folder (cdk.out, .serverless, .aws-sam/build)
-    /// is the functions its template deploys.
+    /// describes. A deployment folder (cdk.out, .serverless, .aws-sam/build,
+    /// a folder of Terraform .tf files) is the functions it deploys.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
@@ -509,8 +509,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(args) => {
-            // a deployment folder (cdk.out, .serverless, .aws-sam/build) is
-            // its functions' code, each audited with what its template says
+            // a deployment folder (cdk.out, .serverless, .aws-sam/build, a
+            // Terraform configuration) is its functions' code, each audited
+            // with what its template says
             let paths = deadweight::template::expand_deployments(&args.paths);
             // listing the artifacts needs neither rules nor config
             let (loaded, opened) = rayon::join(

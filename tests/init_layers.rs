@@ -852,3 +852,88 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
     assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
     assert_eq!(rule_findings(&report, "runtime/missing-module").len(), 1);
 }
+
+/// tests/fixtures/terraform: a project Terraform deploys. Its `.tf` files
+/// name each function's code (an `archive_file` of `src/orders`, the
+/// Lambda module's `source_path`), runtime, handler, architecture and
+/// layers; auditing that code, or the zip Terraform makes of it, reads them.
+#[test]
+fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_layers() {
+    let project = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform"),
+        project.path(),
+    );
+    let orders = project.path().join("src/orders");
+    let check_orders = |code: Option<i32>, report: &Value| {
+        assert_eq!(code, Some(0), "{report}");
+        let artifact = &report["artifacts"][0];
+        assert_eq!(artifact["runtime"], "python3.12");
+        assert_eq!(artifact["architecture"], "arm64");
+        assert_eq!(artifact["deployed_as"], serde_json::json!(["orders-dev"]));
+        let init = &artifact["init"];
+        assert_eq!(init["handler"], "app.handler");
+        // the layer an archive_file makes of layers/deps, and Powertools'
+        // public layer, which deadweight cannot read
+        assert!(
+            Path::new(init["layers"][0].as_str().unwrap()).ends_with("layers/deps"),
+            "{init}"
+        );
+        assert!(
+            init_files(init).contains("/opt/python/helpers.py"),
+            "{init}"
+        );
+        assert_eq!(
+            rule_findings(report, "runtime/missing-module"),
+            ["warn app.py:4 imports aws_lambda_powertools at init, but aws_lambda_powertools is not in the package, the standard library or the python3.12 runtime; the template gives the function layers, which may provide it"]
+        );
+    };
+    // the folder the archive_file zips, before Terraform ran
+    let (code, report) = audit_with(&orders, &[]);
+    check_orders(code, &report);
+
+    // the zip Terraform writes to build/, as the configuration names it
+    std::fs::create_dir(project.path().join("build")).unwrap();
+    let zip = ZipBuilder::new()
+        .tree(&orders, "")
+        .write_to(&project.path().join("build"), "orders.zip");
+    let (code, report) = audit_with(&zip, &[]);
+    check_orders(code, &report);
+
+    // the configuration's folder is the functions it deploys
+    let (_, report) = audit_with(&project.path().join("infra"), &[]);
+    let audited: Vec<(String, String, String)> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["runtime"].as_str().unwrap().to_string(),
+                a["deployed_as"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            (
+                zip.display().to_string(),
+                "python3.12".to_string(),
+                "orders-dev".to_string()
+            ),
+            (
+                project.path().join("src/worker").display().to_string(),
+                "nodejs20.x".to_string(),
+                "worker-dev".to_string()
+            ),
+        ]
+    );
+
+    // the same code away from its configuration knows none of it
+    let away = tempfile::tempdir().unwrap();
+    common::copy_tree(&orders, away.path());
+    let (_, report) = audit_with(away.path(), &[]);
+    assert!(report["artifacts"][0]["runtime"].is_null(), "{report}");
+    assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
+}

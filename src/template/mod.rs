@@ -5,14 +5,18 @@
 //! `!Ref` tags serde_norway keeps as tagged values. For a zip `serverless
 //! package` wrote, the CloudFormation template it compiled beside it gives
 //! all three for each function deployed from that zip, and so do the stack
-//! templates `cdk synth` writes into cdk.out for each asset folder.
+//! templates `cdk synth` writes into cdk.out for each asset folder and the
+//! Terraform configurations near the artifact (`terraform`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use serde_norway::Value;
 
 use crate::rules::runtimes;
+
+mod terraform;
 
 /// Template file names deadweight reads: SAM and Serverless Framework.
 const TEMPLATE_NAMES: [&str; 4] = [
@@ -29,11 +33,12 @@ const SERVERLESS_COMPILED: &str = "cloudformation-template-update-stack.json";
 
 /// A function `serverless package` or `cdk synth` compiled to deploy from
 /// the artifact (its `Code.S3Key` names the zip, or its `aws:asset:path`
-/// the asset folder).
-#[derive(Debug, Default)]
+/// the asset folder), or a Terraform configuration deploys from it.
+#[derive(Clone, Debug, Default)]
 pub struct PackagedFunction {
     /// What the function is called: its CDK construct path
-    /// (`OrdersStack/Api`), else its `FunctionName`, else its logical id.
+    /// (`OrdersStack/Api`), else its `FunctionName` (Terraform's
+    /// `function_name`), else its logical id (`aws_lambda_function.orders`).
     pub name: String,
     pub handler: Option<String>,
     pub runtime: Option<String>,
@@ -337,6 +342,7 @@ fn packaged_functions(path: &Path) -> Vec<PackagedFunction> {
         };
         functions.extend(deployed_from(template, path, asset_of));
     }
+    functions.extend(terraform::deploying(path));
     functions
 }
 
@@ -383,6 +389,8 @@ pub fn deployed_functions(dir: &Path) -> Option<Vec<PathBuf>> {
                 found.push(dir.join(uri));
             }
         }
+    } else {
+        found.extend(terraform::deployed_code(dir));
     }
     let mut seen = std::collections::HashSet::new();
     found.retain(|path| path.exists() && seen.insert(path.canonicalize().unwrap_or(path.clone())));
@@ -400,27 +408,33 @@ pub fn expand_deployments(paths: &[PathBuf]) -> Vec<PathBuf> {
 
 /// The parsed stack templates of a cloud assembly, read once per run: each
 /// of its function assets looks through all of them.
-fn cdk_stacks(dir: &Path) -> std::sync::Arc<Vec<(PathBuf, Json)>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    type Stacks = Arc<Vec<(PathBuf, Json)>>;
-    static READ: OnceLock<Mutex<HashMap<PathBuf, Stacks>>> = OnceLock::new();
-    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let cache = READ.get_or_init(Mutex::default);
-    if let Some(stacks) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Arc::clone(stacks);
-    }
-    let stacks: Stacks = Arc::new(
+fn cdk_stacks(dir: &Path) -> Arc<Vec<(PathBuf, Json)>> {
+    static READ: std::sync::OnceLock<ReadOnce<Vec<(PathBuf, Json)>>> = std::sync::OnceLock::new();
+    read_once(READ.get_or_init(Default::default), dir, |dir| {
         cdk_templates(dir)
             .into_iter()
             .filter_map(|file| read_json(&file).map(|template| (file, template)))
-            .collect(),
-    );
+            .collect()
+    })
+}
+
+/// What was read from folders this run, by canonical path.
+type ReadOnce<T> = std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<T>>>;
+
+/// `read(dir)`, once per run: each function a deployment folder holds
+/// looks through the same files.
+fn read_once<T>(cache: &ReadOnce<T>, dir: &Path, read: impl FnOnce(&Path) -> T) -> Arc<T> {
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(read) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Arc::clone(read);
+    }
+    // read without the lock: other folders are read meanwhile
+    let value = Arc::new(read(dir));
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(key, Arc::clone(&stacks));
-    stacks
+        .insert(key, Arc::clone(&value));
+    value
 }
 
 /// The stack templates of a cloud assembly (`cdk.out`): its own and its

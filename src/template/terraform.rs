@@ -1,0 +1,409 @@
+//! What the Terraform configurations near an artifact say about the
+//! functions deployed from it: `aws_lambda_function` resources (whose
+//! `filename` is the zip, often an `archive_file`'s `output_path`) and
+//! calls of the terraform-aws-modules/lambda module
+//! (`local_existing_package`, `source_path`). Expressions are evaluated
+//! with what a configuration defines itself: `path.module`, variables'
+//! defaults, locals and `archive_file` data sources. Anything else (a
+//! variable set per environment, a remote state) leaves that value unknown,
+//! as a template's parameter does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hcl::eval::{Context, Evaluate};
+use hcl::{Block, Body, Expression, TraversalOperator, Value};
+
+use super::{PackagedFunction, TemplateLayers};
+
+/// Folders up from the artifact whose configurations are read: a zip in
+/// `build/` or `lambda/` next to, or below, the folder of `.tf` files.
+const LEVELS: usize = 3;
+
+/// Folders never holding a configuration worth reading.
+const SKIPPED: [&str; 5] = [
+    "node_modules",
+    "target",
+    "__pycache__",
+    "site-packages",
+    "vendor",
+];
+
+/// The module registry's Lambda module, which packages code itself.
+const LAMBDA_MODULE: &str = "terraform-aws-modules/lambda/aws";
+
+/// A function a configuration deploys, and the code it deploys it from:
+/// the zip, and for an `archive_file` zip the folder it is made of.
+pub(super) struct Deployed {
+    pub code: Vec<PathBuf>,
+    pub function: PackagedFunction,
+}
+
+/// The functions the configurations near `artifact` deploy from it.
+pub(super) fn deploying(artifact: &Path) -> Vec<PackagedFunction> {
+    configuration_dirs(artifact)
+        .iter()
+        .flat_map(|dir| {
+            let deployed = configuration(dir);
+            deployed
+                .iter()
+                .filter(|d| d.code.iter().any(|code| super::same_file(code, artifact)))
+                .map(|d| d.function.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The code of every function the configuration in `dir` deploys (its
+/// zip, else the folder an `archive_file` makes it from), when it exists.
+pub(super) fn deployed_code(dir: &Path) -> Vec<PathBuf> {
+    configuration(dir)
+        .iter()
+        .filter_map(|d| d.code.iter().find(|code| code.exists()).cloned())
+        .collect()
+}
+
+/// Folders holding `.tf` files: each of the artifact's parents up to
+/// `LEVELS` (or to the repository's root), and the folders directly in
+/// them (`infra/` beside `build/`) but for shared ones (`/tmp`, home).
+fn configuration_dirs(artifact: &Path) -> Vec<PathBuf> {
+    let Ok(artifact) = std::path::absolute(artifact) else {
+        return Vec::new();
+    };
+    let artifact = normalized(&artifact);
+    // folders whose subfolders are anything but a project's: `/`, the
+    // home folder, the temporary folder
+    let shared = [
+        Some(PathBuf::from("/")),
+        std::env::var_os("HOME").map(PathBuf::from),
+        Some(std::env::temp_dir()),
+    ];
+    let mut found = Vec::new();
+    for ancestor in artifact.ancestors().skip(1).take(LEVELS) {
+        if ancestor.parent().is_none() {
+            break;
+        }
+        let mut candidates = vec![ancestor.to_path_buf()];
+        let scanned = !shared.iter().flatten().any(|s| s == ancestor);
+        if let Some(entries) = scanned.then(|| std::fs::read_dir(ancestor).ok()).flatten() {
+            let mut children: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    !name.starts_with('.') && !SKIPPED.contains(&name.as_ref())
+                })
+                .map(|e| e.path())
+                .collect();
+            children.sort();
+            candidates.extend(children);
+        }
+        for dir in candidates {
+            if !found.contains(&dir) && !tf_files(&dir).is_empty() {
+                found.push(dir);
+            }
+        }
+        if ancestor.join(".git").exists() {
+            break;
+        }
+    }
+    found
+}
+
+/// `infra/./../build/orders.zip` → `build/orders.zip`: how
+/// `${path.module}/../build` reads once joined, as Terraform's own
+/// messages name it.
+fn normalized(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+fn tf_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The functions the configuration in `dir` deploys, read once per run.
+fn configuration(dir: &Path) -> Arc<Vec<Deployed>> {
+    static READ: std::sync::OnceLock<super::ReadOnce<Vec<Deployed>>> = std::sync::OnceLock::new();
+    super::read_once(READ.get_or_init(Default::default), dir, read_configuration)
+}
+
+fn read_configuration(dir: &Path) -> Vec<Deployed> {
+    // a file Terraform itself would reject is left out; the rest still reads
+    let bodies: Vec<Body> = tf_files(dir)
+        .iter()
+        .filter_map(|file| hcl::parse(&std::fs::read_to_string(file).ok()?).ok())
+        .collect();
+    let blocks: Vec<&Block> = bodies.iter().flat_map(Body::blocks).collect();
+    let context = context(dir, &blocks);
+    let string = |body: &Body, key: &str| -> Option<String> {
+        let value = attribute(body, key)?.evaluate(&context).ok()?;
+        value.as_str().map(str::to_string)
+    };
+    let path = |body: &Body, key: &str| string(body, key).map(|p| normalized(&dir.join(p)));
+    let archives = archive_sources(&blocks, &context, dir);
+    let mut deployed = Vec::new();
+    for block in &blocks {
+        let body = block.body();
+        let (code, name, environment, layers) = match (block.identifier(), &labels(block)[..]) {
+            ("resource", ["aws_lambda_function", name]) => {
+                let Some(zip) = path(body, "filename") else {
+                    continue;
+                };
+                let mut code = vec![zip.clone()];
+                code.extend(archive_source(&zip, &archives));
+                let environment = body
+                    .blocks()
+                    .find(|b| b.identifier() == "environment")
+                    .and_then(|b| attribute(b.body(), "variables"));
+                let layers = local_layers(body, &blocks, &context, dir, &archives);
+                (
+                    code,
+                    format!("aws_lambda_function.{name}"),
+                    environment,
+                    layers,
+                )
+            }
+            ("module", [name]) if string(body, "source").as_deref() == Some(LAMBDA_MODULE) => {
+                let code: Vec<PathBuf> = ["local_existing_package", "source_path"]
+                    .iter()
+                    .filter_map(|key| path(body, key))
+                    .collect();
+                if code.is_empty() {
+                    continue;
+                }
+                let layers = TemplateLayers {
+                    local: Vec::new(),
+                    elsewhere: list_len(body, "layers"),
+                };
+                (
+                    code,
+                    format!("module.{name}"),
+                    attribute(body, "environment_variables"),
+                    layers,
+                )
+            }
+            _ => continue,
+        };
+        let architectures =
+            attribute(body, "architectures").and_then(|a| a.evaluate(&context).ok());
+        let environment = environment
+            .and_then(|e| e.evaluate(&context).ok())
+            .and_then(|value| match value {
+                Value::Object(map) => Some(
+                    map.into_iter()
+                        .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default();
+        deployed.push(Deployed {
+            code,
+            function: PackagedFunction {
+                name: string(body, "function_name").unwrap_or(name),
+                handler: string(body, "handler"),
+                runtime: string(body, "runtime"),
+                arm64: architectures
+                    .as_ref()
+                    .and_then(|a| a.as_array()?.first()?.as_str().map(|a| a == "arm64")),
+                environment,
+                layers,
+            },
+        });
+    }
+    deployed
+}
+
+fn labels(block: &Block) -> Vec<&str> {
+    block.labels().iter().map(|l| l.as_str()).collect()
+}
+
+fn attribute<'b>(body: &'b Body, key: &str) -> Option<&'b Expression> {
+    body.attributes().find(|a| a.key() == key).map(|a| a.expr())
+}
+
+fn list_len(body: &Body, key: &str) -> usize {
+    match attribute(body, key) {
+        Some(Expression::Array(items)) => items.len(),
+        _ => 0,
+    }
+}
+
+/// What a configuration's own expressions can be evaluated with: `path.*`
+/// (the folder Terraform runs in, for a root module), variables'
+/// defaults, locals (in rounds, as they refer to each other) and the
+/// `archive_file` data sources' arguments.
+fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
+    let mut context = Context::new();
+    // a root module's path is `.`: paths are relative to where Terraform
+    // runs, and are joined to `dir` when read
+    let cwd = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let path: hcl::Map<String, Value> = [
+        ("module", ".".to_string()),
+        ("root", ".".to_string()),
+        ("cwd", cwd.to_string_lossy().into_owned()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), Value::from(value)))
+    .collect();
+    context.declare_var("path", Value::Object(path));
+    let defaults: hcl::Map<String, Value> = blocks
+        .iter()
+        .filter(|b| b.identifier() == "variable")
+        .filter_map(|b| {
+            let [name] = labels(b)[..] else { return None };
+            let default = attribute(b.body(), "default")?.evaluate(&context).ok()?;
+            Some((name.to_string(), default))
+        })
+        .collect();
+    context.declare_var("var", Value::Object(defaults));
+    let locals: Vec<&hcl::Attribute> = blocks
+        .iter()
+        .filter(|b| b.identifier() == "locals")
+        .flat_map(|b| b.body().attributes())
+        .collect();
+    let mut known = hcl::Map::new();
+    for _round in 0..4 {
+        context.declare_var("local", Value::Object(known.clone()));
+        let before = known.len();
+        for local in &locals {
+            if !known.contains_key(local.key()) {
+                if let Ok(value) = local.expr().evaluate(&context) {
+                    known.insert(local.key().to_string(), value);
+                }
+            }
+        }
+        if known.len() == before {
+            break;
+        }
+    }
+    context.declare_var("local", Value::Object(known));
+    let archives: hcl::Map<String, Value> = blocks
+        .iter()
+        .filter(|b| b.identifier() == "data")
+        .filter_map(|b| {
+            let ["archive_file", name] = labels(b)[..] else {
+                return None;
+            };
+            let arguments: hcl::Map<String, Value> = b
+                .body()
+                .attributes()
+                .filter_map(|a| Some((a.key().to_string(), a.expr().evaluate(&context).ok()?)))
+                .collect();
+            Some((name.to_string(), Value::Object(arguments)))
+        })
+        .collect();
+    let data: hcl::Map<String, Value> = [("archive_file".to_string(), Value::Object(archives))]
+        .into_iter()
+        .collect();
+    context.declare_var("data", Value::Object(data));
+    context
+}
+
+/// Each `archive_file`'s zip and the folder it zips (`source_dir`):
+/// auditing that folder audits what the zip will hold.
+fn archive_sources(blocks: &[&Block], context: &Context, dir: &Path) -> Vec<(PathBuf, PathBuf)> {
+    blocks
+        .iter()
+        .filter(|b| b.identifier() == "data" && labels(b).first() == Some(&"archive_file"))
+        .filter_map(|b| {
+            let value = |key: &str| -> Option<PathBuf> {
+                let value = attribute(b.body(), key)?.evaluate(context).ok()?;
+                Some(normalized(&dir.join(value.as_str()?)))
+            };
+            Some((value("output_path")?, value("source_dir")?))
+        })
+        .collect()
+}
+
+/// The folder an `archive_file` zips into `zip`.
+fn archive_source(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> {
+    archives
+        .iter()
+        .find(|(output, _)| super::same_file(output, zip))
+        .map(|(_, source)| source.clone())
+}
+
+/// The zip when it is there (Terraform has run), else the folder an
+/// `archive_file` makes it of.
+fn code_on_disk(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> {
+    if zip.exists() {
+        return Some(zip.to_path_buf());
+    }
+    archive_source(zip, archives).filter(|source| source.exists())
+}
+
+/// A function's `layers`: each `aws_lambda_layer_version.NAME.arn` whose
+/// `filename` (or the folder its `archive_file` zips) is on disk is a
+/// local layer; anything else (an ARN, a variable) is elsewhere.
+fn local_layers(
+    body: &Body,
+    blocks: &[&Block],
+    context: &Context,
+    dir: &Path,
+    archives: &[(PathBuf, PathBuf)],
+) -> TemplateLayers {
+    let mut layers = TemplateLayers::default();
+    let Some(Expression::Array(items)) = attribute(body, "layers") else {
+        return layers;
+    };
+    for item in items {
+        let file = layer_resource(item)
+            .and_then(|name| {
+                blocks.iter().find(|b| {
+                    b.identifier() == "resource"
+                        && labels(b)[..] == ["aws_lambda_layer_version", name]
+                })
+            })
+            .and_then(|b| attribute(b.body(), "filename")?.evaluate(context).ok())
+            .and_then(|v| v.as_str().map(|p| normalized(&dir.join(p))))
+            .and_then(|zip| code_on_disk(&zip, archives));
+        match file {
+            Some(file) => layers.local.push(file),
+            None => layers.elsewhere += 1,
+        }
+    }
+    layers
+}
+
+/// `aws_lambda_layer_version.NAME.arn` → NAME.
+fn layer_resource(item: &Expression) -> Option<&str> {
+    let Expression::Traversal(traversal) = item else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    match (root.as_str(), traversal.operators.as_slice()) {
+        (
+            "aws_lambda_layer_version",
+            [TraversalOperator::GetAttr(name), TraversalOperator::GetAttr(arn)],
+        ) if arn.as_str() == "arn" => Some(name.as_str()),
+        _ => None,
+    }
+}
