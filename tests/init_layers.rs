@@ -930,6 +930,19 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
         ]
     );
 
+    // terraform.tfvars sets variables over their defaults, as Terraform
+    // loads it by itself
+    std::fs::write(
+        project.path().join("infra/terraform.tfvars"),
+        "stage = \"prod\"\n",
+    )
+    .unwrap();
+    let (_, report) = audit_with(&zip, &[]);
+    assert_eq!(
+        report["artifacts"][0]["deployed_as"],
+        serde_json::json!(["orders-prod"])
+    );
+
     // the same code away from its configuration knows none of it
     let away = tempfile::tempdir().unwrap();
     common::copy_tree(&orders, away.path());

@@ -4,8 +4,9 @@
 //! calls of the terraform-aws-modules/lambda module
 //! (`local_existing_package`, `source_path`). Expressions are evaluated
 //! with what a configuration defines itself: `path.module`, variables'
-//! defaults, locals and `archive_file` data sources. Anything else (a
-//! variable set per environment, a remote state) leaves that value unknown,
+//! defaults and the values `terraform.tfvars` / `*.auto.tfvars` give them,
+//! locals and `archive_file` data sources. Anything else (`-var`, a
+//! `-var-file` per environment, a remote state) leaves that value unknown,
 //! as a template's parameter does.
 
 use std::path::{Path, PathBuf};
@@ -255,8 +256,8 @@ fn list_len(body: &Body, key: &str) -> usize {
 }
 
 /// What a configuration's own expressions can be evaluated with: `path.*`
-/// (the folder Terraform runs in, for a root module), variables'
-/// defaults, locals (in rounds, as they refer to each other) and the
+/// (the folder Terraform runs in, for a root module), variables' values
+/// (defaults, then the tfvars files Terraform loads by itself), locals (in rounds, as they refer to each other) and the
 /// `archive_file` data sources' arguments.
 fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
     let mut context = Context::new();
@@ -272,7 +273,7 @@ fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
     .map(|(key, value)| (key.to_string(), Value::from(value)))
     .collect();
     context.declare_var("path", Value::Object(path));
-    let defaults: hcl::Map<String, Value> = blocks
+    let mut variables: hcl::Map<String, Value> = blocks
         .iter()
         .filter(|b| b.identifier() == "variable")
         .filter_map(|b| {
@@ -281,7 +282,21 @@ fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
             Some((name.to_string(), default))
         })
         .collect();
-    context.declare_var("var", Value::Object(defaults));
+    // what Terraform loads by itself over the defaults, later files winning
+    for file in variable_files(dir) {
+        let Some(body) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|text| hcl::parse(&text).ok())
+        else {
+            continue;
+        };
+        for assigned in body.attributes() {
+            if let Ok(value) = assigned.expr().evaluate(&context) {
+                variables.insert(assigned.key().to_string(), value);
+            }
+        }
+    }
+    context.declare_var("var", Value::Object(variables));
     let locals: Vec<&hcl::Attribute> = blocks
         .iter()
         .filter(|b| b.identifier() == "locals")
@@ -323,6 +338,21 @@ fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
         .collect();
     context.declare_var("data", Value::Object(data));
     context
+}
+
+/// The variable files Terraform reads without being told:
+/// `terraform.tfvars`, then the `*.auto.tfvars` in name order.
+fn variable_files(dir: &Path) -> Vec<PathBuf> {
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".auto.tfvars"))
+        .collect();
+    auto.sort();
+    let mut files = vec![dir.join("terraform.tfvars")];
+    files.extend(auto);
+    files
 }
 
 /// Each `archive_file`'s zip and the folder it zips (`source_dir`):
