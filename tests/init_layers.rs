@@ -855,8 +855,9 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
 
 /// tests/fixtures/terraform: a project Terraform deploys. Its `.tf` files
 /// name each function's code (an `archive_file` of `src/orders`, the
-/// Lambda module's `source_path`), runtime, handler, architecture and
-/// layers; auditing that code, or the zip Terraform makes of it, reads them.
+/// Lambda module's `source_path`, one zip for a `for_each` of jobs),
+/// runtime, handler, architecture and layers; auditing that code, or the
+/// zip Terraform makes of it, reads them.
 #[test]
 fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_layers() {
     let project = tempfile::tempdir().unwrap();
@@ -918,6 +919,11 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
         audited,
         [
             (
+                project.path().join("src/jobs").display().to_string(),
+                "python3.13".to_string(),
+                "nightly-dev".to_string()
+            ),
+            (
                 zip.display().to_string(),
                 "python3.12".to_string(),
                 "orders-dev".to_string()
@@ -928,6 +934,22 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
                 "worker-dev".to_string()
             ),
         ]
+    );
+
+    // `for_each`: a function per entry, from one zip; the handler picks one
+    let jobs = project.path().join("src/jobs");
+    let (_, report) = audit_with(&jobs, &[]);
+    assert_eq!(
+        report["artifacts"][0]["deployed_as"],
+        serde_json::json!(["nightly-dev", "hourly-dev"])
+    );
+    assert!(report["artifacts"][0]["init"].is_null());
+    let (code, report) = audit_with(&jobs, &["--handler", "hourly.handler"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["artifacts"][0]["runtime"], "python3.13");
+    assert_eq!(
+        init_files(&report["artifacts"][0]["init"]),
+        BTreeSet::from(["hourly.py".to_string()])
     );
 
     // terraform.tfvars sets variables over their defaults, as Terraform

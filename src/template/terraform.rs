@@ -161,59 +161,95 @@ fn read_configuration(dir: &Path) -> Vec<Deployed> {
         .collect();
     let blocks: Vec<&Block> = bodies.iter().flat_map(Body::blocks).collect();
     let context = context(dir, &blocks);
-    let string = |body: &Body, key: &str| -> Option<String> {
-        let value = attribute(body, key)?.evaluate(&context).ok()?;
-        value.as_str().map(str::to_string)
-    };
-    let path = |body: &Body, key: &str| string(body, key).map(|p| normalized(&dir.join(p)));
     let archives = archive_sources(&blocks, &context, dir);
+    let configuration = Configuration {
+        dir,
+        blocks: &blocks,
+        archives: &archives,
+    };
     let mut deployed = Vec::new();
     for block in &blocks {
-        let body = block.body();
-        let (code, name, environment, layers) = match (block.identifier(), &labels(block)[..]) {
-            ("resource", ["aws_lambda_function", name]) => {
-                let Some(zip) = path(body, "filename") else {
-                    continue;
-                };
-                let mut code = vec![zip.clone()];
-                code.extend(archive_source(&zip, &archives));
-                let environment = body
-                    .blocks()
-                    .find(|b| b.identifier() == "environment")
-                    .and_then(|b| attribute(b.body(), "variables"));
-                let layers = local_layers(body, &blocks, &context, dir, &archives);
-                (
-                    code,
-                    format!("aws_lambda_function.{name}"),
-                    environment,
-                    layers,
-                )
-            }
-            ("module", [name]) if string(body, "source").as_deref() == Some(LAMBDA_MODULE) => {
-                let code: Vec<PathBuf> = ["local_existing_package", "source_path"]
-                    .iter()
-                    .filter_map(|key| path(body, key))
-                    .collect();
-                if code.is_empty() {
-                    continue;
-                }
-                let layers = TemplateLayers {
-                    local: Vec::new(),
-                    elsewhere: list_len(body, "layers"),
-                };
-                (
-                    code,
-                    format!("module.{name}"),
-                    attribute(body, "environment_variables"),
-                    layers,
-                )
-            }
+        let address = match (block.identifier(), &labels(block)[..]) {
+            ("resource", ["aws_lambda_function", name]) => format!("aws_lambda_function.{name}"),
+            ("module", [name]) => format!("module.{name}"),
             _ => continue,
         };
-        let architectures =
-            attribute(body, "architectures").and_then(|a| a.evaluate(&context).ok());
+        // `for_each`: one function per entry, `each.key` and `each.value` set
+        let Some(for_each) = attribute(block.body(), "for_each") else {
+            deployed.extend(configuration.function(block, &context, address));
+            continue;
+        };
+        let entries: Vec<(String, Value)> = match for_each.evaluate(&context) {
+            Ok(Value::Object(map)) => map.into_iter().collect(),
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|item| Some((item.as_str()?.to_string(), item)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (key, value) in entries {
+            let mut each = context.clone();
+            let fields: hcl::Map<String, Value> = [
+                ("key".to_string(), Value::from(key.clone())),
+                ("value".to_string(), value),
+            ]
+            .into_iter()
+            .collect();
+            each.declare_var("each", Value::Object(fields));
+            let address = format!("{address}[\"{key}\"]");
+            deployed.extend(configuration.function(block, &each, address));
+        }
+    }
+    deployed
+}
+
+/// One configuration's parsed blocks and `archive_file` zips.
+struct Configuration<'c> {
+    dir: &'c Path,
+    blocks: &'c [&'c Block],
+    archives: &'c [(PathBuf, PathBuf)],
+}
+
+impl Configuration<'_> {
+    /// The function an `aws_lambda_function` resource or a Lambda module
+    /// call deploys, its expressions evaluated in `context`; None for
+    /// another module, or code not on this machine (`s3_key`, `image_uri`).
+    fn function(&self, block: &Block, context: &Context, address: String) -> Option<Deployed> {
+        let body = block.body();
+        let string = |key: &str| -> Option<String> {
+            let value = attribute(body, key)?.evaluate(context).ok()?;
+            value.as_str().map(str::to_string)
+        };
+        let path = |key: &str| string(key).map(|p| normalized(&self.dir.join(p)));
+        let (code, environment, layers) = if block.identifier() == "resource" {
+            let zip = path("filename")?;
+            let mut code = vec![zip.clone()];
+            code.extend(archive_source(&zip, self.archives));
+            let environment = body
+                .blocks()
+                .find(|b| b.identifier() == "environment")
+                .and_then(|b| attribute(b.body(), "variables"));
+            (code, environment, self.local_layers(body, context))
+        } else {
+            if string("source").as_deref() != Some(LAMBDA_MODULE) {
+                return None;
+            }
+            let code: Vec<PathBuf> = ["local_existing_package", "source_path"]
+                .iter()
+                .filter_map(|key| path(key))
+                .collect();
+            if code.is_empty() {
+                return None;
+            }
+            let layers = TemplateLayers {
+                local: Vec::new(),
+                elsewhere: list_len(body, "layers"),
+            };
+            (code, attribute(body, "environment_variables"), layers)
+        };
+        let architectures = attribute(body, "architectures").and_then(|a| a.evaluate(context).ok());
         let environment = environment
-            .and_then(|e| e.evaluate(&context).ok())
+            .and_then(|e| e.evaluate(context).ok())
             .and_then(|value| match value {
                 Value::Object(map) => Some(
                     map.into_iter()
@@ -223,21 +259,47 @@ fn read_configuration(dir: &Path) -> Vec<Deployed> {
                 _ => None,
             })
             .unwrap_or_default();
-        deployed.push(Deployed {
+        Some(Deployed {
             code,
             function: PackagedFunction {
-                name: string(body, "function_name").unwrap_or(name),
-                handler: string(body, "handler"),
-                runtime: string(body, "runtime"),
+                name: string("function_name").unwrap_or(address),
+                handler: string("handler"),
+                runtime: string("runtime"),
                 arm64: architectures
                     .as_ref()
                     .and_then(|a| a.as_array()?.first()?.as_str().map(|a| a == "arm64")),
                 environment,
                 layers,
             },
-        });
+        })
     }
-    deployed
+
+    /// A function's `layers`: each `aws_lambda_layer_version.NAME.arn` whose
+    /// `filename` (or the folder its `archive_file` zips) is on disk is a
+    /// local layer; anything else (an ARN, a variable) is elsewhere.
+    fn local_layers(&self, body: &Body, context: &Context) -> TemplateLayers {
+        let mut layers = TemplateLayers::default();
+        let Some(Expression::Array(items)) = attribute(body, "layers") else {
+            return layers;
+        };
+        for item in items {
+            let file = layer_resource(item)
+                .and_then(|name| {
+                    self.blocks.iter().find(|b| {
+                        b.identifier() == "resource"
+                            && labels(b)[..] == ["aws_lambda_layer_version", name]
+                    })
+                })
+                .and_then(|b| attribute(b.body(), "filename")?.evaluate(context).ok())
+                .and_then(|v| v.as_str().map(|p| normalized(&self.dir.join(p))))
+                .and_then(|zip| code_on_disk(&zip, self.archives));
+            match file {
+                Some(file) => layers.local.push(file),
+                None => layers.elsewhere += 1,
+            }
+        }
+        layers
+    }
 }
 
 fn labels(block: &Block) -> Vec<&str> {
@@ -273,6 +335,7 @@ fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
     .map(|(key, value)| (key.to_string(), Value::from(value)))
     .collect();
     context.declare_var("path", Value::Object(path));
+    declare_functions(&mut context);
     let mut variables: hcl::Map<String, Value> = blocks
         .iter()
         .filter(|b| b.identifier() == "variable")
@@ -340,6 +403,34 @@ fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
     context
 }
 
+/// The few of Terraform's functions that name code and functions:
+/// conversions (`toset(["orders", "worker"])` for `for_each`), `abspath`
+/// (a path is read relative to the configuration either way) and case.
+fn declare_functions(context: &mut Context) {
+    use hcl::eval::{FuncArgs, FuncDef, ParamType};
+    fn same(args: FuncArgs) -> Result<Value, String> {
+        Ok(args[0].clone())
+    }
+    fn lower(args: FuncArgs) -> Result<Value, String> {
+        Ok(Value::from(
+            args[0].as_str().unwrap_or_default().to_lowercase(),
+        ))
+    }
+    fn upper(args: FuncArgs) -> Result<Value, String> {
+        Ok(Value::from(
+            args[0].as_str().unwrap_or_default().to_uppercase(),
+        ))
+    }
+    let any = || FuncDef::builder().param(ParamType::Any);
+    let string = || FuncDef::builder().param(ParamType::String);
+    for name in ["toset", "tolist", "tomap"] {
+        context.declare_func(name, any().build(same));
+    }
+    context.declare_func("abspath", string().build(same));
+    context.declare_func("lower", string().build(lower));
+    context.declare_func("upper", string().build(upper));
+}
+
 /// The variable files Terraform reads without being told:
 /// `terraform.tfvars`, then the `*.auto.tfvars` in name order.
 fn variable_files(dir: &Path) -> Vec<PathBuf> {
@@ -386,39 +477,6 @@ fn code_on_disk(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> 
         return Some(zip.to_path_buf());
     }
     archive_source(zip, archives).filter(|source| source.exists())
-}
-
-/// A function's `layers`: each `aws_lambda_layer_version.NAME.arn` whose
-/// `filename` (or the folder its `archive_file` zips) is on disk is a
-/// local layer; anything else (an ARN, a variable) is elsewhere.
-fn local_layers(
-    body: &Body,
-    blocks: &[&Block],
-    context: &Context,
-    dir: &Path,
-    archives: &[(PathBuf, PathBuf)],
-) -> TemplateLayers {
-    let mut layers = TemplateLayers::default();
-    let Some(Expression::Array(items)) = attribute(body, "layers") else {
-        return layers;
-    };
-    for item in items {
-        let file = layer_resource(item)
-            .and_then(|name| {
-                blocks.iter().find(|b| {
-                    b.identifier() == "resource"
-                        && labels(b)[..] == ["aws_lambda_layer_version", name]
-                })
-            })
-            .and_then(|b| attribute(b.body(), "filename")?.evaluate(context).ok())
-            .and_then(|v| v.as_str().map(|p| normalized(&dir.join(p))))
-            .and_then(|zip| code_on_disk(&zip, archives));
-        match file {
-            Some(file) => layers.local.push(file),
-            None => layers.elsewhere += 1,
-        }
-    }
-    layers
 }
 
 /// `aws_lambda_layer_version.NAME.arn` → NAME.
