@@ -855,7 +855,8 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
 
 /// tests/fixtures/terraform: a project Terraform deploys. Its `.tf` files
 /// name each function's code (an `archive_file` of `src/orders`, the
-/// Lambda module's `source_path`, one zip for a `for_each` of jobs),
+/// Lambda module's `source_path`, one zip for a `for_each` of jobs, the
+/// project's own module called with the API's folder),
 /// runtime, handler, architecture and layers; auditing that code, or the
 /// zip Terraform makes of it, reads them.
 #[test]
@@ -918,6 +919,12 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
     assert_eq!(
         audited,
         [
+            // through the project's own module, with the arguments it is called with
+            (
+                project.path().join("src/api").display().to_string(),
+                "python3.12".to_string(),
+                "api-dev".to_string()
+            ),
             (
                 project.path().join("src/jobs").display().to_string(),
                 "python3.13".to_string(),
@@ -935,6 +942,10 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
             ),
         ]
     );
+
+    let (_, report) = audit_with(&project.path().join("src/api"), &[]);
+    assert_eq!(report["artifacts"][0]["architecture"], "arm64");
+    assert_eq!(report["artifacts"][0]["init"]["handler"], "main.handler");
 
     // `for_each`: a function per entry, from one zip; the handler picks one
     let jobs = project.path().join("src/jobs");

@@ -154,50 +154,90 @@ fn configuration(dir: &Path) -> Arc<Vec<Deployed>> {
 }
 
 fn read_configuration(dir: &Path) -> Vec<Deployed> {
+    read_module(dir, Path::new("."), tfvars(dir), "", 0)
+}
+
+/// How deep local module calls are followed.
+const MODULE_DEPTH: usize = 3;
+
+/// The functions one module deploys (the root module is `.`), its
+/// variables `given` by its caller, and those of the local modules it
+/// calls (`source = "./modules/lambda"`). Their addresses start with
+/// `prefix` (`module.orders.`).
+fn read_module(
+    root: &Path,
+    module: &Path,
+    given: hcl::Map<String, Value>,
+    prefix: &str,
+    depth: usize,
+) -> Vec<Deployed> {
     // a file Terraform itself would reject is left out; the rest still reads
-    let bodies: Vec<Body> = tf_files(dir)
+    let bodies: Vec<Body> = tf_files(&root.join(module))
         .iter()
         .filter_map(|file| hcl::parse(&std::fs::read_to_string(file).ok()?).ok())
         .collect();
     let blocks: Vec<&Block> = bodies.iter().flat_map(Body::blocks).collect();
-    let context = context(dir, &blocks);
-    let archives = archive_sources(&blocks, &context, dir);
+    let context = context(root, module, &blocks, given);
+    let archives = archive_sources(&blocks, &context, root);
     let configuration = Configuration {
-        dir,
+        dir: root,
         blocks: &blocks,
         archives: &archives,
     };
     let mut deployed = Vec::new();
     for block in &blocks {
         let address = match (block.identifier(), &labels(block)[..]) {
-            ("resource", ["aws_lambda_function", name]) => format!("aws_lambda_function.{name}"),
-            ("module", [name]) => format!("module.{name}"),
+            ("resource", ["aws_lambda_function", name]) => {
+                format!("{prefix}aws_lambda_function.{name}")
+            }
+            ("module", [name]) => format!("{prefix}module.{name}"),
             _ => continue,
         };
         // `for_each`: one function per entry, `each.key` and `each.value` set
-        let Some(for_each) = attribute(block.body(), "for_each") else {
-            deployed.extend(configuration.function(block, &context, address));
-            continue;
+        let instances: Vec<(Context, String)> = match attribute(block.body(), "for_each") {
+            None => vec![(context.clone(), address)],
+            Some(for_each) => {
+                let entries: Vec<(String, Value)> = match for_each.evaluate(&context) {
+                    Ok(Value::Object(map)) => map.into_iter().collect(),
+                    Ok(Value::Array(items)) => items
+                        .into_iter()
+                        .filter_map(|item| Some((item.as_str()?.to_string(), item)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                entries
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let mut each = context.clone();
+                        let fields: hcl::Map<String, Value> = [
+                            ("key".to_string(), Value::from(key.clone())),
+                            ("value".to_string(), value),
+                        ]
+                        .into_iter()
+                        .collect();
+                        each.declare_var("each", Value::Object(fields));
+                        (each, format!("{address}[\"{key}\"]"))
+                    })
+                    .collect()
+            }
         };
-        let entries: Vec<(String, Value)> = match for_each.evaluate(&context) {
-            Ok(Value::Object(map)) => map.into_iter().collect(),
-            Ok(Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|item| Some((item.as_str()?.to_string(), item)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (key, value) in entries {
-            let mut each = context.clone();
-            let fields: hcl::Map<String, Value> = [
-                ("key".to_string(), Value::from(key.clone())),
-                ("value".to_string(), value),
-            ]
-            .into_iter()
-            .collect();
-            each.declare_var("each", Value::Object(fields));
-            let address = format!("{address}[\"{key}\"]");
-            deployed.extend(configuration.function(block, &each, address));
+        for (context, address) in instances {
+            match configuration.local_module(block, &context, module) {
+                Some(source) if depth < MODULE_DEPTH => {
+                    let arguments: hcl::Map<String, Value> = block
+                        .body()
+                        .attributes()
+                        .filter(|a| !matches!(a.key(), "source" | "for_each" | "version"))
+                        .filter_map(|a| {
+                            Some((a.key().to_string(), a.expr().evaluate(&context).ok()?))
+                        })
+                        .collect();
+                    let prefix = format!("{address}.");
+                    deployed.extend(read_module(root, &source, arguments, &prefix, depth + 1));
+                }
+                Some(_) => {}
+                None => deployed.extend(configuration.function(block, &context, address)),
+            }
         }
     }
     deployed
@@ -211,6 +251,18 @@ struct Configuration<'c> {
 }
 
 impl Configuration<'_> {
+    /// A module call's folder from the root, when its `source` is a local
+    /// path (`./modules/lambda`, relative to the calling module).
+    fn local_module(&self, block: &Block, context: &Context, caller: &Path) -> Option<PathBuf> {
+        if block.identifier() != "module" {
+            return None;
+        }
+        let source = attribute(block.body(), "source")?.evaluate(context).ok()?;
+        let source = source.as_str()?;
+        (source.starts_with("./") || source.starts_with("../"))
+            .then(|| normalized(&caller.join(source)))
+    }
+
     /// The function an `aws_lambda_function` resource or a Lambda module
     /// call deploys, its expressions evaluated in `context`; None for
     /// another module, or code not on this machine (`s3_key`, `image_uri`).
@@ -321,13 +373,19 @@ fn list_len(body: &Body, key: &str) -> usize {
 /// (the folder Terraform runs in, for a root module), variables' values
 /// (defaults, then the tfvars files Terraform loads by itself), locals (in rounds, as they refer to each other) and the
 /// `archive_file` data sources' arguments.
-fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
+fn context(
+    root: &Path,
+    module: &Path,
+    blocks: &[&Block],
+    given: hcl::Map<String, Value>,
+) -> Context<'static> {
     let mut context = Context::new();
-    // a root module's path is `.`: paths are relative to where Terraform
-    // runs, and are joined to `dir` when read
-    let cwd = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    // the root module's path is `.`, a local module's its folder from
+    // there: paths are relative to where Terraform runs, and are joined to
+    // `root` when read
+    let cwd = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
     let path: hcl::Map<String, Value> = [
-        ("module", ".".to_string()),
+        ("module", module.to_string_lossy().into_owned()),
         ("root", ".".to_string()),
         ("cwd", cwd.to_string_lossy().into_owned()),
     ]
@@ -345,20 +403,7 @@ fn context(dir: &Path, blocks: &[&Block]) -> Context<'static> {
             Some((name.to_string(), default))
         })
         .collect();
-    // what Terraform loads by itself over the defaults, later files winning
-    for file in variable_files(dir) {
-        let Some(body) = std::fs::read_to_string(&file)
-            .ok()
-            .and_then(|text| hcl::parse(&text).ok())
-        else {
-            continue;
-        };
-        for assigned in body.attributes() {
-            if let Ok(value) = assigned.expr().evaluate(&context) {
-                variables.insert(assigned.key().to_string(), value);
-            }
-        }
-    }
+    variables.extend(given);
     context.declare_var("var", Value::Object(variables));
     let locals: Vec<&hcl::Attribute> = blocks
         .iter()
@@ -429,6 +474,27 @@ fn declare_functions(context: &mut Context) {
     context.declare_func("abspath", string().build(same));
     context.declare_func("lower", string().build(lower));
     context.declare_func("upper", string().build(upper));
+}
+
+/// What the variable files Terraform reads without being told set,
+/// later files winning.
+fn tfvars(dir: &Path) -> hcl::Map<String, Value> {
+    let context = Context::new();
+    let mut values = hcl::Map::new();
+    for file in variable_files(dir) {
+        let Some(body) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|text| hcl::parse(&text).ok())
+        else {
+            continue;
+        };
+        for assigned in body.attributes() {
+            if let Ok(value) = assigned.expr().evaluate(&context) {
+                values.insert(assigned.key().to_string(), value);
+            }
+        }
+    }
+    values
 }
 
 /// The variable files Terraform reads without being told:
