@@ -2,7 +2,8 @@
 //! functions deployed from it: `aws_lambda_function` resources (whose
 //! `filename` is the zip, often an `archive_file`'s `output_path`) and
 //! calls of the terraform-aws-modules/lambda module
-//! (`local_existing_package`, `source_path`). Expressions are evaluated
+//! (`local_existing_package`, `source_path`), in the root module and the
+//! local modules it calls with their arguments. Expressions are evaluated
 //! with what a configuration defines itself: `path.module`, variables'
 //! defaults and the values `terraform.tfvars` / `*.auto.tfvars` give them,
 //! locals and `archive_file` data sources. Anything else (`-var`, a
