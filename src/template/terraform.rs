@@ -22,6 +22,9 @@ use super::{PackagedFunction, TemplateLayers};
 /// `build/` or `lambda/` next to, or below, the folder of `.tf` files.
 const LEVELS: usize = 3;
 
+/// Subfolders of a parent beyond which they are not looked through.
+const MAX_SUBFOLDERS: usize = 100;
+
 /// Folders never holding a configuration worth reading.
 const SKIPPED: [&str; 5] = [
     "node_modules",
@@ -65,14 +68,28 @@ pub(super) fn deployed_code(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Folders holding `.tf` files: each of the artifact's parents up to
-/// `LEVELS` (or to the repository's root), and the folders directly in
-/// them (`infra/` beside `build/`) but for shared ones (`/tmp`, home).
-fn configuration_dirs(artifact: &Path) -> Vec<PathBuf> {
+/// Folders holding `.tf` files near the artifact: looked for once per
+/// folder artifacts are in (a folder of 300 jars is one search).
+fn configuration_dirs(artifact: &Path) -> Arc<Vec<PathBuf>> {
+    static FOUND: std::sync::OnceLock<super::ReadOnce<Vec<PathBuf>>> = std::sync::OnceLock::new();
     let Ok(artifact) = std::path::absolute(artifact) else {
-        return Vec::new();
+        return Arc::default();
     };
     let artifact = normalized(&artifact);
+    let Some(parent) = artifact.parent() else {
+        return Arc::default();
+    };
+    super::read_once(
+        FOUND.get_or_init(Default::default),
+        parent,
+        configurations_from,
+    )
+}
+
+/// Folders holding `.tf` files: `folder` and its parents up to `LEVELS`
+/// (or to the repository's root), and the folders directly in them
+/// (`infra/` beside `build/`) but for shared ones (`/tmp`, home).
+fn configurations_from(folder: &Path) -> Vec<PathBuf> {
     // folders whose subfolders are anything but a project's: `/`, the
     // home folder, the temporary folder
     let shared = [
@@ -81,7 +98,7 @@ fn configuration_dirs(artifact: &Path) -> Vec<PathBuf> {
         Some(std::env::temp_dir()),
     ];
     let mut found = Vec::new();
-    for ancestor in artifact.ancestors().skip(1).take(LEVELS) {
+    for ancestor in folder.ancestors().take(LEVELS) {
         if ancestor.parent().is_none() {
             break;
         }
@@ -98,8 +115,12 @@ fn configuration_dirs(artifact: &Path) -> Vec<PathBuf> {
                 })
                 .map(|e| e.path())
                 .collect();
-            children.sort();
-            candidates.extend(children);
+            // a project has a handful of folders; one with hundreds
+            // (/usr/share, a folder of builds) holds no project's infra/
+            if children.len() <= MAX_SUBFOLDERS {
+                children.sort();
+                candidates.extend(children);
+            }
         }
         for dir in candidates {
             if !found.contains(&dir) && !tf_files(&dir).is_empty() {
