@@ -397,6 +397,35 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 layer_findings(artifact, inventory, &function_layers, runtime, &environment);
             analysis.findings.extend(findings);
             analysis.warnings.extend(warnings);
+            // the init report and its estimate, which common/slow-init reads
+            let init = load.as_ref().map(|load| {
+                let mut init = analysis::init::report(
+                    artifact,
+                    inventory,
+                    load,
+                    &analysis.compiled_at_start.all,
+                    &layer_files,
+                );
+                init.priced_calls = std::mem::take(&mut priced_calls);
+                let calibration = request
+                    .config
+                    .calibration
+                    .get(estimate::family_key(init.language));
+                init.estimate_ms =
+                    Some(estimate::init_estimate(&init, facts.memory_mb, calibration));
+                init
+            });
+            if let Some(init) = &init {
+                let warm_start = packaged
+                    .and_then(|f| f.warm_start)
+                    .or_else(|| template::warm_start(&template_texts));
+                analysis.findings.extend(analysis::init::slow(
+                    init,
+                    runtime,
+                    warm_start,
+                    request.config.thresholds.slow_init_ms,
+                ));
+            }
             let builtin = std::mem::take(&mut analysis.findings);
             let context = Context {
                 artifact,
@@ -433,21 +462,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .extend(assumed_architecture_warning(&analysis.native));
             }
             report.warnings.extend(scan_warnings);
-            if let Some(load) = load {
-                let mut init = analysis::init::report(
-                    artifact,
-                    inventory,
-                    &load,
-                    &analysis.compiled_at_start.all,
-                    &layer_files,
-                );
-                init.priced_calls = priced_calls;
-                let calibration = request
-                    .config
-                    .calibration
-                    .get(estimate::family_key(init.language));
-                init.estimate_ms =
-                    Some(estimate::init_estimate(&init, facts.memory_mb, calibration));
+            if let (Some(load), Some(mut init)) = (load, init) {
                 if let Some(logs) = request.logs {
                     match logs.measured_for(path, facts.memory_mb) {
                         Ok(measured) => init.measured = Some(measured),

@@ -823,3 +823,40 @@ fn es_module_packages_are_followed_as_node_loads_them() {
     );
     assert_eq!(followed, loaded);
 }
+
+/// `import numpy` takes ≈200–270 ms with a full vCPU, under common/slow-init's
+/// 1000 ms; at 128 MB's share of a vCPU it is over 2.5 s, and the fix is what
+/// the runtime offers: SnapStart from Python 3.12, provisioned concurrency
+/// before.
+#[test]
+fn numpy_at_128_mb_is_slow_to_start_and_the_runtime_decides_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "numpy-2.4.1", "numpy");
+    let slow = |args: &[&str]| -> Vec<Value> {
+        let (_, report) = audit_with(&zip, args);
+        report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "common/slow-init")
+            .cloned()
+            .collect()
+    };
+    assert!(slow(&["--runtime", "python3.12"]).is_empty());
+    let found = slow(&["--runtime", "python3.12", "--memory", "128"]);
+    assert_eq!(found.len(), 1);
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("`lambda_function.lambda_handler` takes est. ")
+            && message.contains(" ms at 128 MB to initialise, over 1000 ms"),
+        "{message}"
+    );
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(fix.contains("SnapStart on python3.12"), "{fix}");
+    let found = slow(&["--runtime", "python3.11", "--memory", "128"]);
+    let fix = found[0]["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("provisioned concurrency") && fix.contains("not python3.11"),
+        "{fix}"
+    );
+}

@@ -14,6 +14,9 @@ pub const NOT_LOADED_RULE: &str = "common/not-loaded-at-init";
 pub const UNBUNDLED_RULE: &str = "node/unbundled-at-init";
 /// Files from node_modules loaded at init above which bundling pays.
 pub const UNBUNDLED_FILES: usize = 150;
+pub const SLOW_INIT_RULE: &str = "common/slow-init";
+/// Estimated init, in ms, from which a cold start is slow.
+pub const SLOW_INIT_MS: u64 = 1000;
 
 #[derive(Debug, Serialize)]
 pub struct InitReport {
@@ -349,6 +352,62 @@ pub fn unbundled(
         known: false,
         fix: Some(format!(
             "bundle the handler into one file, e.g. `esbuild {handler_file} --bundle --minify --platform=node --target=node20 --outfile=dist/index.js` (mark `@aws-sdk/*` external when the runtime's own SDK v3 is used), and deploy dist/ without node_modules"
+        )),
+    })
+}
+
+/// An init whose estimate is over `limit_ms` even at its low end, in a
+/// function whose deployment does not set up SnapStart or provisioned
+/// concurrency (as far as its templates say): every cold start waits that
+/// long before the handler runs.
+pub fn slow(
+    init: &InitReport,
+    runtime: Option<&crate::rules::runtimes::RuntimeInfo>,
+    warm_start: Option<crate::template::WarmStart>,
+    limit_ms: u64,
+) -> Option<Finding> {
+    let estimate = init.estimate_ms.as_ref()?;
+    if warm_start.is_some() || estimate.low < limit_ms as f64 {
+        return None;
+    }
+    let range = crate::estimate::MsRange::new(estimate.low, estimate.high);
+    let at = match estimate.memory_mb {
+        Some(mb) => format!("at {mb} MB"),
+        None => "with a full vCPU".to_string(),
+    };
+    let provisioned = "provisioned concurrency keeps environments initialised ahead of invocations, billed while they wait";
+    let warm = match runtime {
+        Some(runtime) if runtime.snapstart => format!(
+            "SnapStart on {} resumes cold starts from a snapshot taken after init (SAM `SnapStart: {{ApplyOn: PublishedVersions}}`, Terraform `snap_start {{ apply_on = \"PublishedVersions\" }}`; invoke a published version or alias), or {provisioned}",
+            runtime.id
+        ),
+        Some(runtime) => format!(
+            "{provisioned} (SnapStart is for Java 11+, Python 3.12+ and .NET 8+, not {})",
+            runtime.id
+        ),
+        None => format!(
+            "SnapStart (Java 11+, Python 3.12+, .NET 8+) resumes cold starts from a snapshot taken after init, or {provisioned}"
+        ),
+    };
+    Some(Finding {
+        rule: SLOW_INIT_RULE.to_string(),
+        level: Level::Warn,
+        message: format!(
+            "`{}` takes est. {} {at} to initialise, over {limit_ms} ms: every cold start waits for it before the handler runs",
+            init.handler,
+            range.text()
+        ),
+        location: Location {
+            path: init.files.first().cloned().unwrap_or_default(),
+            line: None,
+            column: None,
+        },
+        package: None,
+        saving: None,
+        concerns: None,
+        known: false,
+        fix: Some(format!(
+            "cut what init loads first (the other init-time findings); for what must stay, {warm}"
         )),
     })
 }

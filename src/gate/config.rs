@@ -92,6 +92,9 @@ pub struct Thresholds {
     pub unbundled_files: usize,
     /// common/too-much-at-init: distinct services set up at module scope.
     pub init_services: usize,
+    /// common/slow-init: estimated init, in ms, from which cold starts
+    /// are slow enough to want SnapStart or provisioned concurrency.
+    pub slow_init_ms: u64,
 }
 
 impl Default for Thresholds {
@@ -99,6 +102,7 @@ impl Default for Thresholds {
         Thresholds {
             unbundled_files: crate::analysis::init::UNBUNDLED_FILES,
             init_services: crate::analysis::practices::INIT_SERVICES,
+            slow_init_ms: crate::analysis::init::SLOW_INIT_MS,
         }
     }
 }

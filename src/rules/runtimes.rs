@@ -31,6 +31,9 @@ pub struct RuntimeInfo {
     /// its syntax says so.
     #[serde(default = "yes")]
     pub module_syntax_detection: bool,
+    /// Whether Lambda SnapStart is available on the runtime.
+    #[serde(default)]
+    pub snapstart: bool,
 }
 
 fn yes() -> bool {

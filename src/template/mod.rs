@@ -46,6 +46,37 @@ pub struct PackagedFunction {
     pub arm64: Option<bool>,
     pub environment: std::collections::BTreeMap<String, String>,
     pub layers: TemplateLayers,
+    /// How cold starts skip init, when the deployment sets it up.
+    pub warm_start: Option<WarmStart>,
+}
+
+/// A deployment setting that spares cold starts the function's init.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarmStart {
+    /// Cold starts resume from a snapshot taken after init.
+    SnapStart,
+    /// Environments initialised ahead of invocations.
+    ProvisionedConcurrency,
+}
+
+/// SnapStart or provisioned concurrency as a SAM or Serverless template
+/// sets them: `SnapStart: {ApplyOn: PublishedVersions}`,
+/// `ProvisionedConcurrencyConfig:` (SAM, on the function's alias);
+/// `snapStart: true`, `provisionedConcurrency: 3` (Serverless).
+pub fn warm_start(templates: &[String]) -> Option<WarmStart> {
+    let any = |key: &str, set: &dyn Fn(&str) -> bool| {
+        templates
+            .iter()
+            .any(|text| template_values(text, key).any(|value| set(value.trim())))
+    };
+    if any("applyOn", &|v| v == "PublishedVersions") || any("snapStart", &|v| v == "true") {
+        return Some(WarmStart::SnapStart);
+    }
+    let positive = |v: &str| v.parse::<u32>().is_ok_and(|n| n > 0);
+    if any("provisionedConcurrencyConfig", &|_| true) || any("provisionedConcurrency", &positive) {
+        return Some(WarmStart::ProvisionedConcurrency);
+    }
+    None
 }
 
 /// The template files that may describe the artifact, read once: those
@@ -508,8 +539,21 @@ fn deployed_from(
                 (None, Some(name)) => name.to_string(),
                 (None, None) => logical_id.clone(),
             };
+            let provisioned = resources.as_object().into_iter().flatten().any(|(_, r)| {
+                matches!(
+                    r["Type"].as_str(),
+                    Some("AWS::Lambda::Alias" | "AWS::Lambda::Version")
+                ) && r["Properties"]["ProvisionedConcurrencyConfig"].is_object()
+                    && r["Properties"]["FunctionName"]["Ref"] == logical_id.as_str()
+            });
+            let warm_start = if properties["SnapStart"]["ApplyOn"] == "PublishedVersions" {
+                Some(WarmStart::SnapStart)
+            } else {
+                provisioned.then_some(WarmStart::ProvisionedConcurrency)
+            };
             PackagedFunction {
                 name,
+                warm_start,
                 handler: properties["Handler"].as_str().map(str::to_string),
                 runtime: properties["Runtime"].as_str().map(str::to_string),
                 arm64: properties["Architectures"][0]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use hcl::eval::{Context, Evaluate};
 use hcl::{Block, Body, Expression, TraversalOperator, Value};
 
-use super::{PackagedFunction, TemplateLayers};
+use super::{PackagedFunction, TemplateLayers, WarmStart};
 
 /// Folders up from the artifact whose configurations are read: a zip in
 /// `build/` or `lambda/` next to, or below, the folder of `.tf` files.
@@ -285,6 +285,14 @@ impl Configuration<'_> {
             .then(|| normalized(&caller.join(source)))
     }
 
+    /// The configuration's resources of one type, with their names.
+    fn resources<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Body)> + 'a {
+        self.blocks.iter().filter_map(move |b| match labels(b)[..] {
+            [k, name] if b.identifier() == "resource" && k == kind => Some((name, b.body())),
+            _ => None,
+        })
+    }
+
     /// The function an `aws_lambda_function` resource or a Lambda module
     /// call deploys, its expressions evaluated in `context`; None for
     /// another module, or code not on this machine (`s3_key`, `image_uri`).
@@ -295,15 +303,50 @@ impl Configuration<'_> {
             value.as_str().map(str::to_string)
         };
         let path = |key: &str| string(key).map(|p| normalized(&self.dir.join(p)));
-        let (code, environment, layers) = if block.identifier() == "resource" {
+        let (code, environment, layers, warm_start) = if block.identifier() == "resource" {
             let zip = path("filename")?;
             let mut code = vec![zip.clone()];
             code.extend(archive_source(&zip, self.archives));
-            let environment = body
-                .blocks()
-                .find(|b| b.identifier() == "environment")
-                .and_then(|b| attribute(b.body(), "variables"));
-            (code, environment, self.local_layers(body, context))
+            let nested = |name: &str| body.blocks().find(|b| b.identifier() == name);
+            let environment = nested("environment").and_then(|b| attribute(b.body(), "variables"));
+            let snap_start = nested("snap_start")
+                .and_then(|b| attribute(b.body(), "apply_on")?.evaluate(context).ok())
+                .is_some_and(|v| v.as_str() == Some("PublishedVersions"));
+            let name = labels(block).get(1).copied().unwrap_or_default();
+            let function_name = string("function_name");
+            // a `function_name` naming this function: by reference, by
+            // value, or through an alias of it
+            let names_function = |named: &Expression| {
+                refers_to(named, "aws_lambda_function", name)
+                    || (function_name.is_some()
+                        && named
+                            .evaluate(context)
+                            .ok()
+                            .as_ref()
+                            .and_then(Value::as_str)
+                            == function_name.as_deref())
+            };
+            let of_function = |named: &Expression| {
+                names_function(named)
+                    || self.resources("aws_lambda_alias").any(|(alias, body)| {
+                        refers_to(named, "aws_lambda_alias", alias)
+                            && attribute(body, "function_name").is_some_and(names_function)
+                    })
+            };
+            let provisioned = self
+                .resources("aws_lambda_provisioned_concurrency_config")
+                .any(|(_, body)| attribute(body, "function_name").is_some_and(of_function));
+            let warm_start = if snap_start {
+                Some(WarmStart::SnapStart)
+            } else {
+                provisioned.then_some(WarmStart::ProvisionedConcurrency)
+            };
+            (
+                code,
+                environment,
+                self.local_layers(body, context),
+                warm_start,
+            )
         } else {
             if string("source").as_deref() != Some(LAMBDA_MODULE) {
                 return None;
@@ -319,7 +362,23 @@ impl Configuration<'_> {
                 local: Vec::new(),
                 elsewhere: list_len(body, "layers"),
             };
-            (code, attribute(body, "environment_variables"), layers)
+            let value = |key: &str| attribute(body, key)?.evaluate(context).ok();
+            let warm_start = if value("snap_start") == Some(Value::Bool(true)) {
+                Some(WarmStart::SnapStart)
+            } else {
+                // the module's default, -1, is none
+                let executions = value("provisioned_concurrent_executions");
+                executions
+                    .and_then(|v| v.as_i64())
+                    .is_some_and(|n| n > 0)
+                    .then_some(WarmStart::ProvisionedConcurrency)
+            };
+            (
+                code,
+                attribute(body, "environment_variables"),
+                layers,
+                warm_start,
+            )
         };
         let architectures = attribute(body, "architectures").and_then(|a| a.evaluate(context).ok());
         let environment = environment
@@ -344,6 +403,7 @@ impl Configuration<'_> {
                     .and_then(|a| a.as_array()?.first()?.as_str().map(|a| a == "arm64")),
                 environment,
                 layers,
+                warm_start,
             },
         })
     }
@@ -359,12 +419,10 @@ impl Configuration<'_> {
         for item in items {
             let file = layer_resource(item)
                 .and_then(|name| {
-                    self.blocks.iter().find(|b| {
-                        b.identifier() == "resource"
-                            && labels(b)[..] == ["aws_lambda_layer_version", name]
-                    })
+                    self.resources("aws_lambda_layer_version")
+                        .find(|(layer, _)| *layer == name)
                 })
-                .and_then(|b| attribute(b.body(), "filename")?.evaluate(context).ok())
+                .and_then(|(_, body)| attribute(body, "filename")?.evaluate(context).ok())
                 .and_then(|v| v.as_str().map(|p| normalized(&self.dir.join(p))))
                 .and_then(|zip| code_on_disk(&zip, self.archives));
             match file {
@@ -565,6 +623,16 @@ fn code_on_disk(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> 
         return Some(zip.to_path_buf());
     }
     archive_source(zip, archives).filter(|source| source.exists())
+}
+
+/// Whether `expression` reads an attribute of the resource `kind.name`
+/// (`aws_lambda_function.orders.function_name`).
+fn refers_to(expression: &Expression, kind: &str, name: &str) -> bool {
+    let Expression::Traversal(traversal) = expression else {
+        return false;
+    };
+    matches!(&traversal.expr, Expression::Variable(root) if root.as_str() == kind)
+        && matches!(traversal.operators.first(), Some(TraversalOperator::GetAttr(n)) if n.as_str() == name)
 }
 
 /// `aws_lambda_layer_version.NAME.arn` → NAME.

@@ -1,0 +1,139 @@
+//! common/slow-init: an init estimated over the line even at its low end,
+//! in a function its deployment does not start warm (SnapStart,
+//! provisioned concurrency). tests/registry.rs has it on numpy.
+
+mod common;
+
+use std::path::Path;
+
+use common::{audit_with, function};
+use serde_json::Value;
+
+const RULE: &str = "common/slow-init";
+
+fn slow_init(report: &Value) -> Vec<&Value> {
+    report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == RULE)
+        .collect()
+}
+
+/// A handler importing a few standard-library modules (est. ≈35 ms), and a
+/// config whose line it crosses.
+fn small_function(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let zip = function(
+        dir,
+        "app.py",
+        "import asyncio\nimport decimal\nimport http.client\nimport logging\nimport uuid\n\n\ndef handler(event, context):\n    return str(uuid.uuid4())\n",
+    );
+    let config = dir.join("deadweight.toml");
+    std::fs::write(&config, "[thresholds]\nslow_init_ms = 20\n").unwrap();
+    (zip, config)
+}
+
+#[test]
+fn snapstart_or_provisioned_concurrency_in_the_template_starts_it_warm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (zip, config) = small_function(dir.path());
+    let config = config.display().to_string();
+    let args = ["--config", config.as_str(), "--handler", "app.handler"];
+    let with_template = |name: &str, text: &str| {
+        let template = dir.path().join(name);
+        std::fs::write(&template, text).unwrap();
+        let (_, report) = audit_with(&zip, &args);
+        std::fs::remove_file(&template).unwrap();
+        slow_init(&report).len()
+    };
+    let sam = "Resources:\n  Ids:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n      Runtime: python3.12\n";
+    assert_eq!(with_template("template.yaml", sam), 1);
+    assert_eq!(
+        with_template(
+            "template.yaml",
+            &format!("{sam}      AutoPublishAlias: live\n      SnapStart:\n        ApplyOn: PublishedVersions\n")
+        ),
+        0
+    );
+    assert_eq!(
+        with_template(
+            "template.yaml",
+            &format!("{sam}      AutoPublishAlias: live\n      ProvisionedConcurrencyConfig:\n        ProvisionedConcurrentExecutions: 2\n")
+        ),
+        0
+    );
+    let serverless = "service: ids\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  ids:\n    handler: app.handler\n";
+    assert_eq!(with_template("serverless.yml", serverless), 1);
+    assert_eq!(
+        with_template(
+            "serverless.yml",
+            &format!("{serverless}    provisionedConcurrency: 3\n")
+        ),
+        0
+    );
+    // zero environments provisioned is none
+    assert_eq!(
+        with_template(
+            "serverless.yml",
+            &format!("{serverless}    provisionedConcurrency: 0\n")
+        ),
+        1
+    );
+}
+
+#[test]
+fn terraform_snap_start_or_a_provisioned_concurrency_config_starts_it_warm() {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let (zip, config) = small_function(&build);
+    let infra = project.path().join("infra");
+    std::fs::create_dir(&infra).unwrap();
+    let function = r#"resource "aws_lambda_function" "ids" {
+  function_name = "ids"
+  role          = "arn:aws:iam::123456789012:role/ids"
+  filename      = "${path.module}/../build/function.zip"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  publish       = true
+"#;
+    let config = config.display().to_string();
+    let slow = |tf: &str| {
+        std::fs::write(infra.join("main.tf"), tf).unwrap();
+        let (_, report) = audit_with(&zip, &["--config", config.as_str()]);
+        assert_eq!(report["artifacts"][0]["runtime"], "python3.12", "{report}");
+        slow_init(&report).len()
+    };
+    assert_eq!(slow(&format!("{function}}}\n")), 1);
+    assert_eq!(
+        slow(&format!(
+            "{function}\n  snap_start {{\n    apply_on = \"PublishedVersions\"\n  }}\n}}\n"
+        )),
+        0
+    );
+    let provisioned = r#"
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  function_name    = aws_lambda_function.ids.function_name
+  function_version = aws_lambda_function.ids.version
+}
+
+resource "aws_lambda_provisioned_concurrency_config" "live" {
+  function_name                     = aws_lambda_alias.live.function_name
+  provisioned_concurrent_executions = 2
+  qualifier                         = aws_lambda_alias.live.name
+}
+"#;
+    // through the alias, the function itself, or its name
+    assert_eq!(slow(&format!("{function}}}\n{provisioned}")), 0);
+    let by_function = provisioned.replace(
+        "function_name                     = aws_lambda_alias.live.function_name",
+        "function_name                     = aws_lambda_function.ids.function_name",
+    );
+    assert_eq!(slow(&format!("{function}}}\n{by_function}")), 0);
+    let by_name = provisioned.replace(
+        "function_name                     = aws_lambda_alias.live.function_name",
+        "function_name                     = \"ids\"",
+    );
+    assert_eq!(slow(&format!("{function}}}\n{by_name}")), 0);
+}
