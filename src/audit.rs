@@ -397,7 +397,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 layer_findings(artifact, inventory, &function_layers, runtime, &environment);
             analysis.findings.extend(findings);
             analysis.warnings.extend(warnings);
-            // the init report and its estimate, which common/slow-init reads
+            // the init report, its estimate and the Init Duration its logs
+            // show, which common/slow-init reads
+            let mut logs_warning = None;
             let init = load.as_ref().map(|load| {
                 let mut init = analysis::init::report(
                     artifact,
@@ -413,6 +415,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .get(estimate::family_key(init.language));
                 init.estimate_ms =
                     Some(estimate::init_estimate(&init, facts.memory_mb, calibration));
+                if let Some(logs) = request.logs {
+                    match logs.measured_for(path, facts.memory_mb) {
+                        Ok(measured) => init.measured = Some(measured),
+                        Err(why) => logs_warning = Some(format!("--logs: {why}")),
+                    }
+                }
                 init
             });
             if let Some(init) = &init {
@@ -462,15 +470,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .extend(assumed_architecture_warning(&analysis.native));
             }
             report.warnings.extend(scan_warnings);
-            if let (Some(load), Some(mut init)) = (load, init) {
-                if let Some(logs) = request.logs {
-                    match logs.measured_for(path, facts.memory_mb) {
-                        Ok(measured) => init.measured = Some(measured),
-                        Err(why) => report
-                            .warnings
-                            .push(Warning::general(format!("--logs: {why}"))),
-                    }
-                }
+            report.warnings.extend(logs_warning.map(Warning::general));
+            if let (Some(load), Some(init)) = (load, init) {
                 report.init = Some(init);
                 // the function's own files were scanned once already
                 for warning in load.warnings {

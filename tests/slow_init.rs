@@ -137,3 +137,51 @@ resource "aws_lambda_provisioned_concurrency_config" "live" {
     );
     assert_eq!(slow(&format!("{function}}}\n{by_name}")), 0);
 }
+
+/// With the function's logs, their median Init Duration is what counts:
+/// a cold start measured over the line is reported as measured, whatever
+/// the estimate, and one measured under it is not.
+#[test]
+fn the_init_duration_in_the_functions_logs_decides_over_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = function(
+        dir.path(),
+        "app.py",
+        "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+    );
+    let logs = dir.path().join("logs.json");
+    let with_init = |init_ms: u32| {
+        let events: Vec<Value> = (0..6)
+            .map(|i| {
+                serde_json::json!({
+                    "logGroupName": "/aws/lambda/function",
+                    "logStreamName": "2026/11/20/[$LATEST]abc",
+                    "timestamp": 1_795_168_800_000i64 + i * 60_000,
+                    "message": format!("REPORT RequestId: r{i}\tDuration: 5.00 ms\tBilled Duration: 6 ms\tMemory Size: 256 MB\tMax Memory Used: 70 MB\tInit Duration: {}.00 ms\t\n", init_ms + i as u32),
+                })
+            })
+            .collect();
+        std::fs::write(&logs, serde_json::json!({ "events": events }).to_string()).unwrap();
+        let logs = logs.display().to_string();
+        let (_, report) = audit_with(
+            &zip,
+            &[
+                "--runtime",
+                "python3.12",
+                "--handler",
+                "app.handler",
+                "--logs",
+                &logs,
+            ],
+        );
+        slow_init(&report)
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        with_init(1400),
+        ["`app.handler` took a median 1402 ms to initialise over 6 cold starts in its logs at 256 MB, over 1000 ms: every cold start waits for it before the handler runs"]
+    );
+    assert!(with_init(300).is_empty());
+}

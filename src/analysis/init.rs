@@ -356,24 +356,41 @@ pub fn unbundled(
     })
 }
 
-/// An init whose estimate is over `limit_ms` even at its low end, in a
-/// function whose deployment does not set up SnapStart or provisioned
-/// concurrency (as far as its templates say): every cold start waits that
-/// long before the handler runs.
+/// An init over `limit_ms` — the median Init Duration in the function's
+/// logs when given, else the estimate's low end — in a function whose
+/// deployment does not set up SnapStart or provisioned concurrency (as far
+/// as its templates say): every cold start waits that long before the
+/// handler runs.
 pub fn slow(
     init: &InitReport,
     runtime: Option<&crate::rules::runtimes::RuntimeInfo>,
     warm_start: Option<crate::template::WarmStart>,
     limit_ms: u64,
 ) -> Option<Finding> {
-    let estimate = init.estimate_ms.as_ref()?;
-    if warm_start.is_some() || estimate.low < limit_ms as f64 {
+    if warm_start.is_some() {
         return None;
     }
-    let range = crate::estimate::MsRange::new(estimate.low, estimate.high);
-    let at = match estimate.memory_mb {
-        Some(mb) => format!("at {mb} MB"),
-        None => "with a full vCPU".to_string(),
+    // the function's own Init Duration, when its logs were given, over the model's
+    let took = match (&init.measured, &init.estimate_ms) {
+        (Some(measured), _) if measured.median_ms >= limit_ms as f64 => format!(
+            "took a median {:.0} ms to initialise over {} cold starts in its logs{}",
+            measured.median_ms,
+            measured.cold_starts,
+            measured
+                .memory_mb
+                .map(|mb| format!(" at {mb} MB"))
+                .unwrap_or_default()
+        ),
+        (Some(_), _) => return None,
+        (None, Some(estimate)) if estimate.low >= limit_ms as f64 => {
+            let range = crate::estimate::MsRange::new(estimate.low, estimate.high);
+            let at = match estimate.memory_mb {
+                Some(mb) => format!("at {mb} MB"),
+                None => "with a full vCPU".to_string(),
+            };
+            format!("takes est. {} {at} to initialise", range.text())
+        }
+        (None, _) => return None,
     };
     let provisioned = "provisioned concurrency keeps environments initialised ahead of invocations, billed while they wait";
     let warm = match runtime {
@@ -393,9 +410,8 @@ pub fn slow(
         rule: SLOW_INIT_RULE.to_string(),
         level: Level::Warn,
         message: format!(
-            "`{}` takes est. {} {at} to initialise, over {limit_ms} ms: every cold start waits for it before the handler runs",
-            init.handler,
-            range.text()
+            "`{}` {took}, over {limit_ms} ms: every cold start waits for it before the handler runs",
+            init.handler
         ),
         location: Location {
             path: init.files.first().cloned().unwrap_or_default(),
