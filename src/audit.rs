@@ -335,6 +335,19 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     analysis
                         .findings
                         .extend(analysis::practices::check(module, thresholds.init_services));
+                    // where the deployment points its database connections
+                    let configured = function
+                        .into_iter()
+                        .flat_map(|f| f.environment.values())
+                        .filter_map(|value| template::database::of_host(value));
+                    let route = template::database::combine(
+                        configured
+                            .chain(packaged.and_then(|f| f.database))
+                            .chain(template::database_route(&template_texts)),
+                    );
+                    analysis
+                        .findings
+                        .extend(analysis::practices::database_without_proxy(module, route));
                 }
                 priced_calls =
                     analysis::practices::priced_calls(artifact, inventory, load, module.as_ref());

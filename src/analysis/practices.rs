@@ -17,6 +17,9 @@ pub const NODE_CLIENT_IN_HANDLER: &str = "node/client-in-handler";
 pub const PYTHON_CLIENT_IN_HANDLER: &str = "python/client-in-handler";
 pub const TOO_MUCH_AT_INIT: &str = "common/too-much-at-init";
 pub const TMP_CACHE_HINT: &str = "python/tmp-cache-hint";
+pub const DATABASE_WITHOUT_PROXY: &str = "common/database-without-proxy";
+/// The engines of rules/clients.toml an RDS Proxy fronts.
+const RDS_PROXY_ENGINES: [&str; 2] = ["postgres", "mysql"];
 
 /// Distinct services set up at module scope above which splitting pays.
 pub const INIT_SERVICES: usize = 5;
@@ -256,6 +259,52 @@ fn too_much_at_init(module: &HandlerModule, limit: usize) -> Option<Finding> {
         known: false,
         fix: Some(
             "split the function into single-purpose functions, each creating only the clients its events need; every cold start then pays for one part"
+                .to_string(),
+        ),
+    })
+}
+
+/// Connections to PostgreSQL or MySQL that the handler's module opens, in
+/// a function whose deployment points them at an RDS database's own
+/// endpoint rather than an RDS Proxy's: one finding, at the first.
+pub fn database_without_proxy(
+    module: &HandlerModule,
+    route: Option<crate::template::DatabaseRoute>,
+) -> Option<Finding> {
+    if route != Some(crate::template::DatabaseRoute::Direct) {
+        return None;
+    }
+    let relational: Vec<&crate::imports::clients::Construction> = module
+        .code
+        .constructions
+        .iter()
+        .filter(|c| {
+            c.kind == ClientKind::Database && RDS_PROXY_ENGINES.contains(&c.service.as_str())
+        })
+        .collect();
+    let first = relational.first()?;
+    let more = match relational.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    Some(Finding {
+        rule: DATABASE_WITHOUT_PROXY.to_string(),
+        level: Level::Warn,
+        message: format!(
+            "`{}`{more} opens {} connections from every execution environment, and the function's environment names the RDS database's own endpoint: each concurrent environment holds its own connections, and each cold start pays for a new one",
+            first.code, first.service
+        ),
+        location: Location {
+            path: first.path.clone(),
+            line: Some(first.line),
+            column: Some(first.column),
+        },
+        package: None,
+        saving: None,
+        concerns: None,
+        known: false,
+        fix: Some(
+            "connect through an RDS Proxy in front of the database (point the variable at the proxy's endpoint): it pools and shares connections across environments and keeps them open between cold starts"
                 .to_string(),
         ),
     })

@@ -16,7 +16,10 @@ use serde_norway::Value;
 
 use crate::rules::runtimes;
 
+pub mod database;
 mod terraform;
+
+pub use database::DatabaseRoute;
 
 /// Template file names deadweight reads: SAM and Serverless Framework.
 const TEMPLATE_NAMES: [&str; 4] = [
@@ -48,6 +51,9 @@ pub struct PackagedFunction {
     pub layers: TemplateLayers,
     /// How cold starts skip init, when the deployment sets it up.
     pub warm_start: Option<WarmStart>,
+    /// Where its environment points database connections, when it names
+    /// an RDS endpoint.
+    pub database: Option<DatabaseRoute>,
 }
 
 /// A deployment setting that spares cold starts the function's init.
@@ -57,6 +63,12 @@ pub enum WarmStart {
     SnapStart,
     /// Environments initialised ahead of invocations.
     ProvisionedConcurrency,
+}
+
+/// Where the SAM or Serverless templates' environment values point
+/// database connections (see `database::in_yaml`).
+pub fn database_route(templates: &[String]) -> Option<DatabaseRoute> {
+    database::combine(templates.iter().filter_map(|text| database::in_yaml(text)))
 }
 
 /// SnapStart or provisioned concurrency as a SAM or Serverless template
@@ -554,6 +566,7 @@ fn deployed_from(
             PackagedFunction {
                 name,
                 warm_start,
+                database: database::in_json(&properties["Environment"]["Variables"], resources),
                 handler: properties["Handler"].as_str().map(str::to_string),
                 runtime: properties["Runtime"].as_str().map(str::to_string),
                 arm64: properties["Architectures"][0]

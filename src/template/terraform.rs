@@ -16,6 +16,7 @@ use std::sync::Arc;
 use hcl::eval::{Context, Evaluate};
 use hcl::{Block, Body, Expression, TraversalOperator, Value};
 
+use super::database::{self, DatabaseRoute};
 use super::{PackagedFunction, TemplateLayers, WarmStart};
 
 /// Folders up from the artifact whose configurations are read: a zip in
@@ -381,7 +382,7 @@ impl Configuration<'_> {
             )
         };
         let architectures = attribute(body, "architectures").and_then(|a| a.evaluate(context).ok());
-        let environment = environment
+        let environment_values = environment
             .and_then(|e| e.evaluate(context).ok())
             .and_then(|value| match value {
                 Value::Object(map) => Some(
@@ -401,7 +402,8 @@ impl Configuration<'_> {
                 arm64: architectures
                     .as_ref()
                     .and_then(|a| a.as_array()?.first()?.as_str().map(|a| a == "arm64")),
-                environment,
+                database: environment.and_then(|e| database_route(e, context)),
+                environment: environment_values,
                 layers,
                 warm_start,
             },
@@ -623,6 +625,23 @@ fn code_on_disk(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> 
         return Some(zip.to_path_buf());
     }
     archive_source(zip, archives).filter(|source| source.exists())
+}
+
+/// Where an `environment` object's values point database connections: a
+/// reference to an RDS resource (`aws_db_proxy.main.endpoint`), or an RDS
+/// hostname.
+fn database_route(environment: &Expression, context: &Context) -> Option<DatabaseRoute> {
+    let Expression::Object(variables) = environment else {
+        return None;
+    };
+    database::combine(variables.values().filter_map(|value| {
+        if let Expression::Traversal(traversal) = value {
+            if let Expression::Variable(root) = &traversal.expr {
+                return database::of_terraform_type(root.as_str());
+            }
+        }
+        database::of_host(value.evaluate(context).ok()?.as_str()?)
+    }))
 }
 
 /// Whether `expression` reads an attribute of the resource `kind.name`

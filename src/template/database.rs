@@ -1,0 +1,197 @@
+//! How a function reaches its relational database, as its deployment
+//! says: through an RDS instance's or cluster's own endpoint, or through an
+//! RDS Proxy. Read from the function's environment variable values: a
+//! literal hostname (`*.proxy-*.rds.amazonaws.com` is a proxy's), or a
+//! reference to an RDS resource of the template (`!GetAtt
+//! Db.Endpoint.Address`, `aws_db_proxy.main.endpoint`).
+
+use serde_json::Value as Json;
+use serde_norway::Value;
+
+/// Where the function's database connections go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseRoute {
+    /// An RDS instance's or cluster's own endpoint.
+    Direct,
+    /// An RDS Proxy's endpoint.
+    Proxy,
+}
+
+/// An RDS hostname in `value`: a proxy's (`.proxy-`) or a database's.
+pub fn of_host(value: &str) -> Option<DatabaseRoute> {
+    if !value.contains(".rds.amazonaws.com") {
+        return None;
+    }
+    Some(if value.contains(".proxy-") {
+        DatabaseRoute::Proxy
+    } else {
+        DatabaseRoute::Direct
+    })
+}
+
+/// A CloudFormation resource type's route.
+pub fn of_resource_type(kind: &str) -> Option<DatabaseRoute> {
+    match kind {
+        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => Some(DatabaseRoute::Direct),
+        "AWS::RDS::DBProxy" | "AWS::RDS::DBProxyEndpoint" => Some(DatabaseRoute::Proxy),
+        _ => None,
+    }
+}
+
+/// A Terraform resource type's route.
+pub fn of_terraform_type(kind: &str) -> Option<DatabaseRoute> {
+    match kind {
+        "aws_db_instance" | "aws_rds_cluster" | "aws_rds_cluster_instance" => {
+            Some(DatabaseRoute::Direct)
+        }
+        "aws_db_proxy" | "aws_db_proxy_endpoint" => Some(DatabaseRoute::Proxy),
+        _ => None,
+    }
+}
+
+/// Several values' routes as one: a proxy named anywhere may be the one
+/// the code uses, so it wins over a database's own endpoint.
+pub fn combine(routes: impl IntoIterator<Item = DatabaseRoute>) -> Option<DatabaseRoute> {
+    routes.into_iter().max_by_key(|route| match route {
+        DatabaseRoute::Direct => 0,
+        DatabaseRoute::Proxy => 1,
+    })
+}
+
+/// The route a SAM or Serverless template's environment values give:
+/// literal hostnames anywhere in it, and references to its RDS resources
+/// from the variables of its functions, `Globals`, or Serverless's
+/// `provider` and `functions`.
+pub fn in_yaml(text: &str) -> Option<DatabaseRoute> {
+    let mut routes: Vec<DatabaseRoute> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '[' | ']'))
+        .filter_map(of_host)
+        .collect();
+    if let Ok(template) = serde_norway::from_str::<Value>(text) {
+        let resources = template
+            .get("Resources")
+            .or_else(|| template.get("resources").and_then(|r| r.get("Resources")));
+        let mut variables: Vec<&Value> = Vec::new();
+        variables.extend(environment(
+            template.get("Globals").and_then(|g| g.get("Function")),
+        ));
+        for resource in resources.and_then(Value::as_mapping).into_iter().flatten() {
+            variables.extend(environment(resource.1.get("Properties")));
+        }
+        variables.extend(template.get("provider").and_then(|p| p.get("environment")));
+        for function in template
+            .get("functions")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+        {
+            variables.extend(function.1.get("environment"));
+        }
+        for value in variables
+            .iter()
+            .filter_map(|v| v.as_mapping())
+            .flat_map(|m| m.values())
+        {
+            let referenced = yaml_reference(value)
+                .and_then(|name| resources?.get(name)?.get("Type")?.as_str())
+                .and_then(of_resource_type);
+            routes.extend(referenced);
+        }
+    }
+    combine(routes)
+}
+
+/// A SAM holder's (`Properties`, `Globals.Function`) environment variables.
+fn environment(holder: Option<&Value>) -> Option<&Value> {
+    holder?.get("Environment")?.get("Variables")
+}
+
+/// The resource an environment value reads an attribute of: `!GetAtt
+/// Db.Endpoint.Address`, `!GetAtt [Db, Endpoint.Address]`, `!Sub
+/// "${Db.Endpoint.Address}"`, or their `Fn::` spellings.
+fn yaml_reference(value: &Value) -> Option<&str> {
+    let (function, argument) = match value {
+        Value::Tagged(tagged) => (tagged.tag.to_string(), &tagged.value),
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next()?;
+            (key.as_str()?.to_string(), argument)
+        }
+        _ => return None,
+    };
+    match function.trim_start_matches('!').trim_start_matches("Fn::") {
+        "GetAtt" => match argument {
+            Value::String(dotted) => dotted.split('.').next(),
+            Value::Sequence(parts) => parts.first()?.as_str(),
+            _ => None,
+        },
+        "Sub" => {
+            let text = match argument {
+                Value::String(text) => text.as_str(),
+                Value::Sequence(parts) => parts.first()?.as_str()?,
+                _ => return None,
+            };
+            let start = text.find("${")? + 2;
+            let inner = &text[start..];
+            inner.split(['.', '}']).next()
+        }
+        _ => None,
+    }
+}
+
+/// The route a compiled template's function environment gives: literal
+/// hostnames, and `Fn::GetAtt` / `Fn::Sub` of its RDS resources.
+pub fn in_json(variables: &Json, resources: &Json) -> Option<DatabaseRoute> {
+    let routes = variables
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, value)| match value {
+            Json::String(text) => of_host(text),
+            Json::Object(map) => {
+                let name = match (map.get("Fn::GetAtt"), map.get("Fn::Sub")) {
+                    (Some(Json::Array(parts)), _) => parts.first()?.as_str()?.to_string(),
+                    (Some(Json::String(dotted)), _) => dotted.split('.').next()?.to_string(),
+                    (None, Some(Json::String(text))) => {
+                        let start = text.find("${")? + 2;
+                        text[start..].split(['.', '}']).next()?.to_string()
+                    }
+                    _ => return None,
+                };
+                of_resource_type(resources[name.as_str()]["Type"].as_str()?)
+            }
+            _ => None,
+        });
+    combine(routes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_references_give_the_route() {
+        assert_eq!(
+            of_host("orders.cluster-c9akciq32.eu-west-1.rds.amazonaws.com"),
+            Some(DatabaseRoute::Direct)
+        );
+        assert_eq!(
+            of_host("orders-proxy.proxy-c9akciq32.eu-west-1.rds.amazonaws.com"),
+            Some(DatabaseRoute::Proxy)
+        );
+        assert_eq!(of_host("localhost"), None);
+        let sam = "Resources:\n  Db:\n    Type: AWS::RDS::DBCluster\n  Proxy:\n    Type: AWS::RDS::DBProxy\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables:\n          HOST: !GetAtt Db.Endpoint.Address\n";
+        assert_eq!(in_yaml(sam), Some(DatabaseRoute::Direct));
+        let proxied = sam.replace("!GetAtt Db.Endpoint.Address", "!GetAtt Proxy.Endpoint");
+        assert_eq!(in_yaml(&proxied), Some(DatabaseRoute::Proxy));
+        let sub = sam.replace(
+            "!GetAtt Db.Endpoint.Address",
+            "!Sub \"postgres://${Db.Endpoint.Address}:5432/orders\"",
+        );
+        assert_eq!(in_yaml(&sub), Some(DatabaseRoute::Direct));
+        assert_eq!(in_yaml("Resources: [unclosed"), None);
+        let resources: Json = serde_json::json!({"Db": {"Type": "AWS::RDS::DBInstance"}});
+        let variables =
+            serde_json::json!({"HOST": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}, "N": 1});
+        assert_eq!(in_json(&variables, &resources), Some(DatabaseRoute::Direct));
+    }
+}

@@ -1,0 +1,91 @@
+//! common/database-without-proxy: PostgreSQL or MySQL connections from a
+//! function whose environment names an RDS database's own endpoint rather
+//! than an RDS Proxy's. The SAM form is the rule's fixture; here the config
+//! and Terraform.
+
+mod common;
+
+use common::{audit_with, function, rule_findings};
+
+const RULE: &str = "common/database-without-proxy";
+
+const PSYCOPG: &str = "import os\n\nimport psycopg2\n\nconnection = psycopg2.connect(host=os.environ['DB_HOST'], dbname='orders')\n\n\ndef handler(event, context):\n    with connection.cursor() as cursor:\n        cursor.execute('select 1')\n        return cursor.fetchone()[0]\n";
+
+#[test]
+fn an_rds_hostname_in_the_configs_environment_names_the_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("deadweight.toml");
+    let findings = |host: &str, code: &str| {
+        let zip = function(dir.path(), "app.py", code);
+        std::fs::write(
+            &config,
+            format!("[[function]]\nruntime = \"python3.12\"\nhandler = \"app.handler\"\n[function.environment]\nDB_HOST = \"{host}\"\n"),
+        )
+        .unwrap();
+        let config = config.display().to_string();
+        let (_, report) = audit_with(&zip, &["--config", config.as_str()]);
+        rule_findings(&report, RULE)
+    };
+    let direct = "orders.cluster-c9akciq32xyz.eu-west-1.rds.amazonaws.com";
+    assert_eq!(
+        findings(direct, PSYCOPG),
+        ["warn `psycopg2.connect(host=os.environ['DB_HOST'], dbname='orders')` opens postgres connections from every execution environment, and the function's environment names the RDS database's own endpoint: each concurrent environment holds its own connections, and each cold start pays for a new one"]
+    );
+    let proxy = "orders.proxy-c9akciq32xyz.eu-west-1.rds.amazonaws.com";
+    assert!(findings(proxy, PSYCOPG).is_empty());
+    assert!(findings("localhost", PSYCOPG).is_empty());
+    // no relational database in the code: nothing to route
+    let dynamo = "import boto3\n\ntable = boto3.resource('dynamodb').Table('orders')\n\n\ndef handler(event, context):\n    return table.get_item(Key={'id': event['id']})\n";
+    assert!(findings(direct, dynamo).is_empty());
+}
+
+#[test]
+fn terraform_names_the_database_or_its_proxy() {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let zip = function(&build, "app.py", PSYCOPG);
+    let infra = project.path().join("infra");
+    std::fs::create_dir(&infra).unwrap();
+    let findings = |host: &str| {
+        std::fs::write(
+            infra.join("main.tf"),
+            format!(
+                r#"resource "aws_db_instance" "orders" {{
+  identifier     = "orders"
+  engine         = "postgres"
+  instance_class = "db.t4g.micro"
+}}
+
+resource "aws_db_proxy" "orders" {{
+  name          = "orders"
+  engine_family = "POSTGRESQL"
+}}
+
+resource "aws_lambda_function" "orders" {{
+  function_name = "orders"
+  role          = "arn:aws:iam::123456789012:role/orders"
+  filename      = "${{path.module}}/../build/function.zip"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+
+  environment {{
+    variables = {{
+      DB_HOST = {host}
+      STAGE   = "prod"
+    }}
+  }}
+}}
+"#
+            ),
+        )
+        .unwrap();
+        let (_, report) = audit_with(&zip, &[]);
+        assert_eq!(report["artifacts"][0]["runtime"], "python3.12");
+        rule_findings(&report, RULE)
+    };
+    let found = findings("aws_db_instance.orders.address");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains("psycopg2.connect"), "{found:?}");
+    assert!(findings("aws_db_proxy.orders.endpoint").is_empty());
+}
