@@ -335,15 +335,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     analysis
                         .findings
                         .extend(analysis::practices::check(module, thresholds.init_services));
-                    // where the deployment points its database connections
-                    let configured = function
-                        .into_iter()
-                        .flat_map(|f| f.environment.values())
-                        .filter_map(|value| template::database::of_host(value));
-                    let route = template::database::combine(
-                        configured
-                            .chain(packaged.and_then(|f| f.database))
-                            .chain(template::database_route(&template_texts)),
+                    let route = template::database_route(
+                        function.map(|f| &f.environment),
+                        packaged,
+                        &template_texts,
                     );
                     analysis
                         .findings
@@ -437,13 +432,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 init
             });
             if let Some(init) = &init {
-                let warm_start = packaged
-                    .and_then(|f| f.warm_start)
-                    .or_else(|| template::warm_start(&template_texts));
                 analysis.findings.extend(analysis::init::slow(
                     init,
                     runtime,
-                    warm_start,
+                    template::warm_start(packaged, &template_texts),
                     request.config.thresholds.slow_init_ms,
                 ));
             }

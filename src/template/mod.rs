@@ -65,17 +65,38 @@ pub enum WarmStart {
     ProvisionedConcurrency,
 }
 
-/// Where the SAM or Serverless templates' environment values point
-/// database connections (see `database::in_yaml`).
-pub fn database_route(templates: &[String]) -> Option<DatabaseRoute> {
-    database::combine(templates.iter().filter_map(|text| database::in_yaml(text)))
+/// Where the function's environment points database connections: the
+/// config's `[function.environment]`, what a compiled template or
+/// Terraform gives the function, the SAM or Serverless templates' values
+/// (see `database::in_yaml`).
+pub fn database_route(
+    configured: Option<&std::collections::BTreeMap<String, String>>,
+    packaged: Option<&PackagedFunction>,
+    templates: &[String],
+) -> Option<DatabaseRoute> {
+    let configured = configured
+        .into_iter()
+        .flat_map(|environment| environment.values())
+        .filter_map(|value| database::of_host(value));
+    database::combine(
+        configured
+            .chain(packaged.and_then(|f| f.database))
+            .chain(templates.iter().filter_map(|text| database::in_yaml(text))),
+    )
 }
 
-/// SnapStart or provisioned concurrency as a SAM or Serverless template
-/// sets them: `SnapStart: {ApplyOn: PublishedVersions}`,
-/// `ProvisionedConcurrencyConfig:` (SAM, on the function's alias);
-/// `snapStart: true`, `provisionedConcurrency: 3` (Serverless).
-pub fn warm_start(templates: &[String]) -> Option<WarmStart> {
+/// How the function's cold starts skip init: what a compiled template or
+/// Terraform sets for it, else a SAM or Serverless template's
+/// `SnapStart: {ApplyOn: PublishedVersions}`, `ProvisionedConcurrencyConfig:`
+/// (SAM, on the function's alias), `snapStart: true` or
+/// `provisionedConcurrency: 3` (Serverless).
+pub fn warm_start(packaged: Option<&PackagedFunction>, templates: &[String]) -> Option<WarmStart> {
+    packaged
+        .and_then(|f| f.warm_start)
+        .or_else(|| warm_start_in(templates))
+}
+
+fn warm_start_in(templates: &[String]) -> Option<WarmStart> {
     let any = |key: &str, set: &dyn Fn(&str) -> bool| {
         templates
             .iter()
