@@ -772,6 +772,23 @@ fn measure_runs_a_serverless_package_with_the_layer_it_deploys_with() {
     }
 }
 
+/// Each artifact of a deployment folder's audit: its path, runtime and
+/// the first name it deploys as.
+fn deployments(report: &Value) -> Vec<(String, String, String)> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["runtime"].as_str().unwrap().to_string(),
+                a["deployed_as"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// tests/fixtures/cdk: what `cdk synth` wrote for a stack of a Python
 /// function on arm64 with a layer and a Node function, each in its asset
 /// folder in cdk.out.
@@ -819,27 +836,18 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
     );
     // the cloud assembly itself is its functions, each as above
     let (_, report) = audit_with(&out, &[]);
-    let audited: Vec<(String, String)> = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["path"].as_str().unwrap().to_string(),
-                a["runtime"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        audited,
+        deployments(&report),
         [
             (
                 asset_of("Api").display().to_string(),
-                "python3.12".to_string()
+                "python3.12".to_string(),
+                "OrdersStack/Api".to_string()
             ),
             (
                 asset_of("Worker").display().to_string(),
-                "nodejs20.x".to_string()
+                "nodejs20.x".to_string(),
+                "OrdersStack/Worker".to_string()
             ),
         ]
     );
@@ -904,20 +912,8 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
 
     // the configuration's folder is the functions it deploys
     let (_, report) = audit_with(&project.path().join("infra"), &[]);
-    let audited: Vec<(String, String, String)> = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["path"].as_str().unwrap().to_string(),
-                a["runtime"].as_str().unwrap().to_string(),
-                a["deployed_as"][0].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        audited,
+        deployments(&report),
         [
             // through the project's own module, with the arguments it is called with
             (

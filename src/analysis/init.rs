@@ -406,24 +406,14 @@ pub fn slow(
             "SnapStart (Java 11+, Python 3.12+, .NET 8+) resumes cold starts from a snapshot taken after init, or {provisioned}"
         ),
     };
-    Some(Finding {
-        rule: SLOW_INIT_RULE.to_string(),
-        level: Level::Warn,
-        message: format!(
+    Some(Finding::with_fix(
+        SLOW_INIT_RULE,
+        Level::Warn,
+        format!(
             "`{}` {took}, over {limit_ms} ms: every cold start waits for it before the handler runs",
             init.handler
         ),
-        location: Location {
-            path: init.files.first().cloned().unwrap_or_default(),
-            line: None,
-            column: None,
-        },
-        package: None,
-        saving: None,
-        concerns: None,
-        known: false,
-        fix: Some(format!(
-            "cut what init loads first (the other init-time findings); for what must stay, {warm}"
-        )),
-    })
+        Location::file(init.files.first().map_or("", String::as_str)),
+        format!("cut what init loads first (the other init-time findings); for what must stay, {warm}"),
+    ))
 }

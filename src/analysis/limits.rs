@@ -35,26 +35,18 @@ pub fn check(
         } else {
             "within 20% of"
         };
-        findings.push(Finding {
-            rule: RULE.to_string(),
+        findings.push(Finding::with_fix(
+            RULE,
             level,
-            message: format!(
+            format!(
                 "{label} is {} {what}: {verdict} Lambda's {} limit ({:.0}% of it)",
                 human_bytes(value),
                 human_bytes(max),
                 value as f64 * 100.0 / max as f64
             ),
-            location: Location {
-                path: path.to_string(),
-                line: None,
-                column: None,
-            },
-            package: None,
-            saving: None,
-            concerns: None,
-            known: false,
-            fix: Some(fix.to_string()),
-        });
+            Location::file(path),
+            fix.to_string(),
+        ));
     };
     if zipped_counts {
         limit(zipped, ZIPPED_LIMIT, "zipped", "upload through S3 (the zipped limit applies to direct uploads), or shrink the package: drop dev dependencies, docs and tests, bundle the code");

@@ -72,6 +72,31 @@ pub struct Finding {
     pub fix: Option<String>,
 }
 
+impl Finding {
+    /// A finding at `location` with its fix, and no package, saving or
+    /// bytes of its own: the shape most checks of the code and the
+    /// deployment report.
+    pub fn with_fix(
+        rule: &str,
+        level: Level,
+        message: String,
+        location: Location,
+        fix: String,
+    ) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            level,
+            message,
+            location,
+            package: None,
+            saving: None,
+            concerns: None,
+            known: false,
+            fix: Some(fix),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Location {
     pub path: String,
@@ -79,6 +104,17 @@ pub struct Location {
     pub line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+}
+
+impl Location {
+    /// A whole file, or the artifact.
+    pub fn file(path: &str) -> Location {
+        Location {
+            path: path.to_string(),
+            line: None,
+            column: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]

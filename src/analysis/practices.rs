@@ -192,25 +192,17 @@ fn client_in_handler(module: &HandlerModule, c: &Construction) -> Option<Finding
             module.function
         )
     };
-    Some(Finding {
-        rule: rule.to_string(),
-        level: Level::Warn,
-        message: format!(
+    Some(Finding::with_fix(
+        rule,
+        Level::Warn,
+        format!(
             "`{}` creates {} {inside}: it is built again on every invocation instead of once per cold start",
             c.code,
             what(c.kind, &c.service)
         ),
-        location: Location {
-            path: c.path.clone(),
-            line: Some(c.line),
-            column: Some(c.column),
-        },
-        package: None,
-        saving: None,
-        concerns: None,
-        known: false,
-        fix: Some(fix.to_string()),
-    })
+        construction_location(c),
+        fix.to_string(),
+    ))
 }
 
 fn too_much_at_init(module: &HandlerModule, limit: usize) -> Option<Finding> {
@@ -239,29 +231,19 @@ fn too_much_at_init(module: &HandlerModule, limit: usize) -> Option<Finding> {
             format!("{service} ({})", at.join(", "))
         })
         .collect();
-    Some(Finding {
-        rule: TOO_MUCH_AT_INIT.to_string(),
-        level: Level::Warn,
-        message: format!(
+    Some(Finding::with_fix(
+        TOO_MUCH_AT_INIT,
+        Level::Warn,
+        format!(
             "`{}` sets up {} services at init, more than {limit}: {}",
             module.path,
             services.len(),
             list.join(", ")
         ),
-        location: Location {
-            path: module.path.clone(),
-            line: None,
-            column: None,
-        },
-        package: None,
-        saving: None,
-        concerns: None,
-        known: false,
-        fix: Some(
-            "split the function into single-purpose functions, each creating only the clients its events need; every cold start then pays for one part"
-                .to_string(),
-        ),
-    })
+        Location::file(&module.path),
+        "split the function into single-purpose functions, each creating only the clients its events need; every cold start then pays for one part"
+            .to_string(),
+    ))
 }
 
 /// Connections to PostgreSQL or MySQL that the handler's module opens, in
@@ -287,27 +269,26 @@ pub fn database_without_proxy(
         1 => String::new(),
         n => format!(" (and {} more)", n - 1),
     };
-    Some(Finding {
-        rule: DATABASE_WITHOUT_PROXY.to_string(),
-        level: Level::Warn,
-        message: format!(
+    Some(Finding::with_fix(
+        DATABASE_WITHOUT_PROXY,
+        Level::Warn,
+        format!(
             "`{}`{more} opens {} connections from every execution environment, and the function's environment names the RDS database's own endpoint: each concurrent environment holds its own connections, and each cold start pays for a new one",
             first.code, first.service
         ),
-        location: Location {
-            path: first.path.clone(),
-            line: Some(first.line),
-            column: Some(first.column),
-        },
-        package: None,
-        saving: None,
-        concerns: None,
-        known: false,
-        fix: Some(
-            "connect through an RDS Proxy in front of the database (point the variable at the proxy's endpoint): it pools and shares connections across environments and keeps them open between cold starts"
-                .to_string(),
-        ),
-    })
+        construction_location(first),
+        "connect through an RDS Proxy in front of the database (point the variable at the proxy's endpoint): it pools and shares connections across environments and keeps them open between cold starts"
+            .to_string(),
+    ))
+}
+
+/// Where a client is constructed: file, line and column.
+fn construction_location(c: &crate::imports::clients::Construction) -> Location {
+    Location {
+        path: c.path.clone(),
+        line: Some(c.line),
+        column: Some(c.column),
+    }
 }
 
 fn tmp_cache_hints(module: &HandlerModule) -> Vec<Finding> {
