@@ -59,19 +59,8 @@ pub(super) fn finding(
     fix: String,
 ) -> Finding {
     Finding {
-        rule: rule.to_string(),
-        level,
-        message,
-        location: Location {
-            path: path.to_string(),
-            line: None,
-            column: None,
-        },
         package,
-        saving: None,
-        concerns: None,
-        known: false,
-        fix: Some(fix),
+        ..Finding::with_fix(rule, level, message, Location::file(path), fix)
     }
 }
 
