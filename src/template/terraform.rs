@@ -352,6 +352,17 @@ impl Configuration<'_> {
             if string("source").as_deref() != Some(LAMBDA_MODULE) {
                 return None;
             }
+            // the module makes a layer, or nothing, instead of a function
+            let flag = |key: &str| match attribute(body, key)?.evaluate(context).ok()? {
+                Value::Bool(set) => Some(set),
+                _ => None,
+            };
+            if flag("create_layer") == Some(true)
+                || flag("create_function") == Some(false)
+                || flag("create") == Some(false)
+            {
+                return None;
+            }
             let code: Vec<PathBuf> = ["local_existing_package", "source_path"]
                 .iter()
                 .filter_map(|key| path(key))
