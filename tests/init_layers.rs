@@ -939,6 +939,14 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
         ]
     );
 
+    // the Lambda module's layer, made of layers/worker-deps as it is
+    let (_, report) = audit_with(&project.path().join("src/worker"), &[]);
+    let layers = &report["artifacts"][0]["init"]["layers"];
+    assert!(
+        Path::new(layers[0].as_str().unwrap()).ends_with("layers/worker-deps"),
+        "{layers}"
+    );
+
     let (_, report) = audit_with(&project.path().join("src/api"), &[]);
     assert_eq!(report["artifacts"][0]["architecture"], "arm64");
     assert_eq!(report["artifacts"][0]["init"]["handler"], "main.handler");

@@ -370,10 +370,7 @@ impl Configuration<'_> {
             if code.is_empty() {
                 return None;
             }
-            let layers = TemplateLayers {
-                local: Vec::new(),
-                elsewhere: list_len(body, "layers"),
-            };
+            let layers = self.local_layers(body, context);
             let value = |key: &str| attribute(body, key)?.evaluate(context).ok();
             let warm_start = if value("snap_start") == Some(Value::Bool(true)) {
                 Some(WarmStart::SnapStart)
@@ -430,20 +427,46 @@ impl Configuration<'_> {
             return layers;
         };
         for item in items {
-            let file = layer_resource(item)
-                .and_then(|name| {
-                    self.resources("aws_lambda_layer_version")
-                        .find(|(layer, _)| *layer == name)
-                })
-                .and_then(|(_, body)| attribute(body, "filename")?.evaluate(context).ok())
-                .and_then(|v| v.as_str().map(|p| normalized(&self.dir.join(p))))
-                .and_then(|zip| code_on_disk(&zip, self.archives));
-            match file {
-                Some(file) => layers.local.push(file),
+            match self.layer_code(item, context) {
+                Some(code) => layers.local.push(code),
                 None => layers.elsewhere += 1,
             }
         }
         layers
+    }
+
+    /// A layer's code on disk: the zip (or `archive_file` folder) of an
+    /// `aws_lambda_layer_version.NAME.arn`, or the folder or zip of a
+    /// Lambda module call that makes the layer (`module.NAME.lambda_layer_arn`,
+    /// `create_layer = true`), whose `source_path` folder is zipped as it is.
+    fn layer_code(&self, item: &Expression, context: &Context) -> Option<PathBuf> {
+        let path = |body: &Body, key: &str| -> Option<PathBuf> {
+            let value = attribute(body, key)?.evaluate(context).ok()?;
+            Some(normalized(&self.dir.join(value.as_str()?)))
+        };
+        match layer_reference(item)? {
+            ("aws_lambda_layer_version", name) => {
+                let (_, body) = self
+                    .resources("aws_lambda_layer_version")
+                    .find(|(layer, _)| *layer == name)?;
+                code_on_disk(&path(body, "filename")?, self.archives)
+            }
+            (_, name) => {
+                let block = self
+                    .blocks
+                    .iter()
+                    .find(|b| b.identifier() == "module" && labels(b)[..] == [name])?;
+                let body = block.body();
+                let source = attribute(body, "source")?.evaluate(context).ok()?;
+                if source.as_str() != Some(LAMBDA_MODULE) {
+                    return None;
+                }
+                ["local_existing_package", "source_path"]
+                    .iter()
+                    .filter_map(|key| path(body, key))
+                    .find(|code| code.exists())
+            }
+        }
     }
 }
 
@@ -453,13 +476,6 @@ fn labels(block: &Block) -> Vec<&str> {
 
 fn attribute<'b>(body: &'b Body, key: &str) -> Option<&'b Expression> {
     body.attributes().find(|a| a.key() == key).map(|a| a.expr())
-}
-
-fn list_len(body: &Body, key: &str) -> usize {
-    match attribute(body, key) {
-        Some(Expression::Array(items)) => items.len(),
-        _ => 0,
-    }
 }
 
 /// What a configuration's own expressions can be evaluated with: `path.*`
@@ -665,19 +681,25 @@ fn refers_to(expression: &Expression, kind: &str, name: &str) -> bool {
         && matches!(traversal.operators.first(), Some(TraversalOperator::GetAttr(n)) if n.as_str() == name)
 }
 
-/// `aws_lambda_layer_version.NAME.arn` → NAME.
-fn layer_resource(item: &Expression) -> Option<&str> {
+/// A layer a function names by reference: `aws_lambda_layer_version.NAME.arn`
+/// or a module's `module.NAME.lambda_layer_arn`, as (kind, NAME).
+fn layer_reference(item: &Expression) -> Option<(&str, &str)> {
     let Expression::Traversal(traversal) = item else {
         return None;
     };
     let Expression::Variable(root) = &traversal.expr else {
         return None;
     };
-    match (root.as_str(), traversal.operators.as_slice()) {
-        (
-            "aws_lambda_layer_version",
-            [TraversalOperator::GetAttr(name), TraversalOperator::GetAttr(arn)],
-        ) if arn.as_str() == "arn" => Some(name.as_str()),
+    let [TraversalOperator::GetAttr(name), TraversalOperator::GetAttr(output)] =
+        traversal.operators.as_slice()
+    else {
+        return None;
+    };
+    match (root.as_str(), output.as_str()) {
+        ("aws_lambda_layer_version", "arn") => Some(("aws_lambda_layer_version", name.as_str())),
+        ("module", "lambda_layer_arn" | "lambda_layer_layer_arn") => {
+            Some(("module", name.as_str()))
+        }
         _ => None,
     }
 }
