@@ -308,6 +308,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     python: runtime.and_then(|r| r.python_version()),
                     template_layers: unknown_layers,
                     layers: &mount.layers,
+                    declared: analysis::missing_modules::Declared::read(artifact, load.language),
                 };
                 analysis.findings.extend(analysis::missing_modules::check(
                     artifact, inventory, load, &providers,

@@ -372,3 +372,66 @@ fn search_paths_changed_in_code_may_provide_package_names() {
         ["deny index.js:2 imports helper at init, but helper is not in the package, Node's built-ins or the nodejs20.x runtime"]
     );
 }
+
+/// A folder whose requirements.txt or package.json declares what it lacks
+/// is the function's source before the build installs its dependencies:
+/// those imports are a warning that says so, and what nothing declares
+/// stays a deny. Zipped, the same files are what deploys: every one is.
+#[test]
+fn a_source_folder_declares_what_its_build_installs() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = dir.path().join("python-src");
+    std::fs::create_dir(&python).unwrap();
+    std::fs::write(
+        python.join("app.py"),
+        "import attrs\nimport psycopg2.extras\nimport requests\n\n\ndef handler(event, context):\n    return 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        python.join("requirements.txt"),
+        "# runtime dependencies\nrequests==2.32.3\npsycopg2-binary>=2.9 ; python_version >= \"3.8\"\n",
+    )
+    .unwrap();
+    let args = ["--runtime", "python3.12", "--handler", "app.handler"];
+    let (code, report) = audit_with(&python, &args);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        missing(&report),
+        [
+            "deny app.py:1 imports attrs at init, but attrs is not in the package, the standard library or the python3.12 runtime",
+            "warn app.py:2 imports psycopg2 at init, but psycopg2 is not in this folder, whose requirements.txt lists psycopg2-binary for the build to install: it looks like the function's source rather than what deploys",
+            "warn app.py:3 imports requests at init, but requests is not in this folder, whose requirements.txt lists requests for the build to install: it looks like the function's source rather than what deploys",
+        ]
+    );
+    let zip = ZipBuilder::new()
+        .tree(&python, "")
+        .write_to(dir.path(), "python.zip");
+    let (_, report) = audit_with(&zip, &args);
+    assert!(
+        missing(&report).iter().all(|m| m.starts_with("deny")),
+        "{:?}",
+        missing(&report)
+    );
+    assert_eq!(missing(&report).len(), 3);
+
+    let node = dir.path().join("node-src");
+    std::fs::create_dir(&node).unwrap();
+    std::fs::write(
+        node.join("index.js"),
+        "const { v4 } = require('uuid');\nconst { Pool } = require('pg');\nexports.handler = async () => v4();\n",
+    )
+    .unwrap();
+    std::fs::write(
+        node.join("package.json"),
+        r#"{"name": "svc", "dependencies": {"uuid": "^11.0.0"}}"#,
+    )
+    .unwrap();
+    let (_, report) = audit_with(&node, &["--runtime", "nodejs20.x"]);
+    assert_eq!(
+        missing(&report),
+        [
+            "deny index.js:2 imports pg at init, but pg is not in the package, Node's built-ins or the nodejs20.x runtime",
+            "warn index.js:1 imports uuid at init, but uuid is not in this folder, whose package.json lists uuid for the build to install: it looks like the function's source rather than what deploys",
+        ]
+    );
+}

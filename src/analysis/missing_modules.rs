@@ -27,6 +27,107 @@ pub struct Providers<'a> {
     pub template_layers: bool,
     /// The layers init looked in.
     pub layers: &'a [&'a Artifact],
+    /// For a folder of source, the dependencies its manifest declares for
+    /// the build to install.
+    pub declared: Option<Declared>,
+}
+
+/// The dependencies a source folder's manifest declares: `requirements.txt`
+/// or `pyproject.toml`, `package.json`. A folder is often the function's
+/// source before its build (`sam build`, the Terraform Lambda module, a
+/// CI step) installs them: a module they name that the folder lacks is
+/// not yet installed rather than missing from what deploys.
+pub struct Declared {
+    /// The manifest, as the finding names it.
+    pub file: &'static str,
+    /// Distribution or package names, normalised (`python-dateutil`).
+    names: Vec<String>,
+}
+
+impl Declared {
+    /// What the folder at `artifact`'s root declares; None for a zip or a
+    /// jar (what deploys), or a folder with no manifest.
+    pub fn read(artifact: &Artifact, language: Language) -> Option<Declared> {
+        if artifact.container != crate::artifact::Container::Directory {
+            return None;
+        }
+        let text = |file: &str| artifact.read_text(artifact.find(file)?).ok();
+        match language {
+            Language::Python => {
+                if let Some(text) = text("requirements.txt") {
+                    let names = text.lines().filter_map(requirement_name).collect();
+                    return Some(Declared {
+                        file: "requirements.txt",
+                        names,
+                    });
+                }
+                let pyproject: toml::Table = text("pyproject.toml")?.parse().ok()?;
+                let listed = pyproject
+                    .get("project")
+                    .and_then(|p| p.get("dependencies"))
+                    .and_then(|d| d.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| requirement_name(d.as_str()?));
+                let poetry = pyproject
+                    .get("tool")
+                    .and_then(|t| t.get("poetry"))
+                    .and_then(|p| p.get("dependencies"))
+                    .and_then(|d| d.as_table())
+                    .into_iter()
+                    .flat_map(|d| d.keys())
+                    .filter_map(|name| requirement_name(name));
+                Some(Declared {
+                    file: "pyproject.toml",
+                    names: listed.chain(poetry).collect(),
+                })
+            }
+            Language::JavaScript => {
+                let manifest: serde_json::Value =
+                    serde_json::from_str(&text("package.json")?).ok()?;
+                let names = manifest["dependencies"]
+                    .as_object()?
+                    .keys()
+                    .map(|name| name.to_lowercase())
+                    .collect();
+                Some(Declared {
+                    file: "package.json",
+                    names,
+                })
+            }
+        }
+    }
+
+    /// The declared name that provides the module `name`: the same name,
+    /// or one of its dash-separated words (`psycopg2-binary`,
+    /// `python-dateutil` for `dateutil`).
+    fn provider(&self, language: Language, name: &str) -> Option<&str> {
+        let wanted = match language {
+            Language::Python => name.to_lowercase().replace('_', "-"),
+            Language::JavaScript => npm_package(name)?.to_lowercase(),
+        };
+        self.names
+            .iter()
+            .find(|declared| {
+                **declared == wanted
+                    || (language == Language::Python && declared.split('-').any(|w| w == wanted))
+            })
+            .map(String::as_str)
+    }
+}
+
+/// `requests[socks]>=2.31 ; python_version >= "3.8"` → `requests`;
+/// nothing for comments, options (`-r base.txt`) and URLs.
+fn requirement_name(line: &str) -> Option<String> {
+    let line = line.split('#').next()?.trim();
+    if line.is_empty() || line.starts_with('-') || line.contains("://") {
+        return None;
+    }
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(line.len());
+    let name = &line[..end];
+    (!name.is_empty() && name != "python").then(|| name.to_lowercase().replace(['_', '.'], "-"))
 }
 
 /// Where a module nothing provides is, in a folder Lambda does not search.
@@ -331,6 +432,20 @@ fn finding(
             }
             (Language::JavaScript, None) => "the package or Node's built-ins".to_string(),
         };
+        let declared = providers
+            .declared
+            .as_ref()
+            .and_then(|d| Some((d.file, d.provider(language, name)?)));
+        if let Some((file, provider)) = declared {
+            message.push_str(&format!(
+                ", but {name} is not in this folder, whose {file} lists {provider} for the build to install: it looks like the function's source rather than what deploys"
+            ));
+            let fix = "audit what the build writes, which deploys: the zip, `.aws-sam/build/<Function>/`, the Terraform module's package".to_string();
+            let mut finding =
+                super::compat::finding(RULE, Level::Warn, message, &first.path, package, fix);
+            finding.location.line = Some(first.line);
+            return finding;
+        }
         message.push_str(&format!(", but {name} is not in {besides}"));
         let runtime_name = runtime.unwrap_or("this runtime");
         let misplaced = misplaced(artifact, language, name, providers);
@@ -372,6 +487,26 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirement_lines_give_distribution_names() {
+        assert_eq!(
+            requirement_name("requests[socks]>=2.31 ; python_version >= \"3.8\""),
+            Some("requests".to_string())
+        );
+        assert_eq!(
+            requirement_name("Flask_Cors==4.0.1  # CORS"),
+            Some("flask-cors".to_string())
+        );
+        assert_eq!(
+            requirement_name("zope.interface"),
+            Some("zope-interface".to_string())
+        );
+        assert_eq!(requirement_name("-r base.txt"), None);
+        assert_eq!(requirement_name("# pinned"), None);
+        assert_eq!(requirement_name("git+https://github.com/o/r.git"), None);
+        assert_eq!(requirement_name("python = \"^3.12\""), None);
+    }
 
     #[test]
     fn npm_names_and_python_tops_come_from_paths() {
