@@ -987,3 +987,47 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
     assert!(report["artifacts"][0]["runtime"].is_null(), "{report}");
     assert_eq!(report["artifacts"][0]["architecture"], "x86_64");
 }
+
+/// A function deployed from S3: `s3_key` names the `aws_s3_object` that
+/// uploads the zip, whose `source` is the artifact.
+#[test]
+fn terraform_follows_a_function_s3_key_to_the_zip_it_uploads() {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let zip = common::function(
+        &build,
+        "app.py",
+        "def handler(event, context):\n    return 1\n",
+    );
+    let infra = project.path().join("infra");
+    std::fs::create_dir(&infra).unwrap();
+    std::fs::write(
+        infra.join("main.tf"),
+        r#"resource "aws_s3_object" "code" {
+  bucket = "builds-123456789012"
+  key    = "ids/function.zip"
+  source = "${path.module}/../build/function.zip"
+  etag   = filemd5("${path.module}/../build/function.zip")
+}
+
+resource "aws_lambda_function" "ids" {
+  function_name = "ids"
+  role          = "arn:aws:iam::123456789012:role/ids"
+  s3_bucket     = aws_s3_object.code.bucket
+  s3_key        = aws_s3_object.code.key
+  handler       = "app.handler"
+  runtime       = "python3.13"
+  architectures = ["arm64"]
+}
+"#,
+    )
+    .unwrap();
+    let (code, report) = audit_with(&zip, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["runtime"], "python3.13");
+    assert_eq!(artifact["architecture"], "arm64");
+    assert_eq!(artifact["deployed_as"], serde_json::json!(["ids"]));
+    assert_eq!(artifact["init"]["handler"], "app.handler");
+}

@@ -296,7 +296,8 @@ impl Configuration<'_> {
 
     /// The function an `aws_lambda_function` resource or a Lambda module
     /// call deploys, its expressions evaluated in `context`; None for
-    /// another module, or code not on this machine (`s3_key`, `image_uri`).
+    /// another module, or code not on this machine (an `s3_key` no
+    /// `aws_s3_object` of the configuration uploads, `image_uri`).
     fn function(&self, block: &Block, context: &Context, address: String) -> Option<Deployed> {
         let body = block.body();
         let string = |key: &str| -> Option<String> {
@@ -305,7 +306,7 @@ impl Configuration<'_> {
         };
         let path = |key: &str| string(key).map(|p| normalized(&self.dir.join(p)));
         let (code, environment, layers, warm_start) = if block.identifier() == "resource" {
-            let zip = path("filename")?;
+            let zip = path("filename").or_else(|| self.uploaded_zip(body, context))?;
             let mut code = vec![zip.clone()];
             code.extend(archive_source(&zip, self.archives));
             let nested = |name: &str| body.blocks().find(|b| b.identifier() == name);
@@ -433,6 +434,23 @@ impl Configuration<'_> {
             }
         }
         layers
+    }
+
+    /// The zip a function deployed from S3 (`s3_key =
+    /// aws_s3_object.NAME.key`) has uploaded from disk: that object's
+    /// `source`.
+    fn uploaded_zip(&self, body: &Body, context: &Context) -> Option<PathBuf> {
+        let key = attribute(body, "s3_key")?;
+        let (_, object) = ["aws_s3_object", "aws_s3_bucket_object"]
+            .iter()
+            .flat_map(|kind| {
+                self.resources(kind)
+                    .map(move |(name, body)| (*kind, name, body))
+            })
+            .find(|(kind, name, _)| refers_to(key, kind, name))
+            .map(|(_, name, body)| (name, body))?;
+        let source = attribute(object, "source")?.evaluate(context).ok()?;
+        Some(normalized(&self.dir.join(source.as_str()?)))
     }
 
     /// A layer's code on disk: the zip (or `archive_file` folder) of an
