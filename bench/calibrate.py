@@ -382,7 +382,12 @@ def calls_ms(calls, table):
     Session, or `boto3.Session()` made on the spot, one per call) the
     largest setup once, then each distinct call's service."""
     setups, total = {}, 0.0
-    for call in sorted(set(calls)):
+    # the same client twice in one session loads nothing more; a Session
+    # made on the spot is new each time, however alike the code
+    counted = sorted(c for c in calls if c.startswith("boto3.Session()")) + sorted(
+        {c for c in calls if not c.startswith("boto3.Session()")}
+    )
+    for call in counted:
         name, _, service = call.rpartition("('")
         session, _, kind = name.rpartition(".")
         priced = table.get(f"boto3.{kind}")

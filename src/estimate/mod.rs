@@ -274,7 +274,12 @@ impl Family {
         let mut setups: HashMap<&str, f64> = HashMap::new();
         let mut total = 0.0;
         let mut seen = HashSet::new();
-        for call in calls.iter().filter(|call| seen.insert(call.as_str())) {
+        // the same client twice in one session loads nothing more; a
+        // Session made on the spot is new each time, however alike the code
+        for call in calls
+            .iter()
+            .filter(|call| call.starts_with("boto3.Session()") || seen.insert(call.as_str()))
+        {
             let Some((name, service)) = call
                 .rsplit_once("('")
                 .map(|(name, rest)| (name, rest.trim_end_matches("')")))
@@ -634,6 +639,18 @@ mod tests {
                 "boto3.Session().resource('dynamodb')"
             ]),
             13.0
+        );
+        // two alike lines are two sessions; two alike clients of one, one
+        assert_eq!(
+            ms(&[
+                "boto3.Session().client('sqs')",
+                "boto3.Session().client('sqs')"
+            ]),
+            ms(&["boto3.Session().client('sqs')"]) * 2.0
+        );
+        assert_eq!(
+            ms(&["boto3.client('sqs')", "boto3.client('sqs')"]),
+            ms(&["boto3.client('sqs')"])
         );
     }
 }
