@@ -248,3 +248,18 @@ fn github_annotations_are_escaped_capped_and_summarised() {
     let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(summary.starts_with("<!-- deadweight:function.zip -->"));
 }
+
+/// Counts in the Markdown report read as English: one file, not "1 files".
+#[test]
+fn markdown_counts_one_file_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::function(dir.path(), "index.js", "exports.handler = async () => 1;\n");
+    let out = deadweight()
+        .args(["audit", "--format", "markdown", "--runtime", "nodejs20.x"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(" · 1 file · 0 packages\n"), "{text}");
+    assert!(text.contains("` loads **33 B** in 1 file."), "{text}");
+}

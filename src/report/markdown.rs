@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Render, Report};
 use crate::diff::{ArtifactDiff, Delta, DiffReport};
-use crate::units::{human_bytes, percent, thousands};
+use crate::units::{counted, human_bytes, percent, thousands};
 
 pub struct Markdown {
     /// Marker key; by default the first artifact's file name.
@@ -109,7 +109,7 @@ impl Render for Markdown {
             if a.lockfile.is_none() {
                 writeln!(
                     out,
-                    "**{}** zipped{} · **{}** unzipped · {} files · {} packages\n",
+                    "**{}** zipped{} · **{}** unzipped · {} · {}\n",
                     human_bytes(a.zipped_bytes),
                     if a.zipped_estimated {
                         " (estimated)"
@@ -117,8 +117,8 @@ impl Render for Markdown {
                         ""
                     },
                     human_bytes(a.unzipped_bytes),
-                    thousands(a.files as u64),
-                    thousands(a.packages.len() as u64)
+                    counted(a.files as u64, "file"),
+                    counted(a.packages.len() as u64, "package")
                 )?;
             }
             if let Some(init) = &a.init {
@@ -132,10 +132,10 @@ impl Render for Markdown {
                 }
                 writeln!(
                     out,
-                    "At init `{}` loads **{}** in {} files.{estimate}\n",
+                    "At init `{}` loads **{}** in {}.{estimate}\n",
                     init.handler,
                     human_bytes(init.loaded_bytes),
-                    thousands(init.loaded_files as u64)
+                    counted(init.loaded_files as u64, "file")
                 )?;
             }
             let findings: Vec<Value> = a
