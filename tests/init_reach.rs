@@ -330,6 +330,63 @@ fn an_import_error_raised_again_stops_the_module_there() {
     assert!(carried_on.contains("late.py"), "{carried_on:?}");
 }
 
+/// A module that stops fails the import of it: the package that imports
+/// it, with nothing to catch the failure, stops there too (its later
+/// submodules never load), and so does a CommonJS module whose require of
+/// a failing one nothing catches. What CPython loads is the check.
+#[test]
+fn a_failing_module_stops_the_modules_that_import_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = ZipBuilder::new()
+        .file("app.py", "try:\n    import plugin\nexcept Exception:\n    plugin = None\n\n\ndef handler(event, context):\n    return plugin\n")
+        .file("plugin/__init__.py", "from plugin import early\nfrom plugin import needs_library\nfrom plugin import late\n")
+        .file("plugin/early.py", "")
+        .file("plugin/needs_library.py", "try:\n    import absent_library\nexcept ImportError:\n    raise RuntimeError('needs absent_library')\n")
+        .file("plugin/late.py", "")
+        .write_to(dir.path(), "python.zip");
+    let loaded = init_files(&init(&plugin));
+    let expected: BTreeSet<String> = [
+        "app.py",
+        "plugin/__init__.py",
+        "plugin/early.py",
+        "plugin/needs_library.py",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(loaded, expected);
+    // CPython agrees: the handler's module survives, plugin.late never ran
+    let extracted = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        ("plugin/__init__.py", "from plugin import early\nfrom plugin import needs_library\nfrom plugin import late\n"),
+        ("plugin/early.py", ""),
+        ("plugin/needs_library.py", "try:\n    import absent_library\nexcept ImportError:\n    raise RuntimeError('needs absent_library')\n"),
+        ("plugin/late.py", ""),
+    ] {
+        let file = extracted.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys\ntry:\n    import plugin\nexcept Exception:\n    pass\nprint('plugin.late' in sys.modules, 'plugin.early' in sys.modules)"])
+        .current_dir(extracted.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "False True");
+
+    let node = ZipBuilder::new()
+        .file("index.js", "let db;\ntry {\n  db = require('./db');\n} catch (e) {\n  db = null;\n}\nexports.handler = async () => db;\n")
+        .file("db.js", "const pool = require('./pool');\nconst queries = require('./queries');\nmodule.exports = { pool, queries };\n")
+        .file("pool.js", "try {\n  module.exports = require('pg-native');\n} catch (e) {\n  throw new Error('pg-native is required');\n}\n")
+        .file("queries.js", "module.exports = {};\n")
+        .write_to(dir.path(), "node.zip");
+    let loaded = init_files(&init(&node));
+    assert!(
+        loaded.contains("pool.js") && !loaded.contains("queries.js"),
+        "{loaded:?}"
+    );
+}
+
 #[test]
 fn node_unresolved_imports_are_listed() {
     let dir = tempfile::tempdir().unwrap();

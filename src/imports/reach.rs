@@ -579,6 +579,24 @@ impl<'a> InitWalker<'a> {
         }
     }
 
+    /// One walk from `roots`, each file in its own task.
+    fn walk(&self, roots: &[usize], edits: &Edits, failing: &HashSet<usize>) -> Found {
+        let walk = Walk {
+            walker: self,
+            edits,
+            failing,
+            seen: Mutex::new(roots.iter().copied().collect()),
+            found: Mutex::new(Found::default()),
+        };
+        let shared = &walk;
+        rayon::scope(|scope| {
+            for &root in roots {
+                scope.spawn(move |scope| visit(scope, shared, root));
+            }
+        });
+        walk.found.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Follows imports from the handler's module, each file read and parsed
     /// in its own task as soon as something loads it. The result does not
     /// depend on the order tasks ran in: files are sorted (the handler's
@@ -587,19 +605,20 @@ impl<'a> InitWalker<'a> {
         let roots: Vec<usize> = std::iter::once(self.entry)
             .chain(self.wrapper.iter().copied())
             .collect();
-        let walk = Walk {
-            walker: self,
-            edits,
-            seen: Mutex::new(roots.iter().copied().collect()),
-            found: Mutex::new(Found::default()),
-        };
-        let shared = &walk;
-        rayon::scope(|scope| {
-            for &root in &roots {
-                scope.spawn(move |scope| visit(scope, shared, root));
+        let mut found = self.walk(&roots, edits, &HashSet::new());
+        // a module that fails fails the modules that import it, where
+        // nothing catches it: walk again, stopping them there, until no
+        // more fail (the tasks run in parallel, so a failure is known only
+        // once the walk is done)
+        let mut failing = failing_files(&found);
+        while failing.len() > found.stopped.len() {
+            found = self.walk(&roots, edits, &failing);
+            let more = failing_files(&found);
+            if more.len() <= failing.len() {
+                break;
             }
-        });
-        let mut found = walk.found.into_inner().unwrap_or_else(|e| e.into_inner());
+            failing = more;
+        }
         let path = |i: &usize| self.mount.path(*i);
         let entry = self.entry;
         found
@@ -684,6 +703,8 @@ enum Followed {
 struct Walk<'w, 'a> {
     walker: &'w InitWalker<'a>,
     edits: &'w Edits,
+    /// Files known to fail at init: an import of one stops its importer.
+    failing: &'w HashSet<usize>,
     seen: Mutex<HashSet<usize>>,
     found: Mutex<Found>,
 }
@@ -704,6 +725,28 @@ struct Found {
     guarded_absent: usize,
     runtime_modules: BTreeSet<String>,
     warnings: Vec<Warning>,
+    /// Files whose init stops at an import that fails.
+    stopped: Vec<usize>,
+    /// Imports nothing catches, by file: the files each loads. A file one
+    /// of them loads that fails makes the importing file fail.
+    steps: Vec<(usize, Vec<usize>)>,
+}
+
+/// The files whose init fails: those that stopped at a missing import, and
+/// those that import one of them where nothing catches it, in turn.
+fn failing_files(found: &Found) -> HashSet<usize> {
+    let mut failing: HashSet<usize> = found.stopped.iter().copied().collect();
+    loop {
+        let before = failing.len();
+        for (file, targets) in &found.steps {
+            if !failing.contains(file) && targets.iter().any(|t| failing.contains(t)) {
+                failing.insert(*file);
+            }
+        }
+        if failing.len() == before {
+            return failing;
+        }
+    }
 }
 
 fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
@@ -734,7 +777,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     // at init instead; one that found any did not (a platform switch finds
     // the build for Lambda's platform, however many others it lists).
     let mut tries: HashMap<u32, bool> = HashMap::new();
-    let mut follow = |import: &Import| -> bool {
+    // whether the import found its module, and the files it loads
+    let mut follow = |import: &Import| -> (bool, Vec<usize>) {
         // a `try` that raises again guards nothing: the module fails
         let sure = (import.guarded_by.is_none() || import.stops_module) && !import.conditional;
         let here = || Unresolved {
@@ -754,7 +798,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
         };
         match followed {
             Followed::Files(targets) | Followed::Unspecified(targets) => {
-                for target in targets {
+                for &target in &targets {
                     if sure {
                         sure_edges.push((file, target));
                     }
@@ -767,13 +811,13 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                         scope.spawn(move |scope| visit(scope, walk, target));
                     }
                 }
-                true
+                (true, targets)
             }
             // one of several builds tried in turn, or a branch that may not
             // run: no sure failure
             Followed::Unresolved if !sure => {
                 absent += 1;
-                false
+                (false, Vec::new())
             }
             Followed::Unknown(why) => {
                 absent += 1;
@@ -786,27 +830,57 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                         ),
                     ));
                 }
-                false
+                (false, Vec::new())
             }
             Followed::Unresolved => {
                 unresolved.push((file, here()));
-                false
+                (false, Vec::new())
             }
             // Node's built-ins, Python's standard library
             Followed::Runtime(names) => {
                 runtime.extend(names);
-                true
+                (true, Vec::new())
             }
         }
     };
+    let mut steps = Vec::new();
+    let mut stopped = false;
     for import in imports.iter().filter(|i| !i.lazy) {
-        let found = follow(import);
+        let (found, targets) = follow(import);
         if let Some(id) = import.guarded_by {
             *tries.entry(id).or_default() |= found;
         }
         // `except ImportError: raise …`: the rest of the module never runs
         if import.stops_module && !import.conditional && !found {
+            stopped = true;
             break;
+        }
+        // an import nothing catches of a module that fails fails this one
+        // too, there: Python's import statement and require raise what the
+        // module raised (ES modules are linked, all of them, before any runs)
+        let raises = import.guarded_by.is_none()
+            && !import.conditional
+            && !matches!(
+                import.kind,
+                ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
+            );
+        // the packages the file is in are being imported while it runs:
+        // importing them again gives the module as far as it got
+        let enclosing = |target: usize| {
+            target == file
+                || walker
+                    .mount
+                    .path(target)
+                    .strip_suffix("__init__.py")
+                    .is_some_and(|package| path.starts_with(package))
+        };
+        let targets: Vec<usize> = targets.into_iter().filter(|&t| !enclosing(t)).collect();
+        if raises && !targets.is_empty() {
+            if targets.iter().any(|t| walk.failing.contains(t)) {
+                stopped = true;
+                break;
+            }
+            steps.push(targets);
         }
     }
     for import in imports.iter().filter(|i| i.lazy) {
@@ -821,6 +895,12 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
         }
     }
     let mut found = lock(&walk.found);
+    if stopped {
+        found.stopped.push(file);
+    }
+    found
+        .steps
+        .extend(steps.into_iter().map(|targets| (file, targets)));
     found.lazy_imports += lazy;
     found.guarded_absent += absent;
     found.unresolved.extend(unresolved);
