@@ -337,12 +337,15 @@ fn an_import_error_raised_again_stops_the_module_there() {
 #[test]
 fn a_failing_module_stops_the_modules_that_import_it() {
     let dir = tempfile::tempdir().unwrap();
+    let package = [
+        ("plugin/__init__.py", "from plugin import early\nfrom plugin import needs_library\nfrom plugin import late\n"),
+        ("plugin/early.py", ""),
+        ("plugin/needs_library.py", "try:\n    import absent_library\nexcept ImportError:\n    raise RuntimeError('needs absent_library')\n"),
+        ("plugin/late.py", ""),
+    ];
     let plugin = ZipBuilder::new()
         .file("app.py", "try:\n    import plugin\nexcept Exception:\n    plugin = None\n\n\ndef handler(event, context):\n    return plugin\n")
-        .file("plugin/__init__.py", "from plugin import early\nfrom plugin import needs_library\nfrom plugin import late\n")
-        .file("plugin/early.py", "")
-        .file("plugin/needs_library.py", "try:\n    import absent_library\nexcept ImportError:\n    raise RuntimeError('needs absent_library')\n")
-        .file("plugin/late.py", "")
+        .files(&package)
         .write_to(dir.path(), "python.zip");
     let loaded = init_files(&init(&plugin));
     let expected: BTreeSet<String> = [
@@ -356,12 +359,7 @@ fn a_failing_module_stops_the_modules_that_import_it() {
     assert_eq!(loaded, expected);
     // CPython agrees: the handler's module survives, plugin.late never ran
     let extracted = tempfile::tempdir().unwrap();
-    for (path, text) in [
-        ("plugin/__init__.py", "from plugin import early\nfrom plugin import needs_library\nfrom plugin import late\n"),
-        ("plugin/early.py", ""),
-        ("plugin/needs_library.py", "try:\n    import absent_library\nexcept ImportError:\n    raise RuntimeError('needs absent_library')\n"),
-        ("plugin/late.py", ""),
-    ] {
+    for (path, text) in package {
         let file = extracted.path().join(path);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, text).unwrap();
