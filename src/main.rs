@@ -513,9 +513,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Terraform configuration) is its functions' code, each audited
             // with what its template says
             let paths = deadweight::template::expand_deployments(&args.paths);
-            // listing the artifacts needs neither rules nor config
+            // listing the artifacts needs neither rules nor config, and
+            // takes longer: the Terraform configurations near them are
+            // looked for beside the rules
             let (loaded, opened) = rayon::join(
-                || rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels),
+                || {
+                    let loaded =
+                        rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels);
+                    deadweight::template::prefetch(&paths);
+                    loaded
+                },
                 || deadweight::audit::open_inputs(&paths),
             );
             let (rules, config) = loaded?;

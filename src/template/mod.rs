@@ -461,6 +461,15 @@ pub fn deployed_functions(dir: &Path) -> Option<Vec<PathBuf>> {
     (!found.is_empty()).then_some(found)
 }
 
+/// Reads ahead what the artifacts' templates will be asked for and is slow
+/// to find (the Terraform configurations near them), while something
+/// else runs: the audit then finds it read.
+pub fn prefetch(paths: &[PathBuf]) {
+    for path in paths {
+        terraform::deploying(path);
+    }
+}
+
 /// The inputs to audit: each deployment folder (see `deployed_functions`)
 /// in place of its functions' code, every other path as given.
 pub fn expand_deployments(paths: &[PathBuf]) -> Vec<PathBuf> {
