@@ -1031,3 +1031,49 @@ resource "aws_lambda_function" "ids" {
     assert_eq!(artifact["deployed_as"], serde_json::json!(["ids"]));
     assert_eq!(artifact["init"]["handler"], "app.handler");
 }
+
+/// Configurations kept per environment (`infra/envs/prod/`) calling the
+/// project's own module: found below the infrastructure folder, and the
+/// module's `path.module` is relative to the environment's folder.
+#[test]
+fn terraform_per_environment_folders_are_found_below_the_infrastructure_folder() {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let zip = common::function(
+        &build,
+        "index.mjs",
+        "export const handler = async () => ({ statusCode: 204 });\n",
+    );
+    let write = |path: &str, text: &str| {
+        let file = project.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    };
+    write(
+        "infra/modules/api/main.tf",
+        r#"variable "stage" {
+  type = string
+}
+
+resource "aws_lambda_function" "api" {
+  function_name = "api-${var.stage}"
+  role          = "arn:aws:iam::123456789012:role/api"
+  filename      = "${path.module}/../../../build/function.zip"
+  handler       = "index.handler"
+  runtime       = "nodejs22.x"
+  architectures = ["arm64"]
+}
+"#,
+    );
+    write(
+        "infra/envs/prod/main.tf",
+        "module \"api\" {\n  source = \"../../modules/api\"\n  stage  = \"prod\"\n}\n",
+    );
+    let (code, report) = audit_with(&zip, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["runtime"], "nodejs22.x");
+    assert_eq!(artifact["architecture"], "arm64");
+    assert_eq!(artifact["deployed_as"], serde_json::json!(["api-prod"]));
+}

@@ -43,14 +43,28 @@ const LAMBDA_MODULE: &str = "terraform-aws-modules/lambda/aws";
 pub(super) struct Deployed {
     pub code: Vec<PathBuf>,
     pub function: PackagedFunction,
+    /// The folder of the module declaring it, when a module call brought
+    /// it in (not the root module).
+    pub called_in: Option<PathBuf>,
 }
 
 /// The functions the configurations near `artifact` deploy from it.
 pub(super) fn deploying(artifact: &Path) -> Vec<PackagedFunction> {
-    configuration_dirs(artifact)
+    let dirs = configuration_dirs(artifact);
+    let configurations: Vec<(&PathBuf, Arc<Vec<Deployed>>)> =
+        dirs.iter().map(|dir| (dir, configuration(dir))).collect();
+    // a module another configuration calls is not a root of its own: its
+    // variables come from the call
+    let canonical = |dir: &Path| dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let called: Vec<PathBuf> = configurations
         .iter()
-        .flat_map(|dir| {
-            let deployed = configuration(dir);
+        .flat_map(|(_, deployed)| deployed.iter().filter_map(|d| d.called_in.as_deref()))
+        .map(canonical)
+        .collect();
+    configurations
+        .iter()
+        .filter(|(dir, _)| !called.contains(&canonical(dir)))
+        .flat_map(|(_, deployed)| {
             deployed
                 .iter()
                 .filter(|d| d.code.iter().any(|code| super::same_file(code, artifact)))
@@ -88,8 +102,9 @@ fn configuration_dirs(artifact: &Path) -> Arc<Vec<PathBuf>> {
 }
 
 /// Folders holding `.tf` files: `folder` and its parents up to `LEVELS`
-/// (or to the repository's root), and the folders directly in them
-/// (`infra/` beside `build/`) but for shared ones (`/tmp`, home).
+/// (or to the repository's root), the folders directly in them (`infra/`
+/// beside `build/`) but for shared ones (`/tmp`, home), and a few levels
+/// below those named for infrastructure (`infra/envs/prod/`).
 fn configurations_from(folder: &Path) -> Vec<PathBuf> {
     // folders whose subfolders are anything but a project's: `/`, the
     // home folder, the temporary folder
@@ -123,7 +138,14 @@ fn configurations_from(folder: &Path) -> Vec<PathBuf> {
                 candidates.extend(children);
             }
         }
-        for dir in candidates {
+        // an infrastructure folder keeps its configurations deeper
+        // (`infra/envs/prod/`, `terraform/environments/dev/`)
+        let nested: Vec<PathBuf> = candidates
+            .iter()
+            .filter(|dir| is_infrastructure_folder(dir))
+            .flat_map(|dir| subfolders(dir))
+            .collect();
+        for dir in candidates.into_iter().chain(nested) {
             if !found.contains(&dir) && !tf_files(&dir).is_empty() {
                 found.push(dir);
             }
@@ -133,6 +155,49 @@ fn configurations_from(folder: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// Folder names projects keep their infrastructure code under.
+const INFRASTRUCTURE_FOLDERS: [&str; 9] = [
+    "terraform",
+    "infra",
+    "infrastructure",
+    "iac",
+    "tf",
+    "deploy",
+    "deployment",
+    "deployments",
+    "ops",
+];
+
+/// How deep below an infrastructure folder configurations are looked for,
+/// and how many folders at most.
+const INFRASTRUCTURE_DEPTH: usize = 3;
+const INFRASTRUCTURE_FOLDERS_READ: usize = 200;
+
+fn is_infrastructure_folder(dir: &Path) -> bool {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| INFRASTRUCTURE_FOLDERS.contains(&n.to_ascii_lowercase().as_str()))
+}
+
+/// The folders below `dir`, a few levels down, but for hidden ones
+/// (`.terraform/`, where `terraform init` puts the modules it downloads)
+/// and those of `SKIPPED`.
+fn subfolders(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(INFRASTRUCTURE_DEPTH)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_dir() && !name.starts_with('.') && !SKIPPED.contains(&name.as_ref())
+        })
+        .filter_map(|e| e.ok())
+        .take(INFRASTRUCTURE_FOLDERS_READ)
+        .map(|e| e.into_path())
+        .collect()
 }
 
 /// `infra/./../build/orders.zip` → `build/orders.zip`: how
@@ -256,7 +321,15 @@ fn read_module(
                         })
                         .collect();
                     let prefix = format!("{address}.");
-                    deployed.extend(read_module(root, &source, arguments, &prefix, depth + 1));
+                    let called = read_module(root, &source, arguments, &prefix, depth + 1);
+                    deployed.extend(called.into_iter().map(|d| {
+                        Deployed {
+                            called_in: d
+                                .called_in
+                                .or_else(|| Some(normalized(&root.join(&source)))),
+                            ..d
+                        }
+                    }));
                 }
                 Some(_) => {}
                 None => deployed.extend(configuration.function(block, &context, address)),
@@ -404,6 +477,7 @@ impl Configuration<'_> {
             .unwrap_or_default();
         Some(Deployed {
             code,
+            called_in: None,
             function: PackagedFunction {
                 name: string("function_name").unwrap_or(address),
                 handler: string("handler"),
