@@ -389,6 +389,11 @@ fn finding(
     let removal = python.and_then(|version| stdlib::removal(name, version));
     let addition = python.and_then(|version| stdlib::addition(name, version));
     let relative = name.starts_with('.') || name.starts_with('/');
+    // in a source folder, declared for the build to install
+    let declared = providers
+        .declared
+        .as_ref()
+        .and_then(|d| Some((d.file, d.provider(language, name)?)));
     let mut message = format!("{}:{} imports {name} at init{more}", first.path, first.line);
     let fix;
     if let Some(change) = removal {
@@ -421,6 +426,11 @@ fn finding(
     } else if relative {
         message.push_str(", but that file is not in the package");
         fix = "the build left the file out: check the zip's include and exclude lists (or the bundler's output)".to_string();
+    } else if let Some((file, provider)) = declared {
+        message.push_str(&format!(
+            ", but {name} is not in this folder, whose {file} lists {provider} for the build to install: it looks like the function's source rather than what deploys"
+        ));
+        fix = "audit what the build writes, which deploys: the zip, `.aws-sam/build/<Function>/`, the Terraform module's package".to_string();
     } else {
         let besides = match (language, runtime) {
             (Language::Python, Some(runtime)) => {
@@ -432,20 +442,6 @@ fn finding(
             }
             (Language::JavaScript, None) => "the package or Node's built-ins".to_string(),
         };
-        let declared = providers
-            .declared
-            .as_ref()
-            .and_then(|d| Some((d.file, d.provider(language, name)?)));
-        if let Some((file, provider)) = declared {
-            message.push_str(&format!(
-                ", but {name} is not in this folder, whose {file} lists {provider} for the build to install: it looks like the function's source rather than what deploys"
-            ));
-            let fix = "audit what the build writes, which deploys: the zip, `.aws-sam/build/<Function>/`, the Terraform module's package".to_string();
-            let mut finding =
-                super::compat::finding(RULE, Level::Warn, message, &first.path, package, fix);
-            finding.location.line = Some(first.line);
-            return finding;
-        }
         message.push_str(&format!(", but {name} is not in {besides}"));
         let runtime_name = runtime.unwrap_or("this runtime");
         let misplaced = misplaced(artifact, language, name, providers);
@@ -475,6 +471,8 @@ fn finding(
     }
     let level = if providers.template_layers {
         message.push_str("; the template gives the function layers, which may provide it");
+        Level::Warn
+    } else if declared.is_some() {
         Level::Warn
     } else {
         Level::Deny
