@@ -41,12 +41,7 @@ fn an_rds_hostname_in_the_configs_environment_names_the_route() {
 
 #[test]
 fn terraform_names_the_database_or_its_proxy() {
-    let project = tempfile::tempdir().unwrap();
-    let build = project.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let zip = function(&build, "app.py", PSYCOPG);
-    let infra = project.path().join("infra");
-    std::fs::create_dir(&infra).unwrap();
+    let (_project, zip, infra) = common::terraform_project("app.py", PSYCOPG);
     let findings = |host: &str| {
         std::fs::write(
             infra.join("main.tf"),

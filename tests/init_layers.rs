@@ -992,16 +992,8 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
 /// uploads the zip, whose `source` is the artifact.
 #[test]
 fn terraform_follows_a_function_s3_key_to_the_zip_it_uploads() {
-    let project = tempfile::tempdir().unwrap();
-    let build = project.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let zip = common::function(
-        &build,
-        "app.py",
-        "def handler(event, context):\n    return 1\n",
-    );
-    let infra = project.path().join("infra");
-    std::fs::create_dir(&infra).unwrap();
+    let (_project, zip, infra) =
+        common::terraform_project("app.py", "def handler(event, context):\n    return 1\n");
     std::fs::write(
         infra.join("main.tf"),
         r#"resource "aws_s3_object" "code" {
@@ -1037,11 +1029,7 @@ resource "aws_lambda_function" "ids" {
 /// module's `path.module` is relative to the environment's folder.
 #[test]
 fn terraform_per_environment_folders_are_found_below_the_infrastructure_folder() {
-    let project = tempfile::tempdir().unwrap();
-    let build = project.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let zip = common::function(
-        &build,
+    let (project, zip, _) = common::terraform_project(
         "index.mjs",
         "export const handler = async () => ({ statusCode: 204 });\n",
     );

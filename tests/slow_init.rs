@@ -20,23 +20,21 @@ fn slow_init(report: &Value) -> Vec<&Value> {
         .collect()
 }
 
-/// A handler importing a few standard-library modules (est. ≈35 ms), and a
-/// config whose line it crosses.
-fn small_function(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let zip = function(
-        dir,
-        "app.py",
-        "import asyncio\nimport decimal\nimport http.client\nimport logging\nimport uuid\n\n\ndef handler(event, context):\n    return str(uuid.uuid4())\n",
-    );
+/// A handler importing a few standard-library modules (est. ≈35 ms).
+const SMALL_HANDLER: &str = "import asyncio\nimport decimal\nimport http.client\nimport logging\nimport uuid\n\n\ndef handler(event, context):\n    return str(uuid.uuid4())\n";
+
+/// A config in `dir` whose line the small handler crosses.
+fn low_line_config(dir: &Path) -> std::path::PathBuf {
     let config = dir.join("deadweight.toml");
     std::fs::write(&config, "[thresholds]\nslow_init_ms = 20\n").unwrap();
-    (zip, config)
+    config
 }
 
 #[test]
 fn snapstart_or_provisioned_concurrency_in_the_template_starts_it_warm() {
     let dir = tempfile::tempdir().unwrap();
-    let (zip, config) = small_function(dir.path());
+    let zip = function(dir.path(), "app.py", SMALL_HANDLER);
+    let config = low_line_config(dir.path());
     let config = config.display().to_string();
     let args = ["--config", config.as_str(), "--handler", "app.handler"];
     let with_template = |name: &str, text: &str| {
@@ -83,12 +81,8 @@ fn snapstart_or_provisioned_concurrency_in_the_template_starts_it_warm() {
 
 #[test]
 fn terraform_snap_start_or_a_provisioned_concurrency_config_starts_it_warm() {
-    let project = tempfile::tempdir().unwrap();
-    let build = project.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let (zip, config) = small_function(&build);
-    let infra = project.path().join("infra");
-    std::fs::create_dir(&infra).unwrap();
+    let (project, zip, infra) = common::terraform_project("app.py", SMALL_HANDLER);
+    let config = low_line_config(project.path());
     let function = r#"resource "aws_lambda_function" "ids" {
   function_name = "ids"
   role          = "arn:aws:iam::123456789012:role/ids"

@@ -187,6 +187,19 @@ pub fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
         .write_to(dir, "function.zip")
 }
 
+/// A project as Terraform users keep one: `build/function.zip` holding
+/// `file`, and an `infra/` folder for the configuration. The project, the
+/// zip and `infra/`.
+pub fn terraform_project(file: &str, code: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let zip = function(&build, file, code);
+    let infra = project.path().join("infra");
+    std::fs::create_dir(&infra).unwrap();
+    (project, zip, infra)
+}
+
 /// A copy of `zip` as function.zip in a folder of its own, with a SAM
 /// template beside it: how a deploy keeps them.
 pub fn beside_template(zip: &Path, template: &str) -> (tempfile::TempDir, PathBuf) {
