@@ -1025,8 +1025,9 @@ resource "aws_lambda_function" "ids" {
 }
 
 /// Configurations kept per environment (`infra/envs/prod/`) calling the
-/// project's own module: found below the infrastructure folder, and the
-/// module's `path.module` is relative to the environment's folder.
+/// project's own modules: found below the infrastructure folder, the
+/// modules' `path.module` relative to the environment's folder, and the
+/// modules not read as configurations of their own.
 #[test]
 fn terraform_per_environment_folders_are_found_below_the_infrastructure_folder() {
     let (project, zip, _) = common::terraform_project(
@@ -1054,9 +1055,14 @@ resource "aws_lambda_function" "api" {
 }
 "#,
     );
+    // through a module that calls another
+    write(
+        "infra/modules/service/main.tf",
+        "variable \"stage\" {\n  type = string\n}\n\nmodule \"api\" {\n  source = \"../api\"\n  stage  = var.stage\n}\n",
+    );
     write(
         "infra/envs/prod/main.tf",
-        "module \"api\" {\n  source = \"../../modules/api\"\n  stage  = \"prod\"\n}\n",
+        "module \"service\" {\n  source = \"../../modules/service\"\n  stage  = \"prod\"\n}\n",
     );
     let (code, report) = audit_with(&zip, &[]);
     assert_eq!(code, Some(0), "{report}");

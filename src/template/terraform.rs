@@ -43,9 +43,9 @@ const LAMBDA_MODULE: &str = "terraform-aws-modules/lambda/aws";
 pub(super) struct Deployed {
     pub code: Vec<PathBuf>,
     pub function: PackagedFunction,
-    /// The folder of the module declaring it, when a module call brought
-    /// it in (not the root module).
-    pub called_in: Option<PathBuf>,
+    /// The folders of the modules whose calls brought it in, the one
+    /// declaring it first (none in the root module).
+    pub called_in: Vec<PathBuf>,
 }
 
 /// The functions the configurations near `artifact` deploy from it.
@@ -58,8 +58,8 @@ pub(super) fn deploying(artifact: &Path) -> Vec<PackagedFunction> {
     let canonical = |dir: &Path| dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let called: Vec<PathBuf> = configurations
         .iter()
-        .flat_map(|(_, deployed)| deployed.iter().filter_map(|d| d.called_in.as_deref()))
-        .map(canonical)
+        .flat_map(|(_, deployed)| deployed.iter().flat_map(|d| &d.called_in))
+        .map(|dir| canonical(dir))
         .collect();
     configurations
         .iter()
@@ -322,13 +322,9 @@ fn read_module(
                         .collect();
                     let prefix = format!("{address}.");
                     let called = read_module(root, &source, arguments, &prefix, depth + 1);
-                    deployed.extend(called.into_iter().map(|d| {
-                        Deployed {
-                            called_in: d
-                                .called_in
-                                .or_else(|| Some(normalized(&root.join(&source)))),
-                            ..d
-                        }
+                    deployed.extend(called.into_iter().map(|mut d| {
+                        d.called_in.push(normalized(&root.join(&source)));
+                        d
                     }));
                 }
                 Some(_) => {}
@@ -477,7 +473,7 @@ impl Configuration<'_> {
             .unwrap_or_default();
         Some(Deployed {
             code,
-            called_in: None,
+            called_in: Vec::new(),
             function: PackagedFunction {
                 name: string("function_name").unwrap_or(address),
                 handler: string("handler"),
