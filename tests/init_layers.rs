@@ -989,7 +989,8 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
 }
 
 /// A function deployed from S3: `s3_key` names the `aws_s3_object` that
-/// uploads the zip, whose `source` is the artifact.
+/// uploads the zip, whose `source` is the artifact. One whose `count` is
+/// 0 is not deployed.
 #[test]
 fn terraform_follows_a_function_s3_key_to_the_zip_it_uploads() {
     let (_project, zip, infra) =
@@ -1011,6 +1012,24 @@ resource "aws_lambda_function" "ids" {
   handler       = "app.handler"
   runtime       = "python3.13"
   architectures = ["arm64"]
+}
+"#,
+    )
+    .unwrap();
+    // a copy of the function its `count` turns off deploys nothing
+    std::fs::write(
+        infra.join("disabled.tf"),
+        r#"variable "legacy" {
+  default = false
+}
+
+resource "aws_lambda_function" "legacy" {
+  count         = var.legacy ? 1 : 0
+  function_name = "ids-legacy"
+  role          = "arn:aws:iam::123456789012:role/ids"
+  filename      = "${path.module}/../build/function.zip"
+  handler       = "legacy.handler"
+  runtime       = "python3.9"
 }
 "#,
     )

@@ -281,6 +281,11 @@ fn read_module(
             ("module", [name]) => format!("{prefix}module.{name}"),
             _ => continue,
         };
+        // `count = 0` (`var.enabled ? 1 : 0`): none made
+        let count = attribute(block.body(), "count").and_then(|c| c.evaluate(&context).ok());
+        if count.as_ref().and_then(Value::as_u64) == Some(0) {
+            continue;
+        }
         // `for_each`: one function per entry, `each.key` and `each.value` set
         let instances: Vec<(Context, String)> = match attribute(block.body(), "for_each") {
             None => vec![(context.clone(), address)],
