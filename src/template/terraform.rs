@@ -438,10 +438,7 @@ impl Configuration<'_> {
             {
                 return None;
             }
-            let code: Vec<PathBuf> = ["local_existing_package", "source_path"]
-                .iter()
-                .filter_map(|key| path(key))
-                .collect();
+            let code = self.module_code(body, context);
             if code.is_empty() {
                 return None;
             }
@@ -511,6 +508,31 @@ impl Configuration<'_> {
         layers
     }
 
+    /// The code a Lambda module call packages: its `local_existing_package`,
+    /// and its `source_path`, a folder or the first of a list of them
+    /// (`[{ path = "src", pip_requirements = true }]`).
+    fn module_code(&self, body: &Body, context: &Context) -> Vec<PathBuf> {
+        let value = |key: &str| attribute(body, key)?.evaluate(context).ok();
+        let source = match value("source_path") {
+            Some(Value::Array(items)) => items.into_iter().find_map(|item| match item {
+                Value::String(path) => Some(path),
+                Value::Object(mut fields) => match fields.swap_remove("path") {
+                    Some(Value::String(path)) => Some(path),
+                    _ => None,
+                },
+                _ => None,
+            }),
+            Some(Value::String(path)) => Some(path),
+            _ => None,
+        };
+        let package = value("local_existing_package").and_then(|v| v.as_str().map(str::to_string));
+        package
+            .into_iter()
+            .chain(source)
+            .map(|path| normalized(&self.dir.join(path)))
+            .collect()
+    }
+
     /// The zip a function deployed from S3 (`s3_key =
     /// aws_s3_object.NAME.key`) has uploaded from disk: that object's
     /// `source`.
@@ -554,9 +576,8 @@ impl Configuration<'_> {
                 if source.as_str() != Some(LAMBDA_MODULE) {
                     return None;
                 }
-                ["local_existing_package", "source_path"]
-                    .iter()
-                    .filter_map(|key| path(body, key))
+                self.module_code(body, context)
+                    .into_iter()
                     .find(|code| code.exists())
             }
         }
