@@ -124,11 +124,7 @@ fn configurations_from(folder: &Path) -> Vec<PathBuf> {
             let mut children: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok())
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .filter(|e| {
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    !name.starts_with('.') && !SKIPPED.contains(&name.as_ref())
-                })
+                .filter(|e| looked_through(&e.file_name().to_string_lossy()))
                 .map(|e| e.path())
                 .collect();
             // a project has a handful of folders; one with hundreds
@@ -175,15 +171,20 @@ const INFRASTRUCTURE_FOLDERS: [&str; 9] = [
 const INFRASTRUCTURE_DEPTH: usize = 3;
 const INFRASTRUCTURE_FOLDERS_READ: usize = 200;
 
+/// A folder name configurations may be below: not hidden (`.terraform/`,
+/// where `terraform init` puts the modules it downloads, `.git/`) nor one
+/// of `SKIPPED`.
+fn looked_through(name: &str) -> bool {
+    !name.starts_with('.') && !SKIPPED.contains(&name)
+}
+
 fn is_infrastructure_folder(dir: &Path) -> bool {
     dir.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| INFRASTRUCTURE_FOLDERS.contains(&n.to_ascii_lowercase().as_str()))
 }
 
-/// The folders below `dir`, a few levels down, but for hidden ones
-/// (`.terraform/`, where `terraform init` puts the modules it downloads)
-/// and those of `SKIPPED`.
+/// The folders below `dir`, a few levels down, that are looked through.
 fn subfolders(dir: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
         .min_depth(1)
@@ -191,8 +192,7 @@ fn subfolders(dir: &Path) -> Vec<PathBuf> {
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.file_type().is_dir() && !name.starts_with('.') && !SKIPPED.contains(&name.as_ref())
+            e.file_type().is_dir() && looked_through(&e.file_name().to_string_lossy())
         })
         .filter_map(|e| e.ok())
         .take(INFRASTRUCTURE_FOLDERS_READ)
@@ -282,7 +282,7 @@ fn read_module(
             _ => continue,
         };
         // `count = 0` (`var.enabled ? 1 : 0`): none made
-        let count = attribute(block.body(), "count").and_then(|c| c.evaluate(&context).ok());
+        let count = value(block.body(), "count", &context);
         if count.as_ref().and_then(Value::as_u64) == Some(0) {
             continue;
         }
@@ -354,7 +354,7 @@ impl Configuration<'_> {
         if block.identifier() != "module" {
             return None;
         }
-        let source = attribute(block.body(), "source")?.evaluate(context).ok()?;
+        let source = value(block.body(), "source", context)?;
         let source = source.as_str()?;
         (source.starts_with("./") || source.starts_with("../"))
             .then(|| normalized(&caller.join(source)))
@@ -374,49 +374,17 @@ impl Configuration<'_> {
     /// `aws_s3_object` of the configuration uploads, `image_uri`).
     fn function(&self, block: &Block, context: &Context, address: String) -> Option<Deployed> {
         let body = block.body();
-        let string = |key: &str| -> Option<String> {
-            let value = attribute(body, key)?.evaluate(context).ok()?;
-            value.as_str().map(str::to_string)
-        };
-        let path = |key: &str| string(key).map(|p| normalized(&self.dir.join(p)));
+        let string = |key: &str| value(body, key, context)?.as_str().map(str::to_string);
         let (code, environment, layers, warm_start) = if block.identifier() == "resource" {
-            let zip = path("filename").or_else(|| self.uploaded_zip(body, context))?;
+            let zip = path_value(body, "filename", context, self.dir)
+                .or_else(|| self.uploaded_zip(body, context))?;
             let mut code = vec![zip.clone()];
             code.extend(archive_source(&zip, self.archives));
-            let nested = |name: &str| body.blocks().find(|b| b.identifier() == name);
-            let environment = nested("environment").and_then(|b| attribute(b.body(), "variables"));
-            let snap_start = nested("snap_start")
-                .and_then(|b| attribute(b.body(), "apply_on")?.evaluate(context).ok())
-                .is_some_and(|v| v.as_str() == Some("PublishedVersions"));
-            let name = labels(block).get(1).copied().unwrap_or_default();
-            let function_name = string("function_name");
-            // a `function_name` naming this function: by reference, by
-            // value, or through an alias of it
-            let names_function = |named: &Expression| {
-                refers_to(named, "aws_lambda_function", name)
-                    || (function_name.is_some()
-                        && named
-                            .evaluate(context)
-                            .ok()
-                            .as_ref()
-                            .and_then(Value::as_str)
-                            == function_name.as_deref())
-            };
-            let of_function = |named: &Expression| {
-                names_function(named)
-                    || self.resources("aws_lambda_alias").any(|(alias, body)| {
-                        refers_to(named, "aws_lambda_alias", alias)
-                            && attribute(body, "function_name").is_some_and(names_function)
-                    })
-            };
-            let provisioned = self
-                .resources("aws_lambda_provisioned_concurrency_config")
-                .any(|(_, body)| attribute(body, "function_name").is_some_and(of_function));
-            let warm_start = if snap_start {
-                Some(WarmStart::SnapStart)
-            } else {
-                provisioned.then_some(WarmStart::ProvisionedConcurrency)
-            };
+            let environment = body
+                .blocks()
+                .find(|b| b.identifier() == "environment")
+                .and_then(|b| attribute(b.body(), "variables"));
+            let warm_start = self.resource_warm_start(block, context);
             (
                 code,
                 environment,
@@ -424,17 +392,14 @@ impl Configuration<'_> {
                 warm_start,
             )
         } else {
-            if string("source").as_deref() != Some(LAMBDA_MODULE) {
+            if !is_lambda_module(body, context) {
                 return None;
             }
             // the module makes a layer, or nothing, instead of a function
-            let flag = |key: &str| match attribute(body, key)?.evaluate(context).ok()? {
-                Value::Bool(set) => Some(set),
-                _ => None,
-            };
-            if flag("create_layer") == Some(true)
-                || flag("create_function") == Some(false)
-                || flag("create") == Some(false)
+            let flag = |key: &str| value(body, key, context);
+            if flag("create_layer") == Some(Value::Bool(true))
+                || flag("create_function") == Some(Value::Bool(false))
+                || flag("create") == Some(Value::Bool(false))
             {
                 return None;
             }
@@ -443,12 +408,11 @@ impl Configuration<'_> {
                 return None;
             }
             let layers = self.local_layers(body, context);
-            let value = |key: &str| attribute(body, key)?.evaluate(context).ok();
-            let warm_start = if value("snap_start") == Some(Value::Bool(true)) {
+            let warm_start = if flag("snap_start") == Some(Value::Bool(true)) {
                 Some(WarmStart::SnapStart)
             } else {
                 // the module's default, -1, is none
-                let executions = value("provisioned_concurrent_executions");
+                let executions = flag("provisioned_concurrent_executions");
                 executions
                     .and_then(|v| v.as_i64())
                     .is_some_and(|n| n > 0)
@@ -461,7 +425,7 @@ impl Configuration<'_> {
                 warm_start,
             )
         };
-        let architectures = attribute(body, "architectures").and_then(|a| a.evaluate(context).ok());
+        let architectures = value(body, "architectures", context);
         let environment_values = environment
             .and_then(|e| e.evaluate(context).ok())
             .and_then(|value| match value {
@@ -491,6 +455,38 @@ impl Configuration<'_> {
         })
     }
 
+    /// How an `aws_lambda_function`'s cold starts skip init: its
+    /// `snap_start` block, or an `aws_lambda_provisioned_concurrency_config`
+    /// whose `function_name` names it (by reference, by value, or through
+    /// an alias of it).
+    fn resource_warm_start(&self, block: &Block, context: &Context) -> Option<WarmStart> {
+        let body = block.body();
+        let snap_start = body
+            .blocks()
+            .find(|b| b.identifier() == "snap_start")
+            .and_then(|b| value(b.body(), "apply_on", context))
+            .is_some_and(|v| v.as_str() == Some("PublishedVersions"));
+        if snap_start {
+            return Some(WarmStart::SnapStart);
+        }
+        let name = labels(block).get(1).copied().unwrap_or_default();
+        let function_name = value(body, "function_name", context);
+        let names_function = |named: &Expression| {
+            refers_to(named, "aws_lambda_function", name)
+                || (function_name.is_some() && named.evaluate(context).ok() == function_name)
+        };
+        let of_function = |named: &Expression| {
+            names_function(named)
+                || self.resources("aws_lambda_alias").any(|(alias, body)| {
+                    refers_to(named, "aws_lambda_alias", alias)
+                        && attribute(body, "function_name").is_some_and(names_function)
+                })
+        };
+        self.resources("aws_lambda_provisioned_concurrency_config")
+            .any(|(_, body)| attribute(body, "function_name").is_some_and(of_function))
+            .then_some(WarmStart::ProvisionedConcurrency)
+    }
+
     /// A function's `layers`: each `aws_lambda_layer_version.NAME.arn` whose
     /// `filename` (or the folder its `archive_file` zips) is on disk is a
     /// local layer; anything else (an ARN, a variable) is elsewhere.
@@ -512,8 +508,7 @@ impl Configuration<'_> {
     /// and its `source_path`, a folder or the first of a list of them
     /// (`[{ path = "src", pip_requirements = true }]`).
     fn module_code(&self, body: &Body, context: &Context) -> Vec<PathBuf> {
-        let value = |key: &str| attribute(body, key)?.evaluate(context).ok();
-        let source = match value("source_path") {
+        let source = match value(body, "source_path", context) {
             Some(Value::Array(items)) => items.into_iter().find_map(|item| match item {
                 Value::String(path) => Some(path),
                 Value::Object(mut fields) => match fields.swap_remove("path") {
@@ -525,7 +520,8 @@ impl Configuration<'_> {
             Some(Value::String(path)) => Some(path),
             _ => None,
         };
-        let package = value("local_existing_package").and_then(|v| v.as_str().map(str::to_string));
+        let package = value(body, "local_existing_package", context)
+            .and_then(|v| v.as_str().map(str::to_string));
         package
             .into_iter()
             .chain(source)
@@ -546,8 +542,7 @@ impl Configuration<'_> {
             })
             .find(|(kind, name, _)| refers_to(key, kind, name))
             .map(|(_, name, body)| (name, body))?;
-        let source = attribute(object, "source")?.evaluate(context).ok()?;
-        Some(normalized(&self.dir.join(source.as_str()?)))
+        path_value(object, "source", context, self.dir)
     }
 
     /// A layer's code on disk: the zip (or `archive_file` folder) of an
@@ -555,16 +550,15 @@ impl Configuration<'_> {
     /// Lambda module call that makes the layer (`module.NAME.lambda_layer_arn`,
     /// `create_layer = true`), whose `source_path` folder is zipped as it is.
     fn layer_code(&self, item: &Expression, context: &Context) -> Option<PathBuf> {
-        let path = |body: &Body, key: &str| -> Option<PathBuf> {
-            let value = attribute(body, key)?.evaluate(context).ok()?;
-            Some(normalized(&self.dir.join(value.as_str()?)))
-        };
         match layer_reference(item)? {
             ("aws_lambda_layer_version", name) => {
                 let (_, body) = self
                     .resources("aws_lambda_layer_version")
                     .find(|(layer, _)| *layer == name)?;
-                code_on_disk(&path(body, "filename")?, self.archives)
+                code_on_disk(
+                    &path_value(body, "filename", context, self.dir)?,
+                    self.archives,
+                )
             }
             (_, name) => {
                 let block = self
@@ -572,8 +566,7 @@ impl Configuration<'_> {
                     .iter()
                     .find(|b| b.identifier() == "module" && labels(b)[..] == [name])?;
                 let body = block.body();
-                let source = attribute(body, "source")?.evaluate(context).ok()?;
-                if source.as_str() != Some(LAMBDA_MODULE) {
+                if !is_lambda_module(body, context) {
                     return None;
                 }
                 self.module_code(body, context)
@@ -590,6 +583,21 @@ fn labels(block: &Block) -> Vec<&str> {
 
 fn attribute<'b>(body: &'b Body, key: &str) -> Option<&'b Expression> {
     body.attributes().find(|a| a.key() == key).map(|a| a.expr())
+}
+
+/// An attribute's value, when the configuration's own values give it one.
+fn value(body: &Body, key: &str, context: &Context) -> Option<Value> {
+    attribute(body, key)?.evaluate(context).ok()
+}
+
+/// A path attribute, joined to the folder Terraform runs in.
+fn path_value(body: &Body, key: &str, context: &Context, dir: &Path) -> Option<PathBuf> {
+    Some(normalized(&dir.join(value(body, key, context)?.as_str()?)))
+}
+
+/// Whether a module call is terraform-aws-modules/lambda's.
+fn is_lambda_module(body: &Body, context: &Context) -> bool {
+    value(body, "source", context).is_some_and(|source| source.as_str() == Some(LAMBDA_MODULE))
 }
 
 /// What a configuration's own expressions can be evaluated with: `path.*`
@@ -622,7 +630,7 @@ fn context(
         .filter(|b| b.identifier() == "variable")
         .filter_map(|b| {
             let [name] = labels(b)[..] else { return None };
-            let default = attribute(b.body(), "default")?.evaluate(&context).ok()?;
+            let default = value(b.body(), "default", &context)?;
             Some((name.to_string(), default))
         })
         .collect();
@@ -742,11 +750,8 @@ fn archive_sources(blocks: &[&Block], context: &Context, dir: &Path) -> Vec<(Pat
         .iter()
         .filter(|b| b.identifier() == "data" && labels(b).first() == Some(&"archive_file"))
         .filter_map(|b| {
-            let value = |key: &str| -> Option<PathBuf> {
-                let value = attribute(b.body(), key)?.evaluate(context).ok()?;
-                Some(normalized(&dir.join(value.as_str()?)))
-            };
-            Some((value("output_path")?, value("source_dir")?))
+            let path = |key: &str| path_value(b.body(), key, context, dir);
+            Some((path("output_path")?, path("source_dir")?))
         })
         .collect()
 }
