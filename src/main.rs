@@ -115,14 +115,15 @@ struct MeasureArgs {
 
     /// Lambda handler, e.g. index.handler or app.lambda_handler [default: the
     /// one `serverless package` or `cdk synth` compiled for the zip or asset
-    /// folder, else the single index.js, app.py or lambda_function.py at the
-    /// root].
+    /// folder, or a Terraform configuration near it deploys, else the single
+    /// index.js, app.py or lambda_function.py at the root].
     #[arg(long, value_name = "HANDLER")]
     handler: Option<String>,
 
     /// Lambda runtime id (nodejs20.x, python3.12): picks node or python3 when the
     /// handler could be either [default: the one `serverless package` or `cdk
-    /// synth` compiled for the zip or asset folder].
+    /// synth` compiled for the zip or asset folder, or a Terraform
+    /// configuration near it deploys].
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
@@ -139,8 +140,8 @@ struct MeasureArgs {
 
     /// A layer the function uses (zip or directory), extracted where Lambda
     /// puts layers; repeat in the function's layer order [default: those its
-    /// SAM template, `serverless package` build or `cdk synth` stack gives
-    /// it, on disk].
+    /// SAM template, `serverless package` build, `cdk synth` stack or
+    /// Terraform configuration gives it, on disk].
     #[arg(long = "layer", value_name = "PATH")]
     layers: Vec<PathBuf>,
 
@@ -315,14 +316,14 @@ struct AuditArgs {
 #[derive(clap::Args)]
 struct FunctionArgs {
     /// Lambda runtime id of the function, e.g. nodejs20.x or python3.12, for the
-    /// runtime checks [default: the config's, or the one a SAM, Serverless or
-    /// CDK template beside the artifact declares].
+    /// runtime checks [default: the config's, or the one a SAM, Serverless,
+    /// CDK or Terraform template of the artifact declares].
     #[arg(long, value_name = "ID")]
     runtime: Option<String>,
 
     /// Instruction set the function runs on [default: the config's, or the one
-    /// a SAM, Serverless or CDK template beside the artifact declares, else
-    /// x86_64].
+    /// a SAM, Serverless, CDK or Terraform template of the artifact declares,
+    /// else x86_64].
     #[arg(long, value_enum)]
     arch: Option<Arch>,
 
