@@ -874,12 +874,15 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                     .strip_suffix("__init__.py")
                     .is_some_and(|package| path.starts_with(package))
         };
+        if !raises {
+            continue;
+        }
         let targets: Vec<usize> = targets.into_iter().filter(|&t| !enclosing(t)).collect();
-        if raises && !targets.is_empty() {
-            if targets.iter().any(|t| walk.failing.contains(t)) {
-                stopped = true;
-                break;
-            }
+        if targets.iter().any(|t| walk.failing.contains(t)) {
+            stopped = true;
+            break;
+        }
+        if !targets.is_empty() {
             steps.push(targets);
         }
     }
