@@ -200,3 +200,59 @@ fn a_library_in_a_layers_lib_folder_is_on_the_library_path() {
     assert!(!missing(&on_path));
     assert!(missing(&elsewhere));
 }
+
+/// Copies of glibc's and GCC's own libraries, as a layer that vendors them
+/// ships them: each names itself (its SONAME) and defines GLIBC_ versions,
+/// which are not what it needs. Big and small ones read as readelf reads
+/// them.
+#[test]
+fn copies_of_the_systems_own_libraries_read_as_readelf_reads_them() {
+    let names = [
+        "libc.so.6",
+        "libm.so.6",
+        "libgcc_s.so.1",
+        "libstdc++.so.6",
+        "libresolv.so.2",
+    ];
+    let folders = [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib64",
+    ];
+    let found: Vec<std::path::PathBuf> = names
+        .iter()
+        .filter_map(|name| {
+            folders
+                .iter()
+                .map(|folder| Path::new(folder).join(name))
+                .find(|path| path.exists())
+        })
+        .collect();
+    assert!(found.len() >= 4, "{found:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut zip = ZipBuilder::new().file("lambda_function.py", "import os\n");
+    for path in &found {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        zip = zip.file(&format!("lib/{name}"), std::fs::read(path).unwrap());
+    }
+    let zip = zip.write_to(dir.path(), "function.zip");
+    let (_, report) = common::audit_with(&zip, &["--runtime", "python3.12"]);
+    let native = report["artifacts"][0]["native"].as_array().unwrap();
+    assert_eq!(native.len(), found.len(), "{native:?}");
+    for path in &found {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let file = native
+            .iter()
+            .find(|f| f["path"] == format!("lib/{name}"))
+            .unwrap();
+        let mut needed: Vec<String> = file["needed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+        needed.sort();
+        let glibc = file["glibc"].as_str().map(str::to_string);
+        assert_eq!((needed, glibc), common::readelf(path), "{name}");
+    }
+}

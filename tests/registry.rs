@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::{
-    audit_with, copy_tree, init_files, measured_files, registry_fixture, rule_findings, ZipBuilder,
+    audit_with, copy_tree, init_files, measured_files, readelf, registry_fixture, rule_findings,
+    ZipBuilder,
 };
 use serde_json::Value;
 
@@ -726,42 +727,6 @@ fn opencv_with_its_gui_needs_libgl_which_lambda_does_not_have() {
         .unwrap()
         .iter()
         .any(|n| n == "libGL.so.1"));
-}
-
-/// What `readelf` (GNU binutils) says a file needs: its DT_NEEDED
-/// libraries and its newest GLIBC_x.y version need.
-fn readelf(path: &Path) -> (Vec<String>, Option<String>) {
-    let run = |flag: &str| {
-        let out = std::process::Command::new("readelf")
-            .args([flag, "-W"])
-            .arg(path)
-            .output()
-            .expect("readelf (binutils) runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let mut needed: Vec<String> = run("-d")
-        .lines()
-        .filter(|l| l.contains("(NEEDED)"))
-        .filter_map(|l| Some(l.split_once('[')?.1.split_once(']')?.0.to_string()))
-        .collect();
-    needed.sort();
-    let glibc = run("-V")
-        .split("GLIBC_")
-        .skip(1)
-        .filter_map(|rest| {
-            let version: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.')
-                .collect();
-            let mut parts = version.split('.');
-            Some((
-                parts.next()?.parse::<u32>().ok()?,
-                parts.next()?.parse::<u32>().ok()?,
-            ))
-        })
-        .max()
-        .map(|(major, minor)| format!("{major}.{minor}"));
-    (needed, glibc)
 }
 
 #[test]

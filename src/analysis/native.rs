@@ -3,13 +3,16 @@
 //! newest glibc symbol version it requires (`.gnu.version_r`).
 //!
 //! Small files are read whole and parsed exactly: program headers, the
-//! dynamic section, its string table and the version needs. In a big
-//! library the dynamic section comes after the code:
+//! dynamic section, its string table and the version needs, unless their
+//! first loadable segment is a small part of them and names nothing but
+//! glibc's and GCC's libraries. In a big library the dynamic section comes
+//! after the code:
 //!
 //! - when the first loadable segment is small, it holds the dynamic string
 //!   table, whose library and version names are read from it; a library
-//!   name other than glibc's and GCC's may be the file's own SONAME, so
-//!   then the dynamic section is read too;
+//!   name other than glibc's and GCC's may be the file's own SONAME, and a
+//!   copy of one of those libraries defines GLIBC_ versions, so then the
+//!   dynamic section is read too;
 //! - when it is big (it holds code too), or has no names (patchelf moved
 //!   them to the end, as in every auditwheel-repaired wheel), the dynamic
 //!   section and the tables it points to are read where they lie
@@ -73,6 +76,9 @@ pub struct NativeInfo {
 pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, String> {
     let size = artifact.entries[index].unzipped_bytes;
     if size <= READ_WHOLE {
+        if let Some(info) = from_small_first_segment(artifact, index, size)? {
+            return Ok(Some(info));
+        }
         let data = artifact
             .read_prefix(index, size as usize)
             .map_err(|e| e.to_string())?;
@@ -131,10 +137,7 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     // a name outside glibc's and GCC's libraries may be the file's own
     // SONAME (a Rust extension's `lib_pydantic_core.so`), which only the
     // dynamic section tells from a needed library
-    let unsure = info
-        .needed
-        .iter()
-        .any(|name| !SYSTEM_LIBRARIES.contains(&name.as_str()));
+    let unsure = !only_system_libraries(&info, &artifact.entries[index].path);
     if dynamic && (no_names || unsure) {
         // The string table is elsewhere: moved to the end by patchelf
         // (auditwheel-repaired wheels) or placed after the code by the
@@ -153,6 +156,55 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
         }
     }
     Ok(Some(info))
+}
+
+/// A small file whose first loadable segment is a small part of it (the
+/// linker's separate-code layout: headers, dynamic symbols and their names,
+/// then the code in a segment of its own) names what it needs in that
+/// segment. When the names found there are glibc's and GCC's libraries and
+/// versions only, the rest of the file would tell nothing more; `None`
+/// sends the file to the exact read of the whole.
+fn from_small_first_segment(
+    artifact: &Artifact,
+    index: usize,
+    size: u64,
+) -> Result<Option<NativeInfo>, String> {
+    if size <= 4 * HEADER_READ as u64 {
+        return Ok(None);
+    }
+    let header = artifact
+        .read_prefix(index, HEADER_READ)
+        .map_err(|e| e.to_string())?;
+    let Some((mut info, segment_end, true)) = first_segment(&header) else {
+        return Ok(None);
+    };
+    if segment_end as u64 > size / 4 {
+        return Ok(None);
+    }
+    let segment = artifact
+        .read_prefix(index, segment_end)
+        .map_err(|e| e.to_string())?;
+    scan_strings(&segment, &mut info);
+    let named = info.glibc.is_some() && !info.needed.is_empty();
+    Ok((named && only_system_libraries(&info, &artifact.entries[index].path)).then_some(info))
+}
+
+/// Whether every library name found is glibc's or GCC's, and the file is
+/// not a copy of one of them: such a copy's names include its own SONAME
+/// and the versions it defines, which only its dynamic section tells from
+/// what it needs.
+fn only_system_libraries(info: &NativeInfo, path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let is_copy = SYSTEM_LIBRARIES.iter().any(|library| {
+        let stem = library.split(".so").next().unwrap_or(library);
+        file.strip_prefix(stem)
+            .is_some_and(|rest| rest.starts_with(['.', '-']))
+    });
+    !is_copy
+        && info
+            .needed
+            .iter()
+            .all(|name| SYSTEM_LIBRARIES.contains(&name.as_str()))
 }
 
 /// An entry's bytes read front to back, picking ranges and skipping the

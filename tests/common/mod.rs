@@ -437,3 +437,45 @@ pub fn registry_fixture(name: &str) -> PathBuf {
     );
     dir
 }
+
+/// What `readelf` (GNU binutils) says a file needs: its DT_NEEDED
+/// libraries and its newest GLIBC_x.y version need.
+pub fn readelf(path: &Path) -> (Vec<String>, Option<String>) {
+    let run = |flag: &str| {
+        let out = std::process::Command::new("readelf")
+            .args([flag, "-W"])
+            .arg(path)
+            .output()
+            .expect("readelf (binutils) runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut needed: Vec<String> = run("-d")
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| Some(l.split_once('[')?.1.split_once(']')?.0.to_string()))
+        .collect();
+    needed.sort();
+    // a library's own GLIBC_ versions (glibc's copies define them) are
+    // listed before its needs
+    let versions = run("-V");
+    let needs = versions
+        .split_once("Version needs section")
+        .map_or("", |(_, needs)| needs);
+    let glibc = needs
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let version: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let mut parts = version.split('.');
+            Some((
+                parts.next()?.parse::<u32>().ok()?,
+                parts.next()?.parse::<u32>().ok()?,
+            ))
+        })
+        .max()
+        .map(|(major, minor)| format!("{major}.{minor}"));
+    (needed, glibc)
+}
