@@ -207,11 +207,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     .and_then(|h| imports::reach::NodeFiles::prepare(mount, h))
             };
             let built_here;
-            let inventory = match &together[position] {
-                Some(opened) => &opened.inventory,
+            let (inventory, native) = match &together[position] {
+                Some(opened) => (&opened.inventory, &opened.native),
                 None => {
-                    built_here = inventory::build(artifact);
-                    &built_here
+                    built_here = inventory_and_native(artifact);
+                    (&built_here.0, &built_here.1)
                 }
             };
             let environment = facts.environment(inventory);
@@ -289,6 +289,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         &environment,
                         runtime,
                         &lockfiles,
+                        native,
                     )
                 },
                 || {
@@ -577,6 +578,7 @@ fn layer_findings(
             &layer.inventory,
             runtime,
             environment.arm64,
+            &layer.native,
         );
         let name = layer.artifact.name();
         for mut finding in compat.findings {
@@ -672,8 +674,10 @@ fn function_layers<'t>(
 ) -> Result<FunctionLayers<'t>, AuditError> {
     let open = |path: &Path| -> Result<Opened, OpenError> {
         let artifact = Artifact::open(path)?;
+        let (inventory, native) = inventory_and_native(&artifact);
         Ok(Opened {
-            inventory: inventory::build(&artifact),
+            inventory,
+            native,
             artifact,
         })
     };
@@ -723,6 +727,17 @@ fn function_layers<'t>(
 struct Opened {
     artifact: Artifact,
     inventory: Inventory,
+    native: analysis::compat::NativeReads,
+}
+
+/// An artifact's inventory and its native files' needs: reading the ELF
+/// headers needs only the listing, and fills the cores the inventory
+/// leaves idle.
+fn inventory_and_native(artifact: &Artifact) -> (Inventory, analysis::compat::NativeReads) {
+    rayon::join(
+        || inventory::build(artifact),
+        || analysis::compat::read_native_files(artifact),
+    )
 }
 
 /// Artifacts opened and listed ahead of their audit, by [`open_inputs`].
@@ -756,10 +771,11 @@ fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
                 return None;
             }
             let artifact = Artifact::open(path).ok()?;
-            let inventory = inventory::build(&artifact);
+            let (inventory, native) = inventory_and_native(&artifact);
             Some(Opened {
                 artifact,
                 inventory,
+                native,
             })
         })
         .collect();

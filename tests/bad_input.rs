@@ -311,6 +311,7 @@ fn damaged_archives_never_panic() {
                     &Default::default(),
                     None,
                     &[],
+                    &deadweight::analysis::compat::read_native_files(&artifact),
                 );
                 let report = Report::new(vec![ArtifactReport::build(
                     &artifact,

@@ -64,16 +64,14 @@ pub(super) fn finding(
     }
 }
 
-/// `layers`: the function's layers, whose `lib/` (/opt/lib) is on
-/// LD_LIBRARY_PATH.
-pub fn check(
-    artifact: &Artifact,
-    layers: &[&Artifact],
-    inventory: &Inventory,
-    runtime: Option<&RuntimeInfo>,
-    arm64: bool,
-) -> Compat {
-    let candidates: Vec<usize> = artifact
+/// What each native file of an artifact needs, or why it could not be
+/// read: by entry index, from [`read_native_files`].
+pub struct NativeReads(Vec<(usize, Result<Option<NativeInfo>, String>)>);
+
+/// Reads every native file's headers, in parallel. It needs nothing but
+/// the listing, so it runs while the artifact's packages are inventoried.
+pub fn read_native_files(artifact: &Artifact) -> NativeReads {
+    let mut by_size: Vec<usize> = artifact
         .entries
         .iter()
         .enumerate()
@@ -83,7 +81,6 @@ pub fn check(
         .map(|(i, _)| i)
         .collect();
     // biggest first: a 25 MiB library started last would finish alone
-    let mut by_size = candidates;
     by_size.sort_by_key(|&i| std::cmp::Reverse(artifact.entries[i].unzipped_bytes));
     let mut inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> = by_size
         .par_iter()
@@ -91,10 +88,24 @@ pub fn check(
         .map(|&i| (i, native::inspect(artifact, i)))
         .collect();
     inspected.sort_unstable_by_key(|(i, _)| *i);
+    NativeReads(inspected)
+}
+
+/// `layers`: the function's layers, whose `lib/` (/opt/lib) is on
+/// LD_LIBRARY_PATH; `inspected`: the artifact's [`read_native_files`].
+pub fn check(
+    artifact: &Artifact,
+    layers: &[&Artifact],
+    inventory: &Inventory,
+    runtime: Option<&RuntimeInfo>,
+    arm64: bool,
+    inspected: &NativeReads,
+) -> Compat {
     let mut files = Vec::new();
     let mut infos: Vec<(usize, NativeInfo)> = Vec::new();
     let mut warnings = Vec::new();
-    for (i, result) in inspected {
+    for (i, result) in &inspected.0 {
+        let i = *i;
         let path = &artifact.entries[i].path;
         match result {
             Ok(Some(info)) => {
@@ -118,7 +129,7 @@ pub fn check(
                 // an Android build is another platform altogether, never a
                 // Linux file with the wrong glibc, machine or libraries
                 if !info.android {
-                    infos.push((i, info));
+                    infos.push((i, info.clone()));
                 }
             }
             Ok(None) => {}

@@ -151,6 +151,7 @@ pub fn analyze(
     environment: &Environment,
     runtime: Option<&RuntimeInfo>,
     lockfiles: &[Lockfile],
+    native: &compat::NativeReads,
 ) -> Analysis {
     let graph = graph::from_inventory(inventory, environment);
     let by_node = graph::retained_sizes(&graph);
@@ -165,7 +166,14 @@ pub fn analyze(
     findings.extend(bytecode_findings);
     let tagged = compat::wheel_tagged_packages(artifact, inventory);
     // the ELF files compat reads, binaries need not read again
-    let compat = compat::check(artifact, layers, inventory, runtime, environment.arm64);
+    let compat = compat::check(
+        artifact,
+        layers,
+        inventory,
+        runtime,
+        environment.arm64,
+        native,
+    );
     findings.extend(binaries::check(
         artifact,
         inventory,
