@@ -337,11 +337,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     analysis
                         .findings
                         .extend(analysis::practices::check(module, thresholds.init_services));
-                    let route = template::database_route(
-                        function.map(|f| &f.environment),
-                        packaged,
-                        &template_texts,
-                    );
+                    let route =
+                        templates.database_route(path, function.map(|f| &f.environment), packaged);
                     analysis
                         .findings
                         .extend(analysis::practices::database_without_proxy(module, route));

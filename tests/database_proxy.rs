@@ -84,3 +84,34 @@ resource "aws_lambda_function" "orders" {{
     assert!(found[0].contains("psycopg2.connect"), "{found:?}");
     assert!(findings("aws_db_proxy.orders.endpoint").is_empty());
 }
+
+/// A project template with two functions built into `build/`: one reads
+/// the database's own endpoint (directly, or through a parameter's
+/// default), the other the proxy's. Each function's own environment
+/// decides; the resources its values refer to are defined apart from it.
+#[test]
+fn each_function_of_a_template_is_judged_by_its_own_environment() {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let orders = common::ZipBuilder::new()
+        .file("app.py", PSYCOPG)
+        .write_to(&build, "orders.zip");
+    let reports = common::ZipBuilder::new()
+        .file("app.py", PSYCOPG)
+        .write_to(&build, "reports.zip");
+    let template = |orders_host: &str| {
+        format!(
+            "Parameters:\n  DbHost:\n    Type: String\n    Default: orders.cluster-c9akciq32xyz.eu-west-1.rds.amazonaws.com\nGlobals:\n  Function:\n    Runtime: python3.12\n    Handler: app.handler\nResources:\n  Db:\n    Type: AWS::RDS::DBCluster\n  Proxy:\n    Type: AWS::RDS::DBProxy\n  Orders:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/orders.zip\n      Environment:\n        Variables:\n          DB_HOST: {orders_host}\n  Reports:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/reports.zip\n      Environment:\n        Variables:\n          DB_HOST: !GetAtt Proxy.Endpoint\n"
+        )
+    };
+    let findings = |zip: &std::path::Path| {
+        let (_, report) = audit_with(zip, &[]);
+        rule_findings(&report, RULE).len()
+    };
+    for host in ["!GetAtt Db.Endpoint.Address", "!Ref DbHost"] {
+        std::fs::write(project.path().join("template.yaml"), template(host)).unwrap();
+        assert_eq!(findings(&orders), 1, "{host}");
+        assert_eq!(findings(&reports), 0, "{host}");
+    }
+}

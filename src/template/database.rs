@@ -58,46 +58,82 @@ pub fn combine(routes: impl IntoIterator<Item = DatabaseRoute>) -> Option<Databa
     })
 }
 
-/// The route a SAM or Serverless template's environment values give:
-/// literal hostnames anywhere in it, and references to its RDS resources
-/// from the variables of its functions, `Globals`, or Serverless's
-/// `provider` and `functions`.
-pub fn in_yaml(text: &str) -> Option<DatabaseRoute> {
-    let mut routes: Vec<DatabaseRoute> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '[' | ']'))
-        .filter_map(of_host)
+/// The route a SAM or Serverless template's environment values give, for
+/// the function deployed from `deployed` (a folder or zip name, as its
+/// `CodeUri` or `package.artifact` ends) with what `Globals` or
+/// `provider` gives every function; when no function names it, every
+/// function's. A value counts when it is an RDS hostname (as written, or a
+/// parameter's default it refers to) or a reference to the template's RDS
+/// resources. A template that does not parse gives the hostnames written
+/// anywhere in it.
+pub fn in_yaml(text: &str, deployed: &str) -> Option<DatabaseRoute> {
+    let Ok(template) = serde_norway::from_str::<Value>(text) else {
+        return combine(
+            text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '[' | ']'))
+                .filter_map(of_host),
+        );
+    };
+    let resources = template
+        .get("Resources")
+        .or_else(|| template.get("resources").and_then(|r| r.get("Resources")));
+    let names_it = |uri: Option<&Value>| {
+        uri.and_then(Value::as_str).is_some_and(|uri| {
+            let uri = uri.trim_start_matches("./").trim_end_matches('/');
+            uri.rsplit('/').next() == Some(deployed)
+        })
+    };
+    // SAM functions by their properties, Serverless ones by their settings
+    let sam: Vec<&Value> = resources
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, resource)| resource.get("Properties"))
         .collect();
-    if let Ok(template) = serde_norway::from_str::<Value>(text) {
-        let resources = template
-            .get("Resources")
-            .or_else(|| template.get("resources").and_then(|r| r.get("Resources")));
-        let mut variables: Vec<&Value> = Vec::new();
-        variables.extend(environment(
-            template.get("Globals").and_then(|g| g.get("Function")),
-        ));
-        for resource in resources.and_then(Value::as_mapping).into_iter().flatten() {
-            variables.extend(environment(resource.1.get("Properties")));
-        }
-        variables.extend(template.get("provider").and_then(|p| p.get("environment")));
-        for function in template
-            .get("functions")
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flatten()
-        {
-            variables.extend(function.1.get("environment"));
-        }
-        for value in variables
-            .iter()
-            .filter_map(|v| v.as_mapping())
-            .flat_map(|m| m.values())
-        {
-            let referenced = yaml_reference(value)
-                .and_then(|name| resources?.get(name)?.get("Type")?.as_str())
-                .and_then(of_resource_type);
-            routes.extend(referenced);
+    let serverless: Vec<&Value> = template
+        .get("functions")
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .map(|(_, function)| function)
+        .collect();
+    let own_sam = sam.iter().find(|p| names_it(p.get("CodeUri")));
+    let own_serverless = serverless
+        .iter()
+        .find(|f| names_it(f.get("package").and_then(|p| p.get("artifact"))));
+    let mut variables: Vec<&Value> = Vec::new();
+    variables.extend(environment(
+        template.get("Globals").and_then(|g| g.get("Function")),
+    ));
+    variables.extend(template.get("provider").and_then(|p| p.get("environment")));
+    match (own_sam, own_serverless) {
+        (Some(own), _) => variables.extend(environment(Some(own))),
+        (None, Some(own)) => variables.extend(own.get("environment")),
+        (None, None) => {
+            variables.extend(sam.iter().filter_map(|p| environment(Some(p))));
+            variables.extend(serverless.iter().filter_map(|f| f.get("environment")));
         }
     }
+    let parameter_default = |name: &str| {
+        template
+            .get("Parameters")?
+            .get(name)?
+            .get("Default")?
+            .as_str()
+    };
+    let routes = variables
+        .iter()
+        .filter_map(|v| v.as_mapping())
+        .flat_map(|m| m.values())
+        .filter_map(|value| match value {
+            Value::String(text) => of_host(text),
+            Value::Tagged(tagged) if tagged.tag == "Ref" => {
+                of_host(parameter_default(tagged.value.as_str()?)?)
+            }
+            _ => yaml_reference(value)
+                .and_then(|name| resources?.get(name)?.get("Type")?.as_str())
+                .and_then(of_resource_type)
+                .or_else(|| of_host(&serde_norway::to_string(value).ok()?)),
+        });
     combine(routes)
 }
 
@@ -180,15 +216,18 @@ mod tests {
         );
         assert_eq!(of_host("localhost"), None);
         let sam = "Resources:\n  Db:\n    Type: AWS::RDS::DBCluster\n  Proxy:\n    Type: AWS::RDS::DBProxy\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables:\n          HOST: !GetAtt Db.Endpoint.Address\n";
-        assert_eq!(in_yaml(sam), Some(DatabaseRoute::Direct));
+        assert_eq!(in_yaml(sam, "function.zip"), Some(DatabaseRoute::Direct));
         let proxied = sam.replace("!GetAtt Db.Endpoint.Address", "!GetAtt Proxy.Endpoint");
-        assert_eq!(in_yaml(&proxied), Some(DatabaseRoute::Proxy));
+        assert_eq!(
+            in_yaml(&proxied, "function.zip"),
+            Some(DatabaseRoute::Proxy)
+        );
         let sub = sam.replace(
             "!GetAtt Db.Endpoint.Address",
             "!Sub \"postgres://${Db.Endpoint.Address}:5432/orders\"",
         );
-        assert_eq!(in_yaml(&sub), Some(DatabaseRoute::Direct));
-        assert_eq!(in_yaml("Resources: [unclosed"), None);
+        assert_eq!(in_yaml(&sub, "function.zip"), Some(DatabaseRoute::Direct));
+        assert_eq!(in_yaml("Resources: [unclosed", "function.zip"), None);
         let resources: Json = serde_json::json!({"Db": {"Type": "AWS::RDS::DBInstance"}});
         let variables =
             serde_json::json!({"HOST": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}, "N": 1});

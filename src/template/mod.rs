@@ -65,26 +65,6 @@ pub enum WarmStart {
     ProvisionedConcurrency,
 }
 
-/// Where the function's environment points database connections: the
-/// config's `[function.environment]`, what a compiled template or
-/// Terraform gives the function, the SAM or Serverless templates' values
-/// (see `database::in_yaml`).
-pub fn database_route(
-    configured: Option<&std::collections::BTreeMap<String, String>>,
-    packaged: Option<&PackagedFunction>,
-    templates: &[String],
-) -> Option<DatabaseRoute> {
-    let configured = configured
-        .into_iter()
-        .flat_map(|environment| environment.values())
-        .filter_map(|value| database::of_host(value));
-    database::combine(
-        configured
-            .chain(packaged.and_then(|f| f.database))
-            .chain(templates.iter().filter_map(|text| database::in_yaml(text))),
-    )
-}
-
 /// How the function's cold starts skip init: what a compiled template or
 /// Terraform sets for it, else a SAM or Serverless template's
 /// `SnapStart: {ApplyOn: PublishedVersions}`, `ProvisionedConcurrencyConfig:`
@@ -128,23 +108,23 @@ pub struct Templates {
 
 impl Templates {
     pub fn read(path: &Path) -> Templates {
-        let read = |dir: &Path| -> Vec<String> {
-            TEMPLATE_NAMES
-                .iter()
-                .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
-                .collect()
-        };
+        let mut beside = path
+            .parent()
+            .map(|dir| (dir.to_path_buf(), read_templates(dir)));
+        if beside.as_ref().is_some_and(|(_, texts)| texts.is_empty()) && !path.is_dir() {
+            beside = template_above(path).or(beside);
+        }
         Templates {
             folder: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             inside: if path.is_dir() {
-                read(path)
+                read_templates(path)
             } else {
                 Vec::new()
             },
-            beside: path.parent().map(|dir| (dir.to_path_buf(), read(dir))),
+            beside,
             packaged: packaged_functions(path),
         }
     }
@@ -191,37 +171,127 @@ impl Templates {
     }
 
     /// The templates' text that describes the artifact: those inside a
-    /// folder or beside a zip, or for a folder with none inside (what `sam
-    /// build` writes, `.aws-sam/build/HelloWorldFunction/`) the part of the
-    /// template beside it that describes the function whose CodeUri is
-    /// that folder.
+    /// folder; for a folder with none inside (what `sam build` writes,
+    /// `.aws-sam/build/HelloWorldFunction/`) the part of the template
+    /// beside it that describes the function whose CodeUri is that folder;
+    /// for a zip, the part that describes the function deployed from it
+    /// (SAM `CodeUri`, Serverless `package.artifact`), else the templates
+    /// beside it whole.
     pub fn texts(&self, path: &Path) -> Vec<String> {
         let beside = self.beside.iter().flat_map(|(_, texts)| texts);
+        let parts: Vec<String> = beside
+            .clone()
+            .flat_map(|text| function_part(text, &self.folder))
+            .collect();
         if !path.is_dir() {
-            return beside.cloned().collect();
+            return match parts.is_empty() {
+                true => beside.cloned().collect(),
+                false => parts,
+            };
         }
         if !self.inside.is_empty() {
             return self.inside.clone();
         }
-        beside
-            .flat_map(|text| function_part(text, &self.folder))
-            .collect()
+        parts
+    }
+
+    /// Where the function's environment points database connections: the
+    /// config's `[function.environment]`, what a compiled template or
+    /// Terraform gives the function, the SAM or Serverless templates'
+    /// values for the function deployed from the artifact (see
+    /// `database::in_yaml`), read from the templates whole: the resources
+    /// its variables refer to are defined apart from it.
+    pub fn database_route(
+        &self,
+        path: &Path,
+        configured: Option<&std::collections::BTreeMap<String, String>>,
+        packaged: Option<&PackagedFunction>,
+    ) -> Option<DatabaseRoute> {
+        let configured = configured
+            .into_iter()
+            .flat_map(|environment| environment.values())
+            .filter_map(|value| database::of_host(value));
+        let whole = match path.is_dir() && !self.inside.is_empty() {
+            true => &self.inside,
+            false => self
+                .beside
+                .as_ref()
+                .map_or(&self.inside, |(_, texts)| texts),
+        };
+        database::combine(
+            configured.chain(packaged.and_then(|f| f.database)).chain(
+                whole
+                    .iter()
+                    .filter_map(|text| database::in_yaml(text, &self.folder)),
+            ),
+        )
     }
 }
 
-/// The lines of a template's resource whose `CodeUri` is the folder
-/// `name` (its properties, at one indentation), then the `Globals:` section
-/// the function inherits what it does not set from: the first text that
-/// sets a value wins.
+/// The SAM and Serverless templates in a folder.
+fn read_templates(dir: &Path) -> Vec<String> {
+    TEMPLATE_NAMES
+        .iter()
+        .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+        .collect()
+}
+
+/// A zip built into a folder of its own (`build/function.zip`) is named by
+/// the template of the project above (`CodeUri: build/function.zip`): the
+/// templates of the nearest folder, up to two above the zip's, that name
+/// it by its path from there.
+fn template_above(path: &Path) -> Option<(PathBuf, Vec<String>)> {
+    let absolute = std::path::absolute(path).ok()?;
+    for dir in absolute.ancestors().skip(2).take(2) {
+        let relative = absolute
+            .strip_prefix(dir)
+            .ok()?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let names_it = |uri: &str| uri.trim_start_matches("./") == relative;
+        let texts: Vec<String> = read_templates(dir)
+            .into_iter()
+            .filter(|text| {
+                template_values(text, "codeUri").any(names_it)
+                    || template_values(text, "artifact").any(names_it)
+            })
+            .collect();
+        if !texts.is_empty() {
+            return Some((dir.to_path_buf(), texts));
+        }
+    }
+    None
+}
+
+/// The lines of a template's function whose `CodeUri` (SAM) or
+/// `package.artifact` (Serverless) is the folder or zip `name` (its
+/// properties, at one indentation), then the `Globals:` or `provider:`
+/// section the function inherits what it does not set from: the first
+/// text that sets a value wins.
 fn function_part(text: &str, name: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     let indent = |line: &str| line.len() - line.trim_start().len();
-    let Some(at) = lines.iter().position(|line| {
-        template_values(line, "codeUri")
-            .any(|uri| uri.trim_start_matches("./").trim_end_matches('/') == name)
+    let names_it = |uri: &str| {
+        let uri = uri.trim_start_matches("./").trim_end_matches('/');
+        uri == name || uri.rsplit('/').next() == Some(name)
+    };
+    let Some(mut at) = lines.iter().position(|line| {
+        template_values(line, "codeUri").any(names_it)
+            || template_values(line, "artifact").any(names_it)
     }) else {
         return Vec::new();
     };
+    // a Serverless artifact is one of the function's `package:` settings
+    if template_values(lines[at], "artifact").next().is_some() {
+        let depth = indent(lines[at]);
+        match lines[..at]
+            .iter()
+            .rposition(|line| !line.trim().is_empty() && indent(line) < depth)
+        {
+            Some(package) => at = package,
+            None => return Vec::new(),
+        }
+    }
     let depth = indent(lines[at]);
     let inside = |line: &&str| line.trim().is_empty() || indent(line) >= depth;
     let start = lines[..at]
@@ -233,12 +303,14 @@ fn function_part(text: &str, name: &str) -> Vec<String> {
         .position(|line| !inside(line))
         .map_or(lines.len(), |i| at + i);
     let mut parts = vec![lines[start..end].join("\n")];
-    if let Some(globals) = lines.iter().position(|line| line.trim_end() == "Globals:") {
-        let end = lines[globals + 1..]
-            .iter()
-            .position(|line| !line.trim().is_empty() && indent(line) == 0)
-            .map_or(lines.len(), |i| globals + 1 + i);
-        parts.push(lines[globals..end].join("\n"));
+    for section in ["Globals:", "provider:"] {
+        if let Some(from) = lines.iter().position(|line| line.trim_end() == section) {
+            let end = lines[from + 1..]
+                .iter()
+                .position(|line| !line.trim().is_empty() && indent(line) == 0)
+                .map_or(lines.len(), |i| from + 1 + i);
+            parts.push(lines[from..end].join("\n"));
+        }
     }
     parts
 }
