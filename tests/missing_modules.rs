@@ -387,12 +387,12 @@ fn a_source_folder_declares_what_its_build_installs() {
     std::fs::create_dir(&python).unwrap();
     std::fs::write(
         python.join("app.py"),
-        "import attrs\nimport psycopg2.extras\nimport requests\n\n\ndef handler(event, context):\n    return 1\n",
+        "import attrs\nimport psycopg2.extras\nimport requests\nimport yaml\n\n\ndef handler(event, context):\n    return 1\n",
     )
     .unwrap();
     std::fs::write(
         python.join("requirements.txt"),
-        "# runtime dependencies\nrequests==2.32.3\npsycopg2-binary>=2.9 ; python_version >= \"3.8\"\n",
+        "# runtime dependencies\nrequests==2.32.3\npsycopg2-binary>=2.9 ; python_version >= \"3.8\"\nPyYAML~=6.0\n",
     )
     .unwrap();
     let args = ["--runtime", "python3.12", "--handler", "app.handler"];
@@ -404,6 +404,7 @@ fn a_source_folder_declares_what_its_build_installs() {
             "deny app.py:1 imports attrs at init, but attrs is not in the package, the standard library or the python3.12 runtime",
             "warn app.py:2 imports psycopg2 at init, but psycopg2 is not in this folder, whose requirements.txt lists psycopg2-binary for the build to install: it looks like the function's source rather than what deploys",
             "warn app.py:3 imports requests at init, but requests is not in this folder, whose requirements.txt lists requests for the build to install: it looks like the function's source rather than what deploys",
+            "warn app.py:4 imports yaml at init, but yaml is not in this folder, whose requirements.txt lists pyyaml for the build to install: it looks like the function's source rather than what deploys",
         ]
     );
     let zip = ZipBuilder::new()
@@ -415,7 +416,21 @@ fn a_source_folder_declares_what_its_build_installs() {
         "{:?}",
         missing(&report)
     );
-    assert_eq!(missing(&report).len(), 3);
+    assert_eq!(missing(&report).len(), 4);
+    // the fix names the distribution to install, not the module
+    let yaml = report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("imports yaml"))
+        .unwrap();
+    assert!(
+        yaml["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`pip install --target package/ PyYAML`"),
+        "{yaml}"
+    );
 
     let node = dir.path().join("node-src");
     std::fs::create_dir(&node).unwrap();

@@ -13,7 +13,7 @@ use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, Unresolved
 use crate::imports::Language;
 use crate::inventory::{Inventory, Owner};
 use crate::rules::runtimes::RuntimeInfo;
-use crate::rules::stdlib;
+use crate::rules::{distributions, stdlib};
 
 pub const RULE: &str = "runtime/missing-module";
 
@@ -99,17 +99,26 @@ impl Declared {
     }
 
     /// The declared name that provides the module `name`: the same name,
-    /// or one of its dash-separated words (`psycopg2-binary`,
-    /// `python-dateutil` for `dateutil`).
+    /// one of its dash-separated words (`psycopg2-binary`,
+    /// `python-dateutil` for `dateutil`), or a distribution known to
+    /// install it under another name (PyYAML for `yaml`).
     fn provider(&self, language: Language, name: &str) -> Option<&str> {
         let wanted = match language {
             Language::Python => name.to_lowercase().replace('_', "-"),
             Language::JavaScript => npm_package(name)?.to_lowercase(),
         };
+        let installing: Vec<String> = match language {
+            Language::Python => distributions::installing(name)
+                .iter()
+                .map(|d| d.to_lowercase().replace(['_', '.'], "-"))
+                .collect(),
+            Language::JavaScript => Vec::new(),
+        };
         self.names
             .iter()
             .find(|declared| {
                 **declared == wanted
+                    || installing.contains(declared)
                     || (language == Language::Python && declared.split('-').any(|w| w == wanted))
             })
             .map(String::as_str)
@@ -461,9 +470,15 @@ fn finding(
         let version = providers.runtime.map_or("X", |r| r.version.as_str());
         fix = match (&misplaced, language) {
             (Some(misplaced), _) => misplaced.fix(language, runtime_name, version),
-            (None, Language::Python) => format!(
-                "install it into the package (`pip install --target package/ {name}`, or add it to the requirements the build installs), or attach a layer that has it"
-            ),
+            (None, Language::Python) => {
+                // the distribution, where its name is not the module's
+                let distribution = distributions::installing(name)
+                    .first()
+                    .map_or(name, String::as_str);
+                format!(
+                    "install it into the package (`pip install --target package/ {distribution}`, or add it to the requirements the build installs), or attach a layer that has it"
+                )
+            }
             (None, Language::JavaScript) => format!(
                 "add {name} to package.json `dependencies` and install before zipping (or bundle it in), or attach a layer that has it"
             ),

@@ -3,6 +3,7 @@
 //! built-in id replaces it. Checks that need code are declared here too
 //! (`builtin = true`) so that every id has a level, a category and docs.
 
+pub mod distributions;
 mod eval;
 pub mod init_calls;
 pub mod runtimes;
