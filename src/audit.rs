@@ -175,7 +175,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let artifact = match &together[position] {
                 Some(opened) => &opened.artifact,
                 None => {
-                    opened_here = Artifact::open(path)?;
+                    opened_here = open_artifact(path)?;
                     &opened_here
                 }
             };
@@ -670,7 +670,7 @@ fn function_layers<'t>(
     ),
 ) -> Result<FunctionLayers<'t>, AuditError> {
     let open = |path: &Path| -> Result<Opened, OpenError> {
-        let artifact = Artifact::open(path)?;
+        let artifact = open_artifact(path)?;
         let (inventory, native) = inventory_and_native(&artifact);
         Ok(Opened {
             inventory,
@@ -727,6 +727,12 @@ struct Opened {
     native: analysis::compat::NativeReads,
 }
 
+/// Opens an input; a folder the deployment zips is listed without what
+/// it leaves out (a Terraform `archive_file`'s `excludes`).
+fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
+    Artifact::open_excluding(path, &template::excluded_from(path))
+}
+
 /// An artifact's inventory and its native files' needs: reading the ELF
 /// headers needs only the listing, and fills the cores the inventory
 /// leaves idle.
@@ -767,7 +773,7 @@ fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
             if is_lockfile_input(path) {
                 return None;
             }
-            let artifact = Artifact::open(path).ok()?;
+            let artifact = open_artifact(path).ok()?;
             let (inventory, native) = inventory_and_native(&artifact);
             Some(Opened {
                 artifact,
@@ -855,7 +861,7 @@ pub fn why_chains(
     let graph = if is_lockfile_input(path) {
         graph::from_lockfile(&lockfile::load(path)?)
     } else {
-        let artifact = Artifact::open(path)?;
+        let artifact = open_artifact(path)?;
         let inventory = inventory::build(&artifact);
         graph::from_inventory(&inventory, &facts.environment(&inventory))
     };

@@ -898,9 +898,22 @@ fn terraform_gives_the_functions_it_deploys_runtime_handler_architecture_and_lay
             ["warn app.py:4 imports aws_lambda_powertools at init, but aws_lambda_powertools is not in the package, the standard library or the python3.12 runtime; the template gives the function layers, which may provide it"]
         );
     };
-    // the folder the archive_file zips, before Terraform ran
+    // the folder the archive_file zips, before Terraform ran, without what
+    // it excludes: the tests and any Markdown
+    std::fs::create_dir_all(orders.join("tests")).unwrap();
+    std::fs::write(orders.join("tests/test_app.py"), "import pytest\n").unwrap();
+    std::fs::create_dir_all(orders.join("docs")).unwrap();
+    std::fs::write(orders.join("docs/NOTES.md"), "# Orders\n").unwrap();
     let (code, report) = audit_with(&orders, &[]);
     check_orders(code, &report);
+    assert_eq!(report["artifacts"][0]["files"], 1, "{report}");
+    assert!(
+        common::warnings(&report["artifacts"][0])
+            .contains(&": 2 files or folders not audited: the deployment's excludes leave them out of the zip".to_string()),
+        "{report}"
+    );
+    std::fs::remove_dir_all(orders.join("tests")).unwrap();
+    std::fs::remove_dir_all(orders.join("docs")).unwrap();
 
     // the zip Terraform writes to build/, as the configuration names it
     std::fs::create_dir(project.path().join("build")).unwrap();

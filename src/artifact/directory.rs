@@ -11,6 +11,7 @@ use std::path::Path;
 
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
+use globset::GlobSet;
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
@@ -20,15 +21,29 @@ use super::{Entry, EntryKind, EntrySource, Listing, ReadError, Warning};
 /// Local header + central record without extra fields, plus the name twice.
 const ZIP_HEADERS_FIXED: u64 = 30 + 46;
 
-pub(super) fn list(root: &Path) -> Listing {
+/// Lists the folder but for the paths `excluded` matches (from the root,
+/// `/`-separated): a folder matched is left out with all it holds, as the
+/// tool that zips it walks it.
+pub(super) fn list(root: &Path, excluded: &GlobSet) -> Listing {
     let mut warnings = Vec::new();
     let mut entries = Vec::new();
+    let mut left_out = 0;
     // Symlinks are listed as links, never followed: a link into the rest of
     // the file system is not part of the package, and a link loop cannot hang.
     let walker = WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
-        .min_depth(1);
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|item| {
+            let keep = excluded.is_empty()
+                || item
+                    .path()
+                    .strip_prefix(root)
+                    .map_or(true, |relative| !excluded.is_match(slash_path(relative)));
+            left_out += usize::from(!keep);
+            keep
+        });
     for item in walker {
         let item = match item {
             Ok(item) => item,
@@ -109,6 +124,13 @@ pub(super) fn list(root: &Path) -> Listing {
         entry.compressed_bytes = compressed.min(entry.unzipped_bytes);
         let name_len = entry.path.len() as u64 + u64::from(entry.kind == EntryKind::Dir);
         entry.zipped_bytes = ZIP_HEADERS_FIXED + 2 * name_len + entry.compressed_bytes;
+    }
+    if left_out > 0 {
+        warnings.push(Warning::general(format!(
+            "{left_out} file{} or folder{} not audited: the deployment's excludes leave them out of the zip",
+            if left_out == 1 { "" } else { "s" },
+            if left_out == 1 { "" } else { "s" },
+        )));
     }
     let zipped_bytes = entries.iter().map(|e| e.zipped_bytes).sum::<u64>() + ZIP_END_RECORD_BYTES;
     Listing {

@@ -215,6 +215,14 @@ impl Artifact {
     /// Opens a zip/jar or a directory. A path that cannot be read as either
     /// is an error; problems inside a readable archive become warnings.
     pub fn open(path: &Path) -> Result<Artifact, OpenError> {
+        Artifact::open_excluding(path, &[])
+    }
+
+    /// Opens as [`Artifact::open`] does; a folder is listed without the
+    /// paths the globs `excluded` match from its root (what the tool that
+    /// zips it leaves out: a Terraform `archive_file`'s `excludes`). A
+    /// pattern that is not a valid glob excludes nothing.
+    pub fn open_excluding(path: &Path, excluded: &[String]) -> Result<Artifact, OpenError> {
         let meta = std::fs::metadata(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 OpenError::NotFound {
@@ -228,7 +236,17 @@ impl Artifact {
             }
         })?;
         if meta.is_dir() {
-            let listing = directory::list(path);
+            let mut globs = globset::GlobSetBuilder::new();
+            for pattern in excluded {
+                let glob = globset::GlobBuilder::new(pattern.trim_start_matches("./"))
+                    .literal_separator(true)
+                    .build();
+                if let Ok(glob) = glob {
+                    globs.add(glob);
+                }
+            }
+            let globs = globs.build().unwrap_or_else(|_| globset::GlobSet::empty());
+            let listing = directory::list(path, &globs);
             return Ok(Artifact::assemble(
                 path,
                 Container::Directory,

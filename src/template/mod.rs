@@ -544,6 +544,16 @@ pub fn prefetch(paths: &[PathBuf]) {
 
 /// The inputs to audit: each deployment folder (see `deployed_functions`)
 /// in place of its functions' code, every other path as given.
+/// What the deployment leaves out of a folder it zips for a function (a
+/// Terraform `archive_file`'s `excludes`), as globs from the folder; none
+/// for a zip.
+pub fn excluded_from(path: &Path) -> Vec<String> {
+    match path.is_dir() {
+        true => terraform::excluded_from(path),
+        false => Vec::new(),
+    }
+}
+
 pub fn expand_deployments(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths
         .iter()

@@ -42,6 +42,9 @@ const LAMBDA_MODULE: &str = "terraform-aws-modules/lambda/aws";
 /// the zip, and for an `archive_file` zip the folder it is made of.
 pub(super) struct Deployed {
     pub code: Vec<PathBuf>,
+    /// What the `archive_file` leaves out of the folder it zips
+    /// (`excludes`, globs from that folder).
+    pub excluded: Vec<String>,
     pub function: PackagedFunction,
     /// The folders of the modules whose calls brought it in, the one
     /// declaring it first (none in the root module).
@@ -81,6 +84,25 @@ pub(super) fn deployed_code(dir: &Path) -> Vec<PathBuf> {
         .iter()
         .filter_map(|d| d.code.iter().find(|code| code.exists()).cloned())
         .collect()
+}
+
+/// What an `archive_file` of the configurations near `folder` leaves out
+/// of it when it zips it for a function (`excludes`): auditing the folder
+/// audits the zip Terraform would make.
+pub(super) fn excluded_from(folder: &Path) -> Vec<String> {
+    configuration_dirs(folder)
+        .iter()
+        .find_map(|dir| {
+            configuration(dir)
+                .iter()
+                .find(|d| {
+                    d.code
+                        .get(1)
+                        .is_some_and(|code| super::same_file(code, folder))
+                })
+                .map(|d| d.excluded.clone())
+        })
+        .unwrap_or_default()
 }
 
 /// Folders holding `.tf` files near the artifact: looked for once per
@@ -344,7 +366,7 @@ fn read_module(
 struct Configuration<'c> {
     dir: &'c Path,
     blocks: &'c [&'c Block],
-    archives: &'c [(PathBuf, PathBuf)],
+    archives: &'c [Archive],
 }
 
 impl Configuration<'_> {
@@ -375,11 +397,17 @@ impl Configuration<'_> {
     fn function(&self, block: &Block, context: &Context, address: String) -> Option<Deployed> {
         let body = block.body();
         let string = |key: &str| value(body, key, context)?.as_str().map(str::to_string);
+        let mut excluded = Vec::new();
         let (code, environment, layers, warm_start) = if block.identifier() == "resource" {
             let zip = path_value(body, "filename", context, self.dir)
                 .or_else(|| self.uploaded_zip(body, context))?;
             let mut code = vec![zip.clone()];
-            code.extend(archive_source(&zip, self.archives));
+            let archive = self
+                .archives
+                .iter()
+                .find(|a| super::same_file(&a.zip, &zip));
+            code.extend(archive.map(|a| a.source.clone()));
+            excluded = archive.map(|a| a.excludes.clone()).unwrap_or_default();
             let environment = body
                 .blocks()
                 .find(|b| b.identifier() == "environment")
@@ -439,6 +467,7 @@ impl Configuration<'_> {
             .unwrap_or_default();
         Some(Deployed {
             code,
+            excluded,
             called_in: Vec::new(),
             function: PackagedFunction {
                 name: string("function_name").unwrap_or(address),
@@ -743,34 +772,53 @@ fn variable_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Each `archive_file`'s zip and the folder it zips (`source_dir`):
-/// auditing that folder audits what the zip will hold.
-fn archive_sources(blocks: &[&Block], context: &Context, dir: &Path) -> Vec<(PathBuf, PathBuf)> {
+/// An `archive_file`: the zip it writes, the folder it zips
+/// (`source_dir`) and what it leaves out of it.
+struct Archive {
+    zip: PathBuf,
+    source: PathBuf,
+    excludes: Vec<String>,
+}
+
+/// Each `archive_file` of a configuration: auditing its folder audits
+/// what the zip will hold.
+fn archive_sources(blocks: &[&Block], context: &Context, dir: &Path) -> Vec<Archive> {
     blocks
         .iter()
         .filter(|b| b.identifier() == "data" && labels(b).first() == Some(&"archive_file"))
         .filter_map(|b| {
             let path = |key: &str| path_value(b.body(), key, context, dir);
-            Some((path("output_path")?, path("source_dir")?))
+            let excludes = value(b.body(), "excludes", context)
+                .and_then(|v| match v {
+                    Value::Array(items) => Some(
+                        items
+                            .iter()
+                            .filter_map(|i| i.as_str().map(str::to_string))
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            Some(Archive {
+                zip: path("output_path")?,
+                source: path("source_dir")?,
+                excludes,
+            })
         })
         .collect()
 }
 
-/// The folder an `archive_file` zips into `zip`.
-fn archive_source(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> {
-    archives
-        .iter()
-        .find(|(output, _)| super::same_file(output, zip))
-        .map(|(_, source)| source.clone())
-}
-
 /// The zip when it is there (Terraform has run), else the folder an
 /// `archive_file` makes it of.
-fn code_on_disk(zip: &Path, archives: &[(PathBuf, PathBuf)]) -> Option<PathBuf> {
+fn code_on_disk(zip: &Path, archives: &[Archive]) -> Option<PathBuf> {
     if zip.exists() {
         return Some(zip.to_path_buf());
     }
-    archive_source(zip, archives).filter(|source| source.exists())
+    archives
+        .iter()
+        .find(|a| super::same_file(&a.zip, zip))
+        .map(|a| a.source.clone())
+        .filter(|source| source.exists())
 }
 
 /// Where an `environment` object's values point database connections: a
