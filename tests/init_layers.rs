@@ -861,6 +861,41 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
     assert_eq!(rule_findings(&report, "runtime/missing-module").len(), 1);
 }
 
+/// A layer an `archive_file` makes of a folder holds what its excludes
+/// leave: a module they leave out is missing at init.
+#[test]
+fn terraform_layer_folders_are_read_without_what_their_archive_excludes() {
+    let project = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/terraform"),
+        project.path(),
+    );
+    let orders = project.path().join("src/orders");
+    let missing = || {
+        let (_, report) = audit_with(&orders, &[]);
+        rule_findings(&report, "runtime/missing-module")
+    };
+    assert_eq!(missing().len(), 1);
+    let main_tf = project.path().join("infra/main.tf");
+    let text = std::fs::read_to_string(&main_tf).unwrap();
+    let layer = "  source_dir  = \"${path.module}/../layers/deps\"\n";
+    assert!(text.contains(layer));
+    std::fs::write(
+        &main_tf,
+        text.replace(
+            layer,
+            &format!("{layer}  excludes    = [\"python/helpers.py\"]\n"),
+        ),
+    )
+    .unwrap();
+    let found = missing();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found.iter().any(|f| f.contains("imports helpers at init")),
+        "{found:?}"
+    );
+}
+
 /// tests/fixtures/terraform: a project Terraform deploys. Its `.tf` files
 /// name each function's code (an `archive_file` of `src/orders`, the
 /// Lambda module's `source_path`, one zip for a `for_each` of jobs, the

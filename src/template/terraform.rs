@@ -42,9 +42,6 @@ const LAMBDA_MODULE: &str = "terraform-aws-modules/lambda/aws";
 /// the zip, and for an `archive_file` zip the folder it is made of.
 pub(super) struct Deployed {
     pub code: Vec<PathBuf>,
-    /// What the `archive_file` leaves out of the folder it zips
-    /// (`excludes`, globs from that folder).
-    pub excluded: Vec<String>,
     pub function: PackagedFunction,
     /// The folders of the modules whose calls brought it in, the one
     /// declaring it first (none in the root module).
@@ -54,21 +51,22 @@ pub(super) struct Deployed {
 /// The functions the configurations near `artifact` deploy from it.
 pub(super) fn deploying(artifact: &Path) -> Vec<PackagedFunction> {
     let dirs = configuration_dirs(artifact);
-    let configurations: Vec<(&PathBuf, Arc<Vec<Deployed>>)> =
+    let configurations: Vec<(&PathBuf, Arc<Module>)> =
         dirs.iter().map(|dir| (dir, configuration(dir))).collect();
     // a module another configuration calls is not a root of its own: its
     // variables come from the call
     let canonical = |dir: &Path| dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let called: Vec<PathBuf> = configurations
         .iter()
-        .flat_map(|(_, deployed)| deployed.iter().flat_map(|d| &d.called_in))
+        .flat_map(|(_, module)| module.deployed.iter().flat_map(|d| &d.called_in))
         .map(|dir| canonical(dir))
         .collect();
     configurations
         .iter()
         .filter(|(dir, _)| !called.contains(&canonical(dir)))
-        .flat_map(|(_, deployed)| {
-            deployed
+        .flat_map(|(_, module)| {
+            module
+                .deployed
                 .iter()
                 .filter(|d| d.code.iter().any(|code| super::same_file(code, artifact)))
                 .map(|d| d.function.clone())
@@ -81,26 +79,24 @@ pub(super) fn deploying(artifact: &Path) -> Vec<PackagedFunction> {
 /// zip, else the folder an `archive_file` makes it from), when it exists.
 pub(super) fn deployed_code(dir: &Path) -> Vec<PathBuf> {
     configuration(dir)
+        .deployed
         .iter()
         .filter_map(|d| d.code.iter().find(|code| code.exists()).cloned())
         .collect()
 }
 
 /// What an `archive_file` of the configurations near `folder` leaves out
-/// of it when it zips it for a function (`excludes`): auditing the folder
-/// audits the zip Terraform would make.
+/// of it when it zips it, for a function or a layer (`excludes`):
+/// auditing the folder audits the zip Terraform would make.
 pub(super) fn excluded_from(folder: &Path) -> Vec<String> {
     configuration_dirs(folder)
         .iter()
         .find_map(|dir| {
             configuration(dir)
+                .archives
                 .iter()
-                .find(|d| {
-                    d.code
-                        .get(1)
-                        .is_some_and(|code| super::same_file(code, folder))
-                })
-                .map(|d| d.excluded.clone())
+                .find(|a| super::same_file(&a.source, folder))
+                .map(|a| a.excludes.clone())
         })
         .unwrap_or_default()
 }
@@ -258,13 +254,20 @@ fn tf_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The functions the configuration in `dir` deploys, read once per run.
-fn configuration(dir: &Path) -> Arc<Vec<Deployed>> {
-    static READ: std::sync::OnceLock<super::ReadOnce<Vec<Deployed>>> = std::sync::OnceLock::new();
+fn configuration(dir: &Path) -> Arc<Module> {
+    static READ: std::sync::OnceLock<super::ReadOnce<Module>> = std::sync::OnceLock::new();
     super::read_once(READ.get_or_init(Default::default), dir, read_configuration)
 }
 
-fn read_configuration(dir: &Path) -> Vec<Deployed> {
+fn read_configuration(dir: &Path) -> Module {
     read_module(dir, Path::new("."), tfvars(dir), "", 0)
+}
+
+/// What a module and the local modules it calls deploy, and the
+/// `archive_file` zips they make.
+struct Module {
+    deployed: Vec<Deployed>,
+    archives: Vec<Archive>,
 }
 
 /// How deep local module calls are followed.
@@ -280,7 +283,7 @@ fn read_module(
     given: hcl::Map<String, Value>,
     prefix: &str,
     depth: usize,
-) -> Vec<Deployed> {
+) -> Module {
     // a file Terraform itself would reject is left out; the rest still reads
     let bodies: Vec<Body> = tf_files(&root.join(module))
         .iter()
@@ -295,6 +298,7 @@ fn read_module(
         archives: &archives,
     };
     let mut deployed = Vec::new();
+    let mut called_archives = Vec::new();
     for block in &blocks {
         let address = match (block.identifier(), &labels(block)[..]) {
             ("resource", ["aws_lambda_function", name]) => {
@@ -349,7 +353,8 @@ fn read_module(
                         .collect();
                     let prefix = format!("{address}.");
                     let called = read_module(root, &source, arguments, &prefix, depth + 1);
-                    deployed.extend(called.into_iter().map(|mut d| {
+                    called_archives.extend(called.archives);
+                    deployed.extend(called.deployed.into_iter().map(|mut d| {
                         d.called_in.push(normalized(&root.join(&source)));
                         d
                     }));
@@ -359,7 +364,9 @@ fn read_module(
             }
         }
     }
-    deployed
+    let mut archives = archives;
+    archives.extend(called_archives);
+    Module { deployed, archives }
 }
 
 /// One configuration's parsed blocks and `archive_file` zips.
@@ -397,17 +404,11 @@ impl Configuration<'_> {
     fn function(&self, block: &Block, context: &Context, address: String) -> Option<Deployed> {
         let body = block.body();
         let string = |key: &str| value(body, key, context)?.as_str().map(str::to_string);
-        let mut excluded = Vec::new();
         let (code, environment, layers, warm_start) = if block.identifier() == "resource" {
             let zip = path_value(body, "filename", context, self.dir)
                 .or_else(|| self.uploaded_zip(body, context))?;
             let mut code = vec![zip.clone()];
-            let archive = self
-                .archives
-                .iter()
-                .find(|a| super::same_file(&a.zip, &zip));
-            code.extend(archive.map(|a| a.source.clone()));
-            excluded = archive.map(|a| a.excludes.clone()).unwrap_or_default();
+            code.extend(archive_source(&zip, self.archives));
             let environment = body
                 .blocks()
                 .find(|b| b.identifier() == "environment")
@@ -467,7 +468,6 @@ impl Configuration<'_> {
             .unwrap_or_default();
         Some(Deployed {
             code,
-            excluded,
             called_in: Vec::new(),
             function: PackagedFunction {
                 name: string("function_name").unwrap_or(address),
@@ -808,17 +808,21 @@ fn archive_sources(blocks: &[&Block], context: &Context, dir: &Path) -> Vec<Arch
         .collect()
 }
 
+/// The folder an `archive_file` zips into `zip`.
+fn archive_source(zip: &Path, archives: &[Archive]) -> Option<PathBuf> {
+    archives
+        .iter()
+        .find(|a| super::same_file(&a.zip, zip))
+        .map(|a| a.source.clone())
+}
+
 /// The zip when it is there (Terraform has run), else the folder an
 /// `archive_file` makes it of.
 fn code_on_disk(zip: &Path, archives: &[Archive]) -> Option<PathBuf> {
     if zip.exists() {
         return Some(zip.to_path_buf());
     }
-    archives
-        .iter()
-        .find(|a| super::same_file(&a.zip, zip))
-        .map(|a| a.source.clone())
-        .filter(|source| source.exists())
+    archive_source(zip, archives).filter(|source| source.exists())
 }
 
 /// Where an `environment` object's values point database connections: a
