@@ -37,6 +37,8 @@ const SKIPPED: [&str; 5] = [
 
 /// The module registry's Lambda module, which packages code itself.
 const LAMBDA_MODULE: &str = "terraform-aws-modules/lambda/aws";
+/// Its repository, for a module called from git.
+const LAMBDA_REPOSITORY: &str = "terraform-aws-modules/terraform-aws-lambda";
 
 /// A function a configuration deploys, and the code it deploys it from:
 /// the zip, and for an `archive_file` zip the folder it is made of.
@@ -626,7 +628,24 @@ fn path_value(body: &Body, key: &str, context: &Context, dir: &Path) -> Option<P
 
 /// Whether a module call is terraform-aws-modules/lambda's.
 fn is_lambda_module(body: &Body, context: &Context) -> bool {
-    value(body, "source", context).is_some_and(|source| source.as_str() == Some(LAMBDA_MODULE))
+    value(body, "source", context)
+        .is_some_and(|source| source.as_str().is_some_and(is_lambda_module_source))
+}
+
+/// The Lambda module from the registry (`terraform-aws-modules/lambda/aws`,
+/// also with the registry's host) or from its git repository
+/// (`git::https://github.com/terraform-aws-modules/terraform-aws-lambda.git?ref=v7.20.0`,
+/// `git@github.com:…`); not one of its submodules (`…//modules/alias`).
+fn is_lambda_module_source(source: &str) -> bool {
+    let source = source.trim_start_matches("git::");
+    let source = source.split_once("://").map_or(source, |(_, rest)| rest);
+    let source = source.split('?').next().unwrap_or(source);
+    if source.contains("//") {
+        return false;
+    }
+    let source = source.trim_start_matches("registry.terraform.io/");
+    let repository = source.trim_end_matches(".git").replace(':', "/");
+    source == LAMBDA_MODULE || repository.ends_with(&format!("/{LAMBDA_REPOSITORY}"))
 }
 
 /// What a configuration's own expressions can be evaluated with: `path.*`
@@ -872,5 +891,31 @@ fn layer_reference(item: &Expression) -> Option<(&str, &str)> {
             Some(("module", name.as_str()))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lambda_module_is_known_from_the_registry_or_its_repository() {
+        for source in [
+            "terraform-aws-modules/lambda/aws",
+            "registry.terraform.io/terraform-aws-modules/lambda/aws",
+            "git::https://github.com/terraform-aws-modules/terraform-aws-lambda.git?ref=v7.20.0",
+            "github.com/terraform-aws-modules/terraform-aws-lambda",
+            "git@github.com:terraform-aws-modules/terraform-aws-lambda.git",
+        ] {
+            assert!(is_lambda_module_source(source), "{source}");
+        }
+        for source in [
+            "terraform-aws-modules/lambda/aws//modules/alias",
+            "git::https://github.com/terraform-aws-modules/terraform-aws-lambda.git//modules/deploy?ref=v7.20.0",
+            "terraform-aws-modules/s3-bucket/aws",
+            "github.com/example/terraform-aws-lambda-wrapper",
+        ] {
+            assert!(!is_lambda_module_source(source), "{source}");
+        }
     }
 }
