@@ -861,6 +861,52 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
     assert_eq!(rule_findings(&report, "runtime/missing-module").len(), 1);
 }
 
+/// The Lambda module zips a `source_path` that is one file alone, as its
+/// own examples write it: that file is the package, at its root.
+#[test]
+fn terraform_lambda_module_source_path_may_be_one_file() {
+    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
+    let src = infra.parent().unwrap().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(
+        src.join("index.py"),
+        "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("notes.txt"), "not deployed\n").unwrap();
+    std::fs::write(
+        infra.join("main.tf"),
+        r#"module "single" {
+  source = "terraform-aws-modules/lambda/aws"
+
+  function_name = "single"
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  source_path   = "${path.module}/../src/index.py"
+}
+"#,
+    )
+    .unwrap();
+    let (code, report) = audit_with(&infra, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        deployments(&report),
+        [(
+            src.join("index.py").display().to_string(),
+            "python3.12".to_string(),
+            "single".to_string()
+        )]
+    );
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["kind"], "file");
+    assert_eq!(artifact["files"], 1);
+    assert_eq!(artifact["init"]["handler"], "index.handler");
+    assert_eq!(
+        init_files(&artifact["init"]),
+        BTreeSet::from(["index.py".to_string()])
+    );
+}
+
 /// A layer an `archive_file` makes of a folder holds what its excludes
 /// leave: a module they leave out is missing at init.
 #[test]

@@ -16,7 +16,7 @@ const OTHER_EXECUTE: u32 = 0o001;
 /// the zip only when the packaging tool keeps them (warning).
 pub fn check(artifact: &Artifact) -> Vec<Finding> {
     let level = match artifact.container {
-        Container::Directory => Level::Warn,
+        Container::Directory | Container::File => Level::Warn,
         Container::Zip | Container::Jar => Level::Deny,
     };
     let mut unreadable: Vec<(&str, u32)> = Vec::new();

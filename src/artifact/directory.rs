@@ -21,10 +21,26 @@ use super::{Entry, EntryKind, EntrySource, Listing, ReadError, Warning};
 /// Local header + central record without extra fields, plus the name twice.
 const ZIP_HEADERS_FIXED: u64 = 30 + 46;
 
-/// Lists the folder but for the paths `excluded` matches (from the root,
-/// `/`-separated): a folder matched is left out with all it holds, as the
-/// tool that zips it walks it.
-pub(super) fn list(root: &Path, excluded: &GlobSet) -> Listing {
+/// What of a folder a listing holds.
+pub(super) enum Selection<'a> {
+    /// All but the paths these globs match (from the root, `/`-separated):
+    /// a folder matched is left out with all it holds, as the tool that
+    /// zips it walks it.
+    Excluding(&'a GlobSet),
+    /// One file at the root: a source file a deployment zips alone.
+    File(&'a str),
+}
+
+impl Selection<'_> {
+    fn keeps(&self, relative: &str) -> bool {
+        match self {
+            Selection::Excluding(excluded) => excluded.is_empty() || !excluded.is_match(relative),
+            Selection::File(name) => relative == *name,
+        }
+    }
+}
+
+pub(super) fn list(root: &Path, selection: Selection) -> Listing {
     let mut warnings = Vec::new();
     let mut entries = Vec::new();
     let mut left_out = 0;
@@ -36,11 +52,10 @@ pub(super) fn list(root: &Path, excluded: &GlobSet) -> Listing {
         .min_depth(1)
         .into_iter()
         .filter_entry(|item| {
-            let keep = excluded.is_empty()
-                || item
-                    .path()
-                    .strip_prefix(root)
-                    .map_or(true, |relative| !excluded.is_match(slash_path(relative)));
+            let keep = item
+                .path()
+                .strip_prefix(root)
+                .map_or(true, |relative| selection.keeps(&slash_path(relative)));
             left_out += usize::from(!keep);
             keep
         });
@@ -125,7 +140,7 @@ pub(super) fn list(root: &Path, excluded: &GlobSet) -> Listing {
         let name_len = entry.path.len() as u64 + u64::from(entry.kind == EntryKind::Dir);
         entry.zipped_bytes = ZIP_HEADERS_FIXED + 2 * name_len + entry.compressed_bytes;
     }
-    if left_out > 0 {
+    if left_out > 0 && matches!(selection, Selection::Excluding(_)) {
         warnings.push(Warning::general(format!(
             "{left_out} file{} or folder{} not audited: the deployment's excludes leave them out of the zip",
             if left_out == 1 { "" } else { "s" },

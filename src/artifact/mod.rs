@@ -27,6 +27,8 @@ pub enum Container {
     Zip,
     Jar,
     Directory,
+    /// One source file, the package a deployment makes of it alone.
+    File,
 }
 
 impl Container {
@@ -35,6 +37,7 @@ impl Container {
             Container::Zip => "zip",
             Container::Jar => "jar",
             Container::Directory => "directory",
+            Container::File => "file",
         }
     }
 }
@@ -246,7 +249,7 @@ impl Artifact {
                 }
             }
             let globs = globs.build().unwrap_or_else(|_| globset::GlobSet::empty());
-            let listing = directory::list(path, &globs);
+            let listing = directory::list(path, directory::Selection::Excluding(&globs));
             return Ok(Artifact::assemble(
                 path,
                 Container::Directory,
@@ -258,6 +261,24 @@ impl Artifact {
             return Err(OpenError::Unsupported {
                 path: path.to_path_buf(),
             });
+        }
+        // a handler's source file alone is the package a deployment makes
+        // of it (the Terraform Lambda module's `source_path = "index.py"`)
+        if let (Some(name), true) = (
+            path.file_name().and_then(|n| n.to_str()),
+            is_source_file(path),
+        ) {
+            let root = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let listing = directory::list(root, directory::Selection::File(name));
+            return Ok(Artifact::assemble(
+                path,
+                Container::File,
+                listing,
+                Reader::Directory,
+            ));
         }
         let container = match path.extension().and_then(|e| e.to_str()) {
             Some(ext) if ext.eq_ignore_ascii_case("jar") || ext.eq_ignore_ascii_case("war") => {
@@ -432,6 +453,15 @@ impl Artifact {
 /// Bytes as UTF-8 text, invalid sequences replaced. std's check has a fast
 /// path for ASCII that the lossy decoder lacks, so it goes first: source
 /// files and logs are nearly always valid.
+/// A Python or JavaScript source file, which Lambda runs from a package
+/// holding just that file.
+fn is_source_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("py" | "js" | "mjs" | "cjs")
+    )
+}
+
 pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
