@@ -209,12 +209,15 @@ impl DeflateTail {
     /// better or worse than its code).
     fn decode_last(&mut self) -> io::Result<bool> {
         let mut back = 32 * 1024;
+        // each try searches only the bits before those searched already
+        let mut searched_from = self.compressed_len * 8;
         while back <= self.compressed_len / 2 {
             let from = (self.compressed_len - back) * 8;
-            if let Some(segment) = self.find_segment(from, None)? {
+            if let Some(segment) = self.find_segment(from..searched_from, None)? {
                 self.segments.push(segment);
                 return Ok(true);
             }
+            searched_from = from;
             back *= 4;
         }
         Ok(false)
@@ -232,26 +235,37 @@ impl DeflateTail {
         let compressed_bits = self.compressed_len * 8 - end_bit;
         let wanted = (earliest_start - at + 4096) as f64;
         let mut back = (wanted * compressed_bits as f64 / decoded.max(1) as f64 * 1.25) as u64;
+        let mut searched_from = end_bit;
         loop {
             let from = end_bit.saturating_sub(back.max(8 * 1024));
-            if let Some(segment) = self.find_segment(from, Some(end_bit))? {
+            if let Some(segment) = self.find_segment(from..searched_from, Some(end_bit))? {
                 self.segments.push(segment);
                 return Ok(true);
             }
             if from == 0 || self.over_budget() {
                 return Ok(false);
             }
+            searched_from = from;
             back *= 2;
         }
     }
 
-    /// The first block start at or after bit `from` that decodes to
+    /// The first block start among the bits `search` that decodes to
     /// `end_bit` (or the end of the stream) as a segment.
-    fn find_segment(&mut self, from: u64, end_bit: Option<u64>) -> io::Result<Option<Segment>> {
+    fn find_segment(
+        &mut self,
+        search: std::ops::Range<u64>,
+        end_bit: Option<u64>,
+    ) -> io::Result<Option<Segment>> {
+        let from = search.start;
         self.load_from(from / 8)?;
         let limit = end_bit.unwrap_or(self.compressed_len * 8);
         let base = self.data_at * 8;
-        let end = (limit.min(from.saturating_add(SEARCH_BITS)) - base) as usize;
+        let end = (limit
+            .min(search.end)
+            .min(from.saturating_add(SEARCH_BITS))
+            .max(from)
+            - base) as usize;
         // odd starts would need a literal in the realigning prefix
         let mut at = (from.next_multiple_of(2) - base) as usize;
         while let Some(found) = next_header(&self.data, at, end) {
