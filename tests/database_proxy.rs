@@ -91,15 +91,11 @@ resource "aws_lambda_function" "orders" {{
 /// decides; the resources its values refer to are defined apart from it.
 #[test]
 fn each_function_of_a_template_is_judged_by_its_own_environment() {
-    let project = tempfile::tempdir().unwrap();
-    let build = project.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let orders = common::ZipBuilder::new()
-        .file("app.py", PSYCOPG)
-        .write_to(&build, "orders.zip");
-    let reports = common::ZipBuilder::new()
-        .file("app.py", PSYCOPG)
-        .write_to(&build, "reports.zip");
+    let (project, zips) = common::built_project(&[
+        ("orders.zip", &[("app.py", PSYCOPG)]),
+        ("reports.zip", &[("app.py", PSYCOPG)]),
+    ]);
+    let (orders, reports) = (&zips[0], &zips[1]);
     let template = |orders_host: &str| {
         format!(
             "Parameters:\n  DbHost:\n    Type: String\n    Default: orders.cluster-c9akciq32xyz.eu-west-1.rds.amazonaws.com\nGlobals:\n  Function:\n    Runtime: python3.12\n    Handler: app.handler\nResources:\n  Db:\n    Type: AWS::RDS::DBCluster\n  Proxy:\n    Type: AWS::RDS::DBProxy\n  Orders:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/orders.zip\n      Environment:\n        Variables:\n          DB_HOST: {orders_host}\n  Reports:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/reports.zip\n      Environment:\n        Variables:\n          DB_HOST: !GetAtt Proxy.Endpoint\n"
@@ -111,7 +107,7 @@ fn each_function_of_a_template_is_judged_by_its_own_environment() {
     };
     for host in ["!GetAtt Db.Endpoint.Address", "!Ref DbHost"] {
         std::fs::write(project.path().join("template.yaml"), template(host)).unwrap();
-        assert_eq!(findings(&orders), 1, "{host}");
-        assert_eq!(findings(&reports), 0, "{host}");
+        assert_eq!(findings(orders), 1, "{host}");
+        assert_eq!(findings(reports), 0, "{host}");
     }
 }

@@ -85,16 +85,14 @@ fn snapstart_or_provisioned_concurrency_in_the_template_starts_it_warm() {
 /// gets its own handler and runtime.
 #[test]
 fn of_two_functions_in_one_template_only_the_one_configured_warm_starts_warm() {
-    let dir = tempfile::tempdir().unwrap();
-    let build = dir.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let ids = common::ZipBuilder::new()
-        .file("app.py", SMALL_HANDLER)
-        .write_to(&build, "ids.zip");
-    let report_zip = common::ZipBuilder::new()
-        .file("report.py", SMALL_HANDLER)
-        .file("tools.py", "import json\n")
-        .write_to(&build, "report.zip");
+    let (dir, zips) = common::built_project(&[
+        ("ids.zip", &[("app.py", SMALL_HANDLER)]),
+        (
+            "report.zip",
+            &[("report.py", SMALL_HANDLER), ("tools.py", "import json\n")],
+        ),
+    ]);
+    let (ids, report_zip) = (&zips[0], &zips[1]);
     let config = low_line_config(dir.path()).display().to_string();
     let audit = |zip: &Path| {
         let (_, report) = audit_with(zip, &["--config", config.as_str()]);
@@ -109,21 +107,26 @@ fn of_two_functions_in_one_template_only_the_one_configured_warm_starts_warm() {
         )
     };
     let sam = "Globals:\n  Function:\n    Runtime: python3.12\n    Timeout: 10\nResources:\n  Ids:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/ids.zip\n      Handler: app.handler\n      AutoPublishAlias: live\n      SnapStart:\n        ApplyOn: PublishedVersions\n  Report:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/report.zip\n      Handler: report.handler\n      Runtime: python3.13\n";
-    // the project's template, above the folder the zips are built in
-    std::fs::write(dir.path().join("template.yaml"), sam).unwrap();
-    assert_eq!(audit(&ids), (0, "python3.12".into(), "app.handler".into()));
-    assert_eq!(
-        audit(&report_zip),
-        (1, "python3.13".into(), "report.handler".into())
-    );
-    std::fs::remove_file(dir.path().join("template.yaml")).unwrap();
     let serverless = "service: ids\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  ids:\n    handler: app.handler\n    provisionedConcurrency: 2\n    package:\n      artifact: build/ids.zip\n  report:\n    handler: report.handler\n    package:\n      artifact: build/report.zip\n";
-    std::fs::write(dir.path().join("serverless.yml"), serverless).unwrap();
-    assert_eq!(audit(&ids), (0, "python3.12".into(), "app.handler".into()));
-    assert_eq!(
-        audit(&report_zip),
-        (1, "python3.12".into(), "report.handler".into())
-    );
+    // the project's template, above the folder the zips are built in
+    for (file, text, report_runtime) in [
+        ("template.yaml", sam, "python3.13"),
+        ("serverless.yml", serverless, "python3.12"),
+    ] {
+        let template = dir.path().join(file);
+        std::fs::write(&template, text).unwrap();
+        assert_eq!(
+            audit(ids),
+            (0, "python3.12".into(), "app.handler".into()),
+            "{file}"
+        );
+        assert_eq!(
+            audit(report_zip),
+            (1, report_runtime.into(), "report.handler".into()),
+            "{file}"
+        );
+        std::fs::remove_file(&template).unwrap();
+    }
 }
 
 #[test]

@@ -187,17 +187,27 @@ pub fn function(dir: &Path, file: &str, code: &str) -> PathBuf {
         .write_to(dir, "function.zip")
 }
 
+/// A project whose functions are zipped into `build/`, each zip named
+/// with the files it holds. The project, and the zips in order.
+pub fn built_project(zips: &[(&str, &[(&str, &str)])]) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let project = tempfile::tempdir().unwrap();
+    let build = project.path().join("build");
+    std::fs::create_dir(&build).unwrap();
+    let zips = zips
+        .iter()
+        .map(|(name, files)| ZipBuilder::new().files(files).write_to(&build, name))
+        .collect();
+    (project, zips)
+}
+
 /// A project as Terraform users keep one: `build/function.zip` holding
 /// `file`, and an `infra/` folder for the configuration. The project, the
 /// zip and `infra/`.
 pub fn terraform_project(file: &str, code: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let project = tempfile::tempdir().unwrap();
-    let build = project.path().join("build");
-    std::fs::create_dir(&build).unwrap();
-    let zip = function(&build, file, code);
+    let (project, mut zips) = built_project(&[("function.zip", &[(file, code)])]);
     let infra = project.path().join("infra");
     std::fs::create_dir(&infra).unwrap();
-    (project, zip, infra)
+    (project, zips.remove(0), infra)
 }
 
 /// A copy of `zip` as function.zip in a folder of its own, with a SAM
@@ -436,6 +446,19 @@ pub fn registry_fixture(name: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// A native file of a report as [`readelf`] gives it: its needed
+/// libraries, sorted, and its newest GLIBC_x.y need.
+pub fn needs(file: &Value) -> (Vec<String>, Option<String>) {
+    let mut needed: Vec<String> = file["needed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    needed.sort();
+    (needed, file["glibc"].as_str().map(str::to_string))
 }
 
 /// What `readelf` (GNU binutils) says a file needs: its DT_NEEDED
