@@ -450,9 +450,6 @@ impl Artifact {
     }
 }
 
-/// Bytes as UTF-8 text, invalid sequences replaced. std's check has a fast
-/// path for ASCII that the lossy decoder lacks, so it goes first: source
-/// files and logs are nearly always valid.
 /// A Python or JavaScript source file, which Lambda runs from a package
 /// holding just that file.
 fn is_source_file(path: &Path) -> bool {
@@ -462,6 +459,9 @@ fn is_source_file(path: &Path) -> bool {
     )
 }
 
+/// Bytes as UTF-8 text, invalid sequences replaced. std's check has a fast
+/// path for ASCII that the lossy decoder lacks, so it goes first: source
+/// files and logs are nearly always valid.
 pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),

@@ -62,8 +62,9 @@ pub fn combine(routes: impl IntoIterator<Item = DatabaseRoute>) -> Option<Databa
 /// the function deployed from `deployed` (a folder or zip name, as its
 /// `CodeUri` or `package.artifact` ends) with what `Globals` or
 /// `provider` gives every function; when no function names it, every
-/// function's. A value counts when it is an RDS hostname (as written, or a
-/// parameter's default it refers to) or a reference to the template's RDS
+/// function's. A value counts when it is an RDS hostname (as written, a
+/// parameter's default it refers to, or the `custom:` value a Serverless
+/// `${self:custom.…}` names) or a reference to the template's RDS
 /// resources. A template that does not parse gives the hostnames written
 /// anywhere in it.
 pub fn in_yaml(text: &str, deployed: &str) -> Option<DatabaseRoute> {
@@ -125,7 +126,9 @@ pub fn in_yaml(text: &str, deployed: &str) -> Option<DatabaseRoute> {
         .filter_map(|v| v.as_mapping())
         .flat_map(|m| m.values())
         .filter_map(|value| match value {
-            Value::String(text) => of_host(text),
+            Value::String(text) => {
+                of_host(text).or_else(|| of_host(custom_value(&template, text)?))
+            }
             Value::Tagged(tagged) if tagged.tag == "Ref" => {
                 of_host(parameter_default(tagged.value.as_str()?)?)
             }
@@ -135,6 +138,18 @@ pub fn in_yaml(text: &str, deployed: &str) -> Option<DatabaseRoute> {
                 .or_else(|| of_host(&serde_norway::to_string(value).ok()?)),
         });
     combine(routes)
+}
+
+/// The value of Serverless's `${self:custom.db.host}` in `text`, from the
+/// template's `custom:` section.
+fn custom_value<'t>(template: &'t Value, text: &str) -> Option<&'t str> {
+    let start = text.find("${self:custom.")? + "${self:custom.".len();
+    let path = text[start..].split(['}', ',', ' ']).next()?;
+    let mut value = template.get("custom")?;
+    for key in path.split('.') {
+        value = value.get(key)?;
+    }
+    value.as_str()
 }
 
 /// A SAM holder's (`Properties`, `Globals.Function`) environment variables.
@@ -228,6 +243,11 @@ mod tests {
         );
         assert_eq!(in_yaml(&sub, "function.zip"), Some(DatabaseRoute::Direct));
         assert_eq!(in_yaml("Resources: [unclosed", "function.zip"), None);
+        let serverless = "custom:\n  db:\n    host: orders.cluster-c9akciq32.eu-west-1.rds.amazonaws.com\nfunctions:\n  orders:\n    handler: app.handler\n    environment:\n      DB_HOST: ${self:custom.db.host}\n";
+        assert_eq!(
+            in_yaml(serverless, "function.zip"),
+            Some(DatabaseRoute::Direct)
+        );
         let resources: Json = serde_json::json!({"Db": {"Type": "AWS::RDS::DBInstance"}});
         let variables =
             serde_json::json!({"HOST": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}, "N": 1});

@@ -542,11 +542,9 @@ pub fn prefetch(paths: &[PathBuf]) {
     }
 }
 
-/// The inputs to audit: each deployment folder (see `deployed_functions`)
-/// in place of its functions' code, every other path as given.
-/// What the deployment leaves out of a folder it zips for a function (a
-/// Terraform `archive_file`'s `excludes`), as globs from the folder; none
-/// for a zip.
+/// What the deployment leaves out of a folder it zips for a function or a
+/// layer (a Terraform `archive_file`'s `excludes`), as globs from the
+/// folder; none for a zip.
 pub fn excluded_from(path: &Path) -> Vec<String> {
     match path.is_dir() {
         true => terraform::excluded_from(path),
@@ -554,6 +552,8 @@ pub fn excluded_from(path: &Path) -> Vec<String> {
     }
 }
 
+/// The inputs to audit: each deployment folder (see `deployed_functions`)
+/// in place of its functions' code, every other path as given.
 pub fn expand_deployments(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths
         .iter()
