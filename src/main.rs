@@ -259,7 +259,8 @@ struct AuditArgs {
     /// layer zipped without nodejs/ or python/). A lockfile on its own
     /// (package-lock.json, poetry.lock, …) reports the production install it
     /// describes. A deployment folder (cdk.out, .serverless, .aws-sam/build,
-    /// a folder of Terraform .tf files) is the functions it deploys.
+    /// a folder of Terraform .tf files) is the functions it deploys. A
+    /// Python or JavaScript file alone is the package made of just it.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
