@@ -97,23 +97,23 @@ pub fn in_yaml(text: &str, deployed: &str) -> Option<DatabaseRoute> {
         .flatten()
         .map(|(_, function)| function)
         .collect();
-    let own_sam = sam.iter().find(|p| names_it(p.get("CodeUri")));
-    let own_serverless = serverless
+    // the functions deployed from it (several may share one zip), else all
+    let own_sam: Vec<&&Value> = sam.iter().filter(|p| names_it(p.get("CodeUri"))).collect();
+    let own_serverless: Vec<&&Value> = serverless
         .iter()
-        .find(|f| names_it(f.get("package").and_then(|p| p.get("artifact"))));
+        .filter(|f| names_it(f.get("package").and_then(|p| p.get("artifact"))))
+        .collect();
+    let (sam, serverless) = match own_sam.is_empty() && own_serverless.is_empty() {
+        true => (sam.iter().collect(), serverless.iter().collect()),
+        false => (own_sam, own_serverless),
+    };
     let mut variables: Vec<&Value> = Vec::new();
     variables.extend(environment(
         template.get("Globals").and_then(|g| g.get("Function")),
     ));
     variables.extend(template.get("provider").and_then(|p| p.get("environment")));
-    match (own_sam, own_serverless) {
-        (Some(own), _) => variables.extend(environment(Some(own))),
-        (None, Some(own)) => variables.extend(own.get("environment")),
-        (None, None) => {
-            variables.extend(sam.iter().filter_map(|p| environment(Some(p))));
-            variables.extend(serverless.iter().filter_map(|f| f.get("environment")));
-        }
-    }
+    variables.extend(sam.iter().filter_map(|p| environment(Some(p))));
+    variables.extend(serverless.iter().filter_map(|f| f.get("environment")));
     let parameter_default = |name: &str| {
         template
             .get("Parameters")?

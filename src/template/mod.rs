@@ -267,7 +267,8 @@ fn template_above(path: &Path) -> Option<(PathBuf, Vec<String>)> {
 /// `package.artifact` (Serverless) is the folder or zip `name` (its
 /// properties, at one indentation), then the `Globals:` or `provider:`
 /// section the function inherits what it does not set from: the first
-/// text that sets a value wins.
+/// text that sets a value wins. When several functions name it, the whole
+/// template.
 fn function_part(text: &str, name: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     let indent = |line: &str| line.len() - line.trim_start().len();
@@ -275,11 +276,22 @@ fn function_part(text: &str, name: &str) -> Vec<String> {
         let uri = uri.trim_start_matches("./").trim_end_matches('/');
         uri == name || uri.rsplit('/').next() == Some(name)
     };
-    let Some(mut at) = lines.iter().position(|line| {
-        template_values(line, "codeUri").any(names_it)
-            || template_values(line, "artifact").any(names_it)
-    }) else {
-        return Vec::new();
+    let naming: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            template_values(line, "codeUri").any(names_it)
+                || template_values(line, "artifact").any(names_it)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut at = match naming[..] {
+        [] => return Vec::new(),
+        [at] => at,
+        // functions sharing the code (one CodeUri, one artifact for the
+        // service): the template as a whole, whose several handlers name
+        // none of them
+        _ => return vec![text.to_string()],
     };
     // a Serverless artifact is one of the function's `package:` settings
     if template_values(lines[at], "artifact").next().is_some() {
@@ -911,6 +923,19 @@ mod tests {
         );
         // a parameter reference names no instruction set
         assert_eq!(arm64(&texts("Architectures:\n  - !Ref Arch\n")), None);
+    }
+
+    #[test]
+    fn a_function_part_is_the_one_function_deploying_the_code() {
+        let sam = "Globals:\n  Function:\n    Runtime: python3.12\nResources:\n  Orders:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/orders.zip\n      Handler: orders.handler\n  Jobs:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: build/jobs.zip\n      Handler: jobs.handler\n";
+        let part = function_part(sam, "jobs.zip");
+        assert_eq!(handler(&part).as_deref(), Some("jobs.handler"));
+        assert_eq!(runtime(&part).as_deref(), Some("python3.12"));
+        assert!(function_part(sam, "other.zip").is_empty());
+        // two functions of one zip: neither's handler is the zip's
+        let shared = sam.replace("build/jobs.zip", "build/orders.zip");
+        assert_eq!(function_part(&shared, "orders.zip"), [shared.as_str()]);
+        assert_eq!(handler(&function_part(&shared, "orders.zip")), None);
     }
 
     #[test]
