@@ -728,9 +728,10 @@ struct Opened {
 }
 
 /// Opens an input; a folder the deployment zips is listed without what
-/// it leaves out (a Terraform `archive_file`'s `excludes`).
+/// it leaves out (a Terraform `archive_file`'s `excludes`, the Lambda
+/// module's `patterns`).
 fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
-    Artifact::open_excluding(path, &template::excluded_from(path))
+    Artifact::open_leaving_out(path, &template::left_out_of(path))
 }
 
 /// An artifact's inventory and its native files' needs: reading the ELF

@@ -907,6 +907,61 @@ fn terraform_lambda_module_source_path_may_be_one_file() {
     );
 }
 
+/// The Lambda module's `patterns` (regular expressions over paths from
+/// the folder, `!` leaving out, the last match deciding) filter the folder
+/// it packages, as its packaging script does.
+#[test]
+fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
+    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
+    let api = infra.parent().unwrap().join("src/api");
+    for (file, text) in [
+        (
+            "app.py",
+            "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+        ),
+        ("tests/test_app.py", "import pytest\n"),
+        ("docs/NOTES.md", "# notes\n"),
+        ("README.md", "# api\n"),
+        ("docs/keep.md", "# kept again by the last pattern\n"),
+    ] {
+        std::fs::create_dir_all(api.join(file).parent().unwrap()).unwrap();
+        std::fs::write(api.join(file), text).unwrap();
+    }
+    std::fs::write(
+        infra.join("main.tf"),
+        r#"module "api" {
+  source = "terraform-aws-modules/lambda/aws"
+
+  function_name = "api"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  source_path = [{
+    path     = "${path.module}/../src/api"
+    patterns = [
+      "!tests/.*",
+      "!.*\\.md",
+      "docs/keep\\.md",
+    ]
+  }]
+}
+"#,
+    )
+    .unwrap();
+    let (code, report) = audit_with(&infra, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["deployed_as"][0], "api");
+    // app.py and docs/keep.md; tests/, its file and two Markdown files left out
+    assert_eq!(artifact["files"], 2, "{report}");
+    assert!(
+        common::warnings(artifact).contains(
+            &": 4 files or folders not audited: the deployment's excludes leave them out of the zip"
+                .to_string()
+        ),
+        "{report}"
+    );
+}
+
 /// A layer an `archive_file` makes of a folder holds what its excludes
 /// leave: a module they leave out is missing at init.
 #[test]

@@ -11,12 +11,13 @@ use std::path::Path;
 
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
-use globset::GlobSet;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
+use regex::Regex;
 use walkdir::WalkDir;
 
 use super::zipfile::ZIP_END_RECORD_BYTES;
-use super::{Entry, EntryKind, EntrySource, Listing, ReadError, Warning};
+use super::{Entry, EntryKind, EntrySource, LeftOut, Listing, ReadError, Warning};
 
 /// Local header + central record without extra fields, plus the name twice.
 const ZIP_HEADERS_FIXED: u64 = 30 + 46;
@@ -26,24 +27,79 @@ pub(super) enum Selection<'a> {
     /// All but the paths these globs match (from the root, `/`-separated):
     /// a folder matched is left out with all it holds, as the tool that
     /// zips it walks it.
-    Excluding(&'a GlobSet),
+    Excluding(GlobSet),
+    /// What these rules keep (true) or leave out (false), the last that
+    /// matches a path deciding (see [`super::LeftOut::Patterns`]); every
+    /// folder is walked into.
+    Patterns(Vec<(bool, Regex)>),
     /// One file at the root: a source file a deployment zips alone.
     File(&'a str),
 }
 
 impl Selection<'_> {
-    fn keeps(&self, relative: &str) -> bool {
+    /// The selection a deployment's [`LeftOut`] makes.
+    pub(super) fn of(left_out: &LeftOut) -> Selection<'static> {
+        match left_out {
+            LeftOut::Nothing => Selection::Excluding(GlobSet::empty()),
+            LeftOut::Globs(globs) => {
+                let mut set = GlobSetBuilder::new();
+                for pattern in globs {
+                    let glob = GlobBuilder::new(pattern.trim_start_matches("./"))
+                        .literal_separator(true)
+                        .build();
+                    if let Ok(glob) = glob {
+                        set.add(glob);
+                    }
+                }
+                Selection::Excluding(set.build().unwrap_or_else(|_| GlobSet::empty()))
+            }
+            LeftOut::Patterns(patterns) => Selection::Patterns(
+                patterns
+                    .iter()
+                    .filter_map(|pattern| {
+                        let (keep, expression) = match pattern.strip_prefix('!') {
+                            Some(rest) => (false, rest),
+                            None => (true, pattern.as_str()),
+                        };
+                        // the whole path must match, as Python's fullmatch
+                        let regex = Regex::new(&format!("^(?:{expression})$")).ok()?;
+                        Some((keep, regex))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether the walk goes into a folder, or lists a file, at `relative`.
+    fn walks(&self, relative: &str) -> bool {
         match self {
             Selection::Excluding(excluded) => excluded.is_empty() || !excluded.is_match(relative),
+            Selection::Patterns(_) => true,
             Selection::File(name) => relative == *name,
         }
+    }
+
+    /// Whether an entry the walk reaches is listed.
+    fn lists(&self, relative: &str, folder: bool) -> bool {
+        let Selection::Patterns(rules) = self else {
+            return true;
+        };
+        let path = match folder {
+            true => format!("{relative}/"),
+            false => relative.to_string(),
+        };
+        rules
+            .iter()
+            .rev()
+            .find(|(_, regex)| regex.is_match(&path))
+            .is_none_or(|(keep, _)| *keep)
     }
 }
 
 pub(super) fn list(root: &Path, selection: Selection) -> Listing {
     let mut warnings = Vec::new();
     let mut entries = Vec::new();
-    let mut left_out = 0;
+    let left_out = std::cell::Cell::new(0usize);
     // Symlinks are listed as links, never followed: a link into the rest of
     // the file system is not part of the package, and a link loop cannot hang.
     let walker = WalkDir::new(root)
@@ -55,8 +111,8 @@ pub(super) fn list(root: &Path, selection: Selection) -> Listing {
             let keep = item
                 .path()
                 .strip_prefix(root)
-                .map_or(true, |relative| selection.keeps(&slash_path(relative)));
-            left_out += usize::from(!keep);
+                .map_or(true, |relative| selection.walks(&slash_path(relative)));
+            left_out.set(left_out.get() + usize::from(!keep));
             keep
         });
     for item in walker {
@@ -77,6 +133,10 @@ pub(super) fn list(root: &Path, selection: Selection) -> Listing {
             Err(_) => continue,
         };
         let file_type = item.file_type();
+        if !selection.lists(&relative, file_type.is_dir()) {
+            left_out.set(left_out.get() + 1);
+            continue;
+        }
         let (kind, unzipped_bytes) = if file_type.is_symlink() {
             let target_len = std::fs::read_link(item.path())
                 .map(|t| t.as_os_str().len() as u64)
@@ -140,7 +200,8 @@ pub(super) fn list(root: &Path, selection: Selection) -> Listing {
         let name_len = entry.path.len() as u64 + u64::from(entry.kind == EntryKind::Dir);
         entry.zipped_bytes = ZIP_HEADERS_FIXED + 2 * name_len + entry.compressed_bytes;
     }
-    if left_out > 0 && matches!(selection, Selection::Excluding(_)) {
+    let left_out = left_out.get();
+    if left_out > 0 && !matches!(selection, Selection::File(_)) {
         warnings.push(Warning::general(format!(
             "{left_out} file{} or folder{} not audited: the deployment's excludes leave them out of the zip",
             if left_out == 1 { "" } else { "s" },

@@ -141,6 +141,22 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
+/// What the tool that zips a folder leaves out of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LeftOut {
+    #[default]
+    Nothing,
+    /// Globs over paths from the folder (`*` within a name, `**` across
+    /// folders); a folder matched goes with all it holds: a Terraform
+    /// `archive_file`'s `excludes`.
+    Globs(Vec<String>),
+    /// Regular expressions over whole paths from the folder (a folder's
+    /// ending in `/`), each keeping what it matches or, after a `!`,
+    /// leaving it out; the last that matches decides, and what none
+    /// matches is kept: the Terraform Lambda module's `patterns`.
+    Patterns(Vec<String>),
+}
+
 /// An opened deployment package.
 pub struct Artifact {
     /// The path the user gave.
@@ -218,14 +234,13 @@ impl Artifact {
     /// Opens a zip/jar or a directory. A path that cannot be read as either
     /// is an error; problems inside a readable archive become warnings.
     pub fn open(path: &Path) -> Result<Artifact, OpenError> {
-        Artifact::open_excluding(path, &[])
+        Artifact::open_leaving_out(path, &LeftOut::Nothing)
     }
 
-    /// Opens as [`Artifact::open`] does; a folder is listed without the
-    /// paths the globs `excluded` match from its root (what the tool that
-    /// zips it leaves out: a Terraform `archive_file`'s `excludes`). A
-    /// pattern that is not a valid glob excludes nothing.
-    pub fn open_excluding(path: &Path, excluded: &[String]) -> Result<Artifact, OpenError> {
+    /// Opens as [`Artifact::open`] does; a folder is listed without what
+    /// the tool that zips it leaves out. A pattern that is not valid
+    /// leaves nothing out.
+    pub fn open_leaving_out(path: &Path, left_out: &LeftOut) -> Result<Artifact, OpenError> {
         let meta = std::fs::metadata(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 OpenError::NotFound {
@@ -239,17 +254,7 @@ impl Artifact {
             }
         })?;
         if meta.is_dir() {
-            let mut globs = globset::GlobSetBuilder::new();
-            for pattern in excluded {
-                let glob = globset::GlobBuilder::new(pattern.trim_start_matches("./"))
-                    .literal_separator(true)
-                    .build();
-                if let Ok(glob) = glob {
-                    globs.add(glob);
-                }
-            }
-            let globs = globs.build().unwrap_or_else(|_| globset::GlobSet::empty());
-            let listing = directory::list(path, directory::Selection::Excluding(&globs));
+            let listing = directory::list(path, directory::Selection::of(left_out));
             return Ok(Artifact::assemble(
                 path,
                 Container::Directory,

@@ -555,12 +555,12 @@ pub fn prefetch(paths: &[PathBuf]) {
 }
 
 /// What the deployment leaves out of a folder it zips for a function or a
-/// layer (a Terraform `archive_file`'s `excludes`), as globs from the
-/// folder; none for a zip.
-pub fn excluded_from(path: &Path) -> Vec<String> {
+/// layer (a Terraform `archive_file`'s `excludes`, the Lambda module's
+/// `patterns`); nothing for a zip.
+pub fn left_out_of(path: &Path) -> crate::artifact::LeftOut {
     match path.is_dir() {
-        true => terraform::excluded_from(path),
-        false => Vec::new(),
+        true => terraform::left_out_of(path),
+        false => crate::artifact::LeftOut::Nothing,
     }
 }
 

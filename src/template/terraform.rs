@@ -18,6 +18,7 @@ use hcl::{Block, Body, Expression, TraversalOperator, Value};
 
 use super::database::{self, DatabaseRoute};
 use super::{PackagedFunction, TemplateLayers, WarmStart};
+use crate::artifact::LeftOut;
 
 /// Folders up from the artifact whose configurations are read: a zip in
 /// `build/` or `lambda/` next to, or below, the folder of `.tf` files.
@@ -87,18 +88,27 @@ pub(super) fn deployed_code(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// What an `archive_file` of the configurations near `folder` leaves out
-/// of it when it zips it, for a function or a layer (`excludes`):
-/// auditing the folder audits the zip Terraform would make.
-pub(super) fn excluded_from(folder: &Path) -> Vec<String> {
+/// What the configurations near `folder` leave out of it when they zip
+/// it, for a function or a layer: an `archive_file`'s `excludes`, a Lambda
+/// module's `patterns`. Auditing the folder audits the zip Terraform
+/// would make.
+pub(super) fn left_out_of(folder: &Path) -> LeftOut {
     configuration_dirs(folder)
         .iter()
         .find_map(|dir| {
-            configuration(dir)
+            let module = configuration(dir);
+            let archive = module
                 .archives
                 .iter()
                 .find(|a| super::same_file(&a.source, folder))
-                .map(|a| a.excludes.clone())
+                .map(|a| LeftOut::Globs(a.excludes.clone()));
+            archive.or_else(|| {
+                module
+                    .filtered
+                    .iter()
+                    .find(|(source, _)| super::same_file(source, folder))
+                    .map(|(_, patterns)| LeftOut::Patterns(patterns.clone()))
+            })
         })
         .unwrap_or_default()
 }
@@ -265,11 +275,13 @@ fn read_configuration(dir: &Path) -> Module {
     read_module(dir, Path::new("."), tfvars(dir), "", 0)
 }
 
-/// What a module and the local modules it calls deploy, and the
-/// `archive_file` zips they make.
+/// What a module and the local modules it calls deploy, the
+/// `archive_file` zips they make, and the folders Lambda module calls
+/// package with `patterns`.
 struct Module {
     deployed: Vec<Deployed>,
     archives: Vec<Archive>,
+    filtered: Vec<(PathBuf, Vec<String>)>,
 }
 
 /// How deep local module calls are followed.
@@ -294,6 +306,7 @@ fn read_module(
     let blocks: Vec<&Block> = bodies.iter().flat_map(Body::blocks).collect();
     let context = context(root, module, &blocks, given);
     let archives = archive_sources(&blocks, &context, root);
+    let mut filtered = filtered_sources(&blocks, &context, root);
     let configuration = Configuration {
         dir: root,
         blocks: &blocks,
@@ -356,6 +369,7 @@ fn read_module(
                     let prefix = format!("{address}.");
                     let called = read_module(root, &source, arguments, &prefix, depth + 1);
                     called_archives.extend(called.archives);
+                    filtered.extend(called.filtered);
                     deployed.extend(called.deployed.into_iter().map(|mut d| {
                         d.called_in.push(normalized(&root.join(&source)));
                         d
@@ -368,7 +382,11 @@ fn read_module(
     }
     let mut archives = archives;
     archives.extend(called_archives);
-    Module { deployed, archives }
+    Module {
+        deployed,
+        archives,
+        filtered,
+    }
 }
 
 /// One configuration's parsed blocks and `archive_file` zips.
@@ -539,20 +557,9 @@ impl Configuration<'_> {
     /// and its `source_path`, a folder or the first of a list of them
     /// (`[{ path = "src", pip_requirements = true }]`).
     fn module_code(&self, body: &Body, context: &Context) -> Vec<PathBuf> {
-        let source = match value(body, "source_path", context) {
-            Some(Value::Array(items)) => items.into_iter().find_map(|item| match item {
-                Value::String(path) => Some(path),
-                Value::Object(mut fields) => match fields.swap_remove("path") {
-                    Some(Value::String(path)) => Some(path),
-                    _ => None,
-                },
-                _ => None,
-            }),
-            Some(Value::String(path)) => Some(path),
-            _ => None,
-        };
         let package = value(body, "local_existing_package", context)
             .and_then(|v| v.as_str().map(str::to_string));
+        let source = module_source(body, context).map(|(path, _)| path);
         package
             .into_iter()
             .chain(source)
@@ -624,6 +631,55 @@ fn value(body: &Body, key: &str, context: &Context) -> Option<Value> {
 /// A path attribute, joined to the folder Terraform runs in.
 fn path_value(body: &Body, key: &str, context: &Context, dir: &Path) -> Option<PathBuf> {
     Some(normalized(&dir.join(value(body, key, context)?.as_str()?)))
+}
+
+/// A Lambda module call's `source_path` (a path, or the first `path` of
+/// its list form) and the `patterns` that list item filters it with.
+fn module_source(body: &Body, context: &Context) -> Option<(String, Vec<String>)> {
+    match value(body, "source_path", context)? {
+        Value::Array(items) => items.into_iter().find_map(|item| match item {
+            Value::String(path) => Some((path, Vec::new())),
+            Value::Object(mut fields) => {
+                let Some(Value::String(path)) = fields.swap_remove("path") else {
+                    return None;
+                };
+                // a list, or one pattern a line (a heredoc)
+                let patterns = match fields.swap_remove("patterns") {
+                    Some(Value::Array(patterns)) => patterns
+                        .iter()
+                        .filter_map(|p| p.as_str().map(str::to_string))
+                        .collect(),
+                    Some(Value::String(lines)) => lines
+                        .lines()
+                        .map(str::trim)
+                        .filter(|line| !line.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Some((path, patterns))
+            }
+            _ => None,
+        }),
+        Value::String(path) => Some((path, Vec::new())),
+        _ => None,
+    }
+}
+
+/// The folders Lambda module calls package with `patterns`, and those
+/// patterns.
+fn filtered_sources(
+    blocks: &[&Block],
+    context: &Context,
+    dir: &Path,
+) -> Vec<(PathBuf, Vec<String>)> {
+    blocks
+        .iter()
+        .filter(|b| b.identifier() == "module" && is_lambda_module(b.body(), context))
+        .filter_map(|b| module_source(b.body(), context))
+        .filter(|(_, patterns)| !patterns.is_empty())
+        .map(|(path, patterns)| (normalized(&dir.join(path)), patterns))
+        .collect()
 }
 
 /// Whether a module call is terraform-aws-modules/lambda's.
