@@ -727,11 +727,15 @@ struct Opened {
     native: analysis::compat::NativeReads,
 }
 
-/// Opens an input; a folder the deployment zips is listed without what
-/// it leaves out (a Terraform `archive_file`'s `excludes`, the Lambda
-/// module's `patterns`).
+/// Opens an input; a folder the deployment zips is listed as the zip it
+/// makes (without what a Terraform `archive_file`'s `excludes` or the
+/// Lambda module's `patterns` leave out, with the module's further
+/// `source_path` items).
 fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
-    Artifact::open_leaving_out(path, &template::left_out_of(path))
+    match template::packaging_of(path) {
+        Some(packaging) => Artifact::open_packaged(path, &packaging),
+        None => Artifact::open(path),
+    }
 }
 
 /// An artifact's inventory and its native files' needs: reading the ELF

@@ -962,6 +962,58 @@ fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
     );
 }
 
+/// A `source_path` list zips each of its paths, each under its
+/// `prefix_in_zip`: the function's code is all of them, and init follows
+/// imports into the shared package it puts under `common/`.
+#[test]
+fn terraform_lambda_module_source_path_items_are_one_package() {
+    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
+    let root = infra.parent().unwrap();
+    for (file, text) in [
+        ("src/orders/app.py", "from common.money import cents\n\n\ndef handler(event, context):\n    return cents(event)\n"),
+        ("shared/__init__.py", ""),
+        ("shared/money.py", "import decimal\n\n\ndef cents(value):\n    return int(decimal.Decimal(value) * 100)\n"),
+        ("shared/test_money.py", "import pytest\n"),
+    ] {
+        std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+        std::fs::write(root.join(file), text).unwrap();
+    }
+    std::fs::write(
+        infra.join("main.tf"),
+        r#"module "orders" {
+  source = "terraform-aws-modules/lambda/aws"
+
+  function_name = "orders"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  source_path = [
+    "${path.module}/../src/orders",
+    {
+      path          = "${path.module}/../shared"
+      prefix_in_zip = "common"
+      patterns      = ["!test_.*"]
+    },
+  ]
+}
+"#,
+    )
+    .unwrap();
+    let (code, report) = audit_with(&infra, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["deployed_as"][0], "orders");
+    assert_eq!(artifact["files"], 3, "{report}");
+    assert_eq!(
+        init_files(&artifact["init"]),
+        BTreeSet::from([
+            "app.py".to_string(),
+            "common/__init__.py".to_string(),
+            "common/money.py".to_string()
+        ])
+    );
+    assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+}
+
 /// A layer an `archive_file` makes of a folder holds what its excludes
 /// leave: a module they leave out is missing at init.
 #[test]

@@ -141,6 +141,23 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
+/// How a deployment makes a zip of folders and files on disk, when that
+/// is more than one folder zipped whole: the first part is the function's
+/// code, which names the artifact.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Packaging {
+    pub parts: Vec<Part>,
+}
+
+/// A folder or source file a deployment zips, under a prefix in the zip
+/// (empty for its root), without what it leaves out of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub path: PathBuf,
+    pub prefix: String,
+    pub left_out: LeftOut,
+}
+
 /// What the tool that zips a folder leaves out of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LeftOut {
@@ -234,53 +251,11 @@ impl Artifact {
     /// Opens a zip/jar or a directory. A path that cannot be read as either
     /// is an error; problems inside a readable archive become warnings.
     pub fn open(path: &Path) -> Result<Artifact, OpenError> {
-        Artifact::open_leaving_out(path, &LeftOut::Nothing)
-    }
-
-    /// Opens as [`Artifact::open`] does; a folder is listed without what
-    /// the tool that zips it leaves out. A pattern that is not valid
-    /// leaves nothing out.
-    pub fn open_leaving_out(path: &Path, left_out: &LeftOut) -> Result<Artifact, OpenError> {
-        let meta = std::fs::metadata(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                OpenError::NotFound {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                OpenError::Io {
-                    path: path.to_path_buf(),
-                    error: source,
-                }
-            }
-        })?;
-        if meta.is_dir() {
-            let listing = directory::list(path, directory::Selection::of(left_out));
+        let meta = metadata(path)?;
+        if let Some((listing, container)) = list_on_disk(path, &meta, &LeftOut::Nothing)? {
             return Ok(Artifact::assemble(
                 path,
-                Container::Directory,
-                listing,
-                Reader::Directory,
-            ));
-        }
-        if !meta.is_file() {
-            return Err(OpenError::Unsupported {
-                path: path.to_path_buf(),
-            });
-        }
-        // a handler's source file alone is the package a deployment makes
-        // of it (the Terraform Lambda module's `source_path = "index.py"`)
-        if let (Some(name), true) = (
-            path.file_name().and_then(|n| n.to_str()),
-            is_source_file(path),
-        ) {
-            let root = match path.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent,
-                _ => Path::new("."),
-            };
-            let listing = directory::list(root, directory::Selection::File(name));
-            return Ok(Artifact::assemble(
-                path,
-                Container::File,
+                container,
                 listing,
                 Reader::Directory,
             ));
@@ -297,6 +272,61 @@ impl Artifact {
             container,
             listing,
             Reader::Zip(reader),
+        ))
+    }
+
+    /// Opens a folder or source file as the zip a deployment makes of it
+    /// and its `packaging`'s further parts, each listed under its prefix
+    /// without what it leaves out. A pattern that is not valid leaves
+    /// nothing out; a part that is not a folder or source file is a
+    /// warning.
+    pub fn open_packaged(path: &Path, packaging: &Packaging) -> Result<Artifact, OpenError> {
+        let mut container = Container::Directory;
+        let mut whole: Option<Listing> = None;
+        for (n, part) in packaging.parts.iter().enumerate() {
+            let meta = metadata(&part.path)?;
+            let Some((mut listing, kind)) = list_on_disk(&part.path, &meta, &part.left_out)? else {
+                let warning = Warning::at(
+                    part.path.display().to_string(),
+                    "packaged with the function but not a folder or source file; not audited",
+                );
+                match &mut whole {
+                    Some(whole) => whole.warnings.push(warning),
+                    None => {
+                        return Err(OpenError::Unsupported {
+                            path: part.path.clone(),
+                        })
+                    }
+                }
+                continue;
+            };
+            if n == 0 {
+                container = kind;
+            }
+            let prefix = part.prefix.trim_matches('/');
+            if !prefix.is_empty() {
+                for entry in &mut listing.entries {
+                    entry.path = format!("{prefix}/{}", entry.path);
+                }
+            }
+            match &mut whole {
+                None => whole = Some(listing),
+                Some(whole) => {
+                    // one zip: one set of end records
+                    whole.zipped_bytes += listing.zipped_bytes - listing.archive_overhead_bytes;
+                    whole.entries.extend(listing.entries);
+                    whole.warnings.extend(listing.warnings);
+                }
+            }
+        }
+        let Some(listing) = whole else {
+            return Artifact::open(path);
+        };
+        Ok(Artifact::assemble(
+            path,
+            container,
+            listing,
+            Reader::Directory,
         ))
     }
 
@@ -455,9 +485,57 @@ impl Artifact {
     }
 }
 
+/// The metadata of an input, or the error that names it.
+fn metadata(path: &Path) -> Result<std::fs::Metadata, OpenError> {
+    std::fs::metadata(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            OpenError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            OpenError::Io {
+                path: path.to_path_buf(),
+                error: source,
+            }
+        }
+    })
+}
+
+/// A folder, or a handler's source file alone (the package a deployment
+/// makes of it: the Terraform Lambda module's `source_path = "index.py"`),
+/// listed as a zip of it would hold it; `None` for a zip or jar, an error
+/// for anything else.
+fn list_on_disk(
+    path: &Path,
+    meta: &std::fs::Metadata,
+    left_out: &LeftOut,
+) -> Result<Option<(Listing, Container)>, OpenError> {
+    if meta.is_dir() {
+        let listing = directory::list(path, directory::Selection::of(left_out));
+        return Ok(Some((listing, Container::Directory)));
+    }
+    if !meta.is_file() {
+        return Err(OpenError::Unsupported {
+            path: path.to_path_buf(),
+        });
+    }
+    let name = path.file_name().and_then(|n| n.to_str());
+    match (name, is_source_file(path)) {
+        (Some(name), true) => {
+            let root = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let listing = directory::list(root, directory::Selection::File(name));
+            Ok(Some((listing, Container::File)))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// A Python or JavaScript source file, which Lambda runs from a package
 /// holding just that file.
-fn is_source_file(path: &Path) -> bool {
+pub(crate) fn is_source_file(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("py" | "js" | "mjs" | "cjs")

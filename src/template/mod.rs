@@ -554,13 +554,15 @@ pub fn prefetch(paths: &[PathBuf]) {
     }
 }
 
-/// What the deployment leaves out of a folder it zips for a function or a
-/// layer (a Terraform `archive_file`'s `excludes`, the Lambda module's
-/// `patterns`); nothing for a zip.
-pub fn left_out_of(path: &Path) -> crate::artifact::LeftOut {
-    match path.is_dir() {
-        true => terraform::left_out_of(path),
-        false => crate::artifact::LeftOut::Nothing,
+/// How the deployment zips a folder or source file it makes a function
+/// or a layer of, when that is more than the folder zipped whole (a
+/// Terraform `archive_file`'s `excludes`, the Lambda module's `patterns`
+/// and further `source_path` items); `None` for a zip.
+pub fn packaging_of(path: &Path) -> Option<crate::artifact::Packaging> {
+    let zip_or_jar = path.is_file() && !crate::artifact::is_source_file(path);
+    match zip_or_jar {
+        true => None,
+        false => terraform::packaging_of(path),
     }
 }
 

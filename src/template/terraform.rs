@@ -18,7 +18,7 @@ use hcl::{Block, Body, Expression, TraversalOperator, Value};
 
 use super::database::{self, DatabaseRoute};
 use super::{PackagedFunction, TemplateLayers, WarmStart};
-use crate::artifact::LeftOut;
+use crate::artifact::{LeftOut, Packaging, Part};
 
 /// Folders up from the artifact whose configurations are read: a zip in
 /// `build/` or `lambda/` next to, or below, the folder of `.tf` files.
@@ -88,29 +88,34 @@ pub(super) fn deployed_code(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// What the configurations near `folder` leave out of it when they zip
-/// it, for a function or a layer: an `archive_file`'s `excludes`, a Lambda
-/// module's `patterns`. Auditing the folder audits the zip Terraform
-/// would make.
-pub(super) fn left_out_of(folder: &Path) -> LeftOut {
-    configuration_dirs(folder)
-        .iter()
-        .find_map(|dir| {
-            let module = configuration(dir);
-            let archive = module
-                .archives
+/// How the configurations near `code` (a folder or file a function or
+/// layer is made of) zip it: what an `archive_file`'s `excludes` leave
+/// out, or the parts a Lambda module's `source_path` adds and its
+/// `patterns` filter. Auditing the code audits the zip Terraform would
+/// make; `None` when it is zipped as it is.
+pub(super) fn packaging_of(code: &Path) -> Option<Packaging> {
+    configuration_dirs(code).iter().find_map(|dir| {
+        let module = configuration(dir);
+        let archive = module
+            .archives
+            .iter()
+            .find(|a| super::same_file(&a.source, code))
+            .filter(|a| !a.excludes.is_empty())
+            .map(|a| Packaging {
+                parts: vec![Part {
+                    path: code.to_path_buf(),
+                    prefix: String::new(),
+                    left_out: LeftOut::Globs(a.excludes.clone()),
+                }],
+            });
+        archive.or_else(|| {
+            module
+                .packagings
                 .iter()
-                .find(|a| super::same_file(&a.source, folder))
-                .map(|a| LeftOut::Globs(a.excludes.clone()));
-            archive.or_else(|| {
-                module
-                    .filtered
-                    .iter()
-                    .find(|(source, _)| super::same_file(source, folder))
-                    .map(|(_, patterns)| LeftOut::Patterns(patterns.clone()))
-            })
+                .find(|(first, _)| super::same_file(first, code))
+                .map(|(_, packaging)| packaging.clone())
         })
-        .unwrap_or_default()
+    })
 }
 
 /// Folders holding `.tf` files near the artifact: looked for once per
@@ -276,12 +281,12 @@ fn read_configuration(dir: &Path) -> Module {
 }
 
 /// What a module and the local modules it calls deploy, the
-/// `archive_file` zips they make, and the folders Lambda module calls
-/// package with `patterns`.
+/// `archive_file` zips they make, and how Lambda module calls package
+/// code that is more than a folder zipped whole.
 struct Module {
     deployed: Vec<Deployed>,
     archives: Vec<Archive>,
-    filtered: Vec<(PathBuf, Vec<String>)>,
+    packagings: Vec<(PathBuf, Packaging)>,
 }
 
 /// How deep local module calls are followed.
@@ -306,7 +311,7 @@ fn read_module(
     let blocks: Vec<&Block> = bodies.iter().flat_map(Body::blocks).collect();
     let context = context(root, module, &blocks, given);
     let archives = archive_sources(&blocks, &context, root);
-    let mut filtered = filtered_sources(&blocks, &context, root);
+    let mut packagings = module_packagings(&blocks, &context, root);
     let configuration = Configuration {
         dir: root,
         blocks: &blocks,
@@ -369,7 +374,7 @@ fn read_module(
                     let prefix = format!("{address}.");
                     let called = read_module(root, &source, arguments, &prefix, depth + 1);
                     called_archives.extend(called.archives);
-                    filtered.extend(called.filtered);
+                    packagings.extend(called.packagings);
                     deployed.extend(called.deployed.into_iter().map(|mut d| {
                         d.called_in.push(normalized(&root.join(&source)));
                         d
@@ -385,7 +390,7 @@ fn read_module(
     Module {
         deployed,
         archives,
-        filtered,
+        packagings,
     }
 }
 
@@ -558,13 +563,12 @@ impl Configuration<'_> {
     /// (`[{ path = "src", pip_requirements = true }]`).
     fn module_code(&self, body: &Body, context: &Context) -> Vec<PathBuf> {
         let package = value(body, "local_existing_package", context)
-            .and_then(|v| v.as_str().map(str::to_string));
-        let source = module_source(body, context).map(|(path, _)| path);
-        package
+            .and_then(|v| v.as_str().map(|path| normalized(&self.dir.join(path))));
+        let source = module_sources(body, context, self.dir)
             .into_iter()
-            .chain(source)
-            .map(|path| normalized(&self.dir.join(path)))
-            .collect()
+            .next()
+            .map(|part| part.path);
+        package.into_iter().chain(source).collect()
     }
 
     /// The zip a function deployed from S3 (`s3_key =
@@ -633,52 +637,72 @@ fn path_value(body: &Body, key: &str, context: &Context, dir: &Path) -> Option<P
     Some(normalized(&dir.join(value(body, key, context)?.as_str()?)))
 }
 
-/// A Lambda module call's `source_path` (a path, or the first `path` of
-/// its list form) and the `patterns` that list item filters it with.
-fn module_source(body: &Body, context: &Context) -> Option<(String, Vec<String>)> {
-    match value(body, "source_path", context)? {
-        Value::Array(items) => items.into_iter().find_map(|item| match item {
-            Value::String(path) => Some((path, Vec::new())),
-            Value::Object(mut fields) => {
-                let Some(Value::String(path)) = fields.swap_remove("path") else {
-                    return None;
-                };
-                // a list, or one pattern a line (a heredoc)
-                let patterns = match fields.swap_remove("patterns") {
-                    Some(Value::Array(patterns)) => patterns
-                        .iter()
-                        .filter_map(|p| p.as_str().map(str::to_string))
-                        .collect(),
-                    Some(Value::String(lines)) => lines
-                        .lines()
-                        .map(str::trim)
-                        .filter(|line| !line.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                Some((path, patterns))
-            }
-            _ => None,
-        }),
-        Value::String(path) => Some((path, Vec::new())),
-        _ => None,
+/// What a Lambda module call's `source_path` zips: a path, or each item
+/// of its list form that names one (`{ path, prefix_in_zip, patterns }`),
+/// as paths from `dir`. The first is the function's code.
+fn module_sources(body: &Body, context: &Context, dir: &Path) -> Vec<Part> {
+    let part = |path: &str, prefix: Option<String>, patterns: Vec<String>| Part {
+        path: normalized(&dir.join(path)),
+        prefix: prefix.unwrap_or_default(),
+        left_out: match patterns.is_empty() {
+            true => LeftOut::Nothing,
+            false => LeftOut::Patterns(patterns),
+        },
+    };
+    match value(body, "source_path", context) {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Value::String(path) => Some(part(&path, None, Vec::new())),
+                Value::Object(mut fields) => {
+                    let Some(Value::String(path)) = fields.swap_remove("path") else {
+                        return None;
+                    };
+                    // a list, or one pattern a line (a heredoc)
+                    let patterns = match fields.swap_remove("patterns") {
+                        Some(Value::Array(patterns)) => patterns
+                            .iter()
+                            .filter_map(|p| p.as_str().map(str::to_string))
+                            .collect(),
+                        Some(Value::String(lines)) => lines
+                            .lines()
+                            .map(str::trim)
+                            .filter(|line| !line.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let prefix = match fields.swap_remove("prefix_in_zip") {
+                        Some(Value::String(prefix)) => Some(prefix),
+                        _ => None,
+                    };
+                    Some(part(&path, prefix, patterns))
+                }
+                _ => None,
+            })
+            .collect(),
+        Some(Value::String(path)) => vec![part(&path, None, Vec::new())],
+        _ => Vec::new(),
     }
 }
 
-/// The folders Lambda module calls package with `patterns`, and those
-/// patterns.
-fn filtered_sources(
+/// How the Lambda module calls of a configuration package their code,
+/// by the function's code (the first path), when that is more than the
+/// folder zipped whole: `patterns`, or more than one path.
+fn module_packagings(
     blocks: &[&Block],
     context: &Context,
     dir: &Path,
-) -> Vec<(PathBuf, Vec<String>)> {
+) -> Vec<(PathBuf, Packaging)> {
     blocks
         .iter()
         .filter(|b| b.identifier() == "module" && is_lambda_module(b.body(), context))
-        .filter_map(|b| module_source(b.body(), context))
-        .filter(|(_, patterns)| !patterns.is_empty())
-        .map(|(path, patterns)| (normalized(&dir.join(path)), patterns))
+        .filter_map(|b| {
+            let parts = module_sources(b.body(), context, dir);
+            let plain = matches!(&parts[..], [one] if one.prefix.is_empty() && one.left_out == LeftOut::Nothing);
+            let first = parts.first()?.path.clone();
+            (!plain).then_some((first, Packaging { parts }))
+        })
         .collect()
 }
 
