@@ -248,8 +248,9 @@ enum Reader {
 }
 
 impl Artifact {
-    /// Opens a zip/jar or a directory. A path that cannot be read as either
-    /// is an error; problems inside a readable archive become warnings.
+    /// Opens a zip/jar, a directory, or a Python or JavaScript file alone.
+    /// A path that cannot be read as one is an error; problems inside a
+    /// readable archive become warnings.
     pub fn open(path: &Path) -> Result<Artifact, OpenError> {
         let meta = metadata(path)?;
         if let Some((listing, container)) = list_on_disk(path, &meta, &LeftOut::Nothing)? {
