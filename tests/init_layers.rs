@@ -963,8 +963,9 @@ fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
 }
 
 /// A `source_path` list zips each of its paths, each under its
-/// `prefix_in_zip`: the function's code is all of them, and init follows
-/// imports into the shared package it puts under `common/`.
+/// `prefix_in_zip` and filtered by its `patterns` (which see that
+/// prefix): the function's code is all of them, and init follows imports
+/// into the shared package it puts under `common/`.
 #[test]
 fn terraform_lambda_module_source_path_items_are_one_package() {
     let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
@@ -991,7 +992,7 @@ fn terraform_lambda_module_source_path_items_are_one_package() {
     {
       path          = "${path.module}/../shared"
       prefix_in_zip = "common"
-      patterns      = ["!test_.*"]
+      patterns      = ["!common/test_.*"]
     },
   ]
 }

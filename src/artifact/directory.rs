@@ -29,16 +29,18 @@ pub(super) enum Selection<'a> {
     /// zips it walks it.
     Excluding(GlobSet),
     /// What these rules keep (true) or leave out (false), the last that
-    /// matches a path deciding (see [`super::LeftOut::Patterns`]); every
-    /// folder is walked into.
-    Patterns(Vec<(bool, Regex)>),
+    /// matches a path deciding (see [`super::LeftOut::Patterns`]), the
+    /// paths under the prefix they go to in the zip; every folder is
+    /// walked into.
+    Patterns(Vec<(bool, Regex)>, String),
     /// One file at the root: a source file a deployment zips alone.
     File(&'a str),
 }
 
 impl Selection<'_> {
-    /// The selection a deployment's [`LeftOut`] makes.
-    pub(super) fn of(left_out: &LeftOut) -> Selection<'static> {
+    /// The selection a deployment's [`LeftOut`] makes of a folder it puts
+    /// under `prefix` in the zip.
+    pub(super) fn of(left_out: &LeftOut, prefix: &str) -> Selection<'static> {
         match left_out {
             LeftOut::Nothing => Selection::Excluding(GlobSet::empty()),
             LeftOut::Globs(globs) => {
@@ -66,6 +68,7 @@ impl Selection<'_> {
                         Some((keep, regex))
                     })
                     .collect(),
+                prefix.trim_matches('/').to_string(),
             ),
         }
     }
@@ -74,19 +77,20 @@ impl Selection<'_> {
     fn walks(&self, relative: &str) -> bool {
         match self {
             Selection::Excluding(excluded) => excluded.is_empty() || !excluded.is_match(relative),
-            Selection::Patterns(_) => true,
+            Selection::Patterns(..) => true,
             Selection::File(name) => relative == *name,
         }
     }
 
     /// Whether an entry the walk reaches is listed.
-    fn lists(&self, relative: &str, folder: bool) -> bool {
-        let Selection::Patterns(rules) = self else {
+    pub(super) fn lists(&self, relative: &str, folder: bool) -> bool {
+        let Selection::Patterns(rules, prefix) = self else {
             return true;
         };
-        let path = match folder {
-            true => format!("{relative}/"),
-            false => relative.to_string(),
+        let slash = if folder { "/" } else { "" };
+        let path = match prefix.is_empty() {
+            true => format!("{relative}{slash}"),
+            false => format!("{prefix}/{relative}{slash}"),
         };
         rules
             .iter()

@@ -167,10 +167,11 @@ pub enum LeftOut {
     /// folders); a folder matched goes with all it holds: a Terraform
     /// `archive_file`'s `excludes`.
     Globs(Vec<String>),
-    /// Regular expressions over whole paths from the folder (a folder's
-    /// ending in `/`), each keeping what it matches or, after a `!`,
-    /// leaving it out; the last that matches decides, and what none
-    /// matches is kept: the Terraform Lambda module's `patterns`.
+    /// Regular expressions over whole paths as the zip holds them (from
+    /// the folder, under its prefix there; a folder's ending in `/`), each
+    /// keeping what it matches or, after a `!`, leaving it out; the last
+    /// that matches decides, and what none matches is kept: the Terraform
+    /// Lambda module's `patterns`.
     Patterns(Vec<String>),
 }
 
@@ -253,7 +254,7 @@ impl Artifact {
     /// readable archive become warnings.
     pub fn open(path: &Path) -> Result<Artifact, OpenError> {
         let meta = metadata(path)?;
-        if let Some((listing, container)) = list_on_disk(path, &meta, &LeftOut::Nothing)? {
+        if let Some((listing, container)) = list_on_disk(path, &meta, &LeftOut::Nothing, "")? {
             return Ok(Artifact::assemble(
                 path,
                 container,
@@ -286,7 +287,9 @@ impl Artifact {
         let mut whole: Option<Listing> = None;
         for (n, part) in packaging.parts.iter().enumerate() {
             let meta = metadata(&part.path)?;
-            let Some((mut listing, kind)) = list_on_disk(&part.path, &meta, &part.left_out)? else {
+            let Some((mut listing, kind)) =
+                list_on_disk(&part.path, &meta, &part.left_out, &part.prefix)?
+            else {
                 let warning = Warning::at(
                     part.path.display().to_string(),
                     "packaged with the function but not a folder or source file; not audited",
@@ -504,15 +507,17 @@ fn metadata(path: &Path) -> Result<std::fs::Metadata, OpenError> {
 
 /// A folder, or a handler's source file alone (the package a deployment
 /// makes of it: the Terraform Lambda module's `source_path = "index.py"`),
-/// listed as a zip of it would hold it; `None` for a zip or jar, an error
-/// for anything else.
+/// listed as a zip of it would hold it, put under `prefix` there; `None`
+/// for a zip or jar, an error for anything else.
 fn list_on_disk(
     path: &Path,
     meta: &std::fs::Metadata,
     left_out: &LeftOut,
+    prefix: &str,
 ) -> Result<Option<(Listing, Container)>, OpenError> {
+    let selection = directory::Selection::of(left_out, prefix);
     if meta.is_dir() {
-        let listing = directory::list(path, directory::Selection::of(left_out));
+        let listing = directory::list(path, selection);
         return Ok(Some((listing, Container::Directory)));
     }
     if !meta.is_file() {
@@ -527,7 +532,14 @@ fn list_on_disk(
                 Some(parent) if !parent.as_os_str().is_empty() => parent,
                 _ => Path::new("."),
             };
-            let listing = directory::list(root, directory::Selection::File(name));
+            let mut listing = directory::list(root, directory::Selection::File(name));
+            // patterns may leave the one file out too
+            listing
+                .entries
+                .retain(|entry| selection.lists(&entry.path, false));
+            if listing.entries.is_empty() {
+                listing.zipped_bytes = listing.archive_overhead_bytes;
+            }
             Ok(Some((listing, Container::File)))
         }
         _ => Ok(None),
