@@ -1015,6 +1015,52 @@ fn terraform_lambda_module_source_path_items_are_one_package() {
     assert!(rule_findings(&report, "runtime/missing-module").is_empty());
 }
 
+/// A copy of the Lambda module kept in the repository (its own examples
+/// call it as `source = "../../"`) is called as the module is, not read
+/// as a module of the project's own.
+#[test]
+fn terraform_a_local_copy_of_the_lambda_module_is_the_lambda_module() {
+    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
+    let root = infra.parent().unwrap();
+    for (file, text) in [
+        ("src/app.py", "def handler(event, context):\n    return 1\n"),
+        ("vendor/terraform-aws-lambda/package.py", "# builds the package\n"),
+        (
+            "vendor/terraform-aws-lambda/variables.tf",
+            "variable \"source_path\" {\n  default = null\n}\n\nvariable \"local_existing_package\" {\n  default = null\n}\n",
+        ),
+        (
+            "vendor/terraform-aws-lambda/main.tf",
+            "resource \"aws_lambda_function\" \"this\" {\n  filename = local.filename\n  handler  = var.handler\n  runtime  = var.runtime\n}\n",
+        ),
+    ] {
+        std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+        std::fs::write(root.join(file), text).unwrap();
+    }
+    std::fs::write(
+        infra.join("main.tf"),
+        r#"module "app" {
+  source = "../vendor/terraform-aws-lambda"
+
+  function_name = "app"
+  handler       = "app.handler"
+  runtime       = "python3.13"
+  source_path   = "${path.module}/../src"
+}
+"#,
+    )
+    .unwrap();
+    let (_, report) = audit_with(&infra, &[]);
+    assert_eq!(
+        deployments(&report),
+        [(
+            root.join("src").display().to_string(),
+            "python3.13".to_string(),
+            "app".to_string()
+        )]
+    );
+}
+
 /// A layer an `archive_file` makes of a folder holds what its excludes
 /// leave: a module they leave out is missing at init.
 #[test]

@@ -311,9 +311,11 @@ fn read_module(
     let blocks: Vec<&Block> = bodies.iter().flat_map(Body::blocks).collect();
     let context = context(root, module, &blocks, given);
     let archives = archive_sources(&blocks, &context, root);
-    let mut packagings = module_packagings(&blocks, &context, root);
+    let caller = root.join(module);
+    let mut packagings = module_packagings(&blocks, &context, root, &caller);
     let configuration = Configuration {
         dir: root,
+        caller: &caller,
         blocks: &blocks,
         archives: &archives,
     };
@@ -397,6 +399,8 @@ fn read_module(
 /// One configuration's parsed blocks and `archive_file` zips.
 struct Configuration<'c> {
     dir: &'c Path,
+    /// The folder of the module whose blocks these are.
+    caller: &'c Path,
     blocks: &'c [&'c Block],
     archives: &'c [Archive],
 }
@@ -410,8 +414,10 @@ impl Configuration<'_> {
         }
         let source = value(block.body(), "source", context)?;
         let source = source.as_str()?;
-        (source.starts_with("./") || source.starts_with("../"))
-            .then(|| normalized(&caller.join(source)))
+        // a copy of the Lambda module is called as the module is
+        let local = (source.starts_with("./") || source.starts_with("../"))
+            && !is_lambda_module(block.body(), context, self.caller);
+        local.then(|| normalized(&caller.join(source)))
     }
 
     /// The configuration's resources of one type, with their names.
@@ -446,7 +452,7 @@ impl Configuration<'_> {
                 warm_start,
             )
         } else {
-            if !is_lambda_module(body, context) {
+            if !is_lambda_module(body, context, self.caller) {
                 return None;
             }
             // the module makes a layer, or nothing, instead of a function
@@ -608,7 +614,7 @@ impl Configuration<'_> {
                     .iter()
                     .find(|b| b.identifier() == "module" && labels(b)[..] == [name])?;
                 let body = block.body();
-                if !is_lambda_module(body, context) {
+                if !is_lambda_module(body, context, self.caller) {
                     return None;
                 }
                 self.module_code(body, context)
@@ -693,10 +699,11 @@ fn module_packagings(
     blocks: &[&Block],
     context: &Context,
     dir: &Path,
+    caller: &Path,
 ) -> Vec<(PathBuf, Packaging)> {
     blocks
         .iter()
-        .filter(|b| b.identifier() == "module" && is_lambda_module(b.body(), context))
+        .filter(|b| b.identifier() == "module" && is_lambda_module(b.body(), context, caller))
         .filter_map(|b| {
             let parts = module_sources(b.body(), context, dir);
             let plain = matches!(&parts[..], [one] if one.prefix.is_empty() && one.left_out == LeftOut::Nothing);
@@ -707,9 +714,26 @@ fn module_packagings(
 }
 
 /// Whether a module call is terraform-aws-modules/lambda's.
-fn is_lambda_module(body: &Body, context: &Context) -> bool {
-    value(body, "source", context)
-        .is_some_and(|source| source.as_str().is_some_and(is_lambda_module_source))
+/// `caller`: the folder of the module that calls it, which a local
+/// `source` is relative to.
+fn is_lambda_module(body: &Body, context: &Context, caller: &Path) -> bool {
+    let Some(Value::String(source)) = value(body, "source", context) else {
+        return false;
+    };
+    is_lambda_module_source(&source)
+        || ((source.starts_with("./") || source.starts_with("../"))
+            && is_lambda_module_copy(&caller.join(&source)))
+}
+
+/// A local copy of the Lambda module (its own examples call it as
+/// `source = "../../"`): a folder with the module's packaging script and
+/// its `source_path` and `local_existing_package` variables.
+fn is_lambda_module_copy(folder: &Path) -> bool {
+    folder.join("package.py").is_file()
+        && std::fs::read_to_string(folder.join("variables.tf")).is_ok_and(|text| {
+            text.contains("variable \"source_path\"")
+                && text.contains("variable \"local_existing_package\"")
+        })
 }
 
 /// The Lambda module from the registry (`terraform-aws-modules/lambda/aws`,
