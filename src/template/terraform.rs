@@ -1,9 +1,11 @@
 //! What the Terraform configurations near an artifact say about the
 //! functions deployed from it: `aws_lambda_function` resources (whose
 //! `filename` is the zip, often an `archive_file`'s `output_path`) and
-//! calls of the terraform-aws-modules/lambda module
-//! (`local_existing_package`, `source_path`), in the root module and the
-//! local modules it calls with their arguments. Expressions are evaluated
+//! calls of the terraform-aws-modules/lambda module, from the registry,
+//! its git repository or a copy (`local_existing_package`, `source_path`),
+//! in the root module and the local modules it calls with their
+//! arguments; and how each packages the code (an `archive_file`'s
+//! `excludes`, the module's `patterns` and further paths). Expressions are evaluated
 //! with what a configuration defines itself: `path.module`, variables'
 //! defaults and the values `terraform.tfvars` / `*.auto.tfvars` give them,
 //! locals and `archive_file` data sources. Anything else (`-var`, a
