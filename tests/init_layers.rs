@@ -1015,6 +1015,53 @@ fn terraform_lambda_module_source_path_items_are_one_package() {
     assert!(rule_findings(&report, "runtime/missing-module").is_empty());
 }
 
+/// An `archive_file` of one `source_file` zips that file alone: before
+/// Terraform has run, the file is the function's code.
+#[test]
+fn terraform_archive_file_of_one_source_file_is_that_file() {
+    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
+    let root = infra.parent().unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("src/index.mjs"),
+        "export const handler = async () => ({ statusCode: 200 });\n",
+    )
+    .unwrap();
+    std::fs::write(
+        infra.join("main.tf"),
+        r#"data "archive_file" "index" {
+  type        = "zip"
+  source_file = "${path.module}/../src/index.mjs"
+  output_path = "${path.module}/../build/index.zip"
+}
+
+resource "aws_lambda_function" "index" {
+  function_name = "index"
+  role          = "arn:aws:iam::123456789012:role/index"
+  filename      = data.archive_file.index.output_path
+  handler       = "index.handler"
+  runtime       = "nodejs22.x"
+}
+"#,
+    )
+    .unwrap();
+    let (code, report) = audit_with(&infra, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        deployments(&report),
+        [(
+            root.join("src/index.mjs").display().to_string(),
+            "nodejs22.x".to_string(),
+            "index".to_string()
+        )]
+    );
+    assert_eq!(report["artifacts"][0]["kind"], "file");
+    assert_eq!(
+        init_files(&report["artifacts"][0]["init"]),
+        BTreeSet::from(["index.mjs".to_string()])
+    );
+}
+
 /// A copy of the Lambda module kept in the repository (its own examples
 /// call it as `source = "../../"`) is called as the module is, not read
 /// as a module of the project's own.

@@ -897,8 +897,8 @@ fn variable_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// An `archive_file`: the zip it writes, the folder it zips
-/// (`source_dir`) and what it leaves out of it.
+/// An `archive_file`: the zip it writes, the folder or file it zips
+/// (`source_dir`, `source_file`) and what it leaves out of a folder.
 struct Archive {
     zip: PathBuf,
     source: PathBuf,
@@ -926,7 +926,8 @@ fn archive_sources(blocks: &[&Block], context: &Context, dir: &Path) -> Vec<Arch
                 .unwrap_or_default();
             Some(Archive {
                 zip: path("output_path")?,
-                source: path("source_dir")?,
+                // a folder, or one file zipped alone
+                source: path("source_dir").or_else(|| path("source_file"))?,
                 excludes,
             })
         })
