@@ -280,29 +280,40 @@ impl Artifact {
     /// Opens a folder or source file as the zip a deployment makes of it
     /// and its `packaging`'s further parts, each listed under its prefix
     /// without what it leaves out. A pattern that is not valid leaves
-    /// nothing out; a part that is not a folder or source file is a
-    /// warning.
+    /// nothing out; a further part that is missing or not a folder or
+    /// source file is a warning.
     pub fn open_packaged(path: &Path, packaging: &Packaging) -> Result<Artifact, OpenError> {
         let mut container = Container::Directory;
         let mut whole: Option<Listing> = None;
         for (n, part) in packaging.parts.iter().enumerate() {
-            let meta = metadata(&part.path)?;
-            let Some((mut listing, kind)) =
-                list_on_disk(&part.path, &meta, &part.left_out, &part.prefix)?
-            else {
-                let warning = Warning::at(
-                    part.path.display().to_string(),
-                    "packaged with the function but not a folder or source file; not audited",
-                );
-                match &mut whole {
-                    Some(whole) => whole.warnings.push(warning),
-                    None => {
-                        return Err(OpenError::Unsupported {
-                            path: part.path.clone(),
-                        })
-                    }
+            // the function's own code must be there; a further part that is
+            // not (made by a build step, say) is a warning
+            let listed = metadata(&part.path)
+                .and_then(|meta| list_on_disk(&part.path, &meta, &part.left_out, &part.prefix));
+            let (mut listing, kind) = match (listed, &mut whole) {
+                (Ok(Some(listed)), _) => listed,
+                (Ok(None), None) => {
+                    return Err(OpenError::Unsupported {
+                        path: part.path.clone(),
+                    })
                 }
-                continue;
+                (Err(error), None) => return Err(error),
+                (Ok(None), Some(whole)) => {
+                    whole.warnings.push(Warning::at(
+                        part.path.display().to_string(),
+                        "packaged with the function but not a folder or source file; not audited",
+                    ));
+                    continue;
+                }
+                (Err(error), Some(whole)) => {
+                    whole.warnings.push(Warning::at(
+                        part.path.display().to_string(),
+                        format!(
+                            "packaged with the function but cannot be read ({error}); not audited"
+                        ),
+                    ));
+                    continue;
+                }
             };
             if n == 0 {
                 container = kind;
