@@ -914,19 +914,19 @@ fn terraform_lambda_module_source_path_may_be_one_file() {
 fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
     let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
     let api = infra.parent().unwrap().join("src/api");
-    for (file, text) in [
-        (
-            "app.py",
-            "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
-        ),
-        ("tests/test_app.py", "import pytest\n"),
-        ("docs/NOTES.md", "# notes\n"),
-        ("README.md", "# api\n"),
-        ("docs/keep.md", "# kept again by the last pattern\n"),
-    ] {
-        std::fs::create_dir_all(api.join(file).parent().unwrap()).unwrap();
-        std::fs::write(api.join(file), text).unwrap();
-    }
+    common::write_files(
+        &api,
+        &[
+            (
+                "app.py",
+                "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+            ),
+            ("tests/test_app.py", "import pytest\n"),
+            ("docs/NOTES.md", "# notes\n"),
+            ("README.md", "# api\n"),
+            ("docs/keep.md", "# kept again by the last pattern\n"),
+        ],
+    );
     std::fs::write(
         infra.join("main.tf"),
         r#"module "api" {
@@ -970,15 +970,15 @@ fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
 fn terraform_lambda_module_source_path_items_are_one_package() {
     let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
     let root = infra.parent().unwrap();
-    for (file, text) in [
-        ("src/orders/app.py", "from common.money import cents\n\n\ndef handler(event, context):\n    return cents(event)\n"),
-        ("shared/__init__.py", ""),
-        ("shared/money.py", "import decimal\n\n\ndef cents(value):\n    return int(decimal.Decimal(value) * 100)\n"),
-        ("shared/test_money.py", "import pytest\n"),
-    ] {
-        std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
-        std::fs::write(root.join(file), text).unwrap();
-    }
+    common::write_files(
+        root,
+        &[
+            ("src/orders/app.py", "from common.money import cents\n\n\ndef handler(event, context):\n    return cents(event)\n"),
+            ("shared/__init__.py", ""),
+            ("shared/money.py", "import decimal\n\n\ndef cents(value):\n    return int(decimal.Decimal(value) * 100)\n"),
+            ("shared/test_money.py", "import pytest\n"),
+        ],
+    );
     std::fs::write(
         infra.join("main.tf"),
         r#"module "orders" {
@@ -1077,21 +1077,21 @@ resource "aws_lambda_function" "index" {
 fn terraform_a_local_copy_of_the_lambda_module_is_the_lambda_module() {
     let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
     let root = infra.parent().unwrap();
-    for (file, text) in [
-        ("src/app.py", "def handler(event, context):\n    return 1\n"),
-        ("vendor/terraform-aws-lambda/package.py", "# builds the package\n"),
-        (
-            "vendor/terraform-aws-lambda/variables.tf",
-            "variable \"source_path\" {\n  default = null\n}\n\nvariable \"local_existing_package\" {\n  default = null\n}\n",
-        ),
-        (
-            "vendor/terraform-aws-lambda/main.tf",
-            "resource \"aws_lambda_function\" \"this\" {\n  filename = local.filename\n  handler  = var.handler\n  runtime  = var.runtime\n}\n",
-        ),
-    ] {
-        std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
-        std::fs::write(root.join(file), text).unwrap();
-    }
+    common::write_files(
+        root,
+        &[
+            ("src/app.py", "def handler(event, context):\n    return 1\n"),
+            ("vendor/terraform-aws-lambda/package.py", "# builds the package\n"),
+            (
+                "vendor/terraform-aws-lambda/variables.tf",
+                "variable \"source_path\" {\n  default = null\n}\n\nvariable \"local_existing_package\" {\n  default = null\n}\n",
+            ),
+            (
+                "vendor/terraform-aws-lambda/main.tf",
+                "resource \"aws_lambda_function\" \"this\" {\n  filename = local.filename\n  handler  = var.handler\n  runtime  = var.runtime\n}\n",
+            ),
+        ],
+    );
     std::fs::write(
         infra.join("main.tf"),
         r#"module "app" {

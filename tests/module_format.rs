@@ -99,11 +99,7 @@ const CASES: [(&str, &[(&str, &str)]); 11] = [
 
 fn write_case(root: &Path, files: &[(&str, &str)]) {
     std::fs::create_dir_all(root).unwrap();
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    common::write_files(root, files);
 }
 
 #[test]

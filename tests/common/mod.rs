@@ -412,6 +412,15 @@ pub fn warnings(artifact: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Writes each (path, text) below `root`, making the folders it needs.
+pub fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
 /// Copies a tree of files, each with mode 644, or 755 when executable.
 pub fn copy_tree(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
