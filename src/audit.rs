@@ -731,7 +731,7 @@ struct Opened {
 /// makes (without what a Terraform `archive_file`'s `excludes` or the
 /// Lambda module's `patterns` leave out, with the module's further
 /// `source_path` items).
-fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
+pub fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
     match template::packaging_of(path) {
         Some(packaging) => Artifact::open_packaged(path, &packaging),
         None => Artifact::open(path),

@@ -642,7 +642,8 @@ fn measure(mut args: MeasureArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let artifact = deadweight::artifact::Artifact::open(&args.path)?;
+    // the package the deployment makes of it, as audit reads it
+    let artifact = deadweight::audit::open_artifact(&args.path)?;
     // what the function deploys with, as audit reads it
     let templates = template::Templates::read(&args.path);
     let packaged = templates.packaged(args.handler.as_deref());
@@ -661,7 +662,7 @@ fn measure(mut args: MeasureArgs) -> anyhow::Result<ExitCode> {
     };
     let layers = layer_paths
         .iter()
-        .map(|path| deadweight::artifact::Artifact::open(path))
+        .map(|path| deadweight::audit::open_artifact(path))
         .collect::<Result<Vec<_>, _>>()?;
     let options = deadweight::measure::MeasureOptions {
         handler,

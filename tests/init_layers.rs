@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::{
-    audit_all, audit_with, function, init_files, measured_files_with, rule_findings, samples_dir,
-    ZipBuilder,
+    audit_all, audit_with, function, init_files, measured_files, measured_files_with,
+    rule_findings, samples_dir, ZipBuilder,
 };
 use serde_json::Value;
 
@@ -1014,6 +1014,14 @@ fn terraform_lambda_module_source_path_items_are_one_package() {
         ])
     );
     assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+    // Python, run on the package as the module zips it, imports the same
+    let imported = measured_files(&root.join("src/orders"));
+    assert!(
+        ["app", "common", "common.money"]
+            .iter()
+            .all(|module| imported.contains(*module)),
+        "{imported:?}"
+    );
     // a path a build step makes is not there yet: said, not fatal
     assert!(
         common::warnings(artifact)
