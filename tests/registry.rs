@@ -813,3 +813,54 @@ fn numpy_at_128_mb_is_slow_to_start_and_the_runtime_decides_the_fix() {
         "{fix}"
     );
 }
+
+/// A Serverless service folder, its dependencies installed by `npm ci`
+/// (devDependencies too, as on a developer's machine): `serverless
+/// package` leaves out the development-only packages its
+/// package-lock.json marks, its own and git's files and what
+/// `package.patterns` excludes, so auditing the folder audits that zip.
+#[test]
+fn a_serverless_service_folder_is_audited_as_serverless_packages_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("serverless-service"), dir.path());
+    common::write_files(
+        dir.path(),
+        &[
+            (
+                "handler.js",
+                "const { v4 } = require('uuid');\nexports.handler = async () => v4();\n",
+            ),
+            (
+                "serverless.yml",
+                "service: svc\nprovider:\n  name: aws\n  runtime: nodejs20.x\npackage:\n  patterns:\n    - '!notes/**'\nfunctions:\n  hello:\n    handler: handler.handler\n",
+            ),
+            ("notes/design.md", "# why\n"),
+            (".serverless/svc.zip", "an earlier package\n"),
+        ],
+    );
+    let (code, report) = audit_with(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    let packages: Vec<&str> = artifact["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(packages, ["uuid"], "{report}");
+    assert!(rule_findings(&report, "node/dev-tool-shipped").is_empty());
+    assert!(
+        common::warnings(artifact)
+            .iter()
+            .any(|w| w.contains("not audited: the deployment's excludes")),
+        "{report}"
+    );
+    // what serverless package zips, compared with the folder: prettier,
+    // notes/ and .serverless/ are not in it
+    let (_, whole) = audit_with(&registry_fixture("serverless-service"), &[]);
+    assert!(
+        whole["artifacts"][0]["unzipped_bytes"].as_u64().unwrap()
+            > 20 * artifact["unzipped_bytes"].as_u64().unwrap(),
+        "{report}"
+    );
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use regex::Regex;
 use walkdir::WalkDir;
@@ -33,6 +33,9 @@ pub(super) enum Selection<'a> {
     /// paths under the prefix they go to in the zip; every folder is
     /// walked into.
     Patterns(Vec<(bool, Regex)>, String),
+    /// Files these globs keep (true) or leave out (false), the last that
+    /// matches deciding; a folder is listed when a file below it is.
+    OrderedGlobs(Vec<(bool, GlobMatcher)>),
     /// One file at the root: a source file a deployment zips alone.
     File(&'a str),
 }
@@ -55,6 +58,22 @@ impl Selection<'_> {
                 }
                 Selection::Excluding(set.build().unwrap_or_else(|_| GlobSet::empty()))
             }
+            LeftOut::OrderedGlobs(globs) => Selection::OrderedGlobs(
+                globs
+                    .iter()
+                    .filter_map(|pattern| {
+                        let (keep, glob) = match pattern.strip_prefix('!') {
+                            Some(rest) => (false, rest),
+                            None => (true, pattern.as_str()),
+                        };
+                        let glob = GlobBuilder::new(glob.trim_start_matches("./"))
+                            .literal_separator(true)
+                            .build()
+                            .ok()?;
+                        Some((keep, glob.compile_matcher()))
+                    })
+                    .collect(),
+            ),
             LeftOut::Patterns(patterns) => Selection::Patterns(
                 patterns
                     .iter()
@@ -77,13 +96,22 @@ impl Selection<'_> {
     fn walks(&self, relative: &str) -> bool {
         match self {
             Selection::Excluding(excluded) => excluded.is_empty() || !excluded.is_match(relative),
-            Selection::Patterns(..) => true,
+            Selection::Patterns(..) | Selection::OrderedGlobs(_) => true,
             Selection::File(name) => relative == *name,
         }
     }
 
     /// Whether an entry the walk reaches is listed.
     pub(super) fn lists(&self, relative: &str, folder: bool) -> bool {
+        if let Selection::OrderedGlobs(rules) = self {
+            // folders: decided by the files below them, after the walk
+            return folder
+                || rules
+                    .iter()
+                    .rev()
+                    .find(|(_, glob)| glob.is_match(relative))
+                    .is_none_or(|(keep, _)| *keep);
+        }
         let Selection::Patterns(rules, prefix) = self else {
             return true;
         };
@@ -203,6 +231,24 @@ pub(super) fn list(root: &Path, selection: Selection) -> Listing {
         entry.compressed_bytes = compressed.min(entry.unzipped_bytes);
         let name_len = entry.path.len() as u64 + u64::from(entry.kind == EntryKind::Dir);
         entry.zipped_bytes = ZIP_HEADERS_FIXED + 2 * name_len + entry.compressed_bytes;
+    }
+    if matches!(selection, Selection::OrderedGlobs(_)) {
+        // a folder no kept file is below is not in the zip
+        let holding: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter(|e| e.kind != EntryKind::Dir)
+            .flat_map(|e| {
+                e.path
+                    .char_indices()
+                    .filter(|(_, c)| *c == '/')
+                    .map(|(i, _)| &e.path[..i])
+            })
+            .collect();
+        let holding: std::collections::HashSet<String> =
+            holding.into_iter().map(str::to_string).collect();
+        let before = entries.len();
+        entries.retain(|e| e.kind != EntryKind::Dir || holding.contains(&e.path));
+        left_out.set(left_out.get() + before - entries.len());
     }
     let left_out = left_out.get();
     if left_out > 0 && !matches!(selection, Selection::File(_)) {

@@ -167,6 +167,11 @@ pub enum LeftOut {
     /// folders); a folder matched goes with all it holds: a Terraform
     /// `archive_file`'s `excludes`.
     Globs(Vec<String>),
+    /// Globs over file paths from the folder, each keeping what it
+    /// matches or, after a `!`, leaving it out; the last that matches
+    /// decides, and what none matches is kept; a folder is kept when a file
+    /// below it is: the Serverless Framework's `package.patterns`.
+    OrderedGlobs(Vec<String>),
     /// Regular expressions over whole paths as the zip holds them (from
     /// the folder, under its prefix there; a folder's ending in `/`), each
     /// keeping what it matches or, after a `!`, leaving it out; the last

@@ -48,3 +48,4 @@ npm_fixture sharp
 npm_fixture undici
 npm_fixture esm-only
 npm_fixture prebuilds
+npm_fixture serverless-service
