@@ -48,13 +48,8 @@ impl Selection<'_> {
             LeftOut::Nothing => Selection::Excluding(GlobSet::empty()),
             LeftOut::Globs(globs) => {
                 let mut set = GlobSetBuilder::new();
-                for pattern in globs {
-                    let glob = GlobBuilder::new(pattern.trim_start_matches("./"))
-                        .literal_separator(true)
-                        .build();
-                    if let Ok(glob) = glob {
-                        set.add(glob);
-                    }
+                for glob in globs.iter().filter_map(|pattern| glob(pattern)) {
+                    set.add(glob);
                 }
                 Selection::Excluding(set.build().unwrap_or_else(|_| GlobSet::empty()))
             }
@@ -62,15 +57,8 @@ impl Selection<'_> {
                 globs
                     .iter()
                     .filter_map(|pattern| {
-                        let (keep, glob) = match pattern.strip_prefix('!') {
-                            Some(rest) => (false, rest),
-                            None => (true, pattern.as_str()),
-                        };
-                        let glob = GlobBuilder::new(glob.trim_start_matches("./"))
-                            .literal_separator(true)
-                            .build()
-                            .ok()?;
-                        Some((keep, glob.compile_matcher()))
+                        let (keep, pattern) = rule(pattern);
+                        Some((keep, glob(pattern)?.compile_matcher()))
                     })
                     .collect(),
             ),
@@ -78,10 +66,7 @@ impl Selection<'_> {
                 patterns
                     .iter()
                     .filter_map(|pattern| {
-                        let (keep, expression) = match pattern.strip_prefix('!') {
-                            Some(rest) => (false, rest),
-                            None => (true, pattern.as_str()),
-                        };
+                        let (keep, expression) = rule(pattern);
                         // the whole path must match, as Python's fullmatch
                         let regex = Regex::new(&format!("^(?:{expression})$")).ok()?;
                         Some((keep, regex))
@@ -126,6 +111,23 @@ impl Selection<'_> {
             .find(|(_, regex)| regex.is_match(&path))
             .is_none_or(|(keep, _)| *keep)
     }
+}
+
+/// A rule that keeps what it matches, or after a `!` leaves it out.
+fn rule(pattern: &str) -> (bool, &str) {
+    match pattern.strip_prefix('!') {
+        Some(rest) => (false, rest),
+        None => (true, pattern),
+    }
+}
+
+/// A glob over paths from a folder: `*` within a name, `**` across
+/// folders; `None` when it is not a valid one.
+fn glob(pattern: &str) -> Option<globset::Glob> {
+    GlobBuilder::new(pattern.trim_start_matches("./"))
+        .literal_separator(true)
+        .build()
+        .ok()
 }
 
 pub(super) fn list(root: &Path, selection: Selection) -> Listing {
