@@ -865,18 +865,15 @@ fn a_cdk_asset_gets_runtime_handler_architecture_and_layers_from_its_stack() {
 /// own examples write it: that file is the package, at its root.
 #[test]
 fn terraform_lambda_module_source_path_may_be_one_file() {
-    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
-    let src = infra.parent().unwrap().join("src");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::write(
-        src.join("index.py"),
-        "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
-    )
-    .unwrap();
-    std::fs::write(src.join("notes.txt"), "not deployed\n").unwrap();
-    std::fs::write(
-        infra.join("main.tf"),
-        r#"module "single" {
+    let (project, infra) = common::terraform_files(&[
+        (
+            "src/index.py",
+            "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+        ),
+        ("src/notes.txt", "not deployed\n"),
+        (
+            "infra/main.tf",
+            r#"module "single" {
   source = "terraform-aws-modules/lambda/aws"
 
   function_name = "single"
@@ -885,8 +882,9 @@ fn terraform_lambda_module_source_path_may_be_one_file() {
   source_path   = "${path.module}/../src/index.py"
 }
 "#,
-    )
-    .unwrap();
+        ),
+    ]);
+    let src = project.path().join("src");
     let (code, report) = audit_with(&infra, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(
@@ -912,24 +910,18 @@ fn terraform_lambda_module_source_path_may_be_one_file() {
 /// it packages, as its packaging script does.
 #[test]
 fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
-    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
-    let api = infra.parent().unwrap().join("src/api");
-    common::write_files(
-        &api,
-        &[
-            (
-                "app.py",
-                "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
-            ),
-            ("tests/test_app.py", "import pytest\n"),
-            ("docs/NOTES.md", "# notes\n"),
-            ("README.md", "# api\n"),
-            ("docs/keep.md", "# kept again by the last pattern\n"),
-        ],
-    );
-    std::fs::write(
-        infra.join("main.tf"),
-        r#"module "api" {
+    let (_project, infra) = common::terraform_files(&[
+        (
+            "src/api/app.py",
+            "import json\n\n\ndef handler(event, context):\n    return json.dumps(event)\n",
+        ),
+        ("src/api/tests/test_app.py", "import pytest\n"),
+        ("src/api/docs/NOTES.md", "# notes\n"),
+        ("src/api/README.md", "# api\n"),
+        ("src/api/docs/keep.md", "# kept again by the last pattern\n"),
+        (
+            "infra/main.tf",
+            r#"module "api" {
   source = "terraform-aws-modules/lambda/aws"
 
   function_name = "api"
@@ -945,8 +937,8 @@ fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
   }]
 }
 "#,
-    )
-    .unwrap();
+        ),
+    ]);
     let (code, report) = audit_with(&infra, &[]);
     assert_eq!(code, Some(0), "{report}");
     let artifact = &report["artifacts"][0];
@@ -968,20 +960,12 @@ fn terraform_lambda_module_patterns_leave_files_out_of_the_folder() {
 /// into the shared package it puts under `common/`.
 #[test]
 fn terraform_lambda_module_source_path_items_are_one_package() {
-    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
-    let root = infra.parent().unwrap();
-    common::write_files(
-        root,
-        &[
-            ("src/orders/app.py", "from common.money import cents\n\n\ndef handler(event, context):\n    return cents(event)\n"),
-            ("shared/__init__.py", ""),
-            ("shared/money.py", "import decimal\n\n\ndef cents(value):\n    return int(decimal.Decimal(value) * 100)\n"),
-            ("shared/test_money.py", "import pytest\n"),
-        ],
-    );
-    std::fs::write(
-        infra.join("main.tf"),
-        r#"module "orders" {
+    let (project, infra) = common::terraform_files(&[
+        ("src/orders/app.py", "from common.money import cents\n\n\ndef handler(event, context):\n    return cents(event)\n"),
+        ("shared/__init__.py", ""),
+        ("shared/money.py", "import decimal\n\n\ndef cents(value):\n    return int(decimal.Decimal(value) * 100)\n"),
+        ("shared/test_money.py", "import pytest\n"),
+        ("infra/main.tf", r#"module "orders" {
   source = "terraform-aws-modules/lambda/aws"
 
   function_name = "orders"
@@ -997,9 +981,9 @@ fn terraform_lambda_module_source_path_items_are_one_package() {
     "${path.module}/../build/generated",
   ]
 }
-"#,
-    )
-    .unwrap();
+"#),
+    ]);
+    let root = project.path();
     let (code, report) = audit_with(&infra, &[]);
     assert_eq!(code, Some(0), "{report}");
     let artifact = &report["artifacts"][0];
@@ -1035,17 +1019,14 @@ fn terraform_lambda_module_source_path_items_are_one_package() {
 /// Terraform has run, the file is the function's code.
 #[test]
 fn terraform_archive_file_of_one_source_file_is_that_file() {
-    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
-    let root = infra.parent().unwrap();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(
-        root.join("src/index.mjs"),
-        "export const handler = async () => ({ statusCode: 200 });\n",
-    )
-    .unwrap();
-    std::fs::write(
-        infra.join("main.tf"),
-        r#"data "archive_file" "index" {
+    let (project, infra) = common::terraform_files(&[
+        (
+            "src/index.mjs",
+            "export const handler = async () => ({ statusCode: 200 });\n",
+        ),
+        (
+            "infra/main.tf",
+            r#"data "archive_file" "index" {
   type        = "zip"
   source_file = "${path.module}/../src/index.mjs"
   output_path = "${path.module}/../build/index.zip"
@@ -1059,8 +1040,9 @@ resource "aws_lambda_function" "index" {
   runtime       = "nodejs22.x"
 }
 "#,
-    )
-    .unwrap();
+        ),
+    ]);
+    let root = project.path();
     let (code, report) = audit_with(&infra, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(
@@ -1083,26 +1065,18 @@ resource "aws_lambda_function" "index" {
 /// as a module of the project's own.
 #[test]
 fn terraform_a_local_copy_of_the_lambda_module_is_the_lambda_module() {
-    let (_project, _zip, infra) = common::terraform_project("unused.py", "x = 1\n");
-    let root = infra.parent().unwrap();
-    common::write_files(
-        root,
-        &[
-            ("src/app.py", "def handler(event, context):\n    return 1\n"),
-            ("vendor/terraform-aws-lambda/package.py", "# builds the package\n"),
-            (
-                "vendor/terraform-aws-lambda/variables.tf",
-                "variable \"source_path\" {\n  default = null\n}\n\nvariable \"local_existing_package\" {\n  default = null\n}\n",
-            ),
-            (
-                "vendor/terraform-aws-lambda/main.tf",
-                "resource \"aws_lambda_function\" \"this\" {\n  filename = local.filename\n  handler  = var.handler\n  runtime  = var.runtime\n}\n",
-            ),
-        ],
-    );
-    std::fs::write(
-        infra.join("main.tf"),
-        r#"module "app" {
+    let (project, infra) = common::terraform_files(&[
+        ("src/app.py", "def handler(event, context):\n    return 1\n"),
+        ("vendor/terraform-aws-lambda/package.py", "# builds the package\n"),
+        (
+            "vendor/terraform-aws-lambda/variables.tf",
+            "variable \"source_path\" {\n  default = null\n}\n\nvariable \"local_existing_package\" {\n  default = null\n}\n",
+        ),
+        (
+            "vendor/terraform-aws-lambda/main.tf",
+            "resource \"aws_lambda_function\" \"this\" {\n  filename = local.filename\n  handler  = var.handler\n  runtime  = var.runtime\n}\n",
+        ),
+        ("infra/main.tf", r#"module "app" {
   source = "../vendor/terraform-aws-lambda"
 
   function_name = "app"
@@ -1110,9 +1084,9 @@ fn terraform_a_local_copy_of_the_lambda_module_is_the_lambda_module() {
   runtime       = "python3.13"
   source_path   = "${path.module}/../src"
 }
-"#,
-    )
-    .unwrap();
+"#),
+    ]);
+    let root = project.path();
     let (_, report) = audit_with(&infra, &[]);
     assert_eq!(
         deployments(&report),

@@ -384,17 +384,19 @@ fn search_paths_changed_in_code_may_provide_package_names() {
 fn a_source_folder_declares_what_its_build_installs() {
     let dir = tempfile::tempdir().unwrap();
     let python = dir.path().join("python-src");
-    std::fs::create_dir(&python).unwrap();
-    std::fs::write(
-        python.join("app.py"),
-        "import attrs\nimport psycopg2.extras\nimport requests\nimport yaml\n\n\ndef handler(event, context):\n    return 1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        python.join("requirements.txt"),
-        "# runtime dependencies\nrequests==2.32.3\npsycopg2-binary>=2.9 ; python_version >= \"3.8\"\nPyYAML~=6.0\n",
-    )
-    .unwrap();
+    common::write_files(
+        &python,
+        &[
+            (
+                "app.py",
+                "import attrs\nimport psycopg2.extras\nimport requests\nimport yaml\n\n\ndef handler(event, context):\n    return 1\n",
+            ),
+            (
+                "requirements.txt",
+                "# runtime dependencies\nrequests==2.32.3\npsycopg2-binary>=2.9 ; python_version >= \"3.8\"\nPyYAML~=6.0\n",
+            ),
+        ],
+    );
     let args = ["--runtime", "python3.12", "--handler", "app.handler"];
     let (code, report) = audit_with(&python, &args);
     assert_eq!(code, Some(1));
@@ -433,17 +435,19 @@ fn a_source_folder_declares_what_its_build_installs() {
     );
 
     let node = dir.path().join("node-src");
-    std::fs::create_dir(&node).unwrap();
-    std::fs::write(
-        node.join("index.js"),
-        "const { v4 } = require('uuid');\nconst { Pool } = require('pg');\nexports.handler = async () => v4();\n",
-    )
-    .unwrap();
-    std::fs::write(
-        node.join("package.json"),
-        r#"{"name": "svc", "dependencies": {"uuid": "^11.0.0"}}"#,
-    )
-    .unwrap();
+    common::write_files(
+        &node,
+        &[
+            (
+                "index.js",
+                "const { v4 } = require('uuid');\nconst { Pool } = require('pg');\nexports.handler = async () => v4();\n",
+            ),
+            (
+                "package.json",
+                r#"{"name": "svc", "dependencies": {"uuid": "^11.0.0"}}"#,
+            ),
+        ],
+    );
     let (_, report) = audit_with(&node, &["--runtime", "nodejs20.x"]);
     assert_eq!(
         missing(&report),

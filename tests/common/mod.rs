@@ -210,6 +210,15 @@ pub fn terraform_project(file: &str, code: &str) -> (tempfile::TempDir, PathBuf,
     (project, zips.remove(0), infra)
 }
 
+/// A project of these files, its `.tf` files in `infra/`, as Terraform
+/// users keep one. The project and its `infra/` folder.
+pub fn terraform_files(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let project = tempfile::tempdir().unwrap();
+    write_files(project.path(), files);
+    let infra = project.path().join("infra");
+    (project, infra)
+}
+
 /// A copy of `zip` as function.zip in a folder of its own, with a SAM
 /// template beside it: how a deploy keeps them.
 pub fn beside_template(zip: &Path, template: &str) -> (tempfile::TempDir, PathBuf) {
