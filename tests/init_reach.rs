@@ -359,11 +359,7 @@ fn a_failing_module_stops_the_modules_that_import_it() {
     assert_eq!(loaded, expected);
     // CPython agrees: the handler's module survives, plugin.late never ran
     let extracted = tempfile::tempdir().unwrap();
-    for (path, text) in package {
-        let file = extracted.path().join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    }
+    common::write_files(extracted.path(), &package);
     let out = std::process::Command::new("python3")
         .args(["-c", "import sys\ntry:\n    import plugin\nexcept Exception:\n    pass\nprint('plugin.late' in sys.modules, 'plugin.early' in sys.modules)"])
         .current_dir(extracted.path())
