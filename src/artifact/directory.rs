@@ -77,10 +77,19 @@ impl Selection<'_> {
         }
     }
 
+    /// Whether the walk goes into every folder and reaches every file.
+    fn walks_everywhere(&self) -> bool {
+        match self {
+            Selection::Excluding(excluded) => excluded.is_empty(),
+            Selection::Patterns(..) | Selection::OrderedGlobs(_) => true,
+            Selection::File(_) => false,
+        }
+    }
+
     /// Whether the walk goes into a folder, or lists a file, at `relative`.
     fn walks(&self, relative: &str) -> bool {
         match self {
-            Selection::Excluding(excluded) => excluded.is_empty() || !excluded.is_match(relative),
+            Selection::Excluding(excluded) => !excluded.is_match(relative),
             Selection::Patterns(..) | Selection::OrderedGlobs(_) => true,
             Selection::File(name) => relative == *name,
         }
@@ -142,6 +151,10 @@ pub(super) fn list(root: &Path, selection: Selection) -> Listing {
         .min_depth(1)
         .into_iter()
         .filter_entry(|item| {
+            // most folders leave nothing out: no path to build for them
+            if selection.walks_everywhere() {
+                return true;
+            }
             let keep = item
                 .path()
                 .strip_prefix(root)

@@ -144,7 +144,7 @@ pub enum ReadError {
 /// How a deployment makes a zip of folders and files on disk, when that
 /// is more than one folder zipped whole: the first part is the function's
 /// code, which names the artifact.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packaging {
     pub parts: Vec<Part>,
 }
@@ -159,9 +159,8 @@ pub struct Part {
 }
 
 /// What the tool that zips a folder leaves out of it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LeftOut {
-    #[default]
     Nothing,
     /// Globs over paths from the folder (`*` within a name, `**` across
     /// folders); a folder matched goes with all it holds: a Terraform
