@@ -193,6 +193,39 @@ fn an_entry_whose_size_disagrees_with_the_archive_layout_is_a_warning() {
 }
 
 #[test]
+fn an_entry_that_inflates_to_more_or_less_than_its_header_says_is_a_warning() {
+    let ms = "var s = 1000;\nmodule.exports = function (val) { return val / s; };\n".repeat(20);
+    let function = ZipBuilder::new()
+        .file(
+            "index.js",
+            "const ms = require('ms');\nexports.handler = async () => ms(1000);\n",
+        )
+        .file(
+            "node_modules/ms/package.json",
+            "{\"name\":\"ms\",\"version\":\"2.1.3\"}",
+        )
+        .file("node_modules/ms/index.js", &ms)
+        .bytes();
+    // ms's index.js, which the handler loads at init
+    for (claimed, expected) in [
+        (100, "more than the 100 bytes the header says".to_string()),
+        (
+            4_000,
+            format!("inflated to {} bytes, the header says 4000", ms.len()),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = function.clone();
+        let at = central_header(&bytes, "node_modules/ms/index.js") + 24;
+        bytes[at..at + 4].copy_from_slice(&(claimed as u32).to_le_bytes());
+        let path = write(dir.path(), "function.zip", &bytes);
+        let artifact = assert_warning(&path, "node_modules/ms/index.js: not followed at init");
+        let w = warnings(&artifact);
+        assert!(w.iter().any(|w| w.contains(&expected)), "{w:?}");
+    }
+}
+
+#[test]
 fn encrypted_entries_are_counted_but_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = good_zip();

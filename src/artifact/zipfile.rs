@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use flate2::{Decompress, FlushDecompress, Status};
+use libdeflater::{DecompressionError, Decompressor};
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
@@ -62,11 +62,12 @@ enum Method {
 }
 
 thread_local! {
-    /// One raw-deflate state per thread, reset between entries: a function
-    /// loads hundreds of small files at init, and a fresh state (with its
-    /// 32 KiB window) per file cost more than inflating most of them.
-    static INFLATER: std::cell::RefCell<Decompress> =
-        std::cell::RefCell::new(Decompress::new(false));
+    /// One libdeflate decompressor per thread: a function loads hundreds of
+    /// small files at init, each inflated whole into a buffer of the size
+    /// its header gives, and building zlib's streaming state and tables per
+    /// file cost about as much as parsing it.
+    static INFLATER: std::cell::RefCell<Decompressor> =
+        std::cell::RefCell::new(Decompressor::new());
 }
 
 impl ZipReader {
@@ -128,34 +129,22 @@ impl ZipReader {
         let bytes = match span.method {
             Method::Stored => data.to_vec(),
             _ => INFLATER.with(|inflater| {
-                let mut inflater = inflater.borrow_mut();
-                inflater.reset(false);
-                let mut out = Vec::with_capacity(span.size as usize);
-                loop {
-                    let (consumed, produced) = (inflater.total_in(), inflater.total_out());
-                    if out.len() == out.capacity() {
-                        // more than the header says: grow a little to see the end
-                        out.reserve(64);
-                    }
-                    let status = inflater
-                        .decompress_vec(
-                            &data[consumed as usize..],
-                            &mut out,
-                            FlushDecompress::Finish,
-                        )
-                        .map_err(|e| corrupt(&format!("invalid deflate data ({e})")))?;
-                    match status {
-                        Status::StreamEnd => break,
-                        _ if out.len() as u64 > span.size => break,
-                        _ if (inflater.total_in(), inflater.total_out())
-                            == (consumed, produced) =>
-                        {
-                            return Err(corrupt("deflate data ends early"));
-                        }
-                        _ => {}
-                    }
-                }
-                Ok(out)
+                // the central directory gives the size: one call inflates
+                // into a buffer of exactly that size, and a stream that
+                // would not fit (or stops short) is damaged
+                let mut out = vec![0u8; span.size as usize];
+                let written = inflater
+                    .borrow_mut()
+                    .deflate_decompress(data, &mut out)
+                    .map_err(|e| match e {
+                        DecompressionError::InsufficientSpace => ReadError::Corrupt(format!(
+                            "inflates to more than the {} bytes the header says",
+                            span.size
+                        )),
+                        DecompressionError::BadData => corrupt("invalid deflate data"),
+                    })?;
+                out.truncate(written);
+                Ok::<_, ReadError>(out)
             })?,
         };
         if bytes.len() as u64 != span.size {
