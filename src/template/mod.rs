@@ -17,6 +17,7 @@ use serde_norway::Value;
 use crate::rules::runtimes;
 
 pub mod database;
+mod serverless;
 mod terraform;
 
 pub use database::DatabaseRoute;
@@ -562,71 +563,8 @@ pub fn packaging_of(path: &Path) -> Option<crate::artifact::Packaging> {
     let zip_or_jar = path.is_file() && !crate::artifact::is_source_file(path);
     match zip_or_jar {
         true => None,
-        false => serverless_packaging(path).or_else(|| terraform::packaging_of(path)),
+        false => serverless::packaging_of(path).or_else(|| terraform::packaging_of(path)),
     }
-}
-
-/// What `serverless package` leaves out of the service folder it zips:
-/// its own files and git's, the development-only packages of the
-/// service's package-lock.json (unless `excludeDevDependencies: false`),
-/// then the service's `package.patterns` (and the older `exclude` and
-/// `include`) in order. `None` for a folder that is not a service's.
-fn serverless_packaging(dir: &Path) -> Option<crate::artifact::Packaging> {
-    use crate::artifact::{LeftOut, Packaging, Part};
-    let text = ["serverless.yml", "serverless.yaml"]
-        .iter()
-        .find_map(|name| std::fs::read_to_string(dir.join(name)).ok())?;
-    let service: Value = serde_norway::from_str(&text).ok()?;
-    let package = service.get("package");
-    let strings = |key: &str| -> Vec<String> {
-        package
-            .and_then(|p| p.get(key))
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    };
-    let mut globs: Vec<String> = [
-        ".git/**",
-        ".gitignore",
-        ".DS_Store",
-        "npm-debug.log",
-        ".serverless/**",
-        ".serverless_plugins/**",
-    ]
-    .iter()
-    .map(|glob| format!("!{glob}"))
-    .collect();
-    let dev_excluded = package
-        .and_then(|p| p.get("excludeDevDependencies"))
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let lockfile = dir.join("package-lock.json");
-    if dev_excluded && lockfile.is_file() {
-        if let Ok(lock) = crate::lockfile::load(&lockfile) {
-            globs.extend(
-                lock.packages
-                    .iter()
-                    .filter(|p| p.dev == Some(true) && p.key.starts_with("node_modules/"))
-                    .map(|p| format!("!{}/**", p.key)),
-            );
-        }
-    }
-    globs.extend(
-        strings("exclude")
-            .into_iter()
-            .map(|glob| format!("!{glob}")),
-    );
-    globs.extend(strings("include"));
-    globs.extend(strings("patterns"));
-    Some(Packaging {
-        parts: vec![Part {
-            path: dir.to_path_buf(),
-            prefix: String::new(),
-            left_out: LeftOut::OrderedGlobs(globs),
-        }],
-    })
 }
 
 /// The inputs to audit: each deployment folder (see `deployed_functions`)
