@@ -864,3 +864,56 @@ fn a_serverless_service_folder_is_audited_as_serverless_packages_it() {
         "{report}"
     );
 }
+
+/// A service installed by yarn has no package-lock.json: what only its
+/// devDependencies need is still left out, as the framework finds it in
+/// the installed tree. mocha brings a newer debug of its own (nested under
+/// it) and shares ms with the service's debug, which stays.
+#[test]
+fn a_yarn_installed_serverless_service_leaves_out_what_only_development_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("serverless-yarn-service"), dir.path());
+    common::write_files(
+        dir.path(),
+        &[
+            (
+                "handler.js",
+                "const debug = require('debug')('orders');\nconst { v4 } = require('uuid');\nexports.handler = async () => debug(v4());\n",
+            ),
+            (
+                "serverless.yml",
+                "service: orders\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  create:\n    handler: handler.handler\n",
+            ),
+        ],
+    );
+    assert!(dir
+        .path()
+        .join("node_modules/mocha/node_modules/debug")
+        .is_dir());
+    let (code, report) = audit_with(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    let mut packages: Vec<String> = artifact["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    packages.sort();
+    assert_eq!(
+        packages,
+        ["debug@4.3.7", "ms@2.1.3", "uuid@9.0.1"],
+        "{report}"
+    );
+    assert!(rule_findings(&report, "node/dev-tool-shipped").is_empty());
+    // the folder as it is ships mocha and prettier
+    let (_, whole) = audit_with(&registry_fixture("serverless-yarn-service"), &[]);
+    let shipped = whole["artifacts"][0]["packages"].as_array().unwrap().len();
+    assert!(shipped > 60, "{whole}");
+}

@@ -33,6 +33,19 @@ npm_fixture() {
     touch "$dir/.complete"
 }
 
+# name: installs tests/registry/npm/<name>/yarn.lock with yarn 1, the
+# version most Serverless services pinned
+yarn_fixture() {
+    local name=$1 dir="$out/$1"
+    [ -e "$dir/.complete" ] && return
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$here/npm/$name/package.json" "$here/npm/$name/yarn.lock" "$dir/"
+    (cd "$dir" && npx --yes yarn@1.22.22 install --frozen-lockfile --ignore-scripts \
+        --non-interactive --no-progress --silent >/dev/null 2> >(grep -v 'Ignored scripts' >&2))
+    touch "$dir/.complete"
+}
+
 pip_fixture numpy-1.26.4 numpy-1.26.4.txt manylinux2014_x86_64 3.11
 pip_fixture numpy-2.4.1 numpy-2.4.1.txt manylinux_2_28_x86_64 3.11
 pip_fixture markupsafe-arm64 markupsafe-arm64.txt manylinux2014_aarch64 3.11
@@ -49,3 +62,4 @@ npm_fixture undici
 npm_fixture esm-only
 npm_fixture prebuilds
 npm_fixture serverless-service
+yarn_fixture serverless-yarn-service
