@@ -406,7 +406,7 @@ fn python_resolution_covers_packages_relative_imports_and_the_task_root_only() {
         .file("app/models.py", "from typing import TYPE_CHECKING\nfrom xml.etree import ElementTree\nif TYPE_CHECKING:\n    import typed_only\nelse:\n    import runtime_pkg\n")
         .file("typed_only/__init__.py", "")
         .file("runtime_pkg/__init__.py", "")
-        .file("app/util.py", "try:\n    import fastjson\nexcept ImportError:\n    import fallback_pkg\n")
+        .file("app/util.py", "from boto3 import client\nfrom boto3.dynamodb import conditions\nfrom botocore.exceptions import ClientError\ntry:\n    import fastjson\nexcept ImportError:\n    import fallback_pkg\n")
         .file("fastjson/__init__.py", "")
         .file("fastjson/_speedups.cpython-312-x86_64-linux-gnu.so", "not really ELF")
         .file("fallback_pkg/__init__.py", "")
@@ -458,6 +458,14 @@ fn python_resolution_covers_packages_relative_imports_and_the_task_root_only() {
     // a submodule imported by name is a module; a name defined in a module is not
     assert!(runtime.contains("\"xml.etree.ElementTree\""), "{runtime}");
     assert!(!runtime.contains("TYPE_CHECKING"), "{runtime}");
+    // the same for what the runtime ships besides (boto3's `client` is a function)
+    for module in ["boto3.dynamodb.conditions", "botocore.exceptions"] {
+        assert!(runtime.contains(&format!("\"{module}\"")), "{runtime}");
+    }
+    assert!(
+        !runtime.contains("ClientError") && !runtime.contains("boto3.client"),
+        "{runtime}"
+    );
     // a layer's folders inside a function's package are not on sys.path
     assert_eq!(
         rule_findings(&report, "runtime/missing-module"),

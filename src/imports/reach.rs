@@ -502,14 +502,17 @@ impl<'a> InitWalker<'a> {
                     if stdlib || self.platform.provides(Language::Python, top) {
                         let mut names = vec![module.clone()];
                         if from {
-                            // what the runtime ships besides has no module
-                            // list: its members may be submodules
+                            // of `from boto3.session import Session`, the
+                            // members that are modules themselves
                             names.extend(
                                 spec.members
                                     .iter()
                                     .map(|m| format!("{module}.{}", m.name))
-                                    .filter(|name| {
-                                        !stdlib || crate::rules::stdlib::is_submodule(name)
+                                    .filter(|name| match stdlib {
+                                        true => crate::rules::stdlib::is_submodule(name),
+                                        false => {
+                                            crate::rules::runtimes::ships_python_submodule(name)
+                                        }
                                     }),
                             );
                         }

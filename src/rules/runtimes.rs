@@ -112,6 +112,25 @@ pub fn known_ids() -> Vec<&'static str> {
     table().runtime.iter().map(|r| r.id.as_str()).collect()
 }
 
+/// Whether `name` (`botocore.exceptions`) is a module below one of the
+/// packages the Python runtimes provide (rules/python-runtime-submodules.toml)
+/// rather than a name one defines (`boto3.client`).
+pub fn ships_python_submodule(name: &str) -> bool {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Submodules {
+        submodules: std::collections::HashSet<String>,
+    }
+    static SUBMODULES: OnceLock<Submodules> = OnceLock::new();
+    SUBMODULES
+        .get_or_init(|| {
+            toml::from_str(include_str!("../../rules/python-runtime-submodules.toml"))
+                .expect("rules/python-runtime-submodules.toml is valid")
+        })
+        .submodules
+        .contains(name)
+}
+
 /// Shared libraries the base image of this operating system provides.
 pub fn base_libraries(os: &str) -> &'static [String] {
     table()
@@ -154,6 +173,26 @@ pub fn magic_matches(magic: u16, version: (u32, u32)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_submodules_belong_to_packages_a_runtime_provides() {
+        let text = include_str!("../../rules/python-runtime-submodules.toml");
+        let table: toml::Table = toml::from_str(text).unwrap();
+        let submodules = table["submodules"].as_array().unwrap();
+        assert!(submodules.len() > 200);
+        for name in submodules.iter().map(|n| n.as_str().unwrap()) {
+            let top = name.split('.').next().unwrap();
+            assert!(
+                all().iter().any(|r| r
+                    .provides
+                    .get("python")
+                    .is_some_and(|p| p.iter().any(|p| p == top))),
+                "{name}"
+            );
+            assert!(ships_python_submodule(name));
+        }
+        assert!(!ships_python_submodule("boto3.client"));
+    }
 
     #[test]
     fn the_table_parses_and_knows_the_runtimes() {
