@@ -203,7 +203,11 @@ mod tests {
         write("outside/package.json", "{}");
         assert_eq!(
             dev_only_packages(dir.path()),
-            ["node_modules/b", "node_modules/b/node_modules/c", "node_modules/d"]
+            [
+                "node_modules/b",
+                "node_modules/b/node_modules/c",
+                "node_modules/d"
+            ]
         );
     }
 }
