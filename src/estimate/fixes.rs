@@ -62,9 +62,9 @@ pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
         saving.zipped_bytes = saving.zipped_bytes.saturating_sub(alternative.zipped_bytes);
         if let Some(fix) = &mut finding.fix {
             fix.push_str(&format!(
-                " (saving with {}: {} files, {} loaded at init, {} installed; {})",
+                " (saving with {}: {}, {} loaded at init, {} installed; {})",
                 alternative.replacement,
-                alternative.loaded_files,
+                crate::units::counted(alternative.loaded_files as u64, "file"),
                 crate::units::human_bytes(alternative.loaded_bytes),
                 crate::units::human_bytes(alternative.unzipped_bytes),
                 alternative.source

@@ -364,8 +364,9 @@ pub fn measure(
                 .collect();
             if !untimed.is_empty() && !modules.is_empty() {
                 notes.push(format!(
-                    "{} modules imported through importlib (a lazy loader, a package's __getattr__) are listed without times: -X importtime does not see them, and their time is in their importer's",
-                    untimed.len()
+                    "{} imported through importlib (a lazy loader, a package's __getattr__) {} listed without times: -X importtime does not see them, and their time is in their importer's",
+                    crate::units::counted(untimed.len() as u64, "module"),
+                    if untimed.len() == 1 { "is" } else { "are" }
                 ));
                 modules.extend(untimed);
             }

@@ -45,8 +45,8 @@ pub fn render_terminal(m: &Measurement, color: bool, out: &mut dyn Write) -> io:
         Family::Python if !m.modules.is_empty() => {
             writeln!(
                 out,
-                "\n  top modules by cumulative time (one -X importtime run, {} modules)",
-                m.modules.len()
+                "\n  top modules by cumulative time (one -X importtime run, {})",
+                crate::units::counted(m.modules.len() as u64, "module")
             )?;
             writeln!(out, "  {:>10} {:>10}  module", "cumulative", "self")?;
             for module in m.modules.iter().take(TOP_MODULES) {
