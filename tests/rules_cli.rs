@@ -176,6 +176,14 @@ fn broken_rule_files_name_file_and_line() {
         9,
         "invalid glob",
     );
+    assert_rule_error(
+        &rule("").replace(
+            "names = [\"x\"]",
+            "names = [\"x\"]\n\n[rule.package.fixes]\nx = \"use z\"\n\"@types/y\" = \"drop it\"",
+        ),
+        13,
+        "fixes names @types/y, which the rule's names do not match",
+    );
     assert_rule_error(&rule("").replace(DOCS, ""), 2, "has no [rule.docs]");
     assert_rule_error(
         &rule("").replace("node/x", "leftpad"),
@@ -201,5 +209,45 @@ fn an_unknown_runtime_lists_the_known_ones() {
     assert!(
         stderr.contains("unknown runtime \"nodejs99.x\"; known runtimes: nodejs16.x, nodejs18.x"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_package_rule_gives_each_package_its_own_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::ZipBuilder::new()
+        .file("index.js", "const _ = require('lodash');\nconst moment = require('moment');\nexports.handler = async () => moment(_.now()).format();\n")
+        .file("package.json", "{\"dependencies\":{\"lodash\":\"4.17.21\",\"moment\":\"2.30.1\"}}")
+        .file("node_modules/lodash/package.json", "{\"name\":\"lodash\",\"version\":\"4.17.21\",\"main\":\"lodash.js\"}")
+        .file("node_modules/lodash/lodash.js", "module.exports = { now: Date.now };\n")
+        .file("node_modules/moment/package.json", "{\"name\":\"moment\",\"version\":\"2.30.1\",\"main\":\"./moment.js\"}")
+        .file("node_modules/moment/moment.js", "module.exports = (t) => ({ format: () => String(t) });\n")
+        .write_to(dir.path(), "function.zip");
+    let out = deadweight()
+        .args(["audit", "--format", "json"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fix_of = |package: &str| {
+        report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["rule"] == "node/heavy-library"
+                    && f["package"].as_str().unwrap().starts_with(package)
+            })
+            .map(|f| f["fix"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no heavy-library finding for {package}: {report}"))
+    };
+    let (lodash, moment) = (fix_of("lodash@"), fix_of("moment@"));
+    assert!(
+        lodash.contains("lodash/get") && !lodash.contains("dayjs"),
+        "{lodash}"
+    );
+    assert!(
+        moment.contains("dayjs") && !moment.contains("lodash"),
+        "{moment}"
     );
 }

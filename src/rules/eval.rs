@@ -374,6 +374,9 @@ fn package_rule(
                 },
                 Some(format!("{name}@{version}")),
             );
+            if let Some(fix) = spec.fixes.get(&name) {
+                f.fix = Some(render(fix, &values));
+            }
             f.saving = Some(saving);
             f.concerns = Some(saving);
             f

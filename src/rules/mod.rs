@@ -9,7 +9,7 @@ pub mod init_calls;
 pub mod runtimes;
 pub mod stdlib;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
@@ -122,6 +122,10 @@ pub struct PackageSpec {
     pub names: Vec<String>,
     /// A version requirement (`<3`, `>=2, <4`), when only some versions count.
     pub version: Option<String>,
+    /// A fix of its own for a package, by name, in place of the rule's:
+    /// each heavy library has its own lighter alternative.
+    #[serde(default)]
+    pub fixes: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -448,6 +452,24 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
                 }
             }
             let set = globs(&package.names, false, false).map_err(|(g, e)| glob_error(&g, e))?;
+            if let Some(name) = package
+                .fixes
+                .keys()
+                .find(|name| !set.is_match(name.as_str()))
+            {
+                // the key's own line: bare, or quoted as a scoped name must be
+                let key_line = [format!("\n{name} ="), format!("\n\"{name}\" =")]
+                    .iter()
+                    .find_map(|needle| text.find(needle.as_str()))
+                    .map(|offset| line_at(text, offset + 1));
+                return Err(error(
+                    key_line.or(line),
+                    format!(
+                        "rule {}: fixes names {name}, which the rule's names do not match",
+                        spec.id
+                    ),
+                ));
+            }
             Matcher::Package(package, set)
         } else if let Some(files) = spec.files {
             // matched against lower-cased paths: case-insensitive like most
