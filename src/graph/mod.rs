@@ -348,7 +348,9 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
         match p.ecosystem {
             Ecosystem::Npm => {
                 for dep in &p.dependencies {
-                    if let Some(t) = resolve_node_module(&p.path, &dep.name, &npm_by_path) {
+                    if let Some(t) =
+                        resolve_node_module(&p.path, &dep.name, |c| npm_by_path.get(c).copied())
+                    {
                         graph.add_dependency(
                             from,
                             DependencyGraph::package_node(t),
@@ -455,22 +457,23 @@ pub fn from_lockfile(lock: &Lockfile) -> DependencyGraph {
 }
 
 /// Node's lookup: `<dir>/node_modules/<name>` for the package's own
-/// directory and then each directory above it that is not a node_modules.
-pub(crate) fn resolve_node_module(
+/// directory and then each directory above it that is not a node_modules,
+/// the first that `installed` knows.
+pub(crate) fn resolve_node_module<T>(
     from: &str,
     name: &str,
-    by_path: &HashMap<&str, usize>,
-) -> Option<usize> {
+    installed: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
     let mut dir = from;
     loop {
-        if !dir.ends_with("node_modules") {
+        if dir != "node_modules" && !dir.ends_with("/node_modules") {
             let candidate = if dir.is_empty() {
                 format!("node_modules/{name}")
             } else {
                 format!("{dir}/node_modules/{name}")
             };
-            if let Some(&i) = by_path.get(candidate.as_str()) {
-                return Some(i);
+            if let Some(found) = installed(&candidate) {
+                return Some(found);
             }
         }
         if dir.is_empty() {
@@ -508,23 +511,27 @@ mod tests {
             ("nodejs/node_modules/ms", 3),
         ]);
         assert_eq!(
-            resolve_node_module("node_modules/express", "debug", &by_path),
+            resolve_node_module("node_modules/express", "debug", |c| by_path.get(c).copied()),
             Some(1)
         );
         assert_eq!(
-            resolve_node_module("node_modules/body-parser", "debug", &by_path),
+            resolve_node_module("node_modules/body-parser", "debug", |c| by_path
+                .get(c)
+                .copied()),
             Some(0)
         );
         assert_eq!(
-            resolve_node_module("node_modules/express/node_modules/send", "debug", &by_path),
+            resolve_node_module("node_modules/express/node_modules/send", "debug", |c| {
+                by_path.get(c).copied()
+            }),
             Some(1)
         );
         assert_eq!(
-            resolve_node_module("nodejs/node_modules/x", "ms", &by_path),
+            resolve_node_module("nodejs/node_modules/x", "ms", |c| by_path.get(c).copied()),
             Some(3)
         );
         assert_eq!(
-            resolve_node_module("node_modules/express", "nope", &by_path),
+            resolve_node_module("node_modules/express", "nope", |c| by_path.get(c).copied()),
             None
         );
     }

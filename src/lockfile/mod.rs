@@ -465,14 +465,14 @@ fn resolve_node_style(lock: &mut Lockfile) {
         .map(|p| {
             p.dependencies
                 .iter()
-                .map(|d| resolve_node_module(&p.key, &d.name, &by_path))
+                .map(|d| resolve_node_module(&p.key, &d.name, |c| by_path.get(c).copied()))
                 .collect()
         })
         .collect();
     let root_targets: Vec<Option<usize>> = lock
         .root
         .iter()
-        .map(|d| resolve_node_module("", &d.name, &by_path))
+        .map(|d| resolve_node_module("", &d.name, |c| by_path.get(c).copied()))
         .collect();
     for (p, t) in lock.packages.iter_mut().zip(targets) {
         for (d, t) in p.dependencies.iter_mut().zip(t) {

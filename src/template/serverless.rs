@@ -144,29 +144,15 @@ fn installed_closure(dir: &Path, roots: Vec<String>) -> BTreeSet<String> {
 }
 
 /// Where `name` needed by the package folder `from` ("" for the service)
-/// is installed: `from/node_modules/name`, then the same in each folder
-/// above that is not itself a `node_modules`.
+/// is installed, as Node finds it.
 fn resolve(dir: &Path, from: &str, name: &str) -> Option<String> {
     // a package name (`uuid`, `@smithy/types`) never leaves node_modules
     if name.starts_with(['.', '/']) || name.contains("..") || name.contains('\\') {
         return None;
     }
-    let mut base = from;
-    loop {
-        if base != "node_modules" && !base.ends_with("/node_modules") {
-            let candidate = match base {
-                "" => format!("node_modules/{name}"),
-                _ => format!("{base}/node_modules/{name}"),
-            };
-            if dir.join(&candidate).is_dir() {
-                return Some(candidate);
-            }
-        }
-        if base.is_empty() {
-            return None;
-        }
-        base = base.rsplit_once('/').map_or("", |(parent, _)| parent);
-    }
+    crate::graph::resolve_node_module(from, name, |candidate| {
+        dir.join(candidate).is_dir().then(|| candidate.to_string())
+    })
 }
 
 #[cfg(test)]
