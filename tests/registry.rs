@@ -865,6 +865,46 @@ fn a_serverless_service_folder_is_audited_as_serverless_packages_it() {
     );
 }
 
+/// A function packaged with its devDependencies installed (yarn, no
+/// package-lock.json, no --lockfile): its own package.json tells them
+/// apart. Each is reported once, as a development dependency, with the fix
+/// that applies (not "move it to devDependencies").
+#[test]
+fn development_dependencies_shipped_are_found_from_the_functions_own_package_json() {
+    let (code, report) = audit_with(&registry_fixture("serverless-yarn-service"), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    let artifact = &report["artifacts"][0];
+    let dev_of =
+        |name: &str, version: &str| common::package(artifact, name, Some(version))["dev"].clone();
+    assert_eq!(dev_of("mocha", "10.8.2"), true);
+    assert_eq!(dev_of("prettier", "3.3.3"), true);
+    // mocha's own newer debug, nested under it, and what only mocha needs
+    assert_eq!(dev_of("debug", "4.4.3"), true);
+    assert_eq!(dev_of("yargs", "16.2.2"), true);
+    // the service's debug, and ms, which both debugs need
+    assert_eq!(dev_of("debug", "4.3.7"), false);
+    assert_eq!(dev_of("ms", "2.1.3"), false);
+    assert_eq!(dev_of("uuid", "9.0.1"), false);
+    let shipped = rule_findings(&report, "node/dev-dependency-shipped");
+    assert_eq!(shipped.len(), 2, "{shipped:?}");
+    assert!(
+        shipped.iter().any(|f| f.contains(
+            "mocha@10.8.2 is a development dependency (mocha) but ships in the package with"
+        )),
+        "{shipped:?}"
+    );
+    assert!(
+        shipped
+            .iter()
+            .any(|f| f.contains("prettier@3.3.3 is a development dependency (prettier)")),
+        "{shipped:?}"
+    );
+    assert!(
+        rule_findings(&report, "node/dev-tool-shipped").is_empty(),
+        "{report}"
+    );
+}
+
 /// A service installed by yarn has no package-lock.json: what only its
 /// devDependencies need is still left out, as the framework finds it in
 /// the installed tree. mocha brings a newer debug of its own (nested under

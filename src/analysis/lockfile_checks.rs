@@ -5,7 +5,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::{Finding, Level, Location, Saving};
-use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory, Package};
+use crate::artifact::Artifact;
+use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory, Layout, Package};
 use crate::lockfile::{LockFormat, Lockfile};
 use crate::units::human_bytes;
 
@@ -15,7 +16,11 @@ pub const DRIFT: &str = "common/lockfile-drift";
 pub fn match_packages(inventory: &Inventory, lock: &Lockfile) -> Vec<Option<usize>> {
     let by_path = matches!(
         lock.format,
-        LockFormat::NpmV1 | LockFormat::NpmV2 | LockFormat::NpmV3 | LockFormat::Bun
+        LockFormat::NpmV1
+            | LockFormat::NpmV2
+            | LockFormat::NpmV3
+            | LockFormat::Bun
+            | LockFormat::InstalledNpm
     );
     let mut by_key: HashMap<&str, usize> = HashMap::new();
     let mut by_name_version: HashMap<(String, &str), usize> = HashMap::new();
@@ -44,6 +49,29 @@ pub fn match_packages(inventory: &Inventory, lock: &Lockfile) -> Vec<Option<usiz
                 .copied()
         })
         .collect()
+}
+
+/// Without an npm lockfile, the function's own package.json (at the root
+/// of the artifact) and the packages installed beside it, read as one: a
+/// package only its devDependencies reach is development-only. `None`
+/// when it lists no devDependencies.
+pub fn installed_project(artifact: &Artifact, inventory: &Inventory) -> Option<Lockfile> {
+    if inventory.layout != Layout::Function {
+        return None;
+    }
+    let manifest = artifact.read_text(artifact.find("package.json")?).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+    json.get("devDependencies")?
+        .as_object()
+        .filter(|dev| !dev.is_empty())?;
+    Some(crate::lockfile::installed_npm(
+        "package.json",
+        &manifest,
+        inventory
+            .packages
+            .iter()
+            .filter(|p| p.path.starts_with("node_modules/")),
+    ))
 }
 
 /// `nodejs/node20/node_modules/a` → `node_modules/a`, the lockfile's key.

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::artifact::Artifact;
 use crate::graph::{self, DependencyGraph, Environment};
-use crate::inventory::Inventory;
+use crate::inventory::{Ecosystem, Inventory};
 use crate::lockfile::Lockfile;
 use crate::rules::runtimes::RuntimeInfo;
 
@@ -190,8 +190,16 @@ pub fn analyze(
         true,
         &artifact.path.display().to_string(),
     ));
+    // without an npm lockfile, the function's package.json and what is
+    // installed beside it tell development dependencies apart (it cannot
+    // drift from itself)
+    let installed = match lockfiles.iter().any(|l| l.ecosystem == Ecosystem::Npm) {
+        true => None,
+        false => lockfile_checks::installed_project(artifact, inventory),
+    };
+    let given = lockfiles.iter().map(|lock| (lock, true));
     let mut dev = vec![None; inventory.packages.len()];
-    for lock in lockfiles {
+    for (lock, given) in given.chain(installed.iter().map(|lock| (lock, false))) {
         let matched = lockfile_checks::match_packages(inventory, lock);
         for (flag, m) in dev.iter_mut().zip(&matched) {
             if let Some(l) = m {
@@ -201,7 +209,9 @@ pub fn analyze(
         findings.extend(lockfile_checks::dev_dependencies_shipped(
             inventory, lock, &matched,
         ));
-        findings.extend(lockfile_checks::drift(inventory, lock, &matched));
+        if given {
+            findings.extend(lockfile_checks::drift(inventory, lock, &matched));
+        }
     }
     Analysis {
         graph,

@@ -49,6 +49,9 @@ pub enum LockFormat {
     GoMod,
     Gradle,
     MavenTree,
+    /// No lockfile: the npm packages an artifact holds, with its project's
+    /// package.json (see [`installed_npm`]).
+    InstalledNpm,
 }
 
 impl LockFormat {
@@ -72,6 +75,7 @@ impl LockFormat {
             LockFormat::GoMod => "go.mod",
             LockFormat::Gradle => "gradle.lockfile",
             LockFormat::MavenTree => "mvn dependency:tree",
+            LockFormat::InstalledNpm => "installed node_modules",
         }
     }
 }
@@ -197,6 +201,52 @@ fn detect(path: &Path) -> Option<Kind> {
         }
         _ => return None,
     })
+}
+
+/// The npm packages installed in an artifact, read as a lockfile would
+/// list them: each at its install path (`node_modules/a`), its edges
+/// resolved as Node resolves them, development-only when only the
+/// project's devDependencies reach it. `manifest` is the project's
+/// package.json text, `manifest_path` where it is.
+pub fn installed_npm<'a>(
+    manifest_path: &str,
+    manifest: &str,
+    packages: impl Iterator<Item = &'a crate::inventory::Package>,
+) -> Lockfile {
+    let mut lock = Lockfile::new(
+        Path::new(manifest_path),
+        LockFormat::InstalledNpm,
+        Ecosystem::Npm,
+    );
+    (lock.project, lock.root) = package_json_root(manifest);
+    lock.packages = packages
+        .filter(|p| p.ecosystem == Ecosystem::Npm)
+        .map(|p| {
+            let mut package =
+                LockedPackage::new(p.name.clone(), p.version.clone().unwrap_or_default());
+            package.key = p.path.clone();
+            package.dependencies = p
+                .dependencies
+                .iter()
+                .map(|d| LockedDependency {
+                    name: d.name.clone(),
+                    requirement: d.requirement.clone(),
+                    kind: d.kind,
+                    target: None,
+                })
+                .collect();
+            package
+        })
+        .collect();
+    resolve_node_style(&mut lock);
+    // what nothing reaches (left over from an earlier install) is not
+    // development-only: only what the devDependencies alone reach is
+    let production = lock.reach(|d| d.kind != DependencyKind::Dev);
+    let development = lock.reach(|d| d.kind == DependencyKind::Dev);
+    for (i, package) in lock.packages.iter_mut().enumerate() {
+        package.dev = Some(development.contains(&i) && !production.contains(&i));
+    }
+    lock
 }
 
 /// Reads and parses a lockfile, choosing the parser by file name.

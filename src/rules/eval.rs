@@ -28,6 +28,9 @@ pub struct Context<'a> {
     pub runtime: Option<&'a RuntimeInfo>,
 }
 
+const DEV_TOOL_SHIPPED: &str = "node/dev-tool-shipped";
+const DEV_DEPENDENCY_SHIPPED: &str = "node/dev-dependency-shipped";
+
 /// Runs every data rule, then gives built-in findings the level their rule
 /// has (a user override included) and drops those at `allow`.
 pub fn evaluate(
@@ -55,6 +58,12 @@ pub fn evaluate(
         .par_iter()
         .map(|p| p.as_deref().map(Candidate::new))
         .collect();
+    // a tool the project already lists under devDependencies is
+    // node/dev-dependency-shipped's to report: its fix applies, while
+    // "move it to devDependencies" does not
+    let dev_reported = rules
+        .get(DEV_DEPENDENCY_SHIPPED)
+        .is_some_and(|r| r.level != Level::Allow);
     // each rule reads the artifact on its own: a file rule walks every entry
     let retained = OnceLock::new();
     let per_rule: Vec<Vec<Finding>> = rules
@@ -73,7 +82,8 @@ pub fn evaluate(
                 Matcher::Builtin => Vec::new(),
                 Matcher::Import(spec, modules) => imports_rule(rule, spec, modules, context),
                 Matcher::Package(spec, names) => {
-                    package_rule(rule, spec, names, context, &retained)
+                    let known_dev = dev_reported && rule.id == DEV_TOOL_SHIPPED;
+                    package_rule(rule, spec, names, context, &retained, known_dev)
                 }
                 Matcher::Files(spec, include, exclude) => files_rule(
                     rule,
@@ -320,6 +330,7 @@ fn package_rule(
     names: &GlobSet,
     context: &Context,
     retained: &OnceLock<Vec<usize>>,
+    skip_dev: bool,
 ) -> Vec<Finding> {
     let requirement = spec
         .version
@@ -336,6 +347,9 @@ fn package_rule(
             if !p.version.as_deref().is_some_and(|v| req.matches(v)) {
                 continue;
             }
+        }
+        if skip_dev && context.analysis.dev.get(i) == Some(&Some(true)) {
+            continue;
         }
         by_name.entry(p.name.clone()).or_default().push(i);
     }
