@@ -35,6 +35,24 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A change in percent with its sign, the minus a true one: `+12.3%`,
+/// `−51.4%`.
+pub fn signed_percent(percent: f64) -> String {
+    match percent < 0.0 {
+        true => format!("−{:.1}%", -percent),
+        false => format!("+{percent:.1}%"),
+    }
+}
+
+/// A change in a count, grouped by thousands: `+1,204`, `−211`, `±0`.
+pub fn signed_count(change: i64) -> String {
+    match change {
+        0 => "±0".to_string(),
+        n if n > 0 => format!("+{}", thousands(n as u64)),
+        n => format!("−{}", thousands(n.unsigned_abs())),
+    }
+}
+
 /// The `s` after a counted noun: `1 source map`, `2 source maps`.
 pub fn plural(n: u64) -> &'static str {
     if n == 1 {
@@ -89,6 +107,15 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_carry_their_sign_with_a_true_minus() {
+        assert_eq!(signed_percent(-51.44), "−51.4%");
+        assert_eq!(signed_percent(12.0), "+12.0%");
+        assert_eq!(signed_count(-1_211), "−1,211");
+        assert_eq!(signed_count(3), "+3");
+        assert_eq!(signed_count(0), "±0");
+    }
 
     #[test]
     fn sizes_use_binary_units() {

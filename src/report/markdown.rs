@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Render, Report};
 use crate::diff::{ArtifactDiff, Delta, DiffReport};
-use crate::units::{counted, human_bytes, percent, thousands};
+use crate::units::{counted, human_bytes, percent, signed_count, signed_percent, thousands};
 
 pub struct Markdown {
     /// Marker key; by default the first artifact's file name.
@@ -44,11 +44,9 @@ fn signed(bytes: i64) -> String {
 
 fn delta_text(delta: &Delta) -> String {
     match delta.percent {
-        Some(p) if delta.change != 0 => format!(
-            "{} ({}{p:.1}%)",
-            signed(delta.change),
-            if p > 0.0 { "+" } else { "" }
-        ),
+        Some(p) if delta.change != 0 => {
+            format!("{} ({})", signed(delta.change), signed_percent(p))
+        }
         _ => signed(delta.change),
     }
 }
@@ -241,10 +239,10 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "| files | {} | {} | {:+} |\n",
+        "| files | {} | {} | {} |\n",
         thousands(a.files.base),
         thousands(a.files.head),
-        a.files.change
+        signed_count(a.files.change)
     )?;
 
     let changes = a.biggest_changes();

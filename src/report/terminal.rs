@@ -7,7 +7,7 @@ use owo_colors::{OwoColorize, Style};
 use super::{ArtifactReport, LockfileSummary, Render, Report};
 use crate::analysis::Level;
 use crate::inventory::{Layout, Totals};
-use crate::units::{counted, human_bytes, percent, thousands};
+use crate::units::{counted, human_bytes, percent, signed_count, signed_percent, thousands};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -640,7 +640,7 @@ pub fn render_diff(
             let pct = d
                 .percent
                 .filter(|_| d.change != 0)
-                .map(|p| format!(" ({p:+.1}%)"))
+                .map(|p| format!(" ({})", signed_percent(p)))
                 .unwrap_or_default();
             totals.row([
                 label.to_string(),
@@ -661,7 +661,7 @@ pub fn render_diff(
             "files".to_string(),
             thousands(a.files.base),
             thousands(a.files.head),
-            format!("{:+}", a.files.change),
+            signed_count(a.files.change),
         ]);
         totals.write(&term, out)?;
         let changes = a.biggest_changes();
