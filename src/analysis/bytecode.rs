@@ -108,9 +108,10 @@ pub fn check(
             rule: MISSING.to_string(),
             level: Level::Warn,
             message: format!(
-                "{} of {} Python modules have no bytecode for {version_text}: {} of source is compiled at every cold start ({})",
+                "{} of {} Python modules {} no bytecode for {version_text}: {} of source is compiled at every cold start ({})",
                 thousands(missing.len() as u64),
                 thousands(sources.len() as u64),
+                if missing.len() == 1 { "has" } else { "have" },
                 human_bytes(bytes),
                 top_owners(artifact, inventory, &missing)
             ),
