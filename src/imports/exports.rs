@@ -106,56 +106,10 @@ fn target_binds(target: &Expr, name: &str) -> bool {
 }
 
 fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
-    let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
-    let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, text, source_type)
-        .with_options(super::js::parse_options())
-        .parse();
-    if parsed.panicked || parsed.diagnostics.has_errors() {
-        return None;
-    }
-    let mut esm = false;
-    for stmt in &parsed.program.body {
-        match stmt {
-            Statement::ExportDeclaration(export) => {
-                esm = true;
-                match declaration_binds(&export.declaration, name) {
-                    Some(true) => return Some(true),
-                    None => return None,
-                    Some(false) => {}
-                }
-            }
-            // `export { a as handler }`, `export { handler } from './impl'`
-            Statement::ExportNamedDeclaration(export) => {
-                esm = true;
-                if exports_name(&export.specifiers, name) {
-                    return Some(true);
-                }
-            }
-            Statement::ExportFromDeclaration(export) => {
-                esm = true;
-                if exports_name(&export.specifiers, name) {
-                    return Some(true);
-                }
-            }
-            Statement::ExportAllDeclaration(all) => match &all.exported {
-                Some(exported) if export_name(exported) != name => esm = true,
-                Some(_) => return Some(true),
-                // `export * from './impl'`: whatever that module exports
-                None => return None,
-            },
-            Statement::ExportDefaultDeclaration(_) => {
-                esm = true;
-                if name == "default" {
-                    return Some(true);
-                }
-            }
-            Statement::ImportDeclaration(_) => esm = true,
-            _ => {}
-        }
-    }
-    if esm {
-        return Some(false);
+    match module_exports(path, text) {
+        JsModule::Broken => return None,
+        JsModule::Esm(exports) => return exports.has(name),
+        JsModule::Script => {}
     }
     // CommonJS exports are assignments anywhere (`exports.handler =`,
     // `module.exports = { handler }`, a bundler's `__export(…)`); sure only
@@ -171,6 +125,99 @@ fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
     }
 }
 
+/// What a JavaScript file's text is, for what it exports.
+pub(crate) enum JsModule {
+    /// It does not parse.
+    Broken,
+    /// No `import` or `export` declaration: CommonJS or a plain script.
+    Script,
+    Esm(EsmExports),
+}
+
+/// The names an ES module exports, as far as its text tells.
+pub(crate) struct EsmExports {
+    names: std::collections::HashSet<String>,
+    /// More may come from elsewhere: `export * from './impl'`, or a
+    /// destructuring `export const { a } = make()`.
+    open: bool,
+}
+
+impl EsmExports {
+    /// `Some(true)` when the module exports `name`, `Some(false)` when it
+    /// surely does not.
+    pub(crate) fn has(&self, name: &str) -> Option<bool> {
+        match (self.names.contains(name), self.open) {
+            (true, _) => Some(true),
+            (false, true) => None,
+            (false, false) => Some(false),
+        }
+    }
+}
+
+pub(crate) fn module_exports(path: &str, text: &str) -> JsModule {
+    let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, text, source_type)
+        .with_options(super::js::parse_options())
+        .parse();
+    if parsed.panicked || parsed.diagnostics.has_errors() {
+        return JsModule::Broken;
+    }
+    let mut esm = false;
+    let mut exports = EsmExports {
+        names: Default::default(),
+        open: false,
+    };
+    let specified = |specifiers: &[ExportSpecifier], exports: &mut EsmExports| {
+        exports.names.extend(
+            specifiers
+                .iter()
+                .map(|s| export_name(&s.exported).to_string()),
+        );
+    };
+    for stmt in &parsed.program.body {
+        match stmt {
+            Statement::ExportDeclaration(export) => {
+                esm = true;
+                match declaration_names(&export.declaration) {
+                    Some(names) => exports.names.extend(names),
+                    None => exports.open = true,
+                }
+            }
+            // `export { a as handler }`, `export { handler } from './impl'`
+            Statement::ExportNamedDeclaration(export) => {
+                esm = true;
+                specified(&export.specifiers, &mut exports);
+            }
+            Statement::ExportFromDeclaration(export) => {
+                esm = true;
+                specified(&export.specifiers, &mut exports);
+            }
+            Statement::ExportAllDeclaration(all) => {
+                esm = true;
+                match &all.exported {
+                    // `export * as utils from './utils'`
+                    Some(exported) => {
+                        exports.names.insert(export_name(exported).to_string());
+                    }
+                    // `export * from './impl'`: whatever that module exports
+                    None => exports.open = true,
+                }
+            }
+            Statement::ExportDefaultDeclaration(_) => {
+                esm = true;
+                exports.names.insert("default".to_string());
+            }
+            Statement::ImportDeclaration(_) => esm = true,
+            _ => {}
+        }
+    }
+    match esm {
+        true => JsModule::Esm(exports),
+        false => JsModule::Script,
+    }
+}
+
 fn is_word(text: &str, at: usize, len: usize) -> bool {
     let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     let before = text[..at].chars().next_back().is_none_or(|c| !ident(c));
@@ -178,29 +225,24 @@ fn is_word(text: &str, at: usize, len: usize) -> bool {
     before && after
 }
 
-fn declaration_binds(declaration: &Declaration, name: &str) -> Option<bool> {
+/// The names an exported declaration binds; `None` for a destructuring
+/// one, which cannot be told cheaply.
+fn declaration_names(declaration: &Declaration) -> Option<Vec<String>> {
+    let named = |id: Option<&oxc_ast::ast::BindingIdentifier>| id.map(|id| id.name.to_string());
     match declaration {
-        Declaration::FunctionDeclaration(f) => {
-            Some(f.id.as_ref().is_some_and(|id| id.name == name))
-        }
-        Declaration::ClassDeclaration(c) => Some(c.id.as_ref().is_some_and(|id| id.name == name)),
-        Declaration::VariableDeclaration(v) => {
-            let mut found = false;
-            for declarator in &v.declarations {
-                match &declarator.id {
-                    BindingPattern::BindingIdentifier(id) => found |= id.name == name,
-                    // `export const { handler } = make()`: cannot tell cheaply
-                    _ => return None,
-                }
-            }
-            Some(found)
-        }
-        _ => Some(false),
+        Declaration::FunctionDeclaration(f) => Some(named(f.id.as_ref()).into_iter().collect()),
+        Declaration::ClassDeclaration(c) => Some(named(c.id.as_ref()).into_iter().collect()),
+        Declaration::VariableDeclaration(v) => v
+            .declarations
+            .iter()
+            .map(|declarator| match &declarator.id {
+                BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                _ => None,
+            })
+            .collect(),
+        // TypeScript's type-only declarations and the like
+        _ => Some(Vec::new()),
     }
-}
-
-fn exports_name(specifiers: &[ExportSpecifier], name: &str) -> bool {
-    specifiers.iter().any(|s| export_name(&s.exported) == name)
 }
 
 fn export_name<'a>(name: &'a ModuleExportName<'a>) -> &'a str {
