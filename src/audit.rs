@@ -314,6 +314,14 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 analysis.findings.extend(analysis::missing_modules::check(
                     artifact, inventory, load, &providers,
                 ));
+                if let Some(walker) = &walker {
+                    analysis
+                        .findings
+                        .extend(analysis::missing_modules::missing_exports(
+                            inventory,
+                            &walker.missing_exports(load),
+                        ));
+                }
                 analysis.findings.extend(analysis::module_format::check(
                     artifact, load, &sources, runtime,
                 ));

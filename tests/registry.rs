@@ -957,3 +957,55 @@ fn a_yarn_installed_serverless_service_leaves_out_what_only_development_needs() 
     let shipped = whole["artifacts"][0]["packages"].as_array().unwrap().len();
     assert!(shipped > 60, "{whole}");
 }
+
+/// @aws-lambda-powertools/logger 2.11.0 asks for commons `^2.11.0`, and npm
+/// installs today's 2.36.0, which no longer exports what the logger's ES
+/// module build imports: Node fails to link it. The audit says so before
+/// deploy, with the import's file and line, and Node agrees.
+#[test]
+fn an_es_module_import_its_module_no_longer_exports_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("powertools-mismatch"), dir.path());
+    common::write_files(
+        dir.path(),
+        &[(
+            "index.js",
+            "import { Logger } from '@aws-lambda-powertools/logger';\nconst logger = new Logger();\nexport const handler = async () => logger.info('ok');\n",
+        )],
+    );
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = rule_findings(&report, "runtime/missing-export");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("deny node_modules/@aws-lambda-powertools/logger/lib/esm/config/EnvironmentVariablesService.js:1 imports EnvironmentVariablesService from @aws-lambda-powertools/commons at init, but @aws-lambda-powertools/commons@2.36.0 (node_modules/@aws-lambda-powertools/commons/lib/esm/index.js) does not export it"),
+        "{found:?}"
+    );
+    // the same import under CommonJS (require) links nothing: no finding
+    std::fs::write(dir.path().join("index.js"), "const { Logger } = require('@aws-lambda-powertools/logger');\nexports.handler = async () => new Logger().info('ok');\n").unwrap();
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        package.replace("\"type\": \"module\",", ""),
+    )
+    .unwrap();
+    let (_, commonjs) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert!(
+        rule_findings(&commonjs, "runtime/missing-export").is_empty(),
+        "{commonjs}"
+    );
+    // Node itself refuses the ES module build
+    let node = std::process::Command::new("node")
+        .arg("--input-type=module")
+        .arg("-e")
+        .arg("await import('@aws-lambda-powertools/logger')")
+        .current_dir(dir.path())
+        .output();
+    if let Ok(node) = node {
+        let stderr = String::from_utf8_lossy(&node.stderr);
+        assert!(
+            stderr.contains("does not provide an export named 'EnvironmentVariablesService'"),
+            "{stderr}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::{Finding, Level};
 use crate::artifact::Artifact;
-use crate::imports::mount::{layer_folder, LayerFolder};
+use crate::imports::mount::{layer_folder, LayerFolder, MountedFile};
 use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, Unresolved};
 use crate::imports::Language;
 use crate::inventory::{Inventory, Owner};
@@ -495,6 +495,74 @@ fn finding(
     let mut finding = super::compat::finding(RULE, level, message, &first.path, package, fix);
     finding.location.line = Some(first.line);
     finding
+}
+
+pub const MISSING_EXPORT: &str = "runtime/missing-export";
+
+/// ES module imports at init that take a name their module does not
+/// export: one finding per importing file, its names together.
+pub fn missing_exports(
+    inventory: &Inventory,
+    missing: &[crate::imports::reach::MissingExport],
+) -> Vec<Finding> {
+    // the package a file of the function belongs to (a layer's files are
+    // named by their path alone)
+    let package_of = |file: MountedFile| {
+        let index = Some(file.entry).filter(|_| file.layer.is_none());
+        index
+            .and_then(|i| match inventory.owners.get(i) {
+                Some(Owner::Package(p)) => Some(&inventory.packages[*p]),
+                _ => None,
+            })
+            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")))
+    };
+    let mut by_importer: BTreeMap<(&str, &str), Vec<&crate::imports::reach::MissingExport>> =
+        BTreeMap::new();
+    for m in missing {
+        by_importer
+            .entry((m.path.as_str(), m.target.as_str()))
+            .or_default()
+            .push(m);
+    }
+    by_importer
+        .into_values()
+        .map(|names| {
+            let first = names[0];
+            let listed: Vec<&str> = names.iter().map(|m| m.name.as_str()).collect();
+            let importer = package_of(first.file);
+            let target = package_of(first.target_file);
+            let (pronoun, verdict) = match listed.len() {
+                1 => ("it", "does not export it"),
+                _ => ("them", "exports none of them"),
+            };
+            let message = format!(
+                "{}:{} imports {} from {} at init, but {} ({}) {verdict}: Node cannot link the module, a SyntaxError at every cold start",
+                first.path,
+                first.line,
+                listed.join(", "),
+                first.module,
+                target.as_deref().unwrap_or(&first.module),
+                first.target,
+            );
+            let fix = format!(
+                "install versions that go together: {} was built against a {} that exports {pronoun}; update {} (or pin {} to the version it expects), then reinstall",
+                importer.as_deref().unwrap_or("the importing module"),
+                first.module,
+                importer.as_deref().map(|p| p.rsplit_once('@').map_or(p, |(n, _)| n)).unwrap_or("the importer"),
+                first.module,
+            );
+            let mut finding = super::compat::finding(
+                MISSING_EXPORT,
+                Level::Deny,
+                message,
+                &first.path,
+                importer,
+                fix,
+            );
+            finding.location.line = Some(first.line);
+            finding
+        })
+        .collect()
 }
 
 #[cfg(test)]

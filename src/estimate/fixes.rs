@@ -170,6 +170,7 @@ fn rewrite_import(
             Import {
                 module,
                 members: Vec::new(),
+                linked: Vec::new(),
                 ..old.clone()
             },
         );

@@ -7,7 +7,9 @@
 use std::path::Path;
 
 use oxc_allocator::Allocator;
-use oxc_ast::ast::{BindingPattern, Declaration, ExportSpecifier, ModuleExportName, Statement};
+use oxc_ast::ast::{
+    BindingPattern, Declaration, ExportSpecifier, ModuleExportName, Program, Statement,
+};
 use oxc_parser::Parser;
 use oxc_span::SourceType;
 use ruff_python_ast::{Expr, Stmt};
@@ -115,10 +117,7 @@ fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
     // `module.exports = { handler }`, a bundler's `__export(…)`); sure only
     // when the name appears nowhere and nothing is brought in from elsewhere
     // (`module.exports = require('./app')`)
-    let mentioned = text
-        .match_indices(name)
-        .any(|(at, _)| is_word(text, at, name.len()));
-    if mentioned || text.contains("require(") || text.contains("import(") {
+    if mentions(text, name) || text.contains("require(") || text.contains("import(") {
         None
     } else {
         Some(false)
@@ -135,7 +134,8 @@ pub(crate) enum JsModule {
 }
 
 /// The names an ES module exports, as far as its text tells.
-pub(crate) struct EsmExports {
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EsmExports {
     names: std::collections::HashSet<String>,
     /// More may come from elsewhere: `export * from './impl'`, or a
     /// destructuring `export const { a } = make()`.
@@ -163,11 +163,17 @@ pub(crate) fn module_exports(path: &str, text: &str) -> JsModule {
     if parsed.panicked || parsed.diagnostics.has_errors() {
         return JsModule::Broken;
     }
+    match esm_exports(&parsed.program) {
+        Some(exports) => JsModule::Esm(exports),
+        None => JsModule::Script,
+    }
+}
+
+/// What a parsed program exports, when it is an ES module (it has an
+/// `import` or `export` declaration).
+pub(crate) fn esm_exports(program: &Program) -> Option<EsmExports> {
     let mut esm = false;
-    let mut exports = EsmExports {
-        names: Default::default(),
-        open: false,
-    };
+    let mut exports = EsmExports::default();
     let specified = |specifiers: &[ExportSpecifier], exports: &mut EsmExports| {
         exports.names.extend(
             specifiers
@@ -175,7 +181,7 @@ pub(crate) fn module_exports(path: &str, text: &str) -> JsModule {
                 .map(|s| export_name(&s.exported).to_string()),
         );
     };
-    for stmt in &parsed.program.body {
+    for stmt in &program.body {
         match stmt {
             Statement::ExportDeclaration(export) => {
                 esm = true;
@@ -212,10 +218,14 @@ pub(crate) fn module_exports(path: &str, text: &str) -> JsModule {
             _ => {}
         }
     }
-    match esm {
-        true => JsModule::Esm(exports),
-        false => JsModule::Script,
-    }
+    esm.then_some(exports)
+}
+
+/// Whether `name` appears in `text` as a word of its own (not inside
+/// `handlerV2`).
+pub(crate) fn mentions(text: &str, name: &str) -> bool {
+    text.match_indices(name)
+        .any(|(at, _)| is_word(text, at, name.len()))
 }
 
 fn is_word(text: &str, at: usize, len: usize) -> bool {

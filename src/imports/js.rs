@@ -93,6 +93,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSy
         esm,
         commonjs: scanner.commonjs,
         json_imports: scanner.json_imports,
+        exports: super::exports::esm_exports(&parsed.program),
     };
     Ok((scanner.imports, syntax))
 }
@@ -184,6 +185,7 @@ impl Scanner<'_> {
                     && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
             stops_module: self.tries.stops_module(self.function_depth),
             members: Vec::new(),
+            linked: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1
@@ -202,6 +204,13 @@ impl Scanner<'_> {
             name: name.to_string(),
             line,
         });
+    }
+
+    /// A name an ES module import or re-export takes from its module.
+    fn linked(&mut self, import: usize, name: &str, span: Span) {
+        self.member(import, name, span);
+        let member = self.imports[import].members.last().cloned();
+        self.imports[import].linked.extend(member);
     }
 }
 
@@ -273,7 +282,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
         for specifier in it.specifiers.iter().flatten() {
             match specifier {
                 ImportDeclarationSpecifier::ImportSpecifier(s) if !s.import_kind.is_type() => {
-                    self.member(index, export_name(&s.imported), s.span);
+                    self.linked(index, export_name(&s.imported), s.span);
                 }
                 ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
                     self.bindings.insert(s.local.name.to_string(), index);
@@ -289,8 +298,8 @@ impl<'a> Visit<'a> for Scanner<'_> {
     fn visit_export_from_declaration(&mut self, it: &ExportFromDeclaration<'a>) {
         if !it.export_kind.is_type() {
             let index = self.record(it.source.value.as_str(), ImportKind::ExportFrom, it.span);
-            for s in &it.specifiers {
-                self.member(index, export_name(&s.local), s.span);
+            for s in it.specifiers.iter().filter(|s| !s.export_kind.is_type()) {
+                self.linked(index, export_name(&s.local), s.span);
             }
         }
     }

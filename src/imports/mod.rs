@@ -82,6 +82,11 @@ pub struct Import {
     pub stops_module: bool,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,
+    /// ES module `import { a }` and `export { a } from`: the names the
+    /// module must export, or Node fails to link the importer before any
+    /// of its code runs.
+    #[serde(skip)]
+    pub linked: Vec<Member>,
 }
 
 /// The `try` statements (with a handler) around a scanner's position, for
@@ -147,6 +152,8 @@ pub struct ModuleSyntax {
     pub commonjs: Option<(u32, String)>,
     /// `import … from './x.json'`: line, specifier, and the attribute given.
     pub json_imports: Vec<(u32, String, JsonAttribute)>,
+    /// An ES module's exported names.
+    pub exports: Option<exports::EsmExports>,
 }
 
 /// How an ES module import of JSON says it is JSON.

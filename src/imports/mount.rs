@@ -71,6 +71,11 @@ impl<'a> Mount<'a> {
         }
     }
 
+    /// The number of a file [`Mount::locate`] placed.
+    pub fn id(&self, file: MountedFile) -> usize {
+        file.layer.map_or(0, |l| self.starts[l]) + file.entry
+    }
+
     fn artifact(&self, layer: Option<usize>) -> &'a Artifact {
         layer.map_or(self.function, |l| self.layers[l])
     }

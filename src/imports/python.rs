@@ -110,6 +110,7 @@ impl Scanner<'_> {
             conditional: self.conditional_depth > 0 || self.search_path_changed,
             stops_module: self.tries.stops_module(self.function_depth),
             members,
+            linked: Vec::new(),
         });
     }
 
@@ -168,6 +169,7 @@ impl Scanner<'_> {
                         name: name.to_string(),
                         line,
                     }],
+                    linked: Vec::new(),
                 });
             }
         }
@@ -239,6 +241,7 @@ impl Scanner<'_> {
                 conditional: self.conditional_depth > 0 || self.search_path_changed,
                 stops_module: false,
                 members: Vec::new(),
+                linked: Vec::new(),
             });
         }
     }

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use super::exports::EsmExports;
 use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
 use super::{scan_source_for, Import, ImportKind, Language, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
@@ -64,6 +65,20 @@ pub struct InitLoad {
     /// besides (AWS SDK v3, boto3), sorted.
     pub runtime_modules: Vec<String>,
     pub warnings: Vec<Warning>,
+}
+
+/// A name an ES module import takes that its module does not export.
+#[derive(Clone, Debug)]
+pub struct MissingExport {
+    pub file: MountedFile,
+    /// The importing file, as the function sees it.
+    pub path: String,
+    pub line: u32,
+    pub name: String,
+    /// The module as written, and the file it resolved to.
+    pub module: String,
+    pub target: String,
+    pub target_file: MountedFile,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -224,8 +239,8 @@ impl NodeFiles {
     }
 }
 
-/// Imports of files parsed before the walk, by path.
-type Known<'a> = HashMap<&'a str, &'a [Import]>;
+/// Files parsed before the walk (the function's own), by path.
+type Known<'a> = HashMap<&'a str, &'a SourceFile>;
 
 /// Replacement import lists by entry index: the code as a fix would leave it.
 pub type Edits = HashMap<usize, Vec<Import>>;
@@ -249,6 +264,8 @@ pub struct InitWalker<'a> {
     known: Known<'a>,
     resolver: Resolver<'a>,
     parsed: Mutex<HashMap<usize, Arc<[Import]>>>,
+    /// The exported names of the ES modules in `parsed`.
+    exports: Mutex<HashMap<usize, Arc<EsmExports>>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
 }
@@ -319,12 +336,10 @@ impl<'a> InitWalker<'a> {
             entry,
             wrapper: Vec::new(),
             language,
-            known: scanned
-                .iter()
-                .map(|s| (s.path.as_str(), s.imports.as_slice()))
-                .collect(),
+            known: scanned.iter().map(|s| (s.path.as_str(), s)).collect(),
             resolver,
             parsed: Mutex::new(HashMap::new()),
+            exports: Mutex::new(HashMap::new()),
             too_new: Mutex::new(Vec::new()),
         })
     }
@@ -369,8 +384,8 @@ impl<'a> InitWalker<'a> {
             return Ok(imports.as_slice().into());
         }
         let path = self.mount.path(file);
-        if let Some(imports) = self.known.get(path) {
-            return Ok((*imports).into());
+        if let Some(source) = self.known.get(path) {
+            return Ok(source.imports.as_slice().into());
         }
         let cache = || self.parsed.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(imports) = cache().get(&file) {
@@ -394,9 +409,90 @@ impl<'a> InitWalker<'a> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push((file, source.too_new));
         }
+        if let Some(exports) = source.syntax.exports {
+            self.exports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file, Arc::new(exports));
+        }
         let imports: Arc<[Import]> = source.imports.into();
         cache().insert(file, imports.clone());
         Ok(imports)
+    }
+
+    /// What an ES module a walk parsed (or the function's own) exports.
+    fn esm_exports(&self, file: usize) -> Option<Arc<EsmExports>> {
+        if let Some(source) = self.known.get(self.mount.path(file)) {
+            return source.syntax.exports.clone().map(Arc::new);
+        }
+        self.exports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&file)
+            .cloned()
+    }
+
+    /// ES module imports and re-exports in the files init loads that take
+    /// a name their module surely does not export (`import {
+    /// EnvironmentVariablesService } from '@aws-lambda-powertools/commons'`
+    /// with a version of it that no longer has that name): Node refuses to
+    /// link the importing module, a SyntaxError before any code runs.
+    pub fn missing_exports(&self, load: &InitLoad) -> Vec<MissingExport> {
+        if self.language != Language::JavaScript {
+            return Vec::new();
+        }
+        let loaded: Vec<usize> = load
+            .loaded
+            .iter()
+            .copied()
+            .chain(load.layer_loaded.iter().map(|&f| self.mount.id(f)))
+            .collect();
+        // (importer, import) pairs that link names, by the module they reach
+        let mut by_target: HashMap<usize, Vec<(usize, Import)>> = HashMap::new();
+        for &file in &loaded {
+            let Ok(imports) = self.imports(file, &Edits::new()) else {
+                continue;
+            };
+            for import in imports.iter().filter(|i| !i.linked.is_empty()) {
+                if let Followed::Files(targets) = self.next(file, import, &Edits::new()) {
+                    if let Some(&target) = targets.first() {
+                        by_target
+                            .entry(target)
+                            .or_default()
+                            .push((file, import.clone()));
+                    }
+                }
+            }
+        }
+        // only an ES module's exports are sure: CommonJS exports are
+        // whatever Node's static analysis of it finds
+        let mut missing: Vec<MissingExport> = Vec::new();
+        for (target, importers) in by_target {
+            let Some(exports) = self.esm_exports(target) else {
+                continue;
+            };
+            for (file, import) in importers {
+                missing.extend(
+                    import
+                        .linked
+                        .iter()
+                        .filter(|name| {
+                            name.name != "default" && exports.has(&name.name) == Some(false)
+                        })
+                        .map(|name| MissingExport {
+                            file: self.mount.locate(file),
+                            path: self.mount.path(file).to_string(),
+                            line: name.line,
+                            name: name.name.clone(),
+                            module: import.module.clone(),
+                            target: self.mount.path(target).to_string(),
+                            target_file: self.mount.locate(target),
+                        }),
+                );
+            }
+        }
+        missing.sort_by(|a, b| (&a.path, a.line, &a.name).cmp(&(&b.path, b.line, &b.name)));
+        missing
     }
 
     /// Python syntax the runtime lacks in the files the walks parsed (not
@@ -428,6 +524,7 @@ impl<'a> InitWalker<'a> {
             conditional: false,
             stops_module: false,
             members: Vec::new(),
+            linked: Vec::new(),
         };
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files

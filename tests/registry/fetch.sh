@@ -63,3 +63,4 @@ npm_fixture esm-only
 npm_fixture prebuilds
 npm_fixture serverless-service
 yarn_fixture serverless-yarn-service
+npm_fixture powertools-mismatch
