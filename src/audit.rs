@@ -319,6 +319,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         .findings
                         .extend(analysis::missing_modules::missing_exports(
                             inventory,
+                            load.language,
                             &walker.missing_exports(load),
                         ));
                 }

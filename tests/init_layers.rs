@@ -269,7 +269,10 @@ fn a_sam_build_folder_follows_init_into_the_layers_its_template_builds() {
         &build.join("DepsLayer/python/attrs/__init__.py"),
         "from attr import define\n",
     );
-    write(&build.join("DepsLayer/python/attr/__init__.py"), "");
+    write(
+        &build.join("DepsLayer/python/attr/__init__.py"),
+        "def define(cls):\n    return cls\n",
+    );
     write(
         &build.join("DepsLayer/python/attrs-24.2.0.dist-info/METADATA"),
         "Metadata-Version: 2.3\nName: attrs\nVersion: 24.2.0\n",

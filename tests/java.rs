@@ -26,23 +26,6 @@ const REAL: [&str; 5] = [
     "aopalliance-1.0.jar",
 ];
 
-fn names(artifact: &Value) -> Vec<String> {
-    let mut names: Vec<String> = artifact["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{}@{}",
-                p["name"].as_str().unwrap(),
-                p["version"].as_str().unwrap_or("?")
-            )
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 fn lambda_zip(dir: &Path, prefix: &str) -> PathBuf {
     let mut zip = ZipBuilder::new().file(
         "com/example/Handler.class",
@@ -60,7 +43,7 @@ fn every_jar_is_a_package_named_by_pom_manifest_or_file() {
     let report = audit_json(&[&lambda_zip(dir.path(), "lib/")]);
     let a = &report["artifacts"][0];
     assert_eq!(
-        names(a),
+        common::package_labels(a),
         [
             "aopalliance@1.0",
             "com.fasterxml.jackson.core:jackson-annotations@2.14.0",
@@ -99,7 +82,7 @@ fn a_layer_keeps_its_jars_in_java_lib() {
     let report = audit_json(&[&zip.write_to(dir.path(), "layer.zip")]);
     let a = &report["artifacts"][0];
     assert_eq!(a["layout"], "layer");
-    assert_eq!(names(a).len(), 5);
+    assert_eq!(common::package_labels(a).len(), 5);
 }
 
 #[test]
@@ -122,7 +105,7 @@ fn a_spring_boot_jar_is_read_through_boot_inf_lib() {
     let report = audit_json(&[&path]);
     let a = &report["artifacts"][0];
     assert_eq!(a["kind"], "jar");
-    assert_eq!(names(a).len(), 5);
+    assert_eq!(common::package_labels(a).len(), 5);
     assert_eq!(
         package(a, "spring-context", None)["path"],
         "BOOT-INF/lib/spring-context-4.3.30.jar"
@@ -193,7 +176,7 @@ fn broken_and_bottomless_jars_warn_and_never_stop_the_audit() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let a = &report["artifacts"][0];
     assert_eq!(
-        names(a),
+        common::package_labels(a),
         [
             "broken@1.2",
             "com.fasterxml.jackson.core:jackson-core@2.14.1",

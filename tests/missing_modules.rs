@@ -457,3 +457,29 @@ fn a_source_folder_declares_what_its_build_installs() {
         ]
     );
 }
+
+/// `from module import name` of a name the package's module does not
+/// define fails at init; a submodule, a name every module has, and an
+/// import a `try` guards do not.
+#[test]
+fn a_python_import_of_a_name_the_module_lacks_is_a_deny() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "from settings import load, DEFAULTS\nfrom settings import __doc__\nfrom tools import helpers\ntry:\n    from settings import fast_load\nexcept ImportError:\n    fast_load = None\n\ndef handler(event, context):\n    return load(DEFAULTS)\n",
+        )
+        .file("settings.py", "# 2.0 renamed DEFAULTS to defaults\ndefaults = {}\n\ndef load(base):\n    return dict(base)\n")
+        .file("tools/__init__.py", "")
+        .file("tools/helpers.py", "def slug(s):\n    return s\n")
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = common::audit_with(
+        &zip,
+        &["--handler", "app.handler", "--runtime", "python3.12"],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        common::rule_findings(&report, "runtime/missing-export"),
+        ["deny app.py:1 imports DEFAULTS from settings at init, but settings (settings.py) does not define it: ImportError: cannot import name 'DEFAULTS' at every cold start"]
+    );
+}

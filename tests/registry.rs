@@ -933,19 +933,7 @@ fn a_yarn_installed_serverless_service_leaves_out_what_only_development_needs() 
     let (code, report) = audit_with(dir.path(), &[]);
     assert_eq!(code, Some(0), "{report}");
     let artifact = &report["artifacts"][0];
-    let mut packages: Vec<String> = artifact["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{}@{}",
-                p["name"].as_str().unwrap(),
-                p["version"].as_str().unwrap()
-            )
-        })
-        .collect();
-    packages.sort();
+    let packages = common::package_labels(artifact);
     assert_eq!(
         packages,
         ["debug@4.3.7", "ms@2.1.3", "uuid@9.0.1"],
@@ -1005,6 +993,42 @@ fn an_es_module_import_its_module_no_longer_exports_fails_the_gate() {
         let stderr = String::from_utf8_lossy(&node.stderr);
         assert!(
             stderr.contains("does not provide an export named 'EnvironmentVariablesService'"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Flask 2.2.2 with the Werkzeug 3 its `Werkzeug>=2.2.2` lets pip install:
+/// flask/app.py imports url_quote, which Werkzeug 3 removed. The audit names
+/// the import; Python agrees.
+#[test]
+fn a_python_import_of_a_name_its_module_no_longer_defines_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("flask-werkzeug3"), dir.path());
+    common::write_files(
+        dir.path(),
+        &[(
+            "app.py",
+            "from flask import Flask\n\napp = Flask(__name__)\n\n\ndef handler(event, context):\n    return {'statusCode': 200}\n",
+        )],
+    );
+    let (code, report) = audit_with(
+        dir.path(),
+        &["--handler", "app.handler", "--runtime", "python3.12"],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-export"),
+        ["deny flask/app.py:30 imports url_quote from werkzeug.urls at init, but Werkzeug@3.0.6 (werkzeug/urls.py) does not define it: ImportError: cannot import name 'url_quote' at every cold start"]
+    );
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import app"])
+        .current_dir(dir.path())
+        .output();
+    if let Ok(python) = python {
+        let stderr = String::from_utf8_lossy(&python.stderr);
+        assert!(
+            stderr.contains("cannot import name 'url_quote' from 'werkzeug.urls'"),
             "{stderr}"
         );
     }

@@ -223,12 +223,7 @@ fn a_package_rule_gives_each_package_its_own_fix() {
         .file("node_modules/moment/package.json", "{\"name\":\"moment\",\"version\":\"2.30.1\",\"main\":\"./moment.js\"}")
         .file("node_modules/moment/moment.js", "module.exports = (t) => ({ format: () => String(t) });\n")
         .write_to(dir.path(), "function.zip");
-    let out = deadweight()
-        .args(["audit", "--format", "json"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, report) = common::audit_with(&zip, &[]);
     let fix_of = |package: &str| {
         report["artifacts"][0]["findings"]
             .as_array()

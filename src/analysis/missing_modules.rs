@@ -499,22 +499,25 @@ fn finding(
 
 pub const MISSING_EXPORT: &str = "runtime/missing-export";
 
-/// ES module imports at init that take a name their module does not
-/// export: one finding per importing file, its names together.
+/// Imports at init of a name their module does not have: one finding per
+/// importing file and module, its names together.
 pub fn missing_exports(
     inventory: &Inventory,
+    language: Language,
     missing: &[crate::imports::reach::MissingExport],
 ) -> Vec<Finding> {
     // the package a file of the function belongs to (a layer's files are
     // named by their path alone)
     let package_of = |file: MountedFile| {
-        let index = Some(file.entry).filter(|_| file.layer.is_none());
-        index
+        Some(file.entry)
+            .filter(|_| file.layer.is_none())
             .and_then(|i| match inventory.owners.get(i) {
                 Some(Owner::Package(p)) => Some(&inventory.packages[*p]),
                 _ => None,
             })
-            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")))
+    };
+    let label = |p: &crate::inventory::Package| {
+        format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
     };
     let mut by_importer: BTreeMap<(&str, &str), Vec<&crate::imports::reach::MissingExport>> =
         BTreeMap::new();
@@ -531,32 +534,33 @@ pub fn missing_exports(
             let listed: Vec<&str> = names.iter().map(|m| m.name.as_str()).collect();
             let importer = package_of(first.file);
             let target = package_of(first.target_file);
-            let (pronoun, verdict) = match listed.len() {
-                1 => ("it", "does not export it"),
-                _ => ("them", "exports none of them"),
+            let (pronoun, verdict, failure) = match (language, listed.len()) {
+                (Language::JavaScript, 1) => ("it", "does not export it", "Node cannot link the module, a SyntaxError".to_string()),
+                (Language::JavaScript, _) => ("them", "exports none of them", "Node cannot link the module, a SyntaxError".to_string()),
+                (Language::Python, 1) => ("it", "does not define it", format!("ImportError: cannot import name '{}'", listed[0])),
+                (Language::Python, _) => ("them", "defines none of them", format!("ImportError: cannot import name '{}'", listed[0])),
             };
             let message = format!(
-                "{}:{} imports {} from {} at init, but {} ({}) {verdict}: Node cannot link the module, a SyntaxError at every cold start",
+                "{}:{} imports {} from {} at init, but {} ({}) {verdict}: {failure} at every cold start",
                 first.path,
                 first.line,
                 listed.join(", "),
                 first.module,
-                target.as_deref().unwrap_or(&first.module),
+                target.map(label).as_deref().unwrap_or(&first.module),
                 first.target,
             );
+            let pinned = target.map_or(first.module.as_str(), |p| p.name.as_str());
             let fix = format!(
-                "install versions that go together: {} was built against a {} that exports {pronoun}; update {} (or pin {} to the version it expects), then reinstall",
-                importer.as_deref().unwrap_or("the importing module"),
-                first.module,
-                importer.as_deref().map(|p| p.rsplit_once('@').map_or(p, |(n, _)| n)).unwrap_or("the importer"),
-                first.module,
+                "install versions that go together: {} was built against a {pinned} that has {pronoun}; update {} (or pin {pinned} to the version it expects), then reinstall",
+                importer.map(label).as_deref().unwrap_or("the importing module"),
+                importer.map_or("the importer", |p| p.name.as_str()),
             );
             let mut finding = super::compat::finding(
                 MISSING_EXPORT,
                 Level::Deny,
                 message,
                 &first.path,
-                importer,
+                importer.map(label),
                 fix,
             );
             finding.location.line = Some(first.line);

@@ -28,82 +28,116 @@ pub fn defines(path: &str, text: &str, language: Language, name: &str) -> Option
 
 fn python_defines(text: &str, name: &str) -> Option<bool> {
     let parsed = ruff_python_parser::parse_module(text).ok()?;
-    // names made at run time
-    if text.contains("globals()") || text.contains("setattr(") {
-        return None;
-    }
-    python_body_binds(&parsed.syntax().body, name)
+    python_exports(&parsed.syntax().body, text).has(name)
 }
 
-/// Module-level statements, through `if` / `try` / `with` / loops but not
-/// into functions and classes.
-fn python_body_binds(body: &[Stmt], name: &str) -> Option<bool> {
-    let mut unknown = false;
+/// What a Python module binds at module level: through `if` / `try` /
+/// `with` / loops but not into functions and classes. Open when names can
+/// be made at run time: a module `__getattr__`, `from x import *`,
+/// `globals()`, `setattr(`, `exec(`, a function's `global`, a module
+/// object put in `sys.modules`, a `match` or `type` statement.
+pub(crate) fn python_exports(body: &[Stmt], text: &str) -> ModuleExports {
+    let mut exports = ModuleExports {
+        open: ["globals()", "setattr(", "exec(", "sys.modules["]
+            .iter()
+            .any(|made| text.contains(made))
+            || memchr::memmem::find_iter(text.as_bytes(), "global ").any(|at| {
+                // the statement: only indentation before it on its line
+                let line = text[..at].rsplit('\n').next().unwrap_or_default();
+                !line.is_empty() && line.trim().is_empty()
+            }),
+        ..ModuleExports::default()
+    };
+    python_bindings(body, &mut exports);
+    exports
+}
+
+fn python_bindings(body: &[Stmt], exports: &mut ModuleExports) {
     for stmt in body {
-        let found = match stmt {
+        match stmt {
             Stmt::FunctionDef(f) => {
                 if f.name.as_str() == "__getattr__" {
-                    unknown = true;
+                    exports.open = true;
                 }
-                Some(f.name.as_str() == name)
+                exports.names.insert(f.name.to_string());
             }
-            Stmt::ClassDef(c) => Some(c.name.as_str() == name),
-            Stmt::Assign(a) => Some(a.targets.iter().any(|t| target_binds(t, name))),
-            Stmt::AnnAssign(a) => Some(target_binds(&a.target, name)),
-            Stmt::Import(i) => Some(i.names.iter().any(|alias| {
-                let bound = alias
+            Stmt::ClassDef(c) => {
+                exports.names.insert(c.name.to_string());
+            }
+            Stmt::Assign(a) => a.targets.iter().for_each(|t| target_names(t, exports)),
+            Stmt::AnnAssign(a) => target_names(&a.target, exports),
+            Stmt::AugAssign(a) => target_names(&a.target, exports),
+            Stmt::Import(i) => exports.names.extend(i.names.iter().map(|alias| {
+                alias
                     .asname
                     .as_ref()
-                    .map(|a| a.as_str())
-                    .unwrap_or_else(|| alias.name.split('.').next().unwrap_or_default());
-                bound == name
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| alias.name.split('.').next().unwrap_or_default().to_string())
             })),
             Stmt::ImportFrom(i) => {
-                if i.names.iter().any(|alias| alias.name.as_str() == "*") {
-                    unknown = true;
+                for alias in &i.names {
+                    match alias.name.as_str() {
+                        "*" => exports.open = true,
+                        _ => {
+                            exports
+                                .names
+                                .insert(alias.asname.as_ref().unwrap_or(&alias.name).to_string());
+                        }
+                    }
                 }
-                Some(
-                    i.names
-                        .iter()
-                        .any(|alias| alias.asname.as_ref().unwrap_or(&alias.name).as_str() == name),
-                )
             }
-            Stmt::If(s) => python_body_binds(&s.body, name).map(|found| {
-                found
-                    || s.elif_else_clauses
-                        .iter()
-                        .any(|c| python_body_binds(&c.body, name) == Some(true))
-            }),
-            Stmt::Try(s) => Some(
-                [&s.body, &s.orelse, &s.finalbody]
-                    .iter()
-                    .any(|b| python_body_binds(b, name) == Some(true))
-                    || s.handlers.iter().any(|h| {
-                        let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
-                        python_body_binds(&h.body, name) == Some(true)
-                    }),
-            ),
-            Stmt::With(s) => python_body_binds(&s.body, name),
-            Stmt::For(s) => python_body_binds(&s.body, name),
-            Stmt::While(s) => python_body_binds(&s.body, name),
-            _ => Some(false),
-        };
-        match found {
-            Some(true) => return Some(true),
-            None => unknown = true,
-            Some(false) => {}
+            Stmt::If(s) => {
+                python_bindings(&s.body, exports);
+                for clause in &s.elif_else_clauses {
+                    python_bindings(&clause.body, exports);
+                }
+            }
+            Stmt::Try(s) => {
+                for block in [&s.body, &s.orelse, &s.finalbody] {
+                    python_bindings(block, exports);
+                }
+                for handler in &s.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                    if let Some(name) = &h.name {
+                        exports.names.insert(name.to_string());
+                    }
+                    python_bindings(&h.body, exports);
+                }
+            }
+            Stmt::With(s) => {
+                for item in &s.items {
+                    if let Some(target) = &item.optional_vars {
+                        target_names(target, exports);
+                    }
+                }
+                python_bindings(&s.body, exports);
+            }
+            Stmt::For(s) => {
+                target_names(&s.target, exports);
+                python_bindings(&s.body, exports);
+                python_bindings(&s.orelse, exports);
+            }
+            Stmt::While(s) => {
+                python_bindings(&s.body, exports);
+                python_bindings(&s.orelse, exports);
+            }
+            Stmt::Match(_) | Stmt::TypeAlias(_) => exports.open = true,
+            _ => {}
         }
     }
-    (!unknown).then_some(false)
 }
 
-fn target_binds(target: &Expr, name: &str) -> bool {
+/// The names an assignment target binds: `a`, `a, (b, *c)`; not `a.b`
+/// or `a[0]`, which bind nothing in the module.
+fn target_names(target: &Expr, exports: &mut ModuleExports) {
     match target {
-        Expr::Name(n) => n.id.as_str() == name,
-        Expr::Tuple(t) => t.elts.iter().any(|e| target_binds(e, name)),
-        Expr::List(l) => l.elts.iter().any(|e| target_binds(e, name)),
-        Expr::Starred(s) => target_binds(&s.value, name),
-        _ => false,
+        Expr::Name(n) => {
+            exports.names.insert(n.id.to_string());
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, exports)),
+        Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, exports)),
+        Expr::Starred(s) => target_names(&s.value, exports),
+        _ => {}
     }
 }
 
@@ -130,19 +164,20 @@ pub(crate) enum JsModule {
     Broken,
     /// No `import` or `export` declaration: CommonJS or a plain script.
     Script,
-    Esm(EsmExports),
+    Esm(ModuleExports),
 }
 
-/// The names an ES module exports, as far as its text tells.
+/// The names a module gives its importers, as far as its text tells: an
+/// ES module's exports, a Python module's module-level bindings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EsmExports {
+pub struct ModuleExports {
     names: std::collections::HashSet<String>,
     /// More may come from elsewhere: `export * from './impl'`, or a
     /// destructuring `export const { a } = make()`.
     open: bool,
 }
 
-impl EsmExports {
+impl ModuleExports {
     /// `Some(true)` when the module exports `name`, `Some(false)` when it
     /// surely does not.
     pub(crate) fn has(&self, name: &str) -> Option<bool> {
@@ -171,10 +206,10 @@ pub(crate) fn module_exports(path: &str, text: &str) -> JsModule {
 
 /// What a parsed program exports, when it is an ES module (it has an
 /// `import` or `export` declaration).
-pub(crate) fn esm_exports(program: &Program) -> Option<EsmExports> {
+pub(crate) fn esm_exports(program: &Program) -> Option<ModuleExports> {
     let mut esm = false;
-    let mut exports = EsmExports::default();
-    let specified = |specifiers: &[ExportSpecifier], exports: &mut EsmExports| {
+    let mut exports = ModuleExports::default();
+    let specified = |specifiers: &[ExportSpecifier], exports: &mut ModuleExports| {
         exports.names.extend(
             specifiers
                 .iter()
@@ -299,6 +334,32 @@ mod tests {
         assert_eq!(py("from app.main import *\n"), None);
         assert_eq!(py("globals()['lambda_handler'] = make()\n"), None);
         assert_eq!(py("def broken(:\n"), None);
+    }
+
+    #[test]
+    fn python_module_names_and_what_leaves_them_open() {
+        let names = |text: &str| {
+            let parsed = ruff_python_parser::parse_module(text).unwrap();
+            python_exports(&parsed.syntax().body, text)
+        };
+        let module = names(
+            "import os.path\nfrom .a import b as c\nx, (y, *z) = 1, (2, 3)\nfor i in []: pass\nwith open(p) as f: pass\ntry:\n    import ujson as json\nexcept ImportError as error:\n    import json\nclass K: pass\ndef f(): pass\n",
+        );
+        for name in ["os", "c", "x", "y", "z", "i", "f", "json", "error", "K"] {
+            assert_eq!(module.has(name), Some(true), "{name}");
+        }
+        assert_eq!(module.has("b"), Some(false));
+        assert_eq!(module.has("url_quote"), Some(false));
+        // names made at run time leave any other name possible
+        for text in [
+            "from .impl import *\n",
+            "def __getattr__(name): return 1\n",
+            "globals()['x'] = 1\n",
+            "def init():\n    global client\n    client = 1\n",
+            "import sys\nsys.modules[__name__] = object()\n",
+        ] {
+            assert_eq!(names(text).has("client"), None, "{text}");
+        }
     }
 
     #[test]

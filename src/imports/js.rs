@@ -20,9 +20,10 @@ use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{GetSpan, SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
+use super::exports::ModuleExports;
 use super::{Import, ImportKind, JsonAttribute, LineIndex, Member, ModuleSyntax, TryScopes};
 
-pub(super) fn scan(path: &str, text: &str) -> Result<(Vec<Import>, ModuleSyntax), String> {
+pub(super) fn scan(path: &str, text: &str) -> Result<Scanned, String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
     match scan_as(text, source_type) {
         Ok(imports) => Ok(imports),
@@ -46,7 +47,11 @@ pub(crate) fn parse_options() -> ParseOptions {
     }
 }
 
-fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSyntax), String> {
+/// A JavaScript file's imports, module syntax and, for an ES module, its
+/// exports.
+type Scanned = (Vec<Import>, ModuleSyntax, Option<ModuleExports>);
+
+fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, text, source_type)
         .with_options(parse_options())
@@ -93,9 +98,9 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<(Vec<Import>, ModuleSy
         esm,
         commonjs: scanner.commonjs,
         json_imports: scanner.json_imports,
-        exports: super::exports::esm_exports(&parsed.program),
     };
-    Ok((scanner.imports, syntax))
+    let exports = super::exports::esm_exports(&parsed.program);
+    Ok((scanner.imports, syntax, exports))
 }
 
 /// A `catch` whose body ends by throwing (`throw new Error('run npm

@@ -140,6 +140,10 @@ pub struct SourceFile {
     /// CommonJS, for the format Node will load it in.
     #[serde(skip)]
     pub syntax: ModuleSyntax,
+    /// What the module gives its importers: an ES module's exports, a
+    /// Python module's bindings (`None` for CommonJS).
+    #[serde(skip)]
+    pub exports: Option<exports::ModuleExports>,
 }
 
 /// What a JavaScript file's own text says about its module format.
@@ -152,8 +156,6 @@ pub struct ModuleSyntax {
     pub commonjs: Option<(u32, String)>,
     /// `import … from './x.json'`: line, specifier, and the attribute given.
     pub json_imports: Vec<(u32, String, JsonAttribute)>,
-    /// An ES module's exported names.
-    pub exports: Option<exports::EsmExports>,
 }
 
 /// How an ES module import of JSON says it is JSON.
@@ -239,11 +241,11 @@ pub fn scan_source_for(
     python: Option<(u32, u32)>,
 ) -> Result<SourceFile, Warning> {
     let scanned = match language {
-        Language::JavaScript => {
-            js::scan(path, text).map(|(imports, syntax)| (imports, Vec::new(), syntax))
-        }
-        Language::Python => python::scan(text, python)
-            .map(|(imports, too_new)| (imports, too_new, ModuleSyntax::default())),
+        Language::JavaScript => js::scan(path, text)
+            .map(|(imports, syntax, exports)| (imports, Vec::new(), syntax, exports)),
+        Language::Python => python::scan(text, python).map(|(imports, too_new, exports)| {
+            (imports, too_new, ModuleSyntax::default(), Some(exports))
+        }),
     }
     .map_err(|message| {
         Warning::at(
@@ -251,13 +253,14 @@ pub fn scan_source_for(
             format!("does not parse, imports not scanned: {message}"),
         )
     })?;
-    let (imports, too_new, syntax) = scanned;
+    let (imports, too_new, syntax, exports) = scanned;
     Ok(SourceFile {
         path: path.to_string(),
         language,
         imports,
         too_new,
         syntax,
+        exports,
     })
 }
 

@@ -17,6 +17,7 @@ use ruff_text_size::Ranged;
 
 use ruff_python_parser::{Mode, ParseOptions};
 
+use super::exports::ModuleExports;
 use super::{Import, ImportKind, LineIndex, Member, TooNew, TryScopes};
 use crate::rules::init_calls;
 
@@ -25,7 +26,7 @@ use crate::rules::init_calls;
 pub(super) fn scan(
     text: &str,
     python: Option<(u32, u32)>,
-) -> Result<(Vec<Import>, Vec<TooNew>), String> {
+) -> Result<(Vec<Import>, Vec<TooNew>, ModuleExports), String> {
     let mut options = ParseOptions::from(Mode::Module);
     if let Some((major, minor)) = python {
         let version = (
@@ -75,7 +76,8 @@ pub(super) fn scan(
     };
     scanner.visit_body(&parsed.syntax().body);
     scanner.record_lazy_attributes(&parsed.syntax().body);
-    Ok((scanner.imports, too_new))
+    let exports = super::exports::python_exports(&parsed.syntax().body, text);
+    Ok((scanner.imports, too_new, exports))
 }
 
 struct Scanner<'t> {
@@ -299,6 +301,10 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     from.range().start().to_usize(),
                     members,
                 );
+                // `from m import a` fails unless m has `a` (or a submodule `a`)
+                if let Some(import) = self.imports.last_mut() {
+                    import.linked = import.members.clone();
+                }
             }
             Stmt::FunctionDef(_) => {
                 self.function_depth += 1;

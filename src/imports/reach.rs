@@ -20,9 +20,9 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::exports::EsmExports;
+use super::exports::ModuleExports;
 use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
-use super::{scan_source_for, Import, ImportKind, Language, SourceFile, TooNew};
+use super::{scan_source_for, Import, ImportKind, Language, Member, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
 
@@ -65,9 +65,16 @@ pub struct InitLoad {
     /// besides (AWS SDK v3, boto3), sorted.
     pub runtime_modules: Vec<String>,
     pub warnings: Vec<Warning>,
+    /// Files init loads whatever branch the code takes (mount numbers):
+    /// not only through an import a `try` guards or an `if` holds.
+    pub surely_loaded: HashSet<usize>,
 }
 
-/// A name an ES module import takes that its module does not export.
+/// An import that takes names from a module: the importing file, the
+/// module as written, the names.
+type Taking<'i> = (usize, &'i str, Vec<Member>);
+
+/// A name an import takes that its module does not have.
 #[derive(Clone, Debug)]
 pub struct MissingExport {
     pub file: MountedFile,
@@ -264,8 +271,8 @@ pub struct InitWalker<'a> {
     known: Known<'a>,
     resolver: Resolver<'a>,
     parsed: Mutex<HashMap<usize, Arc<[Import]>>>,
-    /// The exported names of the ES modules in `parsed`.
-    exports: Mutex<HashMap<usize, Arc<EsmExports>>>,
+    /// What the modules in `parsed` give their importers.
+    exports: Mutex<HashMap<usize, Arc<ModuleExports>>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
 }
@@ -409,7 +416,7 @@ impl<'a> InitWalker<'a> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push((file, source.too_new));
         }
-        if let Some(exports) = source.syntax.exports {
+        if let Some(exports) = source.exports {
             self.exports
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -420,10 +427,11 @@ impl<'a> InitWalker<'a> {
         Ok(imports)
     }
 
-    /// What an ES module a walk parsed (or the function's own) exports.
-    fn esm_exports(&self, file: usize) -> Option<Arc<EsmExports>> {
+    /// What a module a walk parsed (or the function's own) gives its
+    /// importers.
+    fn module_exports(&self, file: usize) -> Option<Arc<ModuleExports>> {
         if let Some(source) = self.known.get(self.mount.path(file)) {
-            return source.syntax.exports.clone().map(Arc::new);
+            return source.exports.clone().map(Arc::new);
         }
         self.exports
             .lock()
@@ -432,49 +440,50 @@ impl<'a> InitWalker<'a> {
             .cloned()
     }
 
-    /// ES module imports and re-exports in the files init loads that take
-    /// a name their module surely does not export (`import {
+    /// Imports in the files init surely loads that take a name their
+    /// module surely does not have. ES modules (`import {
     /// EnvironmentVariablesService } from '@aws-lambda-powertools/commons'`
-    /// with a version of it that no longer has that name): Node refuses to
-    /// link the importing module, a SyntaxError before any code runs.
+    /// with a version of it that no longer exports it): Node refuses to link
+    /// the importer, a SyntaxError before any code runs. Python (`from
+    /// werkzeug.urls import url_quote` with Werkzeug 3): ImportError, unless
+    /// the name is a submodule. Only the package's own modules are judged,
+    /// and only ES modules among JavaScript's: CommonJS exports are whatever
+    /// Node's static analysis of them finds.
     pub fn missing_exports(&self, load: &InitLoad) -> Vec<MissingExport> {
-        if self.language != Language::JavaScript {
-            return Vec::new();
-        }
-        let loaded: Vec<usize> = load
-            .loaded
+        let mut loaded: Vec<usize> = load.surely_loaded.iter().copied().collect();
+        loaded.sort_unstable();
+        // the names each import takes, by the module they come from
+        let mut by_target: HashMap<usize, Vec<Taking>> = HashMap::new();
+        // the walk's parsed code (not JSON, native modules)
+        let parsed: Vec<(usize, Arc<[Import]>)> = loaded
             .iter()
-            .copied()
-            .chain(load.layer_loaded.iter().map(|&f| self.mount.id(f)))
+            .filter(|&&file| language_of_loaded(self.mount.path(file)) == Some(self.language))
+            .filter_map(|&file| Some((file, self.imports(file, &Edits::new()).ok()?)))
             .collect();
-        // (importer, import) pairs that link names, by the module they reach
-        let mut by_target: HashMap<usize, Vec<(usize, Import)>> = HashMap::new();
-        for &file in &loaded {
-            let Ok(imports) = self.imports(file, &Edits::new()) else {
-                continue;
+        for (file, imports) in &parsed {
+            let surely = |i: &&Import| {
+                !i.linked.is_empty()
+                    && !i.lazy
+                    && !i.conditional
+                    && (i.guarded_by.is_none() || i.stops_module)
             };
-            for import in imports.iter().filter(|i| !i.linked.is_empty()) {
-                if let Followed::Files(targets) = self.next(file, import, &Edits::new()) {
-                    if let Some(&target) = targets.first() {
-                        by_target
-                            .entry(target)
-                            .or_default()
-                            .push((file, import.clone()));
-                    }
+            for import in imports.iter().filter(surely) {
+                if let Some((target, names)) = self.taken_from(*file, import) {
+                    by_target
+                        .entry(target)
+                        .or_default()
+                        .push((*file, &import.module, names));
                 }
             }
         }
-        // only an ES module's exports are sure: CommonJS exports are
-        // whatever Node's static analysis of it finds
         let mut missing: Vec<MissingExport> = Vec::new();
         for (target, importers) in by_target {
-            let Some(exports) = self.esm_exports(target) else {
+            let Some(exports) = self.module_exports(target) else {
                 continue;
             };
-            for (file, import) in importers {
+            for (file, module, names) in importers {
                 missing.extend(
-                    import
-                        .linked
+                    names
                         .iter()
                         .filter(|name| {
                             name.name != "default" && exports.has(&name.name) == Some(false)
@@ -484,7 +493,7 @@ impl<'a> InitWalker<'a> {
                             path: self.mount.path(file).to_string(),
                             line: name.line,
                             name: name.name.clone(),
-                            module: import.module.clone(),
+                            module: module.to_string(),
                             target: self.mount.path(target).to_string(),
                             target_file: self.mount.locate(target),
                         }),
@@ -493,6 +502,41 @@ impl<'a> InitWalker<'a> {
         }
         missing.sort_by(|a, b| (&a.path, a.line, &a.name).cmp(&(&b.path, b.line, &b.name)));
         missing
+    }
+
+    /// The module file an import takes names from, and the names it must
+    /// have: for Python, those that are no submodule of it (`from pkg
+    /// import sub` imports pkg/sub.py), when the module is a source file
+    /// Python loads (no compiled extension of the same name beside it).
+    fn taken_from(&self, file: usize, import: &Import) -> Option<(usize, Vec<Member>)> {
+        match &self.resolver {
+            Resolver::Node { .. } => match self.next(file, import, &Edits::new()) {
+                Followed::Files(targets) => Some((*targets.first()?, import.linked.clone())),
+                _ => None,
+            },
+            Resolver::Python(finder) => {
+                let module = finder.absolute(self.mount.path(file), &import.module)?;
+                let target = finder.module(&module)?;
+                let path = self.mount.path(target);
+                let base = path.strip_suffix(".py")?;
+                if finder.extension(base).is_some() {
+                    return None;
+                }
+                let names = import
+                    .linked
+                    .iter()
+                    // `*`, and what every module has (`__doc__`, `__file__`)
+                    .filter(|name| {
+                        name.name != "*"
+                            && !(name.name.starts_with("__") && name.name.ends_with("__"))
+                    })
+                    .filter(|name| finder.module(&format!("{module}.{}", name.name)).is_none())
+                    .filter(|name| !finder.is_namespace(&format!("{module}.{}", name.name)))
+                    .cloned()
+                    .collect();
+                Some((target, names))
+            }
+        }
     }
 
     /// Python syntax the runtime lacks in the files the walks parsed (not
@@ -779,6 +823,7 @@ impl<'a> InitWalker<'a> {
             guarded_absent: found.guarded_absent,
             runtime_modules: found.runtime_modules.into_iter().collect(),
             warnings: found.warnings,
+            surely_loaded,
         }
     }
 }

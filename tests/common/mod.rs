@@ -406,6 +406,24 @@ pub fn package<'a>(artifact: &'a Value, name: &str, version: Option<&str>) -> &'
         .unwrap_or_else(|| panic!("no package {name} {version:?} in {}", artifact["packages"]))
 }
 
+/// The artifact's packages as `name@version`, sorted.
+pub fn package_labels(artifact: &Value) -> Vec<String> {
+    let mut labels: Vec<String> = artifact["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    labels.sort();
+    labels
+}
+
 pub fn warnings(artifact: &Value) -> Vec<String> {
     artifact["warnings"]
         .as_array()

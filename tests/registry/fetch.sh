@@ -21,29 +21,31 @@ pip_fixture() {
     touch "$dir/.complete"
 }
 
-# name: installs tests/registry/npm/<name>/package-lock.json
-npm_fixture() {
-    local name=$1 dir="$out/$1"
+# name, lockfile, install command: installs tests/registry/npm/<name>
+# from its package.json and lockfile; scripts stay off, the fixtures are
+# what the registry ships, nothing built
+node_fixture() {
+    local name=$1 lockfile=$2 dir="$out/$1"
+    shift 2
     [ -e "$dir/.complete" ] && return
     rm -rf "$dir"
     mkdir -p "$dir"
-    cp "$here/npm/$name/package.json" "$here/npm/$name/package-lock.json" "$dir/"
-    # scripts stay off: the fixtures are what the registry ships, nothing built
-    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$here/npm/$name/package.json" "$here/npm/$name/$lockfile" "$dir/"
+    (cd "$dir" && "$@")
     touch "$dir/.complete"
 }
 
-# name: installs tests/registry/npm/<name>/yarn.lock with yarn 1, the
-# version most Serverless services pinned
+npm_fixture() {
+    node_fixture "$1" package-lock.json \
+        sh -c 'npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null'
+}
+
+# with yarn 1, the version most Serverless services pinned
 yarn_fixture() {
-    local name=$1 dir="$out/$1"
-    [ -e "$dir/.complete" ] && return
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp "$here/npm/$name/package.json" "$here/npm/$name/yarn.lock" "$dir/"
-    (cd "$dir" && npx --yes yarn@1.22.22 install --frozen-lockfile --ignore-scripts \
-        --non-interactive --no-progress --silent >/dev/null 2> >(grep -v 'Ignored scripts' >&2))
-    touch "$dir/.complete"
+    node_fixture "$1" yarn.lock \
+        sh -c 'npx --yes yarn@1.22.22 install --frozen-lockfile --ignore-scripts \
+            --non-interactive --no-progress >../yarn.log 2>&1 || { cat ../yarn.log >&2; exit 1; }'
+    rm -f "$out/yarn.log"
 }
 
 pip_fixture numpy-1.26.4 numpy-1.26.4.txt manylinux2014_x86_64 3.11
@@ -56,6 +58,7 @@ pip_fixture pydantic-core pydantic-core.txt manylinux2014_x86_64 3.12
 pip_fixture powertools-tracer powertools-tracer.txt manylinux2014_x86_64 3.12
 pip_fixture pydantic pydantic.txt manylinux2014_x86_64 3.11
 pip_fixture sentry sentry.txt manylinux2014_x86_64 3.12
+pip_fixture flask-werkzeug3 flask-werkzeug3.txt manylinux2014_x86_64 3.12
 npm_fixture zeromq
 npm_fixture sharp
 npm_fixture undici
