@@ -1,8 +1,9 @@
-//! Whether a module defines the handler function Lambda calls: a
-//! module-level binding in Python, a named export in JavaScript. Only a
-//! sure "no" counts; anything the code could compute (`export * from`,
-//! `from x import *`, `globals()`, CommonJS that requires other files)
-//! is "cannot tell".
+//! What a module gives its importers (and Lambda): a module-level binding
+//! in Python, a named export in JavaScript. It decides whether a module
+//! defines the handler function, and whether an import's names are there
+//! at init. Only a sure "no" counts; anything the code could compute
+//! (`export * from`, `from x import *`, `globals()`, CommonJS that
+//! requires other files) is "cannot tell".
 
 use std::path::Path;
 

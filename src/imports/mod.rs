@@ -82,9 +82,10 @@ pub struct Import {
     pub stops_module: bool,
     /// Names imported or used on the module, in order of appearance.
     pub members: Vec<Member>,
-    /// ES module `import { a }` and `export { a } from`: the names the
-    /// module must export, or Node fails to link the importer before any
-    /// of its code runs.
+    /// The names the import takes from its module (ES module `import { a }`
+    /// and `export { a } from`, Python `from m import a`): a module without
+    /// one fails init, Node before any code runs (it cannot link the
+    /// importer), Python with an ImportError.
     #[serde(skip)]
     pub linked: Vec<Member>,
 }
