@@ -30,8 +30,8 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!(
-        "{} files, {:.1} MB, {imports} imports: {:.1} ms, {:.0} MB/s",
-        files.len(),
+        "{}, {:.1} MB, {imports} imports: {:.1} ms, {:.0} MB/s",
+        deadweight::units::counted(files.len() as u64, "file"),
         bytes as f64 / 1e6,
         best * 1e3,
         bytes as f64 / 1e6 / best
