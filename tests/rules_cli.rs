@@ -224,18 +224,7 @@ fn a_package_rule_gives_each_package_its_own_fix() {
         .file("node_modules/moment/moment.js", "module.exports = (t) => ({ format: () => String(t) });\n")
         .write_to(dir.path(), "function.zip");
     let (_, report) = common::audit_with(&zip, &[]);
-    let fix_of = |package: &str| {
-        report["artifacts"][0]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| {
-                f["rule"] == "node/heavy-library"
-                    && f["package"].as_str().unwrap().starts_with(package)
-            })
-            .map(|f| f["fix"].as_str().unwrap().to_string())
-            .unwrap_or_else(|| panic!("no heavy-library finding for {package}: {report}"))
-    };
+    let fix_of = |package: &str| fix_of(&report, "node/heavy-library", package);
     let (lodash, moment) = (fix_of("lodash@"), fix_of("moment@"));
     assert!(
         lodash.contains("lodash/get") && !lodash.contains("dayjs"),
@@ -245,4 +234,49 @@ fn a_package_rule_gives_each_package_its_own_fix() {
         moment.contains("dayjs") && !moment.contains("lodash"),
         "{moment}"
     );
+}
+
+/// A build tool the function lists itself is moved to devDependencies; one
+/// that another package lists among its dependencies cannot be, and the
+/// fix says which package brings it.
+#[test]
+fn a_dev_tool_another_package_brings_in_gets_a_fix_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::ZipBuilder::new()
+        .file("index.js", "const db = require('db-client');\nexports.handler = async () => db;\n")
+        .file("package.json", "{\"dependencies\":{\"db-client\":\"1.0.0\",\"typescript\":\"5.6.3\"}}")
+        .file("node_modules/db-client/package.json", "{\"name\":\"db-client\",\"version\":\"1.0.0\",\"dependencies\":{\"@types/uuid\":\"^9.0.1\"}}")
+        .file("node_modules/db-client/index.js", "module.exports = {};\n")
+        .file("node_modules/@types/uuid/package.json", "{\"name\":\"@types/uuid\",\"version\":\"9.0.8\"}")
+        .file("node_modules/@types/uuid/index.d.ts", "export declare function v4(): string;\n")
+        .file("node_modules/typescript/package.json", "{\"name\":\"typescript\",\"version\":\"5.6.3\"}")
+        .file("node_modules/typescript/lib/tsc.js", "module.exports = {};\n")
+        .write_to(dir.path(), "function.zip");
+    let (_, report) = common::audit_with(&zip, &[]);
+    let fix_of = |package: &str| fix_of(&report, "node/dev-tool-shipped", package);
+    assert!(
+        fix_of("@types/uuid@").starts_with("db-client lists it among its dependencies"),
+        "{report}"
+    );
+    assert!(
+        fix_of("typescript@").starts_with("move it to devDependencies"),
+        "{report}"
+    );
+}
+
+/// The fix of the first finding of `rule` about a package whose label
+/// starts with `package` (`lodash@`).
+fn fix_of(report: &serde_json::Value, rule: &str, package: &str) -> String {
+    report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule"] == rule
+                && f["package"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with(package))
+        })
+        .map(|f| f["fix"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no {rule} finding for {package}: {report}"))
 }

@@ -174,6 +174,19 @@ impl DependencyGraph {
     }
 
     /// Packages the root depends on with a declared edge.
+    /// The packages that list this one among their dependencies, by name,
+    /// sorted (the function itself is not one).
+    pub fn dependents(&self, node: NodeIndex) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .graph
+            .neighbors_directed(node, petgraph::Direction::Incoming)
+            .filter_map(|n| self.package(n).map(|p| p.name.as_str()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     pub fn is_direct(&self, node: NodeIndex) -> bool {
         self.graph
             .edges_connecting(self.root, node)

@@ -370,6 +370,17 @@ fn package_rule(
                 retained_packages += graph_counts[i].saturating_sub(1);
             }
             let version = first.version.clone().unwrap_or_else(|| "?".to_string());
+            // the packages that bring it in, when the function itself does not
+            let graph = &context.analysis.graph;
+            let indirect = !indices
+                .iter()
+                .any(|&i| context.inventory.packages[i].direct);
+            let mut via: Vec<&str> = indices
+                .iter()
+                .flat_map(|&i| graph.dependents(crate::graph::DependencyGraph::package_node(i)))
+                .collect();
+            via.sort_unstable();
+            via.dedup();
             let values = HashMap::from([
                 ("name", name.clone()),
                 ("version", version.clone()),
@@ -377,6 +388,7 @@ fn package_rule(
                 ("retained", human_bytes(saving.unzipped_bytes)),
                 ("retained_packages", thousands(retained_packages as u64)),
                 ("copies", indices.len().to_string()),
+                ("via", via.join(", ")),
             ]);
             let mut f = finding(
                 rule,
@@ -389,6 +401,13 @@ fn package_rule(
                 Some(format!("{name}@{version}")),
             );
             if let Some(fix) = spec.fixes.get(&name) {
+                f.fix = Some(render(fix, &values));
+            }
+            if let Some(fix) = spec
+                .indirect_fix
+                .as_ref()
+                .filter(|_| indirect && !via.is_empty())
+            {
                 f.fix = Some(render(fix, &values));
             }
             f.saving = Some(saving);

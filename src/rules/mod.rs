@@ -126,6 +126,9 @@ pub struct PackageSpec {
     /// each heavy library has its own lighter alternative.
     #[serde(default)]
     pub fixes: BTreeMap<String, String>,
+    /// The fix for a package only other packages bring in (`{via}` names
+    /// them), which the function's own manifest cannot move or drop.
+    pub indirect_fix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
