@@ -143,10 +143,16 @@ fn target_names(target: &Expr, exports: &mut ModuleExports) {
 }
 
 fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
-    match module_exports(path, text) {
-        JsModule::Broken => return None,
-        JsModule::Esm(exports) => return exports.has(name),
-        JsModule::Script => {}
+    let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, text, source_type)
+        .with_options(super::js::parse_options())
+        .parse();
+    if parsed.panicked || parsed.diagnostics.has_errors() {
+        return None;
+    }
+    if let Some(exports) = esm_exports(&parsed.program) {
+        return exports.has(name);
     }
     // CommonJS exports are assignments anywhere (`exports.handler =`,
     // `module.exports = { handler }`, a bundler's `__export(…)`); sure only
@@ -157,15 +163,6 @@ fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
     } else {
         Some(false)
     }
-}
-
-/// What a JavaScript file's text is, for what it exports.
-pub(crate) enum JsModule {
-    /// It does not parse.
-    Broken,
-    /// No `import` or `export` declaration: CommonJS or a plain script.
-    Script,
-    Esm(ModuleExports),
 }
 
 /// The names a module gives its importers, as far as its text tells: an
@@ -187,21 +184,6 @@ impl ModuleExports {
             (false, true) => None,
             (false, false) => Some(false),
         }
-    }
-}
-
-pub(crate) fn module_exports(path: &str, text: &str) -> JsModule {
-    let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
-    let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, text, source_type)
-        .with_options(super::js::parse_options())
-        .parse();
-    if parsed.panicked || parsed.diagnostics.has_errors() {
-        return JsModule::Broken;
-    }
-    match esm_exports(&parsed.program) {
-        Some(exports) => JsModule::Esm(exports),
-        None => JsModule::Script,
     }
 }
 
@@ -259,7 +241,7 @@ pub(crate) fn esm_exports(program: &Program) -> Option<ModuleExports> {
 
 /// Whether `name` appears in `text` as a word of its own (not inside
 /// `handlerV2`).
-pub(crate) fn mentions(text: &str, name: &str) -> bool {
+fn mentions(text: &str, name: &str) -> bool {
     text.match_indices(name)
         .any(|(at, _)| is_word(text, at, name.len()))
 }
