@@ -370,15 +370,22 @@ fn package_rule(
                 retained_packages += graph_counts[i].saturating_sub(1);
             }
             let version = first.version.clone().unwrap_or_else(|| "?".to_string());
-            // the packages that bring it in, when the function itself does not
-            let graph = &context.analysis.graph;
-            let indirect = !indices
-                .iter()
-                .any(|&i| context.inventory.packages[i].direct);
-            let mut via: Vec<&str> = indices
-                .iter()
-                .flat_map(|&i| graph.dependents(crate::graph::DependencyGraph::package_node(i)))
-                .collect();
+            // for a rule with a fix of its own for such a package: the
+            // packages that bring it in, when the function itself does not
+            let indirect = spec.indirect_fix.is_some()
+                && !indices
+                    .iter()
+                    .any(|&i| context.inventory.packages[i].direct);
+            let mut via: Vec<&str> = match indirect {
+                true => indices
+                    .iter()
+                    .flat_map(|&i| {
+                        let node = crate::graph::DependencyGraph::package_node(i);
+                        context.analysis.graph.dependents(node)
+                    })
+                    .collect(),
+                false => Vec::new(),
+            };
             via.sort_unstable();
             via.dedup();
             let values = HashMap::from([
@@ -403,11 +410,7 @@ fn package_rule(
             if let Some(fix) = spec.fixes.get(&name) {
                 f.fix = Some(render(fix, &values));
             }
-            if let Some(fix) = spec
-                .indirect_fix
-                .as_ref()
-                .filter(|_| indirect && !via.is_empty())
-            {
+            if let Some(fix) = spec.indirect_fix.as_ref().filter(|_| !via.is_empty()) {
                 f.fix = Some(render(fix, &values));
             }
             f.saving = Some(saving);
