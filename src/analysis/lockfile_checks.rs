@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use super::{Finding, Level, Location, Saving};
 use crate::artifact::Artifact;
 use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory, Layout, Package};
-use crate::lockfile::{LockFormat, Lockfile};
+use crate::lockfile::{LockFormat, LockedDependency, Lockfile};
 use crate::units::human_bytes;
 
 pub const DRIFT: &str = "common/lockfile-drift";
@@ -64,13 +64,29 @@ pub fn installed_project(artifact: &Artifact, inventory: &Inventory) -> Option<L
     json.get("devDependencies")?
         .as_object()
         .filter(|dev| !dev.is_empty())?;
+    let installed = inventory
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Npm && p.path.starts_with("node_modules/"))
+        .map(|p| {
+            let dependencies = p
+                .dependencies
+                .iter()
+                .map(|d| LockedDependency {
+                    name: d.name.clone(),
+                    requirement: d.requirement.clone(),
+                    kind: d.kind,
+                    target: None,
+                })
+                .collect();
+            let version = p.version.as_deref().unwrap_or_default();
+            crate::lockfile::installed_package(&p.path, &p.name, version, dependencies)
+        })
+        .collect();
     Some(crate::lockfile::installed_npm(
         "package.json",
         &manifest,
-        inventory
-            .packages
-            .iter()
-            .filter(|p| p.path.starts_with("node_modules/")),
+        installed,
     ))
 }
 

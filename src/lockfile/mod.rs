@@ -203,15 +203,42 @@ fn detect(path: &Path) -> Option<Kind> {
     })
 }
 
-/// The npm packages installed in an artifact, read as a lockfile would
-/// list them: each at its install path (`node_modules/a`), its edges
-/// resolved as Node resolves them, development-only when only the
-/// project's devDependencies reach it. `manifest` is the project's
-/// package.json text, `manifest_path` where it is.
-pub fn installed_npm<'a>(
+/// An npm package installed at `path` (`node_modules/a`), with what its
+/// manifest asks for: an entry of [`installed_npm`].
+pub fn installed_package(
+    path: &str,
+    name: &str,
+    version: &str,
+    dependencies: Vec<LockedDependency>,
+) -> LockedPackage {
+    let mut package = LockedPackage::new(name, version);
+    package.key = path.to_string();
+    package.dependencies = dependencies;
+    package
+}
+
+/// An installed package's manifest (package.json) as [`installed_package`]
+/// takes it: its name, version and runtime dependencies.
+pub fn installed_manifest(path: &str, manifest: &serde_json::Value) -> LockedPackage {
+    let text = |key: &str| manifest.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    installed_package(
+        path,
+        text("name"),
+        text("version"),
+        manifest_dependencies(manifest, false),
+    )
+}
+
+/// The npm packages installed in an artifact or a folder, read as a
+/// lockfile would list them: each at its install path, its edges resolved
+/// as Node resolves them, development-only when only the project's
+/// devDependencies reach it (a leftover that nothing reaches is not).
+/// `manifest` is the project's package.json text, `manifest_path` where it
+/// is.
+pub fn installed_npm(
     manifest_path: &str,
     manifest: &str,
-    packages: impl Iterator<Item = &'a crate::inventory::Package>,
+    packages: Vec<LockedPackage>,
 ) -> Lockfile {
     let mut lock = Lockfile::new(
         Path::new(manifest_path),
@@ -219,28 +246,8 @@ pub fn installed_npm<'a>(
         Ecosystem::Npm,
     );
     (lock.project, lock.root) = package_json_root(manifest);
-    lock.packages = packages
-        .filter(|p| p.ecosystem == Ecosystem::Npm)
-        .map(|p| {
-            let mut package =
-                LockedPackage::new(p.name.clone(), p.version.clone().unwrap_or_default());
-            package.key = p.path.clone();
-            package.dependencies = p
-                .dependencies
-                .iter()
-                .map(|d| LockedDependency {
-                    name: d.name.clone(),
-                    requirement: d.requirement.clone(),
-                    kind: d.kind,
-                    target: None,
-                })
-                .collect();
-            package
-        })
-        .collect();
+    lock.packages = packages;
     resolve_node_style(&mut lock);
-    // what nothing reaches (left over from an earlier install) is not
-    // development-only: only what the devDependencies alone reach is
     let production = lock.reach(|d| d.kind != DependencyKind::Dev);
     let development = lock.reach(|d| d.kind == DependencyKind::Dev);
     for (i, package) in lock.packages.iter_mut().enumerate() {

@@ -1,7 +1,6 @@
 //! The Serverless Framework's packaging of a service folder, so that
 //! auditing the folder audits what `serverless package` would zip.
 
-use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
 use serde_norway::Value;
@@ -70,89 +69,46 @@ pub(super) fn packaging_of(dir: &Path) -> Option<Packaging> {
 /// service's devDependencies reach. The framework asks `npm ls` for the
 /// service's development and production trees, which read the installed
 /// `node_modules` and its manifests, whichever tool installed them (npm,
-/// yarn, a hoisted pnpm): so does this.
+/// yarn, a hoisted pnpm): so does this, with the installed tree read as a
+/// lockfile (as a zip's is, see `lockfile::installed_npm`).
 fn dev_only_packages(dir: &Path) -> Vec<String> {
-    let Some(root) = manifest(&dir.join("package.json")) else {
+    let Ok(root) = std::fs::read_to_string(dir.join("package.json")) else {
         return Vec::new();
     };
-    let production = installed_closure(dir, runtime_dependencies(&root));
-    let development = installed_closure(dir, names(&root, "devDependencies"));
-    development.difference(&production).cloned().collect()
-}
-
-/// A package's manifest, when it reads as JSON.
-fn manifest(path: &Path) -> Option<serde_json::Value> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
-/// The names in one dependency map of a manifest.
-fn names(manifest: &serde_json::Value, field: &str) -> Vec<String> {
-    manifest
-        .get(field)
-        .and_then(serde_json::Value::as_object)
-        .map(|map| map.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// What a package needs installed to run: its dependencies, optional
-/// dependencies and peers (a peer marked optional is not needed).
-fn runtime_dependencies(manifest: &serde_json::Value) -> Vec<String> {
-    let optional_peer = |name: &str| {
-        manifest
-            .pointer(&format!(
-                "/peerDependenciesMeta/{}/optional",
-                name.replace('/', "~1")
-            ))
-            .and_then(serde_json::Value::as_bool)
-            == Some(true)
-    };
-    let mut needed = names(manifest, "dependencies");
-    needed.extend(names(manifest, "optionalDependencies"));
-    needed.extend(
-        names(manifest, "peerDependencies")
-            .into_iter()
-            .filter(|name| !optional_peer(name)),
-    );
-    needed
-}
-
-/// The package folders (relative to `dir`) that `roots`, needed by the
-/// service, and what they need in turn resolve to, as Node resolves a
-/// package name: the `node_modules` beside the package, then each above.
-fn installed_closure(dir: &Path, roots: Vec<String>) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut queue: VecDeque<(String, String)> = roots
+    let lock = crate::lockfile::installed_npm("package.json", &root, installed_packages(dir));
+    let mut dev_only: Vec<String> = lock
+        .packages
         .into_iter()
-        .map(|name| (String::new(), name))
+        .filter(|p| p.dev == Some(true))
+        .map(|p| p.key)
         .collect();
-    while let Some((from, name)) = queue.pop_front() {
-        let Some(package) = resolve(dir, &from, &name) else {
-            continue;
-        };
-        if !found.insert(package.clone()) {
-            continue;
-        }
-        if let Some(manifest) = manifest(&dir.join(&package).join("package.json")) {
-            queue.extend(
-                runtime_dependencies(&manifest)
-                    .into_iter()
-                    .map(|name| (package.clone(), name)),
-            );
-        }
-    }
-    found
+    dev_only.sort();
+    dev_only
 }
 
-/// Where `name` needed by the package folder `from` ("" for the service)
-/// is installed, as Node finds it.
-fn resolve(dir: &Path, from: &str, name: &str) -> Option<String> {
-    // a package name (`uuid`, `@smithy/types`) never leaves node_modules
-    if name.starts_with(['.', '/']) || name.contains("..") || name.contains('\\') {
-        return None;
-    }
-    crate::graph::resolve_node_module(from, name, |candidate| {
-        dir.join(candidate).is_dir().then(|| candidate.to_string())
-    })
+/// Every package installed under the service's `node_modules`, nested
+/// ones included: a folder right under a `node_modules` (or its `@scope`)
+/// with a package.json. Symlinks are not followed.
+fn installed_packages(dir: &Path) -> Vec<crate::lockfile::LockedPackage> {
+    let read = |path: &Path| -> Option<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    };
+    walkdir::WalkDir::new(dir.join("node_modules"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name() == "package.json")
+        .filter_map(|e| {
+            let folder = e.path().parent()?.strip_prefix(dir).ok()?;
+            let folder = folder.to_str()?.replace('\\', "/");
+            let (above, name) = folder.rsplit_once('/')?;
+            let package_root = above.ends_with("node_modules")
+                || above.rsplit_once('/').is_some_and(|(up, scope)| {
+                    scope.starts_with('@') && up.ends_with("node_modules")
+                });
+            let manifest = read(e.path()).filter(|_| package_root && !name.starts_with('.'))?;
+            Some(crate::lockfile::installed_manifest(&folder, &manifest))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -171,13 +127,13 @@ mod tests {
             "package.json",
             r#"{"dependencies": {"a": "1"}, "devDependencies": {"b": "1"}}"#,
         );
-        // an optional peer is not needed; a name climbing out is no package
+        // a name climbing out of node_modules is no package; a file inside
+        // a package is none either
         write(
             "node_modules/a/package.json",
-            r#"{"dependencies": {"c": "1"},
-                "peerDependencies": {"d": "1"},
-                "peerDependenciesMeta": {"d": {"optional": true}}}"#,
+            r#"{"dependencies": {"c": "1"}}"#,
         );
+        write("node_modules/a/lib/package.json", r#"{"type": "module"}"#);
         write(
             "node_modules/b/package.json",
             r#"{"dependencies": {"c": "2", "d": "1", "../outside": "1"}}"#,
