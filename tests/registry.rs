@@ -903,6 +903,30 @@ fn development_dependencies_shipped_are_found_from_the_functions_own_package_jso
         rule_findings(&report, "node/dev-tool-shipped").is_empty(),
         "{report}"
     );
+    // the function's package.json asks for its tools too: they are direct,
+    // mocha's nested debug is not
+    let direct_of = |name: &str, version: &str| {
+        common::package(artifact, name, Some(version))["direct"].clone()
+    };
+    assert_eq!(direct_of("mocha", "10.8.2"), true);
+    assert_eq!(direct_of("prettier", "3.3.3"), true);
+    assert_eq!(direct_of("debug", "4.3.7"), true);
+    assert_eq!(direct_of("debug", "4.4.3"), false);
+    // with a handler that loads debug only: uuid is shipped for nothing, and
+    // the development tools are reported once, as such, not again here
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("serverless-yarn-service"), dir.path());
+    common::write_files(
+        dir.path(),
+        &[(
+            "index.js",
+            "const debug = require('debug')('orders');\nexports.handler = async () => debug('ok');\n",
+        )],
+    );
+    let (_, with_handler) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    let unloaded = rule_findings(&with_handler, "common/not-loaded-at-init");
+    assert_eq!(unloaded.len(), 1, "{unloaded:?}");
+    assert!(unloaded[0].contains("uuid@9.0.1"), "{unloaded:?}");
 }
 
 /// A service installed by yarn has no package-lock.json: what only its

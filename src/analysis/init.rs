@@ -260,7 +260,8 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
         .packages
         .iter()
         .zip(&loaded)
-        .filter(|(p, loaded)| p.direct && !**loaded)
+        // a development tool shipped is node/dev-dependency-shipped's to report
+        .filter(|(p, loaded)| p.direct && !p.root_dev && !**loaded)
         .map(|(p, _)| {
             let id = format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"));
             Finding {

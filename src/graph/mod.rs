@@ -356,7 +356,11 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
         let from = DependencyGraph::package_node(i);
         if p.direct {
             let requirement = p.root_requirement.as_deref().unwrap_or("");
-            graph.add_dependency(graph.root, from, requirement, DependencyKind::Normal);
+            let kind = match p.root_dev {
+                true => DependencyKind::Dev,
+                false => DependencyKind::Normal,
+            };
+            graph.add_dependency(graph.root, from, requirement, kind);
         }
         match p.ecosystem {
             Ecosystem::Npm => {

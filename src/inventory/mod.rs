@@ -99,6 +99,8 @@ pub struct Package {
     pub direct: bool,
     /// What the function's own manifest asks for, when it names the package.
     pub root_requirement: Option<String>,
+    /// The function's own manifest lists it only among devDependencies.
+    pub root_dev: bool,
     pub dependencies: Vec<DeclaredDependency>,
     /// The Node versions an npm package declares it runs on (`engines.node`).
     pub engines_node: Option<String>,
@@ -124,6 +126,7 @@ impl Package {
             totals: Totals::default(),
             direct: false,
             root_requirement: None,
+            root_dev: false,
             dependencies: Vec::new(),
             engines_node: None,
         }
@@ -333,8 +336,10 @@ fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
                     false
                 } else if let Some(Some(deps)) = root_deps.get(npm::project_root(&p.path)) {
                     // the manifest names the install directory, which is the alias
-                    p.root_requirement = deps.get(&npm::directory_package_name(&p.path)).cloned();
-                    p.root_requirement.is_some()
+                    let asked = deps.get(&npm::directory_package_name(&p.path));
+                    p.root_requirement = asked.map(|d| d.requirement.clone());
+                    p.root_dev = asked.is_some_and(|d| d.kind == DependencyKind::Dev);
+                    asked.is_some()
                 } else {
                     !wanted_by_packages.contains_key(&(p.ecosystem, p.name.clone()))
                 }

@@ -198,10 +198,13 @@ pub(super) fn is_top_level(package_path: &str) -> bool {
 /// The production dependencies each project root (`""`, `nodejs`, …)
 /// declares in its own package.json, keyed by the root's directory. Only
 /// roots whose manifest could be read are present.
+/// What each project's own package.json asks for, by the project's directory
+/// (`None` when it has no readable manifest): every name it lists, with its
+/// requirement and whether it is listed only among devDependencies.
 pub(super) fn root_dependencies<'a>(
     artifact: &Artifact,
     package_paths: impl Iterator<Item = &'a str>,
-) -> HashMap<String, Option<HashMap<String, String>>> {
+) -> HashMap<String, Option<HashMap<String, DeclaredDependency>>> {
     let mut roots = HashMap::new();
     for path in package_paths.filter(|p| is_top_level(p)) {
         let root = project_root(path);
@@ -215,7 +218,7 @@ pub(super) fn root_dependencies<'a>(
 fn insert_root(
     artifact: &Artifact,
     dir: &str,
-    roots: &mut HashMap<String, Option<HashMap<String, String>>>,
+    roots: &mut HashMap<String, Option<HashMap<String, DeclaredDependency>>>,
 ) {
     let manifest = if dir.is_empty() {
         "package.json".to_string()
@@ -234,11 +237,23 @@ fn insert_root(
         roots.insert(dir.to_string(), None);
         return;
     };
-    let names = declared_dependencies(&json)
+    let mut names: HashMap<String, DeclaredDependency> = declared_dependencies(&json)
         .into_iter()
         .filter(|d| d.kind != DependencyKind::Peer)
-        .map(|d| (d.name, d.requirement))
+        .map(|d| (d.name.clone(), d))
         .collect();
+    // the function asks for its development tools too, in the same file
+    if let Some(dev) = json.get("devDependencies").and_then(Value::as_object) {
+        for (name, requirement) in dev {
+            names
+                .entry(name.clone())
+                .or_insert_with(|| DeclaredDependency {
+                    name: name.clone(),
+                    requirement: requirement.as_str().unwrap_or("").to_string(),
+                    kind: DependencyKind::Dev,
+                });
+        }
+    }
     roots.insert(dir.to_string(), Some(names));
 }
 

@@ -101,7 +101,13 @@ impl Terminal {
                 Style::new().dimmed()
             )
         )?;
-        let direct = a.packages.iter().filter(|p| p.direct).count();
+        // the production figure's direct ones: a development tool the
+        // manifest lists is direct too, and shown as such in the list
+        let direct = a
+            .packages
+            .iter()
+            .filter(|p| p.direct && p.dev != Some(true))
+            .count();
         writeln!(
             out,
             "  {} production packages ({direct} direct) · {} development-only · {} locked in all",
