@@ -132,3 +132,49 @@ fn files_that_do_not_parse_are_warnings_with_a_line() {
     );
     assert!(warning.message.contains("line 1"), "{}", warning.message);
 }
+
+/// What init uses of a required module where a missing name would throw:
+/// TypeScript's and esbuild's CommonJS output, and hand-written code. Uses
+/// inside functions, under a condition, in a `try`, through `?.` or in an
+/// instance field run later or survive; they are not taken.
+#[test]
+fn names_init_uses_from_a_required_module() {
+    let source = scan_source(
+        "lib/cjs/index.js",
+        "const commons_1 = require(\"@aws-lambda-powertools/commons\");\nconst { Base, helper: help, opt = 1 } = require('./base');\nclass Env extends commons_1.EnvironmentVariablesService {}\nconst version = (0, commons_1.getVersion)();\nconst client = new commons_1.Client();\nconst level = commons_1.config.level;\nclass Local extends Base { field = commons_1.lazyField(); static shared = commons_1.sharedField(); }\nhelp();\nconst plain = commons_1.justRead;\nconst maybe = commons_1.optional?.();\nif (process.env.X) commons_1.whenSet();\ntry { commons_1.guarded(); } catch (e) {}\nexports.handler = async () => commons_1.later();\n",
+        Language::JavaScript,
+    )
+    .unwrap_or_else(|w| panic!("{}", w.message));
+    let linked = |module: &str| -> Vec<String> {
+        let import = source.imports.iter().find(|i| i.module == module).unwrap();
+        import
+            .linked
+            .iter()
+            .map(|m| format!("{}@{}", m.name, m.line))
+            .collect()
+    };
+    assert_eq!(
+        linked("@aws-lambda-powertools/commons"),
+        [
+            "EnvironmentVariablesService@3",
+            "getVersion@4",
+            "Client@5",
+            "config@6",
+            "sharedField@7"
+        ]
+    );
+    assert_eq!(linked("./base"), ["Base@7", "helper@8"]);
+    // an ES module's namespace import too; a default import is not the module
+    let esm = scan_source(
+        "index.mjs",
+        "import * as m from './m.mjs';\nimport d from './d.mjs';\nm.start();\nd.start();\n",
+        Language::JavaScript,
+    )
+    .unwrap_or_else(|w| panic!("{}", w.message));
+    let names: Vec<Vec<&str>> = esm
+        .imports
+        .iter()
+        .map(|i| i.linked.iter().map(|m| m.name.as_str()).collect())
+        .collect();
+    assert_eq!(names, [vec!["start"], vec![]]);
+}

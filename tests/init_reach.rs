@@ -521,7 +521,10 @@ fn aws_sdk_v2_without_keep_alive_is_found_and_an_agent_in_code_counts() {
             "node_modules/aws-sdk/package.json",
             r#"{"name":"aws-sdk","version":"2.1692.0"}"#,
         )
-        .file("node_modules/aws-sdk/index.js", "")
+        .file(
+            "node_modules/aws-sdk/index.js",
+            "exports.config = { update() {} };\n",
+        )
     };
     let without = sdk(ZipBuilder::new().file(
         "index.mjs",

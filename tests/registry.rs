@@ -993,19 +993,6 @@ fn an_es_module_import_its_module_no_longer_exports_fails_the_gate() {
         found[0].starts_with("deny node_modules/@aws-lambda-powertools/logger/lib/esm/config/EnvironmentVariablesService.js:1 imports EnvironmentVariablesService from @aws-lambda-powertools/commons at init, but @aws-lambda-powertools/commons@2.36.0 (node_modules/@aws-lambda-powertools/commons/lib/esm/index.js) does not export it"),
         "{found:?}"
     );
-    // the same import under CommonJS (require) links nothing: no finding
-    std::fs::write(dir.path().join("index.js"), "const { Logger } = require('@aws-lambda-powertools/logger');\nexports.handler = async () => new Logger().info('ok');\n").unwrap();
-    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
-    std::fs::write(
-        dir.path().join("package.json"),
-        package.replace("\"type\": \"module\",", ""),
-    )
-    .unwrap();
-    let (_, commonjs) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
-    assert!(
-        rule_findings(&commonjs, "runtime/missing-export").is_empty(),
-        "{commonjs}"
-    );
     // Node itself refuses the ES module build
     let node = std::process::Command::new("node")
         .arg("--input-type=module")
@@ -1017,6 +1004,48 @@ fn an_es_module_import_its_module_no_longer_exports_fails_the_gate() {
         let stderr = String::from_utf8_lossy(&node.stderr);
         assert!(
             stderr.contains("does not provide an export named 'EnvironmentVariablesService'"),
+            "{stderr}"
+        );
+    }
+}
+
+/// The same function as CommonJS: the logger's CommonJS build extends
+/// `commons_1.EnvironmentVariablesService` at its module scope, which the
+/// installed commons no longer exports (its exports are TypeScript's
+/// `exports.a = …` and `Object.defineProperty(exports, 'a', …)`). The class
+/// extends undefined: a TypeError at init, which Node shows too.
+#[test]
+fn a_required_module_that_no_longer_exports_what_init_uses_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("powertools-mismatch"), dir.path());
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    common::write_files(
+        dir.path(),
+        &[
+            (
+                "index.js",
+                "const { Logger } = require('@aws-lambda-powertools/logger');\nconst logger = new Logger();\nexports.handler = async () => logger.info('ok');\n",
+            ),
+            ("package.json", &package.replace("\"type\": \"module\",", "")),
+        ],
+    );
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = rule_findings(&report, "runtime/missing-export");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("deny node_modules/@aws-lambda-powertools/logger/lib/cjs/config/EnvironmentVariablesService.js:16 uses EnvironmentVariablesService from @aws-lambda-powertools/commons at init, but @aws-lambda-powertools/commons@2.36.0 (node_modules/@aws-lambda-powertools/commons/lib/cjs/index.js) does not export it: it is undefined there, a TypeError"),
+        "{found:?}"
+    );
+    let node = std::process::Command::new("node")
+        .arg("-e")
+        .arg("require('./index.js')")
+        .current_dir(dir.path())
+        .output();
+    if let Ok(node) = node {
+        let stderr = String::from_utf8_lossy(&node.stderr);
+        assert!(
+            stderr.contains("TypeError: Class extends value undefined"),
             "{stderr}"
         );
     }

@@ -535,13 +535,21 @@ pub fn missing_exports(
             let importer = package_of(first.file);
             let target = package_of(first.target_file);
             let (pronoun, verdict, failure) = match (language, listed.len()) {
+                (Language::JavaScript, 1) if first.commonjs => ("it", "does not export it", "it is undefined there, a TypeError".to_string()),
+                (Language::JavaScript, _) if first.commonjs => ("them", "exports none of them", "they are undefined there, a TypeError".to_string()),
                 (Language::JavaScript, 1) => ("it", "does not export it", "Node cannot link the module, a SyntaxError".to_string()),
                 (Language::JavaScript, _) => ("them", "exports none of them", "Node cannot link the module, a SyntaxError".to_string()),
                 (Language::Python, 1) => ("it", "does not define it", format!("ImportError: cannot import name '{}'", listed[0])),
                 (Language::Python, _) => ("them", "defines none of them", format!("ImportError: cannot import name '{}'", listed[0])),
             };
+            // a required module's names are used, not linked: the line is
+            // the first use init makes
+            let taking = match first.commonjs {
+                true => "uses",
+                false => "imports",
+            };
             let message = format!(
-                "{}:{} imports {} from {} at init, but {} ({}) {verdict}: {failure} at every cold start",
+                "{}:{} {taking} {} from {} at init, but {} ({}) {verdict}: {failure} at every cold start",
                 first.path,
                 first.line,
                 listed.join(", "),

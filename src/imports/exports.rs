@@ -9,7 +9,8 @@ use std::path::Path;
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
-    BindingPattern, Declaration, ExportSpecifier, ModuleExportName, Program, Statement,
+    Argument, AssignmentTarget, BindingPattern, Declaration, ExportSpecifier, Expression,
+    ModuleExportName, ObjectExpression, ObjectPropertyKind, Program, PropertyKey, Statement,
 };
 use oxc_parser::Parser;
 use oxc_span::SourceType;
@@ -173,6 +174,10 @@ pub struct ModuleExports {
     /// More may come from elsewhere: `export * from './impl'`, or a
     /// destructuring `export const { a } = make()`.
     open: bool,
+    /// Read from a CommonJS module's assignments: only what `require`
+    /// returns is judged by them (an ES module importing it sees what
+    /// Node's own analysis of the file finds).
+    pub(crate) commonjs: bool,
 }
 
 impl ModuleExports {
@@ -237,6 +242,159 @@ pub(crate) fn esm_exports(program: &Program) -> Option<ModuleExports> {
         }
     }
     esm.then_some(exports)
+}
+
+/// What a CommonJS module surely gives `require`, from its top-level
+/// statements: `exports.a = …`, `module.exports.a = …` (also chained, as
+/// TypeScript writes `exports.a = exports.b = void 0`),
+/// `Object.defineProperty(exports, 'a', …)`, `module.exports = { a, b }`,
+/// and esbuild's `__export(target, { a: () => a })` with `module.exports =
+/// __toCommonJS(target)` and its `0 && (module.exports = { … })` note. Open
+/// when `module` or `exports` appears anywhere else: a wrapper, a loop or a
+/// re-export (`module.exports = require('./impl')`, `__exportStar(…)`)
+/// could add names. `mentions`: how many times the program names `module`
+/// or `exports`, counted by the import scan's walk over it.
+pub(crate) fn commonjs_exports(program: &Program, mentions: usize) -> ModuleExports {
+    let mut exports = ModuleExports {
+        commonjs: true,
+        ..ModuleExports::default()
+    };
+    let mut understood = 0;
+    for stmt in &program.body {
+        if let Statement::ExpressionStatement(statement) = stmt {
+            understood += commonjs_statement(&statement.expression, &mut exports);
+        }
+    }
+    exports.open |= mentions != understood;
+    exports
+}
+
+/// The names one top-level expression exports, into `exports`; returns how
+/// many mentions of `module`/`exports` it accounts for.
+fn commonjs_statement(expression: &Expression, exports: &mut ModuleExports) -> usize {
+    match expression.without_parentheses() {
+        Expression::SequenceExpression(sequence) => sequence
+            .expressions
+            .iter()
+            .map(|e| commonjs_statement(e, exports))
+            .sum(),
+        Expression::AssignmentExpression(assignment) => {
+            let AssignmentTarget::StaticMemberExpression(target) = &assignment.left else {
+                return 0;
+            };
+            let rest = || match assignment.right.without_parentheses() {
+                Expression::AssignmentExpression(_) => Some(&assignment.right),
+                _ => None,
+            };
+            if let Some(mentions) = exports_object(&target.object) {
+                exports.names.insert(target.property.name.to_string());
+                mentions + rest().map_or(0, |e| commonjs_statement(e, exports))
+            } else if is_name(&target.object, "module") && target.property.name == "exports" {
+                match assignment.right.without_parentheses() {
+                    Expression::ObjectExpression(object) => {
+                        object_keys(object, exports);
+                        1
+                    }
+                    // esbuild: the names come from its `__export` call
+                    Expression::CallExpression(call) if is_name(&call.callee, "__toCommonJS") => 1,
+                    _ => 0,
+                }
+            } else {
+                0
+            }
+        }
+        Expression::CallExpression(call) => {
+            let first = call.arguments.first().and_then(Argument::as_expression);
+            let second = call.arguments.get(1).and_then(Argument::as_expression);
+            match (&call.callee, first, second) {
+                // `Object.defineProperty(exports, 'a', { … })`
+                (
+                    Expression::StaticMemberExpression(callee),
+                    Some(target),
+                    Some(Expression::StringLiteral(name)),
+                ) if is_name(&callee.object, "Object")
+                    && callee.property.name == "defineProperty" =>
+                {
+                    match exports_object(target) {
+                        Some(mentions) => {
+                            exports.names.insert(name.value.to_string());
+                            mentions
+                        }
+                        None => 0,
+                    }
+                }
+                // esbuild's `__export(src_exports, { a: () => a })`
+                (
+                    callee,
+                    Some(Expression::Identifier(_)),
+                    Some(Expression::ObjectExpression(all)),
+                ) if is_name(callee, "__export") => {
+                    object_keys(all, exports);
+                    0
+                }
+                _ => 0,
+            }
+        }
+        // esbuild's note for Node: `0 && (module.exports = { a, b })`
+        Expression::LogicalExpression(note) if matches!(&note.left, Expression::NumericLiteral(n) if n.value == 0.0) => {
+            match note.right.without_parentheses() {
+                Expression::AssignmentExpression(assignment) => {
+                    match (&assignment.left, assignment.right.without_parentheses()) {
+                        (
+                            AssignmentTarget::StaticMemberExpression(target),
+                            Expression::ObjectExpression(object),
+                        ) if is_name(&target.object, "module")
+                            && target.property.name == "exports" =>
+                        {
+                            object_keys(object, exports);
+                            1
+                        }
+                        _ => 0,
+                    }
+                }
+                _ => 0,
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// `exports` or `module.exports`: how many mentions of the two names it is.
+fn exports_object(expression: &Expression) -> Option<usize> {
+    match expression.without_parentheses() {
+        Expression::Identifier(id) if id.name == "exports" => Some(1),
+        Expression::StaticMemberExpression(m)
+            if is_name(&m.object, "module") && m.property.name == "exports" =>
+        {
+            Some(1)
+        }
+        _ => None,
+    }
+}
+
+fn is_name(expression: &Expression, name: &str) -> bool {
+    matches!(expression.without_parentheses(), Expression::Identifier(id) if id.name == name)
+}
+
+/// The keys of an object literal; a spread or a computed key leaves the
+/// names open.
+fn object_keys(object: &ObjectExpression, exports: &mut ModuleExports) {
+    for property in &object.properties {
+        let key = match property {
+            ObjectPropertyKind::ObjectProperty(p) => match &p.key {
+                PropertyKey::StaticIdentifier(key) => Some(key.name.to_string()),
+                PropertyKey::StringLiteral(key) => Some(key.value.to_string()),
+                _ => None,
+            },
+            ObjectPropertyKind::SpreadProperty(_) => None,
+        };
+        match key {
+            Some(key) => {
+                exports.names.insert(key);
+            }
+            None => exports.open = true,
+        }
+    }
 }
 
 /// Whether `name` appears in `text` as a word of its own (not inside
@@ -373,5 +531,57 @@ mod tests {
             js("index.js", "exports.handlerV2 = async () => 1;\n"),
             Some(false)
         );
+    }
+
+    fn commonjs(text: &str) -> ModuleExports {
+        crate::imports::scan_source("index.cjs", text, Language::JavaScript)
+            .unwrap_or_else(|w| panic!("{}", w.message))
+            .exports
+            .unwrap()
+    }
+
+    #[test]
+    fn commonjs_exports_as_compilers_and_people_write_them() {
+        // TypeScript
+        let typescript = commonjs(
+            "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nexports.Utility = exports.isTruthy = void 0;\nconst a_1 = require(\"./a.js\");\nObject.defineProperty(exports, \"isTruthy\", { enumerable: true, get: function () { return a_1.isTruthy; } });\nclass Utility {}\nexports.Utility = Utility;\n",
+        );
+        // esbuild, as the AWS SDK's dist-cjs files are built
+        let esbuild = commonjs(
+            "var src_exports = {};\n__export(src_exports, {\n  DynamoDBClient: () => DynamoDBClient,\n  paginateScan: () => paginateScan\n});\nmodule.exports = __toCommonJS(src_exports);\nclass DynamoDBClient {}\n0 && (module.exports = {\n  DynamoDBClient,\n  paginateScan\n});\n",
+        );
+        let literal =
+            commonjs("function b() {}\nmodule.exports = { a: 1, b, c() {}, 'd-e': 2 };\n");
+        let minified = commonjs("exports.a=1,module.exports.b=function(){return exports.a};\n");
+        for (module, names) in [
+            (&typescript, &["Utility", "isTruthy", "__esModule"][..]),
+            (&esbuild, &["DynamoDBClient", "paginateScan"]),
+            (&literal, &["a", "b", "c", "d-e"]),
+        ] {
+            for name in names {
+                assert_eq!(module.has(name), Some(true), "{name}");
+            }
+            assert_eq!(module.has("EnvironmentVariablesService"), Some(false));
+            assert!(module.commonjs);
+        }
+        // `exports.a` read inside a function: another mention, so open
+        assert_eq!(minified.has("a"), Some(true));
+        assert_eq!(minified.has("c"), None);
+    }
+
+    #[test]
+    fn commonjs_exports_that_could_come_from_elsewhere_are_not_judged() {
+        for text in [
+            "module.exports = require('./impl');\n",
+            "__exportStar(require(\"./types\"), exports);\nexports.a = 1;\n",
+            "module.exports = function make() {};\nmodule.exports.a = 1;\n",
+            "(function (root, factory) { if (typeof exports === 'object') factory(exports); })(this, function (exports) { exports.a = 1; });\n",
+            "module.exports = { ...base, a: 1 };\n",
+            "for (const k of ['a', 'b']) exports[k] = 1;\n",
+            "Object.assign(module.exports, { a: 1 });\n",
+            "if (process.env.X) { exports.b = 2; }\nexports.a = 1;\n",
+        ] {
+            assert_eq!(commonjs(text).has("b"), None, "{text}");
+        }
     }
 }

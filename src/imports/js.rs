@@ -80,11 +80,14 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         tries: TryScopes::default(),
         imports: Vec::new(),
         bindings: HashMap::new(),
+        module_objects: HashMap::new(),
+        destructured: HashMap::new(),
         handled: Vec::new(),
         by_span: HashMap::new(),
         immediate: HashSet::new(),
         top_level_names: top_level_names(&parsed.program),
         commonjs: None,
+        module_mentions: 0,
         json_imports: Vec::new(),
     };
     scanner.visit_program(&parsed.program);
@@ -99,7 +102,12 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         commonjs: scanner.commonjs,
         json_imports: scanner.json_imports,
     };
-    let exports = super::exports::esm_exports(&parsed.program);
+    let exports = super::exports::esm_exports(&parsed.program).or_else(|| {
+        Some(super::exports::commonjs_exports(
+            &parsed.program,
+            scanner.module_mentions,
+        ))
+    });
     Ok((scanner.imports, syntax, exports))
 }
 
@@ -161,6 +169,13 @@ struct Scanner<'t> {
     imports: Vec<Import>,
     /// Local names bound to a whole module (`AWS` in `const AWS = require('aws-sdk')`).
     bindings: HashMap<String, usize>,
+    /// Those that are the module object itself, whose members are its
+    /// exports: `const m = require('m')`, `import * as m from 'm'` (not a
+    /// default import, nor a module passed through a wrapper).
+    module_objects: HashMap<String, usize>,
+    /// Names destructured from a required module: local name → (import,
+    /// exported name), `A` in `const { A } = require('m')`.
+    destructured: HashMap<String, (usize, String)>,
     /// `require()` calls already recorded through their declarator.
     handled: Vec<Span>,
     /// Import index by the start offset of the `require()` call recorded.
@@ -170,6 +185,8 @@ struct Scanner<'t> {
     top_level_names: HashSet<String>,
     /// The first CommonJS name init surely evaluates, and its line.
     commonjs: Option<(u32, String)>,
+    /// How many times the file names `module` or `exports`, anywhere.
+    module_mentions: usize,
     json_imports: Vec<(u32, String, JsonAttribute)>,
 }
 
@@ -209,6 +226,41 @@ impl Scanner<'_> {
             name: name.to_string(),
             line,
         });
+    }
+
+    /// A name used where it must exist when init runs that code: called
+    /// (`m.make()`, TypeScript's `(0, m.make)()`), constructed, extended
+    /// (`class X extends m.Base`) or read from (`m.config.x`). A module
+    /// without it leaves it undefined there, a TypeError at every cold
+    /// start; the name goes with the import's linked ones.
+    fn needs(&mut self, expression: &Expression) {
+        if self.function_depth > 0
+            || self.conditional_depth > 0
+            || self.tries.guarded_by().is_some()
+        {
+            return;
+        }
+        let (index, name, span) = match expression.without_parentheses() {
+            Expression::StaticMemberExpression(member) if !member.optional => {
+                let Expression::Identifier(object) = member.object.without_parentheses() else {
+                    return;
+                };
+                let Some(&index) = self.module_objects.get(object.name.as_str()) else {
+                    return;
+                };
+                (index, member.property.name.to_string(), member.span)
+            }
+            Expression::Identifier(id) => match self.destructured.get(id.name.as_str()) {
+                Some((index, name)) => (*index, name.clone(), id.span),
+                None => return,
+            },
+            _ => return,
+        };
+        if self.imports[index].linked.iter().any(|m| m.name == name) {
+            return;
+        }
+        let (line, _) = self.lines.position(self.text, span.start as usize);
+        self.imports[index].linked.push(Member { name, line });
     }
 
     /// A name an ES module import or re-export takes from its module.
@@ -294,6 +346,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
                 }
                 ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
                     self.bindings.insert(s.local.name.to_string(), index);
+                    self.module_objects.insert(s.local.name.to_string(), index);
                 }
                 _ => {}
             }
@@ -337,11 +390,19 @@ impl<'a> Visit<'a> for Scanner<'_> {
                 match &it.id {
                     BindingPattern::BindingIdentifier(id) => {
                         self.bindings.insert(id.name.to_string(), index);
+                        self.module_objects.insert(id.name.to_string(), index);
                     }
                     BindingPattern::ObjectPattern(pattern) => {
                         for property in &pattern.properties {
                             if let PropertyKey::StaticIdentifier(key) = &property.key {
                                 self.member(index, key.name.as_str(), property.span);
+                                // `{ A: local }`; not `{ A = fallback }`
+                                if let BindingPattern::BindingIdentifier(local) = &property.value {
+                                    self.destructured.insert(
+                                        local.name.to_string(),
+                                        (index, key.name.to_string()),
+                                    );
+                                }
                             }
                         }
                     }
@@ -373,6 +434,16 @@ impl<'a> Visit<'a> for Scanner<'_> {
         if let Expression::StaticMemberExpression(member) = callee {
             if matches!(member.property.name.as_str(), "call" | "apply") {
                 callee = member.object.without_parentheses();
+            }
+        }
+        if !it.optional {
+            match callee {
+                Expression::SequenceExpression(sequence) => {
+                    if let Some(last) = sequence.expressions.last() {
+                        self.needs(last);
+                    }
+                }
+                _ => self.needs(callee),
             }
         }
         match callee {
@@ -443,7 +514,40 @@ impl<'a> Visit<'a> for Scanner<'_> {
         walk::walk_import_expression(self, it);
     }
 
+    fn visit_new_expression(&mut self, it: &oxc_ast::ast::NewExpression<'a>) {
+        self.needs(&it.callee);
+        walk::walk_new_expression(self, it);
+    }
+
+    fn visit_class(&mut self, it: &oxc_ast::ast::Class<'a>) {
+        if let Some(heritage) = &it.heritage {
+            self.needs(&heritage.expression);
+        }
+        walk::walk_class(self, it);
+    }
+
+    /// An instance field's value is computed at each `new`, not at init.
+    fn visit_property_definition(&mut self, it: &oxc_ast::ast::PropertyDefinition<'a>) {
+        let depth = u32::from(!it.r#static);
+        self.function_depth += depth;
+        walk::walk_property_definition(self, it);
+        self.function_depth -= depth;
+    }
+
+    fn visit_computed_member_expression(
+        &mut self,
+        it: &oxc_ast::ast::ComputedMemberExpression<'a>,
+    ) {
+        if !it.optional {
+            self.needs(&it.object);
+        }
+        walk::walk_computed_member_expression(self, it);
+    }
+
     fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if !it.optional {
+            self.needs(&it.object);
+        }
         if let Expression::Identifier(object) = &it.object {
             if let Some(&index) = self.bindings.get(object.name.as_str()) {
                 self.member(index, it.property.name.as_str(), it.span);
@@ -495,6 +599,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
     /// CommonJS.
     fn visit_identifier_reference(&mut self, it: &oxc_ast::ast::IdentifierReference<'a>) {
         let name = it.name.as_str();
+        if matches!(name, "module" | "exports") {
+            self.module_mentions += 1;
+        }
         if self.commonjs.is_none()
             && self.function_depth == 0
             && self.conditional_depth == 0
@@ -512,10 +619,12 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     /// `typeof module === 'object'` is how UMD code asks, and never throws.
     fn visit_unary_expression(&mut self, it: &oxc_ast::ast::UnaryExpression<'a>) {
-        if it.operator == oxc_syntax::operator::UnaryOperator::Typeof
-            && matches!(it.argument, Expression::Identifier(_))
-        {
-            return;
+        if it.operator == oxc_syntax::operator::UnaryOperator::Typeof {
+            if let Expression::Identifier(id) = &it.argument {
+                self.module_mentions +=
+                    usize::from(matches!(id.name.as_str(), "module" | "exports"));
+                return;
+            }
         }
         walk::walk_unary_expression(self, it);
     }

@@ -71,8 +71,8 @@ pub struct InitLoad {
 }
 
 /// An import that takes names from a module: the importing file, the
-/// module as written, the names.
-type Taking<'i> = (usize, &'i str, Vec<Member>);
+/// import, the names.
+type Taking<'i> = (usize, &'i Import, Vec<Member>);
 
 /// A name an import takes that its module does not have.
 #[derive(Clone, Debug)]
@@ -86,6 +86,9 @@ pub struct MissingExport {
     pub module: String,
     pub target: String,
     pub target_file: MountedFile,
+    /// Taken through `require`: the name is undefined, and the use init
+    /// makes of it throws (an ES module import fails to link instead).
+    pub commonjs: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -446,9 +449,11 @@ impl<'a> InitWalker<'a> {
     /// with a version of it that no longer exports it): Node refuses to link
     /// the importer, a SyntaxError before any code runs. Python (`from
     /// werkzeug.urls import url_quote` with Werkzeug 3): ImportError, unless
-    /// the name is a submodule. Only the package's own modules are judged,
-    /// and only ES modules among JavaScript's: CommonJS exports are whatever
-    /// Node's static analysis of them finds.
+    /// the name is a submodule. CommonJS (`class X extends
+    /// commons_1.EnvironmentVariablesService` after `const commons_1 =
+    /// require(…)`): the name is undefined and its use at init throws.
+    /// Only the package's own modules are judged; an ES module importing a
+    /// CommonJS one is not (Node's own analysis of the file decides).
     pub fn missing_exports(&self, load: &InitLoad) -> Vec<MissingExport> {
         let mut loaded: Vec<usize> = load.surely_loaded.iter().copied().collect();
         loaded.sort_unstable();
@@ -472,7 +477,7 @@ impl<'a> InitWalker<'a> {
                     by_target
                         .entry(target)
                         .or_default()
-                        .push((*file, &import.module, names));
+                        .push((*file, import, names));
                 }
             }
         }
@@ -481,7 +486,14 @@ impl<'a> InitWalker<'a> {
             let Some(exports) = self.module_exports(target) else {
                 continue;
             };
-            for (file, module, names) in importers {
+            for (file, import, names) in importers {
+                // `require` is judged by what CommonJS assignments give,
+                // an ES module import by ES exports (a CommonJS module it
+                // imports has what Node's own analysis of it finds)
+                let commonjs = import.kind == ImportKind::Require;
+                if exports.commonjs != commonjs {
+                    continue;
+                }
                 missing.extend(
                     names
                         .iter()
@@ -493,9 +505,10 @@ impl<'a> InitWalker<'a> {
                             path: self.mount.path(file).to_string(),
                             line: name.line,
                             name: name.name.clone(),
-                            module: module.to_string(),
+                            module: import.module.clone(),
                             target: self.mount.path(target).to_string(),
                             target_file: self.mount.locate(target),
+                            commonjs,
                         }),
                 );
             }
