@@ -326,6 +326,15 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 analysis.findings.extend(analysis::module_format::check(
                     artifact, load, &sources, runtime,
                 ));
+                if let Some(walker) = &walker {
+                    analysis
+                        .findings
+                        .extend(analysis::module_format::required_es_modules(
+                            inventory,
+                            &walker.requires(load),
+                            runtime,
+                        ));
+                }
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(
                     artifact,

@@ -568,3 +568,74 @@ fn aws_sdk_v2_without_keep_alive_is_found_and_an_agent_in_code_counts() {
     let rules = report["artifacts"][0]["findings"].to_string();
     assert!(!rules.contains("node/sdk-v2-keepalive"), "{rules}");
 }
+
+/// A package that gives require() an ES module through the `module-sync`
+/// condition (async-function 1.0.0's layout, which get-intrinsic requires):
+/// Node 20.19 and later take it, nodejs18.x knows no such condition and
+/// loads the CommonJS file. Neither is a failure.
+#[test]
+fn the_module_sync_condition_is_followed_where_the_runtime_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "node_modules/async-function/package.json",
+            r#"{"name":"async-function","version":"1.0.0","exports":{".":[{"module-sync":"./require.mjs","import":"./index.mjs","default":"./index.js"},"./index.js"]}}"#,
+        )
+        .file(
+            "node_modules/async-function/index.js",
+            "module.exports = function getAsyncFunction() { return async function () {}.constructor; };\n",
+        )
+        .file(
+            "node_modules/async-function/require.mjs",
+            "import getAsyncFunction from './index.js';\nexport default getAsyncFunction;\n",
+        )
+        .file(
+            "node_modules/async-function/index.mjs",
+            "import getAsyncFunction from './index.js';\nexport default getAsyncFunction;\n",
+        )
+        .file(
+            "index.js",
+            "const getAsyncFunction = require('async-function');\nexports.handler = async () => typeof getAsyncFunction;\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    for (runtime, through_module_sync) in [("nodejs20.x", true), ("nodejs18.x", false)] {
+        let (code, report) = audit_with(&zip, &["--runtime", runtime]);
+        assert_eq!(code, Some(0), "{report}");
+        let files = init_files(&report["artifacts"][0]["init"]);
+        assert!(files.contains("node_modules/async-function/index.js"));
+        assert_eq!(
+            files.contains("node_modules/async-function/require.mjs"),
+            through_module_sync,
+            "{runtime}: {files:?}"
+        );
+        assert!(rule_findings(&report, "runtime/require-esm").is_empty());
+    }
+}
+
+/// A package whose `exports` point require() at an `.mjs` file, called at
+/// init: the extension alone makes it an ES module, whatever its
+/// package.json says.
+#[test]
+fn a_required_mjs_file_called_at_init_is_named_by_its_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "node_modules/kit/package.json",
+            r#"{"name":"kit","version":"2.0.0","exports":"./index.mjs"}"#,
+        )
+        .file(
+            "node_modules/kit/index.mjs",
+            "export default function kit() { return {}; }\n",
+        )
+        .file(
+            "index.js",
+            "const kit = require('kit');\nconst app = kit();\nexports.handler = async () => app;\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/require-esm"),
+        ["deny index.js:2 calls what `require('kit')` returns, but node_modules/kit/index.mjs is an ES module (its extension is .mjs): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start"]
+    );
+}

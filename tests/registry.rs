@@ -777,6 +777,71 @@ fn es_module_packages_are_followed_as_node_loads_them() {
     assert_eq!(followed, loaded);
 }
 
+/// CommonJS requiring ES-module-only packages (p-limit 5, nanoid 5). From
+/// Node 20.19 on, require() loads them but gives the namespace object:
+/// `pLimit(2)` at init is a TypeError, and nanoid's named export is fine.
+/// On nodejs18.x every such require is ERR_REQUIRE_ESM. Node agrees on
+/// both (the second with require(esm) turned off, as Node 18 has it).
+#[test]
+fn requiring_es_module_packages_fails_where_node_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("esm-only"), dir.path());
+    let handler = "const pLimit = require('p-limit');\nconst { nanoid } = require('nanoid');\n\nconst limit = pLimit(2);\nexports.handler = async () => limit(() => nanoid());\n";
+    common::write_files(dir.path(), &[("index.js", handler)]);
+    let node = |flags: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("node")
+            .args(flags)
+            .args(["-e", "require('./index.js')"])
+            .current_dir(dir.path())
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = rule_findings(&report, "runtime/require-esm");
+    assert_eq!(
+        found,
+        ["deny index.js:4 calls what `require('p-limit')` returns, but node_modules/p-limit/index.js is an ES module (node_modules/p-limit/package.json says \"type\": \"module\"): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start"],
+    );
+    if let Some(stderr) = node(&[]) {
+        assert!(
+            stderr.contains("TypeError: pLimit is not a function"),
+            "{stderr}"
+        );
+    }
+
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs18.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = rule_findings(&report, "runtime/require-esm");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with("deny index.js:1 requires p-limit, which Node loads as an ES module"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].contains("index.js:2 requires nanoid")
+            && found[1].contains(
+                "nodejs18.x's Node cannot require() an ES module, Error [ERR_REQUIRE_ESM]"
+            ),
+        "{found:?}"
+    );
+    if let Some(stderr) = node(&["--no-experimental-require-module"]) {
+        assert!(stderr.contains("ERR_REQUIRE_ESM"), "{stderr}");
+    }
+
+    // the default export taken: Node 20 starts it, and so does the gate
+    let fixed = handler.replace("require('p-limit')", "require('p-limit').default");
+    common::write_files(dir.path(), &[("index.js", &fixed)]);
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(rule_findings(&report, "runtime/require-esm").is_empty());
+    if let Some(stderr) = node(&[]) {
+        assert!(!stderr.contains("Error"), "{stderr}");
+    }
+}
+
 /// `import numpy` takes ≈200–270 ms with a full vCPU, under common/slow-init's
 /// 1000 ms; at 128 MB's share of a vCPU it is over 2.5 s, and the fix is what
 /// the runtime offers: SnapStart from Python 3.12, provisioned concurrency

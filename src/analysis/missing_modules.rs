@@ -499,6 +499,25 @@ fn finding(
 
 pub const MISSING_EXPORT: &str = "runtime/missing-export";
 
+/// The package a file of the function belongs to (a layer's files are
+/// named by their path alone).
+pub(super) fn package_of(
+    inventory: &Inventory,
+    file: MountedFile,
+) -> Option<&crate::inventory::Package> {
+    Some(file.entry)
+        .filter(|_| file.layer.is_none())
+        .and_then(|i| match inventory.owners.get(i) {
+            Some(Owner::Package(p)) => Some(&inventory.packages[*p]),
+            _ => None,
+        })
+}
+
+/// `name@version`.
+pub(super) fn package_label(p: &crate::inventory::Package) -> String {
+    format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
+}
+
 /// Imports at init of a name their module does not have: one finding per
 /// importing file and module, its names together.
 pub fn missing_exports(
@@ -506,19 +525,8 @@ pub fn missing_exports(
     language: Language,
     missing: &[crate::imports::reach::MissingExport],
 ) -> Vec<Finding> {
-    // the package a file of the function belongs to (a layer's files are
-    // named by their path alone)
-    let package_of = |file: MountedFile| {
-        Some(file.entry)
-            .filter(|_| file.layer.is_none())
-            .and_then(|i| match inventory.owners.get(i) {
-                Some(Owner::Package(p)) => Some(&inventory.packages[*p]),
-                _ => None,
-            })
-    };
-    let label = |p: &crate::inventory::Package| {
-        format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
-    };
+    let package_of = |file| package_of(inventory, file);
+    let label = package_label;
     let mut by_importer: BTreeMap<(&str, &str), Vec<&crate::imports::reach::MissingExport>> =
         BTreeMap::new();
     for m in missing {

@@ -10,12 +10,18 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Finding, Level};
 use crate::artifact::Artifact;
-use crate::imports::reach::InitLoad;
+use crate::imports::reach::{InitLoad, NodeFormat, Required};
 use crate::imports::{JsonAttribute, Language, SourceFile};
+use crate::inventory::Inventory;
 use crate::rules::runtimes::RuntimeInfo;
 
 pub const RULE: &str = "runtime/module-format-mismatch";
 pub const JSON_RULE: &str = "runtime/json-import-attribute";
+pub const REQUIRE_ESM_RULE: &str = "runtime/require-esm";
+
+/// The `"type"` of each package.json read, by its path (`None`: no such
+/// file, or unreadable).
+type PackageTypes = HashMap<String, Option<(String, Option<String>)>>;
 
 /// The format Node gives a file, and why.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,7 +44,7 @@ pub fn check(
         .iter()
         .map(|&i| artifact.entries[i].path.as_str())
         .collect();
-    let mut types: HashMap<String, Option<(String, Option<String>)>> = HashMap::new();
+    let mut types = PackageTypes::new();
     let mut findings = Vec::new();
     for source in sources.iter().filter(|s| loaded.contains(s.path.as_str())) {
         let explicit = format_of(artifact, &source.path, &mut types);
@@ -91,6 +97,77 @@ pub fn check(
             finding.location.line = Some(line);
             findings.push(finding);
         }
+    }
+    findings
+}
+
+/// `require()` calls init makes of a file Node loads as an ES module, where
+/// that fails every cold start: on a Node that cannot require one
+/// (nodejs18.x and older: ERR_REQUIRE_ESM), and, on any Node, when init
+/// calls, constructs or extends what the `require` returned — the module's
+/// namespace object, not its default export (`const middy =
+/// require('@middy/core'); middy(handler)`: TypeError: middy is not a
+/// function). Packages' requires count as much as the function's own: a
+/// CommonJS package requiring a dependency that went ES-module-only fails
+/// the same way. Without a runtime only the second is reported.
+pub fn required_es_modules(
+    inventory: &Inventory,
+    required: &[Required],
+    runtime: Option<&RuntimeInfo>,
+) -> Vec<Finding> {
+    let node = runtime.filter(|r| r.family == "node");
+    let mut findings = Vec::new();
+    for r in required {
+        let why = match &r.format {
+            NodeFormat::EsModule {
+                manifest: Some(manifest),
+            } => format!("{manifest} says \"type\": \"module\""),
+            NodeFormat::EsModule { manifest: None } => "its extension is .mjs".to_string(),
+            // an ES module only where Node detects the syntax (an older one
+            // fails on the syntax instead)
+            NodeFormat::BySyntax if node.is_none_or(|n| n.module_syntax_detection) => {
+                "it is written as one, with no \"type\" above it".to_string()
+            }
+            NodeFormat::BySyntax => continue,
+        };
+        let target = super::missing_modules::package_of(inventory, r.target_file);
+        let importer = super::missing_modules::package_of(inventory, r.file);
+        let target_name = target.map_or(r.module.as_str(), |p| p.name.as_str());
+        let (line, message, fix) = match (node, r.invoked) {
+            (Some(node), _) if !node.require_esm => (
+                r.line,
+                format!(
+                    "{}:{} requires {}, which Node loads as an ES module ({}: {why}): {}'s Node cannot require() an ES module, Error [ERR_REQUIRE_ESM] at every cold start",
+                    r.path, r.line, r.module, r.target, node.id
+                ),
+                format!(
+                    "move the function to nodejs20.x or later (require() loads ES modules from Node 20.19 and 22.12), pin {target_name} to a release that still ships CommonJS, or load it with `await import('{}')`",
+                    r.module
+                ),
+            ),
+            (_, Some(line)) => (
+                line,
+                format!(
+                    "{}:{line} calls what `require('{}')` returns, but {} is an ES module ({why}): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start",
+                    r.path, r.module, r.target
+                ),
+                format!(
+                    "take its default export (`require('{}').default`), load it with `await import('{}')`, or pin {target_name} to a release that still ships CommonJS",
+                    r.module, r.module
+                ),
+            ),
+            _ => continue,
+        };
+        let mut finding = super::compat::finding(
+            REQUIRE_ESM_RULE,
+            Level::Deny,
+            message,
+            &r.path,
+            importer.map(super::missing_modules::package_label),
+            fix,
+        );
+        finding.location.line = Some(line);
+        findings.push(finding);
     }
     findings
 }
@@ -180,7 +257,7 @@ fn json_imports(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Vec<Findi
 fn format_of(
     artifact: &Artifact,
     path: &str,
-    types: &mut HashMap<String, Option<(String, Option<String>)>>,
+    types: &mut PackageTypes,
 ) -> Option<(Format, Option<String>)> {
     if path.ends_with(".mjs") {
         return Some((Format::Esm, None));

@@ -171,6 +171,7 @@ fn rewrite_import(
                 module,
                 members: Vec::new(),
                 linked: Vec::new(),
+                invoked: None,
                 ..old.clone()
             },
         );

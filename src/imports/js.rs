@@ -208,6 +208,7 @@ impl Scanner<'_> {
             stops_module: self.tries.stops_module(self.function_depth),
             members: Vec::new(),
             linked: Vec::new(),
+            invoked: None,
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1
@@ -261,6 +262,28 @@ impl Scanner<'_> {
         }
         let (line, _) = self.lines.position(self.text, span.start as usize);
         self.imports[index].linked.push(Member { name, line });
+    }
+
+    /// `m(…)`, `new m()`, `class X extends m`, with `m` what a `require`
+    /// returned, at init: the import's `invoked`.
+    fn invokes(&mut self, callee: &Expression) {
+        if self.function_depth > 0
+            || self.conditional_depth > 0
+            || self.tries.guarded_by().is_some()
+        {
+            return;
+        }
+        let Expression::Identifier(id) = callee.without_parentheses() else {
+            return;
+        };
+        let Some(&index) = self.module_objects.get(id.name.as_str()) else {
+            return;
+        };
+        if self.imports[index].kind == ImportKind::Require && self.imports[index].invoked.is_none()
+        {
+            let (line, _) = self.lines.position(self.text, id.span.start as usize);
+            self.imports[index].invoked = Some(line);
+        }
     }
 
     /// A name an ES module import or re-export takes from its module.
@@ -443,7 +466,10 @@ impl<'a> Visit<'a> for Scanner<'_> {
                         self.needs(last);
                     }
                 }
-                _ => self.needs(callee),
+                _ => {
+                    self.needs(callee);
+                    self.invokes(callee);
+                }
             }
         }
         match callee {
@@ -516,12 +542,14 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     fn visit_new_expression(&mut self, it: &oxc_ast::ast::NewExpression<'a>) {
         self.needs(&it.callee);
+        self.invokes(&it.callee);
         walk::walk_new_expression(self, it);
     }
 
     fn visit_class(&mut self, it: &oxc_ast::ast::Class<'a>) {
         if let Some(heritage) = &it.heritage {
             self.needs(&heritage.expression);
+            self.invokes(&heritage.expression);
         }
         walk::walk_class(self, it);
     }

@@ -88,6 +88,20 @@ pub struct Import {
     /// importer), Python with an ImportError.
     #[serde(skip)]
     pub linked: Vec<Member>,
+    /// The line where init calls, constructs or extends what a `require`
+    /// returned, the module object itself (`middy(handler)` after `const
+    /// middy = require('@middy/core')`): an ES module's namespace object
+    /// there is no function.
+    #[serde(skip)]
+    pub invoked: Option<u32>,
+}
+
+impl Import {
+    /// Whether init runs it whatever happens: at module scope, under no
+    /// condition, and not in a `try` that survives its failure.
+    pub fn surely_runs(&self) -> bool {
+        !self.lazy && !self.conditional && (self.guarded_by.is_none() || self.stops_module)
+    }
 }
 
 /// The `try` statements (with a handler) around a scanner's position, for

@@ -113,6 +113,7 @@ impl Scanner<'_> {
             stops_module: self.tries.stops_module(self.function_depth),
             members,
             linked: Vec::new(),
+            invoked: None,
         });
     }
 
@@ -172,6 +173,7 @@ impl Scanner<'_> {
                         line,
                     }],
                     linked: Vec::new(),
+                    invoked: None,
                 });
             }
         }
@@ -244,6 +246,7 @@ impl Scanner<'_> {
                 stops_module: false,
                 members: Vec::new(),
                 linked: Vec::new(),
+                invoked: None,
             });
         }
     }

@@ -15,7 +15,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use oxc_resolver::{FileMetadata, FileSystem, ResolveError, ResolveOptions, ResolverGeneric};
+use oxc_resolver::{
+    FileMetadata, FileSystem, ModuleType, ResolveError, ResolveOptions, ResolverGeneric,
+};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -68,6 +70,10 @@ pub struct InitLoad {
     /// Files init loads whatever branch the code takes (mount numbers):
     /// not only through an import a `try` guards or an `if` holds.
     pub surely_loaded: HashSet<usize>,
+    /// The `require()` calls init surely makes in those files of a file
+    /// Node may load as an ES module, as the walk followed them: the file,
+    /// the import's index among its imports, the file it loads and how.
+    requires: Vec<(usize, usize, usize, NodeFormat)>,
 }
 
 /// An import that takes names from a module: the importing file, the
@@ -89,6 +95,35 @@ pub struct MissingExport {
     /// Taken through `require`: the name is undefined, and the use init
     /// makes of it throws (an ES module import fails to link instead).
     pub commonjs: bool,
+}
+
+/// How Node loads a JavaScript file a `require()` found, by its extension
+/// and the `"type"` of its package.json.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeFormat {
+    /// An ES module: `.mjs`, or the package.json here (`"type": "module"`).
+    EsModule { manifest: Option<String> },
+    /// A `.js` with no `"type"` above it: Node 20.19 and 22.7 load it as an
+    /// ES module when its syntax is one, older ones as CommonJS.
+    BySyntax,
+}
+
+/// A `require()` init surely makes of a file Node may load as an ES module.
+#[derive(Clone, Debug)]
+pub struct Required {
+    pub file: MountedFile,
+    /// The requiring file, as the function sees it.
+    pub path: String,
+    pub line: u32,
+    /// The module as written, and the file it resolved to.
+    pub module: String,
+    pub target: String,
+    pub target_file: MountedFile,
+    /// Why Node loads the target as an ES module: its extension or
+    /// package.json, or (`BySyntax`) its import/export declarations.
+    pub format: NodeFormat,
+    /// Where init calls, constructs or extends what the `require` returned.
+    pub invoked: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -315,13 +350,18 @@ impl<'a> InitWalker<'a> {
                     Some(runtime) if !runtime.esm_node_path => Vec::new(),
                     _ => node_path.clone(),
                 };
+                // module-sync: Node 20.19+ and 22.12+ require() ES modules
+                // through it; an older Node knows no such condition
+                let module_sync = platform.runtime.is_none_or(|r| r.require_esm);
+                let conditions = |kind: &'static str| match module_sync {
+                    true => vec!["node", kind, "module-sync"],
+                    false => vec!["node", kind],
+                };
                 let require = ResolverGeneric::new_with_file_system(
                     files,
-                    // module-sync: Node 20.19+ and 22.12+ require() ES modules through it
-                    node_options(&["node", "require", "module-sync"], node_path),
+                    node_options(&conditions("require"), node_path),
                 );
-                let import_options =
-                    node_options(&["node", "import", "module-sync"], esm_node_path);
+                let import_options = node_options(&conditions("import"), esm_node_path);
                 let import =
                     require.clone_with_options(import_options.clone().with_fully_specified(true));
                 let import_loose = require.clone_with_options(import_options);
@@ -455,23 +495,11 @@ impl<'a> InitWalker<'a> {
     /// Only the package's own modules are judged; an ES module importing a
     /// CommonJS one is not (Node's own analysis of the file decides).
     pub fn missing_exports(&self, load: &InitLoad) -> Vec<MissingExport> {
-        let mut loaded: Vec<usize> = load.surely_loaded.iter().copied().collect();
-        loaded.sort_unstable();
         // the names each import takes, by the module they come from
         let mut by_target: HashMap<usize, Vec<Taking>> = HashMap::new();
-        // the walk's parsed code (not JSON, native modules)
-        let parsed: Vec<(usize, Arc<[Import]>)> = loaded
-            .iter()
-            .filter(|&&file| language_of_loaded(self.mount.path(file)) == Some(self.language))
-            .filter_map(|&file| Some((file, self.imports(file, &Edits::new()).ok()?)))
-            .collect();
+        let parsed = self.surely_loaded_code(load);
         for (file, imports) in &parsed {
-            let surely = |i: &&Import| {
-                !i.linked.is_empty()
-                    && !i.lazy
-                    && !i.conditional
-                    && (i.guarded_by.is_none() || i.stops_module)
-            };
+            let surely = |i: &&Import| !i.linked.is_empty() && i.surely_runs();
             for import in imports.iter().filter(surely) {
                 if let Some((target, names)) = self.taken_from(*file, import) {
                     by_target
@@ -515,6 +543,52 @@ impl<'a> InitWalker<'a> {
         }
         missing.sort_by(|a, b| (&a.path, a.line, &a.name).cmp(&(&b.path, b.line, &b.name)));
         missing
+    }
+
+    /// The code files init surely loads (not JSON, native modules), each
+    /// with its imports, in file order: what the walk parsed.
+    fn surely_loaded_code(&self, load: &InitLoad) -> Vec<(usize, Arc<[Import]>)> {
+        let mut loaded: Vec<usize> = load.surely_loaded.iter().copied().collect();
+        loaded.sort_unstable();
+        loaded
+            .into_iter()
+            .filter(|&file| language_of_loaded(self.mount.path(file)) == Some(self.language))
+            .filter_map(|file| Some((file, self.imports(file, &Edits::new()).ok()?)))
+            .collect()
+    }
+
+    /// The `require()` calls init surely makes of a file Node loads as an
+    /// ES module: by its extension or package.json, or, for a `.js` that
+    /// leaves it to the syntax, written as one (import/export).
+    pub fn requires(&self, load: &InitLoad) -> Vec<Required> {
+        let mut required = Vec::new();
+        for (file, index, target, format) in &load.requires {
+            let exports = self.module_exports(*target);
+            if *format == NodeFormat::BySyntax && exports.as_ref().is_none_or(|e| e.commonjs) {
+                continue;
+            }
+            let Ok(imports) = self.imports(*file, &Edits::new()) else {
+                continue;
+            };
+            let Some(import) = imports.get(*index) else {
+                continue;
+            };
+            // an ES module may name what require() gives: `export { x as
+            // 'module.exports' }`
+            let gives_value = exports.is_some_and(|e| e.has("module.exports") == Some(true));
+            required.push(Required {
+                file: self.mount.locate(*file),
+                path: self.mount.path(*file).to_string(),
+                line: import.line,
+                module: import.module.clone(),
+                target: self.mount.path(*target).to_string(),
+                target_file: self.mount.locate(*target),
+                format: format.clone(),
+                invoked: import.invoked.filter(|_| !gives_value),
+            });
+        }
+        required.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        required
     }
 
     /// The module file an import takes names from, and the names it must
@@ -582,6 +656,7 @@ impl<'a> InitWalker<'a> {
             stops_module: false,
             members: Vec::new(),
             linked: Vec::new(),
+            invoked: None,
         };
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files
@@ -594,6 +669,17 @@ impl<'a> InitWalker<'a> {
 
     /// What one import loads.
     fn next(&self, file: usize, spec: &Import, edits: &Edits) -> Followed {
+        self.next_typed(file, spec, edits).0
+    }
+
+    /// [`Self::next`], and for a `require()` of a JavaScript file the format
+    /// Node loads it in, as far as its extension and package.json tell.
+    fn next_typed(
+        &self,
+        file: usize,
+        spec: &Import,
+        edits: &Edits,
+    ) -> (Followed, Option<NodeFormat>) {
         let mount = self.mount;
         match &self.resolver {
             Resolver::Node {
@@ -610,16 +696,36 @@ impl<'a> InitWalker<'a> {
                 // a layer's path is absolute already
                 let dir = root.join(mount.path(file));
                 let dir = dir.parent().unwrap_or(root);
-                let in_artifact = |path: &Path| -> Vec<usize> {
+                // a path as the function sees it: relative in its own
+                // package, `/opt/...` in a layer
+                let seen = |path: &Path| -> String {
                     let path = path.to_string_lossy();
                     match path.strip_prefix(TASK_ROOT) {
-                        Some(own) => mount.function.find(own.trim_start_matches('/')),
-                        None => mount.find(&path),
+                        Some(own) => own.trim_start_matches('/').to_string(),
+                        None => path.into_owned(),
                     }
-                    .into_iter()
-                    .collect()
                 };
-                match resolver.resolve(dir, &spec.module) {
+                let in_artifact =
+                    |path: &Path| -> Vec<usize> { mount.find(&seen(path)).into_iter().collect() };
+                let followed = match resolver.resolve(dir, &spec.module) {
+                    Ok(resolution) if !esm => {
+                        let format = match resolution.module_type() {
+                            Some(ModuleType::Module) => Some(NodeFormat::EsModule {
+                                // the package.json whose "type" says so
+                                manifest: resolution
+                                    .package_json()
+                                    .filter(|_| {
+                                        resolution.path().extension().is_none_or(|e| e != "mjs")
+                                    })
+                                    .map(|p| seen(p.path())),
+                            }),
+                            None if resolution.path().extension().is_some_and(|e| e == "js") => {
+                                Some(NodeFormat::BySyntax)
+                            }
+                            _ => None,
+                        };
+                        return (Followed::Files(in_artifact(resolution.path())), format);
+                    }
                     Ok(resolution) => Followed::Files(in_artifact(resolution.path())),
                     // `import './db'` for ./db.js: Node's ES module loader
                     // does not look further, so the file is there but not found
@@ -641,59 +747,69 @@ impl<'a> InitWalker<'a> {
                         _ => self.absent(&spec.module),
                     },
                     Err(error) => Followed::Unknown(Some(error.to_string())),
-                }
-            }
-            Resolver::Python(finder) => {
-                let path = mount.path(file);
-                let Some(module) = finder.absolute(path, &spec.module) else {
-                    return Followed::Files(Vec::new());
                 };
-                let mut files = finder.chain(&module);
-                let from = spec.kind == ImportKind::PythonFrom;
-                if files.is_empty() {
-                    let top = module.split('.').next().unwrap_or_default();
-                    let stdlib = crate::rules::stdlib::has(top, self.platform.runtime_python());
-                    if stdlib || self.platform.provides(Language::Python, top) {
-                        let mut names = vec![module.clone()];
-                        if from {
-                            // of `from boto3.session import Session`, the
-                            // members that are modules themselves
-                            names.extend(
-                                spec.members
-                                    .iter()
-                                    .map(|m| format!("{module}.{}", m.name))
-                                    .filter(|name| match stdlib {
-                                        true => crate::rules::stdlib::is_submodule(name),
-                                        false => {
-                                            crate::rules::runtimes::ships_python_submodule(name)
-                                        }
-                                    }),
-                            );
-                        }
-                        return Followed::Runtime(names);
-                    }
-                    // a namespace package (a directory with no __init__.py)
-                    // imports, and loads nothing by itself
-                    if !finder.is_namespace(&module) {
-                        return self.absent(top);
-                    }
-                }
-                // `from pkg import name`: name may be a submodule, or an
-                // attribute the package's `__getattr__` imports on first use
+                (followed, None)
+            }
+            Resolver::Python(finder) => (self.next_python(finder, file, spec, edits), None),
+        }
+    }
+
+    /// Python's search for an import's module: its files, or what provides
+    /// it.
+    fn next_python(
+        &self,
+        finder: &PythonFinder,
+        file: usize,
+        spec: &Import,
+        edits: &Edits,
+    ) -> Followed {
+        let mount = self.mount;
+        let path = mount.path(file);
+        let Some(module) = finder.absolute(path, &spec.module) else {
+            return Followed::Files(Vec::new());
+        };
+        let mut files = finder.chain(&module);
+        let from = spec.kind == ImportKind::PythonFrom;
+        if files.is_empty() {
+            let top = module.split('.').next().unwrap_or_default();
+            let stdlib = crate::rules::stdlib::has(top, self.platform.runtime_python());
+            if stdlib || self.platform.provides(Language::Python, top) {
+                let mut names = vec![module.clone()];
                 if from {
-                    let package = finder.module(&module);
-                    for member in &spec.members {
-                        match finder.module(&format!("{module}.{}", member.name)) {
-                            Some(submodule) => files.push(submodule),
-                            None => files.extend(package.into_iter().flat_map(|package| {
-                                self.lazy_attribute(finder, package, &member.name, edits)
-                            })),
-                        }
-                    }
+                    // of `from boto3.session import Session`, the
+                    // members that are modules themselves
+                    names.extend(
+                        spec.members
+                            .iter()
+                            .map(|m| format!("{module}.{}", m.name))
+                            .filter(|name| match stdlib {
+                                true => crate::rules::stdlib::is_submodule(name),
+                                false => crate::rules::runtimes::ships_python_submodule(name),
+                            }),
+                    );
                 }
-                Followed::Files(files)
+                return Followed::Runtime(names);
+            }
+            // a namespace package (a directory with no __init__.py)
+            // imports, and loads nothing by itself
+            if !finder.is_namespace(&module) {
+                return self.absent(top);
             }
         }
+        // `from pkg import name`: name may be a submodule, or an
+        // attribute the package's `__getattr__` imports on first use
+        if from {
+            let package = finder.module(&module);
+            for member in &spec.members {
+                match finder.module(&format!("{module}.{}", member.name)) {
+                    Some(submodule) => files.push(submodule),
+                    None => files.extend(package.into_iter().flat_map(|package| {
+                        self.lazy_attribute(finder, package, &member.name, edits)
+                    })),
+                }
+            }
+        }
+        Followed::Files(files)
     }
 
     /// The files the `__getattr__` of `package` (its `__init__.py`) loads
@@ -836,6 +952,11 @@ impl<'a> InitWalker<'a> {
             guarded_absent: found.guarded_absent,
             runtime_modules: found.runtime_modules.into_iter().collect(),
             warnings: found.warnings,
+            requires: found
+                .requires
+                .into_iter()
+                .filter(|(file, ..)| surely_loaded.contains(file))
+                .collect(),
             surely_loaded,
         }
     }
@@ -885,6 +1006,10 @@ struct Found {
     warnings: Vec<Warning>,
     /// Files whose init stops at an import that fails.
     stopped: Vec<usize>,
+    /// `require()` calls that surely run in their file, of a file Node may
+    /// load as an ES module: the file, the import's index, the file loaded
+    /// and how.
+    requires: Vec<(usize, usize, usize, NodeFormat)>,
     /// Imports nothing catches, by file: the files each loads. A file one
     /// of them loads that fails makes the importing file fail.
     steps: Vec<(usize, Vec<usize>)>,
@@ -935,8 +1060,9 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     // at init instead; one that found any did not (a platform switch finds
     // the build for Lambda's platform, however many others it lists).
     let mut tries: HashMap<u32, bool> = HashMap::new();
-    // whether the import found its module, and the files it loads
-    let mut follow = |import: &Import| -> (bool, Vec<usize>) {
+    // whether the import found its module, the files it loads, and for a
+    // require() the format Node loads them in
+    let mut follow = |import: &Import| -> (bool, Vec<usize>, Option<NodeFormat>) {
         // a `try` that raises again guards nothing: the module fails
         let sure = (import.guarded_by.is_none() || import.stops_module) && !import.conditional;
         let here = || Unresolved {
@@ -944,7 +1070,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
             line: import.line,
             module: import.module.clone(),
         };
-        let followed = match walker.next(file, import, walk.edits) {
+        let (followed, format) = walker.next_typed(file, import, walk.edits);
+        let followed = match followed {
             // loaded by the walk, and reported: Node's loader stops there
             Followed::Unspecified(targets) => {
                 if sure {
@@ -969,13 +1096,13 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                         scope.spawn(move |scope| visit(scope, walk, target));
                     }
                 }
-                (true, targets)
+                (true, targets, format)
             }
             // one of several builds tried in turn, or a branch that may not
             // run: no sure failure
             Followed::Unresolved if !sure => {
                 absent += 1;
-                (false, Vec::new())
+                (false, Vec::new(), None)
             }
             Followed::Unknown(why) => {
                 absent += 1;
@@ -988,23 +1115,29 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
                         ),
                     ));
                 }
-                (false, Vec::new())
+                (false, Vec::new(), None)
             }
             Followed::Unresolved => {
                 unresolved.push((file, here()));
-                (false, Vec::new())
+                (false, Vec::new(), None)
             }
             // Node's built-ins, Python's standard library
             Followed::Runtime(names) => {
                 runtime.extend(names);
-                (true, Vec::new())
+                (true, Vec::new(), None)
             }
         }
     };
     let mut steps = Vec::new();
     let mut stopped = false;
-    for import in imports.iter().filter(|i| !i.lazy) {
-        let (found, targets) = follow(import);
+    let mut requires = Vec::new();
+    for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
+        let (found, targets, format) = follow(import);
+        if let (Some(format), Some(&target)) = (format, targets.first()) {
+            if import.kind == ImportKind::Require && import.surely_runs() {
+                requires.push((file, index, target, format));
+            }
+        }
         if let Some(id) = import.guarded_by {
             *tries.entry(id).or_default() |= found;
         }
@@ -1067,6 +1200,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     found.unresolved.extend(unresolved);
     found.unspecified.extend(unspecified);
     found.sure_edges.extend(sure_edges);
+    found.requires.extend(requires);
     found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
 }
@@ -1252,6 +1386,8 @@ fn node_options(conditions: &[&str], node_path: Vec<String>) -> ResolveOptions {
             .collect(),
         main_fields: vec!["main".into()],
         builtin_modules: true,
+        // Node's format for each file: ESM_FILE_FORMAT
+        module_type: true,
         symlinks: false,
         ..ResolveOptions::default()
     }

@@ -31,6 +31,10 @@ pub struct RuntimeInfo {
     /// its syntax says so.
     #[serde(default = "yes")]
     pub module_syntax_detection: bool,
+    /// Whether `require()` loads an ES module (returning its namespace
+    /// object) rather than failing with ERR_REQUIRE_ESM.
+    #[serde(default = "yes")]
+    pub require_esm: bool,
     /// Whether Lambda SnapStart is available on the runtime.
     #[serde(default)]
     pub snapstart: bool,
