@@ -639,3 +639,73 @@ fn a_required_mjs_file_called_at_init_is_named_by_its_extension() {
         ["deny index.js:2 calls what `require('kit')` returns, but node_modules/kit/index.mjs is an ES module (its extension is .mjs): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start"]
     );
 }
+
+/// An ES module handler taking names from CommonJS packages (the Express
+/// sample's own): Node links only the names its static analysis of each
+/// file finds. body-parser defines `json` through a getter it makes by a
+/// call, http-errors its error classes through a variable: neither is
+/// found, and each is reported. Node agrees name for name: each failure it
+/// shows is among the reported ones, and with those names gone it starts.
+#[test]
+fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = std::fs::File::open(samples_dir().join("node-express.zip")).unwrap();
+    zip::ZipArchive::new(zip)
+        .unwrap()
+        .extract(dir.path())
+        .unwrap();
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    assert!(package.contains("\"type\": \"commonjs\""));
+    let handler = "import express, { Router } from 'express';\nimport { json, urlencoded } from 'body-parser';\nimport { parse, serialize } from 'cookie';\nimport createError, { NotFound, HttpError } from 'http-errors';\n\nconst app = express();\nexport const handler = async () => app;\n";
+    common::write_files(
+        dir.path(),
+        &[
+            (
+                "package.json",
+                &package.replace("\"type\": \"commonjs\"", "\"type\": \"module\""),
+            ),
+            ("index.js", handler),
+        ],
+    );
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = rule_findings(&report, "runtime/missing-export");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("deny index.js:2 imports json, urlencoded from body-parser at init, but body-parser@1.20.3 (node_modules/body-parser/index.js) is CommonJS, and Node's analysis of it does not find those names: SyntaxError: Named export 'json' not found"), "{found:?}");
+    assert!(
+        found[1].starts_with("deny index.js:4 imports NotFound from http-errors at init"),
+        "{found:?}"
+    );
+
+    // Node, one failure at a time
+    let mut code = handler.to_string();
+    for _ in 0..4 {
+        std::fs::write(dir.path().join("index.js"), &code).unwrap();
+        let Ok(out) = std::process::Command::new("node")
+            .args(["--input-type=module", "-e", "await import('./index.js')"])
+            .current_dir(dir.path())
+            .output()
+        else {
+            return;
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let Some(name) = stderr
+            .split("Named export '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+        else {
+            assert!(out.status.success(), "{stderr}");
+            return;
+        };
+        assert!(
+            ["json", "urlencoded", "NotFound"].contains(&name),
+            "node fails on {name}: {stderr}"
+        );
+        code = code
+            .replace(&format!("{name}, "), "")
+            .replace(&format!(", {name}"), "")
+            .replace(&format!("{{ {name} }}"), "{}");
+        code = code.replace("import {} from 'body-parser';", "import 'body-parser';");
+    }
+    panic!("node still fails with the reported names gone:\n{code}");
+}

@@ -542,6 +542,9 @@ pub fn missing_exports(
             let listed: Vec<&str> = names.iter().map(|m| m.name.as_str()).collect();
             let importer = package_of(first.file);
             let target = package_of(first.target_file);
+            if first.unseen {
+                return unseen_commonjs_names(&names, &listed, importer, target);
+            }
             let (pronoun, verdict, failure) = match (language, listed.len()) {
                 (Language::JavaScript, 1) if first.commonjs => ("it", "does not export it", "it is undefined there, a TypeError".to_string()),
                 (Language::JavaScript, _) if first.commonjs => ("them", "exports none of them", "they are undefined there, a TypeError".to_string()),
@@ -583,6 +586,49 @@ pub fn missing_exports(
             finding
         })
         .collect()
+}
+
+/// An ES module's named imports of a CommonJS module that Node's static
+/// analysis of it does not find: the link fails, though the module may
+/// have the names at run time, so the fix is to take them from its default
+/// export.
+fn unseen_commonjs_names(
+    names: &[&crate::imports::reach::MissingExport],
+    listed: &[&str],
+    importer: Option<&crate::inventory::Package>,
+    target: Option<&crate::inventory::Package>,
+) -> Finding {
+    let first = names[0];
+    let message = format!(
+        "{}:{} imports {} from {} at init, but {} ({}) is CommonJS, and Node's analysis of it does not find {}: SyntaxError: Named export '{}' not found, at every cold start",
+        first.path,
+        first.line,
+        listed.join(", "),
+        first.module,
+        target.map(package_label).as_deref().unwrap_or(&first.module),
+        first.target,
+        match listed.len() {
+            1 => "that name",
+            _ => "those names",
+        },
+        listed[0],
+    );
+    let fix = format!(
+        "import the module whole and take the names from it (`import pkg from '{}'; const {{ {} }} = pkg;`), or use a release of {} with an ES module build",
+        first.module,
+        listed.join(", "),
+        target.map_or(first.module.as_str(), |p| p.name.as_str()),
+    );
+    let mut finding = super::compat::finding(
+        MISSING_EXPORT,
+        Level::Deny,
+        message,
+        &first.path,
+        importer.map(package_label),
+        fix,
+    );
+    finding.location.line = Some(first.line);
+    finding
 }
 
 #[cfg(test)]

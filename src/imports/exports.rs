@@ -174,10 +174,12 @@ pub struct ModuleExports {
     /// More may come from elsewhere: `export * from './impl'`, or a
     /// destructuring `export const { a } = make()`.
     open: bool,
-    /// Read from a CommonJS module's assignments: only what `require`
-    /// returns is judged by them (an ES module importing it sees what
-    /// Node's own analysis of the file finds).
+    /// Read from a CommonJS module's assignments: what `require` returns.
     pub(crate) commonjs: bool,
+    /// For a CommonJS module, the names an ES module importing it can take:
+    /// those Node's static analysis of the file finds ([`NodeNames`]);
+    /// `None` when that cannot be told.
+    pub(crate) for_import: Option<std::collections::HashSet<String>>,
 }
 
 impl ModuleExports {
@@ -254,9 +256,14 @@ pub(crate) fn esm_exports(program: &Program) -> Option<ModuleExports> {
 /// re-export (`module.exports = require('./impl')`, `__exportStar(…)`)
 /// could add names. `mentions`: how many times the program names `module`
 /// or `exports`, counted by the import scan's walk over it.
-pub(crate) fn commonjs_exports(program: &Program, mentions: usize) -> ModuleExports {
+pub(crate) fn commonjs_exports(
+    program: &Program,
+    mentions: usize,
+    for_import: NodeNames,
+) -> ModuleExports {
     let mut exports = ModuleExports {
         commonjs: true,
+        for_import: for_import.finish(),
         ..ModuleExports::default()
     };
     let mut understood = 0;
@@ -357,6 +364,174 @@ fn commonjs_statement(expression: &Expression, exports: &mut ModuleExports) -> u
         }
         _ => 0,
     }
+}
+
+/// The names Node's static analysis of a CommonJS file finds, which are
+/// all an ES module importing it can take by name (`import { a } from
+/// 'cjs'`; anything else is `SyntaxError: Named export 'a' not found`):
+/// assignments anywhere in the file to `exports.a`, `module.exports.a`,
+/// `exports['a']`, `Object.defineProperty(exports, 'a', …)`, and the keys of
+/// `module.exports = { … }`. A UMD bundle that sets `module.exports = _`
+/// gives none. A re-export (`module.exports = require('./x')`,
+/// `__exportStar(require('./x'), exports)`, `...require('./x')`) or a
+/// computed name (`exports[key] =`) leaves the names unknown: they are not
+/// followed.
+#[derive(Default)]
+pub(crate) struct NodeNames {
+    names: std::collections::HashSet<String>,
+    unknown: bool,
+}
+
+impl NodeNames {
+    pub(crate) fn assignment(&mut self, assignment: &oxc_ast::ast::AssignmentExpression) {
+        match &assignment.left {
+            AssignmentTarget::StaticMemberExpression(target) => {
+                if exports_object(&target.object).is_some() {
+                    self.names.insert(target.property.name.to_string());
+                } else if is_name(&target.object, "module") && target.property.name == "exports" {
+                    match assignment.right.without_parentheses() {
+                        Expression::ObjectExpression(object) => self.literal(object),
+                        right => self.unknown |= is_require(right),
+                    }
+                }
+            }
+            AssignmentTarget::ComputedMemberExpression(target)
+                if exports_object(&target.object).is_some() =>
+            {
+                match (&target.expression, assignment.right.without_parentheses()) {
+                    (Expression::StringLiteral(name), _) => {
+                        self.names.insert(name.value.to_string());
+                    }
+                    // Babel's `export *`: `exports[key] = _x[key]` in a loop
+                    // over another module's keys, a re-export
+                    (Expression::Identifier(key), Expression::ComputedMemberExpression(from))
+                        if matches!(&from.expression, Expression::Identifier(k) if k.name == key.name) =>
+                    {
+                        self.unknown = true;
+                    }
+                    // any other computed name: Node's analysis skips it
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `module.exports = { a, 'b': b, c: c, ...d }`: Node takes each key
+    /// in turn and stops after the first whose value is no plain name
+    /// (`b: require('c')` gives b, and nothing after it); a spread of a
+    /// `require()` re-exports.
+    fn literal(&mut self, object: &ObjectExpression) {
+        for property in &object.properties {
+            match property {
+                ObjectPropertyKind::ObjectProperty(p) => {
+                    match &p.key {
+                        PropertyKey::StaticIdentifier(key) => {
+                            self.names.insert(key.name.to_string());
+                        }
+                        PropertyKey::StringLiteral(key) => {
+                            self.names.insert(key.value.to_string());
+                        }
+                        _ => return,
+                    }
+                    if !matches!(p.value, Expression::Identifier(_)) {
+                        return;
+                    }
+                }
+                ObjectPropertyKind::SpreadProperty(spread) => match &spread.argument {
+                    Expression::Identifier(_) => {}
+                    argument if is_require(argument) => self.unknown = true,
+                    _ => return,
+                },
+            }
+        }
+    }
+
+    pub(crate) fn call(&mut self, call: &oxc_ast::ast::CallExpression) {
+        let first = call.arguments.first().and_then(Argument::as_expression);
+        let callee = match call.callee.without_parentheses() {
+            Expression::Identifier(id) => Some(id.name.as_str()),
+            Expression::StaticMemberExpression(m) => Some(m.property.name.as_str()),
+            _ => None,
+        };
+        match callee {
+            Some("defineProperty") if first.and_then(exports_object).is_some() => {
+                let descriptor = call.arguments.get(2).and_then(Argument::as_expression);
+                match call.arguments.get(1).and_then(Argument::as_expression) {
+                    Some(Expression::StringLiteral(name))
+                        if descriptor.is_some_and(seen_descriptor) =>
+                    {
+                        self.names.insert(name.value.to_string());
+                    }
+                    Some(Expression::StringLiteral(_)) => {}
+                    // Babel's `export *` through getters: `key` of another
+                    // module's keys
+                    Some(Expression::Identifier(_)) => self.unknown = true,
+                    _ => {}
+                }
+            }
+            // TypeScript's, tslib's and esbuild's re-exports
+            Some("__exportStar" | "__export" | "__reExport") => {
+                self.unknown |= call
+                    .arguments
+                    .iter()
+                    .filter_map(Argument::as_expression)
+                    .any(is_require);
+            }
+            _ => {}
+        }
+    }
+
+    /// The names, unless a re-export or a computed name leaves them open.
+    pub(crate) fn finish(self) -> Option<std::collections::HashSet<String>> {
+        (!self.unknown).then_some(self.names)
+    }
+}
+
+/// The property descriptors Node's analysis reads a name from: `{ value:
+/// … }`, and `{ enumerable: true, get: function () { return m.a; } }` (or
+/// `get () { … }`) returning a name or a member, as TypeScript writes its
+/// re-exports. A getter written otherwise (`get: createGetter('json')`, an
+/// arrow, a call) hides the name from an ES module import.
+fn seen_descriptor(descriptor: &Expression) -> bool {
+    let Expression::ObjectExpression(object) = descriptor.without_parentheses() else {
+        return false;
+    };
+    let property = |i: usize| match object.properties.get(i) {
+        Some(ObjectPropertyKind::ObjectProperty(p)) => match &p.key {
+            PropertyKey::StaticIdentifier(key) => Some((key.name.as_str(), p)),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (property(0), property(1)) {
+        (Some(("value", _)), _) => true,
+        (Some(("enumerable", enumerable)), Some(("get", get))) => {
+            let enumerable =
+                matches!(enumerable.value, Expression::BooleanLiteral(ref b) if b.value);
+            let body = match &get.value {
+                Expression::FunctionExpression(f) if f.params.items.is_empty() => f.body.as_deref(),
+                _ => None,
+            };
+            let returns_name = body.is_some_and(|body| match body.statements.as_slice() {
+                [Statement::ReturnStatement(ret)] => matches!(
+                    ret.argument.as_ref().map(|a| a.without_parentheses()),
+                    Some(
+                        Expression::Identifier(_)
+                            | Expression::StaticMemberExpression(_)
+                            | Expression::ComputedMemberExpression(_)
+                    )
+                ),
+                _ => false,
+            });
+            enumerable && returns_name && object.properties.len() == 2
+        }
+        _ => false,
+    }
+}
+
+fn is_require(expression: &Expression) -> bool {
+    matches!(expression.without_parentheses(), Expression::CallExpression(call) if is_name(&call.callee, "require"))
 }
 
 /// `exports` or `module.exports`: how many mentions of the two names it is.
@@ -567,6 +742,52 @@ mod tests {
         // `exports.a` read inside a function: another mention, so open
         assert_eq!(minified.has("a"), Some(true));
         assert_eq!(minified.has("c"), None);
+    }
+
+    /// What an ES module importing the file can take by name, as Node's
+    /// analysis of CommonJS reads it.
+    fn seen(text: &str) -> Option<Vec<String>> {
+        let mut names: Vec<String> = commonjs(text).for_import?.into_iter().collect();
+        names.sort();
+        Some(names)
+    }
+
+    #[test]
+    fn names_an_es_module_import_sees_in_commonjs() {
+        // jsonwebtoken 9: the literal stops after its first non-name value
+        assert_eq!(
+            seen("module.exports = {\n  decode: require('./decode'),\n  verify: require('./verify'),\n  sign: require('./sign'),\n};\n"),
+            Some(vec!["decode".to_string()])
+        );
+        // body-parser 1: a getter made by a call is not read
+        assert_eq!(
+            seen("exports = module.exports = bodyParser;\nObject.defineProperty(exports, 'json', { configurable: true, enumerable: true, get: createParserGetter('json') });\nObject.defineProperty(exports, 'raw', { enumerable: true, get: function () { return parsers.raw; } });\n"),
+            Some(vec!["raw".to_string()])
+        );
+        // http-errors 2, aws-sdk 2: the names set later through a variable
+        // are invisible
+        assert_eq!(
+            seen("module.exports = createError;\nmodule.exports.HttpError = make();\nfunction populate(exports, codes) { codes.forEach(function (code) { exports[toIdentifier(code)] = make(code); }); }\n"),
+            Some(vec!["HttpError".to_string()])
+        );
+        assert_eq!(
+            seen("(function () { var _ = {}; freeModule.exports = _; }.call(this));\n"),
+            Some(vec![])
+        );
+        // anywhere in the file, and by string
+        assert_eq!(
+            seen("if (x) { exports.a = 1; }\n(function () { module.exports['b-c'] = 2; })();\n0 && (module.exports = { d, e });\n"),
+            Some(["a", "b-c", "d", "e"].map(String::from).to_vec())
+        );
+        // re-exports are not followed
+        for text in [
+            "module.exports = require('./impl');\n",
+            "__exportStar(require(\"./types\"), exports);\n",
+            "module.exports = { a, ...require('./more') };\n",
+            "var _x = require('x');\nObject.keys(_x).forEach(function (key) { exports[key] = _x[key]; });\n",
+        ] {
+            assert_eq!(seen(text), None, "{text}");
+        }
     }
 
     #[test]

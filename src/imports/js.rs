@@ -88,6 +88,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         top_level_names: top_level_names(&parsed.program),
         commonjs: None,
         module_mentions: 0,
+        node_names: super::exports::NodeNames::default(),
         json_imports: Vec::new(),
     };
     scanner.visit_program(&parsed.program);
@@ -106,6 +107,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         Some(super::exports::commonjs_exports(
             &parsed.program,
             scanner.module_mentions,
+            scanner.node_names,
         ))
     });
     Ok((scanner.imports, syntax, exports))
@@ -187,6 +189,8 @@ struct Scanner<'t> {
     commonjs: Option<(u32, String)>,
     /// How many times the file names `module` or `exports`, anywhere.
     module_mentions: usize,
+    /// What Node's static analysis of the file would find, were it CommonJS.
+    node_names: super::exports::NodeNames,
     json_imports: Vec<(u32, String, JsonAttribute)>,
 }
 
@@ -507,11 +511,13 @@ impl<'a> Visit<'a> for Scanner<'_> {
                 }
             }
         }
+        self.node_names.call(it);
         walk::walk_call_expression(self, it);
     }
 
     fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
         walk::walk_assignment_expression(self, it);
+        self.node_names.assignment(it);
         // `process.env.NODE_PATH = …` (then `Module._initPaths()`), `module.paths = […]`
         if let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &it.left {
             let property = target.property.name.as_str();

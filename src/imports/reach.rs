@@ -95,6 +95,10 @@ pub struct MissingExport {
     /// Taken through `require`: the name is undefined, and the use init
     /// makes of it throws (an ES module import fails to link instead).
     pub commonjs: bool,
+    /// Imported by an ES module from a CommonJS one, whose names Node's
+    /// static analysis does not find it among (the module may still have
+    /// it at run time).
+    pub unseen: bool,
 }
 
 /// How Node loads a JavaScript file a `require()` found, by its extension
@@ -492,8 +496,9 @@ impl<'a> InitWalker<'a> {
     /// the name is a submodule. CommonJS (`class X extends
     /// commons_1.EnvironmentVariablesService` after `const commons_1 =
     /// require(…)`): the name is undefined and its use at init throws.
-    /// Only the package's own modules are judged; an ES module importing a
-    /// CommonJS one is not (Node's own analysis of the file decides).
+    /// An ES module importing a CommonJS one can take only the names Node's
+    /// static analysis of it finds (`import { get } from 'lodash'`, a UMD
+    /// bundle: SyntaxError). Only the package's own modules are judged.
     pub fn missing_exports(&self, load: &InitLoad) -> Vec<MissingExport> {
         // the names each import takes, by the module they come from
         let mut by_target: HashMap<usize, Vec<Taking>> = HashMap::new();
@@ -515,19 +520,21 @@ impl<'a> InitWalker<'a> {
                 continue;
             };
             for (file, import, names) in importers {
-                // `require` is judged by what CommonJS assignments give,
-                // an ES module import by ES exports (a CommonJS module it
-                // imports has what Node's own analysis of it finds)
                 let commonjs = import.kind == ImportKind::Require;
-                if exports.commonjs != commonjs {
-                    continue;
-                }
+                // an ES module importing a CommonJS one takes what Node's
+                // static analysis of it finds, whatever the module has
+                let unseen = exports.commonjs && !commonjs;
+                let has = |name: &str| match unseen {
+                    true => exports
+                        .for_import
+                        .as_ref()
+                        .map(|names| names.contains(name)),
+                    false => exports.has(name),
+                };
                 missing.extend(
                     names
                         .iter()
-                        .filter(|name| {
-                            name.name != "default" && exports.has(&name.name) == Some(false)
-                        })
+                        .filter(|name| name.name != "default" && has(&name.name) == Some(false))
                         .map(|name| MissingExport {
                             file: self.mount.locate(file),
                             path: self.mount.path(file).to_string(),
@@ -537,6 +544,7 @@ impl<'a> InitWalker<'a> {
                             target: self.mount.path(target).to_string(),
                             target_file: self.mount.locate(target),
                             commonjs,
+                            unseen,
                         }),
                 );
             }
