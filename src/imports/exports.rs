@@ -14,6 +14,7 @@ use oxc_ast::ast::{
 };
 use oxc_parser::Parser;
 use oxc_span::SourceType;
+use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{Expr, Stmt};
 
 use super::Language;
@@ -51,7 +52,35 @@ pub(crate) fn python_exports(body: &[Stmt], text: &str) -> ModuleExports {
         ..ModuleExports::default()
     };
     python_bindings(body, &mut exports);
+    let mut walrus = WalrusTargets(&mut exports.names);
+    body.iter().for_each(|stmt| walrus.visit_stmt(stmt));
     exports
+}
+
+/// Names an assignment expression binds in module-level code (`if (match :=
+/// pattern.search(text)):`, also inside a comprehension), not in a
+/// function, class body or lambda.
+struct WalrusTargets<'e>(&'e mut std::collections::HashSet<String>);
+
+impl<'a> Visitor<'a> for WalrusTargets<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+            ruff_python_ast::visitor::walk_stmt(self, stmt);
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Named(named) => {
+                if let Expr::Name(name) = named.target.as_ref() {
+                    self.0.insert(name.id.to_string());
+                }
+                self.visit_expr(&named.value);
+            }
+            Expr::Lambda(_) => {}
+            _ => ruff_python_ast::visitor::walk_expr(self, expr),
+        }
+    }
 }
 
 fn python_bindings(body: &[Stmt], exports: &mut ModuleExports) {
@@ -659,9 +688,11 @@ mod tests {
             python_exports(&parsed.syntax().body, text)
         };
         let module = names(
-            "import os.path\nfrom .a import b as c\nx, (y, *z) = 1, (2, 3)\nfor i in []: pass\nwith open(p) as f: pass\ntry:\n    import ujson as json\nexcept ImportError as error:\n    import json\nclass K: pass\ndef f(): pass\n",
+            "if (m := f()) and [(w := x) for x in xs]: pass\nimport os.path\nfrom .a import b as c\nx, (y, *z) = 1, (2, 3)\nfor i in []: pass\nwith open(p) as f: pass\ntry:\n    import ujson as json\nexcept ImportError as error:\n    import json\nclass K: pass\ndef f(): pass\n",
         );
-        for name in ["os", "c", "x", "y", "z", "i", "f", "json", "error", "K"] {
+        for name in [
+            "os", "c", "x", "y", "z", "i", "f", "json", "error", "K", "m", "w",
+        ] {
             assert_eq!(module.has(name), Some(true), "{name}");
         }
         assert_eq!(module.has("b"), Some(false));
