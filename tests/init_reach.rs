@@ -709,3 +709,55 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
     }
     panic!("node still fails with the reported names gone:\n{code}");
 }
+
+/// require() of an ES module whose graph waits at its top level (a module
+/// it imports awaits its configuration as it loads): from Node 20.19 and
+/// 22.12 it is ERR_REQUIRE_ASYNC_MODULE, as Node shows. An `await` inside a
+/// function called where it stands is no top-level one.
+#[test]
+fn requiring_an_es_module_that_waits_as_it_loads_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "node_modules/cfg/package.json",
+            r#"{"name":"cfg","version":"1.0.0","type":"module","exports":"./index.js"}"#,
+        ),
+        (
+            "node_modules/cfg/index.js",
+            "import { load } from './load.js';\nexport const settings = load();\n",
+        ),
+        (
+            "node_modules/cfg/load.js",
+            "(async () => { await Promise.resolve(); })();\nconst raw = await Promise.resolve('{}');\nexport function load() { return JSON.parse(raw); }\n",
+        ),
+        (
+            "index.js",
+            "const { settings } = require('cfg');\nexports.handler = async () => settings;\n",
+        ),
+    ];
+    common::write_files(dir.path(), &files);
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/require-esm"),
+        ["deny index.js:1 requires cfg, an ES module (node_modules/cfg/index.js: node_modules/cfg/package.json says \"type\": \"module\") whose imports wait at their top level (node_modules/cfg/load.js:2): require() cannot load it, Error [ERR_REQUIRE_ASYNC_MODULE] at every cold start"]
+    );
+    if let Ok(out) = std::process::Command::new("node")
+        .args(["-e", "require('./index.js')"])
+        .current_dir(dir.path())
+        .output()
+    {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("ERR_REQUIRE_ASYNC_MODULE"), "{stderr}");
+    }
+    // the await moved into the function: nothing waits, and Node loads it
+    common::write_files(
+        dir.path(),
+        &[(
+            "node_modules/cfg/load.js",
+            "export function load() { return (async () => JSON.parse(await Promise.resolve('{}')))(); }\n",
+        )],
+    );
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(0), "{report}");
+}

@@ -103,7 +103,9 @@ pub fn check(
 
 /// `require()` calls init makes of a file Node loads as an ES module, where
 /// that fails every cold start: on a Node that cannot require one
-/// (nodejs18.x and older: ERR_REQUIRE_ESM), and, on any Node, when init
+/// (nodejs18.x and older: ERR_REQUIRE_ESM), on any Node when the module or
+/// one it imports waits at its top level (`await` outside a function:
+/// ERR_REQUIRE_ASYNC_MODULE), and, on any Node, when init
 /// calls, constructs or extends what the `require` returned — the module's
 /// namespace object, not its default export (`const middy =
 /// require('@middy/core'); middy(handler)`: TypeError: middy is not a
@@ -145,6 +147,20 @@ pub fn required_es_modules(
                     r.module
                 ),
             ),
+            _ if r.awaits.is_some() => {
+                let (file, line) = r.awaits.as_ref().expect("checked");
+                (
+                    r.line,
+                    format!(
+                        "{}:{} requires {}, an ES module ({}: {why}) whose imports wait at their top level ({file}:{line}): require() cannot load it, Error [ERR_REQUIRE_ASYNC_MODULE] at every cold start",
+                        r.path, r.line, r.module, r.target
+                    ),
+                    format!(
+                        "load it with `await import('{}')` (in an async init, or an ES module handler), or pin {target_name} to a release that does not wait as it loads",
+                        r.module
+                    ),
+                )
+            }
             (_, Some(line)) => (
                 line,
                 format!(

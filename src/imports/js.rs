@@ -88,6 +88,8 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         top_level_names: top_level_names(&parsed.program),
         commonjs: None,
         module_mentions: 0,
+        functions: 0,
+        top_level_await: None,
         node_names: super::exports::NodeNames::default(),
         json_imports: Vec::new(),
     };
@@ -102,6 +104,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         esm,
         commonjs: scanner.commonjs,
         json_imports: scanner.json_imports,
+        top_level_await: scanner.top_level_await,
     };
     let exports = super::exports::esm_exports(&parsed.program).or_else(|| {
         Some(super::exports::commonjs_exports(
@@ -189,6 +192,9 @@ struct Scanner<'t> {
     commonjs: Option<(u32, String)>,
     /// How many times the file names `module` or `exports`, anywhere.
     module_mentions: usize,
+    /// Functions the position is in, those called where they stand too.
+    functions: u32,
+    top_level_await: Option<u32>,
     /// What Node's static analysis of the file would find, were it CommonJS.
     node_names: super::exports::NodeNames,
     json_imports: Vec<(u32, String, JsonAttribute)>,
@@ -287,6 +293,14 @@ impl Scanner<'_> {
         {
             let (line, _) = self.lines.position(self.text, id.span.start as usize);
             self.imports[index].invoked = Some(line);
+        }
+    }
+
+    /// An `await` (or `for await`) here, outside any function.
+    fn top_level_await(&mut self, span: Span) {
+        if self.functions == 0 && self.top_level_await.is_none() {
+            let (line, _) = self.lines.position(self.text, span.start as usize);
+            self.top_level_await = Some(line);
         }
     }
 
@@ -593,8 +607,15 @@ impl<'a> Visit<'a> for Scanner<'_> {
     fn visit_function(&mut self, it: &oxc_ast::ast::Function<'a>, flags: ScopeFlags) {
         let depth = u32::from(!self.immediate.contains(&it.span.start));
         self.function_depth += depth;
+        self.functions += 1;
         walk::walk_function(self, it, flags);
+        self.functions -= 1;
         self.function_depth -= depth;
+    }
+
+    fn visit_await_expression(&mut self, it: &oxc_ast::ast::AwaitExpression<'a>) {
+        self.top_level_await(it.span);
+        walk::walk_await_expression(self, it);
     }
 
     /// A `require` in a `try` that catches may find nothing: the code is
@@ -703,13 +724,18 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_for_of_statement(&mut self, it: &oxc_ast::ast::ForOfStatement<'a>) {
+        if it.r#await {
+            self.top_level_await(it.span);
+        }
         self.conditional(|s| walk::walk_for_of_statement(s, it));
     }
 
     fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {
         let depth = u32::from(!self.immediate.contains(&it.span.start));
         self.function_depth += depth;
+        self.functions += 1;
         walk::walk_arrow_function_expression(self, it);
+        self.functions -= 1;
         self.function_depth -= depth;
     }
 }

@@ -171,6 +171,9 @@ pub struct ModuleSyntax {
     pub commonjs: Option<(u32, String)>,
     /// `import … from './x.json'`: line, specifier, and the attribute given.
     pub json_imports: Vec<(u32, String, JsonAttribute)>,
+    /// Line of the first `await` outside any function: an ES module that
+    /// waits as it loads, which require() cannot load.
+    pub top_level_await: Option<u32>,
 }
 
 /// How an ES module import of JSON says it is JSON.

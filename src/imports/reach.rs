@@ -128,6 +128,9 @@ pub struct Required {
     pub format: NodeFormat,
     /// Where init calls, constructs or extends what the `require` returned.
     pub invoked: Option<u32>,
+    /// A module of the target's ES module graph that waits at its top
+    /// level, and the line: require() cannot load the graph.
+    pub awaits: Option<(String, u32)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -315,6 +318,8 @@ pub struct InitWalker<'a> {
     parsed: Mutex<HashMap<usize, Arc<[Import]>>>,
     /// What the modules in `parsed` give their importers.
     exports: Mutex<HashMap<usize, Arc<ModuleExports>>>,
+    /// The modules in `parsed` that wait at their top level: the line.
+    awaiting: Mutex<HashMap<usize, u32>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
 }
@@ -394,6 +399,7 @@ impl<'a> InitWalker<'a> {
             resolver,
             parsed: Mutex::new(HashMap::new()),
             exports: Mutex::new(HashMap::new()),
+            awaiting: Mutex::new(HashMap::new()),
             too_new: Mutex::new(Vec::new()),
         })
     }
@@ -468,6 +474,12 @@ impl<'a> InitWalker<'a> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(file, Arc::new(exports));
+        }
+        if let Some(line) = source.syntax.top_level_await {
+            self.awaiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file, line);
         }
         let imports: Arc<[Import]> = source.imports.into();
         cache().insert(file, imports.clone());
@@ -593,10 +605,47 @@ impl<'a> InitWalker<'a> {
                 target_file: self.mount.locate(*target),
                 format: format.clone(),
                 invoked: import.invoked.filter(|_| !gives_value),
+                awaits: self
+                    .awaiting_in_graph(*target)
+                    .map(|(file, line)| (self.mount.path(file).to_string(), line)),
             });
         }
         required.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         required
+    }
+
+    /// The first module of an ES module's static import graph (itself, what
+    /// it imports and re-exports, in turn) that waits at its top level.
+    fn awaiting_in_graph(&self, module: usize) -> Option<(usize, u32)> {
+        let mut seen: HashSet<usize> = HashSet::from([module]);
+        let mut stack = vec![module];
+        while let Some(file) = stack.pop() {
+            let path = self.mount.path(file);
+            let line = match self.known.get(path) {
+                Some(source) => source.syntax.top_level_await,
+                None => self
+                    .awaiting
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&file)
+                    .copied(),
+            };
+            if let Some(line) = line {
+                return Some((file, line));
+            }
+            let Ok(imports) = self.imports(file, &Edits::new()) else {
+                continue;
+            };
+            let linked = imports
+                .iter()
+                .filter(|i| matches!(i.kind, ImportKind::Esm | ImportKind::ExportFrom));
+            for import in linked {
+                if let Followed::Files(targets) = self.next(file, import, &Edits::new()) {
+                    stack.extend(targets.into_iter().filter(|t| seen.insert(*t)));
+                }
+            }
+        }
+        None
     }
 
     /// The module file an import takes names from, and the names it must
