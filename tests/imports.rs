@@ -164,7 +164,8 @@ fn names_init_uses_from_a_required_module() {
         ]
     );
     assert_eq!(linked("./base"), ["Base@7", "helper@8"]);
-    // an ES module's namespace import too; a default import is not the module
+    // an ES module's namespace import too; a default import is not the
+    // module, and takes the name `default` from it
     let esm = scan_source(
         "index.mjs",
         "import * as m from './m.mjs';\nimport d from './d.mjs';\nm.start();\nd.start();\n",
@@ -176,5 +177,5 @@ fn names_init_uses_from_a_required_module() {
         .iter()
         .map(|i| i.linked.iter().map(|m| m.name.as_str()).collect())
         .collect();
-    assert_eq!(names, [vec!["start"], vec![]]);
+    assert_eq!(names, [vec!["start"], vec!["default"]]);
 }

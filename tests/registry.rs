@@ -842,6 +842,38 @@ fn requiring_es_module_packages_fails_where_node_fails() {
     }
 }
 
+/// nanoid 5 exports names only: a default import of it does not link, and
+/// Node says so. p-limit 5's default import beside it is fine.
+#[test]
+fn a_default_import_of_an_es_module_without_one_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("esm-only"), dir.path());
+    let handler = "import nanoid from 'nanoid';\nimport pLimit from 'p-limit';\n\nconst limit = pLimit(2);\nexport const handler = async () => limit(() => nanoid());\n";
+    common::write_files(dir.path(), &[("index.mjs", handler)]);
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-export"),
+        ["deny index.mjs:1 imports the default export of nanoid at init, but nanoid@5.1.5 (node_modules/nanoid/index.js) has none: SyntaxError: The requested module 'nanoid' does not provide an export named 'default', at every cold start"]
+    );
+    if let Ok(out) = std::process::Command::new("node")
+        .args(["--input-type=module", "-e", "await import('./index.mjs')"])
+        .current_dir(dir.path())
+        .output()
+    {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("does not provide an export named 'default'"),
+            "{stderr}"
+        );
+    }
+    // the named import it has
+    let fixed = handler.replace("import nanoid from", "import { nanoid } from");
+    common::write_files(dir.path(), &[("index.mjs", &fixed)]);
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+}
+
 /// `import numpy` takes ≈200–270 ms with a full vCPU, under common/slow-init's
 /// 1000 ms; at 128 MB's share of a vCPU it is over 2.5 s, and the fix is what
 /// the runtime offers: SnapStart from Python 3.12, provisioned concurrency

@@ -545,6 +545,9 @@ pub fn missing_exports(
             if first.unseen {
                 return unseen_commonjs_names(&names, &listed, importer, target);
             }
+            if listed == ["default"] && !first.commonjs {
+                return no_default_export(first, importer, target);
+            }
             let (pronoun, verdict, failure) = match (language, listed.len()) {
                 (Language::JavaScript, 1) if first.commonjs => ("it", "does not export it", "it is undefined there, a TypeError".to_string()),
                 (Language::JavaScript, _) if first.commonjs => ("them", "exports none of them", "they are undefined there, a TypeError".to_string()),
@@ -586,6 +589,48 @@ pub fn missing_exports(
             finding
         })
         .collect()
+}
+
+/// `import x from 'm'` of an ES module with no default export (nanoid 5,
+/// uuid 9 and later export names only).
+fn no_default_export(
+    first: &crate::imports::reach::MissingExport,
+    importer: Option<&crate::inventory::Package>,
+    target: Option<&crate::inventory::Package>,
+) -> Finding {
+    let target_label = target.map(package_label);
+    let message = format!(
+        "{}:{} imports the default export of {} at init, but {} ({}) has none: SyntaxError: The requested module '{}' does not provide an export named 'default', at every cold start",
+        first.path,
+        first.line,
+        first.module,
+        target_label.as_deref().unwrap_or(&first.module),
+        first.target,
+        first.module,
+    );
+    let fix = match importer {
+        Some(p) => format!(
+            "install versions that go together: {} was built against a {} that had a default export; update {} (or pin {} to the version it expects), then reinstall",
+            package_label(p),
+            target.map_or(first.module.as_str(), |t| t.name.as_str()),
+            p.name,
+            target.map_or(first.module.as_str(), |t| t.name.as_str()),
+        ),
+        None => format!(
+            "import the names it exports (`import {{ … }} from '{}'`) or the whole module (`import * as m from '{}'`)",
+            first.module, first.module
+        ),
+    };
+    let mut finding = super::compat::finding(
+        MISSING_EXPORT,
+        Level::Deny,
+        message,
+        &first.path,
+        importer.map(package_label),
+        fix,
+    );
+    finding.location.line = Some(first.line);
+    finding
 }
 
 /// An ES module's named imports of a CommonJS module that Node's static

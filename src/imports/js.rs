@@ -384,6 +384,12 @@ impl<'a> Visit<'a> for Scanner<'_> {
                 }
                 ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
                     self.bindings.insert(s.local.name.to_string(), index);
+                    // an ES module without a default export fails to link
+                    let (line, _) = self.lines.position(self.text, s.span.start as usize);
+                    self.imports[index].linked.push(Member {
+                        name: "default".to_string(),
+                        line,
+                    });
                 }
                 ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
                     self.bindings.insert(s.local.name.to_string(), index);

@@ -546,7 +546,10 @@ impl<'a> InitWalker<'a> {
                 missing.extend(
                     names
                         .iter()
-                        .filter(|name| name.name != "default" && has(&name.name) == Some(false))
+                        // every CommonJS module has a default export for an
+                        // ES module import (its module.exports)
+                        .filter(|name| name.name != "default" || !exports.commonjs)
+                        .filter(|name| has(&name.name) == Some(false))
                         .map(|name| MissingExport {
                             file: self.mount.locate(file),
                             path: self.mount.path(file).to_string(),
