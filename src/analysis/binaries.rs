@@ -128,7 +128,7 @@ pub fn check(
         let label = match inventory.owners[i] {
             Owner::Package(p) => {
                 let p = &inventory.packages[p];
-                format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
+                p.label()
             }
             Owner::App => inventory.own_files_label().to_string(),
             Owner::Unowned => "unowned files".to_string(),

@@ -355,11 +355,7 @@ fn newer_sibling(runtime: &RuntimeInfo) -> &'static str {
 
 fn package_of(inventory: &Inventory, entry: usize) -> Option<String> {
     match inventory.owners[entry] {
-        Owner::Package(p) => Some(format!(
-            "{}@{}",
-            inventory.packages[p].name,
-            inventory.packages[p].version.as_deref().unwrap_or("?")
-        )),
+        Owner::Package(p) => Some(inventory.packages[p].label()),
         _ => None,
     }
 }
@@ -967,7 +963,7 @@ fn node_engines(inventory: &Inventory, runtime: &RuntimeInfo) -> Vec<Finding> {
                     Level::Warn,
                     format!("{}@{} declares engines.node \"{range}\", which excludes Node {major} ({})", p.name, p.version.as_deref().unwrap_or("?"), runtime.id),
                     &p.manifest,
-                    Some(format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))),
+                    Some(p.label()),
                     format!("pin a release of {} that supports Node {major}, or move the function to a runtime its engines range accepts", p.name),
                 )
             })

@@ -201,7 +201,7 @@ pub fn report(
         .iter()
         .zip(&per_package)
         .filter(|(_, (files, _))| *files == 0)
-        .map(|(p, _)| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")))
+        .map(|(p, _)| p.label())
         .collect();
     InitReport {
         handler: load.handler.clone(),
@@ -263,7 +263,7 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
         // a development tool shipped is node/dev-dependency-shipped's to report
         .filter(|(p, loaded)| p.direct && !p.root_dev && !**loaded)
         .map(|(p, _)| {
-            let id = format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"));
+            let id = p.label();
             Finding {
                 rule: NOT_LOADED_RULE.to_string(),
                 level: Level::Warn,

@@ -112,7 +112,7 @@ fn duplicate_classes(inventory: &Inventory) -> Vec<Finding> {
         .map(|((a, b), classes)| {
             let (pa, pb) = (&inventory.packages[a], &inventory.packages[b]);
             let id = |p: &crate::inventory::Package| {
-                format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
+                p.label()
             };
             Finding {
                 rule: super::duplicates::RULE.to_string(),

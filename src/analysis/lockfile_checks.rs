@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::{Finding, Level, Location, Saving};
 use crate::artifact::Artifact;
-use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory, Layout, Package};
+use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory, Layout};
 use crate::lockfile::{LockFormat, LockedDependency, Lockfile};
 use crate::units::human_bytes;
 
@@ -190,7 +190,6 @@ fn dev_finding(
         saving.unzipped_bytes += inventory.packages[p].totals.unzipped_bytes;
         saving.zipped_bytes += inventory.packages[p].totals.zipped_bytes;
     }
-    let label = |p: &Package| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"));
     let (message, location, package) = match head {
         Some(h) => {
             let p = &inventory.packages[h];
@@ -198,7 +197,7 @@ fn dev_finding(
             (
                 format!(
                     "{} is a development dependency ({}) but ships in the package{}; {}",
-                    label(p),
+                    p.label(),
                     declared,
                     if more > 0 {
                         format!(" with {more} more packages only development needs")
@@ -208,13 +207,13 @@ fn dev_finding(
                     human_bytes(saving.unzipped_bytes)
                 ),
                 p.path.clone(),
-                Some(label(p)),
+                Some(p.label()),
             )
         }
         None => {
             let mut names: Vec<String> = group
                 .iter()
-                .map(|&p| label(&inventory.packages[p]))
+                .map(|&p| inventory.packages[p].label())
                 .collect();
             names.sort();
             let shown = names.iter().take(8).cloned().collect::<Vec<_>>().join(", ");

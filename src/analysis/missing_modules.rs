@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use super::{Finding, Level};
 use crate::artifact::Artifact;
 use crate::imports::mount::{layer_folder, LayerFolder, MountedFile};
-use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, Unresolved};
+use crate::imports::reach::{npm_package, runtimes_shipping, InitLoad, MissingExport, Unresolved};
 use crate::imports::Language;
-use crate::inventory::{Inventory, Owner};
+use crate::inventory::{Inventory, Owner, Package};
 use crate::rules::runtimes::RuntimeInfo;
 use crate::rules::{distributions, stdlib};
 
@@ -384,7 +384,7 @@ fn finding(
             Owner::Package(p) => Some(&inventory.packages[p]),
             _ => None,
         })
-        .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")));
+        .map(|p| p.label());
     let more = match places.len() {
         1 => String::new(),
         2 => " (and 1 more place)".to_string(),
@@ -501,10 +501,7 @@ pub const MISSING_EXPORT: &str = "runtime/missing-export";
 
 /// The package a file of the function belongs to (a layer's files are
 /// named by their path alone).
-pub(super) fn package_of(
-    inventory: &Inventory,
-    file: MountedFile,
-) -> Option<&crate::inventory::Package> {
+pub(super) fn package_of(inventory: &Inventory, file: MountedFile) -> Option<&Package> {
     Some(file.entry)
         .filter(|_| file.layer.is_none())
         .and_then(|i| match inventory.owners.get(i) {
@@ -513,22 +510,14 @@ pub(super) fn package_of(
         })
 }
 
-/// `name@version`.
-pub(super) fn package_label(p: &crate::inventory::Package) -> String {
-    format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
-}
-
 /// Imports at init of a name their module does not have: one finding per
 /// importing file and module, its names together.
 pub fn missing_exports(
     inventory: &Inventory,
     language: Language,
-    missing: &[crate::imports::reach::MissingExport],
+    missing: &[MissingExport],
 ) -> Vec<Finding> {
-    let package_of = |file| package_of(inventory, file);
-    let label = package_label;
-    let mut by_importer: BTreeMap<(&str, &str), Vec<&crate::imports::reach::MissingExport>> =
-        BTreeMap::new();
+    let mut by_importer: BTreeMap<(&str, &str), Vec<&MissingExport>> = BTreeMap::new();
     for m in missing {
         by_importer
             .entry((m.path.as_str(), m.target.as_str()))
@@ -540,49 +529,21 @@ pub fn missing_exports(
         .map(|names| {
             let first = names[0];
             let listed: Vec<&str> = names.iter().map(|m| m.name.as_str()).collect();
-            let importer = package_of(first.file);
-            let target = package_of(first.target_file);
-            if first.unseen {
-                return unseen_commonjs_names(&names, &listed, importer, target);
-            }
-            if listed == ["default"] && !first.commonjs {
-                return no_default_export(first, importer, target);
-            }
-            let (pronoun, verdict, failure) = match (language, listed.len()) {
-                (Language::JavaScript, 1) if first.commonjs => ("it", "does not export it", "it is undefined there, a TypeError".to_string()),
-                (Language::JavaScript, _) if first.commonjs => ("them", "exports none of them", "they are undefined there, a TypeError".to_string()),
-                (Language::JavaScript, 1) => ("it", "does not export it", "Node cannot link the module, a SyntaxError".to_string()),
-                (Language::JavaScript, _) => ("them", "exports none of them", "Node cannot link the module, a SyntaxError".to_string()),
-                (Language::Python, 1) => ("it", "does not define it", format!("ImportError: cannot import name '{}'", listed[0])),
-                (Language::Python, _) => ("them", "defines none of them", format!("ImportError: cannot import name '{}'", listed[0])),
+            let importer = package_of(inventory, first.file);
+            let target = package_of(inventory, first.target_file);
+            let (message, fix) = if first.unseen {
+                unseen_commonjs_names(first, &listed, target)
+            } else if listed == ["default"] && !first.commonjs {
+                no_default_export(first, importer, target)
+            } else {
+                lacking_names(first, language, &listed, importer, target)
             };
-            // a required module's names are used, not linked: the line is
-            // the first use init makes
-            let taking = match first.commonjs {
-                true => "uses",
-                false => "imports",
-            };
-            let message = format!(
-                "{}:{} {taking} {} from {} at init, but {} ({}) {verdict}: {failure} at every cold start",
-                first.path,
-                first.line,
-                listed.join(", "),
-                first.module,
-                target.map(label).as_deref().unwrap_or(&first.module),
-                first.target,
-            );
-            let pinned = target.map_or(first.module.as_str(), |p| p.name.as_str());
-            let fix = format!(
-                "install versions that go together: {} was built against a {pinned} that has {pronoun}; update {} (or pin {pinned} to the version it expects), then reinstall",
-                importer.map(label).as_deref().unwrap_or("the importing module"),
-                importer.map_or("the importer", |p| p.name.as_str()),
-            );
             let mut finding = super::compat::finding(
                 MISSING_EXPORT,
                 Level::Deny,
                 message,
                 &first.path,
-                importer.map(label),
+                importer.map(Package::label),
                 fix,
             );
             finding.location.line = Some(first.line);
@@ -591,46 +552,108 @@ pub fn missing_exports(
         .collect()
 }
 
+/// Names the module surely lacks: the message and the fix.
+fn lacking_names(
+    first: &MissingExport,
+    language: Language,
+    listed: &[&str],
+    importer: Option<&Package>,
+    target: Option<&Package>,
+) -> (String, String) {
+    let (pronoun, verdict, failure) = match (language, listed.len()) {
+        (Language::JavaScript, 1) if first.commonjs => (
+            "it",
+            "does not export it",
+            "it is undefined there, a TypeError".to_string(),
+        ),
+        (Language::JavaScript, _) if first.commonjs => (
+            "them",
+            "exports none of them",
+            "they are undefined there, a TypeError".to_string(),
+        ),
+        (Language::JavaScript, 1) => (
+            "it",
+            "does not export it",
+            "Node cannot link the module, a SyntaxError".to_string(),
+        ),
+        (Language::JavaScript, _) => (
+            "them",
+            "exports none of them",
+            "Node cannot link the module, a SyntaxError".to_string(),
+        ),
+        (Language::Python, 1) => (
+            "it",
+            "does not define it",
+            format!("ImportError: cannot import name '{}'", listed[0]),
+        ),
+        (Language::Python, _) => (
+            "them",
+            "defines none of them",
+            format!("ImportError: cannot import name '{}'", listed[0]),
+        ),
+    };
+    // a required module's names are used, not linked: the line is the
+    // first use init makes
+    let taking = match first.commonjs {
+        true => "uses",
+        false => "imports",
+    };
+    let message =
+        format!(
+        "{}:{} {taking} {} from {} at init, but {} ({}) {verdict}: {failure} at every cold start",
+        first.path,
+        first.line,
+        listed.join(", "),
+        first.module,
+        target.map(Package::label).as_deref().unwrap_or(&first.module),
+        first.target,
+    );
+    (
+        message,
+        versions_fix(first, importer, target, &format!("has {pronoun}")),
+    )
+}
+
+/// The fix for a package built against another release of what it
+/// imports: versions that go together.
+fn versions_fix(
+    first: &MissingExport,
+    importer: Option<&Package>,
+    target: Option<&Package>,
+    had: &str,
+) -> String {
+    let pinned = target.map_or(first.module.as_str(), |p| p.name.as_str());
+    format!(
+        "install versions that go together: {} was built against a {pinned} that {had}; update {} (or pin {pinned} to the version it expects), then reinstall",
+        importer.map(Package::label).as_deref().unwrap_or("the importing module"),
+        importer.map_or("the importer", |p| p.name.as_str()),
+    )
+}
+
 /// `import x from 'm'` of an ES module with no default export (nanoid 5,
 /// uuid 9 and later export names only).
 fn no_default_export(
-    first: &crate::imports::reach::MissingExport,
-    importer: Option<&crate::inventory::Package>,
-    target: Option<&crate::inventory::Package>,
-) -> Finding {
-    let target_label = target.map(package_label);
+    first: &MissingExport,
+    importer: Option<&Package>,
+    target: Option<&Package>,
+) -> (String, String) {
     let message = format!(
         "{}:{} imports the default export of {} at init, but {} ({}) has none: SyntaxError: The requested module '{}' does not provide an export named 'default', at every cold start",
         first.path,
         first.line,
         first.module,
-        target_label.as_deref().unwrap_or(&first.module),
+        target.map(Package::label).as_deref().unwrap_or(&first.module),
         first.target,
         first.module,
     );
     let fix = match importer {
-        Some(p) => format!(
-            "install versions that go together: {} was built against a {} that had a default export; update {} (or pin {} to the version it expects), then reinstall",
-            package_label(p),
-            target.map_or(first.module.as_str(), |t| t.name.as_str()),
-            p.name,
-            target.map_or(first.module.as_str(), |t| t.name.as_str()),
-        ),
+        Some(_) => versions_fix(first, importer, target, "had a default export"),
         None => format!(
             "import the names it exports (`import {{ … }} from '{}'`) or the whole module (`import * as m from '{}'`)",
             first.module, first.module
         ),
     };
-    let mut finding = super::compat::finding(
-        MISSING_EXPORT,
-        Level::Deny,
-        message,
-        &first.path,
-        importer.map(package_label),
-        fix,
-    );
-    finding.location.line = Some(first.line);
-    finding
+    (message, fix)
 }
 
 /// An ES module's named imports of a CommonJS module that Node's static
@@ -638,19 +661,17 @@ fn no_default_export(
 /// have the names at run time, so the fix is to take them from its default
 /// export.
 fn unseen_commonjs_names(
-    names: &[&crate::imports::reach::MissingExport],
+    first: &MissingExport,
     listed: &[&str],
-    importer: Option<&crate::inventory::Package>,
-    target: Option<&crate::inventory::Package>,
-) -> Finding {
-    let first = names[0];
+    target: Option<&Package>,
+) -> (String, String) {
     let message = format!(
         "{}:{} imports {} from {} at init, but {} ({}) is CommonJS, and Node's analysis of it does not find {}: SyntaxError: Named export '{}' not found, at every cold start",
         first.path,
         first.line,
         listed.join(", "),
         first.module,
-        target.map(package_label).as_deref().unwrap_or(&first.module),
+        target.map(Package::label).as_deref().unwrap_or(&first.module),
         first.target,
         match listed.len() {
             1 => "that name",
@@ -664,16 +685,7 @@ fn unseen_commonjs_names(
         listed.join(", "),
         target.map_or(first.module.as_str(), |p| p.name.as_str()),
     );
-    let mut finding = super::compat::finding(
-        MISSING_EXPORT,
-        Level::Deny,
-        message,
-        &first.path,
-        importer.map(package_label),
-        fix,
-    );
-    finding.location.line = Some(first.line);
-    finding
+    (message, fix)
 }
 
 #[cfg(test)]

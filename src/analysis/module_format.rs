@@ -179,7 +179,7 @@ pub fn required_es_modules(
             Level::Deny,
             message,
             &r.path,
-            importer.map(super::missing_modules::package_label),
+            importer.map(crate::inventory::Package::label),
             fix,
         );
         finding.location.line = Some(line);

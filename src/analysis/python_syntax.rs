@@ -149,7 +149,7 @@ fn finding(
     finding.location.column = Some(first.column);
     finding.package = package.map(|p| {
         let p = &inventory.packages[p];
-        format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
+        p.label()
     });
     finding
 }

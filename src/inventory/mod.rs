@@ -107,6 +107,11 @@ pub struct Package {
 }
 
 impl Package {
+    /// `name@version`, as findings name it (`?` for an unknown version).
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.name, self.version.as_deref().unwrap_or("?"))
+    }
+
     /// A package as first found: its identity and where it was read from,
     /// with no bytes, edges or requirements yet.
     pub fn found(

@@ -492,7 +492,7 @@ fn files_rule(
         let label = match owner {
             Owner::Package(p) => {
                 let p = &context.inventory.packages[p];
-                format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?"))
+                p.label()
             }
             _ => "the function's own code".to_string(),
         };
