@@ -111,7 +111,7 @@ pub fn check(
 /// require('@middy/core'); middy(handler)`: TypeError: middy is not a
 /// function). Packages' requires count as much as the function's own: a
 /// CommonJS package requiring a dependency that went ES-module-only fails
-/// the same way. Without a runtime only the second is reported.
+/// the same way. Without a runtime, the last two are reported.
 pub fn required_es_modules(
     inventory: &Inventory,
     required: &[Required],
@@ -135,8 +135,8 @@ pub fn required_es_modules(
         let target = super::missing_modules::package_of(inventory, r.target_file);
         let importer = super::missing_modules::package_of(inventory, r.file);
         let target_name = target.map_or(r.module.as_str(), |p| p.name.as_str());
-        let (line, message, fix) = match (node, r.invoked) {
-            (Some(node), _) if !node.require_esm => (
+        let (line, message, fix) = match (node, &r.awaits, r.invoked) {
+            (Some(node), ..) if !node.require_esm => (
                 r.line,
                 format!(
                     "{}:{} requires {}, which Node loads as an ES module ({}: {why}): {}'s Node cannot require() an ES module, Error [ERR_REQUIRE_ESM] at every cold start",
@@ -147,21 +147,18 @@ pub fn required_es_modules(
                     r.module
                 ),
             ),
-            _ if r.awaits.is_some() => {
-                let (file, line) = r.awaits.as_ref().expect("checked");
-                (
-                    r.line,
-                    format!(
-                        "{}:{} requires {}, an ES module ({}: {why}) whose imports wait at their top level ({file}:{line}): require() cannot load it, Error [ERR_REQUIRE_ASYNC_MODULE] at every cold start",
-                        r.path, r.line, r.module, r.target
-                    ),
-                    format!(
-                        "load it with `await import('{}')` (in an async init, or an ES module handler), or pin {target_name} to a release that does not wait as it loads",
-                        r.module
-                    ),
-                )
-            }
-            (_, Some(line)) => (
+            (_, Some((file, line)), _) => (
+                r.line,
+                format!(
+                    "{}:{} requires {}, an ES module ({}: {why}) whose imports wait at their top level ({file}:{line}): require() cannot load it, Error [ERR_REQUIRE_ASYNC_MODULE] at every cold start",
+                    r.path, r.line, r.module, r.target
+                ),
+                format!(
+                    "load it with `await import('{}')` (in an async init, or an ES module handler), or pin {target_name} to a release that does not wait as it loads",
+                    r.module
+                ),
+            ),
+            (_, None, Some(line)) => (
                 line,
                 format!(
                     "{}:{line} calls what `require('{}')` returns, but {} is an ES module ({why}): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start",

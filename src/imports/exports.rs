@@ -1,9 +1,11 @@
 //! What a module gives its importers (and Lambda): a module-level binding
-//! in Python, a named export in JavaScript. It decides whether a module
-//! defines the handler function, and whether an import's names are there
-//! at init. Only a sure "no" counts; anything the code could compute
-//! (`export * from`, `from x import *`, `globals()`, CommonJS that
-//! requires other files) is "cannot tell".
+//! in Python, a named export in JavaScript (an ES module's declarations, a
+//! CommonJS module's assignments, and the part of those Node's static
+//! analysis lets an ES module import). It decides whether a module defines
+//! the handler function, and whether an import's names are there at init.
+//! Only a sure "no" counts; anything the code could compute (`export *
+//! from`, `from x import *`, `globals()`, CommonJS that re-exports other
+//! files) is "cannot tell".
 
 use std::path::Path;
 

@@ -239,16 +239,20 @@ impl Scanner<'_> {
         });
     }
 
+    /// Whether the code here runs at init whatever happens: at module
+    /// scope (or in a function called where it stands), under no condition,
+    /// outside a `try` that would catch its failure.
+    fn surely_at_init(&self) -> bool {
+        self.function_depth == 0 && self.conditional_depth == 0 && self.tries.guarded_by().is_none()
+    }
+
     /// A name used where it must exist when init runs that code: called
     /// (`m.make()`, TypeScript's `(0, m.make)()`), constructed, extended
     /// (`class X extends m.Base`) or read from (`m.config.x`). A module
     /// without it leaves it undefined there, a TypeError at every cold
     /// start; the name goes with the import's linked ones.
     fn needs(&mut self, expression: &Expression) {
-        if self.function_depth > 0
-            || self.conditional_depth > 0
-            || self.tries.guarded_by().is_some()
-        {
+        if !self.surely_at_init() {
             return;
         }
         let (index, name, span) = match expression.without_parentheses() {
@@ -277,10 +281,7 @@ impl Scanner<'_> {
     /// `m(…)`, `new m()`, `class X extends m`, with `m` what a `require`
     /// returned, at init: the import's `invoked`.
     fn invokes(&mut self, callee: &Expression) {
-        if self.function_depth > 0
-            || self.conditional_depth > 0
-            || self.tries.guarded_by().is_some()
-        {
+        if !self.surely_at_init() {
             return;
         }
         let Expression::Identifier(id) = callee.without_parentheses() else {
