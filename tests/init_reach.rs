@@ -644,8 +644,10 @@ fn a_required_mjs_file_called_at_init_is_named_by_its_extension() {
 /// sample's own): Node links only the names its static analysis of each
 /// file finds. body-parser defines `json` through a getter it makes by a
 /// call, http-errors its error classes through a variable: neither is
-/// found, and each is reported. Node agrees name for name: each failure it
-/// shows is among the reported ones, and with those names gone it starts.
+/// found, and each is reported; express re-exports lib/express.js, whose
+/// `exports.Router` is found there, and a name it lacks is reported. Node
+/// agrees name for name: each failure it shows is among the reported
+/// ones, and with those names gone it starts.
 #[test]
 fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
     let dir = tempfile::tempdir().unwrap();
@@ -656,7 +658,7 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
         .unwrap();
     let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
     assert!(package.contains("\"type\": \"commonjs\""));
-    let handler = "import express, { Router } from 'express';\nimport { json, urlencoded } from 'body-parser';\nimport { parse, serialize } from 'cookie';\nimport createError, { NotFound, HttpError } from 'http-errors';\n\nconst app = express();\nexport const handler = async () => app;\n";
+    let handler = "import express, { Router, static as serve, Application } from 'express';\nimport { json, urlencoded } from 'body-parser';\nimport { parse, serialize } from 'cookie';\nimport createError, { NotFound, HttpError } from 'http-errors';\n\nconst app = express();\nexport const handler = async () => app;\n";
     common::write_files(
         dir.path(),
         &[
@@ -670,7 +672,9 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
     assert_eq!(code, Some(1), "{report}");
     let found = rule_findings(&report, "runtime/missing-export");
-    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].starts_with("deny index.js:1 imports Application from express at init, but express@4.21.2 (node_modules/express/index.js) is CommonJS"), "{found:?}");
+    let found = &found[1..];
     assert!(found[0].starts_with("deny index.js:2 imports json, urlencoded from body-parser at init, but body-parser@1.20.3 (node_modules/body-parser/index.js) is CommonJS, and Node's analysis of it does not find those names: SyntaxError: Named export 'json' not found"), "{found:?}");
     assert!(
         found[1].starts_with("deny index.js:4 imports NotFound from http-errors at init"),
@@ -679,7 +683,7 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
 
     // Node, one failure at a time
     let mut code = handler.to_string();
-    for _ in 0..4 {
+    for _ in 0..6 {
         std::fs::write(dir.path().join("index.js"), &code).unwrap();
         let Ok(out) = std::process::Command::new("node")
             .args(["--input-type=module", "-e", "await import('./index.js')"])
@@ -698,7 +702,7 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
             return;
         };
         assert!(
-            ["json", "urlencoded", "NotFound"].contains(&name),
+            ["json", "urlencoded", "NotFound", "Application"].contains(&name),
             "node fails on {name}: {stderr}"
         );
         code = code

@@ -524,7 +524,7 @@ pub fn missing_exports(
             .or_default()
             .push(m);
     }
-    by_importer
+    let mut findings: Vec<Finding> = by_importer
         .into_values()
         .map(|names| {
             let first = names[0];
@@ -549,7 +549,12 @@ pub fn missing_exports(
             finding.location.line = Some(first.line);
             finding
         })
-        .collect()
+        .collect();
+    // in the order the importing file takes them
+    findings.sort_by(|a, b| {
+        (&a.location.path, a.location.line).cmp(&(&b.location.path, b.location.line))
+    });
+    findings
 }
 
 /// Names the module surely lacks: the message and the fix.

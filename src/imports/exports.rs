@@ -211,12 +211,25 @@ pub struct ModuleExports {
     /// those Node's static analysis of the file finds ([`NodeNames`]);
     /// `None` when that cannot be told.
     pub(crate) for_import: Option<std::collections::HashSet<String>>,
+    /// CommonJS modules whose names this one gives as its own, as written:
+    /// `module.exports = require('./impl')`, `__exportStar(require('./x'),
+    /// exports)`, `...require('./x')` in `module.exports = { … }`.
+    pub(crate) reexports: Vec<String>,
 }
 
 impl ModuleExports {
     /// `Some(true)` when the module exports `name`, `Some(false)` when it
-    /// surely does not.
+    /// surely does not (a module that re-exports others cannot tell alone).
     pub(crate) fn has(&self, name: &str) -> Option<bool> {
+        match self.own(name) {
+            Some(false) if !self.reexports.is_empty() => None,
+            own => own,
+        }
+    }
+
+    /// [`Self::has`] among the names the module gives itself, its
+    /// re-exports aside.
+    pub(crate) fn own(&self, name: &str) -> Option<bool> {
         match (self.names.contains(name), self.open) {
             (true, _) => Some(true),
             (false, true) => None,
@@ -282,19 +295,23 @@ pub(crate) fn esm_exports(program: &Program) -> Option<ModuleExports> {
 /// TypeScript writes `exports.a = exports.b = void 0`),
 /// `Object.defineProperty(exports, 'a', …)`, `module.exports = { a, b }`,
 /// and esbuild's `__export(target, { a: () => a })` with `module.exports =
-/// __toCommonJS(target)` and its `0 && (module.exports = { … })` note. Open
-/// when `module` or `exports` appears anywhere else: a wrapper, a loop or a
-/// re-export (`module.exports = require('./impl')`, `__exportStar(…)`)
-/// could add names. `mentions`: how many times the program names `module`
-/// or `exports`, counted by the import scan's walk over it.
+/// __toCommonJS(target)` and its `0 && (module.exports = { … })` note. A
+/// re-export (`module.exports = require('./impl')`,
+/// `__exportStar(require('./x'), exports)`) adds what the module it names
+/// gives, which the check follows. Open when `module` or `exports` appears
+/// anywhere else: a wrapper or a loop could add names. `mentions`: how many
+/// times the program names `module` or `exports`, counted by the import
+/// scan's walk over it.
 pub(crate) fn commonjs_exports(
     program: &Program,
     mentions: usize,
     for_import: NodeNames,
 ) -> ModuleExports {
+    let (for_import, reexports) = for_import.finish();
     let mut exports = ModuleExports {
         commonjs: true,
-        for_import: for_import.finish(),
+        for_import,
+        reexports,
         ..ModuleExports::default()
     };
     let mut understood = 0;
@@ -335,6 +352,8 @@ fn commonjs_statement(expression: &Expression, exports: &mut ModuleExports) -> u
                     }
                     // esbuild: the names come from its `__export` call
                     Expression::CallExpression(call) if is_name(&call.callee, "__toCommonJS") => 1,
+                    // a re-export, followed by the check
+                    right if is_require(right) => 1,
                     _ => 0,
                 }
             } else {
@@ -370,6 +389,13 @@ fn commonjs_statement(expression: &Expression, exports: &mut ModuleExports) -> u
                     object_keys(all, exports);
                     0
                 }
+                // TypeScript's `__exportStar(require('./x'), exports)`
+                // (tslib's too): a re-export, followed by the check
+                (callee, Some(from), Some(target))
+                    if is_require(from) && callee_is(callee, "__exportStar") =>
+                {
+                    exports_object(target).unwrap_or(0)
+                }
                 _ => 0,
             }
         }
@@ -403,13 +429,14 @@ fn commonjs_statement(expression: &Expression, exports: &mut ModuleExports) -> u
 /// assignments anywhere in the file to `exports.a`, `module.exports.a`,
 /// `exports['a']`, `Object.defineProperty(exports, 'a', …)`, and the keys of
 /// `module.exports = { … }`. A UMD bundle that sets `module.exports = _`
-/// gives none. A re-export (`module.exports = require('./x')`,
-/// `__exportStar(require('./x'), exports)`, `...require('./x')`) or a
-/// computed name (`exports[key] =`) leaves the names unknown: they are not
-/// followed.
+/// gives none. Re-exports (`module.exports = require('./x')`,
+/// `__exportStar(require('./x'), exports)`, `...require('./x')`) are
+/// listed for the check to follow; Babel's `export *` loop over another
+/// module's keys leaves the names unknown.
 #[derive(Default)]
 pub(crate) struct NodeNames {
     names: std::collections::HashSet<String>,
+    reexports: Vec<String>,
     unknown: bool,
 }
 
@@ -422,7 +449,7 @@ impl NodeNames {
                 } else if is_name(&target.object, "module") && target.property.name == "exports" {
                     match assignment.right.without_parentheses() {
                         Expression::ObjectExpression(object) => self.literal(object),
-                        right => self.unknown |= is_require(right),
+                        right => self.reexport(right),
                     }
                 }
             }
@@ -471,7 +498,7 @@ impl NodeNames {
                 }
                 ObjectPropertyKind::SpreadProperty(spread) => match &spread.argument {
                     Expression::Identifier(_) => {}
-                    argument if is_require(argument) => self.unknown = true,
+                    argument if is_require(argument) => self.reexport(argument),
                     _ => return,
                 },
             }
@@ -495,27 +522,46 @@ impl NodeNames {
                         self.names.insert(name.value.to_string());
                     }
                     Some(Expression::StringLiteral(_)) => {}
-                    // Babel's `export *` through getters: `key` of another
-                    // module's keys
-                    Some(Expression::Identifier(_)) => self.unknown = true,
+                    // Babel's `export *` through getters, `{ get: function ()
+                    // { return _x[key]; } }` for each key of another module
+                    Some(Expression::Identifier(key))
+                        if descriptor.is_some_and(|d| returns_member_named(d, &key.name)) =>
+                    {
+                        self.unknown = true;
+                    }
+                    // any other computed name: Node's analysis skips it
                     _ => {}
                 }
             }
-            // TypeScript's, tslib's and esbuild's re-exports
-            Some("__exportStar" | "__export" | "__reExport") => {
-                self.unknown |= call
-                    .arguments
-                    .iter()
-                    .filter_map(Argument::as_expression)
-                    .any(is_require);
+            // TypeScript's and tslib's re-exports (esbuild's `__reExport`
+            // goes unseen: its note for Node spreads the require instead)
+            Some("__exportStar" | "__export") => {
+                if let Some(from) = first {
+                    self.reexport(from);
+                }
             }
             _ => {}
         }
     }
 
-    /// The names, unless a re-export or a computed name leaves them open.
-    pub(crate) fn finish(self) -> Option<std::collections::HashSet<String>> {
-        (!self.unknown).then_some(self.names)
+    /// `require('./x')` given as this module's names.
+    fn reexport(&mut self, expression: &Expression) {
+        if let Expression::CallExpression(call) = expression.without_parentheses() {
+            if is_name(&call.callee, "require") {
+                match call.arguments.first().and_then(Argument::as_expression) {
+                    Some(Expression::StringLiteral(module)) => {
+                        self.reexports.push(module.value.to_string());
+                    }
+                    _ => self.unknown = true,
+                }
+            }
+        }
+    }
+
+    /// The names, unless a computed re-export leaves them unknown, and the
+    /// modules re-exported.
+    pub(crate) fn finish(self) -> (Option<std::collections::HashSet<String>>, Vec<String>) {
+        ((!self.unknown).then_some(self.names), self.reexports)
     }
 }
 
@@ -561,6 +607,39 @@ fn seen_descriptor(descriptor: &Expression) -> bool {
     }
 }
 
+/// `name(…)` or `helpers.name(…)`.
+fn callee_is(callee: &Expression, name: &str) -> bool {
+    match callee.without_parentheses() {
+        Expression::Identifier(id) => id.name == name,
+        Expression::StaticMemberExpression(m) => m.property.name == name,
+        _ => false,
+    }
+}
+
+/// A descriptor whose getter returns `something[key]`.
+fn returns_member_named(descriptor: &Expression, key: &str) -> bool {
+    let Expression::ObjectExpression(object) = descriptor.without_parentheses() else {
+        return false;
+    };
+    object.properties.iter().any(|property| {
+        let ObjectPropertyKind::ObjectProperty(p) = property else {
+            return false;
+        };
+        let Expression::FunctionExpression(getter) = &p.value else {
+            return false;
+        };
+        getter.body.as_ref().is_some_and(|body| {
+            body.statements.iter().any(|statement| {
+                matches!(statement, Statement::ReturnStatement(ret) if matches!(
+                    ret.argument.as_ref().map(|a| a.without_parentheses()),
+                    Some(Expression::ComputedMemberExpression(m))
+                        if matches!(&m.expression, Expression::Identifier(id) if id.name == key)
+                ))
+            })
+        })
+    })
+}
+
 fn is_require(expression: &Expression) -> bool {
     matches!(expression.without_parentheses(), Expression::CallExpression(call) if is_name(&call.callee, "require"))
 }
@@ -592,6 +671,8 @@ fn object_keys(object: &ObjectExpression, exports: &mut ModuleExports) {
                 PropertyKey::StringLiteral(key) => Some(key.value.to_string()),
                 _ => None,
             },
+            // `...require('./x')`: a re-export, followed by the check
+            ObjectPropertyKind::SpreadProperty(spread) if is_require(&spread.argument) => continue,
             ObjectPropertyKind::SpreadProperty(_) => None,
         };
         match key {
@@ -812,15 +893,30 @@ mod tests {
             seen("if (x) { exports.a = 1; }\n(function () { module.exports['b-c'] = 2; })();\n0 && (module.exports = { d, e });\n"),
             Some(["a", "b-c", "d", "e"].map(String::from).to_vec())
         );
-        // re-exports are not followed
-        for text in [
-            "module.exports = require('./impl');\n",
-            "__exportStar(require(\"./types\"), exports);\n",
-            "module.exports = { a, ...require('./more') };\n",
-            "var _x = require('x');\nObject.keys(_x).forEach(function (key) { exports[key] = _x[key]; });\n",
+        // re-exports, for the check to follow
+        for (text, module) in [
+            ("module.exports = require('./impl');\n", "./impl"),
+            ("__exportStar(require(\"./types\"), exports);\n", "./types"),
+            (
+                "tslib_1.__exportStar(require(\"./types\"), exports);\n",
+                "./types",
+            ),
+            ("module.exports = { a, ...require('./more') };\n", "./more"),
+            (
+                "0 && (module.exports = { A, ...require(\"./commands\") });\n",
+                "./commands",
+            ),
         ] {
-            assert_eq!(seen(text), None, "{text}");
+            let exports = commonjs(text);
+            assert_eq!(exports.reexports, [module], "{text}");
+            // the module alone cannot tell what the re-export brings
+            assert_eq!(exports.has("b"), None, "{text}");
         }
+        // Babel's `export *` loop: unknown
+        assert_eq!(
+            seen("var _x = require('x');\nObject.keys(_x).forEach(function (key) { exports[key] = _x[key]; });\n"),
+            None
+        );
     }
 
     #[test]

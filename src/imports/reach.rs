@@ -536,11 +536,8 @@ impl<'a> InitWalker<'a> {
                 // an ES module importing a CommonJS one takes what Node's
                 // static analysis of it finds, whatever the module has
                 let unseen = exports.commonjs && !commonjs;
-                let has = |name: &str| match unseen {
-                    true => exports
-                        .for_import
-                        .as_ref()
-                        .map(|names| names.contains(name)),
+                let has = |name: &str| match exports.commonjs {
+                    true => self.commonjs_gives(target, name, unseen, &mut HashSet::new()),
                     false => exports.has(name),
                 };
                 missing.extend(
@@ -701,9 +698,42 @@ impl<'a> InitWalker<'a> {
         found
     }
 
-    /// The function's file `module`, required from `file`, resolves to (its
-    /// first), by entry index.
-    pub fn resolve_file(&self, file: usize, module: &str) -> Option<usize> {
+    /// Whether a CommonJS module gives `name`: to `require`, or
+    /// (`node_view`) to an ES module import, as far as Node's analysis of
+    /// it sees; through its re-exports too. `None` when that cannot be
+    /// told (a re-export found nowhere, or of another kind of module).
+    fn commonjs_gives(
+        &self,
+        file: usize,
+        name: &str,
+        node_view: bool,
+        seen: &mut HashSet<usize>,
+    ) -> Option<bool> {
+        if !seen.insert(file) {
+            return Some(false);
+        }
+        let exports = self.module_exports(file).filter(|e| e.commonjs)?;
+        let own = match node_view {
+            true => exports
+                .for_import
+                .as_ref()
+                .map(|names| names.contains(name)),
+            false => exports.own(name),
+        };
+        if own != Some(false) {
+            return own;
+        }
+        for module in &exports.reexports {
+            let target = self.required_file(file, module)?;
+            if self.commonjs_gives(target, name, node_view, seen)? {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
+    /// The file `module`, required from `file`, resolves to (its first).
+    fn required_file(&self, file: usize, module: &str) -> Option<usize> {
         let import = Import {
             module: module.to_string(),
             kind: ImportKind::Require,
@@ -719,12 +749,16 @@ impl<'a> InitWalker<'a> {
             invoked: None,
         };
         match self.next(file, &import, &Edits::default()) {
-            Followed::Files(files) | Followed::Unspecified(files) => files
-                .first()
-                .copied()
-                .filter(|&f| f < self.mount.function.entries.len()),
+            Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
             _ => None,
         }
+    }
+
+    /// The function's file `module`, required from `file`, resolves to (its
+    /// first), by entry index.
+    pub fn resolve_file(&self, file: usize, module: &str) -> Option<usize> {
+        self.required_file(file, module)
+            .filter(|&f| f < self.mount.function.entries.len())
     }
 
     /// What one import loads.
