@@ -685,20 +685,18 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
     let mut code = handler.to_string();
     for _ in 0..6 {
         std::fs::write(dir.path().join("index.js"), &code).unwrap();
-        let Ok(out) = std::process::Command::new("node")
-            .args(["--input-type=module", "-e", "await import('./index.js')"])
-            .current_dir(dir.path())
-            .output()
-        else {
+        let Some((started, stderr)) = common::node(
+            dir.path(),
+            &["--input-type=module", "-e", "await import('./index.js')"],
+        ) else {
             return;
         };
-        let stderr = String::from_utf8_lossy(&out.stderr);
         let Some(name) = stderr
             .split("Named export '")
             .nth(1)
             .and_then(|rest| rest.split('\'').next())
         else {
-            assert!(out.status.success(), "{stderr}");
+            assert!(started, "{stderr}");
             return;
         };
         assert!(
@@ -746,12 +744,7 @@ fn requiring_an_es_module_that_waits_as_it_loads_fails_the_gate() {
         rule_findings(&report, "runtime/require-esm"),
         ["deny index.js:1 requires cfg, an ES module (node_modules/cfg/index.js: node_modules/cfg/package.json says \"type\": \"module\") whose imports wait at their top level (node_modules/cfg/load.js:2): require() cannot load it, Error [ERR_REQUIRE_ASYNC_MODULE] at every cold start"]
     );
-    if let Ok(out) = std::process::Command::new("node")
-        .args(["-e", "require('./index.js')"])
-        .current_dir(dir.path())
-        .output()
-    {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some((_, stderr)) = common::node(dir.path(), &["-e", "require('./index.js')"]) {
         assert!(stderr.contains("ERR_REQUIRE_ASYNC_MODULE"), "{stderr}");
     }
     // the await moved into the function: nothing waits, and Node loads it

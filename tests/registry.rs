@@ -789,13 +789,12 @@ fn requiring_es_module_packages_fails_where_node_fails() {
     let handler = "const pLimit = require('p-limit');\nconst { nanoid } = require('nanoid');\n\nconst limit = pLimit(2);\nexports.handler = async () => limit(() => nanoid());\n";
     common::write_files(dir.path(), &[("index.js", handler)]);
     let node = |flags: &[&str]| -> Option<String> {
-        let out = std::process::Command::new("node")
-            .args(flags)
-            .args(["-e", "require('./index.js')"])
-            .current_dir(dir.path())
-            .output()
-            .ok()?;
-        Some(String::from_utf8_lossy(&out.stderr).into_owned())
+        let args: Vec<&str> = flags
+            .iter()
+            .copied()
+            .chain(["-e", "require('./index.js')"])
+            .collect();
+        common::node(dir.path(), &args).map(|(_, stderr)| stderr)
     };
 
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
@@ -856,12 +855,10 @@ fn a_default_import_of_an_es_module_without_one_fails_the_gate() {
         rule_findings(&report, "runtime/missing-export"),
         ["deny index.mjs:1 imports the default export of nanoid at init, but nanoid@5.1.5 (node_modules/nanoid/index.js) has none: SyntaxError: The requested module 'nanoid' does not provide an export named 'default', at every cold start"]
     );
-    if let Ok(out) = std::process::Command::new("node")
-        .args(["--input-type=module", "-e", "await import('./index.mjs')"])
-        .current_dir(dir.path())
-        .output()
-    {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some((_, stderr)) = common::node(
+        dir.path(),
+        &["--input-type=module", "-e", "await import('./index.mjs')"],
+    ) {
         assert!(
             stderr.contains("does not provide an export named 'default'"),
             "{stderr}"
@@ -1091,14 +1088,14 @@ fn an_es_module_import_its_module_no_longer_exports_fails_the_gate() {
         "{found:?}"
     );
     // Node itself refuses the ES module build
-    let node = std::process::Command::new("node")
-        .arg("--input-type=module")
-        .arg("-e")
-        .arg("await import('@aws-lambda-powertools/logger')")
-        .current_dir(dir.path())
-        .output();
-    if let Ok(node) = node {
-        let stderr = String::from_utf8_lossy(&node.stderr);
+    if let Some((_, stderr)) = common::node(
+        dir.path(),
+        &[
+            "--input-type=module",
+            "-e",
+            "await import('@aws-lambda-powertools/logger')",
+        ],
+    ) {
         assert!(
             stderr.contains("does not provide an export named 'EnvironmentVariablesService'"),
             "{stderr}"
@@ -1134,13 +1131,7 @@ fn a_required_module_that_no_longer_exports_what_init_uses_fails_the_gate() {
         found[0].starts_with("deny node_modules/@aws-lambda-powertools/logger/lib/cjs/config/EnvironmentVariablesService.js:16 uses EnvironmentVariablesService from @aws-lambda-powertools/commons at init, but @aws-lambda-powertools/commons@2.36.0 (node_modules/@aws-lambda-powertools/commons/lib/cjs/index.js) does not export it: it is undefined there, a TypeError"),
         "{found:?}"
     );
-    let node = std::process::Command::new("node")
-        .arg("-e")
-        .arg("require('./index.js')")
-        .current_dir(dir.path())
-        .output();
-    if let Ok(node) = node {
-        let stderr = String::from_utf8_lossy(&node.stderr);
+    if let Some((_, stderr)) = common::node(dir.path(), &["-e", "require('./index.js')"]) {
         assert!(
             stderr.contains("TypeError: Class extends value undefined"),
             "{stderr}"

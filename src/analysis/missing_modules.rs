@@ -603,19 +603,30 @@ fn lacking_names(
         true => "uses",
         false => "imports",
     };
-    let message =
-        format!(
-        "{}:{} {taking} {} from {} at init, but {} ({}) {verdict}: {failure} at every cold start",
+    let message = format!(
+        "{}:{} {taking} {} from {} at init, but {} {verdict}: {failure} at every cold start",
         first.path,
         first.line,
         listed.join(", "),
         first.module,
-        target.map(Package::label).as_deref().unwrap_or(&first.module),
-        first.target,
+        target_named(first, target),
     );
     (
         message,
         versions_fix(first, importer, target, &format!("has {pronoun}")),
+    )
+}
+
+/// `commons@2.36.0 (node_modules/…/index.js)`: what the import resolved
+/// to, by its package when it has one.
+fn target_named(first: &MissingExport, target: Option<&Package>) -> String {
+    format!(
+        "{} ({})",
+        target
+            .map(Package::label)
+            .as_deref()
+            .unwrap_or(&first.module),
+        first.target
     )
 }
 
@@ -643,12 +654,11 @@ fn no_default_export(
     target: Option<&Package>,
 ) -> (String, String) {
     let message = format!(
-        "{}:{} imports the default export of {} at init, but {} ({}) has none: SyntaxError: The requested module '{}' does not provide an export named 'default', at every cold start",
+        "{}:{} imports the default export of {} at init, but {} has none: SyntaxError: The requested module '{}' does not provide an export named 'default', at every cold start",
         first.path,
         first.line,
         first.module,
-        target.map(Package::label).as_deref().unwrap_or(&first.module),
-        first.target,
+        target_named(first, target),
         first.module,
     );
     let fix = match importer {
@@ -671,13 +681,12 @@ fn unseen_commonjs_names(
     target: Option<&Package>,
 ) -> (String, String) {
     let message = format!(
-        "{}:{} imports {} from {} at init, but {} ({}) is CommonJS, and Node's analysis of it does not find {}: SyntaxError: Named export '{}' not found, at every cold start",
+        "{}:{} imports {} from {} at init, but {} is CommonJS, and Node's analysis of it does not find {}: SyntaxError: Named export '{}' not found, at every cold start",
         first.path,
         first.line,
         listed.join(", "),
         first.module,
-        target.map(Package::label).as_deref().unwrap_or(&first.module),
-        first.target,
+        target_named(first, target),
         match listed.len() {
             1 => "that name",
             _ => "those names",

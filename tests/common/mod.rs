@@ -467,6 +467,21 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Runs `node` with `args` in `dir`: whether it exited 0, and what it
+/// printed on stderr. `None` when node is not installed: the audit's side
+/// of a test still runs.
+pub fn node(dir: &Path, args: &[&str]) -> Option<(bool, String)> {
+    let out = std::process::Command::new("node")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
 pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
 }
