@@ -316,9 +316,10 @@ pub struct InitWalker<'a> {
     known: Known<'a>,
     resolver: Resolver<'a>,
     parsed: Mutex<HashMap<usize, Arc<[Import]>>>,
-    /// What the modules in `parsed` give their importers.
+    /// What the modules scanned before the walk or parsed in it give
+    /// their importers.
     exports: Mutex<HashMap<usize, Arc<ModuleExports>>>,
-    /// The modules in `parsed` that wait at their top level: the line.
+    /// Those modules that wait at their top level: the line.
     awaiting: Mutex<HashMap<usize, u32>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
@@ -346,6 +347,12 @@ impl<'a> InitWalker<'a> {
         files: Option<NodeFiles>,
     ) -> Option<Self> {
         let (entry, language) = handler_entry(mount.function, handler)?;
+        // the function's own files scanned before the walk, by number
+        let scanned_files = || {
+            scanned
+                .iter()
+                .filter_map(|s| Some((mount.function.find(&s.path)?, s)))
+        };
         let resolver = match language {
             Language::JavaScript => {
                 let files = files.map_or_else(|| ArtifactFs::build(mount), |f| f.0);
@@ -398,8 +405,16 @@ impl<'a> InitWalker<'a> {
             known: scanned.iter().map(|s| (s.path.as_str(), s)).collect(),
             resolver,
             parsed: Mutex::new(HashMap::new()),
-            exports: Mutex::new(HashMap::new()),
-            awaiting: Mutex::new(HashMap::new()),
+            exports: Mutex::new(
+                scanned_files()
+                    .filter_map(|(file, s)| Some((file, Arc::new(s.exports.clone()?))))
+                    .collect(),
+            ),
+            awaiting: Mutex::new(
+                scanned_files()
+                    .filter_map(|(file, s)| Some((file, s.syntax.top_level_await?)))
+                    .collect(),
+            ),
             too_new: Mutex::new(Vec::new()),
         })
     }
@@ -489,9 +504,6 @@ impl<'a> InitWalker<'a> {
     /// What a module a walk parsed (or the function's own) gives its
     /// importers.
     fn module_exports(&self, file: usize) -> Option<Arc<ModuleExports>> {
-        if let Some(source) = self.known.get(self.mount.path(file)) {
-            return source.exports.clone().map(Arc::new);
-        }
         self.exports
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -620,16 +632,12 @@ impl<'a> InitWalker<'a> {
         let mut seen: HashSet<usize> = HashSet::from([module]);
         let mut stack = vec![module];
         while let Some(file) = stack.pop() {
-            let path = self.mount.path(file);
-            let line = match self.known.get(path) {
-                Some(source) => source.syntax.top_level_await,
-                None => self
-                    .awaiting
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&file)
-                    .copied(),
-            };
+            let line = self
+                .awaiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&file)
+                .copied();
             if let Some(line) = line {
                 return Some((file, line));
             }
