@@ -574,11 +574,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Err(e.into());
                 }
             }
-            Ok(if report.gate_passed() {
+            let code = if report.gate_passed() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
-            })
+            };
+            drop(renderer);
+            // the process ends next: its memory goes back whole, faster
+            // than freeing the listings, rules and report piece by piece
+            std::mem::forget((opened, rules, report));
+            Ok(code)
         }
     }
 }
