@@ -334,6 +334,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                             &walker.requires(load),
                             runtime,
                         ));
+                    analysis
+                        .findings
+                        .extend(analysis::module_format::namespace_calls(
+                            inventory,
+                            &walker.namespace_calls(load),
+                        ));
                 }
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(

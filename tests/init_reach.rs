@@ -636,7 +636,7 @@ fn a_required_mjs_file_called_at_init_is_named_by_its_extension() {
     assert_eq!(code, Some(1), "{report}");
     assert_eq!(
         rule_findings(&report, "runtime/require-esm"),
-        ["deny index.js:2 calls what `require('kit')` returns, but node_modules/kit/index.mjs is an ES module (its extension is .mjs): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start"]
+        ["deny index.js:2 calls what `require('kit')` returns, but node_modules/kit/index.mjs is an ES module (its extension is .mjs): require() gives its namespace object, not its default export, so the call is a TypeError (kit is not a function) at every cold start"]
     );
 }
 
@@ -757,4 +757,96 @@ fn requiring_an_es_module_that_waits_as_it_loads_fails_the_gate() {
     );
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
     assert_eq!(code, Some(0), "{report}");
+}
+
+/// `import * as m` used as a function at init: a namespace object never is
+/// one, whatever the module (a CommonJS package, a built-in), in the
+/// function's code or a package's, and Node agrees, one failure at a time.
+/// A member of the namespace, a call inside a function and the default
+/// import are no failure.
+#[test]
+fn an_import_namespace_used_as_a_function_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "import * as routeKit from 'route-kit';\nimport { Bus } from 'bus-kit';\n\nconst router = new routeKit.Router();\nexport function later() {\n  return routeKit();\n}\nconst app = routeKit();\nexport const handler = async () => ({ statusCode: 200, body: typeof app + typeof router + Bus.name });\n";
+    let files = [
+        (
+            "package.json",
+            r#"{"name":"orders","version":"1.0.0","type":"module"}"#,
+        ),
+        (
+            "node_modules/route-kit/package.json",
+            r#"{"name":"route-kit","version":"4.2.0","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/route-kit/index.js",
+            "module.exports = function createApp() { return {}; };\nmodule.exports.Router = class Router {};\n",
+        ),
+        (
+            "node_modules/bus-kit/package.json",
+            r#"{"name":"bus-kit","version":"1.0.0","type":"module","exports":"./index.js"}"#,
+        ),
+        (
+            "node_modules/bus-kit/index.js",
+            "import * as events from 'node:events';\nexport class Bus extends events {}\n",
+        ),
+        ("index.js", handler),
+    ];
+    common::write_files(dir.path(), &files);
+    let node = || {
+        common::node(
+            dir.path(),
+            &[
+                "-e",
+                "import('./index.js').then(() => console.error('loaded'))",
+            ],
+        )
+    };
+
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let mut found = rule_findings(&report, "runtime/namespace-call");
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "deny index.js:8 uses routeKit, the namespace object of `import * as routeKit from 'route-kit'`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start",
+            "deny node_modules/bus-kit/index.js:2 uses events, the namespace object of `import * as events from 'node:events'`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start",
+        ]
+    );
+    // the package's module runs first
+    if let Some((_, stderr)) = node() {
+        assert!(
+            stderr.contains("Class extends value [object Module]"),
+            "{stderr}"
+        );
+    }
+
+    common::write_files(
+        dir.path(),
+        &[(
+            "node_modules/bus-kit/index.js",
+            "import * as events from 'node:events';\nexport class Bus extends events.EventEmitter {}\n",
+        )],
+    );
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/namespace-call").len(),
+        1,
+        "{report}"
+    );
+    if let Some((_, stderr)) = node() {
+        assert!(
+            stderr.contains("TypeError: routeKit is not a function"),
+            "{stderr}"
+        );
+    }
+
+    let fixed = handler.replacen("import * as routeKit from", "import routeKit from", 1);
+    common::write_files(dir.path(), &[("index.js", fixed.as_str())]);
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    if let Some((_, stderr)) = node() {
+        assert!(stderr.contains("loaded"), "{stderr}");
+    }
 }

@@ -802,7 +802,7 @@ fn requiring_es_module_packages_fails_where_node_fails() {
     let found = rule_findings(&report, "runtime/require-esm");
     assert_eq!(
         found,
-        ["deny index.js:4 calls what `require('p-limit')` returns, but node_modules/p-limit/index.js is an ES module (node_modules/p-limit/package.json says \"type\": \"module\"): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start"],
+        ["deny index.js:4 calls what `require('p-limit')` returns, but node_modules/p-limit/index.js is an ES module (node_modules/p-limit/package.json says \"type\": \"module\"): require() gives its namespace object, not its default export, so the call is a TypeError (pLimit is not a function) at every cold start"],
     );
     if let Some(stderr) = node(&[]) {
         assert!(

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Finding, Level};
 use crate::artifact::Artifact;
-use crate::imports::reach::{InitLoad, NodeFormat, Required};
+use crate::imports::reach::{InitLoad, NamespaceCall, NodeFormat, Required};
 use crate::imports::{JsonAttribute, Language, SourceFile};
 use crate::inventory::Inventory;
 use crate::rules::runtimes::RuntimeInfo;
@@ -18,6 +18,7 @@ use crate::rules::runtimes::RuntimeInfo;
 pub const RULE: &str = "runtime/module-format-mismatch";
 pub const JSON_RULE: &str = "runtime/json-import-attribute";
 pub const REQUIRE_ESM_RULE: &str = "runtime/require-esm";
+pub const NAMESPACE_CALL_RULE: &str = "runtime/namespace-call";
 
 /// The `"type"` of each package.json read, by its path (`None`: no such
 /// file, or unreadable).
@@ -135,7 +136,7 @@ pub fn required_es_modules(
         let target = super::missing_modules::package_of(inventory, r.target_file);
         let importer = super::missing_modules::package_of(inventory, r.file);
         let target_name = target.map_or(r.module.as_str(), |p| p.name.as_str());
-        let (line, message, fix) = match (node, &r.awaits, r.invoked) {
+        let (line, message, fix) = match (node, &r.awaits, &r.invoked) {
             (Some(node), ..) if !node.require_esm => (
                 r.line,
                 format!(
@@ -158,11 +159,11 @@ pub fn required_es_modules(
                     r.module
                 ),
             ),
-            (_, None, Some(line)) => (
-                line,
+            (_, None, Some(call)) => (
+                call.line,
                 format!(
-                    "{}:{line} calls what `require('{}')` returns, but {} is an ES module ({why}): require() gives its namespace object, not its default export, so the call is a TypeError (… is not a function) at every cold start",
-                    r.path, r.module, r.target
+                    "{}:{} calls what `require('{}')` returns, but {} is an ES module ({why}): require() gives its namespace object, not its default export, so the call is a TypeError ({} is not a function) at every cold start",
+                    r.path, call.line, r.module, r.target, call.name
                 ),
                 format!(
                     "take its default export (`require('{}').default`), load it with `await import('{}')`, or pin {target_name} to a release that still ships CommonJS",
@@ -183,6 +184,37 @@ pub fn required_es_modules(
         findings.push(finding);
     }
     findings
+}
+
+/// `import * as m from '…'` and then `m()`, `new m()` or `class X extends
+/// m` at init, in the function's code or a package's: a module namespace
+/// object is never a function, whatever the module is (a CommonJS
+/// module's `module.exports` is its `default`), so every Node throws a
+/// TypeError at every cold start.
+pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Finding> {
+    calls
+        .iter()
+        .map(|c| {
+            let importer = super::missing_modules::package_of(inventory, c.file);
+            let name = &c.call.name;
+            let mut finding = super::compat::finding(
+                NAMESPACE_CALL_RULE,
+                Level::Deny,
+                format!(
+                    "{}:{} uses {name}, the namespace object of `import * as {name} from '{}'`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start",
+                    c.path, c.call.line, c.module
+                ),
+                &c.path,
+                importer.map(crate::inventory::Package::label),
+                format!(
+                    "import the module's default export instead: `import {name} from '{}'` (for a CommonJS module, its module.exports)",
+                    c.module
+                ),
+            );
+            finding.location.line = Some(c.call.line);
+            finding
+        })
+        .collect()
 }
 
 /// A `.js` written as an ES module with no `"type"` above it: Node 20.19

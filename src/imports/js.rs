@@ -279,7 +279,8 @@ impl Scanner<'_> {
     }
 
     /// `m(…)`, `new m()`, `class X extends m`, with `m` what a `require`
-    /// returned, at init: the import's `invoked`.
+    /// returned or an `import * as m` namespace, at init: the import's
+    /// `invoked`.
     fn invokes(&mut self, callee: &Expression) {
         if !self.surely_at_init() {
             return;
@@ -290,10 +291,15 @@ impl Scanner<'_> {
         let Some(&index) = self.module_objects.get(id.name.as_str()) else {
             return;
         };
-        if self.imports[index].kind == ImportKind::Require && self.imports[index].invoked.is_none()
+        // an ES module's object bindings are its namespace imports
+        let import = &self.imports[index];
+        if matches!(import.kind, ImportKind::Require | ImportKind::Esm) && import.invoked.is_none()
         {
             let (line, _) = self.lines.position(self.text, id.span.start as usize);
-            self.imports[index].invoked = Some(line);
+            self.imports[index].invoked = Some(Member {
+                name: id.name.to_string(),
+                line,
+            });
         }
     }
 

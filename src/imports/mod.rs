@@ -88,12 +88,13 @@ pub struct Import {
     /// importer), Python with an ImportError.
     #[serde(skip)]
     pub linked: Vec<Member>,
-    /// The line where init calls, constructs or extends what a `require`
-    /// returned, the module object itself (`middy(handler)` after `const
-    /// middy = require('@middy/core')`): an ES module's namespace object
-    /// there is no function.
+    /// Where init calls, constructs or extends the module object itself,
+    /// under the name it has there: what a `require` returned (`middy(handler)`
+    /// after `const middy = require('@middy/core')`, where an ES module's
+    /// namespace object is no function), or an `import * as` namespace,
+    /// which never is one.
     #[serde(skip)]
-    pub invoked: Option<u32>,
+    pub invoked: Option<Member>,
 }
 
 impl Import {

@@ -74,6 +74,9 @@ pub struct InitLoad {
     /// Node may load as an ES module, as the walk followed them: the file,
     /// the import's index among its imports, the file it loads and how.
     requires: Vec<(usize, usize, usize, NodeFormat)>,
+    /// The `import * as m` namespaces those files call, construct or
+    /// extend at init: the file and the import's index.
+    namespace_calls: Vec<(usize, usize)>,
 }
 
 /// An import that takes names from a module: the importing file, the
@@ -127,10 +130,22 @@ pub struct Required {
     /// package.json, or (`BySyntax`) its import/export declarations.
     pub format: NodeFormat,
     /// Where init calls, constructs or extends what the `require` returned.
-    pub invoked: Option<u32>,
+    pub invoked: Option<Member>,
     /// A module of the target's ES module graph that waits at its top
     /// level, and the line: require() cannot load the graph.
     pub awaits: Option<(String, u32)>,
+}
+
+/// An ES module's `import * as m from '…'` namespace that init calls,
+/// constructs or extends: a namespace object is never a function.
+#[derive(Clone, Debug)]
+pub struct NamespaceCall {
+    pub file: MountedFile,
+    /// The importing file, as the function sees it.
+    pub path: String,
+    pub module: String,
+    /// The namespace's name there, and the line of the call.
+    pub call: Member,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -616,7 +631,7 @@ impl<'a> InitWalker<'a> {
                 target: self.mount.path(*target).to_string(),
                 target_file: self.mount.locate(*target),
                 format: format.clone(),
-                invoked: import.invoked.filter(|_| !gives_value),
+                invoked: import.invoked.clone().filter(|_| !gives_value),
                 awaits: self
                     .awaiting_in_graph(*target)
                     .map(|(file, line)| (self.mount.path(file).to_string(), line)),
@@ -624,6 +639,27 @@ impl<'a> InitWalker<'a> {
         }
         required.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         required
+    }
+
+    /// The `import * as m` namespaces init calls, constructs or extends in
+    /// the files it surely loads, sorted by file and line.
+    pub fn namespace_calls(&self, load: &InitLoad) -> Vec<NamespaceCall> {
+        let mut calls: Vec<NamespaceCall> = load
+            .namespace_calls
+            .iter()
+            .filter_map(|&(file, index)| {
+                let imports = self.imports(file, &Edits::new()).ok()?;
+                let import = imports.get(index)?;
+                Some(NamespaceCall {
+                    file: self.mount.locate(file),
+                    path: self.mount.path(file).to_string(),
+                    module: import.module.clone(),
+                    call: import.invoked.clone()?,
+                })
+            })
+            .collect();
+        calls.sort_by(|a, b| (&a.path, a.call.line).cmp(&(&b.path, b.call.line)));
+        calls
     }
 
     /// The first module of an ES module's static import graph (itself, what
@@ -1059,6 +1095,11 @@ impl<'a> InitWalker<'a> {
                 .into_iter()
                 .filter(|(file, ..)| surely_loaded.contains(file))
                 .collect(),
+            namespace_calls: found
+                .namespace_calls
+                .into_iter()
+                .filter(|(file, _)| surely_loaded.contains(file))
+                .collect(),
             surely_loaded,
         }
     }
@@ -1112,6 +1153,9 @@ struct Found {
     /// load as an ES module: the file, the import's index, the file loaded
     /// and how.
     requires: Vec<(usize, usize, usize, NodeFormat)>,
+    /// `import * as m` namespaces the file calls at init: the file, the
+    /// import's index.
+    namespace_calls: Vec<(usize, usize)>,
     /// Imports nothing catches, by file: the files each loads. A file one
     /// of them loads that fails makes the importing file fail.
     steps: Vec<(usize, Vec<usize>)>,
@@ -1233,12 +1277,18 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut steps = Vec::new();
     let mut stopped = false;
     let mut requires = Vec::new();
+    let mut namespace_calls = Vec::new();
     for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
         let (found, targets, format) = follow(import);
         if let (Some(format), Some(&target)) = (format, targets.first()) {
             if import.kind == ImportKind::Require && import.surely_runs() {
                 requires.push((file, index, target, format));
             }
+        }
+        // a module found (a built-in's too) links, and its namespace is
+        // called; one not found is reported as missing
+        if found && import.kind == ImportKind::Esm && import.invoked.is_some() {
+            namespace_calls.push((file, index));
         }
         if let Some(id) = import.guarded_by {
             *tries.entry(id).or_default() |= found;
@@ -1303,6 +1353,7 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     found.unspecified.extend(unspecified);
     found.sure_edges.extend(sure_edges);
     found.requires.extend(requires);
+    found.namespace_calls.extend(namespace_calls);
     found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
 }
