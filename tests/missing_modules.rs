@@ -483,3 +483,47 @@ fn a_python_import_of_a_name_the_module_lacks_is_a_deny() {
         ["deny app.py:1 imports DEFAULTS from settings at init, but settings (settings.py) does not define it: ImportError: cannot import name 'DEFAULTS' at every cold start"]
     );
 }
+
+/// A name another module sets on a module (`settings.REGION = …` after
+/// `import settings`) is the module's once that code ran: importing it is
+/// no missing export, as Python shows; a name nothing sets still is.
+#[test]
+fn a_python_name_another_module_sets_is_no_missing_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = "import boot\nfrom settings import REGION, DEFAULTS\n\ndef handler(event, context):\n    return REGION\n";
+    common::write_files(
+        dir.path(),
+        &[
+            ("app.py", app),
+            (
+                "boot.py",
+                "import os\nimport settings as config\nconfig.REGION, config.STAGE = os.environ.get('AWS_REGION', 'us-east-1'), 'prod'\n",
+            ),
+            ("settings.py", "defaults = {}\n"),
+        ],
+    );
+    let python = |dir: &std::path::Path| {
+        std::process::Command::new("python3")
+            .args(["-B", "-c", "import app"])
+            .current_dir(dir)
+            .output()
+            .ok()
+            .map(|out| String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        common::rule_findings(&report, "runtime/missing-export"),
+        ["deny app.py:2 imports DEFAULTS from settings at init, but settings (settings.py) does not define it: ImportError: cannot import name 'DEFAULTS' at every cold start"]
+    );
+    if let Some(stderr) = python(dir.path()) {
+        assert!(stderr.contains("cannot import name 'DEFAULTS'"), "{stderr}");
+    }
+    common::write_files(dir.path(), &[("app.py", &app.replace(", DEFAULTS", ""))]);
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(0), "{report}");
+    if let Some(stderr) = python(dir.path()) {
+        assert!(stderr.is_empty(), "{stderr}");
+    }
+}

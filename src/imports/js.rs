@@ -219,6 +219,7 @@ impl Scanner<'_> {
             members: Vec::new(),
             linked: Vec::new(),
             invoked: None,
+            assigned: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1

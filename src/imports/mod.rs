@@ -95,6 +95,11 @@ pub struct Import {
     /// which never is one.
     #[serde(skip)]
     pub invoked: Option<Member>,
+    /// Names the code sets on the imported module object (`config.DEBUG =
+    /// True` after `import config`, Python): the module has them once that
+    /// code ran, for any importer.
+    #[serde(skip)]
+    pub assigned: Vec<Member>,
 }
 
 impl Import {

@@ -114,7 +114,40 @@ impl Scanner<'_> {
             members,
             linked: Vec::new(),
             invoked: None,
+            assigned: Vec::new(),
         });
+    }
+
+    /// `m.x = …` (or `m.x, m.y = …`) with `m` a module this file imported
+    /// whole (`import m`, `import a.b as m`): the import's `assigned`.
+    fn sets_on_module(&mut self, target: &Expr) {
+        match target {
+            Expr::Tuple(tuple) => tuple.elts.iter().for_each(|t| self.sets_on_module(t)),
+            Expr::List(list) => list.elts.iter().for_each(|t| self.sets_on_module(t)),
+            Expr::Attribute(attribute) => {
+                let Expr::Name(object) = attribute.value.as_ref() else {
+                    return;
+                };
+                let Some((module, None)) = self.bindings.get(object.id.as_str()) else {
+                    return;
+                };
+                let (line, _) = self
+                    .lines
+                    .position(self.text, attribute.range().start().to_usize());
+                let import = self
+                    .imports
+                    .iter_mut()
+                    .rev()
+                    .find(|i| i.kind == ImportKind::PythonImport && i.module == *module);
+                if let Some(import) = import {
+                    import.assigned.push(Member {
+                        name: attribute.attr.to_string(),
+                        line,
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A module whose `__getattr__` imports its attributes on first use
@@ -174,6 +207,7 @@ impl Scanner<'_> {
                     }],
                     linked: Vec::new(),
                     invoked: None,
+                    assigned: Vec::new(),
                 });
             }
         }
@@ -247,6 +281,7 @@ impl Scanner<'_> {
                 members: Vec::new(),
                 linked: Vec::new(),
                 invoked: None,
+                assigned: Vec::new(),
             });
         }
     }
@@ -359,6 +394,13 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.conditional_depth -= 1;
                 return;
             }
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    self.sets_on_module(target);
+                }
+            }
+            Stmt::AugAssign(assign) => self.sets_on_module(&assign.target),
+            Stmt::AnnAssign(assign) => self.sets_on_module(&assign.target),
             _ => {}
         }
         visitor::walk_stmt(self, stmt);

@@ -553,11 +553,23 @@ impl<'a> InitWalker<'a> {
                 }
             }
         }
+        // what other modules set on a module (`config.DEBUG = True` after
+        // `import config`) it has once they ran: never judged missing
+        let mut assigned: HashMap<usize, HashSet<&str>> = HashMap::new();
+        for (file, imports) in &parsed {
+            for import in imports.iter().filter(|i| !i.assigned.is_empty()) {
+                if let Some((_, target)) = self.python_module(*file, import) {
+                    let names = import.assigned.iter().map(|m| m.name.as_str());
+                    assigned.entry(target).or_default().extend(names);
+                }
+            }
+        }
         let mut missing: Vec<MissingExport> = Vec::new();
         for (target, importers) in by_target {
             let Some(exports) = self.module_exports(target) else {
                 continue;
             };
+            let set_elsewhere = assigned.get(&target);
             for (file, import, names) in importers {
                 let commonjs = import.kind == ImportKind::Require;
                 // an ES module importing a CommonJS one takes what Node's
@@ -574,6 +586,9 @@ impl<'a> InitWalker<'a> {
                         // ES module import (its module.exports)
                         .filter(|name| name.name != "default" || !exports.commonjs)
                         .filter(|name| has(&name.name) == Some(false))
+                        .filter(|name| {
+                            set_elsewhere.is_none_or(|set| !set.contains(name.name.as_str()))
+                        })
                         .map(|name| MissingExport {
                             file: self.mount.locate(file),
                             path: self.mount.path(file).to_string(),
@@ -696,6 +711,16 @@ impl<'a> InitWalker<'a> {
     /// have: for Python, those that are no submodule of it (`from pkg
     /// import sub` imports pkg/sub.py), when the module is a source file
     /// Python loads (no compiled extension of the same name beside it).
+    /// A Python import's module, named from the top, and its file.
+    fn python_module(&self, file: usize, import: &Import) -> Option<(String, usize)> {
+        let Resolver::Python(finder) = &self.resolver else {
+            return None;
+        };
+        let module = finder.absolute(self.mount.path(file), &import.module)?;
+        let target = finder.module(&module)?;
+        Some((module, target))
+    }
+
     fn taken_from(&self, file: usize, import: &Import) -> Option<(usize, Vec<Member>)> {
         match &self.resolver {
             Resolver::Node { .. } => match self.next(file, import, &Edits::new()) {
@@ -703,8 +728,7 @@ impl<'a> InitWalker<'a> {
                 _ => None,
             },
             Resolver::Python(finder) => {
-                let module = finder.absolute(self.mount.path(file), &import.module)?;
-                let target = finder.module(&module)?;
+                let (module, target) = self.python_module(file, import)?;
                 let path = self.mount.path(target);
                 let base = path.strip_suffix(".py")?;
                 if finder.extension(base).is_some() {
@@ -791,6 +815,7 @@ impl<'a> InitWalker<'a> {
             members: Vec::new(),
             linked: Vec::new(),
             invoked: None,
+            assigned: Vec::new(),
         };
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
