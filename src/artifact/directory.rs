@@ -5,12 +5,12 @@
 //! SAM and the Serverless Framework use, and the zip headers are added: the
 //! result is an estimate of the zip those tools would write, marked as such.
 
+use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use regex::Regex;
@@ -329,28 +329,57 @@ fn deflated_len(path: &Path, size: u64) -> io::Result<u64> {
     if size == 0 {
         return Ok(2);
     }
-    let mut encoder = DeflateEncoder::new(ByteCounter(0), Compression::default());
-    let mut file = File::open(path)?;
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        encoder.write_all(&buffer[..n])?;
+    // each thread keeps its deflate state and buffers: a new state per file
+    // (its window and hash tables allocated and zeroed) was a quarter of
+    // the time of a folder of 30,000 small files
+    thread_local! {
+        static DEFLATE: RefCell<SizeOnlyDeflate> = RefCell::new(SizeOnlyDeflate::new());
     }
-    Ok(encoder.finish()?.0)
+    let mut file = File::open(path)?;
+    DEFLATE.with_borrow_mut(|deflate| deflate.len_of(&mut file))
 }
 
-struct ByteCounter(u64);
+/// Deflate that counts its output and keeps none of it.
+struct SizeOnlyDeflate {
+    state: Compress,
+    input: Vec<u8>,
+    output: Vec<u8>,
+}
 
-impl Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len() as u64;
-        Ok(buf.len())
+impl SizeOnlyDeflate {
+    fn new() -> Self {
+        SizeOnlyDeflate {
+            state: Compress::new(Compression::default(), false),
+            input: vec![0; 64 * 1024],
+            output: vec![0; 64 * 1024],
+        }
     }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+
+    fn len_of(&mut self, file: &mut impl Read) -> io::Result<u64> {
+        self.state.reset();
+        loop {
+            let n = file.read(&mut self.input)?;
+            let flush = match n {
+                0 => FlushCompress::Finish,
+                _ => FlushCompress::None,
+            };
+            let mut chunk = &self.input[..n];
+            loop {
+                let before = self.state.total_in();
+                // the output is counted, then written over
+                let status = self
+                    .state
+                    .compress(chunk, &mut self.output, flush)
+                    .map_err(io::Error::other)?;
+                chunk = &chunk[(self.state.total_in() - before) as usize..];
+                match status {
+                    Status::StreamEnd => return Ok(self.state.total_out()),
+                    // all of this chunk taken: read the next
+                    _ if flush == FlushCompress::None && chunk.is_empty() => break,
+                    _ => {}
+                }
+            }
+        }
     }
 }
 
@@ -380,4 +409,40 @@ fn unix_mode(item: &walkdir::DirEntry) -> Option<u32> {
 #[cfg(not(unix))]
 fn unix_mode(_item: &walkdir::DirEntry) -> Option<u32> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn deflated(bytes: &[u8]) -> u64 {
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap().len() as u64
+    }
+
+    /// One state used file after file counts what a new one counts, and
+    /// what an encoder writes (to a few bytes: zlib-rs ends a block where
+    /// its input was cut), for inputs smaller and larger than its buffers.
+    #[test]
+    fn a_reused_deflate_counts_what_a_fresh_one_writes() {
+        let text = b"module.exports = function handler(event) { return event; };\n".repeat(40);
+        let mut noise = Vec::new();
+        let mut x: u32 = 2_463_534_242;
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            noise.push((x % 7) as u8 + b'a');
+        }
+        let mut reused = SizeOnlyDeflate::new();
+        for input in [&text[..], &noise[..], b"", &text[..10], &noise[..]] {
+            let counted = reused.len_of(&mut &input[..]).unwrap();
+            let fresh = SizeOnlyDeflate::new().len_of(&mut &input[..]).unwrap();
+            assert_eq!(counted, fresh, "{} bytes", input.len());
+            let written = deflated(input);
+            assert!(counted.abs_diff(written) <= 8, "{counted} vs {written}");
+        }
+    }
 }
