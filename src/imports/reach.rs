@@ -707,10 +707,6 @@ impl<'a> InitWalker<'a> {
         None
     }
 
-    /// The module file an import takes names from, and the names it must
-    /// have: for Python, those that are no submodule of it (`from pkg
-    /// import sub` imports pkg/sub.py), when the module is a source file
-    /// Python loads (no compiled extension of the same name beside it).
     /// A Python import's module, named from the top, and its file.
     fn python_module(&self, file: usize, import: &Import) -> Option<(String, usize)> {
         let Resolver::Python(finder) = &self.resolver else {
@@ -721,6 +717,10 @@ impl<'a> InitWalker<'a> {
         Some((module, target))
     }
 
+    /// The module file an import takes names from, and the names it must
+    /// have: for Python, those that are no submodule of it (`from pkg
+    /// import sub` imports pkg/sub.py), when the module is a source file
+    /// Python loads (no compiled extension of the same name beside it).
     fn taken_from(&self, file: usize, import: &Import) -> Option<(usize, Vec<Member>)> {
         match &self.resolver {
             Resolver::Node { .. } => match self.next(file, import, &Edits::new()) {
