@@ -850,3 +850,57 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
         assert!(stderr.contains("loaded"), "{stderr}");
     }
 }
+
+/// `const m = await import('…')` gives the namespace too: calling it at
+/// init is the same TypeError, as Node shows; its default export is the
+/// fix.
+#[test]
+fn an_awaited_import_namespace_used_as_a_function_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "const routeKit = await import('route-kit');\n\nconst app = routeKit();\nexport const handler = async () => ({ statusCode: 200, body: typeof app });\n";
+    let files = [
+        (
+            "package.json",
+            r#"{"name":"orders","version":"1.0.0","type":"module"}"#,
+        ),
+        (
+            "node_modules/route-kit/package.json",
+            r#"{"name":"route-kit","version":"4.2.0","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/route-kit/index.js",
+            "module.exports = function createApp() { return {}; };\n",
+        ),
+        ("index.js", handler),
+    ];
+    common::write_files(dir.path(), &files);
+    let node = || {
+        common::node(
+            dir.path(),
+            &[
+                "-e",
+                "import('./index.js').then(() => console.error('loaded'))",
+            ],
+        )
+    };
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/namespace-call"),
+        ["deny index.js:3 uses routeKit, the namespace object of `const routeKit = await import('route-kit')`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start"]
+    );
+    if let Some((_, stderr)) = node() {
+        assert!(
+            stderr.contains("TypeError: routeKit is not a function"),
+            "{stderr}"
+        );
+    }
+
+    let fixed = handler.replacen("const routeKit =", "const { default: routeKit } =", 1);
+    common::write_files(dir.path(), &[("index.js", fixed.as_str())]);
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    if let Some((_, stderr)) = node() {
+        assert!(stderr.contains("loaded"), "{stderr}");
+    }
+}

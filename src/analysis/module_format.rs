@@ -186,8 +186,8 @@ pub fn required_es_modules(
     findings
 }
 
-/// `import * as m from '…'` and then `m()`, `new m()` or `class X extends
-/// m` at init, in the function's code or a package's: a module namespace
+/// `import * as m from '…'` (or `const m = await import('…')`) and then
+/// `m()`, `new m()` or `class X extends m` at init, in the function's code or a package's: a module namespace
 /// object is never a function, whatever the module is (a CommonJS
 /// module's `module.exports` is its `default`), so every Node throws a
 /// TypeError at every cold start.
@@ -196,19 +196,28 @@ pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Fi
         .iter()
         .map(|c| {
             let importer = super::missing_modules::package_of(inventory, c.file);
-            let name = &c.call.name;
+            let (name, module) = (&c.call.name, &c.module);
+            let (bound, fix) = match c.dynamic {
+                false => (
+                    format!("import * as {name} from '{module}'"),
+                    format!("import {name} from '{module}'"),
+                ),
+                true => (
+                    format!("const {name} = await import('{module}')"),
+                    format!("const {{ default: {name} }} = await import('{module}')"),
+                ),
+            };
             let mut finding = super::compat::finding(
                 NAMESPACE_CALL_RULE,
                 Level::Deny,
                 format!(
-                    "{}:{} uses {name}, the namespace object of `import * as {name} from '{}'`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start",
-                    c.path, c.call.line, c.module
+                    "{}:{} uses {name}, the namespace object of `{bound}`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start",
+                    c.path, c.call.line
                 ),
                 &c.path,
                 importer.map(crate::inventory::Package::label),
                 format!(
-                    "import the module's default export instead: `import {name} from '{}'` (for a CommonJS module, its module.exports)",
-                    c.module
+                    "take the module's default export instead: `{fix}` (for a CommonJS module, its module.exports)"
                 ),
             );
             finding.location.line = Some(c.call.line);

@@ -81,6 +81,7 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
         imports: Vec::new(),
         bindings: HashMap::new(),
         module_objects: HashMap::new(),
+        awaited_namespaces: HashMap::new(),
         destructured: HashMap::new(),
         handled: Vec::new(),
         by_span: HashMap::new(),
@@ -178,6 +179,10 @@ struct Scanner<'t> {
     /// exports: `const m = require('m')`, `import * as m from 'm'` (not a
     /// default import, nor a module passed through a wrapper).
     module_objects: HashMap<String, usize>,
+    /// Namespaces awaited from `import()` (`const m = await import('m')`):
+    /// only calling them is judged; a member one lacks fails where it is
+    /// used, not as an import that does not link.
+    awaited_namespaces: HashMap<String, usize>,
     /// Names destructured from a required module: local name → (import,
     /// exported name), `A` in `const { A } = require('m')`.
     destructured: HashMap<String, (usize, String)>,
@@ -280,8 +285,8 @@ impl Scanner<'_> {
     }
 
     /// `m(…)`, `new m()`, `class X extends m`, with `m` what a `require`
-    /// returned or an `import * as m` namespace, at init: the import's
-    /// `invoked`.
+    /// returned or a namespace (`import * as m`, `const m = await
+    /// import()`), at init: the import's `invoked`.
     fn invokes(&mut self, callee: &Expression) {
         if !self.surely_at_init() {
             return;
@@ -289,13 +294,12 @@ impl Scanner<'_> {
         let Expression::Identifier(id) = callee.without_parentheses() else {
             return;
         };
-        let Some(&index) = self.module_objects.get(id.name.as_str()) else {
+        let name = id.name.as_str();
+        let object = self.module_objects.get(name);
+        let Some(&index) = object.or_else(|| self.awaited_namespaces.get(name)) else {
             return;
         };
-        // an ES module's object bindings are its namespace imports
-        let import = &self.imports[index];
-        if matches!(import.kind, ImportKind::Require | ImportKind::Esm) && import.invoked.is_none()
-        {
+        if self.imports[index].invoked.is_none() {
             let (line, _) = self.lines.position(self.text, id.span.start as usize);
             self.imports[index].invoked = Some(Member {
                 name: id.name.to_string(),
@@ -480,6 +484,20 @@ impl<'a> Visit<'a> for Scanner<'_> {
             }
         }
         walk::walk_variable_declarator(self, it);
+        // `const m = await import('x')` at module scope (an ES module's top
+        // level): m is the module's namespace object, as with `import * as m`
+        if let (Some(Expression::AwaitExpression(awaited)), BindingPattern::BindingIdentifier(id)) =
+            (&it.init, &it.id)
+        {
+            if self.functions > 0 {
+                return;
+            }
+            if let Expression::ImportExpression(import) = awaited.argument.without_parentheses() {
+                if let Some(&index) = self.by_span.get(&import.span.start) {
+                    self.awaited_namespaces.insert(id.name.to_string(), index);
+                }
+            }
+        }
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {

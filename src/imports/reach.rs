@@ -136,8 +136,9 @@ pub struct Required {
     pub awaits: Option<(String, u32)>,
 }
 
-/// An ES module's `import * as m from '…'` namespace that init calls,
-/// constructs or extends: a namespace object is never a function.
+/// An ES module's namespace (`import * as m from '…'`, `const m = await
+/// import('…')`) that init calls, constructs or extends: a namespace
+/// object is never a function.
 #[derive(Clone, Debug)]
 pub struct NamespaceCall {
     pub file: MountedFile,
@@ -146,6 +147,8 @@ pub struct NamespaceCall {
     pub module: String,
     /// The namespace's name there, and the line of the call.
     pub call: Member,
+    /// Awaited from `import()` rather than imported with `import * as`.
+    pub dynamic: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -670,6 +673,7 @@ impl<'a> InitWalker<'a> {
                     path: self.mount.path(file).to_string(),
                     module: import.module.clone(),
                     call: import.invoked.clone()?,
+                    dynamic: import.kind == ImportKind::Dynamic,
                 })
             })
             .collect();
@@ -1312,7 +1316,8 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
         }
         // a module found (a built-in's too) links, and its namespace is
         // called; one not found is reported as missing
-        if found && import.kind == ImportKind::Esm && import.invoked.is_some() {
+        let namespace = matches!(import.kind, ImportKind::Esm | ImportKind::Dynamic);
+        if found && namespace && import.invoked.is_some() {
             namespace_calls.push((file, index));
         }
         if let Some(id) = import.guarded_by {
