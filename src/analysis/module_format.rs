@@ -187,10 +187,10 @@ pub fn required_es_modules(
 }
 
 /// `import * as m from '…'` (or `const m = await import('…')`) and then
-/// `m()`, `new m()` or `class X extends m` at init, in the function's code or a package's: a module namespace
-/// object is never a function, whatever the module is (a CommonJS
-/// module's `module.exports` is its `default`), so every Node throws a
-/// TypeError at every cold start.
+/// `m()`, `new m()` or `class X extends m` at init, in the function's code
+/// or a package's: a module namespace object is never a function, whatever
+/// the module is (a CommonJS module's `module.exports` is its `default`),
+/// so every Node throws a TypeError at every cold start.
 pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Finding> {
     calls
         .iter()

@@ -74,8 +74,9 @@ pub struct InitLoad {
     /// Node may load as an ES module, as the walk followed them: the file,
     /// the import's index among its imports, the file it loads and how.
     requires: Vec<(usize, usize, usize, NodeFormat)>,
-    /// The `import * as m` namespaces those files call, construct or
-    /// extend at init: the file and the import's index.
+    /// The namespaces (`import * as m`, `const m = await import()`) those
+    /// files call, construct or extend at init: the file and the import's
+    /// index.
     namespace_calls: Vec<(usize, usize)>,
 }
 
@@ -659,8 +660,9 @@ impl<'a> InitWalker<'a> {
         required
     }
 
-    /// The `import * as m` namespaces init calls, constructs or extends in
-    /// the files it surely loads, sorted by file and line.
+    /// The namespaces (`import * as m`, `const m = await import()`) init
+    /// calls, constructs or extends in the files it surely loads, sorted by
+    /// file and line.
     pub fn namespace_calls(&self, load: &InitLoad) -> Vec<NamespaceCall> {
         let mut calls: Vec<NamespaceCall> = load
             .namespace_calls
@@ -1182,8 +1184,7 @@ struct Found {
     /// load as an ES module: the file, the import's index, the file loaded
     /// and how.
     requires: Vec<(usize, usize, usize, NodeFormat)>,
-    /// `import * as m` namespaces the file calls at init: the file, the
-    /// import's index.
+    /// Namespaces the file calls at init: the file, the import's index.
     namespace_calls: Vec<(usize, usize)>,
     /// Imports nothing catches, by file: the files each loads. A file one
     /// of them loads that fails makes the importing file fail.
