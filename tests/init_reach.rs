@@ -759,6 +759,17 @@ fn requiring_an_es_module_that_waits_as_it_loads_fails_the_gate() {
     assert_eq!(code, Some(0), "{report}");
 }
 
+/// Node importing the handler's ES module as the runtime does: what it
+/// wrote to stderr, ending with `loaded` once init finished (None without
+/// node).
+fn node_imports_handler(dir: &std::path::Path) -> Option<String> {
+    let args = [
+        "-e",
+        "import('./index.js').then(() => console.error('loaded'))",
+    ];
+    common::node(dir, &args).map(|(_, stderr)| stderr)
+}
+
 /// `import * as m` used as a function at init: a namespace object never is
 /// one, whatever the module (a CommonJS package, a built-in), in the
 /// function's code or a package's, and Node agrees, one failure at a time.
@@ -792,15 +803,6 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
         ("index.js", handler),
     ];
     common::write_files(dir.path(), &files);
-    let node = || {
-        common::node(
-            dir.path(),
-            &[
-                "-e",
-                "import('./index.js').then(() => console.error('loaded'))",
-            ],
-        )
-    };
 
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
     assert_eq!(code, Some(1), "{report}");
@@ -814,7 +816,7 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
         ]
     );
     // the package's module runs first
-    if let Some((_, stderr)) = node() {
+    if let Some(stderr) = node_imports_handler(dir.path()) {
         assert!(
             stderr.contains("Class extends value [object Module]"),
             "{stderr}"
@@ -835,7 +837,7 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
         1,
         "{report}"
     );
-    if let Some((_, stderr)) = node() {
+    if let Some(stderr) = node_imports_handler(dir.path()) {
         assert!(
             stderr.contains("TypeError: routeKit is not a function"),
             "{stderr}"
@@ -846,7 +848,7 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
     common::write_files(dir.path(), &[("index.js", fixed.as_str())]);
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
     assert_eq!(code, Some(0), "{report}");
-    if let Some((_, stderr)) = node() {
+    if let Some(stderr) = node_imports_handler(dir.path()) {
         assert!(stderr.contains("loaded"), "{stderr}");
     }
 }
@@ -874,22 +876,13 @@ fn an_awaited_import_namespace_used_as_a_function_fails_the_gate() {
         ("index.js", handler),
     ];
     common::write_files(dir.path(), &files);
-    let node = || {
-        common::node(
-            dir.path(),
-            &[
-                "-e",
-                "import('./index.js').then(() => console.error('loaded'))",
-            ],
-        )
-    };
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
     assert_eq!(code, Some(1), "{report}");
     assert_eq!(
         rule_findings(&report, "runtime/namespace-call"),
         ["deny index.js:3 uses routeKit, the namespace object of `const routeKit = await import('route-kit')`, as a function (a call, `new` or `extends`): a module namespace is never one, so init throws a TypeError at every cold start"]
     );
-    if let Some((_, stderr)) = node() {
+    if let Some(stderr) = node_imports_handler(dir.path()) {
         assert!(
             stderr.contains("TypeError: routeKit is not a function"),
             "{stderr}"
@@ -900,7 +893,7 @@ fn an_awaited_import_namespace_used_as_a_function_fails_the_gate() {
     common::write_files(dir.path(), &[("index.js", fixed.as_str())]);
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
     assert_eq!(code, Some(0), "{report}");
-    if let Some((_, stderr)) = node() {
+    if let Some(stderr) = node_imports_handler(dir.path()) {
         assert!(stderr.contains("loaded"), "{stderr}");
     }
 }
