@@ -759,6 +759,19 @@ fn requiring_an_es_module_that_waits_as_it_loads_fails_the_gate() {
     assert_eq!(code, Some(0), "{report}");
 }
 
+/// An ES module function (`"type": "module"`) with a CommonJS package,
+/// route-kit, whose index.js each test writes.
+const ROUTE_KIT_FUNCTION: [(&str, &str); 2] = [
+    (
+        "package.json",
+        r#"{"name":"orders","version":"1.0.0","type":"module"}"#,
+    ),
+    (
+        "node_modules/route-kit/package.json",
+        r#"{"name":"route-kit","version":"4.2.0","main":"index.js"}"#,
+    ),
+];
+
 /// Node importing the handler's ES module as the runtime does: what it
 /// wrote to stderr, ending with `loaded` once init finished (None without
 /// node).
@@ -781,14 +794,6 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
     let handler = "import * as routeKit from 'route-kit';\nimport { Bus } from 'bus-kit';\n\nconst router = new routeKit.Router();\nexport function later() {\n  return routeKit();\n}\nconst app = routeKit();\nexport const handler = async () => ({ statusCode: 200, body: typeof app + typeof router + Bus.name });\n";
     let files = [
         (
-            "package.json",
-            r#"{"name":"orders","version":"1.0.0","type":"module"}"#,
-        ),
-        (
-            "node_modules/route-kit/package.json",
-            r#"{"name":"route-kit","version":"4.2.0","main":"index.js"}"#,
-        ),
-        (
             "node_modules/route-kit/index.js",
             "module.exports = function createApp() { return {}; };\nmodule.exports.Router = class Router {};\n",
         ),
@@ -802,6 +807,7 @@ fn an_import_namespace_used_as_a_function_fails_the_gate() {
         ),
         ("index.js", handler),
     ];
+    common::write_files(dir.path(), &ROUTE_KIT_FUNCTION);
     common::write_files(dir.path(), &files);
 
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
@@ -862,19 +868,12 @@ fn an_awaited_import_namespace_used_as_a_function_fails_the_gate() {
     let handler = "const routeKit = await import('route-kit');\n\nconst app = routeKit();\nexport const handler = async () => ({ statusCode: 200, body: typeof app });\n";
     let files = [
         (
-            "package.json",
-            r#"{"name":"orders","version":"1.0.0","type":"module"}"#,
-        ),
-        (
-            "node_modules/route-kit/package.json",
-            r#"{"name":"route-kit","version":"4.2.0","main":"index.js"}"#,
-        ),
-        (
             "node_modules/route-kit/index.js",
             "module.exports = function createApp() { return {}; };\n",
         ),
         ("index.js", handler),
     ];
+    common::write_files(dir.path(), &ROUTE_KIT_FUNCTION);
     common::write_files(dir.path(), &files);
     let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs22.x"]);
     assert_eq!(code, Some(1), "{report}");
