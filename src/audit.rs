@@ -108,6 +108,9 @@ pub struct AuditRequest<'a> {
     pub options: ReportOptions,
     /// The inputs opened ahead by [`open_inputs`], when the caller did.
     pub opened: Option<&'a OpenedInputs>,
+    /// Where the scans of the files init loads are kept between runs
+    /// ([`imports::scan_cache`]); `None` keeps none.
+    pub scan_cache: Option<PathBuf>,
 }
 
 /// Audits each path in turn — artifacts, or lockfiles on their own — with
@@ -274,6 +277,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         (true, Some(wrapper)) => walker.with_wrapper(wrapper),
                         _ => walker,
                     }
+                })
+                .map(|walker| match &request.scan_cache {
+                    Some(dir) => walker.with_scan_cache(dir),
+                    None => walker,
                 }),
                 _ => None,
             };
@@ -487,6 +494,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         .get(estimate::family_key(before.language)),
                 };
                 estimate::fixes::add_init_savings(&mut analysis.findings, &fixes);
+            }
+            if let Some(walker) = &walker {
+                walker.save_scans();
             }
             let mut report =
                 ArtifactReport::build(artifact, inventory, &analysis, &request.options);

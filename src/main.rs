@@ -311,6 +311,13 @@ struct AuditArgs {
     /// The functions' logs: measured Init Duration shown next to the estimate.
     #[arg(long = "logs", value_name = "FILE")]
     logs: Vec<PathBuf>,
+
+    /// Parse every file init loads again, and keep nothing: by default what
+    /// parsing a zip's files found is kept in DEADWEIGHT_CACHE_DIR (else
+    /// $XDG_CACHE_HOME/deadweight or ~/.cache/deadweight) for the next audit
+    /// that meets the same contents.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// What the function runs on.
@@ -545,6 +552,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 logs: logs.as_ref(),
                 options: ReportOptions::default(),
                 opened: Some(&opened),
+                scan_cache: match args.no_cache {
+                    true => None,
+                    false => deadweight::imports::scan_cache::default_dir(),
+                },
             })?;
             let renderer: Box<dyn Render> = match args.format {
                 Format::Terminal => Box::new(Terminal {
@@ -728,6 +739,7 @@ fn audit_paths(
         logs: None,
         options: ReportOptions::default(),
         opened: None,
+        scan_cache: deadweight::imports::scan_cache::default_dir(),
     })
 }
 

@@ -423,6 +423,19 @@ impl Artifact {
         }
     }
 
+    /// A zip entry's contents identified without reading them: the CRC-32
+    /// its central directory records and its size. `None` for files on
+    /// disk, which have no such record.
+    pub fn content_id(&self, index: usize) -> Option<(u32, u64)> {
+        let entry = &self.entries[index];
+        match (&self.reader, &entry.source) {
+            (Reader::Zip(zip), EntrySource::ZipIndex(i)) if entry.kind == EntryKind::File => {
+                Some((zip.crc32(*i), entry.unzipped_bytes))
+            }
+            _ => None,
+        }
+    }
+
     /// The entry, when it is a file whose bytes can be read.
     fn file_entry(&self, index: usize) -> Result<&Entry, ReadError> {
         let entry = &self.entries[index];

@@ -71,6 +71,11 @@ thread_local! {
 }
 
 impl ZipReader {
+    /// The CRC-32 the central directory gives for an entry's contents.
+    pub fn crc32(&self, index: usize) -> u32 {
+        self.spans[index].crc32
+    }
+
     pub fn read(&self, index: usize, limit: u64) -> Result<Vec<u8>, ReadError> {
         let span = self.spans[index];
         if span.method != Method::Other && span.size <= limit {

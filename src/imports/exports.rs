@@ -201,10 +201,10 @@ fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
 /// ES module's exports, a Python module's module-level bindings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModuleExports {
-    names: std::collections::HashSet<String>,
+    pub(crate) names: std::collections::HashSet<String>,
     /// More may come from elsewhere: `export * from './impl'`, or a
     /// destructuring `export const { a } = make()`.
-    open: bool,
+    pub(crate) open: bool,
     /// Read from a CommonJS module's assignments: what `require` returns.
     pub(crate) commonjs: bool,
     /// For a CommonJS module, the names an ES module importing it can take:
@@ -435,7 +435,7 @@ fn commonjs_statement(expression: &Expression, exports: &mut ModuleExports) -> u
 /// module's keys leaves the names unknown.
 #[derive(Default)]
 pub(crate) struct NodeNames {
-    names: std::collections::HashSet<String>,
+    pub(crate) names: std::collections::HashSet<String>,
     reexports: Vec<String>,
     unknown: bool,
 }

@@ -9,6 +9,7 @@ mod js;
 pub mod mount;
 mod python;
 pub mod reach;
+pub mod scan_cache;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -149,7 +150,7 @@ impl TryScopes {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceFile {
     pub path: String,
     pub language: Language,

@@ -94,6 +94,12 @@ impl<'a> Mount<'a> {
         self.artifact(file.layer).read(file.entry, limit)
     }
 
+    /// See [`Artifact::content_id`].
+    pub fn content_id(&self, id: usize) -> Option<(u32, u64)> {
+        let file = self.locate(id);
+        self.artifact(file.layer).content_id(file.entry)
+    }
+
     /// The file at a path as [`Mount::path`] gives it; under /opt, the
     /// last layer that has it.
     pub fn find(&self, path: &str) -> Option<usize> {

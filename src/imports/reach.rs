@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::exports::ModuleExports;
 use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
+use super::scan_cache::ScanCache;
 use super::{scan_source_for, Import, ImportKind, Language, Member, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
@@ -342,6 +343,8 @@ pub struct InitWalker<'a> {
     awaiting: Mutex<HashMap<usize, u32>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
+    /// Scans of earlier runs, and where this one's are kept.
+    scan_cache: Option<ScanCache>,
 }
 
 enum Resolver<'a> {
@@ -435,7 +438,29 @@ impl<'a> InitWalker<'a> {
                     .collect(),
             ),
             too_new: Mutex::new(Vec::new()),
+            scan_cache: None,
         })
+    }
+
+    /// Takes the scans of files met before from the cache in `dir`, and
+    /// keeps there those this walker makes ([`InitWalker::save_scans`]).
+    pub fn with_scan_cache(mut self, dir: &Path) -> Self {
+        let mut artifacts = vec![self.mount.function.path.as_path()];
+        artifacts.extend(self.mount.layers.iter().map(|l| l.path.as_path()));
+        self.scan_cache = Some(ScanCache::open(
+            dir,
+            &artifacts,
+            self.language,
+            self.platform.runtime_python(),
+        ));
+        self
+    }
+
+    /// Writes the scans this walker used or made to its cache, if any.
+    pub fn save_scans(&self) {
+        if let Some(cache) = &self.scan_cache {
+            cache.save();
+        }
     }
 
     /// Also follows what a wrapper layer's handler (`datadog_lambda.handler.handler`,
@@ -485,18 +510,33 @@ impl<'a> InitWalker<'a> {
         if let Some(imports) = cache().get(&file) {
             return Ok(imports.clone());
         }
-        let source = self
-            .mount
-            .read(file, DEFAULT_READ_LIMIT)
-            .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
-            .and_then(|bytes| {
-                scan_source_for(
-                    path,
-                    &crate::artifact::decode_text(&bytes),
-                    self.language,
-                    self.platform.runtime_python(),
-                )
-            })?;
+        let content = (self.scan_cache.as_ref()).and_then(|_| self.mount.content_id(file));
+        let kept = self
+            .scan_cache
+            .as_ref()
+            .zip(content)
+            .and_then(|(kept, content)| kept.get(path, content));
+        let source = match kept {
+            Some(source) => source,
+            None => {
+                let source = self
+                    .mount
+                    .read(file, DEFAULT_READ_LIMIT)
+                    .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
+                    .and_then(|bytes| {
+                        scan_source_for(
+                            path,
+                            &crate::artifact::decode_text(&bytes),
+                            self.language,
+                            self.platform.runtime_python(),
+                        )
+                    })?;
+                if let Some((kept, content)) = self.scan_cache.as_ref().zip(content) {
+                    kept.add(path, content, &source);
+                }
+                source
+            }
+        };
         if !source.too_new.is_empty() {
             self.too_new
                 .lock()

@@ -242,8 +242,16 @@ pub fn datadog_python_layer(dir: &Path) -> PathBuf {
         .write_to(dir, "datadog-layer.zip")
 }
 
+/// The binary, keeping what it parses under the target directory rather
+/// than the user's cache: audits of the same zip in later tests, and in
+/// later runs of the suite, take their scans from there.
 pub fn deadweight() -> Command {
-    Command::cargo_bin("deadweight").unwrap()
+    let mut command = Command::cargo_bin("deadweight").unwrap();
+    command.env(
+        "DEADWEIGHT_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("scan-cache"),
+    );
+    command
 }
 
 /// The JSON a run that must succeed prints (its stderr shown when it fails).

@@ -1,0 +1,158 @@
+//! The scans of the files init loads, kept between audits: a file whose
+//! contents the zip's central directory shows unchanged is taken from the
+//! cache, a changed one is parsed again, and the report is the same either
+//! way, with the cache damaged, or with none.
+
+mod common;
+
+use std::path::Path;
+
+use common::{deadweight, init_files, samples_dir, ZipBuilder};
+use deadweight::artifact::Artifact;
+use deadweight::imports::mount::Mount;
+use deadweight::imports::reach::{Edits, InitWalker, Platform};
+use deadweight::imports::scan_cache::ScanCache;
+use deadweight::imports::{scan_source, Language};
+use serde_json::Value;
+
+/// A function whose handler requires a package that gives another module's
+/// exports as its own: three files loaded at init, one shipped unloaded.
+fn function(dir: &Path, package_main: &str) -> std::path::PathBuf {
+    ZipBuilder::new()
+        .file(
+            "index.js",
+            "const lib = require('lib');\nexports.handler = async () => lib.run();\n",
+        )
+        .file(
+            "node_modules/lib/package.json",
+            r#"{"name":"lib","version":"1.0.0"}"#,
+        )
+        .file("node_modules/lib/index.js", package_main)
+        .file("node_modules/lib/impl.js", "exports.run = () => 1;\n")
+        .file("node_modules/lib/other.js", "exports.run = () => 2;\n")
+        .write_to(dir, "function.zip")
+}
+
+const MAIN: &str = "module.exports = require('./impl');\n";
+
+/// What init loads, walked in this process (whose build wrote the cache).
+fn walked(zip: &Path, cache: &Path) -> Vec<String> {
+    let artifact = Artifact::open(zip).unwrap();
+    let mount = Mount::function(&artifact);
+    let platform = Platform {
+        python: None,
+        runtime: None,
+    };
+    let walker = InitWalker::new(&mount, "index.handler", platform, &[], None)
+        .unwrap()
+        .with_scan_cache(cache);
+    let load = walker.load(&Edits::new());
+    walker.save_scans();
+    let mut files: Vec<String> = (load.loaded.iter())
+        .map(|&i| artifact.entries[i].path.clone())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_walk_takes_unchanged_files_from_the_cache_and_parses_changed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let zip = function(dir.path(), MAIN);
+    let loaded = [
+        "index.js",
+        "node_modules/lib/impl.js",
+        "node_modules/lib/index.js",
+    ];
+    assert_eq!(walked(&zip, &cache), loaded);
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+
+    // A scan planted for the package's main file, as if an earlier run had
+    // found it requiring other.js: the walk believes the cache while the
+    // file's CRC-32 and size are the same.
+    let artifact = Artifact::open(&zip).unwrap();
+    let main = artifact.find("node_modules/lib/index.js").unwrap();
+    let content = artifact.content_id(main).unwrap();
+    let planted = scan_source(
+        "node_modules/lib/index.js",
+        "module.exports = require('./other');\n",
+        Language::JavaScript,
+    )
+    .unwrap();
+    let kept = ScanCache::open(&cache, &[&zip], Language::JavaScript, None);
+    kept.add("node_modules/lib/index.js", content, &planted);
+    kept.save();
+    assert_eq!(
+        walked(&zip, &cache),
+        [
+            "index.js",
+            "node_modules/lib/index.js",
+            "node_modules/lib/other.js"
+        ]
+    );
+
+    // the same path rebuilt with other contents is parsed again
+    let zip = function(dir.path(), "module.exports = require('./impl.js');\n");
+    assert_eq!(walked(&zip, &cache), loaded);
+}
+
+fn audit(zip: &Path, cache: &Path, args: &[&str]) -> Value {
+    let out = deadweight()
+        .env("DEADWEIGHT_CACHE_DIR", cache)
+        .args(["audit", "--format", "json"])
+        .args(args)
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn audits_report_the_same_with_a_cache_cold_warm_damaged_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let zip = samples_dir().join("node-express.zip");
+    let none = audit(&zip, &cache, &["--no-cache"]);
+    assert!(!cache.exists(), "--no-cache keeps nothing");
+    assert!(init_files(&none["artifacts"][0]["init"]).len() > 100);
+
+    let cold = audit(&zip, &cache, &[]);
+    let kept: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let written = std::fs::read(&kept[0]).unwrap();
+    let warm = audit(&zip, &cache, &[]);
+    assert_eq!(cold, none);
+    assert_eq!(warm, none);
+    let unchanged = std::fs::read(&kept[0]).unwrap() == written;
+    assert!(
+        unchanged,
+        "a run with nothing new to keep rewrote the cache"
+    );
+
+    // damaged: taken for empty, and written anew
+    std::fs::write(&kept[0], &written[..written.len() / 3]).unwrap();
+    assert_eq!(audit(&zip, &cache, &[]), none);
+    let rewritten = std::fs::read(&kept[0]).unwrap() == written;
+    assert!(
+        rewritten,
+        "the damaged cache was not written anew as it was"
+    );
+    std::fs::write(&kept[0], b"not a cache").unwrap();
+    assert_eq!(audit(&zip, &cache, &[]), none);
+
+    // an empty DEADWEIGHT_CACHE_DIR turns it off too
+    let out = deadweight()
+        .env("DEADWEIGHT_CACHE_DIR", "")
+        .env("HOME", dir.path().join("home"))
+        .args(["audit", "--format", "json"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), none);
+    assert!(!dir.path().join("home").exists());
+}
