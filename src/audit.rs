@@ -108,9 +108,10 @@ pub struct AuditRequest<'a> {
     pub options: ReportOptions,
     /// The inputs opened ahead by [`open_inputs`], when the caller did.
     pub opened: Option<&'a OpenedInputs>,
-    /// Where the scans of the files init loads are kept between runs
-    /// ([`imports::scan_cache`]); `None` keeps none.
-    pub scan_cache: Option<PathBuf>,
+    /// Where what reading the zips' files found (their imports, their ELF
+    /// tables) is kept between runs ([`crate::artifact::cache`]); `None`
+    /// keeps nothing.
+    pub cache: Option<PathBuf>,
 }
 
 /// Audits each path in turn — artifacts, or lockfiles on their own — with
@@ -126,7 +127,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     let together = match request.opened {
         Some(opened) if opened.0.len() == request.paths.len() => &opened.0,
         _ => {
-            opened_here = open_together(request.paths);
+            opened_here = open_together(request.paths, request.cache.as_deref());
             &opened_here
         }
     };
@@ -199,6 +200,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 function,
                 path,
                 (&templates, &template_texts, packaged),
+                request.cache.as_deref(),
             )?;
             let layers = function_layers.all();
             let unknown_layers = function_layers.unknown;
@@ -213,7 +215,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let (inventory, native) = match &together[position] {
                 Some(opened) => (&opened.inventory, &opened.native),
                 None => {
-                    built_here = inventory_and_native(artifact);
+                    built_here = inventory_and_native(artifact, request.cache.as_deref());
                     (&built_here.0, &built_here.1)
                 }
             };
@@ -278,7 +280,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         _ => walker,
                     }
                 })
-                .map(|walker| match &request.scan_cache {
+                .map(|walker| match &request.cache {
                     Some(dir) => walker.with_scan_cache(dir),
                     None => walker,
                 }),
@@ -702,10 +704,11 @@ fn function_layers<'t>(
         &[String],
         Option<&template::PackagedFunction>,
     ),
+    cache: Option<&Path>,
 ) -> Result<FunctionLayers<'t>, AuditError> {
     let open = |path: &Path| -> Result<Opened, OpenError> {
         let artifact = open_artifact(path)?;
-        let (inventory, native) = inventory_and_native(&artifact);
+        let (inventory, native) = inventory_and_native(&artifact, cache);
         Ok(Opened {
             inventory,
             native,
@@ -775,10 +778,13 @@ pub fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
 /// An artifact's inventory and its native files' needs: reading the ELF
 /// headers needs only the listing, and fills the cores the inventory
 /// leaves idle.
-fn inventory_and_native(artifact: &Artifact) -> (Inventory, analysis::compat::NativeReads) {
+fn inventory_and_native(
+    artifact: &Artifact,
+    cache: Option<&Path>,
+) -> (Inventory, analysis::compat::NativeReads) {
     rayon::join(
         || inventory::build(artifact),
-        || analysis::compat::read_native_files(artifact),
+        || analysis::compat::read_native_files(artifact, cache),
     )
 }
 
@@ -789,22 +795,22 @@ pub struct OpenedInputs(Vec<Option<Opened>>);
 /// rules nor config: a caller runs it while it loads those. One that fails
 /// here is opened again in its turn, to stop the audit with its error in
 /// order; lockfile inputs are read in their turn.
-pub fn open_inputs(paths: &[PathBuf]) -> OpenedInputs {
-    OpenedInputs(open_all(paths))
+pub fn open_inputs(paths: &[PathBuf], cache: Option<&Path>) -> OpenedInputs {
+    OpenedInputs(open_all(paths, cache))
 }
 
 /// With several inputs, each artifact opened and listed up front (in
 /// parallel): a function's layers may be among them, and init follows
 /// imports into them. A single input has no layers beside it and is
 /// opened in its turn.
-fn open_together(paths: &[PathBuf]) -> Vec<Option<Opened>> {
+fn open_together(paths: &[PathBuf], cache: Option<&Path>) -> Vec<Option<Opened>> {
     if paths.len() < 2 {
         return paths.iter().map(|_| None).collect();
     }
-    open_all(paths)
+    open_all(paths, cache)
 }
 
-fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
+fn open_all(paths: &[PathBuf], cache: Option<&Path>) -> Vec<Option<Opened>> {
     use rayon::prelude::*;
     let mut opened: Vec<Option<Opened>> = paths
         .par_iter()
@@ -813,7 +819,7 @@ fn open_all(paths: &[PathBuf]) -> Vec<Option<Opened>> {
                 return None;
             }
             let artifact = open_artifact(path).ok()?;
-            let (inventory, native) = inventory_and_native(&artifact);
+            let (inventory, native) = inventory_and_native(&artifact, cache);
             Some(Opened {
                 artifact,
                 inventory,

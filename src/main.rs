@@ -312,10 +312,10 @@ struct AuditArgs {
     #[arg(long = "logs", value_name = "FILE")]
     logs: Vec<PathBuf>,
 
-    /// Parse every file init loads again, and keep nothing: by default what
-    /// parsing a zip's files found is kept in DEADWEIGHT_CACHE_DIR (else
-    /// $XDG_CACHE_HOME/deadweight or ~/.cache/deadweight) for the next audit
-    /// that meets the same contents.
+    /// Read every file again and keep nothing: by default what reading a
+    /// zip's files found (the imports of those init loads, native files' ELF
+    /// tables) is kept in DEADWEIGHT_CACHE_DIR (else $XDG_CACHE_HOME/deadweight
+    /// or ~/.cache/deadweight) for the next audit that meets the same contents.
     #[arg(long)]
     no_cache: bool,
 }
@@ -522,6 +522,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Terraform configuration) is its functions' code, each audited
             // with what its template says
             let paths = deadweight::template::expand_deployments(&args.paths);
+            let cache = match args.no_cache {
+                true => None,
+                false => deadweight::artifact::cache::default_dir(),
+            };
             // listing the artifacts needs neither rules nor config, and
             // takes longer: the Terraform configurations near them are
             // looked for beside the rules
@@ -532,7 +536,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     deadweight::template::prefetch(&paths);
                     loaded
                 },
-                || deadweight::audit::open_inputs(&paths),
+                || deadweight::audit::open_inputs(&paths, cache.as_deref()),
             );
             let (rules, config) = loaded?;
             let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -552,10 +556,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 logs: logs.as_ref(),
                 options: ReportOptions::default(),
                 opened: Some(&opened),
-                scan_cache: match args.no_cache {
-                    true => None,
-                    false => deadweight::imports::scan_cache::default_dir(),
-                },
+                cache,
             })?;
             let renderer: Box<dyn Render> = match args.format {
                 Format::Terminal => Box::new(Terminal {
@@ -739,7 +740,7 @@ fn audit_paths(
         logs: None,
         options: ReportOptions::default(),
         opened: None,
-        scan_cache: deadweight::imports::scan_cache::default_dir(),
+        cache: deadweight::artifact::cache::default_dir(),
     })
 }
 

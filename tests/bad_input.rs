@@ -344,7 +344,7 @@ fn damaged_archives_never_panic() {
                     &Default::default(),
                     None,
                     &[],
-                    &deadweight::analysis::compat::read_native_files(&artifact),
+                    &deadweight::analysis::compat::read_native_files(&artifact, None),
                 );
                 let report = Report::new(vec![ArtifactReport::build(
                     &artifact,

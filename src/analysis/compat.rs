@@ -5,6 +5,7 @@
 //! file needs), never a verdict.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use super::binaries::is_native_candidate;
 use super::native::{self, NativeInfo};
 use super::{Finding, Level, Location, Saving};
+use crate::artifact::cache::ContentCache;
 use crate::artifact::{Artifact, EntryKind, Warning};
 use crate::inventory::{Ecosystem, Inventory, Owner};
 use crate::rules::runtimes::RuntimeInfo;
@@ -70,7 +72,7 @@ pub struct NativeReads(Vec<(usize, Result<Option<NativeInfo>, String>)>);
 
 /// Reads every native file's headers, in parallel. It needs nothing but
 /// the listing, so it runs while the artifact's packages are inventoried.
-pub fn read_native_files(artifact: &Artifact) -> NativeReads {
+pub fn read_native_files(artifact: &Artifact, cache: Option<&Path>) -> NativeReads {
     let mut by_size: Vec<usize> = artifact
         .entries
         .iter()
@@ -82,11 +84,23 @@ pub fn read_native_files(artifact: &Artifact) -> NativeReads {
         .collect();
     // biggest first: a 25 MiB library started last would finish alone
     by_size.sort_by_key(|&i| std::cmp::Reverse(artifact.entries[i].unzipped_bytes));
+    // what an earlier audit read of the same contents, kept
+    let kept = cache.map(|dir| ContentCache::open(dir, "native", &[&artifact.path], ()));
     let mut inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> = by_size
         .par_iter()
         .with_max_len(1)
-        .map(|&i| (i, native::inspect(artifact, i)))
+        .map(|&i| {
+            let content = kept.as_ref().and_then(|_| artifact.content_id(i));
+            let path = &artifact.entries[i].path;
+            let read = ContentCache::through(kept.as_ref(), path, content, || {
+                native::inspect(artifact, i)
+            });
+            (i, read)
+        })
         .collect();
+    if let Some(kept) = kept {
+        kept.save();
+    }
     inspected.sort_unstable_by_key(|(i, _)| *i);
     NativeReads(inspected)
 }

@@ -4,6 +4,7 @@
 //! Only the zip's central directory is read up front; an entry's bytes are
 //! inflated on demand through [`Artifact::read`], with a size limit.
 
+pub mod cache;
 mod deflate_tail;
 mod directory;
 mod positioned;

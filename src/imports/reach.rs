@@ -447,7 +447,7 @@ impl<'a> InitWalker<'a> {
     pub fn with_scan_cache(mut self, dir: &Path) -> Self {
         let mut artifacts = vec![self.mount.function.path.as_path()];
         artifacts.extend(self.mount.layers.iter().map(|l| l.path.as_path()));
-        self.scan_cache = Some(ScanCache::open(
+        self.scan_cache = Some(super::scan_cache::open(
             dir,
             &artifacts,
             self.language,
@@ -511,32 +511,19 @@ impl<'a> InitWalker<'a> {
             return Ok(imports.clone());
         }
         let content = (self.scan_cache.as_ref()).and_then(|_| self.mount.content_id(file));
-        let kept = self
-            .scan_cache
-            .as_ref()
-            .zip(content)
-            .and_then(|(kept, content)| kept.get(path, content));
-        let source = match kept {
-            Some(source) => source,
-            None => {
-                let source = self
-                    .mount
-                    .read(file, DEFAULT_READ_LIMIT)
-                    .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
-                    .and_then(|bytes| {
-                        scan_source_for(
-                            path,
-                            &crate::artifact::decode_text(&bytes),
-                            self.language,
-                            self.platform.runtime_python(),
-                        )
-                    })?;
-                if let Some((kept, content)) = self.scan_cache.as_ref().zip(content) {
-                    kept.add(path, content, &source);
-                }
-                source
-            }
-        };
+        let source = ScanCache::through(self.scan_cache.as_ref(), path, content, || {
+            self.mount
+                .read(file, DEFAULT_READ_LIMIT)
+                .map_err(|e| Warning::at(path, format!("not followed at init: {e}")))
+                .and_then(|bytes| {
+                    scan_source_for(
+                        path,
+                        &crate::artifact::decode_text(&bytes),
+                        self.language,
+                        self.platform.runtime_python(),
+                    )
+                })
+        })?;
         if !source.too_new.is_empty() {
             self.too_new
                 .lock()

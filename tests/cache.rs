@@ -1,17 +1,21 @@
-//! The scans of the files init loads, kept between audits: a file whose
-//! contents the zip's central directory shows unchanged is taken from the
-//! cache, a changed one is parsed again, and the report is the same either
-//! way, with the cache damaged, or with none.
+//! What audits read of a zip's files, kept between them (the scans of the
+//! files init loads, the ELF tables of native files): a file whose contents
+//! the zip's central directory shows unchanged is taken from the cache, a
+//! changed one is read again, and the report is the same either way, with
+//! the cache damaged, or with none.
 
 mod common;
 
 use std::path::Path;
 
 use common::{deadweight, init_files, samples_dir, ZipBuilder};
+use deadweight::analysis::compat;
+use deadweight::analysis::native::NativeInfo;
+use deadweight::artifact::cache::ContentCache;
 use deadweight::artifact::Artifact;
 use deadweight::imports::mount::Mount;
 use deadweight::imports::reach::{Edits, InitWalker, Platform};
-use deadweight::imports::scan_cache::ScanCache;
+use deadweight::imports::scan_cache;
 use deadweight::imports::{scan_source, Language};
 use serde_json::Value;
 
@@ -80,7 +84,7 @@ fn a_walk_takes_unchanged_files_from_the_cache_and_parses_changed_ones() {
         Language::JavaScript,
     )
     .unwrap();
-    let kept = ScanCache::open(&cache, &[&zip], Language::JavaScript, None);
+    let kept = scan_cache::open(&cache, &[&zip], Language::JavaScript, None);
     kept.add("node_modules/lib/index.js", content, &planted);
     kept.save();
     assert_eq!(
@@ -95,6 +99,53 @@ fn a_walk_takes_unchanged_files_from_the_cache_and_parses_changed_ones() {
     // the same path rebuilt with other contents is parsed again
     let zip = function(dir.path(), "module.exports = require('./impl.js');\n");
     assert_eq!(walked(&zip, &cache), loaded);
+}
+
+/// The glibc each native file needs, read in this process.
+fn glibc_needed(zip: &Path, cache: &Path) -> Vec<(String, Option<String>)> {
+    let artifact = Artifact::open(zip).unwrap();
+    let inventory = deadweight::inventory::build(&artifact);
+    let reads = compat::read_native_files(&artifact, Some(cache));
+    let checked = compat::check(&artifact, &[], &inventory, None, false, &reads);
+    (checked.files.into_iter())
+        .map(|file| (file.path, file.glibc))
+        .collect()
+}
+
+#[test]
+fn native_files_unchanged_are_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let bootstrap =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/c/bootstrap"))
+            .unwrap();
+    let zip = ZipBuilder::new()
+        .file_with_mode("bootstrap", &bootstrap, 0o755)
+        .write_to(dir.path(), "function.zip");
+    let read = vec![("bootstrap".to_string(), Some("2.34".to_string()))];
+    assert_eq!(glibc_needed(&zip, &cache), read);
+    assert_eq!(glibc_needed(&zip, &cache), read);
+
+    // what an earlier audit would have read, had the file needed 2.99
+    let artifact = Artifact::open(&zip).unwrap();
+    let content = artifact.content_id(artifact.find("bootstrap").unwrap());
+    let kept = ContentCache::<Option<NativeInfo>>::open(&cache, "native", &[&zip], ());
+    let planted = NativeInfo {
+        machine: "x86_64".into(),
+        glibc: Some((2, 99)),
+        ..NativeInfo::default()
+    };
+    kept.add("bootstrap", content.unwrap(), &Some(planted));
+    kept.save();
+    assert_eq!(glibc_needed(&zip, &cache)[0].1.as_deref(), Some("2.99"));
+
+    // rebuilt with the file changed: read again
+    let mut changed = bootstrap.clone();
+    changed.extend_from_slice(b"\0");
+    let zip = ZipBuilder::new()
+        .file_with_mode("bootstrap", &changed, 0o755)
+        .write_to(dir.path(), "function.zip");
+    assert_eq!(glibc_needed(&zip, &cache), read);
 }
 
 fn audit(zip: &Path, cache: &Path, args: &[&str]) -> Value {
