@@ -305,7 +305,11 @@ impl<T: Codec> Codec for Vec<T> {
     }
     fn take(input: &mut Reader) -> Option<Self> {
         let len = take_len(input)?;
-        (0..len).map(|_| T::take(input)).collect()
+        let mut items = Vec::with_capacity(len);
+        for _ in 0..len {
+            items.push(T::take(input)?);
+        }
+        Some(items)
     }
 }
 
@@ -319,7 +323,11 @@ impl Codec for HashSet<String> {
     }
     fn take(input: &mut Reader) -> Option<Self> {
         let len = take_len(input)?;
-        (0..len).map(|_| String::take(input)).collect()
+        let mut names = HashSet::with_capacity(len);
+        for _ in 0..len {
+            names.insert(String::take(input)?);
+        }
+        Some(names)
     }
 }
 

@@ -1694,26 +1694,39 @@ impl<'a> PythonFinder<'a> {
     /// The file one module loads from: a package's `__init__.py`, a `.py`,
     /// or an extension module, from the first root holding it.
     fn module(&self, module: &str) -> Option<usize> {
-        let relative = module.replace('.', "/");
+        // one buffer for every path tried: a walk asks this of thousands
+        // of names, most found nowhere under most roots
+        let mut path = String::with_capacity(64 + module.len());
         self.roots.iter().find_map(|root| {
-            let base = format!("{root}{relative}");
-            self.mount
-                .find(&format!("{base}/__init__.py"))
-                .or_else(|| self.mount.find(&format!("{base}.py")))
-                .or_else(|| self.sourceless(&base))
-                .or_else(|| self.extension(&base))
+            path.clear();
+            path.push_str(root);
+            for (i, part) in module.split('.').enumerate() {
+                if i > 0 {
+                    path.push('/');
+                }
+                path.push_str(part);
+            }
+            let base = path.len();
+            let with = |path: &mut String, suffix: &str| {
+                path.truncate(base);
+                path.push_str(suffix);
+                self.mount.find(path)
+            };
+            let found = with(&mut path, "/__init__.py").or_else(|| with(&mut path, ".py"));
+            if found.is_some() {
+                return found;
+            }
+            if self.has_sourceless {
+                // bytecode shipped in place of the source (`mod.pyc` beside
+                // where `mod.py` would be), which Python imports too
+                let found = with(&mut path, "/__init__.pyc").or_else(|| with(&mut path, ".pyc"));
+                if found.is_some() {
+                    return found;
+                }
+            }
+            path.truncate(base);
+            self.extension(&path)
         })
-    }
-
-    /// Bytecode shipped in place of the source (`mod.pyc` beside where
-    /// `mod.py` would be), which Python imports too.
-    fn sourceless(&self, base: &str) -> Option<usize> {
-        if !self.has_sourceless {
-            return None;
-        }
-        self.mount
-            .find(&format!("{base}/__init__.pyc"))
-            .or_else(|| self.mount.find(&format!("{base}.pyc")))
     }
 
     /// Whether `module` is a directory under a root: a namespace package
