@@ -288,7 +288,7 @@ pub fn check(
 /// directory index) and fails with ERR_MODULE_NOT_FOUND.
 fn unspecified(import: &Unresolved) -> Finding {
     let module = &import.module;
-    let mut finding = super::compat::finding(
+    super::compat::finding(
         RULE,
         Level::Deny,
         format!(
@@ -298,9 +298,8 @@ fn unspecified(import: &Unresolved) -> Finding {
         &import.path,
         None,
         format!("name the file, extension and all (`{module}.js`, or `{module}/index.js` for a folder); tsc writes the specifiers as written, so write them with .js in the source"),
-    );
-    finding.location.line = Some(import.line);
-    finding
+    )
+    .at_line(import.line)
 }
 
 /// The name a missing import is reported under: its npm package, its
@@ -492,9 +491,7 @@ fn finding(
     } else {
         Level::Deny
     };
-    let mut finding = super::compat::finding(RULE, level, message, &first.path, package, fix);
-    finding.location.line = Some(first.line);
-    finding
+    super::compat::finding(RULE, level, message, &first.path, package, fix).at_line(first.line)
 }
 
 pub const MISSING_EXPORT: &str = "runtime/missing-export";
@@ -538,16 +535,15 @@ pub fn missing_exports(
             } else {
                 lacking_names(first, language, &listed, importer, target)
             };
-            let mut finding = super::compat::finding(
+            super::compat::finding(
                 MISSING_EXPORT,
                 Level::Deny,
                 message,
                 &first.path,
                 importer.map(Package::label),
                 fix,
-            );
-            finding.location.line = Some(first.line);
-            finding
+            )
+            .at_line(first.line)
         })
         .collect();
     // in the order the importing file takes them

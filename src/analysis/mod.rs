@@ -95,6 +95,12 @@ impl Finding {
             fix: Some(fix),
         }
     }
+
+    /// The same finding, at a line of its file.
+    pub fn at_line(mut self, line: u32) -> Finding {
+        self.location.line = Some(line);
+        self
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

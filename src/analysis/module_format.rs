@@ -93,10 +93,10 @@ pub fn check(
             _ => None,
         };
         if let Some((line, message, fix)) = finding {
-            let mut finding =
-                super::compat::finding(RULE, Level::Deny, message, &source.path, None, fix);
-            finding.location.line = Some(line);
-            findings.push(finding);
+            findings.push(
+                super::compat::finding(RULE, Level::Deny, message, &source.path, None, fix)
+                    .at_line(line),
+            );
         }
     }
     findings
@@ -172,16 +172,17 @@ pub fn required_es_modules(
             ),
             _ => continue,
         };
-        let mut finding = super::compat::finding(
-            REQUIRE_ESM_RULE,
-            Level::Deny,
-            message,
-            &r.path,
-            importer.map(crate::inventory::Package::label),
-            fix,
+        findings.push(
+            super::compat::finding(
+                REQUIRE_ESM_RULE,
+                Level::Deny,
+                message,
+                &r.path,
+                importer.map(crate::inventory::Package::label),
+                fix,
+            )
+            .at_line(line),
         );
-        finding.location.line = Some(line);
-        findings.push(finding);
     }
     findings
 }
@@ -207,7 +208,7 @@ pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Fi
                     format!("const {{ default: {name} }} = await import('{module}')"),
                 ),
             };
-            let mut finding = super::compat::finding(
+            super::compat::finding(
                 NAMESPACE_CALL_RULE,
                 Level::Deny,
                 format!(
@@ -219,9 +220,8 @@ pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Fi
                 format!(
                     "take the module's default export instead: `{fix}` (for a CommonJS module, its module.exports)"
                 ),
-            );
-            finding.location.line = Some(c.call.line);
-            finding
+            )
+            .at_line(c.call.line)
         })
         .collect()
 }
@@ -242,7 +242,7 @@ fn undetected_esm(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Option<
         "{}:{line} is written as an ES module (import/export), but no package.json above it says \"type\": \"module\": {on} loads a .js as CommonJS then (module syntax is detected from Node 20.19 and 22.7), and fails with SyntaxError: Cannot use import statement outside a module, at every cold start",
         source.path
     );
-    let mut finding = super::compat::finding(
+    let finding = super::compat::finding(
         RULE,
         level,
         message,
@@ -250,8 +250,7 @@ fn undetected_esm(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Option<
         None,
         "set `\"type\": \"module\"` in the package.json at the package root, rename the file to .mjs, or compile to CommonJS (esbuild `--format=cjs`)".to_string(),
     );
-    finding.location.line = Some(line);
-    Some(finding)
+    Some(finding.at_line(line))
 }
 
 /// JSON imported by an ES module must say so: with nothing, every Node
@@ -290,7 +289,7 @@ fn json_imports(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Vec<Findi
                 ),
                 _ => return None,
             };
-            let mut finding = super::compat::finding(
+            let finding = super::compat::finding(
                 JSON_RULE,
                 level,
                 message,
@@ -298,8 +297,7 @@ fn json_imports(source: &SourceFile, runtime: Option<&RuntimeInfo>) -> Vec<Findi
                 None,
                 format!("write `import … from '{module}' with {{ type: 'json' }}` (Node 18.20+, 20.10+, 22), or read it with fs.readFileSync and JSON.parse"),
             );
-            finding.location.line = Some(*line);
-            Some(finding)
+            Some(finding.at_line(*line))
         })
         .collect()
 }

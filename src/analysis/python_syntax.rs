@@ -144,8 +144,8 @@ fn finding(
     // a file init imports fails every cold start; one imported later, the
     // calls that reach it
     let level = if at_init { Level::Deny } else { Level::Warn };
-    let mut finding = super::compat::finding(RULE, level, message, &path, None, fix);
-    finding.location.line = Some(first.line);
+    let mut finding =
+        super::compat::finding(RULE, level, message, &path, None, fix).at_line(first.line);
     finding.location.column = Some(first.column);
     finding.package = package.map(|p| {
         let p = &inventory.packages[p];
