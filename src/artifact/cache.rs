@@ -38,9 +38,10 @@ type Key = (String, u32, u64);
 
 pub struct ContentCache<T> {
     file: PathBuf,
-    /// The cache file as read; scans are decoded from it when asked for.
+    /// The cache file as read; what it keeps is decoded when asked for.
     bytes: Vec<u8>,
-    /// Where each kept scan lies in `bytes`, and whether this run used it.
+    /// Where what was read of each file lies in `bytes`, and whether this
+    /// run used it.
     stored: HashMap<Key, (Range<usize>, AtomicBool)>,
     /// What this run read, encoded.
     added: Mutex<Vec<(Key, Vec<u8>)>>,
@@ -121,7 +122,9 @@ impl<T: Codec> ContentCache<T> {
         if added.is_empty() && self.stored.values().all(|(_, u)| used(u)) {
             return;
         }
-        let kept = (self.stored.iter())
+        let kept = self
+            .stored
+            .iter()
             .filter(|(_, (_, u))| used(u))
             .map(|(key, (range, _))| (key, &self.bytes[range.clone()]));
         let mut records: Vec<(&Key, &[u8])> = kept
@@ -135,7 +138,9 @@ impl<T: Codec> ContentCache<T> {
         };
         // written aside and renamed: a run reading it meanwhile sees the
         // old file or the new one, never half of one
-        let partial = (self.file).with_extension(format!("{}.partial", std::process::id()));
+        let partial = self
+            .file
+            .with_extension(format!("{}.partial", std::process::id()));
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| std::fs::write(&partial, bytes))
             .and_then(|()| std::fs::rename(&partial, &self.file));

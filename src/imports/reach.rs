@@ -497,7 +497,7 @@ impl<'a> InitWalker<'a> {
     }
 
     /// The module-scope imports of one file: edited, scanned before, parsed
-    /// in an earlier walk, or read and parsed now.
+    /// in an earlier walk, kept from an earlier run, or read and parsed now.
     fn imports(&self, file: usize, edits: &Edits) -> Result<Arc<[Import]>, Warning> {
         if let Some(imports) = edits.get(&file) {
             return Ok(imports.as_slice().into());
@@ -510,7 +510,10 @@ impl<'a> InitWalker<'a> {
         if let Some(imports) = cache().get(&file) {
             return Ok(imports.clone());
         }
-        let content = (self.scan_cache.as_ref()).and_then(|_| self.mount.content_id(file));
+        let content = self
+            .scan_cache
+            .as_ref()
+            .and_then(|_| self.mount.content_id(file));
         let source = ScanCache::through(self.scan_cache.as_ref(), path, content, || {
             self.mount
                 .read(file, DEFAULT_READ_LIMIT)
@@ -1691,8 +1694,9 @@ impl<'a> PythonFinder<'a> {
             .collect()
     }
 
-    /// The file one module loads from: a package's `__init__.py`, a `.py`,
-    /// or an extension module, from the first root holding it.
+    /// The file one module loads from: a package's `__init__.py`, a `.py`
+    /// (or their bytecode alone), or an extension module, from the first
+    /// root holding it.
     fn module(&self, module: &str) -> Option<usize> {
         // one buffer for every path tried: a walk asks this of thousands
         // of names, most found nowhere under most roots
