@@ -484,6 +484,53 @@ fn a_python_import_of_a_name_the_module_lacks_is_a_deny() {
     );
 }
 
+/// Names set on a submodule reached through its package: `import
+/// conf.aws` then `conf.aws.REGION = …`, and `from conf import db` then
+/// `db.URL = …`. Python imports both names; a name nothing sets still
+/// fails, as reported.
+#[test]
+fn a_python_name_set_on_a_submodule_is_no_missing_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = "import boot\nfrom conf.aws import REGION\nfrom conf.db import URL, POOL\n\ndef handler(event, context):\n    return REGION, URL\n";
+    common::write_files(
+        dir.path(),
+        &[
+            ("app.py", app),
+            (
+                "boot.py",
+                "import conf.aws\nfrom conf import db\nconf.aws.REGION = 'eu-west-1'\ndb.URL = 'postgres://db'\n",
+            ),
+            ("conf/__init__.py", ""),
+            ("conf/aws.py", "PARTITION = 'aws'\n"),
+            ("conf/db.py", "PORT = 5432\n"),
+        ],
+    );
+    let python = |dir: &std::path::Path| {
+        std::process::Command::new("python3")
+            .args(["-B", "-c", "import app"])
+            .current_dir(dir)
+            .output()
+            .ok()
+            .map(|out| String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        common::rule_findings(&report, "runtime/missing-export"),
+        ["deny app.py:3 imports POOL from conf.db at init, but conf.db (conf/db.py) does not define it: ImportError: cannot import name 'POOL' at every cold start"]
+    );
+    if let Some(stderr) = python(dir.path()) {
+        assert!(stderr.contains("cannot import name 'POOL'"), "{stderr}");
+    }
+    common::write_files(dir.path(), &[("app.py", &app.replace(", POOL", ""))]);
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(0), "{report}");
+    if let Some(stderr) = python(dir.path()) {
+        assert!(stderr.is_empty(), "{stderr}");
+    }
+}
+
 /// A name another module sets on a module (`settings.REGION = …` after
 /// `import settings`) is the module's once that code ran: importing it is
 /// no missing export, as Python shows; a name nothing sets still is.

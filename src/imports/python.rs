@@ -119,17 +119,46 @@ impl Scanner<'_> {
     }
 
     /// `m.x = …` (or `m.x, m.y = …`) with `m` a module this file imported
-    /// whole (`import m`, `import a.b as m`): the import's `assigned`.
+    /// whole (`import m`, `import a.b as m`): the import's `assigned`. A
+    /// name set further down is recorded with its path from the module:
+    /// `sub.x` for `m.sub.x = …`, for `from m import sub; sub.x = …` too
+    /// (on that import), and `x` on `import a.b` for `a.b.x = …`.
     fn sets_on_module(&mut self, target: &Expr) {
         match target {
             Expr::Tuple(tuple) => tuple.elts.iter().for_each(|t| self.sets_on_module(t)),
             Expr::List(list) => list.elts.iter().for_each(|t| self.sets_on_module(t)),
             Expr::Attribute(attribute) => {
-                let Expr::Name(object) = attribute.value.as_ref() else {
-                    return;
+                // the object's dotted path: `m.sub` in `m.sub.x = …`
+                let mut path = Vec::new();
+                let mut object = attribute.value.as_ref();
+                let name = loop {
+                    match object {
+                        Expr::Attribute(inner) => {
+                            path.push(inner.attr.as_str());
+                            object = inner.value.as_ref();
+                        }
+                        Expr::Name(name) => break name.id.as_str(),
+                        _ => return,
+                    }
                 };
-                let Some((module, None)) = self.bindings.get(object.id.as_str()) else {
-                    return;
+                path.reverse();
+                path.push(attribute.attr.as_str());
+                let (module, kind, set) = match self.bindings.get(name) {
+                    Some((module, None)) => {
+                        (module.clone(), ImportKind::PythonImport, path.join("."))
+                    }
+                    Some((module, Some(imported))) => (
+                        module.clone(),
+                        ImportKind::PythonFrom,
+                        format!("{imported}.{}", path.join(".")),
+                    ),
+                    // `import a.b` binds `a`; `a.b.x = …` sets x on a.b
+                    None if path.len() > 1 => {
+                        let (set, within) = path.split_last().unwrap_or((&"", &[]));
+                        let module = format!("{name}.{}", within.join("."));
+                        (module, ImportKind::PythonImport, set.to_string())
+                    }
+                    _ => return,
                 };
                 let (line, _) = self
                     .lines
@@ -138,12 +167,9 @@ impl Scanner<'_> {
                     .imports
                     .iter_mut()
                     .rev()
-                    .find(|i| i.kind == ImportKind::PythonImport && i.module == *module);
+                    .find(|i| i.kind == kind && i.module == module);
                 if let Some(import) = import {
-                    import.assigned.push(Member {
-                        name: attribute.attr.to_string(),
-                        line,
-                    });
+                    import.assigned.push(Member { name: set, line });
                 }
             }
             _ => {}

@@ -592,9 +592,23 @@ impl<'a> InitWalker<'a> {
         let mut assigned: HashMap<usize, HashSet<&str>> = HashMap::new();
         for (file, imports) in &parsed {
             for import in imports.iter().filter(|i| !i.assigned.is_empty()) {
-                if let Some((_, target)) = self.python_module(*file, import) {
-                    let names = import.assigned.iter().map(|m| m.name.as_str());
-                    assigned.entry(target).or_default().extend(names);
+                let Some((module, target)) = self.python_module(*file, import) else {
+                    continue;
+                };
+                for set in &import.assigned {
+                    // `sub.x`: set on the submodule, when it is one
+                    let target = match set.name.rsplit_once('.') {
+                        None => Some((target, set.name.as_str())),
+                        Some((within, name)) => match &self.resolver {
+                            Resolver::Python(finder) => finder
+                                .module(&format!("{module}.{within}"))
+                                .map(|sub| (sub, name)),
+                            Resolver::Node { .. } => None,
+                        },
+                    };
+                    if let Some((target, name)) = target {
+                        assigned.entry(target).or_default().insert(name);
+                    }
                 }
             }
         }
