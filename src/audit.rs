@@ -257,6 +257,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         artifact,
                         inventory,
                         runtime.and_then(|r| r.python_version()),
+                        request.cache.as_deref(),
                     ),
                     false => (Vec::new(), Vec::new()),
                 },
@@ -363,6 +364,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         artifact,
                         walker,
                         &load.handler,
+                        request.cache.as_deref(),
                         &mut warnings,
                     )
                 });

@@ -9,10 +9,11 @@ mod common;
 use std::path::Path;
 
 use common::{deadweight, init_files, samples_dir, ZipBuilder};
-use deadweight::analysis::compat;
 use deadweight::analysis::native::NativeInfo;
+use deadweight::analysis::{compat, practices};
 use deadweight::artifact::cache::ContentCache;
 use deadweight::artifact::Artifact;
+use deadweight::imports::clients::{HandlerCode, Place};
 use deadweight::imports::mount::Mount;
 use deadweight::imports::reach::{Edits, InitWalker, Platform};
 use deadweight::imports::scan_cache;
@@ -101,6 +102,30 @@ fn a_walk_takes_unchanged_files_from_the_cache_and_parses_changed_ones() {
     assert_eq!(walked(&zip, &cache), loaded);
 }
 
+#[test]
+fn the_functions_own_code_unchanged_is_not_parsed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let zip = function(dir.path(), MAIN);
+    let artifact = Artifact::open(&zip).unwrap();
+    let inventory = deadweight::inventory::build(&artifact);
+    let imports = |cache: &Path| -> Vec<String> {
+        let (sources, warnings) =
+            deadweight::imports::scan_app(&artifact, &inventory, None, Some(cache));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let handler = sources.iter().find(|s| s.path == "index.js").unwrap();
+        handler.imports.iter().map(|i| i.module.clone()).collect()
+    };
+    assert_eq!(imports(&cache), ["lib"]);
+    assert_eq!(imports(&cache), ["lib"]);
+    let index = artifact.find("index.js").unwrap();
+    let planted = scan_source("index.js", "require('planted');\n", Language::JavaScript).unwrap();
+    let kept = scan_cache::ScanCache::open(&cache, "app", &[&zip], None::<(u32, u32)>);
+    kept.add("index.js", artifact.content_id(index).unwrap(), &planted);
+    kept.save();
+    assert_eq!(imports(&cache), ["planted"]);
+}
+
 /// The glibc each native file needs, read in this process.
 fn glibc_needed(zip: &Path, cache: &Path) -> Vec<(String, Option<String>)> {
     let artifact = Artifact::open(zip).unwrap();
@@ -148,6 +173,59 @@ fn native_files_unchanged_are_not_read_again() {
     assert_eq!(glibc_needed(&zip, &cache), read);
 }
 
+/// Where the handler module creates its clients, read in this process.
+fn clients(zip: &Path, cache: &Path) -> Vec<(String, Place)> {
+    let artifact = Artifact::open(zip).unwrap();
+    let mount = Mount::function(&artifact);
+    let platform = Platform {
+        python: None,
+        runtime: None,
+    };
+    let walker = InitWalker::new(&mount, "index.handler", platform, &[], None).unwrap();
+    let mut warnings = Vec::new();
+    let module = practices::read_handler(
+        &artifact,
+        &walker,
+        "index.handler",
+        Some(cache),
+        &mut warnings,
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    (module.unwrap().code.constructions.into_iter())
+        .map(|c| (c.service, c.place))
+        .collect()
+}
+
+#[test]
+fn a_handler_module_unchanged_is_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let zip = ZipBuilder::new()
+        .file(
+            "index.js",
+            "const { S3Client } = require('@aws-sdk/client-s3');\n\
+             exports.handler = async () => new S3Client({});\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    let read = vec![("s3".to_string(), Place::Handler("handler".into()))];
+    assert_eq!(clients(&zip, &cache), read);
+    assert_eq!(clients(&zip, &cache), read);
+
+    // what an earlier audit would have read, had the handler made no client
+    let artifact = Artifact::open(&zip).unwrap();
+    let content = artifact.content_id(artifact.find("index.js").unwrap());
+    let kept =
+        ContentCache::<HandlerCode>::open(&cache, "handler", &[&zip], Language::JavaScript as u8);
+    let nothing = HandlerCode {
+        handler_found: true,
+        ..HandlerCode::default()
+    };
+    // kept by path and the function looked for
+    kept.add("index.js#handler", content.unwrap(), &nothing);
+    kept.save();
+    assert_eq!(clients(&zip, &cache), []);
+}
+
 fn audit(zip: &Path, cache: &Path, args: &[&str]) -> Value {
     let out = deadweight()
         .env("DEADWEIGHT_CACHE_DIR", cache)
@@ -170,30 +248,49 @@ fn audits_report_the_same_with_a_cache_cold_warm_damaged_or_none() {
     assert!(init_files(&none["artifacts"][0]["init"]).len() > 100);
 
     let cold = audit(&zip, &cache, &[]);
-    let kept: Vec<_> = std::fs::read_dir(&cache)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let kept = |cache: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let written = kept(&cache);
+    // the walk's scans, the function's own code's, the handler's reading
+    let kinds: Vec<&str> = written
+        .iter()
+        .map(|(name, _)| &name[..name.find('-').unwrap()])
         .collect();
-    assert_eq!(kept.len(), 1, "{kept:?}");
-    let written = std::fs::read(&kept[0]).unwrap();
+    assert_eq!(kinds, ["app", "handler", "scan"]);
     let warm = audit(&zip, &cache, &[]);
     assert_eq!(cold, none);
     assert_eq!(warm, none);
-    let unchanged = std::fs::read(&kept[0]).unwrap() == written;
+    let unchanged = kept(&cache) == written;
     assert!(
         unchanged,
         "a run with nothing new to keep rewrote the cache"
     );
 
     // damaged: taken for empty, and written anew
-    std::fs::write(&kept[0], &written[..written.len() / 3]).unwrap();
+    for (name, bytes) in &written {
+        std::fs::write(cache.join(name), &bytes[..bytes.len() / 3]).unwrap();
+    }
     assert_eq!(audit(&zip, &cache, &[]), none);
-    let rewritten = std::fs::read(&kept[0]).unwrap() == written;
+    let rewritten = kept(&cache) == written;
     assert!(
         rewritten,
         "the damaged cache was not written anew as it was"
     );
-    std::fs::write(&kept[0], b"not a cache").unwrap();
+    for (name, _) in &written {
+        std::fs::write(cache.join(name), b"not a cache").unwrap();
+    }
     assert_eq!(audit(&zip, &cache, &[]), none);
 
     // an empty DEADWEIGHT_CACHE_DIR turns it off too

@@ -5,8 +5,10 @@
 //! (`python/tmp-cache-hint`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::{Finding, Level, Location};
+use crate::artifact::cache::ContentCache;
 use crate::artifact::{Artifact, Warning};
 use crate::imports::clients::{read_handler_module, ClientKind, Construction, HandlerCode, Place};
 use crate::imports::reach::{handler_entry, InitLoad, InitWalker};
@@ -33,27 +35,58 @@ pub struct HandlerModule {
     pub code: HandlerCode,
 }
 
+/// With a cache directory, a handler module an earlier run read (same
+/// CRC-32 and size: a bundle rebuilt unchanged) is not parsed again.
 pub fn read_handler(
     artifact: &Artifact,
     walker: &InitWalker,
     handler: &str,
+    cache: Option<&Path>,
     warnings: &mut Vec<Warning>,
 ) -> Option<HandlerModule> {
-    let (mut entry, language) = handler_entry(artifact, handler)?;
+    let (entry, language) = handler_entry(artifact, handler)?;
+    let kept =
+        cache.map(|dir| ContentCache::open(dir, "handler", &[&artifact.path], language as u8));
+    let module = read_handler_from(
+        artifact,
+        walker,
+        (entry, language),
+        handler,
+        kept.as_ref(),
+        warnings,
+    );
+    if let Some(kept) = kept {
+        kept.save();
+    }
+    module
+}
+
+fn read_handler_from(
+    artifact: &Artifact,
+    walker: &InitWalker,
+    (mut entry, language): (usize, Language),
+    handler: &str,
+    kept: Option<&ContentCache<HandlerCode>>,
+    warnings: &mut Vec<Warning>,
+) -> Option<HandlerModule> {
     let mut function = handler.rsplit('.').next().unwrap_or(handler).to_string();
     for _ in 0..4 {
         let path = artifact.entries[entry].path.clone();
-        let text = match artifact.read_text(entry) {
-            Ok(text) => text,
-            Err(e) => {
-                warnings.push(Warning::at(&path, format!("handler not read: {e}")));
+        // what is read depends on the function looked for too
+        let key = format!("{path}#{function}");
+        let read = ContentCache::through(kept, &key, artifact.content_id(entry), || {
+            let text = artifact
+                .read_text(entry)
+                .map_err(|e| Some(Warning::at(&path, format!("handler not read: {e}"))))?;
+            // the import scan already warned about a file that does not parse
+            read_handler_module(&path, &text, language, &function).map_err(|_| None)
+        });
+        let code = match read {
+            Ok(code) => code,
+            Err(warning) => {
+                warnings.extend(warning);
                 return None;
             }
-        };
-        let code = match read_handler_module(&path, &text, language, &function) {
-            Ok(code) => code,
-            // the import scan already warned about a file that does not parse
-            Err(_) => return None,
         };
         match &code.reexport {
             Some((module, name)) if module.starts_with('.') => {

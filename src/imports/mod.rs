@@ -210,12 +210,16 @@ pub const MAX_SOURCE_BYTES: u64 = DEFAULT_READ_LIMIT;
 
 /// Scans the function's own source files (not packages) in parallel. A file
 /// that does not parse is a warning; the others are still scanned. With
-/// the runtime's Python version, Python syntax it lacks is noted.
+/// the runtime's Python version, Python syntax it lacks is noted. With a
+/// cache directory, a file an earlier run scanned (same CRC-32 and size:
+/// a bundle rebuilt unchanged) is not read again.
 pub fn scan_app(
     artifact: &Artifact,
     inventory: &Inventory,
     python: Option<(u32, u32)>,
+    cache: Option<&std::path::Path>,
 ) -> (Vec<SourceFile>, Vec<Warning>) {
+    let kept = cache.map(|dir| scan_cache::ScanCache::open(dir, "app", &[&artifact.path], python));
     let candidates: Vec<(usize, Language)> = artifact
         .entries
         .iter()
@@ -236,12 +240,18 @@ pub fn scan_app(
                     ),
                 ));
             }
-            let text = artifact
-                .read_text(index)
-                .map_err(|e| Warning::at(&entry.path, format!("cannot read: {e}")))?;
-            scan_source_for(&entry.path, &text, language, python)
+            let content = kept.as_ref().and_then(|_| artifact.content_id(index));
+            scan_cache::ScanCache::through(kept.as_ref(), &entry.path, content, || {
+                let text = artifact
+                    .read_text(index)
+                    .map_err(|e| Warning::at(&entry.path, format!("cannot read: {e}")))?;
+                scan_source_for(&entry.path, &text, language, python)
+            })
         })
         .collect();
+    if let Some(kept) = kept {
+        kept.save();
+    }
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     for r in results {
