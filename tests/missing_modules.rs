@@ -484,18 +484,52 @@ fn a_python_import_of_a_name_the_module_lacks_is_a_deny() {
     );
 }
 
+/// What python3 prints importing `app` in `dir` (None without python3).
+fn python_imports_app(dir: &std::path::Path) -> Option<String> {
+    std::process::Command::new("python3")
+        .args(["-B", "-c", "import app"])
+        .current_dir(dir)
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A Python function (`app.py` first) whose app imports `unset` last in a
+/// `from … import` line, a name nothing defines or sets: the audit denies
+/// `finding` alone and Python fails on that name; without it in app.py,
+/// the audit passes and Python imports the rest.
+fn assert_only_unset_name_missing(files: &[(&str, &str)], unset: &str, finding: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_files(dir.path(), files);
+    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        common::rule_findings(&report, "runtime/missing-export"),
+        [finding]
+    );
+    if let Some(stderr) = python_imports_app(dir.path()) {
+        let error = format!("cannot import name '{unset}'");
+        assert!(stderr.contains(&error), "{stderr}");
+    }
+    let app = files[0].1.replace(&format!(", {unset}"), "");
+    common::write_files(dir.path(), &[("app.py", &app)]);
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(0), "{report}");
+    if let Some(stderr) = python_imports_app(dir.path()) {
+        assert!(stderr.is_empty(), "{stderr}");
+    }
+}
+
 /// Names set on a submodule reached through its package: `import
 /// conf.aws` then `conf.aws.REGION = …`, and `from conf import db` then
 /// `db.URL = …`. Python imports both names; a name nothing sets still
 /// fails, as reported.
 #[test]
 fn a_python_name_set_on_a_submodule_is_no_missing_export() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = "import boot\nfrom conf.aws import REGION\nfrom conf.db import URL, POOL\n\ndef handler(event, context):\n    return REGION, URL\n";
-    common::write_files(
-        dir.path(),
+    assert_only_unset_name_missing(
         &[
-            ("app.py", app),
+            ("app.py", "import boot\nfrom conf.aws import REGION\nfrom conf.db import URL, POOL\n\ndef handler(event, context):\n    return REGION, URL\n"),
             (
                 "boot.py",
                 "import conf.aws\nfrom conf import db\nconf.aws.REGION = 'eu-west-1'\ndb.URL = 'postgres://db'\n",
@@ -504,31 +538,9 @@ fn a_python_name_set_on_a_submodule_is_no_missing_export() {
             ("conf/aws.py", "PARTITION = 'aws'\n"),
             ("conf/db.py", "PORT = 5432\n"),
         ],
+        "POOL",
+        "deny app.py:3 imports POOL from conf.db at init, but conf.db (conf/db.py) does not define it: ImportError: cannot import name 'POOL' at every cold start",
     );
-    let python = |dir: &std::path::Path| {
-        std::process::Command::new("python3")
-            .args(["-B", "-c", "import app"])
-            .current_dir(dir)
-            .output()
-            .ok()
-            .map(|out| String::from_utf8_lossy(&out.stderr).into_owned())
-    };
-    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
-    let (code, report) = common::audit_with(dir.path(), &args);
-    assert_eq!(code, Some(1), "{report}");
-    assert_eq!(
-        common::rule_findings(&report, "runtime/missing-export"),
-        ["deny app.py:3 imports POOL from conf.db at init, but conf.db (conf/db.py) does not define it: ImportError: cannot import name 'POOL' at every cold start"]
-    );
-    if let Some(stderr) = python(dir.path()) {
-        assert!(stderr.contains("cannot import name 'POOL'"), "{stderr}");
-    }
-    common::write_files(dir.path(), &[("app.py", &app.replace(", POOL", ""))]);
-    let (code, report) = common::audit_with(dir.path(), &args);
-    assert_eq!(code, Some(0), "{report}");
-    if let Some(stderr) = python(dir.path()) {
-        assert!(stderr.is_empty(), "{stderr}");
-    }
 }
 
 /// A name another module sets on a module (`settings.REGION = …` after
@@ -536,41 +548,16 @@ fn a_python_name_set_on_a_submodule_is_no_missing_export() {
 /// no missing export, as Python shows; a name nothing sets still is.
 #[test]
 fn a_python_name_another_module_sets_is_no_missing_export() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = "import boot\nfrom settings import REGION, DEFAULTS\n\ndef handler(event, context):\n    return REGION\n";
-    common::write_files(
-        dir.path(),
+    assert_only_unset_name_missing(
         &[
-            ("app.py", app),
+            ("app.py", "import boot\nfrom settings import REGION, DEFAULTS\n\ndef handler(event, context):\n    return REGION\n"),
             (
                 "boot.py",
                 "import os\nimport settings as config\nconfig.REGION, config.STAGE = os.environ.get('AWS_REGION', 'us-east-1'), 'prod'\n",
             ),
             ("settings.py", "defaults = {}\n"),
         ],
+        "DEFAULTS",
+        "deny app.py:2 imports DEFAULTS from settings at init, but settings (settings.py) does not define it: ImportError: cannot import name 'DEFAULTS' at every cold start",
     );
-    let python = |dir: &std::path::Path| {
-        std::process::Command::new("python3")
-            .args(["-B", "-c", "import app"])
-            .current_dir(dir)
-            .output()
-            .ok()
-            .map(|out| String::from_utf8_lossy(&out.stderr).into_owned())
-    };
-    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
-    let (code, report) = common::audit_with(dir.path(), &args);
-    assert_eq!(code, Some(1), "{report}");
-    assert_eq!(
-        common::rule_findings(&report, "runtime/missing-export"),
-        ["deny app.py:2 imports DEFAULTS from settings at init, but settings (settings.py) does not define it: ImportError: cannot import name 'DEFAULTS' at every cold start"]
-    );
-    if let Some(stderr) = python(dir.path()) {
-        assert!(stderr.contains("cannot import name 'DEFAULTS'"), "{stderr}");
-    }
-    common::write_files(dir.path(), &[("app.py", &app.replace(", DEFAULTS", ""))]);
-    let (code, report) = common::audit_with(dir.path(), &args);
-    assert_eq!(code, Some(0), "{report}");
-    if let Some(stderr) = python(dir.path()) {
-        assert!(stderr.is_empty(), "{stderr}");
-    }
 }

@@ -35,8 +35,10 @@ pub struct HandlerModule {
     pub code: HandlerCode,
 }
 
-/// With a cache directory, a handler module an earlier run read (same
-/// CRC-32 and size: a bundle rebuilt unchanged) is not parsed again.
+/// Reads the handler's module for the clients it creates, following a
+/// handler re-exported from another module of the function. With a cache
+/// directory, a module an earlier run read (same CRC-32 and size: a bundle
+/// rebuilt unchanged) is not parsed again.
 pub fn read_handler(
     artifact: &Artifact,
     walker: &InitWalker,
