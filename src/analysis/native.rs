@@ -26,7 +26,7 @@ use object::elf::{
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::{Endianness, FileKind};
 
-use crate::artifact::cache::{Codec, Reader, Writer};
+use crate::artifact::cache::codec_struct;
 use crate::artifact::Artifact;
 
 /// Files up to this size are read whole and parsed exactly, through the
@@ -73,31 +73,13 @@ pub struct NativeInfo {
     pub android: bool,
 }
 
-impl Codec for NativeInfo {
-    fn put(&self, out: &mut Writer) {
-        let NativeInfo {
-            machine,
-            musl,
-            needed,
-            glibc,
-            android,
-        } = self;
-        machine.put(out);
-        musl.put(out);
-        needed.put(out);
-        glibc.put(out);
-        android.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(NativeInfo {
-            machine: Codec::take(input)?,
-            musl: Codec::take(input)?,
-            needed: Codec::take(input)?,
-            glibc: Codec::take(input)?,
-            android: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(NativeInfo {
+    machine,
+    musl,
+    needed,
+    glibc,
+    android
+});
 
 /// Inspects one ELF entry; `Err` says why it could not be read as one.
 pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, String> {

@@ -373,6 +373,26 @@ macro_rules! codec_by_position {
 }
 pub(crate) use codec_by_position;
 
+/// Structs, written field by field in the order listed. The list must
+/// name every field (the struct is destructured whole), so a field added
+/// to one fails to compile until the cache keeps it.
+macro_rules! codec_struct {
+    ($type:ident { $($field:ident),+ $(,)? }) => {
+        impl $crate::artifact::cache::Codec for $type {
+            fn put(&self, out: &mut $crate::artifact::cache::Writer) {
+                let $type { $($field),+ } = self;
+                $($crate::artifact::cache::Codec::put($field, out);)+
+            }
+            fn take(input: &mut $crate::artifact::cache::Reader) -> Option<Self> {
+                Some($type {
+                    $($field: $crate::artifact::cache::Codec::take(input)?),+
+                })
+            }
+        }
+    };
+}
+pub(crate) use codec_struct;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use super::exports::ModuleExports;
 use super::{
     Import, ImportKind, JsonAttribute, Language, Member, ModuleSyntax, SourceFile, TooNew,
 };
-use crate::artifact::cache::{codec_by_position, Codec, ContentCache, Reader, Writer};
+use crate::artifact::cache::{codec_by_position, codec_struct, ContentCache};
 
 pub type ScanCache = ContentCache<SourceFile>;
 
@@ -48,167 +48,53 @@ codec_by_position!(
     ]
 );
 
-impl Codec for Member {
-    fn put(&self, out: &mut Writer) {
-        let Member { name, line } = self;
-        name.put(out);
-        line.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(Member {
-            name: Codec::take(input)?,
-            line: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(Member { name, line });
 
-impl Codec for Import {
-    fn put(&self, out: &mut Writer) {
-        let Import {
-            module,
-            kind,
-            line,
-            column,
-            lazy,
-            guarded_by,
-            fallback_for,
-            conditional,
-            stops_module,
-            members,
-            linked,
-            invoked,
-            assigned,
-        } = self;
-        module.put(out);
-        kind.put(out);
-        line.put(out);
-        column.put(out);
-        lazy.put(out);
-        guarded_by.put(out);
-        fallback_for.put(out);
-        conditional.put(out);
-        stops_module.put(out);
-        members.put(out);
-        linked.put(out);
-        invoked.put(out);
-        assigned.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(Import {
-            module: Codec::take(input)?,
-            kind: Codec::take(input)?,
-            line: Codec::take(input)?,
-            column: Codec::take(input)?,
-            lazy: Codec::take(input)?,
-            guarded_by: Codec::take(input)?,
-            fallback_for: Codec::take(input)?,
-            conditional: Codec::take(input)?,
-            stops_module: Codec::take(input)?,
-            members: Codec::take(input)?,
-            linked: Codec::take(input)?,
-            invoked: Codec::take(input)?,
-            assigned: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(Import {
+    module,
+    kind,
+    line,
+    column,
+    lazy,
+    guarded_by,
+    fallback_for,
+    conditional,
+    stops_module,
+    members,
+    linked,
+    invoked,
+    assigned
+});
 
-impl Codec for TooNew {
-    fn put(&self, out: &mut Writer) {
-        let TooNew {
-            line,
-            column,
-            message,
-        } = self;
-        line.put(out);
-        column.put(out);
-        message.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(TooNew {
-            line: Codec::take(input)?,
-            column: Codec::take(input)?,
-            message: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(TooNew {
+    line,
+    column,
+    message
+});
 
-impl Codec for ModuleSyntax {
-    fn put(&self, out: &mut Writer) {
-        let ModuleSyntax {
-            esm,
-            commonjs,
-            json_imports,
-            top_level_await,
-        } = self;
-        esm.put(out);
-        commonjs.put(out);
-        json_imports.put(out);
-        top_level_await.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(ModuleSyntax {
-            esm: Codec::take(input)?,
-            commonjs: Codec::take(input)?,
-            json_imports: Codec::take(input)?,
-            top_level_await: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(ModuleSyntax {
+    esm,
+    commonjs,
+    json_imports,
+    top_level_await
+});
 
-impl Codec for ModuleExports {
-    fn put(&self, out: &mut Writer) {
-        let ModuleExports {
-            names,
-            open,
-            commonjs,
-            for_import,
-            reexports,
-        } = self;
-        names.put(out);
-        open.put(out);
-        commonjs.put(out);
-        for_import.put(out);
-        reexports.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(ModuleExports {
-            names: Codec::take(input)?,
-            open: Codec::take(input)?,
-            commonjs: Codec::take(input)?,
-            for_import: Codec::take(input)?,
-            reexports: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(ModuleExports {
+    names,
+    open,
+    commonjs,
+    for_import,
+    reexports
+});
 
-impl Codec for SourceFile {
-    fn put(&self, out: &mut Writer) {
-        let SourceFile {
-            path,
-            language,
-            imports,
-            too_new,
-            syntax,
-            exports,
-        } = self;
-        path.put(out);
-        language.put(out);
-        imports.put(out);
-        too_new.put(out);
-        syntax.put(out);
-        exports.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(SourceFile {
-            path: Codec::take(input)?,
-            language: Codec::take(input)?,
-            imports: Codec::take(input)?,
-            too_new: Codec::take(input)?,
-            syntax: Codec::take(input)?,
-            exports: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(SourceFile {
+    path,
+    language,
+    imports,
+    too_new,
+    syntax,
+    exports
+});
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use globset::{Glob, GlobMatcher};
 use serde::{Deserialize, Serialize};
 
 use super::Language;
-use crate::artifact::cache::{codec_by_position, Codec, Reader, Writer};
+use crate::artifact::cache::{codec_by_position, codec_struct, Codec, Reader, Writer};
 
 const VOCABULARY: &str = include_str!("../../../rules/clients.toml");
 
@@ -103,92 +103,32 @@ impl Codec for Place {
     }
 }
 
-impl Codec for Construction {
-    fn put(&self, out: &mut Writer) {
-        let Construction {
-            path,
-            line,
-            column,
-            code,
-            module,
-            callee,
-            kind,
-            service,
-            place,
-        } = self;
-        path.put(out);
-        line.put(out);
-        column.put(out);
-        code.put(out);
-        module.put(out);
-        callee.put(out);
-        kind.put(out);
-        service.put(out);
-        place.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(Construction {
-            path: Codec::take(input)?,
-            line: Codec::take(input)?,
-            column: Codec::take(input)?,
-            code: Codec::take(input)?,
-            module: Codec::take(input)?,
-            callee: Codec::take(input)?,
-            kind: Codec::take(input)?,
-            service: Codec::take(input)?,
-            place: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(Construction {
+    path,
+    line,
+    column,
+    code,
+    module,
+    callee,
+    kind,
+    service,
+    place
+});
 
-impl Codec for Download {
-    fn put(&self, out: &mut Writer) {
-        let Download {
-            line,
-            column,
-            code,
-            target,
-            checks_existence,
-        } = self;
-        line.put(out);
-        column.put(out);
-        code.put(out);
-        target.put(out);
-        checks_existence.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(Download {
-            line: Codec::take(input)?,
-            column: Codec::take(input)?,
-            code: Codec::take(input)?,
-            target: Codec::take(input)?,
-            checks_existence: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(Download {
+    line,
+    column,
+    code,
+    target,
+    checks_existence
+});
 
-impl Codec for HandlerCode {
-    fn put(&self, out: &mut Writer) {
-        let HandlerCode {
-            constructions,
-            downloads,
-            handler_found,
-            reexport,
-        } = self;
-        constructions.put(out);
-        downloads.put(out);
-        handler_found.put(out);
-        reexport.put(out);
-    }
-    fn take(input: &mut Reader) -> Option<Self> {
-        Some(HandlerCode {
-            constructions: Codec::take(input)?,
-            downloads: Codec::take(input)?,
-            handler_found: Codec::take(input)?,
-            reexport: Codec::take(input)?,
-        })
-    }
-}
+codec_struct!(HandlerCode {
+    constructions,
+    downloads,
+    handler_found,
+    reexport
+});
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
