@@ -99,6 +99,7 @@ codec_struct!(SourceFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifact::cache::{Codec, Reader, Writer};
     use crate::imports::scan_source_for;
 
     #[test]
