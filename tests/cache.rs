@@ -40,24 +40,31 @@ fn function(dir: &Path, package_main: &str) -> std::path::PathBuf {
 
 const MAIN: &str = "module.exports = require('./impl');\n";
 
-/// What init loads, walked in this process (whose build wrote the cache).
-fn walked(zip: &Path, cache: &Path) -> Vec<String> {
+/// `read` given the zip's artifact and a walker from its `index.handler`,
+/// in this process (whose build wrote the cache).
+fn with_walker<T>(zip: &Path, read: impl FnOnce(&Artifact, InitWalker) -> T) -> T {
     let artifact = Artifact::open(zip).unwrap();
     let mount = Mount::function(&artifact);
     let platform = Platform {
         python: None,
         runtime: None,
     };
-    let walker = InitWalker::new(&mount, "index.handler", platform, &[], None)
-        .unwrap()
-        .with_scan_cache(cache);
-    let load = walker.load(&Edits::new());
-    walker.save_scans();
-    let mut files: Vec<String> = (load.loaded.iter())
-        .map(|&i| artifact.entries[i].path.clone())
-        .collect();
-    files.sort();
-    files
+    let walker = InitWalker::new(&mount, "index.handler", platform, &[], None).unwrap();
+    read(&artifact, walker)
+}
+
+/// What init loads, walked with the cache.
+fn walked(zip: &Path, cache: &Path) -> Vec<String> {
+    with_walker(zip, |artifact, walker| {
+        let walker = walker.with_scan_cache(cache);
+        let load = walker.load(&Edits::new());
+        walker.save_scans();
+        let mut files: Vec<String> = (load.loaded.iter())
+            .map(|&i| artifact.entries[i].path.clone())
+            .collect();
+        files.sort();
+        files
+    })
 }
 
 #[test]
@@ -175,25 +182,16 @@ fn native_files_unchanged_are_not_read_again() {
 
 /// Where the handler module creates its clients, read in this process.
 fn clients(zip: &Path, cache: &Path) -> Vec<(String, Place)> {
-    let artifact = Artifact::open(zip).unwrap();
-    let mount = Mount::function(&artifact);
-    let platform = Platform {
-        python: None,
-        runtime: None,
-    };
-    let walker = InitWalker::new(&mount, "index.handler", platform, &[], None).unwrap();
-    let mut warnings = Vec::new();
-    let module = practices::read_handler(
-        &artifact,
-        &walker,
-        "index.handler",
-        Some(cache),
-        &mut warnings,
-    );
-    assert!(warnings.is_empty(), "{warnings:?}");
-    (module.unwrap().code.constructions.into_iter())
-        .map(|c| (c.service, c.place))
-        .collect()
+    with_walker(zip, |artifact, walker| {
+        let mut warnings = Vec::new();
+        let handler = "index.handler";
+        let module =
+            practices::read_handler(artifact, &walker, handler, Some(cache), &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        (module.unwrap().code.constructions.into_iter())
+            .map(|c| (c.service, c.place))
+            .collect()
+    })
 }
 
 #[test]
