@@ -90,9 +90,8 @@ pub fn read_native_files(artifact: &Artifact, cache: Option<&Path>) -> NativeRea
         .par_iter()
         .with_max_len(1)
         .map(|&i| {
-            let content = kept.as_ref().and_then(|_| artifact.content_id(i));
             let path = &artifact.entries[i].path;
-            let read = ContentCache::through(kept.as_ref(), path, content, || {
+            let read = ContentCache::through(kept.as_ref(), path, artifact.content_id(i), || {
                 native::inspect(artifact, i)
             });
             (i, read)

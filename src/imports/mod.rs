@@ -240,7 +240,7 @@ pub fn scan_app(
                     ),
                 ));
             }
-            let content = kept.as_ref().and_then(|_| artifact.content_id(index));
+            let content = artifact.content_id(index);
             scan_cache::ScanCache::through(kept.as_ref(), &entry.path, content, || {
                 let text = artifact
                     .read_text(index)

@@ -510,10 +510,7 @@ impl<'a> InitWalker<'a> {
         if let Some(imports) = cache().get(&file) {
             return Ok(imports.clone());
         }
-        let content = self
-            .scan_cache
-            .as_ref()
-            .and_then(|_| self.mount.content_id(file));
+        let content = self.mount.content_id(file);
         let source = ScanCache::through(self.scan_cache.as_ref(), path, content, || {
             self.mount
                 .read(file, DEFAULT_READ_LIMIT)
@@ -591,24 +588,9 @@ impl<'a> InitWalker<'a> {
         // `import config`) it has once they ran: never judged missing
         let mut assigned: HashMap<usize, HashSet<&str>> = HashMap::new();
         for (file, imports) in &parsed {
-            for import in imports.iter().filter(|i| !i.assigned.is_empty()) {
-                let Some((module, target)) = self.python_module(*file, import) else {
-                    continue;
-                };
-                for set in &import.assigned {
-                    // `sub.x`: set on the submodule, when it is one
-                    let target = match set.name.rsplit_once('.') {
-                        None => Some((target, set.name.as_str())),
-                        Some((within, name)) => match &self.resolver {
-                            Resolver::Python(finder) => finder
-                                .module(&format!("{module}.{within}"))
-                                .map(|sub| (sub, name)),
-                            Resolver::Node { .. } => None,
-                        },
-                    };
-                    if let Some((target, name)) = target {
-                        assigned.entry(target).or_default().insert(name);
-                    }
+            for import in imports.iter() {
+                for (target, name) in self.set_on(*file, import) {
+                    assigned.entry(target).or_default().insert(name);
                 }
             }
         }
@@ -653,6 +635,28 @@ impl<'a> InitWalker<'a> {
         }
         missing.sort_by(|a, b| (&a.path, a.line, &a.name).cmp(&(&b.path, b.line, &b.name)));
         missing
+    }
+
+    /// Where each name an import sets lands (Python): the module it
+    /// imports, or for `sub.x` its submodule `sub`, when that is one.
+    fn set_on<'i>(&self, file: usize, import: &'i Import) -> Vec<(usize, &'i str)> {
+        let Resolver::Python(finder) = &self.resolver else {
+            return Vec::new();
+        };
+        if import.assigned.is_empty() {
+            return Vec::new();
+        }
+        let Some((module, target)) = self.python_module(file, import) else {
+            return Vec::new();
+        };
+        (import.assigned.iter())
+            .filter_map(|set| match set.name.rsplit_once('.') {
+                None => Some((target, set.name.as_str())),
+                Some((within, name)) => finder
+                    .module(&format!("{module}.{within}"))
+                    .map(|sub| (sub, name)),
+            })
+            .collect()
     }
 
     /// The code files init surely loads (not JSON, native modules), each

@@ -242,9 +242,9 @@ pub fn datadog_python_layer(dir: &Path) -> PathBuf {
         .write_to(dir, "datadog-layer.zip")
 }
 
-/// The binary, keeping what it parses under the target directory rather
-/// than the user's cache: audits of the same zip in later tests, and in
-/// later runs of the suite, take their scans from there.
+/// The binary, keeping what it reads of zips under the target directory
+/// rather than the user's cache: audits of the same zip in later tests,
+/// and in later runs of the suite, take their readings from there.
 pub fn deadweight() -> Command {
     let mut command = Command::cargo_bin("deadweight").unwrap();
     command.env(
