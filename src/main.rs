@@ -313,9 +313,10 @@ struct AuditArgs {
     logs: Vec<PathBuf>,
 
     /// Read every file again and keep nothing: by default what reading a
-    /// zip's files found (the imports of those init loads, native files' ELF
-    /// tables) is kept in DEADWEIGHT_CACHE_DIR (else $XDG_CACHE_HOME/deadweight
-    /// or ~/.cache/deadweight) for the next audit that meets the same contents.
+    /// zip's files found (the code's imports, the clients its handler
+    /// creates, native files' ELF tables) is kept in DEADWEIGHT_CACHE_DIR
+    /// (else $XDG_CACHE_HOME/deadweight or ~/.cache/deadweight) for the next
+    /// audit that meets the same contents.
     #[arg(long)]
     no_cache: bool,
 }
