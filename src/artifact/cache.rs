@@ -9,6 +9,9 @@
 //! that is missing, from another build of deadweight, truncated or damaged
 //! counts as empty, and one that cannot be written is left alone. Readings
 //! that failed are never kept, so their warnings come back on every run.
+//! Audits of paths that are gone (temporary folders, old CI workspaces)
+//! leave their files behind: files no run used for 30 days are removed
+//! when a new one is made.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -17,6 +20,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 /// Where the cache lives unless the command line says otherwise:
 /// `DEADWEIGHT_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/deadweight`,
@@ -38,6 +42,8 @@ type Key = (String, u32, u64);
 
 pub struct ContentCache<T> {
     file: PathBuf,
+    /// The cache file was not there: saving it makes a new one.
+    new: bool,
     /// The cache file as read; what it keeps is decoded when asked for.
     bytes: Vec<u8>,
     /// Where what was read of each file lies in `bytes`, and whether this
@@ -63,10 +69,13 @@ impl<T: Codec> ContentCache<T> {
         }
         reading.hash(&mut hasher);
         let file = dir.join(format!("{kind}-{:016x}.bin", hasher.finish()));
-        let bytes = std::fs::read(&file).unwrap_or_default();
+        let read = std::fs::read(&file);
+        let new = read.is_err();
+        let bytes = read.unwrap_or_default();
         let stored = index_file(&bytes, build_id()).unwrap_or_default();
         ContentCache {
             file,
+            new,
             bytes,
             stored: stored
                 .into_iter()
@@ -120,6 +129,8 @@ impl<T: Codec> ContentCache<T> {
         let added = self.added.lock().unwrap_or_else(|e| e.into_inner());
         let used = |used: &AtomicBool| used.load(Ordering::Relaxed);
         if added.is_empty() && self.stored.values().all(|(_, u)| used(u)) {
+            // unchanged, but used: not one for pruning to remove
+            touch(&self.file);
             return;
         }
         let kept = self
@@ -146,8 +157,67 @@ impl<T: Codec> ContentCache<T> {
             .and_then(|()| std::fs::rename(&partial, &self.file));
         if written.is_err() {
             let _ = std::fs::remove_file(&partial);
+        } else if self.new {
+            prune(dir);
         }
     }
+}
+
+/// How long a cache file may go unused before pruning removes it.
+const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Marks a cache file used now, when it was last marked more than a day
+/// ago (one write a day at most).
+fn touch(file: &Path) {
+    let Ok(modified) = std::fs::metadata(file).and_then(|m| m.modified()) else {
+        return;
+    };
+    let now = SystemTime::now();
+    if now.duration_since(modified).unwrap_or_default() > Duration::from_secs(24 * 60 * 60) {
+        if let Ok(handle) = std::fs::File::options().write(true).open(file) {
+            let _ = handle.set_modified(now);
+        }
+    }
+}
+
+/// Removes the cache files in `dir` unused for `UNUSED_FOR`, and the ones a
+/// run that stopped midway left half written. Only names deadweight gives
+/// its files are touched: the directory may be shared.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(is_cache_file_name) {
+            continue;
+        }
+        let unused = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| now.duration_since(modified).unwrap_or_default() > UNUSED_FOR);
+        if unused {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `{kind}-{16 hex digits}.bin`, or the same written aside as
+/// `{kind}-{hex}.{process id}.partial`.
+fn is_cache_file_name(name: &str) -> bool {
+    let Some((kind, rest)) = name.split_once('-') else {
+        return false;
+    };
+    let Some((hash, extension)) = rest.split_once('.') else {
+        return false;
+    };
+    let process_id = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    !kind.is_empty()
+        && kind.bytes().all(|b| b.is_ascii_lowercase())
+        && hash.len() == 16
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && (extension == "bin" || extension.strip_suffix(".partial").is_some_and(process_id))
 }
 
 /// This build of deadweight: what another read may differ.
@@ -471,5 +541,68 @@ mod tests {
         // what was read another way is kept apart
         let ((path, crc, size), _) = &records[1];
         assert!(open(2).get(path, (*crc, *size)).is_none());
+    }
+
+    #[test]
+    fn files_unused_for_a_month_go_when_a_new_one_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let month_ago = SystemTime::now() - Duration::from_secs(31 * 24 * 60 * 60);
+        let set_modified = |path: &Path, modified: SystemTime| {
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            file.set_modified(modified).unwrap();
+        };
+        let put = |name: &str, modified: SystemTime| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"old").unwrap();
+            set_modified(&path, modified);
+            path
+        };
+        let artifact = dir.path().join("function.zip");
+        let open =
+            |kind: &str| ContentCache::<Vec<String>>::open(dir.path(), kind, &[&artifact], 0u8);
+        let read = vec!["GLIBC_2.17".to_string()];
+        let used = open("handler");
+        used.add("index.js", (1, 2), &read);
+        used.save();
+        set_modified(&used.file, month_ago);
+        let stale = put("native-00112233aabbccdd.bin", month_ago);
+        let half_written = put("app-00112233aabbccdd.4242.partial", month_ago);
+        let recent = put("scan-0123456789abcdef.bin", SystemTime::now());
+        let not_ours = put("notes.bin", month_ago);
+
+        // read again with nothing new: marked used, and nothing pruned
+        let again = open("handler");
+        assert_eq!(again.get("index.js", (1, 2)), Some(read.clone()));
+        again.save();
+        assert!(stale.exists());
+        // a new cache file prunes
+        let new = open("native");
+        new.add("lib.so", (3, 4), &read);
+        new.save();
+        assert!(!stale.exists(), "unused for a month");
+        assert!(!half_written.exists(), "left half written");
+        assert!(recent.exists() && not_ours.exists() && new.file.exists());
+        assert!(used.file.exists(), "used, though not rewritten");
+    }
+
+    #[test]
+    fn cache_file_names_are_told_from_others() {
+        for ours in [
+            "app-0123456789abcdef.bin",
+            "native-00112233AABBCCDD.bin",
+            "scan-0123456789abcdef.77.partial",
+        ] {
+            assert!(is_cache_file_name(ours), "{ours}");
+        }
+        for other in [
+            "notes.bin",
+            "app-0123.bin",
+            "app-0123456789abcdef.txt",
+            "-0123456789abcdef.bin",
+            "app-0123456789abcdef.x.partial",
+            "App-0123456789abcdef.bin",
+        ] {
+            assert!(!is_cache_file_name(other), "{other}");
+        }
     }
 }
