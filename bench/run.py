@@ -159,7 +159,7 @@ def scan_table():
 def bundle_table():
     """A function bundled into one file: aws-sdk v2's 7 MiB browser bundle
     with a handler appended, as index.js alone. Its first audit parses it
-    for its imports and for its handler's clients; a kept one reads neither."""
+    once, for its imports and its handler's clients; a kept one not at all."""
     path = OUT / "bundled-function.zip"
     if not path.exists():
         with zipfile.ZipFile(ROOT / "samples" / "build" / "node-aws-sdk-v2.zip") as z:

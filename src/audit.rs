@@ -229,8 +229,28 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 unknown: unknown_layers,
                 python: runtime.and_then(|r| r.python_version()),
             };
+            // parsing the function's code pays only when an import rule is
+            // on; Node's view of the files is built beside it
+            let (app, node_files) = rayon::join(
+                || match request.rules.scans_imports() {
+                    true => imports::scan_app(
+                        artifact,
+                        inventory,
+                        runtime.and_then(|r| r.python_version()),
+                        request.cache.as_deref(),
+                        handler.as_deref(),
+                    ),
+                    false => imports::AppScan::default(),
+                },
+                || node_files(&mount),
+            );
+            let imports::AppScan {
+                files: sources,
+                warnings: scan_warnings,
+                handler: handler_read,
+            } = app;
             let check_handler = |handler: &str| {
-                analysis::handler::check(artifact, handler, Some(family), handler_layers)
+                analysis::handler::check(artifact, handler, Some(family), handler_layers, &sources)
             };
             let handler_finding = match (&facts.handler, inventory.layout, family) {
                 (Some(handler), Layout::Function, "node" | "python") => check_handler(handler),
@@ -249,20 +269,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Some(handler), Layout::Function, "node" | "python") => check_handler(handler),
                 _ => None,
             };
-            // parsing the function's code pays only when an import rule is
-            // on; Node's view of the files is built beside it
-            let ((sources, scan_warnings), node_files) = rayon::join(
-                || match request.rules.scans_imports() {
-                    true => imports::scan_app(
-                        artifact,
-                        inventory,
-                        runtime.and_then(|r| r.python_version()),
-                        request.cache.as_deref(),
-                    ),
-                    false => (Vec::new(), Vec::new()),
-                },
-                || node_files(&mount),
-            );
             let walker = match (&handler, inventory.layout) {
                 (Some(handler), Layout::Function) => imports::reach::InitWalker::new(
                     &mount,
@@ -365,6 +371,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         walker,
                         &load.handler,
                         request.cache.as_deref(),
+                        handler_read,
                         &mut warnings,
                     )
                 });

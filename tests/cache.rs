@@ -117,10 +117,9 @@ fn the_functions_own_code_unchanged_is_not_parsed_again() {
     let artifact = Artifact::open(&zip).unwrap();
     let inventory = deadweight::inventory::build(&artifact);
     let imports = |cache: &Path| -> Vec<String> {
-        let (sources, warnings) =
-            deadweight::imports::scan_app(&artifact, &inventory, None, Some(cache));
-        assert!(warnings.is_empty(), "{warnings:?}");
-        let handler = sources.iter().find(|s| s.path == "index.js").unwrap();
+        let scan = deadweight::imports::scan_app(&artifact, &inventory, None, Some(cache), None);
+        assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
+        let handler = scan.files.iter().find(|s| s.path == "index.js").unwrap();
         handler.imports.iter().map(|i| i.module.clone()).collect()
     };
     assert_eq!(imports(&cache), ["lib"]);
@@ -186,7 +185,7 @@ fn clients(zip: &Path, cache: &Path) -> Vec<(String, Place)> {
         let mut warnings = Vec::new();
         let handler = "index.handler";
         let module =
-            practices::read_handler(artifact, &walker, handler, Some(cache), &mut warnings);
+            practices::read_handler(artifact, &walker, handler, Some(cache), None, &mut warnings);
         assert!(warnings.is_empty(), "{warnings:?}");
         (module.unwrap().code.constructions.into_iter())
             .map(|c| (c.service, c.place))

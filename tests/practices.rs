@@ -215,3 +215,32 @@ fn thresholds_come_from_the_config_and_downloads_outside_tmp_are_named() {
     );
     assert_eq!(hint["location"]["line"], 3);
 }
+
+/// The handler module's clients are read from the parse its import scan
+/// made (one parse of a bundle, not two): for every handler fixture, both
+/// readings come out as each gives on its own.
+#[test]
+fn the_handler_read_with_its_import_scan_matches_each_read_alone() {
+    use deadweight::imports::{clients, language_of, scan_handler_source, scan_source_for};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/handlers");
+    let mut compared = 0;
+    for entry in walkdir::WalkDir::new(&root) {
+        let entry = entry.unwrap();
+        let path = entry.path().to_string_lossy().to_string();
+        let Some(language) = language_of(&path) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        for function in ["handler", "lambda_handler", "main"] {
+            let (file, code) = scan_handler_source(&path, &text, language, Some((3, 12)), function)
+                .unwrap_or_else(|w| panic!("{path}: {}", w.message));
+            let alone = scan_source_for(&path, &text, language, Some((3, 12))).unwrap();
+            assert_eq!(file, alone, "{path}");
+            let read = clients::read_handler_module(&path, &text, language, function).unwrap();
+            assert_eq!(code, read, "{path}#{function}");
+            compared += usize::from(code.handler_found);
+        }
+    }
+    // every fixture's handler was found by one of the names
+    assert!(compared >= 30, "only {compared} handlers compared");
+}

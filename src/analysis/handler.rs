@@ -13,7 +13,7 @@ use super::{Finding, Level};
 use crate::artifact::{Artifact, EntryKind};
 use crate::imports::mount::layer_folder;
 use crate::imports::reach::handler_entry;
-use crate::imports::{exports, Language};
+use crate::imports::{exports, Language, SourceFile};
 use crate::inventory::Inventory;
 
 pub const RULE: &str = "runtime/handler-not-found";
@@ -31,12 +31,14 @@ pub struct Layers<'a> {
 
 /// Checks a handler given by flag, config or template (an inferred one is
 /// found by construction). `family` is the runtime's (`node`, `python`)
-/// when known.
+/// when known; `scanned`, the function's own files the import scan read,
+/// whose names are not parsed again.
 pub fn check(
     artifact: &Artifact,
     handler: &str,
     family: Option<&str>,
     layers: Layers,
+    scanned: &[SourceFile],
 ) -> Option<Finding> {
     if family == Some("python") && handler.starts_with('/') {
         return Some(python_path_handler(handler));
@@ -109,8 +111,17 @@ pub fn check(
         Language::JavaScript => base.split('.').nth(1)?,
         Language::Python => handler.rsplit('.').next()?,
     };
-    let text = artifact.read_text(entry).ok()?;
-    match exports::defines(path, &text, language, function)? {
+    let exports = scanned
+        .iter()
+        .find(|file| file.path == *path)
+        .and_then(|file| file.exports.as_ref());
+    let defines = match exports {
+        Some(exports) => {
+            exports::defines_scanned(exports, function, || artifact.read_text(entry).ok())
+        }
+        None => exports::defines(path, &artifact.read_text(entry).ok()?, language, function),
+    };
+    match defines? {
         true => None,
         false => {
             let what = match language {

@@ -12,7 +12,7 @@ use crate::artifact::cache::ContentCache;
 use crate::artifact::{Artifact, Warning};
 use crate::imports::clients::{read_handler_module, ClientKind, Construction, HandlerCode, Place};
 use crate::imports::reach::{handler_entry, InitLoad, InitWalker};
-use crate::imports::Language;
+use crate::imports::{HandlerRead, Language};
 use crate::inventory::{Inventory, Owner};
 
 pub const NODE_CLIENT_IN_HANDLER: &str = "node/client-in-handler";
@@ -38,12 +38,14 @@ pub struct HandlerModule {
 /// Reads the handler's module for the clients it creates, following a
 /// handler re-exported from another module of the function. With a cache
 /// directory, a module an earlier run read (same CRC-32 and size: a bundle
-/// rebuilt unchanged) is not parsed again.
+/// rebuilt unchanged) is not parsed again; nor is one the import scan read
+/// (`scanned`).
 pub fn read_handler(
     artifact: &Artifact,
     walker: &InitWalker,
     handler: &str,
     cache: Option<&Path>,
+    scanned: Option<HandlerRead>,
     warnings: &mut Vec<Warning>,
 ) -> Option<HandlerModule> {
     let (entry, language) = handler_entry(artifact, handler)?;
@@ -55,6 +57,7 @@ pub fn read_handler(
         (entry, language),
         handler,
         kept.as_ref(),
+        scanned,
         warnings,
     );
     if let Some(kept) = kept {
@@ -69,6 +72,7 @@ fn read_handler_from(
     (mut entry, language): (usize, Language),
     handler: &str,
     kept: Option<&ContentCache<HandlerCode>>,
+    mut scanned: Option<HandlerRead>,
     warnings: &mut Vec<Warning>,
 ) -> Option<HandlerModule> {
     let mut function = handler.rsplit('.').next().unwrap_or(handler).to_string();
@@ -77,6 +81,9 @@ fn read_handler_from(
         // what is read depends on the function looked for too
         let key = format!("{path}#{function}");
         let read = ContentCache::through(kept, &key, artifact.content_id(entry), || {
+            if let Some(read) = scanned.take_if(|r| r.entry == entry && r.function == function) {
+                return Ok(read.code);
+            }
             let text = artifact
                 .read_text(entry)
                 .map_err(|e| Some(Warning::at(&path, format!("handler not read: {e}"))))?;

@@ -183,13 +183,32 @@ fn js_defines(path: &str, text: &str, name: &str) -> Option<bool> {
     if parsed.panicked || parsed.diagnostics.has_errors() {
         return None;
     }
-    if let Some(exports) = esm_exports(&parsed.program) {
-        return exports.has(name);
+    match esm_exports(&parsed.program) {
+        Some(exports) => exports.has(name),
+        None => commonjs_defines(text, name),
     }
-    // CommonJS exports are assignments anywhere (`exports.handler =`,
-    // `module.exports = { handler }`, a bundler's `__export(…)`); sure only
-    // when the name appears nowhere and nothing is brought in from elsewhere
-    // (`module.exports = require('./app')`)
+}
+
+/// [`defines`] from the names the import scan read of the module: no
+/// parse of its own (a bundled handler's file may be megabytes). `text`
+/// is asked for only for a CommonJS module.
+pub fn defines_scanned(
+    exports: &ModuleExports,
+    name: &str,
+    text: impl FnOnce() -> Option<String>,
+) -> Option<bool> {
+    match exports.commonjs {
+        // an ES module's exports, or a Python module's bindings
+        false => exports.has(name),
+        true => commonjs_defines(&text()?, name),
+    }
+}
+
+/// CommonJS exports are assignments anywhere (`exports.handler =`,
+/// `module.exports = { handler }`, a bundler's `__export(…)`); sure only
+/// when the name appears nowhere and nothing is brought in from elsewhere
+/// (`module.exports = require('./app')`).
+fn commonjs_defines(text: &str, name: &str) -> Option<bool> {
     if mentions(text, name) || text.contains("require(") || text.contains("import(") {
         None
     } else {

@@ -12,8 +12,8 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     Argument, BindingPattern, CallExpression, ExportAllDeclaration, ExportFromDeclaration,
     Expression, ImportDeclaration, ImportDeclarationSpecifier, ImportExpression, ModuleExportName,
-    PropertyKey, Statement, StaticMemberExpression, TSImportEqualsDeclaration, TSModuleReference,
-    VariableDeclarator, WithClauseKeyword,
+    Program, PropertyKey, Statement, StaticMemberExpression, TSImportEqualsDeclaration,
+    TSModuleReference, VariableDeclarator, WithClauseKeyword,
 };
 use oxc_ast_visit::{walk, Visit};
 use oxc_parser::{ParseOptions, Parser};
@@ -23,13 +23,24 @@ use oxc_syntax::scope::ScopeFlags;
 use super::exports::ModuleExports;
 use super::{Import, ImportKind, JsonAttribute, LineIndex, Member, ModuleSyntax, TryScopes};
 
-pub(super) fn scan(path: &str, text: &str) -> Result<Scanned, String> {
+/// Scans a file and hands the program it parsed to `also`, so that another
+/// reading of the same file (the handler module's clients) needs no parse
+/// of its own: a bundled function's one file can be megabytes.
+pub(super) fn scan_and<R>(
+    path: &str,
+    text: &str,
+    also: impl FnOnce(&Program, LineIndex) -> R,
+) -> Result<(Scanned, R), String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
-    match scan_as(text, source_type) {
-        Ok(imports) => Ok(imports),
+    let allocator = Allocator::default();
+    match scan_as(&allocator, text, source_type) {
+        Ok((scanned, program, lines)) => Ok((scanned, also(&program, lines))),
         // a .js file may be a script that strict module code rejects
         Err(first) if !source_type.is_typescript() => {
-            scan_as(text, source_type.with_module(false)).map_err(|_| first)
+            let allocator = Allocator::default();
+            let (scanned, program, lines) =
+                scan_as(&allocator, text, source_type.with_module(false)).map_err(|_| first)?;
+            Ok((scanned, also(&program, lines)))
         }
         Err(e) => Err(e),
     }
@@ -51,9 +62,12 @@ pub(crate) fn parse_options() -> ParseOptions {
 /// exports.
 type Scanned = (Vec<Import>, ModuleSyntax, Option<ModuleExports>);
 
-fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
-    let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, text, source_type)
+fn scan_as<'a>(
+    allocator: &'a Allocator,
+    text: &'a str,
+    source_type: SourceType,
+) -> Result<(Scanned, Program<'a>, LineIndex), String> {
+    let parsed = Parser::new(allocator, text, source_type)
         .with_options(parse_options())
         .parse();
     if parsed.panicked || parsed.diagnostics.has_errors() {
@@ -114,7 +128,11 @@ fn scan_as(text: &str, source_type: SourceType) -> Result<Scanned, String> {
             scanner.node_names,
         ))
     });
-    Ok((scanner.imports, syntax, exports))
+    Ok((
+        (scanner.imports, syntax, exports),
+        parsed.program,
+        scanner.lines,
+    ))
 }
 
 /// A `catch` whose body ends by throwing (`throw new Error('run npm

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::inventory::{Inventory, Owner};
+use clients::HandlerCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -212,14 +213,21 @@ pub const MAX_SOURCE_BYTES: u64 = DEFAULT_READ_LIMIT;
 /// that does not parse is a warning; the others are still scanned. With
 /// the runtime's Python version, Python syntax it lacks is noted. With a
 /// cache directory, a file an earlier run scanned (same CRC-32 and size:
-/// a bundle rebuilt unchanged) is not read again.
+/// a bundle rebuilt unchanged) is not read again. With the handler, its
+/// module's clients are read from the same parse.
 pub fn scan_app(
     artifact: &Artifact,
     inventory: &Inventory,
     python: Option<(u32, u32)>,
     cache: Option<&std::path::Path>,
-) -> (Vec<SourceFile>, Vec<Warning>) {
+    handler: Option<&str>,
+) -> AppScan {
     let kept = cache.map(|dir| scan_cache::ScanCache::open(dir, "app", &[&artifact.path], python));
+    let handler_module = handler.and_then(|handler| {
+        let (entry, _) = reach::handler_entry(artifact, handler)?;
+        Some((entry, handler.rsplit('.').next().unwrap_or(handler)))
+    });
+    let handler_code = std::sync::OnceLock::new();
     let candidates: Vec<(usize, Language)> = artifact
         .entries
         .iter()
@@ -245,22 +253,55 @@ pub fn scan_app(
                 let text = artifact
                     .read_text(index)
                     .map_err(|e| Warning::at(&entry.path, format!("cannot read: {e}")))?;
-                scan_source_for(&entry.path, &text, language, python)
+                match handler_module {
+                    Some((handler_entry, function)) if handler_entry == index => {
+                        let (file, code) =
+                            scan_handler_source(&entry.path, &text, language, python, function)?;
+                        let _ = handler_code.set(HandlerRead {
+                            entry: index,
+                            function: function.to_string(),
+                            code,
+                        });
+                        Ok(file)
+                    }
+                    _ => scan_source_for(&entry.path, &text, language, python),
+                }
             })
         })
         .collect();
     if let Some(kept) = kept {
         kept.save();
     }
-    let mut files = Vec::new();
-    let mut warnings = Vec::new();
+    let mut scan = AppScan {
+        files: Vec::new(),
+        warnings: Vec::new(),
+        handler: handler_code.into_inner(),
+    };
     for r in results {
         match r {
-            Ok(file) => files.push(file),
-            Err(w) => warnings.push(w),
+            Ok(file) => scan.files.push(file),
+            Err(w) => scan.warnings.push(w),
         }
     }
-    (files, warnings)
+    scan
+}
+
+/// The function's own code, scanned for imports.
+#[derive(Default)]
+pub struct AppScan {
+    pub files: Vec<SourceFile>,
+    /// Files that could not be read or parsed.
+    pub warnings: Vec<Warning>,
+    /// The handler module's clients, read from the parse its import scan
+    /// made (none when that scan was kept from an earlier audit).
+    pub handler: Option<HandlerRead>,
+}
+
+/// What a handler module's function creates, read with its import scan.
+pub struct HandlerRead {
+    pub entry: usize,
+    pub function: String,
+    pub code: HandlerCode,
 }
 
 /// Scans one source text.
@@ -275,11 +316,43 @@ pub fn scan_source_for(
     language: Language,
     python: Option<(u32, u32)>,
 ) -> Result<SourceFile, Warning> {
+    scan_source_reading(path, text, language, python, None).map(|(file, _)| file)
+}
+
+/// Scans the handler's module, and from the same parse reads the clients
+/// the named function creates: its file is parsed once, though it may be
+/// a bundle of megabytes.
+pub fn scan_handler_source(
+    path: &str,
+    text: &str,
+    language: Language,
+    python: Option<(u32, u32)>,
+    function: &str,
+) -> Result<(SourceFile, HandlerCode), Warning> {
+    let (file, code) = scan_source_reading(path, text, language, python, Some(function))?;
+    Ok((file, code.unwrap_or_default()))
+}
+
+fn scan_source_reading(
+    path: &str,
+    text: &str,
+    language: Language,
+    python: Option<(u32, u32)>,
+    handler: Option<&str>,
+) -> Result<(SourceFile, Option<HandlerCode>), Warning> {
     let scanned = match language {
-        Language::JavaScript => js::scan(path, text)
-            .map(|(imports, syntax, exports)| (imports, Vec::new(), syntax, exports)),
-        Language::Python => python::scan(text, python).map(|(imports, too_new, exports)| {
-            (imports, too_new, ModuleSyntax::default(), Some(exports))
+        Language::JavaScript => js::scan_and(path, text, |program, lines| {
+            handler.map(|h| clients::js::read_program(path, text, program, lines, h))
+        })
+        .map(|((imports, syntax, exports), code)| ((imports, Vec::new(), syntax, exports), code)),
+        Language::Python => python::scan_and(text, python, |body, lines| {
+            handler.map(|h| clients::python::read_body(path, text, body, lines, h))
+        })
+        .map(|((imports, too_new, exports), code)| {
+            (
+                (imports, too_new, ModuleSyntax::default(), Some(exports)),
+                code,
+            )
         }),
     }
     .map_err(|message| {
@@ -288,15 +361,16 @@ pub fn scan_source_for(
             format!("does not parse, imports not scanned: {message}"),
         )
     })?;
-    let (imports, too_new, syntax, exports) = scanned;
-    Ok(SourceFile {
+    let ((imports, too_new, syntax, exports), code) = scanned;
+    let file = SourceFile {
         path: path.to_string(),
         language,
         imports,
         too_new,
         syntax,
         exports,
-    })
+    };
+    Ok((file, code))
 }
 
 pub fn language_of(path: &str) -> Option<Language> {

@@ -21,12 +21,18 @@ use super::exports::ModuleExports;
 use super::{Import, ImportKind, LineIndex, Member, TooNew, TryScopes};
 use crate::rules::init_calls;
 
-/// The imports of one module, and (with the Python version that will run
-/// it) the syntax that version does not have.
-pub(super) fn scan(
+/// A module's imports, (with the Python version that will run it) the
+/// syntax that version does not have, and the names it defines.
+pub(super) type Scanned = (Vec<Import>, Vec<TooNew>, ModuleExports);
+
+/// Scans a module for its imports, and hands the statements it parsed to `also`, so that
+/// another reading of the same file (the handler module's clients) needs
+/// no parse of its own.
+pub(super) fn scan_and<R>(
     text: &str,
     python: Option<(u32, u32)>,
-) -> Result<(Vec<Import>, Vec<TooNew>, ModuleExports), String> {
+    also: impl FnOnce(&[Stmt], LineIndex) -> R,
+) -> Result<(Scanned, R), String> {
     let mut options = ParseOptions::from(Mode::Module);
     if let Some((major, minor)) = python {
         let version = (
@@ -77,7 +83,8 @@ pub(super) fn scan(
     scanner.visit_body(&parsed.syntax().body);
     scanner.record_lazy_attributes(&parsed.syntax().body);
     let exports = super::exports::python_exports(&parsed.syntax().body, text);
-    Ok((scanner.imports, too_new, exports))
+    let also = also(&parsed.syntax().body, scanner.lines);
+    Ok(((scanner.imports, too_new, exports), also))
 }
 
 struct Scanner<'t> {

@@ -18,7 +18,7 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     Argument, ArrowFunctionBody, AssignmentExpression, AssignmentTarget, BindingPattern,
     CallExpression, Expression, Function, FunctionBody, ImportDeclarationSpecifier,
-    ModuleExportName, NewExpression, ObjectPropertyKind, PropertyKey, Statement,
+    ModuleExportName, NewExpression, ObjectPropertyKind, Program, PropertyKey, Statement,
     VariableDeclarator,
 };
 use oxc_ast_visit::{walk, Visit};
@@ -44,7 +44,18 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
     if parsed.panicked || parsed.diagnostics.has_errors() {
         return Err("does not parse".to_string());
     }
-    let program = &parsed.program;
+    let lines = LineIndex::new(text);
+    Ok(read_program(path, text, &parsed.program, lines, handler))
+}
+
+/// The clients of a handler module already parsed (and its lines indexed).
+pub(crate) fn read_program(
+    path: &str,
+    text: &str,
+    program: &Program,
+    lines: LineIndex,
+    handler: &str,
+) -> HandlerCode {
     let mut module = Module::default();
     for statement in &program.body {
         module.declare(statement);
@@ -52,7 +63,7 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
     let mut reader = Reader {
         path,
         text,
-        lines: LineIndex::new(text),
+        lines,
         module: &module,
         place: Place::ModuleScope,
         function_depth: 0,
@@ -91,7 +102,7 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
         Some(Target::Reexport { module, name }) => code.reexport = Some((module, name)),
         None => {}
     }
-    Ok(code)
+    code
 }
 
 /// Where a handler's code is.

@@ -3,8 +3,8 @@
 //! inside the handler (on every invocation). The vocabulary of what creates
 //! one is data, `rules/clients.toml`.
 
-mod js;
-mod python;
+pub(crate) mod js;
+pub(crate) mod python;
 
 use std::sync::OnceLock;
 
@@ -25,7 +25,7 @@ pub enum ClientKind {
 }
 
 /// One place the code creates a client.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Construction {
     pub path: String,
     pub line: u32,
@@ -54,7 +54,7 @@ pub enum Place {
 }
 
 /// What the code does with its clients, for one handler module.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct HandlerCode {
     pub constructions: Vec<Construction>,
     /// Python: module-scope downloads of files (S3 `download_file`): path,
@@ -67,7 +67,7 @@ pub struct HandlerCode {
     pub reexport: Option<(String, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Download {
     pub line: u32,
     pub column: u32,

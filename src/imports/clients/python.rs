@@ -17,7 +17,18 @@ use crate::imports::{Language, LineIndex};
 
 pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode, String> {
     let parsed = ruff_python_parser::parse_module(text).map_err(|e| e.error.to_string())?;
-    let body = &parsed.syntax().body;
+    let lines = LineIndex::new(text);
+    Ok(read_body(path, text, &parsed.syntax().body, lines, handler))
+}
+
+/// The clients of a handler module already parsed (and its lines indexed).
+pub(crate) fn read_body(
+    path: &str,
+    text: &str,
+    body: &[Stmt],
+    lines: LineIndex,
+    handler: &str,
+) -> HandlerCode {
     let mut module = Module::default();
     for statement in body {
         module.declare(statement);
@@ -25,7 +36,7 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
     let mut reader = Reader {
         path,
         text,
-        lines: LineIndex::new(text),
+        lines,
         module: &module,
         place: Place::ModuleScope,
         function_depth: 0,
@@ -71,7 +82,7 @@ pub(super) fn read(path: &str, text: &str, handler: &str) -> Result<HandlerCode,
         }
         code.constructions.append(&mut reader.found);
     }
-    Ok(code)
+    code
 }
 
 #[derive(Default)]
