@@ -106,6 +106,9 @@ struct CalibrateArgs {
 
     #[command(flatten)]
     function: FunctionArgs,
+
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(clap::Args)]
@@ -184,6 +187,9 @@ struct DiffArgs {
 
     #[command(flatten)]
     function: FunctionArgs,
+
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(clap::Args)]
@@ -312,6 +318,13 @@ struct AuditArgs {
     #[arg(long = "logs", value_name = "FILE")]
     logs: Vec<PathBuf>,
 
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Whether what audits read is kept.
+#[derive(clap::Args)]
+struct CacheArgs {
     /// Read every file again and keep nothing: by default what reading a
     /// zip's files found (the code's imports, the clients its handler
     /// creates, native files' ELF tables) is kept in DEADWEIGHT_CACHE_DIR
@@ -319,6 +332,15 @@ struct AuditArgs {
     /// audit that meets the same contents.
     #[arg(long)]
     no_cache: bool,
+}
+
+impl CacheArgs {
+    fn dir(&self) -> Option<PathBuf> {
+        match self.no_cache {
+            true => None,
+            false => deadweight::artifact::cache::default_dir(),
+        }
+    }
 }
 
 /// What the function runs on.
@@ -523,10 +545,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Terraform configuration) is its functions' code, each audited
             // with what its template says
             let paths = deadweight::template::expand_deployments(&args.paths);
-            let cache = match args.no_cache {
-                true => None,
-                false => deadweight::artifact::cache::default_dir(),
-            };
+            let cache = args.cache.dir();
             // listing the artifacts needs neither rules nor config, and
             // takes longer: the Terraform configurations near them are
             // looked for beside the rules
@@ -730,6 +749,7 @@ fn audit_paths(
     rules: &RuleSet,
     config: &Config,
     facts: FunctionFacts,
+    cache: Option<PathBuf>,
 ) -> Result<deadweight::report::Report, deadweight::audit::AuditError> {
     audit(&AuditRequest {
         paths,
@@ -741,7 +761,7 @@ fn audit_paths(
         logs: None,
         options: ReportOptions::default(),
         opened: None,
-        cache: deadweight::artifact::cache::default_dir(),
+        cache,
     })
 }
 
@@ -799,7 +819,8 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
         } else {
             // a deployment folder is its functions, as `audit` takes it
             let paths = deadweight::template::expand_deployments(std::slice::from_ref(path));
-            let report = audit_paths(&paths, &rules, &config, args.function.facts())?;
+            let (facts, cache) = (args.function.facts(), args.cache.dir());
+            let report = audit_paths(&paths, &rules, &config, facts, cache)?;
             Ok(serde_json::to_value(&report)?)
         }
     };
@@ -849,7 +870,8 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let paths: Vec<&std::path::Path> = args.logs.iter().map(PathBuf::as_path).collect();
     let logs = deadweight::logs::read(&paths, None)?;
     let paths = [args.path.clone()];
-    let report = audit_paths(&paths, &rules, &config, args.function.facts())?;
+    let (facts, cache) = (args.function.facts(), args.cache.dir());
+    let report = audit_paths(&paths, &rules, &config, facts, cache)?;
     let Some(init) = report.artifacts.first().and_then(|a| a.init.as_ref()) else {
         anyhow::bail!(
             "{}: what the handler loads is unknown (a layer, or no handler found); give --handler",

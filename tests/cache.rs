@@ -301,3 +301,26 @@ fn audits_report_the_same_with_a_cache_cold_warm_damaged_or_none() {
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), none);
     assert!(!dir.path().join("home").exists());
 }
+
+#[test]
+fn diff_keeps_what_it_read_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let zip = samples_dir().join("node-express.zip");
+    let diff = |args: &[&str]| {
+        let out = deadweight()
+            .env("DEADWEIGHT_CACHE_DIR", &cache)
+            .args(["diff", "--format", "json"])
+            .args(args)
+            .args([&zip, &zip])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let fresh = diff(&["--no-cache"]);
+    assert!(!cache.exists(), "--no-cache keeps nothing");
+    assert_eq!(diff(&[]), fresh);
+    assert!(cache.exists(), "a diff of zips keeps what it read");
+    assert_eq!(diff(&[]), fresh);
+}
