@@ -303,6 +303,16 @@ fn the_whole_sdk_fix_is_priced_by_walking_init_with_the_client_import() {
     assert!(high < whole["high"].as_f64().unwrap(), "{f}");
     // the package stays: no byte saving from this fix
     assert_eq!(f["saving"]["unzipped_bytes"], 0);
+    // what the estimate stands on, in the report and its text
+    assert_eq!(f["saving"]["init_files"]["before"], 4 + 2 * 60);
+    assert_eq!(f["saving"]["init_files"]["after"], 4);
+    let text = deadweight()
+        .args(["audit", "--color=never", "--runtime", "nodejs20.x"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("(estimated; loads 4 files instead of 124)"), "{text}");
 
     // a function that already imports the client has nothing to save
     let small = aws_sdk_v2_function(1).write_to(dir.path(), "small.zip");

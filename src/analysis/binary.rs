@@ -42,11 +42,7 @@ pub fn check(artifact: &Artifact, inventory: &Inventory) -> Vec<Finding> {
                     column: None,
                 },
                 package: None,
-                saving: Some(Saving {
-                    unzipped_bytes: b.debug_bytes,
-                    zipped_bytes: (entry.zipped_bytes as f64 * share) as u64,
-                    init_ms: None,
-                }),
+                saving: Some(Saving::bytes(b.debug_bytes, (entry.zipped_bytes as f64 * share) as u64)),
                 concerns: None,
                 known: false,
                 fix: Some(fix.to_string()),

@@ -416,7 +416,7 @@ fn musl(
             if has_glibc {
                 let bytes = files.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
                 let zipped = files.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
-                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
+                f.saving = Some(Saving::bytes(bytes, zipped));
             }
             f
         })
@@ -583,7 +583,7 @@ fn node_abi(
                     package_of(inventory, first),
                     format!("keep only the build for {node} when packaging (delete the other versions' directories), or install with the runtime's Node so only its build is fetched"),
                 );
-                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
+                f.saving = Some(Saving::bytes(bytes, zipped));
                 f
             } else {
                 finding(
@@ -947,9 +947,9 @@ fn wrong_architecture(
                 format!("install or build for {wanted} (npm --cpu={}, pip --platform manylinux2014_{}), or set --arch to the function's real architecture", if arm64 { "arm64" } else { "x64" }, if arm64 { "aarch64" } else { "x86_64" }),
             );
             if has_right {
-                f.saving = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
+                f.saving = Some(Saving::bytes(bytes, zipped));
             }
-            f.concerns = Some(Saving { unzipped_bytes: bytes, zipped_bytes: zipped, init_ms: None });
+            f.concerns = Some(Saving::bytes(bytes, zipped));
             f
         })
         .chain(executables)

@@ -224,11 +224,10 @@ pub fn in_function_and_layers(
                 column: None,
             },
             package: Some(format!("{}@{ours}", package.name)),
-            saving: Some(Saving {
-                unzipped_bytes: package.totals.unzipped_bytes,
-                zipped_bytes: package.totals.zipped_bytes,
-                init_ms: None,
-            }),
+            saving: Some(Saving::bytes(
+                package.totals.unzipped_bytes,
+                package.totals.zipped_bytes,
+            )),
             concerns: None,
             known: false,
             fix: Some(fix),

@@ -279,11 +279,7 @@ pub fn not_loaded(inventory: &Inventory, load: &InitLoad) -> Vec<Finding> {
                 },
                 package: Some(id),
                 saving: None,
-                concerns: Some(Saving {
-                    unzipped_bytes: p.totals.unzipped_bytes,
-                    zipped_bytes: p.totals.zipped_bytes,
-                    init_ms: None,
-                }),
+                concerns: Some(Saving::bytes(p.totals.unzipped_bytes, p.totals.zipped_bytes)),
                 known: false,
                 fix: Some(
                     "if nothing loads it later either (a require inside a function, a dynamic import, a plugin named in config), remove it from the dependencies; otherwise it costs size but not init"
@@ -345,11 +341,7 @@ pub fn unbundled(
         },
         package: None,
         saving: None,
-        concerns: Some(Saving {
-            unzipped_bytes: bytes,
-            zipped_bytes: from_packages.iter().map(|e| e.zipped_bytes).sum(),
-            init_ms: None,
-        }),
+        concerns: Some(Saving::bytes(bytes, from_packages.iter().map(|e| e.zipped_bytes).sum())),
         known: false,
         fix: Some(format!(
             "bundle the handler into one file, e.g. `esbuild {handler_file} --bundle --minify --platform=node --target=node20 --outfile=dist/index.js` (mark `@aws-sdk/*` external when the runtime's own SDK v3 is used), and deploy dist/ without node_modules"

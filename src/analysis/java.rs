@@ -133,11 +133,7 @@ fn duplicate_classes(inventory: &Inventory) -> Vec<Finding> {
                 },
                 package: Some(id(pb)),
                 saving: None,
-                concerns: Some(Saving {
-                    unzipped_bytes: pb.totals.unzipped_bytes,
-                    zipped_bytes: pb.totals.zipped_bytes,
-                    init_ms: None,
-                }),
+                concerns: Some(Saving::bytes(pb.totals.unzipped_bytes, pb.totals.zipped_bytes)),
                 known: false,
                 fix: Some("keep one copy: exclude the library from the dependency that shades or repeats it, or depend on the unshaded artifact".to_string()),
             }

@@ -131,6 +131,28 @@ pub struct Saving {
     /// function's memory size when known).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init_ms: Option<crate::estimate::MsRange>,
+    /// The files init loads now and once the fix is applied, behind
+    /// `init_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_files: Option<InitFiles>,
+}
+
+impl Saving {
+    /// Bytes alone, exact: no init time is modelled for them.
+    pub fn bytes(unzipped_bytes: u64, zipped_bytes: u64) -> Saving {
+        Saving {
+            unzipped_bytes,
+            zipped_bytes,
+            ..Saving::default()
+        }
+    }
+}
+
+/// How many files init loads before and after a fix.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct InitFiles {
+    pub before: usize,
+    pub after: usize,
 }
 
 /// Everything the analysis stage adds to an inventory.

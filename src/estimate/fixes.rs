@@ -6,7 +6,7 @@
 use super::{model, Family, Inputs};
 use crate::analysis::bytecode::CompiledAtStart;
 use crate::analysis::init::{loaded_files, LayerFiles};
-use crate::analysis::Finding;
+use crate::analysis::{Finding, InitFiles};
 use crate::artifact::Artifact;
 use crate::imports::reach::{Edits, InitLoad, InitWalker};
 use crate::imports::{Import, Language, SourceFile};
@@ -52,6 +52,10 @@ pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
         let ms = family.calibrated(family.saving(&before, &after, cx.memory_mb), cx.calibration);
         let saving = finding.saving.get_or_insert_with(Default::default);
         saving.init_ms = Some(ms);
+        saving.init_files = Some(InitFiles {
+            before: before.files,
+            after: after.files,
+        });
         let Some(alternative) = alternative else {
             continue;
         };

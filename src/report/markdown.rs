@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Render, Report};
+use crate::analysis::Saving;
 use crate::diff::{ArtifactDiff, Delta, DiffReport};
 use crate::units::{counted, human_bytes, percent, signed_count, signed_percent, thousands};
 
@@ -75,13 +76,14 @@ fn finding_line(f: &Value) -> String {
         location,
         f["message"].as_str().unwrap_or("")
     );
-    if let Some(saving) = f["saving"]["unzipped_bytes"].as_u64() {
-        let init = serde_json::from_value(f["saving"]["init_ms"].clone()).ok();
-        let zipped = f["saving"]["zipped_bytes"].as_u64().unwrap_or(0);
-        line.push_str(&format!(
-            " · saves {}",
-            super::saving_text(saving, zipped, init)
-        ));
+    if let Some(unzipped_bytes) = f["saving"]["unzipped_bytes"].as_u64() {
+        let saving = Saving {
+            unzipped_bytes,
+            zipped_bytes: f["saving"]["zipped_bytes"].as_u64().unwrap_or(0),
+            init_ms: serde_json::from_value(f["saving"]["init_ms"].clone()).ok(),
+            init_files: serde_json::from_value(f["saving"]["init_files"].clone()).ok(),
+        };
+        line.push_str(&format!(" · saves {}", super::saving_text(&saving)));
     }
     if let Some(fix) = f["fix"].as_str() {
         line.push_str(&format!("<br>fix: {fix}"));

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::analysis::{Analysis, Finding};
+use crate::analysis::{Analysis, Finding, Saving};
 use crate::artifact::{Artifact, EntryKind, Warning};
 use crate::inventory::{Ecosystem, Inventory, Layout, RuntimeFamily, Totals};
 use crate::lockfile::{LockFormat, Lockfile};
@@ -451,24 +451,30 @@ pub(crate) fn logs_function_cells(f: &crate::logs::FunctionStats, none: &str) ->
     ]
 }
 
-pub fn saving_text(
-    unzipped: u64,
-    zipped: u64,
-    init_ms: Option<crate::estimate::MsRange>,
-) -> String {
+pub fn saving_text(saving: &Saving) -> String {
+    let (unzipped, zipped) = (saving.unzipped_bytes, saving.zipped_bytes);
     let bytes = format!(
         "{} unzipped, {} zipped",
         crate::units::human_bytes(unzipped),
         crate::units::human_bytes(zipped)
     );
-    let Some(ms) = init_ms else {
+    let Some(ms) = saving.init_ms else {
         return bytes;
+    };
+    // what the estimate stands on: the files init loads with the fix
+    let files = match saving.init_files {
+        Some(files) if files.after != files.before => format!(
+            "; loads {} instead of {}",
+            crate::units::counted(files.after as u64, "file"),
+            crate::units::thousands(files.before as u64)
+        ),
+        _ => String::new(),
     };
     let init = if ms.high < 0.0 {
         let cost = crate::estimate::MsRange::new(-ms.high, -ms.low);
-        format!("init costs {} more (estimated)", cost.text())
+        format!("init costs {} more (estimated{files})", cost.text())
     } else {
-        format!("init {} (estimated)", ms.text())
+        format!("init {} (estimated{files})", ms.text())
     };
     if unzipped == 0 && zipped == 0 {
         init

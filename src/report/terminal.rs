@@ -451,15 +451,9 @@ impl Terminal {
                 )?;
                 writeln!(out, "         {}", f.message)?;
                 match (&f.saving, &f.concerns) {
-                    (Some(saving), _) => writeln!(
-                        out,
-                        "         saves: {}",
-                        super::saving_text(
-                            saving.unzipped_bytes,
-                            saving.zipped_bytes,
-                            saving.init_ms
-                        )
-                    )?,
+                    (Some(saving), _) => {
+                        writeln!(out, "         saves: {}", super::saving_text(saving))?
+                    }
                     (None, Some(concerns)) => writeln!(
                         out,
                         "         concerns: {} unzipped, {} zipped",

@@ -280,11 +280,7 @@ fn imports_rule(
                     p.name,
                     p.version.as_deref().unwrap_or("?")
                 ));
-                f.concerns = Some(Saving {
-                    unzipped_bytes: retained.0,
-                    zipped_bytes: retained.1,
-                    init_ms: None,
-                });
+                f.concerns = Some(Saving::bytes(retained.0, retained.1));
             }
             out.push(f);
         }
