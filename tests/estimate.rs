@@ -312,7 +312,10 @@ fn the_whole_sdk_fix_is_priced_by_walking_init_with_the_client_import() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("(estimated; loads 4 files instead of 124)"), "{text}");
+    assert!(
+        text.contains("(estimated; loads 4 files instead of 124)"),
+        "{text}"
+    );
 
     // a function that already imports the client has nothing to save
     let small = aws_sdk_v2_function(1).write_to(dir.path(), "small.zip");
