@@ -819,8 +819,8 @@ fn diff_command(args: DiffArgs) -> anyhow::Result<ExitCode> {
         } else {
             // a deployment folder is its functions, as `audit` takes it
             let paths = deadweight::template::expand_deployments(std::slice::from_ref(path));
-            let (facts, cache) = (args.function.facts(), args.cache.dir());
-            let report = audit_paths(&paths, &rules, &config, facts, cache)?;
+            let facts = args.function.facts();
+            let report = audit_paths(&paths, &rules, &config, facts, args.cache.dir())?;
             Ok(serde_json::to_value(&report)?)
         }
     };
@@ -870,8 +870,8 @@ fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let paths: Vec<&std::path::Path> = args.logs.iter().map(PathBuf::as_path).collect();
     let logs = deadweight::logs::read(&paths, None)?;
     let paths = [args.path.clone()];
-    let (facts, cache) = (args.function.facts(), args.cache.dir());
-    let report = audit_paths(&paths, &rules, &config, facts, cache)?;
+    let facts = args.function.facts();
+    let report = audit_paths(&paths, &rules, &config, facts, args.cache.dir())?;
     let Some(init) = report.artifacts.first().and_then(|a| a.init.as_ref()) else {
         anyhow::bail!(
             "{}: what the handler loads is unknown (a layer, or no handler found); give --handler",
