@@ -180,9 +180,10 @@ fn touch(file: &Path) {
     }
 }
 
-/// Removes the cache files in `dir` unused for `UNUSED_FOR`, and the ones a
-/// run that stopped midway left half written. Only names deadweight gives
-/// its files are touched: the directory may be shared.
+/// Removes deadweight's files in `dir` untouched for `UNUSED_FOR`: cache
+/// files no run used, and any a run that stopped midway left half written.
+/// Only names deadweight gives its files are looked at: the directory may
+/// be shared.
 fn prune(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
