@@ -164,8 +164,11 @@ def bundle_table():
     if not path.exists():
         with zipfile.ZipFile(ROOT / "samples" / "build" / "node-aws-sdk-v2.zip") as z:
             code = z.read("node_modules/aws-sdk/dist/aws-sdk.js")
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("index.js", code + b"\nexports.handler = async () => 1;\n")
+        entry = zipfile.ZipInfo("index.js")
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o100644 << 16  # readable by Lambda's user, as a build writes it
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr(entry, code + b"\nexports.handler = async () => 1;\n")
     kept, first, listing = measure_interleaved([
         [str(BINARY), "audit", "--format", "json", str(path)],
         [str(BINARY), "audit", "--format", "json", "--no-cache", str(path)],
