@@ -523,23 +523,24 @@ fn assert_only_unset_name_missing(files: &[(&str, &str)], unset: &str, finding: 
 
 /// Names set on a submodule reached through its package: `import
 /// conf.aws` then `conf.aws.REGION = …`, and `from conf import db` then
-/// `db.URL = …`. Python imports both names; a name nothing sets still
-/// fails, as reported.
+/// `db.URL = …`; and on the package itself through the name `import
+/// conf.aws` binds, `conf.STAGE = …`. Python imports them all; a name
+/// nothing sets still fails, as reported.
 #[test]
 fn a_python_name_set_on_a_submodule_is_no_missing_export() {
     assert_only_unset_name_missing(
         &[
-            ("app.py", "import boot\nfrom conf.aws import REGION\nfrom conf.db import URL, POOL\n\ndef handler(event, context):\n    return REGION, URL\n"),
+            ("app.py", "import boot\nfrom conf import STAGE\nfrom conf.aws import REGION\nfrom conf.db import URL, POOL\n\ndef handler(event, context):\n    return STAGE, REGION, URL\n"),
             (
                 "boot.py",
-                "import conf.aws\nfrom conf import db\nconf.aws.REGION = 'eu-west-1'\ndb.URL = 'postgres://db'\n",
+                "import conf.aws\nfrom conf import db\nconf.aws.REGION = 'eu-west-1'\ndb.URL = 'postgres://db'\nconf.STAGE = 'prod'\n",
             ),
             ("conf/__init__.py", ""),
             ("conf/aws.py", "PARTITION = 'aws'\n"),
             ("conf/db.py", "PORT = 5432\n"),
         ],
         "POOL",
-        "deny app.py:3 imports POOL from conf.db at init, but conf.db (conf/db.py) does not define it: ImportError: cannot import name 'POOL' at every cold start",
+        "deny app.py:4 imports POOL from conf.db at init, but conf.db (conf/db.py) does not define it: ImportError: cannot import name 'POOL' at every cold start",
     );
 }
 

@@ -243,6 +243,7 @@ impl Scanner<'_> {
             linked: Vec::new(),
             invoked: None,
             assigned: Vec::new(),
+            assigned_on_package: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1

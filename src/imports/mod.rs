@@ -102,6 +102,11 @@ pub struct Import {
     /// code ran, for any importer.
     #[serde(skip)]
     pub assigned: Vec<Member>,
+    /// Names the code sets through the top package a dotted `import a.b`
+    /// binds (`a.x = …`, `a.c.x = …`, Python), as paths from that package:
+    /// `x`, `c.x`.
+    #[serde(skip)]
+    pub assigned_on_package: Vec<Member>,
 }
 
 impl Import {

@@ -9,7 +9,7 @@
 //! name`), and what a module-scope call imports from inside its class
 //! (rules/init-calls.toml).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
@@ -79,6 +79,7 @@ pub(super) fn scan_and<R>(
         tries: TryScopes::default(),
         imports: Vec::new(),
         bindings: HashMap::new(),
+        packages_bound: HashSet::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
     scanner.record_lazy_attributes(&parsed.syntax().body);
@@ -103,6 +104,8 @@ struct Scanner<'t> {
     /// Names the module binds by importing: to the module, and the name
     /// imported from it (`from m import Tracer`), or none (`import m as p`).
     bindings: HashMap<String, (String, Option<String>)>,
+    /// Top packages a dotted `import a.b` (no `as`) binds: `a`.
+    packages_bound: HashSet<String>,
 }
 
 impl Scanner<'_> {
@@ -122,6 +125,7 @@ impl Scanner<'_> {
             linked: Vec::new(),
             invoked: None,
             assigned: Vec::new(),
+            assigned_on_package: Vec::new(),
         });
     }
 
@@ -129,7 +133,8 @@ impl Scanner<'_> {
     /// whole (`import m`, `import a.b as m`): the import's `assigned`. A
     /// name set further down is recorded with its path from the module:
     /// `sub.x` for `m.sub.x = …`, for `from m import sub; sub.x = …` too
-    /// (on that import), and `x` on `import a.b` for `a.b.x = …`.
+    /// (on that import). Through the package a dotted `import a.b` binds,
+    /// `a.x = …` and `a.b.x = …` are its `assigned_on_package`: `x`, `b.x`.
     fn sets_on_module(&mut self, target: &Expr) {
         match target {
             Expr::Tuple(tuple) => tuple.elts.iter().for_each(|t| self.sets_on_module(t)),
@@ -150,33 +155,38 @@ impl Scanner<'_> {
                 };
                 path.reverse();
                 path.push(attribute.attr.as_str());
-                let (module, kind, set) = match self.bindings.get(name) {
-                    Some((module, None)) => {
-                        (module.clone(), ImportKind::PythonImport, path.join("."))
-                    }
-                    Some((module, Some(imported))) => (
-                        module.clone(),
-                        ImportKind::PythonFrom,
-                        format!("{imported}.{}", path.join(".")),
-                    ),
-                    // `import a.b` binds `a`; `a.b.x = …` sets x on a.b
-                    None if path.len() > 1 => {
-                        let (set, within) = path.split_last().unwrap_or((&"", &[]));
-                        let module = format!("{name}.{}", within.join("."));
-                        (module, ImportKind::PythonImport, set.to_string())
-                    }
-                    _ => return,
-                };
                 let (line, _) = self
                     .lines
                     .position(self.text, attribute.range().start().to_usize());
-                let import = self
-                    .imports
-                    .iter_mut()
-                    .rev()
-                    .find(|i| i.kind == kind && i.module == module);
-                if let Some(import) = import {
-                    import.assigned.push(Member { name: set, line });
+                let mut set = Member {
+                    name: path.join("."),
+                    line,
+                };
+                // the import the name comes from (for a package, what its
+                // module starts with), and whether the set is on the package
+                let (kind, module, on_package) = match self.bindings.get(name) {
+                    Some((module, None)) => (ImportKind::PythonImport, module.clone(), false),
+                    Some((module, Some(imported))) => {
+                        set.name = format!("{imported}.{}", set.name);
+                        (ImportKind::PythonFrom, module.clone(), false)
+                    }
+                    // `import a.b` binds `a`
+                    None if self.packages_bound.contains(name) => {
+                        (ImportKind::PythonImport, format!("{name}."), true)
+                    }
+                    None => return,
+                };
+                let import = self.imports.iter_mut().rev().find(|i| {
+                    i.kind == kind
+                        && match on_package {
+                            true => i.module.starts_with(&module),
+                            false => i.module == module,
+                        }
+                });
+                match (import, on_package) {
+                    (Some(import), false) => import.assigned.push(set),
+                    (Some(import), true) => import.assigned_on_package.push(set),
+                    (None, _) => {}
                 }
             }
             _ => {}
@@ -241,6 +251,7 @@ impl Scanner<'_> {
                     linked: Vec::new(),
                     invoked: None,
                     assigned: Vec::new(),
+                    assigned_on_package: Vec::new(),
                 });
             }
         }
@@ -315,6 +326,7 @@ impl Scanner<'_> {
                 linked: Vec::new(),
                 invoked: None,
                 assigned: Vec::new(),
+                assigned_on_package: Vec::new(),
             });
         }
     }
@@ -326,9 +338,14 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             Stmt::Import(import) => {
                 for alias in &import.names {
                     let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
-                    if !local.contains('.') {
-                        self.bindings
-                            .insert(local.to_string(), (alias.name.to_string(), None));
+                    match local.split_once('.') {
+                        None => {
+                            self.bindings
+                                .insert(local.to_string(), (alias.name.to_string(), None));
+                        }
+                        Some((top, _)) => {
+                            self.packages_bound.insert(top.to_string());
+                        }
                     }
                     self.record(
                         alias.name.to_string(),

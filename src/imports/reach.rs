@@ -638,25 +638,41 @@ impl<'a> InitWalker<'a> {
     }
 
     /// Where each name an import sets lands (Python): the module it
-    /// imports, or for `sub.x` its submodule `sub`, when that is one.
+    /// imports, or for `sub.x` its submodule `sub`, when that is one; for
+    /// a name set through the package a dotted `import a.b` binds, the
+    /// package `a` or its submodule.
     fn set_on<'i>(&self, file: usize, import: &'i Import) -> Vec<(usize, &'i str)> {
         let Resolver::Python(finder) = &self.resolver else {
             return Vec::new();
         };
-        if import.assigned.is_empty() {
-            return Vec::new();
-        }
-        let Some((module, target)) = self.python_module(file, import) else {
-            return Vec::new();
+        let lands = |module: &str, target: usize, set: &'i Member| match set.name.rsplit_once('.') {
+            None => Some((target, set.name.as_str())),
+            Some((within, name)) => finder
+                .module(&format!("{module}.{within}"))
+                .map(|sub| (sub, name)),
         };
-        (import.assigned.iter())
-            .filter_map(|set| match set.name.rsplit_once('.') {
-                None => Some((target, set.name.as_str())),
-                Some((within, name)) => finder
-                    .module(&format!("{module}.{within}"))
-                    .map(|sub| (sub, name)),
-            })
-            .collect()
+        let mut set_on = Vec::new();
+        if !import.assigned.is_empty() {
+            if let Some((module, target)) = self.python_module(file, import) {
+                set_on.extend(
+                    import
+                        .assigned
+                        .iter()
+                        .filter_map(|set| lands(&module, target, set)),
+                );
+            }
+        }
+        // `import a.b` is absolute: its package is found from the top
+        let package = import.module.split('.').next().unwrap_or_default();
+        if !import.assigned_on_package.is_empty() {
+            if let Some(target) = finder.module(package) {
+                set_on.extend(
+                    (import.assigned_on_package.iter())
+                        .filter_map(|set| lands(package, target, set)),
+                );
+            }
+        }
+        set_on
     }
 
     /// The code files init surely loads (not JSON, native modules), each
@@ -870,6 +886,7 @@ impl<'a> InitWalker<'a> {
             linked: Vec::new(),
             invoked: None,
             assigned: Vec::new(),
+            assigned_on_package: Vec::new(),
         };
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),

@@ -63,7 +63,8 @@ codec_struct!(Import {
     members,
     linked,
     invoked,
-    assigned
+    assigned,
+    assigned_on_package
 });
 
 codec_struct!(TooNew {
@@ -111,7 +112,8 @@ mod tests {
         let cjs = "const lib = require('./lib');\nmodule.exports = require('./impl');\n\
                    exports.handler = async () => lib.run();\nif (process.env.X) require('x');\n";
         let py = "import os, config\nfrom .models import User\ntry:\n    import ujson as json\n\
-                  except ImportError:\n    import json\nconfig.REGION = 'eu'\nmatch os.name:\n    case _: pass\n\
+                  except ImportError:\n    import json\nconfig.REGION = 'eu'\nimport conf.aws\nconf.STAGE = 'prod'\n\
+                  match os.name:\n    case _: pass\n\
                   def __getattr__(name):\n    import importlib\n    return importlib.import_module('.' + name, __name__)\n";
         let scans = [
             scan_source_for("index.mjs", js, Language::JavaScript, None).unwrap(),
@@ -128,6 +130,10 @@ mod tests {
             .is_some_and(|e| !e.reexports.is_empty()));
         assert!(!scans[2].too_new.is_empty());
         assert!(scans[2].imports.iter().any(|i| !i.assigned.is_empty()));
+        assert!(scans[2]
+            .imports
+            .iter()
+            .any(|i| !i.assigned_on_package.is_empty()));
         for scan in scans {
             let mut out = Writer(Vec::new());
             scan.put(&mut out);
