@@ -108,9 +108,9 @@ pub struct AuditRequest<'a> {
     pub options: ReportOptions,
     /// The inputs opened ahead by [`open_inputs`], when the caller did.
     pub opened: Option<&'a OpenedInputs>,
-    /// Where what reading the zips' files found (their imports, their ELF
-    /// tables) is kept between runs ([`crate::artifact::cache`]); `None`
-    /// keeps nothing.
+    /// Where what reading the zips' files found (their imports, the clients
+    /// the handler creates, their ELF tables) is kept between runs
+    /// ([`crate::artifact::cache`]); `None` keeps nothing.
     pub cache: Option<PathBuf>,
 }
 

@@ -85,21 +85,19 @@ pub fn read_native_files(artifact: &Artifact, cache: Option<&Path>) -> NativeRea
     // biggest first: a 25 MiB library started last would finish alone
     by_size.sort_by_key(|&i| std::cmp::Reverse(artifact.entries[i].unzipped_bytes));
     // what an earlier audit read of the same contents, kept
-    let kept = cache.map(|dir| ContentCache::open(dir, "native", &[&artifact.path], ()));
-    let mut inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> = by_size
-        .par_iter()
-        .with_max_len(1)
-        .map(|&i| {
-            let path = &artifact.entries[i].path;
-            let read = ContentCache::through(kept.as_ref(), path, artifact.content_id(i), || {
-                native::inspect(artifact, i)
-            });
-            (i, read)
-        })
-        .collect();
-    if let Some(kept) = kept {
-        kept.save();
-    }
+    let kind = ("native", &[artifact.path.as_path()][..], ());
+    let mut inspected: Vec<(usize, Result<Option<NativeInfo>, String>)> =
+        ContentCache::keeping(cache, kind, |kept| {
+            (by_size.par_iter().with_max_len(1))
+                .map(|&i| {
+                    let path = &artifact.entries[i].path;
+                    let read = ContentCache::through(kept, path, artifact.content_id(i), || {
+                        native::inspect(artifact, i)
+                    });
+                    (i, read)
+                })
+                .collect()
+        });
     inspected.sort_unstable_by_key(|(i, _)| *i);
     NativeReads(inspected)
 }

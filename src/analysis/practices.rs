@@ -49,21 +49,11 @@ pub fn read_handler(
     warnings: &mut Vec<Warning>,
 ) -> Option<HandlerModule> {
     let (entry, language) = handler_entry(artifact, handler)?;
-    let kept =
-        cache.map(|dir| ContentCache::open(dir, "handler", &[&artifact.path], language as u8));
-    let module = read_handler_from(
-        artifact,
-        walker,
-        (entry, language),
-        handler,
-        kept.as_ref(),
-        scanned,
-        warnings,
-    );
-    if let Some(kept) = kept {
-        kept.save();
-    }
-    module
+    let kind = ("handler", &[artifact.path.as_path()][..], language as u8);
+    ContentCache::keeping(cache, kind, |kept| {
+        let at = (entry, language);
+        read_handler_from(artifact, walker, at, handler, kept, scanned, warnings)
+    })
 }
 
 fn read_handler_from(

@@ -123,6 +123,21 @@ impl<T: Codec> ContentCache<T> {
             .push(((path.to_string(), content.0, content.1), body.0));
     }
 
+    /// Runs `read` with the cache in `dir` (none without a directory), then
+    /// saves what it used and added.
+    pub fn keeping<R>(
+        dir: Option<&Path>,
+        (kind, artifacts, reading): (&str, &[&Path], impl Hash),
+        read: impl FnOnce(Option<&Self>) -> R,
+    ) -> R {
+        let kept = dir.map(|dir| Self::open(dir, kind, artifacts, reading));
+        let read = read(kept.as_ref());
+        if let Some(kept) = kept {
+            kept.save();
+        }
+        read
+    }
+
     /// Writes what this run used or read, when it differs from what the
     /// file holds: what was read of files no longer there goes.
     pub fn save(&self) {

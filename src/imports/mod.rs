@@ -227,12 +227,31 @@ pub fn scan_app(
     cache: Option<&std::path::Path>,
     handler: Option<&str>,
 ) -> AppScan {
-    let kept = cache.map(|dir| scan_cache::ScanCache::open(dir, "app", &[&artifact.path], python));
     let handler_module = handler.and_then(|handler| {
         let (entry, _) = reach::handler_entry(artifact, handler)?;
         Some((entry, handler.rsplit('.').next().unwrap_or(handler)))
     });
     let handler_code = std::sync::OnceLock::new();
+    // one file, read and parsed: the handler's module with its clients
+    let scan = |index: usize, language: Language| {
+        let path = &artifact.entries[index].path;
+        let text = artifact
+            .read_text(index)
+            .map_err(|e| Warning::at(path, format!("cannot read: {e}")))?;
+        match handler_module {
+            Some((handler_entry, function)) if handler_entry == index => {
+                let (file, code) = scan_handler_source(path, &text, language, python, function)?;
+                let function = function.to_string();
+                let _ = handler_code.set(HandlerRead {
+                    entry: index,
+                    function,
+                    code,
+                });
+                Ok(file)
+            }
+            _ => scan_source_for(path, &text, language, python),
+        }
+    };
     let candidates: Vec<(usize, Language)> = artifact
         .entries
         .iter()
@@ -240,43 +259,28 @@ pub fn scan_app(
         .filter(|(i, e)| e.kind == EntryKind::File && inventory.owners[*i] == Owner::App)
         .filter_map(|(i, e)| language_of(&e.path).map(|l| (i, l)))
         .collect();
-    let results: Vec<Result<SourceFile, Warning>> = candidates
-        .par_iter()
-        .map(|&(index, language)| {
-            let entry = &artifact.entries[index];
-            if entry.unzipped_bytes > MAX_SOURCE_BYTES {
-                return Err(Warning::at(
-                    &entry.path,
-                    format!(
-                        "larger than {} MiB; not scanned for imports",
-                        MAX_SOURCE_BYTES >> 20
-                    ),
-                ));
-            }
-            let content = artifact.content_id(index);
-            scan_cache::ScanCache::through(kept.as_ref(), &entry.path, content, || {
-                let text = artifact
-                    .read_text(index)
-                    .map_err(|e| Warning::at(&entry.path, format!("cannot read: {e}")))?;
-                match handler_module {
-                    Some((handler_entry, function)) if handler_entry == index => {
-                        let (file, code) =
-                            scan_handler_source(&entry.path, &text, language, python, function)?;
-                        let _ = handler_code.set(HandlerRead {
-                            entry: index,
-                            function: function.to_string(),
-                            code,
-                        });
-                        Ok(file)
+    let kind = ("app", &[artifact.path.as_path()][..], python);
+    let results: Vec<Result<SourceFile, Warning>> =
+        scan_cache::ScanCache::keeping(cache, kind, |kept| {
+            (candidates.par_iter())
+                .map(|&(index, language)| {
+                    let entry = &artifact.entries[index];
+                    if entry.unzipped_bytes > MAX_SOURCE_BYTES {
+                        return Err(Warning::at(
+                            &entry.path,
+                            format!(
+                                "larger than {} MiB; not scanned for imports",
+                                MAX_SOURCE_BYTES >> 20
+                            ),
+                        ));
                     }
-                    _ => scan_source_for(&entry.path, &text, language, python),
-                }
-            })
-        })
-        .collect();
-    if let Some(kept) = kept {
-        kept.save();
-    }
+                    let content = artifact.content_id(index);
+                    scan_cache::ScanCache::through(kept, &entry.path, content, || {
+                        scan(index, language)
+                    })
+                })
+                .collect()
+        });
     let mut scan = AppScan {
         files: Vec::new(),
         warnings: Vec::new(),
