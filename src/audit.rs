@@ -171,10 +171,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         } else {
             // a function audit with a handler reads the init model and the
             // client vocabulary: parse them while the artifact is listed
-            rayon::spawn(|| {
-                crate::estimate::model();
-                crate::imports::clients::prepare();
-            });
+            rayon::spawn(prepare);
             let opened_here;
             let artifact = match &together[position] {
                 Some(opened) => &opened.artifact,
@@ -230,8 +227,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 python: runtime.and_then(|r| r.python_version()),
             };
             // parsing the function's code pays only when an import rule is
-            // on; Node's view of the files is built beside it
-            let (app, node_files) = rayon::join(
+            // on; Node's view of the files is built beside it, first: the
+            // handler's clients may wait for their vocabulary
+            let (node_files, app) = rayon::join(
+                || node_files(&mount),
                 || match request.rules.scans_imports() {
                     true => imports::scan_app(
                         artifact,
@@ -242,7 +241,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     ),
                     false => imports::AppScan::default(),
                 },
-                || node_files(&mount),
             );
             let imports::AppScan {
                 files: sources,
@@ -777,6 +775,14 @@ struct Opened {
 /// makes (without what a Terraform `archive_file`'s `excludes` or the
 /// Lambda module's `patterns` leave out, with the module's further
 /// `source_path` items).
+/// Parses the tables a function's audit reads: the init model and the
+/// client vocabulary. Each is parsed once per process; a caller with a core
+/// to spare calls this while the artifacts are opened.
+pub fn prepare() {
+    crate::estimate::model();
+    crate::imports::clients::prepare();
+}
+
 pub fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
     match template::packaging_of(path) {
         Some(packaging) => Artifact::open_packaged(path, &packaging),

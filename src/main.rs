@@ -548,12 +548,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cache = args.cache.dir();
             // listing the artifacts needs neither rules nor config, and
             // takes longer: the Terraform configurations near them are
-            // looked for beside the rules
+            // looked for, and the init model parsed, beside the rules
             let (loaded, opened) = rayon::join(
                 || {
                     let loaded =
                         rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels);
                     deadweight::template::prefetch(&paths);
+                    deadweight::audit::prepare();
                     loaded
                 },
                 || deadweight::audit::open_inputs(&paths, cache.as_deref()),
