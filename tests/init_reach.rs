@@ -712,6 +712,87 @@ fn es_module_imports_of_names_node_cannot_see_in_commonjs_fail_the_gate() {
     panic!("node still fails with the reported names gone:\n{code}");
 }
 
+/// Node reads a `module.exports = { … }` literal word by word and stops at
+/// the first value that does not start with a name: a package exporting
+/// `{ VERSION: '1.0.0', parse }` gives an ES module neither name, and of two
+/// `module.exports = require(…)` only the last counts. The audit finds what
+/// Node refuses, and passes once the literal lists the names first.
+#[test]
+fn commonjs_literals_and_reexports_give_es_modules_what_node_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_files(
+        dir.path(),
+        &[
+            ("package.json", r#"{"name":"fn","type":"module"}"#),
+            (
+                "node_modules/fmt/package.json",
+                r#"{"name":"fmt","version":"2.0.0","main":"index.js"}"#,
+            ),
+            (
+                "node_modules/fmt/index.js",
+                "function parse(s) { return s; }\nfunction format(s) { return s; }\nmodule.exports = { VERSION: '2.0.0', parse, format };\n",
+            ),
+            (
+                "node_modules/pick/package.json",
+                r#"{"name":"pick","version":"1.0.0","main":"index.js"}"#,
+            ),
+            (
+                "node_modules/pick/index.js",
+                "if (process.env.PICK_LEGACY) module.exports = require('./legacy');\nelse module.exports = require('./modern');\n",
+            ),
+            ("node_modules/pick/legacy.js", "exports.old = 1;\n"),
+            ("node_modules/pick/modern.js", "exports.fresh = 1;\n"),
+            (
+                "index.js",
+                "import { VERSION, parse } from 'fmt';\nimport { old } from 'pick';\nexport const handler = async (e) => parse(e) && old && VERSION;\n",
+            ),
+        ],
+    );
+    let node_import = |dir: &Path| {
+        common::node(
+            dir,
+            &["--input-type=module", "-e", "await import('./index.js')"],
+        )
+    };
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let found = rule_findings(&report, "runtime/missing-export");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("deny index.js:1 imports VERSION, parse from fmt at init, but fmt@2.0.0 (node_modules/fmt/index.js) is CommonJS"), "{found:?}");
+    assert!(
+        found[1].starts_with("deny index.js:2 imports old from pick at init"),
+        "{found:?}"
+    );
+    if let Some((started, stderr)) = node_import(dir.path()) {
+        assert!(!started, "node loads it");
+        assert!(
+            ["VERSION", "parse", "old"]
+                .iter()
+                .any(|name| stderr.contains(&format!("Named export '{name}' not found"))),
+            "{stderr}"
+        );
+    }
+    // the names first, and the name the last re-export gives
+    common::write_files(
+        dir.path(),
+        &[
+            (
+                "node_modules/fmt/index.js",
+                "function parse(s) { return s; }\nfunction format(s) { return s; }\nmodule.exports = { parse, format, VERSION: '2.0.0' };\n",
+            ),
+            (
+                "index.js",
+                "import { parse } from 'fmt';\nimport { fresh } from 'pick';\nexport const handler = async (e) => parse(e) && fresh;\n",
+            ),
+        ],
+    );
+    let (code, report) = audit_with(dir.path(), &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    if let Some((started, stderr)) = node_import(dir.path()) {
+        assert!(started, "{stderr}");
+    }
+}
+
 /// require() of an ES module whose graph waits at its top level (a module
 /// it imports awaits its configuration as it loads): from Node 20.19 and
 /// 22.12 it is ERR_REQUIRE_ASYNC_MODULE, as Node shows. An `await` inside a

@@ -12,10 +12,11 @@ use std::path::Path;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     Argument, AssignmentTarget, BindingPattern, Declaration, ExportSpecifier, Expression,
-    ModuleExportName, ObjectExpression, ObjectPropertyKind, Program, PropertyKey, Statement,
+    ModuleExportName, ObjectExpression, ObjectPropertyKind, Program, PropertyKey, PropertyKind,
+    Statement,
 };
 use oxc_parser::Parser;
-use oxc_span::SourceType;
+use oxc_span::{GetSpan, SourceType};
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{Expr, Stmt};
 
@@ -460,14 +461,22 @@ pub(crate) struct NodeNames {
 }
 
 impl NodeNames {
-    pub(crate) fn assignment(&mut self, assignment: &oxc_ast::ast::AssignmentExpression) {
+    /// `text`: the file the assignment is in.
+    pub(crate) fn assignment(
+        &mut self,
+        assignment: &oxc_ast::ast::AssignmentExpression,
+        text: &str,
+    ) {
         match &assignment.left {
             AssignmentTarget::StaticMemberExpression(target) => {
                 if exports_object(&target.object).is_some() {
                     self.names.insert(target.property.name.to_string());
                 } else if is_name(&target.object, "module") && target.property.name == "exports" {
+                    // each `module.exports =` replaces the modules an
+                    // earlier one re-exported: Node keeps the last
+                    self.reexports.clear();
                     match assignment.right.without_parentheses() {
-                        Expression::ObjectExpression(object) => self.literal(object),
+                        Expression::ObjectExpression(object) => self.literal(object, text),
                         right => self.reexport(right),
                     }
                 }
@@ -494,23 +503,46 @@ impl NodeNames {
         }
     }
 
-    /// `module.exports = { a, 'b': b, c: c, ...d }`: Node takes each key
-    /// in turn and stops after the first whose value is no plain name
-    /// (`b: require('c')` gives b, and nothing after it); a spread of a
+    /// `module.exports = { a, 'b': b, c: c, ...d }`: Node reads the
+    /// literal word by word. A key counts when its value starts with a
+    /// name (`b: require('c')`, `b: new B()`; not `b: 1` nor `b: (c)`),
+    /// and the reading stops after the first value that is more than a
+    /// name, and at the first key that does not count. A method gives its
+    /// key, a getter the word `get`, and both stop it; a spread of a
     /// `require()` re-exports.
-    fn literal(&mut self, object: &ObjectExpression) {
+    fn literal(&mut self, object: &ObjectExpression, text: &str) {
         for property in &object.properties {
             match property {
                 ObjectPropertyKind::ObjectProperty(p) => {
-                    match &p.key {
-                        PropertyKey::StaticIdentifier(key) => {
-                            self.names.insert(key.name.to_string());
-                        }
-                        PropertyKey::StringLiteral(key) => {
-                            self.names.insert(key.value.to_string());
-                        }
+                    let key = match &p.key {
+                        _ if p.computed => return,
+                        PropertyKey::StaticIdentifier(key) => key.name.as_str(),
+                        PropertyKey::StringLiteral(key) => key.value.as_str(),
                         _ => return,
+                    };
+                    // a method or an accessor: Node reads the word before
+                    // its `(` (the key, or `get`, `set`, `async`) and stops
+                    if p.method || p.kind != PropertyKind::Init {
+                        let word = match (p.kind, &p.value) {
+                            (PropertyKind::Get, _) => Some("get"),
+                            (PropertyKind::Set, _) => Some("set"),
+                            (_, Expression::FunctionExpression(f)) if f.r#async => Some("async"),
+                            (_, Expression::FunctionExpression(f)) if f.generator => None,
+                            _ if matches!(p.key, PropertyKey::StringLiteral(_)) => None,
+                            _ => Some(key),
+                        };
+                        self.names.extend(word.map(String::from));
+                        return;
                     }
+                    let starts_with_name = p.shorthand
+                        || text
+                            .get(p.value.span().start as usize..)
+                            .and_then(|rest| rest.chars().next())
+                            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$');
+                    if !starts_with_name {
+                        return;
+                    }
+                    self.names.insert(key.to_string());
                     if !matches!(p.value, Expression::Identifier(_)) {
                         return;
                     }
@@ -930,6 +962,48 @@ mod tests {
             assert_eq!(exports.reexports, [module], "{text}");
             // the module alone cannot tell what the re-export brings
             assert_eq!(exports.has("b"), None, "{text}");
+        }
+        // what Node 20 gives an `import * as m` of each
+        for (literal, names) in [
+            ("{ a: 1, b }", &[][..]),
+            ("{ a, b: 1, c }", &["a"]),
+            ("{ a: b.c, d }", &["a"]),
+            ("{ a: /* why */ b, c }", &["a", "c"]),
+            ("{ a: (b), c }", &[]),
+            ("{ a: new B(), c }", &["a"]),
+            ("{ a: async () => 1, c }", &["a"]),
+            ("{ a: $b, é: c, 'd': e }", &["a", "d", "é"]),
+            ("{ 'a': 1 }", &[]),
+            ("{ a() {}, b }", &["a"]),
+            ("{ get a() { return 1; }, b }", &["get"]),
+            ("{ async a() {}, b }", &["async"]),
+            ("{ *a() {}, b }", &[]),
+            ("{ 'a'() {}, b }", &[]),
+            ("{ ['a']: b, c }", &[]),
+        ] {
+            assert_eq!(
+                seen(&format!("module.exports = {literal};\n")),
+                Some(names.iter().map(|n| n.to_string()).collect()),
+                "{literal}"
+            );
+        }
+        // each `module.exports =` replaces what an earlier one re-exported
+        for (text, reexports) in [
+            (
+                "if (x) module.exports = require('./a');\nelse module.exports = require('./b');\n",
+                &["./b"][..],
+            ),
+            ("module.exports = require('./a');\nmodule.exports = b;\n", &[]),
+            (
+                "module.exports = { ...require('./a') };\nmodule.exports = { b };\n",
+                &[],
+            ),
+            (
+                "module.exports = __toCommonJS(src);\n0 && (module.exports = { A, ...require('./a') });\n",
+                &["./a"],
+            ),
+        ] {
+            assert_eq!(commonjs(text).reexports, reexports, "{text}");
         }
         // Babel's `export *` loop: unknown
         assert_eq!(

@@ -582,7 +582,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
         walk::walk_assignment_expression(self, it);
-        self.node_names.assignment(it);
+        self.node_names.assignment(it, self.text);
         // `process.env.NODE_PATH = …` (then `Module._initPaths()`), `module.paths = […]`
         if let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &it.left {
             let property = target.property.name.as_str();
