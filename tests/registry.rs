@@ -1174,3 +1174,113 @@ fn a_python_import_of_a_name_its_module_no_longer_defines_fails_the_gate() {
         );
     }
 }
+
+/// What Node tells of each package of the cjs-names fixture: the names
+/// `require` gives (those an import can name) and those an ES module's
+/// `import` links (Node's static analysis of the CommonJS file, or the
+/// package's ES module build).
+const PACKAGE_NAMES: &str = r#"
+import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+const require = createRequire(process.cwd() + '/');
+const packages = Object.keys(JSON.parse(readFileSync('package.json')).dependencies);
+const names = {};
+for (const name of packages) {
+  const given = Object.keys(require(name))
+    .filter(n => /^[A-Za-z_$][\w$]*$/.test(n) && !['default', 'then', '__esModule'].includes(n));
+  names[name] = { given, linked: Object.keys(await import(name)) };
+}
+writeFileSync('names.json', JSON.stringify(names));
+"#;
+
+/// An ES module handler importing, from each of 51 CommonJS packages
+/// installed from npm (lodash, moment, http-errors, jsonwebtoken, axios,
+/// pg, validator, …), every name `require` gives. Node links only the
+/// names its analysis of each file finds; the audit reports the others
+/// name for name: never a name Node links (no false deny), and every name
+/// Node refuses, except winston's, whose file defines properties on
+/// `exports` through getters in a loop, which the audit does not judge.
+#[test]
+fn named_imports_of_commonjs_registry_packages_fail_where_node_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("cjs-names"), dir.path());
+    let Some((ran, stderr)) =
+        common::node(dir.path(), &["--input-type=module", "-e", PACKAGE_NAMES])
+    else {
+        return;
+    };
+    assert!(ran, "{stderr}");
+    let names: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("names.json")).unwrap())
+            .unwrap();
+    let strings = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    // one import line per package, each name under an alias of its own
+    let mut handler = String::new();
+    let mut refused = std::collections::BTreeMap::new();
+    for (package, names) in names.as_object().unwrap() {
+        let given = strings(&names["given"]);
+        let linked = strings(&names["linked"]);
+        if given.is_empty() {
+            continue;
+        }
+        let aliased: Vec<String> = given
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{n} as n{}_{i}", refused.len()))
+            .collect();
+        handler += &format!("import {{ {} }} from '{package}';\n", aliased.join(", "));
+        let line = handler.lines().count();
+        let not_linked: BTreeSet<String> = given.difference(&linked).cloned().collect();
+        refused.insert(line, (package.clone(), not_linked));
+    }
+    handler += "export const handler = async () => 1;\n";
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    common::write_files(
+        dir.path(),
+        &[
+            ("index.js", &handler),
+            (
+                "package.json",
+                &package.replacen('{', "{\n  \"type\": \"module\",", 1),
+            ),
+        ],
+    );
+    let (code, report) = audit_with(
+        dir.path(),
+        &["--handler", "index.handler", "--runtime", "nodejs20.x"],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    let mut reported = std::collections::BTreeMap::new();
+    for finding in rule_findings(&report, "runtime/missing-export") {
+        let rest = finding.strip_prefix("deny index.js:").expect(&finding);
+        let (line, rest) = rest.split_once(" imports ").unwrap();
+        let (names, _) = rest.split_once(" from ").unwrap();
+        let names: BTreeSet<String> = names.split(", ").map(String::from).collect();
+        reported.insert(line.parse::<usize>().unwrap(), names);
+    }
+    let mut judged = 0;
+    for (line, (package, not_linked)) in &refused {
+        let found = reported.remove(line).unwrap_or_default();
+        assert!(
+            found.is_subset(not_linked),
+            "{package}: reported names Node links: {:?}",
+            found.difference(not_linked).collect::<Vec<_>>()
+        );
+        if package == "winston" {
+            assert!(found.is_empty() && !not_linked.is_empty(), "{found:?}");
+            continue;
+        }
+        assert_eq!(&found, not_linked, "{package}");
+        judged += not_linked.len();
+    }
+    assert!(reported.is_empty(), "{reported:?}");
+    // the fixture is worth its install: hundreds of names Node refuses
+    assert!(judged > 500, "{judged}");
+    assert!(refused.len() > 45, "{}", refused.len());
+}

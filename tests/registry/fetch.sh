@@ -67,3 +67,4 @@ npm_fixture prebuilds
 npm_fixture serverless-service
 yarn_fixture serverless-yarn-service
 npm_fixture powertools-mismatch
+npm_fixture cjs-names
