@@ -562,3 +562,48 @@ fn a_python_name_another_module_sets_is_no_missing_export() {
         "deny app.py:2 imports DEFAULTS from settings at init, but settings (settings.py) does not define it: ImportError: cannot import name 'DEFAULTS' at every cold start",
     );
 }
+
+/// A package whose __init__.py tries its optional submodule and binds the
+/// name either way (structlog's `twisted`): `from logkit import twisted`
+/// takes what the package bound, None here, and never imports the
+/// submodule again, so the module it needs being absent fails nothing, as
+/// Python shows. Without that binding the same import loads the submodule
+/// from the handler, and its missing module is a deny.
+#[test]
+fn a_submodule_its_package_tried_and_bound_is_not_imported_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "app.py",
+            "from logkit import twisted, stdlib\n\ndef handler(event, context):\n    return twisted\n",
+        ),
+        (
+            "logkit/__init__.py",
+            "try:\n    from logkit import twisted\nexcept ImportError:\n    twisted = None\nfrom logkit import stdlib\n",
+        ),
+        ("logkit/twisted.py", "from twisted.python import log\n"),
+        ("logkit/stdlib.py", "import logging\n"),
+    ];
+    common::write_files(dir.path(), &files);
+    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty(), "{report}");
+    if let Some(stderr) = python_imports_app(dir.path()) {
+        assert!(stderr.is_empty(), "{stderr}");
+    }
+    // the package no longer tries it: the handler's import loads it
+    common::write_files(
+        dir.path(),
+        &[("logkit/__init__.py", "from logkit import stdlib\n")],
+    );
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        missing(&report),
+        ["deny logkit/twisted.py:1 imports twisted at init, but twisted is not in the package, the standard library or the python3.12 runtime"]
+    );
+    if let Some(stderr) = python_imports_app(dir.path()) {
+        assert!(stderr.contains("No module named 'twisted'"), "{stderr}");
+    }
+}

@@ -1035,7 +1035,11 @@ impl<'a> InitWalker<'a> {
         if from {
             let package = finder.module(&module);
             for member in &spec.members {
+                let imported_by_package = |package: usize| {
+                    self.package_imports(finder, file, package, &module, &member.name, edits)
+                };
                 match finder.module(&format!("{module}.{}", member.name)) {
+                    Some(_) if package.is_some_and(imported_by_package) => {}
                     Some(submodule) => files.push(submodule),
                     None => files.extend(package.into_iter().flat_map(|package| {
                         self.lazy_attribute(finder, package, &member.name, edits)
@@ -1044,6 +1048,51 @@ impl<'a> InitWalker<'a> {
             }
         }
         Followed::Files(files)
+    }
+
+    /// Whether the `__init__.py` of package `module` imports its own
+    /// submodule `name` as it loads, and binds the name. `from module
+    /// import name` outside the package then takes what the package
+    /// bound, and the submodule
+    /// loads (or fails) as the package's import of it, under that
+    /// import's `try`: `try: from . import extra` / `except ImportError:
+    /// extra = None` makes `from pkg import extra` give None, whatever
+    /// extra.py needs.
+    fn package_imports(
+        &self,
+        finder: &PythonFinder,
+        importer: usize,
+        package: usize,
+        module: &str,
+        name: &str,
+        edits: &Edits,
+    ) -> bool {
+        let path = self.mount.path(package);
+        let Some(directory) = path.strip_suffix("__init__.py") else {
+            return false;
+        };
+        // a module of the package may run before its __init__.py bound
+        // the name (the package imports it, or it imports the package)
+        if self.mount.path(importer).starts_with(directory) {
+            return false;
+        }
+        let Ok(imports) = self.imports(package, edits) else {
+            return false;
+        };
+        let submodule = format!("{module}.{name}");
+        let imports_it = imports.iter().filter(|i| !i.lazy).any(|i| {
+            let Some(imported) = finder.absolute(path, &i.module) else {
+                return false;
+            };
+            imported == submodule
+                || (i.kind == ImportKind::PythonFrom
+                    && imported == module
+                    && i.members.iter().any(|m| m.name == name))
+        });
+        imports_it
+            && self
+                .module_exports(package)
+                .is_some_and(|exports| exports.own(name) == Some(true))
     }
 
     /// The files the `__getattr__` of `package` (its `__init__.py`) loads
