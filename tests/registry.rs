@@ -1284,3 +1284,90 @@ fn named_imports_of_commonjs_registry_packages_fail_where_node_fails() {
     assert!(judged > 500, "{judged}");
     assert!(refused.len() > 45, "{}", refused.len());
 }
+
+/// What Python tells of each top-level module of the folder it runs in:
+/// the names an import of it gives (`dir()` after importing it).
+const MODULE_NAMES: &str = r#"
+import importlib, json, os
+names = {}
+for entry in sorted(os.listdir('.')):
+    module = entry[:-3] if entry.endswith('.py') else entry
+    package = os.path.isfile(os.path.join(entry, '__init__.py'))
+    if module.startswith('_') or not (package or entry.endswith('.py')):
+        continue
+    imported = importlib.import_module(module)
+    names[module] = [n for n in dir(imported)
+                     if n.isidentifier() and not (n.startswith('__') and n.endswith('__'))]
+print(json.dumps(names))
+"#;
+
+/// A handler importing every name of 36 packages installed from PyPI
+/// (requests, flask, httpx, structlog, attrs, PyYAML, …) by name: Python
+/// imports it, so the audit denies none of it: no name reported missing,
+/// no module (structlog binds `twisted` to None when Twisted is absent,
+/// and `from structlog import twisted` takes that).
+#[test]
+fn importing_every_name_of_pypi_packages_is_no_missing_module_or_export() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&registry_fixture("pypi-names"), dir.path());
+    let Ok(out) = std::process::Command::new("python3")
+        .args(["-B", "-c", MODULE_NAMES])
+        .current_dir(dir.path())
+        .output()
+    else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = names.as_object().unwrap();
+    let mut handler = String::new();
+    let mut imported = 0;
+    for (index, (module, names)) in names.iter().enumerate() {
+        let names: Vec<String> = names
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} as m{index}_{}",
+                    n.as_str().unwrap(),
+                    n.as_str().unwrap()
+                )
+            })
+            .collect();
+        if !names.is_empty() {
+            handler += &format!("from {module} import ({})\n", names.join(", "));
+            imported += names.len();
+        }
+    }
+    handler += "\n\ndef lambda_handler(event, context):\n    return 1\n";
+    common::write_files(dir.path(), &[("lambda_function.py", &handler)]);
+    let python = std::process::Command::new("python3")
+        .args(["-B", "-c", "import lambda_function"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let (_, report) = audit_with(dir.path(), &["--runtime", "python3.11"]);
+    for rule in ["runtime/missing-module", "runtime/missing-export"] {
+        assert_eq!(rule_findings(&report, rule), Vec::<String>::new(), "{rule}");
+    }
+    assert_eq!(report["artifacts"][0]["warnings"], serde_json::json!([]));
+    let loaded = report["artifacts"][0]["init"]["loaded_files"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        names.len() >= 35 && imported > 1500,
+        "{} modules, {imported} names",
+        names.len()
+    );
+    assert!(loaded > 300, "{loaded}");
+}
