@@ -458,6 +458,21 @@ pub(crate) struct NodeNames {
     pub(crate) names: std::collections::HashSet<String>,
     reexports: Vec<String>,
     unknown: bool,
+    /// How many `Object.keys(m).forEach(…)` callbacks the code read is in.
+    pub(crate) keys_loops: u32,
+}
+
+/// `Object.keys(m).forEach(…)`: the loop Babel's `export *` compiles to.
+pub(crate) fn is_object_keys_for_each(call: &oxc_ast::ast::CallExpression) -> bool {
+    let Expression::StaticMemberExpression(for_each) = call.callee.without_parentheses() else {
+        return false;
+    };
+    let Expression::CallExpression(keys) = for_each.object.without_parentheses() else {
+        return false;
+    };
+    for_each.property.name == "forEach"
+        && matches!(keys.callee.without_parentheses(), Expression::StaticMemberExpression(m)
+            if m.property.name == "keys" && is_name(&m.object, "Object"))
 }
 
 impl NodeNames {
@@ -491,7 +506,8 @@ impl NodeNames {
                     // Babel's `export *`: `exports[key] = _x[key]` in a loop
                     // over another module's keys, a re-export
                     (Expression::Identifier(key), Expression::ComputedMemberExpression(from))
-                        if matches!(&from.expression, Expression::Identifier(k) if k.name == key.name) =>
+                        if self.keys_loops > 0
+                            && matches!(&from.expression, Expression::Identifier(k) if k.name == key.name) =>
                     {
                         self.unknown = true;
                     }
@@ -576,7 +592,8 @@ impl NodeNames {
                     // Babel's `export *` through getters, `{ get: function ()
                     // { return _x[key]; } }` for each key of another module
                     Some(Expression::Identifier(key))
-                        if descriptor.is_some_and(|d| returns_member_named(d, &key.name)) =>
+                        if self.keys_loops > 0
+                            && descriptor.is_some_and(|d| returns_member_named(d, &key.name)) =>
                     {
                         self.unknown = true;
                     }
@@ -1005,6 +1022,16 @@ mod tests {
         ] {
             assert_eq!(commonjs(text).reexports, reexports, "{text}");
         }
+        // getters over a list of names (winston 3): Node skips computed
+        // names outside Babel's loop over another module's keys
+        assert_eq!(
+            seen("exports.a = 1;\n['b'].forEach(prop => {\n  Object.defineProperty(exports, prop, { get() { return logger[prop]; } });\n});\nfor (const k in other) exports[k] = other[k];\n"),
+            Some(vec!["a".to_string()])
+        );
+        assert_eq!(
+            seen("var _x = require('x');\nObject.keys(_x).forEach(function (key) {\n  Object.defineProperty(exports, key, { enumerable: true, get: function () { return _x[key]; } });\n});\n"),
+            None
+        );
         // Babel's `export *` loop: unknown
         assert_eq!(
             seen("var _x = require('x');\nObject.keys(_x).forEach(function (key) { exports[key] = _x[key]; });\n"),

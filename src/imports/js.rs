@@ -577,7 +577,12 @@ impl<'a> Visit<'a> for Scanner<'_> {
             }
         }
         self.node_names.call(it);
+        // Node reads a re-export of another module's keys only in the
+        // callback of `Object.keys(m).forEach(…)`, as Babel writes it
+        let keys_loop = super::exports::is_object_keys_for_each(it);
+        self.node_names.keys_loops += u32::from(keys_loop);
         walk::walk_call_expression(self, it);
+        self.node_names.keys_loops -= u32::from(keys_loop);
     }
 
     fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
