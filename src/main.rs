@@ -60,7 +60,7 @@ enum Command {
     /// Reads text logs (aws logs tail, CloudWatch exports), JSON-format logs and
     /// `aws logs filter-log-events --output json`. Exits 2 when a file has no REPORT record.
     Logs(LogsArgs),
-    /// Fits the init estimate to a function's measured Init Duration.
+    /// Fit the init estimate to a function's measured Init Duration.
     ///
     /// Reads the function's logs and its artifact, compares the median Init
     /// Duration of its cold starts with deadweight's estimate at that memory
