@@ -1367,3 +1367,56 @@ fn importing_every_name_of_pypi_packages_is_no_missing_module_or_export() {
     );
     assert!(loaded > 300, "{loaded}");
 }
+
+/// An Express function installed by pnpm and zipped with its links kept
+/// (`zip -ry`): node_modules/express is a link into node_modules/.pnpm/,
+/// and each package's dependencies are links beside its real folder. Node
+/// follows them and loads each module from its real path; so does the init
+/// walk: what it loads is what Node loads, and nothing is missing.
+#[test]
+fn a_pnpm_install_zipped_with_its_links_loads_as_node_loads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = registry_fixture("pnpm-express");
+    let handler = "const express = require('express');\nconst { v4 } = require('uuid');\nconst app = express();\nexports.handler = async () => v4();\n";
+    let zip = ZipBuilder::new()
+        .tree_keeping_links(&fixture, "")
+        .file("index.js", handler)
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+    let loaded = init_files(&report["artifacts"][0]["init"]);
+    assert!(
+        loaded
+            .contains("node_modules/.pnpm/express@4.21.2/node_modules/express/lib/router/index.js"),
+        "{loaded:?}"
+    );
+    // Node, from the installed tree
+    let Some((ran, stderr)) = common::node(
+        &fixture,
+        &[
+            "-e",
+            "require('express'); require('uuid'); console.error(JSON.stringify(Object.keys(require.cache)))",
+        ],
+    ) else {
+        return;
+    };
+    assert!(ran, "{stderr}");
+    let root = format!("{}/", fixture.display());
+    let by_node: Vec<String> = serde_json::from_str::<Vec<String>>(stderr.trim())
+        .unwrap()
+        .into_iter()
+        .map(|path| path.strip_prefix(&root).unwrap_or(&path).to_string())
+        .collect();
+    let found = by_node.iter().filter(|p| loaded.contains(*p)).count();
+    assert!(by_node.len() > 100, "{by_node:?}");
+    assert!(
+        found * 10 >= by_node.len() * 9,
+        "{found} of Node's {} files; not loaded: {:?}",
+        by_node.len(),
+        by_node
+            .iter()
+            .filter(|p| !loaded.contains(*p))
+            .collect::<Vec<_>>()
+    );
+}

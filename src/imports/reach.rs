@@ -395,11 +395,14 @@ impl<'a> InitWalker<'a> {
                     true => vec!["node", kind, "module-sync"],
                     false => vec!["node", kind],
                 };
+                // Node resolves from a module's real path: through links
+                // only when the package has them
+                let symlinks = !files.links.is_empty();
                 let require = ResolverGeneric::new_with_file_system(
                     files,
-                    node_options(&conditions("require"), node_path),
+                    node_options(&conditions("require"), node_path, symlinks),
                 );
-                let import_options = node_options(&conditions("import"), esm_node_path);
+                let import_options = node_options(&conditions("import"), esm_node_path, symlinks);
                 let import =
                     require.clone_with_options(import_options.clone().with_fully_specified(true));
                 let import_loose = require.clone_with_options(import_options);
@@ -1120,8 +1123,9 @@ impl<'a> InitWalker<'a> {
             .unwrap_or_default()
     }
 
-    /// A module found nowhere: missing, unless a symlink (which the walk
-    /// does not follow) has its name.
+    /// A module found nowhere: missing, unless a symlink has its name (one
+    /// whose target the package lacks may point outside it, where the walk
+    /// cannot look).
     fn absent(&self, module: &str) -> Followed {
         let wanted = module.rsplit('/').next().unwrap_or(module);
         let linked = self.symlinks.iter().any(|link| {
@@ -1526,7 +1530,13 @@ struct ArtifactFs {
     files: FxHashSet<Box<[u8]>>,
     dirs: FxHashSet<Box<[u8]>>,
     manifests: FxHashMap<Box<[u8]>, String>,
+    /// Symlinks by absolute path, to their target as stored (pnpm's
+    /// `node_modules/express -> .pnpm/express@4.21.2/node_modules/express`).
+    links: FxHashMap<Box<[u8]>, String>,
 }
+
+/// How many links one path may pass through before it counts as a loop.
+const MAX_LINKS: usize = 40;
 
 fn key(path: &Path) -> &[u8] {
     path.as_os_str().as_encoded_bytes()
@@ -1546,7 +1556,8 @@ impl ArtifactFs {
             true => path.trim_end_matches('/').to_string(),
             false => format!("{TASK_ROOT}/{}", path.trim_end_matches('/')),
         };
-        for (_, path, entry) in mount.files().filter(|(_, _, e)| !e.unsafe_name) {
+        let mut links = Vec::new();
+        for (id, path, entry) in mount.files().filter(|(_, _, e)| !e.unsafe_name) {
             let path = absolute(path);
             // every ancestor below the task root (or /opt) is a directory
             let top = if path.starts_with(LAYER_ROOT) {
@@ -1568,10 +1579,18 @@ impl ArtifactFs {
                 EntryKind::File => {
                     fs.files.insert(path.into_bytes().into());
                 }
-                // listed, never followed
-                EntryKind::Symlink => {}
+                EntryKind::Symlink => links.push((id, path)),
             }
         }
+        // Lambda extracts a zip's symlinks as links, and Node follows
+        // them: the target is the link's stored text
+        fs.links = links
+            .par_iter()
+            .filter_map(|(id, path)| {
+                let target = mount.read(*id, 4096).ok()?;
+                Some((path.as_bytes().into(), String::from_utf8(target).ok()?))
+            })
+            .collect();
         let manifests: Vec<(usize, &str)> = mount
             .files()
             .filter(|(_, path, e)| {
@@ -1594,6 +1613,66 @@ impl ArtifactFs {
     }
 }
 
+impl ArtifactFs {
+    /// `path` with every link along it replaced by its target, as the
+    /// kernel resolves it; None for a loop. Lexical: a `..` in a target
+    /// takes off the component before it.
+    fn real(&self, path: &Path) -> Option<PathBuf> {
+        if self.links.is_empty() {
+            return Some(path.to_path_buf());
+        }
+        let mut pending: Vec<std::ffi::OsString> = path
+            .components()
+            .rev()
+            .map(|c| c.as_os_str().to_os_string())
+            .collect();
+        let mut real = PathBuf::new();
+        let mut followed = 0;
+        while let Some(part) = pending.pop() {
+            match part.to_str() {
+                Some(".") => continue,
+                Some("..") => {
+                    real.pop();
+                    continue;
+                }
+                _ => real.push(&part),
+            }
+            if let Some(target) = self.links.get(key(&real)) {
+                followed += 1;
+                if followed > MAX_LINKS {
+                    return None;
+                }
+                real.pop();
+                if target.starts_with('/') {
+                    real = PathBuf::from("/");
+                }
+                pending.extend(
+                    Path::new(target)
+                        .components()
+                        .rev()
+                        .filter(|c| !matches!(c, std::path::Component::RootDir))
+                        .map(|c| c.as_os_str().to_os_string()),
+                );
+            }
+        }
+        Some(real)
+    }
+
+    /// The entry at `path` itself, links along it followed.
+    fn followed(&self, path: &Path) -> io::Result<FileMetadata> {
+        let not_found = || io::Error::from(io::ErrorKind::NotFound);
+        let real = self.real(path).ok_or_else(not_found)?;
+        let real = key(&real);
+        if self.files.contains(real) {
+            Ok(FileMetadata::new(true, false, false))
+        } else if self.dirs.contains(real) {
+            Ok(FileMetadata::new(false, true, false))
+        } else {
+            Err(not_found())
+        }
+    }
+}
+
 impl FileSystem for ArtifactFs {
     fn new() -> Self {
         ArtifactFs::default()
@@ -1604,36 +1683,45 @@ impl FileSystem for ArtifactFs {
     }
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        let not_found = || io::Error::from(io::ErrorKind::NotFound);
+        let real = self.real(path).ok_or_else(not_found)?;
         self.manifests
-            .get(key(path))
+            .get(key(&real))
             .cloned()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+            .ok_or_else(not_found)
     }
 
     fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
-        let path = key(path);
-        if self.files.contains(path) {
-            Ok(FileMetadata::new(true, false, false))
-        } else if self.dirs.contains(path) {
-            Ok(FileMetadata::new(false, true, false))
-        } else {
-            Err(io::Error::from(io::ErrorKind::NotFound))
-        }
+        self.followed(path)
     }
 
     fn symlink_metadata(&self, path: &Path) -> io::Result<FileMetadata> {
-        self.metadata(path)
+        // the link itself, in a directory reached through links
+        let real_parent = path.parent().and_then(|p| self.real(p));
+        match (real_parent, path.file_name()) {
+            (Some(parent), Some(name)) if self.links.contains_key(key(&parent.join(name))) => {
+                Ok(FileMetadata::new(false, false, true))
+            }
+            _ => self.followed(path),
+        }
     }
 
-    fn read_link(&self, _path: &Path) -> Result<PathBuf, ResolveError> {
-        // symlink entries are listed, never followed
-        Err(ResolveError::from(io::Error::from(
-            io::ErrorKind::InvalidInput,
-        )))
+    fn read_link(&self, path: &Path) -> Result<PathBuf, ResolveError> {
+        let real_parent = path.parent().and_then(|p| self.real(p));
+        match (real_parent, path.file_name()) {
+            (Some(parent), Some(name)) => self
+                .links
+                .get(key(&parent.join(name)))
+                .map(PathBuf::from)
+                .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput).into()),
+            _ => Err(io::Error::from(io::ErrorKind::InvalidInput).into()),
+        }
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
-        self.metadata(path).map(|_| path.to_path_buf())
+        self.followed(path)?;
+        self.real(path)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 }
 
@@ -1669,8 +1757,8 @@ fn layer_folders<'m>(mount: &'m Mount) -> impl Iterator<Item = LayerFolder<'m>> 
 }
 
 /// `node_path`: absolute directories searched after the `node_modules`
-/// folders, as NODE_PATH's are.
-fn node_options(conditions: &[&str], node_path: Vec<String>) -> ResolveOptions {
+/// folders, as NODE_PATH's are; `symlinks`: resolve to real paths through links.
+fn node_options(conditions: &[&str], node_path: Vec<String>, symlinks: bool) -> ResolveOptions {
     let mut modules = vec!["node_modules".to_string()];
     modules.extend(node_path);
     ResolveOptions {
@@ -1686,7 +1774,7 @@ fn node_options(conditions: &[&str], node_path: Vec<String>) -> ResolveOptions {
         builtin_modules: true,
         // Node's format for each file: ESM_FILE_FORMAT
         module_type: true,
-        symlinks: false,
+        symlinks,
         ..ResolveOptions::default()
     }
 }
@@ -1841,5 +1929,65 @@ impl<'a> PythonFinder<'a> {
 
     fn extension(&self, base: &str) -> Option<usize> {
         self.extensions.get(base).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_as_the_kernel_resolves_them() {
+        let mut fs = ArtifactFs::default();
+        let real = "/var/task/node_modules/.pnpm/a@1.0.0/node_modules/a";
+        fs.files
+            .insert(format!("{real}/index.js").into_bytes().into());
+        fs.dirs.insert(real.as_bytes().into());
+        let link = |fs: &mut ArtifactFs, path: &str, target: &str| {
+            fs.links.insert(path.as_bytes().into(), target.to_string());
+        };
+        // pnpm's: relative, into the store; and a dependency beside a
+        // package's real folder, up and over
+        link(
+            &mut fs,
+            "/var/task/node_modules/a",
+            ".pnpm/a@1.0.0/node_modules/a",
+        );
+        link(
+            &mut fs,
+            "/var/task/node_modules/.pnpm/b@2.0.0/node_modules/a",
+            "../../a@1.0.0/node_modules/a",
+        );
+        link(&mut fs, "/var/task/lib", "/var/task/node_modules/a");
+        link(&mut fs, "/var/task/one", "two");
+        link(&mut fs, "/var/task/two", "one");
+        for path in [
+            "/var/task/node_modules/a/index.js",
+            "/var/task/node_modules/.pnpm/b@2.0.0/node_modules/a/index.js",
+            "/var/task/lib/index.js",
+        ] {
+            let path = Path::new(path);
+            assert_eq!(
+                fs.real(path),
+                Some(PathBuf::from(format!("{real}/index.js")))
+            );
+            assert!(fs.metadata(path).unwrap().is_file());
+            assert_eq!(
+                fs.canonicalize(path).unwrap(),
+                PathBuf::from(format!("{real}/index.js"))
+            );
+        }
+        let linked = Path::new("/var/task/node_modules/a");
+        assert!(fs.symlink_metadata(linked).unwrap().is_symlink());
+        assert!(fs.metadata(linked).unwrap().is_dir());
+        assert_eq!(
+            fs.read_link(linked).unwrap(),
+            PathBuf::from(".pnpm/a@1.0.0/node_modules/a")
+        );
+        // a loop is nothing, and so is a link to what is not there
+        assert_eq!(fs.real(Path::new("/var/task/one/index.js")), None);
+        assert!(fs.metadata(Path::new("/var/task/one/index.js")).is_err());
+        link(&mut fs, "/var/task/gone", "/opt/nodejs/node_modules/gone");
+        assert!(fs.metadata(Path::new("/var/task/gone/index.js")).is_err());
     }
 }

@@ -61,6 +61,24 @@ impl ZipBuilder {
         self
     }
 
+    /// [`Self::tree`] with the symlinks under `root` kept as links, as
+    /// `zip -ry` stores them.
+    pub fn tree_keeping_links(mut self, root: &Path, prefix: &str) -> Self {
+        let mut links: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.path_is_symlink())
+            .map(|e| e.into_path())
+            .collect();
+        links.sort();
+        for path in links {
+            let relative = path.strip_prefix(root).unwrap().to_string_lossy();
+            let target = std::fs::read_link(&path).unwrap();
+            self = self.symlink(&format!("{prefix}{relative}"), &target.to_string_lossy());
+        }
+        self.tree(root, prefix)
+    }
+
     /// Deflated files, path and text each.
     pub fn files(self, files: &[(&str, &str)]) -> Self {
         files

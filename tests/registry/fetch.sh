@@ -48,6 +48,13 @@ yarn_fixture() {
     rm -f "$out/yarn.log"
 }
 
+# with pnpm 9: node_modules/ holds links into node_modules/.pnpm/
+pnpm_fixture() {
+    node_fixture "$1" pnpm-lock.yaml \
+        sh -c 'npx --yes pnpm@9.15.9 install --frozen-lockfile --prod --ignore-scripts \
+            --reporter=silent >/dev/null'
+}
+
 pip_fixture numpy-1.26.4 numpy-1.26.4.txt manylinux2014_x86_64 3.11
 pip_fixture numpy-2.4.1 numpy-2.4.1.txt manylinux_2_28_x86_64 3.11
 pip_fixture markupsafe-arm64 markupsafe-arm64.txt manylinux2014_aarch64 3.11
@@ -69,3 +76,4 @@ npm_fixture serverless-service
 yarn_fixture serverless-yarn-service
 npm_fixture powertools-mismatch
 npm_fixture cjs-names
+pnpm_fixture pnpm-express
