@@ -1420,3 +1420,38 @@ fn a_pnpm_install_zipped_with_its_links_loads_as_node_loads_it() {
             .collect::<Vec<_>>()
     );
 }
+
+/// The same install zipped the way `zip -r` does, following the links:
+/// node_modules/express is a copy, and the packages it requires are only
+/// in pnpm's store, where Node does not search from it. Node fails to
+/// start; the audit denies each package, says where it is and how to zip
+/// the install instead.
+#[test]
+fn a_pnpm_install_zipped_as_copies_of_its_links_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler =
+        "const express = require('express');\nexports.handler = async () => typeof express;\n";
+    let zip = ZipBuilder::new()
+        .tree_following_links(&registry_fixture("pnpm-express"), "")
+        .file("index.js", handler)
+        .write_to(dir.path(), "function.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    let missing = rule_findings(&report, "runtime/missing-module");
+    assert!(missing.len() > 20, "{missing:?}");
+    let body_parser = "deny node_modules/express/lib/express.js:15 imports body-parser at init, but body-parser is not in the package, Node's built-ins or the nodejs20.x runtime: the package has it under node_modules/.pnpm/body-parser@1.20.3/node_modules/body-parser/, pnpm's store, which Node reaches only through pnpm's symlinks (zipped as copies, or left out, here)";
+    assert!(missing.iter().any(|m| m == body_parser), "{missing:?}");
+    // Node, from the zip extracted
+    let extracted = dir.path().join("task");
+    zip::ZipArchive::new(std::fs::File::open(&zip).unwrap())
+        .unwrap()
+        .extract(&extracted)
+        .unwrap();
+    if let Some((started, stderr)) = common::node(&extracted, &["-e", "require('./index.js')"]) {
+        assert!(!started);
+        assert!(
+            stderr.contains("Cannot find module 'body-parser'"),
+            "{stderr}"
+        );
+    }
+}

@@ -150,6 +150,9 @@ enum Misplaced {
     RequireOnly { layer: String, folder: String },
     /// In a layer, outside its `python/` or `nodejs/` folder.
     OutsideLayerFolder { layer: String, folder: String },
+    /// In pnpm's store inside the package (`node_modules/.pnpm/x@1.0.0/
+    /// node_modules/x/`), which Node reaches only through pnpm's links.
+    PnpmStore { folder: String },
 }
 
 /// Where the function's package or its layers hold a module nothing
@@ -164,6 +167,20 @@ fn misplaced(
         return Some(Misplaced::InFunction {
             folder: at.folder.to_string(),
         });
+    }
+    if language == Language::JavaScript {
+        let manifest = format!("/node_modules/{name}/package.json");
+        let in_store = artifact.entries.iter().find_map(|entry| {
+            let inside = entry.path.strip_prefix("node_modules/.pnpm/")?;
+            // node_modules/.pnpm/<name>@<version>/node_modules/<name>/
+            inside
+                .strip_suffix(&manifest)
+                .filter(|store| !store.is_empty() && !store.contains('/'))?;
+            Some(entry.path.strip_suffix("package.json")?.to_string())
+        });
+        if let Some(folder) = in_store {
+            return Some(Misplaced::PnpmStore { folder });
+        }
     }
     let in_layers = providers.layers.iter().find_map(|layer| {
         let at = in_layer_layout(layer, language, name)?;
@@ -203,6 +220,9 @@ impl Misplaced {
             Misplaced::RequireOnly { layer, folder } => format!(
                 ": {layer} has it under {folder}, where {runtime} finds it for require but not for an ES module import"
             ),
+            Misplaced::PnpmStore { folder } => format!(
+                ": the package has it under {folder}, pnpm's store, which Node reaches only through pnpm's symlinks (zipped as copies, or left out, here)"
+            ),
             Misplaced::OutsideLayerFolder { layer, folder } => {
                 let searched = match language {
                     Language::Python => "python/ and python/lib/pythonX.Y/site-packages/",
@@ -238,6 +258,7 @@ impl Misplaced {
             (Misplaced::OutsideLayerFolder { layer, .. }, Language::JavaScript) => format!(
                 "zip {layer} with node_modules/ inside nodejs/ (`mkdir nodejs && mv node_modules nodejs/`, then zip the folder holding nodejs/)"
             ),
+            (Misplaced::PnpmStore { .. }, _) => "zip the pnpm install with its links kept (`zip -ry`), or install with `node-linker=hoisted` in .npmrc so node_modules/ holds the packages themselves".to_string(),
             (Misplaced::RequireOnly { .. }, _) => "load it with require (`createRequire(import.meta.url)`), install it into the package, or move to nodejs18.x or later, whose ES module imports search layers".to_string(),
         }
     }

@@ -61,6 +61,25 @@ impl ZipBuilder {
         self
     }
 
+    /// [`Self::tree`] with each symlink under `root` stored as a copy of
+    /// what it points to, as `zip -r` stores it.
+    pub fn tree_following_links(mut self, root: &Path, prefix: &str) -> Self {
+        let mut files: Vec<_> = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file() && e.file_name() != ".complete")
+            .map(|e| e.into_path())
+            .collect();
+        files.sort();
+        for path in files {
+            let relative = path.strip_prefix(root).unwrap().to_string_lossy();
+            let contents = std::fs::read(&path).unwrap();
+            self = self.file(&format!("{prefix}{relative}"), contents);
+        }
+        self
+    }
+
     /// [`Self::tree`] with the symlinks under `root` kept as links, as
     /// `zip -ry` stores them.
     pub fn tree_keeping_links(mut self, root: &Path, prefix: &str) -> Self {
