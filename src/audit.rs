@@ -771,10 +771,6 @@ struct Opened {
     native: analysis::compat::NativeReads,
 }
 
-/// Opens an input; a folder the deployment zips is listed as the zip it
-/// makes (without what a Terraform `archive_file`'s `excludes` or the
-/// Lambda module's `patterns` leave out, with the module's further
-/// `source_path` items).
 /// Parses the tables a function's audit reads: the init model and the
 /// client vocabulary. Each is parsed once per process; a caller with a core
 /// to spare calls this while the artifacts are opened.
@@ -783,6 +779,10 @@ pub fn prepare() {
     crate::imports::clients::prepare();
 }
 
+/// Opens an input; a folder the deployment zips is listed as the zip it
+/// makes (without what a Terraform `archive_file`'s `excludes` or the
+/// Lambda module's `patterns` leave out, with the module's further
+/// `source_path` items).
 pub fn open_artifact(path: &Path) -> Result<Artifact, OpenError> {
     match template::packaging_of(path) {
         Some(packaging) => Artifact::open_packaged(path, &packaging),

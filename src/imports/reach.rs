@@ -1055,12 +1055,11 @@ impl<'a> InitWalker<'a> {
 
     /// Whether the `__init__.py` of package `module` imports its own
     /// submodule `name` as it loads, and binds the name. `from module
-    /// import name` outside the package then takes what the package
-    /// bound, and the submodule
-    /// loads (or fails) as the package's import of it, under that
-    /// import's `try`: `try: from . import extra` / `except ImportError:
-    /// extra = None` makes `from pkg import extra` give None, whatever
-    /// extra.py needs.
+    /// import name` outside the package then takes what the package bound,
+    /// and the submodule loads (or fails) as the package's import of it,
+    /// under that import's `try`: `try: from . import extra` / `except
+    /// ImportError: extra = None` makes `from pkg import extra` give None,
+    /// whatever extra.py needs.
     fn package_imports(
         &self,
         finder: &PythonFinder,
@@ -1611,9 +1610,7 @@ impl ArtifactFs {
             .collect();
         fs
     }
-}
 
-impl ArtifactFs {
     /// `path` with every link along it replaced by its target, as the
     /// kernel resolves it; None for a loop. Lexical: a `..` in a target
     /// takes off the component before it.
@@ -1658,6 +1655,13 @@ impl ArtifactFs {
         Some(real)
     }
 
+    /// The target of the link at `path`, when `path` is one (the
+    /// directories on the way to it may be links themselves).
+    fn link_at(&self, path: &Path) -> Option<&String> {
+        let parent = self.real(path.parent()?)?;
+        self.links.get(key(&parent.join(path.file_name()?)))
+    }
+
     /// The entry at `path` itself, links along it followed.
     fn followed(&self, path: &Path) -> io::Result<FileMetadata> {
         let not_found = || io::Error::from(io::ErrorKind::NotFound);
@@ -1696,26 +1700,16 @@ impl FileSystem for ArtifactFs {
     }
 
     fn symlink_metadata(&self, path: &Path) -> io::Result<FileMetadata> {
-        // the link itself, in a directory reached through links
-        let real_parent = path.parent().and_then(|p| self.real(p));
-        match (real_parent, path.file_name()) {
-            (Some(parent), Some(name)) if self.links.contains_key(key(&parent.join(name))) => {
-                Ok(FileMetadata::new(false, false, true))
-            }
-            _ => self.followed(path),
+        match self.link_at(path) {
+            Some(_) => Ok(FileMetadata::new(false, false, true)),
+            None => self.followed(path),
         }
     }
 
     fn read_link(&self, path: &Path) -> Result<PathBuf, ResolveError> {
-        let real_parent = path.parent().and_then(|p| self.real(p));
-        match (real_parent, path.file_name()) {
-            (Some(parent), Some(name)) => self
-                .links
-                .get(key(&parent.join(name)))
-                .map(PathBuf::from)
-                .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput).into()),
-            _ => Err(io::Error::from(io::ErrorKind::InvalidInput).into()),
-        }
+        self.link_at(path)
+            .map(PathBuf::from)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput).into())
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {

@@ -45,27 +45,19 @@ impl ZipBuilder {
 
     /// Every file under `root`, deflated, at `prefix` + its relative path —
     /// a real installed tree zipped the way a build script does.
-    pub fn tree(mut self, root: &Path, prefix: &str) -> Self {
-        let mut files: Vec<_> = walkdir::WalkDir::new(root)
-            .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.file_type().is_file() && e.file_name() != ".complete")
-            .map(|e| e.into_path())
-            .collect();
-        files.sort();
-        for path in files {
-            let relative = path.strip_prefix(root).unwrap().to_string_lossy();
-            let contents = std::fs::read(&path).unwrap();
-            self = self.file(&format!("{prefix}{relative}"), contents);
-        }
-        self
+    pub fn tree(self, root: &Path, prefix: &str) -> Self {
+        self.tree_walked(root, prefix, false)
     }
 
     /// [`Self::tree`] with each symlink under `root` stored as a copy of
     /// what it points to, as `zip -r` stores it.
-    pub fn tree_following_links(mut self, root: &Path, prefix: &str) -> Self {
+    pub fn tree_following_links(self, root: &Path, prefix: &str) -> Self {
+        self.tree_walked(root, prefix, true)
+    }
+
+    fn tree_walked(mut self, root: &Path, prefix: &str, follow_links: bool) -> Self {
         let mut files: Vec<_> = walkdir::WalkDir::new(root)
-            .follow_links(true)
+            .follow_links(follow_links)
             .into_iter()
             .map(Result::unwrap)
             .filter(|e| e.file_type().is_file() && e.file_name() != ".complete")
