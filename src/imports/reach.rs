@@ -10,6 +10,7 @@
 //! else those on disk its SAM template gives it (see [`super::mount`]).
 //! Imports inside functions run later and are not followed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -1614,9 +1615,11 @@ impl ArtifactFs {
     /// `path` with every link along it replaced by its target, as the
     /// kernel resolves it; None for a loop. Lexical: a `..` in a target
     /// takes off the component before it.
-    fn real(&self, path: &Path) -> Option<PathBuf> {
+    fn real<'p>(&self, path: &'p Path) -> Option<Cow<'p, Path>> {
+        // most packages have no links: the resolver's hot path stays a
+        // lookup, with nothing allocated
         if self.links.is_empty() {
-            return Some(path.to_path_buf());
+            return Some(Cow::Borrowed(path));
         }
         let mut pending: Vec<std::ffi::OsString> = path
             .components()
@@ -1652,12 +1655,15 @@ impl ArtifactFs {
                 );
             }
         }
-        Some(real)
+        Some(Cow::Owned(real))
     }
 
     /// The target of the link at `path`, when `path` is one (the
     /// directories on the way to it may be links themselves).
     fn link_at(&self, path: &Path) -> Option<&String> {
+        if self.links.is_empty() {
+            return None;
+        }
         let parent = self.real(path.parent()?)?;
         self.links.get(key(&parent.join(path.file_name()?)))
     }
@@ -1715,6 +1721,7 @@ impl FileSystem for ArtifactFs {
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         self.followed(path)?;
         self.real(path)
+            .map(Cow::into_owned)
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 }
@@ -1962,7 +1969,7 @@ mod tests {
         ] {
             let path = Path::new(path);
             assert_eq!(
-                fs.real(path),
+                fs.real(path).map(Cow::into_owned),
                 Some(PathBuf::from(format!("{real}/index.js")))
             );
             assert!(fs.metadata(path).unwrap().is_file());
