@@ -96,6 +96,23 @@ fn scripts_that_are_not_strict_mode_still_parse() {
     assert_eq!(summary(&imports), ["lodash Require 3:9 []"]);
 }
 
+/// The classes a module creates as it runs: class bodies run at import,
+/// function bodies and fallbacks do not, and `if TYPE_CHECKING:` never.
+#[test]
+fn python_classes_created_at_import_are_counted() {
+    let text = "from typing import TYPE_CHECKING\nfrom pydantic import BaseModel\n\n\
+                class Item(BaseModel):\n    name: str\n\n    class Config:\n        frozen = True\n\n\
+                if TYPE_CHECKING:\n    class Hint: ...\n\n\
+                try:\n    from ujson import dumps\nexcept ImportError:\n    class Dumps: ...\n\n\
+                if True:\n    class Chosen: ...\n\n\
+                def handler(event, context):\n    class Later: ...\n    return Later\n";
+    let scanned = scan_source("app.py", text, Language::Python).unwrap();
+    // Item, its Config, Chosen
+    assert_eq!(scanned.classes, 3);
+    let js = scan_source("app.js", "class A {}\n", Language::JavaScript).unwrap();
+    assert_eq!(js.classes, 0);
+}
+
 #[test]
 fn python_imports_at_module_level_and_lazily() {
     let imports = py(

@@ -652,6 +652,59 @@ print(counter.n)
     assert_eq!(lazy, expected);
 }
 
+/// Importing pydantic's models is mostly creating classes (each model
+/// builds its validator then): the init estimate prices the classes init
+/// creates, and the audit counts as many as CPython creates in the
+/// function's files when it imports the handler.
+#[test]
+fn the_classes_init_creates_are_counted_as_python_creates_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "from pydantic import BaseModel, Field\n\n\nclass Item(BaseModel):\n    \
+                   name: str\n    price: float = Field(gt=0)\n\n    class Config:\n        \
+                   frozen = True\n\n\ndef lambda_handler(event, context):\n    \
+                   class Later:\n        pass\n    return Item(name='a', price=1)\n";
+    let zip = python_function_with(dir.path(), "pydantic", handler);
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    let ours = audit.report["artifacts"][0]["init"]["classes"]
+        .as_u64()
+        .unwrap();
+    // every class statement CPython runs in a file of the function
+    let function = dir.path().join("function");
+    copy_tree(&registry_fixture("pydantic"), &function);
+    std::fs::write(function.join("lambda_function.py"), handler).unwrap();
+    let count = r#"
+import builtins, os, sys
+root = os.path.abspath(sys.argv[1])
+sys.path.insert(0, root)
+created = 0
+build = builtins.__build_class__
+def counting(body, name, *bases, **keywords):
+    global created
+    if os.path.abspath(body.__globals__.get('__file__') or '').startswith(root + os.sep):
+        created += 1
+    return build(body, name, *bases, **keywords)
+builtins.__build_class__ = counting
+import lambda_function
+print(created)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", count])
+        .arg(&function)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    let created: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(created > 200, "{created}");
+    // a class in both branches of a version check is counted twice
+    assert!(
+        ours.abs_diff(created) * 10 <= created,
+        "audit {ours}, CPython {created}"
+    );
+}
+
 /// The modules `sys.modules` gains when python3 runs `code` with a registry
 /// fixture on its path (`isolated`: with -S, none of this machine's
 /// site-packages).

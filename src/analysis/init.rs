@@ -39,6 +39,9 @@ pub struct InitReport {
     pub native_bytes: u64,
     /// Python source loaded without usable bytecode: compiled at every cold start.
     pub compiled_bytes: u64,
+    /// Python `class` statements the modules loaded run: each class created
+    /// costs init time (a pydantic model builds its validator then).
+    pub classes: usize,
     /// Files of the function's own code loaded.
     pub app_files: usize,
     pub app_bytes: u64,
@@ -217,6 +220,7 @@ pub fn report(
         native_files,
         native_bytes,
         compiled_bytes,
+        classes: load.classes,
         app_files,
         app_bytes,
         packages,

@@ -172,6 +172,10 @@ pub struct SourceFile {
     /// Python module's bindings (`None` for CommonJS).
     #[serde(skip)]
     pub exports: Option<exports::ModuleExports>,
+    /// Python: the classes the module defines as it runs (the init-time
+    /// model prices them); 0 for JavaScript.
+    #[serde(skip)]
+    pub classes: u32,
 }
 
 /// What a JavaScript file's own text says about its module format.
@@ -353,13 +357,21 @@ fn scan_source_reading(
         Language::JavaScript => js::scan_and(path, text, |program, lines| {
             handler.map(|h| clients::js::read_program(path, text, program, lines, h))
         })
-        .map(|((imports, syntax, exports), code)| ((imports, Vec::new(), syntax, exports), code)),
+        .map(|((imports, syntax, exports), code)| {
+            ((imports, Vec::new(), syntax, exports, 0), code)
+        }),
         Language::Python => python::scan_and(text, python, |body, lines| {
             handler.map(|h| clients::python::read_body(path, text, body, lines, h))
         })
-        .map(|((imports, too_new, exports), code)| {
+        .map(|((imports, too_new, exports, classes), code)| {
             (
-                (imports, too_new, ModuleSyntax::default(), Some(exports)),
+                (
+                    imports,
+                    too_new,
+                    ModuleSyntax::default(),
+                    Some(exports),
+                    classes,
+                ),
                 code,
             )
         }),
@@ -370,7 +382,7 @@ fn scan_source_reading(
             format!("does not parse, imports not scanned: {message}"),
         )
     })?;
-    let ((imports, too_new, syntax, exports), code) = scanned;
+    let ((imports, too_new, syntax, exports, classes), code) = scanned;
     let file = SourceFile {
         path: path.to_string(),
         language,
@@ -378,6 +390,7 @@ fn scan_source_reading(
         too_new,
         syntax,
         exports,
+        classes,
     };
     Ok((file, code))
 }

@@ -22,8 +22,9 @@ use super::{Import, ImportKind, LineIndex, Member, TooNew, TryScopes};
 use crate::rules::init_calls;
 
 /// A module's imports, (with the Python version that will run it) the
-/// syntax that version does not have, and the names it defines.
-pub(super) type Scanned = (Vec<Import>, Vec<TooNew>, ModuleExports);
+/// syntax that version does not have, the names it defines, and the
+/// classes it defines as it runs.
+pub(super) type Scanned = (Vec<Import>, Vec<TooNew>, ModuleExports, u32);
 
 /// Scans a module for its imports, and hands the statements it parsed to `also`, so that
 /// another reading of the same file (the handler module's clients) needs
@@ -80,12 +81,13 @@ pub(super) fn scan_and<R>(
         imports: Vec::new(),
         bindings: HashMap::new(),
         packages_bound: HashSet::new(),
+        classes: 0,
     };
     scanner.visit_body(&parsed.syntax().body);
     scanner.record_lazy_attributes(&parsed.syntax().body);
     let exports = super::exports::python_exports(&parsed.syntax().body, text);
     let also = also(&parsed.syntax().body, scanner.lines);
-    Ok(((scanner.imports, too_new, exports), also))
+    Ok(((scanner.imports, too_new, exports, scanner.classes), also))
 }
 
 struct Scanner<'t> {
@@ -106,6 +108,11 @@ struct Scanner<'t> {
     bindings: HashMap<String, (String, Option<String>)>,
     /// Top packages a dotted `import a.b` (no `as`) binds: `a`.
     packages_bound: HashSet<String>,
+    /// `class` statements that run when the module is imported: outside
+    /// functions and fallbacks, class bodies included. Creating a class is
+    /// much of a modern library's import (a pydantic model builds its
+    /// validator, a dataclass compiles its methods).
+    classes: u32,
 }
 
 impl Scanner<'_> {
@@ -394,6 +401,7 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     import.linked = import.members.clone();
                 }
             }
+            Stmt::ClassDef(_) if self.function_depth == 0 => self.classes += 1,
             Stmt::FunctionDef(_) => {
                 self.function_depth += 1;
                 visitor::walk_stmt(self, stmt);

@@ -49,6 +49,8 @@ pub struct InitLoad {
     pub loaded: Vec<usize>,
     /// Files of the function's layers loaded at init.
     pub layer_loaded: Vec<MountedFile>,
+    /// Python classes the modules loaded define as they run.
+    pub classes: usize,
     /// Imports that init surely runs, found nowhere: not in the artifact,
     /// not a Node built-in, not in Python's standard library. Surely: at
     /// module scope, not in a `try` that catches nor under an `if`, in a
@@ -342,6 +344,8 @@ pub struct InitWalker<'a> {
     exports: Mutex<HashMap<usize, Arc<ModuleExports>>>,
     /// Those modules that wait at their top level: the line.
     awaiting: Mutex<HashMap<usize, u32>>,
+    /// The classes those modules define as they run (Python), when any.
+    classes: Mutex<HashMap<usize, u32>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
     /// Scans of earlier runs, and where this one's are kept.
@@ -439,6 +443,12 @@ impl<'a> InitWalker<'a> {
             awaiting: Mutex::new(
                 scanned_files()
                     .filter_map(|(file, s)| Some((file, s.syntax.top_level_await?)))
+                    .collect(),
+            ),
+            classes: Mutex::new(
+                scanned_files()
+                    .filter(|(_, s)| s.classes > 0)
+                    .map(|(file, s)| (file, s.classes))
                     .collect(),
             ),
             too_new: Mutex::new(Vec::new()),
@@ -545,6 +555,12 @@ impl<'a> InitWalker<'a> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(file, line);
+        }
+        if source.classes > 0 {
+            self.classes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file, source.classes);
         }
         let imports: Arc<[Import]> = source.imports.into();
         cache().insert(file, imports.clone());
@@ -1227,12 +1243,22 @@ impl<'a> InitWalker<'a> {
         found
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        let classes = {
+            let defined = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+            found
+                .loaded
+                .iter()
+                .filter_map(|file| defined.get(file))
+                .map(|&n| n as usize)
+                .sum()
+        };
         let (loaded, layer_loaded) = self.mount.split(&found.loaded);
         InitLoad {
             handler: self.handler.clone(),
             language: self.language,
             loaded,
             layer_loaded,
+            classes,
             unresolved,
             unspecified,
             lazy_imports: found.lazy_imports,

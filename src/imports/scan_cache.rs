@@ -94,7 +94,8 @@ codec_struct!(SourceFile {
     imports,
     too_new,
     syntax,
-    exports
+    exports,
+    classes
 });
 
 #[cfg(test)]
