@@ -11,6 +11,7 @@ runtime family,
     init ms = base + a * MiB of code + b * files + c * native modules
                    + d * MiB of Python source compiled (no usable bytecode)
                    + e * ms of the runtime's own modules imported
+                   + f * Python classes the loaded modules create
 
 where the last term sums the measured self time of every standard-library
 or built-in module the init imports (each once, with what it imports), and
@@ -27,6 +28,14 @@ the residuals: the 10th and 90th percentile of measured / estimated.
     samples/build.sh calibrate && cargo build --release
     python3 bench/calibrate.py [--runs 10] [--dry-run]
     python3 bench/calibrate.py --refit [--provided]   # from bench/out/calibration.json
+    python3 bench/calibrate.py --extend NAME [NAME ...] [--rounds 5]
+
+--extend adds calibration functions to the committed fit without timing the
+rest again: this machine's speed drifts by 2-3x from day to day, so each
+new function is timed in rounds together with the committed functions of
+its family (those over 20 ms), and each round's times are divided by how
+much slower those run in that round than when they were committed (the
+median ratio). Every function's inputs are taken from the current build.
 """
 
 import argparse
@@ -43,7 +52,7 @@ MODEL = os.path.join(ROOT, "rules", "init-model.toml")
 RUNTIME_MODULES = os.path.join(ROOT, "rules", "runtime-modules.json")
 MIB = 1024 * 1024
 NOISE_MS = 2.0
-TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms"]
+TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms", "classes"]
 
 
 def local_python():
@@ -357,6 +366,7 @@ def inputs(path, family):
         "code_bytes": init["loaded_bytes"] - init["native_bytes"],
         "native": init["native_files"],
         "compiled_bytes": init["compiled_bytes"],
+        "classes": init["classes"],
         "runtime_modules": init["runtime_modules"],
         "priced_calls": init.get("priced_calls", []),
     }
@@ -420,6 +430,7 @@ def row(sample):
         "native": float(sample["native"]),
         "compiled_mib": sample["compiled_bytes"] / MIB,
         "runtime_ms": sample["runtime_ms"],
+        "classes": float(sample["classes"]),
     }
 
 
@@ -443,8 +454,7 @@ def fit(data):
     """Least squares on symmetric relative error — each residual divided by
     the mean of measured and estimated, close to the error of the logs, which
     is what "within x1.5" asks — by reweighting from the previous fit ten
-    times. Non-negative: a term that comes out negative is dropped and the
-    rest refitted."""
+    times, each fit non-negative."""
     scale = {s["path"]: floor(s["measured_ms"]) for s in data}
     model = None
     for _ in range(10):
@@ -454,21 +464,28 @@ def fit(data):
 
 
 def fit_weighted(data, scale):
-    terms = [t for t in TERMS if any(row(s)[t] for s in data)]
-    while True:
+    """The non-negative least-squares fit: of every set of terms whose
+    unconstrained fit has no negative coefficient, the one with the least
+    (weighted) squared error."""
+    usable = [t for t in TERMS if any(row(s)[t] for s in data)]
+    ys = [s["measured_ms"] / scale[s["path"]] for s in data]
+    best, best_error = None, None
+    for mask in range(1, 1 << len(usable)):
+        terms = [t for i, t in enumerate(usable) if mask >> i & 1]
         xs = [[row(s)[t] / scale[s["path"]] for t in terms] for s in data]
-        ys = [s["measured_ms"] / scale[s["path"]] for s in data]
         ata = [[sum(x[i] * x[j] for x in xs) for j in range(len(terms))] for i in range(len(terms))]
         aty = [sum(x[i] * y for x, y in zip(xs, ys)) for i in range(len(terms))]
         coef = solve(ata, aty)
-        if coef is None:
-            raise RuntimeError("the samples do not separate the terms %s" % terms)
-        negative = [t for t, c in zip(terms, coef) if c < 0]
-        if not negative:
-            model = dict.fromkeys(TERMS, 0.0)
-            model.update(zip(terms, coef))
-            return model
-        terms.remove(min(negative, key=lambda t: coef[terms.index(t)]))
+        if coef is None or any(c < 0 for c in coef):
+            continue
+        error = sum((y - sum(c * v for c, v in zip(coef, x))) ** 2 for x, y in zip(xs, ys))
+        if best_error is None or error < best_error:
+            best, best_error = dict(zip(terms, coef)), error
+    if best is None:
+        raise RuntimeError("no non-negative fit of the terms %s" % usable)
+    model = dict.fromkeys(TERMS, 0.0)
+    model.update(best)
+    return model
 
 
 def floor(ms):
@@ -509,12 +526,19 @@ def main():
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the model")
     parser.add_argument("--refit", action="store_true", help="reuse bench/out/calibration.json, measure nothing")
     parser.add_argument("--provided", action="store_true", help="with --refit: time again what the runtimes provide (boto3, boto3 clients, the AWS SDK for JavaScript)")
+    parser.add_argument("--extend", nargs="+", metavar="NAME", help="add these functions of samples/build/calibrate to the committed fit, timed against it")
+    parser.add_argument("--rounds", type=int, default=5, help="with --extend: rounds of timing")
     args = parser.parse_args()
     if not os.path.exists(BIN) and not args.refit:
         sys.exit("build first: cargo build --release")
 
     cache = os.path.join(ROOT, "bench", "out", "calibration.json")
-    if args.refit:
+    if args.extend:
+        tables, families, versions, args.runs = extend(set(args.extend), args.rounds)
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(cache, "w") as f:
+            json.dump({"tables": tables, "families": families, "versions": versions, "runs": args.runs}, f)
+    elif args.refit:
         with open(cache) as f:
             saved = json.load(f)
         tables, families, versions = saved["tables"], saved["families"], saved["versions"]
@@ -527,7 +551,7 @@ def main():
             # computes them (a sample creating a boto3 client gains its cost)
             for family, rows in families.items():
                 for i, sample in enumerate(rows):
-                    rows[i] = {**sample_inputs(sample["path"], family, tables), "measured_ms": sample["measured_ms"]}
+                    rows[i] = {**sample, **sample_inputs(sample["path"], family, tables)}
             with open(cache, "w") as f:
                 json.dump(saved, f)
     else:
@@ -536,6 +560,65 @@ def main():
         with open(cache, "w") as f:
             json.dump({"tables": tables, "families": families, "versions": versions, "runs": args.runs}, f)
     write(args, tables, families, versions)
+
+
+def committed():
+    """The committed fit's timed modules, functions (with their measured
+    init) and runtime versions, as bench/out/calibration.json holds them."""
+    import tomllib
+
+    with open(RUNTIME_MODULES) as f:
+        modules = json.load(f)
+    tables = {
+        family: {name: (m["self_us"], m.get("imports", [])) for name, m in modules[family].items()}
+        for family in ("node", "python")
+    }
+    tables["python_calls"] = modules.get("python_calls", {})
+    tables["node_packages"] = modules.get("node_packages", {})
+    with open(MODEL, "rb") as f:
+        model = tomllib.load(f)
+    families = {family: [dict(s) for s in model[family]["sample"]] for family in ("node", "python")}
+    versions = {family: model[family]["runtime"].split(" ", 1)[1] for family in ("node", "python")}
+    return tables, families, versions, model["python"]["runs_per_sample"]
+
+
+def extend(names, rounds):
+    """The committed fit plus the named functions, timed against it."""
+    tables, families, versions, runs = committed()
+    today = datetime.date.today().isoformat()
+    for family, rows in families.items():
+        known = {s["path"]: s["measured_ms"] for s in rows}
+        new = [p for f, p in samples() if f == family and os.path.basename(p)[:-4] in names and p not in known]
+        if not new:
+            continue
+        # the committed functions that are today what they were when timed
+        # (a rebuild may have changed them), out of the harness's noise
+        same = ("files", "code_bytes", "native", "compiled_bytes")
+        references = [
+            s["path"] for s in rows
+            if s["measured_ms"] >= 20 and all(inputs(s["path"], family)[k] == s[k] for k in same)
+        ]
+        print("%s references: %s" % (family, ", ".join(os.path.basename(p) for p in references)), file=sys.stderr)
+        times = {p: [] for p in references + new}
+        for round_ in range(rounds):
+            for path in references + new:
+                measured = deadweight("measure", path, "--runtime", runtime_of(family), "--runs", str(runs), "--format", "json")
+                times[path].append(measured["median_ms"])
+            print("round %d: references at %.2fx their committed times" % (round_ + 1, median([times[p][-1] / known[p] for p in references])), file=sys.stderr)
+        slowdown = [median([times[p][r] / known[p] for p in references]) for r in range(rounds)]
+        for path in new:
+            ms = median([t / k for t, k in zip(times[path], slowdown)])
+            note = "timed %s beside %d committed functions, which ran %.2fx slower than committed" % (today, len(references), median(slowdown))
+            print("%-48s %6.1f ms (%s)" % (path, ms, note), file=sys.stderr)
+            rows.append({"path": path, "measured_ms": round(ms, 1), "note": note, **sample_inputs(path, family, tables)})
+    # A committed function keeps the inputs it was timed with: rebuilt
+    # today, its zip may differ (dependencies released since, .pyc files
+    # whose timestamps the zip kept or not). Only the count of classes,
+    # which those leave alone, is taken from the current build.
+    for family, rows in families.items():
+        for sample in rows:
+            sample.setdefault("classes", inputs(sample["path"], family)["classes"])
+    return tables, families, versions, runs
 
 
 def measure_all(runs):
@@ -566,7 +649,8 @@ def write(args, tables, families, versions):
         "#         + ms_per_native * native modules + ms_per_compiled_mib * MiB of Python source",
         "#           compiled at start (no usable bytecode) + ms_per_runtime_ms * ms of the runtime's",
         "#           own modules imported (costed from rules/runtime-modules.json: each module's",
-        "#           self time in us and what it imports)",
+        "#           self time in us and what it imports) + ms_per_class * Python classes the",
+        "#           loaded modules create as they run",
         "# on the machine below; ratio_low / ratio_high are the 10th and 90th percentile of",
         "# measured / estimated over the samples, and give the estimate's range.",
         "# Refit: samples/build.sh calibrate && cargo build --release && python3 bench/calibrate.py",
@@ -589,6 +673,7 @@ def write(args, tables, families, versions):
             "ms_per_native = %.3f" % model["native"],
             "ms_per_compiled_mib = %.3f" % model["compiled_mib"],
             "ms_per_runtime_ms = %.3f" % model["runtime_ms"],
+            "ms_per_class = %.4f" % model["classes"],
             "ratio_low = %.3f" % percentile(ratios, 0.1),
             "ratio_high = %.3f" % percentile(ratios, 0.9),
             "# %d of %d samples within x1.5 (or %g ms) of the estimate" % (within, len(data), NOISE_MS),
@@ -604,9 +689,12 @@ def write(args, tables, families, versions):
                 "native = %d" % s["native"],
                 "compiled_bytes = %d" % s["compiled_bytes"],
                 "runtime_ms = %.3f" % s["runtime_ms"],
+                "classes = %d" % s["classes"],
                 "measured_ms = %.1f" % s["measured_ms"],
-                "",
             ]
+            if s.get("note"):
+                out.append('note = "%s"' % s["note"])
+            out.append("")
             table.append(
                 "| %s | %d | %.2f MiB | %.1f ms | %.1f ms | %.2f |"
                 % (s["path"][:-4].replace("samples/build/calibrate/", ""), s["files"], s["code_bytes"] / MIB, s["measured_ms"], predict(model, s), r)

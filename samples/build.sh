@@ -16,10 +16,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Zips a directory like the usual deploy tools: deflate at the default level,
-# files in sorted order, unix modes kept, symlinks stored as links.
+# files in sorted order, unix modes kept, symlinks stored as links, and each
+# file's mtime to the second in an extended timestamp field, as `zip -r`
+# writes it (the DOS time alone rounds odd seconds away, and Python then
+# ignores the .pyc files pip compiled).
 zipdir() { # SRC DEST.zip
   python3 - "$1" "$2" <<'PY'
-import os, stat, sys, zipfile
+import os, stat, struct, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
     for root, dirs, files in os.walk(src):
@@ -34,7 +37,11 @@ with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
                 info.create_system = 3
                 z.writestr(info, os.readlink(path))
             else:
-                z.write(path, arc)
+                info = zipfile.ZipInfo.from_file(path, arc)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.extra = struct.pack("<HHBI", 0x5455, 5, 1, int(st.st_mtime))
+                with open(path, "rb") as f:
+                    z.writestr(info, f.read())
 PY
 }
 
@@ -211,6 +218,35 @@ logger = Logger(service='calibration')"
   pip_cal python-click bytecode "click==8.1.8" "import click"
   pip_cal python-markdown-source source "markdown==3.7" "import markdown"
   pip_cal python-simplejson bytecode "simplejson==3.19.3" "import simplejson"
+  # Libraries whose import mostly runs class definitions (pydantic models,
+  # dataclasses, enums, typed dicts) rather than reading code
+  pip_cal python-pydantic-models bytecode "pydantic==2.14.4" "from pydantic import BaseModel, Field
+
+class Item(BaseModel):
+    name: str
+    price: float = Field(gt=0)
+
+class Order(BaseModel):
+    id: str
+    items: list[Item]"
+  pip_cal python-fastapi bytecode "fastapi==0.165.0 mangum==0.22.0" "from fastapi import FastAPI
+from mangum import Mangum
+
+app = FastAPI()
+
+@app.get('/items/{item_id}')
+def read_item(item_id: int):
+    return {'item_id': item_id}
+
+handler = Mangum(app)"
+  pip_cal python-openai bytecode "openai==3.57.0" "from openai import OpenAI
+client = OpenAI(api_key='calibration')"
+  pip_cal python-aiohttp bytecode "aiohttp==3.14.5" "import aiohttp"
+  pip_cal python-marshmallow bytecode "marshmallow==4.4.0" "import marshmallow"
+  # boto3 from the runtime (measure takes it from this Python's site-packages)
+  pip_cal python-boto3-provided bytecode "" "import boto3"
+  pip_cal python-boto3-provided-client bytecode "" "import boto3
+s3 = boto3.client('s3', region_name='us-east-1')"
   ;;
 *)
   echo "usage: samples/build.sh [small|large|calibrate]" >&2

@@ -16,6 +16,7 @@ fn inputs(sample: &Sample) -> Inputs {
         native: sample.native,
         compiled_bytes: sample.compiled_bytes,
         runtime_ms: sample.runtime_ms,
+        classes: sample.classes,
     }
 }
 
@@ -167,6 +168,7 @@ fn recorded_inputs_are_what_the_audit_computes_today() {
             runtime_ms: family.runtime_ms(
                 &serde_json::from_value::<Vec<String>>(init["runtime_modules"].clone()).unwrap(),
             ),
+            classes: init["classes"].as_u64().unwrap() as usize,
         };
         let mut expected = inputs(recorded);
         assert!(
@@ -401,6 +403,37 @@ def handler(event, context):
             "boto3.Session().client('sqs')",
             "boto3.client('sns')"
         ])
+    );
+    assert_estimate_agrees_with_measure(init, &zip, reference, &args);
+}
+
+/// Importing pydantic and defining models is mostly creating classes, which
+/// the model prices: reading its code alone made such a function look
+/// several times faster than it starts.
+#[test]
+fn a_function_of_pydantic_models_is_priced_as_measure_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .tree(&common::registry_fixture("pydantic"), "")
+        .file(
+            "lambda_function.py",
+            "from pydantic import BaseModel, Field\n\n\nclass Item(BaseModel):\n    name: str\n    \
+             price: float = Field(gt=0)\n\n\nclass Order(BaseModel):\n    id: str\n    \
+             items: list[Item]\n\n\ndef lambda_handler(event, context):\n    \
+             return Order.model_validate(event).model_dump()\n",
+        )
+        .write_to(dir.path(), "models.zip");
+    let args = ["--runtime", "python3.11"];
+    let report = audit(&zip, &args);
+    let init = &report["artifacts"][0]["init"];
+    assert!(init["classes"].as_u64().unwrap() > 200, "{init}");
+    // the committed requests function, which the model estimates at what
+    // it measured, gives this machine's speed today
+    let reference_zip = samples_dir().join("python-requests.zip");
+    let reference_report = audit(&reference_zip, &args);
+    let reference = (
+        &reference_report["artifacts"][0]["init"],
+        reference_zip.as_path(),
     );
     assert_estimate_agrees_with_measure(init, &zip, reference, &args);
 }

@@ -6,9 +6,10 @@
 //! ```text
 //! init ms = base + a·MiB of code + b·files + c·native modules
 //!         + d·MiB of Python source compiled at start + e·runtime-module ms
+//!         + f·Python classes created
 //! ```
 //!
-//! where the last term is the standard-library / built-in modules the init
+//! where the fifth term is the standard-library / built-in modules the init
 //! imports, costed from their measured self times, with what the Python
 //! runtime provides (boto3) and the boto3 clients made at module scope; the
 //! Node runtime's AWS SDK counts as the same code bundled (code and files).
@@ -55,6 +56,8 @@ pub struct Family {
     pub ms_per_native: f64,
     pub ms_per_compiled_mib: f64,
     pub ms_per_runtime_ms: f64,
+    /// Per Python class the loaded modules create as they run.
+    pub ms_per_class: f64,
     /// 10th and 90th percentile of measured / estimated over the samples.
     pub ratio_low: f64,
     pub ratio_high: f64,
@@ -127,7 +130,11 @@ pub struct Sample {
     pub native: usize,
     pub compiled_bytes: u64,
     pub runtime_ms: f64,
+    pub classes: usize,
     pub measured_ms: f64,
+    /// How it was timed, when not with the rest (`calibrate.py --extend`).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// The fitted model shipped in the binary.
@@ -166,6 +173,8 @@ pub struct Inputs {
     pub compiled_bytes: u64,
     /// Runtime-provided modules imported, costed from the model's table.
     pub runtime_ms: f64,
+    /// Python classes the loaded modules define as they run.
+    pub classes: usize,
 }
 
 impl Inputs {
@@ -177,6 +186,7 @@ impl Inputs {
             compiled_bytes: init.compiled_bytes,
             runtime_ms: family.runtime_ms(&init.runtime_modules)
                 + family.calls_ms(&init.priced_calls),
+            classes: init.classes,
         }
         .with_provided(&init.runtime_modules, family)
     }
@@ -194,15 +204,17 @@ impl Inputs {
         self
     }
 
-    /// From a list of loaded files with their sizes, for fixes simulated
-    /// without a full report.
+    /// From a list of loaded files with their sizes and the classes they
+    /// define, for fixes simulated without a full report.
     pub fn from_files<'a>(
         files: impl Iterator<Item = (&'a str, u64, bool)>,
+        classes: usize,
         runtime_modules: &[String],
         family: &Family,
     ) -> Inputs {
         let mut inputs = Inputs {
             runtime_ms: family.runtime_ms(runtime_modules),
+            classes,
             ..Inputs::default()
         };
         for (path, bytes, recompiled) in files {
@@ -338,6 +350,7 @@ impl Family {
             + self.ms_per_native * inputs.native as f64
             + self.ms_per_compiled_mib * inputs.compiled_bytes as f64 / MIB
             + self.ms_per_runtime_ms * inputs.runtime_ms
+            + self.ms_per_class * inputs.classes as f64
     }
 
     pub fn estimate(&self, inputs: &Inputs, memory_mb: Option<u32>) -> MsRange {
@@ -579,6 +592,7 @@ mod tests {
                 ms_per_native: 0.0,
                 ms_per_compiled_mib: 0.0,
                 ms_per_runtime_ms: 1.0,
+                ms_per_class: 0.0,
                 ratio_low: 1.0,
                 ratio_high: 1.0,
                 runtime_modules: BTreeMap::new(),
