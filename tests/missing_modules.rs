@@ -607,3 +607,60 @@ fn a_submodule_its_package_tried_and_bound_is_not_imported_again() {
         assert!(stderr.contains("No module named 'twisted'"), "{stderr}");
     }
 }
+
+/// An app factory (`app = create_app()` at module scope, the blueprints
+/// imported inside it, as Flask's docs lay an app out) imports at init
+/// what its body imports: a module it needs that the package lacks fails
+/// the start, as Python finds when it imports the handler. A function
+/// module scope never calls imports nothing at init.
+#[test]
+fn what_a_function_called_at_module_scope_imports_runs_at_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "app.py",
+            "from service import create_app\nimport service.jobs as jobs\n\napp = create_app()\njobs.schedule()\n\n\
+             def handler(event, context):\n    return app(event)\n",
+        ),
+        (
+            "service/__init__.py",
+            "def create_app():\n    from service.views import routes\n    import flask_cors\n    \
+             return routes\n\n\ndef unused():\n    import never_installed\n",
+        ),
+        ("service/views.py", "routes = {}\n"),
+        (
+            "service/jobs.py",
+            "def schedule():\n    import croniter\n\n\nclass Jobs:\n    def schedule(self):\n        import also_never\n",
+        ),
+    ];
+    common::write_files(dir.path(), &files);
+    let args = ["--handler", "app.handler", "--runtime", "python3.12"];
+    let (code, report) = common::audit_with(dir.path(), &args);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        missing(&report),
+        [
+            "deny service/jobs.py:2 imports croniter at init, but croniter is not in the package, the standard library or the python3.12 runtime",
+            "deny service/__init__.py:3 imports flask_cors at init, but flask_cors is not in the package, the standard library or the python3.12 runtime",
+        ]
+    );
+    let init = &report["artifacts"][0]["init"];
+    let files: Vec<&str> = init["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"service/views.py"), "{files:?}");
+    // never_installed and also_never stay lazy
+    assert_eq!(init["lazy_imports"], 2, "{init}");
+    // without this machine's site-packages, as on Lambda
+    let python = std::process::Command::new("python3")
+        .args(["-S", "-B", "-c", "import app"])
+        .current_dir(dir.path())
+        .output();
+    if let Ok(out) = python {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("No module named 'flask_cors'"), "{stderr}");
+    }
+}

@@ -20,13 +20,13 @@ fn slow_init(report: &Value) -> Vec<&Value> {
         .collect()
 }
 
-/// A handler importing a few standard-library modules (est. ≈35 ms).
+/// A handler importing a few standard-library modules (est. ≈25 ms).
 const SMALL_HANDLER: &str = "import asyncio\nimport decimal\nimport http.client\nimport logging\nimport uuid\n\n\ndef handler(event, context):\n    return str(uuid.uuid4())\n";
 
 /// A config in `dir` whose line the small handler crosses.
 fn low_line_config(dir: &Path) -> std::path::PathBuf {
     let config = dir.join("deadweight.toml");
-    std::fs::write(&config, "[thresholds]\nslow_init_ms = 20\n").unwrap();
+    std::fs::write(&config, "[thresholds]\nslow_init_ms = 10\n").unwrap();
     config
 }
 

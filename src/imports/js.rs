@@ -244,6 +244,8 @@ impl Scanner<'_> {
             invoked: None,
             assigned: Vec::new(),
             assigned_on_package: Vec::new(),
+            function: None,
+            calls: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1

@@ -107,6 +107,15 @@ pub struct Import {
     /// `x`, `c.x`.
     #[serde(skip)]
     pub assigned_on_package: Vec<Member>,
+    /// Python: the module-level function whose body holds this import
+    /// (not a function nested in it, nor a fallback): the import runs at
+    /// init when module-scope code calls that function.
+    pub function: Option<String>,
+    /// Python: the names this import binds (or reads on its module) that
+    /// module-scope code calls (`getattr_migration(__name__)` after `from
+    /// ._migration import getattr_migration`): the imports in those
+    /// functions' bodies run at init.
+    pub calls: Vec<Member>,
 }
 
 impl Import {

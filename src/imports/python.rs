@@ -81,9 +81,23 @@ pub(super) fn scan_and<R>(
         imports: Vec::new(),
         bindings: HashMap::new(),
         packages_bound: HashSet::new(),
+        function: None,
+        class_depth: 0,
+        local_calls: HashSet::new(),
         classes: 0,
     };
     scanner.visit_body(&parsed.syntax().body);
+    // the module's own functions that its module scope calls run at init
+    for import in &mut scanner.imports {
+        if import.lazy
+            && import
+                .function
+                .as_ref()
+                .is_some_and(|f| scanner.local_calls.contains(f))
+        {
+            import.lazy = false;
+        }
+    }
     scanner.record_lazy_attributes(&parsed.syntax().body);
     let exports = super::exports::python_exports(&parsed.syntax().body, text);
     let also = also(&parsed.syntax().body, scanner.lines);
@@ -108,6 +122,14 @@ struct Scanner<'t> {
     bindings: HashMap<String, (String, Option<String>)>,
     /// Top packages a dotted `import a.b` (no `as`) binds: `a`.
     packages_bound: HashSet<String>,
+    /// The module-level function being scanned, when the position is
+    /// directly in one.
+    function: Option<String>,
+    /// Class bodies the position is in.
+    class_depth: u32,
+    /// Names module-scope code calls that no import binds: the module's
+    /// own functions, whose imports then run at init.
+    local_calls: HashSet<String>,
     /// `class` statements that run when the module is imported: outside
     /// functions and fallbacks, class bodies included. Creating a class is
     /// much of a modern library's import (a pydantic model builds its
@@ -133,7 +155,55 @@ impl Scanner<'_> {
             invoked: None,
             assigned: Vec::new(),
             assigned_on_package: Vec::new(),
+            function: match self.function_depth {
+                1 => self.function.clone(),
+                _ => None,
+            },
+            calls: Vec::new(),
         });
+    }
+
+    /// A call module-scope code makes: of a function this module defines
+    /// (`setup()`), or one an import binds (`f()` after `from m import f`,
+    /// `m.f()` after `import m`), recorded on that import.
+    fn record_call(&mut self, call: &ExprCall) {
+        let (line, _) = self
+            .lines
+            .position(self.text, call.range().start().to_usize());
+        let (kind, module, name) = match call.func.as_ref() {
+            Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                Some((module, Some(imported))) => {
+                    (ImportKind::PythonFrom, module.clone(), imported.clone())
+                }
+                Some((_, None)) => return,
+                None => {
+                    self.local_calls.insert(name.id.to_string());
+                    return;
+                }
+            },
+            Expr::Attribute(attribute) => match attribute.value.as_ref() {
+                Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                    Some((module, None)) => (
+                        ImportKind::PythonImport,
+                        module.clone(),
+                        attribute.attr.to_string(),
+                    ),
+                    _ => return,
+                },
+                _ => return,
+            },
+            _ => return,
+        };
+        let import = self
+            .imports
+            .iter_mut()
+            .rev()
+            .find(|i| i.kind == kind && i.module == module && !i.lazy);
+        if let Some(import) = import {
+            if !import.calls.iter().any(|c| c.name == name) {
+                import.calls.push(Member { name, line });
+            }
+        }
     }
 
     /// `m.x = …` (or `m.x, m.y = …`) with `m` a module this file imported
@@ -259,6 +329,8 @@ impl Scanner<'_> {
                     invoked: None,
                     assigned: Vec::new(),
                     assigned_on_package: Vec::new(),
+                    function: None,
+                    calls: Vec::new(),
                 });
             }
         }
@@ -334,6 +406,8 @@ impl Scanner<'_> {
                 invoked: None,
                 assigned: Vec::new(),
                 assigned_on_package: Vec::new(),
+                function: None,
+                calls: Vec::new(),
             });
         }
     }
@@ -401,11 +475,28 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     import.linked = import.members.clone();
                 }
             }
-            Stmt::ClassDef(_) if self.function_depth == 0 => self.classes += 1,
-            Stmt::FunctionDef(_) => {
+            Stmt::ClassDef(_) => {
+                if self.function_depth == 0 {
+                    self.classes += 1;
+                }
+                self.class_depth += 1;
+                visitor::walk_stmt(self, stmt);
+                self.class_depth -= 1;
+                return;
+            }
+            Stmt::FunctionDef(def) => {
+                // a module-level function (not a method): calls name it
+                let module_level = self.function_depth == 0 && self.class_depth == 0;
+                let outer = match module_level {
+                    true => self.function.replace(def.name.to_string()),
+                    false => None,
+                };
                 self.function_depth += 1;
                 visitor::walk_stmt(self, stmt);
                 self.function_depth -= 1;
+                if module_level {
+                    self.function = outer;
+                }
                 return;
             }
             // `try: import ujson` with an `except`: its absence is handled
@@ -497,6 +588,7 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             }
             if self.function_depth == 0 {
                 self.record_init_call(call);
+                self.record_call(call);
             }
         }
         if let Expr::Lambda(_) = expr {

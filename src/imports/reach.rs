@@ -907,6 +907,8 @@ impl<'a> InitWalker<'a> {
             invoked: None,
             assigned: Vec::new(),
             assigned_on_package: Vec::new(),
+            function: None,
+            calls: Vec::new(),
         };
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
@@ -1162,6 +1164,7 @@ impl<'a> InitWalker<'a> {
             edits,
             failing,
             seen: Mutex::new(roots.iter().copied().collect()),
+            called: Mutex::new(HashSet::new()),
             found: Mutex::new(Found::default()),
         };
         let shared = &walk;
@@ -1261,7 +1264,7 @@ impl<'a> InitWalker<'a> {
             classes,
             unresolved,
             unspecified,
-            lazy_imports: found.lazy_imports,
+            lazy_imports: found.lazy_imports.saturating_sub(found.called_lazy),
             guarded_absent: found.guarded_absent,
             runtime_modules: found.runtime_modules.into_iter().collect(),
             warnings: found.warnings,
@@ -1303,6 +1306,8 @@ struct Walk<'w, 'a> {
     /// Files known to fail at init: an import of one stops its importer.
     failing: &'w HashSet<usize>,
     seen: Mutex<HashSet<usize>>,
+    /// Functions of loaded files that module-scope code calls, followed.
+    called: Mutex<HashSet<(usize, String)>>,
     found: Mutex<Found>,
 }
 
@@ -1319,6 +1324,8 @@ struct Found {
     /// without its extension (or a directory): the file, and where.
     unspecified: Vec<(usize, Unresolved)>,
     lazy_imports: usize,
+    /// Of those, imports in functions that module-scope code calls.
+    called_lazy: usize,
     guarded_absent: usize,
     runtime_modules: BTreeSet<String>,
     warnings: Vec<Warning>,
@@ -1368,6 +1375,51 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
             return;
         }
     };
+    follow_imports(scope, walk, file, &imports);
+}
+
+/// The imports in the bodies of `names`, functions of `file` that another
+/// module's code calls at module scope, followed as imports `file` makes
+/// at init.
+fn visit_called<'s>(
+    scope: &rayon::Scope<'s>,
+    walk: &'s Walk<'s, '_>,
+    file: usize,
+    names: Vec<String>,
+) {
+    let Ok(imports) = walk.walker.imports(file, walk.edits) else {
+        return;
+    };
+    let run: Vec<Import> = imports
+        .iter()
+        .filter(|i| i.lazy && i.function.as_ref().is_some_and(|f| names.contains(f)))
+        .map(|i| Import {
+            lazy: false,
+            ..i.clone()
+        })
+        .collect();
+    if run.is_empty() {
+        return;
+    }
+    // the visit of `file` counted them as lazy
+    walk.found
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .called_lazy += run.len();
+    follow_imports(scope, walk, file, &run);
+}
+
+/// Follows a file's imports: those that run at init, and the fallbacks
+/// of the `try` blocks whose imports all failed.
+fn follow_imports<'s>(
+    scope: &rayon::Scope<'s>,
+    walk: &'s Walk<'s, '_>,
+    file: usize,
+    imports: &[Import],
+) {
+    let lock = |m: &'s Mutex<Found>| m.lock().unwrap_or_else(|e| e.into_inner());
+    let walker = walk.walker;
+    let path = walker.mount.path(file);
     let mut lazy = 0;
     let mut absent = 0;
     let mut unresolved = Vec::new();
@@ -1452,8 +1504,13 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let mut stopped = false;
     let mut requires = Vec::new();
     let mut namespace_calls = Vec::new();
+    // functions of the modules imported that this file's module scope calls
+    let mut called: Vec<(Vec<usize>, &[Member])> = Vec::new();
     for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
         let (found, targets, format) = follow(import);
+        if !import.calls.is_empty() && !targets.is_empty() {
+            called.push((targets.clone(), &import.calls));
+        }
         if let (Some(format), Some(&target)) = (format, targets.first()) {
             if import.kind == ImportKind::Require && import.surely_runs() {
                 requires.push((file, index, target, format));
@@ -1502,6 +1559,24 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
         }
         if !targets.is_empty() {
             steps.push(targets);
+        }
+    }
+    for (targets, calls) in called {
+        for target in targets {
+            if language_of_loaded(walker.mount.path(target)) != Some(Language::Python) {
+                continue;
+            }
+            let new: Vec<String> = {
+                let mut seen = walk.called.lock().unwrap_or_else(|e| e.into_inner());
+                calls
+                    .iter()
+                    .filter(|c| seen.insert((target, c.name.clone())))
+                    .map(|c| c.name.clone())
+                    .collect()
+            };
+            if !new.is_empty() {
+                scope.spawn(move |scope| visit_called(scope, walk, target, new));
+            }
         }
     }
     for import in imports.iter().filter(|i| i.lazy) {

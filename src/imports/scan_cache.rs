@@ -64,7 +64,9 @@ codec_struct!(Import {
     linked,
     invoked,
     assigned,
-    assigned_on_package
+    assigned_on_package,
+    function,
+    calls
 });
 
 codec_struct!(TooNew {
