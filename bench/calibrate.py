@@ -33,9 +33,13 @@ the residuals: the 10th and 90th percentile of measured / estimated.
 --extend adds calibration functions to the committed fit without timing the
 rest again: this machine's speed drifts by 2-3x from day to day, so each
 new function is timed in rounds together with the committed functions of
-its family (those over 20 ms), and each round's times are divided by how
-much slower those run in that round than when they were committed (the
-median ratio). Every function's inputs are taken from the current build.
+its family that are still what they were when timed (same inputs) and
+over 20 ms, and each round's times are divided by how much slower those
+run in that round than when they were committed (the median ratio). The
+committed functions keep the inputs they were timed with; only their
+count of classes comes from the current build. To time a committed
+function again, delete its [[...sample]] entry from rules/init-model.toml
+first.
 """
 
 import argparse
