@@ -244,7 +244,7 @@ impl Scanner<'_> {
             invoked: None,
             assigned: Vec::new(),
             assigned_on_package: Vec::new(),
-            function: None,
+            functions: Vec::new(),
             calls: Vec::new(),
         });
         self.by_span.insert(span.start, self.imports.len() - 1);

@@ -107,10 +107,12 @@ pub struct Import {
     /// `x`, `c.x`.
     #[serde(skip)]
     pub assigned_on_package: Vec<Member>,
-    /// Python: the module-level function whose body holds this import
-    /// (not a function nested in it, nor a fallback): the import runs at
-    /// init when module-scope code calls that function.
-    pub function: Option<String>,
+    /// Python: the module-level functions whose call runs this import:
+    /// the one whose body holds it (not a function nested in it, nor a
+    /// fallback), and those of the module that call that one in turn
+    /// (`create_app` calling `register_blueprints`). It runs at init when
+    /// module-scope code calls one of them.
+    pub functions: Vec<String>,
     /// Python: the names this import binds (or reads on its module) that
     /// module-scope code calls (`getattr_migration(__name__)` after `from
     /// ._migration import getattr_migration`): the imports in those

@@ -84,20 +84,11 @@ pub(super) fn scan_and<R>(
         function: None,
         class_depth: 0,
         local_calls: HashSet::new(),
+        function_calls: HashMap::new(),
         classes: 0,
     };
     scanner.visit_body(&parsed.syntax().body);
-    // the module's own functions that its module scope calls run at init
-    for import in &mut scanner.imports {
-        if import.lazy
-            && import
-                .function
-                .as_ref()
-                .is_some_and(|f| scanner.local_calls.contains(f))
-        {
-            import.lazy = false;
-        }
-    }
+    scanner.run_called_functions();
     scanner.record_lazy_attributes(&parsed.syntax().body);
     let exports = super::exports::python_exports(&parsed.syntax().body, text);
     let also = also(&parsed.syntax().body, scanner.lines);
@@ -130,6 +121,9 @@ struct Scanner<'t> {
     /// Names module-scope code calls that no import binds: the module's
     /// own functions, whose imports then run at init.
     local_calls: HashSet<String>,
+    /// Per module-level function, the names its body calls that no import
+    /// binds: the module's functions it runs in turn.
+    function_calls: HashMap<String, HashSet<String>>,
     /// `class` statements that run when the module is imported: outside
     /// functions and fallbacks, class bodies included. Creating a class is
     /// much of a modern library's import (a pydantic model builds its
@@ -155,12 +149,51 @@ impl Scanner<'_> {
             invoked: None,
             assigned: Vec::new(),
             assigned_on_package: Vec::new(),
-            function: match self.function_depth {
-                1 => self.function.clone(),
-                _ => None,
+            functions: match (self.function_depth, &self.function) {
+                (1, Some(function)) => vec![function.clone()],
+                _ => Vec::new(),
             },
             calls: Vec::new(),
         });
+    }
+
+    /// Gives each import in a function the module's functions that run
+    /// it (that one, and those calling it, directly or not), and makes
+    /// those that module-scope code runs this way imports at init.
+    fn run_called_functions(&mut self) {
+        // each function with every function its calls reach
+        let calls = &self.function_calls;
+        let reaches: Vec<(&String, HashSet<&String>)> = calls
+            .keys()
+            .map(|caller| (caller, functions_reached(calls, caller)))
+            .collect();
+        let mut callers: HashMap<String, Vec<String>> = HashMap::new();
+        for (caller, callees) in &reaches {
+            for callee in callees.iter().filter(|c| *c != caller) {
+                callers
+                    .entry(callee.to_string())
+                    .or_default()
+                    .push(caller.to_string());
+            }
+        }
+        for import in &mut self.imports {
+            let Some(own) = import.functions.first().cloned() else {
+                continue;
+            };
+            if let Some(more) = callers.get(&own) {
+                import.functions.extend(more.iter().cloned());
+                import.functions.sort();
+                import.functions.dedup();
+            }
+            if import.lazy
+                && import
+                    .functions
+                    .iter()
+                    .any(|f| self.local_calls.contains(f))
+            {
+                import.lazy = false;
+            }
+        }
     }
 
     /// A call module-scope code makes: of a function this module defines
@@ -329,7 +362,7 @@ impl Scanner<'_> {
                     invoked: None,
                     assigned: Vec::new(),
                     assigned_on_package: Vec::new(),
-                    function: None,
+                    functions: Vec::new(),
                     calls: Vec::new(),
                 });
             }
@@ -406,7 +439,7 @@ impl Scanner<'_> {
                 invoked: None,
                 assigned: Vec::new(),
                 assigned_on_package: Vec::new(),
-                function: None,
+                functions: Vec::new(),
                 calls: Vec::new(),
             });
         }
@@ -589,6 +622,15 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             if self.function_depth == 0 {
                 self.record_init_call(call);
                 self.record_call(call);
+            } else if let (1, Some(function), Expr::Name(callee)) =
+                (self.function_depth, &self.function, call.func.as_ref())
+            {
+                if !self.bindings.contains_key(callee.id.as_str()) {
+                    self.function_calls
+                        .entry(function.clone())
+                        .or_default()
+                        .insert(callee.id.to_string());
+                }
             }
         }
         if let Expr::Lambda(_) = expr {
@@ -599,6 +641,23 @@ impl<'a> Visitor<'a> for Scanner<'_> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// `from` and the functions its calls reach, directly or not.
+fn functions_reached<'c>(
+    calls: &'c HashMap<String, HashSet<String>>,
+    from: &'c String,
+) -> HashSet<&'c String> {
+    let mut seen = HashSet::from([from]);
+    let mut stack = vec![from];
+    while let Some(function) = stack.pop() {
+        for callee in calls.get(function).into_iter().flatten() {
+            if seen.insert(callee) {
+                stack.push(callee);
+            }
+        }
+    }
+    seen
 }
 
 /// `sys.path.insert(…)`, `sys.path.append(…)`, `sys.path.extend(…)`,

@@ -907,7 +907,7 @@ impl<'a> InitWalker<'a> {
             invoked: None,
             assigned: Vec::new(),
             assigned_on_package: Vec::new(),
-            function: None,
+            functions: Vec::new(),
             calls: Vec::new(),
         };
         match self.next(file, &import, &Edits::default()) {
@@ -1392,7 +1392,7 @@ fn visit_called<'s>(
     };
     let run: Vec<Import> = imports
         .iter()
-        .filter(|i| i.lazy && i.function.as_ref().is_some_and(|f| names.contains(f)))
+        .filter(|i| i.lazy && i.functions.iter().any(|f| names.contains(f)))
         .map(|i| Import {
             lazy: false,
             ..i.clone()

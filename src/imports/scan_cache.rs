@@ -65,7 +65,7 @@ codec_struct!(Import {
     invoked,
     assigned,
     assigned_on_package,
-    function,
+    functions,
     calls
 });
 
