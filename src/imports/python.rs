@@ -161,30 +161,22 @@ impl Scanner<'_> {
     /// it (that one, and those calling it, directly or not), and makes
     /// those that module-scope code runs this way imports at init.
     fn run_called_functions(&mut self) {
-        // each function with every function its calls reach
-        let calls = &self.function_calls;
-        let reaches: Vec<(&String, HashSet<&String>)> = calls
-            .keys()
-            .map(|caller| (caller, functions_reached(calls, caller)))
-            .collect();
-        let mut callers: HashMap<String, Vec<String>> = HashMap::new();
-        for (caller, callees) in &reaches {
-            for callee in callees.iter().filter(|c| *c != caller) {
-                callers
-                    .entry(callee.to_string())
-                    .or_default()
-                    .push(caller.to_string());
+        let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (caller, callees) in &self.function_calls {
+            for callee in callees {
+                called_by.entry(callee).or_default().push(caller);
             }
         }
+        // per function holding imports, every function whose call runs it
+        let mut runners: HashMap<String, Vec<String>> = HashMap::new();
         for import in &mut self.imports {
-            let Some(own) = import.functions.first().cloned() else {
+            let Some(own) = import.functions.first() else {
                 continue;
             };
-            if let Some(more) = callers.get(&own) {
-                import.functions.extend(more.iter().cloned());
-                import.functions.sort();
-                import.functions.dedup();
-            }
+            let all = runners
+                .entry(own.clone())
+                .or_insert_with(|| callers_of(&called_by, own));
+            import.functions.clone_from(all);
             if import.lazy
                 && import
                     .functions
@@ -643,21 +635,20 @@ impl<'a> Visitor<'a> for Scanner<'_> {
     }
 }
 
-/// `from` and the functions its calls reach, directly or not.
-fn functions_reached<'c>(
-    calls: &'c HashMap<String, HashSet<String>>,
-    from: &'c String,
-) -> HashSet<&'c String> {
-    let mut seen = HashSet::from([from]);
-    let mut stack = vec![from];
-    while let Some(function) = stack.pop() {
-        for callee in calls.get(function).into_iter().flatten() {
-            if seen.insert(callee) {
-                stack.push(callee);
+/// `function` and the functions that call it, directly or not, sorted.
+fn callers_of(called_by: &HashMap<&str, Vec<&str>>, function: &str) -> Vec<String> {
+    let mut seen = HashSet::from([function]);
+    let mut stack = vec![function];
+    while let Some(callee) = stack.pop() {
+        for &caller in called_by.get(callee).into_iter().flatten() {
+            if seen.insert(caller) {
+                stack.push(caller);
             }
         }
     }
-    seen
+    let mut all: Vec<String> = seen.into_iter().map(str::to_string).collect();
+    all.sort();
+    all
 }
 
 /// `sys.path.insert(…)`, `sys.path.append(…)`, `sys.path.extend(…)`,
