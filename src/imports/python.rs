@@ -192,9 +192,6 @@ impl Scanner<'_> {
     /// (`setup()`), or one an import binds (`f()` after `from m import f`,
     /// `m.f()` after `import m`), recorded on that import.
     fn record_call(&mut self, call: &ExprCall) {
-        let (line, _) = self
-            .lines
-            .position(self.text, call.range().start().to_usize());
         let (kind, module, name) = match call.func.as_ref() {
             Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
                 Some((module, Some(imported))) => {
@@ -224,10 +221,11 @@ impl Scanner<'_> {
             .iter_mut()
             .rev()
             .find(|i| i.kind == kind && i.module == module && !i.lazy);
-        if let Some(import) = import {
-            if !import.calls.iter().any(|c| c.name == name) {
-                import.calls.push(Member { name, line });
-            }
+        if let Some(import) = import.filter(|i| !i.calls.iter().any(|c| c.name == name)) {
+            let (line, _) = self
+                .lines
+                .position(self.text, call.range().start().to_usize());
+            import.calls.push(Member { name, line });
         }
     }
 

@@ -15,6 +15,23 @@ pub struct ZipBuilder {
     writer: ZipWriter<Cursor<Vec<u8>>>,
 }
 
+/// The paths under `root` whose entries `keep` takes, sorted.
+fn sorted_paths(
+    root: &Path,
+    follow_links: bool,
+    keep: impl Fn(&walkdir::DirEntry) -> bool,
+) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(root)
+        .follow_links(follow_links)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| keep(e))
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    paths.sort();
+    paths
+}
+
 impl Default for ZipBuilder {
     fn default() -> Self {
         Self::new()
@@ -56,14 +73,9 @@ impl ZipBuilder {
     }
 
     fn tree_walked(mut self, root: &Path, prefix: &str, follow_links: bool) -> Self {
-        let mut files: Vec<_> = walkdir::WalkDir::new(root)
-            .follow_links(follow_links)
-            .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.file_type().is_file() && e.file_name() != ".complete")
-            .map(|e| e.into_path())
-            .collect();
-        files.sort();
+        let files = sorted_paths(root, follow_links, |e| {
+            e.file_type().is_file() && e.file_name() != ".complete"
+        });
         for path in files {
             let relative = path.strip_prefix(root).unwrap().to_string_lossy();
             let contents = std::fs::read(&path).unwrap();
@@ -75,14 +87,7 @@ impl ZipBuilder {
     /// [`Self::tree`] with the symlinks under `root` kept as links, as
     /// `zip -ry` stores them.
     pub fn tree_keeping_links(mut self, root: &Path, prefix: &str) -> Self {
-        let mut links: Vec<_> = walkdir::WalkDir::new(root)
-            .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.path_is_symlink())
-            .map(|e| e.into_path())
-            .collect();
-        links.sort();
-        for path in links {
+        for path in sorted_paths(root, false, walkdir::DirEntry::path_is_symlink) {
             let relative = path.strip_prefix(root).unwrap().to_string_lossy();
             let target = std::fs::read_link(&path).unwrap();
             self = self.symlink(&format!("{prefix}{relative}"), &target.to_string_lossy());
