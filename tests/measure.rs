@@ -164,6 +164,7 @@ fn node_commonjs_lists_loaded_files() {
     assert_eq!(report["runtime"], "node");
     assert!(report["runtime_version"].as_str().unwrap().starts_with('v'));
     assert!(report["min_ms"].as_f64().unwrap() >= 55.0, "{report}");
+    assert_eq!(report["baseline_module"], "empty CommonJS module");
     assert_eq!(module(&report, "lib/slow.js")["bytes"], slow.len());
     module(&report, "node_modules/dep/main.js");
     module(&report, "index.js");
@@ -179,6 +180,9 @@ fn node_es_module_with_top_level_await() {
     // an older runtime than the node here: said so
     let report = measure_json(&zip, &["--runtime", "nodejs18.x"]);
     assert!(report["min_ms"].as_f64().unwrap() >= 55.0, "{report}");
+    // Lambda's runtime has set up Node's ES module loader before it
+    // imports the handler: the baseline imports an ES module too
+    assert_eq!(report["baseline_module"], "empty ES module");
     // ES modules pass no require.cache: the listing run's loader hook has it
     module(&report, "index.js");
     let notes = report["notes"].to_string();

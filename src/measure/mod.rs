@@ -83,6 +83,9 @@ pub struct Measurement {
     pub p90_ms: f64,
     /// Median of the harness importing an empty module.
     pub baseline_ms: f64,
+    /// That module, imported as the handler's is: "empty CommonJS module",
+    /// "empty ES module", "empty Python module".
+    pub baseline_module: &'static str,
     /// Python: the handler's imports by cumulative time; Node: the files
     /// loaded, CommonJS and ES modules (through a loader hook on Node
     /// 18.19+ and 20.6+), biggest first.
@@ -100,6 +103,9 @@ struct RunResult {
     version: String,
     #[serde(default)]
     modules: Vec<(String, u64)>,
+    /// Node: the module was imported as an ES module.
+    #[serde(default)]
+    esm: bool,
 }
 
 const RESULT_MARK: &str = "DEADWEIGHT_MEASURE_RESULT ";
@@ -182,7 +188,7 @@ function esm(file) {
   const modules = [...files].map((k) => {
     try { return [k, fs.statSync(k).size]; } catch { return [k, 0]; }
   });
-  process.stdout.write('\n' + resultMark + JSON.stringify({ ms, version: process.version, modules }) + '\n');
+  process.stdout.write('\n' + resultMark + JSON.stringify({ ms, version: process.version, modules, esm: isEsm }) + '\n');
 })().catch((e) => { process.stderr.write(String((e && e.stack) || e) + '\n'); process.exit(1); });
 "#;
 
@@ -284,6 +290,24 @@ pub fn measure(
         .prefix("deadweight-baseline-")
         .tempdir()
         .context("creating a temporary directory for the baseline")?;
+    let total = 2 * options.runs + 2;
+    let mut step = 0;
+    let mut tick = || {
+        step += 1;
+        progress(step, total);
+    };
+    // one unrecorded run warms the page cache, so every recorded run reads
+    // the same way
+    let (warm, _) = run_once(&interpreter, &tree, &target, false)?;
+    tick();
+    // the baseline imports an empty module as the function's is imported:
+    // the first ES module import sets up Node's ES module loader, which
+    // Lambda's runtime (itself an ES module) has done before any handler
+    let baseline_module = match (target.family, warm.esm) {
+        (Family::Python, _) => "empty Python module",
+        (Family::Node, true) => "empty ES module",
+        (Family::Node, false) => "empty CommonJS module",
+    };
     let baseline_target = match target.family {
         Family::Python => {
             std::fs::write(baseline_dir.path().join("deadweight_empty.py"), "")?;
@@ -293,7 +317,11 @@ pub fn measure(
             }
         }
         Family::Node => {
-            let file = baseline_dir.path().join("deadweight_empty.js");
+            let name = match warm.esm {
+                true => "deadweight_empty.mjs",
+                false => "deadweight_empty.js",
+            };
+            let file = baseline_dir.path().join(name);
             std::fs::write(&file, "")?;
             Target {
                 family: Family::Node,
@@ -301,17 +329,6 @@ pub fn measure(
             }
         }
     };
-
-    let total = 2 * options.runs + 2;
-    let mut step = 0;
-    let mut tick = || {
-        step += 1;
-        progress(step, total);
-    };
-    // one unrecorded run warms the page cache, so every recorded run reads
-    // the same way
-    run_once(&interpreter, &tree, &target, false)?;
-    tick();
     let baseline_tree = Tree {
         task: baseline_dir.path(),
         layers: None,
@@ -457,6 +474,7 @@ pub fn measure(
         p90_ms: percentile(&sorted, 0.9),
         samples_ms,
         baseline_ms,
+        baseline_module,
         modules,
         import_tree,
         notes,

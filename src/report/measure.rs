@@ -38,8 +38,8 @@ pub fn render_terminal(m: &Measurement, color: bool, out: &mut dyn Write) -> io:
     )?;
     writeln!(
         out,
-        "  the harness importing an empty module took {:.2} ms (median); taken off",
-        m.baseline_ms
+        "  the harness importing an {} took {:.2} ms (median); taken off",
+        m.baseline_module, m.baseline_ms
     )?;
     match m.runtime {
         Family::Python if !m.modules.is_empty() => {
