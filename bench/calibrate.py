@@ -12,6 +12,8 @@ runtime family,
                    + d * MiB of Python source compiled (no usable bytecode)
                    + e * ms of the runtime's own modules imported
                    + f * Python classes the loaded modules create
+                   + g * Node ES modules loaded
+                   + h * MiB of CommonJS modules that ES modules import
 
 where the last term sums the measured self time of every standard-library
 or built-in module the init imports (each once, with what it imports), and
@@ -36,10 +38,10 @@ new function is timed in rounds together with the committed functions of
 its family that are still what they were when timed (same inputs) and
 over 20 ms, and each round's times are divided by how much slower those
 run in that round than when they were committed (the median ratio). The
-committed functions keep the inputs they were timed with; only their
-count of classes comes from the current build. To time a committed
-function again, delete its [[...sample]] entry from rules/init-model.toml
-first.
+committed functions keep the inputs they were timed with; only inputs the
+model gained later (classes, ES modules) come from the current build. To
+time a committed function again, delete its [[...sample]] entry from
+rules/init-model.toml first.
 """
 
 import argparse
@@ -56,7 +58,7 @@ MODEL = os.path.join(ROOT, "rules", "init-model.toml")
 RUNTIME_MODULES = os.path.join(ROOT, "rules", "runtime-modules.json")
 MIB = 1024 * 1024
 NOISE_MS = 2.0
-TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms", "classes"]
+TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms", "classes", "es_modules", "commonjs_imported_mib"]
 
 
 def local_python():
@@ -371,6 +373,8 @@ def inputs(path, family):
         "native": init["native_files"],
         "compiled_bytes": init["compiled_bytes"],
         "classes": init["classes"],
+        "es_modules": init["es_modules"],
+        "commonjs_imported_bytes": init["commonjs_imported_bytes"],
         "runtime_modules": init["runtime_modules"],
         "priced_calls": init.get("priced_calls", []),
     }
@@ -435,6 +439,8 @@ def row(sample):
         "compiled_mib": sample["compiled_bytes"] / MIB,
         "runtime_ms": sample["runtime_ms"],
         "classes": float(sample["classes"]),
+        "es_modules": float(sample.get("es_modules", 0)),
+        "commonjs_imported_mib": sample.get("commonjs_imported_bytes", 0) / MIB,
     }
 
 
@@ -617,11 +623,16 @@ def extend(names, rounds):
             rows.append({"path": path, "measured_ms": round(ms, 1), "note": note, **sample_inputs(path, family, tables)})
     # A committed function keeps the inputs it was timed with: rebuilt
     # today, its zip may differ (dependencies released since, .pyc files
-    # whose timestamps the zip kept or not). Only the count of classes,
-    # which those leave alone, is taken from the current build.
+    # whose timestamps the zip kept or not). Inputs the model gained since
+    # it was timed (classes, ES modules), which those leave alone, are
+    # taken from the current build.
+    gained = ("classes", "es_modules", "commonjs_imported_bytes")
     for family, rows in families.items():
         for sample in rows:
-            sample.setdefault("classes", inputs(sample["path"], family)["classes"])
+            if any(key not in sample for key in gained):
+                now = inputs(sample["path"], family)
+                for key in gained:
+                    sample.setdefault(key, now[key])
     return tables, families, versions, runs
 
 
@@ -654,7 +665,8 @@ def write(args, tables, families, versions):
         "#           compiled at start (no usable bytecode) + ms_per_runtime_ms * ms of the runtime's",
         "#           own modules imported (costed from rules/runtime-modules.json: each module's",
         "#           self time in us and what it imports) + ms_per_class * Python classes the",
-        "#           loaded modules create as they run",
+        "#           loaded modules create as they run + ms_per_es_module * files Node loads as ES",
+        "#           modules + ms_per_commonjs_imported_mib * MiB of CommonJS modules ES modules import",
         "# on the machine below; ratio_low / ratio_high are the 10th and 90th percentile of",
         "# measured / estimated over the samples, and give the estimate's range.",
         "# Refit: samples/build.sh calibrate && cargo build --release && python3 bench/calibrate.py",
@@ -678,6 +690,8 @@ def write(args, tables, families, versions):
             "ms_per_compiled_mib = %.3f" % model["compiled_mib"],
             "ms_per_runtime_ms = %.3f" % model["runtime_ms"],
             "ms_per_class = %.4f" % model["classes"],
+            "ms_per_es_module = %.4f" % model["es_modules"],
+            "ms_per_commonjs_imported_mib = %.3f" % model["commonjs_imported_mib"],
             "ratio_low = %.3f" % percentile(ratios, 0.1),
             "ratio_high = %.3f" % percentile(ratios, 0.9),
             "# %d of %d samples within x1.5 (or %g ms) of the estimate" % (within, len(data), NOISE_MS),
@@ -694,6 +708,12 @@ def write(args, tables, families, versions):
                 "compiled_bytes = %d" % s["compiled_bytes"],
                 "runtime_ms = %.3f" % s["runtime_ms"],
                 "classes = %d" % s["classes"],
+            ]
+            # Node's own inputs, where a function has them
+            for key in ("es_modules", "commonjs_imported_bytes"):
+                if s.get(key):
+                    out.append("%s = %d" % (key, s[key]))
+            out += [
                 "measured_ms = %.1f" % s["measured_ms"],
             ]
             if s.get("note"):

@@ -49,13 +49,13 @@ PY
 only="${2:-}"
 wanted() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
-npm_function() { # NAME "pkg@ver ..." HANDLER_SOURCE
+npm_function() { # NAME "pkg@ver ..." HANDLER_SOURCE [HANDLER_FILE]
   wanted "$1" || return 0
   local dir="$work/$1"
   mkdir -p "$dir"
   (cd "$dir" && npm init -y >/dev/null && npm pkg set private=true >/dev/null &&
     npm install --omit=dev --no-audit --no-fund --save-exact $2 >/dev/null)
-  printf '%s\n' "$3" >"$dir/index.js"
+  printf '%s\n' "$3" >"$dir/${4:-index.js}"
   zipdir "$dir" "$dest/$1.zip"
   echo "built $dest/$1.zip"
 }
@@ -184,6 +184,35 @@ const logger = winston.createLogger({ transports: [new winston.transports.Consol
   node_cal node-middy "@middy/core@4.7.0 @middy/http-json-body-parser@4.7.0" "const middy = require('@middy/core');
 const jsonBodyParser = require('@middy/http-json-body-parser');"
   node_cal node-fastify "fastify@5.2.0" "const fastify = require('fastify')();"
+  node_cal node-stripe "stripe@17.5.0" "const Stripe = require('stripe');"
+  node_cal node-openai "openai@4.77.0" "const OpenAI = require('openai');"
+  node_cal node-xray "aws-xray-sdk-core@3.10.2" "const AWSXRay = require('aws-xray-sdk-core');"
+  node_cal node-powertools "@aws-lambda-powertools/logger@2.36.0 @aws-lambda-powertools/tracer@2.36.0" "const { Logger } = require('@aws-lambda-powertools/logger');
+const { Tracer } = require('@aws-lambda-powertools/tracer');"
+  node_cal node-graphql "graphql@16.10.0" "const graphql = require('graphql');"
+  node_cal node-ajv "ajv@8.17.1" "const Ajv = require('ajv');"
+  node_cal node-ioredis "ioredis@5.4.2" "const Redis = require('ioredis');"
+  node_cal node-sequelize "sequelize@6.37.5" "const { Sequelize } = require('sequelize');"
+  node_cal node-sentry "@sentry/aws-serverless@8.47.0" "const Sentry = require('@sentry/aws-serverless');"
+  node_cal node-googleapis "googleapis@144.0.0" "const { google } = require('googleapis');"
+  node_cal node-firebase-admin "firebase-admin@13.0.2" "const admin = require('firebase-admin');"
+  node_cal node-mysql2 "mysql2@3.12.0" "const mysql = require('mysql2/promise');"
+  node_cal node-luxon "luxon@3.5.0" "const { DateTime } = require('luxon');"
+  node_cal node-handlebars "handlebars@4.7.8" "const Handlebars = require('handlebars');"
+  # ES module handlers (index.mjs): Node's ES module loader, and CommonJS
+  # packages imported from an ES module
+  node_cal_esm() { # NAME "pkg@ver ..." IMPORTS
+    npm_function "$1" "$2" "$3
+export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });" index.mjs
+  }
+  node_cal_esm node-esm-dynamodb-v3 "@aws-sdk/client-dynamodb@3.699.0" "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';"
+  node_cal_esm node-esm-s3-v3 "@aws-sdk/client-s3@3.699.0" "import { S3Client } from '@aws-sdk/client-s3';"
+  node_cal_esm node-esm-hono "hono@4.6.14" "import { Hono } from 'hono';
+import { handle } from 'hono/aws-lambda';"
+  node_cal_esm node-esm-openai "openai@4.77.0" "import OpenAI from 'openai';"
+  node_cal_esm node-esm-lodash "lodash-es@4.17.21" "import _ from 'lodash-es';"
+  node_cal_esm node-esm-lodash-cjs "lodash@4.17.21" "import _ from 'lodash';"
+  node_cal_esm node-esm-zod "zod@3.23.8" "import { z } from 'zod';"
 
   pip_cal() { # NAME bytecode|source "pkg==ver ..." IMPORTS
     PIP_EXTRA=

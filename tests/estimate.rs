@@ -17,6 +17,8 @@ fn inputs(sample: &Sample) -> Inputs {
         compiled_bytes: sample.compiled_bytes,
         runtime_ms: sample.runtime_ms,
         classes: sample.classes,
+        es_modules: sample.es_modules,
+        commonjs_imported_bytes: sample.commonjs_imported_bytes,
     }
 }
 
@@ -169,6 +171,8 @@ fn recorded_inputs_are_what_the_audit_computes_today() {
                 &serde_json::from_value::<Vec<String>>(init["runtime_modules"].clone()).unwrap(),
             ),
             classes: init["classes"].as_u64().unwrap() as usize,
+            es_modules: init["es_modules"].as_u64().unwrap() as usize,
+            commonjs_imported_bytes: init["commonjs_imported_bytes"].as_u64().unwrap(),
         };
         let mut expected = inputs(recorded);
         assert!(
@@ -479,4 +483,59 @@ fn the_runtimes_javascript_sdk_is_priced_as_the_same_code_bundled() {
         text.contains("with a full vCPU, not counting @aws-sdk/client-iot from the runtime"),
         "{text}"
     );
+}
+
+/// An ES module handler: Node's ES module loader costs more per module
+/// than `require`, and Node reads a CommonJS module an ES module imports
+/// once more, for the names it exports, before running it. lodash-es (640
+/// ES modules) and lodash (one CommonJS file of 540 KB), each imported by
+/// an index.mjs, are priced as `measure` finds them; the reference is
+/// lodash required by an index.js, which the model prices at what it
+/// measured (node-lodash in rules/init-model.toml).
+#[test]
+fn es_module_handlers_are_priced_as_measure_finds_them() {
+    let fixture = common::registry_fixture("esm-imports");
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--runtime", "nodejs20.x", "--handler", "index.handler"];
+    let function = |name: &str, file: &str, source: &str| {
+        ZipBuilder::new()
+            .tree(&fixture, "")
+            .file(file, source)
+            .write_to(dir.path(), name)
+    };
+    let reference_zip = function(
+        "required.zip",
+        "index.js",
+        "const _ = require('lodash');\n\nexports.handler = async (event) => _.size(event);\n",
+    );
+    let reference_report = audit(&reference_zip, &args);
+    let reference = (
+        &reference_report["artifacts"][0]["init"],
+        reference_zip.as_path(),
+    );
+    assert_eq!(reference.0["es_modules"], 0, "{}", reference.0);
+    let lodash_bytes = std::fs::metadata(fixture.join("node_modules/lodash/lodash.js"))
+        .unwrap()
+        .len();
+    for package in ["lodash-es", "lodash"] {
+        let zip = function(
+            &format!("{package}.zip"),
+            "index.mjs",
+            &format!("import _ from '{package}';\n\nexport const handler = async (event) => _.size(event);\n"),
+        );
+        let report = audit(&zip, &args);
+        let init = &report["artifacts"][0]["init"];
+        let loaded = init["loaded_files"].as_u64().unwrap();
+        if package == "lodash-es" {
+            // "type": "module": every file, the handler's too
+            assert!(loaded > 600, "{init}");
+            assert_eq!(init["es_modules"].as_u64().unwrap(), loaded, "{init}");
+            assert_eq!(init["commonjs_imported_bytes"], 0, "{init}");
+        } else {
+            // package.json's main: lodash.js, read a second time
+            assert_eq!(init["es_modules"], 1, "{init}");
+            assert_eq!(init["commonjs_imported_bytes"], lodash_bytes, "{init}");
+        }
+        assert_estimate_agrees_with_measure(init, &zip, reference, &args);
+    }
 }

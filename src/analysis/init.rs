@@ -42,6 +42,12 @@ pub struct InitReport {
     /// Python `class` statements the modules loaded run: each class created
     /// costs init time (a pydantic model builds its validator then).
     pub classes: usize,
+    /// Node: files loaded as ES modules. Node's ES module loader costs
+    /// more per module than `require`.
+    pub es_modules: usize,
+    /// Node: bytes of the CommonJS files ES modules import, which Node
+    /// reads once more, for the names they export, before running them.
+    pub commonjs_imported_bytes: u64,
     /// Files of the function's own code loaded.
     pub app_files: usize,
     pub app_bytes: u64,
@@ -221,6 +227,8 @@ pub fn report(
         native_bytes,
         compiled_bytes,
         classes: load.classes,
+        es_modules: load.es_modules,
+        commonjs_imported_bytes: load.commonjs_imported_bytes,
         app_files,
         app_bytes,
         packages,

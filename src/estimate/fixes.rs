@@ -35,8 +35,7 @@ impl FixContext<'_> {
     fn inputs(&self, load: &InitLoad) -> Inputs {
         Inputs::from_files(
             loaded_files(self.artifact, load, &self.compiled.all, self.layers),
-            load.classes,
-            &load.runtime_modules,
+            load,
             self.family(),
         )
     }

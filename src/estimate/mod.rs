@@ -6,13 +6,17 @@
 //! ```text
 //! init ms = base + a·MiB of code + b·files + c·native modules
 //!         + d·MiB of Python source compiled at start + e·runtime-module ms
-//!         + f·Python classes created
+//!         + f·Python classes created + g·Node ES modules
+//!         + h·MiB of CommonJS that ES modules import
 //! ```
 //!
 //! where the fifth term is the standard-library / built-in modules the init
 //! imports, costed from their measured self times, with what the Python
 //! runtime provides (boto3) and the boto3 clients made at module scope; the
 //! Node runtime's AWS SDK counts as the same code bundled (code and files).
+//! The last two are Node's: its ES module loader costs more per module
+//! than `require`, and it reads a CommonJS module an ES module imports
+//! once more, for the names it exports, before running it.
 //! All come from rules/runtime-modules.json. The estimate is a range
 //! from the fit's residuals, for the machine the model was fitted on; with a
 //! memory size it scales to Lambda's CPU share (one full vCPU at 1,769 MB,
@@ -58,6 +62,10 @@ pub struct Family {
     pub ms_per_runtime_ms: f64,
     /// Per Python class the loaded modules create as they run.
     pub ms_per_class: f64,
+    /// Per file Node loads as an ES module.
+    pub ms_per_es_module: f64,
+    /// Per MiB of CommonJS modules that ES modules import.
+    pub ms_per_commonjs_imported_mib: f64,
     /// 10th and 90th percentile of measured / estimated over the samples.
     pub ratio_low: f64,
     pub ratio_high: f64,
@@ -131,6 +139,10 @@ pub struct Sample {
     pub compiled_bytes: u64,
     pub runtime_ms: f64,
     pub classes: usize,
+    #[serde(default)]
+    pub es_modules: usize,
+    #[serde(default)]
+    pub commonjs_imported_bytes: u64,
     pub measured_ms: f64,
     /// How it was timed, when not with the rest (`calibrate.py --extend`).
     #[serde(default)]
@@ -175,6 +187,10 @@ pub struct Inputs {
     pub runtime_ms: f64,
     /// Python classes the loaded modules define as they run.
     pub classes: usize,
+    /// Node: files loaded as ES modules, and bytes of the CommonJS files
+    /// ES modules import.
+    pub es_modules: usize,
+    pub commonjs_imported_bytes: u64,
 }
 
 impl Inputs {
@@ -187,6 +203,8 @@ impl Inputs {
             runtime_ms: family.runtime_ms(&init.runtime_modules)
                 + family.calls_ms(&init.priced_calls),
             classes: init.classes,
+            es_modules: init.es_modules,
+            commonjs_imported_bytes: init.commonjs_imported_bytes,
         }
         .with_provided(&init.runtime_modules, family)
     }
@@ -204,17 +222,19 @@ impl Inputs {
         self
     }
 
-    /// From a list of loaded files with their sizes and the classes they
-    /// define, for fixes simulated without a full report.
+    /// From a walk's loaded files with their sizes, for fixes simulated
+    /// without a full report.
     pub fn from_files<'a>(
         files: impl Iterator<Item = (&'a str, u64, bool)>,
-        classes: usize,
-        runtime_modules: &[String],
+        load: &reach::InitLoad,
         family: &Family,
     ) -> Inputs {
+        let runtime_modules = &load.runtime_modules;
         let mut inputs = Inputs {
             runtime_ms: family.runtime_ms(runtime_modules),
-            classes,
+            classes: load.classes,
+            es_modules: load.es_modules,
+            commonjs_imported_bytes: load.commonjs_imported_bytes,
             ..Inputs::default()
         };
         for (path, bytes, recompiled) in files {
@@ -351,6 +371,8 @@ impl Family {
             + self.ms_per_compiled_mib * inputs.compiled_bytes as f64 / MIB
             + self.ms_per_runtime_ms * inputs.runtime_ms
             + self.ms_per_class * inputs.classes as f64
+            + self.ms_per_es_module * inputs.es_modules as f64
+            + self.ms_per_commonjs_imported_mib * inputs.commonjs_imported_bytes as f64 / MIB
     }
 
     pub fn estimate(&self, inputs: &Inputs, memory_mb: Option<u32>) -> MsRange {
@@ -593,6 +615,8 @@ mod tests {
                 ms_per_compiled_mib: 0.0,
                 ms_per_runtime_ms: 1.0,
                 ms_per_class: 0.0,
+                ms_per_es_module: 0.0,
+                ms_per_commonjs_imported_mib: 0.0,
                 ratio_low: 1.0,
                 ratio_high: 1.0,
                 runtime_modules: BTreeMap::new(),

@@ -94,6 +94,12 @@ impl<'a> Mount<'a> {
         self.artifact(file.layer).read(file.entry, limit)
     }
 
+    /// The file's size once extracted.
+    pub fn size(&self, id: usize) -> u64 {
+        let file = self.locate(id);
+        self.artifact(file.layer).entries[file.entry].unzipped_bytes
+    }
+
     /// See [`Artifact::content_id`].
     pub fn content_id(&self, id: usize) -> Option<(u32, u64)> {
         let file = self.locate(id);

@@ -51,6 +51,11 @@ pub struct InitLoad {
     pub layer_loaded: Vec<MountedFile>,
     /// Python classes the modules loaded define as they run.
     pub classes: usize,
+    /// Node: files loaded as ES modules, and the CommonJS files an ES
+    /// module imports: Node reads each of those a second time, to find
+    /// the names it exports, before it runs it.
+    pub es_modules: usize,
+    pub commonjs_imported_bytes: u64,
     /// Imports that init surely runs, found nowhere: not in the artifact,
     /// not a Node built-in, not in Python's standard library. Surely: at
     /// module scope, not in a `try` that catches nor under an `if`, in a
@@ -346,6 +351,9 @@ pub struct InitWalker<'a> {
     awaiting: Mutex<HashMap<usize, u32>>,
     /// The classes those modules define as they run (Python), when any.
     classes: Mutex<HashMap<usize, u32>>,
+    /// Those written as ES modules (`import`/`export`): how Node 20.19 and
+    /// 22.7 load a `.js` no package.json gives a `"type"`.
+    esm_syntax: Mutex<HashSet<usize>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
     /// Scans of earlier runs, and where this one's are kept.
@@ -449,6 +457,12 @@ impl<'a> InitWalker<'a> {
                 scanned_files()
                     .filter(|(_, s)| s.classes > 0)
                     .map(|(file, s)| (file, s.classes))
+                    .collect(),
+            ),
+            esm_syntax: Mutex::new(
+                scanned_files()
+                    .filter(|(_, s)| s.syntax.esm.is_some())
+                    .map(|(file, _)| file)
                     .collect(),
             ),
             too_new: Mutex::new(Vec::new()),
@@ -562,9 +576,65 @@ impl<'a> InitWalker<'a> {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(file, source.classes);
         }
+        if source.syntax.esm.is_some() {
+            self.esm_syntax
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file);
+        }
         let imports: Arc<[Import]> = source.imports.into();
         cache().insert(file, imports.clone());
         Ok(imports)
+    }
+
+    /// Of the files a walk loaded, how many Node loads as ES modules, and
+    /// the bytes of the CommonJS files ES modules import.
+    fn node_formats(&self, found: &Found) -> (usize, u64) {
+        if self.language != Language::JavaScript {
+            return (0, 0);
+        }
+        let detects = self
+            .platform
+            .runtime
+            .is_none_or(|r| r.module_syntax_detection);
+        let esm_syntax = self.esm_syntax.lock().unwrap_or_else(|e| e.into_inner());
+        let is_esm = |file: usize, format: &Option<NodeFormat>| match format {
+            Some(NodeFormat::EsModule { .. }) => true,
+            Some(NodeFormat::BySyntax) => detects && esm_syntax.contains(&file),
+            None => false,
+        };
+        let mut esm: HashSet<usize> = HashSet::new();
+        if is_esm(self.entry, &self.entry_format()) {
+            esm.insert(self.entry);
+        }
+        let mut commonjs = HashSet::new();
+        for (target, by_esm_import, format) in &found.node_loads {
+            if is_esm(*target, format) {
+                esm.insert(*target);
+            } else if *by_esm_import
+                && language_of_loaded(self.mount.path(*target)) == Some(Language::JavaScript)
+            {
+                commonjs.insert(*target);
+            }
+        }
+        let bytes = commonjs.iter().map(|&file| self.mount.size(file)).sum();
+        (esm.len(), bytes)
+    }
+
+    /// The format Node loads the handler's module in.
+    fn entry_format(&self) -> Option<NodeFormat> {
+        let Resolver::Node { import, .. } = &self.resolver else {
+            return None;
+        };
+        let path = self.mount.path(self.entry);
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let dir = Path::new(TASK_ROOT).join(path);
+        let resolution = import.resolve(dir.parent()?, &format!("./{name}")).ok()?;
+        match resolution.module_type() {
+            Some(ModuleType::Module) => Some(NodeFormat::EsModule { manifest: None }),
+            None if path.ends_with(".js") => Some(NodeFormat::BySyntax),
+            _ => None,
+        }
     }
 
     /// What a module a walk parsed (or the function's own) gives its
@@ -928,8 +998,9 @@ impl<'a> InitWalker<'a> {
         self.next_typed(file, spec, edits).0
     }
 
-    /// [`Self::next`], and for a `require()` of a JavaScript file the format
-    /// Node loads it in, as far as its extension and package.json tell.
+    /// [`Self::next`], and for a JavaScript file found the format Node
+    /// loads it in, as far as its extension and package.json tell (`None`:
+    /// CommonJS, JSON or a native module).
     fn next_typed(
         &self,
         file: usize,
@@ -964,7 +1035,7 @@ impl<'a> InitWalker<'a> {
                 let in_artifact =
                     |path: &Path| -> Vec<usize> { mount.find(&seen(path)).into_iter().collect() };
                 let followed = match resolver.resolve(dir, &spec.module) {
-                    Ok(resolution) if !esm => {
+                    Ok(resolution) => {
                         let format = match resolution.module_type() {
                             Some(ModuleType::Module) => Some(NodeFormat::EsModule {
                                 // the package.json whose "type" says so
@@ -982,7 +1053,6 @@ impl<'a> InitWalker<'a> {
                         };
                         return (Followed::Files(in_artifact(resolution.path())), format);
                     }
-                    Ok(resolution) => Followed::Files(in_artifact(resolution.path())),
                     // `import './db'` for ./db.js: Node's ES module loader
                     // does not look further, so the file is there but not found
                     Err(ResolveError::NotFound(_))
@@ -1203,6 +1273,7 @@ impl<'a> InitWalker<'a> {
         found
             .loaded
             .sort_by(|a, b| (*a != entry).cmp(&(*b != entry)).then(path(a).cmp(path(b))));
+        let (es_modules, commonjs_imported_bytes) = self.node_formats(&found);
         // files init loads whatever branch the code takes
         let mut sure_targets: HashMap<usize, Vec<usize>> = HashMap::new();
         for (from, to) in &found.sure_edges {
@@ -1262,6 +1333,8 @@ impl<'a> InitWalker<'a> {
             loaded,
             layer_loaded,
             classes,
+            es_modules,
+            commonjs_imported_bytes,
             unresolved,
             unspecified,
             lazy_imports: found.lazy_imports.saturating_sub(found.called_lazy),
@@ -1337,6 +1410,9 @@ struct Found {
     requires: Vec<(usize, usize, usize, NodeFormat)>,
     /// Namespaces the file calls at init: the file, the import's index.
     namespace_calls: Vec<(usize, usize)>,
+    /// Node: each file an import loads, whether an ES module import
+    /// (`import`, `export … from`, `import()`) loads it, and its format.
+    node_loads: Vec<(usize, bool, Option<NodeFormat>)>,
     /// Imports nothing catches, by file: the files each loads. A file one
     /// of them loads that fails makes the importing file fail.
     steps: Vec<(usize, Vec<usize>)>,
@@ -1434,6 +1510,7 @@ fn follow_imports<'s>(
     let mut tries: HashMap<u32, bool> = HashMap::new();
     // whether the import found its module, the files it loads, and for a
     // require() the format Node loads them in
+    let mut node_loads = Vec::new();
     let mut follow = |import: &Import| -> (bool, Vec<usize>, Option<NodeFormat>) {
         // a `try` that raises again guards nothing: the module fails
         let sure = (import.guarded_by.is_none() || import.stops_module) && !import.conditional;
@@ -1455,9 +1532,16 @@ fn follow_imports<'s>(
         };
         match followed {
             Followed::Files(targets) | Followed::Unspecified(targets) => {
+                let by_esm_import = matches!(
+                    import.kind,
+                    ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
+                );
                 for &target in &targets {
                     if sure {
                         sure_edges.push((file, target));
+                    }
+                    if walker.language == Language::JavaScript {
+                        node_loads.push((target, by_esm_import, format.clone()));
                     }
                     let new = walk
                         .seen
@@ -1604,6 +1688,7 @@ fn follow_imports<'s>(
     found.sure_edges.extend(sure_edges);
     found.requires.extend(requires);
     found.namespace_calls.extend(namespace_calls);
+    found.node_loads.extend(node_loads);
     found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
 }

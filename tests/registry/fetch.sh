@@ -76,4 +76,5 @@ npm_fixture serverless-service
 yarn_fixture serverless-yarn-service
 npm_fixture powertools-mismatch
 npm_fixture cjs-names
+npm_fixture esm-imports
 pnpm_fixture pnpm-express
