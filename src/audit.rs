@@ -354,6 +354,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                             inventory,
                             &walker.namespace_calls(load),
                         ));
+                    analysis
+                        .findings
+                        .extend(analysis::module_format::commonjs_imports(
+                            inventory,
+                            &walker.commonjs_imports(load),
+                        ));
                 }
                 let thresholds = request.config.thresholds;
                 analysis.findings.extend(analysis::init::unbundled(

@@ -539,3 +539,60 @@ fn es_module_handlers_are_priced_as_measure_finds_them() {
         assert_estimate_agrees_with_measure(init, &zip, reference, &args);
     }
 }
+
+/// The function's own ES module importing a large CommonJS module is
+/// reported where it imports it, with what requiring it instead saves:
+/// the model's price of reading lodash.js a second time.
+#[test]
+fn an_es_module_importing_a_large_commonjs_module_is_priced_as_required_instead() {
+    let fixture = common::registry_fixture("esm-imports");
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .tree(&fixture, "")
+        .file(
+            "index.mjs",
+            "import _ from 'lodash';\nimport { chunk } from 'lodash-es';\n\nexport const handler = async (event) => _.size(chunk(event, 2));\n",
+        )
+        .write_to(dir.path(), "function.zip");
+    let report = audit(
+        &zip,
+        &["--runtime", "nodejs20.x", "--handler", "index.handler"],
+    );
+    let found: Vec<&Value> = report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "node/esm-imports-commonjs")
+        .collect();
+    // lodash-es is ES modules, and lodash-es's own imports are its own
+    assert_eq!(found.len(), 1, "{found:?}");
+    let finding = found[0];
+    assert_eq!(finding["location"]["path"], "index.mjs", "{finding}");
+    assert_eq!(finding["location"]["line"], 1, "{finding}");
+    assert_eq!(finding["package"], "lodash@4.17.21", "{finding}");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("node_modules/lodash/lodash.js"),
+        "{message}"
+    );
+    assert!(
+        finding["fix"].as_str().unwrap().contains("createRequire"),
+        "{finding}"
+    );
+    let node = &model().node;
+    let bytes = std::fs::metadata(fixture.join("node_modules/lodash/lodash.js"))
+        .unwrap()
+        .len() as f64;
+    let priced = node.ms_per_commonjs_imported_mib * bytes / (1024.0 * 1024.0);
+    let saving = &finding["saving"];
+    let low = saving["init_ms"]["low"].as_f64().unwrap();
+    assert!(
+        (low - priced * node.ratio_low).abs() < 0.2,
+        "{saving} against {priced:.1} ms priced"
+    );
+    // the same files load, once each
+    assert_eq!(
+        saving["init_files"]["before"], saving["init_files"]["after"],
+        "{saving}"
+    );
+}

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Finding, Level};
 use crate::artifact::Artifact;
-use crate::imports::reach::{InitLoad, NamespaceCall, NodeFormat, Required};
+use crate::imports::reach::{CommonJsImport, InitLoad, NamespaceCall, NodeFormat, Required};
 use crate::imports::{JsonAttribute, Language, SourceFile};
 use crate::inventory::Inventory;
 use crate::rules::runtimes::RuntimeInfo;
@@ -19,6 +19,10 @@ pub const RULE: &str = "runtime/module-format-mismatch";
 pub const JSON_RULE: &str = "runtime/json-import-attribute";
 pub const REQUIRE_ESM_RULE: &str = "runtime/require-esm";
 pub const NAMESPACE_CALL_RULE: &str = "runtime/namespace-call";
+pub const ESM_IMPORTS_COMMONJS_RULE: &str = "node/esm-imports-commonjs";
+/// From this size a CommonJS file an ES module imports costs init time
+/// worth a finding: a few milliseconds on a full vCPU.
+const COMMONJS_IMPORTED_REPORTED: u64 = 100 * 1024;
 
 /// The `"type"` of each package.json read, by its path (`None`: no such
 /// file, or unreadable).
@@ -222,6 +226,41 @@ pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Fi
                 ),
             )
             .at_line(c.call.line)
+        })
+        .collect()
+}
+
+/// The function's own ES modules importing a large CommonJS file: Node
+/// reads the file once more at init, to find the names it exports, before
+/// running it. A package's own imports are its author's; bundling removes
+/// them too, which the fix says.
+pub fn commonjs_imports(inventory: &Inventory, imports: &[CommonJsImport]) -> Vec<Finding> {
+    let own = |i: &&CommonJsImport| i.file.layer.is_none() && !i.path.contains("node_modules/");
+    imports
+        .iter()
+        .filter(own)
+        .filter(|i| i.bytes >= COMMONJS_IMPORTED_REPORTED)
+        .map(|i| {
+            let target = super::missing_modules::package_of(inventory, i.target_file);
+            super::compat::finding(
+                ESM_IMPORTS_COMMONJS_RULE,
+                Level::Warn,
+                format!(
+                    "{}:{} imports {}, a CommonJS module ({}, {}): Node reads it a second time at init, to find the names it exports, before running it",
+                    i.path,
+                    i.line,
+                    i.module,
+                    i.target,
+                    crate::units::human_bytes(i.bytes)
+                ),
+                &i.path,
+                target.map(crate::inventory::Package::label),
+                format!(
+                    "bundle the function (esbuild --bundle --platform=node), or load it with require: `import {{ createRequire }} from 'node:module'; const require = createRequire(import.meta.url);` then `require('{}')`",
+                    i.module
+                ),
+            )
+            .at_line(i.line)
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use crate::analysis::init::{loaded_files, LayerFiles};
 use crate::analysis::{Finding, InitFiles};
 use crate::artifact::Artifact;
 use crate::imports::reach::{Edits, InitLoad, InitWalker};
-use crate::imports::{Import, Language, SourceFile};
+use crate::imports::{Import, ImportKind, Language, SourceFile};
 use crate::rules::{Alternative, RuleSet};
 
 /// Everything a fix simulation needs from the audit.
@@ -128,6 +128,9 @@ fn after_fix<'r>(
                 ..before.clone()
             }))
         }
+        crate::analysis::module_format::ESM_IMPORTS_COMMONJS_RULE => {
+            changed(required_instead(finding, cx))
+        }
         // one bundle file instead of every module file
         crate::analysis::init::UNBUNDLED_RULE => {
             let modules = cx
@@ -184,6 +187,30 @@ fn rewrite_import(
     let after = cx.walker.load(&Edits::from([(index, imports)]));
     // a replacement that does not resolve is not a fix deadweight can price
     (after.unresolved.len() <= cx.before.unresolved.len()).then(|| cx.inputs(&after))
+}
+
+/// Re-walks init with the ES module imports at the finding's line made
+/// `require()` calls (through `createRequire`): the same files load, and
+/// none is read a second time for its export names.
+fn required_instead(finding: &Finding, cx: &FixContext) -> Option<Inputs> {
+    let file = cx
+        .sources
+        .iter()
+        .find(|s| s.path == finding.location.path)?;
+    let line = finding.location.line?;
+    let mut imports = file.imports.clone();
+    let mut changed = false;
+    for import in imports.iter_mut().filter(|i| i.line == line) {
+        if matches!(import.kind, ImportKind::Esm | ImportKind::Dynamic) {
+            import.kind = ImportKind::Require;
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let index = cx.artifact.find(&file.path)?;
+    Some(cx.inputs(&cx.walker.load(&Edits::from([(index, imports)]))))
 }
 
 /// Re-walks init without the finding's package imported by the function's

@@ -56,6 +56,9 @@ pub struct InitLoad {
     /// the names it exports, before it runs it.
     pub es_modules: usize,
     pub commonjs_imported_bytes: u64,
+    /// The ES module imports that load those CommonJS files: the
+    /// importing file, the import's index, the file loaded.
+    commonjs_imports: Vec<(usize, usize, usize)>,
     /// Imports that init surely runs, found nowhere: not in the artifact,
     /// not a Node built-in, not in Python's standard library. Surely: at
     /// module scope, not in a `try` that catches nor under an `if`, in a
@@ -159,6 +162,21 @@ pub struct NamespaceCall {
     pub call: Member,
     /// Awaited from `import()` rather than imported with `import * as`.
     pub dynamic: bool,
+}
+
+/// An ES module import init makes of a CommonJS file: Node reads the file
+/// once more, to find the names it exports, before running it.
+#[derive(Clone, Debug)]
+pub struct CommonJsImport {
+    pub file: MountedFile,
+    /// The importing file, as the function sees it.
+    pub path: String,
+    pub line: u32,
+    /// The module as written, and the file it resolved to.
+    pub module: String,
+    pub target: String,
+    pub target_file: MountedFile,
+    pub bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -588,10 +606,11 @@ impl<'a> InitWalker<'a> {
     }
 
     /// Of the files a walk loaded, how many Node loads as ES modules, and
-    /// the bytes of the CommonJS files ES modules import.
-    fn node_formats(&self, found: &Found) -> (usize, u64) {
+    /// the ES module imports that load a CommonJS file: the importing
+    /// file, the import's index, the file loaded (sorted).
+    fn node_formats(&self, found: &Found) -> (usize, Vec<(usize, usize, usize)>) {
         if self.language != Language::JavaScript {
-            return (0, 0);
+            return (0, Vec::new());
         }
         let detects = self
             .platform
@@ -607,18 +626,21 @@ impl<'a> InitWalker<'a> {
         if is_esm(self.entry, &self.entry_format()) {
             esm.insert(self.entry);
         }
-        let mut commonjs = HashSet::new();
-        for (target, by_esm_import, format) in &found.node_loads {
-            if is_esm(*target, format) {
-                esm.insert(*target);
-            } else if *by_esm_import
-                && language_of_loaded(self.mount.path(*target)) == Some(Language::JavaScript)
-            {
-                commonjs.insert(*target);
+        let mut commonjs = BTreeSet::new();
+        for load in &found.node_loads {
+            let javascript =
+                language_of_loaded(self.mount.path(load.target)) == Some(Language::JavaScript);
+            match load.esm_import {
+                _ if is_esm(load.target, &load.format) => {
+                    esm.insert(load.target);
+                }
+                Some(index) if javascript => {
+                    commonjs.insert((load.file, index, load.target));
+                }
+                _ => {}
             }
         }
-        let bytes = commonjs.iter().map(|&file| self.mount.size(file)).sum();
-        (esm.len(), bytes)
+        (esm.len(), commonjs.into_iter().collect())
     }
 
     /// The format Node loads the handler's module in.
@@ -812,6 +834,30 @@ impl<'a> InitWalker<'a> {
         }
         required.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         required
+    }
+
+    /// The ES module imports init makes of CommonJS files, sorted by file
+    /// and line.
+    pub fn commonjs_imports(&self, load: &InitLoad) -> Vec<CommonJsImport> {
+        let mut found: Vec<CommonJsImport> = load
+            .commonjs_imports
+            .iter()
+            .filter_map(|&(file, index, target)| {
+                let imports = self.imports(file, &Edits::new()).ok()?;
+                let import = imports.get(index)?;
+                Some(CommonJsImport {
+                    file: self.mount.locate(file),
+                    path: self.mount.path(file).to_string(),
+                    line: import.line,
+                    module: import.module.clone(),
+                    target: self.mount.path(target).to_string(),
+                    target_file: self.mount.locate(target),
+                    bytes: self.mount.size(target),
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        found
     }
 
     /// The namespaces (`import * as m`, `const m = await import()`) init
@@ -1273,7 +1319,15 @@ impl<'a> InitWalker<'a> {
         found
             .loaded
             .sort_by(|a, b| (*a != entry).cmp(&(*b != entry)).then(path(a).cmp(path(b))));
-        let (es_modules, commonjs_imported_bytes) = self.node_formats(&found);
+        let (es_modules, commonjs_imports) = self.node_formats(&found);
+        // each CommonJS file once, however many ES modules import it
+        let commonjs_imported_bytes = commonjs_imports
+            .iter()
+            .map(|&(_, _, target)| target)
+            .collect::<HashSet<usize>>()
+            .into_iter()
+            .map(|target| self.mount.size(target))
+            .sum();
         // files init loads whatever branch the code takes
         let mut sure_targets: HashMap<usize, Vec<usize>> = HashMap::new();
         for (from, to) in &found.sure_edges {
@@ -1335,6 +1389,7 @@ impl<'a> InitWalker<'a> {
             classes,
             es_modules,
             commonjs_imported_bytes,
+            commonjs_imports,
             unresolved,
             unspecified,
             lazy_imports: found.lazy_imports.saturating_sub(found.called_lazy),
@@ -1370,6 +1425,16 @@ enum Followed {
     /// An ES module import found only by adding what Node's ES module
     /// loader never adds (an extension, `/index.js`): these files.
     Unspecified(Vec<usize>),
+}
+
+/// A file a Node import loads: the importing file, the import's index
+/// when it is an ES module import (`import`, `export … from`, `import()`),
+/// the file loaded and its format.
+struct NodeLoad {
+    file: usize,
+    esm_import: Option<usize>,
+    target: usize,
+    format: Option<NodeFormat>,
 }
 
 /// Everything the tasks of one walk share.
@@ -1410,9 +1475,7 @@ struct Found {
     requires: Vec<(usize, usize, usize, NodeFormat)>,
     /// Namespaces the file calls at init: the file, the import's index.
     namespace_calls: Vec<(usize, usize)>,
-    /// Node: each file an import loads, whether an ES module import
-    /// (`import`, `export … from`, `import()`) loads it, and its format.
-    node_loads: Vec<(usize, bool, Option<NodeFormat>)>,
+    node_loads: Vec<NodeLoad>,
     /// Imports nothing catches, by file: the files each loads. A file one
     /// of them loads that fails makes the importing file fail.
     steps: Vec<(usize, Vec<usize>)>,
@@ -1510,7 +1573,6 @@ fn follow_imports<'s>(
     let mut tries: HashMap<u32, bool> = HashMap::new();
     // whether the import found its module, the files it loads, and for a
     // require() the format Node loads them in
-    let mut node_loads = Vec::new();
     let mut follow = |import: &Import| -> (bool, Vec<usize>, Option<NodeFormat>) {
         // a `try` that raises again guards nothing: the module fails
         let sure = (import.guarded_by.is_none() || import.stops_module) && !import.conditional;
@@ -1532,16 +1594,9 @@ fn follow_imports<'s>(
         };
         match followed {
             Followed::Files(targets) | Followed::Unspecified(targets) => {
-                let by_esm_import = matches!(
-                    import.kind,
-                    ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
-                );
                 for &target in &targets {
                     if sure {
                         sure_edges.push((file, target));
-                    }
-                    if walker.language == Language::JavaScript {
-                        node_loads.push((target, by_esm_import, format.clone()));
                     }
                     let new = walk
                         .seen
@@ -1590,8 +1645,31 @@ fn follow_imports<'s>(
     let mut namespace_calls = Vec::new();
     // functions of the modules imported that this file's module scope calls
     let mut called: Vec<(Vec<usize>, &[Member])> = Vec::new();
+    // Node: each file an import loads, the import's index when an ES
+    // module import (`import`, `export … from`, `import()`) loads it, and
+    // the file's format
+    let mut node_loads = Vec::new();
+    let mut record =
+        |index: usize, import: &Import, targets: &[usize], format: &Option<NodeFormat>| {
+            if walker.language != Language::JavaScript {
+                return;
+            }
+            let by_esm_import = matches!(
+                import.kind,
+                ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
+            );
+            for &target in targets {
+                node_loads.push(NodeLoad {
+                    file,
+                    esm_import: by_esm_import.then_some(index),
+                    target,
+                    format: format.clone(),
+                });
+            }
+        };
     for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
         let (found, targets, format) = follow(import);
+        record(index, import, &targets, &format);
         if !import.calls.is_empty() && !targets.is_empty() {
             called.push((targets.clone(), &import.calls));
         }
@@ -1663,10 +1741,11 @@ fn follow_imports<'s>(
             }
         }
     }
-    for import in imports.iter().filter(|i| i.lazy) {
+    for (index, import) in imports.iter().enumerate().filter(|(_, i)| i.lazy) {
         match import.fallback_for {
             Some(id) if tries.get(&id) == Some(&false) => {
-                follow(import);
+                let (_, targets, format) = follow(import);
+                record(index, import, &targets, &format);
             }
             // a package's table of attributes it imports on first use is
             // no import the code makes: `from package import name` follows it
