@@ -29,7 +29,7 @@ the residuals: the 10th and 90th percentile of measured / estimated.
 
     samples/build.sh calibrate && cargo build --release
     python3 bench/calibrate.py [--runs 10] [--dry-run]
-    python3 bench/calibrate.py --refit [--provided]   # from bench/out/calibration.json
+    python3 bench/calibrate.py --refit [--provided | --node-packages]   # from bench/out/calibration.json
     python3 bench/calibrate.py --extend NAME [NAME ...] [--rounds 5]
 
 --extend adds calibration functions to the committed fit without timing the
@@ -327,7 +327,33 @@ def node_provided_packages():
             if row["bytes"] > seen["bytes"]:
                 seen["files"], seen["bytes"] = row["files"], row["bytes"]
             seen["imports"].update(row["imports"])
-    return {pkg: {"files": r["files"], "bytes": r["bytes"], "imports": sorted(r["imports"])} for pkg, r in sorted(found.items())}
+    table = {pkg: {"files": r["files"], "bytes": r["bytes"], "imports": sorted(r["imports"])} for pkg, r in sorted(found.items())}
+    for pkg, row in table.items():
+        row["esm_entry_bytes"] = commonjs_entry_bytes(directory, pkg)
+    return table
+
+
+def commonjs_entry_bytes(directory, package):
+    """Bytes of the CommonJS file an ES module's `import` of the package
+    loads (Node reads it once more for its export names); 0 when the
+    import loads an ES module."""
+    url = run(["node", "--input-type=module", "-e", "console.log(import.meta.resolve(process.argv[1]))", package], cwd=directory).strip()
+    if not url.startswith("file://"):
+        return 0
+    path = url[len("file://"):]
+    if path.endswith(".mjs") or not (path.endswith(".js") or path.endswith(".cjs")):
+        return 0
+    if path.endswith(".js"):
+        folder = os.path.dirname(path)
+        while folder.startswith(directory):
+            manifest = os.path.join(folder, "package.json")
+            if os.path.exists(manifest):
+                with open(manifest) as f:
+                    if json.load(f).get("type") == "module":
+                        return 0
+                break
+            folder = os.path.dirname(folder)
+    return os.path.getsize(path)
 
 
 def node_runtime_modules(runs):
@@ -536,6 +562,7 @@ def main():
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the model")
     parser.add_argument("--refit", action="store_true", help="reuse bench/out/calibration.json, measure nothing")
     parser.add_argument("--provided", action="store_true", help="with --refit: time again what the runtimes provide (boto3, boto3 clients, the AWS SDK for JavaScript)")
+    parser.add_argument("--node-packages", action="store_true", help="with --refit: record again what the Node runtime's AWS SDK packages load (no timing)")
     parser.add_argument("--extend", nargs="+", metavar="NAME", help="add these functions of samples/build/calibrate to the committed fit, timed against it")
     parser.add_argument("--rounds", type=int, default=5, help="with --extend: rounds of timing")
     args = parser.parse_args()
@@ -553,6 +580,11 @@ def main():
             saved = json.load(f)
         tables, families, versions = saved["tables"], saved["families"], saved["versions"]
         args.runs = saved["runs"]
+        if args.node_packages and not args.provided:
+            # what the samples bundle is theirs: their inputs stand
+            tables["node_packages"] = node_provided_packages()
+            with open(cache, "w") as f:
+                json.dump(saved, f)
         if args.provided:
             tables["python"].update(python_provided_modules(3))
             tables["python_calls"] = boto3_calls(3)
@@ -754,7 +786,7 @@ def runtime_modules_json(tables):
     families.append('  "python_calls": {\n%s\n  }' % ",\n".join(calls))
     # the runtime's npm packages (the AWS SDK), priced as the same code bundled
     packages = [
-        '    %s: {"files": %d, "bytes": %d, "imports": [%s]}' % (json.dumps(name), row["files"], row["bytes"], ", ".join(json.dumps(i) for i in row["imports"]))
+        '    %s: {"files": %d, "bytes": %d, "esm_entry_bytes": %d, "imports": [%s]}' % (json.dumps(name), row["files"], row["bytes"], row.get("esm_entry_bytes", 0), ", ".join(json.dumps(i) for i in row["imports"]))
         for name, row in sorted(tables.get("node_packages", {}).items())
     ]
     families.append('  "node_packages": {\n%s\n  }' % ",\n".join(packages))

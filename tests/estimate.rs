@@ -596,3 +596,67 @@ fn an_es_module_importing_a_large_commonjs_module_is_priced_as_required_instead(
         "{saving}"
     );
 }
+
+/// An ES module importing the runtime's client-dynamodb: Node loads its
+/// CommonJS dist-cjs/index.js and reads it twice, which the estimate
+/// prices over requiring it and the audit reports where it is imported,
+/// with the saving of requiring it instead.
+#[test]
+fn the_runtimes_sdk_imported_by_an_es_module_is_read_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--runtime", "nodejs20.x", "--handler", "index.handler"];
+    let estimate_of = |name: &str, file: &str, code: &str| {
+        let zip = ZipBuilder::new()
+            .file(file, code)
+            .write_to(dir.path(), name);
+        audit(&zip, &args)
+    };
+    let required = estimate_of(
+        "required.zip",
+        "index.js",
+        "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');\nexports.handler = async () => new DynamoDBClient({});\n",
+    );
+    let imported = estimate_of(
+        "imported.zip",
+        "index.mjs",
+        "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n\nexport const handler = async () => new DynamoDBClient({});\n",
+    );
+    let init = &imported["artifacts"][0]["init"];
+    assert_eq!(
+        init["esm_imported_runtime_packages"],
+        serde_json::json!(["@aws-sdk/client-dynamodb"]),
+        "{init}"
+    );
+    let node = &model().node;
+    let entry = node.packages["@aws-sdk/client-dynamodb"].esm_entry_bytes;
+    assert!(entry > 100 * 1024, "{entry}");
+    let low = |report: &Value| {
+        report["artifacts"][0]["init"]["estimate_ms"]["low"]
+            .as_f64()
+            .unwrap()
+    };
+    // the handler's module is an ES module too
+    let expected = (node.ms_per_commonjs_imported_mib * entry as f64 / (1024.0 * 1024.0)
+        + node.ms_per_es_module)
+        * node.ratio_low;
+    let difference = low(&imported) - low(&required);
+    assert!(
+        (difference - expected).abs() < 0.3,
+        "{difference:.2} ms more imported than required, against {expected:.2}"
+    );
+    let finding = imported["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "node/esm-imports-commonjs")
+        .unwrap_or_else(|| panic!("{imported}"));
+    assert_eq!(finding["location"]["line"], 1, "{finding}");
+    assert!(
+        finding["message"].as_str().unwrap().contains("runtime"),
+        "{finding}"
+    );
+    assert!(
+        finding["saving"]["init_ms"]["low"].as_f64().unwrap() > 0.0,
+        "{finding}"
+    );
+}

@@ -48,6 +48,10 @@ pub struct InitReport {
     /// Node: bytes of the CommonJS files ES modules import, which Node
     /// reads once more, for the names they export, before running them.
     pub commonjs_imported_bytes: u64,
+    /// Node: the runtime's npm packages (its AWS SDK) that ES modules
+    /// import; the estimate prices reading each one's CommonJS entry twice.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub esm_imported_runtime_packages: Vec<String>,
     /// Files of the function's own code loaded.
     pub app_files: usize,
     pub app_bytes: u64,
@@ -229,6 +233,8 @@ pub fn report(
         classes: load.classes,
         es_modules: load.es_modules,
         commonjs_imported_bytes: load.commonjs_imported_bytes,
+        esm_imported_runtime_packages:
+            crate::imports::reach::InitWalker::esm_imported_runtime_packages(load),
         app_files,
         app_bytes,
         packages,

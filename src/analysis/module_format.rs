@@ -241,7 +241,9 @@ pub fn commonjs_imports(inventory: &Inventory, imports: &[CommonJsImport]) -> Ve
         .filter(own)
         .filter(|i| i.bytes >= COMMONJS_IMPORTED_REPORTED)
         .map(|i| {
-            let target = super::missing_modules::package_of(inventory, i.target_file);
+            let target = i
+                .target_file
+                .and_then(|file| super::missing_modules::package_of(inventory, file));
             super::compat::finding(
                 ESM_IMPORTS_COMMONJS_RULE,
                 Level::Warn,

@@ -110,6 +110,10 @@ pub struct PricedCall {
 pub struct ProvidedPackage {
     pub files: usize,
     pub bytes: u64,
+    /// The CommonJS file an ES module's `import` of the package loads,
+    /// which Node reads once more for its export names (0: an ES module).
+    #[serde(default)]
+    pub esm_entry_bytes: u64,
     #[serde(default)]
     pub imports: Vec<String>,
 }
@@ -204,7 +208,8 @@ impl Inputs {
                 + family.calls_ms(&init.priced_calls),
             classes: init.classes,
             es_modules: init.es_modules,
-            commonjs_imported_bytes: init.commonjs_imported_bytes,
+            commonjs_imported_bytes: init.commonjs_imported_bytes
+                + family.esm_entry_bytes(&init.esm_imported_runtime_packages),
         }
         .with_provided(&init.runtime_modules, family)
     }
@@ -234,7 +239,8 @@ impl Inputs {
             runtime_ms: family.runtime_ms(runtime_modules),
             classes: load.classes,
             es_modules: load.es_modules,
-            commonjs_imported_bytes: load.commonjs_imported_bytes,
+            commonjs_imported_bytes: load.commonjs_imported_bytes
+                + family.esm_entry_bytes(&reach::InitWalker::esm_imported_runtime_packages(load)),
             ..Inputs::default()
         };
         for (path, bytes, recompiled) in files {
@@ -253,6 +259,16 @@ impl Inputs {
 }
 
 impl Family {
+    /// Bytes of the CommonJS entries of the runtime's packages `names`
+    /// that ES modules import.
+    fn esm_entry_bytes(&self, names: &[String]) -> u64 {
+        names
+            .iter()
+            .filter_map(|name| self.packages.get(name))
+            .map(|p| p.esm_entry_bytes)
+            .sum()
+    }
+
     /// Sum of self times over every runtime module the names load, each
     /// counted once however many import it.
     pub fn runtime_ms(&self, names: &[String]) -> f64 {

@@ -59,6 +59,10 @@ pub struct InitLoad {
     /// The ES module imports that load those CommonJS files: the
     /// importing file, the import's index, the file loaded.
     commonjs_imports: Vec<(usize, usize, usize)>,
+    /// The runtime's npm packages (its AWS SDK) that ES modules import:
+    /// the importing file, the import's index, the package. Node reads
+    /// the CommonJS file such an import loads twice as well.
+    runtime_esm_imports: Vec<(usize, usize, String)>,
     /// Imports that init surely runs, found nowhere: not in the artifact,
     /// not a Node built-in, not in Python's standard library. Surely: at
     /// module scope, not in a `try` that catches nor under an `if`, in a
@@ -175,7 +179,8 @@ pub struct CommonJsImport {
     /// The module as written, and the file it resolved to.
     pub module: String,
     pub target: String,
-    pub target_file: MountedFile,
+    /// `None`: the runtime's package, not in the artifact.
+    pub target_file: Option<MountedFile>,
     pub bytes: u64,
 }
 
@@ -836,8 +841,8 @@ impl<'a> InitWalker<'a> {
         required
     }
 
-    /// The ES module imports init makes of CommonJS files, sorted by file
-    /// and line.
+    /// The ES module imports init makes of CommonJS files, the runtime's
+    /// packages' among them, sorted by file and line.
     pub fn commonjs_imports(&self, load: &InitLoad) -> Vec<CommonJsImport> {
         let mut found: Vec<CommonJsImport> = load
             .commonjs_imports
@@ -851,13 +856,41 @@ impl<'a> InitWalker<'a> {
                     line: import.line,
                     module: import.module.clone(),
                     target: self.mount.path(target).to_string(),
-                    target_file: self.mount.locate(target),
+                    target_file: Some(self.mount.locate(target)),
                     bytes: self.mount.size(target),
                 })
             })
             .collect();
+        let packages = &crate::estimate::model().node.packages;
+        found.extend(
+            load.runtime_esm_imports
+                .iter()
+                .filter_map(|(file, index, name)| {
+                    let imports = self.imports(*file, &Edits::new()).ok()?;
+                    let import = imports.get(*index)?;
+                    let bytes = packages.get(name)?.esm_entry_bytes;
+                    Some(CommonJsImport {
+                        file: self.mount.locate(*file),
+                        path: self.mount.path(*file).to_string(),
+                        line: import.line,
+                        module: import.module.clone(),
+                        target: format!(
+                            "{name}'s entry in the runtime's /var/runtime/node_modules"
+                        ),
+                        target_file: None,
+                        bytes,
+                    })
+                })
+                .filter(|i| i.bytes > 0),
+        );
         found.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         found
+    }
+
+    /// The runtime's packages (its AWS SDK) that ES modules import at init.
+    pub fn esm_imported_runtime_packages(load: &InitLoad) -> Vec<String> {
+        let names: BTreeSet<&String> = load.runtime_esm_imports.iter().map(|(.., n)| n).collect();
+        names.into_iter().cloned().collect()
     }
 
     /// The namespaces (`import * as m`, `const m = await import()`) init
@@ -1390,6 +1423,7 @@ impl<'a> InitWalker<'a> {
             es_modules,
             commonjs_imported_bytes,
             commonjs_imports,
+            runtime_esm_imports: found.runtime_esm_imports,
             unresolved,
             unspecified,
             lazy_imports: found.lazy_imports.saturating_sub(found.called_lazy),
@@ -1476,6 +1510,9 @@ struct Found {
     /// Namespaces the file calls at init: the file, the import's index.
     namespace_calls: Vec<(usize, usize)>,
     node_loads: Vec<NodeLoad>,
+    /// Node: the runtime's packages an ES module import loads: the file,
+    /// the import's index, the package.
+    runtime_esm_imports: Vec<(usize, usize, String)>,
     /// Imports nothing catches, by file: the files each loads. A file one
     /// of them loads that fails makes the importing file fail.
     steps: Vec<(usize, Vec<usize>)>,
@@ -1667,9 +1704,23 @@ fn follow_imports<'s>(
                 });
             }
         };
+    let mut runtime_esm_imports = Vec::new();
     for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
         let (found, targets, format) = follow(import);
         record(index, import, &targets, &format);
+        // found, with no file: the runtime provides it (a built-in, or
+        // its AWS SDK)
+        let esm_import = matches!(
+            import.kind,
+            ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
+        );
+        if found && targets.is_empty() && esm_import {
+            if let Some(name) = npm_package(&import.module)
+                .filter(|name| walker.platform.provides(Language::JavaScript, name))
+            {
+                runtime_esm_imports.push((file, index, name.to_string()));
+            }
+        }
         if !import.calls.is_empty() && !targets.is_empty() {
             called.push((targets.clone(), &import.calls));
         }
@@ -1768,6 +1819,7 @@ fn follow_imports<'s>(
     found.requires.extend(requires);
     found.namespace_calls.extend(namespace_calls);
     found.node_loads.extend(node_loads);
+    found.runtime_esm_imports.extend(runtime_esm_imports);
     found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
 }
