@@ -175,11 +175,13 @@ fn node_es_module_with_top_level_await() {
     let dir = tempfile::tempdir().unwrap();
     let zip = ZipBuilder::new()
         .file("package.json", r#"{"type":"module"}"#)
-        .file("index.js", "await new Promise((resolve) => setTimeout(resolve, 60));\nexport const handler = async () => 1;\n")
+        .file("index.js", "await new Promise((resolve) => setTimeout(resolve, 200));\nexport const handler = async () => 1;\n")
         .write_to(dir.path(), "function.zip");
     // an older runtime than the node here: said so
     let report = measure_json(&zip, &["--runtime", "nodejs18.x"]);
-    assert!(report["min_ms"].as_f64().unwrap() >= 55.0, "{report}");
+    // the wait counts; the baseline taken off (an empty ES module, which
+    // sets up the loader too) varies by more under load than a CommonJS one
+    assert!(report["min_ms"].as_f64().unwrap() >= 180.0, "{report}");
     // Lambda's runtime has set up Node's ES module loader before it
     // imports the handler: the baseline imports an ES module too
     assert_eq!(report["baseline_module"], "empty ES module");
