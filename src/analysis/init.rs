@@ -233,8 +233,7 @@ pub fn report(
         classes: load.classes,
         es_modules: load.es_modules,
         commonjs_imported_bytes: load.commonjs_imported_bytes,
-        esm_imported_runtime_packages:
-            crate::imports::reach::InitWalker::esm_imported_runtime_packages(load),
+        esm_imported_runtime_packages: load.esm_imported_runtime_packages(),
         app_files,
         app_bytes,
         packages,

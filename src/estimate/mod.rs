@@ -240,7 +240,7 @@ impl Inputs {
             classes: load.classes,
             es_modules: load.es_modules,
             commonjs_imported_bytes: load.commonjs_imported_bytes
-                + family.esm_entry_bytes(&reach::InitWalker::esm_imported_runtime_packages(load)),
+                + family.esm_entry_bytes(&load.esm_imported_runtime_packages()),
             ..Inputs::default()
         };
         for (path, bytes, recompiled) in files {

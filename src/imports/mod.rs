@@ -50,6 +50,17 @@ pub enum ImportKind {
     PythonLazyAttribute,
 }
 
+impl ImportKind {
+    /// Loaded by Node's ES module loader: `import`, `export … from`,
+    /// `import()`.
+    pub fn is_es_module_import(self) -> bool {
+        matches!(
+            self,
+            ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
+        )
+    }
+}
+
 /// A name used on an imported module (`AWS.DynamoDB`), or imported from it
 /// (`{ DynamoDB }`, `from boto3 import client`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

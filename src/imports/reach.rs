@@ -96,6 +96,14 @@ pub struct InitLoad {
     namespace_calls: Vec<(usize, usize)>,
 }
 
+impl InitLoad {
+    /// The runtime's packages (its AWS SDK) that ES modules import at init.
+    pub fn esm_imported_runtime_packages(&self) -> Vec<String> {
+        let names: BTreeSet<&String> = self.runtime_esm_imports.iter().map(|(.., n)| n).collect();
+        names.into_iter().cloned().collect()
+    }
+}
+
 /// An import that takes names from a module: the importing file, the
 /// import, the names.
 type Taking<'i> = (usize, &'i Import, Vec<Member>);
@@ -887,12 +895,6 @@ impl<'a> InitWalker<'a> {
         found
     }
 
-    /// The runtime's packages (its AWS SDK) that ES modules import at init.
-    pub fn esm_imported_runtime_packages(load: &InitLoad) -> Vec<String> {
-        let names: BTreeSet<&String> = load.runtime_esm_imports.iter().map(|(.., n)| n).collect();
-        names.into_iter().cloned().collect()
-    }
-
     /// The namespaces (`import * as m`, `const m = await import()`) init
     /// calls, constructs or extends in the files it surely loads, sorted by
     /// file and line.
@@ -1094,10 +1096,7 @@ impl<'a> InitWalker<'a> {
                 import_loose,
             } => {
                 let root = Path::new(TASK_ROOT);
-                let esm = matches!(
-                    spec.kind,
-                    ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
-                );
+                let esm = spec.kind.is_es_module_import();
                 let resolver = if esm { import } else { require };
                 // a layer's path is absolute already
                 let dir = root.join(mount.path(file));
@@ -1509,6 +1508,7 @@ struct Found {
     requires: Vec<(usize, usize, usize, NodeFormat)>,
     /// Namespaces the file calls at init: the file, the import's index.
     namespace_calls: Vec<(usize, usize)>,
+    /// Node: what each import loaded, and in which format.
     node_loads: Vec<NodeLoad>,
     /// Node: the runtime's packages an ES module import loads: the file,
     /// the import's index, the package.
@@ -1691,10 +1691,7 @@ fn follow_imports<'s>(
             if walker.language != Language::JavaScript {
                 return;
             }
-            let by_esm_import = matches!(
-                import.kind,
-                ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
-            );
+            let by_esm_import = import.kind.is_es_module_import();
             for &target in targets {
                 node_loads.push(NodeLoad {
                     file,
@@ -1710,10 +1707,7 @@ fn follow_imports<'s>(
         record(index, import, &targets, &format);
         // found, with no file: the runtime provides it (a built-in, or
         // its AWS SDK)
-        let esm_import = matches!(
-            import.kind,
-            ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
-        );
+        let esm_import = import.kind.is_es_module_import();
         if found && targets.is_empty() && esm_import {
             if let Some(name) = npm_package(&import.module)
                 .filter(|name| walker.platform.provides(Language::JavaScript, name))
@@ -1748,10 +1742,7 @@ fn follow_imports<'s>(
         // module raised (ES modules are linked, all of them, before any runs)
         let raises = import.guarded_by.is_none()
             && !import.conditional
-            && !matches!(
-                import.kind,
-                ImportKind::Esm | ImportKind::ExportFrom | ImportKind::Dynamic
-            );
+            && !import.kind.is_es_module_import();
         // the packages the file is in are being imported while it runs:
         // importing them again gives the module as far as it got
         let enclosing = |target: usize| {
