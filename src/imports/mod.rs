@@ -123,11 +123,13 @@ pub struct Import {
     /// fallback), and those of the module that call that one in turn
     /// (`create_app` calling `register_blueprints`). It runs at init when
     /// module-scope code calls one of them.
+    #[serde(skip)]
     pub functions: Vec<String>,
     /// Python: the names this import binds (or reads on its module) that
     /// module-scope code calls (`getattr_migration(__name__)` after `from
     /// ._migration import getattr_migration`): the imports in those
     /// functions' bodies run at init.
+    #[serde(skip)]
     pub calls: Vec<Member>,
 }
 

@@ -378,13 +378,9 @@ pub struct InitWalker<'a> {
     /// What the modules scanned before the walk or parsed in it give
     /// their importers.
     exports: Mutex<HashMap<usize, Arc<ModuleExports>>>,
-    /// Those modules that wait at their top level: the line.
-    awaiting: Mutex<HashMap<usize, u32>>,
-    /// The classes those modules define as they run (Python), when any.
-    classes: Mutex<HashMap<usize, u32>>,
-    /// Those written as ES modules (`import`/`export`): how Node 20.19 and
-    /// 22.7 load a `.js` no package.json gives a `"type"`.
-    esm_syntax: Mutex<HashSet<usize>>,
+    /// What else those modules' scans say that init depends on, for the
+    /// files where it says anything.
+    facts: Mutex<HashMap<usize, ScanFacts>>,
     /// Syntax the runtime's Python lacks, in the files parsed here.
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
     /// Scans of earlier runs, and where this one's are kept.
@@ -479,21 +475,9 @@ impl<'a> InitWalker<'a> {
                     .filter_map(|(file, s)| Some((file, Arc::new(s.exports.clone()?))))
                     .collect(),
             ),
-            awaiting: Mutex::new(
+            facts: Mutex::new(
                 scanned_files()
-                    .filter_map(|(file, s)| Some((file, s.syntax.top_level_await?)))
-                    .collect(),
-            ),
-            classes: Mutex::new(
-                scanned_files()
-                    .filter(|(_, s)| s.classes > 0)
-                    .map(|(file, s)| (file, s.classes))
-                    .collect(),
-            ),
-            esm_syntax: Mutex::new(
-                scanned_files()
-                    .filter(|(_, s)| s.syntax.esm.is_some())
-                    .map(|(file, _)| file)
+                    .filter_map(|(file, s)| Some((file, ScanFacts::of(s)?)))
                     .collect(),
             ),
             too_new: Mutex::new(Vec::new()),
@@ -583,6 +567,12 @@ impl<'a> InitWalker<'a> {
                     )
                 })
         })?;
+        if let Some(facts) = ScanFacts::of(&source) {
+            self.facts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file, facts);
+        }
         if !source.too_new.is_empty() {
             self.too_new
                 .lock()
@@ -594,24 +584,6 @@ impl<'a> InitWalker<'a> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(file, Arc::new(exports));
-        }
-        if let Some(line) = source.syntax.top_level_await {
-            self.awaiting
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(file, line);
-        }
-        if source.classes > 0 {
-            self.classes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(file, source.classes);
-        }
-        if source.syntax.esm.is_some() {
-            self.esm_syntax
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(file);
         }
         let imports: Arc<[Import]> = source.imports.into();
         cache().insert(file, imports.clone());
@@ -629,10 +601,10 @@ impl<'a> InitWalker<'a> {
             .platform
             .runtime
             .is_none_or(|r| r.module_syntax_detection);
-        let esm_syntax = self.esm_syntax.lock().unwrap_or_else(|e| e.into_inner());
+        let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner());
         let is_esm = |file: usize, format: &Option<NodeFormat>| match format {
             Some(NodeFormat::EsModule { .. }) => true,
-            Some(NodeFormat::BySyntax) => detects && esm_syntax.contains(&file),
+            Some(NodeFormat::BySyntax) => detects && facts.get(&file).is_some_and(|f| f.esm),
             None => false,
         };
         let mut esm: HashSet<usize> = HashSet::new();
@@ -852,45 +824,44 @@ impl<'a> InitWalker<'a> {
     /// The ES module imports init makes of CommonJS files, the runtime's
     /// packages' among them, sorted by file and line.
     pub fn commonjs_imports(&self, load: &InitLoad) -> Vec<CommonJsImport> {
-        let mut found: Vec<CommonJsImport> = load
+        // the import at `index` in `file`, loading `target` of `bytes`
+        let at = |file: usize, index: usize, target: String, target_file, bytes| {
+            let imports = self.imports(file, &Edits::new()).ok()?;
+            let import = imports.get(index)?;
+            Some(CommonJsImport {
+                file: self.mount.locate(file),
+                path: self.mount.path(file).to_string(),
+                line: import.line,
+                module: import.module.clone(),
+                target,
+                target_file,
+                bytes,
+            })
+        };
+        let own = load
             .commonjs_imports
             .iter()
             .filter_map(|&(file, index, target)| {
-                let imports = self.imports(file, &Edits::new()).ok()?;
-                let import = imports.get(index)?;
-                Some(CommonJsImport {
-                    file: self.mount.locate(file),
-                    path: self.mount.path(file).to_string(),
-                    line: import.line,
-                    module: import.module.clone(),
-                    target: self.mount.path(target).to_string(),
-                    target_file: Some(self.mount.locate(target)),
-                    bytes: self.mount.size(target),
-                })
-            })
-            .collect();
+                let path = self.mount.path(target).to_string();
+                at(
+                    file,
+                    index,
+                    path,
+                    Some(self.mount.locate(target)),
+                    self.mount.size(target),
+                )
+            });
         let packages = &crate::estimate::model().node.packages;
-        found.extend(
-            load.runtime_esm_imports
-                .iter()
-                .filter_map(|(file, index, name)| {
-                    let imports = self.imports(*file, &Edits::new()).ok()?;
-                    let import = imports.get(*index)?;
-                    let bytes = packages.get(name)?.esm_entry_bytes;
-                    Some(CommonJsImport {
-                        file: self.mount.locate(*file),
-                        path: self.mount.path(*file).to_string(),
-                        line: import.line,
-                        module: import.module.clone(),
-                        target: format!(
-                            "{name}'s entry in the runtime's /var/runtime/node_modules"
-                        ),
-                        target_file: None,
-                        bytes,
-                    })
-                })
-                .filter(|i| i.bytes > 0),
-        );
+        let runtimes = load
+            .runtime_esm_imports
+            .iter()
+            .filter_map(|(file, index, name)| {
+                let bytes = packages.get(name)?.esm_entry_bytes;
+                let target = format!("{name}'s entry in the runtime's /var/runtime/node_modules");
+                at(*file, *index, target, None, bytes)
+            })
+            .filter(|i| i.bytes > 0);
+        let mut found: Vec<CommonJsImport> = own.chain(runtimes).collect();
         found.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         found
     }
@@ -925,11 +896,11 @@ impl<'a> InitWalker<'a> {
         let mut stack = vec![module];
         while let Some(file) = stack.pop() {
             let line = self
-                .awaiting
+                .facts
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&file)
-                .copied();
+                .and_then(|f| f.top_level_await);
             if let Some(line) = line {
                 return Some((file, line));
             }
@@ -1404,12 +1375,12 @@ impl<'a> InitWalker<'a> {
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
         let classes = {
-            let defined = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+            let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner());
             found
                 .loaded
                 .iter()
-                .filter_map(|file| defined.get(file))
-                .map(|&n| n as usize)
+                .filter_map(|file| facts.get(file))
+                .map(|f| f.classes as usize)
                 .sum()
         };
         let (loaded, layer_loaded) = self.mount.split(&found.loaded);
@@ -1458,6 +1429,30 @@ enum Followed {
     /// An ES module import found only by adding what Node's ES module
     /// loader never adds (an extension, `/index.js`): these files.
     Unspecified(Vec<usize>),
+}
+
+/// What a module's scan says that init depends on, beside its imports and
+/// exports.
+struct ScanFacts {
+    /// The line where it waits at its top level (an ES module).
+    top_level_await: Option<u32>,
+    /// The classes it defines as it runs (Python).
+    classes: u32,
+    /// Written as an ES module (`import`/`export`): how Node 20.19 and
+    /// 22.7 load a `.js` no package.json gives a `"type"`.
+    esm: bool,
+}
+
+impl ScanFacts {
+    /// `None` when the scan says none of it.
+    fn of(source: &SourceFile) -> Option<ScanFacts> {
+        let facts = ScanFacts {
+            top_level_await: source.syntax.top_level_await,
+            classes: source.classes,
+            esm: source.syntax.esm.is_some(),
+        };
+        (facts.top_level_await.is_some() || facts.classes > 0 || facts.esm).then_some(facts)
+    }
 }
 
 /// A file a Node import loads: the importing file, the import's index
