@@ -296,7 +296,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             // requires) that the other's work fills in around.
             let (mut analysis, load) = rayon::join(
                 || {
-                    analysis::analyze(
+                    let mut analysis = analysis::analyze(
                         artifact,
                         &mount.layers,
                         inventory,
@@ -304,7 +304,16 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         runtime,
                         &lockfiles,
                         native,
-                    )
+                    );
+                    let (bundles, warnings) = inventory::bundle::read(
+                        artifact,
+                        inventory,
+                        &lockfiles,
+                        request.cache.as_deref(),
+                    );
+                    analysis.bundles = bundles;
+                    analysis.warnings.extend(warnings);
+                    analysis
                 },
                 || {
                     walker

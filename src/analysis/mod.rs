@@ -167,6 +167,9 @@ pub struct Analysis {
     pub native: Vec<compat::NativeFile>,
     /// `.py` files compiled at every cold start (no usable bytecode).
     pub compiled_at_start: bytecode::CompiledAtStart,
+    /// What the function's bundled files are made of (read beside the
+    /// analysis, see [`crate::inventory::bundle::read`]).
+    pub bundles: Vec<crate::inventory::bundle::Bundle>,
     pub warnings: Vec<crate::artifact::Warning>,
 }
 
@@ -248,6 +251,7 @@ pub fn analyze(
         findings,
         native: compat.files,
         compiled_at_start,
+        bundles: Vec::new(),
         warnings: compat.warnings,
     }
 }

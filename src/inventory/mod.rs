@@ -8,6 +8,7 @@
 //! territory (`node_modules`, `site-packages`) without belonging to a package.
 
 pub mod binary;
+pub mod bundle;
 pub mod java;
 mod npm;
 mod python;

@@ -77,6 +77,10 @@ pub struct ArtifactReport {
     /// Executables (a custom runtime's bootstrap): Go or Rust build facts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub binaries: Vec<crate::inventory::binary::BinaryInfo>,
+    /// Files of the function's own code that bundle packages, and what
+    /// each is made of.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bundles: Vec<crate::inventory::bundle::Bundle>,
     /// Set when the input was a lockfile on its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lockfile: Option<LockfileSummary>,
@@ -234,6 +238,7 @@ impl ArtifactReport {
                 .collect(),
             native: analysis.native.clone(),
             binaries: inventory.binaries.clone(),
+            bundles: analysis.bundles.clone(),
             lockfile: None,
             findings: analysis.findings.clone(),
             ignored: Vec::new(),
@@ -306,6 +311,7 @@ impl ArtifactReport {
             symlinks: Vec::new(),
             native: Vec::new(),
             binaries: Vec::new(),
+            bundles: Vec::new(),
             lockfile: Some(LockfileSummary {
                 format: lock.format,
                 project: lock.project.clone(),

@@ -6,6 +6,7 @@ use owo_colors::{OwoColorize, Style};
 
 use super::{ArtifactReport, LockfileSummary, Render, Report};
 use crate::analysis::Level;
+use crate::inventory::bundle::Bundle;
 use crate::inventory::{Layout, Totals};
 use crate::units::{counted, human_bytes, percent, signed_count, signed_percent, thousands};
 
@@ -377,6 +378,10 @@ impl Terminal {
             }
         }
 
+        for bundle in &a.bundles {
+            self.bundle(bundle, out)?;
+        }
+
         if !a.directories.is_empty() {
             writeln!(out)?;
             writeln!(
@@ -414,6 +419,63 @@ impl Terminal {
         }
 
         self.warnings(a, out)
+    }
+
+    /// What a bundled file of the function's own code is made of.
+    fn bundle(&self, bundle: &Bundle, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "  {} {}",
+            self.paint(&format!("inside {}", bundle.path), Style::new().bold()),
+            self.paint(
+                &format!(
+                    "({}, read from {})",
+                    human_bytes(bundle.unzipped_bytes),
+                    bundle.read_from.describe(bundle.map.as_deref())
+                ),
+                Style::new().dimmed()
+            )
+        )?;
+        let mut table = Table::new(["package", "bytes", "share", "sources"]);
+        for p in bundle.packages.iter().take(self.top) {
+            table.row([
+                p.label(),
+                human_bytes(p.bytes),
+                percent(p.bytes, bundle.unzipped_bytes),
+                thousands(p.sources as u64),
+            ]);
+        }
+        table.write(self, out)?;
+        let mut rest = Vec::new();
+        if bundle.packages.len() > self.top {
+            let more = &bundle.packages[self.top..];
+            rest.push(format!(
+                "… {} more packages, {}",
+                more.len(),
+                human_bytes(more.iter().map(|p| p.bytes).sum())
+            ));
+        }
+        rest.push(format!(
+            "own code {} from {}",
+            human_bytes(bundle.own.bytes),
+            counted(bundle.own.sources as u64, "source")
+        ));
+        rest.push(format!(
+            "bundler and unmapped {}",
+            human_bytes(bundle.other_bytes)
+        ));
+        if bundle.inline_map_bytes > 0 {
+            rest.push(format!(
+                "inline source map {}",
+                human_bytes(bundle.inline_map_bytes)
+            ));
+        }
+        writeln!(
+            out,
+            "  {}",
+            self.paint(&rest.join(" · "), Style::new().dimmed())
+        )
     }
 
     fn findings(&self, a: &ArtifactReport, out: &mut dyn Write) -> io::Result<()> {

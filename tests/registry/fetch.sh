@@ -23,7 +23,8 @@ pip_fixture() {
 
 # name, lockfile, install command: installs tests/registry/npm/<name>
 # from its package.json and lockfile; scripts stay off, the fixtures are
-# what the registry ships, nothing built
+# what the registry ships. A fixture with a build.sh is then built by it
+# from its src/, as the team's build would.
 node_fixture() {
     local name=$1 lockfile=$2 dir="$out/$1"
     shift 2
@@ -31,7 +32,9 @@ node_fixture() {
     rm -rf "$dir"
     mkdir -p "$dir"
     cp "$here/npm/$name/package.json" "$here/npm/$name/$lockfile" "$dir/"
+    [ -d "$here/npm/$name/src" ] && cp -r "$here/npm/$name/src" "$dir/"
     (cd "$dir" && "$@")
+    [ -e "$here/npm/$name/build.sh" ] && (cd "$dir" && bash "$here/npm/$name/build.sh")
     touch "$dir/.complete"
 }
 
@@ -77,4 +80,5 @@ yarn_fixture serverless-yarn-service
 npm_fixture powertools-mismatch
 npm_fixture cjs-names
 npm_fixture esm-imports
+npm_fixture bundled
 pnpm_fixture pnpm-express
