@@ -260,12 +260,13 @@ fn audits_report_the_same_with_a_cache_cold_warm_damaged_or_none() {
         files
     };
     let written = kept(&cache);
-    // the walk's scans, the function's own code's, the handler's reading
+    // the walk's scans, the function's own code's, what its JavaScript
+    // files are made of (bundles), the handler's reading
     let kinds: Vec<&str> = written
         .iter()
         .map(|(name, _)| &name[..name.find('-').unwrap()])
         .collect();
-    assert_eq!(kinds, ["app", "handler", "scan"]);
+    assert_eq!(kinds, ["app", "bundle", "handler", "scan"]);
     let warm = audit(&zip, &cache, &[]);
     assert_eq!(cold, none);
     assert_eq!(warm, none);
