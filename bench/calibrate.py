@@ -8,7 +8,8 @@ committed samples) it takes the model's inputs from `deadweight audit
 at start) and the real init time from `deadweight measure`, then fits, per
 runtime family,
 
-    init ms = base + a * MiB of code + b * files + c * native modules
+    init ms = base + a * MiB of code + t * 100,000 JavaScript tokens
+                   + b * files + c * native modules
                    + d * MiB of Python source compiled (no usable bytecode)
                    + e * ms of the runtime's own modules imported
                    + f * Python classes the loaded modules create
@@ -21,7 +22,8 @@ for Python of what the runtime provides beside it (boto3 and its
 dependencies, timed from this machine's site-packages), plus the boto3
 clients and resources the function's own modules create at module scope
 (a first one's setup, then each service's model). The Node runtime's AWS
-SDK counts as the same code bundled (what requiring each package loads).
+SDK counts as the same code bundled (what requiring each package loads,
+its tokens counted by acorn, installed into bench/out/tools).
 
 by least squares on relative error (a 10 ms function counts as much as a
 1 s one), coefficients kept non-negative. The estimate's range comes from
@@ -58,7 +60,7 @@ MODEL = os.path.join(ROOT, "rules", "init-model.toml")
 RUNTIME_MODULES = os.path.join(ROOT, "rules", "runtime-modules.json")
 MIB = 1024 * 1024
 NOISE_MS = 2.0
-TERMS = ["base", "code_mib", "files", "native", "compiled_mib", "runtime_ms", "classes", "es_modules", "commonjs_imported_mib"]
+TERMS = ["base", "code_mib", "tokens_100k", "files", "native", "compiled_mib", "runtime_ms", "classes", "es_modules", "commonjs_imported_mib"]
 
 
 def local_python():
@@ -251,6 +253,8 @@ def boto3_calls(runs):
 # The AWS SDK for JavaScript that nodejs18.x and later provide in
 # /var/runtime/node_modules: the packages recorded, at one release
 NODE_SDK_VERSION = "3.699.0"
+# counts the tokens of the runtime SDK's files
+ACORN_VERSION = "8.19.0"
 NODE_SDK = [
     "client-s3", "client-dynamodb", "lib-dynamodb", "util-dynamodb", "client-sqs",
     "client-sns", "client-secrets-manager", "client-ssm", "client-lambda",
@@ -291,15 +295,29 @@ Module._load = function (request, parent, isMain) {
   stack.push(pkg);
   try { return load.apply(this, arguments); } finally { stack.pop(); }
 };
+const acorn = require(process.env.ACORN);
+const tokens = (file) => {
+  if (!/\.[cm]?js$/.test(file)) return 0;
+  const text = fs.readFileSync(file, 'utf8');
+  for (const sourceType of ['module', 'script']) {
+    try {
+      let n = 0;
+      for (const _ of acorn.tokenizer(text, { ecmaVersion: 'latest', sourceType, allowHashBang: true, allowReturnOutsideFunction: true })) n++;
+      return n;
+    } catch {}
+  }
+  return 0;
+};
 const before = new Set(Object.keys(require.cache));
 require(name);
 const packages = {};
 for (const file of Object.keys(require.cache)) {
   const pkg = !before.has(file) && pkgOf(file);
   if (!pkg) continue;
-  const row = packages[pkg] || (packages[pkg] = { files: 0, bytes: 0, imports: [...(edges.get(pkg) || [])].sort() });
+  const row = packages[pkg] || (packages[pkg] = { files: 0, bytes: 0, tokens: 0, imports: [...(edges.get(pkg) || [])].sort() });
   row.files += 1;
   row.bytes += fs.statSync(file).size;
+  row.tokens += tokens(file);
 }
 console.log(JSON.stringify(packages));
 """
@@ -318,16 +336,22 @@ def node_provided_packages():
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
                        + ["@aws-sdk/%s@%s" % (p, NODE_SDK_VERSION) for p in NODE_SDK],
                        cwd=directory, check=True)
+    # acorn counts the tokens, as deadweight's parser does (within 1%)
+    tools = os.path.join(ROOT, "bench", "out", "tools")
+    if not os.path.isdir(os.path.join(tools, "node_modules", "acorn")):
+        os.makedirs(tools, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", tools, "--no-audit", "--no-fund", "--loglevel=error", "acorn@%s" % ACORN_VERSION], check=True)
+    env = dict(os.environ, ACORN=os.path.join(tools, "node_modules", "acorn"))
     found = {}
     for name in NODE_SDK:
-        out = run(["node", "-e", NODE_PACKAGES, "@aws-sdk/" + name], cwd=directory)
+        out = subprocess.run(["node", "-e", NODE_PACKAGES, "@aws-sdk/" + name], cwd=directory, env=env, capture_output=True, text=True, check=True).stdout
         for pkg, row in json.loads(out).items():
-            seen = found.setdefault(pkg, {"files": 0, "bytes": 0, "imports": set()})
+            seen = found.setdefault(pkg, {"files": 0, "bytes": 0, "tokens": 0, "imports": set()})
             # a package loads more files when more of its entry points are asked for
             if row["bytes"] > seen["bytes"]:
-                seen["files"], seen["bytes"] = row["files"], row["bytes"]
+                seen["files"], seen["bytes"], seen["tokens"] = row["files"], row["bytes"], row["tokens"]
             seen["imports"].update(row["imports"])
-    table = {pkg: {"files": r["files"], "bytes": r["bytes"], "imports": sorted(r["imports"])} for pkg, r in sorted(found.items())}
+    table = {pkg: {"files": r["files"], "bytes": r["bytes"], "tokens": r["tokens"], "imports": sorted(r["imports"])} for pkg, r in sorted(found.items())}
     for pkg, row in table.items():
         row["esm_entry_bytes"] = commonjs_entry_bytes(directory, pkg)
     return table
@@ -396,6 +420,7 @@ def inputs(path, family):
     return {
         "files": init["loaded_files"],
         "code_bytes": init["loaded_bytes"] - init["native_bytes"],
+        "code_tokens": init["code_tokens"],
         "native": init["native_files"],
         "compiled_bytes": init["compiled_bytes"],
         "classes": init["classes"],
@@ -460,6 +485,7 @@ def row(sample):
     return {
         "base": 1.0,
         "code_mib": sample["code_bytes"] / MIB,
+        "tokens_100k": sample.get("code_tokens", 0) / 1e5,
         "files": float(sample["files"]),
         "native": float(sample["native"]),
         "compiled_mib": sample["compiled_bytes"] / MIB,
@@ -658,7 +684,7 @@ def extend(names, rounds):
     # whose timestamps the zip kept or not). Inputs the model gained since
     # it was timed (classes, ES modules), which those leave alone, are
     # taken from the current build.
-    gained = ("classes", "es_modules", "commonjs_imported_bytes")
+    gained = ("classes", "es_modules", "commonjs_imported_bytes", "code_tokens")
     for family, rows in families.items():
         for sample in rows:
             if any(key not in sample for key in gained):
@@ -692,7 +718,8 @@ def write(args, tables, families, versions):
     today = datetime.date.today().isoformat()
     out = [
         "# deadweight's init-time model, fitted by bench/calibrate.py: do not edit by hand.",
-        "# init ms = base_ms + ms_per_code_mib * MiB of code loaded + ms_per_file * files loaded",
+        "# init ms = base_ms + ms_per_code_mib * MiB of code loaded + ms_per_100k_tokens * 100,000",
+        "#           JavaScript tokens loaded + ms_per_file * files loaded",
         "#         + ms_per_native * native modules + ms_per_compiled_mib * MiB of Python source",
         "#           compiled at start (no usable bytecode) + ms_per_runtime_ms * ms of the runtime's",
         "#           own modules imported (costed from rules/runtime-modules.json: each module's",
@@ -704,7 +731,7 @@ def write(args, tables, families, versions):
         "# Refit: samples/build.sh calibrate && cargo build --release && python3 bench/calibrate.py",
         "",
     ]
-    table = ["| function | files | code | measured | estimated | ratio |", "|---|---:|---:|---:|---:|---:|"]
+    table = ["| function | files | code | tokens | measured | estimated | ratio |", "|---|---:|---:|---:|---:|---:|---:|"]
     for family, data in families.items():
         model = fit(data)
         ratios = [floor(s["measured_ms"]) / floor(predict(model, s)) for s in data]
@@ -717,6 +744,7 @@ def write(args, tables, families, versions):
             "runs_per_sample = %d" % args.runs,
             "base_ms = %.3f" % model["base"],
             "ms_per_code_mib = %.3f" % model["code_mib"],
+            "ms_per_100k_tokens = %.3f" % model["tokens_100k"],
             "ms_per_file = %.4f" % model["files"],
             "ms_per_native = %.3f" % model["native"],
             "ms_per_compiled_mib = %.3f" % model["compiled_mib"],
@@ -742,7 +770,7 @@ def write(args, tables, families, versions):
                 "classes = %d" % s["classes"],
             ]
             # Node's own inputs, where a function has them
-            for key in ("es_modules", "commonjs_imported_bytes"):
+            for key in ("code_tokens", "es_modules", "commonjs_imported_bytes"):
                 if s.get(key):
                     out.append("%s = %d" % (key, s[key]))
             out += [
@@ -752,8 +780,9 @@ def write(args, tables, families, versions):
                 out.append('note = "%s"' % s["note"])
             out.append("")
             table.append(
-                "| %s | %d | %.2f MiB | %.1f ms | %.1f ms | %.2f |"
-                % (s["path"][:-4].replace("samples/build/calibrate/", ""), s["files"], s["code_bytes"] / MIB, s["measured_ms"], predict(model, s), r)
+                "| %s | %d | %.2f MiB | %s | %.1f ms | %.1f ms | %.2f |"
+                % (s["path"][:-4].replace("samples/build/calibrate/", ""), s["files"], s["code_bytes"] / MIB,
+                   "{:,}".format(s["code_tokens"]) if s.get("code_tokens") else "", s["measured_ms"], predict(model, s), r)
             )
         print("%s: %s; %d/%d within x1.5" % (family, {k: round(v, 3) for k, v in model.items()}, within, len(data)), file=sys.stderr)
     text = "\n".join(out).rstrip() + "\n"
@@ -786,7 +815,7 @@ def runtime_modules_json(tables):
     families.append('  "python_calls": {\n%s\n  }' % ",\n".join(calls))
     # the runtime's npm packages (the AWS SDK), priced as the same code bundled
     packages = [
-        '    %s: {"files": %d, "bytes": %d, "esm_entry_bytes": %d, "imports": [%s]}' % (json.dumps(name), row["files"], row["bytes"], row.get("esm_entry_bytes", 0), ", ".join(json.dumps(i) for i in row["imports"]))
+        '    %s: {"files": %d, "bytes": %d, "tokens": %d, "esm_entry_bytes": %d, "imports": [%s]}' % (json.dumps(name), row["files"], row["bytes"], row.get("tokens", 0), row.get("esm_entry_bytes", 0), ", ".join(json.dumps(i) for i in row["imports"]))
         for name, row in sorted(tables.get("node_packages", {}).items())
     ]
     families.append('  "node_packages": {\n%s\n  }' % ",\n".join(packages))

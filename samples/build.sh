@@ -199,6 +199,42 @@ const { Tracer } = require('@aws-lambda-powertools/tracer');"
   node_cal node-mysql2 "mysql2@3.12.0" "const mysql = require('mysql2/promise');"
   node_cal node-luxon "luxon@3.5.0" "const { DateTime } = require('luxon');"
   node_cal node-handlebars "handlebars@4.7.8" "const Handlebars = require('handlebars');"
+  # bundled by esbuild into one index.js, as CDK's NodejsFunction and
+  # serverless-esbuild build them: minified unless the name ends in -plain
+  # (CDK's default); the AWS SDK bundled in too
+  node_cal_bundle() { # NAME "pkg@ver ..." REQUIRES
+    wanted "$1" || return 0
+    local dir="$work/$1" minify=--minify
+    case "$1" in *-plain) minify= ;; esac
+    mkdir -p "$dir/src" "$dir/dist"
+    (cd "$dir" && npm init -y >/dev/null && npm pkg set private=true >/dev/null &&
+      npm install --omit=dev --no-audit --no-fund --save-exact $2 >/dev/null)
+    printf '%s\n' "$3
+exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });" >"$dir/src/index.js"
+    (cd "$dir" && npx --yes esbuild@0.28.2 src/index.js --bundle --platform=node --target=node20 \
+      $minify --log-level=warning --outfile=dist/index.js)
+    zipdir "$dir/dist" "$dest/$1.zip"
+    echo "built $dest/$1.zip"
+  }
+  node_cal_bundle node-bundle-dynamodb-v3 "@aws-sdk/client-dynamodb@3.699.0 @aws-sdk/lib-dynamodb@3.699.0" "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb');
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));"
+  node_cal_bundle node-bundle-dynamodb-v3-plain "@aws-sdk/client-dynamodb@3.699.0 @aws-sdk/lib-dynamodb@3.699.0" "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb');
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));"
+  node_cal_bundle node-bundle-s3-v3 "@aws-sdk/client-s3@3.699.0" "const { S3Client } = require('@aws-sdk/client-s3');
+const s3 = new S3Client({});"
+  node_cal_bundle node-bundle-express "express@4.21.2" "const express = require('express');
+const app = express();
+app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));"
+  node_cal_bundle node-bundle-lodash "lodash@4.17.21" "const _ = require('lodash');"
+  node_cal_bundle node-bundle-moment "moment@2.30.1" "const moment = require('moment');"
+  node_cal_bundle node-bundle-aws-sdk-v2-client "aws-sdk@2.1692.0" "const DynamoDB = require('aws-sdk/clients/dynamodb');
+const db = new DynamoDB.DocumentClient();"
+  node_cal_bundle node-bundle-openai "openai@4.77.0" "const OpenAI = require('openai');"
+  node_cal_bundle node-bundle-graphql-plain "graphql@16.10.0" "const graphql = require('graphql');"
+  node_cal_bundle node-bundle-winston "winston@3.17.0" "const winston = require('winston');
+const logger = winston.createLogger({ transports: [new winston.transports.Console()] });"
   # ES module handlers (index.mjs): Node's ES module loader, and CommonJS
   # packages imported from an ES module
   node_cal_esm() { # NAME "pkg@ver ..." IMPORTS

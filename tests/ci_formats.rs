@@ -21,7 +21,10 @@ fn builds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
             "node_modules/moment/package.json",
             r#"{"name":"moment","version":"2.30.1","main":"./moment.js"}"#,
         )
-        .file("node_modules/moment/moment.js", "m".repeat(60_000))
+        .file(
+            "node_modules/moment/moment.js",
+            "exports.x = 1;\n".repeat(4_000),
+        )
         .file("node_modules/ms/package.json", manifest("ms", "2.0.0"))
         .file("node_modules/ms/index.js", "s".repeat(3_000))
         .write_to(dir, "base.zip");
@@ -31,7 +34,7 @@ fn builds(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
             "node_modules/dayjs/package.json",
             r#"{"name":"dayjs","version":"1.11.13","main":"dayjs.min.js"}"#,
         )
-        .file("node_modules/dayjs/dayjs.min.js", "d".repeat(7_000))
+        .file("node_modules/dayjs/dayjs.min.js", "var d=1;".repeat(875))
         .file("node_modules/ms/package.json", manifest("ms", "2.1.3"))
         .file("node_modules/ms/index.js", "s".repeat(3_200))
         .write_to(dir, "head.zip");

@@ -13,6 +13,7 @@ fn inputs(sample: &Sample) -> Inputs {
     Inputs {
         files: sample.files,
         code_bytes: sample.code_bytes,
+        code_tokens: sample.code_tokens,
         native: sample.native,
         compiled_bytes: sample.compiled_bytes,
         runtime_ms: sample.runtime_ms,
@@ -165,6 +166,7 @@ fn recorded_inputs_are_what_the_audit_computes_today() {
             files: init["loaded_files"].as_u64().unwrap() as usize,
             code_bytes: init["loaded_bytes"].as_u64().unwrap()
                 - init["native_bytes"].as_u64().unwrap(),
+            code_tokens: init["code_tokens"].as_u64().unwrap(),
             native: init["native_files"].as_u64().unwrap() as usize,
             compiled_bytes: init["compiled_bytes"].as_u64().unwrap(),
             runtime_ms: family.runtime_ms(
@@ -658,5 +660,39 @@ fn the_runtimes_sdk_imported_by_an_es_module_is_read_twice() {
     assert!(
         finding["saving"]["init_ms"]["low"].as_f64().unwrap() > 0.0,
         "{finding}"
+    );
+}
+
+/// The same function bundled by esbuild minified and unminified: the
+/// minified file has well under half the bytes but the same code, and
+/// Node takes about as long to load either. The model measures code in
+/// tokens, which minifying leaves about the same, so the two estimates
+/// agree; in bytes they would differ as the files do.
+#[test]
+fn minified_and_unminified_bundles_of_the_same_code_are_estimated_alike() {
+    let fixture = common::registry_fixture("bundled");
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--runtime", "nodejs20.x", "--handler", "index.handler"];
+    let init = |variant: &str| {
+        let zip = ZipBuilder::new()
+            .file(
+                "index.js",
+                std::fs::read(fixture.join("dist").join(variant).join("index.js")).unwrap(),
+            )
+            .write_to(dir.path(), &format!("{variant}.zip"));
+        audit(&zip, &args)["artifacts"][0]["init"].clone()
+    };
+    let (minified, plain) = (init("minified"), init("plain"));
+    let bytes = |init: &Value| init["loaded_bytes"].as_f64().unwrap();
+    let tokens = |init: &Value| init["code_tokens"].as_f64().unwrap();
+    assert!(bytes(&minified) < 0.5 * bytes(&plain), "{minified} {plain}");
+    let token_ratio = tokens(&minified) / tokens(&plain);
+    assert!((0.85..1.15).contains(&token_ratio), "{minified} {plain}");
+    let ratio = estimated_ms(&minified) / estimated_ms(&plain);
+    assert!(
+        (0.75..1.33).contains(&ratio),
+        "minified {} vs unminified {}: {ratio}",
+        estimated_ms(&minified),
+        estimated_ms(&plain)
     );
 }

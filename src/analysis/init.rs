@@ -42,6 +42,9 @@ pub struct InitReport {
     /// Python `class` statements the modules loaded run: each class created
     /// costs init time (a pydantic model builds its validator then).
     pub classes: usize,
+    /// JavaScript tokens of the code files loaded: the model's measure of
+    /// code, which minifying leaves about the same where it halves bytes.
+    pub code_tokens: u64,
     /// Node: files loaded as ES modules. Node's ES module loader costs
     /// more per module than `require`.
     pub es_modules: usize,
@@ -231,6 +234,7 @@ pub fn report(
         native_bytes,
         compiled_bytes,
         classes: load.classes,
+        code_tokens: load.code_tokens,
         es_modules: load.es_modules,
         commonjs_imported_bytes: load.commonjs_imported_bytes,
         esm_imported_runtime_packages: load.esm_imported_runtime_packages(),

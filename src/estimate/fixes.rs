@@ -262,6 +262,7 @@ fn replace_package<'r>(
     runtime.extend(alternative.runtime_modules.iter().cloned());
     inputs.files += alternative.loaded_files;
     inputs.code_bytes += alternative.loaded_bytes;
+    inputs.code_tokens += alternative.loaded_tokens;
     inputs.runtime_ms = cx.family().runtime_ms(&runtime);
     Some((inputs, Some(alternative)))
 }

@@ -56,6 +56,9 @@ pub struct Family {
     pub runs_per_sample: u32,
     pub base_ms: f64,
     pub ms_per_code_mib: f64,
+    /// Per 100,000 JavaScript tokens loaded.
+    #[serde(default)]
+    pub ms_per_100k_tokens: f64,
     pub ms_per_file: f64,
     pub ms_per_native: f64,
     pub ms_per_compiled_mib: f64,
@@ -110,6 +113,9 @@ pub struct PricedCall {
 pub struct ProvidedPackage {
     pub files: usize,
     pub bytes: u64,
+    /// JavaScript tokens of those files.
+    #[serde(default)]
+    pub tokens: u64,
     /// The CommonJS file an ES module's `import` of the package loads,
     /// which Node reads once more for its export names (0: an ES module).
     #[serde(default)]
@@ -139,6 +145,8 @@ pub struct Sample {
     pub runtime: String,
     pub files: usize,
     pub code_bytes: u64,
+    #[serde(default)]
+    pub code_tokens: u64,
     pub native: usize,
     pub compiled_bytes: u64,
     pub runtime_ms: f64,
@@ -185,6 +193,8 @@ pub struct Inputs {
     pub files: usize,
     /// Bytes of code loaded, native modules left out.
     pub code_bytes: u64,
+    /// JavaScript tokens of that code.
+    pub code_tokens: u64,
     pub native: usize,
     pub compiled_bytes: u64,
     /// Runtime-provided modules imported, costed from the model's table.
@@ -202,6 +212,7 @@ impl Inputs {
         Inputs {
             files: init.loaded_files,
             code_bytes: init.loaded_bytes - init.native_bytes,
+            code_tokens: init.code_tokens,
             native: init.native_files,
             compiled_bytes: init.compiled_bytes,
             runtime_ms: family.runtime_ms(&init.runtime_modules)
@@ -217,9 +228,10 @@ impl Inputs {
     /// Plus the code of the runtime's packages among `names`, and the
     /// built-ins it requires that `names` does not.
     fn with_provided(mut self, names: &[String], family: &Family) -> Inputs {
-        let (files, bytes, builtins) = family.provided_code(names);
+        let (files, bytes, tokens, builtins) = family.provided_code(names);
         self.files += files;
         self.code_bytes += bytes;
+        self.code_tokens += tokens;
         if !builtins.is_empty() {
             let all: Vec<String> = names.iter().cloned().chain(builtins).collect();
             self.runtime_ms += family.runtime_ms(&all) - family.runtime_ms(names);
@@ -238,6 +250,7 @@ impl Inputs {
         let mut inputs = Inputs {
             runtime_ms: family.runtime_ms(runtime_modules),
             classes: load.classes,
+            code_tokens: load.code_tokens,
             es_modules: load.es_modules,
             commonjs_imported_bytes: load.commonjs_imported_bytes
                 + family.esm_entry_bytes(&load.esm_imported_runtime_packages()),
@@ -288,12 +301,13 @@ impl Family {
         total_us / 1000.0
     }
 
-    /// Files and bytes the runtime's packages among `names` load, with the
-    /// packages they require, each once; and the built-ins they require.
-    pub fn provided_code(&self, names: &[String]) -> (usize, u64, Vec<String>) {
+    /// Files, bytes and tokens the runtime's packages among `names` load,
+    /// with the packages they require, each once; and the built-ins they
+    /// require.
+    pub fn provided_code(&self, names: &[String]) -> (usize, u64, u64, Vec<String>) {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut stack: Vec<&str> = names.iter().map(String::as_str).collect();
-        let (mut files, mut bytes) = (0, 0);
+        let (mut files, mut bytes, mut tokens) = (0, 0, 0);
         // built-ins among `names` too: the caller counts only what they add
         let mut builtins = Vec::new();
         while let Some(name) = stack.pop() {
@@ -308,9 +322,10 @@ impl Family {
             }
             files += package.files;
             bytes += package.bytes;
+            tokens += package.tokens;
             stack.extend(package.imports.iter().map(String::as_str));
         }
-        (files, bytes, builtins)
+        (files, bytes, tokens, builtins)
     }
 
     /// What the module-scope calls cost (`boto3.client('s3')`,
@@ -382,6 +397,7 @@ impl Family {
     pub fn point(&self, inputs: &Inputs) -> f64 {
         self.base_ms
             + self.ms_per_code_mib * inputs.code_bytes as f64 / MIB
+            + self.ms_per_100k_tokens * inputs.code_tokens as f64 / 1e5
             + self.ms_per_file * inputs.files as f64
             + self.ms_per_native * inputs.native as f64
             + self.ms_per_compiled_mib * inputs.compiled_bytes as f64 / MIB
@@ -626,6 +642,7 @@ mod tests {
                 runs_per_sample: self.runs_per_sample,
                 base_ms: 0.0,
                 ms_per_code_mib: 0.0,
+                ms_per_100k_tokens: 0.0,
                 ms_per_file: 0.0,
                 ms_per_native: 0.0,
                 ms_per_compiled_mib: 0.0,

@@ -59,17 +59,21 @@ pub(crate) fn parse_options() -> ParseOptions {
 }
 
 /// A JavaScript file's imports, module syntax and, for an ES module, its
-/// exports.
-type Scanned = (Vec<Import>, ModuleSyntax, Option<ModuleExports>);
+/// exports; and the tokens the parser read.
+type Scanned = (Vec<Import>, ModuleSyntax, Option<ModuleExports>, u32);
 
 fn scan_as<'a>(
     allocator: &'a Allocator,
     text: &'a str,
     source_type: SourceType,
 ) -> Result<(Scanned, Program<'a>, LineIndex), String> {
+    // the tokens are the init-time model's measure of code: minified or
+    // not, the same code is about the same tokens (not bytes)
     let parsed = Parser::new(allocator, text, source_type)
         .with_options(parse_options())
+        .with_config(oxc_parser::config::TokensParserConfig)
         .parse();
+    let tokens = u32::try_from(parsed.tokens.len()).unwrap_or(u32::MAX);
     if parsed.panicked || parsed.diagnostics.has_errors() {
         let lines = LineIndex::new(text);
         let first = parsed.diagnostics.errors().next();
@@ -129,7 +133,7 @@ fn scan_as<'a>(
         ))
     });
     Ok((
-        (scanner.imports, syntax, exports),
+        (scanner.imports, syntax, exports, tokens),
         parsed.program,
         scanner.lines,
     ))

@@ -200,6 +200,11 @@ pub struct SourceFile {
     /// model prices them); 0 for JavaScript.
     #[serde(skip)]
     pub classes: u32,
+    /// JavaScript: the tokens its parse read, the init-time model's
+    /// measure of code (a minified file has as many as its source); 0
+    /// for Python.
+    #[serde(skip)]
+    pub tokens: u32,
 }
 
 /// What a JavaScript file's own text says about its module format.
@@ -381,8 +386,8 @@ fn scan_source_reading(
         Language::JavaScript => js::scan_and(path, text, |program, lines| {
             handler.map(|h| clients::js::read_program(path, text, program, lines, h))
         })
-        .map(|((imports, syntax, exports), code)| {
-            ((imports, Vec::new(), syntax, exports, 0), code)
+        .map(|((imports, syntax, exports, tokens), code)| {
+            ((imports, Vec::new(), syntax, exports, 0, tokens), code)
         }),
         Language::Python => python::scan_and(text, python, |body, lines| {
             handler.map(|h| clients::python::read_body(path, text, body, lines, h))
@@ -395,6 +400,7 @@ fn scan_source_reading(
                     ModuleSyntax::default(),
                     Some(exports),
                     classes,
+                    0,
                 ),
                 code,
             )
@@ -406,7 +412,7 @@ fn scan_source_reading(
             format!("does not parse, imports not scanned: {message}"),
         )
     })?;
-    let ((imports, too_new, syntax, exports, classes), code) = scanned;
+    let ((imports, too_new, syntax, exports, classes, tokens), code) = scanned;
     let file = SourceFile {
         path: path.to_string(),
         language,
@@ -415,6 +421,7 @@ fn scan_source_reading(
         syntax,
         exports,
         classes,
+        tokens,
     };
     Ok((file, code))
 }

@@ -51,6 +51,8 @@ pub struct InitLoad {
     pub layer_loaded: Vec<MountedFile>,
     /// Python classes the modules loaded define as they run.
     pub classes: usize,
+    /// JavaScript tokens of the files loaded that the walk parsed.
+    pub code_tokens: u64,
     /// Node: files loaded as ES modules, and the CommonJS files an ES
     /// module imports: Node reads each of those a second time, to find
     /// the names it exports, before it runs it.
@@ -1374,14 +1376,13 @@ impl<'a> InitWalker<'a> {
         found
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
-        let classes = {
+        let (classes, code_tokens) = {
             let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner());
-            found
-                .loaded
-                .iter()
-                .filter_map(|file| facts.get(file))
-                .map(|f| f.classes as usize)
-                .sum()
+            let loaded = || found.loaded.iter().filter_map(|file| facts.get(file));
+            (
+                loaded().map(|f| f.classes as usize).sum(),
+                loaded().map(|f| u64::from(f.tokens)).sum(),
+            )
         };
         let (loaded, layer_loaded) = self.mount.split(&found.loaded);
         InitLoad {
@@ -1390,6 +1391,7 @@ impl<'a> InitWalker<'a> {
             loaded,
             layer_loaded,
             classes,
+            code_tokens,
             es_modules,
             commonjs_imported_bytes,
             commonjs_imports,
@@ -1441,6 +1443,8 @@ struct ScanFacts {
     /// Written as an ES module (`import`/`export`): how Node 20.19 and
     /// 22.7 load a `.js` no package.json gives a `"type"`.
     esm: bool,
+    /// JavaScript tokens (the model's measure of code).
+    tokens: u32,
 }
 
 impl ScanFacts {
@@ -1450,8 +1454,10 @@ impl ScanFacts {
             top_level_await: source.syntax.top_level_await,
             classes: source.classes,
             esm: source.syntax.esm.is_some(),
+            tokens: source.tokens,
         };
-        (facts.top_level_await.is_some() || facts.classes > 0 || facts.esm).then_some(facts)
+        (facts.top_level_await.is_some() || facts.classes > 0 || facts.esm || facts.tokens > 0)
+            .then_some(facts)
     }
 }
 

@@ -97,7 +97,8 @@ codec_struct!(SourceFile {
     too_new,
     syntax,
     exports,
-    classes
+    classes,
+    tokens
 });
 
 #[cfg(test)]

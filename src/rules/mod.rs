@@ -72,6 +72,9 @@ pub struct Alternative {
     pub replacement: String,
     pub loaded_files: usize,
     pub loaded_bytes: u64,
+    /// JavaScript tokens of those files (the init-time model's measure).
+    #[serde(default)]
+    pub loaded_tokens: u64,
     /// What it adds to the package, its dependencies included.
     pub unzipped_bytes: u64,
     pub zipped_bytes: u64,
