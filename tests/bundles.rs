@@ -313,3 +313,53 @@ fn malformed_source_maps_never_stop_the_audit() {
         "{warnings:?}"
     );
 }
+
+/// A package a rule names is found inside the bundle too: lodash and
+/// moment bundled whole are node/heavy-library findings at index.js,
+/// saving their bytes in the bundle.
+#[test]
+fn package_rules_see_the_packages_inside_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = bundle_zip(dir.path(), "minified");
+    let lockfile = fixture().join("package-lock.json");
+    let artifact = audit(&zip, &["--lockfile", lockfile.to_str().unwrap()]);
+    let bundled: BTreeMap<String, u64> = only_bundle(&artifact)["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let heavy: Vec<&Value> = artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "node/heavy-library")
+        .collect();
+    let mut packages: Vec<&str> = heavy
+        .iter()
+        .map(|f| f["package"].as_str().unwrap())
+        .collect();
+    packages.sort_unstable();
+    assert_eq!(packages, ["lodash@4.17.21", "moment@2.30.1"], "{heavy:?}");
+    for f in heavy {
+        assert_eq!(f["location"]["path"], "index.js");
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.ends_with("— bundled into index.js, as its source map index.js.map shows"),
+            "{message}"
+        );
+        let name = f["package"].as_str().unwrap().split('@').next().unwrap();
+        assert_eq!(
+            f["saving"]["unzipped_bytes"].as_u64(),
+            Some(bundled[name]),
+            "{f}"
+        );
+        let zipped = f["saving"]["zipped_bytes"].as_u64().unwrap();
+        assert!(zipped > 0 && zipped < bundled[name], "{f}");
+    }
+}

@@ -349,71 +349,142 @@ fn package_rule(
         }
         by_name.entry(p.name.clone()).or_default().push(i);
     }
+    let mut findings = bundled_packages(rule, spec, names, requirement.as_ref(), context, &by_name);
     if by_name.is_empty() {
-        return Vec::new();
+        return findings;
     }
     // dominators of the whole graph: once, for the first rule that matches
     let graph_counts = retained.get_or_init(|| retained_counts(context));
-    by_name
-        .into_iter()
-        .map(|(name, indices)| {
-            let first = &context.inventory.packages[indices[0]];
-            let mut saving = Saving::default();
-            let mut retained_packages = 0;
-            for &i in &indices {
-                saving.unzipped_bytes += context.analysis.retained[i].0;
-                saving.zipped_bytes += context.analysis.retained[i].1;
-                retained_packages += graph_counts[i].saturating_sub(1);
+    findings.extend(by_name.into_iter().map(|(name, indices)| {
+        let first = &context.inventory.packages[indices[0]];
+        let mut saving = Saving::default();
+        let mut retained_packages = 0;
+        for &i in &indices {
+            saving.unzipped_bytes += context.analysis.retained[i].0;
+            saving.zipped_bytes += context.analysis.retained[i].1;
+            retained_packages += graph_counts[i].saturating_sub(1);
+        }
+        let version = first.version.clone().unwrap_or_else(|| "?".to_string());
+        // for a rule with a fix of its own for such a package: the
+        // packages that bring it in, when the function itself does not
+        let indirect = spec.indirect_fix.is_some()
+            && !indices
+                .iter()
+                .any(|&i| context.inventory.packages[i].direct);
+        let mut via: Vec<&str> = match indirect {
+            true => indices
+                .iter()
+                .flat_map(|&i| {
+                    let node = crate::graph::DependencyGraph::package_node(i);
+                    context.analysis.graph.dependents(node)
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        via.sort_unstable();
+        via.dedup();
+        let values = HashMap::from([
+            ("name", name.clone()),
+            ("version", version.clone()),
+            ("path", first.path.clone()),
+            ("retained", human_bytes(saving.unzipped_bytes)),
+            ("retained_packages", thousands(retained_packages as u64)),
+            ("copies", indices.len().to_string()),
+            ("via", via.join(", ")),
+        ]);
+        let mut f = finding(
+            rule,
+            &values,
+            Location {
+                path: first.manifest.clone(),
+                line: first.manifest_line,
+                column: None,
+            },
+            Some(format!("{name}@{version}")),
+        );
+        if let Some(fix) = spec.fixes.get(&name) {
+            f.fix = Some(render(fix, &values));
+        }
+        if let Some(fix) = spec.indirect_fix.as_ref().filter(|_| !via.is_empty()) {
+            f.fix = Some(render(fix, &values));
+        }
+        f.saving = Some(saving);
+        f.concerns = Some(saving);
+        f
+    }));
+    findings
+}
+
+/// The rule's packages inside the function's bundles (read from a source
+/// map or esbuild's module comments), each reported at its bundle once per
+/// name, unless the package is installed too (reported as such above).
+/// What it saves is its bytes in the bundle, and the same share of the
+/// bundle's zipped bytes.
+fn bundled_packages(
+    rule: &Rule,
+    spec: &PackageSpec,
+    names: &GlobSet,
+    requirement: Option<&VersionRequirement>,
+    context: &Context,
+    installed: &BTreeMap<String, Vec<usize>>,
+) -> Vec<Finding> {
+    if spec.ecosystem != Ecosystem::Npm {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for bundle in &context.analysis.bundles {
+        let zipped = context
+            .artifact
+            .find(&bundle.path)
+            .map_or(0, |i| context.artifact.entries[i].zipped_bytes);
+        let mut by_name: BTreeMap<&str, Vec<&crate::inventory::bundle::BundledPackage>> =
+            BTreeMap::new();
+        for p in &bundle.packages {
+            let matched = names.is_match(&p.name) && !installed.contains_key(&p.name);
+            let version_ok =
+                requirement.is_none_or(|req| p.version.as_deref().is_some_and(|v| req.matches(v)));
+            if matched && version_ok {
+                by_name.entry(p.name.as_str()).or_default().push(p);
             }
-            let version = first.version.clone().unwrap_or_else(|| "?".to_string());
-            // for a rule with a fix of its own for such a package: the
-            // packages that bring it in, when the function itself does not
-            let indirect = spec.indirect_fix.is_some()
-                && !indices
-                    .iter()
-                    .any(|&i| context.inventory.packages[i].direct);
-            let mut via: Vec<&str> = match indirect {
-                true => indices
-                    .iter()
-                    .flat_map(|&i| {
-                        let node = crate::graph::DependencyGraph::package_node(i);
-                        context.analysis.graph.dependents(node)
-                    })
-                    .collect(),
-                false => Vec::new(),
-            };
-            via.sort_unstable();
-            via.dedup();
+        }
+        for (name, copies) in by_name {
+            let bytes: u64 = copies.iter().map(|p| p.bytes).sum();
+            let share = bytes as f64 / bundle.unzipped_bytes.max(1) as f64;
+            let saving = Saving::bytes(bytes, (zipped as f64 * share).round() as u64);
+            let version = copies[0].version.clone().unwrap_or_else(|| "?".to_string());
             let values = HashMap::from([
-                ("name", name.clone()),
+                ("name", name.to_string()),
                 ("version", version.clone()),
-                ("path", first.path.clone()),
-                ("retained", human_bytes(saving.unzipped_bytes)),
-                ("retained_packages", thousands(retained_packages as u64)),
-                ("copies", indices.len().to_string()),
-                ("via", via.join(", ")),
+                ("path", bundle.path.clone()),
+                ("retained", human_bytes(bytes)),
+                ("retained_packages", "0".to_string()),
+                ("copies", copies.len().to_string()),
+                ("via", String::new()),
             ]);
             let mut f = finding(
                 rule,
                 &values,
                 Location {
-                    path: first.manifest.clone(),
-                    line: first.manifest_line,
+                    path: bundle.path.clone(),
+                    line: None,
                     column: None,
                 },
                 Some(format!("{name}@{version}")),
             );
-            if let Some(fix) = spec.fixes.get(&name) {
-                f.fix = Some(render(fix, &values));
-            }
-            if let Some(fix) = spec.indirect_fix.as_ref().filter(|_| !via.is_empty()) {
+            f.message.push_str(&format!(
+                " — bundled into {}, as {} shows",
+                bundle.path,
+                bundle.read_from.describe(bundle.map.as_deref())
+            ));
+            if let Some(fix) = spec.fixes.get(name) {
                 f.fix = Some(render(fix, &values));
             }
             f.saving = Some(saving);
             f.concerns = Some(saving);
-            f
-        })
-        .collect()
+            findings.push(f);
+        }
+    }
+    findings
 }
 
 /// Packages in each package's dominator subtree, itself included.
