@@ -305,14 +305,17 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         &lockfiles,
                         native,
                     );
-                    let (bundles, warnings) = inventory::bundle::read(
+                    let reading = inventory::bundle::read(
                         artifact,
                         inventory,
                         &lockfiles,
                         request.cache.as_deref(),
                     );
-                    analysis.bundles = bundles;
-                    analysis.warnings.extend(warnings);
+                    analysis
+                        .findings
+                        .extend(analysis::inline_maps::check(&reading.inline_maps));
+                    analysis.bundles = reading.bundles;
+                    analysis.warnings.extend(reading.warnings);
                     analysis
                 },
                 || {

@@ -363,3 +363,44 @@ fn package_rules_see_the_packages_inside_a_bundle() {
         assert!(zipped > 0 && zipped < bundled[name], "{f}");
     }
 }
+
+/// An inline source map is a finding of its own: its bytes, and what they
+/// cost in the zip, which deleting the comment from the file gives back.
+#[test]
+fn an_inline_source_map_is_reported_with_what_it_costs_zipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = bundle_zip(dir.path(), "inline");
+    let artifact = audit(&zip, &[]);
+    let inline_map_bytes = only_bundle(&artifact)["inline_map_bytes"].as_u64().unwrap();
+    let found: Vec<&Value> = artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "node/inline-source-map")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["location"]["path"], "index.mjs");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("index.mjs carries its source map inline: 4.0 MiB of its 4.7 MiB"),
+        "{}",
+        found[0]["message"]
+    );
+    let saving = &found[0]["saving"];
+    assert_eq!(saving["unzipped_bytes"].as_u64(), Some(inline_map_bytes));
+    // the same zip without the comment is smaller by about that much
+    let code = std::fs::read(fixture().join("dist/inline/index.mjs")).unwrap();
+    let without = &code[..code.len() - inline_map_bytes as usize];
+    let stripped = ZipBuilder::new()
+        .file("index.mjs", without)
+        .write_to(dir.path(), "stripped.zip");
+    let gone =
+        artifact["zipped_bytes"].as_u64().unwrap() - std::fs::metadata(&stripped).unwrap().len();
+    let estimated = saving["zipped_bytes"].as_u64().unwrap();
+    assert!(
+        (estimated as f64 / gone as f64 - 1.0).abs() < 0.05,
+        "estimated {estimated}, the zip lost {gone}"
+    );
+}

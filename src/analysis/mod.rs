@@ -9,6 +9,7 @@ pub mod compat;
 pub mod duplicates;
 pub mod handler;
 pub mod init;
+pub mod inline_maps;
 pub mod java;
 pub mod keepalive;
 pub mod limits;

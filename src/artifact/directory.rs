@@ -329,14 +329,23 @@ fn deflated_len(path: &Path, size: u64) -> io::Result<u64> {
     if size == 0 {
         return Ok(2);
     }
+    let mut file = File::open(path)?;
+    DEFLATE.with_borrow_mut(|deflate| deflate.len_of(&mut file))
+}
+
+/// Deflated size of `bytes` at the default level, what `zip -r` would
+/// store for them.
+pub(crate) fn deflated_size(mut bytes: &[u8]) -> u64 {
+    DEFLATE
+        .with_borrow_mut(|deflate| deflate.len_of(&mut bytes))
+        .unwrap_or(bytes.len() as u64)
+}
+
+thread_local! {
     // each thread keeps its deflate state and buffers: a new state per file
     // (its window and hash tables allocated and zeroed) was a quarter of
     // the time of a folder of 30,000 small files
-    thread_local! {
-        static DEFLATE: RefCell<SizeOnlyDeflate> = RefCell::new(SizeOnlyDeflate::new());
-    }
-    let mut file = File::open(path)?;
-    DEFLATE.with_borrow_mut(|deflate| deflate.len_of(&mut file))
+    static DEFLATE: RefCell<SizeOnlyDeflate> = RefCell::new(SizeOnlyDeflate::new());
 }
 
 /// Deflate that counts its output and keeps none of it.

@@ -7,6 +7,7 @@
 pub mod cache;
 mod deflate_tail;
 mod directory;
+pub(crate) use directory::deflated_size;
 mod positioned;
 mod zipfile;
 

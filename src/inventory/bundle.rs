@@ -65,6 +65,26 @@ pub struct Bundle {
     pub inline_map_bytes: u64,
 }
 
+/// A source map carried inside a file of the function's own code, as a
+/// data URL in its `sourceMappingURL` comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineMap {
+    pub path: String,
+    pub file_bytes: u64,
+    /// The comment, from its `//#` to the end of the file.
+    pub bytes: u64,
+    /// Those bytes deflated at the default level, as `zip -r` stores them.
+    pub zipped_bytes: u64,
+}
+
+/// What the function's own JavaScript files were found to hold.
+#[derive(Default)]
+pub struct Reading {
+    pub bundles: Vec<Bundle>,
+    pub inline_maps: Vec<InlineMap>,
+    pub warnings: Vec<Warning>,
+}
+
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct BundledCode {
     pub bytes: u64,
@@ -112,6 +132,12 @@ codec_struct!(Bundle {
     inline_map_bytes
 });
 codec_struct!(BundledCode { bytes, sources });
+codec_struct!(InlineMap {
+    path,
+    file_bytes,
+    bytes,
+    zipped_bytes
+});
 codec_struct!(BundledPackage {
     name,
     version,
@@ -128,11 +154,13 @@ struct FileRead {
     warnings: Vec<(Option<String>, String)>,
     /// The map file read, with its contents' CRC-32 and size.
     map: Option<(String, (u32, u64))>,
+    inline_map: Option<InlineMap>,
 }
 codec_struct!(FileRead {
     bundle,
     warnings,
-    map
+    map,
+    inline_map
 });
 
 /// The bundles among the function's own JavaScript files: those whose
@@ -143,7 +171,7 @@ pub fn read(
     inventory: &Inventory,
     lockfiles: &[Lockfile],
     cache: Option<&std::path::Path>,
-) -> (Vec<Bundle>, Vec<Warning>) {
+) -> Reading {
     let candidates: Vec<usize> = artifact
         .entries
         .iter()
@@ -177,28 +205,24 @@ pub fn read(
             .collect()
     });
     let versions = Versions::new(lockfiles);
-    let mut bundles = Vec::new();
-    let mut warnings = Vec::new();
+    let mut reading = Reading::default();
     for found in read {
-        bundles.extend(found.bundle.map(|mut bundle| {
+        reading.bundles.extend(found.bundle.map(|mut bundle| {
             for package in &mut bundle.packages {
                 package.version = versions.of(&package.path, &package.name);
             }
             bundle
         }));
-        warnings.extend(
-            found
-                .warnings
-                .into_iter()
-                .map(|(path, message)| Warning { path, message }),
-        );
+        reading.inline_maps.extend(found.inline_map);
+        let warnings = found.warnings.into_iter();
+        (reading.warnings).extend(warnings.map(|(path, message)| Warning { path, message }));
     }
-    bundles.sort_by(|a, b| {
+    reading.bundles.sort_by(|a, b| {
         b.unzipped_bytes
             .cmp(&a.unzipped_bytes)
             .then(a.path.cmp(&b.path))
     });
-    (bundles, warnings)
+    reading
 }
 
 fn is_javascript(path: &str) -> bool {
@@ -213,6 +237,7 @@ fn read_one(artifact: &Artifact, index: usize) -> FileRead {
         bundle: None,
         warnings: Vec::new(),
         map: None,
+        inline_map: None,
     };
     let warnings = &mut read.warnings;
     if entry.unzipped_bytes > MAX_BUNDLE_BYTES || entry.unzipped_bytes == 0 {
@@ -227,6 +252,12 @@ fn read_one(artifact: &Artifact, index: usize) -> FileRead {
     let end = comment.as_ref().map_or(code.len(), |c| c.from);
     let inline = comment.as_ref().filter(|c| c.url.starts_with("data:"));
     let inline_map_bytes = inline.map_or(0, |c| (code.len() - c.from) as u64);
+    read.inline_map = inline.map(|c| InlineMap {
+        path: entry.path.clone(),
+        file_bytes: code.len() as u64,
+        bytes: inline_map_bytes,
+        zipped_bytes: crate::artifact::deflated_size(&code[c.from..]),
+    });
     let mut map = None;
     if let Some(comment) = inline {
         match sourcemap::decode_data_url(comment.url) {
