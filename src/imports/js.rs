@@ -32,8 +32,7 @@ pub(super) fn scan_and<R>(
     also: impl FnOnce(&Program, LineIndex) -> R,
 ) -> Result<(Scanned, R), String> {
     let source_type = SourceType::from_path(Path::new(path)).unwrap_or_default();
-    let allocator = Allocator::default();
-    match scan_as(&allocator, text, source_type) {
+    with_arena(|allocator| match scan_as(allocator, text, source_type) {
         Ok((scanned, program, lines)) => Ok((scanned, also(&program, lines))),
         // a .js file may be a script that strict module code rejects
         Err(first) if !source_type.is_typescript() => {
@@ -43,7 +42,25 @@ pub(super) fn scan_and<R>(
             Ok((scanned, also(&program, lines)))
         }
         Err(e) => Err(e),
-    }
+    })
+}
+
+thread_local! {
+    // each thread's parses share one arena, emptied between files: a new
+    // one per file faulted in fresh pages for every file it parsed
+    static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
+}
+
+/// Runs `parse` with this thread's arena, emptied first; a parse within a
+/// parse on the same thread gets an arena of its own.
+fn with_arena<R>(parse: impl FnOnce(&Allocator) -> R) -> R {
+    ARENA.with(|arena| match arena.try_borrow_mut() {
+        Ok(mut allocator) => {
+            allocator.reset();
+            parse(&allocator)
+        }
+        Err(_) => parse(&Allocator::default()),
+    })
 }
 
 /// How deadweight parses JavaScript: imports are all it reads, so
