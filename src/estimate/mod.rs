@@ -57,7 +57,6 @@ pub struct Family {
     pub base_ms: f64,
     pub ms_per_code_mib: f64,
     /// Per 100,000 JavaScript tokens loaded.
-    #[serde(default)]
     pub ms_per_100k_tokens: f64,
     pub ms_per_file: f64,
     pub ms_per_native: f64,
@@ -114,7 +113,6 @@ pub struct ProvidedPackage {
     pub files: usize,
     pub bytes: u64,
     /// JavaScript tokens of those files.
-    #[serde(default)]
     pub tokens: u64,
     /// The CommonJS file an ES module's `import` of the package loads,
     /// which Node reads once more for its export names (0: an ES module).

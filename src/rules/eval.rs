@@ -349,75 +349,79 @@ fn package_rule(
         }
         by_name.entry(p.name.clone()).or_default().push(i);
     }
-    let mut findings = bundled_packages(rule, spec, names, requirement.as_ref(), context, &by_name);
+    let bundled = bundled_packages(rule, spec, names, requirement.as_ref(), context, &by_name);
     if by_name.is_empty() {
-        return findings;
+        return bundled;
     }
     // dominators of the whole graph: once, for the first rule that matches
     let graph_counts = retained.get_or_init(|| retained_counts(context));
-    findings.extend(by_name.into_iter().map(|(name, indices)| {
-        let first = &context.inventory.packages[indices[0]];
-        let mut saving = Saving::default();
-        let mut retained_packages = 0;
-        for &i in &indices {
-            saving.unzipped_bytes += context.analysis.retained[i].0;
-            saving.zipped_bytes += context.analysis.retained[i].1;
-            retained_packages += graph_counts[i].saturating_sub(1);
-        }
-        let version = first.version.clone().unwrap_or_else(|| "?".to_string());
-        // for a rule with a fix of its own for such a package: the
-        // packages that bring it in, when the function itself does not
-        let indirect = spec.indirect_fix.is_some()
-            && !indices
-                .iter()
-                .any(|&i| context.inventory.packages[i].direct);
-        let mut via: Vec<&str> = match indirect {
-            true => indices
-                .iter()
-                .flat_map(|&i| {
-                    let node = crate::graph::DependencyGraph::package_node(i);
-                    context.analysis.graph.dependents(node)
-                })
-                .collect(),
-            false => Vec::new(),
-        };
-        via.sort_unstable();
-        via.dedup();
-        let values = HashMap::from([
-            ("name", name.clone()),
-            ("version", version.clone()),
-            ("path", first.path.clone()),
-            ("retained", human_bytes(saving.unzipped_bytes)),
-            ("retained_packages", thousands(retained_packages as u64)),
-            ("copies", indices.len().to_string()),
-            ("via", via.join(", ")),
-        ]);
-        let mut f = finding(
-            rule,
-            &values,
-            Location {
-                path: first.manifest.clone(),
-                line: first.manifest_line,
-                column: None,
-            },
-            Some(format!("{name}@{version}")),
-        );
-        if let Some(fix) = spec.fixes.get(&name) {
-            f.fix = Some(render(fix, &values));
-        }
-        if let Some(fix) = spec.indirect_fix.as_ref().filter(|_| !via.is_empty()) {
-            f.fix = Some(render(fix, &values));
-        }
-        f.saving = Some(saving);
-        f.concerns = Some(saving);
-        f
-    }));
-    findings
+    by_name
+        .into_iter()
+        .map(|(name, indices)| {
+            let first = &context.inventory.packages[indices[0]];
+            let mut saving = Saving::default();
+            let mut retained_packages = 0;
+            for &i in &indices {
+                saving.unzipped_bytes += context.analysis.retained[i].0;
+                saving.zipped_bytes += context.analysis.retained[i].1;
+                retained_packages += graph_counts[i].saturating_sub(1);
+            }
+            let version = first.version.clone().unwrap_or_else(|| "?".to_string());
+            // for a rule with a fix of its own for such a package: the
+            // packages that bring it in, when the function itself does not
+            let indirect = spec.indirect_fix.is_some()
+                && !indices
+                    .iter()
+                    .any(|&i| context.inventory.packages[i].direct);
+            let mut via: Vec<&str> = match indirect {
+                true => indices
+                    .iter()
+                    .flat_map(|&i| {
+                        let node = crate::graph::DependencyGraph::package_node(i);
+                        context.analysis.graph.dependents(node)
+                    })
+                    .collect(),
+                false => Vec::new(),
+            };
+            via.sort_unstable();
+            via.dedup();
+            let values = HashMap::from([
+                ("name", name.clone()),
+                ("version", version.clone()),
+                ("path", first.path.clone()),
+                ("retained", human_bytes(saving.unzipped_bytes)),
+                ("retained_packages", thousands(retained_packages as u64)),
+                ("copies", indices.len().to_string()),
+                ("via", via.join(", ")),
+            ]);
+            let mut f = finding(
+                rule,
+                &values,
+                Location {
+                    path: first.manifest.clone(),
+                    line: first.manifest_line,
+                    column: None,
+                },
+                Some(format!("{name}@{version}")),
+            );
+            if let Some(fix) = spec.fixes.get(&name) {
+                f.fix = Some(render(fix, &values));
+            }
+            if let Some(fix) = spec.indirect_fix.as_ref().filter(|_| !via.is_empty()) {
+                f.fix = Some(render(fix, &values));
+            }
+            f.saving = Some(saving);
+            f.concerns = Some(saving);
+            f
+        })
+        .chain(bundled)
+        .collect()
 }
 
 /// The rule's packages inside the function's bundles (read from a source
 /// map or esbuild's module comments), each reported at its bundle once per
-/// name, unless the package is installed too (reported as such above).
+/// name, unless the package is installed too (then the installed copy is
+/// the one reported).
 /// What it saves is its bytes in the bundle, and the same share of the
 /// bundle's zipped bytes.
 fn bundled_packages(
