@@ -41,7 +41,7 @@ its family that are still what they were when timed (same inputs) and
 over 20 ms, and each round's times are divided by how much slower those
 run in that round than when they were committed (the median ratio). The
 committed functions keep the inputs they were timed with; only inputs the
-model gained later (classes, ES modules) come from the current build. To
+model gained later (classes, ES modules, tokens) come from the current build. To
 time a committed function again, delete its [[...sample]] entry from
 rules/init-model.toml first.
 """
@@ -682,7 +682,7 @@ def extend(names, rounds):
     # A committed function keeps the inputs it was timed with: rebuilt
     # today, its zip may differ (dependencies released since, .pyc files
     # whose timestamps the zip kept or not). Inputs the model gained since
-    # it was timed (classes, ES modules), which those leave alone, are
+    # it was timed (classes, ES modules, tokens), which those leave alone, are
     # taken from the current build.
     gained = ("classes", "es_modules", "commonjs_imported_bytes", "code_tokens")
     for family, rows in families.items():
