@@ -50,6 +50,19 @@ pub struct PackageChange {
     pub zipped: Delta,
 }
 
+/// A package inside a bundle (by the bundle's path) that came, went or
+/// changed; its bytes are its share of the bundle.
+#[derive(Clone, Debug, Serialize)]
+pub struct BundledChange {
+    pub bundle: String,
+    pub name: String,
+    /// added, removed, version or resized
+    pub change: &'static str,
+    pub base_versions: Vec<String>,
+    pub head_versions: Vec<String>,
+    pub bytes: Delta,
+}
+
 #[derive(Debug, Serialize)]
 pub struct InitChange {
     pub base: MsRange,
@@ -99,6 +112,9 @@ pub struct ArtifactDiff {
     pub version_changed: Vec<PackageChange>,
     /// Same versions, different size (rebuilt, pruned, …).
     pub resized: Vec<PackageChange>,
+    /// Packages inside the function's bundles, largest change first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bundled: Vec<BundledChange>,
     pub new_findings: Vec<Value>,
     pub fixed_findings: Vec<Value>,
     /// Head's gate verdict, when the head report has one.
@@ -154,6 +170,41 @@ fn packages(artifact: &Value) -> BTreeMap<(String, String), Side> {
         side.versions.sort();
     }
     out
+}
+
+/// Per bundle path and package name: versions and bytes in the bundle.
+fn bundled(artifact: &Value) -> BTreeMap<(String, String), Side> {
+    let mut out: BTreeMap<(String, String), Side> = BTreeMap::new();
+    for bundle in artifact["bundles"].as_array().into_iter().flatten() {
+        let path = bundle["path"].as_str().unwrap_or("");
+        for p in bundle["packages"].as_array().into_iter().flatten() {
+            let key = (
+                path.to_string(),
+                p["name"].as_str().unwrap_or("").to_string(),
+            );
+            let side = out.entry(key).or_default();
+            // a bundle knows versions only from a lockfile or pnpm's paths
+            if let Some(version) = p["version"].as_str() {
+                if !side.versions.iter().any(|v| v == version) {
+                    side.versions.push(version.to_string());
+                    side.versions.sort();
+                }
+            }
+            side.unzipped += p["bytes"].as_u64().unwrap_or(0);
+        }
+    }
+    out
+}
+
+/// What happened to a package between the two sides, if anything.
+fn change_of(base: Option<&Side>, head: Option<&Side>) -> Option<&'static str> {
+    match (base, head) {
+        (None, Some(_)) => Some("added"),
+        (Some(_), None) => Some("removed"),
+        (Some(b), Some(h)) if b.versions != h.versions => Some("version"),
+        (Some(b), Some(h)) if b.unzipped != h.unzipped => Some("resized"),
+        _ => None,
+    }
 }
 
 fn finding_prints(artifact: &Value) -> Vec<(String, &Value)> {
@@ -252,6 +303,7 @@ fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
         removed: Vec::new(),
         version_changed: Vec::new(),
         resized: Vec::new(),
+        bundled: Vec::new(),
         new_findings: Vec::new(),
         fixed_findings: Vec::new(),
         gate_passed: head["gate"]["passed"].as_bool(),
@@ -273,14 +325,37 @@ fn diff_artifact(base: &Value, head: &Value) -> ArtifactDiff {
             unzipped: Delta::new(bs.unzipped, hs.unzipped),
             zipped: Delta::new(bs.zipped, hs.zipped),
         };
-        match (b, h) {
-            (None, Some(_)) => diff.added.push(change),
-            (Some(_), None) => diff.removed.push(change),
-            (Some(b), Some(h)) if b.versions != h.versions => diff.version_changed.push(change),
-            (Some(b), Some(h)) if b.unzipped != h.unzipped => diff.resized.push(change),
-            _ => {}
+        match change_of(b, h) {
+            Some("added") => diff.added.push(change),
+            Some("removed") => diff.removed.push(change),
+            Some("version") => diff.version_changed.push(change),
+            Some(_) => diff.resized.push(change),
+            None => {}
         }
     }
+    let (base_bundled, head_bundled) = (bundled(base), bundled(head));
+    let keys: std::collections::BTreeSet<&(String, String)> =
+        base_bundled.keys().chain(head_bundled.keys()).collect();
+    for key in keys {
+        let (b, h) = (base_bundled.get(key), head_bundled.get(key));
+        let Some(change) = change_of(b, h) else {
+            continue;
+        };
+        let (bs, hs) = (b.unwrap_or(&empty), h.unwrap_or(&empty));
+        diff.bundled.push(BundledChange {
+            bundle: key.0.clone(),
+            name: key.1.clone(),
+            change,
+            base_versions: bs.versions.clone(),
+            head_versions: hs.versions.clone(),
+            bytes: Delta::new(bs.unzipped, hs.unzipped),
+        });
+    }
+    diff.bundled.sort_by(|a, b| {
+        (b.bytes.change.unsigned_abs())
+            .cmp(&a.bytes.change.unsigned_abs())
+            .then(a.name.cmp(&b.name))
+    });
     let base_prints = finding_prints(base);
     let head_prints = finding_prints(head);
     diff.new_findings = head_prints

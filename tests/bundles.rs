@@ -404,3 +404,70 @@ fn an_inline_source_map_is_reported_with_what_it_costs_zipped() {
         "estimated {estimated}, the zip lost {gone}"
     );
 }
+
+/// `diff` of two builds of the function: the packages that left the
+/// bundle, with their bytes, in JSON and in the pull-request comment.
+#[test]
+fn diff_shows_what_came_into_or_left_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = bundle_zip(dir.path(), "minified");
+    let head = bundle_zip(dir.path(), "lean");
+    let base_report = audit(&base, &[]);
+    let diff = common::success_json(
+        common::deadweight()
+            .args(["diff", "--format", "json"])
+            .arg(&base)
+            .arg(&head),
+    );
+    let bundled = diff["artifacts"][0]["bundled"].as_array().unwrap();
+    let change = |name: &str| {
+        bundled
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {bundled:?}"))
+    };
+    let bytes_in_base = |name: &str| {
+        only_bundle(&base_report)["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["bytes"]
+            .as_i64()
+            .unwrap()
+    };
+    for name in ["lodash", "moment", "@aws-sdk/lib-dynamodb"] {
+        let c = change(name);
+        assert_eq!(c["change"], "removed", "{c}");
+        assert_eq!(c["bundle"], "index.js");
+        assert_eq!(
+            c["bytes"]["change"].as_i64(),
+            Some(-bytes_in_base(name)),
+            "{c}"
+        );
+    }
+    // the client stays, smaller without the document client's commands
+    assert!(
+        bundled.iter().all(|c| c["change"] != "added"),
+        "{bundled:?}"
+    );
+    // largest change first
+    let sizes: Vec<u64> = bundled
+        .iter()
+        .map(|c| c["bytes"]["change"].as_i64().unwrap().unsigned_abs())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+
+    let out = common::deadweight()
+        .args(["diff", "--format", "markdown"])
+        .arg(&base)
+        .arg(&head)
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    assert!(markdown.contains("**Inside bundles**"), "{markdown}");
+    assert!(
+        markdown.contains("| `lodash` | `index.js` | removed |"),
+        "{markdown}"
+    );
+}

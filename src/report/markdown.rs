@@ -52,6 +52,17 @@ fn delta_text(delta: &Delta) -> String {
     }
 }
 
+/// "added 1.2.3", "removed …", "1.2.3 → 1.3.0" or "resized".
+fn change_text(kind: &str, base: &[String], head: &[String]) -> String {
+    let text = match kind {
+        "added" => format!("added {}", head.join(", ")),
+        "removed" => format!("removed {}", base.join(", ")),
+        "version" => format!("{} → {}", base.join(", "), head.join(", ")),
+        _ => "resized".to_string(),
+    };
+    text.trim_end().to_string()
+}
+
 fn level_icon(level: &str) -> &'static str {
     match level {
         "deny" => "⛔",
@@ -255,16 +266,7 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
             "| package | what | unzipped | zipped |\n|---|---|---:|---:|"
         )?;
         for (kind, p) in changes.iter().take(10) {
-            let what = match *kind {
-                "added" => format!("added {}", p.head_versions.join(", ")),
-                "removed" => format!("removed {}", p.base_versions.join(", ")),
-                "version" => format!(
-                    "{} → {}",
-                    p.base_versions.join(", "),
-                    p.head_versions.join(", ")
-                ),
-                _ => "resized".to_string(),
-            };
+            let what = change_text(kind, &p.base_versions, &p.head_versions);
             writeln!(
                 out,
                 "| `{}` | {} | {} | {} |",
@@ -272,6 +274,24 @@ fn artifact_diff(a: &ArtifactDiff, out: &mut dyn Write) -> io::Result<()> {
                 cell(&what),
                 delta_text(&p.unzipped),
                 signed(p.zipped.change)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !a.bundled.is_empty() {
+        writeln!(out, "**Inside bundles**\n")?;
+        writeln!(
+            out,
+            "| package | bundle | what | bytes |\n|---|---|---|---:|"
+        )?;
+        for p in a.bundled.iter().take(10) {
+            writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                cell(&p.name),
+                cell(&p.bundle),
+                cell(&change_text(p.change, &p.base_versions, &p.head_versions)),
+                delta_text(&p.bytes)
             )?;
         }
         writeln!(out)?;

@@ -741,6 +741,38 @@ pub fn render_diff(
             }
             table.write(&term, out)?;
         }
+        if !a.bundled.is_empty() {
+            writeln!(out)?;
+            let mut table =
+                Table::new(["bundled package", "in", "change", "base", "head", "bytes"]);
+            for p in a.bundled.iter().take(10) {
+                table.row([
+                    p.name.clone(),
+                    p.bundle.clone(),
+                    p.change.to_string(),
+                    p.base_versions.join(", "),
+                    p.head_versions.join(", "),
+                    signed(p.bytes.change),
+                ]);
+            }
+            table.write(&term, out)?;
+            if a.bundled.len() > 10 {
+                let rest = &a.bundled[10..];
+                let bytes: i64 = rest.iter().map(|p| p.bytes.change).sum();
+                writeln!(
+                    out,
+                    "  {}",
+                    term.paint(
+                        &format!(
+                            "… {} more bundled packages changed, {} in all",
+                            rest.len(),
+                            signed(bytes)
+                        ),
+                        Style::new().dimmed()
+                    )
+                )?;
+            }
+        }
         for (label, list, style) in [
             ("new", &a.new_findings, Style::new().yellow()),
             ("fixed", &a.fixed_findings, Style::new().green()),

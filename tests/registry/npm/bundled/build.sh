@@ -17,3 +17,7 @@ bundle --format=esm --minify --sourcemap=inline --metafile=meta/inline.json \
     --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);"
 bundle --metafile=meta/plain.json --outfile=dist/plain/index.js
 bundle --sourcemap --metafile=meta/plain-mapped.json --outfile=dist/plain-mapped/index.js
+# the same function after a change that drops lodash, moment and the
+# document client: what a pull request's diff of two bundles compares
+"$esbuild" src/lean.ts --bundle --platform=node --target=node20 --log-level=warning \
+    --minify --sourcemap --outfile=dist/lean/index.js
