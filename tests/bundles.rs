@@ -471,3 +471,28 @@ fn diff_shows_what_came_into_or_left_a_bundle() {
         "{markdown}"
     );
 }
+
+/// The Markdown report (a job summary, a pull-request comment) shows what
+/// the bundle is made of.
+#[test]
+fn the_markdown_report_shows_what_a_bundle_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = bundle_zip(dir.path(), "minified");
+    let out = common::deadweight()
+        .args(["audit", "--format", "markdown"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        markdown.contains(
+            "<details><summary>Inside <code>index.js</code> (672.5 KiB, read from its source map index.js.map)</summary>"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| `lodash` | 71.8 KiB | 10.7% |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| own code | 467 B |"), "{markdown}");
+}

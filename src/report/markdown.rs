@@ -189,6 +189,32 @@ impl Render for Markdown {
                 }
                 writeln!(out, "\n</details>\n")?;
             }
+            for bundle in &a.bundles {
+                writeln!(
+                    out,
+                    "<details><summary>Inside <code>{}</code> ({}, read from {})</summary>\n",
+                    cell(&bundle.path),
+                    human_bytes(bundle.unzipped_bytes),
+                    cell(&bundle.read_from.describe(bundle.map.as_deref()))
+                )?;
+                writeln!(out, "| package | bytes | share |\n|---|---:|---:|")?;
+                for p in bundle.packages.iter().take(25) {
+                    writeln!(
+                        out,
+                        "| `{}` | {} | {} |",
+                        cell(&p.label()),
+                        human_bytes(p.bytes),
+                        percent(p.bytes, bundle.unzipped_bytes)
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "| own code | {} | {} |",
+                    human_bytes(bundle.own.bytes),
+                    percent(bundle.own.bytes, bundle.unzipped_bytes)
+                )?;
+                writeln!(out, "\n</details>\n")?;
+            }
         }
         Ok(())
     }
