@@ -270,8 +270,9 @@ struct AuditArgs {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
-    /// The project's lockfile: marks development-only packages and checks
-    /// the package against it. Repeat for several.
+    /// The project's lockfile: marks development-only packages, checks
+    /// the package against it, and gives the versions of the packages
+    /// inside a bundle. Repeat for several.
     #[arg(long = "lockfile", value_name = "FILE")]
     lockfiles: Vec<PathBuf>,
 

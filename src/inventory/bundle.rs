@@ -252,6 +252,12 @@ fn read_one(artifact: &Artifact, index: usize) -> FileRead {
     let end = comment.as_ref().map_or(code.len(), |c| c.from);
     let inline = comment.as_ref().filter(|c| c.url.starts_with("data:"));
     let inline_map_bytes = inline.map_or(0, |c| (code.len() - c.from) as u64);
+    let shape = FileShape {
+        path: &entry.path,
+        bytes: code.len() as u64,
+        code_end: end as u64,
+        inline_map_bytes,
+    };
     read.inline_map = inline.map(|c| InlineMap {
         path: entry.path.clone(),
         file_bytes: code.len() as u64,
@@ -311,9 +317,7 @@ fn read_one(artifact: &Artifact, index: usize) -> FileRead {
         };
         match flat.map_err(|e| e.to_string()) {
             Ok(map) => match by_source_map(&code, end, &map) {
-                Ok(tally) => {
-                    made = Some(tally.into_bundle(&entry.path, read_from, map_path))
-                }
+                Ok(tally) => made = Some(tally.into_bundle(&shape, read_from, map_path)),
                 Err(past_end) => warnings.push((
                     Some(named),
                     format!(
@@ -330,17 +334,10 @@ fn read_one(artifact: &Artifact, index: usize) -> FileRead {
             )),
         }
     }
-    let mut bundle = made.unwrap_or_else(|| {
+    read.bundle = made.unwrap_or_else(|| {
         by_module_comments(&code[..end])
-            .and_then(|tally| tally.into_bundle(&entry.path, ReadFrom::ModuleComments, None))
+            .and_then(|tally| tally.into_bundle(&shape, ReadFrom::ModuleComments, None))
     });
-    if let Some(bundle) = &mut bundle {
-        bundle.unzipped_bytes = code.len() as u64;
-        bundle.inline_map_bytes = inline_map_bytes;
-        // an external map's comment line, and blank lines after it
-        bundle.other_bytes += (code.len() - end) as u64 - inline_map_bytes;
-    }
-    read.bundle = bundle;
     read
 }
 
@@ -476,7 +473,13 @@ impl<'a> Tally<'a> {
         }
     }
 
-    fn into_bundle(self, path: &str, read_from: ReadFrom, map: Option<String>) -> Option<Bundle> {
+    /// The bundle these counts make of `file`, when they show a package.
+    fn into_bundle(
+        self,
+        file: &FileShape,
+        read_from: ReadFrom,
+        map: Option<String>,
+    ) -> Option<Bundle> {
         let mut own = BundledCode::default();
         let mut packages = Vec::new();
         for (owner, (bytes, sources)) in self.owners {
@@ -502,16 +505,26 @@ impl<'a> Tally<'a> {
         }
         packages.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
         Some(Bundle {
-            path: path.to_string(),
-            unzipped_bytes: 0,
+            path: file.path.to_string(),
+            unzipped_bytes: file.bytes,
             read_from,
             map,
             packages,
             own,
-            other_bytes: self.other,
-            inline_map_bytes: 0,
+            // an external map's comment line, and blank lines after it
+            other_bytes: self.other + (file.bytes - file.code_end) - file.inline_map_bytes,
+            inline_map_bytes: file.inline_map_bytes,
         })
     }
+}
+
+/// A file read for its make-up: its code ends where its map comment
+/// starts (nobody's code), which holds the map itself when inline.
+struct FileShape<'p> {
+    path: &'p str,
+    bytes: u64,
+    code_end: u64,
+    inline_map_bytes: u64,
 }
 
 /// Gives each stretch of generated code to the source of the mapping that
