@@ -60,7 +60,8 @@ MODEL = os.path.join(ROOT, "rules", "init-model.toml")
 RUNTIME_MODULES = os.path.join(ROOT, "rules", "runtime-modules.json")
 MIB = 1024 * 1024
 NOISE_MS = 2.0
-TERMS = ["base", "code_mib", "tokens_100k", "files", "native", "compiled_mib", "runtime_ms", "classes", "es_modules", "commonjs_imported_mib"]
+TERMS = ["base", "code_mib", "tokens_100k", "files", "native", "compiled_mib", "runtime_ms", "classes", "es_modules",
+         "commonjs_imported_mib", "inline_map_mib", "source_map_mib"]
 
 
 def local_python():
@@ -82,6 +83,21 @@ def samples():
 
 def runtime_of(family):
     return "nodejs20.x" if family == "node" else local_python()
+
+
+def environment(path):
+    """The function's environment, `NAME=VALUE` lines of the .env file
+    beside its zip (NODE_OPTIONS=--enable-source-maps), as --env arguments
+    of both its audit and its measure."""
+    env = os.path.join(ROOT, path[:-4] + ".env")
+    if not os.path.exists(env):
+        return []
+    with open(env) as f:
+        return [arg for line in f.read().split("\n") if line.strip() for arg in ("--env", line.strip())]
+
+
+def measure_args(path, family, runs):
+    return ["measure", path, "--runtime", runtime_of(family), "--runs", str(runs), "--format", "json", *environment(path)]
 
 
 def deadweight(*args):
@@ -415,7 +431,7 @@ def run(cmd, check=True, stderr=False, cwd=None):
 
 def inputs(path, family):
     """The model's inputs, as the audit computes them."""
-    report = deadweight("audit", path, "--runtime", runtime_of(family), "--format", "json")
+    report = deadweight("audit", path, "--runtime", runtime_of(family), "--format", "json", *environment(path))
     init = report["artifacts"][0]["init"]
     return {
         "files": init["loaded_files"],
@@ -426,6 +442,9 @@ def inputs(path, family):
         "classes": init["classes"],
         "es_modules": init["es_modules"],
         "commonjs_imported_bytes": init["commonjs_imported_bytes"],
+        "inline_map_bytes": init["inline_map_bytes"],
+        # what Node parses: the maps named, when source maps are enabled
+        "source_map_bytes": init["source_map_bytes"] if init["source_maps_enabled"] else 0,
         "runtime_modules": init["runtime_modules"],
         "priced_calls": init.get("priced_calls", []),
     }
@@ -493,6 +512,8 @@ def row(sample):
         "classes": float(sample["classes"]),
         "es_modules": float(sample.get("es_modules", 0)),
         "commonjs_imported_mib": sample.get("commonjs_imported_bytes", 0) / MIB,
+        "inline_map_mib": sample.get("inline_map_bytes", 0) / MIB,
+        "source_map_mib": sample.get("source_map_bytes", 0) / MIB,
     }
 
 
@@ -670,7 +691,7 @@ def extend(names, rounds):
         times = {p: [] for p in references + new}
         for round_ in range(rounds):
             for path in references + new:
-                measured = deadweight("measure", path, "--runtime", runtime_of(family), "--runs", str(runs), "--format", "json")
+                measured = deadweight(*measure_args(path, family, runs))
                 times[path].append(measured["median_ms"])
             print("round %d: references at %.2fx their committed times" % (round_ + 1, median([times[p][-1] / known[p] for p in references])), file=sys.stderr)
         slowdown = [median([times[p][r] / known[p] for p in references]) for r in range(rounds)]
@@ -684,7 +705,7 @@ def extend(names, rounds):
     # whose timestamps the zip kept or not). Inputs the model gained since
     # it was timed (classes, ES modules, tokens), which those leave alone, are
     # taken from the current build.
-    gained = ("classes", "es_modules", "commonjs_imported_bytes", "code_tokens")
+    gained = ("classes", "es_modules", "commonjs_imported_bytes", "code_tokens", "inline_map_bytes", "source_map_bytes")
     for family, rows in families.items():
         for sample in rows:
             if any(key not in sample for key in gained):
@@ -704,9 +725,7 @@ def measure_all(runs):
     versions = {}
     for family, path in samples():
         sample = sample_inputs(path, family, tables)
-        measured = deadweight(
-            "measure", path, "--runtime", runtime_of(family), "--runs", str(runs), "--format", "json"
-        )
+        measured = deadweight(*measure_args(path, family, runs))
         sample["measured_ms"] = round(measured["median_ms"], 1)
         versions[family] = measured["runtime_version"]
         families[family].append(sample)
@@ -726,6 +745,8 @@ def write(args, tables, families, versions):
         "#           self time in us and what it imports) + ms_per_class * Python classes the",
         "#           loaded modules create as they run + ms_per_es_module * files Node loads as ES",
         "#           modules + ms_per_commonjs_imported_mib * MiB of CommonJS modules ES modules import",
+        "#         + ms_per_inline_map_mib * MiB of inline source maps in the files loaded",
+        "#         + ms_per_source_map_mib * MiB of source maps Node parses (NODE_OPTIONS=--enable-source-maps)",
         "# on the machine below; ratio_low / ratio_high are the 10th and 90th percentile of",
         "# measured / estimated over the samples, and give the estimate's range.",
         "# Refit: samples/build.sh calibrate && cargo build --release && python3 bench/calibrate.py",
@@ -752,6 +773,8 @@ def write(args, tables, families, versions):
             "ms_per_class = %.4f" % model["classes"],
             "ms_per_es_module = %.4f" % model["es_modules"],
             "ms_per_commonjs_imported_mib = %.3f" % model["commonjs_imported_mib"],
+            "ms_per_inline_map_mib = %.3f" % model["inline_map_mib"],
+            "ms_per_source_map_mib = %.3f" % model["source_map_mib"],
             "ratio_low = %.3f" % percentile(ratios, 0.1),
             "ratio_high = %.3f" % percentile(ratios, 0.9),
             "# %d of %d samples within x1.5 (or %g ms) of the estimate" % (within, len(data), NOISE_MS),
@@ -770,9 +793,12 @@ def write(args, tables, families, versions):
                 "classes = %d" % s["classes"],
             ]
             # Node's own inputs, where a function has them
-            for key in ("code_tokens", "es_modules", "commonjs_imported_bytes"):
+            for key in ("code_tokens", "es_modules", "commonjs_imported_bytes", "inline_map_bytes", "source_map_bytes"):
                 if s.get(key):
                     out.append("%s = %d" % (key, s[key]))
+            env = environment(s["path"])[1::2]
+            if env:
+                out.append("env = [%s]" % ", ".join('"%s"' % e for e in env))
             out += [
                 "measured_ms = %.1f" % s["measured_ms"],
             ]

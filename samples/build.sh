@@ -202,7 +202,7 @@ const { Tracer } = require('@aws-lambda-powertools/tracer');"
   # bundled by esbuild into one index.js, as CDK's NodejsFunction and
   # serverless-esbuild build them: minified unless the name ends in -plain
   # (CDK's default); the AWS SDK bundled in too
-  node_cal_bundle() { # NAME "pkg@ver ..." REQUIRES
+  node_cal_bundle() { # NAME "pkg@ver ..." REQUIRES [ESBUILD_FLAGS] [ENVIRONMENT]
     wanted "$1" || return 0
     local dir="$work/$1" minify=--minify
     case "$1" in *-plain) minify= ;; esac
@@ -212,8 +212,12 @@ const { Tracer } = require('@aws-lambda-powertools/tracer');"
     printf '%s\n' "$3
 exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });" >"$dir/src/index.js"
     (cd "$dir" && npx --yes esbuild@0.28.2 src/index.js --bundle --platform=node --target=node20 \
-      $minify --log-level=warning --outfile=dist/index.js)
+      $minify ${4:-} --log-level=warning --outfile=dist/index.js)
     zipdir "$dir/dist" "$dest/$1.zip"
+    # the function's environment (NAME=VALUE lines), which calibrate.py
+    # gives its audit and its measure
+    rm -f "$dest/$1.env"
+    [ -z "${5:-}" ] || printf '%s\n' "$5" >"$dest/$1.env"
     echo "built $dest/$1.zip"
   }
   node_cal_bundle node-bundle-dynamodb-v3 "@aws-sdk/client-dynamodb@3.699.0 @aws-sdk/lib-dynamodb@3.699.0" "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
@@ -235,6 +239,22 @@ const db = new DynamoDB.DocumentClient();"
   node_cal_bundle node-bundle-graphql-plain "graphql@16.10.0" "const graphql = require('graphql');"
   node_cal_bundle node-bundle-winston "winston@3.17.0" "const winston = require('winston');
 const logger = winston.createLogger({ transports: [new winston.transports.Console()] });"
+  # Source maps: inline in the bundle (text Node reads with the code), and
+  # parsed as the bundle loads when NODE_OPTIONS enables them
+  maps_on=NODE_OPTIONS=--enable-source-maps
+  dynamodb_init="const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb');
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));"
+  node_cal_bundle node-bundle-dynamodb-v3-inline-map "@aws-sdk/client-dynamodb@3.699.0 @aws-sdk/lib-dynamodb@3.699.0" "$dynamodb_init" --sourcemap=inline
+  node_cal_bundle node-bundle-openai-inline-map "openai@4.77.0" "const OpenAI = require('openai');" --sourcemap=inline
+  node_cal_bundle node-bundle-dynamodb-v3-maps-on "@aws-sdk/client-dynamodb@3.699.0 @aws-sdk/lib-dynamodb@3.699.0" "$dynamodb_init" --sourcemap "$maps_on"
+  node_cal_bundle node-bundle-express-maps-on "express@4.21.2" "const express = require('express');
+const app = express();
+app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));" --sourcemap "$maps_on"
+  node_cal_bundle node-bundle-lodash-inline-maps-on "lodash@4.17.21" "const _ = require('lodash');" --sourcemap=inline "$maps_on"
+  node_cal_bundle node-bundle-graphql-maps-on-plain "graphql@16.10.0" "const graphql = require('graphql');" --sourcemap "$maps_on"
+  node_cal_bundle node-bundle-s3-v3-no-sources-maps-on "@aws-sdk/client-s3@3.699.0" "const { S3Client } = require('@aws-sdk/client-s3');
+const s3 = new S3Client({});" "--sourcemap --sources-content=false" "$maps_on"
   # ES module handlers (index.mjs): Node's ES module loader, and CommonJS
   # packages imported from an ES module
   node_cal_esm() { # NAME "pkg@ver ..." IMPORTS

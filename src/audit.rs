@@ -27,6 +27,9 @@ pub struct FunctionFacts {
     pub handler: Option<String>,
     /// Memory size in MB, for the CPU share init runs with.
     pub memory_mb: Option<u32>,
+    /// Variables of the function's environment (`--env`): they win over
+    /// the config's, which win over the templates'.
+    pub environment: std::collections::BTreeMap<String, String>,
 }
 
 impl FunctionFacts {
@@ -58,7 +61,27 @@ impl FunctionFacts {
             memory_mb: self
                 .memory_mb
                 .or_else(|| function.and_then(|f| f.memory_mb)),
+            environment: function
+                .map(|f| f.environment.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(self.environment.clone())
+                .collect(),
         }
+    }
+
+    /// A variable of the function's environment: given on the command
+    /// line or in the config, else as its deployment sets it.
+    fn variable(
+        &self,
+        name: &str,
+        template_texts: &[String],
+        packaged: Option<&template::PackagedFunction>,
+    ) -> Option<String> {
+        self.environment
+            .get(name)
+            .cloned()
+            .or_else(|| template::deployed_variable(template_texts, packaged, name))
     }
 
     fn environment(&self, inventory: &Inventory) -> Environment {
@@ -184,12 +207,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 Some(handler) => Some(handler.clone()),
                 None => imports::reach::infer_handler(artifact).ok(),
             };
-            let (wrapped, wrapper_warning) = wrapped_handler(
-                facts.handler.as_deref(),
-                function,
-                &template_texts,
-                packaged,
-            );
+            let (wrapped, wrapper_warning) = wrapped_handler(&facts, &template_texts, packaged);
             let handler = wrapped.clone().or(handler);
             let function_layers = function_layers(
                 together,
@@ -313,7 +331,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     );
                     analysis
                         .findings
-                        .extend(analysis::inline_maps::check(&reading.inline_maps));
+                        .extend(analysis::source_maps::check(&reading.inline_maps));
                     analysis.bundles = reading.bundles;
                     analysis.warnings.extend(reading.warnings);
                     analysis
@@ -395,8 +413,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     analysis
                         .findings
                         .extend(analysis::practices::check(module, thresholds.init_services));
-                    let route =
-                        templates.database_route(path, function.map(|f| &f.environment), packaged);
+                    let route = templates.database_route(path, Some(&facts.environment), packaged);
                     analysis
                         .findings
                         .extend(analysis::practices::database_without_proxy(module, route));
@@ -453,7 +470,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 artifact,
                 &sources,
                 &template_texts,
-                function.map(|f| &f.environment),
+                Some(&facts.environment),
             ));
             analysis.findings.extend(handler_finding);
             analysis.findings.extend(wrapped_finding);
@@ -465,6 +482,13 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             // the init report, its estimate and the Init Duration its logs
             // show, which common/slow-init reads
             let mut logs_warning = None;
+            let source_maps_enabled = facts
+                .variable(
+                    analysis::source_maps::NODE_OPTIONS,
+                    &template_texts,
+                    packaged,
+                )
+                .is_some_and(|options| analysis::source_maps::enabled_by(&options));
             let init = load.as_ref().map(|load| {
                 let mut init = analysis::init::report(
                     artifact,
@@ -474,6 +498,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     &layer_files,
                 );
                 init.priced_calls = std::mem::take(&mut priced_calls);
+                init.source_maps_enabled =
+                    source_maps_enabled && init.language == imports::Language::JavaScript;
                 let calibration = request
                     .config
                     .calibration
@@ -488,6 +514,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 }
                 init
             });
+            if let Some(load) = &load {
+                analysis
+                    .findings
+                    .extend(analysis::source_maps::at_init(load, source_maps_enabled));
+            }
             if let Some(init) = &init {
                 analysis.findings.extend(analysis::init::slow(
                     init,
@@ -515,6 +546,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     layers: &layer_files,
                     rules: request.rules,
                     memory_mb: facts.memory_mb,
+                    source_maps_enabled,
                     calibration: request
                         .config
                         .calibration
@@ -672,18 +704,14 @@ fn layer_findings(
 /// config's environment, a template's or the compiled Serverless one, for
 /// init and the handler check to follow; or a warning saying what to set.
 fn wrapped_handler(
-    handler: Option<&str>,
-    function: Option<&FunctionConfig>,
+    facts: &FunctionFacts,
     template_texts: &[String],
     packaged: Option<&template::PackagedFunction>,
 ) -> (Option<String>, Option<crate::artifact::Warning>) {
-    let Some(wrapper) = handler.and_then(runtimes::wrapper) else {
+    let Some(wrapper) = facts.handler.as_deref().and_then(runtimes::wrapper) else {
         return (None, None);
     };
-    let wrapped = function
-        .and_then(|f| f.environment.get(&wrapper.environment).cloned())
-        .or_else(|| template::environment_value(template_texts, &wrapper.environment))
-        .or_else(|| packaged?.environment.get(&wrapper.environment).cloned());
+    let wrapped = facts.variable(&wrapper.environment, template_texts, packaged);
     let warning = wrapped.is_none().then(|| {
         crate::artifact::Warning::general(format!(
             "the handler is {}'s wrapper, which imports the handler {} names: set it in the config's [function.environment] (or the template's) to follow init from the function's own handler",

@@ -148,6 +148,12 @@ struct MeasureArgs {
     #[arg(long = "layer", value_name = "PATH")]
     layers: Vec<PathBuf>,
 
+    /// A variable of the function's environment, NAME=VALUE, set for every
+    /// run; repeat for more [default: NODE_OPTIONS as a SAM, Serverless,
+    /// CDK or Terraform template sets it].
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_variable)]
+    env: Vec<(String, String)>,
+
     /// Fresh processes to time (after one unrecorded warm-up run).
     #[arg(long, default_value_t = 10, value_name = "N")]
     runs: usize,
@@ -370,6 +376,14 @@ struct FunctionArgs {
     /// vCPU at 1,769 MB, proportionally less below) [default: a full vCPU].
     #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u32).range(128..=10240))]
     memory: Option<u32>,
+
+    /// A variable of the function's environment, as Lambda sets it; repeat
+    /// for more. NODE_OPTIONS=--enable-source-maps makes init parse the
+    /// source maps of what it loads [default: the config's
+    /// [function.environment], then a SAM, Serverless, CDK or Terraform
+    /// template's].
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_variable)]
+    env: Vec<(String, String)>,
 }
 
 impl FunctionArgs {
@@ -379,7 +393,16 @@ impl FunctionArgs {
             arm64: self.arch.map(|arch| arch == Arch::Arm64),
             handler: self.handler.clone(),
             memory_mb: self.memory,
+            environment: self.env.iter().cloned().collect(),
         }
+    }
+}
+
+/// `NAME=VALUE`, the value possibly empty or holding `=` itself.
+fn parse_variable(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("{text:?} is not NAME=VALUE")),
     }
 }
 
@@ -703,12 +726,23 @@ fn measure(mut args: MeasureArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|path| deadweight::audit::open_artifact(path))
         .collect::<Result<Vec<_>, _>>()?;
+    // what the deployment sets NODE_OPTIONS to, unless given
+    let mut environment: std::collections::BTreeMap<String, String> =
+        args.env.into_iter().collect();
+    let node_options = deadweight::analysis::source_maps::NODE_OPTIONS;
+    if !environment.contains_key(node_options) {
+        let texts = templates.texts(&args.path);
+        if let Some(value) = template::deployed_variable(&texts, packaged, node_options) {
+            environment.insert(node_options.to_string(), value);
+        }
+    }
     let options = deadweight::measure::MeasureOptions {
         handler,
         runtime,
         interpreter: args.interpreter,
         runtime_modules: args.runtime_modules,
         runs: args.runs,
+        environment,
     };
     let show_progress = io::stderr().is_terminal();
     let mut progress = |done: usize, total: usize| {

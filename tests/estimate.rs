@@ -20,6 +20,8 @@ fn inputs(sample: &Sample) -> Inputs {
         classes: sample.classes,
         es_modules: sample.es_modules,
         commonjs_imported_bytes: sample.commonjs_imported_bytes,
+        inline_map_bytes: sample.inline_map_bytes,
+        source_map_bytes: sample.source_map_bytes,
     }
 }
 
@@ -134,6 +136,19 @@ fn fixes_the_seed_names_are_predicted_within_a_factor_of_two() {
     assert_saving_predicted(node, "calibrate/node-express.zip", "node-lambda-api.zip");
 }
 
+/// The same DynamoDB bundle with its source map inline, and with its map
+/// file parsed at load (NODE_OPTIONS=--enable-source-maps), against the
+/// bundle without a map: what taking the map out, or the option off, saves.
+#[test]
+fn source_map_costs_are_predicted_within_a_factor_of_two() {
+    let node = &model().node;
+    let without = "node-bundle-dynamodb-v3.zip";
+    assert_saving_predicted(node, "node-bundle-dynamodb-v3-inline-map.zip", without);
+    assert_saving_predicted(node, "node-bundle-dynamodb-v3-maps-on.zip", without);
+    let maps_on = sample(node, "node-bundle-dynamodb-v3-maps-on.zip");
+    assert_eq!(maps_on.env, ["NODE_OPTIONS=--enable-source-maps"]);
+}
+
 fn audit(zip: &std::path::Path, args: &[&str]) -> Value {
     let out = deadweight()
         .arg("audit")
@@ -175,6 +190,11 @@ fn recorded_inputs_are_what_the_audit_computes_today() {
             classes: init["classes"].as_u64().unwrap() as usize,
             es_modules: init["es_modules"].as_u64().unwrap() as usize,
             commonjs_imported_bytes: init["commonjs_imported_bytes"].as_u64().unwrap(),
+            inline_map_bytes: init["inline_map_bytes"].as_u64().unwrap(),
+            source_map_bytes: match init["source_maps_enabled"].as_bool().unwrap() {
+                true => init["source_map_bytes"].as_u64().unwrap(),
+                false => 0,
+            },
         };
         let mut expected = inputs(recorded);
         assert!(

@@ -51,6 +51,16 @@ pub struct InitReport {
     /// Node: bytes of the CommonJS files ES modules import, which Node
     /// reads once more, for the names they export, before running them.
     pub commonjs_imported_bytes: u64,
+    /// Node: bytes of the inline source maps (data URLs) in the files
+    /// loaded, text Node reads with the code at every load.
+    pub inline_map_bytes: u64,
+    /// Node: bytes of source map JSON the files loaded name (map files the
+    /// package has, inline maps decoded), which Node parses as it loads
+    /// them when source maps are enabled.
+    pub source_map_bytes: u64,
+    /// Whether the function's NODE_OPTIONS enable source maps
+    /// (`--enable-source-maps`).
+    pub source_maps_enabled: bool,
     /// Node: the runtime's npm packages (its AWS SDK) that ES modules
     /// import; the estimate prices reading each one's CommonJS entry twice.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -237,6 +247,10 @@ pub fn report(
         code_tokens: load.code_tokens,
         es_modules: load.es_modules,
         commonjs_imported_bytes: load.commonjs_imported_bytes,
+        inline_map_bytes: load.inline_map_bytes(),
+        source_map_bytes: load.source_map_bytes(),
+        // the caller knows the function's environment
+        source_maps_enabled: false,
         esm_imported_runtime_packages: load.esm_imported_runtime_packages(),
         app_files,
         app_bytes,

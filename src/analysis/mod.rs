@@ -9,7 +9,6 @@ pub mod compat;
 pub mod duplicates;
 pub mod handler;
 pub mod init;
-pub mod inline_maps;
 pub mod java;
 pub mod keepalive;
 pub mod limits;
@@ -20,6 +19,7 @@ pub mod native;
 pub mod permissions;
 pub mod practices;
 pub mod python_syntax;
+pub mod source_maps;
 
 use serde::Serialize;
 

@@ -25,6 +25,8 @@ pub struct FixContext<'a> {
     pub rules: &'a RuleSet,
     pub memory_mb: Option<u32>,
     pub calibration: Option<&'a super::Calibration>,
+    /// The function's NODE_OPTIONS enable source maps.
+    pub source_maps_enabled: bool,
 }
 
 impl FixContext<'_> {
@@ -36,6 +38,7 @@ impl FixContext<'_> {
         Inputs::from_files(
             loaded_files(self.artifact, load, &self.compiled.all, self.layers),
             load,
+            self.source_maps_enabled,
             self.family(),
         )
     }
@@ -144,6 +147,26 @@ fn after_fix<'r>(
                 .count();
             changed(Some(Inputs {
                 files: before.files.saturating_sub(modules.saturating_sub(1)),
+                ..before.clone()
+            }))
+        }
+        // Node parses no map as it loads
+        crate::analysis::source_maps::SOURCE_MAPS_AT_INIT_RULE => changed(Some(Inputs {
+            source_map_bytes: 0,
+            ..before.clone()
+        })),
+        // the map a file of its own: not read with the code (with source
+        // maps enabled, parsed all the same)
+        crate::analysis::source_maps::INLINE_SOURCE_MAP_RULE => {
+            let inline: u64 = cx
+                .before
+                .source_maps
+                .iter()
+                .filter(|m| m.file == finding.location.path)
+                .map(|m| m.inline_bytes)
+                .sum();
+            changed((inline > 0).then(|| Inputs {
+                inline_map_bytes: before.inline_map_bytes.saturating_sub(inline),
                 ..before.clone()
             }))
         }

@@ -8,15 +8,20 @@
 //!         + d·MiB of Python source compiled at start + e·runtime-module ms
 //!         + f·Python classes created + g·Node ES modules
 //!         + h·MiB of CommonJS that ES modules import
+//!         + i·MiB of inline source maps
+//!         + j·MiB of source maps parsed (Node's --enable-source-maps)
 //! ```
 //!
 //! where the fifth term is the standard-library / built-in modules the init
 //! imports, costed from their measured self times, with what the Python
 //! runtime provides (boto3) and the boto3 clients made at module scope; the
 //! Node runtime's AWS SDK counts as the same code bundled (code and files).
-//! The last two are Node's: its ES module loader costs more per module
+//! Terms g and h are Node's: its ES module loader costs more per module
 //! than `require`, and it reads a CommonJS module an ES module imports
-//! once more, for the names it exports, before running it.
+//! once more, for the names it exports, before running it. Terms i and j
+//! are Node's source maps: an inline one is text Node reads with the code
+//! at every load, and with source maps enabled Node parses every map the
+//! files it loads name, as it loads them.
 //! All come from rules/runtime-modules.json. The estimate is a range
 //! from the fit's residuals, for the machine the model was fitted on; with a
 //! memory size it scales to Lambda's CPU share (one full vCPU at 1,769 MB,
@@ -68,6 +73,10 @@ pub struct Family {
     pub ms_per_es_module: f64,
     /// Per MiB of CommonJS modules that ES modules import.
     pub ms_per_commonjs_imported_mib: f64,
+    /// Per MiB of inline source maps (data URLs) in the files loaded.
+    pub ms_per_inline_map_mib: f64,
+    /// Per MiB of source map JSON parsed at load, with source maps enabled.
+    pub ms_per_source_map_mib: f64,
     /// 10th and 90th percentile of measured / estimated over the samples.
     pub ratio_low: f64,
     pub ratio_high: f64,
@@ -153,6 +162,14 @@ pub struct Sample {
     pub es_modules: usize,
     #[serde(default)]
     pub commonjs_imported_bytes: u64,
+    #[serde(default)]
+    pub inline_map_bytes: u64,
+    /// Source map JSON parsed at init: 0 unless it ran with source maps enabled.
+    #[serde(default)]
+    pub source_map_bytes: u64,
+    /// The environment it was audited and timed with (`NAME=VALUE`).
+    #[serde(default)]
+    pub env: Vec<String>,
     pub measured_ms: f64,
     /// How it was timed, when not with the rest (`calibrate.py --extend`).
     #[serde(default)]
@@ -203,6 +220,11 @@ pub struct Inputs {
     /// ES modules import.
     pub es_modules: usize,
     pub commonjs_imported_bytes: u64,
+    /// Node: bytes of inline source maps in the files loaded, and of
+    /// source map JSON parsed as they load (0 unless source maps are
+    /// enabled).
+    pub inline_map_bytes: u64,
+    pub source_map_bytes: u64,
 }
 
 impl Inputs {
@@ -219,6 +241,11 @@ impl Inputs {
             es_modules: init.es_modules,
             commonjs_imported_bytes: init.commonjs_imported_bytes
                 + family.esm_entry_bytes(&init.esm_imported_runtime_packages),
+            inline_map_bytes: init.inline_map_bytes,
+            source_map_bytes: match init.source_maps_enabled {
+                true => init.source_map_bytes,
+                false => 0,
+            },
         }
         .with_provided(&init.runtime_modules, family)
     }
@@ -242,6 +269,7 @@ impl Inputs {
     pub fn from_files<'a>(
         files: impl Iterator<Item = (&'a str, u64, bool)>,
         load: &reach::InitLoad,
+        source_maps_enabled: bool,
         family: &Family,
     ) -> Inputs {
         let runtime_modules = &load.runtime_modules;
@@ -252,6 +280,11 @@ impl Inputs {
             es_modules: load.es_modules,
             commonjs_imported_bytes: load.commonjs_imported_bytes
                 + family.esm_entry_bytes(&load.esm_imported_runtime_packages()),
+            inline_map_bytes: load.inline_map_bytes(),
+            source_map_bytes: match source_maps_enabled {
+                true => load.source_map_bytes(),
+                false => 0,
+            },
             ..Inputs::default()
         };
         for (path, bytes, recompiled) in files {
@@ -403,6 +436,8 @@ impl Family {
             + self.ms_per_class * inputs.classes as f64
             + self.ms_per_es_module * inputs.es_modules as f64
             + self.ms_per_commonjs_imported_mib * inputs.commonjs_imported_bytes as f64 / MIB
+            + self.ms_per_inline_map_mib * inputs.inline_map_bytes as f64 / MIB
+            + self.ms_per_source_map_mib * inputs.source_map_bytes as f64 / MIB
     }
 
     pub fn estimate(&self, inputs: &Inputs, memory_mb: Option<u32>) -> MsRange {
@@ -648,6 +683,8 @@ mod tests {
                 ms_per_class: 0.0,
                 ms_per_es_module: 0.0,
                 ms_per_commonjs_imported_mib: 0.0,
+                ms_per_inline_map_mib: 0.0,
+                ms_per_source_map_mib: 0.0,
                 ratio_low: 1.0,
                 ratio_high: 1.0,
                 runtime_modules: BTreeMap::new(),

@@ -10,6 +10,7 @@ pub mod mount;
 mod python;
 pub mod reach;
 pub mod scan_cache;
+pub mod source_map;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -205,6 +206,10 @@ pub struct SourceFile {
     /// for Python.
     #[serde(skip)]
     pub tokens: u32,
+    /// JavaScript: the source map its last comment names, which Node
+    /// reads as it loads the file when source maps are enabled.
+    #[serde(skip)]
+    pub source_map: Option<source_map::MapLink>,
 }
 
 /// What a JavaScript file's own text says about its module format.
@@ -422,6 +427,10 @@ fn scan_source_reading(
         exports,
         classes,
         tokens,
+        source_map: match language {
+            Language::JavaScript => source_map::MapLink::of(text.as_bytes()),
+            Language::Python => None,
+        },
     };
     Ok((file, code))
 }

@@ -26,6 +26,7 @@ use serde::Serialize;
 use super::exports::ModuleExports;
 use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
 use super::scan_cache::ScanCache;
+use super::source_map::{self, MapLink};
 use super::{scan_source_for, Import, ImportKind, Language, Member, SourceFile, TooNew};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
@@ -53,6 +54,8 @@ pub struct InitLoad {
     pub classes: usize,
     /// JavaScript tokens of the files loaded that the walk parsed.
     pub code_tokens: u64,
+    /// The source maps the files loaded name, in load order.
+    pub source_maps: Vec<LoadedMap>,
     /// Node: files loaded as ES modules, and the CommonJS files an ES
     /// module imports: Node reads each of those a second time, to find
     /// the names it exports, before it runs it.
@@ -98,7 +101,33 @@ pub struct InitLoad {
     namespace_calls: Vec<(usize, usize)>,
 }
 
+/// A source map a file init loads names: what Node reads of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedMap {
+    /// The file, as the function sees it.
+    pub file: String,
+    /// The map file, as the function sees it (`None`: inline).
+    pub map: Option<String>,
+    /// Bytes of the comment holding an inline map, which Node reads with
+    /// the file at every load (0 for a map file).
+    pub inline_bytes: u64,
+    /// Bytes of JSON Node parses for it when source maps are enabled: the
+    /// map file's, or the data URL's decoded; 0 for a map file the
+    /// package does not have.
+    pub json_bytes: u64,
+}
+
 impl InitLoad {
+    /// Bytes of inline source maps in the files loaded.
+    pub fn inline_map_bytes(&self) -> u64 {
+        self.source_maps.iter().map(|m| m.inline_bytes).sum()
+    }
+
+    /// Bytes of source map JSON Node parses at init with source maps enabled.
+    pub fn source_map_bytes(&self) -> u64 {
+        self.source_maps.iter().map(|m| m.json_bytes).sum()
+    }
+
     /// The runtime's packages (its AWS SDK) that ES modules import at init.
     pub fn esm_imported_runtime_packages(&self) -> Vec<String> {
         let names: BTreeSet<&String> = self.runtime_esm_imports.iter().map(|(.., n)| n).collect();
@@ -1278,6 +1307,27 @@ impl<'a> InitWalker<'a> {
         }
     }
 
+    /// What Node reads of the source map `link` of a loaded file: its
+    /// map file found beside it in the mount (a URL pointing elsewhere,
+    /// or at nothing, Node fails to read and skips).
+    fn loaded_map(&self, file: usize, link: &MapLink) -> LoadedMap {
+        let path = self.mount.path(file);
+        let map = link
+            .file
+            .as_deref()
+            .and_then(|url| source_map::relative_to(path, url))
+            .and_then(|map| self.mount.find(&map));
+        LoadedMap {
+            file: path.to_string(),
+            map: map.map(|m| self.mount.path(m).to_string()),
+            inline_bytes: u64::from(link.inline_bytes),
+            json_bytes: match map {
+                Some(map) => self.mount.size(map),
+                None => u64::from(link.inline_json_bytes),
+            },
+        }
+    }
+
     /// One walk from `roots`, each file in its own task.
     fn walk(&self, roots: &[usize], edits: &Edits, failing: &HashSet<usize>) -> Found {
         let walk = Walk {
@@ -1376,12 +1426,19 @@ impl<'a> InitWalker<'a> {
         found
             .warnings
             .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
-        let (classes, code_tokens) = {
+        let (classes, code_tokens, source_maps) = {
             let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner());
             let loaded = || found.loaded.iter().filter_map(|file| facts.get(file));
+            let maps = found
+                .loaded
+                .iter()
+                .filter_map(|&file| Some((file, facts.get(&file)?.map.as_ref()?)))
+                .map(|(file, link)| self.loaded_map(file, link))
+                .collect();
             (
                 loaded().map(|f| f.classes as usize).sum(),
                 loaded().map(|f| u64::from(f.tokens)).sum(),
+                maps,
             )
         };
         let (loaded, layer_loaded) = self.mount.split(&found.loaded);
@@ -1392,6 +1449,7 @@ impl<'a> InitWalker<'a> {
             layer_loaded,
             classes,
             code_tokens,
+            source_maps,
             es_modules,
             commonjs_imported_bytes,
             commonjs_imports,
@@ -1445,6 +1503,8 @@ struct ScanFacts {
     esm: bool,
     /// JavaScript tokens (the model's measure of code).
     tokens: u32,
+    /// The source map its last comment names.
+    map: Option<MapLink>,
 }
 
 impl ScanFacts {
@@ -1455,9 +1515,14 @@ impl ScanFacts {
             classes: source.classes,
             esm: source.syntax.esm.is_some(),
             tokens: source.tokens,
+            map: source.source_map.clone(),
         };
-        (facts.top_level_await.is_some() || facts.classes > 0 || facts.esm || facts.tokens > 0)
-            .then_some(facts)
+        (facts.top_level_await.is_some()
+            || facts.classes > 0
+            || facts.esm
+            || facts.tokens > 0
+            || facts.map.is_some())
+        .then_some(facts)
     }
 }
 

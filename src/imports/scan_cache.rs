@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::exports::ModuleExports;
+use super::source_map::MapLink;
 use super::{
     Import, ImportKind, JsonAttribute, Language, Member, ModuleSyntax, SourceFile, TooNew,
 };
@@ -98,7 +99,14 @@ codec_struct!(SourceFile {
     syntax,
     exports,
     classes,
-    tokens
+    tokens,
+    source_map
+});
+
+codec_struct!(MapLink {
+    file,
+    inline_bytes,
+    inline_json_bytes
 });
 
 #[cfg(test)]
@@ -112,7 +120,8 @@ mod tests {
         let js = "import * as ns from './ns.js';\nimport { a, b as c } from 'pkg';\n\
                   export { d } from './d.js';\nexport const e = 1;\nconst x = await import('x');\n\
                   import data from './data.json' with { type: 'json' };\nns();\n\
-                  try { require('optional') } catch { }\nfunction later() { return require('lazy') }\n";
+                  try { require('optional') } catch { }\nfunction later() { return require('lazy') }\n\
+                  //# sourceMappingURL=index.mjs.map\n";
         let cjs = "const lib = require('./lib');\nmodule.exports = require('./impl');\n\
                    exports.handler = async () => lib.run();\nif (process.env.X) require('x');\n";
         let py = "import os, config\nfrom .models import User\ntry:\n    import ujson as json\n\
@@ -128,6 +137,7 @@ mod tests {
         assert!(scans[0].imports.iter().any(|i| i.invoked.is_some()));
         assert!(scans[0].imports.iter().any(|i| !i.linked.is_empty()));
         assert!(scans[0].exports.is_some() && scans[0].syntax.top_level_await.is_some());
+        assert!(scans[0].source_map.is_some());
         assert!(scans[1]
             .exports
             .as_ref()

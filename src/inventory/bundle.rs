@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{Ecosystem, Inventory, Owner};
 use crate::artifact::cache::{codec_by_position, codec_struct, ContentCache};
 use crate::artifact::{Artifact, EntryKind, Warning};
+use crate::imports::source_map::{map_comment, relative_to};
 use crate::lockfile::Lockfile;
 
 /// Files beyond this are not read for their make-up.
@@ -343,59 +344,6 @@ fn read_one(artifact: &Artifact, index: usize) -> FileRead {
 
 fn line_count(code: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', code).count() + usize::from(!code.ends_with(b"\n"))
-}
-
-/// The `sourceMappingURL` comment at the end of a file.
-struct MapComment<'a> {
-    url: &'a str,
-    /// Where the comment's line starts; only blank lines follow it.
-    from: usize,
-}
-
-fn map_comment(code: &[u8]) -> Option<MapComment<'_>> {
-    let at = memmem::rfind(code, b"# sourceMappingURL=")
-        .or_else(|| memmem::rfind(code, b"@ sourceMappingURL="))?;
-    // the comment opens the line: `//# …` or `/*# … */`
-    let line_start = code[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let opener = std::str::from_utf8(&code[line_start..at]).ok()?.trim();
-    if opener != "//" && opener != "/*" {
-        return None;
-    }
-    let url_start = at + "# sourceMappingURL=".len();
-    let line_end = memchr::memchr(b'\n', &code[url_start..]).map_or(code.len(), |p| url_start + p);
-    // only blank lines may follow: a later comment names no map
-    if !code[line_end..].iter().all(u8::is_ascii_whitespace) {
-        return None;
-    }
-    let url = std::str::from_utf8(&code[url_start..line_end]).ok()?.trim();
-    let url = url.strip_suffix("*/").unwrap_or(url).trim();
-    (!url.is_empty()).then_some(MapComment {
-        url,
-        from: line_start,
-    })
-}
-
-/// A map's URL taken relative to the bundle's directory, inside the package.
-fn relative_to(bundle: &str, url: &str) -> Option<String> {
-    if url.contains("://") || url.starts_with('/') {
-        return None;
-    }
-    let url = url.split(['?', '#']).next()?;
-    let mut parts: Vec<&str> = bundle.split('/').collect();
-    parts.pop();
-    for part in url.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// Whose code a source is.

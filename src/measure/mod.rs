@@ -52,6 +52,9 @@ pub struct MeasureOptions {
     /// Node: a node_modules folder standing in for the runtime's own.
     pub runtime_modules: Option<PathBuf>,
     pub runs: usize,
+    /// Variables of the function's environment, set for every run (the
+    /// baseline's too): NODE_OPTIONS changes what Node does as it loads.
+    pub environment: std::collections::BTreeMap<String, String>,
 }
 
 /// One module the handler loaded.
@@ -211,6 +214,8 @@ struct Tree<'p> {
     provided: Vec<String>,
     /// Node: what stands in for /var/runtime/node_modules.
     runtime_modules: Option<&'p Path>,
+    /// The function's environment, set for each run.
+    environment: &'p std::collections::BTreeMap<String, String>,
 }
 
 /// `layers`: the function's layers, in the order Lambda applies them.
@@ -257,10 +262,22 @@ pub fn measure(
             .map(|r| format!("node{}", r.version)),
         provided: python_provided(runtime),
         runtime_modules: runtime_modules.as_deref(),
+        environment: &options.environment,
     };
     let target = locate(artifact, root, &handler, family_hint)?;
     let esm_node_path = runtime.is_none_or(|r| r.esm_node_path);
     let mut notes = Vec::new();
+    if !options.environment.is_empty() {
+        let set: Vec<String> = options
+            .environment
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        notes.push(format!(
+            "run with the function's {}, as Lambda sets it",
+            set.join(" ")
+        ));
+    }
     if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
     {
         notes.push(format!(
@@ -335,6 +352,7 @@ pub fn measure(
         node_folder: None,
         provided: tree.provided.clone(),
         runtime_modules: tree.runtime_modules,
+        environment: tree.environment,
     };
     let mut baseline = Vec::new();
     let mut raw = Vec::new();
@@ -613,6 +631,7 @@ fn run_once(
     let mut command = Command::new(interpreter);
     command.current_dir(root);
     command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS");
+    command.envs(tree.environment);
     command.env("LAMBDA_TASK_ROOT", root);
     // Lambda always sets the region: an SDK client created at module
     // scope needs one (boto3 raises NoRegionError without it)

@@ -289,6 +289,13 @@ impl Terminal {
                     self.paint(&source, Style::new().dimmed())
                 )?;
             }
+            if init.source_maps_enabled && init.source_map_bytes > 0 {
+                writeln!(
+                    out,
+                    "        with NODE_OPTIONS=--enable-source-maps, Node parses {} of source maps as init loads",
+                    human_bytes(init.source_map_bytes)
+                )?;
+            }
             if let Some(measured) = &init.measured {
                 writeln!(out, "        {}", super::measured_text(measured))?;
             }

@@ -365,6 +365,17 @@ pub fn environment_value(templates: &[String], name: &str) -> Option<String> {
     })
 }
 
+/// A variable of the function's environment as its deployment sets it:
+/// a SAM or Serverless template beside the artifact, else what `serverless
+/// package`, `cdk synth` or a Terraform configuration compiled for it.
+pub fn deployed_variable(
+    templates: &[String],
+    packaged: Option<&PackagedFunction>,
+    name: &str,
+) -> Option<String> {
+    environment_value(templates, name).or_else(|| packaged?.environment.get(name).cloned())
+}
+
 /// The handler the templates beside the artifact declare (SAM `Handler:`,
 /// Serverless `handler:`): the first that declares a single one.
 pub fn handler(templates: &[String]) -> Option<String> {
