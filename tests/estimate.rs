@@ -61,9 +61,9 @@ fn assert_estimate_agrees_with_measure(
     (reference, reference_zip): (&Value, &std::path::Path),
     args: &[&str],
 ) {
-    // no other test of this file times meanwhile: both under one load
-    static TIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let timing = TIMING.lock().unwrap_or_else(|e| e.into_inner());
+    // no other test of this file times or audits meanwhile: all three
+    // runs under one load
+    let timing = serial();
     let before = measured_ms(reference_zip, args);
     let measured = measured_ms(zip, args);
     let after = measured_ms(reference_zip, args);
@@ -149,7 +149,16 @@ fn source_map_costs_are_predicted_within_a_factor_of_two() {
     assert_eq!(maps_on.env, ["NODE_OPTIONS=--enable-source-maps"]);
 }
 
+/// Held by each timing and each audit of this file's tests, which run in
+/// parallel otherwise: an audit of a 100 MiB sample beside a measurement
+/// on two cores is what made timings here miss.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn audit(zip: &std::path::Path, args: &[&str]) -> Value {
+    let _serial = serial();
     let out = deadweight()
         .arg("audit")
         .arg(zip)
