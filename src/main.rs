@@ -572,14 +572,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cache = args.cache.dir();
             // listing the artifacts needs neither rules nor config, and
             // takes longer: the Terraform configurations near them are
-            // looked for, and the init model parsed, beside the rules
-            let (loaded, opened) = rayon::join(
+            // looked for beside the rules, and the init model parsed as a
+            // task of its own, which a core done listing a small artifact
+            // takes up
+            let ((loaded, ()), opened) = rayon::join(
                 || {
-                    let loaded =
-                        rules_and_config(&args.rules, args.config.as_deref(), &args.rule_levels);
-                    deadweight::template::prefetch(&paths);
-                    deadweight::audit::prepare();
-                    loaded
+                    rayon::join(
+                        || {
+                            let loaded = rules_and_config(
+                                &args.rules,
+                                args.config.as_deref(),
+                                &args.rule_levels,
+                            );
+                            deadweight::template::prefetch(&paths);
+                            loaded
+                        },
+                        deadweight::audit::prepare,
+                    )
                 },
                 || deadweight::audit::open_inputs(&paths, cache.as_deref()),
             );
