@@ -331,7 +331,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     );
                     analysis
                         .findings
-                        .extend(analysis::source_maps::check(&reading.inline_maps));
+                        .extend(analysis::source_maps::inline(&reading.inline_maps));
                     analysis.bundles = reading.bundles;
                     analysis.warnings.extend(reading.warnings);
                     analysis

@@ -13,6 +13,42 @@ pub const INLINE_SOURCE_MAP_RULE: &str = "node/inline-source-map";
 pub const SOURCE_MAPS_AT_INIT_RULE: &str = "node/source-maps-at-init";
 pub const NODE_OPTIONS: &str = "NODE_OPTIONS";
 
+/// Smaller inline maps are a rounding error of a function's size.
+pub const INLINE_REPORTED_BYTES: u64 = 16 << 10;
+
+/// node/inline-source-map: each inline map of the function's own code from
+/// [`INLINE_REPORTED_BYTES`] on, with its bytes and zipped cost; its init
+/// saving is the model's difference without it ([`crate::estimate::fixes`]).
+pub fn inline(maps: &[InlineMap]) -> Vec<Finding> {
+    maps.iter()
+        .filter(|map| map.bytes >= INLINE_REPORTED_BYTES)
+        .map(|map| {
+            let saving = Saving::bytes(map.bytes, map.zipped_bytes);
+            Finding {
+                saving: Some(saving),
+                concerns: Some(saving),
+                ..Finding::with_fix(
+                    INLINE_SOURCE_MAP_RULE,
+                    Level::Warn,
+                    format!(
+                        "{} carries its source map inline: {} of its {} ({}), read at every cold start",
+                        map.path,
+                        human_bytes(map.bytes),
+                        human_bytes(map.file_bytes),
+                        percent(map.bytes, map.file_bytes)
+                    ),
+                    Location {
+                        path: map.path.clone(),
+                        line: None,
+                        column: None,
+                    },
+                    "build the source map as a file of its own (esbuild --sourcemap, webpack devtool: 'source-map') and leave it out of the zip, or build without one".to_string(),
+                )
+            }
+        })
+        .collect()
+}
+
 /// Less source map JSON than this parses in well under a millisecond.
 pub const PARSED_REPORTED_BYTES: u64 = 64 << 10;
 
@@ -69,39 +105,6 @@ pub fn at_init(load: &InitLoad, enabled: bool) -> Option<Finding> {
         },
         "take --enable-source-maps out of NODE_OPTIONS and apply the maps where stack traces are read (upload them to your error tracker, or keep them beside the build); to keep it on, build the maps without their sources (esbuild --sources-content=false), which leaves less to parse".to_string(),
     ))
-}
-
-/// Smaller inline maps are a rounding error of a function's size.
-pub const REPORTED_BYTES: u64 = 16 << 10;
-
-pub fn check(maps: &[InlineMap]) -> Vec<Finding> {
-    maps.iter()
-        .filter(|map| map.bytes >= REPORTED_BYTES)
-        .map(|map| {
-            let saving = Saving::bytes(map.bytes, map.zipped_bytes);
-            Finding {
-                saving: Some(saving),
-                concerns: Some(saving),
-                ..Finding::with_fix(
-                    INLINE_SOURCE_MAP_RULE,
-                    Level::Warn,
-                    format!(
-                        "{} carries its source map inline: {} of its {} ({}), read at every cold start",
-                        map.path,
-                        human_bytes(map.bytes),
-                        human_bytes(map.file_bytes),
-                        percent(map.bytes, map.file_bytes)
-                    ),
-                    Location {
-                        path: map.path.clone(),
-                        line: None,
-                        column: None,
-                    },
-                    "build the source map as a file of its own (esbuild --sourcemap, webpack devtool: 'source-map') and leave it out of the zip, or build without one".to_string(),
-                )
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
