@@ -2,8 +2,6 @@
 //! the bundle reading follows to a file's make-up, and what Node reads at
 //! load when source maps are enabled (`--enable-source-maps`).
 
-use memchr::memmem;
-
 /// The `sourceMappingURL` comment at the end of a file.
 pub struct MapComment<'a> {
     pub url: &'a str,
@@ -11,25 +9,23 @@ pub struct MapComment<'a> {
     pub from: usize,
 }
 
+/// The comment must be the file's last line (only blank lines after it):
+/// only that line is looked at, so a file without a map costs no scan of
+/// its text (every file init loads is asked).
 pub fn map_comment(code: &[u8]) -> Option<MapComment<'_>> {
-    let at = memmem::rfind(code, b"# sourceMappingURL=")
-        .or_else(|| memmem::rfind(code, b"@ sourceMappingURL="))?;
-    // the comment opens the line: `//# …` or `/*# … */`
-    let line_start = code[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let opener = std::str::from_utf8(&code[line_start..at]).ok()?.trim();
+    let end = code.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+    let line_start = memchr::memrchr(b'\n', &code[..end]).map_or(0, |p| p + 1);
+    let line = std::str::from_utf8(&code[line_start..end]).ok()?;
+    // `//# …` or `/*# … */`, `@` the older form of `#`
+    let (opener, rest) = line.trim_start().split_at_checked(2)?;
     if opener != "//" && opener != "/*" {
         return None;
     }
-    let url_start = at + "# sourceMappingURL=".len();
-    let line_end = memchr::memchr(b'\n', &code[url_start..]).map_or(code.len(), |p| url_start + p);
-    // only blank lines may follow: a later comment names no map
-    if !code[line_end..].iter().all(u8::is_ascii_whitespace) {
-        return None;
-    }
-    let url = std::str::from_utf8(&code[url_start..line_end]).ok()?.trim();
+    let url = rest
+        .trim_start()
+        .strip_prefix("# sourceMappingURL=")
+        .or_else(|| rest.trim_start().strip_prefix("@ sourceMappingURL="))?
+        .trim();
     let url = url.strip_suffix("*/").unwrap_or(url).trim();
     (!url.is_empty()).then_some(MapComment {
         url,
@@ -119,5 +115,20 @@ mod tests {
         );
         // a comment that is not last names no map
         assert_eq!(MapLink::of(b"//# sourceMappingURL=a.map\nlater();\n"), None);
+        // blank lines after it, the block and the older `@` forms
+        for code in [
+            "x();\n//# sourceMappingURL=a.map\n\n  \n",
+            "x();\n/*# sourceMappingURL=a.map */",
+            "x();\r\n  //@ sourceMappingURL=a.map\r\n",
+        ] {
+            let link = MapLink::of(code.as_bytes());
+            assert_eq!(
+                link.and_then(|l| l.file).as_deref(),
+                Some("a.map"),
+                "{code:?}"
+            );
+        }
+        // the URL in a string on the last line is no comment
+        assert_eq!(MapLink::of(b"f('//# sourceMappingURL=a.map');\n"), None);
     }
 }
