@@ -304,7 +304,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     }
                 })
                 .map(|walker| match &request.cache {
-                    Some(dir) => walker.with_scan_cache(dir),
+                    Some(dir) => walker.with_cache(dir),
                     None => walker,
                 }),
                 _ => None,
@@ -555,7 +555,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 estimate::fixes::add_init_savings(&mut analysis.findings, &fixes);
             }
             if let Some(walker) = &walker {
-                walker.save_scans();
+                walker.save_caches();
             }
             let mut report =
                 ArtifactReport::build(artifact, inventory, &analysis, &request.options);

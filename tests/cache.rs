@@ -56,9 +56,9 @@ fn with_walker<T>(zip: &Path, read: impl FnOnce(&Artifact, InitWalker) -> T) -> 
 /// What init loads, walked with the cache.
 fn walked(zip: &Path, cache: &Path) -> Vec<String> {
     with_walker(zip, |artifact, walker| {
-        let walker = walker.with_scan_cache(cache);
+        let walker = walker.with_cache(cache);
         let load = walker.load(&Edits::new());
-        walker.save_scans();
+        walker.save_caches();
         let mut files: Vec<String> = (load.loaded.iter())
             .map(|&i| artifact.entries[i].path.clone())
             .collect();
@@ -78,7 +78,8 @@ fn a_walk_takes_unchanged_files_from_the_cache_and_parses_changed_ones() {
         "node_modules/lib/index.js",
     ];
     assert_eq!(walked(&zip, &cache), loaded);
-    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+    // the scans, and Node's resolutions
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
 
     // A scan planted for the package's main file, as if an earlier run had
     // found it requiring other.js: the walk believes the cache while the
@@ -107,6 +108,63 @@ fn a_walk_takes_unchanged_files_from_the_cache_and_parses_changed_ones() {
     // the same path rebuilt with other contents is parsed again
     let zip = function(dir.path(), "module.exports = require('./impl.js');\n");
     assert_eq!(walked(&zip, &cache), loaded);
+}
+
+/// Where `require('lib')` and `require('./impl')` lead, in a zip rebuilt
+/// at the same path with these package files.
+fn resolved_in(dir: &Path, cache: &Path, files: &[(&str, &str)]) -> Vec<String> {
+    // npm's command shim: one link, as most packages have
+    let mut zip = ZipBuilder::new()
+        .file("index.js", "require('lib');\n")
+        .symlink("node_modules/.bin/lib", "../lib/a.js");
+    for (path, text) in files {
+        zip = zip.file(&format!("node_modules/lib/{path}"), text);
+    }
+    walked(&zip.write_to(dir, "function.zip"), cache)
+}
+
+#[test]
+fn resolutions_are_kept_while_the_files_and_manifests_they_read_are_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let manifest = r#"{"name":"lib","main":"a.js"}"#;
+    let files = [
+        ("package.json", manifest),
+        ("a.js", "require('./impl');\n"),
+        ("b.js", ""),
+        ("impl/index.js", ""),
+    ];
+    let loaded = |files: &[&str]| -> Vec<String> {
+        let mut all = vec!["index.js".to_string()];
+        all.extend(files.iter().map(|f| format!("node_modules/lib/{f}")));
+        all
+    };
+    let first = resolved_in(dir.path(), &cache, &files);
+    assert_eq!(first, loaded(&["a.js", "impl/index.js"]));
+    let kept = std::fs::read_dir(&cache).unwrap().flatten();
+    assert!(kept
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .any(|name| name.starts_with("resolve-")));
+    // the code changed, the files did not: the same, from the cache
+    let mut changed = files;
+    changed[1].1 = "require('./impl'); // rebuilt\n";
+    assert_eq!(resolved_in(dir.path(), &cache, &changed), first);
+    // a file added where `./impl` looks first
+    let mut added = files.to_vec();
+    added.push(("impl.js", ""));
+    assert_eq!(
+        resolved_in(dir.path(), &cache, &added),
+        loaded(&["a.js", "impl.js"])
+    );
+    // the same files, a manifest that names another main
+    let mut other_main = files;
+    other_main[0].1 = r#"{"name":"lib","main":"b.js"}"#;
+    assert_eq!(
+        resolved_in(dir.path(), &cache, &other_main),
+        loaded(&["b.js"])
+    );
+    // and back
+    assert_eq!(resolved_in(dir.path(), &cache, &files), first);
 }
 
 #[test]
@@ -260,13 +318,14 @@ fn audits_report_the_same_with_a_cache_cold_warm_damaged_or_none() {
         files
     };
     let written = kept(&cache);
-    // the walk's scans, the function's own code's, what its JavaScript
-    // files are made of (bundles), the handler's reading
+    // the walk's scans and Node's resolutions, the function's own code's
+    // scans, what its JavaScript files are made of (bundles), the
+    // handler's reading
     let kinds: Vec<&str> = written
         .iter()
         .map(|(name, _)| &name[..name.find('-').unwrap()])
         .collect();
-    assert_eq!(kinds, ["app", "bundle", "handler", "scan"]);
+    assert_eq!(kinds, ["app", "bundle", "handler", "resolve", "scan"]);
     let warm = audit(&zip, &cache, &[]);
     assert_eq!(cold, none);
     assert_eq!(warm, none);

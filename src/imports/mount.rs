@@ -52,6 +52,11 @@ impl<'a> Mount<'a> {
         }
     }
 
+    /// How many files it has: their numbers run from 0 up to it.
+    pub fn file_count(&self) -> usize {
+        self.function.entries.len() + self.layer_paths.len()
+    }
+
     /// The function alone.
     pub fn function(function: &'a Artifact) -> Self {
         Mount::new(function, Vec::new())

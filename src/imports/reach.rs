@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,7 @@ use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
 use super::scan_cache::ScanCache;
 use super::source_map::{self, MapLink};
 use super::{scan_source_for, Import, ImportKind, Language, Member, SourceFile, TooNew};
+use crate::artifact::cache::{Codec, ContentCache, Reader, Writer};
 use crate::artifact::{Artifact, EntryKind, Warning, DEFAULT_READ_LIMIT};
 use crate::rules::runtimes::{self, RuntimeInfo};
 
@@ -416,7 +418,19 @@ pub struct InitWalker<'a> {
     too_new: Mutex<Vec<(usize, Vec<TooNew>)>>,
     /// Scans of earlier runs, and where this one's are kept.
     scan_cache: Option<ScanCache>,
+    /// What Node imports resolved to, by loader, importing directory and
+    /// specifier: the walks of one audit (the handler's, each fix's) and
+    /// the files of one folder ask the same questions.
+    node_resolved: Mutex<FxHashMap<String, NodeResolution>>,
+    /// Resolutions of earlier runs, kept with the fingerprint of what they
+    /// depend on ([`InitWalker::resolution_fingerprint`]).
+    resolution_cache: Option<(ResolutionCache, u64)>,
 }
+
+/// What one Node import resolved to, and the format of the file found.
+type NodeResolution = (Followed, Option<NodeFormat>);
+
+type ResolutionCache = ContentCache<NodeResolution>;
 
 enum Resolver<'a> {
     Node {
@@ -513,12 +527,15 @@ impl<'a> InitWalker<'a> {
             ),
             too_new: Mutex::new(Vec::new()),
             scan_cache: None,
+            node_resolved: Mutex::new(FxHashMap::default()),
+            resolution_cache: None,
         })
     }
 
     /// Takes the scans of files met before from the cache in `dir`, and
-    /// keeps there those this walker makes ([`InitWalker::save_scans`]).
-    pub fn with_scan_cache(mut self, dir: &Path) -> Self {
+    /// Node's resolutions when nothing they depend on changed; keeps there
+    /// those this walker makes ([`InitWalker::save_caches`]).
+    pub fn with_cache(mut self, dir: &Path) -> Self {
         let mut artifacts = vec![self.mount.function.path.as_path()];
         artifacts.extend(self.mount.layers.iter().map(|l| l.path.as_path()));
         self.scan_cache = Some(super::scan_cache::open(
@@ -527,14 +544,55 @@ impl<'a> InitWalker<'a> {
             self.language,
             self.platform.runtime_python(),
         ));
+        self.resolution_cache = self.resolution_fingerprint().map(|fingerprint| {
+            let cache = ContentCache::open(dir, "resolve", &artifacts, ());
+            (cache, fingerprint)
+        });
         self
     }
 
-    /// Writes the scans this walker used or made to its cache, if any.
-    pub fn save_scans(&self) {
+    /// Writes the scans and resolutions this walker used or made to its
+    /// cache, if any.
+    pub fn save_caches(&self) {
         if let Some(cache) = &self.scan_cache {
             cache.save();
         }
+        if let Some((cache, _)) = &self.resolution_cache {
+            cache.save();
+        }
+    }
+
+    /// What Node's resolution of any import depends on, hashed: the paths
+    /// and kinds of the mount's files in order (their numbers are what a
+    /// resolution gives), the contents of its package.json files and
+    /// symlinks, the loaders' options and the runtime. A rebuilt function
+    /// whose code changed but whose files are the same keeps it; one file
+    /// added, removed or moved starts over. None for Python, and for a
+    /// folder, whose contents have no checksum to know them by.
+    fn resolution_fingerprint(&self) -> Option<u64> {
+        let Resolver::Node {
+            require,
+            import,
+            import_loose,
+        } = &self.resolver
+        else {
+            return None;
+        };
+        let mut hasher = std::hash::DefaultHasher::new();
+        for (id, path, entry) in self.mount.files() {
+            (path, entry.kind as u8, entry.unsafe_name).hash(&mut hasher);
+            if entry.kind == EntryKind::Symlink {
+                // its target, a few bytes
+                self.mount.read(id, 4096).ok().hash(&mut hasher);
+            } else if path == "package.json" || path.ends_with("/package.json") {
+                self.mount.content_id(id)?.hash(&mut hasher);
+            }
+        }
+        for resolver in [require, import, import_loose] {
+            format!("{:?}", resolver.options()).hash(&mut hasher);
+        }
+        self.platform.runtime.map(|r| &r.id).hash(&mut hasher);
+        Some(hasher.finish())
     }
 
     /// Also follows what a wrapper layer's handler (`datadog_lambda.handler.handler`,
@@ -1097,67 +1155,102 @@ impl<'a> InitWalker<'a> {
                 import,
                 import_loose,
             } => {
-                let root = Path::new(TASK_ROOT);
                 let esm = spec.kind.is_es_module_import();
-                let resolver = if esm { import } else { require };
-                // a layer's path is absolute already
-                let dir = root.join(mount.path(file));
-                let dir = dir.parent().unwrap_or(root);
-                // a path as the function sees it: relative in its own
-                // package, `/opt/...` in a layer
-                let seen = |path: &Path| -> String {
-                    let path = path.to_string_lossy();
-                    match path.strip_prefix(TASK_ROOT) {
-                        Some(own) => own.trim_start_matches('/').to_string(),
-                        None => path.into_owned(),
+                let path = mount.path(file);
+                let question = format!(
+                    "{}\0{}\0{}",
+                    u8::from(esm),
+                    path.rsplit_once('/').map_or("", |(dir, _)| dir),
+                    spec.module
+                );
+                let lock = || self.node_resolved.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(known) = lock().get(&question) {
+                    return known.clone();
+                }
+                // kept under the fingerprint of everything a resolution
+                // reads, in place of a file's contents
+                let cache = self.resolution_cache.as_ref();
+                let kept = cache
+                    .and_then(|(cache, fingerprint)| cache.get(&question, (0, *fingerprint)))
+                    .filter(|(followed, _)| {
+                        followed.files().iter().all(|&f| f < mount.file_count())
+                    });
+                let answer = kept.unwrap_or_else(|| {
+                    let answer = self.resolve_node(path, spec, [require, import, import_loose]);
+                    if let Some((cache, fingerprint)) = cache {
+                        cache.add(&question, (0, *fingerprint), &answer);
                     }
-                };
-                let in_artifact =
-                    |path: &Path| -> Vec<usize> { mount.find(&seen(path)).into_iter().collect() };
-                let followed = match resolver.resolve(dir, &spec.module) {
-                    Ok(resolution) => {
-                        let format = match resolution.module_type() {
-                            Some(ModuleType::Module) => Some(NodeFormat::EsModule {
-                                // the package.json whose "type" says so
-                                manifest: resolution
-                                    .package_json()
-                                    .filter(|_| {
-                                        resolution.path().extension().is_none_or(|e| e != "mjs")
-                                    })
-                                    .map(|p| seen(p.path())),
-                            }),
-                            None if resolution.path().extension().is_some_and(|e| e == "js") => {
-                                Some(NodeFormat::BySyntax)
-                            }
-                            _ => None,
-                        };
-                        return (Followed::Files(in_artifact(resolution.path())), format);
-                    }
-                    // `import './db'` for ./db.js: Node's ES module loader
-                    // does not look further, so the file is there but not found
-                    Err(ResolveError::NotFound(_))
-                        if esm && let Ok(loose) = import_loose.resolve(dir, &spec.module) =>
-                    {
-                        Followed::Unspecified(in_artifact(loose.path()))
-                    }
-                    Err(ResolveError::Builtin { resolved, .. }) => {
-                        Followed::Runtime(vec![resolved
-                            .strip_prefix("node:")
-                            .unwrap_or(&resolved)
-                            .to_string()])
-                    }
-                    Err(ResolveError::NotFound(_)) => match npm_package(&spec.module) {
-                        Some(name) if self.platform.provides(Language::JavaScript, name) => {
-                            Followed::Runtime(vec![name.to_string()])
-                        }
-                        _ => self.absent(&spec.module),
-                    },
-                    Err(error) => Followed::Unknown(Some(error.to_string())),
-                };
-                (followed, None)
+                    answer
+                });
+                lock().insert(question, answer.clone());
+                answer
             }
             Resolver::Python(finder) => (self.next_python(finder, file, spec, edits), None),
         }
+    }
+
+    /// What Node's loaders make of import `spec` in the file at `path`.
+    fn resolve_node(
+        &self,
+        path: &str,
+        spec: &Import,
+        [require, import, import_loose]: [&ResolverGeneric<ArtifactFs>; 3],
+    ) -> (Followed, Option<NodeFormat>) {
+        let mount = self.mount;
+        let root = Path::new(TASK_ROOT);
+        let esm = spec.kind.is_es_module_import();
+        let resolver = if esm { import } else { require };
+        // a layer's path is absolute already
+        let dir = root.join(path);
+        let dir = dir.parent().unwrap_or(root);
+        // a path as the function sees it: relative in its own
+        // package, `/opt/...` in a layer
+        let seen = |path: &Path| -> String {
+            let path = path.to_string_lossy();
+            match path.strip_prefix(TASK_ROOT) {
+                Some(own) => own.trim_start_matches('/').to_string(),
+                None => path.into_owned(),
+            }
+        };
+        let in_artifact =
+            |path: &Path| -> Vec<usize> { mount.find(&seen(path)).into_iter().collect() };
+        let followed = match resolver.resolve(dir, &spec.module) {
+            Ok(resolution) => {
+                let format = match resolution.module_type() {
+                    Some(ModuleType::Module) => Some(NodeFormat::EsModule {
+                        // the package.json whose "type" says so
+                        manifest: resolution
+                            .package_json()
+                            .filter(|_| resolution.path().extension().is_none_or(|e| e != "mjs"))
+                            .map(|p| seen(p.path())),
+                    }),
+                    None if resolution.path().extension().is_some_and(|e| e == "js") => {
+                        Some(NodeFormat::BySyntax)
+                    }
+                    _ => None,
+                };
+                return (Followed::Files(in_artifact(resolution.path())), format);
+            }
+            // `import './db'` for ./db.js: Node's ES module loader
+            // does not look further, so the file is there but not found
+            Err(ResolveError::NotFound(_))
+                if esm && let Ok(loose) = import_loose.resolve(dir, &spec.module) =>
+            {
+                Followed::Unspecified(in_artifact(loose.path()))
+            }
+            Err(ResolveError::Builtin { resolved, .. }) => Followed::Runtime(vec![resolved
+                .strip_prefix("node:")
+                .unwrap_or(&resolved)
+                .to_string()]),
+            Err(ResolveError::NotFound(_)) => match npm_package(&spec.module) {
+                Some(name) if self.platform.provides(Language::JavaScript, name) => {
+                    Followed::Runtime(vec![name.to_string()])
+                }
+                _ => self.absent(&spec.module),
+            },
+            Err(error) => Followed::Unknown(Some(error.to_string())),
+        };
+        (followed, None)
     }
 
     /// Python's search for an import's module: its files, or what provides
@@ -1477,6 +1570,7 @@ impl<'a> InitWalker<'a> {
 
 /// What following one import gives: the files it loads, or that it
 /// resolves to nothing in the artifact.
+#[derive(Clone)]
 enum Followed {
     Files(Vec<usize>),
     Unresolved,
@@ -1489,6 +1583,84 @@ enum Followed {
     /// An ES module import found only by adding what Node's ES module
     /// loader never adds (an extension, `/index.js`): these files.
     Unspecified(Vec<usize>),
+}
+
+impl Followed {
+    /// The files it loads.
+    fn files(&self) -> &[usize] {
+        match self {
+            Followed::Files(files) | Followed::Unspecified(files) => files,
+            _ => &[],
+        }
+    }
+}
+
+/// File numbers as the cache keeps them.
+fn put_files(files: &[usize], out: &mut Writer) {
+    let files: Vec<u64> = files.iter().map(|&f| f as u64).collect();
+    files.put(out);
+}
+
+fn take_files(input: &mut Reader) -> Option<Vec<usize>> {
+    Vec::<u64>::take(input)?
+        .into_iter()
+        .map(|f| usize::try_from(f).ok())
+        .collect()
+}
+
+impl Codec for Followed {
+    fn put(&self, out: &mut Writer) {
+        match self {
+            Followed::Files(files) => {
+                out.0.push(0);
+                put_files(files, out);
+            }
+            Followed::Unresolved => out.0.push(1),
+            Followed::Unknown(why) => {
+                out.0.push(2);
+                why.put(out);
+            }
+            Followed::Runtime(names) => {
+                out.0.push(3);
+                names.put(out);
+            }
+            Followed::Unspecified(files) => {
+                out.0.push(4);
+                put_files(files, out);
+            }
+        }
+    }
+    fn take(input: &mut Reader) -> Option<Self> {
+        Some(match input.byte()? {
+            0 => Followed::Files(take_files(input)?),
+            1 => Followed::Unresolved,
+            2 => Followed::Unknown(Codec::take(input)?),
+            3 => Followed::Runtime(Codec::take(input)?),
+            4 => Followed::Unspecified(take_files(input)?),
+            _ => return None,
+        })
+    }
+}
+
+impl Codec for NodeFormat {
+    fn put(&self, out: &mut Writer) {
+        match self {
+            NodeFormat::EsModule { manifest } => {
+                out.0.push(0);
+                manifest.put(out);
+            }
+            NodeFormat::BySyntax => out.0.push(1),
+        }
+    }
+    fn take(input: &mut Reader) -> Option<Self> {
+        Some(match input.byte()? {
+            0 => NodeFormat::EsModule {
+                manifest: Codec::take(input)?,
+            },
+            1 => NodeFormat::BySyntax,
+            _ => return None,
+        })
+    }
 }
 
 /// What a module's scan says that init depends on, beside its imports and
@@ -1992,7 +2164,7 @@ impl ArtifactFs {
     fn real<'p>(&self, path: &'p Path) -> Option<Cow<'p, Path>> {
         // most packages have no links: the resolver's hot path stays a
         // lookup, with nothing allocated
-        if self.links.is_empty() {
+        if !self.passes_link(path) {
             return Some(Cow::Borrowed(path));
         }
         let mut pending: Vec<std::ffi::OsString> = path
@@ -2032,10 +2204,33 @@ impl ArtifactFs {
         Some(Cow::Owned(real))
     }
 
+    /// Whether `path` needs [`Self::real`]'s walk: a link lies along it
+    /// (itself, or a directory on its way), or it has a `.` or `..` to
+    /// take apart. One `node_modules/.bin` shim is enough to make every
+    /// path the resolver asks about a candidate, and most pass none.
+    fn passes_link(&self, path: &Path) -> bool {
+        if self.links.is_empty() {
+            return false;
+        }
+        let bytes = key(path);
+        let mut end = 0;
+        for part in bytes.split(|&b| b == b'/') {
+            if part == b"." || part == b".." {
+                return true;
+            }
+            end += part.len();
+            if end > 0 && self.links.contains_key(&bytes[..end]) {
+                return true;
+            }
+            end += 1;
+        }
+        false
+    }
+
     /// The target of the link at `path`, when `path` is one (the
     /// directories on the way to it may be links themselves).
     fn link_at(&self, path: &Path) -> Option<&String> {
-        if self.links.is_empty() {
+        if !self.passes_link(path) {
             return None;
         }
         let parent = self.real(path.parent()?)?;
@@ -2358,6 +2553,16 @@ mod tests {
         assert_eq!(
             fs.read_link(linked).unwrap(),
             PathBuf::from(".pnpm/a@1.0.0/node_modules/a")
+        );
+        // a path no link lies along is itself, not rebuilt; a `..` is taken
+        // apart, and the link it leads to followed
+        let plain = format!("{real}/index.js");
+        assert!(matches!(fs.real(Path::new(&plain)), Some(Cow::Borrowed(_))));
+        assert!(fs.symlink_metadata(Path::new(&plain)).unwrap().is_file());
+        assert_eq!(
+            fs.real(Path::new("/var/task/x/../node_modules/a/index.js"))
+                .map(Cow::into_owned),
+            Some(PathBuf::from(&plain))
         );
         // a loop is nothing, and so is a link to what is not there
         assert_eq!(fs.real(Path::new("/var/task/one/index.js")), None);
