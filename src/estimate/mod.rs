@@ -38,6 +38,7 @@ use crate::imports::{reach, Language};
 pub mod fixes;
 
 const MODEL: &str = include_str!("../../rules/init-model.toml");
+const MODEL_JSON: &str = crate::rules::builtin_json!("init-model");
 /// Each family's table of the runtime's own modules: JSON, as it is most of
 /// the model's bytes and JSON parses several times faster than TOML.
 const RUNTIME_MODULES: &str = include_str!("../../rules/runtime-modules.json");
@@ -182,7 +183,8 @@ pub fn model() -> &'static Model {
     // the file is generated and checked by the test suite; it cannot be
     // malformed in a built binary
     PARSED.get_or_init(|| {
-        let mut model: Model = toml::from_str(MODEL).expect("rules/init-model.toml parses");
+        let mut model: Model =
+            crate::rules::builtin_table(MODEL_JSON, MODEL).expect("rules/init-model.toml parses");
         let tables: RuntimeTables =
             serde_json::from_str(RUNTIME_MODULES).expect("rules/runtime-modules.json parses");
         model.node.runtime_modules = tables.node;
@@ -616,6 +618,12 @@ pub fn family_key(language: Language) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_is_read_from_its_json() {
+        let assert = crate::rules::tests::assert_read_from_json::<Model>;
+        assert("rules/init-model.toml", MODEL, MODEL_JSON);
+    }
 
     #[test]
     fn the_shipped_model_parses_and_has_samples() {

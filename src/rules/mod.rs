@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Level;
@@ -21,13 +22,56 @@ use crate::inventory::Ecosystem;
 
 pub use eval::{evaluate, evaluate_lockfile, Context};
 
-/// The rule files built into the binary, by name.
-pub const BUILTIN_FILES: &[(&str, &str)] = &[
-    ("rules/common.toml", include_str!("../../rules/common.toml")),
-    ("rules/node.toml", include_str!("../../rules/node.toml")),
-    ("rules/python.toml", include_str!("../../rules/python.toml")),
-    ("rules/java.toml", include_str!("../../rules/java.toml")),
-    ("rules/binary.toml", include_str!("../../rules/binary.toml")),
+/// A built-in table's JSON, which build.rs writes from `rules/NAME.toml`
+/// (empty when the TOML does not parse).
+macro_rules! builtin_json {
+    ($name:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/", $name, ".json"))
+    };
+}
+pub(crate) use builtin_json;
+
+/// A built-in table, from the JSON build.rs made of its TOML: serde_json
+/// reads it several times faster, and a small function's audit spends a
+/// good part of its time on these tables. From the TOML itself when there
+/// is no JSON or it does not fit, so that an error names its line.
+pub(crate) fn builtin_table<T: DeserializeOwned>(
+    json: &str,
+    toml_text: &str,
+) -> Result<T, toml::de::Error> {
+    match serde_json::from_str(json) {
+        Ok(table) => Ok(table),
+        Err(_) => toml::from_str(toml_text),
+    }
+}
+
+/// The rule files built into the binary, by name: their TOML, and its JSON.
+pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
+    (
+        "rules/common.toml",
+        include_str!("../../rules/common.toml"),
+        builtin_json!("common"),
+    ),
+    (
+        "rules/node.toml",
+        include_str!("../../rules/node.toml"),
+        builtin_json!("node"),
+    ),
+    (
+        "rules/python.toml",
+        include_str!("../../rules/python.toml"),
+        builtin_json!("python"),
+    ),
+    (
+        "rules/java.toml",
+        include_str!("../../rules/java.toml"),
+        builtin_json!("java"),
+    ),
+    (
+        "rules/binary.toml",
+        include_str!("../../rules/binary.toml"),
+        builtin_json!("binary"),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -265,10 +309,10 @@ impl RuleSet {
         // is a good part of a small audit's start
         let parsed: Vec<_> = BUILTIN_FILES
             .par_iter()
-            .map(|(name, text)| parse_file(name, text))
+            .map(|(name, text, json)| parse_file(name, text, Some(json)))
             .collect::<Result<_, _>>()?;
         let mut set = RuleSet { rules: Vec::new() };
-        for (file, (name, _)) in parsed.into_iter().zip(BUILTIN_FILES) {
+        for (file, (name, _, _)) in parsed.into_iter().zip(BUILTIN_FILES) {
             set.add(file, name)?;
         }
         Ok(set)
@@ -296,7 +340,7 @@ impl RuleSet {
                     line: None,
                     message: e.to_string(),
                 })?;
-                let rules = parse_file(&name, &text)?;
+                let rules = parse_file(&name, &text, None)?;
                 set.replace(rules, &name)?;
             }
         }
@@ -380,13 +424,15 @@ impl RuleSet {
     }
 }
 
-fn parse_file(name: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+/// The rules of file `name`: its TOML `text`, and for a built-in file the
+/// JSON build.rs made of it.
+fn parse_file(name: &str, text: &str, json: Option<&str>) -> Result<Vec<Rule>, RuleError> {
     let error = |line: Option<usize>, message: String| RuleError {
         file: name.to_string(),
         line,
         message,
     };
-    let file: RuleFile = toml::from_str(text).map_err(|e| {
+    let file: RuleFile = builtin_table(json.unwrap_or_default(), text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start));
         error(line, e.message().to_string())
     })?;
@@ -513,7 +559,7 @@ fn parse_file(name: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             alternative: spec.alternative,
             source: name.to_string(),
             line: line.unwrap_or(1),
-            user: !BUILTIN_FILES.iter().any(|(builtin, _)| *builtin == name),
+            user: !BUILTIN_FILES.iter().any(|(builtin, _, _)| *builtin == name),
         });
     }
     Ok(rules)
@@ -591,8 +637,35 @@ pub fn fixture_dir(root: &Path, id: &str) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The JSON holds what the TOML does, and reads into the table's type:
+    /// the TOML is never the one parsed.
+    pub(crate) fn assert_read_from_json<T: DeserializeOwned>(name: &str, text: &str, json: &str) {
+        let from_toml: serde_json::Value = toml::from_str(text).unwrap();
+        let from_json: serde_json::Value =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: no JSON ({e})"));
+        assert_eq!(from_json, from_toml, "{name}");
+        if let Err(e) = serde_json::from_str::<T>(json) {
+            panic!("{name}: the JSON does not fit its type: {e}");
+        }
+    }
+
+    #[test]
+    fn the_rule_files_are_read_from_their_json() {
+        for (name, text, json) in BUILTIN_FILES {
+            assert_read_from_json::<RuleFile>(name, text, json);
+        }
+        // a user's file, and a built-in one whose JSON is missing, are read
+        // from their TOML, with its lines
+        let (name, text, _) = BUILTIN_FILES[1];
+        let rules = parse_file(name, text, Some("")).unwrap();
+        assert_eq!(rules.len(), parse_file(name, text, None).unwrap().len());
+        let broken = "[[rule]]\nid = \"node/x\"\nlevel = 3\n";
+        let error = parse_file("mine.toml", broken, None).err().unwrap();
+        assert_eq!(error.line, Some(3));
+    }
 
     #[test]
     fn ids_have_an_ecosystem_and_a_kebab_name() {

@@ -92,7 +92,10 @@ struct Table {
 fn table() -> &'static Table {
     static TABLE_DATA: OnceLock<Table> = OnceLock::new();
     // the table is part of the binary and checked by a test
-    TABLE_DATA.get_or_init(|| toml::from_str(TABLE).expect("rules/runtimes.toml is valid"))
+    TABLE_DATA.get_or_init(|| {
+        super::builtin_table(super::builtin_json!("runtimes"), TABLE)
+            .expect("rules/runtimes.toml is valid")
+    })
 }
 
 pub fn find(id: &str) -> Option<&'static RuntimeInfo> {
@@ -177,6 +180,13 @@ pub fn magic_matches(magic: u16, version: (u32, u32)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_read_from_its_json() {
+        let json = super::super::builtin_json!("runtimes");
+        let assert = super::super::tests::assert_read_from_json::<Table>;
+        assert("rules/runtimes.toml", TABLE, json);
+    }
 
     #[test]
     fn runtime_submodules_belong_to_packages_a_runtime_provides() {

@@ -175,7 +175,9 @@ fn vocabulary() -> &'static Vocabulary {
     static COMPILED: OnceLock<Vocabulary> = OnceLock::new();
     COMPILED.get_or_init(|| {
         // embedded and checked by the tests: it cannot be malformed in a build
-        let file: VocabularyFile = toml::from_str(VOCABULARY).expect("rules/clients.toml parses");
+        let file: VocabularyFile =
+            crate::rules::builtin_table(crate::rules::builtin_json!("clients"), VOCABULARY)
+                .expect("rules/clients.toml parses");
         let (mut modules, mut paths) = (GlobSetBuilder::new(), GlobSetBuilder::new());
         let glob = |g: &str| Glob::new(g).expect("rules/clients.toml globs compile");
         let patterns = file
@@ -253,6 +255,13 @@ pub fn read_handler_module(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vocabulary_is_read_from_its_json() {
+        let json = crate::rules::builtin_json!("clients");
+        let assert = crate::rules::tests::assert_read_from_json::<VocabularyFile>;
+        assert("rules/clients.toml", VOCABULARY, json);
+    }
 
     #[test]
     fn the_vocabulary_parses_and_classifies() {
