@@ -756,70 +756,92 @@ impl<'a> InitWalker<'a> {
     /// static analysis of it finds (`import { get } from 'lodash'`, a UMD
     /// bundle: SyntaxError). Only the package's own modules are judged.
     pub fn missing_exports(&self, load: &InitLoad) -> Vec<MissingExport> {
-        // the names each import takes, by the module they come from
-        let mut by_target: HashMap<usize, Vec<Taking>> = HashMap::new();
+        // each file's imports looked up side by side (thousands of module
+        // names in a Python walk), in order: the names each takes, by the
+        // module they come from, and what it sets on other modules
+        // (`config.DEBUG = True` after `import config`), which they have
+        // once it ran: never judged missing
         let parsed = self.surely_loaded_code(load);
-        for (file, imports) in &parsed {
-            let surely = |i: &&Import| !i.linked.is_empty() && i.surely_runs();
-            for import in imports.iter().filter(surely) {
-                if let Some((target, names)) = self.taken_from(*file, import) {
-                    by_target
-                        .entry(target)
-                        .or_default()
-                        .push((*file, import, names));
-                }
-            }
-        }
-        // what other modules set on a module (`config.DEBUG = True` after
-        // `import config`) it has once they ran: never judged missing
+        let per_file: Vec<_> = parsed
+            .par_iter()
+            .map(|(file, imports)| {
+                let surely = |i: &&Import| !i.linked.is_empty() && i.surely_runs();
+                let taken: Vec<(usize, Taking)> = (imports.iter().filter(surely))
+                    .filter_map(|import| {
+                        let (target, names) = self.taken_from(*file, import)?;
+                        Some((target, (*file, import, names)))
+                    })
+                    .collect();
+                let set: Vec<(usize, &str)> = (imports.iter())
+                    .flat_map(|import| self.set_on(*file, import))
+                    .collect();
+                (taken, set)
+            })
+            .collect();
+        let mut by_target: HashMap<usize, Vec<Taking>> = HashMap::new();
         let mut assigned: HashMap<usize, HashSet<&str>> = HashMap::new();
-        for (file, imports) in &parsed {
-            for import in imports.iter() {
-                for (target, name) in self.set_on(*file, import) {
-                    assigned.entry(target).or_default().insert(name);
-                }
+        for (taken, set) in per_file {
+            for (target, taking) in taken {
+                by_target.entry(target).or_default().push(taking);
+            }
+            for (target, name) in set {
+                assigned.entry(target).or_default().insert(name);
             }
         }
-        let mut missing: Vec<MissingExport> = Vec::new();
-        for (target, importers) in by_target {
-            let Some(exports) = self.module_exports(target) else {
-                continue;
-            };
-            let set_elsewhere = assigned.get(&target);
-            for (file, import, names) in importers {
-                let commonjs = import.kind == ImportKind::Require;
-                // an ES module importing a CommonJS one takes what Node's
-                // static analysis of it finds, whatever the module has
-                let unseen = exports.commonjs && !commonjs;
-                let has = |name: &str| match exports.commonjs {
-                    true => self.commonjs_gives(target, name, unseen, &mut HashSet::new()),
-                    false => exports.has(name),
-                };
-                missing.extend(
-                    names
-                        .iter()
-                        // every CommonJS module has a default export for an
-                        // ES module import (its module.exports)
-                        .filter(|name| name.name != "default" || !exports.commonjs)
-                        .filter(|name| has(&name.name) == Some(false))
-                        .filter(|name| {
-                            set_elsewhere.is_none_or(|set| !set.contains(name.name.as_str()))
-                        })
-                        .map(|name| MissingExport {
-                            file: self.mount.locate(file),
-                            path: self.mount.path(file).to_string(),
-                            line: name.line,
-                            name: name.name.clone(),
-                            module: import.module.clone(),
-                            target: self.mount.path(target).to_string(),
-                            target_file: self.mount.locate(target),
-                            commonjs,
-                            unseen,
-                        }),
-                );
-            }
-        }
+        let by_target: Vec<(usize, Vec<Taking>)> = by_target.into_iter().collect();
+        let per_target: Vec<Vec<MissingExport>> = by_target
+            .into_par_iter()
+            .map(|(target, importers)| self.missing_from(target, importers, assigned.get(&target)))
+            .collect();
+        let mut missing: Vec<MissingExport> = per_target.into_iter().flatten().collect();
         missing.sort_by(|a, b| (&a.path, a.line, &a.name).cmp(&(&b.path, b.line, &b.name)));
+        missing
+    }
+
+    /// The names `importers` take from module `target` that it does not
+    /// have, nor another module set on it.
+    fn missing_from(
+        &self,
+        target: usize,
+        importers: Vec<Taking>,
+        set_elsewhere: Option<&HashSet<&str>>,
+    ) -> Vec<MissingExport> {
+        let Some(exports) = self.module_exports(target) else {
+            return Vec::new();
+        };
+        let mut missing = Vec::new();
+        for (file, import, names) in importers {
+            let commonjs = import.kind == ImportKind::Require;
+            // an ES module importing a CommonJS one takes what Node's
+            // static analysis of it finds, whatever the module has
+            let unseen = exports.commonjs && !commonjs;
+            let has = |name: &str| match exports.commonjs {
+                true => self.commonjs_gives(target, name, unseen, &mut HashSet::new()),
+                false => exports.has(name),
+            };
+            missing.extend(
+                names
+                    .iter()
+                    // every CommonJS module has a default export for an
+                    // ES module import (its module.exports)
+                    .filter(|name| name.name != "default" || !exports.commonjs)
+                    .filter(|name| has(&name.name) == Some(false))
+                    .filter(|name| {
+                        set_elsewhere.is_none_or(|set| !set.contains(name.name.as_str()))
+                    })
+                    .map(|name| MissingExport {
+                        file: self.mount.locate(file),
+                        path: self.mount.path(file).to_string(),
+                        line: name.line,
+                        name: name.name.clone(),
+                        module: import.module.clone(),
+                        target: self.mount.path(target).to_string(),
+                        target_file: self.mount.locate(target),
+                        commonjs,
+                        unseen,
+                    }),
+            );
+        }
         missing
     }
 
