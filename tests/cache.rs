@@ -168,6 +168,22 @@ fn resolutions_are_kept_while_the_files_and_manifests_they_read_are_the_same() {
 }
 
 #[test]
+fn a_link_pointed_elsewhere_resolves_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let linked_to = |target: &str| {
+        let mut zip = ZipBuilder::new().file("index.js", "require('alias');\n");
+        for package in ["a", "b"] {
+            zip = zip.file(&format!("node_modules/{package}/index.js"), "");
+        }
+        let zip = zip.symlink("node_modules/alias", target);
+        walked(&zip.write_to(dir.path(), "function.zip"), &cache)
+    };
+    assert_eq!(linked_to("a"), ["index.js", "node_modules/a/index.js"]);
+    assert_eq!(linked_to("b"), ["index.js", "node_modules/b/index.js"]);
+}
+
+#[test]
 fn the_functions_own_code_unchanged_is_not_parsed_again() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");

@@ -441,6 +441,9 @@ enum Resolver<'a> {
         /// The same, adding extensions and directory indexes as require
         /// does: what an extensionless `import './db'` would have meant.
         import_loose: Box<ResolverGeneric<ArtifactFs>>,
+        /// The links the resolvers follow, with their targets, hashed
+        /// ([`ArtifactFs::links_digest`]): the file system is theirs.
+        links: u64,
     },
     Python(PythonFinder<'a>),
 }
@@ -483,6 +486,7 @@ impl<'a> InitWalker<'a> {
                 // Node resolves from a module's real path: through links
                 // only when the package has them
                 let symlinks = !files.links.is_empty();
+                let links = files.links_digest();
                 let require = ResolverGeneric::new_with_file_system(
                     files,
                     node_options(&conditions("require"), node_path, symlinks),
@@ -495,6 +499,7 @@ impl<'a> InitWalker<'a> {
                     require: Box::new(require),
                     import: Box::new(import),
                     import_loose: Box::new(import_loose),
+                    links,
                 }
             }
             Language::Python => Resolver::Python(PythonFinder::new(mount, platform.python)),
@@ -574,6 +579,7 @@ impl<'a> InitWalker<'a> {
             require,
             import,
             import_loose,
+            links,
         } = &self.resolver
         else {
             return None;
@@ -581,13 +587,11 @@ impl<'a> InitWalker<'a> {
         let mut hasher = std::hash::DefaultHasher::new();
         for (id, path, entry) in self.mount.files() {
             (path, entry.kind as u8, entry.unsafe_name).hash(&mut hasher);
-            if entry.kind == EntryKind::Symlink {
-                // its target, a few bytes
-                self.mount.read(id, 4096).ok().hash(&mut hasher);
-            } else if path == "package.json" || path.ends_with("/package.json") {
+            if path == "package.json" || path.ends_with("/package.json") {
                 self.mount.content_id(id)?.hash(&mut hasher);
             }
         }
+        links.hash(&mut hasher);
         for resolver in [require, import, import_loose] {
             format!("{:?}", resolver.options()).hash(&mut hasher);
         }
@@ -1176,6 +1180,7 @@ impl<'a> InitWalker<'a> {
                 require,
                 import,
                 import_loose,
+                ..
             } => {
                 let esm = spec.kind.is_es_module_import();
                 let path = mount.path(file);
@@ -2178,6 +2183,16 @@ impl ArtifactFs {
             })
             .collect();
         fs
+    }
+
+    /// The links and their targets, hashed in path order: read once, when
+    /// the file system was built.
+    fn links_digest(&self) -> u64 {
+        let mut links: Vec<_> = self.links.iter().collect();
+        links.sort_unstable();
+        let mut hasher = std::hash::DefaultHasher::new();
+        links.hash(&mut hasher);
+        hasher.finish()
     }
 
     /// `path` with every link along it replaced by its target, as the
