@@ -27,7 +27,7 @@ use object::read::elf::{FileHeader, ProgramHeader};
 use object::{Endianness, FileKind};
 
 use crate::artifact::cache::codec_struct;
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, EntryTail};
 
 /// Files up to this size are read whole and parsed exactly, through the
 /// dynamic section. In bigger ones the dynamic section sits after the code,
@@ -125,7 +125,7 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
     // reach: the dynamic section is always the way in
     let in_place = artifact.reads_in_place(index);
     let tail_pays = size >= TAIL_FROM && !in_place;
-    if dynamic && (in_place || (big_first && tail_pays)) {
+    if dynamic && (in_place || big_first) {
         if let Some(exact) = from_tail(artifact, index, &header)? {
             return Ok(Some(exact));
         }
@@ -340,7 +340,7 @@ fn read_dynamic_ranges(
         };
         ranges.chunks.extend(stream.read_ranges(&missing)?);
     }
-    Ok(match parse_from(&ranges) {
+    Ok(match parse_from(&ranges, Versions::Records) {
         Parsed::Done(info) => Some(info),
         _ => None,
     })
@@ -362,18 +362,19 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
         missed: Default::default(),
     };
     let size = artifact.entries[index].unzipped_bytes as usize;
+    // the section headers must agree when they are among the bytes at
+    // hand (patchelf may leave them mid-file)
+    let checked = |mut ranges: Ranges, info: NativeInfo, tail: &EntryTail| {
+        if let Some((at, len)) = section_table(ranges.head()) {
+            let table = tail.read_decoded(at as u64, len);
+            ranges.chunks.extend(table.map(|bytes| (at, bytes)));
+        }
+        (sections_agree(&ranges) != Some(false)).then_some(info)
+    };
     // each pass reads at least one range; a version chain is a few dozen
     for _ in 0..256 {
-        match parse_from(&ranges) {
-            Parsed::Done(info) => {
-                // the section headers must agree when they are among the
-                // bytes at hand (patchelf may leave them mid-file)
-                if let Some((at, len)) = section_table(ranges.head()) {
-                    let table = tail.read_decoded(at as u64, len);
-                    ranges.chunks.extend(table.map(|bytes| (at, bytes)));
-                }
-                return Ok((sections_agree(&ranges) != Some(false)).then_some(info));
-            }
+        match parse_from(&ranges, Versions::Records) {
+            Parsed::Done(info) => return Ok(checked(ranges, info, &tail)),
             Parsed::NeedsMore => {}
             _ => return Ok(None),
         }
@@ -391,6 +392,11 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
                 _ => 2 * size.saturating_sub(at),
             };
             if end < from_end {
+                // the version needs at the front of a file whose names
+                // lie at its end: the names say the versions
+                if let Some(info) = versions_from_names(&mut ranges, &mut tail)? {
+                    return Ok(checked(ranges, info, &tail));
+                }
                 // names are read one by one: a prefix that at least
                 // doubles is inflated a few times at most, not once a name
                 let want = end.max(2 * ranges.head().len()).min(size);
@@ -407,6 +413,36 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
         }
     }
     Ok(None)
+}
+
+/// What the file needs, its versions read from the names in its string
+/// table ([`Versions::Names`]), when the decoded end of the file holds
+/// that table; `None` leaves the ranges as they were asked for.
+fn versions_from_names(
+    ranges: &mut Ranges,
+    tail: &mut EntryTail,
+) -> Result<Option<NativeInfo>, String> {
+    let Some((at, len)) = Layout::of(&*ranges).and_then(|layout| layout.string_table(&*ranges))
+    else {
+        return Ok(None);
+    };
+    ranges.missed.take();
+    if tail.decoded_from().is_none_or(|from| from > at as u64) {
+        return Ok(None);
+    }
+    if ranges.range(at, len).is_none() {
+        ranges.missed.take();
+        match tail.read(at as u64, len).map_err(|e| e.to_string())? {
+            Some(bytes) => ranges.chunks.push((at, bytes)),
+            None => return Ok(None),
+        }
+    }
+    let parsed = parse_from(&*ranges, Versions::Names);
+    ranges.missed.take();
+    Ok(match parsed {
+        Parsed::Done(info) => Some(info),
+        _ => None,
+    })
 }
 
 /// (offset, length) of the section header table, when there is one.
@@ -496,17 +532,39 @@ fn is_musl_loader(path: &[u8]) -> bool {
 /// The dynamic string table holds the needed libraries' names and the
 /// version names (`GLIBC_2.27`) the file requires.
 fn scan_strings(data: &[u8], info: &mut NativeInfo) {
-    for raw in data.split(|&b| b == 0) {
-        // most strings are symbol names: only these prefixes are wanted
-        if !(raw.starts_with(b"GLIBC_") || raw.starts_with(b"lib") || raw.starts_with(b"ld-")) {
+    // The strings wanted are a few among thousands of symbol names and the
+    // zeros of the tables around them: each is found by what it must hold
+    // and read out to the NULs around it.
+    let string_at = |hit: usize| {
+        let before = &data[hit.saturating_sub(MAX_NAME)..hit];
+        let start = match memchr::memrchr(0, before) {
+            Some(nul) => hit - before.len() + nul + 1,
+            None if before.len() == hit => 0,
+            None => return None,
+        };
+        let after = &data[hit..data.len().min(hit + MAX_NAME)];
+        let end = memchr::memchr(0, after).map_or(data.len(), |nul| hit + nul);
+        std::str::from_utf8(&data[start..end]).ok()
+    };
+    for hit in memchr::memmem::find_iter(data, b"GLIBC_") {
+        if hit > 0 && data[hit - 1] != 0 {
             continue;
         }
-        let Ok(text) = std::str::from_utf8(raw) else {
+        if let Some(version) = string_at(hit).and_then(glibc_version) {
+            info.glibc = info.glibc.max(Some(version));
+        }
+    }
+    let mut last = None;
+    for hit in memchr::memmem::find_iter(data, b".so") {
+        let Some(text) = string_at(hit) else {
             continue;
         };
-        if let Some(version) = glibc_version(text) {
-            info.glibc = info.glibc.max(Some(version));
-        } else if (text.starts_with("lib") || text.starts_with("ld-"))
+        // a name holding ".so" twice is one string
+        if last == Some(text.as_ptr()) {
+            continue;
+        }
+        last = Some(text.as_ptr());
+        if (text.starts_with("lib") || text.starts_with("ld-"))
             && (text.ends_with(".so") || text.contains(".so."))
             && !text.contains('/')
             && !info.needed.iter().any(|n| n == text)
@@ -516,6 +574,10 @@ fn scan_strings(data: &[u8], info: &mut NativeInfo) {
         }
     }
 }
+
+/// Longest library or version name looked for; longer strings are symbol
+/// names or data.
+const MAX_NAME: usize = 1024;
 
 enum Parsed {
     NotElf,
@@ -714,10 +776,24 @@ impl Layout {
 }
 
 fn parse(data: &[u8]) -> Parsed {
-    parse_from(data)
+    parse_from(data, Versions::Records)
 }
 
-fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
+/// Where the newest `GLIBC_` version a file needs is read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Versions {
+    /// The version needs (`.gnu.version_r`), record by record: exact.
+    Records,
+    /// The names in the dynamic string table, read whole. A file that
+    /// defines no versions of its own (glibc's copies do) holds a version
+    /// name there only because a need names it, so this gives what the
+    /// records give, unless a tool rewrote the records and left the name.
+    /// Used when the records lie at the front of a big file and the table
+    /// at its end, far apart in the deflate stream.
+    Names,
+}
+
+fn parse_from(data: &(impl ElfBytes + ?Sized), versions: Versions) -> Parsed {
     let head = data.head();
     match FileKind::parse(head) {
         Ok(FileKind::Elf64) => {}
@@ -768,6 +844,7 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
     let mut strsz = 0u64;
     let mut verneed = None;
     let mut verneed_count = 0u64;
+    let mut defines_versions = false;
     let mut needed = Vec::new();
     for entry in entries {
         let value = entry.d_val.get(endian);
@@ -778,6 +855,7 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
             tag if tag == elf::DT_NEEDED => needed.push(value as usize),
             tag if tag == elf::DT_VERNEED => verneed = Some(value),
             tag if tag == elf::DT_VERNEEDNUM => verneed_count = value,
+            tag if tag == elf::DT_VERDEF => defines_versions = true,
             _ => {}
         }
     }
@@ -796,6 +874,16 @@ fn parse_from(data: &(impl ElfBytes + ?Sized)) -> Parsed {
     info.musl |= info.needed.iter().any(|n| n.starts_with("libc.musl"));
 
     // version needs: a chain of Verneed records, each with Vernaux records
+    if versions == Versions::Names && !defines_versions {
+        let Some(table) = data.range(strtab, strsz as usize) else {
+            return Parsed::NeedsMore;
+        };
+        info.glibc = table
+            .split(|&b| b == 0)
+            .filter_map(|name| glibc_version(std::str::from_utf8(name).ok()?))
+            .max();
+        return Parsed::Done(info);
+    }
     let need_size = std::mem::size_of::<Verneed<Endianness>>();
     let aux_size = std::mem::size_of::<Vernaux<Endianness>>();
     if let Some(mut at) = verneed.and_then(|a| layout.offset(a)) {
@@ -887,6 +975,20 @@ mod tests {
         assert_eq!(glibc_version("GLIBC_2.2.5"), Some((2, 2)));
         assert_eq!(glibc_version("GLIBCXX_3.4"), None);
         assert_eq!(parse_glibc("2.34"), Some((2, 34)));
+    }
+
+    #[test]
+    fn names_are_found_by_what_they_hold() {
+        let mut data =
+            b"libfoo.so.1\0xGLIBC_2.99\0GLIBC_2.28\0libbar.so.so\0sym_lib.so\0libc.so.6\0libfoo.so.1\0"
+                .to_vec();
+        // a string longer than any name is data, whatever it ends with
+        data.extend(vec![b'a'; 2 * MAX_NAME]);
+        data.extend(b"lib.so\0GLIBC_2.17");
+        let mut info = NativeInfo::default();
+        scan_strings(&data, &mut info);
+        assert_eq!(info.needed, ["libfoo.so.1", "libbar.so.so", "libc.so.6"]);
+        assert_eq!(info.glibc, Some((2, 28)));
     }
 
     fn cursor(bytes: Vec<u8>) -> EntryStream {
@@ -1011,7 +1113,7 @@ mod tests {
                 .read_ranges(&[(0x2000, 0x1000)])
                 .unwrap(),
         );
-        let Parsed::Done(ranged) = parse_from(&ranges) else {
+        let Parsed::Done(ranged) = parse_from(&ranges, Versions::Records) else {
             panic!("the ranges parse")
         };
         assert_eq!(ranged, whole);

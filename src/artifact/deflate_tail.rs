@@ -137,11 +137,30 @@ impl DeflateTail {
         if offset.saturating_add(len as u64) > self.size {
             return Ok(None);
         }
+        if !self.cover(offset)? {
+            return Ok(None);
+        }
+        let end = offset + len as u64;
         let mut out = Vec::with_capacity(len);
-        for at in offset..offset + len as u64 {
-            match self.resolve(at)? {
-                Some(value) => out.push(value),
-                None => return Ok(None),
+        let mut at = offset;
+        while at < end {
+            // the run of bytes both decodes agree on is taken whole; the
+            // byte that ends it was copied from before, and is followed
+            let Some(segment) = self.segments.iter().find(|s| s.start <= at && at < s.end()) else {
+                return Ok(None);
+            };
+            let from = (at - segment.start) as usize;
+            let to = (end.min(segment.end()) - segment.start) as usize;
+            let (first, second) = (&segment.first[from..to], &segment.second[from..to]);
+            let known = first.iter().zip(second).take_while(|(a, b)| a == b).count();
+            out.extend_from_slice(&first[..known]);
+            at += known as u64;
+            if known < to - from {
+                match self.resolve(at)? {
+                    Some(value) => out.push(value),
+                    None => return Ok(None),
+                }
+                at += 1;
             }
         }
         Ok(Some(out))
