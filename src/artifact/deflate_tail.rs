@@ -36,6 +36,9 @@ const SEARCH_BITS: u64 = 8 << 20;
 /// Most header-like patterns that fail to decode before giving up: crafted
 /// data could hold many, each decoded until it fails.
 const MAX_REFUSED: usize = 64;
+/// How many segments back a copied run is read by recursion; further back,
+/// byte by byte, so crafted data cannot exhaust the stack.
+const MAX_DEPTH: usize = 32;
 /// Most bytes held decoded (both decodes); past it the entry is read front
 /// to back with flat memory.
 const MAX_INFLATED: u64 = 32 << 20;
@@ -134,36 +137,70 @@ impl DeflateTail {
     /// stream cannot be entered near them, or reaching them would inflate
     /// more than reading the entry whole.
     pub fn read(&mut self, offset: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
-        if offset.saturating_add(len as u64) > self.size {
+        let Some(end) = offset
+            .checked_add(len as u64)
+            .filter(|&end| end <= self.size)
+        else {
             return Ok(None);
-        }
-        if !self.cover(offset)? {
-            return Ok(None);
-        }
-        let end = offset + len as u64;
+        };
         let mut out = Vec::with_capacity(len);
-        let mut at = offset;
-        while at < end {
-            // the run of bytes both decodes agree on is taken whole; the
-            // byte that ends it was copied from before, and is followed
-            let Some(segment) = self.segments.iter().find(|s| s.start <= at && at < s.end()) else {
-                return Ok(None);
-            };
-            let from = (at - segment.start) as usize;
-            let to = (end.min(segment.end()) - segment.start) as usize;
-            let (first, second) = (&segment.first[from..to], &segment.second[from..to]);
-            let known = first.iter().zip(second).take_while(|(a, b)| a == b).count();
-            out.extend_from_slice(&first[..known]);
-            at += known as u64;
-            if known < to - from {
+        Ok(self.read_into(offset, end, &mut out, 0)?.then_some(out))
+    }
+
+    /// Appends the bytes `[from, to)` to `out`; false when they cannot be
+    /// had. Runs both decodes agree on are taken whole; a run copied from
+    /// consecutive bytes before its segment is read there, in turn (each
+    /// turn one segment earlier: past a depth, byte by byte).
+    fn read_into(
+        &mut self,
+        from: u64,
+        to: u64,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> io::Result<bool> {
+        if depth > MAX_DEPTH {
+            for at in from..to {
                 match self.resolve(at)? {
                     Some(value) => out.push(value),
-                    None => return Ok(None),
+                    None => return Ok(false),
                 }
-                at += 1;
             }
+            return Ok(true);
         }
-        Ok(Some(out))
+        if !self.cover(from)? {
+            return Ok(false);
+        }
+        let mut at = from;
+        while at < to {
+            let Some(segment) = self.segments.iter().find(|s| s.start <= at && at < s.end()) else {
+                return Ok(false);
+            };
+            let i = (at - segment.start) as usize;
+            let stop = (to.min(segment.end()) - segment.start) as usize;
+            let (first, second) = (&segment.first[i..stop], &segment.second[i..stop]);
+            let known = first.iter().zip(second).take_while(|(a, b)| a == b).count();
+            if known > 0 {
+                out.extend_from_slice(&first[..known]);
+                at += known as u64;
+                continue;
+            }
+            let Some(Byte::Copied(source)) = segment.byte(at) else {
+                return Ok(false);
+            };
+            let run = (1..stop - i)
+                .take_while(|&k| {
+                    matches!(segment.byte(at + k as u64),
+                        Some(Byte::Copied(next)) if next == source + k as u64)
+                })
+                .count()
+                + 1;
+            // the source lies before the segment: each turn reads earlier
+            if !self.read_into(source, source + run as u64, out, depth + 1)? {
+                return Ok(false);
+            }
+            at += run as u64;
+        }
+        Ok(true)
     }
 
     /// The bytes `[offset, offset + len)` when what is decoded already
@@ -444,14 +481,16 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
+    /// The next `count` bits (at most 25); `None` past the end.
     fn take(&mut self, count: usize) -> Option<u32> {
-        let mut value = 0u32;
-        for i in 0..count {
-            let byte = *self.data.get((self.at + i) / 8)?;
-            value |= u32::from((byte >> ((self.at + i) % 8)) & 1) << i;
-        }
+        let (byte, shift) = (self.at / 8, self.at % 8);
+        let bytes = self.data.get(byte..byte + (shift + count).div_ceil(8))?;
+        let word = bytes
+            .iter()
+            .rev()
+            .fold(0u32, |word, &b| (word << 8) | u32::from(b));
         self.at += count;
-        Some(value)
+        Some((word >> shift) & ((1 << count) - 1))
     }
 }
 
@@ -513,68 +552,94 @@ impl Code {
 }
 
 /// The first even bit position in `[at, end)` where a dynamic-Huffman
-/// block header could start. A loop of its own: it runs at every other bit
-/// of the data searched.
-fn next_header(data: &[u8], mut at: usize, end: usize) -> Option<usize> {
-    while at < end {
-        // one load for the positions of a byte; the last three bytes cannot
-        // hold a header and its block
-        let word = data.get(at / 8..at / 8 + 4)?;
-        let word = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
-        let byte_end = (at / 8 + 1) * 8;
-        while at < byte_end.min(end) {
-            // the type and the symbol counts: three in four positions fail
-            let head = word >> (at % 8);
-            if (head >> 1) & 0b11 == 0b10
-                && (head >> 3) & 31 <= 29
-                && (head >> 8) & 31 <= 29
-                && dynamic_header_at(data, at)
-            {
-                return Some(at);
-            }
-            at += 2;
+/// block header could start: the block type, symbol counts in range, and
+/// complete code-length, literal and distance codes with an end-of-block
+/// symbol — what zlib checks before decoding. It runs at every other bit
+/// of the data searched, so the first tests are made on 32 positions at
+/// once, bit by bit of one load: a type and symbol counts that fit leave
+/// about one position in five.
+fn next_header(data: &[u8], at: usize, end: usize) -> Option<usize> {
+    // the last three bytes cannot hold a header and its block
+    let end = end.min(data.len().saturating_sub(3) * 8);
+    let mut block = at / 8 * 8;
+    while block < end {
+        let window = load_window(data, block / 8)?;
+        // bit k after each of the 32 positions
+        let bit = |k: u32| (window >> k) as u32;
+        let type_dynamic = !bit(1) & bit(2);
+        // a count of 30 or 31 has its four high bits set
+        let literals_fit = !(bit(4) & bit(5) & bit(6) & bit(7));
+        let distances_fit = !(bit(9) & bit(10) & bit(11) & bit(12));
+        let mut candidates = type_dynamic & literals_fit & distances_fit & 0x5555_5555;
+        if block < at {
+            candidates &= !0u32 << (at - block);
         }
+        if end - block < 32 {
+            candidates &= (1u32 << (end - block)) - 1;
+        }
+        while candidates != 0 {
+            let position = candidates.trailing_zeros() as usize;
+            if complete_length_code(window >> position)
+                && check_dynamic_header(&mut Bits {
+                    data,
+                    at: block + position + 3,
+                })
+                .is_some()
+            {
+                return Some(block + position);
+            }
+            candidates &= candidates - 1;
+        }
+        block += 32;
     }
     None
 }
 
-/// Whether a dynamic-Huffman block header starts at `bit`: the block type,
-/// symbol counts in range, and complete code-length, literal and distance
-/// codes with an end-of-block symbol — what zlib checks before decoding.
-fn dynamic_header_at(data: &[u8], bit: usize) -> bool {
-    // This runs at every other bit of the data searched. The type and the
-    // symbol counts come first, from a 4-byte load: three in four
-    // positions fail there.
-    let byte = bit / 8;
-    let Some(&[a, b, c, d]) = data
-        .get(byte..byte + 4)
-        .and_then(|w| <&[u8; 4]>::try_from(w).ok())
-    else {
-        return false;
-    };
-    let head = u32::from_le_bytes([a, b, c, d]) >> (bit % 8);
-    if (head >> 1) & 0b11 != 0b10 || (head >> 3) & 31 > 29 || (head >> 8) & 31 > 29 {
-        return false;
+/// The 16 bytes from `byte` (zeros past the end); `None` when fewer than
+/// four remain.
+fn load_window(data: &[u8], byte: usize) -> Option<u128> {
+    if let Some(&window) = data.get(byte..).and_then(|rest| rest.first_chunk::<16>()) {
+        return Some(u128::from_le_bytes(window));
     }
-    // Then the code-length code, in the first 81 bits at most, which
-    // random bits rarely make complete: the code space its lengths take
-    // (2^-len each) must sum to one, and random lengths overshoot within a
-    // few.
+    let rest = data.get(byte..).filter(|rest| rest.len() >= 4)?;
     let mut window = [0u8; 16];
-    let rest = &data[byte..data.len().min(byte + 16)];
     window[..rest.len()].copy_from_slice(rest);
-    let bits = u128::from_le_bytes(window) >> (bit % 8);
-    const SHARE: [u32; 8] = [0, 64, 32, 16, 8, 4, 2, 1];
-    let code_lengths = ((head >> 13) & 15) as usize + 4;
+    Some(u128::from_le_bytes(window))
+}
+
+/// Whether the code-length code's lengths (3 bits each, after the 17 bits
+/// of the block's header) take exactly the whole code space, 2^-len each:
+/// random bits rarely do, and overshoot within a few. Four lengths at a
+/// time, from a table.
+fn complete_length_code(window: u128) -> bool {
+    let mut left = ((window >> 13) & 15) as usize + 4;
+    let mut lengths = window >> 17;
     let mut taken = 0;
-    for i in 0..code_lengths {
-        taken += SHARE[((bits >> (17 + 3 * i)) & 7) as usize];
+    while left > 0 {
+        let count = left.min(4);
+        let chunk = (lengths as usize) & ((1 << (3 * count)) - 1);
+        taken += u32::from(SHARES_OF_FOUR[chunk]);
         if taken > 128 {
             return false;
         }
+        lengths >>= 12;
+        left -= count;
     }
-    taken == 128 && check_dynamic_header(&mut Bits { data, at: bit + 3 }).is_some()
+    taken == 128
 }
+
+/// The code space four 3-bit code lengths take, in 128ths (a length of 0
+/// takes none).
+static SHARES_OF_FOUR: [u16; 4096] = {
+    const SHARE: [u16; 8] = [0, 64, 32, 16, 8, 4, 2, 1];
+    let mut table = [0u16; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        table[i] = SHARE[i & 7] + SHARE[(i >> 3) & 7] + SHARE[(i >> 6) & 7] + SHARE[(i >> 9) & 7];
+        i += 1;
+    }
+    table
+};
 
 fn check_dynamic_header(bits: &mut Bits) -> Option<()> {
     const ORDER: [usize; 19] = [
@@ -694,6 +759,27 @@ mod tests {
                 "level {level}"
             );
         }
+    }
+
+    #[test]
+    fn a_long_read_is_exact_whether_copies_are_read_as_runs_or_byte_by_byte() {
+        let data = binary();
+        let compressed = deflate(&data, 6);
+        let (at, len) = (data.len() - 120_000, 100_000);
+        let mut tail = tail_of(compressed.clone(), data.len());
+        assert_eq!(
+            tail.read(at as u64, len).unwrap().as_deref(),
+            Some(&data[at..at + len])
+        );
+        assert!(tail.segments.len() > 1, "copies reach an earlier segment");
+        // past the recursion's depth, each byte is followed on its own
+        let mut tail = tail_of(compressed, data.len());
+        let mut out = Vec::new();
+        let end = (at + len) as u64;
+        assert!(tail
+            .read_into(at as u64, end, &mut out, MAX_DEPTH + 1)
+            .unwrap());
+        assert_eq!(out, &data[at..at + len]);
     }
 
     #[test]
