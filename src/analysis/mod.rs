@@ -185,27 +185,36 @@ pub fn analyze(
     lockfiles: &[Lockfile],
     native: &compat::NativeReads,
 ) -> Analysis {
-    let graph = graph::from_inventory(inventory, environment);
-    let by_node = graph::retained_sizes(&graph);
-    let retained = (0..inventory.packages.len())
-        .map(|i| by_node[DependencyGraph::package_node(i).index()])
-        .collect();
+    // the graph, the bytecode check and the native files' checks read
+    // nothing of each other: each takes a core
+    let graph_and_retained = || {
+        let graph = graph::from_inventory(inventory, environment);
+        let by_node = graph::retained_sizes(&graph);
+        let retained: Vec<_> = (0..inventory.packages.len())
+            .map(|i| by_node[DependencyGraph::package_node(i).index()])
+            .collect();
+        (graph, retained)
+    };
+    let bytecode = || bytecode::check(artifact, inventory, environment.python_version);
+    let native_checks = || {
+        let tagged = compat::wheel_tagged_packages(artifact, inventory);
+        // the ELF files compat reads, binaries need not read again
+        let compat = compat::check(
+            artifact,
+            layers,
+            inventory,
+            runtime,
+            environment.arm64,
+            native,
+        );
+        (tagged, compat)
+    };
+    let ((graph, retained), ((bytecode_findings, compiled_at_start), (tagged, compat))) =
+        rayon::join(graph_and_retained, || rayon::join(bytecode, native_checks));
     let mut findings = duplicate_packages(inventory);
     findings.extend(java::check(inventory));
     findings.extend(binary::check(artifact, inventory));
-    let (bytecode_findings, compiled_at_start) =
-        bytecode::check(artifact, inventory, environment.python_version);
     findings.extend(bytecode_findings);
-    let tagged = compat::wheel_tagged_packages(artifact, inventory);
-    // the ELF files compat reads, binaries need not read again
-    let compat = compat::check(
-        artifact,
-        layers,
-        inventory,
-        runtime,
-        environment.arm64,
-        native,
-    );
     findings.extend(binaries::check(
         artifact,
         inventory,
