@@ -10,7 +10,6 @@ mod sarif;
 mod terminal;
 mod why;
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -332,8 +331,9 @@ impl ArtifactReport {
 /// The directories that hold the bulk of the artifact, as a pruned tree
 /// flattened parents-first.
 fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<DirectoryReport> {
-    let mut sizes: HashMap<&str, Totals> = HashMap::new();
-    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    // every file adds to each of its directories: a cheap hash pays
+    let mut sizes: rustc_hash::FxHashMap<&str, Totals> = Default::default();
+    let mut children: rustc_hash::FxHashMap<&str, Vec<&str>> = Default::default();
     for entry in artifact.entries.iter().filter(|e| !e.unsafe_name) {
         let mut path = entry.path.as_str();
         if entry.kind != EntryKind::Dir {

@@ -536,7 +536,9 @@ fn files_rule(
     let artifact = context.artifact;
     let mut count = 0u64;
     let mut saving = Saving::default();
-    let mut by_owner: HashMap<String, (u64, String)> = HashMap::new();
+    // bytes and first file by package (`None`: the function's own code),
+    // labelled once the top ones are known: thousands of files may match
+    let mut by_owner: rustc_hash::FxHashMap<Option<usize>, (u64, usize)> = Default::default();
     for (i, entry) in artifact.entries.iter().enumerate() {
         let (Some(path), Some(candidate)) = (&lowered[i], &candidates[i]) else {
             continue;
@@ -560,20 +562,28 @@ fn files_rule(
         count += 1;
         saving.unzipped_bytes += entry.unzipped_bytes;
         saving.zipped_bytes += entry.zipped_bytes;
-        let label = match owner {
-            Owner::Package(p) => {
-                let p = &context.inventory.packages[p];
-                p.label()
-            }
-            _ => "the function's own code".to_string(),
+        let package = match owner {
+            Owner::Package(p) => Some(p),
+            _ => None,
         };
-        let slot = by_owner.entry(label).or_insert((0, entry.path.clone()));
-        slot.0 += entry.unzipped_bytes;
+        by_owner.entry(package).or_insert((0, i)).0 += entry.unzipped_bytes;
     }
     if count == 0 {
         return Vec::new();
     }
-    let mut owners: Vec<(String, (u64, String))> = by_owner.into_iter().collect();
+    let label = |package: Option<usize>| match package {
+        Some(p) => context.inventory.packages[p].label(),
+        None => "the function's own code".to_string(),
+    };
+    let mut owners: Vec<(String, (u64, String))> = by_owner
+        .into_iter()
+        .map(|(package, (bytes, first))| {
+            (
+                label(package),
+                (bytes, artifact.entries[first].path.clone()),
+            )
+        })
+        .collect();
     owners.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
     let top: Vec<String> = owners
         .iter()
