@@ -14,10 +14,13 @@
 //!   copy of one of those libraries defines GLIBC_ versions, so then the
 //!   dynamic section is read too;
 //! - when it is big (it holds code too), or has no names (patchelf moved
-//!   them to the end, as in every auditwheel-repaired wheel), the dynamic
-//!   section and the tables it points to are read where they lie
-//!   (`Artifact::tail`), inflating a little of the file's end;
-//! - failing both, the file is read front to back once, keeping only the
+//!   them to the end, as in every auditwheel-repaired wheel) in a file of
+//!   4 MiB or more, the dynamic section and the tables it points to are
+//!   read where they lie (`Artifact::tail`), inflating a little of the
+//!   file's end; version needs left at the front are then read from the
+//!   version names of the string table ([`Versions::Names`]);
+//! - a smaller file without names is read whole, inflated in one call;
+//! - failing these, the file is read front to back once, keeping only the
 //!   ranges wanted.
 
 use object::elf::{
@@ -155,6 +158,16 @@ pub fn inspect(artifact: &Artifact, index: usize) -> Result<Option<NativeInfo>, 
         // whatever the file size.
         if !big_first && tail_pays {
             if let Some(exact) = from_tail(artifact, index, &data)? {
+                return Ok(Some(exact));
+            }
+        }
+        // Under TAIL_FROM the file is a few MiB at most, and the tables
+        // lie after its first segment, most often at its end: one read of
+        // the whole, inflated in one call (faster than the stream), gives
+        // every one of them.
+        if size < TAIL_FROM {
+            let whole = artifact.read(index, TAIL_FROM).map_err(|e| e.to_string())?;
+            if let Parsed::Done(exact) = parse(&whole) {
                 return Ok(Some(exact));
             }
         }
