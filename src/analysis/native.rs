@@ -430,7 +430,8 @@ fn from_tail(artifact: &Artifact, index: usize, head: &[u8]) -> Result<Option<Na
 
 /// What the file needs, its versions read from the names in its string
 /// table ([`Versions::Names`]), when the decoded end of the file holds
-/// that table; `None` leaves the ranges as they were asked for.
+/// that table; `None` when it does not, or the file defines versions of
+/// its own (the ranges keep what was read).
 fn versions_from_names(
     ranges: &mut Ranges,
     tail: &mut EntryTail,
@@ -556,7 +557,11 @@ fn scan_strings(data: &[u8], info: &mut NativeInfo) {
             None => return None,
         };
         let after = &data[hit..data.len().min(hit + MAX_NAME)];
-        let end = memchr::memchr(0, after).map_or(data.len(), |nul| hit + nul);
+        let end = match memchr::memchr(0, after) {
+            Some(nul) => hit + nul,
+            None if hit + after.len() == data.len() => data.len(),
+            None => return None,
+        };
         std::str::from_utf8(&data[start..end]).ok()
     };
     for hit in memchr::memmem::find_iter(data, b"GLIBC_") {
@@ -997,10 +1002,16 @@ mod tests {
                 .to_vec();
         // a string longer than any name is data, whatever it ends with
         data.extend(vec![b'a'; 2 * MAX_NAME]);
-        data.extend(b"lib.so\0GLIBC_2.17");
+        data.extend(b"lib.so\0libend.so.2\0");
+        // and one that runs on past the end of what was read
+        data.extend(vec![b'b'; 2 * MAX_NAME]);
+        data.extend(b".so.3");
         let mut info = NativeInfo::default();
         scan_strings(&data, &mut info);
-        assert_eq!(info.needed, ["libfoo.so.1", "libbar.so.so", "libc.so.6"]);
+        assert_eq!(
+            info.needed,
+            ["libfoo.so.1", "libbar.so.so", "libc.so.6", "libend.so.2"]
+        );
         assert_eq!(info.glibc, Some((2, 28)));
     }
 
