@@ -436,11 +436,20 @@ fn versions_from_names(
     ranges: &mut Ranges,
     tail: &mut EntryTail,
 ) -> Result<Option<NativeInfo>, String> {
-    let Some((at, len)) = Layout::of(&*ranges).and_then(|layout| layout.string_table(&*ranges))
-    else {
+    let layout = Layout::of(&*ranges);
+    let table = layout.as_ref().and_then(|layout| {
+        // a file defining versions of its own names them there too: the
+        // table is not read for nothing
+        let defines = (layout.entries(&*ranges)?.iter())
+            .map(|entry| entry.d_tag.get(layout.endian))
+            .take_while(|&tag| tag != elf::DT_NULL)
+            .any(|tag| tag == elf::DT_VERDEF);
+        layout.string_table(&*ranges).filter(|_| !defines)
+    });
+    ranges.missed.take();
+    let Some((at, len)) = table else {
         return Ok(None);
     };
-    ranges.missed.take();
     if tail.decoded_from().is_none_or(|from| from > at as u64) {
         return Ok(None);
     }
