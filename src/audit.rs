@@ -221,11 +221,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             let unknown_layers = function_layers.unknown;
             let mount =
                 imports::mount::Mount::new(artifact, layers.iter().map(|l| &l.artifact).collect());
-            let node_files = |mount: &imports::mount::Mount| {
-                handler
-                    .as_deref()
-                    .and_then(|h| imports::reach::NodeFiles::prepare(mount, h))
-            };
             let built_here;
             let (inventory, native) = match &together[position] {
                 Some(opened) => (&opened.inventory, &opened.native),
@@ -244,22 +239,17 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 unknown: unknown_layers,
                 python: runtime.and_then(|r| r.python_version()),
             };
-            // parsing the function's code pays only when an import rule is
-            // on; Node's view of the files is built beside it, first: the
-            // handler's clients may wait for their vocabulary
-            let (node_files, app) = rayon::join(
-                || node_files(&mount),
-                || match request.rules.scans_imports() {
-                    true => imports::scan_app(
-                        artifact,
-                        inventory,
-                        runtime.and_then(|r| r.python_version()),
-                        request.cache.as_deref(),
-                        handler.as_deref(),
-                    ),
-                    false => imports::AppScan::default(),
-                },
-            );
+            // parsing the function's code pays only when an import rule is on
+            let app = match request.rules.scans_imports() {
+                true => imports::scan_app(
+                    artifact,
+                    inventory,
+                    runtime.and_then(|r| r.python_version()),
+                    request.cache.as_deref(),
+                    handler.as_deref(),
+                ),
+                false => imports::AppScan::default(),
+            };
             let imports::AppScan {
                 files: sources,
                 warnings: scan_warnings,
@@ -294,7 +284,6 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         runtime,
                     },
                     &sources,
-                    node_files,
                 )
                 .map(|walker| {
                     match (wrapped.is_some(), facts.handler.as_deref()) {

@@ -49,7 +49,7 @@ fn with_walker<T>(zip: &Path, read: impl FnOnce(&Artifact, InitWalker) -> T) -> 
         python: None,
         runtime: None,
     };
-    let walker = InitWalker::new(&mount, "index.handler", platform, &[], None).unwrap();
+    let walker = InitWalker::new(&mount, "index.handler", platform, &[]).unwrap();
     read(&artifact, walker)
 }
 
@@ -399,4 +399,47 @@ fn diff_keeps_what_it_read_unless_told_not_to() {
     assert_eq!(diff(&[]), fresh);
     assert!(cache.exists(), "a diff of zips keeps what it read");
     assert_eq!(diff(&[]), fresh);
+}
+
+#[test]
+fn an_es_module_function_reports_the_same_warm_as_cold() {
+    // the handler's own format and every resolution come from the cache
+    // on a warm run: the files Node's loaders read are not listed again
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let zip = ZipBuilder::new()
+        .file(
+            "package.json",
+            r#"{"name":"fn","version":"1.0.0","type":"module"}"#,
+        )
+        .file(
+            "index.js",
+            "import { get } from './lib/db.js';\nimport './lib/log';\nimport esm from 'esm-lib';\nexport const handler = async () => get(esm);\n",
+        )
+        .file("lib/db.js", "export const get = (x) => x;\n")
+        .file("lib/log.js", "export default 1;\n")
+        .file(
+            "node_modules/esm-lib/package.json",
+            r#"{"name":"esm-lib","version":"2.0.0","type":"module","exports":{".":"./main.js"}}"#,
+        )
+        .file("node_modules/esm-lib/main.js", "export default 2;\n")
+        .write_to(dir.path(), "function.zip");
+    let none = audit(&zip, &cache, &["--no-cache"]);
+    let init = &none["artifacts"][0]["init"];
+    let loaded: Vec<String> = init_files(init).into_iter().collect();
+    assert_eq!(
+        loaded,
+        [
+            "index.js",
+            "lib/db.js",
+            "lib/log.js",
+            "node_modules/esm-lib/main.js"
+        ],
+        "{init}"
+    );
+    assert_eq!(init["es_modules"], 3, "{init}");
+    let cold = audit(&zip, &cache, &[]);
+    let warm = audit(&zip, &cache, &[]);
+    assert_eq!(cold, none);
+    assert_eq!(warm, none);
 }

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use oxc_resolver::{
     FileMetadata, FileSystem, ModuleType, ResolveError, ResolveOptions, ResolverGeneric,
@@ -356,7 +356,7 @@ pub fn init_load(
     scanned: &[SourceFile],
 ) -> Option<InitLoad> {
     let mount = Mount::function(artifact);
-    Some(InitWalker::new(&mount, handler, platform, scanned, None)?.load(&Edits::new()))
+    Some(InitWalker::new(&mount, handler, platform, scanned)?.load(&Edits::new()))
 }
 
 /// `@scope/name/lib/x.js` → `@scope/name`; `name/index.js` → `name`; a
@@ -370,17 +370,6 @@ pub fn npm_package(spec: &str) -> Option<&str> {
     };
     let name = &spec[..end.unwrap_or(spec.len())];
     (!name.is_empty() && !name.starts_with('.')).then_some(name)
-}
-
-/// The mount's files as Node's resolver sees them, built ahead (beside
-/// other work) for a JavaScript handler.
-pub struct NodeFiles(ArtifactFs);
-
-impl NodeFiles {
-    pub fn prepare(mount: &Mount, handler: &str) -> Option<NodeFiles> {
-        let (_, language) = handler_entry(mount.function, handler)?;
-        (language == Language::JavaScript).then(|| NodeFiles(ArtifactFs::build(mount)))
-    }
 }
 
 /// Files parsed before the walk (the function's own), by path.
@@ -433,19 +422,39 @@ type NodeResolution = (Followed, Option<NodeFormat>);
 type ResolutionCache = ContentCache<NodeResolution>;
 
 enum Resolver<'a> {
-    Node {
-        require: Box<ResolverGeneric<ArtifactFs>>,
-        /// Node's ES module loader: a relative path names its file,
-        /// extension and all.
-        import: Box<ResolverGeneric<ArtifactFs>>,
-        /// The same, adding extensions and directory indexes as require
-        /// does: what an extensionless `import './db'` would have meant.
-        import_loose: Box<ResolverGeneric<ArtifactFs>>,
-        /// The links the resolvers follow, with their targets, hashed
-        /// ([`ArtifactFs::links_digest`]): the file system is theirs.
-        links: u64,
-    },
+    Node(Box<NodeLoaders>),
     Python(PythonFinder<'a>),
+}
+
+/// Node's loaders over the mount's files. The file system they read is
+/// built (every path listed, every package.json inflated) only when a
+/// resolution is not kept from an earlier run: a rerun on the same files
+/// resolves nothing.
+struct NodeLoaders {
+    /// require(), Node's ES module loader (a relative path names its
+    /// file, extension and all) and the same adding extensions and
+    /// directory indexes as require does: what an extensionless `import
+    /// './db'` would have meant.
+    options: [ResolveOptions; 3],
+    /// The mount's symlinks and their targets, read up front: the
+    /// options depend on whether there are any.
+    links: FxHashMap<Box<[u8]>, String>,
+    built: OnceLock<[ResolverGeneric<ArtifactFs>; 3]>,
+}
+
+impl NodeLoaders {
+    /// require(), import, and import adding extensions, in that order.
+    fn get(&self, mount: &Mount) -> &[ResolverGeneric<ArtifactFs>; 3] {
+        self.built.get_or_init(|| {
+            let mut files = ArtifactFs::build(mount);
+            files.links = self.links.clone();
+            let [require, import, import_loose] = &self.options;
+            let require = ResolverGeneric::new_with_file_system(files, require.clone());
+            let import = require.clone_with_options(import.clone());
+            let import_loose = require.clone_with_options(import_loose.clone());
+            [require, import, import_loose]
+        })
+    }
 }
 
 impl<'a> InitWalker<'a> {
@@ -454,7 +463,6 @@ impl<'a> InitWalker<'a> {
         handler: &str,
         platform: Platform<'a>,
         scanned: &'a [SourceFile],
-        files: Option<NodeFiles>,
     ) -> Option<Self> {
         let (entry, language) = handler_entry(mount.function, handler)?;
         // the function's own files scanned before the walk, by number
@@ -465,7 +473,7 @@ impl<'a> InitWalker<'a> {
         };
         let resolver = match language {
             Language::JavaScript => {
-                let files = files.map_or_else(|| ArtifactFs::build(mount), |f| f.0);
+                let links = ArtifactFs::read_links(mount);
                 // NODE_PATH ends with the task root: require('lib/db') finds
                 // /var/task/lib/db.js
                 let mut node_path = node_layer_path(mount, platform.runtime);
@@ -485,22 +493,17 @@ impl<'a> InitWalker<'a> {
                 };
                 // Node resolves from a module's real path: through links
                 // only when the package has them
-                let symlinks = !files.links.is_empty();
-                let links = files.links_digest();
-                let require = ResolverGeneric::new_with_file_system(
-                    files,
-                    node_options(&conditions("require"), node_path, symlinks),
-                );
-                let import_options = node_options(&conditions("import"), esm_node_path, symlinks);
-                let import =
-                    require.clone_with_options(import_options.clone().with_fully_specified(true));
-                let import_loose = require.clone_with_options(import_options);
-                Resolver::Node {
-                    require: Box::new(require),
-                    import: Box::new(import),
-                    import_loose: Box::new(import_loose),
+                let symlinks = !links.is_empty();
+                let import = node_options(&conditions("import"), esm_node_path, symlinks);
+                Resolver::Node(Box::new(NodeLoaders {
+                    options: [
+                        node_options(&conditions("require"), node_path, symlinks),
+                        import.clone().with_fully_specified(true),
+                        import,
+                    ],
                     links,
-                }
+                    built: OnceLock::new(),
+                }))
             }
             Language::Python => Resolver::Python(PythonFinder::new(mount, platform.python)),
         };
@@ -575,13 +578,7 @@ impl<'a> InitWalker<'a> {
     /// added, removed or moved starts over. None for Python, and for a
     /// folder, whose contents have no checksum to know them by.
     fn resolution_fingerprint(&self) -> Option<u64> {
-        let Resolver::Node {
-            require,
-            import,
-            import_loose,
-            links,
-        } = &self.resolver
-        else {
+        let Resolver::Node(loaders) = &self.resolver else {
             return None;
         };
         let mut hasher = std::hash::DefaultHasher::new();
@@ -591,9 +588,9 @@ impl<'a> InitWalker<'a> {
                 self.mount.content_id(id)?.hash(&mut hasher);
             }
         }
-        links.hash(&mut hasher);
-        for resolver in [require, import, import_loose] {
-            format!("{:?}", resolver.options()).hash(&mut hasher);
+        links_digest(&loaders.links).hash(&mut hasher);
+        for options in &loaders.options {
+            format!("{options:?}").hash(&mut hasher);
         }
         self.platform.runtime.map(|r| &r.id).hash(&mut hasher);
         Some(hasher.finish())
@@ -609,7 +606,8 @@ impl<'a> InitWalker<'a> {
                 let module = handler.rsplit_once('.').map_or(handler, |(m, _)| m);
                 finder.chain(module)
             }
-            Resolver::Node { require, .. } => {
+            Resolver::Node(loaders) => {
+                let [require, ..] = loaders.get(self.mount);
                 let (dir, base) = handler.rsplit_once('/').unwrap_or(("", handler));
                 let module = base.split('.').next().unwrap_or(base);
                 ["js", "mjs", "cjs"]
@@ -723,16 +721,19 @@ impl<'a> InitWalker<'a> {
 
     /// The format Node loads the handler's module in.
     fn entry_format(&self) -> Option<NodeFormat> {
-        let Resolver::Node { import, .. } = &self.resolver else {
+        let Resolver::Node(_) = &self.resolver else {
             return None;
         };
         let path = self.mount.path(self.entry);
         let name = path.rsplit('/').next().unwrap_or(path);
-        let dir = Path::new(TASK_ROOT).join(path);
-        let resolution = import.resolve(dir.parent()?, &format!("./{name}")).ok()?;
-        match resolution.module_type() {
-            Some(ModuleType::Module) => Some(NodeFormat::EsModule { manifest: None }),
-            None if path.ends_with(".js") => Some(NodeFormat::BySyntax),
+        // as Node's ES module loader finds it from its own folder, asked
+        // like any import: a resolution kept from an earlier run answers
+        let itself = plain_import(format!("./{name}"), ImportKind::Esm);
+        match self.next_typed(self.entry, &itself, &Edits::new()) {
+            (Followed::Files(_), Some(NodeFormat::EsModule { .. })) => {
+                Some(NodeFormat::EsModule { manifest: None })
+            }
+            (Followed::Files(_), format) => format,
             _ => None,
         }
     }
@@ -1129,24 +1130,7 @@ impl<'a> InitWalker<'a> {
 
     /// The file `module`, required from `file`, resolves to (its first).
     fn required_file(&self, file: usize, module: &str) -> Option<usize> {
-        let import = Import {
-            module: module.to_string(),
-            kind: ImportKind::Require,
-            line: 0,
-            column: 0,
-            lazy: false,
-            guarded_by: None,
-            fallback_for: None,
-            conditional: false,
-            stops_module: false,
-            members: Vec::new(),
-            linked: Vec::new(),
-            invoked: None,
-            assigned: Vec::new(),
-            assigned_on_package: Vec::new(),
-            functions: Vec::new(),
-            calls: Vec::new(),
-        };
+        let import = plain_import(module.to_string(), ImportKind::Require);
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
             _ => None,
@@ -1176,12 +1160,7 @@ impl<'a> InitWalker<'a> {
     ) -> (Followed, Option<NodeFormat>) {
         let mount = self.mount;
         match &self.resolver {
-            Resolver::Node {
-                require,
-                import,
-                import_loose,
-                ..
-            } => {
+            Resolver::Node(loaders) => {
                 let esm = spec.kind.is_es_module_import();
                 let path = mount.path(file);
                 let question = format!(
@@ -1203,7 +1182,7 @@ impl<'a> InitWalker<'a> {
                         followed.files().iter().all(|&f| f < mount.file_count())
                     });
                 let answer = kept.unwrap_or_else(|| {
-                    let answer = self.resolve_node(path, spec, [require, import, import_loose]);
+                    let answer = self.resolve_node(path, spec, loaders.get(mount));
                     if let Some((cache, fingerprint)) = cache {
                         cache.add(&question, (0, *fingerprint), &answer);
                     }
@@ -1221,7 +1200,7 @@ impl<'a> InitWalker<'a> {
         &self,
         path: &str,
         spec: &Import,
-        [require, import, import_loose]: [&ResolverGeneric<ArtifactFs>; 3],
+        [require, import, import_loose]: &[ResolverGeneric<ArtifactFs>; 3],
     ) -> (Followed, Option<NodeFormat>) {
         let mount = self.mount;
         let root = Path::new(TASK_ROOT);
@@ -2108,6 +2087,46 @@ struct ArtifactFs {
     links: FxHashMap<Box<[u8]>, String>,
 }
 
+/// An import of `module` at module scope, with nothing else known of it.
+fn plain_import(module: String, kind: ImportKind) -> Import {
+    Import {
+        module,
+        kind,
+        line: 0,
+        column: 0,
+        lazy: false,
+        guarded_by: None,
+        fallback_for: None,
+        conditional: false,
+        stops_module: false,
+        members: Vec::new(),
+        linked: Vec::new(),
+        invoked: None,
+        assigned: Vec::new(),
+        assigned_on_package: Vec::new(),
+        functions: Vec::new(),
+        calls: Vec::new(),
+    }
+}
+
+/// A listed path as the function sees it: under the task root, or a
+/// layer's under /opt.
+fn absolute_path(path: &str) -> String {
+    match path.starts_with(LAYER_ROOT) {
+        true => path.trim_end_matches('/').to_string(),
+        false => format!("{TASK_ROOT}/{}", path.trim_end_matches('/')),
+    }
+}
+
+/// The links and their targets, hashed in path order.
+fn links_digest(links: &FxHashMap<Box<[u8]>, String>) -> u64 {
+    let mut links: Vec<_> = links.iter().collect();
+    links.sort_unstable();
+    let mut hasher = std::hash::DefaultHasher::new();
+    links.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// How many links one path may pass through before it counts as a loop.
 const MAX_LINKS: usize = 40;
 
@@ -2125,12 +2144,8 @@ impl ArtifactFs {
             fs.dirs
                 .insert(LAYER_ROOT.trim_end_matches('/').as_bytes().into());
         }
-        let absolute = |path: &str| match path.starts_with(LAYER_ROOT) {
-            true => path.trim_end_matches('/').to_string(),
-            false => format!("{TASK_ROOT}/{}", path.trim_end_matches('/')),
-        };
-        let mut links = Vec::new();
-        for (id, path, entry) in mount.files().filter(|(_, _, e)| !e.unsafe_name) {
+        let absolute = absolute_path;
+        for (_, path, entry) in mount.files().filter(|(_, _, e)| !e.unsafe_name) {
             let path = absolute(path);
             // every ancestor below the task root (or /opt) is a directory
             let top = if path.starts_with(LAYER_ROOT) {
@@ -2152,18 +2167,9 @@ impl ArtifactFs {
                 EntryKind::File => {
                     fs.files.insert(path.into_bytes().into());
                 }
-                EntryKind::Symlink => links.push((id, path)),
+                EntryKind::Symlink => {}
             }
         }
-        // Lambda extracts a zip's symlinks as links, and Node follows
-        // them: the target is the link's stored text
-        fs.links = links
-            .par_iter()
-            .filter_map(|(id, path)| {
-                let target = mount.read(*id, 4096).ok()?;
-                Some((path.as_bytes().into(), String::from_utf8(target).ok()?))
-            })
-            .collect();
         let manifests: Vec<(usize, &str)> = mount
             .files()
             .filter(|(_, path, e)| {
@@ -2185,14 +2191,22 @@ impl ArtifactFs {
         fs
     }
 
-    /// The links and their targets, hashed in path order: read once, when
-    /// the file system was built.
-    fn links_digest(&self) -> u64 {
-        let mut links: Vec<_> = self.links.iter().collect();
-        links.sort_unstable();
-        let mut hasher = std::hash::DefaultHasher::new();
-        links.hash(&mut hasher);
-        hasher.finish()
+    /// The mount's symlinks by absolute path, to their targets. Lambda
+    /// extracts a zip's symlinks as links, and Node follows them: the
+    /// target is the link's stored text.
+    fn read_links(mount: &Mount) -> FxHashMap<Box<[u8]>, String> {
+        let links: Vec<(usize, String)> = mount
+            .files()
+            .filter(|(_, _, e)| !e.unsafe_name && e.kind == EntryKind::Symlink)
+            .map(|(id, path, _)| (id, absolute_path(path)))
+            .collect();
+        links
+            .par_iter()
+            .filter_map(|(id, path)| {
+                let target = mount.read(*id, 4096).ok()?;
+                Some((path.as_bytes().into(), String::from_utf8(target).ok()?))
+            })
+            .collect()
     }
 
     /// `path` with every link along it replaced by its target, as the
