@@ -300,8 +300,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             };
             // Reading native files and following init imports are independent;
             // each has long single-file tasks (a 25 MiB library, a chain of
-            // requires) that the other's work fills in around.
-            let (mut analysis, load) = rayon::join(
+            // requires) that the other's work fills in around. The data
+            // rules read no init either: they run beside the walk too.
+            let ((mut analysis, data_findings), load) = rayon::join(
                 || {
                     let mut analysis = analysis::analyze(
                         artifact,
@@ -323,7 +324,15 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         .extend(analysis::source_maps::inline(&reading.inline_maps));
                     analysis.bundles = reading.bundles;
                     analysis.warnings.extend(reading.warnings);
-                    analysis
+                    let context = Context {
+                        artifact,
+                        inventory,
+                        analysis: &analysis,
+                        sources: &sources,
+                        runtime,
+                    };
+                    let data_findings = crate::rules::evaluate_data(request.rules, &context);
+                    (analysis, data_findings)
                 },
                 || {
                     walker
@@ -517,14 +526,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 ));
             }
             let builtin = std::mem::take(&mut analysis.findings);
-            let context = Context {
-                artifact,
-                inventory,
-                analysis: &analysis,
-                sources: &sources,
-                runtime,
-            };
-            analysis.findings = crate::rules::evaluate(request.rules, &context, builtin);
+            analysis.findings = crate::rules::with_builtin(request.rules, data_findings, builtin);
             if let (Some(walker), Some(before)) = (&walker, &load) {
                 let fixes = estimate::fixes::FixContext {
                     artifact,

@@ -38,7 +38,13 @@ pub fn evaluate(
     context: &Context,
     builtin_findings: Vec<Finding>,
 ) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    with_builtin(rules, evaluate_data(rules, context), builtin_findings)
+}
+
+/// Runs every data rule: what the files, the packages and the function's
+/// own imports show. None reads what init loads, so an audit runs them
+/// while it follows the handler's imports.
+pub fn evaluate_data(rules: &RuleSet, context: &Context) -> Vec<Finding> {
     // file rules share one lower-cased, pre-split path per file
     let has_file_rules = rules
         .rules
@@ -97,7 +103,17 @@ pub fn evaluate(
             }
         })
         .collect();
-    findings.extend(per_rule.into_iter().flatten());
+    per_rule.into_iter().flatten().collect()
+}
+
+/// The data rules' findings and the built-in ones at their rule's level
+/// (a user override included), without those at `allow`; most severe
+/// first, then what saves the most.
+pub fn with_builtin(
+    rules: &RuleSet,
+    mut findings: Vec<Finding>,
+    builtin_findings: Vec<Finding>,
+) -> Vec<Finding> {
     for mut finding in builtin_findings {
         match rules.get(&finding.rule) {
             Some(rule) if rule.level == Level::Allow => continue,
@@ -110,7 +126,6 @@ pub fn evaluate(
             _ => findings.push(finding),
         }
     }
-    // most severe first, then what saves the most
     findings.sort_by(|a, b| {
         b.level
             .cmp(&a.level)

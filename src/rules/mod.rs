@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Level;
 use crate::inventory::Ecosystem;
 
-pub use eval::{evaluate, evaluate_lockfile, Context};
+pub use eval::{evaluate, evaluate_data, evaluate_lockfile, with_builtin, Context};
 
 /// A built-in table's JSON, which build.rs writes from `rules/NAME.toml`
 /// (empty when the TOML does not parse).
