@@ -248,8 +248,6 @@ impl Scanner<'_> {
     fn record(&mut self, module: &str, kind: ImportKind, span: Span) -> usize {
         let (line, column) = self.lines.position(self.text, span.start as usize);
         self.imports.push(Import {
-            module: module.to_string(),
-            kind,
             line,
             column,
             lazy: self.function_depth > 0,
@@ -260,13 +258,7 @@ impl Scanner<'_> {
                 || (self.search_path_changed
                     && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
             stops_module: self.tries.stops_module(self.function_depth),
-            members: Vec::new(),
-            linked: Vec::new(),
-            invoked: None,
-            assigned: Vec::new(),
-            assigned_on_package: Vec::new(),
-            functions: Vec::new(),
-            calls: Vec::new(),
+            ..Import::plain(module.to_string(), kind)
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1

@@ -135,6 +135,29 @@ pub struct Import {
 }
 
 impl Import {
+    /// An import of `module` at module scope, with nothing else known of
+    /// it: no condition, no `try`, no names taken or used.
+    pub(crate) fn plain(module: String, kind: ImportKind) -> Import {
+        Import {
+            module,
+            kind,
+            line: 0,
+            column: 0,
+            lazy: false,
+            guarded_by: None,
+            fallback_for: None,
+            conditional: false,
+            stops_module: false,
+            members: Vec::new(),
+            linked: Vec::new(),
+            invoked: None,
+            assigned: Vec::new(),
+            assigned_on_package: Vec::new(),
+            functions: Vec::new(),
+            calls: Vec::new(),
+        }
+    }
+
     /// Whether init runs it whatever happens: at module scope, under no
     /// condition, and not in a `try` that survives its failure.
     pub fn surely_runs(&self) -> bool {

@@ -135,8 +135,6 @@ impl Scanner<'_> {
     fn record(&mut self, module: String, kind: ImportKind, offset: usize, members: Vec<Member>) {
         let (line, column) = self.lines.position(self.text, offset);
         self.imports.push(Import {
-            module,
-            kind,
             line,
             column,
             lazy: self.function_depth > 0,
@@ -145,15 +143,11 @@ impl Scanner<'_> {
             conditional: self.conditional_depth > 0 || self.search_path_changed,
             stops_module: self.tries.stops_module(self.function_depth),
             members,
-            linked: Vec::new(),
-            invoked: None,
-            assigned: Vec::new(),
-            assigned_on_package: Vec::new(),
             functions: match (self.function_depth, &self.function) {
                 (1, Some(function)) => vec![function.clone()],
                 _ => Vec::new(),
             },
-            calls: Vec::new(),
+            ..Import::plain(module, kind)
         });
     }
 
@@ -335,25 +329,14 @@ impl Scanner<'_> {
                     .lines
                     .position(self.text, item.value.range().start().to_usize());
                 self.imports.push(Import {
-                    module,
-                    kind: ImportKind::PythonLazyAttribute,
                     line,
                     column,
                     lazy: true,
-                    guarded_by: None,
-                    fallback_for: None,
-                    conditional: false,
-                    stops_module: false,
                     members: vec![Member {
                         name: name.to_string(),
                         line,
                     }],
-                    linked: Vec::new(),
-                    invoked: None,
-                    assigned: Vec::new(),
-                    assigned_on_package: Vec::new(),
-                    functions: Vec::new(),
-                    calls: Vec::new(),
+                    ..Import::plain(module, ImportKind::PythonLazyAttribute)
                 });
             }
         }
@@ -415,22 +398,11 @@ impl Scanner<'_> {
         let (line, column) = self.lines.position(self.text, offset);
         for module in &known.tries {
             self.imports.push(Import {
-                module: module.clone(),
-                kind: ImportKind::PythonImportlib,
                 line,
                 column,
-                lazy: false,
                 guarded_by: Some(guard),
-                fallback_for: None,
                 conditional: self.conditional_depth > 0 || self.search_path_changed,
-                stops_module: false,
-                members: Vec::new(),
-                linked: Vec::new(),
-                invoked: None,
-                assigned: Vec::new(),
-                assigned_on_package: Vec::new(),
-                functions: Vec::new(),
-                calls: Vec::new(),
+                ..Import::plain(module.clone(), ImportKind::PythonImportlib)
             });
         }
     }

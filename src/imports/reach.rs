@@ -728,7 +728,7 @@ impl<'a> InitWalker<'a> {
         let name = path.rsplit('/').next().unwrap_or(path);
         // as Node's ES module loader finds it from its own folder, asked
         // like any import: a resolution kept from an earlier run answers
-        let itself = plain_import(format!("./{name}"), ImportKind::Esm);
+        let itself = Import::plain(format!("./{name}"), ImportKind::Esm);
         match self.next_typed(self.entry, &itself, &Edits::new()) {
             (Followed::Files(_), Some(NodeFormat::EsModule { .. })) => {
                 Some(NodeFormat::EsModule { manifest: None })
@@ -1130,7 +1130,7 @@ impl<'a> InitWalker<'a> {
 
     /// The file `module`, required from `file`, resolves to (its first).
     fn required_file(&self, file: usize, module: &str) -> Option<usize> {
-        let import = plain_import(module.to_string(), ImportKind::Require);
+        let import = Import::plain(module.to_string(), ImportKind::Require);
         match self.next(file, &import, &Edits::default()) {
             Followed::Files(files) | Followed::Unspecified(files) => files.first().copied(),
             _ => None,
@@ -2085,28 +2085,6 @@ struct ArtifactFs {
     /// Symlinks by absolute path, to their target as stored (pnpm's
     /// `node_modules/express -> .pnpm/express@4.21.2/node_modules/express`).
     links: FxHashMap<Box<[u8]>, String>,
-}
-
-/// An import of `module` at module scope, with nothing else known of it.
-fn plain_import(module: String, kind: ImportKind) -> Import {
-    Import {
-        module,
-        kind,
-        line: 0,
-        column: 0,
-        lazy: false,
-        guarded_by: None,
-        fallback_for: None,
-        conditional: false,
-        stops_module: false,
-        members: Vec::new(),
-        linked: Vec::new(),
-        invoked: None,
-        assigned: Vec::new(),
-        assigned_on_package: Vec::new(),
-        functions: Vec::new(),
-        calls: Vec::new(),
-    }
 }
 
 /// A listed path as the function sees it: under the task root, or a
