@@ -103,3 +103,110 @@ fn zip64_archive_with_more_entries_than_a_classic_zip_can_count() {
     // ZIP64 end record (56) + locator (20) + classic end record (22)
     assert_eq!(a["archive_overhead_bytes"].as_u64().unwrap(), 98);
 }
+
+/// Every entry as deadweight lists and reads it, and as the zip crate
+/// does: name, sizes, mode, time and contents.
+fn assert_listed_as_the_zip_crate_lists(path: &std::path::Path) {
+    use deadweight::artifact::Artifact;
+    let artifact = Artifact::open(path).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    assert_eq!(artifact.entries.len(), archive.len(), "{}", path.display());
+    for (index, entry) in artifact.entries.iter().enumerate() {
+        let mut theirs = archive.by_index(index).unwrap();
+        let name = String::from_utf8_lossy(theirs.name_raw()).into_owned();
+        assert_eq!(entry.path, name.trim_end_matches('/'), "{}", path.display());
+        assert_eq!(entry.unzipped_bytes, theirs.size(), "{name}");
+        assert_eq!(entry.compressed_bytes, theirs.compressed_size(), "{name}");
+        assert_eq!(entry.unix_mode, theirs.unix_mode(), "{name}");
+        // the date's conversion has its own test: here, the same time of day
+        let time_of_day = theirs.last_modified().map(|t| {
+            i64::from(t.hour()) * 3_600 + i64::from(t.minute()) * 60 + i64::from(t.second())
+        });
+        assert_eq!(entry.modified.map(|s| s % 86_400), time_of_day, "{name}");
+        if theirs.is_file() && !theirs.encrypted() {
+            let mut contents = Vec::new();
+            std::io::Read::read_to_end(&mut theirs, &mut contents).unwrap();
+            assert_eq!(artifact.read(index, u64::MAX).unwrap(), contents, "{name}");
+        }
+    }
+}
+
+/// `bytes` with every copy of `from` (a name, in its local and central
+/// headers) replaced by `to`, of the same length.
+fn renamed(mut bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut at = 0;
+    while let Some(found) = bytes[at..]
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+    {
+        let start = at + found;
+        bytes[start..start + to.len()].copy_from_slice(to.as_bytes());
+        at = start + to.len();
+    }
+    bytes
+}
+
+#[test]
+fn the_listing_reads_the_central_directory_as_the_zip_crate_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = || {
+        ZipBuilder::new()
+            .file("index.js", "exports.handler = async () => 1;\n")
+            .stored("lib/data.json", "{\"a\": 1}\n")
+            .file_with_mode("bin/tool", "#!/bin/sh\nexit 0\n", 0o100755)
+            .dir("lib/empty")
+            .symlink("current", "lib")
+            .file("b.js", "module.exports = 'b';\n")
+            .file("c.js", "module.exports = 'c';\n")
+    };
+    let plain = base().bytes();
+    let mut inputs = vec![
+        ("plain.zip", plain.clone()),
+        // a self-extractor's stub before an archive whose offsets count
+        // from its own start
+        (
+            "prefixed.zip",
+            [b"#!/bin/sh\nexit 0\n".repeat(40), plain.clone()].concat(),
+        ),
+        // the same name listed twice: the later record counts
+        ("twice.zip", renamed(plain.clone(), "c.js", "b.js")),
+        (
+            "zip64.zip",
+            base().zip64_file("big/first.js", "x".repeat(1_000)).bytes(),
+        ),
+    ];
+    // an entry made on DOS: its mode comes from the attribute byte
+    let mut dos = plain.clone();
+    let at = (0..dos.len() - 4)
+        .rev()
+        .find(|&i| dos[i..].starts_with(b"PK\x01\x02"))
+        .unwrap();
+    dos[at + 5] = 0;
+    // the archive bit: a plain writable file
+    dos[at + 38..at + 42].copy_from_slice(&0x20u32.to_le_bytes());
+    inputs.push(("dos.zip", dos));
+    // an archive comment
+    let mut commented = Vec::new();
+    {
+        let mut zip = ZipWriter::new(std::io::Cursor::new(&mut commented));
+        zip.start_file("index.js", SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(b"exports.handler = 1;\n").unwrap();
+        zip.set_comment("built by PK\x05\x06 a tool").unwrap();
+        zip.finish().unwrap();
+    }
+    inputs.push(("commented.zip", commented));
+    for (name, bytes) in inputs {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        assert_listed_as_the_zip_crate_lists(&path);
+    }
+    // the duplicate is said, and its earlier copy's bytes are overhead
+    let twice = audit_json(&[&dir.path().join("twice.zip")]);
+    let warnings = twice["artifacts"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("lists some names more than once"),
+        "{warnings}"
+    );
+}

@@ -5,6 +5,7 @@
 //! inflated on demand through [`Artifact::read`], with a size limit.
 
 pub mod cache;
+mod central_directory;
 mod deflate_tail;
 mod directory;
 pub(crate) use directory::deflated_size;

@@ -10,11 +10,13 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use libdeflater::{DecompressionError, Decompressor};
 use zip::result::ZipError;
-use zip::{CompressionMethod, ZipArchive};
+use zip::{DateTime, ZipArchive};
 
+use super::central_directory;
 use super::positioned::PositionedFile;
 use super::{
     normalize_name, Entry, EntryKind, EntrySource, Listing, OpenError, ReadError, Warning,
@@ -34,10 +36,15 @@ const S_IFLNK: u32 = 0o120000;
 const S_IFDIR: u32 = 0o040000;
 
 pub struct ZipReader {
-    archive: ZipArchive<PositionedFile>,
+    /// The zip crate's reading of the archive, for the entries deadweight
+    /// does not inflate itself (other methods, beyond a read's limit):
+    /// opened the first time one is read.
+    archive: OnceLock<Result<ZipArchive<PositionedFile>, String>>,
     file: PositionedFile,
     /// Where each entry's local record lies, for whole-entry reads.
     spans: Vec<LocalSpan>,
+    /// Each entry's extended timestamp, from its central record.
+    extended_mtimes: Vec<Option<i64>>,
 }
 
 /// An entry's local header and data, `[start, end)` in the file, with what
@@ -81,9 +88,7 @@ impl ZipReader {
         if span.method != Method::Other && span.size <= limit {
             return self.read_whole(span);
         }
-        // The clone shares the parsed central directory and the file handle;
-        // it only gets its own read position.
-        let mut archive = self.archive.clone();
+        let mut archive = self.archive()?;
         let file = archive.by_index(index).map_err(|e| match e {
             ZipError::UnsupportedArchive(msg) if msg.contains("assword") => ReadError::Encrypted,
             ZipError::Io(io) => ReadError::Io(io),
@@ -111,6 +116,16 @@ impl ZipReader {
 }
 
 impl ZipReader {
+    /// The zip crate's archive, opened once; a clone shares its parsed
+    /// central directory and the file handle, with a read position of its
+    /// own.
+    fn archive(&self) -> Result<ZipArchive<PositionedFile>, ReadError> {
+        self.archive
+            .get_or_init(|| ZipArchive::new(self.file.clone()).map_err(|e| describe_zip_error(&e)))
+            .clone()
+            .map_err(ReadError::Corrupt)
+    }
+
     /// A whole stored or deflated entry: one positional read of its local
     /// record, inflated with this thread's state, checked against its CRC.
     fn read_whole(&self, span: LocalSpan) -> Result<Vec<u8>, ReadError> {
@@ -202,45 +217,9 @@ impl ZipReader {
     /// `UT` extra field, Unix seconds), which `zip -r` writes beside the
     /// 2-second DOS time; extractors that know it (unzip, Go's and Java's
     /// zip readers) restore that time, not the DOS one. Read from the
-    /// entry's central record: the zip crate parses the field but opens it
-    /// only through a reader that first reads the local header, which costs
-    /// ten times more.
+    /// entry's central record when the archive was listed.
     pub fn extended_mtime(&self, index: usize) -> Option<i64> {
-        const EXTENDED_TIMESTAMP: u16 = 0x5455;
-        let start = self
-            .archive
-            .by_index_data(index)
-            .ok()?
-            .central_header_start();
-        let mut fixed = [0u8; CENTRAL_HEADER_FIXED as usize];
-        self.file.read_exact_at(&mut fixed, start).ok()?;
-        if fixed[..4] != [0x50, 0x4b, 0x01, 0x02] {
-            return None;
-        }
-        let field = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
-        let mut extra = vec![0u8; field(30)];
-        let at = start + CENTRAL_HEADER_FIXED + field(28) as u64;
-        self.file.read_exact_at(&mut extra, at).ok()?;
-        // (id, size, data) records; the central UT field holds flags and,
-        // when bit 0 is set, the modification time
-        let mut rest = extra.as_slice();
-        while let [a, b, c, d, tail @ ..] = rest {
-            let (id, size) = (
-                u16::from_le_bytes([*a, *b]),
-                usize::from(u16::from_le_bytes([*c, *d])),
-            );
-            let data = tail.get(..size)?;
-            if id == EXTENDED_TIMESTAMP {
-                return match data {
-                    [flags, t0, t1, t2, t3, ..] if flags & 1 == 1 => {
-                        Some(i64::from(u32::from_le_bytes([*t0, *t1, *t2, *t3])))
-                    }
-                    _ => None,
-                };
-            }
-            rest = &tail[size..];
-        }
-        None
+        self.extended_mtimes[index]
     }
 
     /// Whether the entry's bytes are stored as they are (not compressed).
@@ -281,7 +260,7 @@ impl ZipReader {
         if span.method != Method::Other && span.size <= len as u64 {
             return self.read_whole(span);
         }
-        let mut archive = self.archive.clone();
+        let mut archive = self.archive()?;
         let file = archive.by_index(index).map_err(|e| match e {
             ZipError::Io(io) => ReadError::Io(io),
             other => ReadError::Corrupt(other.to_string()),
@@ -305,27 +284,23 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
         error,
     })?;
     let reader = PositionedFile::new(file, file_len);
-    let archive = ZipArchive::new(reader.clone()).map_err(|e| OpenError::NotZip {
-        path: path.to_path_buf(),
-        reason: describe_zip_error(&e),
-    })?;
+    let directory =
+        central_directory::read(&reader, file_len).map_err(|reason| OpenError::NotZip {
+            path: path.to_path_buf(),
+            reason,
+        })?;
 
     let mut warnings = Vec::new();
-    let count = archive.len();
+    let count = directory.records.len();
     let mut entries = Vec::with_capacity(count);
     // (header_start, central_header_start, name length) per index
     let mut offsets = Vec::with_capacity(count);
     let mut skipped_encrypted = 0usize;
     let mut spans = Vec::with_capacity(count);
+    let mut extended_mtimes = Vec::with_capacity(count);
 
-    for index in 0..count {
-        let data = archive
-            .by_index_data(index)
-            .map_err(|e| OpenError::NotZip {
-                path: path.to_path_buf(),
-                reason: describe_zip_error(&e),
-            })?;
-        let raw_name = data.name_raw();
+    for (index, record) in directory.records.iter().enumerate() {
+        let raw_name = record.name.as_slice();
         let name = match std::str::from_utf8(raw_name) {
             Ok(name) => name.to_string(),
             Err(_) => {
@@ -349,54 +324,57 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
                 "entry name uses backslashes; Linux extracts it as a single file name, not a path",
             ));
         }
-        let unix_mode = data.unix_mode();
+        let unix_mode = unix_mode(record.system, record.external_attributes);
         let kind = match unix_mode.map(|m| m & S_IFMT) {
             Some(S_IFLNK) => EntryKind::Symlink,
             Some(S_IFDIR) => EntryKind::Dir,
             _ if name.ends_with('/') => EntryKind::Dir,
             _ => EntryKind::File,
         };
-        let encrypted = data.encrypted();
+        let encrypted = record.flags & 1 == 1;
         if encrypted {
             skipped_encrypted += 1;
         }
         offsets.push((
-            data.header_start(),
-            data.central_header_start(),
+            record.local_header,
+            record.central_header,
             raw_name.len() as u64,
         ));
         spans.push(LocalSpan {
-            start: data.header_start(),
+            start: record.local_header,
             end: 0,
-            method: match data.compression() {
+            method: match record.method {
                 _ if encrypted => Method::Other,
-                CompressionMethod::Stored => Method::Stored,
-                CompressionMethod::Deflated => Method::Deflated,
+                0 => Method::Stored,
+                8 => Method::Deflated,
                 _ => Method::Other,
             },
-            compressed: data.compressed_size(),
-            size: data.size(),
-            crc32: data.crc32(),
+            compressed: record.compressed,
+            size: record.size,
+            crc32: record.crc32,
         });
+        extended_mtimes.push(record.extended_mtime);
         entries.push(Entry {
             path: normalized,
             kind,
-            unzipped_bytes: data.size(),
+            unzipped_bytes: record.size,
             zipped_bytes: 0,
-            compressed_bytes: data.compressed_size(),
+            compressed_bytes: record.compressed,
             unsafe_name,
             encrypted,
             unix_mode,
-            modified: data.last_modified().map(|t| {
-                super::unix_seconds(
-                    i64::from(t.year()),
-                    u32::from(t.month()),
-                    u32::from(t.day()),
-                    u32::from(t.hour()),
-                    u32::from(t.minute()),
-                    u32::from(t.second()),
-                )
-            }),
+            modified: DateTime::try_from_msdos(record.dos_date, record.dos_time)
+                .ok()
+                .map(|t| {
+                    super::unix_seconds(
+                        i64::from(t.year()),
+                        u32::from(t.month()),
+                        u32::from(t.day()),
+                        u32::from(t.hour()),
+                        u32::from(t.minute()),
+                        u32::from(t.second()),
+                    )
+                }),
             source: EntrySource::ZipIndex(index),
         });
     }
@@ -405,13 +383,13 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             "{skipped_encrypted} encrypted entries: sizes counted, contents not inspected (Lambda cannot extract encrypted zips)"
         )));
     }
-    if archive.has_duplicate_names() {
+    if directory.duplicate_names {
         warnings.push(Warning::general(
             "the archive lists some names more than once; only the last copy of each is counted",
         ));
     }
 
-    let central_directory_start = archive.central_directory_start();
+    let central_directory_start = directory.start;
     let owned = measure_spans(
         &reader,
         &offsets,
@@ -438,9 +416,10 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             archive_overhead_bytes,
         },
         ZipReader {
-            archive,
+            archive: OnceLock::new(),
             file: reader,
             spans,
+            extended_mtimes,
         },
     ))
 }
@@ -507,6 +486,36 @@ fn last_central_record_len(reader: &PositionedFile, start: u64) -> Option<u64> {
     }
     let field = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
     Some(CENTRAL_HEADER_FIXED + field(28) + field(30) + field(32))
+}
+
+/// The entry's Unix mode, as the zip crate reads it: the high half of the
+/// external attributes from Unix (special bits cleared), a mode made from
+/// the DOS attributes (directory, read-only) from DOS, else the high half
+/// if it holds anything (Windows tools that store Unix modes).
+fn unix_mode(system: u8, external_attributes: u32) -> Option<u32> {
+    const UNIX: u8 = 3;
+    const DOS: u8 = 0;
+    const S_IFREG: u32 = 0o100000;
+    const SPECIAL_BITS: u32 = 0o7000;
+    if external_attributes == 0 {
+        return None;
+    }
+    let high = external_attributes >> 16;
+    match system {
+        UNIX => Some(high & !SPECIAL_BITS),
+        DOS => {
+            let dos = external_attributes & 0xff;
+            let mut mode = match dos & 0x10 {
+                0 => S_IFREG | 0o664,
+                _ => S_IFDIR | 0o775,
+            };
+            if dos & 0x01 != 0 {
+                mode &= !0o222;
+            }
+            Some(mode)
+        }
+        _ => (high != 0).then_some(high & !SPECIAL_BITS),
+    }
 }
 
 fn describe_zip_error(e: &ZipError) -> String {
