@@ -301,8 +301,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             // Reading native files and following init imports are independent;
             // each has long single-file tasks (a 25 MiB library, a chain of
             // requires) that the other's work fills in around. The data
-            // rules read no init either: they run beside the walk too.
-            let ((mut analysis, data_findings), load) = rayon::join(
+            // rules and the directory tree read no init either: they run
+            // beside the walk too.
+            let ((mut analysis, data_findings, directories), load) = rayon::join(
                 || {
                     let mut analysis = analysis::analyze(
                         artifact,
@@ -332,7 +333,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         runtime,
                     };
                     let data_findings = crate::rules::evaluate_data(request.rules, &context);
-                    (analysis, data_findings)
+                    let directories =
+                        crate::report::biggest_directories(artifact, &request.options);
+                    (analysis, data_findings, directories)
                 },
                 || {
                     walker
@@ -548,8 +551,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             if let Some(walker) = &walker {
                 walker.save_caches();
             }
-            let mut report =
-                ArtifactReport::build(artifact, inventory, &analysis, &request.options);
+            let mut report = ArtifactReport::build(artifact, inventory, &analysis, directories);
             report.architecture = Some(analysis::compat::function_machine(environment.arm64));
             report.deployed_as = templates.packaged_names();
             if facts.arm64.is_none() {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use common::{assert_every_byte_owned, deadweight, warnings, ZipBuilder};
 use deadweight::artifact::Artifact;
-use deadweight::report::{ArtifactReport, Json, Render, Report, ReportOptions, Terminal};
+use deadweight::report::{
+    biggest_directories, ArtifactReport, Json, Render, Report, ReportOptions, Terminal,
+};
 
 fn good_zip() -> Vec<u8> {
     ZipBuilder::new()
@@ -350,7 +352,7 @@ fn damaged_archives_never_panic() {
                     &artifact,
                     &inventory,
                     &analysis,
-                    &ReportOptions::default(),
+                    biggest_directories(&artifact, &ReportOptions::default()),
                 )]);
                 let mut sink = Vec::new();
                 Json.render(&report, &mut sink).unwrap();

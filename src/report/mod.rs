@@ -178,11 +178,14 @@ impl Report {
 }
 
 impl ArtifactReport {
+    /// The report of an audited artifact; `directories` are its
+    /// [`biggest_directories`], which an audit works out beside the init
+    /// walk.
     pub fn build(
         artifact: &Artifact,
         inventory: &Inventory,
         analysis: &Analysis,
-        options: &ReportOptions,
+        directories: Vec<DirectoryReport>,
     ) -> Self {
         let mut packages: Vec<PackageReport> = inventory
             .packages
@@ -228,7 +231,7 @@ impl ArtifactReport {
             packages,
             app: inventory.app,
             unowned: inventory.unowned,
-            directories: biggest_directories(artifact, options),
+            directories,
             symlinks: artifact
                 .entries
                 .iter()
@@ -330,7 +333,7 @@ impl ArtifactReport {
 
 /// The directories that hold the bulk of the artifact, as a pruned tree
 /// flattened parents-first.
-fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<DirectoryReport> {
+pub fn biggest_directories(artifact: &Artifact, options: &ReportOptions) -> Vec<DirectoryReport> {
     // every file adds to each of its directories: a cheap hash pays
     let mut sizes: rustc_hash::FxHashMap<&str, Totals> = Default::default();
     let mut children: rustc_hash::FxHashMap<&str, Vec<&str>> = Default::default();
