@@ -275,7 +275,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 (Some(handler), Layout::Function, "node" | "python") => check_handler(handler),
                 _ => None,
             };
-            let walker = match (&handler, inventory.layout) {
+            let mut walker = match (&handler, inventory.layout) {
                 (Some(handler), Layout::Function) => imports::reach::InitWalker::new(
                     &mount,
                     handler,
@@ -548,8 +548,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 };
                 estimate::fixes::add_init_savings(&mut analysis.findings, &fixes);
             }
-            if let Some(walker) = &walker {
+            if let Some(walker) = &mut walker {
                 walker.save_caches();
+                walker.free_later();
             }
             let mut report = ArtifactReport::build(artifact, inventory, &analysis, directories);
             report.architecture = Some(analysis::compat::function_machine(environment.arm64));

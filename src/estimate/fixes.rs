@@ -13,9 +13,9 @@ use crate::imports::{Import, ImportKind, Language, SourceFile};
 use crate::rules::{Alternative, RuleSet};
 
 /// Everything a fix simulation needs from the audit.
-pub struct FixContext<'a> {
+pub struct FixContext<'a, 'w> {
     pub artifact: &'a Artifact,
-    pub walker: &'a InitWalker<'a>,
+    pub walker: &'a InitWalker<'w>,
     /// The init as the package is.
     pub before: &'a InitLoad,
     pub sources: &'a [SourceFile],
@@ -29,7 +29,7 @@ pub struct FixContext<'a> {
     pub source_maps_enabled: bool,
 }
 
-impl FixContext<'_> {
+impl FixContext<'_, '_> {
     fn family(&self) -> &'static Family {
         model().family(self.before.language)
     }
@@ -85,7 +85,7 @@ pub fn add_init_savings(findings: &mut [Finding], cx: &FixContext) {
 /// artifact does not have it.
 fn after_fix<'r>(
     finding: &Finding,
-    cx: &FixContext<'r>,
+    cx: &FixContext<'r, '_>,
     before: &Inputs,
 ) -> Option<(Inputs, Option<&'r Alternative>)> {
     let changed = |inputs: Option<Inputs>| inputs.map(|i| (i, None));
@@ -178,7 +178,7 @@ fn after_fix<'r>(
 /// modules `replacement` names, when each of them is in the artifact.
 fn rewrite_import(
     finding: &Finding,
-    cx: &FixContext,
+    cx: &FixContext<'_, '_>,
     modules: &[&str],
     replacement: impl Fn(&Import) -> Option<Vec<String>>,
 ) -> Option<Inputs> {
@@ -240,7 +240,7 @@ fn required_instead(finding: &Finding, cx: &FixContext) -> Option<Inputs> {
 /// code, then adds what the rule's alternative loads, if it names one.
 fn replace_package<'r>(
     finding: &Finding,
-    cx: &FixContext<'r>,
+    cx: &FixContext<'r, '_>,
 ) -> Option<(Inputs, Option<&'r Alternative>)> {
     let (name, _) = finding.package.as_deref()?.rsplit_once('@')?;
     let rule = cx.rules.rules.iter().find(|r| r.id == finding.rule)?;

@@ -559,6 +559,24 @@ impl<'a> InitWalker<'a> {
         self
     }
 
+    /// Hands what the walks parsed and resolved (thousands of small
+    /// allocations) to a pool thread to free while the report is made,
+    /// not in the audit's way; the walker asks again if used after.
+    pub fn free_later(&mut self) {
+        fn take<T: Default>(held: &mut Mutex<T>) -> T {
+            std::mem::take(held.get_mut().unwrap_or_else(|e| e.into_inner()))
+        }
+        let parsed = take(&mut self.parsed);
+        let exports = take(&mut self.exports);
+        let facts = take(&mut self.facts);
+        let resolved = take(&mut self.node_resolved);
+        let loaders = match &mut self.resolver {
+            Resolver::Node(loaders) => loaders.built.take(),
+            Resolver::Python(_) => None,
+        };
+        rayon::spawn(move || drop((parsed, exports, facts, resolved, loaders)));
+    }
+
     /// Writes the scans and resolutions this walker used or made to its
     /// cache, if any.
     pub fn save_caches(&self) {
