@@ -98,7 +98,8 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
             let found = [stated, locator_pos.saturating_sub(ZIP64_END_FIXED as u64)]
                 .into_iter()
                 .find(|&at| {
-                    at + ZIP64_END_FIXED as u64 <= locator_pos
+                    at.checked_add(ZIP64_END_FIXED as u64)
+                        .is_some_and(|end| end <= locator_pos)
                         && file.read_exact_at(&mut record, at).is_ok()
                         && record[..4] == ZIP64_END_SIGNATURE
                 })
@@ -124,7 +125,7 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
         _ => expected,
     };
     let prefix = start - offset;
-    if start + size > file_len {
+    if start.checked_add(size).is_none_or(|end| end > file_len) {
         return Err("truncated: the file ends inside the central directory".into());
     }
     let mut directory = vec![0u8; size as usize];
@@ -278,4 +279,71 @@ fn apply_extra_fields(record: &mut Record, mut extra: &[u8]) -> Result<(), &'sta
         extra = &extra[4 + len..];
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+
+    use super::read;
+    use crate::artifact::positioned::PositionedFile;
+
+    fn read_bytes(bytes: &[u8]) -> Result<usize, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crafted.zip");
+        std::fs::write(&path, bytes).unwrap();
+        let file = PositionedFile::new(File::open(&path).unwrap(), bytes.len() as u64);
+        read(&file, bytes.len() as u64).map(|d| d.records.len())
+    }
+
+    /// An end record: entries, directory size and offset as given.
+    fn end_record(entries: u16, size: u32, offset: u32) -> Vec<u8> {
+        let mut end = b"PK\x05\x06".to_vec();
+        end.extend([0u8; 4]);
+        end.extend(entries.to_le_bytes());
+        end.extend(entries.to_le_bytes());
+        end.extend(size.to_le_bytes());
+        end.extend(offset.to_le_bytes());
+        end.extend([0u8; 2]);
+        end
+    }
+
+    #[test]
+    fn crafted_sizes_and_offsets_are_errors_not_overflows() {
+        // an empty archive lists nothing
+        assert_eq!(read_bytes(&end_record(0, 0, 0)), Ok(0));
+        // a directory said to lie past the end, or to be larger than the file
+        for (size, offset) in [(46, u32::MAX - 10), (u32::MAX, 0), (u32::MAX, u32::MAX)] {
+            let got = read_bytes(&end_record(1, size, offset));
+            assert!(got.is_err(), "{size} at {offset}: {got:?}");
+        }
+        // a Zip64 locator pointing nowhere, and a Zip64 end record whose
+        // size and offset are the largest there are
+        let mut locator = b"PK\x06\x07".to_vec();
+        locator.extend([0u8; 4]);
+        locator.extend(u64::MAX.to_le_bytes());
+        locator.extend(1u32.to_le_bytes());
+        let got = read_bytes(&[locator.clone(), end_record(0xffff, u32::MAX, u32::MAX)].concat());
+        assert!(got.is_err(), "{got:?}");
+        // entries, size, offset
+        for (entries, size, offset) in [(u64::MAX, u64::MAX, u64::MAX), (1, 1, u64::MAX)] {
+            let mut zip64_end = b"PK\x06\x06".to_vec();
+            zip64_end.extend(44u64.to_le_bytes());
+            zip64_end.extend([45, 0, 45, 0]);
+            zip64_end.extend([0u8; 8]);
+            zip64_end.extend(entries.to_le_bytes());
+            zip64_end.extend(entries.to_le_bytes());
+            zip64_end.extend(size.to_le_bytes());
+            zip64_end.extend(offset.to_le_bytes());
+            let mut locator = b"PK\x06\x07".to_vec();
+            locator.extend([0u8; 4]);
+            locator.extend(0u64.to_le_bytes());
+            locator.extend(1u32.to_le_bytes());
+            let end = end_record(0xffff, u32::MAX, u32::MAX);
+            // what lies before the records: the directory, as they say
+            let before = vec![0u8; 100];
+            let got = read_bytes(&[before, zip64_end, locator, end].concat());
+            assert!(got.is_err(), "{size} at {offset}: {got:?}");
+        }
+    }
 }
