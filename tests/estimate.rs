@@ -30,6 +30,7 @@ fn agrees(measured: f64, estimated: f64) -> bool {
     agrees_within(measured, estimated, 1.5)
 }
 
+/// Within ×`ratio`, or within the 2 ms noise floor.
 fn agrees_within(measured: f64, estimated: f64, ratio: f64) -> bool {
     (measured - estimated).abs() <= 2.0
         || (measured / estimated > 1.0 / ratio && measured / estimated < ratio)
