@@ -30,16 +30,14 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
         .map(|&(index, _)| {
             let text = artifact.read_text(index).map_err(|e| e.to_string())?;
             let name_line = top_level_key_line(&text, "name");
-            serde_json::from_str::<Value>(&text)
-                .map(|v| (v, name_line))
-                .map_err(|e| {
-                    format!(
-                        "not valid JSON (line {}, column {}): {}",
-                        e.line(),
-                        e.column(),
-                        crate::lockfile::strip_position(&e.to_string())
-                    )
-                })
+            manifest_fields(&text).map(|v| (v, name_line)).map_err(|e| {
+                format!(
+                    "not valid JSON (line {}, column {}): {}",
+                    e.line(),
+                    e.column(),
+                    crate::lockfile::strip_position(&e.to_string())
+                )
+            })
         })
         .collect();
 
@@ -122,6 +120,81 @@ pub(super) fn directory_package_name(dir: &str) -> String {
         Some(scope) if scope.starts_with('@') => format!("{scope}/{last}"),
         _ => last.to_string(),
     }
+}
+
+/// The members of a package.json the inventory reads.
+const READ_FIELDS: [&str; 6] = [
+    "name",
+    "version",
+    "engines",
+    "dependencies",
+    "optionalDependencies",
+    "peerDependencies",
+];
+
+/// A package.json as an object of the members the inventory reads (a later
+/// copy of a key wins, as with JSON.parse), or null when it is not an
+/// object. The rest is checked as JSON and skipped without being built: a
+/// manifest's description, scripts, keywords and files lists are most of
+/// it, and building them cost more than inflating the file.
+fn manifest_fields(text: &str) -> serde_json::Result<Value> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    struct Fields;
+
+    impl<'de> Visitor<'de> for Fields {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut kept = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if READ_FIELDS.contains(&key.as_str()) {
+                    kept.insert(key, map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Value::Object(kept))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Value::Null)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+    }
+
+    let mut json = serde_json::Deserializer::from_str(text);
+    let fields = json.deserialize_any(Fields)?;
+    json.end()?;
+    Ok(fields)
 }
 
 fn declared_dependencies(json: &Value) -> Vec<DeclaredDependency> {
@@ -269,6 +342,47 @@ pub(super) fn project_root(package_path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the inventory reads of a manifest, as the whole parse gives it.
+    fn whole(text: &str) -> Result<serde_json::Value, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Ok(match value.as_object() {
+            Some(object) => serde_json::Value::Object(
+                object
+                    .iter()
+                    .filter(|(k, _)| super::READ_FIELDS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            None => serde_json::Value::Null,
+        })
+    }
+
+    #[test]
+    fn the_fields_read_are_those_a_whole_parse_gives() {
+        let manifests = [
+            r#"{"name":"aws-sdk","version":"2.1692.0","description":"AWS SDK","scripts":{"test":"x"},
+               "dependencies":{"buffer":"4.9.2","events":"1.1.1"},"engines":{"node":">= 10.0.0"},
+               "browser":{"fs":false},"keywords":["a",1,2.5e300,null,true,{"deep":[[]]}]}"#,
+            // a later copy wins, as JSON.parse has it; escaped keys are keys
+            r#"{"name":"first","version":"1.0.0","name":"second","name2":1,"peerDependencies":{"react":"*"}}"#,
+            r#"{"optionalDependencies":{"fsevents":"2"},"dependencies":{"fsevents":"2","x":"1"}}"#,
+            "[]",
+            r#""a string""#,
+            "12345678901234567890123",
+            "null",
+            "{}",
+            // errors: the same message at the same place
+            r#"{"name": "x",}"#,
+            r#"{"name": "x"} trailing"#,
+            r#"{"name": "x", "deps": {"#,
+            "",
+        ];
+        for text in manifests {
+            let fields = super::manifest_fields(text).map_err(|e| e.to_string());
+            assert_eq!(fields, whole(text), "{text}");
+        }
+    }
 
     #[test]
     fn package_roots_are_direct_children_of_node_modules() {
