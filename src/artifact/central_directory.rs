@@ -48,8 +48,9 @@ pub(super) struct Record {
     pub external_attributes: u32,
     /// Where the entry's local header is, the archive's prefix included.
     pub local_header: u64,
-    /// Where this record is in the file.
+    /// Where this record is in the file, and its length.
     pub central_header: u64,
+    pub central_len: u64,
     /// The modification time of an Info-ZIP extended timestamp field.
     pub extended_mtime: Option<i64>,
 }
@@ -128,9 +129,16 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
     if start.checked_add(size).is_none_or(|end| end > file_len) {
         return Err("truncated: the file ends inside the central directory".into());
     }
-    let mut directory = vec![0u8; size as usize];
-    file.read_exact_at(&mut directory, start)
-        .map_err(|e| e.to_string())?;
+    // a small archive's directory lies in the tail already read
+    let directory = match start.checked_sub(tail_start) {
+        Some(at) => std::borrow::Cow::Borrowed(&tail[at as usize..][..size as usize]),
+        None => {
+            let mut directory = vec![0u8; size as usize];
+            file.read_exact_at(&mut directory, start)
+                .map_err(|e| e.to_string())?;
+            std::borrow::Cow::Owned(directory)
+        }
+    };
 
     let capacity = usize::try_from(entries)
         .unwrap_or(0)
@@ -172,6 +180,7 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
             external_attributes: u32_at(fixed, 38),
             local_header: u64::from(u32_at(fixed, 42)),
             central_header: start + at as u64,
+            central_len: (next - at) as u64,
             extended_mtime: None,
         };
         apply_extra_fields(&mut record, &directory[extra_at..extra_at + extra_len])

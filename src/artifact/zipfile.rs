@@ -26,8 +26,6 @@ use super::{
 /// smallest overhead any zip has.
 pub const ZIP_END_RECORD_BYTES: u64 = 22;
 
-/// Fixed part of a central directory file header.
-const CENTRAL_HEADER_FIXED: u64 = 46;
 /// Fixed part of a local file header.
 const LOCAL_HEADER_FIXED: u64 = 30;
 
@@ -293,7 +291,8 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
     let mut warnings = Vec::new();
     let count = directory.records.len();
     let mut entries = Vec::with_capacity(count);
-    // (header_start, central_header_start, name length) per index
+    // (header_start, central_header_start, name length, central record
+    // length) per index
     let mut offsets = Vec::with_capacity(count);
     let mut skipped_encrypted = 0usize;
     let mut spans = Vec::with_capacity(count);
@@ -339,6 +338,7 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             record.local_header,
             record.central_header,
             raw_name.len() as u64,
+            record.central_len,
         ));
         spans.push(LocalSpan {
             start: record.local_header,
@@ -391,7 +391,6 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
 
     let central_directory_start = directory.start;
     let owned = measure_spans(
-        &reader,
         &offsets,
         central_directory_start,
         &mut entries,
@@ -427,8 +426,7 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
 /// Fills each entry's `zipped_bytes` from the archive layout and returns
 /// their sum.
 fn measure_spans(
-    reader: &PositionedFile,
-    offsets: &[(u64, u64, u64)],
+    offsets: &[(u64, u64, u64, u64)],
     central_directory_start: u64,
     entries: &mut [Entry],
     spans: &mut [LocalSpan],
@@ -468,24 +466,12 @@ fn measure_spans(
         let start = offsets[i].1;
         let span = match by_central.get(pos + 1) {
             Some(&next) => offsets[next].1.saturating_sub(start),
-            None => last_central_record_len(reader, start)
-                .unwrap_or(CENTRAL_HEADER_FIXED + offsets[i].2),
+            // the last has no successor: its own length
+            None => offsets[i].3,
         };
         entries[i].zipped_bytes += span;
     }
     entries.iter().map(|e| e.zipped_bytes).sum()
-}
-
-/// The last central record has no successor to measure against, so its
-/// length comes from its own name, extra and comment length fields.
-fn last_central_record_len(reader: &PositionedFile, start: u64) -> Option<u64> {
-    let mut header = [0u8; CENTRAL_HEADER_FIXED as usize];
-    reader.read_exact_at(&mut header, start).ok()?;
-    if header[..4] != [0x50, 0x4b, 0x01, 0x02] {
-        return None;
-    }
-    let field = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
-    Some(CENTRAL_HEADER_FIXED + field(28) + field(30) + field(32))
 }
 
 /// The entry's Unix mode, as the zip crate reads it: the high half of the
