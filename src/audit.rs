@@ -239,17 +239,44 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 unknown: unknown_layers,
                 python: runtime.and_then(|r| r.python_version()),
             };
-            // parsing the function's code pays only when an import rule is on
-            let app = match request.rules.scans_imports() {
-                true => imports::scan_app(
-                    artifact,
-                    inventory,
-                    runtime.and_then(|r| r.python_version()),
-                    request.cache.as_deref(),
-                    handler.as_deref(),
-                ),
-                false => imports::AppScan::default(),
-            };
+            // parsing the function's code pays only when an import rule is on;
+            // the analysis and the bundles' make-up read none of it, and
+            // take the other core while a bundle of megabytes is parsed
+            let (app, mut analysis) = rayon::join(
+                || match request.rules.scans_imports() {
+                    true => imports::scan_app(
+                        artifact,
+                        inventory,
+                        runtime.and_then(|r| r.python_version()),
+                        request.cache.as_deref(),
+                        handler.as_deref(),
+                    ),
+                    false => imports::AppScan::default(),
+                },
+                || {
+                    let mut analysis = analysis::analyze(
+                        artifact,
+                        &mount.layers,
+                        inventory,
+                        &environment,
+                        runtime,
+                        &lockfiles,
+                        native,
+                    );
+                    let reading = inventory::bundle::read(
+                        artifact,
+                        inventory,
+                        &lockfiles,
+                        request.cache.as_deref(),
+                    );
+                    analysis
+                        .findings
+                        .extend(analysis::source_maps::inline(&reading.inline_maps));
+                    analysis.bundles = reading.bundles;
+                    analysis.warnings.extend(reading.warnings);
+                    analysis
+                },
+            );
             let imports::AppScan {
                 files: sources,
                 warnings: scan_warnings,
@@ -298,33 +325,10 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 }),
                 _ => None,
             };
-            // Reading native files and following init imports are independent;
-            // each has long single-file tasks (a 25 MiB library, a chain of
-            // requires) that the other's work fills in around. The data
-            // rules and the directory tree read no init either: they run
-            // beside the walk too.
-            let ((mut analysis, data_findings, directories), load) = rayon::join(
+            // The data rules and the directory tree read no init: they run
+            // beside the walk.
+            let ((data_findings, directories), load) = rayon::join(
                 || {
-                    let mut analysis = analysis::analyze(
-                        artifact,
-                        &mount.layers,
-                        inventory,
-                        &environment,
-                        runtime,
-                        &lockfiles,
-                        native,
-                    );
-                    let reading = inventory::bundle::read(
-                        artifact,
-                        inventory,
-                        &lockfiles,
-                        request.cache.as_deref(),
-                    );
-                    analysis
-                        .findings
-                        .extend(analysis::source_maps::inline(&reading.inline_maps));
-                    analysis.bundles = reading.bundles;
-                    analysis.warnings.extend(reading.warnings);
                     let context = Context {
                         artifact,
                         inventory,
@@ -335,7 +339,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     let data_findings = crate::rules::evaluate_data(request.rules, &context);
                     let directories =
                         crate::report::biggest_directories(artifact, &request.options);
-                    (analysis, data_findings, directories)
+                    (data_findings, directories)
                 },
                 || {
                     walker
