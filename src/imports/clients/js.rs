@@ -66,7 +66,6 @@ pub(crate) fn read_program(
         lines,
         module: &module,
         place: Place::ModuleScope,
-        function_depth: 0,
         lazy_depth: 0,
         locals: HashSet::new(),
         called: Vec::new(),
@@ -88,7 +87,6 @@ pub(crate) fn read_program(
                     continue;
                 }
                 reader.place = Place::Handler(name);
-                reader.function_depth = 0;
                 reader.locals = declared_names(body);
                 body.visit(&mut reader);
                 for called in std::mem::take(&mut reader.called) {
@@ -430,8 +428,6 @@ struct Reader<'m, 'a> {
     lines: LineIndex,
     module: &'m Module<'a>,
     place: Place,
-    /// Inside a function not being read (module scope skips every body).
-    function_depth: u32,
     /// Inside the value assigned to a module-scope variable.
     lazy_depth: u32,
     /// Names declared in the handler body being read.
@@ -474,7 +470,7 @@ impl Reader<'_, '_> {
         // module scope runs once anyway; in the handler, a client kept in a
         // module-scope variable is the lazy pattern
         let lazy = self.lazy_depth > 0 && self.place != Place::ModuleScope;
-        if self.function_depth > 0 || lazy {
+        if lazy {
             return;
         }
         let Some((module, path)) = self.origin(callee) else {
@@ -548,7 +544,7 @@ impl<'a> Visit<'a> for Reader<'_, 'a> {
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         self.construction(&it.callee, &it.arguments, false, it.span);
-        if self.function_depth == 0 && matches!(self.place, Place::Handler(_)) {
+        if matches!(self.place, Place::Handler(_)) {
             if let Expression::Identifier(id) = &it.callee {
                 let name = id.name.as_str();
                 if !self.locals.contains(name)
@@ -569,22 +565,13 @@ impl<'a> Visit<'a> for Reader<'_, 'a> {
         self.lazy_depth -= lazy;
     }
 
-    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
-        self.function_depth += 1;
-        walk::walk_function(self, it, flags);
-        self.function_depth -= 1;
-    }
+    // What a function or class holds runs when called, not where it
+    // stands: the module scope's reading and the handler's skip them (a
+    // function the handler calls is read as a body of its own). Not
+    // descending keeps a bundle's reading short: its modules are closures.
+    fn visit_function(&mut self, _: &Function<'a>, _: ScopeFlags) {}
 
-    fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {
-        self.function_depth += 1;
-        walk::walk_arrow_function_expression(self, it);
-        self.function_depth -= 1;
-    }
+    fn visit_arrow_function_expression(&mut self, _: &oxc_ast::ast::ArrowFunctionExpression<'a>) {}
 
-    fn visit_class(&mut self, it: &oxc_ast::ast::Class<'a>) {
-        // a class body's methods run when called, not where they stand
-        self.function_depth += 1;
-        walk::walk_class(self, it);
-        self.function_depth -= 1;
-    }
+    fn visit_class(&mut self, _: &oxc_ast::ast::Class<'a>) {}
 }
