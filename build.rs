@@ -15,6 +15,10 @@ const TABLES: &[&str] = &[
     "init-model",
     "clients",
     "runtimes",
+    "python-stdlib",
+    "python-distributions",
+    "python-runtime-submodules",
+    "init-calls",
 ];
 
 fn main() {

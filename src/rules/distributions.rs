@@ -18,7 +18,10 @@ struct Table {
 fn table() -> &'static Table {
     static DATA: OnceLock<Table> = OnceLock::new();
     // the table is part of the binary and checked by a test
-    DATA.get_or_init(|| toml::from_str(TABLE).expect("rules/python-distributions.toml is valid"))
+    DATA.get_or_init(|| {
+        super::builtin_table(super::builtin_json!("python-distributions"), TABLE)
+            .expect("rules/python-distributions.toml is valid")
+    })
 }
 
 /// The distributions that install the top-level module of `module`
@@ -32,6 +35,13 @@ pub fn installing(module: &str) -> &'static [String] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_read_from_its_json() {
+        let json = super::super::builtin_json!("python-distributions");
+        let assert = super::super::tests::assert_read_from_json::<Table>;
+        assert("rules/python-distributions.toml", TABLE, json);
+    }
 
     #[test]
     fn every_entry_names_another_distribution() {

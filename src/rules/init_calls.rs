@@ -52,7 +52,7 @@ pub fn python() -> &'static [InitCall] {
     static DATA: OnceLock<Vec<InitCall>> = OnceLock::new();
     DATA.get_or_init(|| {
         // the table is part of the binary and checked by a test
-        toml::from_str::<Table>(TABLE)
+        super::builtin_table::<Table>(super::builtin_json!("init-calls"), TABLE)
             .expect("rules/init-calls.toml is valid")
             .call
     })
@@ -61,6 +61,13 @@ pub fn python() -> &'static [InitCall] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_read_from_its_json() {
+        let json = super::super::builtin_json!("init-calls");
+        let assert = super::super::tests::assert_read_from_json::<Table>;
+        assert("rules/init-calls.toml", TABLE, json);
+    }
 
     #[test]
     fn the_table_parses_and_names_packages_as_written() {

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 const TABLE: &str = include_str!("../../rules/runtimes.toml");
+const SUBMODULES_TABLE: &str = include_str!("../../rules/python-runtime-submodules.toml");
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,20 +120,24 @@ pub fn known_ids() -> Vec<&'static str> {
     table().runtime.iter().map(|r| r.id.as_str()).collect()
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Submodules {
+    submodules: std::collections::HashSet<String>,
+}
+
 /// Whether `name` (`botocore.exceptions`) is a module below one of the
 /// packages the Python runtimes provide (rules/python-runtime-submodules.toml)
 /// rather than a name one defines (`boto3.client`).
 pub fn ships_python_submodule(name: &str) -> bool {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Submodules {
-        submodules: std::collections::HashSet<String>,
-    }
     static SUBMODULES: OnceLock<Submodules> = OnceLock::new();
     SUBMODULES
         .get_or_init(|| {
-            toml::from_str(include_str!("../../rules/python-runtime-submodules.toml"))
-                .expect("rules/python-runtime-submodules.toml is valid")
+            super::builtin_table(
+                super::builtin_json!("python-runtime-submodules"),
+                SUBMODULES_TABLE,
+            )
+            .expect("rules/python-runtime-submodules.toml is valid")
         })
         .submodules
         .contains(name)
@@ -186,12 +191,18 @@ mod tests {
         let json = super::super::builtin_json!("runtimes");
         let assert = super::super::tests::assert_read_from_json::<Table>;
         assert("rules/runtimes.toml", TABLE, json);
+        let json = super::super::builtin_json!("python-runtime-submodules");
+        let assert = super::super::tests::assert_read_from_json::<Submodules>;
+        assert(
+            "rules/python-runtime-submodules.toml",
+            SUBMODULES_TABLE,
+            json,
+        );
     }
 
     #[test]
     fn runtime_submodules_belong_to_packages_a_runtime_provides() {
-        let text = include_str!("../../rules/python-runtime-submodules.toml");
-        let table: toml::Table = toml::from_str(text).unwrap();
+        let table: toml::Table = toml::from_str(SUBMODULES_TABLE).unwrap();
         let submodules = table["submodules"].as_array().unwrap();
         assert!(submodules.len() > 200);
         for name in submodules.iter().map(|n| n.as_str().unwrap()) {

@@ -49,7 +49,8 @@ fn stdlib() -> &'static Stdlib {
     static DATA: OnceLock<Stdlib> = OnceLock::new();
     DATA.get_or_init(|| {
         // the table is part of the binary and checked by a test
-        let table: Table = toml::from_str(TABLE).expect("rules/python-stdlib.toml is valid");
+        let table: Table = super::builtin_table(super::builtin_json!("python-stdlib"), TABLE)
+            .expect("rules/python-stdlib.toml is valid");
         let base = table.modules.iter().cloned().collect();
         let submodules = table.submodules.iter().cloned().collect();
         Stdlib {
@@ -132,6 +133,16 @@ pub fn base_modules() -> &'static [String] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_is_read_from_its_json() {
+        let json = super::super::builtin_json!("python-stdlib");
+        super::super::tests::assert_read_from_json::<Table>(
+            "rules/python-stdlib.toml",
+            TABLE,
+            json,
+        );
+    }
 
     #[test]
     fn modules_come_and_go_with_their_release() {
