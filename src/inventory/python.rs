@@ -358,8 +358,10 @@ fn claim_top_level(
 pub(super) fn detect_version(artifact: &Artifact) -> Option<(u32, u32)> {
     let mut from_extension = None;
     let mut from_bytecode = None;
+    // built once: every path of the artifact is searched
+    let site_packages = memchr::memmem::Finder::new("/python3.");
     for entry in &artifact.entries {
-        if let Some(at) = entry.path.find("/python3.") {
+        if let Some(at) = site_packages.find(entry.path.as_bytes()) {
             let rest = &entry.path[at + "/python3.".len()..];
             let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
             if rest[minor.len()..].starts_with("/site-packages") {
