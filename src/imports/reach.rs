@@ -2097,13 +2097,16 @@ fn language_of_loaded(path: &str) -> Option<Language> {
 /// and the resolver asks about thousands of candidates.
 #[derive(Default)]
 struct ArtifactFs {
-    files: FxHashSet<Box<[u8]>>,
-    dirs: FxHashSet<Box<[u8]>>,
+    files: PathSet,
+    dirs: PathSet,
     manifests: FxHashMap<Box<[u8]>, String>,
     /// Symlinks by absolute path, to their target as stored (pnpm's
     /// `node_modules/express -> .pnpm/express@4.21.2/node_modules/express`).
     links: FxHashMap<Box<[u8]>, String>,
 }
+
+/// Absolute paths, as bytes.
+type PathSet = FxHashSet<Box<[u8]>>;
 
 /// A listed path as the function sees it: under the task root, or a
 /// layer's under /opt.
@@ -2112,6 +2115,20 @@ fn absolute_path(path: &str) -> String {
         true => path.trim_end_matches('/').to_string(),
         false => format!("{TASK_ROOT}/{}", path.trim_end_matches('/')),
     }
+}
+
+/// [`absolute_path`] as a set's key, allocated at its size.
+fn absolute_key(path: &str) -> Box<[u8]> {
+    let in_layer = path.starts_with(LAYER_ROOT);
+    let path = path.trim_end_matches('/');
+    let prefix = if in_layer { 0 } else { TASK_ROOT.len() + 1 };
+    let mut key = Vec::with_capacity(prefix + path.len());
+    if !in_layer {
+        key.extend_from_slice(TASK_ROOT.as_bytes());
+        key.push(b'/');
+    }
+    key.extend_from_slice(path.as_bytes());
+    key.into_boxed_slice()
 }
 
 /// The links and their targets, hashed in path order.
@@ -2132,40 +2149,62 @@ fn key(path: &Path) -> &[u8] {
 
 impl ArtifactFs {
     fn build(mount: &Mount) -> Self {
-        let mut fs = ArtifactFs::default();
+        // the package.json files inflate beside the walk over the paths
+        let ((files, dirs), manifests) =
+            rayon::join(|| Self::paths(mount), || Self::manifests(mount));
+        ArtifactFs {
+            files,
+            dirs,
+            manifests,
+            links: FxHashMap::default(),
+        }
+    }
+
+    /// Every file, and every directory listed or above a listed path.
+    fn paths(mount: &Mount) -> (PathSet, PathSet) {
+        let mut files = FxHashSet::default();
+        let mut dirs = FxHashSet::default();
         for dir in ["/", "/var", TASK_ROOT] {
-            fs.dirs.insert(dir.as_bytes().into());
+            dirs.insert(dir.as_bytes().into());
         }
         if !mount.layers.is_empty() {
-            fs.dirs
-                .insert(LAYER_ROOT.trim_end_matches('/').as_bytes().into());
+            dirs.insert(LAYER_ROOT.trim_end_matches('/').as_bytes().into());
         }
-        let absolute = absolute_path;
+        // thousands of paths: each is allocated once, at its final size,
+        // and a directory already known allocates nothing
+        files.reserve(mount.file_count());
         for (_, path, entry) in mount.files().filter(|(_, _, e)| !e.unsafe_name) {
-            let path = absolute(path);
+            let path = absolute_key(path);
             // every ancestor below the task root (or /opt) is a directory
-            let top = if path.starts_with(LAYER_ROOT) {
+            let top = if path.starts_with(LAYER_ROOT.as_bytes()) {
                 LAYER_ROOT.len() - 1
             } else {
                 TASK_ROOT.len()
             };
             let mut end = path.len();
-            while let Some(slash) = path[..end].rfind('/') {
-                if slash <= top || !fs.dirs.insert(path.as_bytes()[..slash].into()) {
+            while let Some(slash) = memchr::memrchr(b'/', &path[..end]) {
+                let dir = &path[..slash];
+                if slash <= top || dirs.contains(dir) {
                     break;
                 }
+                dirs.insert(dir.into());
                 end = slash;
             }
             match entry.kind {
                 EntryKind::Dir => {
-                    fs.dirs.insert(path.into_bytes().into());
+                    dirs.insert(path);
                 }
                 EntryKind::File => {
-                    fs.files.insert(path.into_bytes().into());
+                    files.insert(path);
                 }
                 EntryKind::Symlink => {}
             }
         }
+        (files, dirs)
+    }
+
+    /// Every package.json's text, by absolute path.
+    fn manifests(mount: &Mount) -> FxHashMap<Box<[u8]>, String> {
         let manifests: Vec<(usize, &str)> = mount
             .files()
             .filter(|(_, path, e)| {
@@ -2175,16 +2214,15 @@ impl ArtifactFs {
             })
             .map(|(id, path, _)| (id, path))
             .collect();
-        fs.manifests = manifests
+        manifests
             .par_iter()
             .filter_map(|&(id, path)| {
                 let text = mount.read(id, DEFAULT_READ_LIMIT).ok()?;
                 let text = String::from_utf8(text)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                Some((absolute(path).into_bytes().into(), text))
+                Some((absolute_key(path), text))
             })
-            .collect();
-        fs
+            .collect()
     }
 
     /// The mount's symlinks by absolute path, to their targets. Lambda
