@@ -243,3 +243,109 @@ fn python_requirements_follow_markers_for_the_runtime() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["chains"][0].as_array().unwrap().len(), 2);
 }
+
+/// The audit's `direct` reads requirements as the graph does: one behind
+/// an extra that no installed package asks for brings nothing in, so the
+/// package is the function's own choice (and `why` agrees); once a package
+/// asks for the extra, or pip's REQUESTED files show the extra was asked
+/// for at install, it is brought in by the chain through it.
+#[test]
+fn a_requirement_behind_an_extra_nobody_asks_for_brings_nothing_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let botocore = |zip: ZipBuilder| {
+        zip.file("app.py", "import botocore\nimport awscrt\n")
+            .file(
+                "botocore-1.35.99.dist-info/METADATA",
+                "Name: botocore\nVersion: 1.35.99\nRequires-Dist: urllib3 (!=2.2.0,<3,>=1.25.4) ; python_version >= \"3.10\"\nRequires-Dist: awscrt (==0.22.0) ; extra == \"crt\"\n",
+            )
+            .file("botocore-1.35.99.dist-info/RECORD", "botocore/__init__.py,,\n")
+            .file("botocore/__init__.py", "b".repeat(100))
+            .file("urllib3-2.2.3.dist-info/METADATA", "Name: urllib3\nVersion: 2.2.3\n")
+            .file("urllib3-2.2.3.dist-info/RECORD", "urllib3/__init__.py,,\n")
+            .file("urllib3/__init__.py", "u".repeat(100))
+            .file("awscrt-0.22.0.dist-info/METADATA", "Name: awscrt\nVersion: 0.22.0\n")
+            .file("awscrt-0.22.0.dist-info/RECORD", "awscrt/__init__.py,,\n")
+            .file("awscrt/__init__.py", "a".repeat(100))
+    };
+    let direct = |zip: &std::path::Path| -> Vec<(String, bool)> {
+        let out = deadweight()
+            .args(["audit", "--format", "json", "--runtime", "python3.12"])
+            .arg(zip)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut packages: Vec<(String, bool)> = report["artifacts"][0]["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["direct"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        packages.sort();
+        packages
+    };
+    let why_length = |zip: &std::path::Path, package: &str| -> usize {
+        let out = deadweight()
+            .args(["why", package, "--format", "json"])
+            .arg(zip)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["chains"][0].as_array().unwrap().len()
+    };
+
+    let alone = botocore(ZipBuilder::new()).write_to(dir.path(), "alone.zip");
+    let yes_no = |names: &[(&str, bool)]| -> Vec<(String, bool)> {
+        names.iter().map(|(n, d)| (n.to_string(), *d)).collect()
+    };
+    assert_eq!(
+        direct(&alone),
+        yes_no(&[("awscrt", true), ("botocore", true), ("urllib3", false)])
+    );
+    assert_eq!(why_length(&alone, "awscrt"), 2);
+
+    let asked = botocore(ZipBuilder::new())
+        .file(
+            "boto3-1.35.99.dist-info/METADATA",
+            "Name: boto3\nVersion: 1.35.99\nRequires-Dist: botocore[crt] (<1.36.0,>=1.35.99)\n",
+        )
+        .file("boto3-1.35.99.dist-info/RECORD", "boto3/__init__.py,,\n")
+        .file("boto3/__init__.py", "3".repeat(100))
+        .write_to(dir.path(), "asked.zip");
+    assert_eq!(
+        direct(&asked),
+        yes_no(&[
+            ("awscrt", false),
+            ("boto3", true),
+            ("botocore", false),
+            ("urllib3", false)
+        ])
+    );
+    // function → boto3 → botocore → awscrt
+    assert_eq!(why_length(&asked, "awscrt"), 4);
+
+    // `pip install 'botocore[crt]'`: pip marks botocore REQUESTED, not
+    // what it brought in; the extra was asked for
+    let installed_with_extra = botocore(ZipBuilder::new())
+        .file("botocore-1.35.99.dist-info/REQUESTED", "")
+        .write_to(dir.path(), "installed-with-extra.zip");
+    assert_eq!(
+        direct(&installed_with_extra),
+        yes_no(&[("awscrt", false), ("botocore", true), ("urllib3", false)])
+    );
+    assert_eq!(why_length(&installed_with_extra, "awscrt"), 3);
+    // `pip install botocore awscrt`: both asked for by name
+    let both_asked = botocore(ZipBuilder::new())
+        .file("botocore-1.35.99.dist-info/REQUESTED", "")
+        .file("awscrt-0.22.0.dist-info/REQUESTED", "")
+        .write_to(dir.path(), "both-asked.zip");
+    assert_eq!(
+        direct(&both_asked),
+        yes_no(&[("awscrt", true), ("botocore", true), ("urllib3", false)])
+    );
+    assert_eq!(why_length(&both_asked, "awscrt"), 2);
+}

@@ -2,7 +2,7 @@
 //! what they ask for. Built from the manifests inside an artifact or from a
 //! lockfile; answers "why is this here" and "what would removing it free".
 
-mod python_markers;
+pub(crate) mod python_markers;
 mod retained;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -11,11 +11,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
-use pep508_rs::{ExtraName, Requirement};
-
-use crate::inventory::{normalize_name, DependencyKind, Ecosystem, Inventory};
+use crate::inventory::{DependencyKind, Ecosystem, Inventory};
 use crate::lockfile::Lockfile;
-use python_markers::PythonEnvironment;
+use python_markers::{PythonEnvironment, PythonRequirements};
 
 pub use retained::retained_sizes;
 
@@ -300,15 +298,7 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
         .filter(|(_, p)| p.ecosystem == Ecosystem::Npm)
         .map(|(i, p)| (p.path.as_str(), i))
         .collect();
-    let mut python_by_name: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, p) in inventory.packages.iter().enumerate() {
-        if p.ecosystem == Ecosystem::Pypi {
-            python_by_name
-                .entry(normalize_name(Ecosystem::Pypi, &p.name))
-                .or_default()
-                .push(i);
-        }
-    }
+    let python_by_name = python_markers::by_name(&inventory.packages);
     // jars and crates by name: a classpath's first jar wins, as the JVM's
     // would; a crate listed twice is told apart by its exact version
     let mut by_name: HashMap<(Ecosystem, &str), Vec<usize>> = HashMap::new();
@@ -321,36 +311,7 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
         }
     }
     let python = PythonEnvironment::new(environment.python_version, environment.arm64);
-    // Requires-Dist lines parsed once; then the extras each distribution was
-    // asked for, which switch on its `extra == "…"` requirements
-    let parsed: Vec<Vec<Option<Requirement>>> = inventory
-        .packages
-        .iter()
-        .map(|p| match p.ecosystem {
-            Ecosystem::Pypi => p
-                .dependencies
-                .iter()
-                .map(|d| {
-                    python_markers::parse_requirement(&format!("{} {}", d.name, d.requirement))
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
-        .collect();
-    let mut active_extras: Vec<Vec<ExtraName>> = vec![Vec::new(); inventory.packages.len()];
-    for requirement in parsed.iter().flatten().flatten() {
-        for &target in python_by_name
-            .get(requirement.name.as_ref())
-            .into_iter()
-            .flatten()
-        {
-            for extra in &requirement.extras {
-                if !active_extras[target].contains(extra) {
-                    active_extras[target].push(extra.clone());
-                }
-            }
-        }
-    }
+    let requirements = PythonRequirements::read(&inventory.packages, &python_by_name);
 
     for (i, p) in inventory.packages.iter().enumerate() {
         let from = DependencyGraph::package_node(i);
@@ -378,11 +339,16 @@ pub fn from_inventory(inventory: &Inventory, environment: &Environment) -> Depen
                 }
             }
             Ecosystem::Pypi => {
-                for (dep, requirement) in p.dependencies.iter().zip(&parsed[i]) {
+                for (n, (dep, requirement)) in p
+                    .dependencies
+                    .iter()
+                    .zip(&requirements.parsed[i])
+                    .enumerate()
+                {
                     let Some(requirement) = requirement else {
                         continue;
                     };
-                    if !python.applies(requirement, &active_extras[i]) {
+                    if !requirements.applies(&python, i, n) {
                         continue;
                     }
                     let target = python_by_name

@@ -105,6 +105,9 @@ pub struct Package {
     pub dependencies: Vec<DeclaredDependency>,
     /// The Node versions an npm package declares it runs on (`engines.node`).
     pub engines_node: Option<String>,
+    /// A Python distribution pip was asked for by name: its `.dist-info`
+    /// holds a `REQUESTED` file (PEP 376).
+    pub requested: bool,
 }
 
 impl Package {
@@ -135,6 +138,7 @@ impl Package {
             root_dev: false,
             dependencies: Vec::new(),
             engines_node: None,
+            requested: false,
         }
     }
 }
@@ -324,10 +328,24 @@ fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
             .filter(|p| p.ecosystem == Ecosystem::Npm)
             .map(|p| p.path.as_str()),
     );
+    // a Python requirement behind an extra no installed package asks for
+    // (`pydantic; extra == "parser"`) wants nothing, as in the graph, unless
+    // pip's REQUESTED files show the extra was asked for at install; the
+    // Python version is not known yet, so its markers do not decide
+    let python_by_name = crate::graph::python_markers::by_name(packages);
+    let python = crate::graph::python_markers::PythonRequirements::read(packages, &python_by_name);
+    let any_python = crate::graph::python_markers::PythonEnvironment::new(None, false);
     let mut wanted_by_packages: HashMap<(Ecosystem, String), usize> = HashMap::new();
-    for p in packages.iter() {
+    for (i, p) in packages.iter().enumerate() {
         let own_name = normalize_name(p.ecosystem, &p.name);
-        for dep in &p.dependencies {
+        for (n, dep) in p.dependencies.iter().enumerate() {
+            // one pep508 does not read counts, as it always has
+            if p.ecosystem == Ecosystem::Pypi
+                && python.parsed[i][n].is_some()
+                && !python.applies(&any_python, i, n)
+            {
+                continue;
+            }
             let key = (p.ecosystem, normalize_name(p.ecosystem, &dep.name));
             // `attrs[tests]; extra == "cov"`: a package naming itself for an extra
             if key.1 != own_name {

@@ -59,6 +59,7 @@ pub(super) fn claim(artifact: &Artifact, claims: &mut Claims) {
         let id = claims.add_package(Package {
             manifest_line: dist.name_line,
             dependencies: dist.requires,
+            requested: artifact.find(&format!("{}/REQUESTED", dist.dir)).is_some(),
             ..Package::found(
                 Ecosystem::Pypi,
                 dist.name,
