@@ -394,6 +394,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         .extend(analysis::module_format::commonjs_imports(
                             inventory,
                             &walker.commonjs_imports(load),
+                            &analysis.bundles,
                         ));
                 }
                 let thresholds = request.config.thresholds;

@@ -655,6 +655,40 @@ fn an_es_module_importing_a_large_commonjs_module_is_priced_as_required_instead(
         saving["init_files"]["before"], saving["init_files"]["after"],
         "{saving}"
     );
+
+    // a bundle (its map names what it holds) that left lodash out with
+    // --external: bundling the function is done, the fix says so
+    let zip = ZipBuilder::new()
+        .tree(&fixture, "")
+        .file(
+            "index.mjs",
+            "import _ from 'lodash';\n// node_modules/ms/index.js\nvar ms = 2;\nexport const handler = async (event) => _.size(event) + ms;\n//# sourceMappingURL=index.mjs.map\n",
+        )
+        .file(
+            "index.mjs.map",
+            r#"{"version": 3, "sources": ["../node_modules/ms/index.js", "../src/index.ts"], "names": [], "mappings": "AAAA;AACA;ACAA"}"#,
+        )
+        .write_to(dir.path(), "bundled.zip");
+    let report = audit(
+        &zip,
+        &["--runtime", "nodejs20.x", "--handler", "index.handler"],
+    );
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["bundles"][0]["path"], "index.mjs", "{artifact}");
+    let finding = artifact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "node/esm-imports-commonjs")
+        .unwrap();
+    assert_eq!(finding["location"]["line"], 1, "{finding}");
+    let fix = finding["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("index.mjs is a bundle that leaves lodash out (--external)")
+            && fix.contains("createRequire")
+            && !fix.contains("esbuild --bundle"),
+        "{fix}"
+    );
 }
 
 /// An ES module importing the runtime's client-dynamodb: Node loads its

@@ -234,7 +234,13 @@ pub fn namespace_calls(inventory: &Inventory, calls: &[NamespaceCall]) -> Vec<Fi
 /// reads the file once more at init, to find the names it exports, before
 /// running it. A package's own imports are its author's; bundling removes
 /// them too, which the fix says.
-pub fn commonjs_imports(inventory: &Inventory, imports: &[CommonJsImport]) -> Vec<Finding> {
+/// `bundles`: the function's files that are bundles, whose imports are
+/// what the bundler left out (`--external`).
+pub fn commonjs_imports(
+    inventory: &Inventory,
+    imports: &[CommonJsImport],
+    bundles: &[crate::inventory::bundle::Bundle],
+) -> Vec<Finding> {
     let own = |i: &&CommonJsImport| i.file.layer.is_none() && !i.path.contains("node_modules/");
     imports
         .iter()
@@ -257,10 +263,21 @@ pub fn commonjs_imports(inventory: &Inventory, imports: &[CommonJsImport]) -> Ve
                 ),
                 &i.path,
                 target.map(crate::inventory::Package::label),
-                format!(
-                    "bundle the function (esbuild --bundle --platform=node), or load it with require: `import {{ createRequire }} from 'node:module'; const require = createRequire(import.meta.url);` then `require('{}')`",
-                    i.module
-                ),
+                {
+                    let require = format!(
+                        "load it with require: `import {{ createRequire }} from 'node:module'; const require = createRequire(import.meta.url);` then `require('{}')`",
+                        i.module
+                    );
+                    match bundles.iter().any(|b| b.path == i.path) {
+                        true => format!(
+                            "{} is a bundle that leaves {} out (--external): {require}, or bundle it in too",
+                            i.path, i.module
+                        ),
+                        false => format!(
+                            "bundle the function (esbuild --bundle --platform=node), or {require}"
+                        ),
+                    }
+                },
             )
             .at_line(i.line)
         })
