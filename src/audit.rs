@@ -203,9 +203,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     &opened_here
                 }
             };
-            let handler = match &facts.handler {
-                Some(handler) => Some(handler.clone()),
-                None => imports::reach::infer_handler(artifact).ok(),
+            let (handler, not_inferred) = match &facts.handler {
+                Some(handler) => (Some(handler.clone()), None),
+                None => match imports::reach::infer_handler(artifact) {
+                    Ok(handler) => (Some(handler), None),
+                    Err(why) => (None, Some(why)),
+                },
             };
             let (wrapped, wrapper_warning) = wrapped_handler(&facts, &template_texts, packaged);
             let handler = wrapped.clone().or(handler);
@@ -558,6 +561,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 walker.free_later();
             }
             let mut report = ArtifactReport::build(artifact, inventory, &analysis, directories);
+            if handler.is_none()
+                && inventory.layout == Layout::Function
+                && matches!(family, "node" | "python")
+            {
+                report.init_not_followed = not_inferred;
+            }
             report.architecture = Some(analysis::compat::function_machine(environment.arm64));
             report.deployed_as = templates.packaged_names();
             if facts.arm64.is_none() {

@@ -592,3 +592,74 @@ fn a_node_handler_named_after_a_package_of_the_function_is_found_there() {
         .write_to(dir.path(), "without.zip");
     assert_eq!(handler_findings_of(&[&without], &args, 1).len(), 1);
 }
+
+/// A function whose handler is neither given nor at the root (a TypeScript
+/// build's dist/) gets no init report, and says why instead of nothing;
+/// with the handler named, init is followed; a layer has no handler to ask.
+#[test]
+fn init_not_followed_says_why_and_what_names_the_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = ZipBuilder::new()
+        .file(
+            "dist/handler.js",
+            "\"use strict\";\nconst db = require('./db');\nexports.main = async () => db.get();\n",
+        )
+        .file("dist/db.js", "exports.get = () => 1;\n")
+        .write_to(dir.path(), "function.zip");
+    let (_, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["init"], Value::Null, "{artifact}");
+    assert_eq!(
+        artifact["init_not_followed"],
+        "no index.js, app.py or lambda_function.py at the root"
+    );
+    let terminal = common::deadweight()
+        .args(["audit", "--color", "never", "--runtime", "nodejs20.x"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&terminal.stdout);
+    assert!(
+        terminal.contains("init: not followed (no index.js, app.py or lambda_function.py at the root); --handler FILE.FUNCTION names the handler"),
+        "{terminal}"
+    );
+
+    let (_, report) = audit_with(
+        &zip,
+        &["--runtime", "nodejs20.x", "--handler", "dist/handler.main"],
+    );
+    let artifact = &report["artifacts"][0];
+    assert_eq!(artifact["init"]["loaded_files"], 2, "{artifact}");
+    assert!(artifact.get("init_not_followed").is_none(), "{artifact}");
+
+    // two candidates at the root: which one is the handler is not guessed
+    let zip = ZipBuilder::new()
+        .file("index.js", "exports.handler = async () => 1;\n")
+        .file(
+            "app.py",
+            "def lambda_handler(event, context):\n    return 1\n",
+        )
+        .write_to(dir.path(), "two.zip");
+    let (_, report) = audit_with(&zip, &["--runtime", "nodejs20.x"]);
+    let why = report["artifacts"][0]["init_not_followed"].as_str();
+    assert!(
+        why.is_some_and(|w| w.starts_with("several handler files at the root")),
+        "{report}"
+    );
+
+    let layer = ZipBuilder::new()
+        .file(
+            "nodejs/node_modules/left-pad/package.json",
+            r#"{"name":"left-pad","version":"1.3.0","main":"index.js"}"#,
+        )
+        .file(
+            "nodejs/node_modules/left-pad/index.js",
+            "module.exports = 1;\n",
+        )
+        .write_to(dir.path(), "layer.zip");
+    let (_, report) = audit_with(&layer, &[]);
+    assert!(
+        report["artifacts"][0].get("init_not_followed").is_none(),
+        "{report}"
+    );
+}

@@ -88,6 +88,10 @@ pub struct ArtifactReport {
     pub ignored: Vec<crate::gate::IgnoredFinding>,
     /// What the handler loads at init, when the handler is known.
     pub init: Option<InitReport>,
+    /// Why a function of Node or Python code has no `init`: no handler
+    /// was given and none could be inferred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_not_followed: Option<String>,
     pub gate: GateReport,
     pub warnings: Vec<Warning>,
 }
@@ -245,6 +249,7 @@ impl ArtifactReport {
             findings: analysis.findings.clone(),
             ignored: Vec::new(),
             init: None,
+            init_not_followed: None,
             gate: GateReport {
                 passed: true,
                 ..GateReport::default()
@@ -322,6 +327,7 @@ impl ArtifactReport {
                 development,
             }),
             init: None,
+            init_not_followed: None,
             gate: GateReport {
                 passed: true,
                 ..GateReport::default()

@@ -235,6 +235,12 @@ impl Terminal {
                 writeln!(out, "          {}", self.paint(note, Style::new().dimmed()))?;
             }
         }
+        if let Some(why) = &a.init_not_followed {
+            writeln!(
+                out,
+                "  init: not followed ({why}); --handler FILE.FUNCTION names the handler"
+            )?;
+        }
         if let Some(init) = &a.init {
             let unresolved = match init.unresolved.len() {
                 0 => String::new(),
