@@ -199,24 +199,42 @@ fn why_exits_1_for_a_package_that_is_not_there() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("left-pad is not installed"));
 }
 
+/// botocore installed with urllib3 and awscrt beside it, as pip lays them
+/// out; `requires` are botocore's Requires-Dist lines.
+fn botocore_layout(app: &str, requires: &str) -> ZipBuilder {
+    ZipBuilder::new()
+        .file("app.py", app)
+        .file(
+            "botocore-1.35.99.dist-info/METADATA",
+            format!("Name: botocore\nVersion: 1.35.99\n{requires}"),
+        )
+        .file(
+            "botocore-1.35.99.dist-info/RECORD",
+            "botocore/__init__.py,,\n",
+        )
+        .file("botocore/__init__.py", "b".repeat(100))
+        .file(
+            "urllib3-2.2.3.dist-info/METADATA",
+            "Name: urllib3\nVersion: 2.2.3\n",
+        )
+        .file("urllib3-2.2.3.dist-info/RECORD", "urllib3/__init__.py,,\n")
+        .file("urllib3/__init__.py", "u".repeat(100))
+        .file(
+            "awscrt-0.22.0.dist-info/METADATA",
+            "Name: awscrt\nVersion: 0.22.0\n",
+        )
+        .file("awscrt-0.22.0.dist-info/RECORD", "awscrt/__init__.py,,\n")
+        .file("awscrt/__init__.py", "a".repeat(100))
+}
+
 #[test]
 fn python_requirements_follow_markers_for_the_runtime() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = ZipBuilder::new()
-        .file("app.py", "import botocore\n")
-        .file(
-            "botocore-1.35.99.dist-info/METADATA",
-            "Name: botocore\nVersion: 1.35.99\nRequires-Dist: urllib3 (<1.27,>=1.25.4) ; python_version < \"3.10\"\nRequires-Dist: urllib3 (!=2.2.0,<3,>=1.25.4) ; python_version >= \"3.10\"\nRequires-Dist: awscrt (==0.22.0) ; extra == \"crt\"\n",
-        )
-        .file("botocore-1.35.99.dist-info/RECORD", "botocore/__init__.py,,\n")
-        .file("botocore/__init__.py", "b".repeat(100))
-        .file("urllib3-2.2.3.dist-info/METADATA", "Name: urllib3\nVersion: 2.2.3\n")
-        .file("urllib3-2.2.3.dist-info/RECORD", "urllib3/__init__.py,,\n")
-        .file("urllib3/__init__.py", "u".repeat(100))
-        .file("awscrt-0.22.0.dist-info/METADATA", "Name: awscrt\nVersion: 0.22.0\n")
-        .file("awscrt-0.22.0.dist-info/RECORD", "awscrt/__init__.py,,\n")
-        .file("awscrt/__init__.py", "a".repeat(100))
-        .write_to(dir.path(), "function.zip");
+    let zip = botocore_layout(
+        "import botocore\n",
+        "Requires-Dist: urllib3 (<1.27,>=1.25.4) ; python_version < \"3.10\"\nRequires-Dist: urllib3 (!=2.2.0,<3,>=1.25.4) ; python_version >= \"3.10\"\nRequires-Dist: awscrt (==0.22.0) ; extra == \"crt\"\n",
+    )
+    .write_to(dir.path(), "function.zip");
     let out = deadweight()
         .args([
             "why",
@@ -252,20 +270,11 @@ fn python_requirements_follow_markers_for_the_runtime() {
 #[test]
 fn a_requirement_behind_an_extra_nobody_asks_for_brings_nothing_in() {
     let dir = tempfile::tempdir().unwrap();
-    let botocore = |zip: ZipBuilder| {
-        zip.file("app.py", "import botocore\nimport awscrt\n")
-            .file(
-                "botocore-1.35.99.dist-info/METADATA",
-                "Name: botocore\nVersion: 1.35.99\nRequires-Dist: urllib3 (!=2.2.0,<3,>=1.25.4) ; python_version >= \"3.10\"\nRequires-Dist: awscrt (==0.22.0) ; extra == \"crt\"\n",
-            )
-            .file("botocore-1.35.99.dist-info/RECORD", "botocore/__init__.py,,\n")
-            .file("botocore/__init__.py", "b".repeat(100))
-            .file("urllib3-2.2.3.dist-info/METADATA", "Name: urllib3\nVersion: 2.2.3\n")
-            .file("urllib3-2.2.3.dist-info/RECORD", "urllib3/__init__.py,,\n")
-            .file("urllib3/__init__.py", "u".repeat(100))
-            .file("awscrt-0.22.0.dist-info/METADATA", "Name: awscrt\nVersion: 0.22.0\n")
-            .file("awscrt-0.22.0.dist-info/RECORD", "awscrt/__init__.py,,\n")
-            .file("awscrt/__init__.py", "a".repeat(100))
+    let botocore = || {
+        botocore_layout(
+            "import botocore\nimport awscrt\n",
+            "Requires-Dist: urllib3 (!=2.2.0,<3,>=1.25.4) ; python_version >= \"3.10\"\nRequires-Dist: awscrt (==0.22.0) ; extra == \"crt\"\n",
+        )
     };
     let direct = |zip: &std::path::Path| -> Vec<(String, bool)> {
         let out = deadweight()
@@ -298,7 +307,7 @@ fn a_requirement_behind_an_extra_nobody_asks_for_brings_nothing_in() {
         report["chains"][0].as_array().unwrap().len()
     };
 
-    let alone = botocore(ZipBuilder::new()).write_to(dir.path(), "alone.zip");
+    let alone = botocore().write_to(dir.path(), "alone.zip");
     let yes_no = |names: &[(&str, bool)]| -> Vec<(String, bool)> {
         names.iter().map(|(n, d)| (n.to_string(), *d)).collect()
     };
@@ -308,7 +317,7 @@ fn a_requirement_behind_an_extra_nobody_asks_for_brings_nothing_in() {
     );
     assert_eq!(why_length(&alone, "awscrt"), 2);
 
-    let asked = botocore(ZipBuilder::new())
+    let asked = botocore()
         .file(
             "boto3-1.35.99.dist-info/METADATA",
             "Name: boto3\nVersion: 1.35.99\nRequires-Dist: botocore[crt] (<1.36.0,>=1.35.99)\n",
@@ -330,7 +339,7 @@ fn a_requirement_behind_an_extra_nobody_asks_for_brings_nothing_in() {
 
     // `pip install 'botocore[crt]'`: pip marks botocore REQUESTED, not
     // what it brought in; the extra was asked for
-    let installed_with_extra = botocore(ZipBuilder::new())
+    let installed_with_extra = botocore()
         .file("botocore-1.35.99.dist-info/REQUESTED", "")
         .write_to(dir.path(), "installed-with-extra.zip");
     assert_eq!(
@@ -339,7 +348,7 @@ fn a_requirement_behind_an_extra_nobody_asks_for_brings_nothing_in() {
     );
     assert_eq!(why_length(&installed_with_extra, "awscrt"), 3);
     // `pip install botocore awscrt`: both asked for by name
-    let both_asked = botocore(ZipBuilder::new())
+    let both_asked = botocore()
         .file("botocore-1.35.99.dist-info/REQUESTED", "")
         .file("awscrt-0.22.0.dist-info/REQUESTED", "")
         .write_to(dir.path(), "both-asked.zip");
