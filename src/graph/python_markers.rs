@@ -2,7 +2,7 @@
 //! "socks"`) evaluated for the Lambda environment the function runs in, so
 //! the graph follows the edges pip followed when it installed the package.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use pep508_rs::{
@@ -146,7 +146,7 @@ fn installed_for_extra(
             .get(name)
             .is_some_and(|found| found.iter().all(|&t| !packages[t].requested))
     };
-    let mut wanted: Vec<&str> = Vec::new();
+    let mut wanted: HashSet<&str> = HashSet::new();
     let mut candidates: Vec<(usize, usize)> = Vec::new();
     for (i, requirements) in parsed.iter().enumerate() {
         for (n, requirement) in requirements.iter().enumerate() {
@@ -154,7 +154,7 @@ fn installed_for_extra(
                 continue;
             };
             if any_python.applies(requirement, &active_extras[i]) {
-                wanted.push(requirement.name.as_ref());
+                wanted.insert(requirement.name.as_ref());
             } else if installed_unasked(requirement.name.as_ref()) {
                 candidates.push((i, n));
             }

@@ -339,7 +339,7 @@ fn mark_direct(artifact: &Artifact, packages: &mut [Package]) {
     for (i, p) in packages.iter().enumerate() {
         let own_name = normalize_name(p.ecosystem, &p.name);
         for (n, dep) in p.dependencies.iter().enumerate() {
-            // one pep508 does not read counts, as it always has
+            // a line pep508 cannot read still counts, as it always did
             if p.ecosystem == Ecosystem::Pypi
                 && python.parsed[i][n].is_some()
                 && !python.applies(&any_python, i, n)
