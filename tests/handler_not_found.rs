@@ -623,6 +623,16 @@ fn init_not_followed_says_why_and_what_names_the_handler() {
         terminal.contains("init: not followed (no index.js, app.py or lambda_function.py at the root); --handler FILE.FUNCTION names the handler"),
         "{terminal}"
     );
+    let comment = common::deadweight()
+        .args(["audit", "--format", "markdown", "--runtime", "nodejs20.x"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let comment = String::from_utf8_lossy(&comment.stdout);
+    assert!(
+        comment.contains("Init not followed (no index.js, app.py or lambda_function.py at the root); `--handler FILE.FUNCTION` names the handler."),
+        "{comment}"
+    );
 
     let (_, report) = audit_with(
         &zip,

@@ -132,6 +132,12 @@ impl Render for Markdown {
                     counted(a.packages.len() as u64, "package")
                 )?;
             }
+            if let Some(why) = &a.init_not_followed {
+                writeln!(
+                    out,
+                    "Init not followed ({why}); `--handler FILE.FUNCTION` names the handler.\n"
+                )?;
+            }
             if let Some(init) = &a.init {
                 let mut estimate = init
                     .estimate_ms
