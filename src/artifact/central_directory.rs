@@ -144,7 +144,8 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
         .unwrap_or(0)
         .min(directory.len() / CENTRAL_FIXED);
     let mut records: Vec<Record> = Vec::with_capacity(capacity);
-    let mut by_name: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    // names keyed as they lie in the directory read: no copy per record
+    let mut by_name: FxHashMap<&[u8], usize> = FxHashMap::default();
     let mut duplicate_names = false;
     let mut at = 0usize;
     for n in 0..entries {
@@ -167,8 +168,9 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
         if next > directory.len() {
             return Err(damaged());
         }
+        let stored_name = &directory[name_at..extra_at];
         let mut record = Record {
-            name: directory[name_at..extra_at].to_vec(),
+            name: Vec::new(),
             system: fixed[5],
             flags: u16_at(fixed, 8),
             method: u16_at(fixed, 10),
@@ -183,19 +185,24 @@ pub(super) fn read(file: &PositionedFile, file_len: u64) -> Result<CentralDirect
             central_len: (next - at) as u64,
             extended_mtime: None,
         };
-        apply_extra_fields(&mut record, &directory[extra_at..extra_at + extra_len])
-            .map_err(|why| format!("invalid archive: record {}: {why}", n + 1))?;
+        let name = apply_extra_fields(
+            &mut record,
+            stored_name,
+            &directory[extra_at..extra_at + extra_len],
+        )
+        .map_err(|why| format!("invalid archive: record {}: {why}", n + 1))?;
+        record.name = name.to_vec();
         record.local_header = record
             .local_header
             .checked_add(prefix)
             .ok_or_else(damaged)?;
-        match by_name.get(&record.name) {
+        match by_name.get(name) {
             Some(&earlier) => {
                 duplicate_names = true;
                 records[earlier] = record;
             }
             None => {
-                by_name.insert(record.name.clone(), records.len());
+                by_name.insert(name, records.len());
                 records.push(record);
             }
         }
@@ -232,9 +239,15 @@ fn has_signature(file: &PositionedFile, at: u64) -> bool {
 }
 
 /// Reads the extra fields the listing uses: Zip64 sizes and offset (each
-/// present only where the record holds the 0xFFFFFFFF sentinel), the
-/// extended timestamp, and a Unicode path whose CRC matches the name.
-fn apply_extra_fields(record: &mut Record, mut extra: &[u8]) -> Result<(), &'static str> {
+/// present only where the record holds the 0xFFFFFFFF sentinel) and the
+/// extended timestamp; returns the entry's name: a Unicode path whose CRC
+/// matches the stored name, else the stored name.
+fn apply_extra_fields<'d>(
+    record: &mut Record,
+    stored_name: &'d [u8],
+    mut extra: &'d [u8],
+) -> Result<&'d [u8], &'static str> {
+    let mut name = stored_name;
     let mut original_name_crc = None;
     let mut timestamp_read = false;
     while extra.len() >= 4 {
@@ -277,9 +290,9 @@ fn apply_extra_fields(record: &mut Record, mut extra: &[u8]) -> Result<(), &'sta
                 if let [_version, c0, c1, c2, c3, path @ ..] = data {
                     let crc = u32::from_le_bytes([*c0, *c1, *c2, *c3]);
                     let original =
-                        *original_name_crc.get_or_insert_with(|| crc32fast::hash(&record.name));
+                        *original_name_crc.get_or_insert_with(|| crc32fast::hash(stored_name));
                     if crc == original && std::str::from_utf8(path).is_ok() {
-                        record.name = path.to_vec();
+                        name = path;
                     }
                 }
             }
@@ -287,7 +300,7 @@ fn apply_extra_fields(record: &mut Record, mut extra: &[u8]) -> Result<(), &'sta
         }
         extra = &extra[4 + len..];
     }
-    Ok(())
+    Ok(name)
 }
 
 #[cfg(test)]

@@ -298,12 +298,14 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
     let mut spans = Vec::with_capacity(count);
     let mut extended_mtimes = Vec::with_capacity(count);
 
-    for (index, record) in directory.records.iter().enumerate() {
-        let raw_name = record.name.as_slice();
-        let name = match std::str::from_utf8(raw_name) {
-            Ok(name) => name.to_string(),
-            Err(_) => {
-                let lossy = String::from_utf8_lossy(raw_name).into_owned();
+    let duplicate_names = directory.duplicate_names;
+    for (index, record) in directory.records.into_iter().enumerate() {
+        let name_len = record.name.len() as u64;
+        // the record's name becomes the entry's, not copied
+        let name = match String::from_utf8(record.name) {
+            Ok(name) => name,
+            Err(raw) => {
+                let lossy = String::from_utf8_lossy(raw.as_bytes()).into_owned();
                 warnings.push(Warning::at(
                     &lossy,
                     "entry name is not valid UTF-8; shown with replacement characters",
@@ -337,7 +339,7 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
         offsets.push((
             record.local_header,
             record.central_header,
-            raw_name.len() as u64,
+            name_len,
             record.central_len,
         ));
         spans.push(LocalSpan {
@@ -383,7 +385,7 @@ pub(super) fn list(path: &Path, file_len: u64) -> Result<(Listing, ZipReader), O
             "{skipped_encrypted} encrypted entries: sizes counted, contents not inspected (Lambda cannot extract encrypted zips)"
         )));
     }
-    if directory.duplicate_names {
+    if duplicate_names {
         warnings.push(Warning::general(
             "the archive lists some names more than once; only the last copy of each is counted",
         ));
