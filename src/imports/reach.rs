@@ -2108,16 +2108,9 @@ struct ArtifactFs {
 /// Absolute paths, as bytes.
 type PathSet = FxHashSet<Box<[u8]>>;
 
-/// A listed path as the function sees it: under the task root, or a
-/// layer's under /opt.
-fn absolute_path(path: &str) -> String {
-    match path.starts_with(LAYER_ROOT) {
-        true => path.trim_end_matches('/').to_string(),
-        false => format!("{TASK_ROOT}/{}", path.trim_end_matches('/')),
-    }
-}
-
-/// [`absolute_path`] as a set's key, allocated at its size.
+/// A listed path as the function sees it (under the task root, or a
+/// layer's under /opt), as a key of the sets and maps: allocated once, at
+/// its size.
 fn absolute_key(path: &str) -> Box<[u8]> {
     let in_layer = path.starts_with(LAYER_ROOT);
     let path = path.trim_end_matches('/');
@@ -2229,16 +2222,16 @@ impl ArtifactFs {
     /// extracts a zip's symlinks as links, and Node follows them: the
     /// target is the link's stored text.
     fn read_links(mount: &Mount) -> FxHashMap<Box<[u8]>, String> {
-        let links: Vec<(usize, String)> = mount
+        let links: Vec<(usize, &str)> = mount
             .files()
             .filter(|(_, _, e)| !e.unsafe_name && e.kind == EntryKind::Symlink)
-            .map(|(id, path, _)| (id, absolute_path(path)))
+            .map(|(id, path, _)| (id, path))
             .collect();
         links
             .par_iter()
-            .filter_map(|(id, path)| {
-                let target = mount.read(*id, 4096).ok()?;
-                Some((path.as_bytes().into(), String::from_utf8(target).ok()?))
+            .filter_map(|&(id, path)| {
+                let target = mount.read(id, 4096).ok()?;
+                Some((absolute_key(path), String::from_utf8(target).ok()?))
             })
             .collect()
     }
