@@ -613,26 +613,20 @@ fn init_not_followed_says_why_and_what_names_the_handler() {
         artifact["init_not_followed"],
         "no index.js, app.py or lambda_function.py at the root"
     );
-    let terminal = common::deadweight()
-        .args(["audit", "--color", "never", "--runtime", "nodejs20.x"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    let terminal = String::from_utf8_lossy(&terminal.stdout);
-    assert!(
-        terminal.contains("init: not followed (no index.js, app.py or lambda_function.py at the root); --handler FILE.FUNCTION names the handler"),
-        "{terminal}"
-    );
-    let comment = common::deadweight()
-        .args(["audit", "--format", "markdown", "--runtime", "nodejs20.x"])
-        .arg(&zip)
-        .output()
-        .unwrap();
-    let comment = String::from_utf8_lossy(&comment.stdout);
-    assert!(
-        comment.contains("Init not followed (no index.js, app.py or lambda_function.py at the root); `--handler FILE.FUNCTION` names the handler."),
-        "{comment}"
-    );
+    // the terminal and the PR comment say it too
+    for (format, said) in [
+        ("terminal", "init: not followed (no index.js, app.py or lambda_function.py at the root); --handler FILE.FUNCTION names the handler"),
+        ("markdown", "Init not followed (no index.js, app.py or lambda_function.py at the root); `--handler FILE.FUNCTION` names the handler."),
+    ] {
+        let out = common::deadweight()
+            .args(["audit", "--color", "never", "--format", format])
+            .args(["--runtime", "nodejs20.x"])
+            .arg(&zip)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&out.stdout);
+        assert!(out.contains(said), "{format}: {out}");
+    }
 
     let (_, report) = audit_with(
         &zip,
