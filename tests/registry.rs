@@ -1528,3 +1528,49 @@ fn a_pnpm_install_zipped_as_copies_of_its_links_does_not_start() {
         );
     }
 }
+
+/// botocore.client imports botocore.docs.docstring at init, and
+/// boto3.resources imports boto3.docs: code, though the folders are called
+/// docs. Pruning documentation must not take them (a function pruned that
+/// way fails its first import); boto3/examples, reStructuredText pages for
+/// boto3's documentation, is all the seven distributions carry of it.
+#[test]
+fn docs_folders_boto3_imports_are_code_not_documentation_to_prune() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef lambda_handler(event, context):\n    return 1\n";
+    let zip = function(dir.path(), "boto3", ("lambda_function.py", handler));
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    for loaded in ["botocore/docs/docstring.py", "boto3/docs/docstring.py"] {
+        assert!(files.contains(loaded), "{loaded} not in {files:?}");
+    }
+
+    let examples: Vec<u64> = std::fs::read_dir(registry_fixture("boto3").join("boto3/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    let findings: Vec<&Value> = audit.report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "common/docs-and-tests")
+        .collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let finding = findings[0];
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{} documentation", examples.len())),
+        "{finding}"
+    );
+    assert_eq!(
+        finding["saving"]["unzipped_bytes"].as_u64(),
+        Some(examples.iter().sum::<u64>()),
+        "{finding}"
+    );
+    assert!(finding["location"]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("boto3/examples/"));
+}

@@ -539,16 +539,49 @@ fn files_rule(
     (lowered, candidates): (&[Option<String>], &[Option<Candidate>]),
     context: &Context,
 ) -> Vec<Finding> {
-    let dirs: Vec<String> = spec.dirs.iter().map(|d| d.to_lowercase()).collect();
-    let in_dirs = |path: &str| {
-        if dirs.is_empty() {
+    let lowered_names =
+        |names: &[String]| -> Vec<String> { names.iter().map(|d| d.to_lowercase()).collect() };
+    let dirs = lowered_names(&spec.dirs);
+    let unless_package = lowered_names(&spec.dirs_unless_package);
+    let artifact = context.artifact;
+    // whether a directory is a Python package, asked once per directory
+    // however many files sit under it
+    let mut packages: rustc_hash::FxHashMap<String, bool> = Default::default();
+    let mut in_dirs = |lowered: &str, path: &str| {
+        if dirs.is_empty() && unless_package.is_empty() {
             return false;
         }
-        // every component but the file name
-        let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-        parent.split('/').any(|part| dirs.iter().any(|d| d == part))
+        // every component but the file name, lower-cased and as listed
+        // (case-sensitive, as the listing is); lower-casing keeps the '/'s
+        let (Some((parent, _)), Some((original, _))) =
+            (lowered.rsplit_once('/'), path.rsplit_once('/'))
+        else {
+            return false;
+        };
+        let mut end = 0;
+        for (part, original_part) in parent.split('/').zip(original.split('/')) {
+            end += original_part.len();
+            if dirs.iter().any(|d| d == part) {
+                return true;
+            }
+            if unless_package.iter().any(|d| d == part) {
+                let dir = &path[..end];
+                let is_package = match packages.get(dir) {
+                    Some(&known) => known,
+                    None => {
+                        let known = artifact.find(&format!("{dir}/__init__.py")).is_some();
+                        packages.insert(dir.to_string(), known);
+                        known
+                    }
+                };
+                if !is_package {
+                    return true;
+                }
+            }
+            end += 1;
+        }
+        false
     };
-    let artifact = context.artifact;
     let mut count = 0u64;
     let mut saving = Saving::default();
     // bytes and first file by package (`None`: the function's own code),
@@ -565,7 +598,7 @@ fn files_rule(
             FileScope::App => owner == Owner::App,
         };
         if !in_scope
-            || !(in_dirs(path) || include.is_match_candidate(candidate))
+            || !(in_dirs(path, &entry.path) || include.is_match_candidate(candidate))
             || exclude.is_match_candidate(candidate)
         {
             continue;

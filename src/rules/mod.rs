@@ -201,6 +201,11 @@ pub struct FilesSpec {
     /// `docs`), also case-insensitive.
     #[serde(default)]
     pub dirs: Vec<String>,
+    /// Like `dirs`, except where the directory is a Python package (it
+    /// holds `__init__.py`): `botocore/docs` is code botocore imports, a
+    /// folder of .rst pages is not.
+    #[serde(default)]
+    pub dirs_unless_package: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]
