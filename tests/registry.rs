@@ -1574,3 +1574,60 @@ fn docs_folders_boto3_imports_are_code_not_documentation_to_prune() {
         .unwrap()
         .starts_with("boto3/examples/"));
 }
+
+/// zod and ajv publish their TypeScript sources beside the JavaScript Node
+/// runs, and Node refuses to strip types under node_modules: every .ts,
+/// .mts and .cts there but declarations and tests (which other rules
+/// count) is weight no cold start loads.
+#[test]
+fn typescript_sources_npm_packages_publish_are_weight_init_never_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "const { z } = require('zod');\nconst Ajv = require('ajv');\nconst ajv = new Ajv();\nexports.handler = async (event) => z.string().parse(event.name);\n";
+    let zip = function(dir.path(), "cjs-names", ("index.js", handler));
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+
+    let root = registry_fixture("cjs-names");
+    let (mut count, mut bytes) = (0usize, 0u64);
+    for entry in walkdir::WalkDir::new(root.join("node_modules")) {
+        let entry = entry.unwrap();
+        let path = entry.path().strip_prefix(&root).unwrap().to_str().unwrap();
+        let name = entry.file_name().to_str().unwrap();
+        let source = [".ts", ".mts", ".cts"].iter().any(|e| name.ends_with(e))
+            && ![".d.ts", ".d.mts", ".d.cts", ".test.ts", ".spec.ts"]
+                .iter()
+                .any(|e| name.ends_with(e));
+        let test = path
+            .split('/')
+            .any(|part| ["test", "tests", "__tests__"].contains(&part));
+        if entry.file_type().is_file() && source && !test {
+            count += 1;
+            bytes += entry.metadata().unwrap().len();
+        }
+    }
+    let found: Vec<&Value> = audit.report["artifacts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "node/package-typescript-sources")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("{count} TypeScript source files")),
+        "{message}"
+    );
+    assert!(message.contains("the most in zod@3.25.76"), "{message}");
+    assert_eq!(found[0]["saving"]["unzipped_bytes"].as_u64(), Some(bytes));
+
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(files.contains("node_modules/zod/index.cjs"), "{files:?}");
+    assert!(files
+        .iter()
+        .any(|f| f.starts_with("node_modules/ajv/dist/")));
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.ends_with(".ts") || f.ends_with(".mts") || f.ends_with(".cts")),
+        "{files:?}"
+    );
+}
