@@ -33,6 +33,15 @@ the residuals: the 10th and 90th percentile of measured / estimated.
     python3 bench/calibrate.py [--runs 10] [--dry-run]
     python3 bench/calibrate.py --refit [--provided | --node-packages]   # from bench/out/calibration.json
     python3 bench/calibrate.py --extend NAME [NAME ...] [--rounds 5]
+    python3 bench/calibrate.py --reaudit [--dry-run]
+
+--reaudit refits the committed measurements with the inputs the current
+build computes, for every committed function whose zip is here (the
+committed samples; calibration zips only if built when they were timed:
+a rebuild takes today's releases of their dependencies), when the audit
+has come to see the same functions differently (a branch Lambda never
+takes no longer followed, say). It times nothing, and the model keeps the
+machine its measurements were taken on.
 
 --extend adds calibration functions to the committed fit without timing the
 rest again: this machine's speed drifts by 2-3x from day to day, so each
@@ -612,12 +621,31 @@ def main():
     parser.add_argument("--node-packages", action="store_true", help="with --refit: record again what the Node runtime's AWS SDK packages load (no timing)")
     parser.add_argument("--extend", nargs="+", metavar="NAME", help="add these functions of samples/build/calibrate to the committed fit, timed against it")
     parser.add_argument("--rounds", type=int, default=5, help="with --extend: rounds of timing")
+    parser.add_argument("--reaudit", action="store_true", help="refit the committed measurements with the current build's inputs")
     args = parser.parse_args()
     if not os.path.exists(BIN) and not args.refit:
         sys.exit("build first: cargo build --release")
 
     cache = os.path.join(ROOT, "bench", "out", "calibration.json")
-    if args.extend:
+    kept = None
+    if args.reaudit:
+        tables, families, versions, args.runs = committed()
+        kept = committed_fit()
+        for family, rows in families.items():
+            for i, sample in enumerate(rows):
+                if not os.path.exists(os.path.join(ROOT, sample["path"])):
+                    continue
+                now = sample_inputs(sample["path"], family, tables)
+                # runtime_ms is a sum of floats: rounding is no change
+                changed = [
+                    "%s %s -> %s" % (k, sample.get(k, 0), v) for k, v in now.items()
+                    if (abs(sample.get(k, 0) - v) >= 0.01 if k == "runtime_ms" else sample.get(k, 0) != v)
+                ]
+                print("%s: %s" % (sample["path"], "; ".join(changed) or "unchanged"), file=sys.stderr)
+                if changed:
+                    rows[i] = {**sample, **now}
+                    kept[family]["changed"] = True
+    elif args.extend:
         tables, families, versions, args.runs = extend(set(args.extend), args.rounds)
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         with open(cache, "w") as f:
@@ -648,7 +676,20 @@ def main():
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         with open(cache, "w") as f:
             json.dump({"tables": tables, "families": families, "versions": versions, "runs": args.runs}, f)
-    write(args, tables, families, versions)
+    write(args, tables, families, versions, kept)
+
+
+def committed_fit():
+    """Per family, the machine the committed functions were timed on and
+    the date of the fit (kept unless its inputs change)."""
+    import tomllib
+
+    with open(MODEL, "rb") as f:
+        model = tomllib.load(f)
+    return {
+        family: {"machine": model[family]["machine"], "fitted": model[family]["fitted"], "changed": False}
+        for family in ("node", "python")
+    }
 
 
 def committed():
@@ -733,7 +774,9 @@ def measure_all(runs):
     return tables, families, versions
 
 
-def write(args, tables, families, versions):
+def write(args, tables, families, versions, kept=None):
+    """Writes the fit; `kept` (--reaudit) holds where the measurements were
+    taken, and the committed fit's date for a family whose inputs stand."""
     today = datetime.date.today().isoformat()
     out = [
         "# deadweight's init-time model, fitted by bench/calibrate.py: do not edit by hand.",
@@ -759,8 +802,8 @@ def write(args, tables, families, versions):
         within = sum(1 for s in data if agrees(s["measured_ms"], predict(model, s)))
         out += [
             "[%s]" % family,
-            'fitted = "%s"' % today,
-            'machine = "%s, %d cores"' % (cpu(), os.cpu_count()),
+            'fitted = "%s"' % (kept[family]["fitted"] if kept and not kept[family]["changed"] else today),
+            'machine = "%s"' % (kept[family]["machine"] if kept else "%s, %d cores" % (cpu(), os.cpu_count())),
             'runtime = "%s %s"' % (family, versions[family]),
             "runs_per_sample = %d" % args.runs,
             "base_ms = %.3f" % model["base"],
@@ -796,7 +839,8 @@ def write(args, tables, families, versions):
             for key in ("code_tokens", "es_modules", "commonjs_imported_bytes", "inline_map_bytes", "source_map_bytes"):
                 if s.get(key):
                     out.append("%s = %d" % (key, s[key]))
-            env = environment(s["path"])[1::2]
+            # a committed function's, when its zip is not built here
+            env = environment(s["path"])[1::2] or s.get("env", [])
             if env:
                 out.append("env = [%s]" % ", ".join('"%s"' % e for e in env))
             out += [
