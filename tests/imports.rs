@@ -196,3 +196,96 @@ fn names_init_uses_from_a_required_module() {
         .collect();
     assert_eq!(names, [vec!["start"], vec!["default"]]);
 }
+
+/// Tests Lambda answers before the code runs: it is Linux, and its Python
+/// is the runtime's. urllib3 2 (in every boto3 function) imports its
+/// browser support only under Emscripten; tomllib replaced tomli in 3.11.
+#[test]
+fn python_branches_lambda_never_takes_import_nothing() {
+    let text = "import sys, os, platform\n\
+                if sys.platform == \"emscripten\":\n    from .contrib.emscripten import inject_into_urllib3\n\
+                if sys.platform.startswith((\"win\", \"cygwin\")):\n    import winreg\nelif sys.platform == \"darwin\":\n    import _scproxy\nelse:\n    import fcntl\n\
+                if os.name == \"nt\" or platform.system() == \"Windows\":\n    import msvcrt\n\
+                if \"linux\" != sys.platform:\n    import pwd\n\
+                if sys.platform in (\"linux\", \"linux2\") and not os.name == \"nt\":\n    import termios\n\
+                if sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n\
+                if sys.version_info[:2] < (3, 12):\n    import distutils\n\
+                if sys.version_info >= (3, 11, 4):\n    import enum\n\
+                if sys.version_info.major == 2:\n    import urllib2\n\
+                if os.environ.get(\"WIN\"):\n    import ctypes\n";
+    let modules = |python: Option<(u32, u32)>| -> Vec<String> {
+        deadweight::imports::scan_source_for("urllib3/__init__.py", text, Language::Python, python)
+            .unwrap_or_else(|w| panic!("{}", w.message))
+            .imports
+            .iter()
+            .map(|i| i.module.clone())
+            .collect()
+    };
+    // the micro version decides (3, 11, 4); an environment test is unknown
+    assert_eq!(
+        modules(Some((3, 11))),
+        [
+            "sys",
+            "os",
+            "platform",
+            "fcntl",
+            "termios",
+            "tomllib",
+            "distutils",
+            "enum",
+            "ctypes"
+        ]
+    );
+    assert_eq!(
+        modules(Some((3, 12))),
+        ["sys", "os", "platform", "fcntl", "termios", "tomllib", "enum", "ctypes"]
+    );
+    assert_eq!(
+        modules(Some((3, 10))),
+        [
+            "sys",
+            "os",
+            "platform",
+            "fcntl",
+            "termios",
+            "tomli",
+            "distutils",
+            "ctypes"
+        ]
+    );
+    // with no runtime known, either version's import may run
+    assert_eq!(
+        modules(None),
+        [
+            "sys",
+            "os",
+            "platform",
+            "fcntl",
+            "termios",
+            "tomllib",
+            "tomli",
+            "distutils",
+            "enum",
+            "urllib2",
+            "ctypes"
+        ]
+    );
+}
+
+/// `process.platform` is "linux" on Lambda: a require only another
+/// platform takes loads nothing there (chokidar's fsevents, a package's
+/// Windows shims).
+#[test]
+fn javascript_branches_lambda_never_takes_load_nothing() {
+    let imports = js(
+        "lib/index.js",
+        "let fsevents;\n\
+         if (process.platform === 'darwin') {\n  fsevents = require('fsevents');\n}\n\
+         const shell = process.platform === 'win32' ? require('./win32') : require('./posix');\n\
+         if (!process.platform.startsWith('win') && 'linux' == process.platform) require('./linux');\n\
+         if (process.platform !== 'win32' || process.env.FORCE) { require('./not-windows'); } else { require('./windows'); }\n\
+         if (process.env.FORCE) require('./forced');\n",
+    );
+    let modules: Vec<&str> = imports.iter().map(|i| i.module.as_str()).collect();
+    assert_eq!(modules, ["./posix", "./linux", "./not-windows", "./forced"]);
+}

@@ -10,10 +10,11 @@ use std::path::Path;
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
-    Argument, BindingPattern, CallExpression, ExportAllDeclaration, ExportFromDeclaration,
-    Expression, ImportDeclaration, ImportDeclarationSpecifier, ImportExpression, ModuleExportName,
-    Program, PropertyKey, Statement, StaticMemberExpression, TSImportEqualsDeclaration,
-    TSModuleReference, VariableDeclarator, WithClauseKeyword,
+    Argument, BinaryOperator, BindingPattern, CallExpression, ExportAllDeclaration,
+    ExportFromDeclaration, Expression, ImportDeclaration, ImportDeclarationSpecifier,
+    ImportExpression, LogicalOperator, ModuleExportName, Program, PropertyKey, Statement,
+    StaticMemberExpression, TSImportEqualsDeclaration, TSModuleReference, UnaryOperator,
+    VariableDeclarator, WithClauseKeyword,
 };
 use oxc_ast_visit::{walk, Visit};
 use oxc_parser::{ParseOptions, Parser};
@@ -361,6 +362,65 @@ impl Scanner<'_> {
 /// `module.paths.push(…)` / `.unshift(…)` / `.splice(…)` (also on
 /// `require.main.paths`), and `Module._initPaths()`, which rereads
 /// NODE_PATH.
+/// What a test is whenever the code runs on Lambda, where
+/// `process.platform` is "linux", or `None` when it depends on more:
+/// comparisons of `process.platform` with a string,
+/// `process.platform.startsWith(…)`, and `!`, `&&`, `||` of them.
+fn on_lambda(test: &Expression) -> Option<bool> {
+    const PLATFORM: &str = "linux";
+    let is_platform = |e: &Expression| e.is_specific_member_access("process", "platform");
+    fn string<'e>(e: &'e Expression) -> Option<&'e str> {
+        match e.without_parentheses() {
+            Expression::StringLiteral(literal) => Some(literal.value.as_str()),
+            _ => None,
+        }
+    }
+    match test.without_parentheses() {
+        Expression::UnaryExpression(unary) if unary.operator == UnaryOperator::LogicalNot => {
+            on_lambda(&unary.argument).map(|known| !known)
+        }
+        Expression::LogicalExpression(logical) => {
+            // `&&` is decided by a false operand, `||` by a true one
+            let decides = match logical.operator {
+                LogicalOperator::And => false,
+                LogicalOperator::Or => true,
+                LogicalOperator::Coalesce => return None,
+            };
+            match (on_lambda(&logical.left), on_lambda(&logical.right)) {
+                (Some(a), _) if a == decides => Some(decides),
+                (_, Some(b)) if b == decides => Some(decides),
+                (Some(_), Some(_)) => Some(!decides),
+                _ => None,
+            }
+        }
+        Expression::BinaryExpression(binary) => {
+            let value = match (is_platform(&binary.left), is_platform(&binary.right)) {
+                (true, false) => string(&binary.right)?,
+                (false, true) => string(&binary.left)?,
+                _ => return None,
+            };
+            match binary.operator {
+                BinaryOperator::Equality | BinaryOperator::StrictEquality => {
+                    Some(value == PLATFORM)
+                }
+                BinaryOperator::Inequality | BinaryOperator::StrictInequality => {
+                    Some(value != PLATFORM)
+                }
+                _ => None,
+            }
+        }
+        Expression::CallExpression(call) => match (&call.callee, &call.arguments[..]) {
+            (Expression::StaticMemberExpression(method), [Argument::StringLiteral(prefix)])
+                if method.property.name == "startsWith" && is_platform(&method.object) =>
+            {
+                Some(PLATFORM.starts_with(prefix.value.as_str()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn changes_search_path(callee: &Expression) -> bool {
     let Expression::StaticMemberExpression(method) = callee else {
         return false;
@@ -755,21 +815,35 @@ impl<'a> Visit<'a> for Scanner<'_> {
         walk::walk_unary_expression(self, it);
     }
 
+    // a branch whose test is known on Lambda runs there or never:
+    // `if (process.platform === 'win32') require('./windows')`
     fn visit_if_statement(&mut self, it: &oxc_ast::ast::IfStatement<'a>) {
-        self.visit_expression(&it.test);
+        let known = on_lambda(&it.test);
+        if known.is_none() {
+            self.visit_expression(&it.test);
+        }
         self.conditional(|s| {
-            s.visit_statement(&it.consequent);
-            if let Some(alternate) = &it.alternate {
+            if known != Some(false) {
+                s.visit_statement(&it.consequent);
+            }
+            if let Some(alternate) = it.alternate.as_ref().filter(|_| known != Some(true)) {
                 s.visit_statement(alternate);
             }
         });
     }
 
     fn visit_conditional_expression(&mut self, it: &oxc_ast::ast::ConditionalExpression<'a>) {
-        self.visit_expression(&it.test);
+        let known = on_lambda(&it.test);
+        if known.is_none() {
+            self.visit_expression(&it.test);
+        }
         self.conditional(|s| {
-            s.visit_expression(&it.consequent);
-            s.visit_expression(&it.alternate);
+            if known != Some(false) {
+                s.visit_expression(&it.consequent);
+            }
+            if known != Some(true) {
+                s.visit_expression(&it.alternate);
+            }
         });
     }
 

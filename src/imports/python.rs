@@ -2,8 +2,10 @@
 //! relative imports, `importlib.import_module("literal")` and
 //! `__import__("literal")`. An import in a function body is lazy, and so is
 //! one in an `except` block (a fallback); class bodies, `if` and `try`
-//! blocks at module level run at init like the rest of the module, and
-//! `if TYPE_CHECKING:` blocks never run. Two kinds of import no statement
+//! blocks at module level run at init like the rest of the module, but an
+//! `if` test known on Lambda decides: `if TYPE_CHECKING:` blocks never run,
+//! nor `if sys.platform == "win32":`, and `sys.version_info` tests follow
+//! the runtime's Python when it is known. Two kinds of import no statement
 //! names are recorded too: a package `__getattr__`'s table of attributes
 //! it imports on first use (lazy here, followed by `from package import
 //! name`), and what a module-scope call imports from inside its class
@@ -12,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{ExceptHandler, Expr, ExprCall, Stmt};
+use ruff_python_ast::{BoolOp, CmpOp, ExceptHandler, Expr, ExprCall, Stmt, UnaryOp};
 use ruff_text_size::Ranged;
 
 use ruff_python_parser::{Mode, ParseOptions};
@@ -86,6 +88,7 @@ pub(super) fn scan_and<R>(
         local_calls: HashSet::new(),
         function_calls: HashMap::new(),
         classes: 0,
+        python,
     };
     scanner.visit_body(&parsed.syntax().body);
     scanner.run_called_functions();
@@ -129,6 +132,8 @@ struct Scanner<'t> {
     /// much of a modern library's import (a pydantic model builds its
     /// validator, a dataclass compiles its methods).
     classes: u32,
+    /// The Python version that will run the module, when known.
+    python: Option<(u32, u32)>,
 }
 
 impl Scanner<'_> {
@@ -512,22 +517,36 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.visit_body(&block.finalbody);
                 return;
             }
-            // `if TYPE_CHECKING:` imports exist for type checkers only:
-            // they never run, now or later (not even lazily)
-            Stmt::If(branch) if is_type_checking(&branch.test) => {
-                self.conditional_depth += 1;
-                for clause in &branch.elif_else_clauses {
-                    self.visit_elif_else_clause(clause);
-                }
-                self.conditional_depth -= 1;
-                return;
-            }
+            // a branch whose test is known on Lambda runs there or never:
+            // `if TYPE_CHECKING:` imports exist for type checkers only,
+            // urllib3's `if sys.platform == "emscripten":` for browsers
             Stmt::If(branch) => {
-                self.visit_expr(&branch.test);
+                let clauses = std::iter::once((Some(&*branch.test), &branch.body[..])).chain(
+                    branch
+                        .elif_else_clauses
+                        .iter()
+                        .map(|clause| (clause.test.as_ref(), &clause.body[..])),
+                );
                 self.conditional_depth += 1;
-                self.visit_body(&branch.body);
-                for clause in &branch.elif_else_clauses {
-                    self.visit_elif_else_clause(clause);
+                for (test, body) in clauses {
+                    let known = match test {
+                        Some(test) => {
+                            let known = on_lambda(test, self.python);
+                            if known.is_none() {
+                                self.visit_expr(test);
+                            }
+                            known
+                        }
+                        None => Some(true),
+                    };
+                    match known {
+                        Some(false) => {}
+                        Some(true) => {
+                            self.visit_body(body);
+                            break;
+                        }
+                        None => self.visit_body(body),
+                    }
                 }
                 self.conditional_depth -= 1;
                 return;
@@ -645,11 +664,187 @@ fn handler_raises(handler: &ExceptHandler) -> bool {
     matches!(handler.body.last(), Some(Stmt::Raise(_)))
 }
 
-/// `TYPE_CHECKING` or `typing.TYPE_CHECKING`: false whenever the code runs.
-fn is_type_checking(test: &Expr) -> bool {
+/// What an `if` test is whenever the module runs on Lambda (Linux, and
+/// the runtime's Python when known), or `None` when it depends on more:
+/// `TYPE_CHECKING`, tests of `sys.platform`, `os.name`,
+/// `platform.system()` and `sys.version_info`, and `not`, `and`, `or` of
+/// them.
+fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
     match test {
-        Expr::Name(name) => name.id.as_str() == "TYPE_CHECKING",
-        Expr::Attribute(attribute) => attribute.attr.as_str() == "TYPE_CHECKING",
-        _ => false,
+        // `TYPE_CHECKING` or `typing.TYPE_CHECKING`
+        Expr::Name(name) if name.id.as_str() == "TYPE_CHECKING" => Some(false),
+        Expr::Attribute(attribute) if attribute.attr.as_str() == "TYPE_CHECKING" => Some(false),
+        Expr::UnaryOp(unary) if unary.op == UnaryOp::Not => {
+            on_lambda(&unary.operand, python).map(|known| !known)
+        }
+        Expr::BoolOp(both) => {
+            let values: Vec<Option<bool>> =
+                both.values.iter().map(|v| on_lambda(v, python)).collect();
+            // `and` is decided by a false operand, `or` by a true one
+            let decides = both.op == BoolOp::Or;
+            if values.contains(&Some(decides)) {
+                Some(decides)
+            } else if values.iter().all(|v| *v == Some(!decides)) {
+                Some(!decides)
+            } else {
+                None
+            }
+        }
+        Expr::Compare(compare) if compare.ops.len() == 1 => {
+            let (op, right) = (compare.ops[0], &compare.comparators[0]);
+            if let Some(version) = python.and_then(|v| version_value(&compare.left, v)) {
+                return compare_version(&version, op, right);
+            }
+            let (value, other) = match (platform_value(&compare.left), platform_value(right)) {
+                (Some(value), _) => (value, right),
+                (None, Some(value)) if matches!(op, CmpOp::Eq | CmpOp::NotEq) => {
+                    (value, &*compare.left)
+                }
+                _ => return None,
+            };
+            match op {
+                CmpOp::Eq => Some(string_value(other)? == value),
+                CmpOp::NotEq => Some(string_value(other)? != value),
+                CmpOp::In => Some(string_values(other)?.iter().any(|s| s == value)),
+                CmpOp::NotIn => Some(!string_values(other)?.iter().any(|s| s == value)),
+                _ => None,
+            }
+        }
+        // `sys.platform.startswith("win")`, or a tuple of prefixes
+        Expr::Call(call) => {
+            let Expr::Attribute(method) = call.func.as_ref() else {
+                return None;
+            };
+            let value = platform_value(&method.value)?;
+            match (method.attr.as_str(), &call.arguments.args[..]) {
+                ("startswith", [prefixes]) if call.arguments.keywords.is_empty() => Some(
+                    string_values(prefixes)?
+                        .iter()
+                        .any(|prefix| value.starts_with(prefix)),
+                ),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `sys.platform`, `os.name` or `platform.system()` as Lambda has them.
+fn platform_value(expr: &Expr) -> Option<&'static str> {
+    let module_attribute = |expr: &Expr, module: &str, attr: &str| {
+        matches!(expr, Expr::Attribute(a) if a.attr.as_str() == attr
+            && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == module))
+    };
+    match expr {
+        _ if module_attribute(expr, "sys", "platform") => Some("linux"),
+        _ if module_attribute(expr, "os", "name") => Some("posix"),
+        Expr::Call(call)
+            if call.arguments.is_empty() && module_attribute(&call.func, "platform", "system") =>
+        {
+            Some("Linux")
+        }
+        _ => None,
+    }
+}
+
+/// A string literal's value, or a tuple's, list's or set's of them.
+fn string_values(expr: &Expr) -> Option<Vec<String>> {
+    let elements = match expr {
+        Expr::Tuple(tuple) => &tuple.elts[..],
+        Expr::List(list) => &list.elts[..],
+        Expr::Set(set) => &set.elts[..],
+        _ => return string_value(expr).map(|s| vec![s]),
+    };
+    elements.iter().map(string_value).collect()
+}
+
+fn string_value(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+        _ => None,
+    }
+}
+
+/// What `sys.version_info` (or `sys.version_info[:2]`, `[0]`, `.major`,
+/// `.minor`) is on Python `major.minor`, as far as it is known: the full
+/// tuple goes on with the micro version, which is not.
+enum Version {
+    /// The version's leading numbers, and whether more follow.
+    Tuple(Vec<u32>, bool),
+    Number(u32),
+}
+
+fn version_value(expr: &Expr, (major, minor): (u32, u32)) -> Option<Version> {
+    let is_version_info = |expr: &Expr| {
+        matches!(expr, Expr::Attribute(a) if a.attr.as_str() == "version_info"
+            && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "sys"))
+    };
+    match expr {
+        _ if is_version_info(expr) => Some(Version::Tuple(vec![major, minor], true)),
+        Expr::Attribute(a) if is_version_info(&a.value) => match a.attr.as_str() {
+            "major" => Some(Version::Number(major)),
+            "minor" => Some(Version::Number(minor)),
+            _ => None,
+        },
+        Expr::Subscript(s) if is_version_info(&s.value) => match s.slice.as_ref() {
+            Expr::NumberLiteral(n) => match n.value.as_int()?.as_u64()? {
+                0 => Some(Version::Number(major)),
+                1 => Some(Version::Number(minor)),
+                _ => None,
+            },
+            // `[:2]`
+            Expr::Slice(slice) if slice.lower.is_none() && slice.step.is_none() => {
+                match slice.upper.as_deref() {
+                    Some(Expr::NumberLiteral(n)) if n.value.as_int()?.as_u64()? == 2 => {
+                        Some(Version::Tuple(vec![major, minor], false))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `version OP right`, where right is an int or a tuple of ints.
+fn compare_version(version: &Version, op: CmpOp, right: &Expr) -> Option<bool> {
+    let int = |expr: &Expr| match expr {
+        Expr::NumberLiteral(n) => n
+            .value
+            .as_int()?
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok()),
+        _ => None,
+    };
+    let ordering = match version {
+        Version::Number(number) => number.cmp(&int(right)?),
+        Version::Tuple(known, more) => {
+            let Expr::Tuple(tuple) = right else {
+                return None;
+            };
+            let other: Vec<u32> = tuple.elts.iter().map(int).collect::<Option<_>>()?;
+            // Python compares tuples item by item, then by length
+            match known.iter().zip(&other).find(|(a, b)| a != b) {
+                Some((a, b)) => a.cmp(b),
+                None if other.len() <= known.len() => match known.len() > other.len() || *more {
+                    true => std::cmp::Ordering::Greater,
+                    false => std::cmp::Ordering::Equal,
+                },
+                // the micro version would decide
+                None if *more => return None,
+                None => std::cmp::Ordering::Less,
+            }
+        }
+    };
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => Some(ordering == Equal),
+        CmpOp::NotEq => Some(ordering != Equal),
+        CmpOp::Lt => Some(ordering == Less),
+        CmpOp::LtE => Some(ordering != Greater),
+        CmpOp::Gt => Some(ordering == Greater),
+        CmpOp::GtE => Some(ordering != Less),
+        _ => None,
     }
 }
