@@ -289,3 +289,26 @@ fn javascript_branches_lambda_never_takes_load_nothing() {
     let modules: Vec<&str> = imports.iter().map(|i| i.module.as_str()).collect();
     assert_eq!(modules, ["./posix", "./linux", "./not-windows", "./forced"]);
 }
+
+/// requests/packages.py imports urllib3 and idna through a loop over their
+/// names; a loop over names that are not literals imports what cannot be
+/// known.
+#[test]
+fn python_imports_of_a_loop_over_literal_names() {
+    let imports = py(
+        "import sys\n\n\
+         for package in (\"urllib3\", \"idna\"):\n    locals()[package] = __import__(package)\n\n\
+         for name in sys.argv:\n    __import__(name)\n\n\
+         def load():\n    for plugin in [\"json\", \"csv\"]:\n        importlib.import_module(plugin)\n",
+    );
+    assert_eq!(
+        summary(&imports),
+        [
+            "sys PythonImport 1:8 []",
+            "urllib3 PythonImportlib 4:25 []",
+            "idna PythonImportlib 4:25 []",
+            "json PythonImportlib 11:9 lazy []",
+            "csv PythonImportlib 11:9 lazy []",
+        ]
+    );
+}

@@ -1,6 +1,6 @@
 //! Python imports through ruff's parser: `import`, `from … import`,
 //! relative imports, `importlib.import_module("literal")` and
-//! `__import__("literal")`. An import in a function body is lazy, and so is
+//! `__import__("literal")` (or of a loop variable over literals). An import in a function body is lazy, and so is
 //! one in an `except` block (a fallback); class bodies, `if` and `try`
 //! blocks at module level run at init like the rest of the module, but an
 //! `if` test known on Lambda decides: `if TYPE_CHECKING:` blocks never run,
@@ -89,6 +89,7 @@ pub(super) fn scan_and<R>(
         function_calls: HashMap::new(),
         classes: 0,
         python,
+        loop_values: HashMap::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
     scanner.run_called_functions();
@@ -134,6 +135,8 @@ struct Scanner<'t> {
     classes: u32,
     /// The Python version that will run the module, when known.
     python: Option<(u32, u32)>,
+    /// Loop variables over literal strings, by name, and their values.
+    loop_values: HashMap<String, Vec<String>>,
 }
 
 impl Scanner<'_> {
@@ -552,9 +555,28 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 return;
             }
             Stmt::For(_) | Stmt::While(_) | Stmt::Match(_) => {
+                // `for package in ("urllib3", "idna"): __import__(package)`
+                // (requests/packages.py): the loop variable's values
+                let names = match stmt {
+                    Stmt::For(each) => match (each.target.as_ref(), string_values(&each.iter)) {
+                        (Expr::Name(variable), Some(values)) => {
+                            Some((variable.id.to_string(), values))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let outer = names
+                    .map(|(name, values)| (name.clone(), self.loop_values.insert(name, values)));
                 self.conditional_depth += 1;
                 visitor::walk_stmt(self, stmt);
                 self.conditional_depth -= 1;
+                if let Some((name, outer)) = outer {
+                    match outer {
+                        Some(values) => self.loop_values.insert(name, values),
+                        None => self.loop_values.remove(&name),
+                    };
+                }
                 return;
             }
             Stmt::Assign(assign) => {
@@ -590,11 +612,20 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 Expr::Name(name) => matches!(name.id.as_str(), "import_module" | "__import__"),
                 _ => false,
             };
-            if let (true, Some(Expr::StringLiteral(literal))) =
-                (is_import_module, call.arguments.args.first())
-            {
+            let modules = match (is_import_module, call.arguments.args.first()) {
+                (true, Some(Expr::StringLiteral(literal))) => {
+                    vec![literal.value.to_str().to_string()]
+                }
+                (true, Some(Expr::Name(variable))) => self
+                    .loop_values
+                    .get(variable.id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            for module in modules {
                 self.record(
-                    literal.value.to_str().to_string(),
+                    module,
                     ImportKind::PythonImportlib,
                     call.range().start().to_usize(),
                     Vec::new(),
