@@ -1631,3 +1631,123 @@ fn typescript_sources_npm_packages_publish_are_weight_init_never_loads() {
         "{files:?}"
     );
 }
+
+/// charset_normalizer (in every requests function) ships `md` and `cd`
+/// twice: compiled by mypyc for one CPython, and as .py; tomli compiles
+/// every module, its package's `__init__` too, and ships mypyc's shared
+/// library at the top level; SQLAlchemy compiles its `_cy` modules with
+/// Cython, whose `import cython` is for the compiler. Python prefers an
+/// extension module it can load to the source beside it, and skips one
+/// built for another version: the function starts either way.
+#[test]
+fn an_extension_module_beside_its_source_loads_where_its_python_loads_it() {
+    // the fixtures are built for CPython 3.11, as the machine's python3
+    let version = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print('python%d.%d' % sys.version_info[:2])",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        "python3.11"
+    );
+    for (fixture, package, compiled) in [
+        ("pypi-names", "charset_normalizer", 2),
+        ("tomli", "tomli", 5),
+        ("sqlalchemy", "sqlalchemy", 8),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = python_function(dir.path(), fixture, package);
+        let audit = |runtime: &str| Audit::run(&zip, &["--runtime", runtime]);
+        let package_files = |audit: &Audit| -> BTreeSet<String> {
+            init_files(&audit.report["artifacts"][0]["init"])
+                .into_iter()
+                .filter(|f| f.starts_with(&format!("{package}/")))
+                .collect()
+        };
+        let cpython = files_python_loads(fixture, package);
+        let compiled_loaded = cpython.iter().filter(|f| f.ends_with(".so")).count();
+        assert!(compiled_loaded >= 2, "{cpython:?}");
+        // what the walk loads CPython loads, compiled or not (SQLAlchemy's
+        // preload_module imports three more by name, which it cannot see)
+        let on_311 = package_files(&audit("python3.11"));
+        let extensions = |files: &BTreeSet<String>| -> BTreeSet<String> {
+            files
+                .iter()
+                .filter(|f| f.ends_with(".so"))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(extensions(&on_311), extensions(&cpython));
+        assert!(
+            on_311.is_subset(&cpython),
+            "{:?}",
+            on_311.difference(&cpython).collect::<Vec<_>>()
+        );
+        assert!(
+            cpython.len() - on_311.len() <= 3,
+            "{:?}",
+            cpython.difference(&on_311).collect::<Vec<_>>()
+        );
+
+        let on_312 = audit("python3.12");
+        let files = package_files(&on_312);
+        assert!(
+            files.contains(&format!("{package}/__init__.py")),
+            "{files:?}"
+        );
+        assert!(!files.iter().any(|f| f.ends_with(".so")), "{files:?}");
+        let named = |rule: &str| -> Vec<String> {
+            on_312
+                .findings(rule)
+                .into_iter()
+                .filter(|f| {
+                    // the distribution's name as its METADATA spells it
+                    f.to_lowercase()
+                        .contains(&format!("{} ", package.replace('_', "-")))
+                })
+                .collect()
+        };
+        let fallback = named("python/extension-source-fallback");
+        assert_eq!(fallback.len(), 1, "{fallback:?}");
+        assert!(
+            fallback[0].contains(&format!(
+                "{compiled} extension modules built for CPython 3.11"
+            )),
+            "{fallback:?}"
+        );
+        assert!(fallback[0].contains("which imports the .py beside them instead"));
+        assert!(named("runtime/python-abi-mismatch").is_empty());
+    }
+}
+
+/// The files under a registry fixture that python3 -S loads importing
+/// `module` with the fixture on its path.
+fn files_python_loads(fixture: &str, module: &str) -> BTreeSet<String> {
+    let probe = format!(
+        "import os, sys\nimport {module}\nroot = sys.argv[1] + os.sep\n\
+         for m in list(sys.modules.values()):\n    \
+         f = getattr(m, '__file__', None) or ''\n    \
+         if f.startswith(root):\n        print(f[len(root):])\n"
+    );
+    let root = registry_fixture(fixture);
+    let out = std::process::Command::new("python3")
+        .args(["-S", "-c", &probe])
+        .arg(&root)
+        .env("PYTHONPATH", &root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|f| f.starts_with(&format!("{module}/")))
+        .map(str::to_string)
+        .collect()
+}

@@ -669,13 +669,18 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// `numpy/core/_x.cpython-312-x86_64-linux-gnu.so` in a python3.11 function.
+/// `numpy/core/_x.cpython-312-x86_64-linux-gnu.so` in a python3.11 function:
+/// a deny, unless its module's source sits beside it (charset_normalizer's
+/// `md.py`), which Python then imports instead: a warning, for the slower
+/// code and the binaries no import loads.
 fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo) -> Vec<Finding> {
     let Some((major, minor)) = runtime.python_version() else {
         return Vec::new();
     };
     let wanted = format!("cpython-{major}{minor}-");
-    let mut by_owner: BTreeMap<String, (usize, String, usize)> = BTreeMap::new();
+    // by package label: the first file, its tag, how many, their bytes
+    type Mismatches = BTreeMap<String, (usize, String, usize, u64, u64)>;
+    let (mut failing, mut replaced): (Mismatches, Mismatches) = Default::default();
     for (i, entry) in artifact.entries.iter().enumerate() {
         if entry.kind != EntryKind::File
             || !(entry.path.ends_with(".so") || entry.path.ends_with(".pyd"))
@@ -697,30 +702,67 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             Some((major, minor)) if !minor.is_empty() => format!("CPython {major}.{minor}"),
             _ => format!("cpython-{digits}"),
         };
-        let slot = by_owner
-            .entry(owner_label(inventory, i).0)
-            .or_insert((i, tag, 0));
+        let stem = crate::imports::split_extension_suffix(&entry.path)
+            .map_or(&entry.path[..at], |(module, _)| module);
+        // mypyc's shared library (`<hash>__mypyc`) is loaded by the
+        // compiled modules only, which fall back to their sources with it
+        let has_source = stem.ends_with("__mypyc")
+            || [".py", ".pyc"]
+                .iter()
+                .any(|suffix| artifact.find(&format!("{stem}{suffix}")).is_some());
+        let slot = match has_source {
+            true => &mut replaced,
+            false => &mut failing,
+        }
+        .entry(owner_label(inventory, i).0)
+        .or_insert((i, tag, 0, 0, 0));
         slot.2 += 1;
+        slot.3 += entry.unzipped_bytes;
+        slot.4 += entry.zipped_bytes;
     }
-    by_owner
+    let fix = format!("install with the runtime's Python: `pip install --python-version {major}.{minor} --only-binary=:all: --platform manylinux2014_x86_64 -t …`, or build in public.ecr.aws/sam/build-{}", runtime.id);
+    let plural = |count: usize, one: &'static str, many: &'static str| match count {
+        1 => one,
+        _ => many,
+    };
+    let failing = failing.into_iter().map(|(label, (i, tag, count, _, _))| {
+        let path = &artifact.entries[i].path;
+        finding(
+            "runtime/python-abi-mismatch",
+            Level::Deny,
+            format!(
+                "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor} and cannot import {}",
+                plural(count, "", "s"),
+                runtime.id,
+                plural(count, "it", "them"),
+            ),
+            path,
+            package_of(inventory, i),
+            fix.clone(),
+        )
+    });
+    let replaced = replaced
         .into_iter()
-        .map(|(label, (i, tag, count))| {
+        .map(|(label, (i, tag, count, bytes, zipped))| {
             let path = &artifact.entries[i].path;
-            finding(
-                "runtime/python-abi-mismatch",
-                Level::Deny,
+            let mut f = finding(
+                "python/extension-source-fallback",
+                Level::Warn,
                 format!(
-                    "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor} and cannot import {}",
-                    if count == 1 { "" } else { "s" },
+                    "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor}, which imports the .py beside {} instead: slower code, and {} of binaries no import loads",
+                    plural(count, "", "s"),
                     runtime.id,
-                    if count == 1 { "it" } else { "them" }
+                    plural(count, "it", "them"),
+                    crate::units::human_bytes(bytes),
                 ),
                 path,
                 package_of(inventory, i),
-                format!("install with the runtime's Python: `pip install --python-version {major}.{minor} --only-binary=:all: --platform manylinux2014_x86_64 -t …`, or build in public.ecr.aws/sam/build-{}", runtime.id),
-            )
-        })
-        .collect()
+                fix.clone(),
+            );
+            f.saving = Some(Saving::bytes(bytes, zipped));
+            f
+        });
+    failing.chain(replaced).collect()
 }
 
 /// Python distributions installed from a manylinux or musllinux wheel:

@@ -458,6 +458,15 @@ fn scan_source_reading(
     Ok((file, code))
 }
 
+/// A Python extension module's path split where its module's name ends,
+/// at the file name's first dot: `pkg/md.cpython-312-x86_64-linux-gnu.so`
+/// → (`pkg/md`, `.cpython-312-x86_64-linux-gnu.so`).
+pub(crate) fn split_extension_suffix(path: &str) -> Option<(&str, &str)> {
+    let name_start = path.rfind('/').map_or(0, |slash| slash + 1);
+    let dot = path[name_start..].find('.')? + name_start;
+    Some(path.split_at(dot))
+}
+
 pub fn language_of(path: &str) -> Option<Language> {
     let ext = path.rsplit_once('.').map(|(_, e)| e)?;
     match ext {

@@ -1802,8 +1802,15 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     lock(&walk.found).loaded.push(file);
     let walker = walk.walker;
     let path = walker.mount.path(file);
+    // an extension module compiled from the .py beside it (mypyc, Cython:
+    // tomli's __init__) imports what that source imports
+    let source = match walker.language {
+        Language::Python if path.ends_with(".so") => compiled_from(walker.mount, path),
+        _ => None,
+    };
+    let file = source.unwrap_or(file);
     // JSON, native modules: loaded, but they import nothing
-    if language_of_loaded(path) != Some(walker.language) {
+    if source.is_none() && language_of_loaded(path) != Some(walker.language) {
         return;
     }
     let imports = match walker.imports(file, walk.edits) {
@@ -1813,7 +1820,30 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
             return;
         }
     };
+    // Cython's `import cython` is for its compiler: compiled, the module
+    // imports nothing for it (nor the fallback beside it)
+    let imports: Arc<[Import]> = match source {
+        Some(_) if imports.iter().any(|i| is_cython_directive(&i.module)) => imports
+            .iter()
+            .filter(|i| !is_cython_directive(&i.module))
+            .cloned()
+            .collect(),
+        _ => imports,
+    };
     follow_imports(scope, walk, file, &imports);
+}
+
+/// `cython` or `cython.cimports…`: what Cython's pure-Python mode imports
+/// for its compiler.
+fn is_cython_directive(module: &str) -> bool {
+    module == "cython" || module.starts_with("cython.")
+}
+
+/// The source an extension module at `path` was compiled from: the `.py`
+/// of its module's name beside it.
+fn compiled_from(mount: &Mount, path: &str) -> Option<usize> {
+    let (module, _) = super::split_extension_suffix(path)?;
+    mount.find(&format!("{module}.py"))
 }
 
 /// The imports in the bodies of `names`, functions of `file` that another
@@ -2434,8 +2464,9 @@ struct PythonFinder<'a> {
     /// `/opt/python/`.
     roots: Vec<String>,
     /// Extension modules by path without their suffix:
-    /// `pkg/_speedups.cpython-312-x86_64-linux-gnu.so` → `pkg/_speedups`.
-    extensions: HashMap<&'a str, usize>,
+    /// `pkg/_speedups.cpython-312-x86_64-linux-gnu.so` → `pkg/_speedups`,
+    /// with whether the runtime's Python loads that suffix.
+    extensions: HashMap<&'a str, Vec<(usize, bool)>>,
     /// Whether any `.pyc` sits outside `__pycache__/`.
     has_sourceless: bool,
     /// Every directory holding a file, made when a module is found nowhere.
@@ -2461,15 +2492,17 @@ impl<'a> PythonFinder<'a> {
             }
             roots.push(layer_python);
         }
-        let extensions = mount
+        let mut extensions: HashMap<&str, Vec<(usize, bool)>> = HashMap::new();
+        for (i, path, _) in mount
             .files()
             .filter(|(_, path, e)| e.kind == EntryKind::File && path.ends_with(".so"))
-            .filter_map(|(i, path, _)| {
-                let name_start = path.rfind('/').map_or(0, |slash| slash + 1);
-                let dot = path[name_start..].find('.')? + name_start;
-                Some((&path[..dot], i))
-            })
-            .collect();
+        {
+            let Some((module, suffix)) = super::split_extension_suffix(path) else {
+                continue;
+            };
+            let loads = loads_extension_suffix(suffix, python);
+            extensions.entry(module).or_default().push((i, loads));
+        }
         PythonFinder {
             mount,
             roots,
@@ -2536,20 +2569,41 @@ impl<'a> PythonFinder<'a> {
                 path.push_str(suffix);
                 self.mount.find(path)
             };
-            let found = with(&mut path, "/__init__.py").or_else(|| with(&mut path, ".py"));
+            // Python's order: a package, then a module; each as an
+            // extension module the runtime loads (sqlalchemy's `_row_cy`,
+            // charset_normalizer's `md`, mypyc's compiled `tomli/__init__`,
+            // beside their .py), the source, the bytecode
+            path.push_str("/__init__");
+            let package = self.extension(&path).or_else(|| {
+                with(&mut path, "/__init__.py").or_else(|| match self.has_sourceless {
+                    true => with(&mut path, "/__init__.pyc"),
+                    false => None,
+                })
+            });
+            if package.is_some() {
+                return package;
+            }
+            path.truncate(base);
+            let extension = self.extensions.get(path.as_str());
+            let loaded = extension.and_then(|e| e.iter().find(|(_, loads)| *loads));
+            if let Some(&(file, _)) = loaded {
+                return Some(file);
+            }
+            let found = with(&mut path, ".py");
             if found.is_some() {
                 return found;
             }
             if self.has_sourceless {
                 // bytecode shipped in place of the source (`mod.pyc` beside
                 // where `mod.py` would be), which Python imports too
-                let found = with(&mut path, "/__init__.pyc").or_else(|| with(&mut path, ".pyc"));
+                let found = with(&mut path, ".pyc");
                 if found.is_some() {
                     return found;
                 }
             }
-            path.truncate(base);
-            self.extension(&path)
+            // an extension built for another Python: the import fails,
+            // as runtime/python-abi-mismatch says
+            extension.and_then(|e| e.first()).map(|&(file, _)| file)
         })
     }
 
@@ -2575,8 +2629,27 @@ impl<'a> PythonFinder<'a> {
             .any(|root| dirs.contains(format!("{root}{relative}").as_str()))
     }
 
+    /// The extension module at `base` the runtime's Python loads.
     fn extension(&self, base: &str) -> Option<usize> {
-        self.extensions.get(base).copied()
+        let found = self.extensions.get(base)?.iter().find(|(_, loads)| *loads);
+        found.map(|&(file, _)| file)
+    }
+}
+
+/// Whether CPython `python` (any, when unknown) on Linux loads an
+/// extension module with this suffix: `.so`, `.abi3.so`, or its own
+/// `.cpython-3XY-<platform>.so`.
+fn loads_extension_suffix(suffix: &str, python: Option<(u32, u32)>) -> bool {
+    if suffix == ".so" || suffix == ".abi3.so" {
+        return true;
+    }
+    let Some(tag) = suffix.strip_prefix(".cpython-") else {
+        return false;
+    };
+    let version = tag.split(['-', '.']).next().unwrap_or_default();
+    match python {
+        Some((major, minor)) => version == format!("{major}{minor}"),
+        None => version.starts_with('3'),
     }
 }
 

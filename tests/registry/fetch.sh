@@ -71,6 +71,8 @@ pip_fixture sentry sentry.txt manylinux2014_x86_64 3.12
 pip_fixture flask-werkzeug3 flask-werkzeug3.txt manylinux2014_x86_64 3.12
 pip_fixture pypi-names pypi-names.txt manylinux2014_x86_64 3.11
 pip_fixture boto3 boto3.txt manylinux2014_x86_64 3.12
+pip_fixture tomli tomli.txt manylinux2014_x86_64 3.11
+pip_fixture sqlalchemy sqlalchemy.txt manylinux2014_x86_64 3.11
 npm_fixture zeromq
 npm_fixture sharp
 npm_fixture undici
