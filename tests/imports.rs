@@ -312,3 +312,26 @@ fn python_imports_of_a_loop_over_literal_names() {
         ]
     );
 }
+
+/// debug (under express, knex, mongoose…) picks its browser build by
+/// markers Node never has; a module that declares `window` itself is
+/// left to decide at run time.
+#[test]
+fn javascript_browser_checks_lambda_answers_load_the_node_build() {
+    let debug = js(
+        "node_modules/debug/src/index.js",
+        "if (typeof process === 'undefined' || process.type === 'renderer' || process.browser === true || process.__nwjs) {\n\
+         \tmodule.exports = require('./browser.js');\n} else {\n\tmodule.exports = require('./node.js');\n}\n\
+         const fetch = typeof window !== 'undefined' ? window.fetch : require('node-fetch');\n\
+         if (process.browser) require('./shim');\n",
+    );
+    let modules: Vec<&str> = debug.iter().map(|i| i.module.as_str()).collect();
+    assert_eq!(modules, ["./node.js", "node-fetch"]);
+
+    let declares = js(
+        "lib/umd.js",
+        "var window = globalThis.window;\nif (typeof window !== 'undefined') require('./dom');\n",
+    );
+    let modules: Vec<&str> = declares.iter().map(|i| i.module.as_str()).collect();
+    assert_eq!(modules, ["./dom"]);
+}

@@ -362,19 +362,16 @@ impl Scanner<'_> {
 /// `module.paths.push(…)` / `.unshift(…)` / `.splice(…)` (also on
 /// `require.main.paths`), and `Module._initPaths()`, which rereads
 /// NODE_PATH.
-/// What a test is whenever the code runs on Lambda, where
-/// `process.platform` is "linux", or `None` when it depends on more:
-/// comparisons of `process.platform` with a string,
-/// `process.platform.startsWith(…)`, and `!`, `&&`, `||` of them.
-fn on_lambda(test: &Expression) -> Option<bool> {
-    const PLATFORM: &str = "linux";
-    let is_platform = |e: &Expression| e.is_specific_member_access("process", "platform");
-    fn string<'e>(e: &'e Expression) -> Option<&'e str> {
-        match e.without_parentheses() {
-            Expression::StringLiteral(literal) => Some(literal.value.as_str()),
-            _ => None,
-        }
-    }
+/// What a test is whenever the code runs on Lambda's Node, or `None` when
+/// it depends on more: comparisons of what Node always has there
+/// (`process.platform` is "linux", `typeof process` "object", `typeof
+/// window` "undefined", `process.browser` undefined: debug's and other
+/// packages' browser checks) with literals, `process.platform.startsWith(…)`,
+/// and `!`, `&&`, `||` of them; unless the module declares the name
+/// (`declared`: its top-level names).
+fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
+    let on_lambda = |test| on_lambda(test, declared);
+    let known_on_lambda = |expression| known_on_lambda(expression, declared);
     match test.without_parentheses() {
         Expression::UnaryExpression(unary) if unary.operator == UnaryOperator::LogicalNot => {
             on_lambda(&unary.argument).map(|known| !known)
@@ -394,29 +391,92 @@ fn on_lambda(test: &Expression) -> Option<bool> {
             }
         }
         Expression::BinaryExpression(binary) => {
-            let value = match (is_platform(&binary.left), is_platform(&binary.right)) {
-                (true, false) => string(&binary.right)?,
-                (false, true) => string(&binary.left)?,
-                _ => return None,
+            let (known, other) = match known_on_lambda(&binary.left) {
+                Some(known) => (known, &binary.right),
+                None => (known_on_lambda(&binary.right)?, &binary.left),
             };
+            let other = Known::literal(other)?;
+            let strict = known == other;
+            // `undefined == null`
+            let loose = strict || matches!((known, other), (Known::Undefined, Known::Null));
             match binary.operator {
-                BinaryOperator::Equality | BinaryOperator::StrictEquality => {
-                    Some(value == PLATFORM)
-                }
-                BinaryOperator::Inequality | BinaryOperator::StrictInequality => {
-                    Some(value != PLATFORM)
-                }
+                BinaryOperator::StrictEquality => Some(strict),
+                BinaryOperator::StrictInequality => Some(!strict),
+                BinaryOperator::Equality => Some(loose),
+                BinaryOperator::Inequality => Some(!loose),
                 _ => None,
             }
         }
         Expression::CallExpression(call) => match (&call.callee, &call.arguments[..]) {
             (Expression::StaticMemberExpression(method), [Argument::StringLiteral(prefix)])
-                if method.property.name == "startsWith" && is_platform(&method.object) =>
+                if method.property.name == "startsWith" =>
             {
-                Some(PLATFORM.starts_with(prefix.value.as_str()))
+                match known_on_lambda(&method.object)? {
+                    Known::String(value) => Some(value.starts_with(prefix.value.as_str())),
+                    _ => None,
+                }
             }
             _ => None,
         },
+        // `if (process.browser)`
+        expression => match known_on_lambda(expression)? {
+            Known::String(value) => Some(!value.is_empty()),
+            Known::Undefined | Known::Null => Some(false),
+            Known::Boolean(value) => Some(value),
+        },
+    }
+}
+
+/// A value known before the code runs, or a literal.
+#[derive(Clone, Copy, PartialEq)]
+enum Known<'a> {
+    String(&'a str),
+    Boolean(bool),
+    Undefined,
+    Null,
+}
+
+impl<'a> Known<'a> {
+    fn literal(expression: &'a Expression) -> Option<Known<'a>> {
+        match expression.without_parentheses() {
+            Expression::StringLiteral(literal) => Some(Known::String(literal.value.as_str())),
+            Expression::BooleanLiteral(literal) => Some(Known::Boolean(literal.value)),
+            Expression::NullLiteral(_) => Some(Known::Null),
+            Expression::Identifier(id) if id.name == "undefined" => Some(Known::Undefined),
+            _ => None,
+        }
+    }
+}
+
+/// What an expression is on Lambda's Node, whatever the package does
+/// (unless it declares the name at its top level).
+fn known_on_lambda<'a>(
+    expression: &'a Expression,
+    declared: &HashSet<String>,
+) -> Option<Known<'a>> {
+    let global = |name: &str| !declared.contains(name);
+    match expression.without_parentheses() {
+        _ if expression.is_specific_member_access("process", "platform") && global("process") => {
+            Some(Known::String("linux"))
+        }
+        // Electron's, NW.js's and browserify's markers
+        Expression::StaticMemberExpression(member)
+            if member.object.is_specific_id("process")
+                && global("process")
+                && matches!(member.property.name.as_str(), "browser" | "type" | "__nwjs") =>
+        {
+            Some(Known::Undefined)
+        }
+        Expression::UnaryExpression(unary) if unary.operator == UnaryOperator::Typeof => {
+            match &unary.argument {
+                Expression::Identifier(id) if global(&id.name) => match id.name.as_str() {
+                    "process" => Some(Known::String("object")),
+                    "window" | "document" | "Deno" | "Bun" => Some(Known::String("undefined")),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -818,7 +878,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
     // a branch whose test is known on Lambda runs there or never:
     // `if (process.platform === 'win32') require('./windows')`
     fn visit_if_statement(&mut self, it: &oxc_ast::ast::IfStatement<'a>) {
-        let known = on_lambda(&it.test);
+        let known = on_lambda(&it.test, &self.top_level_names);
         if known.is_none() {
             self.visit_expression(&it.test);
         }
@@ -833,7 +893,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_conditional_expression(&mut self, it: &oxc_ast::ast::ConditionalExpression<'a>) {
-        let known = on_lambda(&it.test);
+        let known = on_lambda(&it.test, &self.top_level_names);
         if known.is_none() {
             self.visit_expression(&it.test);
         }
