@@ -680,7 +680,9 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
     let wanted = format!("cpython-{major}{minor}-");
     // by package label: the first file, its tag, how many, their bytes
     type Mismatches = BTreeMap<String, (usize, String, usize, u64, u64)>;
-    let (mut failing, mut replaced): (Mismatches, Mismatches) = Default::default();
+    type Mismatch = (String, (usize, String, usize, u64, u64));
+    let (mut failing, mut replaced, mut caught): (Mismatches, Mismatches, Mismatches) =
+        Default::default();
     for (i, entry) in artifact.entries.iter().enumerate() {
         if entry.kind != EntryKind::File
             || !(entry.path.ends_with(".so") || entry.path.ends_with(".pyd"))
@@ -712,6 +714,9 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
                 .any(|suffix| artifact.find(&format!("{stem}{suffix}")).is_some());
         let slot = match has_source {
             true => &mut replaced,
+            false if imported_with_fallback(artifact, stem, runtime.python_version()) => {
+                &mut caught
+            }
             false => &mut failing,
         }
         .entry(owner_label(inventory, i).0)
@@ -741,28 +746,92 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             fix.clone(),
         )
     });
-    let replaced = replaced
-        .into_iter()
-        .map(|(label, (i, tag, count, bytes, zipped))| {
-            let path = &artifact.entries[i].path;
-            let mut f = finding(
-                "python/extension-source-fallback",
-                Level::Warn,
-                format!(
-                    "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor}, which imports the .py beside {} instead: slower code, and {} of binaries no import loads",
-                    plural(count, "", "s"),
-                    runtime.id,
-                    plural(count, "it", "them"),
-                    crate::units::human_bytes(bytes),
-                ),
-                path,
-                package_of(inventory, i),
-                fix.clone(),
-            );
-            f.saving = Some(Saving::bytes(bytes, zipped));
-            f
-        });
-    failing.chain(replaced).collect()
+    let fallback = |(label, (i, tag, count, bytes, zipped)): Mismatch, instead: &str| {
+        let path = &artifact.entries[i].path;
+        let mut f = finding(
+            "python/extension-source-fallback",
+            Level::Warn,
+            format!(
+                "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor}, {instead}: slower code, and {} of binaries no import loads",
+                plural(count, "", "s"),
+                runtime.id,
+                crate::units::human_bytes(bytes),
+            ),
+            path,
+            package_of(inventory, i),
+            fix.clone(),
+        );
+        f.saving = Some(Saving::bytes(bytes, zipped));
+        f
+    };
+    let replaced = replaced.into_iter().map(|mismatch| {
+        let them = plural(mismatch.1 .2, "it", "them");
+        fallback(
+            mismatch,
+            &format!("which imports the .py beside {them} instead"),
+        )
+    });
+    let caught = caught.into_iter().map(|mismatch| {
+        let them = plural(mismatch.1 .2, "it", "them");
+        fallback(
+            mismatch,
+            &format!("whose import of {them} fails inside a `try` the package falls back from"),
+        )
+    });
+    let mut findings: Vec<Finding> = failing.collect();
+    findings.extend(replaced);
+    findings.extend(caught);
+    findings
+}
+
+/// Whether the package imports the extension module at `module` (its path
+/// without suffix: `markupsafe/_speedups`) from the .py files beside it
+/// only inside a `try` that survives the failure (`except ImportError:
+/// from ._native import …`), and at least once: then it runs on without
+/// it, slower. Reads those files only for such a module, which a function
+/// built with the wrong Python has.
+fn imported_with_fallback(artifact: &Artifact, module: &str, python: Option<(u32, u32)>) -> bool {
+    let (dir, name) = module.rsplit_once('/').unwrap_or(("", module));
+    let package = dir.rsplit('/').next().unwrap_or(dir);
+    let names_it = |import: &crate::imports::Import| {
+        let relative = import.module.trim_start_matches('.');
+        import.module == format!(".{name}")
+            || (!dir.is_empty() && import.module == format!("{package}.{name}"))
+            || import.module.ends_with(&format!(".{package}.{name}"))
+            || (relative.is_empty() && import.members.iter().any(|m| m.name == name))
+    };
+    let beside = |path: &str| {
+        path.strip_prefix(dir)
+            .map(|rest| rest.trim_start_matches('/'))
+            .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".py"))
+    };
+    let mut imported = false;
+    for (i, entry) in artifact.entries.iter().enumerate() {
+        if entry.kind != EntryKind::File || !beside(&entry.path) {
+            continue;
+        }
+        let Ok(text) = artifact.read_text(i) else {
+            continue;
+        };
+        if !text.contains(name) {
+            continue;
+        }
+        let Ok(scanned) = crate::imports::scan_source_for(
+            &entry.path,
+            &text,
+            crate::imports::Language::Python,
+            python,
+        ) else {
+            return false;
+        };
+        for import in scanned.imports.iter().filter(|i| names_it(i)) {
+            if import.guarded_by.is_none() || import.stops_module {
+                return false;
+            }
+            imported = true;
+        }
+    }
+    imported
 }
 
 /// Python distributions installed from a manylinux or musllinux wheel:

@@ -1291,6 +1291,12 @@ impl<'a> InitWalker<'a> {
         let Some(module) = finder.absolute(path, &spec.module) else {
             return Followed::Files(Vec::new());
         };
+        // an extension module built for another Python is not there for
+        // this one: the import fails (a `try` around it falls back), as
+        // runtime/python-abi-mismatch reports
+        if finder.only_for_another_python(&module) {
+            return Followed::Unknown(None);
+        }
         let mut files = finder.chain(&module);
         let from = spec.kind == ImportKind::PythonFrom;
         if files.is_empty() {
@@ -2601,10 +2607,25 @@ impl<'a> PythonFinder<'a> {
                     return found;
                 }
             }
-            // an extension built for another Python: the import fails,
-            // as runtime/python-abi-mismatch says
-            extension.and_then(|e| e.first()).map(|&(file, _)| file)
+            None
         })
+    }
+
+    /// Whether `module` is, under the first root holding it, only an
+    /// extension module built for another Python: CPython finds nothing.
+    fn only_for_another_python(&self, module: &str) -> bool {
+        let relative = module.replace('.', "/");
+        self.roots.iter().find_map(|root| {
+            let path = format!("{root}{relative}");
+            let source = ["/__init__.py", ".py", "/__init__.pyc", ".pyc"]
+                .iter()
+                .any(|suffix| self.mount.find(&format!("{path}{suffix}")).is_some());
+            if source {
+                return Some(false);
+            }
+            let builds = self.extensions.get(path.as_str())?;
+            Some(builds.iter().all(|(_, loads)| !loads))
+        }) == Some(true)
     }
 
     /// Whether `module` is a directory under a root: a namespace package
