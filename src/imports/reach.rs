@@ -1291,10 +1291,11 @@ impl<'a> InitWalker<'a> {
         let Some(module) = finder.absolute(path, &spec.module) else {
             return Followed::Files(Vec::new());
         };
-        // an extension module built for another Python is not there for
-        // this one: the import fails (a `try` around it falls back), as
-        // runtime/python-abi-mismatch reports
-        if finder.only_for_another_python(&module) {
+        // an extension module built for another Python (or OS) is not
+        // there for this one: the import fails (a `try` around it falls
+        // back), as runtime/python-abi-mismatch (or
+        // common/foreign-platform-binary) reports
+        if finder.only_unloadable_extension(&module) {
             return Followed::Unknown(None);
         }
         let mut files = finder.chain(&module);
@@ -2612,8 +2613,9 @@ impl<'a> PythonFinder<'a> {
     }
 
     /// Whether `module` is, under the first root holding it, only an
-    /// extension module built for another Python: CPython finds nothing.
-    fn only_for_another_python(&self, module: &str) -> bool {
+    /// extension module Lambda's Python cannot load (another version's, a
+    /// macOS build): CPython finds nothing.
+    fn only_unloadable_extension(&self, module: &str) -> bool {
         let relative = module.replace('.', "/");
         self.roots.iter().find_map(|root| {
             let path = format!("{root}{relative}");
@@ -2657,26 +2659,50 @@ impl<'a> PythonFinder<'a> {
     }
 }
 
-/// Whether CPython `python` (any, when unknown) on Linux loads an
+/// Whether Lambda's CPython `python` (any, when unknown) loads an
 /// extension module with this suffix: `.so`, `.abi3.so`, or its own
-/// `.cpython-3XY-<platform>.so`.
+/// `.cpython-3XY-<arch>-linux-gnu.so` (importlib.machinery's
+/// EXTENSION_SUFFIXES on glibc Linux): not a macOS (`-darwin`) or musl
+/// build, which a package built on a laptop or in Alpine carries.
 fn loads_extension_suffix(suffix: &str, python: Option<(u32, u32)>) -> bool {
     if suffix == ".so" || suffix == ".abi3.so" {
         return true;
     }
-    let Some(tag) = suffix.strip_prefix(".cpython-") else {
+    let tag = suffix
+        .strip_prefix(".cpython-")
+        .and_then(|tag| tag.strip_suffix(".so"));
+    let Some((version, platform)) = tag.and_then(|tag| tag.split_once('-')) else {
         return false;
     };
-    let version = tag.split(['-', '.']).next().unwrap_or_default();
-    match python {
+    let version_loads = match python {
         Some((major, minor)) => version == format!("{major}{minor}"),
         None => version.starts_with('3'),
-    }
+    };
+    // either instruction set: runtime/wrong-architecture judges that
+    version_loads && platform.ends_with("-linux-gnu")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extension_suffixes_as_lambdas_cpython_takes_them() {
+        let on_311 = |suffix| loads_extension_suffix(suffix, Some((3, 11)));
+        assert!(on_311(".cpython-311-x86_64-linux-gnu.so"));
+        assert!(on_311(".cpython-311-aarch64-linux-gnu.so"));
+        assert!(on_311(".abi3.so") && on_311(".so"));
+        assert!(!on_311(".cpython-312-x86_64-linux-gnu.so"));
+        assert!(!on_311(".cpython-313t-x86_64-linux-gnu.so"));
+        assert!(!on_311(".cpython-311-darwin.so"));
+        assert!(!on_311(".cpython-311-x86_64-linux-musl.so"));
+        assert!(!on_311(".pypy39-pp73-x86_64-linux-gnu.so"));
+        assert!(loads_extension_suffix(
+            ".cpython-312-x86_64-linux-gnu.so",
+            None
+        ));
+        assert!(!loads_extension_suffix(".cpython-312-darwin.so", None));
+    }
 
     #[test]
     fn links_resolve_as_the_kernel_resolves_them() {
