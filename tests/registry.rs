@@ -751,13 +751,21 @@ fn modules_python_loads(fixture: &str, code: &str, isolated: bool) -> BTreeSet<S
     let probe = format!(
         "import sys\nbefore = set(sys.modules)\n{code}\nprint('\\n'.join(sorted(set(sys.modules) - before)))"
     );
+    python_prints(fixture, &probe, isolated).collect()
+}
+
+/// The lines python3 prints running `probe` with a registry fixture on its
+/// path (its root the first argument), writing no bytecode there.
+fn python_prints(fixture: &str, probe: &str, isolated: bool) -> impl Iterator<Item = String> {
+    let root = registry_fixture(fixture);
     let mut python = std::process::Command::new("python3");
     if isolated {
         python.arg("-S");
     }
     let out = python
-        .args(["-c", &probe])
-        .env("PYTHONPATH", registry_fixture(fixture))
+        .args(["-c", probe])
+        .arg(&root)
+        .env("PYTHONPATH", &root)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python3 runs");
@@ -766,10 +774,11 @@ fn modules_python_loads(fixture: &str, code: &str, isolated: bool) -> BTreeSet<S
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
-        .collect()
+        .collect();
+    lines.into_iter()
 }
 
 /// `lambda_function.py` in an installed tree, zipped.
@@ -1751,22 +1760,7 @@ fn files_python_loads(fixture: &str, module: &str) -> BTreeSet<String> {
          f = getattr(m, '__file__', None) or ''\n    \
          if f.startswith(root):\n        print(f[len(root):])\n"
     );
-    let root = registry_fixture(fixture);
-    let out = std::process::Command::new("python3")
-        .args(["-S", "-c", &probe])
-        .arg(&root)
-        .env("PYTHONPATH", &root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    python_prints(fixture, &probe, true)
         .filter(|f| f.starts_with(&format!("{module}/")))
-        .map(str::to_string)
         .collect()
 }
