@@ -683,6 +683,8 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
     type Mismatch = (String, (usize, String, usize, u64, u64));
     let (mut failing, mut replaced, mut caught): (Mismatches, Mismatches, Mismatches) =
         Default::default();
+    // the imports of the .py files of each directory holding one, read once
+    let mut beside: HashMap<String, Option<Vec<crate::imports::Import>>> = HashMap::new();
     for (i, entry) in artifact.entries.iter().enumerate() {
         if entry.kind != EntryKind::File
             || !(entry.path.ends_with(".so") || entry.path.ends_with(".pyd"))
@@ -712,11 +714,18 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             || [".py", ".pyc"]
                 .iter()
                 .any(|suffix| artifact.find(&format!("{stem}{suffix}")).is_some());
+        let (dir, name) = stem.rsplit_once('/').unwrap_or(("", stem));
+        let mut caught_here = || {
+            let imports = beside
+                .entry(dir.to_string())
+                .or_insert_with(|| python_imports_in(artifact, dir, runtime.python_version()));
+            imports
+                .as_deref()
+                .is_some_and(|imports| imported_with_fallback(imports, dir, name))
+        };
         let slot = match has_source {
             true => &mut replaced,
-            false if imported_with_fallback(artifact, stem, runtime.python_version()) => {
-                &mut caught
-            }
+            false if caught_here() => &mut caught,
             false => &mut failing,
         }
         .entry(owner_label(inventory, i).0)
@@ -784,54 +793,56 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
     findings
 }
 
-/// Whether the package imports the extension module at `module` (its path
-/// without suffix: `markupsafe/_speedups`) from the .py files beside it
-/// only inside a `try` that survives the failure (`except ImportError:
-/// from ._native import …`), and at least once: then it runs on without
-/// it, slower. Reads those files only for such a module, which a function
-/// built with the wrong Python has.
-fn imported_with_fallback(artifact: &Artifact, module: &str, python: Option<(u32, u32)>) -> bool {
-    let (dir, name) = module.rsplit_once('/').unwrap_or(("", module));
+/// Whether the .py files of directory `dir` import its extension module
+/// `name` only inside a `try` that survives the failure (`except
+/// ImportError: from ._native import …`), and at least once: then the
+/// package runs on without it, slower.
+fn imported_with_fallback(imports: &[crate::imports::Import], dir: &str, name: &str) -> bool {
     let package = dir.rsplit('/').next().unwrap_or(dir);
-    let names_it = |import: &crate::imports::Import| {
-        let relative = import.module.trim_start_matches('.');
+    let names_it = |import: &&crate::imports::Import| {
         import.module == format!(".{name}")
             || (!dir.is_empty() && import.module == format!("{package}.{name}"))
             || import.module.ends_with(&format!(".{package}.{name}"))
-            || (relative.is_empty() && import.members.iter().any(|m| m.name == name))
+            || (import.module == "." && import.members.iter().any(|m| m.name == name))
     };
-    let beside = |path: &str| {
-        path.strip_prefix(dir)
-            .map(|rest| rest.trim_start_matches('/'))
-            .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".py"))
-    };
-    let mut imported = false;
-    for (i, entry) in artifact.entries.iter().enumerate() {
-        if entry.kind != EntryKind::File || !beside(&entry.path) {
-            continue;
-        }
-        let Ok(text) = artifact.read_text(i) else {
-            continue;
+    let mut imported = imports.iter().filter(names_it).peekable();
+    imported.peek().is_some() && imported.all(|i| i.guarded_by.is_some() && !i.stops_module)
+}
+
+/// The imports of the .py files directly in `dir` (`""`: the root), or
+/// `None` when one of them does not parse. Read only for a directory
+/// holding an extension module for another Python: a function built with
+/// the wrong one.
+fn python_imports_in(
+    artifact: &Artifact,
+    dir: &str,
+    python: Option<(u32, u32)>,
+) -> Option<Vec<crate::imports::Import>> {
+    let in_dir = |path: &str| {
+        let rest = match dir.is_empty() {
+            true => Some(path),
+            false => path
+                .strip_prefix(dir)
+                .and_then(|rest| rest.strip_prefix('/')),
         };
-        if !text.contains(name) {
+        rest.is_some_and(|rest| !rest.contains('/') && rest.ends_with(".py"))
+    };
+    let mut imports = Vec::new();
+    for (i, entry) in artifact.entries.iter().enumerate() {
+        if entry.kind != EntryKind::File || !in_dir(&entry.path) {
             continue;
         }
-        let Ok(scanned) = crate::imports::scan_source_for(
+        let text = artifact.read_text(i).ok()?;
+        let scanned = crate::imports::scan_source_for(
             &entry.path,
             &text,
             crate::imports::Language::Python,
             python,
-        ) else {
-            return false;
-        };
-        for import in scanned.imports.iter().filter(|i| names_it(i)) {
-            if import.guarded_by.is_none() || import.stops_module {
-                return false;
-            }
-            imported = true;
-        }
+        )
+        .ok()?;
+        imports.extend(scanned.imports);
     }
-    imported
+    Some(imports)
 }
 
 /// Python distributions installed from a manylinux or musllinux wheel:

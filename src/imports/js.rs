@@ -359,9 +359,6 @@ impl Scanner<'_> {
     }
 }
 
-/// `module.paths.push(…)` / `.unshift(…)` / `.splice(…)` (also on
-/// `require.main.paths`), and `Module._initPaths()`, which rereads
-/// NODE_PATH.
 /// What a test is whenever the code runs on Lambda's Node, or `None` when
 /// it depends on more: comparisons of what Node always has there
 /// (`process.platform` is "linux", `typeof process` "object", `typeof
@@ -481,6 +478,9 @@ fn known_on_lambda<'a>(
     }
 }
 
+/// `module.paths.push(…)` / `.unshift(…)` / `.splice(…)` (also on
+/// `require.main.paths`), and `Module._initPaths()`, which rereads
+/// NODE_PATH.
 fn changes_search_path(callee: &Expression) -> bool {
     let Expression::StaticMemberExpression(method) = callee else {
         return false;

@@ -1811,16 +1811,16 @@ fn visit<'s>(scope: &rayon::Scope<'s>, walk: &'s Walk<'s, '_>, file: usize) {
     let path = walker.mount.path(file);
     // an extension module compiled from the .py beside it (mypyc, Cython:
     // tomli's __init__) imports what that source imports
+    // (the extension stays the importer: it is what init loads)
     let source = match walker.language {
         Language::Python if path.ends_with(".so") => compiled_from(walker.mount, path),
         _ => None,
     };
-    let file = source.unwrap_or(file);
     // JSON, native modules: loaded, but they import nothing
     if source.is_none() && language_of_loaded(path) != Some(walker.language) {
         return;
     }
-    let imports = match walker.imports(file, walk.edits) {
+    let imports = match walker.imports(source.unwrap_or(file), walk.edits) {
         Ok(imports) => imports,
         Err(warning) => {
             lock(&walk.found).warnings.push(warning);
@@ -2616,17 +2616,33 @@ impl<'a> PythonFinder<'a> {
     /// extension module Lambda's Python cannot load (another version's, a
     /// macOS build): CPython finds nothing.
     fn only_unloadable_extension(&self, module: &str) -> bool {
+        // asked of every import: most packages ship no extension at all
+        if self.extensions.is_empty() {
+            return false;
+        }
         let relative = module.replace('.', "/");
-        self.roots.iter().find_map(|root| {
-            let path = format!("{root}{relative}");
+        let paths: Vec<String> = self
+            .roots
+            .iter()
+            .map(|root| format!("{root}{relative}"))
+            .collect();
+        if !paths
+            .iter()
+            .any(|path| self.extensions.contains_key(path.as_str()))
+        {
+            return false;
+        }
+        paths.iter().find_map(|path| {
+            let builds = self.extensions.get(path.as_str());
             let source = ["/__init__.py", ".py", "/__init__.pyc", ".pyc"]
                 .iter()
                 .any(|suffix| self.mount.find(&format!("{path}{suffix}")).is_some());
-            if source {
-                return Some(false);
+            match (source, builds) {
+                (true, _) => Some(false),
+                (false, Some(builds)) => Some(builds.iter().all(|(_, loads)| !loads)),
+                // not under this root: the next one
+                (false, None) => None,
             }
-            let builds = self.extensions.get(path.as_str())?;
-            Some(builds.iter().all(|(_, loads)| !loads))
         }) == Some(true)
     }
 
