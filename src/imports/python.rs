@@ -1,6 +1,7 @@
 //! Python imports through ruff's parser: `import`, `from … import`,
 //! relative imports, `importlib.import_module("literal")` and
-//! `__import__("literal")` (or of a loop variable over literals). An import in a function body is lazy, and so is
+//! `__import__("literal")` (or of a loop variable over literals). An
+//! import in a function body is lazy, and so is
 //! one in an `except` block (a fallback); class bodies, `if` and `try`
 //! blocks at module level run at init like the rest of the module, but an
 //! `if` test known on Lambda decides: `if TYPE_CHECKING:` blocks never run,
