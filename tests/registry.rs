@@ -179,7 +179,8 @@ fn an_arm64_wheel_does_not_load_on_x86_64() {
 }
 
 /// pydantic-core's Rust extension is the package: built for CPython 3.12,
-/// `import pydantic_core` fails on 3.11. MarkupSafe's `_speedups` built for
+/// or installed on a Mac (`cpython-311-darwin`), `import pydantic_core`
+/// fails on Lambda's 3.11. MarkupSafe's `_speedups` built for
 /// 3.12 fails to import there too, but MarkupSafe imports it in a `try`
 /// and falls back to its pure-Python `_native`: the function starts,
 /// slower.
@@ -191,10 +192,20 @@ fn a_cpython_3_12_wheel_does_not_import_on_python_3_11_unless_its_package_falls_
     assert_eq!(audit.code, Some(1));
     assert_eq!(
         audit.findings("runtime/python-abi-mismatch"),
-        ["deny pydantic_core 2.23.4: 1 extension module built for CPython 3.12 (e.g. pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so); python3.11 runs CPython 3.11 and cannot import it"]
+        ["deny pydantic_core 2.23.4: 1 extension module built for CPython 3.12 (e.g. pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so); python3.11 runs CPython 3.11 on Linux and cannot import it"]
     );
     let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
     assert!(audit.findings("runtime/python-abi-mismatch").is_empty());
+
+    let zip = python_function(dir.path(), "pydantic-core-macos", "pydantic_core");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(1));
+    assert_eq!(
+        audit.findings("runtime/python-abi-mismatch"),
+        ["deny pydantic_core 2.23.4: 1 extension module built for CPython 3.11 on macOS (e.g. pydantic_core/_pydantic_core.cpython-311-darwin.so); python3.11 runs CPython 3.11 on Linux and cannot import it"]
+    );
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(!files.iter().any(|f| f.ends_with(".so")), "{files:?}");
 
     let zip = python_function(dir.path(), "markupsafe-cp312", "markupsafe");
     let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
@@ -203,7 +214,7 @@ fn a_cpython_3_12_wheel_does_not_import_on_python_3_11_unless_its_package_falls_
     let fallback = audit.findings("python/extension-source-fallback");
     assert_eq!(fallback.len(), 1, "{fallback:?}");
     assert!(
-        fallback[0].starts_with("warn MarkupSafe 3.0.2: 1 extension module built for CPython 3.12 (e.g. markupsafe/_speedups.cpython-312-x86_64-linux-gnu.so); python3.11 runs CPython 3.11, whose import of it fails inside a `try` the package falls back from: slower code"),
+        fallback[0].starts_with("warn MarkupSafe 3.0.2: 1 extension module built for CPython 3.12 (e.g. markupsafe/_speedups.cpython-312-x86_64-linux-gnu.so); python3.11 runs CPython 3.11 on Linux, whose import of it fails inside a `try` the package falls back from: slower code"),
         "{fallback:?}"
     );
     // and Python does run it: the fallback's module loads at init

@@ -669,15 +669,15 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// `numpy/core/_x.cpython-312-x86_64-linux-gnu.so` in a python3.11 function:
-/// a deny, unless its module's source sits beside it (charset_normalizer's
-/// `md.py`), which Python then imports instead: a warning, for the slower
-/// code and the binaries no import loads.
+/// `numpy/core/_x.cpython-312-x86_64-linux-gnu.so` in a python3.11 function,
+/// or `_x.cpython-311-darwin.so` (installed on a Mac): a deny, unless its
+/// module's source sits beside it (charset_normalizer's `md.py`), which
+/// Python then imports instead, or the package falls back when its import
+/// fails: a warning, for the slower code and the binaries no import loads.
 fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo) -> Vec<Finding> {
     let Some((major, minor)) = runtime.python_version() else {
         return Vec::new();
     };
-    let wanted = format!("cpython-{major}{minor}-");
     // by package label: the first file, its tag, how many, their bytes
     type Mismatches = BTreeMap<String, (usize, String, usize, u64, u64)>;
     type Mismatch = (String, (usize, String, usize, u64, u64));
@@ -694,17 +694,24 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         let Some(at) = entry.path.find(".cpython-") else {
             continue;
         };
-        if entry.path[at + 1..].starts_with(&wanted) {
+        // the other instruction set's builds are runtime/wrong-architecture's
+        let suffix = &entry.path[at..];
+        if crate::imports::loads_extension_suffix(suffix, Some((major, minor))) {
             continue;
         }
-        // `cpython-312` → `CPython 3.12`
-        let digits: String = entry.path[at + ".cpython-".len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let tag = match digits.split_at_checked(1) {
+        // `cpython-312-x86_64-linux-gnu` → `CPython 3.12`; `cpython-311-darwin`
+        // → `CPython 3.11 on macOS`
+        let tag = suffix[".cpython-".len()..].trim_end_matches(".so");
+        let (digits, platform) = tag.split_once('-').unwrap_or((tag, ""));
+        let version = match digits.split_at_checked(1) {
             Some((major, minor)) if !minor.is_empty() => format!("CPython {major}.{minor}"),
             _ => format!("cpython-{digits}"),
+        };
+        let tag = match platform {
+            _ if platform.ends_with("-linux-gnu") => version,
+            "darwin" => format!("{version} on macOS"),
+            _ if platform.ends_with("-linux-musl") => format!("{version} on musl (Alpine)"),
+            _ => format!("{version} on {platform}"),
         };
         let stem = crate::imports::split_extension_suffix(&entry.path)
             .map_or(&entry.path[..at], |(module, _)| module);
@@ -745,7 +752,7 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             "runtime/python-abi-mismatch",
             Level::Deny,
             format!(
-                "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor} and cannot import {}",
+                "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor} on Linux and cannot import {}",
                 plural(count, "", "s"),
                 runtime.id,
                 plural(count, "it", "them"),
@@ -761,7 +768,7 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             "python/extension-source-fallback",
             Level::Warn,
             format!(
-                "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor}, {instead}: slower code, and {} of binaries no import loads",
+                "{label}: {count} extension module{} built for {tag} (e.g. {path}); {} runs CPython {major}.{minor} on Linux, {instead}: slower code, and {} of binaries no import loads",
                 plural(count, "", "s"),
                 runtime.id,
                 crate::units::human_bytes(bytes),

@@ -467,6 +467,29 @@ pub(crate) fn split_extension_suffix(path: &str) -> Option<(&str, &str)> {
     Some(path.split_at(dot))
 }
 
+/// Whether Lambda's CPython `python` (any, when unknown) loads an
+/// extension module with this suffix: `.so`, `.abi3.so`, or its own
+/// `.cpython-3XY-<arch>-linux-gnu.so` (importlib.machinery's
+/// EXTENSION_SUFFIXES on glibc Linux): not a macOS (`-darwin`) or musl
+/// build, which a package built on a laptop or in Alpine carries.
+pub(crate) fn loads_extension_suffix(suffix: &str, python: Option<(u32, u32)>) -> bool {
+    if suffix == ".so" || suffix == ".abi3.so" {
+        return true;
+    }
+    let tag = suffix
+        .strip_prefix(".cpython-")
+        .and_then(|tag| tag.strip_suffix(".so"));
+    let Some((version, platform)) = tag.and_then(|tag| tag.split_once('-')) else {
+        return false;
+    };
+    let version_loads = match python {
+        Some((major, minor)) => version == format!("{major}{minor}"),
+        None => version.starts_with('3'),
+    };
+    // either instruction set: runtime/wrong-architecture judges that
+    version_loads && platform.ends_with("-linux-gnu")
+}
+
 pub fn language_of(path: &str) -> Option<Language> {
     let ext = path.rsplit_once('.').map(|(_, e)| e)?;
     match ext {

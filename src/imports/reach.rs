@@ -2507,7 +2507,7 @@ impl<'a> PythonFinder<'a> {
             let Some((module, suffix)) = super::split_extension_suffix(path) else {
                 continue;
             };
-            let loads = loads_extension_suffix(suffix, python);
+            let loads = super::loads_extension_suffix(suffix, python);
             extensions.entry(module).or_default().push((i, loads));
         }
         PythonFinder {
@@ -2675,36 +2675,13 @@ impl<'a> PythonFinder<'a> {
     }
 }
 
-/// Whether Lambda's CPython `python` (any, when unknown) loads an
-/// extension module with this suffix: `.so`, `.abi3.so`, or its own
-/// `.cpython-3XY-<arch>-linux-gnu.so` (importlib.machinery's
-/// EXTENSION_SUFFIXES on glibc Linux): not a macOS (`-darwin`) or musl
-/// build, which a package built on a laptop or in Alpine carries.
-fn loads_extension_suffix(suffix: &str, python: Option<(u32, u32)>) -> bool {
-    if suffix == ".so" || suffix == ".abi3.so" {
-        return true;
-    }
-    let tag = suffix
-        .strip_prefix(".cpython-")
-        .and_then(|tag| tag.strip_suffix(".so"));
-    let Some((version, platform)) = tag.and_then(|tag| tag.split_once('-')) else {
-        return false;
-    };
-    let version_loads = match python {
-        Some((major, minor)) => version == format!("{major}{minor}"),
-        None => version.starts_with('3'),
-    };
-    // either instruction set: runtime/wrong-architecture judges that
-    version_loads && platform.ends_with("-linux-gnu")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn extension_suffixes_as_lambdas_cpython_takes_them() {
-        let on_311 = |suffix| loads_extension_suffix(suffix, Some((3, 11)));
+        let on_311 = |suffix| crate::imports::loads_extension_suffix(suffix, Some((3, 11)));
         assert!(on_311(".cpython-311-x86_64-linux-gnu.so"));
         assert!(on_311(".cpython-311-aarch64-linux-gnu.so"));
         assert!(on_311(".abi3.so") && on_311(".so"));
@@ -2713,11 +2690,9 @@ mod tests {
         assert!(!on_311(".cpython-311-darwin.so"));
         assert!(!on_311(".cpython-311-x86_64-linux-musl.so"));
         assert!(!on_311(".pypy39-pp73-x86_64-linux-gnu.so"));
-        assert!(loads_extension_suffix(
-            ".cpython-312-x86_64-linux-gnu.so",
-            None
-        ));
-        assert!(!loads_extension_suffix(".cpython-312-darwin.so", None));
+        let any = |suffix| crate::imports::loads_extension_suffix(suffix, None);
+        assert!(any(".cpython-312-x86_64-linux-gnu.so"));
+        assert!(!any(".cpython-312-darwin.so"));
     }
 
     #[test]
