@@ -679,8 +679,8 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         return Vec::new();
     };
     // by package label: the first file, its tag, how many, their bytes
-    type Mismatches = BTreeMap<String, (usize, String, usize, u64, u64)>;
-    type Mismatch = (String, (usize, String, usize, u64, u64));
+    type Counted = (usize, String, usize, u64, u64);
+    type Mismatches = BTreeMap<String, Counted>;
     let (mut failing, mut replaced, mut caught): (Mismatches, Mismatches, Mismatches) =
         Default::default();
     // the imports of the .py files of each directory holding one, read once
@@ -762,7 +762,7 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             fix.clone(),
         )
     });
-    let fallback = |(label, (i, tag, count, bytes, zipped)): Mismatch, instead: &str| {
+    let fallback = |(label, (i, tag, count, bytes, zipped)): (String, Counted), instead: &str| {
         let path = &artifact.entries[i].path;
         let mut f = finding(
             "python/extension-source-fallback",
