@@ -312,6 +312,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     imports::reach::Platform {
                         python: environment.python_version,
                         runtime,
+                        arm64: environment.arm64,
                     },
                     &sources,
                 )

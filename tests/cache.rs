@@ -48,6 +48,7 @@ fn with_walker<T>(zip: &Path, read: impl FnOnce(&Artifact, InitWalker) -> T) -> 
     let platform = Platform {
         python: None,
         runtime: None,
+        arm64: false,
     };
     let walker = InitWalker::new(&mount, "index.handler", platform, &[]).unwrap();
     read(&artifact, walker)

@@ -128,27 +128,30 @@ fn numpy_built_for_manylinux2014_starts_on_amazon_linux_2() {
     assert!(audit.native_files().iter().any(|f| f["glibc"] == "2.14"));
 }
 
+/// An x86_64 CPython never looks for `_pydantic_core.cpython-311-aarch64-linux-gnu.so`:
+/// `import pydantic_core` fails. MarkupSafe's arm64 `_speedups` is just as
+/// invisible, but MarkupSafe imports it in a `try` and falls back to its
+/// pure-Python `_native`: the function starts, slower.
 #[test]
-fn an_arm64_wheel_does_not_load_on_x86_64() {
+fn an_arm64_wheel_does_not_load_on_x86_64_unless_its_package_falls_back() {
     let dir = tempfile::tempdir().unwrap();
-    let zip = python_function(dir.path(), "markupsafe-arm64", "markupsafe");
+    let zip = python_function(dir.path(), "pydantic-core-arm64", "pydantic_core");
     let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
     assert_eq!(audit.code, Some(1));
     // one finding: the extension module read says it; its wheel tag
     // (manylinux2014_aarch64) would only repeat it
-    let found = audit.findings("runtime/wrong-architecture");
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].starts_with(
-            "deny MarkupSafe 3.0.2: markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so is a Linux arm64 binary; the function runs on x86_64"
-        ),
-        "{found:?}"
+    assert_eq!(
+        audit.findings("runtime/wrong-architecture"),
+        ["deny pydantic_core 2.23.4: pydantic_core/_pydantic_core.cpython-311-aarch64-linux-gnu.so is a Linux arm64 binary; the function runs on x86_64: it fails to load at the first cold start"]
     );
     assert_eq!(
-        audit.native("markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so")["machine"],
+        audit.native("pydantic_core/_pydantic_core.cpython-311-aarch64-linux-gnu.so")["machine"],
         "arm64"
     );
     assert_eq!(audit.report["artifacts"][0]["architecture"], "x86_64");
+    // nor does init load it
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(!files.iter().any(|f| f.ends_with(".so")), "{files:?}");
     // x86_64 was assumed, and all the native code says arm64: said so
     let assumed = |audit: &Audit| {
         common::warnings(&audit.report["artifacts"][0])
@@ -160,6 +163,12 @@ fn an_arm64_wheel_does_not_load_on_x86_64() {
     assert!(audit.findings("runtime/wrong-architecture").is_empty());
     assert_eq!(audit.code, Some(0));
     assert!(!assumed(&audit));
+    // on arm64 the extension is the module init loads
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(
+        files.contains("pydantic_core/_pydantic_core.cpython-311-aarch64-linux-gnu.so"),
+        "{files:?}"
+    );
 
     // a SAM template beside the zip puts the function on arm64, as deployed
     std::fs::write(
@@ -176,6 +185,19 @@ fn an_arm64_wheel_does_not_load_on_x86_64() {
     assert_eq!(audit.code, Some(1));
     assert_eq!(audit.findings("runtime/wrong-architecture").len(), 1);
     assert!(!assumed(&audit));
+
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "markupsafe-arm64", "markupsafe");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(0));
+    assert_eq!(
+        audit.findings("runtime/wrong-architecture"),
+        ["warn MarkupSafe 3.0.2: markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so is a Linux arm64 binary; the function runs on x86_64: its import fails inside a `try` the package falls back from (slower, but the function starts)"]
+    );
+    // and Python does run it: the fallback's module loads at init
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(files.contains("markupsafe/_native.py"), "{files:?}");
+    assert!(!files.iter().any(|f| f.ends_with(".so")), "{files:?}");
 }
 
 /// pydantic-core's Rust extension is the package: built for CPython 3.12,

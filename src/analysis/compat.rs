@@ -176,7 +176,10 @@ pub fn check(
         findings.extend(node_engines(inventory, runtime));
         findings.extend(wheel_tags(artifact, inventory, runtime, arm64));
     }
-    findings.extend(wrong_architecture(artifact, inventory, &infos, arm64));
+    let python = runtime.and_then(|r| r.python_version());
+    findings.extend(wrong_architecture(
+        artifact, inventory, &infos, arm64, python,
+    ));
     soften_caught_loads(artifact, inventory, &mut findings);
     Compat {
         files,
@@ -683,8 +686,7 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
     type Mismatches = BTreeMap<String, Counted>;
     let (mut failing, mut replaced, mut caught): (Mismatches, Mismatches, Mismatches) =
         Default::default();
-    // the imports of the .py files of each directory holding one, read once
-    let mut beside: HashMap<String, Option<Vec<crate::imports::Import>>> = HashMap::new();
+    let mut fallbacks = ExtensionFallbacks::new(artifact, runtime.python_version());
     for (i, entry) in artifact.entries.iter().enumerate() {
         if entry.kind != EntryKind::File
             || !(entry.path.ends_with(".so") || entry.path.ends_with(".pyd"))
@@ -696,7 +698,7 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         };
         // the other instruction set's builds are runtime/wrong-architecture's
         let suffix = &entry.path[at..];
-        if crate::imports::loads_extension_suffix(suffix, Some((major, minor))) {
+        if crate::imports::loads_extension_suffix(suffix, Some((major, minor)), None) {
             continue;
         }
         // `cpython-312-x86_64-linux-gnu` → `CPython 3.12`; `cpython-311-darwin`
@@ -713,27 +715,11 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             _ if platform.ends_with("-linux-musl") => format!("{version} on musl (Alpine)"),
             _ => format!("{version} on {platform}"),
         };
-        let stem = crate::imports::split_extension_suffix(&entry.path)
-            .map_or(&entry.path[..at], |(module, _)| module);
-        // mypyc's shared library (`<hash>__mypyc`) is loaded by the
-        // compiled modules only, which fall back to their sources with it
-        let has_source = stem.ends_with("__mypyc")
-            || [".py", ".pyc"]
-                .iter()
-                .any(|suffix| artifact.find(&format!("{stem}{suffix}")).is_some());
-        let (dir, name) = stem.rsplit_once('/').unwrap_or(("", stem));
-        let mut caught_here = || {
-            let imports = beside
-                .entry(dir.to_string())
-                .or_insert_with(|| python_imports_in(artifact, dir, runtime.python_version()));
-            imports
-                .as_deref()
-                .is_some_and(|imports| imported_with_fallback(imports, dir, name))
-        };
-        let slot = match has_source {
-            true => &mut replaced,
-            false if caught_here() => &mut caught,
-            false => &mut failing,
+        // a suffix CPython does not look for: the source beside counts
+        let slot = match fallbacks.of(&entry.path, true) {
+            Some(PythonFallback::Source) => &mut replaced,
+            Some(PythonFallback::Caught) => &mut caught,
+            None => &mut failing,
         }
         .entry(owner_label(inventory, i).0)
         .or_insert((i, tag, 0, 0, 0));
@@ -798,6 +784,61 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
     findings.extend(replaced);
     findings.extend(caught);
     findings
+}
+
+/// How CPython does without an extension module it cannot load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum PythonFallback {
+    /// The module's source (or bytecode) beside it, imported instead.
+    Source,
+    /// The package imports it only inside a `try` that falls back.
+    Caught,
+}
+
+/// What CPython falls back on for the extension modules it cannot load,
+/// reading the .py files of each directory holding one once (numpy built
+/// for the wrong Python has dozens per directory).
+struct ExtensionFallbacks<'a> {
+    artifact: &'a Artifact,
+    python: Option<(u32, u32)>,
+    beside: HashMap<String, Option<Vec<crate::imports::Import>>>,
+}
+
+impl<'a> ExtensionFallbacks<'a> {
+    fn new(artifact: &'a Artifact, python: Option<(u32, u32)>) -> Self {
+        ExtensionFallbacks {
+            artifact,
+            python,
+            beside: HashMap::new(),
+        }
+    }
+
+    /// The fallback of the extension module at `path`. The source beside
+    /// it counts only when CPython skips its suffix (`suffix_skipped`: a
+    /// tag for another version, platform or instruction set): one it
+    /// looks for is found first, and its failed load raises ImportError.
+    fn of(&mut self, path: &str, suffix_skipped: bool) -> Option<PythonFallback> {
+        let stem = crate::imports::split_extension_suffix(path).map_or(path, |(module, _)| module);
+        // mypyc's shared library (`<hash>__mypyc`) is loaded by the
+        // compiled modules only, which fall back to their sources with it
+        let has_source = stem.ends_with("__mypyc")
+            || [".py", ".pyc"]
+                .iter()
+                .any(|suffix| self.artifact.find(&format!("{stem}{suffix}")).is_some());
+        if suffix_skipped && has_source {
+            return Some(PythonFallback::Source);
+        }
+        let (dir, name) = stem.rsplit_once('/').unwrap_or(("", stem));
+        let (artifact, python) = (self.artifact, self.python);
+        let imports = self
+            .beside
+            .entry(dir.to_string())
+            .or_insert_with(|| python_imports_in(artifact, dir, python));
+        imports
+            .as_deref()
+            .is_some_and(|imports| imported_with_fallback(imports, dir, name))
+            .then_some(PythonFallback::Caught)
+    }
 }
 
 /// Whether the .py files of directory `dir` import its extension module
@@ -1004,16 +1045,24 @@ fn manylinux_glibc(platform: &str) -> Option<(u32, u32)> {
     }
 }
 
+/// Native files for the other instruction set, per owner: a deny, unless
+/// the owner also carries the right build or (a Python extension module)
+/// CPython does without it as python_abi's fallbacks do: then a warning
+/// for the weight.
 fn wrong_architecture(
     artifact: &Artifact,
     inventory: &Inventory,
     infos: &[(usize, NativeInfo)],
     arm64: bool,
+    python: Option<(u32, u32)>,
 ) -> Vec<Finding> {
     let wanted = function_machine(arm64);
+    let mut fallbacks = ExtensionFallbacks::new(artifact, python);
     // per owner: its files for another machine, whether it has one for
-    // the function's, and the other machines
-    let mut by_owner: BTreeMap<String, (Vec<usize>, bool, Vec<String>)> = BTreeMap::new();
+    // the function's, the other machines, and how Python does without
+    // each of those files (all of them, or it is no fallback)
+    type Owned = (Vec<usize>, bool, Vec<String>, Option<PythonFallback>);
+    let mut by_owner: BTreeMap<String, Owned> = BTreeMap::new();
     let mut executables = Vec::new();
     for (i, info) in infos {
         // the function's own executable: Lambda cannot start it at all
@@ -1036,10 +1085,29 @@ fn wrong_architecture(
         let (label, _) = owner_label(inventory, *i);
         let slot = by_owner
             .entry(label)
-            .or_insert((Vec::new(), false, Vec::new()));
+            .or_insert((Vec::new(), false, Vec::new(), None));
         if info.machine == wanted {
             slot.1 = true;
         } else {
+            // a Python extension module tagged for the other machine is one
+            // CPython never looks for; a bare `.so` it loads, and fails
+            let in_python_package = !matches!(
+                inventory.owners[*i],
+                Owner::Package(p) if inventory.packages[p].ecosystem != Ecosystem::Pypi
+            );
+            let fallback = match crate::imports::split_extension_suffix(path) {
+                Some((_, suffix)) if path.ends_with(".so") && in_python_package => {
+                    let skipped =
+                        !crate::imports::loads_extension_suffix(suffix, None, Some(arm64));
+                    fallbacks.of(path, skipped)
+                }
+                _ => None,
+            };
+            slot.3 = match (slot.0.is_empty(), slot.3, fallback) {
+                (true, _, fallback) => fallback,
+                (false, Some(kind), Some(_)) => Some(kind),
+                _ => None,
+            };
             slot.0.push(*i);
             if !slot.2.contains(&info.machine) {
                 slot.2.push(info.machine.clone());
@@ -1048,8 +1116,8 @@ fn wrong_architecture(
     }
     by_owner
         .into_iter()
-        .filter(|(_, (wrong, _, _))| !wrong.is_empty())
-        .map(|(label, (wrong, has_right, machines))| {
+        .filter(|(_, (wrong, _, _, _))| !wrong.is_empty())
+        .map(|(label, (wrong, has_right, machines, fallback))| {
             let first = &artifact.entries[wrong[0]].path;
             let more = match and_more(wrong.len()).strip_suffix(')') {
                 Some(more) if machines.len() > 1 => {
@@ -1059,11 +1127,19 @@ fn wrong_architecture(
             };
             let bytes: u64 = wrong.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
             let zipped: u64 = wrong.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
-            // with a build for the right machine beside it, the wrong one is weight, not a failure
-            let (level, consequence) = if has_right {
-                (Level::Warn, "dead weight next to its right-machine build")
-            } else {
-                (Level::Deny, "it fails to load at the first cold start")
+            // with a build for the right machine beside it, or a fallback
+            // Python takes, the wrong one is weight, not a failure
+            let (level, consequence) = match (has_right, fallback) {
+                (true, _) => (Level::Warn, "dead weight next to its right-machine build"),
+                (false, Some(PythonFallback::Source)) => (
+                    Level::Warn,
+                    "Python imports the .py beside it instead (slower, but the function starts)",
+                ),
+                (false, Some(PythonFallback::Caught)) => (
+                    Level::Warn,
+                    "its import fails inside a `try` the package falls back from (slower, but the function starts)",
+                ),
+                (false, None) => (Level::Deny, "it fails to load at the first cold start"),
             };
             let mut f = finding(
                 "runtime/wrong-architecture",
@@ -1073,7 +1149,7 @@ fn wrong_architecture(
                 package_of(inventory, wrong[0]),
                 format!("install or build for {wanted} (npm --cpu={}, pip --platform manylinux2014_{}), or set --arch to the function's real architecture", if arm64 { "arm64" } else { "x64" }, if arm64 { "aarch64" } else { "x86_64" }),
             );
-            if has_right {
+            if level == Level::Warn {
                 f.saving = Some(Saving::bytes(bytes, zipped));
             }
             f.concerns = Some(Saving::bytes(bytes, zipped));

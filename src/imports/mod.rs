@@ -471,8 +471,15 @@ pub(crate) fn split_extension_suffix(path: &str) -> Option<(&str, &str)> {
 /// extension module with this suffix: `.so`, `.abi3.so`, or its own
 /// `.cpython-3XY-<arch>-linux-gnu.so` (importlib.machinery's
 /// EXTENSION_SUFFIXES on glibc Linux): not a macOS (`-darwin`) or musl
-/// build, which a package built on a laptop or in Alpine carries.
-pub(crate) fn loads_extension_suffix(suffix: &str, python: Option<(u32, u32)>) -> bool {
+/// build, which a package built on a laptop or in Alpine carries. With
+/// the function's instruction set (`arm64`), the tag must name it too: an
+/// x86_64 Python never looks for `.cpython-311-aarch64-linux-gnu.so`;
+/// without, either counts (runtime/wrong-architecture judges the machine).
+pub(crate) fn loads_extension_suffix(
+    suffix: &str,
+    python: Option<(u32, u32)>,
+    arm64: Option<bool>,
+) -> bool {
     if suffix == ".so" || suffix == ".abi3.so" {
         return true;
     }
@@ -486,8 +493,12 @@ pub(crate) fn loads_extension_suffix(suffix: &str, python: Option<(u32, u32)>) -
         Some((major, minor)) => version == format!("{major}{minor}"),
         None => version.starts_with('3'),
     };
-    // either instruction set: runtime/wrong-architecture judges that
-    version_loads && platform.ends_with("-linux-gnu")
+    let platform_loads = match arm64 {
+        Some(true) => platform == "aarch64-linux-gnu",
+        Some(false) => platform == "x86_64-linux-gnu",
+        None => platform.ends_with("-linux-gnu"),
+    };
+    version_loads && platform_loads
 }
 
 pub fn language_of(path: &str) -> Option<Language> {

@@ -302,6 +302,9 @@ pub struct Platform<'r> {
     /// The runtime, for what it ships besides (boto3, AWS SDK v3); when
     /// unknown, whatever some runtime of the language ships counts.
     pub runtime: Option<&'r RuntimeInfo>,
+    /// The instruction set (arm64, else x86_64): Python looks for the
+    /// extension modules tagged with it only.
+    pub arm64: bool,
 }
 
 impl Platform<'_> {
@@ -505,7 +508,9 @@ impl<'a> InitWalker<'a> {
                     built: OnceLock::new(),
                 }))
             }
-            Language::Python => Resolver::Python(PythonFinder::new(mount, platform.python)),
+            Language::Python => {
+                Resolver::Python(PythonFinder::new(mount, platform.python, platform.arm64))
+            }
         };
         Some(InitWalker {
             mount,
@@ -2481,7 +2486,7 @@ struct PythonFinder<'a> {
 }
 
 impl<'a> PythonFinder<'a> {
-    fn new(mount: &'a Mount<'a>, python: Option<(u32, u32)>) -> Self {
+    fn new(mount: &'a Mount<'a>, python: Option<(u32, u32)>, arm64: bool) -> Self {
         let mut roots = vec![String::new()];
         if !mount.layers.is_empty() {
             let layer_python = format!("{LAYER_ROOT}python/");
@@ -2507,7 +2512,7 @@ impl<'a> PythonFinder<'a> {
             let Some((module, suffix)) = super::split_extension_suffix(path) else {
                 continue;
             };
-            let loads = super::loads_extension_suffix(suffix, python);
+            let loads = super::loads_extension_suffix(suffix, python, Some(arm64));
             extensions.entry(module).or_default().push((i, loads));
         }
         PythonFinder {
@@ -2681,7 +2686,7 @@ mod tests {
 
     #[test]
     fn extension_suffixes_as_lambdas_cpython_takes_them() {
-        let on_311 = |suffix| crate::imports::loads_extension_suffix(suffix, Some((3, 11)));
+        let on_311 = |suffix| crate::imports::loads_extension_suffix(suffix, Some((3, 11)), None);
         assert!(on_311(".cpython-311-x86_64-linux-gnu.so"));
         assert!(on_311(".cpython-311-aarch64-linux-gnu.so"));
         assert!(on_311(".abi3.so") && on_311(".so"));
@@ -2690,9 +2695,19 @@ mod tests {
         assert!(!on_311(".cpython-311-darwin.so"));
         assert!(!on_311(".cpython-311-x86_64-linux-musl.so"));
         assert!(!on_311(".pypy39-pp73-x86_64-linux-gnu.so"));
-        let any = |suffix| crate::imports::loads_extension_suffix(suffix, None);
+        let any = |suffix| crate::imports::loads_extension_suffix(suffix, None, None);
         assert!(any(".cpython-312-x86_64-linux-gnu.so"));
         assert!(!any(".cpython-312-darwin.so"));
+        // a function's own instruction set: the other one's tag is no
+        // module for its Python, a bare or stable-ABI suffix is
+        let on = |suffix, arm64| {
+            crate::imports::loads_extension_suffix(suffix, Some((3, 11)), Some(arm64))
+        };
+        assert!(on(".cpython-311-x86_64-linux-gnu.so", false));
+        assert!(!on(".cpython-311-aarch64-linux-gnu.so", false));
+        assert!(on(".cpython-311-aarch64-linux-gnu.so", true));
+        assert!(!on(".cpython-311-x86_64-linux-gnu.so", true));
+        assert!(on(".abi3.so", true) && on(".so", false));
     }
 
     #[test]
