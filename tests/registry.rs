@@ -198,6 +198,24 @@ fn an_arm64_wheel_does_not_load_on_x86_64_unless_its_package_falls_back() {
     let files = init_files(&audit.report["artifacts"][0]["init"]);
     assert!(files.contains("markupsafe/_native.py"), "{files:?}");
     assert!(!files.iter().any(|f| f.ends_with(".so")), "{files:?}");
+
+    // as this machine's CPython does, when it is an x86_64 one
+    if std::env::consts::ARCH == "x86_64" {
+        let loaded = files_python_loads("markupsafe-arm64", "markupsafe");
+        let walked: BTreeSet<String> = files
+            .iter()
+            .filter(|f| f.starts_with("markupsafe/"))
+            .cloned()
+            .collect();
+        assert_eq!(walked, loaded);
+        let failed: Vec<String> = python_prints(
+            "pydantic-core-arm64",
+            "try:\n    import pydantic_core\nexcept ModuleNotFoundError as e:\n    print(e.name)",
+            true,
+        )
+        .collect();
+        assert_eq!(failed, ["pydantic_core._pydantic_core"]);
+    }
 }
 
 /// pydantic-core's Rust extension is the package: built for CPython 3.12,
