@@ -218,6 +218,36 @@ fn an_arm64_wheel_does_not_load_on_x86_64_unless_its_package_falls_back() {
     }
 }
 
+/// MarkupSafe from a musllinux wheel: a glibc CPython never looks for
+/// `_speedups.cpython-311-x86_64-linux-musl.so`, and MarkupSafe falls back
+/// to its pure-Python `_native`; the function starts, slower.
+#[test]
+fn a_musllinux_wheel_whose_package_falls_back_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = python_function(dir.path(), "markupsafe-musl", "markupsafe");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(0));
+    assert_eq!(
+        audit.findings("runtime/musl-binary"),
+        ["warn MarkupSafe 3.0.2: markupsafe/_speedups.cpython-311-x86_64-linux-musl.so is linked against musl (Alpine); python3.11 uses glibc (Amazon Linux 2): its import fails inside a `try` the package falls back from (slower, but the function starts)"]
+    );
+    // reported once: its tag is no other CPython version's
+    assert!(audit
+        .findings("python/extension-source-fallback")
+        .is_empty());
+    assert!(audit.findings("runtime/python-abi-mismatch").is_empty());
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    let walked: BTreeSet<String> = files
+        .iter()
+        .filter(|f| f.starts_with("markupsafe/"))
+        .cloned()
+        .collect();
+    assert!(walked.contains("markupsafe/_native.py"), "{walked:?}");
+    assert!(!walked.iter().any(|f| f.ends_with(".so")), "{walked:?}");
+    // as this machine's CPython (glibc) imports it
+    assert_eq!(walked, files_python_loads("markupsafe-musl", "markupsafe"));
+}
+
 /// pydantic-core's Rust extension is the package: built for CPython 3.12,
 /// or installed on a Mac (`cpython-311-darwin`), `import pydantic_core`
 /// fails on Lambda's 3.11. MarkupSafe's `_speedups` built for

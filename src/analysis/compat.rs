@@ -382,14 +382,19 @@ fn musl(
     arm64: bool,
 ) -> Vec<Finding> {
     let wanted = function_machine(arm64);
-    // per owner: its musl files, and whether a glibc build for the
-    // function's machine ships beside them (zeromq and other prebuilt
-    // packages carry one per libc, and load the one that matches)
-    let mut by_owner: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
+    let mut fallbacks = ExtensionFallbacks::new(artifact, runtime.python_version());
+    // per owner: its musl files, whether a glibc build for the function's
+    // machine ships beside them (zeromq and other prebuilt packages carry
+    // one per libc, and load the one that matches), and how Python does
+    // without each of those files (a musllinux wheel's extension module)
+    let mut by_owner: BTreeMap<String, (Vec<usize>, bool, Option<PythonFallback>)> =
+        BTreeMap::new();
     // a musl build for the other machine is runtime/wrong-architecture's
     for (i, info) in infos.iter().filter(|(_, info)| info.machine == wanted) {
         let slot = by_owner.entry(owner_label(inventory, *i).0).or_default();
         if info.musl {
+            let fallback = fallbacks.of_loaded(inventory, *i, arm64);
+            slot.2 = all_fall_back(slot.0.is_empty(), slot.2, fallback);
             slot.0.push(*i);
         } else {
             slot.1 = true;
@@ -397,14 +402,14 @@ fn musl(
     }
     by_owner
         .into_iter()
-        .filter(|(_, (files, _))| !files.is_empty())
-        .map(|(label, (files, has_glibc))| {
+        .filter(|(_, (files, _, _))| !files.is_empty())
+        .map(|(label, (files, has_glibc, fallback))| {
             let path = &artifact.entries[files[0]].path;
             let more = and_more(files.len());
-            let (level, consequence) = if has_glibc {
-                (Level::Warn, "dead weight next to its glibc build")
-            } else {
-                (Level::Deny, "it fails to load at the first cold start")
+            let (level, consequence) = match (has_glibc, fallback) {
+                (true, _) => (Level::Warn, "dead weight next to its glibc build"),
+                (false, Some(fallback)) => (Level::Warn, fallback.consequence()),
+                (false, None) => (Level::Deny, "it fails to load at the first cold start"),
             };
             let mut f = finding(
                 "runtime/musl-binary",
@@ -414,7 +419,7 @@ fn musl(
                 package_of(inventory, files[0]),
                 "install the glibc (manylinux / linux-x64-gnu) build of the package, or build on Amazon Linux instead of Alpine".to_string(),
             );
-            if has_glibc {
+            if level == Level::Warn {
                 let bytes = files.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
                 let zipped = files.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
                 f.saving = Some(Saving::bytes(bytes, zipped));
@@ -696,9 +701,12 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         let Some(at) = entry.path.find(".cpython-") else {
             continue;
         };
-        // the other instruction set's builds are runtime/wrong-architecture's
+        // the other instruction set's builds are runtime/wrong-architecture's,
+        // musl's runtime/musl-binary's
         let suffix = &entry.path[at..];
-        if crate::imports::loads_extension_suffix(suffix, Some((major, minor)), None) {
+        if crate::imports::loads_extension_suffix(suffix, Some((major, minor)), None)
+            || suffix.ends_with("-linux-musl.so")
+        {
             continue;
         }
         // `cpython-312-x86_64-linux-gnu` → `CPython 3.12`; `cpython-311-darwin`
@@ -712,7 +720,6 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         let tag = match platform {
             _ if platform.ends_with("-linux-gnu") => version,
             "darwin" => format!("{version} on macOS"),
-            _ if platform.ends_with("-linux-musl") => format!("{version} on musl (Alpine)"),
             _ => format!("{version} on {platform}"),
         };
         // a suffix CPython does not look for: the source beside counts
@@ -795,6 +802,20 @@ enum PythonFallback {
     Caught,
 }
 
+impl PythonFallback {
+    /// What becomes of the function, after a file CPython cannot load.
+    fn consequence(self) -> &'static str {
+        match self {
+            PythonFallback::Source => {
+                "Python imports the .py beside it instead (slower, but the function starts)"
+            }
+            PythonFallback::Caught => {
+                "its import fails inside a `try` the package falls back from (slower, but the function starts)"
+            }
+        }
+    }
+}
+
 /// What CPython falls back on for the extension modules it cannot load,
 /// reading the .py files of each directory holding one once (numpy built
 /// for the wrong Python has dozens per directory).
@@ -838,6 +859,46 @@ impl<'a> ExtensionFallbacks<'a> {
             .as_deref()
             .is_some_and(|imports| imported_with_fallback(imports, dir, name))
             .then_some(PythonFallback::Caught)
+    }
+
+    /// The fallback of the native file at entry `i`, one a Linux CPython
+    /// for the function's machine (`arm64`) cannot load (built for the
+    /// other machine, or linked against musl), when it is a Python
+    /// extension module: one tagged for another platform is a file
+    /// CPython never looks for; a bare or stable-ABI `.so` it loads, and
+    /// fails.
+    fn of_loaded(
+        &mut self,
+        inventory: &Inventory,
+        i: usize,
+        arm64: bool,
+    ) -> Option<PythonFallback> {
+        let path = &self.artifact.entries[i].path;
+        let in_python_package = !matches!(
+            inventory.owners[i],
+            Owner::Package(p) if inventory.packages[p].ecosystem != Ecosystem::Pypi
+        );
+        match crate::imports::split_extension_suffix(path) {
+            Some((_, suffix)) if path.ends_with(".so") && in_python_package => {
+                let skipped = !crate::imports::loads_extension_suffix(suffix, None, Some(arm64));
+                self.of(path, skipped)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether every file of a group falls back, given the group's verdict so
+/// far (`first`: none counted yet) and the next file's: the first kind.
+fn all_fall_back(
+    first: bool,
+    so_far: Option<PythonFallback>,
+    next: Option<PythonFallback>,
+) -> Option<PythonFallback> {
+    match (first, so_far, next) {
+        (true, _, next) => next,
+        (false, Some(kind), Some(_)) => Some(kind),
+        _ => None,
     }
 }
 
@@ -1089,25 +1150,8 @@ fn wrong_architecture(
         if info.machine == wanted {
             slot.1 = true;
         } else {
-            // a Python extension module tagged for the other machine is one
-            // CPython never looks for; a bare `.so` it loads, and fails
-            let in_python_package = !matches!(
-                inventory.owners[*i],
-                Owner::Package(p) if inventory.packages[p].ecosystem != Ecosystem::Pypi
-            );
-            let fallback = match crate::imports::split_extension_suffix(path) {
-                Some((_, suffix)) if path.ends_with(".so") && in_python_package => {
-                    let skipped =
-                        !crate::imports::loads_extension_suffix(suffix, None, Some(arm64));
-                    fallbacks.of(path, skipped)
-                }
-                _ => None,
-            };
-            slot.3 = match (slot.0.is_empty(), slot.3, fallback) {
-                (true, _, fallback) => fallback,
-                (false, Some(kind), Some(_)) => Some(kind),
-                _ => None,
-            };
+            let fallback = fallbacks.of_loaded(inventory, *i, arm64);
+            slot.3 = all_fall_back(slot.0.is_empty(), slot.3, fallback);
             slot.0.push(*i);
             if !slot.2.contains(&info.machine) {
                 slot.2.push(info.machine.clone());
@@ -1131,14 +1175,7 @@ fn wrong_architecture(
             // Python takes, the wrong one is weight, not a failure
             let (level, consequence) = match (has_right, fallback) {
                 (true, _) => (Level::Warn, "dead weight next to its right-machine build"),
-                (false, Some(PythonFallback::Source)) => (
-                    Level::Warn,
-                    "Python imports the .py beside it instead (slower, but the function starts)",
-                ),
-                (false, Some(PythonFallback::Caught)) => (
-                    Level::Warn,
-                    "its import fails inside a `try` the package falls back from (slower, but the function starts)",
-                ),
+                (false, Some(fallback)) => (Level::Warn, fallback.consequence()),
                 (false, None) => (Level::Deny, "it fails to load at the first cold start"),
             };
             let mut f = finding(

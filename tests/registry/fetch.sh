@@ -62,6 +62,7 @@ pip_fixture numpy-1.26.4 numpy-1.26.4.txt manylinux2014_x86_64 3.11
 pip_fixture numpy-2.4.1 numpy-2.4.1.txt manylinux_2_28_x86_64 3.11
 pip_fixture markupsafe-arm64 markupsafe-arm64.txt manylinux2014_aarch64 3.11
 pip_fixture markupsafe-cp312 markupsafe-cp312.txt manylinux2014_x86_64 3.12
+pip_fixture markupsafe-musl markupsafe-musl.txt musllinux_1_2_x86_64 3.11
 pip_fixture opencv-python opencv-python.txt manylinux2014_x86_64 3.12
 pip_fixture nose nose.txt manylinux2014_x86_64 3.12
 pip_fixture pydantic-core pydantic-core.txt manylinux2014_x86_64 3.12
