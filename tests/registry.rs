@@ -966,6 +966,19 @@ fn es_module_packages_are_followed_as_node_loads_them() {
         "{followed:?}"
     );
     assert_eq!(followed, loaded);
+
+    // required from CommonJS (require(esm), Node 20.19 on): the ES modules
+    // the required one imports load as well, and measure lists them too
+    let handler = "const fetch = require('node-fetch').default;\nconst { nanoid } = require('nanoid');\n\nexports.handler = async () => [typeof fetch, nanoid().length];\n";
+    let zip = function(dir.path(), "esm-only", ("index.js", handler));
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.report);
+    let followed = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(
+        followed.contains("node_modules/fetch-blob/index.js"),
+        "{followed:?}"
+    );
+    assert_eq!(followed, measured_files(&zip));
 }
 
 /// CommonJS requiring ES-module-only packages (p-limit 5, nanoid 5). From

@@ -188,6 +188,17 @@ function esm(file) {
   if (port) { await new Promise((done) => setTimeout(done, 50)); port.close(); }
   const files = new Set(Object.keys(require.cache).filter((k) => !before.has(k)));
   for (const u of esmLoaded) files.add(url.fileURLToPath(u));
+  // the ES modules a CommonJS module's require(esm) loads (Node 20.19+)
+  // pass neither require.cache nor the loader hook: the listing run
+  // (--expose-internals) reads them from the ES module loader's cache
+  if (list === 'list') {
+    try {
+      const { getOrInitializeCascadedLoader } = require('internal/modules/esm/loader');
+      for (const [u] of getOrInitializeCascadedLoader().loadCache) {
+        if (u.startsWith('file:')) files.add(url.fileURLToPath(u));
+      }
+    } catch {}
+  }
   const modules = [...files].map((k) => {
     try { return [k, fs.statSync(k).size]; } catch { return [k, 0]; }
   });
@@ -662,6 +673,9 @@ fn run_once(
         }
         Family::Node => {
             command.env("NODE_PATH", node_path(tree));
+            if importtime {
+                command.arg("--expose-internals");
+            }
             command
                 .arg("-e")
                 .arg(NODE_HARNESS)
