@@ -249,8 +249,8 @@ fn a_musllinux_wheel_whose_package_falls_back_is_a_warning() {
 }
 
 /// pydantic-core's Rust extension is the package: built for CPython 3.12,
-/// or installed on a Mac (`cpython-311-darwin`), `import pydantic_core`
-/// fails on Lambda's 3.11. MarkupSafe's `_speedups` built for
+/// or installed on a Mac (`cpython-311-darwin`) or on Windows
+/// (`cp311-win_amd64.pyd`), `import pydantic_core` fails on Lambda's 3.11. MarkupSafe's `_speedups` built for
 /// 3.12 fails to import there too, but MarkupSafe imports it in a `try`
 /// and falls back to its pure-Python `_native`: the function starts,
 /// slower.
@@ -276,6 +276,24 @@ fn a_cpython_3_12_wheel_does_not_import_on_python_3_11_unless_its_package_falls_
     );
     let files = init_files(&audit.report["artifacts"][0]["init"]);
     assert!(!files.iter().any(|f| f.ends_with(".so")), "{files:?}");
+
+    // installed on Windows: a .pyd no Linux Python loads
+    let zip = python_function(dir.path(), "pydantic-core-windows", "pydantic_core");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(1));
+    assert_eq!(
+        audit.findings("runtime/python-abi-mismatch"),
+        ["deny pydantic_core 2.23.4: 1 extension module built for CPython 3.11 on Windows (e.g. pydantic_core/_pydantic_core.cp311-win_amd64.pyd); python3.11 runs CPython 3.11 on Linux and cannot import it"]
+    );
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(!files.iter().any(|f| f.ends_with(".pyd")), "{files:?}");
+    let failed: Vec<String> = python_prints(
+        "pydantic-core-windows",
+        "try:\n    import pydantic_core\nexcept ModuleNotFoundError as e:\n    print(e.name)",
+        true,
+    )
+    .collect();
+    assert_eq!(failed, ["pydantic_core._pydantic_core"]);
 
     let zip = python_function(dir.path(), "markupsafe-cp312", "markupsafe");
     let audit = Audit::run(&zip, &["--runtime", "python3.11"]);

@@ -698,7 +698,13 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         {
             continue;
         }
-        let Some(at) = entry.path.find(".cpython-") else {
+        // `.cpython-311-darwin.so`; a Windows build's `.cp311-win_amd64.pyd`
+        let Some(at) = entry.path.find(".cpython-").or_else(|| {
+            let (_, suffix) = crate::imports::split_extension_suffix(&entry.path)?;
+            suffix
+                .ends_with(".pyd")
+                .then(|| entry.path.len() - suffix.len())
+        }) else {
             continue;
         };
         // the other instruction set's builds are runtime/wrong-architecture's,
@@ -710,8 +716,13 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
             continue;
         }
         // `cpython-312-x86_64-linux-gnu` → `CPython 3.12`; `cpython-311-darwin`
-        // → `CPython 3.11 on macOS`
-        let tag = suffix[".cpython-".len()..].trim_end_matches(".so");
+        // → `CPython 3.11 on macOS`; `cp311-win_amd64` → `CPython 3.11 on Windows`
+        let tag = suffix
+            .trim_start_matches('.')
+            .trim_start_matches("cpython-")
+            .trim_start_matches("cp")
+            .trim_end_matches(".so")
+            .trim_end_matches(".pyd");
         let (digits, platform) = tag.split_once('-').unwrap_or((tag, ""));
         let version = match digits.split_at_checked(1) {
             Some((major, minor)) if !minor.is_empty() => format!("CPython {major}.{minor}"),
@@ -720,6 +731,9 @@ fn python_abi(artifact: &Artifact, inventory: &Inventory, runtime: &RuntimeInfo)
         let tag = match platform {
             _ if platform.ends_with("-linux-gnu") => version,
             "darwin" => format!("{version} on macOS"),
+            _ if platform.starts_with("win") => format!("{version} on Windows"),
+            // a bare `.pyd`: a Windows build too
+            "" if suffix.ends_with(".pyd") => "Windows".to_string(),
             _ => format!("{version} on {platform}"),
         };
         // a suffix CPython does not look for: the source beside counts

@@ -2505,14 +2505,16 @@ impl<'a> PythonFinder<'a> {
             roots.push(layer_python);
         }
         let mut extensions: HashMap<&str, Vec<(usize, bool)>> = HashMap::new();
-        for (i, path, _) in mount
-            .files()
-            .filter(|(_, path, e)| e.kind == EntryKind::File && path.ends_with(".so"))
-        {
+        // a Windows build (`.cp311-win_amd64.pyd`, from a pip install on
+        // Windows) is an extension module no Linux Python loads
+        for (i, path, _) in mount.files().filter(|(_, path, e)| {
+            e.kind == EntryKind::File && (path.ends_with(".so") || path.ends_with(".pyd"))
+        }) {
             let Some((module, suffix)) = super::split_extension_suffix(path) else {
                 continue;
             };
-            let loads = super::loads_extension_suffix(suffix, python, Some(arm64));
+            let loads = suffix.ends_with(".so")
+                && super::loads_extension_suffix(suffix, python, Some(arm64));
             extensions.entry(module).or_default().push((i, loads));
         }
         PythonFinder {
