@@ -1724,6 +1724,42 @@ fn docs_folders_boto3_imports_are_code_not_documentation_to_prune() {
         .starts_with("boto3/examples/"));
 }
 
+/// A build that prunes botocore/docs/ as documentation (it is code: the
+/// client imports it) ships a function whose first cold start fails with
+/// ModuleNotFoundError: botocore is there, its submodule is not. The gate
+/// says so, where the import is, as Python does.
+#[test]
+fn a_pruned_submodule_of_a_package_that_is_there_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    copy_tree(&registry_fixture("boto3"), &tree);
+    std::fs::remove_dir_all(tree.join("botocore/docs")).unwrap();
+    let handler = "import boto3\n\ns3 = boto3.client('s3')\n\n\ndef lambda_handler(event, context):\n    return 1\n";
+    common::write_files(&tree, &[("lambda_function.py", handler)]);
+    let zip = ZipBuilder::new()
+        .tree(&tree, "")
+        .write_to(dir.path(), "pruned.zip");
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(audit.code, Some(1));
+    let missing = audit.findings("runtime/missing-module");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].contains(" imports botocore.docs")
+            && missing[0].contains("but the package botocore has no module docs"),
+        "{missing:?}"
+    );
+    // botocore's own __init__ still loads before the import fails
+    let files = init_files(&audit.report["artifacts"][0]["init"]);
+    assert!(files.contains("botocore/__init__.py"), "{files:?}");
+    let out = std::process::Command::new("python3")
+        .args(["-S", "-c", "import sys\ntry:\n    import boto3\nexcept ModuleNotFoundError as e:\n    print(e.name)"])
+        .env("PYTHONPATH", &tree)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "botocore.docs");
+}
+
 /// zod and ajv publish their TypeScript sources beside the JavaScript Node
 /// runs, and Node refuses to strip types under node_modules: every .ts,
 /// .mts and .cts there but declarations and tests (which other rules

@@ -330,6 +330,10 @@ fn missing_name(language: Language, unresolved: &Unresolved) -> Option<String> {
     if module.starts_with('.') || module.starts_with('/') {
         return Some(module.to_string());
     }
+    // a submodule of a package that is there: the whole dotted name
+    if let Some(submodule) = &unresolved.submodule {
+        return Some(submodule.clone());
+    }
     let name = match language {
         Language::JavaScript => npm_package(module)?,
         Language::Python => module.split('.').next()?,
@@ -452,6 +456,15 @@ fn finding(
         ));
         let instead = change.instead.as_deref().unwrap_or("a backport");
         fix = format!("install {instead} for older Pythons, or move to a Python {since}+ runtime");
+    } else if let Some((parent, leaf)) = first
+        .submodule
+        .as_deref()
+        .and_then(|module| module.rsplit_once('.'))
+    {
+        message.push_str(&format!(
+            ", but the package {parent} has no module {leaf}: ModuleNotFoundError after {parent} loads"
+        ));
+        fix = format!("the build left {leaf} out of {parent}: check the zip's exclude lists and pruning steps (a folder such as docs/ or tests/ can be code a package imports)");
     } else if relative {
         message.push_str(", but that file is not in the package");
         fix = "the build left the file out: check the zip's include and exclude lists (or the bundler's output)".to_string();

@@ -230,6 +230,10 @@ pub struct Unresolved {
     pub path: String,
     pub line: u32,
     pub module: String,
+    /// A Python submodule missing from a package that is there (the
+    /// import `.docs` in botocore: `botocore.docs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submodule: Option<String>,
 }
 
 /// The handler a Lambda function has when none is given: the single
@@ -1304,6 +1308,15 @@ impl<'a> InitWalker<'a> {
             return Followed::Unknown(None);
         }
         let mut files = finder.chain(&module);
+        // `pkg.gone` where the package pkg is there (a submodule a build
+        // step pruned): ModuleNotFoundError after pkg's __init__ ran. Of a
+        // plain module (six.py), a "submodule" is whatever it puts in
+        // sys.modules (six.moves), which the walk cannot see.
+        if !files.is_empty() {
+            if let Some(missing) = finder.first_missing(&module) {
+                return Followed::MissingSubmodule(files, missing);
+            }
+        }
         let from = spec.kind == ImportKind::PythonFrom;
         if files.is_empty() {
             let top = module.split('.').next().unwrap_or_default();
@@ -1619,13 +1632,19 @@ enum Followed {
     /// An ES module import found only by adding what Node's ES module
     /// loader never adds (an extension, `/index.js`): these files.
     Unspecified(Vec<usize>),
+    /// A Python module (by its dotted name) missing from a package that is
+    /// there: the packages above it load (these files), then the import
+    /// fails.
+    MissingSubmodule(Vec<usize>, String),
 }
 
 impl Followed {
     /// The files it loads.
     fn files(&self) -> &[usize] {
         match self {
-            Followed::Files(files) | Followed::Unspecified(files) => files,
+            Followed::Files(files)
+            | Followed::Unspecified(files)
+            | Followed::MissingSubmodule(files, _) => files,
             _ => &[],
         }
     }
@@ -1664,6 +1683,11 @@ impl Codec for Followed {
                 out.0.push(4);
                 put_files(files, out);
             }
+            Followed::MissingSubmodule(files, module) => {
+                out.0.push(5);
+                put_files(files, out);
+                module.put(out);
+            }
         }
     }
     fn take(input: &mut Reader) -> Option<Self> {
@@ -1673,6 +1697,7 @@ impl Codec for Followed {
             2 => Followed::Unknown(Codec::take(input)?),
             3 => Followed::Runtime(Codec::take(input)?),
             4 => Followed::Unspecified(take_files(input)?),
+            5 => Followed::MissingSubmodule(take_files(input)?, Codec::take(input)?),
             _ => return None,
         })
     }
@@ -1921,8 +1946,11 @@ fn follow_imports<'s>(
             path: path.to_string(),
             line: import.line,
             module: import.module.clone(),
+            submodule: None,
         };
         let (followed, format) = walker.next_typed(file, import, walk.edits);
+        // the packages above a missing submodule load, then the import fails
+        let mut failed = false;
         let followed = match followed {
             // loaded by the walk, and reported: Node's loader stops there
             Followed::Unspecified(targets) => {
@@ -1931,10 +1959,26 @@ fn follow_imports<'s>(
                 }
                 Followed::Files(targets)
             }
+            Followed::MissingSubmodule(targets, module) => {
+                match sure {
+                    true => unresolved.push((
+                        file,
+                        Unresolved {
+                            submodule: Some(module),
+                            ..here()
+                        },
+                    )),
+                    false => absent += 1,
+                }
+                failed = true;
+                Followed::Files(targets)
+            }
             followed => followed,
         };
         match followed {
-            Followed::Files(targets) | Followed::Unspecified(targets) => {
+            Followed::Files(targets)
+            | Followed::Unspecified(targets)
+            | Followed::MissingSubmodule(targets, _) => {
                 for &target in &targets {
                     if sure {
                         sure_edges.push((file, target));
@@ -1948,7 +1992,7 @@ fn follow_imports<'s>(
                         scope.spawn(move |scope| visit(scope, walk, target));
                     }
                 }
-                (true, targets, format)
+                (!failed, targets, format)
             }
             // one of several builds tried in turn, or a branch that may not
             // run: no sure failure
@@ -2651,6 +2695,33 @@ impl<'a> PythonFinder<'a> {
                 (false, None) => None,
             }
         }) == Some(true)
+    }
+
+    /// The first module of `module`'s dotted path found nowhere (`pkg.gone`
+    /// of `pkg.gone.deep`), when the one above it is a package: an
+    /// `__init__` (source, bytecode or compiled) or a namespace package.
+    /// Below a plain module (six.py) a "submodule" is whatever the module
+    /// puts in sys.modules (six.moves): none is said missing.
+    fn first_missing(&self, module: &str) -> Option<String> {
+        let is_init = |file: usize| {
+            let path = self.mount.path(file);
+            let name = path.rsplit('/').next().unwrap_or(path);
+            name.starts_with("__init__.")
+        };
+        let mut parent_is_package = false;
+        for (end, _) in module
+            .match_indices('.')
+            .chain(std::iter::once((module.len(), "")))
+        {
+            let prefix = &module[..end];
+            match self.module(prefix) {
+                Some(file) => parent_is_package = is_init(file),
+                None if self.is_namespace(prefix) => parent_is_package = true,
+                None if parent_is_package => return Some(prefix.to_string()),
+                None => return None,
+            }
+        }
+        None
     }
 
     /// Whether `module` is a directory under a root: a namespace package
