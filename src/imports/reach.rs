@@ -1312,7 +1312,9 @@ impl<'a> InitWalker<'a> {
         // step pruned): ModuleNotFoundError after pkg's __init__ ran. Of a
         // plain module (six.py), a "submodule" is whatever it puts in
         // sys.modules (six.moves), which the walk cannot see.
-        if !files.is_empty() {
+        // (one file per dotted part: all found, the common case)
+        let parts = module.split('.').filter(|p| !p.is_empty()).count();
+        if !files.is_empty() && files.len() < parts {
             if let Some(missing) = finder.first_missing(&module) {
                 return Followed::MissingSubmodule(files, missing);
             }
