@@ -208,13 +208,10 @@ fn an_arm64_wheel_does_not_load_on_x86_64_unless_its_package_falls_back() {
             .cloned()
             .collect();
         assert_eq!(walked, loaded);
-        let failed: Vec<String> = python_prints(
-            "pydantic-core-arm64",
-            "try:\n    import pydantic_core\nexcept ModuleNotFoundError as e:\n    print(e.name)",
-            true,
-        )
-        .collect();
-        assert_eq!(failed, ["pydantic_core._pydantic_core"]);
+        assert_eq!(
+            module_not_found(&registry_fixture("pydantic-core-arm64"), "pydantic_core"),
+            "pydantic_core._pydantic_core"
+        );
     }
 }
 
@@ -287,13 +284,10 @@ fn a_cpython_3_12_wheel_does_not_import_on_python_3_11_unless_its_package_falls_
     );
     let files = init_files(&audit.report["artifacts"][0]["init"]);
     assert!(!files.iter().any(|f| f.ends_with(".pyd")), "{files:?}");
-    let failed: Vec<String> = python_prints(
-        "pydantic-core-windows",
-        "try:\n    import pydantic_core\nexcept ModuleNotFoundError as e:\n    print(e.name)",
-        true,
-    )
-    .collect();
-    assert_eq!(failed, ["pydantic_core._pydantic_core"]);
+    assert_eq!(
+        module_not_found(&registry_fixture("pydantic-core-windows"), "pydantic_core"),
+        "pydantic_core._pydantic_core"
+    );
 
     let zip = python_function(dir.path(), "markupsafe-cp312", "markupsafe");
     let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
@@ -865,15 +859,19 @@ fn modules_python_loads(fixture: &str, code: &str, isolated: bool) -> BTreeSet<S
 /// The lines python3 prints running `probe` with a registry fixture on its
 /// path (its root the first argument), writing no bytecode there.
 fn python_prints(fixture: &str, probe: &str, isolated: bool) -> impl Iterator<Item = String> {
-    let root = registry_fixture(fixture);
+    python_prints_in(&registry_fixture(fixture), probe, isolated)
+}
+
+/// What `python_prints` prints with the tree at `root` on the path.
+fn python_prints_in(root: &Path, probe: &str, isolated: bool) -> impl Iterator<Item = String> {
     let mut python = std::process::Command::new("python3");
     if isolated {
         python.arg("-S");
     }
     let out = python
         .args(["-c", probe])
-        .arg(&root)
-        .env("PYTHONPATH", &root)
+        .arg(root)
+        .env("PYTHONPATH", root)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python3 runs");
@@ -887,6 +885,16 @@ fn python_prints(fixture: &str, probe: &str, isolated: bool) -> impl Iterator<It
         .map(str::to_string)
         .collect();
     lines.into_iter()
+}
+
+/// The module whose absence stops `import module` in python3 -S with the
+/// tree at `root` on its path (empty when the import succeeds).
+fn module_not_found(root: &Path, module: &str) -> String {
+    let probe =
+        format!("try:\n    import {module}\nexcept ModuleNotFoundError as e:\n    print(e.name)");
+    python_prints_in(root, &probe, true)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `lambda_function.py` in an installed tree, zipped.
@@ -1751,13 +1759,7 @@ fn a_pruned_submodule_of_a_package_that_is_there_fails_the_gate() {
     // botocore's own __init__ still loads before the import fails
     let files = init_files(&audit.report["artifacts"][0]["init"]);
     assert!(files.contains("botocore/__init__.py"), "{files:?}");
-    let out = std::process::Command::new("python3")
-        .args(["-S", "-c", "import sys\ntry:\n    import boto3\nexcept ModuleNotFoundError as e:\n    print(e.name)"])
-        .env("PYTHONPATH", &tree)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "botocore.docs");
+    assert_eq!(module_not_found(&tree, "boto3"), "botocore.docs");
 }
 
 /// zod and ajv publish their TypeScript sources beside the JavaScript Node
