@@ -326,13 +326,14 @@ fn unspecified(import: &Unresolved) -> Finding {
 /// The name a missing import is reported under: its npm package, its
 /// top-level Python module, or a relative path as written.
 fn missing_name(language: Language, unresolved: &Unresolved) -> Option<String> {
+    // a submodule of a package that is there (`from .docs import …` too):
+    // the whole dotted name
+    if let Some(submodule) = &unresolved.submodule {
+        return Some(submodule.clone());
+    }
     let module = unresolved.module.as_str();
     if module.starts_with('.') || module.starts_with('/') {
         return Some(module.to_string());
-    }
-    // a submodule of a package that is there: the whole dotted name
-    if let Some(submodule) = &unresolved.submodule {
-        return Some(submodule.clone());
     }
     let name = match language {
         Language::JavaScript => npm_package(module)?,
