@@ -313,6 +313,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                         python: environment.python_version,
                         runtime,
                         arm64: environment.arm64,
+                        unknown_layers,
                     },
                     &sources,
                 )

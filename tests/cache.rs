@@ -49,6 +49,7 @@ fn with_walker<T>(zip: &Path, read: impl FnOnce(&Artifact, InitWalker) -> T) -> 
         python: None,
         runtime: None,
         arm64: false,
+        unknown_layers: false,
     };
     let walker = InitWalker::new(&mount, "index.handler", platform, &[]).unwrap();
     read(&artifact, walker)

@@ -309,6 +309,9 @@ pub struct Platform<'r> {
     /// The instruction set (arm64, else x86_64): Python looks for the
     /// extension modules tagged with it only.
     pub arm64: bool,
+    /// The function has layers deadweight cannot read: a module missing
+    /// from what it reads may be there, so its import may not fail.
+    pub unknown_layers: bool,
 }
 
 impl Platform<'_> {
@@ -1473,11 +1476,18 @@ impl<'a> InitWalker<'a> {
     }
 
     /// One walk from `roots`, each file in its own task.
-    fn walk(&self, roots: &[usize], edits: &Edits, failing: &HashSet<usize>) -> Found {
+    fn walk(
+        &self,
+        roots: &[usize],
+        edits: &Edits,
+        failing: &HashSet<usize>,
+        stop_at_missing: bool,
+    ) -> Found {
         let walk = Walk {
             walker: self,
             edits,
             failing,
+            stop_at_missing,
             seen: Mutex::new(roots.iter().copied().collect()),
             called: Mutex::new(HashSet::new()),
             found: Mutex::new(Found::default()),
@@ -1496,17 +1506,31 @@ impl<'a> InitWalker<'a> {
     /// depend on the order tasks ran in: files are sorted (the handler's
     /// first), and so are unresolved imports and warnings.
     pub fn load(&self, edits: &Edits) -> InitLoad {
+        // a module missing that nothing catches stops its file there, as
+        // Python's import and require() raise: what the file imports after
+        // it never loads (pymongo's optional pyopenssl_context stops at
+        // service_identity, before cryptography). Unless layers it cannot
+        // read may have the module; and a function that fails so at init
+        // is walked again past its missing modules, to report them all.
+        let load = self.load_with(edits, !self.platform.unknown_layers);
+        match load.unresolved.is_empty() {
+            true => load,
+            false => self.load_with(edits, false),
+        }
+    }
+
+    fn load_with(&self, edits: &Edits, stop_at_missing: bool) -> InitLoad {
         let roots: Vec<usize> = std::iter::once(self.entry)
             .chain(self.wrapper.iter().copied())
             .collect();
-        let mut found = self.walk(&roots, edits, &HashSet::new());
+        let mut found = self.walk(&roots, edits, &HashSet::new(), stop_at_missing);
         // a module that fails fails the modules that import it, where
         // nothing catches it: walk again, stopping them there, until no
         // more fail (the tasks run in parallel, so a failure is known only
         // once the walk is done)
         let mut failing = failing_files(&found);
         while failing.len() > found.stopped.len() {
-            found = self.walk(&roots, edits, &failing);
+            found = self.walk(&roots, edits, &failing, stop_at_missing);
             let more = failing_files(&found);
             if more.len() <= failing.len() {
                 break;
@@ -1777,6 +1801,8 @@ struct Walk<'w, 'a> {
     edits: &'w Edits,
     /// Files known to fail at init: an import of one stops its importer.
     failing: &'w HashSet<usize>,
+    /// Whether a module missing that nothing catches stops its file.
+    stop_at_missing: bool,
     seen: Mutex<HashSet<usize>>,
     /// Functions of loaded files that module-scope code calls, followed.
     called: Mutex<HashSet<(usize, String)>>,
@@ -1939,9 +1965,10 @@ fn follow_imports<'s>(
     // at init instead; one that found any did not (a platform switch finds
     // the build for Lambda's platform, however many others it lists).
     let mut tries: HashMap<u32, bool> = HashMap::new();
-    // whether the import found its module, the files it loads, and for a
-    // require() the format Node loads them in
-    let mut follow = |import: &Import| -> (bool, Vec<usize>, Option<NodeFormat>) {
+    // whether the import found its module, the files it loads, for a
+    // require() the format Node loads them in, and whether it surely fails
+    // (a module missing, and nothing catches it): the file stops there
+    let mut follow = |import: &Import| -> (bool, Vec<usize>, Option<NodeFormat>, bool) {
         // a `try` that raises again guards nothing: the module fails
         let sure = (import.guarded_by.is_none() || import.stops_module) && !import.conditional;
         let here = || Unresolved {
@@ -1994,13 +2021,14 @@ fn follow_imports<'s>(
                         scope.spawn(move |scope| visit(scope, walk, target));
                     }
                 }
-                (!failed, targets, format)
+                let fails = failed && sure && walk.stop_at_missing;
+                (!failed, targets, format, fails)
             }
             // one of several builds tried in turn, or a branch that may not
             // run: no sure failure
             Followed::Unresolved if !sure => {
                 absent += 1;
-                (false, Vec::new(), None)
+                (false, Vec::new(), None, false)
             }
             Followed::Unknown(why) => {
                 absent += 1;
@@ -2013,16 +2041,16 @@ fn follow_imports<'s>(
                         ),
                     ));
                 }
-                (false, Vec::new(), None)
+                (false, Vec::new(), None, false)
             }
             Followed::Unresolved => {
                 unresolved.push((file, here()));
-                (false, Vec::new(), None)
+                (false, Vec::new(), None, walk.stop_at_missing)
             }
             // Node's built-ins, Python's standard library
             Followed::Runtime(names) => {
                 runtime.extend(names);
-                (true, Vec::new(), None)
+                (true, Vec::new(), None, false)
             }
         }
     };
@@ -2053,7 +2081,7 @@ fn follow_imports<'s>(
         };
     let mut runtime_esm_imports = Vec::new();
     for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
-        let (found, targets, format) = follow(import);
+        let (found, targets, format, fails) = follow(import);
         record(index, import, &targets, &format);
         // found, with no file: the runtime provides it (a built-in, or
         // its AWS SDK)
@@ -2082,8 +2110,12 @@ fn follow_imports<'s>(
         if let Some(id) = import.guarded_by {
             *tries.entry(id).or_default() |= found;
         }
-        // `except ImportError: raise …`: the rest of the module never runs
-        if import.stops_module && !import.conditional && !found {
+        // `except ImportError: raise …`: the rest of the module never runs;
+        // nor after a module missing that nothing catches (Python's import
+        // and require() raise there; an ES module's imports all link first)
+        if (import.stops_module && !import.conditional && !found)
+            || (fails && !import.kind.is_es_module_import())
+        {
             stopped = true;
             break;
         }
@@ -2136,7 +2168,7 @@ fn follow_imports<'s>(
     for (index, import) in imports.iter().enumerate().filter(|(_, i)| i.lazy) {
         match import.fallback_for {
             Some(id) if tries.get(&id) == Some(&false) => {
-                let (_, targets, format) = follow(import);
+                let (_, targets, format, _) = follow(import);
                 record(index, import, &targets, &format);
             }
             // a package's table of attributes it imports on first use is
