@@ -330,6 +330,78 @@ fn an_import_error_raised_again_stops_the_module_there() {
     assert!(carried_on.contains("late.py"), "{carried_on:?}");
 }
 
+/// A module imported in a `try` that imports, outside any `try`, a library
+/// the package lacks stops there: what it imports further down never
+/// loads (pymongo's optional pyopenssl_context stops at service_identity,
+/// before cryptography), in Python as in CommonJS. Nothing is reported
+/// missing: the importer catches the failure. A handler that itself
+/// lacks two modules gets both reported, though the first stops it.
+#[test]
+fn a_module_missing_outside_a_try_stops_its_importer_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = [
+        (
+            "pkg/__init__.py",
+            "try:\n    from pkg import optional\nexcept ImportError:\n    optional = None\n",
+        ),
+        (
+            "pkg/optional.py",
+            "import json\nimport not_installed_dependency\nfrom pkg import heavy\n",
+        ),
+        ("pkg/heavy.py", "HEAVY = 1\n"),
+    ];
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import pkg\n\n\ndef handler(event, context):\n    return pkg.optional\n",
+        )
+        .files(&package)
+        .write_to(dir.path(), "python.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    let loaded = init_files(&report["artifacts"][0]["init"]);
+    let expected: BTreeSet<String> = ["app.py", "pkg/__init__.py", "pkg/optional.py"]
+        .map(String::from)
+        .into();
+    assert_eq!(loaded, expected);
+    let extracted = tempfile::tempdir().unwrap();
+    common::write_files(extracted.path(), &package);
+    let out = std::process::Command::new("python3")
+        .args([
+            "-S",
+            "-c",
+            "import sys\nimport pkg\nprint('pkg.heavy' in sys.modules, pkg.optional)",
+        ])
+        .current_dir(extracted.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "False None");
+
+    let node = ZipBuilder::new()
+        .file("index.js", "let extra;\ntry {\n  extra = require('./extra');\n} catch (e) {\n  extra = null;\n}\nexports.handler = async () => extra;\n")
+        .file("extra.js", "const binding = require('not-installed-binding');\nconst heavy = require('./heavy');\nmodule.exports = { binding, heavy };\n")
+        .file("heavy.js", "module.exports = {};\n")
+        .write_to(dir.path(), "node.zip");
+    let loaded = init_files(&init(&node));
+    assert!(
+        loaded.contains("extra.js") && !loaded.contains("heavy.js"),
+        "{loaded:?}"
+    );
+
+    // the handler itself lacks two: both reported
+    let zip = ZipBuilder::new()
+        .file("app.py", "import first_missing\nimport second_missing\n\n\ndef handler(event, context):\n    return 1\n")
+        .write_to(dir.path(), "both.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module").len(),
+        2,
+        "{report}"
+    );
+}
+
 /// A module that stops fails the import of it: the package that imports
 /// it, with nothing to catch the failure, stops there too (its later
 /// submodules never load), and so does a CommonJS module whose require of
