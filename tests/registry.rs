@@ -1762,6 +1762,39 @@ fn a_pruned_submodule_of_a_package_that_is_there_fails_the_gate() {
     assert_eq!(module_not_found(&tree, "boto3"), "botocore.docs");
 }
 
+/// anyio 4.16 imports its API lazily: `if TYPE_CHECKING or not
+/// install_lazy_importer():` never runs, and its `__getattr__` imports
+/// what the block names on first use. `import anyio` loads two files;
+/// `from anyio import to_thread, create_task_group` adds the modules those
+/// names come from. The walk agrees with CPython, file for file (it took
+/// the block as maybe running: every module of anyio's API, in every
+/// FastAPI, openai, stripe or sentry-sdk function).
+#[test]
+fn anyio_lazy_api_loads_what_its_names_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    for code in [
+        "import anyio",
+        "from anyio import to_thread, create_task_group",
+    ] {
+        let handler = format!("{code}\n\n\ndef lambda_handler(event, context):\n    return 1\n");
+        let zip = function(dir.path(), "anyio", ("lambda_function.py", &handler));
+        let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+        assert_eq!(audit.code, Some(0), "{}", audit.report);
+        let walked: BTreeSet<String> = init_files(&audit.report["artifacts"][0]["init"])
+            .into_iter()
+            .filter(|f| f.starts_with("anyio/"))
+            .collect();
+        let probe = format!(
+            "import os, sys\n{code}\nroot = sys.argv[1] + os.sep\n\
+             for m in list(sys.modules.values()):\n    \
+             f = getattr(m, '__file__', None) or ''\n    \
+             if f.startswith(root + 'anyio'):\n        print(f[len(root):])\n"
+        );
+        let loaded: BTreeSet<String> = python_prints("anyio", &probe, true).collect();
+        assert_eq!(walked, loaded, "{code}");
+    }
+}
+
 /// zod and ajv publish their TypeScript sources beside the JavaScript Node
 /// runs, and Node refuses to strip types under node_modules: every .ts,
 /// .mts and .cts there but declarations and tests (which other rules

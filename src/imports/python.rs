@@ -351,6 +351,70 @@ impl Scanner<'_> {
         }
     }
 
+    /// The block of `if TYPE_CHECKING or not f():` at module scope, where
+    /// `f` is a lazy importer (rules/init-calls.toml's `lazy_table`): it
+    /// returns true, so the block never runs, and its imports are what the
+    /// module's `__getattr__` imports on first use.
+    fn lazy_table_block<'s>(&self, branch: &'s ruff_python_ast::StmtIf) -> Option<&'s [Stmt]> {
+        if self.function_depth > 0 || !branch.elif_else_clauses.is_empty() {
+            return None;
+        }
+        let Expr::BoolOp(test) = branch.test.as_ref() else {
+            return None;
+        };
+        let [checking, Expr::UnaryOp(not)] = &test.values[..] else {
+            return None;
+        };
+        if test.op != BoolOp::Or
+            || on_lambda(checking, self.python) != Some(false)
+            || not.op != UnaryOp::Not
+        {
+            return None;
+        }
+        let Expr::Call(call) = not.operand.as_ref() else {
+            return None;
+        };
+        let Expr::Name(name) = call.func.as_ref() else {
+            return None;
+        };
+        let (module, Some(imported)) = self.bindings.get(name.id.as_str())? else {
+            return None;
+        };
+        init_calls::lazy_tables()
+            .iter()
+            .any(|table| table.matches(module, imported))
+            .then_some(&branch.body[..])
+    }
+
+    /// Each name a lazy importer's block imports, as a lazy import of its
+    /// module, for `from package import name` to follow.
+    fn record_lazy_table(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            let Stmt::ImportFrom(from) = stmt else {
+                continue;
+            };
+            let dots = ".".repeat(from.level as usize);
+            let (line, column) = self
+                .lines
+                .position(self.text, from.range().start().to_usize());
+            for alias in &from.names {
+                let name = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
+                // `from . import sub`: the attribute is the submodule
+                let module = match &from.module {
+                    Some(module) => format!("{dots}{}", module.as_str()),
+                    None => format!("{dots}{}", alias.name.as_str()),
+                };
+                self.imports.push(Import {
+                    line,
+                    column,
+                    lazy: true,
+                    members: vec![Member { name, line }],
+                    ..Import::plain(module, ImportKind::PythonLazyAttribute)
+                });
+            }
+        }
+    }
+
     /// A call at module scope to a class whose constructor imports more
     /// than any import statement says (rules/init-calls.toml): what it
     /// imports, at the call.
@@ -525,6 +589,11 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             // `if TYPE_CHECKING:` imports exist for type checkers only,
             // urllib3's `if sys.platform == "emscripten":` for browsers
             Stmt::If(branch) => {
+                // anyio's `if TYPE_CHECKING or not install_lazy_importer():`
+                if let Some(body) = self.lazy_table_block(branch) {
+                    self.record_lazy_table(body);
+                    return;
+                }
                 let clauses = std::iter::once((Some(&*branch.test), &branch.body[..])).chain(
                     branch
                         .elif_else_clauses

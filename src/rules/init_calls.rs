@@ -1,6 +1,8 @@
 //! Calls that import at init what no import statement names
 //! (`rules/init-calls.toml`): a class whose constructor imports more from
-//! inside its methods, through a lazy loader or with `importlib`.
+//! inside its methods, through a lazy loader or with `importlib`; and
+//! calls that turn a block of imports into a table a module's
+//! `__getattr__` imports from on first use.
 
 use std::sync::OnceLock;
 
@@ -12,6 +14,36 @@ const TABLE: &str = include_str!("../../rules/init-calls.toml");
 #[serde(deny_unknown_fields)]
 struct Table {
     call: Vec<InitCall>,
+    #[serde(default)]
+    lazy_table: Vec<LazyTable>,
+}
+
+/// A function that, called in `if TYPE_CHECKING or not f():` at a
+/// package's module scope, installs a `__getattr__` importing on first use
+/// what the block imports, and returns true: the block never runs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LazyTable {
+    /// The module the function is imported from.
+    pub module: String,
+    pub name: String,
+    pub source: String,
+}
+
+impl LazyTable {
+    /// Whether `name`, imported from `module` as written (relative within
+    /// its package: `._lazyimport`), is this function.
+    pub fn matches(&self, module: &str, name: &str) -> bool {
+        let relative = module.trim_start_matches('.');
+        name == self.name
+            && (module == self.module
+                || (module.starts_with('.')
+                    && !relative.is_empty()
+                    && self
+                        .module
+                        .strip_suffix(relative)
+                        .is_some_and(|package| package.ends_with('.'))))
+    }
 }
 
 /// One class or function, and what calling it imports.
@@ -47,15 +79,23 @@ impl InitCall {
     }
 }
 
-/// The Python calls the table knows.
-pub fn python() -> &'static [InitCall] {
-    static DATA: OnceLock<Vec<InitCall>> = OnceLock::new();
+fn table() -> &'static Table {
+    static DATA: OnceLock<Table> = OnceLock::new();
     DATA.get_or_init(|| {
         // the table is part of the binary and checked by a test
         super::builtin_table::<Table>(super::builtin_json!("init-calls"), TABLE)
             .expect("rules/init-calls.toml is valid")
-            .call
     })
+}
+
+/// The Python calls the table knows.
+pub fn python() -> &'static [InitCall] {
+    &table().call
+}
+
+/// The Python lazy importers the table knows.
+pub fn lazy_tables() -> &'static [LazyTable] {
+    &table().lazy_table
 }
 
 #[cfg(test)]
@@ -67,6 +107,19 @@ mod tests {
         let json = super::super::builtin_json!("init-calls");
         let assert = super::super::tests::assert_read_from_json::<Table>;
         assert("rules/init-calls.toml", TABLE, json);
+    }
+
+    #[test]
+    fn lazy_importers_match_as_imported_within_their_package() {
+        let anyio = lazy_tables()
+            .iter()
+            .find(|t| t.name == "install_lazy_importer")
+            .unwrap();
+        assert!(anyio.matches("anyio._lazyimport", "install_lazy_importer"));
+        assert!(anyio.matches("._lazyimport", "install_lazy_importer"));
+        assert!(!anyio.matches("._other", "install_lazy_importer"));
+        assert!(!anyio.matches("._lazyimport", "fix_package_names"));
+        assert!(!anyio.matches("other_lazyimport", "install_lazy_importer"));
     }
 
     #[test]

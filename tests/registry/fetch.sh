@@ -74,6 +74,7 @@ pip_fixture pypi-names pypi-names.txt manylinux2014_x86_64 3.11
 pip_fixture boto3 boto3.txt manylinux2014_x86_64 3.12
 pip_fixture tomli tomli.txt manylinux2014_x86_64 3.11
 pip_fixture sqlalchemy sqlalchemy.txt manylinux2014_x86_64 3.11
+pip_fixture anyio anyio.txt manylinux2014_x86_64 3.11
 pip_fixture pydantic-core-macos pydantic-core-macos.txt macosx_11_0_arm64 3.11
 pip_fixture pydantic-core-arm64 pydantic-core-arm64.txt manylinux2014_aarch64 3.11
 pip_fixture pydantic-core-windows pydantic-core-windows.txt win_amd64 3.11
