@@ -330,6 +330,19 @@ fn an_import_error_raised_again_stops_the_module_there() {
     assert!(carried_on.contains("late.py"), "{carried_on:?}");
 }
 
+/// What python3 -S prints running `probe` in a folder of these files.
+fn python_prints_with(files: &[(&str, &str)], probe: &str) -> String {
+    let extracted = tempfile::tempdir().unwrap();
+    common::write_files(extracted.path(), files);
+    let out = std::process::Command::new("python3")
+        .args(["-S", "-c", probe])
+        .current_dir(extracted.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// A module imported in a `try` that imports, outside any `try`, a library
 /// the package lacks stops there: what it imports further down never
 /// loads (pymongo's optional pyopenssl_context stops at service_identity,
@@ -364,19 +377,13 @@ fn a_module_missing_outside_a_try_stops_its_importer_there() {
         .map(String::from)
         .into();
     assert_eq!(loaded, expected);
-    let extracted = tempfile::tempdir().unwrap();
-    common::write_files(extracted.path(), &package);
-    let out = std::process::Command::new("python3")
-        .args([
-            "-S",
-            "-c",
-            "import sys\nimport pkg\nprint('pkg.heavy' in sys.modules, pkg.optional)",
-        ])
-        .current_dir(extracted.path())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "False None");
+    assert_eq!(
+        python_prints_with(
+            &package,
+            "import sys\nimport pkg\nprint('pkg.heavy' in sys.modules, pkg.optional)"
+        ),
+        "False None"
+    );
 
     let node = ZipBuilder::new()
         .file("index.js", "let extra;\ntry {\n  extra = require('./extra');\n} catch (e) {\n  extra = null;\n}\nexports.handler = async () => extra;\n")
@@ -430,15 +437,13 @@ fn a_failing_module_stops_the_modules_that_import_it() {
     .into();
     assert_eq!(loaded, expected);
     // CPython agrees: the handler's module survives, plugin.late never ran
-    let extracted = tempfile::tempdir().unwrap();
-    common::write_files(extracted.path(), &package);
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import sys\ntry:\n    import plugin\nexcept Exception:\n    pass\nprint('plugin.late' in sys.modules, 'plugin.early' in sys.modules)"])
-        .current_dir(extracted.path())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "False True");
+    assert_eq!(
+        python_prints_with(
+            &package,
+            "import sys\ntry:\n    import plugin\nexcept Exception:\n    pass\nprint('plugin.late' in sys.modules, 'plugin.early' in sys.modules)"
+        ),
+        "False True"
+    );
 
     let node = ZipBuilder::new()
         .file("index.js", "let db;\ntry {\n  db = require('./db');\n} catch (e) {\n  db = null;\n}\nexports.handler = async () => db;\n")
