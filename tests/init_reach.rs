@@ -330,6 +330,17 @@ fn an_import_error_raised_again_stops_the_module_there() {
     assert!(carried_on.contains("late.py"), "{carried_on:?}");
 }
 
+/// The files init loads for an index.js that requires `module` inside a
+/// `try` whose `catch` carries on, beside these files.
+fn loaded_requiring_in_a_try(dir: &Path, module: &str, files: &[(&str, &str)]) -> BTreeSet<String> {
+    let index = format!("let m;\ntry {{\n  m = require('{module}');\n}} catch (e) {{\n  m = null;\n}}\nexports.handler = async () => m;\n");
+    let zip = ZipBuilder::new()
+        .file("index.js", &index)
+        .files(files)
+        .write_to(dir, "node.zip");
+    init_files(&init(&zip))
+}
+
 /// What python3 -S prints running `probe` in a folder of these files.
 fn python_prints_with(files: &[(&str, &str)], probe: &str) -> String {
     let extracted = tempfile::tempdir().unwrap();
@@ -385,12 +396,14 @@ fn a_module_missing_outside_a_try_stops_its_importer_there() {
         "False None"
     );
 
-    let node = ZipBuilder::new()
-        .file("index.js", "let extra;\ntry {\n  extra = require('./extra');\n} catch (e) {\n  extra = null;\n}\nexports.handler = async () => extra;\n")
-        .file("extra.js", "const binding = require('not-installed-binding');\nconst heavy = require('./heavy');\nmodule.exports = { binding, heavy };\n")
-        .file("heavy.js", "module.exports = {};\n")
-        .write_to(dir.path(), "node.zip");
-    let loaded = init_files(&init(&node));
+    let loaded = loaded_requiring_in_a_try(
+        dir.path(),
+        "./extra",
+        &[
+            ("extra.js", "const binding = require('not-installed-binding');\nconst heavy = require('./heavy');\nmodule.exports = { binding, heavy };\n"),
+            ("heavy.js", "module.exports = {};\n"),
+        ],
+    );
     assert!(
         loaded.contains("extra.js") && !loaded.contains("heavy.js"),
         "{loaded:?}"
@@ -445,13 +458,15 @@ fn a_failing_module_stops_the_modules_that_import_it() {
         "False True"
     );
 
-    let node = ZipBuilder::new()
-        .file("index.js", "let db;\ntry {\n  db = require('./db');\n} catch (e) {\n  db = null;\n}\nexports.handler = async () => db;\n")
-        .file("db.js", "const pool = require('./pool');\nconst queries = require('./queries');\nmodule.exports = { pool, queries };\n")
-        .file("pool.js", "try {\n  module.exports = require('pg-native');\n} catch (e) {\n  throw new Error('pg-native is required');\n}\n")
-        .file("queries.js", "module.exports = {};\n")
-        .write_to(dir.path(), "node.zip");
-    let loaded = init_files(&init(&node));
+    let loaded = loaded_requiring_in_a_try(
+        dir.path(),
+        "./db",
+        &[
+            ("db.js", "const pool = require('./pool');\nconst queries = require('./queries');\nmodule.exports = { pool, queries };\n"),
+            ("pool.js", "try {\n  module.exports = require('pg-native');\n} catch (e) {\n  throw new Error('pg-native is required');\n}\n"),
+            ("queries.js", "module.exports = {};\n"),
+        ],
+    );
     assert!(
         loaded.contains("pool.js") && !loaded.contains("queries.js"),
         "{loaded:?}"

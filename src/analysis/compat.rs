@@ -934,8 +934,8 @@ fn imported_with_fallback(imports: &[crate::imports::Import], dir: &str, name: &
 
 /// The imports of the .py files directly in `dir` (`""`: the root), or
 /// `None` when one of them does not parse. Read only for a directory
-/// holding an extension module for another Python: a function built with
-/// the wrong one.
+/// holding an extension module the runtime's Python cannot load (another
+/// version's, platform's or machine's build): a function built wrong.
 fn python_imports_in(
     artifact: &Artifact,
     dir: &str,
