@@ -327,6 +327,11 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 .map(|walker| match &request.cache {
                     Some(dir) => walker.with_cache(dir),
                     None => walker,
+                })
+                .map(|walker| {
+                    use imports::environment::{Variables, NODE_ENV};
+                    let node_env = facts.variable(NODE_ENV, &template_texts, packaged);
+                    walker.with_variables(Variables::on_lambda(&facts.environment, node_env))
                 }),
                 _ => None,
             };

@@ -735,14 +735,19 @@ fn measure(mut args: MeasureArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|path| deadweight::audit::open_artifact(path))
         .collect::<Result<Vec<_>, _>>()?;
-    // what the deployment sets NODE_OPTIONS to, unless given
+    // what the deployment sets NODE_OPTIONS and NODE_ENV to, unless given:
+    // they change what Node loads
     let mut environment: std::collections::BTreeMap<String, String> =
         args.env.into_iter().collect();
-    let node_options = deadweight::analysis::source_maps::NODE_OPTIONS;
-    if !environment.contains_key(node_options) {
-        let texts = templates.texts(&args.path);
-        if let Some(value) = template::deployed_variable(&texts, packaged, node_options) {
-            environment.insert(node_options.to_string(), value);
+    let texts = templates.texts(&args.path);
+    for name in [
+        deadweight::analysis::source_maps::NODE_OPTIONS,
+        deadweight::imports::environment::NODE_ENV,
+    ] {
+        if !environment.contains_key(name) {
+            if let Some(value) = template::deployed_variable(&texts, packaged, name) {
+                environment.insert(name.to_string(), value);
+            }
         }
     }
     let options = deadweight::measure::MeasureOptions {

@@ -259,6 +259,57 @@ fn javascript_branches_lambda_never_takes_load_nothing() {
     assert_eq!(modules, ["./posix", "./linux", "./not-windows", "./forced"]);
 }
 
+/// A branch that tests the function's environment keeps its test with
+/// the imports in it, for the walk to decide with what it knows of the
+/// function: React's build by NODE_ENV, a debug module by DEBUG.
+#[test]
+fn javascript_branches_on_the_environment_are_decided_by_the_functions_variables() {
+    use deadweight::imports::environment::{Variables, NODE_ENV};
+    let imports = js(
+        "node_modules/react/index.js",
+        "if (process.env.NODE_ENV === 'production') {\n  module.exports = require('./prod');\n} else {\n  module.exports = require('./dev');\n}\n\
+         const d = process.env['DEBUG'] ? require('./debug') : null;\n\
+         process.env.NODE_ENV !== 'production' && require('./checks');\n\
+         if (typeof process === 'object' && process.env.NODE_ENV == 'production' || other) require('./maybe');\n\
+         if (!process.env.AWS_LAMBDA_FUNCTION_NAME) require('./local');\n\
+         if (other) require('./plain');\n",
+    );
+    let runs = |variables: &Variables| -> Vec<&str> {
+        imports
+            .iter()
+            .filter(|i| variables.allow(&i.when))
+            .map(|i| i.module.as_str())
+            .collect()
+    };
+    let none = std::collections::BTreeMap::new();
+    let unset = Variables::on_lambda(&none, None);
+    assert_eq!(
+        runs(&unset),
+        ["./dev", "./debug", "./checks", "./maybe", "./plain"]
+    );
+    let production = Variables::on_lambda(&none, Some("production".into()));
+    assert_eq!(
+        runs(&production),
+        ["./prod", "./debug", "./maybe", "./plain"]
+    );
+    assert_eq!(runs(&unset.with(NODE_ENV, "production")), runs(&production));
+    // nothing known: every branch may run, as before the walk knew
+    assert_eq!(
+        imports
+            .iter()
+            .filter(|i| Variables::default().allow(&i.when))
+            .count(),
+        7
+    );
+    // `./plain` tests no variable, and a package's own `process` is not Node's
+    assert!(imports[6].when.is_empty());
+    let own = js(
+        "lib/shim.js",
+        "var process = { env: {} };\nif (process.env.NODE_ENV === 'production') require('./prod');\n",
+    );
+    assert!(own[0].when.is_empty());
+}
+
 /// requests/packages.py imports urllib3 and idna through a loop over their
 /// names; a loop over names that are not literals imports what cannot be
 /// known.

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::{
-    audit_with, copy_tree, init_files, measured_files, needs, readelf, registry_fixture,
-    rule_findings, ZipBuilder,
+    audit_with, beside_template, copy_tree, init_files, measured_files, measured_files_with, needs,
+    readelf, registry_fixture, rule_findings, ZipBuilder,
 };
 use serde_json::Value;
 
@@ -1946,4 +1946,61 @@ fn files_python_loads(fixture: &str, module: &str) -> BTreeSet<String> {
     python_prints(fixture, &probe, true)
         .filter(|f| f.starts_with(&format!("{module}/")))
         .collect()
+}
+
+/// React and react-dom's server renderer pick their development or their
+/// production build by NODE_ENV as they load, and Lambda leaves NODE_ENV
+/// unset. The walk follows the branch the function's environment takes
+/// (the command line's, the template's, the handler's own assignment),
+/// file for file as Node loads it in each.
+#[test]
+fn react_loads_its_development_build_unless_node_env_is_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = "const React = require('react');\nconst { renderToString } = require('react-dom/server');\n\nexports.handler = async () => renderToString(React.createElement('p', null, 'hi'));\n";
+    let zip = function(dir.path(), "react-ssr", ("index.js", handler));
+    let production = ["--env", "NODE_ENV=production"];
+
+    let unset = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    let followed = init_files(&unset.report["artifacts"][0]["init"]);
+    assert!(
+        followed.contains("node_modules/react/cjs/react.development.js")
+            && !followed.contains("node_modules/react/cjs/react.production.min.js"),
+        "{followed:?}"
+    );
+    assert_eq!(followed, measured_files(&zip));
+    let set = Audit::run(
+        &zip,
+        &["--runtime", "nodejs20.x", production[0], production[1]],
+    );
+    let followed_in_production = init_files(&set.report["artifacts"][0]["init"]);
+    assert!(
+        followed_in_production
+            .contains("node_modules/react-dom/cjs/react-dom-server.node.production.min.js"),
+        "{followed_in_production:?}"
+    );
+    assert_eq!(
+        followed_in_production,
+        measured_files_with(&zip, &production)
+    );
+
+    // a deployment's template that sets it
+    let template = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Web:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: function.zip\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Environment:\n        Variables:\n          NODE_ENV: production\n";
+    let (_keep, deployed) = beside_template(&zip, template);
+    let deployed = Audit::run(&deployed, &[]);
+    assert_eq!(
+        init_files(&deployed.report["artifacts"][0]["init"]),
+        followed_in_production
+    );
+
+    // a handler that sets it before it requires React, as Next.js's
+    // standalone server does
+    let sets_it = format!("process.env.NODE_ENV = 'production';\n{handler}");
+    let zip = function(dir.path(), "react-ssr", ("index.js", &sets_it));
+    let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    let followed = init_files(&audit.report["artifacts"][0]["init"]);
+    assert_eq!(followed, measured_files(&zip));
+    assert!(
+        followed.contains("node_modules/react/cjs/react.production.min.js"),
+        "{followed:?}"
+    );
 }

@@ -21,6 +21,7 @@ use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{GetSpan, SourceType, Span};
 use oxc_syntax::scope::ScopeFlags;
 
+use super::environment::{EnvAssignment, EnvTest};
 use super::exports::ModuleExports;
 use super::{Import, ImportKind, JsonAttribute, LineIndex, Member, ModuleSyntax, TryScopes};
 
@@ -112,6 +113,8 @@ fn scan_as<'a>(
         lines: LineIndex::new(text),
         function_depth: 0,
         conditional_depth: 0,
+        env_tests: Vec::new(),
+        sets_env: Vec::new(),
         search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
@@ -142,6 +145,7 @@ fn scan_as<'a>(
         commonjs: scanner.commonjs,
         json_imports: scanner.json_imports,
         top_level_await: scanner.top_level_await,
+        sets_env: scanner.sets_env,
     };
     let exports = super::exports::esm_exports(&parsed.program).or_else(|| {
         Some(super::exports::commonjs_exports(
@@ -207,6 +211,10 @@ struct Scanner<'t> {
     function_depth: u32,
     /// Branches and loop bodies the position is in.
     conditional_depth: u32,
+    /// The tests of environment variables that decide those branches.
+    env_tests: Vec<EnvTest>,
+    /// Assignments to `process.env` at the top level.
+    sets_env: Vec<EnvAssignment>,
     /// Whether the code changed where require looks (`module.paths.push`,
     /// `process.env.NODE_PATH =` with `Module._initPaths()`): a package
     /// required after that may come from there.
@@ -259,6 +267,7 @@ impl Scanner<'_> {
                 || (self.search_path_changed
                     && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
             stops_module: self.tries.stops_module(self.function_depth),
+            when: self.env_tests.clone(),
             ..Import::plain(module.to_string(), kind)
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
@@ -272,12 +281,73 @@ impl Scanner<'_> {
         self.conditional_depth -= 1;
     }
 
+    /// Visits a branch that runs when `test` holds, when it tests the
+    /// environment.
+    fn branch(&mut self, test: Option<EnvTest>, visit: impl FnOnce(&mut Self)) {
+        let Some(test) = test else {
+            return visit(self);
+        };
+        self.env_tests.push(test);
+        visit(self);
+        self.env_tests.pop();
+    }
+
     fn member(&mut self, import: usize, name: &str, span: Span) {
         let (line, _) = self.lines.position(self.text, span.start as usize);
         self.imports[import].members.push(Member {
             name: name.to_string(),
             line,
         });
+    }
+
+    /// `process.env.NAME = …` at the top level: a literal, one given unless
+    /// the variable is set (`process.env.NAME || 'value'`), or a value not
+    /// known (which is what an assignment that may not run leaves too).
+    fn env_assignment(&self, it: &oxc_ast::ast::AssignmentExpression) -> Option<EnvAssignment> {
+        use oxc_ast::ast::{AssignmentOperator, AssignmentTarget};
+        if self.function_depth > 0 {
+            return None;
+        }
+        let variable = match &it.left {
+            AssignmentTarget::StaticMemberExpression(member) => {
+                env_variable_of(&member.object, member.property.name.as_str())
+            }
+            AssignmentTarget::ComputedMemberExpression(member) => match &member.expression {
+                Expression::StringLiteral(name) => env_variable_of(&member.object, &name.value),
+                _ => None,
+            },
+            _ => None,
+        }
+        .filter(|_| !self.top_level_names.contains("process"))?;
+        let unknown = EnvAssignment {
+            variable: variable.to_string(),
+            value: None,
+            unless_set: false,
+        };
+        if it.operator != AssignmentOperator::Assign
+            || self.conditional_depth > 0
+            || self.tries.guarded_by().is_some()
+        {
+            return Some(unknown);
+        }
+        let (value, unless_set) = match it.right.without_parentheses() {
+            Expression::StringLiteral(value) => (value.value.as_str(), false),
+            Expression::LogicalExpression(logical)
+                if logical.operator == LogicalOperator::Or
+                    && env_variable(&logical.left, &self.top_level_names) == Some(variable) =>
+            {
+                match logical.right.without_parentheses() {
+                    Expression::StringLiteral(value) => (value.value.as_str(), true),
+                    _ => return Some(unknown),
+                }
+            }
+            _ => return Some(unknown),
+        };
+        Some(EnvAssignment {
+            value: Some(value.to_string()),
+            unless_set,
+            ..unknown
+        })
     }
 
     /// Whether the code here runs at init whatever happens: at module
@@ -422,6 +492,83 @@ fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
             Known::Boolean(value) => Some(value),
         },
     }
+}
+
+/// What a branch's test says of the environment, when it reads a variable
+/// of it (`process.env.NODE_ENV`, `process.env['DEBUG']`).
+fn env_test(test: &Expression, declared: &HashSet<String>) -> Option<EnvTest> {
+    let test = env_test_part(test, declared);
+    test.reads_variables().then_some(test)
+}
+
+fn env_test_part(test: &Expression, declared: &HashSet<String>) -> EnvTest {
+    let part = |test| env_test_part(test, declared);
+    if let Some(known) = on_lambda(test, declared) {
+        return EnvTest::Known(known);
+    }
+    match test.without_parentheses() {
+        Expression::UnaryExpression(unary) if unary.operator == UnaryOperator::LogicalNot => {
+            negated(part(&unary.argument))
+        }
+        Expression::LogicalExpression(logical) => match logical.operator {
+            LogicalOperator::And => EnvTest::All(vec![part(&logical.left), part(&logical.right)]),
+            LogicalOperator::Or => EnvTest::Any(vec![part(&logical.left), part(&logical.right)]),
+            LogicalOperator::Coalesce => EnvTest::Unknown,
+        },
+        Expression::BinaryExpression(binary) => {
+            let (variable, other) = match env_variable(&binary.left, declared) {
+                Some(variable) => (variable, &binary.right),
+                None => match env_variable(&binary.right, declared) {
+                    Some(variable) => (variable, &binary.left),
+                    None => return EnvTest::Unknown,
+                },
+            };
+            // a variable is a string, or undefined: `==` is `===` here
+            let Expression::StringLiteral(value) = other.without_parentheses() else {
+                return EnvTest::Unknown;
+            };
+            let is = EnvTest::Is(variable.to_string(), Some(value.value.to_string()));
+            match binary.operator {
+                BinaryOperator::StrictEquality | BinaryOperator::Equality => is,
+                BinaryOperator::StrictInequality | BinaryOperator::Inequality => negated(is),
+                _ => EnvTest::Unknown,
+            }
+        }
+        expression => match env_variable(expression, declared) {
+            Some(variable) => EnvTest::Is(variable.to_string(), None),
+            None => EnvTest::Unknown,
+        },
+    }
+}
+
+fn negated(test: EnvTest) -> EnvTest {
+    match test {
+        EnvTest::Not(test) => *test,
+        test => EnvTest::Not(Box::new(test)),
+    }
+}
+
+/// `NAME` of `process.env.NAME` or `process.env['NAME']`, with `process`
+/// Node's own.
+fn env_variable<'a>(expression: &'a Expression, declared: &HashSet<String>) -> Option<&'a str> {
+    let name = match expression.without_parentheses() {
+        Expression::StaticMemberExpression(member) => {
+            env_variable_of(&member.object, member.property.name.as_str())
+        }
+        Expression::ComputedMemberExpression(member) => match &member.expression {
+            Expression::StringLiteral(name) => env_variable_of(&member.object, &name.value),
+            _ => None,
+        },
+        _ => None,
+    };
+    name.filter(|_| !declared.contains("process"))
+}
+
+/// `name` when `object` is `process.env`.
+fn env_variable_of<'a>(object: &Expression, name: &'a str) -> Option<&'a str> {
+    object
+        .is_specific_member_access("process", "env")
+        .then_some(name)
 }
 
 /// A value known before the code runs, or a literal.
@@ -723,6 +870,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
     fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
         walk::walk_assignment_expression(self, it);
         self.node_names.assignment(it, self.text);
+        if let Some(assignment) = self.env_assignment(it) {
+            self.sets_env.push(assignment);
+        }
         // `process.env.NODE_PATH = …` (then `Module._initPaths()`), `module.paths = […]`
         if let oxc_ast::ast::AssignmentTarget::StaticMemberExpression(target) = &it.left {
             let property = target.property.name.as_str();
@@ -877,17 +1027,21 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     // a branch whose test is known on Lambda runs there or never:
     // `if (process.platform === 'win32') require('./windows')`
+    // and one that tests the function's environment is kept with the
+    // imports in it, for the walk to decide:
+    // `if (process.env.NODE_ENV === 'production') require('./cjs/react.production.min.js')`
     fn visit_if_statement(&mut self, it: &oxc_ast::ast::IfStatement<'a>) {
         let known = on_lambda(&it.test, &self.top_level_names);
         if known.is_none() {
             self.visit_expression(&it.test);
         }
+        let test = env_test(&it.test, &self.top_level_names);
         self.conditional(|s| {
             if known != Some(false) {
-                s.visit_statement(&it.consequent);
+                s.branch(test.clone(), |s| s.visit_statement(&it.consequent));
             }
             if let Some(alternate) = it.alternate.as_ref().filter(|_| known != Some(true)) {
-                s.visit_statement(alternate);
+                s.branch(test.map(negated), |s| s.visit_statement(alternate));
             }
         });
     }
@@ -897,19 +1051,26 @@ impl<'a> Visit<'a> for Scanner<'_> {
         if known.is_none() {
             self.visit_expression(&it.test);
         }
+        let test = env_test(&it.test, &self.top_level_names);
         self.conditional(|s| {
             if known != Some(false) {
-                s.visit_expression(&it.consequent);
+                s.branch(test.clone(), |s| s.visit_expression(&it.consequent));
             }
             if known != Some(true) {
-                s.visit_expression(&it.alternate);
+                s.branch(test.map(negated), |s| s.visit_expression(&it.alternate));
             }
         });
     }
 
+    // `a && b` runs b when a holds, `a || b` when it does not
     fn visit_logical_expression(&mut self, it: &oxc_ast::ast::LogicalExpression<'a>) {
         self.visit_expression(&it.left);
-        self.conditional(|s| s.visit_expression(&it.right));
+        let test = match it.operator {
+            LogicalOperator::And => env_test(&it.left, &self.top_level_names),
+            LogicalOperator::Or => env_test(&it.left, &self.top_level_names).map(negated),
+            LogicalOperator::Coalesce => None,
+        };
+        self.conditional(|s| s.branch(test, |s| s.visit_expression(&it.right)));
     }
 
     fn visit_switch_case(&mut self, it: &oxc_ast::ast::SwitchCase<'a>) {

@@ -4,6 +4,7 @@
 //! lazily (inside a function).
 
 pub mod clients;
+pub mod environment;
 pub mod exports;
 mod js;
 pub mod mount;
@@ -132,6 +133,11 @@ pub struct Import {
     /// functions' bodies run at init.
     #[serde(skip)]
     pub calls: Vec<Member>,
+    /// JavaScript: the tests of the function's environment variables
+    /// around it, all of which must hold for it to run (`if
+    /// (process.env.NODE_ENV === 'production')`).
+    #[serde(skip)]
+    pub when: Vec<environment::EnvTest>,
 }
 
 impl Import {
@@ -155,6 +161,7 @@ impl Import {
             assigned_on_package: Vec::new(),
             functions: Vec::new(),
             calls: Vec::new(),
+            when: Vec::new(),
         }
     }
 
@@ -248,6 +255,8 @@ pub struct ModuleSyntax {
     /// Line of the first `await` outside any function: an ES module that
     /// waits as it loads, which require() cannot load.
     pub top_level_await: Option<u32>,
+    /// What the module assigns to `process.env` at its top level.
+    pub sets_env: Vec<environment::EnvAssignment>,
 }
 
 /// How an ES module import of JSON says it is JSON.

@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use super::environment::Variables;
 use super::exports::ModuleExports;
 use super::mount::{layer_folder, LayerFolder, Mount, MountedFile, LAYER_ROOT};
 use super::scan_cache::ScanCache;
@@ -424,6 +425,9 @@ pub struct InitWalker<'a> {
     /// Resolutions of earlier runs, kept with the fingerprint of what they
     /// depend on ([`InitWalker::resolution_fingerprint`]).
     resolution_cache: Option<(ResolutionCache, u64)>,
+    /// The function's environment as far as known: the branches of the
+    /// code that test it are followed only where they may run.
+    variables: Variables,
 }
 
 /// What one Node import resolved to, and the format of the file found.
@@ -549,7 +553,27 @@ impl<'a> InitWalker<'a> {
             scan_cache: None,
             node_resolved: Mutex::new(FxHashMap::default()),
             resolution_cache: None,
+            variables: Variables::default(),
         })
+    }
+
+    /// Decides the tests of the environment the code makes with these
+    /// variables (without, both branches of each are followed).
+    /// What the handler's module assigns to `process.env` at its top level
+    /// counts too, for everything init loads (Next.js's standalone server
+    /// sets NODE_ENV first thing; one that requires before it assigns is
+    /// taken as if it had not).
+    pub fn with_variables(mut self, mut variables: Variables) -> Self {
+        let entry = self.known.get(self.mount.path(self.entry));
+        for assignment in entry.into_iter().flat_map(|s| &s.syntax.sets_env) {
+            variables.assign(assignment);
+        }
+        self.variables = variables;
+        self
+    }
+
+    pub fn variables(&self) -> &Variables {
+        &self.variables
     }
 
     /// Takes the scans of files met before from the cache in `dir`, and
@@ -1174,6 +1198,29 @@ impl<'a> InitWalker<'a> {
             .filter(|&f| f < self.mount.function.entries.len())
     }
 
+    /// The imports at module scope of the function's loaded files that a
+    /// test of the environment variable `name` chose, in these variables:
+    /// the importing file, the import's line and the file it loads.
+    pub fn chosen_by(&self, load: &InitLoad, name: &str) -> Vec<(usize, u32, usize)> {
+        let mut chosen = Vec::new();
+        for &file in &load.loaded {
+            let Ok(imports) = self.imports(file, &Edits::new()) else {
+                continue;
+            };
+            for import in imports.iter().filter(|i| !i.lazy) {
+                if !import.when.iter().any(|test| test.reads(name))
+                    || !self.variables.allow(&import.when)
+                {
+                    continue;
+                }
+                if let Some(target) = self.resolve_file(file, &import.module) {
+                    chosen.push((file, import.line, target));
+                }
+            }
+        }
+        chosen
+    }
+
     /// What one import loads.
     fn next(&self, file: usize, spec: &Import, edits: &Edits) -> Followed {
         self.next_typed(file, spec, edits).0
@@ -1480,12 +1527,14 @@ impl<'a> InitWalker<'a> {
         &self,
         roots: &[usize],
         edits: &Edits,
+        variables: &Variables,
         failing: &HashSet<usize>,
         stop_at_missing: bool,
     ) -> Found {
         let walk = Walk {
             walker: self,
             edits,
+            variables,
             failing,
             stop_at_missing,
             seen: Mutex::new(roots.iter().copied().collect()),
@@ -1506,31 +1555,36 @@ impl<'a> InitWalker<'a> {
     /// depend on the order tasks ran in: files are sorted (the handler's
     /// first), and so are unresolved imports and warnings.
     pub fn load(&self, edits: &Edits) -> InitLoad {
+        self.load_in(edits, &self.variables)
+    }
+
+    /// [`InitWalker::load`] in another environment (NODE_ENV=production).
+    pub fn load_in(&self, edits: &Edits, variables: &Variables) -> InitLoad {
         // a module missing that nothing catches stops its file there, as
         // Python's import and require() raise: what the file imports after
         // it never loads (pymongo's optional pyopenssl_context stops at
         // service_identity, before cryptography). Unless layers it cannot
         // read may have the module; and a function that fails so at init
         // is walked again past its missing modules, to report them all.
-        let load = self.load_with(edits, !self.platform.unknown_layers);
+        let load = self.load_with(edits, variables, !self.platform.unknown_layers);
         match load.unresolved.is_empty() {
             true => load,
-            false => self.load_with(edits, false),
+            false => self.load_with(edits, variables, false),
         }
     }
 
-    fn load_with(&self, edits: &Edits, stop_at_missing: bool) -> InitLoad {
+    fn load_with(&self, edits: &Edits, variables: &Variables, stop_at_missing: bool) -> InitLoad {
         let roots: Vec<usize> = std::iter::once(self.entry)
             .chain(self.wrapper.iter().copied())
             .collect();
-        let mut found = self.walk(&roots, edits, &HashSet::new(), stop_at_missing);
+        let mut found = self.walk(&roots, edits, variables, &HashSet::new(), stop_at_missing);
         // a module that fails fails the modules that import it, where
         // nothing catches it: walk again, stopping them there, until no
         // more fail (the tasks run in parallel, so a failure is known only
         // once the walk is done)
         let mut failing = failing_files(&found);
         while failing.len() > found.stopped.len() {
-            found = self.walk(&roots, edits, &failing, stop_at_missing);
+            found = self.walk(&roots, edits, variables, &failing, stop_at_missing);
             let more = failing_files(&found);
             if more.len() <= failing.len() {
                 break;
@@ -1799,6 +1853,7 @@ struct NodeLoad {
 struct Walk<'w, 'a> {
     walker: &'w InitWalker<'a>,
     edits: &'w Edits,
+    variables: &'w Variables,
     /// Files known to fail at init: an import of one stops its importer.
     failing: &'w HashSet<usize>,
     /// Whether a module missing that nothing catches stops its file.
@@ -2080,7 +2135,9 @@ fn follow_imports<'s>(
             }
         };
     let mut runtime_esm_imports = Vec::new();
-    for (index, import) in imports.iter().enumerate().filter(|(_, i)| !i.lazy) {
+    // a branch the function's environment never takes loads nothing
+    let runs = |import: &&Import| walk.variables.allow(&import.when);
+    for (index, import) in (imports.iter().enumerate()).filter(|(_, i)| !i.lazy && runs(i)) {
         let (found, targets, format, fails) = follow(import);
         record(index, import, &targets, &format);
         // found, with no file: the runtime provides it (a built-in, or
@@ -2165,7 +2222,7 @@ fn follow_imports<'s>(
             }
         }
     }
-    for (index, import) in imports.iter().enumerate().filter(|(_, i)| i.lazy) {
+    for (index, import) in (imports.iter().enumerate()).filter(|(_, i)| i.lazy && runs(i)) {
         match import.fallback_for {
             Some(id) if tries.get(&id) == Some(&false) => {
                 let (_, targets, format, _) = follow(import);

@@ -67,7 +67,8 @@ codec_struct!(Import {
     assigned,
     assigned_on_package,
     functions,
-    calls
+    calls,
+    when
 });
 
 codec_struct!(TooNew {
@@ -80,7 +81,8 @@ codec_struct!(ModuleSyntax {
     esm,
     commonjs,
     json_imports,
-    top_level_await
+    top_level_await,
+    sets_env
 });
 
 codec_struct!(ModuleExports {
@@ -123,7 +125,8 @@ mod tests {
                   try { require('optional') } catch { }\nfunction later() { return require('lazy') }\n\
                   //# sourceMappingURL=index.mjs.map\n";
         let cjs = "const lib = require('./lib');\nmodule.exports = require('./impl');\n\
-                   exports.handler = async () => lib.run();\nif (process.env.X) require('x');\n";
+                   exports.handler = async () => lib.run();\nif (process.env.X) require('x');\n\
+                   process.env.NODE_ENV = process.env.NODE_ENV || 'production';\n";
         let py = "import os, config\nfrom .models import User\ntry:\n    import ujson as json\n\
                   except ImportError:\n    import json\nconfig.REGION = 'eu'\nimport conf.aws\nconf.STAGE = 'prod'\n\
                   match os.name:\n    case _: pass\n\
@@ -142,6 +145,8 @@ mod tests {
             .exports
             .as_ref()
             .is_some_and(|e| !e.reexports.is_empty()));
+        assert!(scans[1].imports.iter().any(|i| !i.when.is_empty()));
+        assert!(!scans[1].syntax.sets_env.is_empty());
         assert!(!scans[2].too_new.is_empty());
         assert!(scans[2].imports.iter().any(|i| !i.assigned.is_empty()));
         assert!(scans[2]

@@ -641,7 +641,8 @@ fn run_once(
     let root = tree.task;
     let mut command = Command::new(interpreter);
     command.current_dir(root);
-    command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS");
+    // Lambda sets none of these unless the function does
+    (command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS")).env_remove("NODE_ENV");
     command.envs(tree.environment);
     command.env("LAMBDA_TASK_ROOT", root);
     // Lambda always sets the region: an SDK client created at module

@@ -89,4 +89,5 @@ npm_fixture powertools-mismatch
 npm_fixture cjs-names
 npm_fixture esm-imports
 npm_fixture bundled
+npm_fixture react-ssr
 pnpm_fixture pnpm-express
