@@ -388,6 +388,9 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                 if let Some(walker) = &walker {
                     analysis
                         .findings
+                        .extend(analysis::node_env::check(artifact, inventory, walker, load));
+                    analysis
+                        .findings
                         .extend(analysis::module_format::required_es_modules(
                             inventory,
                             &walker.requires(load),

@@ -1952,7 +1952,9 @@ fn files_python_loads(fixture: &str, module: &str) -> BTreeSet<String> {
 /// production build by NODE_ENV as they load, and Lambda leaves NODE_ENV
 /// unset. The walk follows the branch the function's environment takes
 /// (the command line's, the template's, the handler's own assignment),
-/// file for file as Node loads it in each.
+/// file for file as Node loads it in each; the development builds are a
+/// finding whose saving is the walk with NODE_ENV=production, and it goes
+/// when the environment sets it.
 #[test]
 fn react_loads_its_development_build_unless_node_env_is_production() {
     let dir = tempfile::tempdir().unwrap();
@@ -1983,10 +1985,39 @@ fn react_loads_its_development_build_unless_node_env_is_production() {
         measured_files_with(&zip, &production)
     );
 
+    let finding = |audit: &Audit| -> Option<Value> {
+        audit.report["artifacts"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "node/development-build")
+            .cloned()
+    };
+    let found = finding(&unset).expect("development builds found");
+    assert_eq!(found["level"], "warn");
+    // where react-dom's server renderer chose its build
+    assert_eq!(
+        found["location"]["path"],
+        "node_modules/react-dom/server.node.js"
+    );
+    assert_eq!(found["location"]["line"], 8);
+    let message = found["message"].as_str().unwrap();
+    assert!(
+        message.contains("react, react-dom") && message.contains("NODE_ENV is not set"),
+        "{message}"
+    );
+    // the saving is the walk in production against this one
+    let saving = &found["saving"];
+    assert_eq!(saving["init_files"]["before"], followed.len());
+    assert_eq!(saving["init_files"]["after"], followed_in_production.len());
+    assert!(saving["init_ms"]["low"].as_f64().unwrap() > 0.0, "{saving}");
+    assert!(finding(&set).is_none());
+
     // a deployment's template that sets it
     let template = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Web:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: function.zip\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Environment:\n        Variables:\n          NODE_ENV: production\n";
     let (_keep, deployed) = beside_template(&zip, template);
     let deployed = Audit::run(&deployed, &[]);
+    assert!(finding(&deployed).is_none(), "{}", deployed.report);
     assert_eq!(
         init_files(&deployed.report["artifacts"][0]["init"]),
         followed_in_production
@@ -1997,6 +2028,7 @@ fn react_loads_its_development_build_unless_node_env_is_production() {
     let sets_it = format!("process.env.NODE_ENV = 'production';\n{handler}");
     let zip = function(dir.path(), "react-ssr", ("index.js", &sets_it));
     let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+    assert!(finding(&audit).is_none(), "{}", audit.report);
     let followed = init_files(&audit.report["artifacts"][0]["init"]);
     assert_eq!(followed, measured_files(&zip));
     assert!(

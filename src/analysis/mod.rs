@@ -16,6 +16,7 @@ mod lockfile_checks;
 pub mod missing_modules;
 pub mod module_format;
 pub mod native;
+pub mod node_env;
 pub mod permissions;
 pub mod practices;
 pub mod python_syntax;

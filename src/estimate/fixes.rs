@@ -8,6 +8,7 @@ use crate::analysis::bytecode::CompiledAtStart;
 use crate::analysis::init::{loaded_files, LayerFiles};
 use crate::analysis::{Finding, InitFiles};
 use crate::artifact::Artifact;
+use crate::imports::environment::NODE_ENV;
 use crate::imports::reach::{Edits, InitLoad, InitWalker};
 use crate::imports::{Import, ImportKind, Language, SourceFile};
 use crate::rules::{Alternative, RuleSet};
@@ -108,6 +109,12 @@ fn after_fix<'r>(
                     .collect();
                 (!clients.is_empty()).then_some(clients)
             }))
+        }
+        "node/development-build" => {
+            let production = (cx.walker.variables()).with(NODE_ENV, "production");
+            changed(Some(
+                cx.inputs(&cx.walker.load_in(&Edits::new(), &production)),
+            ))
         }
         "node/whole-xray-sdk" => changed(rewrite_import(finding, cx, &["aws-xray-sdk"], |_| {
             Some(vec!["aws-xray-sdk-core".to_string()])
