@@ -310,6 +310,75 @@ fn javascript_branches_on_the_environment_are_decided_by_the_functions_variables
     assert!(own[0].when.is_empty());
 }
 
+/// A module's own function that its top level calls runs its requires at
+/// init (iconv-lite's `module.exports.enableStreamingAPI(stream)`); one
+/// called under a condition only may, and one nobody calls does not. What
+/// an importer calls of the module (`module.exports = setup`, debug's) is
+/// named on the function's imports for the walk.
+#[test]
+fn javascript_functions_module_scope_calls_run_their_requires_at_init() {
+    let imports = js(
+        "lib/index.js",
+        "function setup() {\n  require('./setup');\n  function later() { require('./later'); }\n}\n\
+         const load = () => require('./loaded');\n\
+         module.exports.enableStreams = function enableStreams(s) { require('./streams'); };\n\
+         function maybe() { require('./maybe'); }\n\
+         function never() { require('./never'); }\n\
+         function exported() { require('./exported'); }\n\
+         setup();\nconst config = load();\nif (s) module.exports.enableStreams(s);\n\
+         try { maybe(); } catch (e) {}\nmodule.exports = exported;\n",
+    );
+    let at_init: Vec<String> = imports
+        .iter()
+        .map(|i| {
+            format!(
+                "{}{}{}",
+                i.module,
+                if i.lazy { " lazy" } else { "" },
+                if i.conditional { " conditional" } else { "" }
+            )
+        })
+        .collect();
+    assert_eq!(
+        at_init,
+        [
+            "./setup",
+            "./later lazy",
+            "./loaded",
+            "./streams conditional",
+            "./maybe conditional",
+            "./never lazy",
+            "./exported lazy",
+        ]
+    );
+    // what an importer calling the module itself runs
+    assert_eq!(imports[6].functions, ["exported", "module.exports"]);
+
+    let importer = js(
+        "index.js",
+        "const make = require('./lib')(exports);\nconst lib = require('./other');\nlib.init();\n\
+         const { start } = require('./third');\nstart();\nfunction later() { require('./fourth')(); }\n",
+    );
+    let calls: Vec<(&str, Vec<&str>)> = importer
+        .iter()
+        .map(|i| {
+            (
+                i.module.as_str(),
+                i.calls.iter().map(|c| c.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("./lib", vec!["module.exports"]),
+            ("./other", vec!["exports.init"]),
+            ("./third", vec!["exports.start"]),
+            ("./fourth", vec![]),
+        ]
+    );
+}
+
 /// requests/packages.py imports urllib3 and idna through a loop over their
 /// names; a loop over names that are not literals imports what cannot be
 /// known.

@@ -376,6 +376,50 @@ fn search_paths_changed_in_code_may_provide_package_names() {
     );
 }
 
+/// A function of another module that the handler calls at init requires
+/// a file the package lacks: Node fails there, at every cold start, and so
+/// does the gate. Called only from the handler, it is no failure at init.
+#[test]
+fn a_module_missing_from_a_function_init_calls_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let function = |call: &str| {
+        let root = dir
+            .path()
+            .join(call.replace(['(', ')', '.', ' ', ';'], "_"));
+        common::write_files(
+            &root,
+            &[
+                (
+                    "index.js",
+                    &format!("const config = require('./config');\n{call}\nexports.handler = async () => config.settings;\n"),
+                ),
+                (
+                    "config.js",
+                    "exports.load = function load() {\n  exports.settings = require('./settings.json');\n};\n",
+                ),
+            ],
+        );
+        root
+    };
+    let at_init = function("config.load();");
+    let (code, report) = audit_with(&at_init, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        missing(&report),
+        ["deny config.js:2 imports ./settings.json at init, but that file is not in the package"]
+    );
+    if let Some((started, stderr)) = common::node(&at_init, &["-e", "require('./index.js')"]) {
+        assert!(
+            !started && stderr.contains("Cannot find module './settings.json'"),
+            "{stderr}"
+        );
+    }
+    let in_handler = function("exports.prepare = () => config.load();");
+    let (code, report) = audit_with(&in_handler, &["--runtime", "nodejs20.x"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(missing(&report).is_empty());
+}
+
 /// A folder whose requirements.txt or package.json declares what it lacks
 /// is the function's source before the build installs its dependencies:
 /// those imports are a warning that says so, and what nothing declares

@@ -2036,3 +2036,27 @@ fn react_loads_its_development_build_unless_node_env_is_production() {
         "{followed:?}"
     );
 }
+
+/// Packages whose top level calls functions of theirs or of the modules
+/// they require, which require more as they run: iconv-lite's
+/// `module.exports.enableStreamingAPI(stream)` (under express's
+/// body-parser, and mysql2), debug's `require('./common')(exports)` whose
+/// `setup` requires ms (under axios and express). The walk follows those
+/// calls and loads what Node loads, file for file.
+#[test]
+fn functions_init_calls_load_what_node_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    for package in ["express", "axios"] {
+        let zip = node_function(dir.path(), "cjs-names", package);
+        let audit = Audit::run(&zip, &["--runtime", "nodejs20.x"]);
+        let followed = init_files(&audit.report["artifacts"][0]["init"]);
+        assert_eq!(followed, measured_files(&zip), "{package}");
+        let mut called = vec!["node_modules/ms/index.js"];
+        if package == "express" {
+            called.push("node_modules/iconv-lite/lib/streams.js");
+        }
+        for file in called {
+            assert!(followed.contains(file), "{package}: {file} in {followed:?}");
+        }
+    }
+}

@@ -115,6 +115,10 @@ fn scan_as<'a>(
         conditional_depth: 0,
         env_tests: Vec::new(),
         sets_env: Vec::new(),
+        function: None,
+        function_name: None,
+        local_calls: HashMap::new(),
+        function_calls: HashMap::new(),
         search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
@@ -134,6 +138,10 @@ fn scan_as<'a>(
         json_imports: Vec::new(),
     };
     scanner.visit_program(&parsed.program);
+    let local_calls = &scanner.local_calls;
+    super::run_called_functions(&mut scanner.imports, &scanner.function_calls, |f| {
+        local_calls.get(f).copied()
+    });
     let esm = parsed
         .program
         .body
@@ -215,6 +223,19 @@ struct Scanner<'t> {
     env_tests: Vec<EnvTest>,
     /// Assignments to `process.env` at the top level.
     sets_env: Vec<EnvAssignment>,
+    /// The module-level function being scanned, when the position is
+    /// directly in one: `setup` (`function setup() {}`, `const setup =
+    /// () => {}`), `exports.enableStreamingAPI` (`module.exports.… =
+    /// function () {}`).
+    function: Option<String>,
+    /// The name the function expression about to be visited is given.
+    function_name: Option<String>,
+    /// The module's functions module-scope code calls, and whether surely
+    /// (not only under a condition, or in a `try`).
+    local_calls: HashMap<String, bool>,
+    /// Per module-level function, the names of the module's functions its
+    /// body calls.
+    function_calls: HashMap<String, HashSet<String>>,
     /// Whether the code changed where require looks (`module.paths.push`,
     /// `process.env.NODE_PATH =` with `Module._initPaths()`): a package
     /// required after that may come from there.
@@ -268,10 +289,94 @@ impl Scanner<'_> {
                     && matches!(kind, ImportKind::Require | ImportKind::Dynamic)),
             stops_module: self.tries.stops_module(self.function_depth),
             when: self.env_tests.clone(),
+            functions: match (self.function_depth, &self.function) {
+                (1, Some(function)) => vec![function.clone()],
+                _ => Vec::new(),
+            },
             ..Import::plain(module.to_string(), kind)
         });
         self.by_span.insert(span.start, self.imports.len() - 1);
         self.imports.len() - 1
+    }
+
+    /// Enters a function's body (`depth` 0: one called where it stands),
+    /// a module-level function by its name (its own, or the one it is
+    /// assigned to); returns the function the position was in.
+    fn enter_function(&mut self, depth: u32, own_name: Option<String>) -> Option<String> {
+        let given = self.function_name.take();
+        let outer = self.function.clone();
+        if depth == 1 && self.function_depth == 0 {
+            // `module.exports.x = function x () {}` is called as `exports.x`
+            self.function = given.or(own_name);
+        }
+        self.function_depth += depth;
+        outer
+    }
+
+    fn leave_function(&mut self, depth: u32, outer: Option<String>) {
+        self.function_depth -= depth;
+        self.function = outer;
+    }
+
+    /// A call of a function of the module, by the name module-level
+    /// functions have: at module scope it runs that function's imports at
+    /// init; in a module-level function, they run when that one does.
+    fn record_local_call(&mut self, callee: &Expression) {
+        // most calls are deeper in functions: no name to make for those
+        if self.function_depth > 1 || (self.function_depth == 1 && self.function.is_none()) {
+            return;
+        }
+        let Some(name) = function_name(callee) else {
+            return;
+        };
+        match (self.function_depth, &self.function) {
+            (0, _) => {
+                let surely = self.conditional_depth == 0 && self.tries.guarded_by().is_none();
+                *self.local_calls.entry(name).or_default() |= surely;
+            }
+            (1, Some(caller)) => {
+                (self.function_calls.entry(caller.clone()).or_default()).insert(name);
+            }
+            _ => {}
+        }
+    }
+
+    /// A call at init of what another module exports (`require('./common')(exports)`,
+    /// `lib.init()` or `init()` after `const { init } = require('./lib')`):
+    /// the function's imports in that module run then, which the import
+    /// records among its `calls` by the name the function has there
+    /// ([`MODULE_EXPORTS`], `exports.init`).
+    fn calls_module(&mut self, callee: &Expression, span: Span) {
+        if !self.surely_at_init() {
+            return;
+        }
+        let module_object = |s: &Self, e: &Expression| -> Option<usize> {
+            match e.without_parentheses() {
+                Expression::Identifier(id) => s.module_objects.get(id.name.as_str()).copied(),
+                Expression::CallExpression(call) => s.by_span.get(&call.span.start).copied(),
+                _ => None,
+            }
+        };
+        let called = match callee.without_parentheses() {
+            Expression::Identifier(id) => match self.destructured.get(id.name.as_str()) {
+                Some((index, name)) => Some((*index, format!("exports.{name}"))),
+                None => module_object(self, callee).map(|index| (index, MODULE_EXPORTS.into())),
+            },
+            Expression::CallExpression(_) => {
+                module_object(self, callee).map(|index| (index, MODULE_EXPORTS.into()))
+            }
+            Expression::StaticMemberExpression(member) => module_object(self, &member.object)
+                .map(|index| (index, format!("exports.{}", member.property.name))),
+            _ => None,
+        };
+        let Some((index, name)) = called else {
+            return;
+        };
+        let (line, _) = self.lines.position(self.text, span.start as usize);
+        let calls = &mut self.imports[index].calls;
+        if !calls.iter().any(|c| c.name == name) {
+            calls.push(Member { name, line });
+        }
     }
 
     /// Visits what may not run: a branch, a loop body.
@@ -564,6 +669,37 @@ fn env_variable<'a>(expression: &'a Expression, declared: &HashSet<String>) -> O
     name.filter(|_| !declared.contains("process"))
 }
 
+/// The name of what `module.exports = …` sets, as a function the module's
+/// importers call.
+const MODULE_EXPORTS: &str = "module.exports";
+
+/// A function or arrow function expression.
+fn is_function(expression: &Expression) -> bool {
+    matches!(
+        expression.without_parentheses(),
+        Expression::FunctionExpression(_) | Expression::ArrowFunctionExpression(_)
+    )
+}
+
+/// The name a call of a module's own function is made by: `setup` for
+/// `setup()`, `exports.x` for `exports.x()` and `module.exports.x()`.
+fn function_name(callee: &Expression) -> Option<String> {
+    match callee.without_parentheses() {
+        Expression::Identifier(id) => Some(id.name.to_string()),
+        expression => function_name_of_member(expression.as_member_expression()?),
+    }
+}
+
+/// `exports.x` for `exports.x` and `module.exports.x`.
+fn function_name_of_member(member: &oxc_ast::ast::MemberExpression) -> Option<String> {
+    let oxc_ast::ast::MemberExpression::StaticMemberExpression(member) = member else {
+        return None;
+    };
+    let on_exports = member.object.is_specific_id("exports")
+        || member.object.is_specific_member_access("module", "exports");
+    on_exports.then(|| format!("exports.{}", member.property.name))
+}
+
 /// `name` when `object` is `process.env`.
 fn env_variable_of<'a>(object: &Expression, name: &'a str) -> Option<&'a str> {
     object
@@ -743,6 +879,11 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
+            if is_function(init) {
+                self.function_name = Some(id.name.to_string());
+            }
+        }
         if let Some(Expression::CallExpression(call)) = &it.init {
             if let Some(module) = required_module(call) {
                 let index = self.record(module, ImportKind::Require, call.span);
@@ -823,6 +964,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
                 }
             }
         }
+        self.record_local_call(callee);
         match callee {
             Expression::FunctionExpression(function) => {
                 self.immediate.insert(function.span.start);
@@ -865,9 +1007,28 @@ impl<'a> Visit<'a> for Scanner<'_> {
         self.node_names.keys_loops += u32::from(keys_loop);
         walk::walk_call_expression(self, it);
         self.node_names.keys_loops -= u32::from(keys_loop);
+        // recorded by now: `require('./common')(exports)`
+        self.calls_module(callee, it.span);
     }
 
     fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
+        // `module.exports.enableStreamingAPI = function (…) {…}` (iconv-lite),
+        // `module.exports = setup` (debug): what an importer calls is that
+        if let Some(target) = it.left.as_member_expression() {
+            let exported = function_name_of_member(target).or_else(|| {
+                let module_exports = target.object().is_specific_id("module")
+                    && target.static_property_name() == Some("exports");
+                module_exports.then(|| MODULE_EXPORTS.to_string())
+            });
+            match (exported, it.right.without_parentheses()) {
+                (Some(name), right) if is_function(right) => self.function_name = Some(name),
+                (Some(name), Expression::Identifier(function)) if self.function_depth == 0 => {
+                    (self.function_calls.entry(name).or_default())
+                        .insert(function.name.to_string());
+                }
+                _ => {}
+            }
+        }
         walk::walk_assignment_expression(self, it);
         self.node_names.assignment(it, self.text);
         if let Some(assignment) = self.env_assignment(it) {
@@ -947,11 +1108,12 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     fn visit_function(&mut self, it: &oxc_ast::ast::Function<'a>, flags: ScopeFlags) {
         let depth = u32::from(!self.immediate.contains(&it.span.start));
-        self.function_depth += depth;
+        let name = it.id.as_ref().map(|id| id.name.to_string());
+        let outer = self.enter_function(depth, name);
         self.functions += 1;
         walk::walk_function(self, it, flags);
         self.functions -= 1;
-        self.function_depth -= depth;
+        self.leave_function(depth, outer);
     }
 
     fn visit_await_expression(&mut self, it: &oxc_ast::ast::AwaitExpression<'a>) {
@@ -1098,10 +1260,10 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {
         let depth = u32::from(!self.immediate.contains(&it.span.start));
-        self.function_depth += depth;
+        let outer = self.enter_function(depth, None);
         self.functions += 1;
         walk::walk_arrow_function_expression(self, it);
         self.functions -= 1;
-        self.function_depth -= depth;
+        self.leave_function(depth, outer);
     }
 }

@@ -13,6 +13,8 @@ pub mod reach;
 pub mod scan_cache;
 pub mod source_map;
 
+use std::collections::{HashMap, HashSet};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -170,6 +172,56 @@ impl Import {
     pub fn surely_runs(&self) -> bool {
         !self.lazy && !self.conditional && (self.guarded_by.is_none() || self.stops_module)
     }
+}
+
+/// Gives each import in a module-level function the module's functions
+/// that run it (that one, and those calling it, directly or not), and
+/// makes an import at init of each that module-scope code runs this way.
+/// `called` says whether module-scope code calls a function: surely
+/// (`Some(true)`), or under a condition, which the import then is under.
+fn run_called_functions(
+    imports: &mut [Import],
+    function_calls: &HashMap<String, HashSet<String>>,
+    called: impl Fn(&str) -> Option<bool>,
+) {
+    let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (caller, callees) in function_calls {
+        for callee in callees {
+            called_by.entry(callee).or_default().push(caller);
+        }
+    }
+    // per function holding imports, every function whose call runs it
+    let mut runners: HashMap<String, Vec<String>> = HashMap::new();
+    for import in imports {
+        let Some(own) = import.functions.first() else {
+            continue;
+        };
+        let all = runners
+            .entry(own.clone())
+            .or_insert_with(|| callers_of(&called_by, own));
+        import.functions.clone_from(all);
+        let calls: Vec<bool> = import.functions.iter().filter_map(|f| called(f)).collect();
+        if import.lazy && !calls.is_empty() {
+            import.lazy = false;
+            import.conditional |= !calls.contains(&true);
+        }
+    }
+}
+
+/// `function` and the functions that call it, directly or not, sorted.
+fn callers_of(called_by: &HashMap<&str, Vec<&str>>, function: &str) -> Vec<String> {
+    let mut seen = HashSet::from([function]);
+    let mut stack = vec![function];
+    while let Some(callee) = stack.pop() {
+        for &caller in called_by.get(callee).into_iter().flatten() {
+            if seen.insert(caller) {
+                stack.push(caller);
+            }
+        }
+    }
+    let mut all: Vec<String> = seen.into_iter().map(str::to_string).collect();
+    all.sort();
+    all
 }
 
 /// The `try` statements (with a handler) around a scanner's position, for

@@ -93,7 +93,10 @@ pub(super) fn scan_and<R>(
         loop_values: HashMap::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
-    scanner.run_called_functions();
+    let local_calls = &scanner.local_calls;
+    super::run_called_functions(&mut scanner.imports, &scanner.function_calls, |f| {
+        local_calls.contains(f).then_some(true)
+    });
     scanner.record_lazy_attributes(&parsed.syntax().body);
     let exports = super::exports::python_exports(&parsed.syntax().body, text);
     let also = also(&parsed.syntax().body, scanner.lines);
@@ -158,37 +161,6 @@ impl Scanner<'_> {
             },
             ..Import::plain(module, kind)
         });
-    }
-
-    /// Gives each import in a function the module's functions that run
-    /// it (that one, and those calling it, directly or not), and makes
-    /// those that module-scope code runs this way imports at init.
-    fn run_called_functions(&mut self) {
-        let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (caller, callees) in &self.function_calls {
-            for callee in callees {
-                called_by.entry(callee).or_default().push(caller);
-            }
-        }
-        // per function holding imports, every function whose call runs it
-        let mut runners: HashMap<String, Vec<String>> = HashMap::new();
-        for import in &mut self.imports {
-            let Some(own) = import.functions.first() else {
-                continue;
-            };
-            let all = runners
-                .entry(own.clone())
-                .or_insert_with(|| callers_of(&called_by, own));
-            import.functions.clone_from(all);
-            if import.lazy
-                && import
-                    .functions
-                    .iter()
-                    .any(|f| self.local_calls.contains(f))
-            {
-                import.lazy = false;
-            }
-        }
     }
 
     /// A call module-scope code makes: of a function this module defines
@@ -723,22 +695,6 @@ impl<'a> Visitor<'a> for Scanner<'_> {
         }
         visitor::walk_expr(self, expr);
     }
-}
-
-/// `function` and the functions that call it, directly or not, sorted.
-fn callers_of(called_by: &HashMap<&str, Vec<&str>>, function: &str) -> Vec<String> {
-    let mut seen = HashSet::from([function]);
-    let mut stack = vec![function];
-    while let Some(callee) = stack.pop() {
-        for &caller in called_by.get(callee).into_iter().flatten() {
-            if seen.insert(caller) {
-                stack.push(caller);
-            }
-        }
-    }
-    let mut all: Vec<String> = seen.into_iter().map(str::to_string).collect();
-    all.sort();
-    all
 }
 
 /// `sys.path.insert(…)`, `sys.path.append(…)`, `sys.path.extend(…)`,

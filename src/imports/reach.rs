@@ -2206,7 +2206,7 @@ fn follow_imports<'s>(
     }
     for (targets, calls) in called {
         for target in targets {
-            if language_of_loaded(walker.mount.path(target)) != Some(Language::Python) {
+            if language_of_loaded(walker.mount.path(target)) != Some(walker.language) {
                 continue;
             }
             let new: Vec<String> = {
