@@ -245,6 +245,80 @@ fn a_musllinux_wheel_whose_package_falls_back_is_a_warning() {
     assert_eq!(walked, files_python_loads("markupsafe-musl", "markupsafe"));
 }
 
+/// An extension module built on a newer system than the runtime's needs a
+/// newer glibc: here MarkupSafe with its `_speedups` built on this machine,
+/// calling arc4random (GLIBC_2.36, Debian 12's). On python3.11 (Amazon
+/// Linux 2, glibc 2.26) its load raises ImportError, which MarkupSafe
+/// catches to use `_native`: the function starts, and the finding is a
+/// warning. A package that imports it outside a `try` does not start.
+#[test]
+fn an_extension_needing_a_newer_glibc_is_a_warning_where_its_package_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = dir.path().join("_speedups.so");
+    let source = dir.path().join("speedups.c");
+    std::fs::write(
+        &source,
+        "#include <stdlib.h>\nunsigned int PyInit__speedups(void) { return arc4random(); }\n",
+    )
+    .unwrap();
+    let compiled = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&built)
+        .arg(&source)
+        .status()
+        .expect("a C compiler (cc), which Rust links with");
+    assert!(compiled.success());
+    let so = std::fs::read(&built).unwrap();
+    let speedups = "_speedups.cpython-311-x86_64-linux-gnu.so";
+    // MarkupSafe's Python files and its dist-info as pip installed them,
+    // the RECORD naming the extension built here
+    let installed = registry_fixture("markupsafe-musl");
+    let mut zip = ZipBuilder::new();
+    for path in [
+        "markupsafe/__init__.py",
+        "markupsafe/_native.py",
+        "MarkupSafe-3.0.2.dist-info/METADATA",
+        "MarkupSafe-3.0.2.dist-info/RECORD",
+    ] {
+        let text = std::fs::read_to_string(installed.join(path)).unwrap();
+        zip = zip.file(
+            path,
+            text.replace(
+                "cpython-311-x86_64-linux-musl",
+                "cpython-311-x86_64-linux-gnu",
+            ),
+        );
+    }
+    let zip = zip
+        .file(&format!("markupsafe/{speedups}"), &so)
+        .file("lambda_function.py", "import markupsafe\n\n\ndef lambda_handler(event, context):\n    return str(markupsafe.escape('<p>'))\n")
+        .write_to(dir.path(), "falls-back.zip");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.report);
+    assert_eq!(
+        audit.findings("runtime/glibc-too-new"),
+        [format!("warn MarkupSafe 3.0.2: markupsafe/{speedups} needs GLIBC_2.36; python3.11 runs on Amazon Linux 2 (glibc 2.26): its import fails inside a `try` the package falls back from (slower, but the function starts)")]
+    );
+    // Amazon Linux 2023's glibc is 2.34: not new enough either
+    let audit = Audit::run(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.report);
+
+    let zip = ZipBuilder::new()
+        .file("speedy/__init__.py", "from ._speedups import escape\n")
+        .file(&format!("speedy/{speedups}"), &so)
+        .file(
+            "lambda_function.py",
+            "import speedy\n\n\ndef lambda_handler(event, context):\n    return speedy.escape\n",
+        )
+        .write_to(dir.path(), "no-fallback.zip");
+    let audit = Audit::run(&zip, &["--runtime", "python3.11"]);
+    assert_eq!(audit.code, Some(1), "{}", audit.report);
+    assert_eq!(
+        audit.findings("runtime/glibc-too-new"),
+        [format!("deny the function's own code: speedy/{speedups} needs GLIBC_2.36; python3.11 runs on Amazon Linux 2 (glibc 2.26)")]
+    );
+}
+
 /// pydantic-core's Rust extension is the package: built for CPython 3.12,
 /// or installed on a Mac (`cpython-311-darwin`) or on Windows
 /// (`cp311-win_amd64.pyd`), `import pydantic_core` fails on Lambda's 3.11. MarkupSafe's `_speedups` built for

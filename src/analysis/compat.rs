@@ -166,7 +166,9 @@ pub fn check(
             })
             .cloned()
             .collect();
-        findings.extend(glibc_too_new(artifact, inventory, runtime, &loadable));
+        findings.extend(glibc_too_new(
+            artifact, inventory, runtime, &loadable, arm64,
+        ));
         findings.extend(musl(artifact, inventory, runtime, &infos, arm64));
         findings.extend(missing_libraries(
             artifact, layers, inventory, runtime, &loadable,
@@ -297,26 +299,34 @@ fn glibc_too_new(
     inventory: &Inventory,
     runtime: &RuntimeInfo,
     infos: &[(usize, NativeInfo)],
+    arm64: bool,
 ) -> Vec<Finding> {
     let Some(available) = native::parse_glibc(&runtime.glibc) else {
         return Vec::new();
     };
-    // per owner: the file needing the newest glibc
-    let mut worst: BTreeMap<String, (usize, (u32, u32), usize)> = BTreeMap::new();
+    // a Python extension module that fails to load raises ImportError,
+    // which a package may catch to go on without it (MarkupSafe built from
+    // source on a newer system than the runtime's)
+    let mut fallbacks = ExtensionFallbacks::new(artifact, runtime.python_version());
+    // per owner: the file needing the newest glibc, the files that do,
+    // and how Python does without all of them
+    let mut worst: BTreeMap<String, TooNew> = BTreeMap::new();
     for (i, info) in infos {
         if info.musl {
             continue;
         }
         if let Some(needed) = info.glibc.filter(|v| *v > available) {
             let (label, _) = owner_label(inventory, *i);
-            let slot = worst.entry(label).or_insert((*i, needed, 0));
-            slot.2 += 1;
+            let fallback = fallbacks.of_loaded(inventory, *i, arm64);
+            let slot = worst.entry(label).or_insert((*i, needed, Vec::new(), None));
+            slot.3 = all_fall_back(slot.2.is_empty(), slot.3, fallback);
+            slot.2.push(*i);
             // among the files needing the newest glibc, name the biggest:
             // the package's core module rather than a helper
             let bigger =
                 artifact.entries[*i].unzipped_bytes > artifact.entries[slot.0].unzipped_bytes;
             if needed > slot.1 || (needed == slot.1 && bigger) {
-                *slot = (*i, needed, slot.2);
+                (slot.0, slot.1) = (*i, needed);
             }
         }
     }
@@ -330,14 +340,18 @@ fn glibc_too_new(
     };
     worst
         .into_iter()
-        .map(|(label, (i, (major, minor), count))| {
+        .map(|(label, (i, (major, minor), files, fallback))| {
             let path = &artifact.entries[i].path;
-            let more = and_more(count);
-            finding(
+            let more = and_more(files.len());
+            let (level, consequence) = match fallback {
+                Some(fallback) => (Level::Warn, format!(": {}", fallback.consequence())),
+                None => (Level::Deny, String::new()),
+            };
+            let mut f = finding(
                 "runtime/glibc-too-new",
-                Level::Deny,
+                level,
                 format!(
-                    "{label}: {path} needs GLIBC_{major}.{minor}{more}; {} runs on {} (glibc {})",
+                    "{label}: {path} needs GLIBC_{major}.{minor}{more}; {} runs on {} (glibc {}){consequence}",
                     runtime.id, runtime.os, runtime.glibc
                 ),
                 path,
@@ -351,10 +365,22 @@ fn glibc_too_new(
                         if runtime.family == "python" { "a manylinux2014 wheel" } else { "its prebuilt binaries name the glibc they need" }
                     )
                 },
-            )
+            );
+            // what falls back is weight the function carries for nothing
+            if level == Level::Warn {
+                let bytes = files.iter().map(|&i| artifact.entries[i].unzipped_bytes).sum();
+                let zipped = files.iter().map(|&i| artifact.entries[i].zipped_bytes).sum();
+                f.saving = Some(Saving::bytes(bytes, zipped));
+            }
+            f
         })
         .collect()
 }
+
+/// Per owner, for runtime/glibc-too-new: the file needing the newest
+/// glibc and that version, every file needing more than the runtime has,
+/// and how Python does without them all.
+type TooNew = (usize, (u32, u32), Vec<usize>, Option<PythonFallback>);
 
 /// The same language on Amazon Linux 2023, for the advice.
 fn newer_sibling(runtime: &RuntimeInfo) -> &'static str {
