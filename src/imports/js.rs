@@ -406,8 +406,9 @@ impl Scanner<'_> {
     }
 
     /// `process.env.NAME = …` at the top level: a literal, one given unless
-    /// the variable is set (`process.env.NAME || 'value'`), or a value not
-    /// known (which is what an assignment that may not run leaves too).
+    /// the variable is set (`process.env.NAME || 'value'`, `??=`, `||=`), or
+    /// a value not known (which is what an assignment that may not run
+    /// leaves too).
     fn env_assignment(&self, it: &oxc_ast::ast::AssignmentExpression) -> Option<EnvAssignment> {
         use oxc_ast::ast::{AssignmentOperator, AssignmentTarget};
         if self.function_depth > 0 {
@@ -429,14 +430,20 @@ impl Scanner<'_> {
             value: None,
             unless_set: false,
         };
-        if it.operator != AssignmentOperator::Assign
+        // `??=` and `||=` assign only what is not set
+        let defaults = matches!(
+            it.operator,
+            AssignmentOperator::LogicalOr | AssignmentOperator::LogicalNullish
+        );
+        if !(it.operator == AssignmentOperator::Assign || defaults)
             || self.conditional_depth > 0
             || self.tries.guarded_by().is_some()
         {
             return Some(unknown);
         }
         let (value, unless_set) = match it.right.without_parentheses() {
-            Expression::StringLiteral(value) => (value.value.as_str(), false),
+            Expression::StringLiteral(value) => (value.value.as_str(), defaults),
+            _ if defaults => return Some(unknown),
             Expression::LogicalExpression(logical)
                 if logical.operator == LogicalOperator::Or
                     && env_variable(&logical.left, &self.top_level_names) == Some(variable) =>

@@ -126,7 +126,8 @@ mod tests {
                   //# sourceMappingURL=index.mjs.map\n";
         let cjs = "const lib = require('./lib');\nmodule.exports = require('./impl');\n\
                    exports.handler = async () => lib.run();\nif (process.env.X) require('x');\n\
-                   process.env.NODE_ENV = process.env.NODE_ENV || 'production';\n";
+                   process.env.NODE_ENV = process.env.NODE_ENV || 'production';\n\
+                   process.env.DEBUG ??= 'app';\nprocess.env.TZ = zone;\n";
         let py = "import os, config\nfrom .models import User\ntry:\n    import ujson as json\n\
                   except ImportError:\n    import json\nconfig.REGION = 'eu'\nimport conf.aws\nconf.STAGE = 'prod'\n\
                   match os.name:\n    case _: pass\n\
@@ -146,7 +147,17 @@ mod tests {
             .as_ref()
             .is_some_and(|e| !e.reexports.is_empty()));
         assert!(scans[1].imports.iter().any(|i| !i.when.is_empty()));
-        assert!(!scans[1].syntax.sets_env.is_empty());
+        let set: Vec<(&str, Option<&str>, bool)> = (scans[1].syntax.sets_env.iter())
+            .map(|a| (a.variable.as_str(), a.value.as_deref(), a.unless_set))
+            .collect();
+        assert_eq!(
+            set,
+            [
+                ("NODE_ENV", Some("production"), true),
+                ("DEBUG", Some("app"), true),
+                ("TZ", None, false)
+            ]
+        );
         assert!(!scans[2].too_new.is_empty());
         assert!(scans[2].imports.iter().any(|i| !i.assigned.is_empty()));
         assert!(scans[2]
