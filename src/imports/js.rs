@@ -114,6 +114,7 @@ fn scan_as<'a>(
         function_depth: 0,
         conditional_depth: 0,
         env_tests: Vec::new(),
+        names_env: memchr::memmem::find(text.as_bytes(), b"process.env").is_some(),
         sets_env: Vec::new(),
         function: None,
         function_name: None,
@@ -221,6 +222,8 @@ struct Scanner<'t> {
     conditional_depth: u32,
     /// The tests of environment variables that decide those branches.
     env_tests: Vec<EnvTest>,
+    /// Whether the text names `process.env` anywhere.
+    names_env: bool,
     /// Assignments to `process.env` at the top level.
     sets_env: Vec<EnvAssignment>,
     /// The module-level function being scanned, when the position is
@@ -384,6 +387,14 @@ impl Scanner<'_> {
         self.conditional_depth += 1;
         visit(self);
         self.conditional_depth -= 1;
+    }
+
+    /// What a branch's test says of the environment; nothing in a file
+    /// that never names `process.env`, which most do not.
+    fn env_test(&self, test: &Expression) -> Option<EnvTest> {
+        self.names_env
+            .then(|| env_test(test, &self.top_level_names))
+            .flatten()
     }
 
     /// Visits a branch that runs when `test` holds, when it tests the
@@ -609,14 +620,33 @@ fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
 /// What a branch's test says of the environment, when it reads a variable
 /// of it (`process.env.NODE_ENV`, `process.env['DEBUG']`).
 fn env_test(test: &Expression, declared: &HashSet<String>) -> Option<EnvTest> {
-    let test = env_test_part(test, declared);
+    let mut parts_left = ENV_TEST_PARTS;
+    let test = env_test_part(test, declared, &mut parts_left);
     test.reads_variables().then_some(test)
 }
 
-fn env_test_part(test: &Expression, declared: &HashSet<String>) -> EnvTest {
-    let part = |test| env_test_part(test, declared);
-    if let Some(known) = on_lambda(test, declared) {
-        return EnvTest::Known(known);
+/// How many parts of a test are read: a branch's test is a few, and what
+/// lies beyond (a minified `a===1||a===2||…` of thousands, whose every
+/// `||` is visited in turn) stays undecided, which follows both branches.
+const ENV_TEST_PARTS: u32 = 64;
+
+fn env_test_part(test: &Expression, declared: &HashSet<String>, parts_left: &mut u32) -> EnvTest {
+    if *parts_left == 0 {
+        return EnvTest::Unknown;
+    }
+    *parts_left -= 1;
+    let mut part = |test| env_test_part(test, declared, parts_left);
+    // the operators are taken apart here; what Lambda answers is asked of
+    // the parts (once each: a long `||` chain stays linear)
+    let operator = match test.without_parentheses() {
+        Expression::LogicalExpression(_) => true,
+        Expression::UnaryExpression(unary) => unary.operator == UnaryOperator::LogicalNot,
+        _ => false,
+    };
+    if !operator {
+        if let Some(known) = on_lambda(test, declared) {
+            return EnvTest::Known(known);
+        }
     }
     match test.without_parentheses() {
         Expression::UnaryExpression(unary) if unary.operator == UnaryOperator::LogicalNot => {
@@ -1204,7 +1234,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
         if known.is_none() {
             self.visit_expression(&it.test);
         }
-        let test = env_test(&it.test, &self.top_level_names);
+        let test = self.env_test(&it.test);
         self.conditional(|s| {
             if known != Some(false) {
                 s.branch(test.clone(), |s| s.visit_statement(&it.consequent));
@@ -1220,7 +1250,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
         if known.is_none() {
             self.visit_expression(&it.test);
         }
-        let test = env_test(&it.test, &self.top_level_names);
+        let test = self.env_test(&it.test);
         self.conditional(|s| {
             if known != Some(false) {
                 s.branch(test.clone(), |s| s.visit_expression(&it.consequent));
@@ -1235,8 +1265,8 @@ impl<'a> Visit<'a> for Scanner<'_> {
     fn visit_logical_expression(&mut self, it: &oxc_ast::ast::LogicalExpression<'a>) {
         self.visit_expression(&it.left);
         let test = match it.operator {
-            LogicalOperator::And => env_test(&it.left, &self.top_level_names),
-            LogicalOperator::Or => env_test(&it.left, &self.top_level_names).map(negated),
+            LogicalOperator::And => self.env_test(&it.left),
+            LogicalOperator::Or => self.env_test(&it.left).map(negated),
             LogicalOperator::Coalesce => None,
         };
         self.conditional(|s| s.branch(test, |s| s.visit_expression(&it.right)));

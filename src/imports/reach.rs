@@ -559,6 +559,7 @@ impl<'a> InitWalker<'a> {
 
     /// Decides the tests of the environment the code makes with these
     /// variables (without, both branches of each are followed).
+    ///
     /// What the handler's module assigns to `process.env` at its top level
     /// counts too, for everything init loads (Next.js's standalone server
     /// sets NODE_ENV first thing; one that requires before it assigns is
