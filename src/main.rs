@@ -454,9 +454,25 @@ enum Format {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The stack of the threads that parse: JavaScript and Python parsers
+/// recurse once per level of nesting, and a generated file can nest
+/// expressions tens of thousands deep (a `||` chain of 60,000 terms
+/// overflowed the default 2 MiB). Reserved, not used: pages never touched
+/// cost nothing.
+const PARSER_STACK: usize = 256 << 20;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    // everything runs on the pool's threads, the first stage too (the
+    // calling thread blocks): each has the parsers' stack
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(PARSER_STACK)
+        .build_global();
+    let result = match pool {
+        Ok(()) => rayon::scope(|_| run(cli)),
+        Err(_) => run(cli),
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("deadweight: error: {err:#}");

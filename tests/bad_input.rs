@@ -411,3 +411,24 @@ fn broken_code_on_the_init_path_is_a_warning_once() {
         warnings(&artifact)
     );
 }
+
+/// Generated code can nest expressions tens of thousands deep, and the
+/// parser recurses once per level: a `||` chain of 60,000 terms, which
+/// Node loads, is audited, not a stack overflow that aborts the process.
+#[test]
+fn deeply_nested_code_is_audited_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain: Vec<String> = (0..60_000).map(|i| format!("a === {i}")).collect();
+    let js = format!(
+        "var a = 3;\nif ({}) require('./x');\nexports.handler = async () => a;\n",
+        chain.join(" || ")
+    );
+    let zip = ZipBuilder::new()
+        .file("index.js", js)
+        .file("x.js", "module.exports = 1;\n")
+        .write_to(dir.path(), "node.zip");
+    let outcome = audit(&zip);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let report: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(report["artifacts"][0]["init"]["loaded_files"], 2);
+}
