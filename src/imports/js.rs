@@ -421,21 +421,12 @@ impl Scanner<'_> {
     /// a value not known (which is what an assignment that may not run
     /// leaves too).
     fn env_assignment(&self, it: &oxc_ast::ast::AssignmentExpression) -> Option<EnvAssignment> {
-        use oxc_ast::ast::{AssignmentOperator, AssignmentTarget};
+        use oxc_ast::ast::AssignmentOperator;
         if self.function_depth > 0 {
             return None;
         }
-        let variable = match &it.left {
-            AssignmentTarget::StaticMemberExpression(member) => {
-                env_variable_of(&member.object, member.property.name.as_str())
-            }
-            AssignmentTarget::ComputedMemberExpression(member) => match &member.expression {
-                Expression::StringLiteral(name) => env_variable_of(&member.object, &name.value),
-                _ => None,
-            },
-            _ => None,
-        }
-        .filter(|_| !self.top_level_names.contains("process"))?;
+        let variable = (it.left.as_member_expression())
+            .and_then(|member| env_variable(member, &self.top_level_names))?;
         let unknown = EnvAssignment {
             variable: variable.to_string(),
             value: None,
@@ -457,7 +448,7 @@ impl Scanner<'_> {
             _ if defaults => return Some(unknown),
             Expression::LogicalExpression(logical)
                 if logical.operator == LogicalOperator::Or
-                    && env_variable(&logical.left, &self.top_level_names) == Some(variable) =>
+                    && env_variable_in(&logical.left, &self.top_level_names) == Some(variable) =>
             {
                 match logical.right.without_parentheses() {
                     Expression::StringLiteral(value) => (value.value.as_str(), true),
@@ -658,9 +649,9 @@ fn env_test_part(test: &Expression, declared: &HashSet<String>, parts_left: &mut
             LogicalOperator::Coalesce => EnvTest::Unknown,
         },
         Expression::BinaryExpression(binary) => {
-            let (variable, other) = match env_variable(&binary.left, declared) {
+            let (variable, other) = match env_variable_in(&binary.left, declared) {
                 Some(variable) => (variable, &binary.right),
-                None => match env_variable(&binary.right, declared) {
+                None => match env_variable_in(&binary.right, declared) {
                     Some(variable) => (variable, &binary.left),
                     None => return EnvTest::Unknown,
                 },
@@ -676,7 +667,7 @@ fn env_test_part(test: &Expression, declared: &HashSet<String>, parts_left: &mut
                 _ => EnvTest::Unknown,
             }
         }
-        expression => match env_variable(expression, declared) {
+        expression => match env_variable_in(expression, declared) {
             Some(variable) => EnvTest::Is(variable.to_string(), None),
             None => EnvTest::Unknown,
         },
@@ -692,18 +683,32 @@ fn negated(test: EnvTest) -> EnvTest {
 
 /// `NAME` of `process.env.NAME` or `process.env['NAME']`, with `process`
 /// Node's own.
-fn env_variable<'a>(expression: &'a Expression, declared: &HashSet<String>) -> Option<&'a str> {
-    let name = match expression.without_parentheses() {
-        Expression::StaticMemberExpression(member) => {
-            env_variable_of(&member.object, member.property.name.as_str())
+fn env_variable<'a>(
+    member: &'a oxc_ast::ast::MemberExpression,
+    declared: &HashSet<String>,
+) -> Option<&'a str> {
+    let name = match member {
+        oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => {
+            Some(member.property.name.as_str())
         }
-        Expression::ComputedMemberExpression(member) => match &member.expression {
-            Expression::StringLiteral(name) => env_variable_of(&member.object, &name.value),
-            _ => None,
-        },
-        _ => None,
+        oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => {
+            match &member.expression {
+                Expression::StringLiteral(name) => Some(name.value.as_str()),
+                _ => None,
+            }
+        }
+        oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
     };
-    name.filter(|_| !declared.contains("process"))
+    let on_env = member.object().is_specific_member_access("process", "env");
+    name.filter(|_| on_env && !declared.contains("process"))
+}
+
+/// [`env_variable`] of an expression that is a member access.
+fn env_variable_in<'a>(expression: &'a Expression, declared: &HashSet<String>) -> Option<&'a str> {
+    env_variable(
+        expression.without_parentheses().as_member_expression()?,
+        declared,
+    )
 }
 
 /// The name of what `module.exports = …` sets, as a function the module's
@@ -735,13 +740,6 @@ fn function_name_of_member(member: &oxc_ast::ast::MemberExpression) -> Option<St
     let on_exports = member.object.is_specific_id("exports")
         || member.object.is_specific_member_access("module", "exports");
     on_exports.then(|| format!("exports.{}", member.property.name))
-}
-
-/// `name` when `object` is `process.env`.
-fn env_variable_of<'a>(object: &Expression, name: &'a str) -> Option<&'a str> {
-    object
-        .is_specific_member_access("process", "env")
-        .then_some(name)
 }
 
 /// A value known before the code runs, or a literal.
