@@ -562,7 +562,7 @@ impl<'a> InitWalker<'a> {
     ///
     /// What the handler's module assigns to `process.env` at its top level
     /// counts too, for everything init loads (Next.js's standalone server
-    /// sets NODE_ENV first thing; one that requires before it assigns is
+    /// sets NODE_ENV before it requires Next.js; one that requires before it assigns is
     /// taken as if it had not).
     pub fn with_variables(mut self, mut variables: Variables) -> Self {
         let entry = self.known.get(self.mount.path(self.entry));
