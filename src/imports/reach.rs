@@ -561,9 +561,9 @@ impl<'a> InitWalker<'a> {
     /// variables (without, both branches of each are followed).
     ///
     /// What the handler's module assigns to `process.env` at its top level
-    /// counts too, for everything init loads (Next.js's standalone server
-    /// sets NODE_ENV before it requires Next.js; one that requires before it assigns is
-    /// taken as if it had not).
+    /// counts too, for everything init loads: Next.js's standalone server
+    /// sets NODE_ENV before it requires Next.js (a module that requires
+    /// first and assigns after is taken as if it had assigned first).
     pub fn with_variables(mut self, mut variables: Variables) -> Self {
         let entry = self.known.get(self.mount.path(self.entry));
         for assignment in entry.into_iter().flat_map(|s| &s.syntax.sets_env) {
