@@ -305,20 +305,20 @@ impl Scanner<'_> {
     /// Enters a function's body (`depth` 0: one called where it stands),
     /// a module-level function by its name (its own, or the one it is
     /// assigned to); returns the function the position was in.
-    fn enter_function(&mut self, depth: u32, own_name: Option<String>) -> Option<String> {
+    fn enter_function(&mut self, depth: u32, own_name: Option<&str>) -> Option<Option<String>> {
         let given = self.function_name.take();
-        let outer = self.function.clone();
-        if depth == 1 && self.function_depth == 0 {
-            // `module.exports.x = function x () {}` is called as `exports.x`
-            self.function = given.or(own_name);
-        }
+        let module_level = depth == 1 && self.function_depth == 0;
         self.function_depth += depth;
-        outer
+        // `module.exports.x = function x () {}` is called as `exports.x`
+        let name = || given.or_else(|| own_name.map(str::to_string));
+        module_level.then(|| std::mem::replace(&mut self.function, name()))
     }
 
-    fn leave_function(&mut self, depth: u32, outer: Option<String>) {
+    fn leave_function(&mut self, depth: u32, outer: Option<Option<String>>) {
         self.function_depth -= depth;
-        self.function = outer;
+        if let Some(outer) = outer {
+            self.function = outer;
+        }
     }
 
     /// A call of a function of the module, by the name module-level
@@ -335,11 +335,19 @@ impl Scanner<'_> {
         match (self.function_depth, &self.function) {
             (0, _) => {
                 let surely = self.conditional_depth == 0 && self.tries.guarded_by().is_none();
-                *self.local_calls.entry(name).or_default() |= surely;
+                *self.local_calls.entry(name.into_owned()).or_default() |= surely;
             }
-            (1, Some(caller)) => {
-                (self.function_calls.entry(caller.clone()).or_default()).insert(name);
-            }
+            // a function's calls are many, and mostly the same few names
+            (1, Some(caller)) => match self.function_calls.get_mut(caller) {
+                Some(callees) if callees.contains(name.as_ref()) => {}
+                Some(callees) => {
+                    callees.insert(name.into_owned());
+                }
+                None => {
+                    let callees = HashSet::from([name.into_owned()]);
+                    self.function_calls.insert(caller.clone(), callees);
+                }
+            },
             _ => {}
         }
     }
@@ -725,10 +733,10 @@ fn is_function(expression: &Expression) -> bool {
 
 /// The name a call of a module's own function is made by: `setup` for
 /// `setup()`, `exports.x` for `exports.x()` and `module.exports.x()`.
-fn function_name(callee: &Expression) -> Option<String> {
+fn function_name<'a>(callee: &'a Expression) -> Option<std::borrow::Cow<'a, str>> {
     match callee.without_parentheses() {
-        Expression::Identifier(id) => Some(id.name.to_string()),
-        expression => function_name_of_member(expression.as_member_expression()?),
+        Expression::Identifier(id) => Some(id.name.as_str().into()),
+        expression => function_name_of_member(expression.as_member_expression()?).map(Into::into),
     }
 }
 
@@ -915,7 +923,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
-            if is_function(init) {
+            if is_function(init) && self.function_depth == 0 {
                 self.function_name = Some(id.name.to_string());
             }
         }
@@ -1049,7 +1057,8 @@ impl<'a> Visit<'a> for Scanner<'_> {
     fn visit_assignment_expression(&mut self, it: &oxc_ast::ast::AssignmentExpression<'a>) {
         // `module.exports.enableStreamingAPI = function (…) {…}` (iconv-lite),
         // `module.exports = setup` (debug): what an importer calls is that
-        if let Some(target) = it.left.as_member_expression() {
+        let target = it.left.as_member_expression();
+        if let Some(target) = target.filter(|_| self.function_depth == 0) {
             let exported = function_name_of_member(target).or_else(|| {
                 let module_exports = target.object().is_specific_id("module")
                     && target.static_property_name() == Some("exports");
@@ -1057,7 +1066,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
             });
             match (exported, it.right.without_parentheses()) {
                 (Some(name), right) if is_function(right) => self.function_name = Some(name),
-                (Some(name), Expression::Identifier(function)) if self.function_depth == 0 => {
+                (Some(name), Expression::Identifier(function)) => {
                     (self.function_calls.entry(name).or_default())
                         .insert(function.name.to_string());
                 }
@@ -1143,7 +1152,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
 
     fn visit_function(&mut self, it: &oxc_ast::ast::Function<'a>, flags: ScopeFlags) {
         let depth = u32::from(!self.immediate.contains(&it.span.start));
-        let name = it.id.as_ref().map(|id| id.name.to_string());
+        let name = it.id.as_ref().map(|id| id.name.as_str());
         let outer = self.enter_function(depth, name);
         self.functions += 1;
         walk::walk_function(self, it, flags);
