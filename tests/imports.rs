@@ -357,7 +357,8 @@ fn javascript_functions_module_scope_calls_run_their_requires_at_init() {
     let importer = js(
         "index.js",
         "const make = require('./lib')(exports);\nconst lib = require('./other');\nlib.init();\n\
-         const { start } = require('./third');\nstart();\nfunction later() { require('./fourth')(); }\n",
+         const { start } = require('./third');\nstart();\nfunction later() { require('./fourth')(); }\n\
+         const lib_1 = require('./compiled');\n(0, lib_1.configure)();\n",
     );
     let calls: Vec<(&str, Vec<&str>)> = importer
         .iter()
@@ -375,6 +376,8 @@ fn javascript_functions_module_scope_calls_run_their_requires_at_init() {
             ("./other", vec!["exports.init"]),
             ("./third", vec!["exports.start"]),
             ("./fourth", vec![]),
+            // TypeScript's CommonJS output
+            ("./compiled", vec!["exports.configure"]),
         ]
     );
 }

@@ -368,6 +368,14 @@ impl Scanner<'_> {
                 _ => None,
             }
         };
+        // TypeScript's CommonJS calls an import as `(0, lib_1.init)()`
+        let callee = match callee.without_parentheses() {
+            Expression::SequenceExpression(sequence) => match sequence.expressions.last() {
+                Some(last) => last,
+                None => return,
+            },
+            callee => callee,
+        };
         let called = match callee.without_parentheses() {
             Expression::Identifier(id) => match self.destructured.get(id.name.as_str()) {
                 Some((index, name)) => Some((*index, format!("exports.{name}"))),
