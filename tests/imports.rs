@@ -373,13 +373,59 @@ fn javascript_functions_module_scope_calls_run_their_requires_at_init() {
         calls,
         [
             ("./lib", vec!["module.exports"]),
-            ("./other", vec!["exports.init"]),
+            // a read of `init` first, which runs a getter if it is one
+            ("./other", vec!["get exports.init", "exports.init"]),
             ("./third", vec!["exports.start"]),
             ("./fourth", vec![]),
             // TypeScript's CommonJS output
-            ("./compiled", vec!["exports.configure"]),
+            (
+                "./compiled",
+                vec!["get exports.configure", "exports.configure"]
+            ),
         ]
     );
+}
+
+/// body-parser 1.x defines its parsers as getters on its exports, made
+/// by a function of its own whose getter calls `loadParser`, which
+/// requires the parser; Express 4 reads them at init. The getter's
+/// imports are named for it, and a read at init is recorded as its call.
+#[test]
+fn javascript_getters_on_exports_run_what_they_call_when_read() {
+    let body_parser = js(
+        "node_modules/body-parser/index.js",
+        "Object.defineProperty(exports, 'json', { configurable: true, enumerable: true, get: createParserGetter('json') });\n\
+         Object.defineProperty(module.exports, 'raw', { get: function () { return require('./lib/types/raw'); } });\n\
+         function createParserGetter(name) {\n  return function get() { return loadParser(name); };\n}\n\
+         function loadParser(name) {\n  switch (name) {\n    case 'json': return require('./lib/types/json');\n  }\n}\n",
+    );
+    let functions: Vec<(&str, Vec<&str>, bool)> = body_parser
+        .iter()
+        .map(|i| {
+            (
+                i.module.as_str(),
+                i.functions.iter().map(String::as_str).collect(),
+                i.lazy,
+            )
+        })
+        .collect();
+    assert_eq!(
+        functions,
+        [
+            ("./lib/types/raw", vec!["get exports.raw"], true),
+            (
+                "./lib/types/json",
+                vec!["get exports.json", "loadParser"],
+                true
+            ),
+        ]
+    );
+    let express = js(
+        "node_modules/express/lib/express.js",
+        "var bodyParser = require('body-parser');\nexports.json = bodyParser.json;\nfunction later() { return bodyParser.raw; }\n",
+    );
+    let reads: Vec<&str> = express[0].calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(reads, ["get exports.json"]);
 }
 
 /// requests/packages.py imports urllib3 and idna through a loop over their

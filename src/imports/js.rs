@@ -120,6 +120,8 @@ fn scan_as<'a>(
         function_name: None,
         local_calls: HashMap::new(),
         function_calls: HashMap::new(),
+        closure_calls: HashMap::new(),
+        made_getters: Vec::new(),
         search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
@@ -139,6 +141,18 @@ fn scan_as<'a>(
         json_imports: Vec::new(),
     };
     scanner.visit_program(&parsed.program);
+    for (getter, maker) in std::mem::take(&mut scanner.made_getters) {
+        let calls = scanner
+            .closure_calls
+            .get(&maker)
+            .cloned()
+            .unwrap_or_default();
+        scanner
+            .function_calls
+            .entry(getter)
+            .or_default()
+            .extend(calls);
+    }
     let local_calls = &scanner.local_calls;
     super::run_called_functions(&mut scanner.imports, &scanner.function_calls, |f| {
         local_calls.get(f).copied()
@@ -239,6 +253,13 @@ struct Scanner<'t> {
     /// Per module-level function, the names of the module's functions its
     /// body calls.
     function_calls: HashMap<String, HashSet<String>>,
+    /// Per module-level function, those the functions it makes call
+    /// (body-parser's `createParserGetter` returns a getter that calls
+    /// `loadParser`).
+    closure_calls: HashMap<String, HashSet<String>>,
+    /// Getters the module defines on its exports by calling a function of
+    /// its own that makes them: the getter's name, and that function.
+    made_getters: Vec<(String, String)>,
     /// Whether the code changed where require looks (`module.paths.push`,
     /// `process.env.NODE_PATH =` with `Module._initPaths()`): a package
     /// required after that may come from there.
@@ -326,7 +347,7 @@ impl Scanner<'_> {
     /// init; in a module-level function, they run when that one does.
     fn record_local_call(&mut self, callee: &Expression) {
         // most calls are deeper in functions: no name to make for those
-        if self.function_depth > 1 || (self.function_depth == 1 && self.function.is_none()) {
+        if self.function_depth > 2 || (self.function_depth > 0 && self.function.is_none()) {
             return;
         }
         let Some(name) = function_name(callee) else {
@@ -337,17 +358,22 @@ impl Scanner<'_> {
                 let surely = self.conditional_depth == 0 && self.tries.guarded_by().is_none();
                 *self.local_calls.entry(name.into_owned()).or_default() |= surely;
             }
-            // a function's calls are many, and mostly the same few names
-            (1, Some(caller)) => match self.function_calls.get_mut(caller) {
-                Some(callees) if callees.contains(name.as_ref()) => {}
-                Some(callees) => {
-                    callees.insert(name.into_owned());
+            (depth, Some(caller)) => {
+                let calls = match depth {
+                    1 => &mut self.function_calls,
+                    _ => &mut self.closure_calls,
+                };
+                // a function's calls are many, and mostly the same few names
+                match calls.get_mut(caller) {
+                    Some(callees) if callees.contains(name.as_ref()) => {}
+                    Some(callees) => {
+                        callees.insert(name.into_owned());
+                    }
+                    None => {
+                        calls.insert(caller.clone(), HashSet::from([name.into_owned()]));
+                    }
                 }
-                None => {
-                    let callees = HashSet::from([name.into_owned()]);
-                    self.function_calls.insert(caller.clone(), callees);
-                }
-            },
+            }
             _ => {}
         }
     }
@@ -411,6 +437,65 @@ impl Scanner<'_> {
         self.names_env
             .then(|| env_test(test, &self.top_level_names))
             .flatten()
+    }
+
+    /// `Object.defineProperty(exports, 'json', { get: … })` at the top
+    /// level: reading `json` on the module runs the getter, by the name
+    /// `get exports.json`. The getter is a function written there, a
+    /// function of the module, or what one of its functions makes
+    /// (body-parser's `createParserGetter('json')`).
+    fn defines_getter(&mut self, call: &CallExpression) {
+        let Expression::StaticMemberExpression(callee) = &call.callee else {
+            return;
+        };
+        let [target, Argument::StringLiteral(name), Argument::ObjectExpression(descriptor)] =
+            &call.arguments[..]
+        else {
+            return;
+        };
+        let on_exports = target.as_expression().is_some_and(|target| {
+            target.is_specific_id("exports")
+                || target.is_specific_member_access("module", "exports")
+        });
+        if !callee.object.is_specific_id("Object")
+            || callee.property.name != "defineProperty"
+            || !on_exports
+        {
+            return;
+        }
+        let values: Vec<(Option<std::borrow::Cow<str>>, &Expression)> = (descriptor.properties)
+            .iter()
+            .filter_map(|property| match property {
+                oxc_ast::ast::ObjectPropertyKind::ObjectProperty(p) => {
+                    Some((p.key.static_name(), &p.value))
+                }
+                oxc_ast::ast::ObjectPropertyKind::SpreadProperty(_) => None,
+            })
+            .collect();
+        let Some(at) = values
+            .iter()
+            .position(|(key, _)| key.as_deref() == Some("get"))
+        else {
+            return;
+        };
+        let getter = values[at].1.without_parentheses();
+        let name = format!("get exports.{}", name.value);
+        // the function written first in the descriptor is the next one the
+        // scan enters: named so when it is the getter
+        let written_before = values[..at].iter().any(|(_, value)| is_function(value));
+        match getter {
+            g if is_function(g) && !written_before => self.function_name = Some(name),
+            g if is_function(g) => {}
+            Expression::Identifier(function) => {
+                (self.function_calls.entry(name).or_default()).insert(function.name.to_string());
+            }
+            Expression::CallExpression(made) => {
+                if let Expression::Identifier(maker) = &made.callee {
+                    self.made_getters.push((name, maker.name.to_string()));
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Visits a branch that runs when `test` holds, when it tests the
@@ -1056,6 +1141,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
         // callback of `Object.keys(m).forEach(…)`, as Babel writes it
         let keys_loop = super::exports::is_object_keys_for_each(it);
         self.node_names.keys_loops += u32::from(keys_loop);
+        if self.function_depth == 0 {
+            self.defines_getter(it);
+        }
         walk::walk_call_expression(self, it);
         self.node_names.keys_loops -= u32::from(keys_loop);
         // recorded by now: `require('./common')(exports)`
@@ -1153,6 +1241,17 @@ impl<'a> Visit<'a> for Scanner<'_> {
         if let Expression::Identifier(object) = &it.object {
             if let Some(&index) = self.bindings.get(object.name.as_str()) {
                 self.member(index, it.property.name.as_str(), it.span);
+            }
+            // a read at init of what the module defines with a getter runs it
+            if let Some(&index) = self.module_objects.get(object.name.as_str()) {
+                if self.surely_at_init() {
+                    let name = format!("get exports.{}", it.property.name);
+                    let (line, _) = self.lines.position(self.text, it.span.start as usize);
+                    let calls = &mut self.imports[index].calls;
+                    if !calls.iter().any(|c| c.name == name) {
+                        calls.push(Member { name, line });
+                    }
+                }
             }
         }
         walk::walk_static_member_expression(self, it);
