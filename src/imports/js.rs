@@ -1244,13 +1244,12 @@ impl<'a> Visit<'a> for Scanner<'_> {
             }
             // a read at init of what the module defines with a getter runs it
             if let Some(&index) = self.module_objects.get(object.name.as_str()) {
-                if self.surely_at_init() {
-                    let name = format!("get exports.{}", it.property.name);
+                let name = &it.property.name;
+                let read_before = |c: &Member| c.name.strip_prefix("get exports.") == Some(name);
+                if self.surely_at_init() && !self.imports[index].calls.iter().any(read_before) {
                     let (line, _) = self.lines.position(self.text, it.span.start as usize);
-                    let calls = &mut self.imports[index].calls;
-                    if !calls.iter().any(|c| c.name == name) {
-                        calls.push(Member { name, line });
-                    }
+                    let name = format!("get exports.{name}");
+                    self.imports[index].calls.push(Member { name, line });
                 }
             }
         }
