@@ -476,13 +476,11 @@ fn lumigos_wrappers_load_the_handler_its_variable_names() {
     assert_eq!(code, Some(0), "{report}");
     assert!(handler_findings(&report).is_empty());
     let files = common::init_files(&report["artifacts"][0]["init"]);
-    let expected: std::collections::BTreeSet<String> = [
+    let expected = common::paths(&[
         "app.py",
         "/opt/python/lumigo_tracer/__init__.py",
         "/opt/python/lumigo_tracer/auto_instrument_handler.py",
-    ]
-    .map(String::from)
-    .into();
+    ]);
     assert_eq!(files, expected);
     assert_eq!(
         handler_findings_of(&[&python, &other_layer], &args, 1),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::{
-    audit_json, audit_with, deadweight, init_files, measured_files, measured_files_with,
+    audit_json, audit_with, deadweight, init_files, measured_files, measured_files_with, paths,
     rule_findings, samples_dir, ZipBuilder,
 };
 use serde_json::Value;
@@ -207,7 +207,7 @@ fn a_commonjs_module_may_return_at_its_top_level() {
     let init = &report["artifacts"][0]["init"];
     assert_eq!(
         init_files(init),
-        BTreeSet::from(["index.js", "setup.js", "config.js", "trace.js"].map(String::from))
+        paths(&["index.js", "setup.js", "config.js", "trace.js"])
     );
     assert!(common::warnings(&report["artifacts"][0]).is_empty());
 }
@@ -277,14 +277,11 @@ fn a_fallback_runs_at_init_when_what_its_try_imports_is_missing() {
     let load = init(&python);
     assert_eq!(
         init_files(&load),
-        BTreeSet::from(
-            [
-                "lambda_function.py",
-                "vendor/__init__.py",
-                "vendor/slowjson.py"
-            ]
-            .map(String::from)
-        )
+        paths(&[
+            "lambda_function.py",
+            "vendor/__init__.py",
+            "vendor/slowjson.py"
+        ])
     );
     assert!(load["runtime_modules"]
         .as_array()
@@ -376,10 +373,10 @@ fn a_module_missing_outside_a_try_stops_its_importer_there() {
     let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
     assert_eq!(code, Some(0), "{report}");
     let loaded = init_files(&report["artifacts"][0]["init"]);
-    let expected: BTreeSet<String> = ["app.py", "pkg/__init__.py", "pkg/optional.py"]
-        .map(String::from)
-        .into();
-    assert_eq!(loaded, expected);
+    assert_eq!(
+        loaded,
+        paths(&["app.py", "pkg/__init__.py", "pkg/optional.py"])
+    );
     assert_eq!(
         python_prints_with(
             &package,
@@ -432,14 +429,12 @@ fn a_failing_module_stops_the_modules_that_import_it() {
         .files(&package)
         .write_to(dir.path(), "python.zip");
     let loaded = init_files(&init(&plugin));
-    let expected: BTreeSet<String> = [
+    let expected = paths(&[
         "app.py",
         "plugin/__init__.py",
         "plugin/early.py",
         "plugin/needs_library.py",
-    ]
-    .map(String::from)
-    .into();
+    ]);
     assert_eq!(loaded, expected);
     // CPython agrees: the handler's module survives, plugin.late never ran
     assert_eq!(

@@ -365,6 +365,11 @@ pub fn measured_files_with(zip: &Path, args: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Paths as the sets of files tests compare.
+pub fn paths(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|p| p.to_string()).collect()
+}
+
 /// The files an audit's `init` follows, by path.
 pub fn init_files(init: &Value) -> BTreeSet<String> {
     init["files"]
