@@ -359,6 +359,8 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
             );
             // the clients the function's modules create at init, priced by the estimate
             let mut priced_calls = Vec::new();
+            // init with NODE_ENV=production, when it loads other builds
+            let mut in_production = None;
             if let Some(load) = &load {
                 analysis
                     .findings
@@ -386,9 +388,12 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     artifact, load, &sources, runtime,
                 ));
                 if let Some(walker) = &walker {
-                    analysis
-                        .findings
-                        .extend(analysis::node_env::check(artifact, inventory, walker, load));
+                    if let Some((finding, load)) =
+                        analysis::node_env::check(artifact, inventory, walker, load)
+                    {
+                        analysis.findings.push(finding);
+                        in_production = Some(load);
+                    }
                     analysis
                         .findings
                         .extend(analysis::module_format::required_es_modules(
@@ -559,6 +564,7 @@ pub fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
                     rules: request.rules,
                     memory_mb: facts.memory_mb,
                     source_maps_enabled,
+                    in_production: in_production.as_ref(),
                     calibration: request
                         .config
                         .calibration

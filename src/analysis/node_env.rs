@@ -21,13 +21,14 @@ pub const RULE: &str = "node/development-build";
 const MIN_EXTRA_BYTES: u64 = 64 * 1024;
 
 /// The development builds init loads because NODE_ENV is not
-/// `production`, against what it loads with NODE_ENV=production.
+/// `production`, against what it loads with NODE_ENV=production: the
+/// finding, and that init (the fix's saving is priced from it).
 pub fn check(
     artifact: &Artifact,
     inventory: &Inventory,
     walker: &InitWalker,
     load: &InitLoad,
-) -> Option<Finding> {
+) -> Option<(Finding, InitLoad)> {
     if load.language != Language::JavaScript {
         return None;
     }
@@ -82,7 +83,7 @@ pub fn check(
         Some(value) => format!("NODE_ENV is `{value}`"),
         None => "NODE_ENV is not set (Lambda sets it only when the function does)".to_string(),
     };
-    Some(Finding {
+    let finding = Finding {
         concerns: Some(Saving::bytes(development_bytes, 0)),
         ..Finding::with_fix(
             RULE,
@@ -100,5 +101,6 @@ pub fn check(
             },
             "set NODE_ENV=production in the function's environment (Environment: Variables: in template.yaml, environment: in serverless.yml; when it is set elsewhere, e.g. CDK or Terraform, tell deadweight with `--env NODE_ENV=production` or `[function.environment]` in deadweight.toml), or bundle with it defined (esbuild --define:process.env.NODE_ENV='\"production\"')".to_string(),
         )
-    })
+    };
+    Some((finding, production))
 }

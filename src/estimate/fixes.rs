@@ -8,7 +8,6 @@ use crate::analysis::bytecode::CompiledAtStart;
 use crate::analysis::init::{loaded_files, LayerFiles};
 use crate::analysis::{Finding, InitFiles};
 use crate::artifact::Artifact;
-use crate::imports::environment::NODE_ENV;
 use crate::imports::reach::{Edits, InitLoad, InitWalker};
 use crate::imports::{Import, ImportKind, Language, SourceFile};
 use crate::rules::{Alternative, RuleSet};
@@ -28,6 +27,8 @@ pub struct FixContext<'a, 'w> {
     pub calibration: Option<&'a super::Calibration>,
     /// The function's NODE_OPTIONS enable source maps.
     pub source_maps_enabled: bool,
+    /// Init with NODE_ENV=production, walked for node/development-build.
+    pub in_production: Option<&'a InitLoad>,
 }
 
 impl FixContext<'_, '_> {
@@ -110,12 +111,7 @@ fn after_fix<'r>(
                 (!clients.is_empty()).then_some(clients)
             }))
         }
-        "node/development-build" => {
-            let production = (cx.walker.variables()).with(NODE_ENV, "production");
-            changed(Some(
-                cx.inputs(&cx.walker.load_in(&Edits::new(), &production)),
-            ))
-        }
+        "node/development-build" => changed(cx.in_production.map(|load| cx.inputs(load))),
         "node/whole-xray-sdk" => changed(rewrite_import(finding, cx, &["aws-xray-sdk"], |_| {
             Some(vec!["aws-xray-sdk-core".to_string()])
         })),
