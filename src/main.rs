@@ -149,8 +149,10 @@ struct MeasureArgs {
     layers: Vec<PathBuf>,
 
     /// A variable of the function's environment, NAME=VALUE, set for every
-    /// run; repeat for more [default: NODE_OPTIONS as a SAM, Serverless,
-    /// CDK or Terraform template sets it].
+    /// run; repeat for more [default: NODE_OPTIONS and NODE_ENV as a SAM,
+    /// Serverless, CDK or Terraform template sets them; this shell's
+    /// NODE_OPTIONS and NODE_ENV are not passed on, as Lambda sets
+    /// neither].
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_variable)]
     env: Vec<(String, String)>,
 
@@ -379,7 +381,9 @@ struct FunctionArgs {
 
     /// A variable of the function's environment, as Lambda sets it; repeat
     /// for more. NODE_OPTIONS=--enable-source-maps makes init parse the
-    /// source maps of what it loads [default: the config's
+    /// source maps of what it loads; NODE_ENV (unset on Lambda unless the
+    /// function sets it) picks the builds React and others load; the code's
+    /// tests of variables follow them [default: the config's
     /// [function.environment], then a SAM, Serverless, CDK or Terraform
     /// template's].
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_variable)]
