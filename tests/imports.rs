@@ -310,6 +310,48 @@ fn javascript_branches_on_the_environment_are_decided_by_the_functions_variables
     assert!(own[0].when.is_empty());
 }
 
+/// A top-level variable holding an environment test decides a branch on
+/// it as the test would: kafkajs 2.2's retry/index.js, pg 8's forceNative
+/// (set in a `try`). A name given another value after, or given one in a
+/// branch, decides nothing.
+#[test]
+fn javascript_variables_holding_an_environment_test_decide_branches() {
+    use deadweight::imports::environment::Variables;
+    let imports = js(
+        "node_modules/kafkajs/src/retry/index.js",
+        "const isTestMode = process.env.NODE_ENV === 'test'\n\
+         const RETRY_DEFAULT = isTestMode ? require('./defaults.test') : require('./defaults')\n\
+         let forceNative = false\ntry {\n  forceNative = !!process.env.NODE_PG_FORCE_NATIVE\n} catch {}\n\
+         if (forceNative) { require('./native') }\n\
+         let later = process.env.LATER === '1'\nlater = other()\nif (later) require('./later')\n\
+         let maybe = false\nif (other) maybe = process.env.MAYBE === '1'\nif (maybe) require('./maybe')\n",
+    );
+    let runs = |variables: &Variables| -> Vec<&str> {
+        imports
+            .iter()
+            .filter(|i| variables.allow(&i.when))
+            .map(|i| i.module.as_str())
+            .collect()
+    };
+    // NODE_PG_FORCE_NATIVE is none of Lambda's: not known, both ways
+    let none = std::collections::BTreeMap::new();
+    let unset = Variables::on_lambda(&none, None);
+    assert_eq!(
+        runs(&unset),
+        ["./defaults", "./native", "./later", "./maybe"]
+    );
+    let given = std::collections::BTreeMap::from([("NODE_PG_FORCE_NATIVE".into(), String::new())]);
+    let empty = Variables::on_lambda(&given, None);
+    assert_eq!(runs(&empty), ["./defaults", "./later", "./maybe"]);
+    let test = empty
+        .with("NODE_ENV", "test")
+        .with("NODE_PG_FORCE_NATIVE", "1");
+    assert_eq!(
+        runs(&test),
+        ["./defaults.test", "./native", "./later", "./maybe"]
+    );
+}
+
 /// A module's own function that its top level calls runs its requires at
 /// init (iconv-lite's `module.exports.enableStreamingAPI(stream)`); one
 /// called under a condition only may, and one nobody calls does not. What
@@ -465,6 +507,16 @@ fn javascript_browser_checks_lambda_answers_load_the_node_build() {
     );
     let modules: Vec<&str> = debug.iter().map(|i| i.module.as_str()).collect();
     assert_eq!(modules, ["./node.js", "node-fetch"]);
+
+    // jszip 3.10's lib/external.js (under exceljs); a UMD wrapper
+    let polyfills = js(
+        "node_modules/jszip/lib/external.js",
+        "var ES6Promise = null;\nif (typeof Promise !== \"undefined\") {\n    ES6Promise = Promise;\n} else {\n    ES6Promise = require(\"lie\");\n}\n\
+         if (typeof define === 'function' && define.amd) { define(['./amd'], f); } else if (typeof setImmediate === 'function') { require('./timers'); }\n\
+         var tick = typeof queueMicrotask == 'undefined' ? require('./tick') : queueMicrotask;\n",
+    );
+    let modules: Vec<&str> = polyfills.iter().map(|i| i.module.as_str()).collect();
+    assert_eq!(modules, ["./timers"]);
 
     let declares = js(
         "lib/umd.js",

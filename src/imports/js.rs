@@ -116,6 +116,7 @@ fn scan_as<'a>(
         env_tests: Vec::new(),
         names_env: memchr::memmem::find(text.as_bytes(), b"process.env").is_some(),
         sets_env: Vec::new(),
+        env_values: HashMap::new(),
         function: None,
         function_name: None,
         local_calls: HashMap::new(),
@@ -240,6 +241,10 @@ struct Scanner<'t> {
     names_env: bool,
     /// Assignments to `process.env` at the top level.
     sets_env: Vec<EnvAssignment>,
+    /// Top-level variables last given the value of an environment test
+    /// (kafkajs' `const isTestMode = process.env.NODE_ENV === 'test'`):
+    /// a branch on the name is a branch on the test.
+    env_values: HashMap<String, EnvTest>,
     /// The module-level function being scanned, when the position is
     /// directly in one: `setup` (`function setup() {}`, `const setup =
     /// () => {}`), `exports.enableStreamingAPI` (`module.exports.… =
@@ -435,8 +440,29 @@ impl Scanner<'_> {
     /// that never names `process.env`, which most do not.
     fn env_test(&self, test: &Expression) -> Option<EnvTest> {
         self.names_env
-            .then(|| env_test(test, &self.top_level_names))
+            .then(|| env_test(test, &self.top_level_names, &self.env_values))
             .flatten()
+    }
+
+    /// A top-level variable given a value here: that of an environment
+    /// test (`forceNative = !!process.env.NODE_PG_FORCE_NATIVE`, pg), or
+    /// any other, which ends what the name stood for. In a branch, either
+    /// may not happen: the name stands for nothing known.
+    fn assigned(&mut self, name: &str, value: Option<&Expression>) {
+        if self.function_depth > 0 || !self.names_env {
+            return;
+        }
+        let test = value
+            .filter(|_| self.conditional_depth == 0)
+            .and_then(|value| self.env_test(value));
+        match test {
+            Some(test) => {
+                self.env_values.insert(name.to_string(), test);
+            }
+            None => {
+                self.env_values.remove(name);
+            }
+        }
     }
 
     /// `Object.defineProperty(exports, 'json', { get: … })` at the top
@@ -711,9 +737,13 @@ fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
 
 /// What a branch's test says of the environment, when it reads a variable
 /// of it (`process.env.NODE_ENV`, `process.env['DEBUG']`).
-fn env_test(test: &Expression, declared: &HashSet<String>) -> Option<EnvTest> {
+fn env_test(
+    test: &Expression,
+    declared: &HashSet<String>,
+    values: &HashMap<String, EnvTest>,
+) -> Option<EnvTest> {
     let mut parts_left = ENV_TEST_PARTS;
-    let test = env_test_part(test, declared, &mut parts_left);
+    let test = env_test_part(test, declared, values, &mut parts_left);
     test.reads_variables().then_some(test)
 }
 
@@ -722,12 +752,17 @@ fn env_test(test: &Expression, declared: &HashSet<String>) -> Option<EnvTest> {
 /// `||` is visited in turn) stays undecided, which follows both branches.
 const ENV_TEST_PARTS: u32 = 64;
 
-fn env_test_part(test: &Expression, declared: &HashSet<String>, parts_left: &mut u32) -> EnvTest {
+fn env_test_part(
+    test: &Expression,
+    declared: &HashSet<String>,
+    values: &HashMap<String, EnvTest>,
+    parts_left: &mut u32,
+) -> EnvTest {
     if *parts_left == 0 {
         return EnvTest::Unknown;
     }
     *parts_left -= 1;
-    let mut part = |test| env_test_part(test, declared, parts_left);
+    let mut part = |test| env_test_part(test, declared, values, parts_left);
     // the operators are taken apart here; what Lambda answers is asked of
     // the parts (once each: a long `||` chain stays linear)
     let operator = match test.without_parentheses() {
@@ -768,6 +803,10 @@ fn env_test_part(test: &Expression, declared: &HashSet<String>, parts_left: &mut
                 _ => EnvTest::Unknown,
             }
         }
+        Expression::Identifier(id) => match values.get(id.name.as_str()) {
+            Some(test) => test.clone(),
+            None => EnvTest::Unknown,
+        },
         expression => match env_variable_in(expression, declared) {
             Some(variable) => EnvTest::Is(variable.to_string(), None),
             None => EnvTest::Unknown,
@@ -885,13 +924,36 @@ fn known_on_lambda<'a>(
         }
         Expression::UnaryExpression(unary) if unary.operator == UnaryOperator::Typeof => {
             match &unary.argument {
-                Expression::Identifier(id) if global(&id.name) => match id.name.as_str() {
-                    "process" => Some(Known::String("object")),
-                    "window" | "document" | "Deno" | "Bun" => Some(Known::String("undefined")),
-                    _ => None,
-                },
+                Expression::Identifier(id) if global(&id.name) => {
+                    typeof_global(&id.name).map(Known::String)
+                }
                 _ => None,
             }
+        }
+        _ => None,
+    }
+}
+
+/// `typeof NAME` on every Node Lambda runs (18 and later), for the globals
+/// packages test to pick a polyfill or a browser build: jszip requires
+/// `lie` unless `typeof Promise !== "undefined"`; UMD wrappers ask
+/// `typeof define === 'function'`. Names whose answer changed between
+/// those Nodes (`navigator`, `fetch`, `crypto`, `WebSocket`) stay unknown,
+/// and so do `module`, `exports` and `require`, which an ES module lacks.
+fn typeof_global(name: &str) -> Option<&'static str> {
+    match name {
+        "process" | "global" | "globalThis" | "JSON" | "Math" | "Reflect" | "Intl"
+        | "WebAssembly" | "console" => Some("object"),
+        "Promise" | "Symbol" | "Map" | "Set" | "WeakMap" | "WeakSet" | "Proxy" | "BigInt"
+        | "Buffer" | "ArrayBuffer" | "SharedArrayBuffer" | "DataView" | "Uint8Array"
+        | "Uint16Array" | "Uint32Array" | "Int8Array" | "Int16Array" | "Int32Array"
+        | "Float32Array" | "Float64Array" | "setImmediate" | "clearImmediate" | "setTimeout"
+        | "clearTimeout" | "setInterval" | "clearInterval" | "queueMicrotask" | "TextEncoder"
+        | "TextDecoder" | "URL" | "URLSearchParams" | "AbortController" | "EventTarget"
+        | "Object" | "Array" | "Function" | "String" | "Number" | "Boolean" | "Date" | "RegExp"
+        | "Error" => Some("function"),
+        "window" | "document" | "define" | "importScripts" | "XMLHttpRequest" | "Deno" | "Bun" => {
+            Some("undefined")
         }
         _ => None,
     }
@@ -1015,6 +1077,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let BindingPattern::BindingIdentifier(id) = &it.id {
+            self.assigned(&id.name, it.init.as_ref());
+        }
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
             if is_function(init) && self.function_depth == 0 {
                 self.function_name = Some(id.name.to_string());
@@ -1170,6 +1235,11 @@ impl<'a> Visit<'a> for Scanner<'_> {
             }
         }
         walk::walk_assignment_expression(self, it);
+        if let oxc_ast::ast::AssignmentTarget::AssignmentTargetIdentifier(id) = &it.left {
+            let value =
+                (it.operator == oxc_ast::ast::AssignmentOperator::Assign).then_some(&it.right);
+            self.assigned(&id.name, value);
+        }
         self.node_names.assignment(it, self.text);
         if let Some(assignment) = self.env_assignment(it) {
             self.sets_env.push(assignment);
