@@ -428,6 +428,70 @@ fn javascript_functions_module_scope_calls_run_their_requires_at_init() {
     );
 }
 
+/// iconv-lite 0.6 (under cheerio) names its exports `iconv` and calls
+/// `iconv.enableStreamingAPI(stream)` at init; firebase-admin creates its
+/// namespace with `new FirebaseNamespace()`, whose constructor (an
+/// instance field too) runs at init what it calls. Methods run later.
+#[test]
+fn javascript_exports_aliases_and_constructors_run_at_init() {
+    let iconv = js(
+        "node_modules/iconv-lite/lib/index.js",
+        "var iconv = module.exports;
+iconv.enableStreamingAPI = function enableStreamingAPI(m) {
+  var streams = require('./streams')(m);
+};
+         var stream_module;
+try { stream_module = require('stream'); } catch (e) {}
+         if (stream_module && stream_module.Transform) { iconv.enableStreamingAPI(stream_module); }
+",
+    );
+    let streams = &iconv[0];
+    assert_eq!(streams.module, "./streams");
+    assert!(!streams.lazy && streams.conditional, "{streams:?}");
+
+    let namespace = js(
+        "node_modules/firebase-admin/lib/app/firebase-namespace.js",
+        "const index_1 = require('../utils/index');
+         class FirebaseNamespace {
+  constructor() {
+    this.SDK_VERSION = (0, index_1.getSdkVersion)();
+    require('./internals');
+  }
+           apps = require('./apps');
+  static store = require('./store');
+  initializeApp() { require('./later'); }
+}
+         class Unused { constructor() { require('./unused'); } }
+         exports.defaultNamespace = new FirebaseNamespace();
+         const lib = require('./lib');
+const client = new lib.Client();
+",
+    );
+    let at_init: Vec<String> = namespace
+        .iter()
+        .map(|i| format!("{}{}", i.module, if i.lazy { " lazy" } else { "" }))
+        .collect();
+    assert_eq!(
+        at_init,
+        [
+            "../utils/index",
+            "./internals",
+            "./apps",
+            "./store",
+            "./later lazy",
+            "./unused lazy",
+            "./lib"
+        ]
+    );
+    let calls: Vec<&str> = namespace[0].calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        calls,
+        ["get exports.getSdkVersion", "exports.getSdkVersion"]
+    );
+    let calls: Vec<&str> = namespace[6].calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(calls, ["get exports.Client", "exports.Client"]);
+}
+
 /// body-parser 1.x defines its parsers as getters on its exports, made
 /// by a function of its own whose getter calls `loadParser`, which
 /// requires the parser; Express 4 reads them at init. The getter's

@@ -119,10 +119,13 @@ fn scan_as<'a>(
         env_values: HashMap::new(),
         function: None,
         function_name: None,
+        exports_aliases: HashSet::new(),
+        class_name: None,
         local_calls: HashMap::new(),
         function_calls: HashMap::new(),
         closure_calls: HashMap::new(),
         made_getters: Vec::new(),
+        calls_in_functions: Vec::new(),
         search_path_changed: false,
         tries: TryScopes::default(),
         imports: Vec::new(),
@@ -155,9 +158,21 @@ fn scan_as<'a>(
             .extend(calls);
     }
     let local_calls = &scanner.local_calls;
-    super::run_called_functions(&mut scanner.imports, &scanner.function_calls, |f| {
-        local_calls.get(f).copied()
-    });
+    let called = |f: &str| local_calls.get(f).copied();
+    super::run_called_functions(&mut scanner.imports, &scanner.function_calls, called);
+    if !scanner.calls_in_functions.is_empty() {
+        let called_by = super::called_by(&scanner.function_calls);
+        let mut runs: HashMap<String, bool> = HashMap::new();
+        for (function, index, call) in std::mem::take(&mut scanner.calls_in_functions) {
+            let runs = *runs.entry(function).or_insert_with_key(|function| {
+                let runners = super::callers_of(&called_by, function);
+                runners.iter().any(|f| called(f) == Some(true))
+            });
+            if runs {
+                push_call(&mut scanner.imports[index].calls, call);
+            }
+        }
+    }
     let esm = parsed
         .program
         .body
@@ -183,6 +198,13 @@ fn scan_as<'a>(
         parsed.program,
         scanner.lines,
     ))
+}
+
+/// Adds a call to an import's `calls`, once per name.
+fn push_call(calls: &mut Vec<Member>, call: Member) {
+    if !calls.iter().any(|c| c.name == call.name) {
+        calls.push(call);
+    }
 }
 
 /// A `catch` whose body ends by throwing (`throw new Error('run npm
@@ -252,6 +274,12 @@ struct Scanner<'t> {
     function: Option<String>,
     /// The name the function expression about to be visited is given.
     function_name: Option<String>,
+    /// The module-level class being visited: its constructor and instance
+    /// fields run as a function of that name, at `new Name()`.
+    class_name: Option<String>,
+    /// Top-level names for the module's exports object: `iconv` in
+    /// iconv-lite 0.6's `var iconv = module.exports;`.
+    exports_aliases: HashSet<String>,
     /// The module's functions module-scope code calls, and whether surely
     /// (not only under a condition, or in a `try`).
     local_calls: HashMap<String, bool>,
@@ -262,6 +290,11 @@ struct Scanner<'t> {
     /// (body-parser's `createParserGetter` returns a getter that calls
     /// `loadParser`).
     closure_calls: HashMap<String, HashSet<String>>,
+    /// Calls of what an import names made in a module-level function
+    /// (firebase-admin's constructor calling `(0, index_1.getSdkVersion)()`):
+    /// the function, the import, the call. They join the import's `calls`
+    /// when module-scope code surely calls the function.
+    calls_in_functions: Vec<(String, usize, Member)>,
     /// Getters the module defines on its exports by calling a function of
     /// its own that makes them: the getter's name, and that function.
     made_getters: Vec<(String, String)>,
@@ -355,7 +388,7 @@ impl Scanner<'_> {
         if self.function_depth > 2 || (self.function_depth > 0 && self.function.is_none()) {
             return;
         }
-        let Some(name) = function_name(callee) else {
+        let Some(name) = function_name(callee, &self.exports_aliases) else {
             return;
         };
         match (self.function_depth, &self.function) {
@@ -389,7 +422,7 @@ impl Scanner<'_> {
     /// records among its `calls` by the name the function has there
     /// ([`MODULE_EXPORTS`], `exports.init`).
     fn calls_module(&mut self, callee: &Expression, span: Span) {
-        if !self.surely_at_init() {
+        if !self.surely_at_init() && self.surely_in_function().is_none() {
             return;
         }
         let module_object = |s: &Self, e: &Expression| -> Option<usize> {
@@ -419,13 +452,32 @@ impl Scanner<'_> {
                 .map(|index| (index, format!("exports.{}", member.property.name))),
             _ => None,
         };
-        let Some((index, name)) = called else {
-            return;
-        };
+        if let Some((index, name)) = called {
+            self.call_into(index, name, span);
+        }
+    }
+
+    /// A call of what import `index` names (`name`, as in [`Import::calls`])
+    /// here: at init, or when the module-level function the position is
+    /// in runs, which the scan knows once it has read the whole module.
+    fn call_into(&mut self, index: usize, name: String, span: Span) {
         let (line, _) = self.lines.position(self.text, span.start as usize);
-        let calls = &mut self.imports[index].calls;
-        if !calls.iter().any(|c| c.name == name) {
-            calls.push(Member { name, line });
+        let member = Member { name, line };
+        if self.surely_at_init() {
+            push_call(&mut self.imports[index].calls, member);
+        } else if let Some(function) = self.surely_in_function() {
+            let function = function.to_string();
+            self.calls_in_functions.push((function, index, member));
+        }
+    }
+
+    /// The module-level function the position is directly in, when the
+    /// code here runs whenever it does (no branch, no `try` around it).
+    fn surely_in_function(&self) -> Option<&str> {
+        let unconditional = self.conditional_depth == 0 && self.tries.guarded_by().is_none();
+        match (&self.function, self.function_depth) {
+            (Some(function), 1) if unconditional => Some(function),
+            _ => None,
         }
     }
 
@@ -865,21 +917,36 @@ fn is_function(expression: &Expression) -> bool {
 
 /// The name a call of a module's own function is made by: `setup` for
 /// `setup()`, `exports.x` for `exports.x()` and `module.exports.x()`.
-fn function_name<'a>(callee: &'a Expression) -> Option<std::borrow::Cow<'a, str>> {
+fn function_name<'a>(
+    callee: &'a Expression,
+    aliases: &HashSet<String>,
+) -> Option<std::borrow::Cow<'a, str>> {
     match callee.without_parentheses() {
         Expression::Identifier(id) => Some(id.name.as_str().into()),
-        expression => function_name_of_member(expression.as_member_expression()?).map(Into::into),
+        expression => {
+            function_name_of_member(expression.as_member_expression()?, aliases).map(Into::into)
+        }
     }
 }
 
-/// `exports.x` for `exports.x` and `module.exports.x`.
-fn function_name_of_member(member: &oxc_ast::ast::MemberExpression) -> Option<String> {
+/// `exports.x` for `exports.x`, `module.exports.x` and `alias.x` after
+/// `var alias = module.exports` (`aliases`).
+fn function_name_of_member(
+    member: &oxc_ast::ast::MemberExpression,
+    aliases: &HashSet<String>,
+) -> Option<String> {
     let oxc_ast::ast::MemberExpression::StaticMemberExpression(member) = member else {
         return None;
     };
-    let on_exports = member.object.is_specific_id("exports")
-        || member.object.is_specific_member_access("module", "exports");
+    let on_alias = |object: &Expression| matches!(object, Expression::Identifier(id) if aliases.contains(id.name.as_str()));
+    let on_exports = is_exports(&member.object) || on_alias(&member.object);
     on_exports.then(|| format!("exports.{}", member.property.name))
+}
+
+/// `exports` or `module.exports`.
+fn is_exports(expression: &Expression) -> bool {
+    expression.is_specific_id("exports")
+        || expression.is_specific_member_access("module", "exports")
 }
 
 /// A value known before the code runs, or a literal.
@@ -1084,6 +1151,9 @@ impl<'a> Visit<'a> for Scanner<'_> {
             if is_function(init) && self.function_depth == 0 {
                 self.function_name = Some(id.name.to_string());
             }
+            if is_exports(init.without_parentheses()) && self.function_depth == 0 {
+                self.exports_aliases.insert(id.name.to_string());
+            }
         }
         if let Some(Expression::CallExpression(call)) = &it.init {
             if let Some(module) = required_module(call) {
@@ -1220,7 +1290,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
         // `module.exports = setup` (debug): what an importer calls is that
         let target = it.left.as_member_expression();
         if let Some(target) = target.filter(|_| self.function_depth == 0) {
-            let exported = function_name_of_member(target).or_else(|| {
+            let exported = function_name_of_member(target, &self.exports_aliases).or_else(|| {
                 let module_exports = target.object().is_specific_id("module")
                     && target.static_property_name() == Some("exports");
                 module_exports.then(|| MODULE_EXPORTS.to_string())
@@ -1272,10 +1342,14 @@ impl<'a> Visit<'a> for Scanner<'_> {
         walk::walk_import_expression(self, it);
     }
 
+    /// `new X()` runs X's constructor: firebase-admin's `new
+    /// FirebaseNamespace()` at init requires its package.json there.
     fn visit_new_expression(&mut self, it: &oxc_ast::ast::NewExpression<'a>) {
         self.needs(&it.callee);
         self.invokes(&it.callee);
+        self.record_local_call(&it.callee);
         walk::walk_new_expression(self, it);
+        self.calls_module(&it.callee, it.span);
     }
 
     fn visit_class(&mut self, it: &oxc_ast::ast::Class<'a>) {
@@ -1283,15 +1357,31 @@ impl<'a> Visit<'a> for Scanner<'_> {
             self.needs(&heritage.expression);
             self.invokes(&heritage.expression);
         }
+        let name = it.id.as_ref().filter(|_| self.function_depth == 0);
+        let outer = std::mem::replace(&mut self.class_name, name.map(|id| id.name.to_string()));
         walk::walk_class(self, it);
+        self.class_name = outer;
     }
 
-    /// An instance field's value is computed at each `new`, not at init.
+    fn visit_method_definition(&mut self, it: &oxc_ast::ast::MethodDefinition<'a>) {
+        if it.kind == oxc_ast::ast::MethodDefinitionKind::Constructor && self.function_depth == 0 {
+            self.function_name = self.class_name.clone();
+        }
+        walk::walk_method_definition(self, it);
+    }
+
+    /// An instance field's value is computed at each `new`, not at init:
+    /// as part of the constructor.
     fn visit_property_definition(&mut self, it: &oxc_ast::ast::PropertyDefinition<'a>) {
-        let depth = u32::from(!it.r#static);
-        self.function_depth += depth;
+        if it.r#static {
+            return walk::walk_property_definition(self, it);
+        }
+        if self.function_depth == 0 {
+            self.function_name = self.class_name.clone();
+        }
+        let outer = self.enter_function(1, None);
         walk::walk_property_definition(self, it);
-        self.function_depth -= depth;
+        self.leave_function(1, outer);
     }
 
     fn visit_computed_member_expression(
@@ -1315,12 +1405,7 @@ impl<'a> Visit<'a> for Scanner<'_> {
             // a read at init of what the module defines with a getter runs it
             if let Some(&index) = self.module_objects.get(object.name.as_str()) {
                 let name = &it.property.name;
-                let read_before = |c: &Member| c.name.strip_prefix("get exports.") == Some(name);
-                if self.surely_at_init() && !self.imports[index].calls.iter().any(read_before) {
-                    let (line, _) = self.lines.position(self.text, it.span.start as usize);
-                    let name = format!("get exports.{name}");
-                    self.imports[index].calls.push(Member { name, line });
-                }
+                self.call_into(index, format!("get exports.{name}"), it.span);
             }
         }
         walk::walk_static_member_expression(self, it);

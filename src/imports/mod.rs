@@ -184,12 +184,7 @@ fn run_called_functions(
     function_calls: &HashMap<String, HashSet<String>>,
     called: impl Fn(&str) -> Option<bool>,
 ) {
-    let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (caller, callees) in function_calls {
-        for callee in callees {
-            called_by.entry(callee).or_default().push(caller);
-        }
-    }
+    let called_by = called_by(function_calls);
     // per function holding imports, every function whose call runs it
     let mut runners: HashMap<String, Vec<String>> = HashMap::new();
     for import in imports {
@@ -206,6 +201,17 @@ fn run_called_functions(
             import.conditional |= !calls.contains(&true);
         }
     }
+}
+
+/// Per function, the functions that call it.
+fn called_by(function_calls: &HashMap<String, HashSet<String>>) -> HashMap<&str, Vec<&str>> {
+    let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (caller, callees) in function_calls {
+        for callee in callees {
+            called_by.entry(callee).or_default().push(caller);
+        }
+    }
+    called_by
 }
 
 /// `function` and the functions that call it, directly or not, sorted.
