@@ -152,7 +152,8 @@ struct MeasureArgs {
     /// run; repeat for more [default: NODE_OPTIONS and NODE_ENV as a SAM,
     /// Serverless, CDK or Terraform template sets them; this shell's
     /// NODE_OPTIONS and NODE_ENV are not passed on, as Lambda sets
-    /// neither].
+    /// neither; what Lambda sets in every function (AWS_LAMBDA_FUNCTION_NAME,
+    /// AWS_EXECUTION_ENV, _HANDLER…) is set as Lambda would].
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_variable)]
     env: Vec<(String, String)>,
 

@@ -170,6 +170,47 @@ fn node_commonjs_lists_loaded_files() {
     module(&report, "index.js");
 }
 
+/// Packages branch at init on what Lambda sets (dd-trace instruments
+/// Lambda when AWS_LAMBDA_FUNCTION_NAME is set): measure runs with those
+/// variables, whatever this shell has, so it loads what Lambda would.
+#[test]
+fn init_runs_with_the_variables_lambda_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ZipBuilder::new()
+        .file(
+            "index.js",
+            "if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) require('./lambda');\n\
+             else require('./local');\n\
+             if (process.env._HANDLER === 'index.handler' && process.env.AWS_EXECUTION_ENV === 'AWS_Lambda_nodejs20.x') require('./runtime');\n\
+             exports.handler = async () => 1;\n",
+        )
+        .file("lambda.js", "")
+        .file("local.js", "")
+        .file("runtime.js", "")
+        .write_to(dir.path(), "node.zip");
+    let report = measure_json(&node, &["--runtime", "nodejs20.x"]);
+    let names: Vec<&str> = report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for name in ["index.js", "lambda.js", "runtime.js"] {
+        assert!(names.contains(&name), "{name} not loaded: {names:?}");
+    }
+
+    let python = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import os\nif os.environ.get('AWS_EXECUTION_ENV') == 'AWS_Lambda_python3.12' and os.environ['LAMBDA_RUNTIME_DIR'] == '/var/runtime':\n    import on_lambda\n\n\ndef handler(event, context):\n    return 1\n",
+        )
+        .file("on_lambda.py", "")
+        .write_to(dir.path(), "python.zip");
+    let report = measure_json(&python, &["--runtime", "python3.12"]);
+    module(&report, "on_lambda");
+}
+
 #[test]
 fn node_es_module_with_top_level_await() {
     let dir = tempfile::tempdir().unwrap();

@@ -227,6 +227,8 @@ struct Tree<'p> {
     runtime_modules: Option<&'p Path>,
     /// The function's environment, set for each run.
     environment: &'p std::collections::BTreeMap<String, String>,
+    /// What Lambda sets in every function's environment.
+    lambda: &'p [(&'static str, String)],
 }
 
 /// `layers`: the function's layers, in the order Lambda applies them.
@@ -265,6 +267,7 @@ pub fn measure(
         .runtime
         .as_deref()
         .and_then(crate::rules::runtimes::find);
+    let lambda = lambda_variables(&handler, runtime);
     let tree = Tree {
         task: root,
         layers: extracted.layers(),
@@ -274,6 +277,7 @@ pub fn measure(
         provided: python_provided(runtime),
         runtime_modules: runtime_modules.as_deref(),
         environment: &options.environment,
+        lambda: &lambda,
     };
     let target = locate(artifact, root, &handler, family_hint)?;
     let esm_node_path = runtime.is_none_or(|r| r.esm_node_path);
@@ -364,6 +368,7 @@ pub fn measure(
         provided: tree.provided.clone(),
         runtime_modules: tree.runtime_modules,
         environment: tree.environment,
+        lambda: tree.lambda,
     };
     let mut baseline = Vec::new();
     let mut raw = Vec::new();
@@ -630,6 +635,42 @@ fn locate(
     Ok(Target { family, module })
 }
 
+/// The name the function has in the variables Lambda sets.
+const MEASURE_FUNCTION: &str = "deadweight-measure";
+
+/// What Lambda sets in every function's environment and packages test at
+/// init (dd-trace instruments Lambda when AWS_LAMBDA_FUNCTION_NAME is
+/// set), as the function would have it: the runtime (AWS_EXECUTION_ENV)
+/// when known, the default memory size. Not the runtime API's address
+/// nor credentials: measure runs no invocation.
+fn lambda_variables(
+    handler: &str,
+    runtime: Option<&crate::rules::runtimes::RuntimeInfo>,
+) -> Vec<(&'static str, String)> {
+    let mut variables = vec![
+        ("AWS_LAMBDA_FUNCTION_NAME", MEASURE_FUNCTION.to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_string()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_string()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{MEASURE_FUNCTION}"),
+        ),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/01/01/[$LATEST]measure".to_string(),
+        ),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime".to_string()),
+        ("_HANDLER", handler.to_string()),
+        ("TZ", ":UTC".to_string()),
+        ("LANG", "en_US.UTF-8".to_string()),
+    ];
+    if let Some(runtime) = runtime {
+        variables.push(("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", runtime.id)));
+    }
+    variables
+}
+
 /// One fresh process importing the target; with `importtime`, Python's
 /// import tree goes to the returned stderr.
 fn run_once(
@@ -643,6 +684,7 @@ fn run_once(
     command.current_dir(root);
     // Lambda sets none of these unless the function does
     (command.env_remove("PYTHONPATH").env_remove("NODE_OPTIONS")).env_remove("NODE_ENV");
+    command.envs(tree.lambda.iter().map(|(name, value)| (name, value)));
     command.envs(tree.environment);
     command.env("LAMBDA_TASK_ROOT", root);
     // Lambda always sets the region: an SDK client created at module
