@@ -557,6 +557,35 @@ fn python_imports_of_a_loop_over_literal_names() {
     );
 }
 
+/// langchain-core's packages import their attributes on first use from a
+/// table of module names relative to the package (`None`: a submodule of
+/// the attribute's name), as pydantic's does with tuples; a table of
+/// messages is none.
+#[test]
+fn python_tables_of_lazy_attributes_name_their_modules() {
+    use deadweight::imports::ImportKind;
+    let imports = py(
+        "from typing import TYPE_CHECKING\n\nfrom langchain_core._import_utils import import_attr\n\n\
+         _dynamic_imports = {\n    \"beta\": \"beta_decorator\",\n    \"deprecated\": \"deprecation\",\n    \"path\": None,\n}\n\
+         _MESSAGES = {\"old\": \"use new instead\"}\n\n\
+         def __getattr__(attr_name: str) -> object:\n    module_name = _dynamic_imports.get(attr_name)\n    \
+         result = import_attr(attr_name, module_name, __spec__.parent)\n    globals()[attr_name] = result\n    return result\n",
+    );
+    let lazy: Vec<(&str, &str)> = imports
+        .iter()
+        .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
+        .map(|i| (i.members[0].name.as_str(), i.module.as_str()))
+        .collect();
+    assert_eq!(
+        lazy,
+        [
+            ("beta", ".beta_decorator"),
+            ("deprecated", ".deprecation"),
+            ("path", ".path")
+        ]
+    );
+}
+
 /// debug (under express, knex, mongoose…) picks its browser build by
 /// markers Node never has; a module that declares `window` itself is
 /// left to decide at run time.

@@ -269,16 +269,25 @@ impl Scanner<'_> {
     }
 
     /// A module whose `__getattr__` imports its attributes on first use
-    /// from a table (pydantic: `_dynamic_imports = {'BaseModel':
-    /// (__spec__.parent, '.main'), ...}`): each entry is a lazy import of
-    /// its module, for `from package import BaseModel` to follow.
+    /// from a table: each entry is a lazy import of its module, for `from
+    /// package import BaseModel` to follow. pydantic: `_dynamic_imports =
+    /// {'BaseModel': (__spec__.parent, '.main'), ...}`; langchain-core:
+    /// `{'Runnable': 'base', ...}` with `__getattr__` importing
+    /// `.base` from `__spec__.parent`, and `None` for a submodule named as
+    /// the attribute.
     fn record_lazy_attributes(&mut self, body: &[Stmt]) {
-        let has_getattr = body
-            .iter()
-            .any(|stmt| matches!(stmt, Stmt::FunctionDef(f) if f.name.as_str() == "__getattr__"));
-        if !has_getattr {
+        let Some(getattr) = body.iter().find_map(|stmt| match stmt {
+            Stmt::FunctionDef(f) if f.name.as_str() == "__getattr__" => Some(f),
+            _ => None,
+        }) else {
             return;
-        }
+        };
+        // bare names are relative to the package when `__getattr__` imports
+        // from it
+        let source = &self.text[getattr.range().to_std_range()];
+        let from_package = ["__spec__.parent", "__package__", "__name__"]
+            .iter()
+            .any(|package| source.contains(package));
         for stmt in body {
             let value = match stmt {
                 Stmt::Assign(assign) => assign.value.as_ref(),
@@ -292,18 +301,28 @@ impl Scanner<'_> {
                 continue;
             };
             for item in &table.items {
-                let (Some(Expr::StringLiteral(name)), Expr::Tuple(target)) =
-                    (&item.key, &item.value)
-                else {
-                    continue;
-                };
-                let [_, Expr::StringLiteral(module)] = &target.elts[..] else {
+                let Some(Expr::StringLiteral(name)) = &item.key else {
                     continue;
                 };
                 let name = name.value.to_str();
+                let module = match &item.value {
+                    Expr::Tuple(target) => match &target.elts[..] {
+                        [_, Expr::StringLiteral(module)] => module.value.to_str(),
+                        _ => continue,
+                    },
+                    Expr::StringLiteral(module) if from_package => module.value.to_str(),
+                    Expr::NoneLiteral(_) if from_package => "__module__",
+                    _ => continue,
+                };
+                // a table of messages is no table of modules
+                let dotted = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+                if module.is_empty() || !module.chars().all(dotted) {
+                    continue;
+                }
                 // `'__module__'`: the attribute is a submodule of that name
-                let module = match module.value.to_str() {
+                let module = match module {
                     "__module__" => format!(".{name}"),
+                    module if from_package && !module.starts_with('.') => format!(".{module}"),
                     module => module.to_string(),
                 };
                 let (line, column) = self
