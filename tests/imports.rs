@@ -212,7 +212,9 @@ fn python_branches_lambda_never_takes_import_nothing() {
                 if sys.version_info[:2] < (3, 12):\n    import distutils\n\
                 if sys.version_info >= (3, 11, 4):\n    import enum\n\
                 if sys.version_info.major == 2:\n    import urllib2\n\
-                if os.environ.get(\"WIN\"):\n    import ctypes\n";
+                if os.environ.get(\"WIN\"):\n    import ctypes\n\
+                import ssl\nif not getattr(ssl, \"HAS_SNI\", False):\n    from urllib3.contrib import pyopenssl\n\
+                if not ssl.HAS_SNI or other:\n    import OpenSSL\n";
     let modules = |python: Option<(u32, u32)>| -> Vec<String> {
         deadweight::imports::scan_source_for("urllib3/__init__.py", text, Language::Python, python)
             .unwrap_or_else(|w| panic!("{}", w.message))
@@ -222,6 +224,7 @@ fn python_branches_lambda_never_takes_import_nothing() {
             .collect()
     };
     let common = ["sys", "os", "platform", "fcntl", "termios"];
+    let last = ["ssl", "OpenSSL"];
     for (python, rest) in [
         // the micro version decides (3, 11, 4); an environment test is unknown
         (
@@ -236,7 +239,7 @@ fn python_branches_lambda_never_takes_import_nothing() {
             &["tomllib", "tomli", "distutils", "enum", "urllib2", "ctypes"],
         ),
     ] {
-        let expected: Vec<&str> = common.iter().chain(rest).copied().collect();
+        let expected: Vec<&str> = common.iter().chain(rest).chain(&last).copied().collect();
         assert_eq!(modules(python), expected, "{python:?}");
     }
 }

@@ -1056,3 +1056,57 @@ fn an_awaited_import_namespace_used_as_a_function_fails_the_gate() {
         assert!(stderr.contains("loaded"), "{stderr}");
     }
 }
+
+/// Two shapes of real packages, checked against what python3 -S loads:
+/// bs4 tries cchardet, then in its `except` chardet, then in that one's
+/// `except` charset_normalizer; psycopg 3 imports its submodule
+/// (`from . import postgres`) and calls a function of it at init, which
+/// imports the type adapters.
+#[test]
+fn python_nested_fallbacks_and_functions_of_imported_submodules() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "dammit.py",
+            "chardet_module = None\ntry:\n    import cchardet\n    chardet_module = cchardet\nexcept ImportError:\n    \
+             try:\n        import chardet\n        chardet_module = chardet\n    except ImportError:\n        \
+             try:\n            import charset_normalizer\n            chardet_module = charset_normalizer\n        \
+             except ImportError:\n            pass\n",
+        ),
+        ("charset_normalizer/__init__.py", "from .api import detect\n"),
+        ("charset_normalizer/api.py", "def detect(b):\n    return None\n"),
+        (
+            "pg/__init__.py",
+            "from . import postgres, other\n\npostgres.register_default_adapters(None)\n",
+        ),
+        (
+            "pg/postgres.py",
+            "def register_default_adapters(context):\n    from .types import json, uuid\n\n\ndef later():\n    from .types import numpy\n",
+        ),
+        ("pg/other.py", "def register_default_adapters(context):\n    from . import unused\n"),
+        ("pg/types/__init__.py", ""),
+        ("pg/types/json.py", ""),
+        ("pg/types/uuid.py", ""),
+        ("pg/types/numpy.py", ""),
+        ("pg/unused.py", ""),
+    ];
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import dammit\nimport pg\n\n\ndef handler(event, context):\n    return 1\n",
+        )
+        .files(&files)
+        .write_to(dir.path(), "python.zip");
+    let ours = init_files(&init(&zip));
+    let probe = "import sys, os\nimport dammit, pg\n\
+                 print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
+                 if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))";
+    let mut real: BTreeSet<String> = python_prints_with(&files, probe)
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    real.insert("app.py".into());
+    assert!(real.contains("charset_normalizer/api.py"), "{real:?}");
+    assert!(real.contains("pg/types/json.py"), "{real:?}");
+    assert_eq!(ours, real);
+}

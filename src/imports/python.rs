@@ -185,7 +185,15 @@ impl Scanner<'_> {
                         module.clone(),
                         attribute.attr.to_string(),
                     ),
-                    _ => return,
+                    // `from . import postgres` then
+                    // `postgres.register_default_adapters(…)` (psycopg 3):
+                    // the function of the submodule the import loads
+                    Some((module, Some(imported))) => (
+                        ImportKind::PythonFrom,
+                        module.clone(),
+                        format!("{imported}.{}", attribute.attr),
+                    ),
+                    None => return,
                 },
                 _ => return,
             },
@@ -786,6 +794,7 @@ fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
                 _ => None,
             }
         }
+        _ if has_sni(test) => Some(true),
         // `sys.platform.startswith("win")`, or a tuple of prefixes
         Expr::Call(call) => {
             let Expr::Attribute(method) = call.func.as_ref() else {
@@ -802,6 +811,23 @@ fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
             }
         }
         _ => None,
+    }
+}
+
+/// `ssl.HAS_SNI` or `getattr(ssl, "HAS_SNI", …)`: true on every Python 3
+/// (requests 2 and urllib3 1 inject pyOpenSSL, and import cryptography,
+/// only without it).
+fn has_sni(expr: &Expr) -> bool {
+    let is_ssl = |expr: &Expr| matches!(expr, Expr::Name(n) if n.id.as_str() == "ssl");
+    match expr {
+        Expr::Attribute(a) => a.attr.as_str() == "HAS_SNI" && is_ssl(&a.value),
+        Expr::Call(call) => match (call.func.as_ref(), &call.arguments.args[..]) {
+            (Expr::Name(f), [module, Expr::StringLiteral(name), ..]) => {
+                f.id.as_str() == "getattr" && is_ssl(module) && name.value.to_str() == "HAS_SNI"
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

@@ -2210,12 +2210,14 @@ fn follow_imports<'s>(
             if language_of_loaded(walker.mount.path(target)) != Some(walker.language) {
                 continue;
             }
+            let path = walker.mount.path(target);
             let new: Vec<String> = {
                 let mut seen = walk.called.lock().unwrap_or_else(|e| e.into_inner());
                 calls
                     .iter()
-                    .filter(|c| seen.insert((target, c.name.clone())))
-                    .map(|c| c.name.clone())
+                    .filter_map(|c| function_called_in(walker.language, path, &c.name))
+                    .filter(|name| seen.insert((target, name.to_string())))
+                    .map(str::to_string)
                     .collect()
             };
             if !new.is_empty() {
@@ -2226,8 +2228,13 @@ fn follow_imports<'s>(
     for (index, import) in (imports.iter().enumerate()).filter(|(_, i)| i.lazy && runs(i)) {
         match import.fallback_for {
             Some(id) if tries.get(&id) == Some(&false) => {
-                let (_, targets, format, _) = follow(import);
+                let (found, targets, format, _) = follow(import);
                 record(index, import, &targets, &format);
+                // a fallback tried in a `try` of its own falls back in turn:
+                // bs4's cchardet, else chardet, else charset_normalizer
+                if let Some(guard) = import.guarded_by {
+                    *tries.entry(guard).or_default() |= found;
+                }
             }
             // a package's table of attributes it imports on first use is
             // no import the code makes: `from package import name` follows it
@@ -2253,6 +2260,22 @@ fn follow_imports<'s>(
     found.runtime_esm_imports.extend(runtime_esm_imports);
     found.warnings.extend(warnings);
     found.runtime_modules.extend(runtime);
+}
+
+/// The function a call names in the file `path`, one of its import's
+/// targets: the name itself, or for a Python call through an imported
+/// submodule (`postgres.register_default_adapters` after `from . import
+/// postgres, other`) the function, in that submodule only.
+fn function_called_in<'n>(language: Language, path: &str, name: &'n str) -> Option<&'n str> {
+    if language != Language::Python {
+        return Some(name);
+    }
+    let Some((submodule, function)) = name.split_once('.') else {
+        return Some(name);
+    };
+    let module = path.strip_suffix(".py")?;
+    let module = module.strip_suffix("/__init__").unwrap_or(module);
+    (module.rsplit('/').next() == Some(submodule)).then_some(function)
 }
 
 fn language_of_loaded(path: &str) -> Option<Language> {
