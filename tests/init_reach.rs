@@ -1110,3 +1110,49 @@ fn python_nested_fallbacks_and_functions_of_imported_submodules() {
     assert!(real.contains("pg/types/json.py"), "{real:?}");
     assert_eq!(ours, real);
 }
+
+/// motor 3 imports its Tornado classes in the `else:` of `try: import
+/// tornado`, which runs only when Tornado is there: a function without it
+/// starts (python3 -S agrees), and nothing is missing. With it, the
+/// `else` runs.
+#[test]
+fn python_try_else_runs_only_when_the_try_found_its_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let motor = [
+        (
+            "motor/__init__.py",
+            "try:\n    import tornado\nexcept ImportError:\n    tornado = None\nelse:\n    from .motor_tornado import *\n",
+        ),
+        ("motor/motor_tornado.py", "import tornado.gen\n"),
+        ("motor/motor_asyncio.py", "import asyncio\n"),
+    ];
+    let app = "import motor.motor_asyncio\n\n\ndef handler(event, context):\n    return 1\n";
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&motor)
+        .write_to(dir.path(), "without.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+    assert_eq!(
+        init_files(&report["artifacts"][0]["init"]),
+        paths(&["app.py", "motor/__init__.py", "motor/motor_asyncio.py"])
+    );
+    assert_eq!(
+        python_prints_with(
+            &motor,
+            "import sys\nimport motor.motor_asyncio\nprint('motor.motor_tornado' in sys.modules)"
+        ),
+        "False"
+    );
+
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&motor)
+        .file("tornado/__init__.py", "")
+        .file("tornado/gen.py", "")
+        .write_to(dir.path(), "with.zip");
+    let loaded = init_files(&init(&zip));
+    assert!(loaded.contains("motor/motor_tornado.py"), "{loaded:?}");
+    assert!(loaded.contains("tornado/gen.py"), "{loaded:?}");
+}

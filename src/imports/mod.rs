@@ -89,6 +89,12 @@ pub struct Import {
     /// fallback, which runs at init when an import the `try` guards is
     /// missing (`except ImportError: import json`).
     pub fallback_for: Option<u32>,
+    /// In the `else:` of that `try` (Python), at its module scope: runs
+    /// only when the `try` raised nothing, so not when an import it
+    /// guards is missing (motor imports its Tornado classes in the `else`
+    /// of `try: import tornado`).
+    #[serde(skip)]
+    pub after_try: Option<u32>,
     /// Under an `if`, in a loop, or on one side of `a ? b : c` / `a || b`:
     /// it may not run, so the module's absence is no sure failure
     /// (`if sys.version_info < (3, 11): import tomli`).
@@ -154,6 +160,7 @@ impl Import {
             lazy: false,
             guarded_by: None,
             fallback_for: None,
+            after_try: None,
             conditional: false,
             stops_module: false,
             members: Vec::new(),
@@ -237,6 +244,9 @@ fn callers_of(called_by: &HashMap<&str, Vec<&str>>, function: &str) -> Vec<Strin
 struct TryScopes {
     /// `try` bodies the position is in.
     bodies: Vec<u32>,
+    /// `else:` blocks of a `try` the position is in: their `try`'s id,
+    /// and the function depth there.
+    elses: Vec<(u32, u32)>,
     /// Handlers (`catch`, `except`) it is in: their `try`'s id, and the
     /// function depth outside the handler.
     handlers: Vec<(u32, u32)>,
@@ -257,6 +267,15 @@ impl TryScopes {
             && self
                 .guarded_by()
                 .is_some_and(|id| self.raising.contains(&id))
+    }
+
+    /// The `try` whose `else:` block holds the position, at that block's
+    /// own function depth.
+    fn after(&self, function_depth: u32) -> Option<u32> {
+        self.elses
+            .last()
+            .filter(|(_, depth)| *depth == function_depth)
+            .map(|(id, _)| *id)
     }
 
     /// The handler's `try`, when only the handler (counted as one level of

@@ -152,6 +152,7 @@ impl Scanner<'_> {
             lazy: self.function_depth > 0,
             guarded_by: self.tries.guarded_by(),
             fallback_for: self.tries.fallback_for(self.function_depth),
+            after_try: self.tries.after(self.function_depth),
             conditional: self.conditional_depth > 0 || self.search_path_changed,
             stops_module: self.tries.stops_module(self.function_depth),
             members,
@@ -580,7 +581,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     self.visit_except_handler(handler);
                 }
                 self.tries.handlers.pop();
+                self.tries.elses.push((id, self.function_depth));
                 self.visit_body(&block.orelse);
+                self.tries.elses.pop();
                 self.visit_body(&block.finalbody);
                 return;
             }

@@ -2021,6 +2021,9 @@ fn follow_imports<'s>(
     // at init instead; one that found any did not (a platform switch finds
     // the build for Lambda's platform, however many others it lists).
     let mut tries: HashMap<u32, bool> = HashMap::new();
+    // per `try`, whether one of the imports it guards is missing: its
+    // `else:` block never runs
+    let mut raised: HashMap<u32, bool> = HashMap::new();
     // whether the import found its module, the files it loads, for a
     // require() the format Node loads them in, and whether it surely fails
     // (a module missing, and nothing catches it): the file stops there
@@ -2139,6 +2142,12 @@ fn follow_imports<'s>(
     // a branch the function's environment never takes loads nothing
     let runs = |import: &&Import| walk.variables.allow(&import.when);
     for (index, import) in (imports.iter().enumerate()).filter(|(_, i)| !i.lazy && runs(i)) {
+        if import
+            .after_try
+            .is_some_and(|id| raised.get(&id) == Some(&true))
+        {
+            continue;
+        }
         let (found, targets, format, fails) = follow(import);
         record(index, import, &targets, &format);
         // found, with no file: the runtime provides it (a built-in, or
@@ -2167,6 +2176,7 @@ fn follow_imports<'s>(
         }
         if let Some(id) = import.guarded_by {
             *tries.entry(id).or_default() |= found;
+            *raised.entry(id).or_default() |= !found;
         }
         // `except ImportError: raise …`: the rest of the module never runs;
         // nor after a module missing that nothing catches (Python's import

@@ -59,6 +59,7 @@ codec_struct!(Import {
     lazy,
     guarded_by,
     fallback_for,
+    after_try,
     conditional,
     stops_module,
     members,
