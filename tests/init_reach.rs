@@ -1156,3 +1156,64 @@ fn python_try_else_runs_only_when_the_try_found_its_imports() {
     assert!(loaded.contains("motor/motor_tornado.py"), "{loaded:?}");
     assert!(loaded.contains("tornado/gen.py"), "{loaded:?}");
 }
+
+/// Two ways packages survive an optional library's absence besides a
+/// `try` around the import, both passing the gate as python3 -S starts
+/// them: jsonschema's `with suppress(ImportError):` around each format
+/// checker's import; mako calls, at init, a function that calls in a
+/// `try` the one importing Pygments (its plugin module, which imports
+/// pygments), falling back without it. A function that calls it outside
+/// a `try` fails, and is denied.
+#[test]
+fn python_suppressed_and_caught_calls_of_missing_modules_pass_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "formats.py",
+            "from contextlib import suppress\nimport contextlib\n\nwith suppress(ImportError):\n    from fqdn import FQDN\n\n\
+             with contextlib.suppress(ModuleNotFoundError):\n    import webcolors\n",
+        ),
+        (
+            "highlight.py",
+            "def _install_pygments():\n    global syntax_highlight\n    from plugin import syntax_highlight\n\n\n\
+             def _install_fallback():\n    global syntax_highlight\n    syntax_highlight = None\n\n\n\
+             def _install_highlighting():\n    try:\n        _install_pygments()\n    except ImportError:\n        _install_fallback()\n\n\n\
+             _install_highlighting()\n",
+        ),
+        ("plugin.py", "import pygments\n\nsyntax_highlight = pygments\n"),
+    ];
+    assert_eq!(
+        python_prints_with(
+            &files,
+            "import formats, highlight\nprint(highlight.syntax_highlight)"
+        ),
+        "None"
+    );
+    let app = "import formats\nimport highlight\n\n\ndef handler(event, context):\n    return 1\n";
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&files)
+        .write_to(dir.path(), "optional.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(rule_findings(&report, "runtime/missing-module").is_empty());
+    // plugin.py runs until its import fails: it counts
+    let loaded = init_files(&report["artifacts"][0]["init"]);
+    assert!(loaded.contains("plugin.py"), "{loaded:?}");
+
+    let unguarded = files[1].1.replace(
+        "    try:\n        _install_pygments()\n    except ImportError:\n        _install_fallback()\n",
+        "    _install_pygments()\n",
+    );
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&[files[0], ("highlight.py", &unguarded), files[2]])
+        .write_to(dir.path(), "required.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        rule_findings(&report, "runtime/missing-module").len(),
+        1,
+        "{report}"
+    );
+}

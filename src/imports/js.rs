@@ -123,6 +123,7 @@ fn scan_as<'a>(
         class_name: None,
         local_calls: HashMap::new(),
         function_calls: HashMap::new(),
+        guarded_calls: HashSet::new(),
         closure_calls: HashMap::new(),
         made_getters: Vec::new(),
         calls_in_functions: Vec::new(),
@@ -159,9 +160,10 @@ fn scan_as<'a>(
     }
     let local_calls = &scanner.local_calls;
     let called = |f: &str| local_calls.get(f).copied();
-    super::run_called_functions(&mut scanner.imports, &scanner.function_calls, called);
+    let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
+    super::run_called_functions(&mut scanner.imports, calls, guarded, called);
     if !scanner.calls_in_functions.is_empty() {
-        let called_by = super::called_by(&scanner.function_calls);
+        let called_by = super::surely_called_by(calls, guarded);
         let mut runs: HashMap<String, bool> = HashMap::new();
         for (function, index, call) in std::mem::take(&mut scanner.calls_in_functions) {
             let runs = *runs.entry(function).or_insert_with_key(|function| {
@@ -286,6 +288,8 @@ struct Scanner<'t> {
     /// Per module-level function, the names of the module's functions its
     /// body calls.
     function_calls: HashMap<String, HashSet<String>>,
+    /// Those calls made under a condition or in a `try`: (caller, callee).
+    guarded_calls: HashSet<(String, String)>,
     /// Per module-level function, those the functions it makes call
     /// (body-parser's `createParserGetter` returns a getter that calls
     /// `loadParser`).
@@ -397,6 +401,10 @@ impl Scanner<'_> {
                 *self.local_calls.entry(name.into_owned()).or_default() |= surely;
             }
             (depth, Some(caller)) => {
+                if depth == 1 && (self.conditional_depth > 0 || self.tries.guarded_by().is_some()) {
+                    self.guarded_calls
+                        .insert((caller.clone(), name.to_string()));
+                }
                 let calls = match depth {
                     1 => &mut self.function_calls,
                     _ => &mut self.closure_calls,

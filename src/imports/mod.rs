@@ -189,25 +189,49 @@ impl Import {
 fn run_called_functions(
     imports: &mut [Import],
     function_calls: &HashMap<String, HashSet<String>>,
+    guarded: &HashSet<(String, String)>,
     called: impl Fn(&str) -> Option<bool>,
 ) {
     let called_by = called_by(function_calls);
-    // per function holding imports, every function whose call runs it
-    let mut runners: HashMap<String, Vec<String>> = HashMap::new();
+    let surely_called_by = surely_called_by(function_calls, guarded);
+    // per function holding imports, every function whose call runs it,
+    // and whether one surely called at init surely does
+    let mut runners: HashMap<String, (Vec<String>, bool)> = HashMap::new();
     for import in imports {
         let Some(own) = import.functions.first() else {
             continue;
         };
-        let all = runners
-            .entry(own.clone())
-            .or_insert_with(|| callers_of(&called_by, own));
+        let (all, surely) = runners.entry(own.clone()).or_insert_with(|| {
+            let surely = callers_of(&surely_called_by, own)
+                .iter()
+                .any(|f| called(f) == Some(true));
+            (callers_of(&called_by, own), surely)
+        });
         import.functions.clone_from(all);
-        let calls: Vec<bool> = import.functions.iter().filter_map(|f| called(f)).collect();
-        if import.lazy && !calls.is_empty() {
+        if import.lazy && import.functions.iter().any(|f| called(f).is_some()) {
             import.lazy = false;
-            import.conditional |= !calls.contains(&true);
+            import.conditional |= !*surely;
         }
     }
+}
+
+/// Per function, the functions that call it whatever happens in them:
+/// not under a condition, nor in a `try` (`guarded`: caller, callee)
+/// that survives what the call raises (mako's `_install_highlighting`
+/// calls `_install_pygments` in a `try` that falls back without Pygments).
+fn surely_called_by<'f>(
+    function_calls: &'f HashMap<String, HashSet<String>>,
+    guarded: &HashSet<(String, String)>,
+) -> HashMap<&'f str, Vec<&'f str>> {
+    let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (caller, callees) in function_calls {
+        for callee in callees {
+            if guarded.is_empty() || !guarded.contains(&(caller.clone(), callee.clone())) {
+                called_by.entry(callee).or_default().push(caller);
+            }
+        }
+    }
+    called_by
 }
 
 /// Per function, the functions that call it.

@@ -88,13 +88,15 @@ pub(super) fn scan_and<R>(
         class_depth: 0,
         local_calls: HashSet::new(),
         function_calls: HashMap::new(),
+        guarded_calls: HashSet::new(),
         classes: 0,
         python,
         loop_values: HashMap::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
     let local_calls = &scanner.local_calls;
-    super::run_called_functions(&mut scanner.imports, &scanner.function_calls, |f| {
+    let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
+    super::run_called_functions(&mut scanner.imports, calls, guarded, |f| {
         local_calls.contains(f).then_some(true)
     });
     scanner.record_lazy_attributes(&parsed.syntax().body);
@@ -132,6 +134,8 @@ struct Scanner<'t> {
     /// Per module-level function, the names its body calls that no import
     /// binds: the module's functions it runs in turn.
     function_calls: HashMap<String, HashSet<String>>,
+    /// Those calls made under a condition or in a `try`: (caller, callee).
+    guarded_calls: HashSet<(String, String)>,
     /// `class` statements that run when the module is imported: outside
     /// functions and fallbacks, class bodies included. Creating a class is
     /// much of a modern library's import (a pydantic model builds its
@@ -587,6 +591,23 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.visit_body(&block.finalbody);
                 return;
             }
+            // `with suppress(ImportError):` (jsonschema's optional format
+            // checkers) survives a missing module as a `try` does
+            Stmt::With(with)
+                if with
+                    .items
+                    .iter()
+                    .any(|item| suppresses_import_error(&item.context_expr)) =>
+            {
+                for item in &with.items {
+                    self.visit_expr(&item.context_expr);
+                }
+                let id = with.range.start().to_u32();
+                self.tries.bodies.push(id);
+                self.visit_body(&with.body);
+                self.tries.bodies.pop();
+                return;
+            }
             // a branch whose test is known on Lambda runs there or never:
             // `if TYPE_CHECKING:` imports exist for type checkers only,
             // urllib3's `if sys.platform == "emscripten":` for browsers
@@ -710,6 +731,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 (self.function_depth, &self.function, call.func.as_ref())
             {
                 if !self.bindings.contains_key(callee.id.as_str()) {
+                    if self.conditional_depth > 0 || self.tries.guarded_by().is_some() {
+                        (self.guarded_calls).insert((function.clone(), callee.id.to_string()));
+                    }
                     self.function_calls
                         .entry(function.clone())
                         .or_default()
@@ -815,6 +839,24 @@ fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
         }
         _ => None,
     }
+}
+
+/// `suppress(ImportError)` or `contextlib.suppress(…)` of an exception
+/// that covers a failed import.
+fn suppresses_import_error(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let suppress = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str() == "suppress",
+        Expr::Attribute(attribute) => attribute.attr.as_str() == "suppress",
+        _ => false,
+    };
+    suppress
+        && call.arguments.args.iter().any(|argument| {
+            matches!(argument, Expr::Name(name) if matches!(name.id.as_str(),
+                "ImportError" | "ModuleNotFoundError" | "Exception" | "BaseException"))
+        })
 }
 
 /// `ssl.HAS_SNI` or `getattr(ssl, "HAS_SNI", …)`: true on every Python 3
