@@ -587,6 +587,28 @@ fn python_tables_of_lazy_attributes_name_their_modules() {
             ("path", ".path")
         ]
     );
+
+    // azure-core's pipeline.transport branches on the name instead
+    let imports = py(
+        "def __getattr__(name: str):\n    transport = None\n    if name == \"RequestsTransport\":\n        try:\n            \
+         from ._requests_basic import RequestsTransport\n\n            transport = RequestsTransport\n        \
+         except ImportError as err:\n            raise ImportError(\"requests package is not installed\") from err\n    \
+         elif name in (\"AioHttpTransport\", \"AioHttpTransportResponse\"):\n        from ._aiohttp import AioHttpTransport, AioHttpTransportResponse\n    \
+         if other == \"X\":\n        from .unrelated import X\n    return transport\n",
+    );
+    let lazy: Vec<(&str, &str)> = imports
+        .iter()
+        .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
+        .map(|i| (i.members[0].name.as_str(), i.module.as_str()))
+        .collect();
+    assert_eq!(
+        lazy,
+        [
+            ("RequestsTransport", "._requests_basic"),
+            ("AioHttpTransport", "._aiohttp"),
+            ("AioHttpTransportResponse", "._aiohttp")
+        ]
+    );
 }
 
 /// debug (under express, knex, mongoose…) picks its browser build by

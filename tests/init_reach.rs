@@ -1217,3 +1217,51 @@ fn python_suppressed_and_caught_calls_of_missing_modules_pass_the_gate() {
         "{report}"
     );
 }
+
+/// smart_open registers its transports at init by name,
+/// `register_transport("smart_open.s3")`, a function of its own that
+/// imports the name it is given in a `try`: each module named loads (the
+/// one whose library is absent fails quietly), as python3 -S shows.
+#[test]
+fn python_functions_importing_the_name_they_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("transports/__init__.py", ""),
+        (
+            "transports/registry.py",
+            "import importlib\n\n_REGISTRY = {}\n\n\ndef register_transport(submodule):\n    \
+             if isinstance(submodule, str):\n        try:\n            submodule = importlib.import_module(submodule)\n        \
+             except ImportError:\n            return\n    _REGISTRY[submodule.__name__] = submodule\n\n\n\
+             register_transport('transports.s3')\nregister_transport('transports.azure')\n",
+        ),
+        ("transports/s3.py", "import json\n"),
+        ("transports/azure.py", "import azure_sdk_not_installed\n"),
+        ("transports/unused.py", ""),
+    ];
+    let probe = "import sys\nimport transports.registry\n\
+                 print(' '.join(sorted(m for m in sys.modules if m.startswith('transports'))))";
+    assert_eq!(
+        python_prints_with(&files, probe),
+        "transports transports.registry transports.s3"
+    );
+    let zip = ZipBuilder::new()
+        .file(
+            "app.py",
+            "import transports.registry\n\n\ndef handler(event, context):\n    return 1\n",
+        )
+        .files(&files)
+        .write_to(dir.path(), "python.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    // azure.py runs until its import fails
+    assert_eq!(
+        init_files(&report["artifacts"][0]["init"]),
+        paths(&[
+            "app.py",
+            "transports/__init__.py",
+            "transports/azure.py",
+            "transports/registry.py",
+            "transports/s3.py"
+        ])
+    );
+}

@@ -92,6 +92,8 @@ pub(super) fn scan_and<R>(
         classes: 0,
         python,
         loop_values: HashMap::new(),
+        parameters: Vec::new(),
+        parameter_imports: HashMap::new(),
     };
     scanner.visit_body(&parsed.syntax().body);
     let local_calls = &scanner.local_calls;
@@ -145,6 +147,19 @@ struct Scanner<'t> {
     python: Option<(u32, u32)>,
     /// Loop variables over literal strings, by name, and their values.
     loop_values: HashMap<String, Vec<String>>,
+    /// The parameters of the module-level function being scanned.
+    parameters: Vec<String>,
+    /// Module-level functions that import a parameter, by name.
+    parameter_imports: HashMap<String, ParameterImport>,
+}
+
+/// Where a function imports the module one of its parameters names.
+struct ParameterImport {
+    index: usize,
+    /// The `try` in the function around the import.
+    guarded_by: Option<u32>,
+    /// Whether the import is under a condition there.
+    conditional: bool,
 }
 
 impl Scanner<'_> {
@@ -180,6 +195,7 @@ impl Scanner<'_> {
                 Some((_, None)) => return,
                 None => {
                     self.local_calls.insert(name.id.to_string());
+                    self.record_parameter_import(name.id.as_str(), call);
                     return;
                 }
             },
@@ -214,6 +230,44 @@ impl Scanner<'_> {
                 .lines
                 .position(self.text, call.range().start().to_usize());
             import.calls.push(Member { name, line });
+        }
+    }
+
+    /// `importlib.import_module(name)` in a module-level function, `name`
+    /// one of its parameters: a call of the function with a literal
+    /// there imports that module.
+    fn imports_parameter(&mut self, variable: &str) {
+        let Some(function) = self.function.as_ref().filter(|_| self.function_depth == 1) else {
+            return;
+        };
+        let Some(index) = self.parameters.iter().position(|p| p == variable) else {
+            return;
+        };
+        let import = ParameterImport {
+            index,
+            guarded_by: self.tries.guarded_by(),
+            conditional: self.conditional_depth > 0,
+        };
+        self.parameter_imports.insert(function.clone(), import);
+    }
+
+    /// A module-scope call of a function that imports its parameter
+    /// (smart_open's `register_transport("smart_open.s3")`): the import of
+    /// the literal passed, under the function's `try` and conditions.
+    fn record_parameter_import(&mut self, function: &str, call: &ExprCall) {
+        let Some(import) = self.parameter_imports.get(function) else {
+            return;
+        };
+        let (guarded_by, conditional) = (import.guarded_by, import.conditional);
+        let Some(Expr::StringLiteral(module)) = call.arguments.args.get(import.index) else {
+            return;
+        };
+        let offset = call.range().start().to_usize();
+        let kind = ImportKind::PythonImportlib;
+        self.record(module.value.to_str().to_string(), kind, offset, Vec::new());
+        if let Some(recorded) = self.imports.last_mut() {
+            recorded.guarded_by = guarded_by.or(recorded.guarded_by);
+            recorded.conditional |= conditional;
         }
     }
 
@@ -338,19 +392,60 @@ impl Scanner<'_> {
                     module if from_package && !module.starts_with('.') => format!(".{module}"),
                     module => module.to_string(),
                 };
-                let (line, column) = self
-                    .lines
-                    .position(self.text, item.value.range().start().to_usize());
-                self.imports.push(Import {
-                    line,
-                    column,
-                    lazy: true,
-                    members: vec![Member {
-                        name: name.to_string(),
-                        line,
-                    }],
-                    ..Import::plain(module, ImportKind::PythonLazyAttribute)
-                });
+                self.lazy_attribute(name, module, item.value.range().start().to_usize());
+            }
+        }
+        self.record_getattr_branches(getattr);
+    }
+
+    /// A lazy import of `module` for the attribute `name`.
+    fn lazy_attribute(&mut self, name: &str, module: String, offset: usize) {
+        let (line, column) = self.lines.position(self.text, offset);
+        self.imports.push(Import {
+            line,
+            column,
+            lazy: true,
+            members: vec![Member {
+                name: name.to_string(),
+                line,
+            }],
+            ..Import::plain(module, ImportKind::PythonLazyAttribute)
+        });
+    }
+
+    /// A module `__getattr__` that imports per attribute in branches on
+    /// its name (azure-core's pipeline.transport: `if name ==
+    /// "RequestsTransport": from ._requests_basic import
+    /// RequestsTransport`): each import is a lazy one for the names the
+    /// branch tests.
+    fn record_getattr_branches(&mut self, getattr: &ruff_python_ast::StmtFunctionDef) {
+        let Some(parameter) = getattr.parameters.args.first() else {
+            return;
+        };
+        let parameter = parameter.parameter.name.as_str();
+        for stmt in &getattr.body {
+            let Stmt::If(branch) = stmt else {
+                continue;
+            };
+            let clauses = std::iter::once((Some(&*branch.test), &branch.body[..]))
+                .chain((branch.elif_else_clauses.iter()).map(|c| (c.test.as_ref(), &c.body[..])));
+            for (test, body) in clauses {
+                let Some(names) = test.and_then(|test| names_tested(test, parameter)) else {
+                    continue;
+                };
+                let mut froms = Vec::new();
+                imports_from_in(body, &mut froms);
+                for from in froms {
+                    let module = format!(
+                        "{}{}",
+                        ".".repeat(from.level as usize),
+                        from.module.as_ref().map(|m| m.as_str()).unwrap_or("")
+                    );
+                    for name in &names {
+                        let offset = from.range().start().to_usize();
+                        self.lazy_attribute(name, module.clone(), offset);
+                    }
+                }
             }
         }
     }
@@ -563,11 +658,23 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     true => self.function.replace(def.name.to_string()),
                     false => None,
                 };
+                let parameters = module_level.then(|| {
+                    let names = def
+                        .parameters
+                        .posonlyargs
+                        .iter()
+                        .chain(&def.parameters.args);
+                    let names = names.map(|p| p.parameter.name.to_string()).collect();
+                    std::mem::replace(&mut self.parameters, names)
+                });
                 self.function_depth += 1;
                 visitor::walk_stmt(self, stmt);
                 self.function_depth -= 1;
                 if module_level {
                     self.function = outer;
+                }
+                if let Some(outer) = parameters {
+                    self.parameters = outer;
                 }
                 return;
             }
@@ -705,6 +812,11 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 Expr::Name(name) => matches!(name.id.as_str(), "import_module" | "__import__"),
                 _ => false,
             };
+            if let (true, Some(Expr::Name(variable))) =
+                (is_import_module, call.arguments.args.first())
+            {
+                self.imports_parameter(variable.id.as_str());
+            }
             let modules = match (is_import_module, call.arguments.args.first()) {
                 (true, Some(Expr::StringLiteral(literal))) => {
                     vec![literal.value.to_str().to_string()]
@@ -838,6 +950,35 @@ fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
             }
         }
         _ => None,
+    }
+}
+
+/// The names `name == "X"` or `name in ("X", "Y")` tests `parameter` for.
+fn names_tested(test: &Expr, parameter: &str) -> Option<Vec<String>> {
+    let Expr::Compare(compare) = test else {
+        return None;
+    };
+    let ([op], [right]) = (&compare.ops[..], &compare.comparators[..]) else {
+        return None;
+    };
+    if !matches!(compare.left.as_ref(), Expr::Name(n) if n.id.as_str() == parameter) {
+        return None;
+    }
+    match op {
+        CmpOp::Eq => Some(vec![string_value(right)?]),
+        CmpOp::In => string_values(right),
+        _ => None,
+    }
+}
+
+/// The `from … import` statements of a block, in its `try` bodies too.
+fn imports_from_in<'s>(body: &'s [Stmt], found: &mut Vec<&'s ruff_python_ast::StmtImportFrom>) {
+    for stmt in body {
+        match stmt {
+            Stmt::ImportFrom(from) => found.push(from),
+            Stmt::Try(block) => imports_from_in(&block.body, found),
+            _ => {}
+        }
     }
 }
 
