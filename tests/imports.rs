@@ -15,6 +15,18 @@ fn py(text: &str) -> Vec<Import> {
         .imports
 }
 
+/// The modules of `imports` whose environment tests `variables` allow.
+fn running<'i>(
+    imports: &'i [Import],
+    variables: &deadweight::imports::environment::Variables,
+) -> Vec<&'i str> {
+    imports
+        .iter()
+        .filter(|i| variables.allow(&i.when))
+        .map(|i| i.module.as_str())
+        .collect()
+}
+
 fn summary(imports: &[Import]) -> Vec<String> {
     imports
         .iter()
@@ -277,13 +289,7 @@ fn javascript_branches_on_the_environment_are_decided_by_the_functions_variables
          if (!process.env.AWS_LAMBDA_FUNCTION_NAME) require('./local');\n\
          if (other) require('./plain');\n",
     );
-    let runs = |variables: &Variables| -> Vec<&str> {
-        imports
-            .iter()
-            .filter(|i| variables.allow(&i.when))
-            .map(|i| i.module.as_str())
-            .collect()
-    };
+    let runs = |variables: &Variables| running(&imports, variables);
     let none = std::collections::BTreeMap::new();
     let unset = Variables::on_lambda(&none, None);
     assert_eq!(
@@ -329,13 +335,7 @@ fn javascript_variables_holding_an_environment_test_decide_branches() {
          let later = process.env.LATER === '1'\nlater = other()\nif (later) require('./later')\n\
          let maybe = false\nif (other) maybe = process.env.MAYBE === '1'\nif (maybe) require('./maybe')\n",
     );
-    let runs = |variables: &Variables| -> Vec<&str> {
-        imports
-            .iter()
-            .filter(|i| variables.allow(&i.when))
-            .map(|i| i.module.as_str())
-            .collect()
-    };
+    let runs = |variables: &Variables| running(&imports, variables);
     // NODE_PG_FORCE_NATIVE is none of Lambda's: not known, both ways
     let none = std::collections::BTreeMap::new();
     let unset = Variables::on_lambda(&none, None);
@@ -567,6 +567,14 @@ fn python_imports_of_a_loop_over_literal_names() {
 #[test]
 fn python_tables_of_lazy_attributes_name_their_modules() {
     use deadweight::imports::ImportKind;
+    // (attribute, module)
+    fn lazy_attributes(imports: &[Import]) -> Vec<(&str, &str)> {
+        imports
+            .iter()
+            .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
+            .map(|i| (i.members[0].name.as_str(), i.module.as_str()))
+            .collect()
+    }
     let imports = py(
         "from typing import TYPE_CHECKING\n\nfrom langchain_core._import_utils import import_attr\n\n\
          _dynamic_imports = {\n    \"beta\": \"beta_decorator\",\n    \"deprecated\": \"deprecation\",\n    \"path\": None,\n}\n\
@@ -574,13 +582,8 @@ fn python_tables_of_lazy_attributes_name_their_modules() {
          def __getattr__(attr_name: str) -> object:\n    module_name = _dynamic_imports.get(attr_name)\n    \
          result = import_attr(attr_name, module_name, __spec__.parent)\n    globals()[attr_name] = result\n    return result\n",
     );
-    let lazy: Vec<(&str, &str)> = imports
-        .iter()
-        .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
-        .map(|i| (i.members[0].name.as_str(), i.module.as_str()))
-        .collect();
     assert_eq!(
-        lazy,
+        lazy_attributes(&imports),
         [
             ("beta", ".beta_decorator"),
             ("deprecated", ".deprecation"),
@@ -596,13 +599,8 @@ fn python_tables_of_lazy_attributes_name_their_modules() {
          elif name in (\"AioHttpTransport\", \"AioHttpTransportResponse\"):\n        from ._aiohttp import AioHttpTransport, AioHttpTransportResponse\n    \
          if other == \"X\":\n        from .unrelated import X\n    return transport\n",
     );
-    let lazy: Vec<(&str, &str)> = imports
-        .iter()
-        .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
-        .map(|i| (i.members[0].name.as_str(), i.module.as_str()))
-        .collect();
     assert_eq!(
-        lazy,
+        lazy_attributes(&imports),
         [
             ("RequestsTransport", "._requests_basic"),
             ("AioHttpTransport", "._aiohttp"),

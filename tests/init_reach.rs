@@ -319,6 +319,13 @@ fn an_import_error_raised_again_stops_the_module_there() {
     assert!(carried_on.contains("late.py"), "{carried_on:?}");
 }
 
+/// The gate's exit code auditing `zip` for python3.12, and its
+/// runtime/missing-module findings.
+fn missing_on_python(zip: &Path) -> (Option<i32>, Vec<String>) {
+    let (code, report) = audit_with(zip, &["--runtime", "python3.12"]);
+    (code, rule_findings(&report, "runtime/missing-module"))
+}
+
 /// The files init loads for an index.js that requires `module` inside a
 /// `try` whose `catch` carries on, beside these files.
 fn loaded_requiring_in_a_try(dir: &Path, module: &str, files: &[(&str, &str)]) -> BTreeSet<String> {
@@ -402,13 +409,9 @@ fn a_module_missing_outside_a_try_stops_its_importer_there() {
     let zip = ZipBuilder::new()
         .file("app.py", "import first_missing\nimport second_missing\n\n\ndef handler(event, context):\n    return 1\n")
         .write_to(dir.path(), "both.zip");
-    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
-    assert_eq!(code, Some(1), "{report}");
-    assert_eq!(
-        rule_findings(&report, "runtime/missing-module").len(),
-        2,
-        "{report}"
-    );
+    let (code, missing) = missing_on_python(&zip);
+    assert_eq!(code, Some(1));
+    assert_eq!(missing.len(), 2, "{missing:?}");
 }
 
 /// A module that stops fails the import of it: the package that imports
@@ -1209,13 +1212,9 @@ fn python_suppressed_and_caught_calls_of_missing_modules_pass_the_gate() {
         .file("app.py", app)
         .files(&[files[0], ("highlight.py", &unguarded), files[2]])
         .write_to(dir.path(), "required.zip");
-    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
-    assert_eq!(code, Some(1), "{report}");
-    assert_eq!(
-        rule_findings(&report, "runtime/missing-module").len(),
-        1,
-        "{report}"
-    );
+    let (code, missing) = missing_on_python(&zip);
+    assert_eq!(code, Some(1));
+    assert_eq!(missing.len(), 1, "{missing:?}");
 }
 
 /// smart_open registers its transports at init by name,
