@@ -372,13 +372,16 @@ impl Scanner<'_> {
                     continue;
                 };
                 let name = name.value.to_str();
-                let module = match &item.value {
+                // (the module, whether a bare name is relative to the package)
+                let (module, relative) = match &item.value {
+                    // pydantic's `import_module(module, package)`: absolute
+                    // unless written with a dot
                     Expr::Tuple(target) => match &target.elts[..] {
-                        [_, Expr::StringLiteral(module)] => module.value.to_str(),
+                        [_, Expr::StringLiteral(module)] => (module.value.to_str(), false),
                         _ => continue,
                     },
-                    Expr::StringLiteral(module) if from_package => module.value.to_str(),
-                    Expr::NoneLiteral(_) if from_package => "__module__",
+                    Expr::StringLiteral(module) if from_package => (module.value.to_str(), true),
+                    Expr::NoneLiteral(_) if from_package => ("__module__", true),
                     _ => continue,
                 };
                 // a table of messages is no table of modules
@@ -389,7 +392,7 @@ impl Scanner<'_> {
                 // `'__module__'`: the attribute is a submodule of that name
                 let module = match module {
                     "__module__" => format!(".{name}"),
-                    module if from_package && !module.starts_with('.') => format!(".{module}"),
+                    module if relative && !module.starts_with('.') => format!(".{module}"),
                     module => module.to_string(),
                 };
                 self.lazy_attribute(name, module, item.value.range().start().to_usize());
