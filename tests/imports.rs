@@ -226,7 +226,8 @@ fn python_branches_lambda_never_takes_import_nothing() {
                 if sys.version_info.major == 2:\n    import urllib2\n\
                 if os.environ.get(\"WIN\"):\n    import ctypes\n\
                 import ssl\nif not getattr(ssl, \"HAS_SNI\", False):\n    from urllib3.contrib import pyopenssl\n\
-                if not ssl.HAS_SNI or other:\n    import OpenSSL\n";
+                if not ssl.HAS_SNI or other:\n    import OpenSSL\n\
+                if __name__ == \"__main__\":\n    import argparse\nif \"__main__\" != __name__:\n    import json\n";
     let modules = |python: Option<(u32, u32)>| -> Vec<String> {
         deadweight::imports::scan_source_for("urllib3/__init__.py", text, Language::Python, python)
             .unwrap_or_else(|w| panic!("{}", w.message))
@@ -236,7 +237,7 @@ fn python_branches_lambda_never_takes_import_nothing() {
             .collect()
     };
     let common = ["sys", "os", "platform", "fcntl", "termios"];
-    let last = ["ssl", "OpenSSL"];
+    let last = ["ssl", "OpenSSL", "json"];
     for (python, rest) in [
         // the micro version decides (3, 11, 4); an environment test is unknown
         (

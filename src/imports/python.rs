@@ -918,6 +918,15 @@ fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
         }
         Expr::Compare(compare) if compare.ops.len() == 1 => {
             let (op, right) = (compare.ops[0], &compare.comparators[0]);
+            // `if __name__ == "__main__":` runs when the file is a script,
+            // never when Lambda imports it (nor anything it imports)
+            if compares_name_with_main(&compare.left, right) {
+                return match op {
+                    CmpOp::Eq => Some(false),
+                    CmpOp::NotEq => Some(true),
+                    _ => None,
+                };
+            }
             if let Some(version) = python.and_then(|v| version_value(&compare.left, v)) {
                 return compare_version(&version, op, right);
             }
@@ -1001,6 +1010,13 @@ fn suppresses_import_error(expr: &Expr) -> bool {
             matches!(argument, Expr::Name(name) if matches!(name.id.as_str(),
                 "ImportError" | "ModuleNotFoundError" | "Exception" | "BaseException"))
         })
+}
+
+/// `__name__` and `"__main__"`, either way round.
+fn compares_name_with_main(left: &Expr, right: &Expr) -> bool {
+    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &Expr| string_value(e).as_deref() == Some("__main__");
+    (is_name(left) && is_main(right)) || (is_main(left) && is_name(right))
 }
 
 /// `ssl.HAS_SNI` or `getattr(ssl, "HAS_SNI", …)`: true on every Python 3
