@@ -1264,3 +1264,44 @@ fn python_functions_importing_the_name_they_are_given() {
         ])
     );
 }
+
+/// sympy calls, at init, a helper of its own named `import_module` that
+/// returns None when the module is missing (gmpy2 is optional): the
+/// function starts, and passes the gate. importlib's raises: denied.
+#[test]
+fn python_an_import_module_that_is_not_importlibs_is_no_sure_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let helper = (
+        "importtools.py",
+        "import importlib\n\n\ndef import_module(module, min_module_version=None):\n    \
+         try:\n        return importlib.import_module(module)\n    except ImportError:\n        return None\n",
+    );
+    let gmpy = (
+        "gmpy.py",
+        "from importtools import import_module\n\n\ndef _get_gmpy2():\n    \
+         return import_module('gmpy2', min_module_version='2.0.0')\n\n\ngmpy = _get_gmpy2()\n",
+    );
+    assert_eq!(
+        python_prints_with(&[helper, gmpy], "import gmpy\nprint(gmpy.gmpy)"),
+        "None"
+    );
+    let app = "import gmpy\n\n\ndef handler(event, context):\n    return 1\n";
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&[helper, gmpy])
+        .write_to(dir.path(), "helper.zip");
+    let (code, missing) = missing_on_python(&zip);
+    assert_eq!((code, missing.len()), (Some(0), 0), "{missing:?}");
+
+    let importlib = (
+        "gmpy.py",
+        "from importlib import import_module\n\n\ndef _get_gmpy2():\n    \
+         return import_module('gmpy2')\n\n\ngmpy = _get_gmpy2()\n",
+    );
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&[importlib])
+        .write_to(dir.path(), "importlib.zip");
+    let (code, missing) = missing_on_python(&zip);
+    assert_eq!((code, missing.len()), (Some(1), 1), "{missing:?}");
+}

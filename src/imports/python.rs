@@ -233,10 +233,30 @@ impl Scanner<'_> {
         }
     }
 
+    /// Whether a call of `func` is importlib's `import_module` or the
+    /// builtin `__import__`, which raise when the module is missing.
+    fn is_importlib(&self, func: &Expr) -> bool {
+        let from_importlib = |name: &str| matches!(self.bindings.get(name), Some((module, _)) if module == "importlib");
+        match func {
+            Expr::Name(name) => match name.id.as_str() {
+                "__import__" => !self.bindings.contains_key("__import__"),
+                "import_module" => from_importlib("import_module"),
+                _ => false,
+            },
+            Expr::Attribute(attribute) => match attribute.value.as_ref() {
+                Expr::Name(module) => {
+                    module.id.as_str() == "importlib" || from_importlib(module.id.as_str())
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// `importlib.import_module(name)` in a module-level function, `name`
     /// one of its parameters: a call of the function with a literal
     /// there imports that module.
-    fn imports_parameter(&mut self, variable: &str) {
+    fn imports_parameter(&mut self, variable: &str, importlib: bool) {
         let Some(function) = self.function.as_ref().filter(|_| self.function_depth == 1) else {
             return;
         };
@@ -246,7 +266,7 @@ impl Scanner<'_> {
         let import = ParameterImport {
             index,
             guarded_by: self.tries.guarded_by(),
-            conditional: self.conditional_depth > 0,
+            conditional: self.conditional_depth > 0 || !importlib,
         };
         self.parameter_imports.insert(function.clone(), import);
     }
@@ -815,10 +835,14 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 Expr::Name(name) => matches!(name.id.as_str(), "import_module" | "__import__"),
                 _ => false,
             };
+            // another library's helper of that name (sympy's
+            // `import_module('gmpy2', min_module_version=…)` returns None
+            // when the module is missing): followed, but no sure failure
+            let importlib = is_import_module && self.is_importlib(&call.func);
             if let (true, Some(Expr::Name(variable))) =
                 (is_import_module, call.arguments.args.first())
             {
-                self.imports_parameter(variable.id.as_str());
+                self.imports_parameter(variable.id.as_str(), importlib);
             }
             let modules = match (is_import_module, call.arguments.args.first()) {
                 (true, Some(Expr::StringLiteral(literal))) => {
@@ -838,6 +862,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     call.range().start().to_usize(),
                     Vec::new(),
                 );
+                if let Some(import) = self.imports.last_mut().filter(|_| !importlib) {
+                    import.conditional = true;
+                }
             }
             if self.function_depth == 0 {
                 self.record_init_call(call);
