@@ -123,7 +123,7 @@ fn scan_as<'a>(
         class_name: None,
         local_calls: HashMap::new(),
         function_calls: HashMap::new(),
-        guarded_calls: HashSet::new(),
+        guarded_calls: HashMap::new(),
         closure_calls: HashMap::new(),
         made_getters: Vec::new(),
         calls_in_functions: Vec::new(),
@@ -163,7 +163,7 @@ fn scan_as<'a>(
     let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
     super::run_called_functions(&mut scanner.imports, calls, guarded, called);
     if !scanner.calls_in_functions.is_empty() {
-        let called_by = super::surely_called_by(calls, guarded);
+        let called_by = super::called_by(calls, guarded);
         let mut runs: HashMap<String, bool> = HashMap::new();
         for (function, index, call) in std::mem::take(&mut scanner.calls_in_functions) {
             let runs = *runs.entry(function).or_insert_with_key(|function| {
@@ -287,9 +287,9 @@ struct Scanner<'t> {
     local_calls: HashMap<String, bool>,
     /// Per module-level function, the names of the module's functions its
     /// body calls.
-    function_calls: HashMap<String, HashSet<String>>,
-    /// Those calls made under a condition or in a `try`: (caller, callee).
-    guarded_calls: HashSet<(String, String)>,
+    function_calls: super::FunctionCalls,
+    /// Those calls made under a condition or in a `try`.
+    guarded_calls: super::FunctionCalls,
     /// Per module-level function, those the functions it makes call
     /// (body-parser's `createParserGetter` returns a getter that calls
     /// `loadParser`).
@@ -402,8 +402,8 @@ impl Scanner<'_> {
             }
             (depth, Some(caller)) => {
                 if depth == 1 && (self.conditional_depth > 0 || self.tries.guarded_by().is_some()) {
-                    self.guarded_calls
-                        .insert((caller.clone(), name.to_string()));
+                    (self.guarded_calls.entry(caller.clone()).or_default())
+                        .insert(name.to_string());
                 }
                 let calls = match depth {
                     1 => &mut self.function_calls,

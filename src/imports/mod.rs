@@ -188,12 +188,12 @@ impl Import {
 /// (`Some(true)`), or under a condition, which the import then is under.
 fn run_called_functions(
     imports: &mut [Import],
-    function_calls: &HashMap<String, HashSet<String>>,
-    guarded: &HashSet<(String, String)>,
+    function_calls: &FunctionCalls,
+    guarded: &FunctionCalls,
     called: impl Fn(&str) -> Option<bool>,
 ) {
-    let called_by = called_by(function_calls);
-    let surely_called_by = surely_called_by(function_calls, guarded);
+    let surely_called_by = called_by(function_calls, guarded);
+    let called_by = called_by(function_calls, &FunctionCalls::new());
     // per function holding imports, every function whose call runs it,
     // and whether one surely called at init surely does
     let mut runners: HashMap<String, (Vec<String>, bool)> = HashMap::new();
@@ -215,31 +215,26 @@ fn run_called_functions(
     }
 }
 
-/// Per function, the functions that call it whatever happens in them:
-/// not under a condition, nor in a `try` (`guarded`: caller, callee)
-/// that survives what the call raises (mako's `_install_highlighting`
-/// calls `_install_pygments` in a `try` that falls back without Pygments).
-fn surely_called_by<'f>(
-    function_calls: &'f HashMap<String, HashSet<String>>,
-    guarded: &HashSet<(String, String)>,
+/// Per module-level function, the names of the module's functions its
+/// body calls.
+type FunctionCalls = HashMap<String, HashSet<String>>;
+
+/// Per function, the functions that call it, leaving out the calls in
+/// `skipped` (those made under a condition or in a `try` that survives
+/// what the call raises, for the functions that surely call it: mako's
+/// `_install_highlighting` calls `_install_pygments` in a `try` that
+/// falls back without Pygments).
+fn called_by<'f>(
+    function_calls: &'f FunctionCalls,
+    skipped: &FunctionCalls,
 ) -> HashMap<&'f str, Vec<&'f str>> {
     let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
     for (caller, callees) in function_calls {
+        let skipped = skipped.get(caller);
         for callee in callees {
-            if guarded.is_empty() || !guarded.contains(&(caller.clone(), callee.clone())) {
+            if !skipped.is_some_and(|skipped| skipped.contains(callee)) {
                 called_by.entry(callee).or_default().push(caller);
             }
-        }
-    }
-    called_by
-}
-
-/// Per function, the functions that call it.
-fn called_by(function_calls: &HashMap<String, HashSet<String>>) -> HashMap<&str, Vec<&str>> {
-    let mut called_by: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (caller, callees) in function_calls {
-        for callee in callees {
-            called_by.entry(callee).or_default().push(caller);
         }
     }
     called_by

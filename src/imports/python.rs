@@ -88,7 +88,7 @@ pub(super) fn scan_and<R>(
         class_depth: 0,
         local_calls: HashSet::new(),
         function_calls: HashMap::new(),
-        guarded_calls: HashSet::new(),
+        guarded_calls: HashMap::new(),
         classes: 0,
         python,
         loop_values: HashMap::new(),
@@ -135,9 +135,9 @@ struct Scanner<'t> {
     local_calls: HashSet<String>,
     /// Per module-level function, the names its body calls that no import
     /// binds: the module's functions it runs in turn.
-    function_calls: HashMap<String, HashSet<String>>,
-    /// Those calls made under a condition or in a `try`: (caller, callee).
-    guarded_calls: HashSet<(String, String)>,
+    function_calls: super::FunctionCalls,
+    /// Those calls made under a condition or in a `try`.
+    guarded_calls: super::FunctionCalls,
     /// `class` statements that run when the module is imported: outside
     /// functions and fallbacks, class bodies included. Creating a class is
     /// much of a modern library's import (a pydantic model builds its
@@ -458,15 +458,19 @@ impl Scanner<'_> {
                 };
                 let mut froms = Vec::new();
                 imports_from_in(body, &mut froms);
+                // reading any of the names runs every import of the branch
                 for from in froms {
-                    let module = format!(
-                        "{}{}",
-                        ".".repeat(from.level as usize),
-                        from.module.as_ref().map(|m| m.as_str()).unwrap_or("")
-                    );
+                    let offset = from.range().start().to_usize();
+                    let mut modules: Vec<String> = from
+                        .names
+                        .iter()
+                        .map(|alias| attribute_module(from, alias))
+                        .collect();
+                    modules.dedup();
                     for name in &names {
-                        let offset = from.range().start().to_usize();
-                        self.lazy_attribute(name, module.clone(), offset);
+                        for module in &modules {
+                            self.lazy_attribute(name, module.clone(), offset);
+                        }
                     }
                 }
             }
@@ -515,24 +519,9 @@ impl Scanner<'_> {
             let Stmt::ImportFrom(from) = stmt else {
                 continue;
             };
-            let dots = ".".repeat(from.level as usize);
-            let (line, column) = self
-                .lines
-                .position(self.text, from.range().start().to_usize());
+            let offset = from.range().start().to_usize();
             for alias in &from.names {
-                let name = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
-                // `from . import sub`: the attribute is the submodule
-                let module = match &from.module {
-                    Some(module) => format!("{dots}{}", module.as_str()),
-                    None => format!("{dots}{}", alias.name.as_str()),
-                };
-                self.imports.push(Import {
-                    line,
-                    column,
-                    lazy: true,
-                    members: vec![Member { name, line }],
-                    ..Import::plain(module, ImportKind::PythonLazyAttribute)
-                });
+                self.lazy_attribute(imported_as(alias), attribute_module(from, alias), offset);
             }
         }
     }
@@ -631,11 +620,7 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 }
             }
             Stmt::ImportFrom(from) => {
-                let module = format!(
-                    "{}{}",
-                    ".".repeat(from.level as usize),
-                    from.module.as_ref().map(|m| m.as_str()).unwrap_or("")
-                );
+                let module = statement_module(from);
                 let (line, _) = self
                     .lines
                     .position(self.text, from.range().start().to_usize());
@@ -874,7 +859,8 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             {
                 if !self.bindings.contains_key(callee.id.as_str()) {
                     if self.conditional_depth > 0 || self.tries.guarded_by().is_some() {
-                        (self.guarded_calls).insert((function.clone(), callee.id.to_string()));
+                        (self.guarded_calls.entry(function.clone()).or_default())
+                            .insert(callee.id.to_string());
                     }
                     self.function_calls
                         .entry(function.clone())
@@ -990,6 +976,31 @@ fn on_lambda(test: &Expr, python: Option<(u32, u32)>) -> Option<bool> {
         }
         _ => None,
     }
+}
+
+/// The module a `from` statement names: `..models` for `from ..models
+/// import x`, `.` for `from . import x`.
+fn statement_module(from: &ruff_python_ast::StmtImportFrom) -> String {
+    let module = from.module.as_ref().map_or("", |m| m.as_str());
+    format!("{}{module}", ".".repeat(from.level as usize))
+}
+
+/// The module `from … import name` gives the name from, when imported on
+/// first use: the statement's module, or for `from . import sub` the
+/// submodule itself.
+fn attribute_module(
+    from: &ruff_python_ast::StmtImportFrom,
+    alias: &ruff_python_ast::Alias,
+) -> String {
+    match &from.module {
+        Some(_) => statement_module(from),
+        None => format!("{}{}", ".".repeat(from.level as usize), alias.name.as_str()),
+    }
+}
+
+/// The name an import binds: `y` for `x as y`.
+fn imported_as(alias: &ruff_python_ast::Alias) -> &str {
+    alias.asname.as_ref().unwrap_or(&alias.name).as_str()
 }
 
 /// The names `name == "X"` or `name in ("X", "Y")` tests `parameter` for.
