@@ -1299,3 +1299,94 @@ fn python_an_import_module_that_is_not_importlibs_is_no_sure_failure() {
     let (code, missing) = missing_on_python(&zip);
     assert_eq!((code, missing.len()), (Some(1), 1), "{missing:?}");
 }
+
+/// What creating a client at module scope runs, in the shapes of real
+/// SDKs, checked against python3 -S: httpx's `Client()` reaches its
+/// transport through a method and another module's class, whose
+/// constructor imports the connection library and calls a function that
+/// imports the certificates (a package taking its names with `*`);
+/// anthropic's client creates a wrapper derived from an alias of a class
+/// derived from httpx's; stripe's package imports its client on first use
+/// (`__getattr__` over a table of `(module, is_submodule)`), whose
+/// constructor picks a library with `try: import …; return` blocks. What
+/// only runs under a condition (a proxy, never asked) or in a method never
+/// called does not load, and a module missing there fails nothing.
+#[test]
+fn python_constructors_called_at_init_run_their_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "httpish/__init__.py",
+            "from ._client import *\nfrom ._config import *\n",
+        ),
+        (
+            "httpish/_client.py",
+            "from ._transports import Transport\n\n__all__ = ['Client']\n\n\n\
+             class BaseClient:\n    def __init__(self, **kwargs):\n        self.options = kwargs\n\n\n\
+             class Client(BaseClient):\n    def __init__(self, proxy=None, **kwargs):\n        \
+             super().__init__(**kwargs)\n        if proxy:\n            import socksio\n            \
+             from . import proxying\n        self._transport = self._init_transport()\n\n    \
+             def _init_transport(self):\n        return Transport()\n\n    \
+             def send(self):\n        from . import sending\n",
+        ),
+        (
+            "httpish/_transports.py",
+            "from ._config import make_context\n\n\nclass Transport:\n    def __init__(self):\n        \
+             import wirecore\n        self.pool = wirecore.Pool(make_context())\n",
+        ),
+        (
+            "httpish/_config.py",
+            "__all__ = ['make_context']\n\n\ndef make_context():\n    import certs\n    return certs.where()\n",
+        ),
+        ("httpish/proxying.py", ""),
+        ("httpish/sending.py", ""),
+        ("wirecore/__init__.py", "from ._pool import Pool\n"),
+        ("wirecore/_pool.py", "class Pool:\n    def __init__(self, context):\n        self.context = context\n"),
+        ("certs/__init__.py", "def where():\n    return 'cacert.pem'\n"),
+        ("sdk/__init__.py", "from ._client import Sdk\n"),
+        (
+            "sdk/_client.py",
+            "from typing import TYPE_CHECKING\n\nimport httpish\n\n\n\
+             class _DefaultClient(httpish.Client):\n    def __init__(self, **kwargs):\n        \
+             super().__init__(**kwargs)\n\n\nif TYPE_CHECKING:\n    DefaultClient = httpish.Client\nelse:\n    \
+             DefaultClient = _DefaultClient\n\n\nclass Wrapper(DefaultClient):\n    pass\n\n\n\
+             class Sdk:\n    def __init__(self):\n        self._client = Wrapper()\n",
+        ),
+        (
+            "lazy/__init__.py",
+            "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from lazy._client import LazyClient\n\n\
+             _import_map = {'LazyClient': ('lazy._client', False)}\n\nif not TYPE_CHECKING:\n\n    \
+             def __getattr__(name):\n        from importlib import import_module\n\n        \
+             target, is_submodule = _import_map[name]\n        module = import_module(target)\n        \
+             return module if is_submodule else getattr(module, name)\n",
+        ),
+        (
+            "lazy/_client.py",
+            "def _resolve():\n    try:\n        import certs\n        return certs\n    except ImportError:\n        pass\n    \
+             try:\n        import slowlib\n        return slowlib\n    except ImportError:\n        pass\n\n\n\
+             class LazyClient:\n    def __init__(self):\n        self.backend = _resolve()\n",
+        ),
+        ("slowlib/__init__.py", ""),
+    ];
+    let app = "import sdk\nimport lazy\n\nclient = sdk.Sdk()\nother = lazy.LazyClient()\n\n\n\
+               def handler(event, context):\n    return 1\n";
+    let probe = format!(
+        "import sys, os\nexec({app:?})\n\
+         print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
+         if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))"
+    );
+    let mut real: BTreeSet<String> = python_prints_with(&files, &probe)
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    assert!(real.contains("certs/__init__.py"), "{real:?}");
+    assert!(!real.contains("slowlib/__init__.py"), "{real:?}");
+    real.insert("app.py".into());
+    let zip = ZipBuilder::new()
+        .file("app.py", app)
+        .files(&files)
+        .write_to(dir.path(), "python.zip");
+    let (code, report) = audit_with(&zip, &["--runtime", "python3.12"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(init_files(&report["artifacts"][0]["init"]), real);
+}

@@ -162,19 +162,15 @@ fn scan_as<'a>(
     let called = |f: &str| local_calls.get(f).copied();
     let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
     super::run_called_functions(&mut scanner.imports, calls, guarded, called);
-    if !scanner.calls_in_functions.is_empty() {
-        let called_by = super::called_by(calls, guarded);
-        let mut runs: HashMap<String, bool> = HashMap::new();
-        for (function, index, call) in std::mem::take(&mut scanner.calls_in_functions) {
-            let runs = *runs.entry(function).or_insert_with_key(|function| {
-                let runners = super::callers_of(&called_by, function);
-                runners.iter().any(|f| called(f) == Some(true))
-            });
-            if runs {
-                push_call(&mut scanner.imports[index].calls, call);
-            }
-        }
-    }
+    // a call made in a function only other modules call is not followed
+    let calls_in_functions = std::mem::take(&mut scanner.calls_in_functions);
+    super::place_calls_in_functions(
+        &mut scanner.imports,
+        calls_in_functions,
+        (calls, guarded),
+        called,
+        false,
+    );
     let esm = parsed
         .program
         .body
@@ -200,13 +196,6 @@ fn scan_as<'a>(
         parsed.program,
         scanner.lines,
     ))
-}
-
-/// Adds a call to an import's `calls`, once per name.
-fn push_call(calls: &mut Vec<Member>, call: Member) {
-    if !calls.iter().any(|c| c.name == call.name) {
-        calls.push(call);
-    }
 }
 
 /// A `catch` whose body ends by throwing (`throw new Error('run npm
@@ -298,7 +287,7 @@ struct Scanner<'t> {
     /// (firebase-admin's constructor calling `(0, index_1.getSdkVersion)()`):
     /// the function, the import, the call. They join the import's `calls`
     /// when module-scope code surely calls the function.
-    calls_in_functions: Vec<(String, usize, Member)>,
+    calls_in_functions: Vec<super::CallInFunction>,
     /// Getters the module defines on its exports by calling a function of
     /// its own that makes them: the getter's name, and that function.
     made_getters: Vec<(String, String)>,
@@ -472,10 +461,11 @@ impl Scanner<'_> {
         let (line, _) = self.lines.position(self.text, span.start as usize);
         let member = Member { name, line };
         if self.surely_at_init() {
-            push_call(&mut self.imports[index].calls, member);
+            super::push_call(&mut self.imports[index].calls, member);
         } else if let Some(function) = self.surely_in_function() {
             let function = function.to_string();
-            self.calls_in_functions.push((function, index, member));
+            self.calls_in_functions
+                .push((function, index, member, false));
         }
     }
 

@@ -141,6 +141,14 @@ pub struct Import {
     /// functions' bodies run at init.
     #[serde(skip)]
     pub calls: Vec<Member>,
+    /// Python: calls of what this import binds made in the module's
+    /// functions and methods whenever they run, not under a condition or
+    /// in a `try` (`HTTPTransport(…)` in httpx's
+    /// `Client._init_transport`): the functions whose run makes each
+    /// (that one and its callers in the module), and the call. They run
+    /// at init when init calls one of those functions.
+    #[serde(skip)]
+    pub calls_in: Vec<(Vec<String>, Member)>,
     /// JavaScript: the tests of the function's environment variables
     /// around it, all of which must hold for it to run (`if
     /// (process.env.NODE_ENV === 'production')`).
@@ -170,6 +178,7 @@ impl Import {
             assigned_on_package: Vec::new(),
             functions: Vec::new(),
             calls: Vec::new(),
+            calls_in: Vec::new(),
             when: Vec::new(),
         }
     }
@@ -218,6 +227,57 @@ fn run_called_functions(
 /// Per module-level function, the names of the module's functions its
 /// body calls.
 type FunctionCalls = HashMap<String, HashSet<String>>;
+
+/// A call in a function of what an import binds: the function, the
+/// import's index, the call by the name it has in the module imported,
+/// and whether it may not run when the function does.
+type CallInFunction = (String, usize, Member, bool);
+
+/// Adds a call to an import's `calls`, once per name.
+fn push_call(calls: &mut Vec<Member>, call: Member) {
+    if !calls.iter().any(|c| c.name == call.name) {
+        calls.push(call);
+    }
+}
+
+/// Puts each call a function makes of what an import binds, whenever the
+/// function runs, on that import: among the calls init makes when
+/// module-scope code surely runs the function, else, when `keep`, with
+/// the functions whose run makes it ([`Import::calls_in`]), for init to
+/// follow when another module's code calls one of them.
+fn place_calls_in_functions(
+    imports: &mut [Import],
+    calls_in_functions: Vec<CallInFunction>,
+    (function_calls, guarded): (&FunctionCalls, &FunctionCalls),
+    called: impl Fn(&str) -> Option<bool>,
+    keep: bool,
+) {
+    if calls_in_functions.is_empty() {
+        return;
+    }
+    let surely_called_by = called_by(function_calls, guarded);
+    let called_by = called_by(function_calls, &FunctionCalls::new());
+    let mut runners: HashMap<String, (Vec<String>, bool)> = HashMap::new();
+    for (function, index, call, maybe) in calls_in_functions {
+        let (all, surely) = runners.entry(function).or_insert_with_key(|function| {
+            let surely = callers_of(&surely_called_by, function)
+                .iter()
+                .any(|f| called(f) == Some(true));
+            (callers_of(&called_by, function), surely)
+        });
+        let Some(import) = imports.get_mut(index) else {
+            continue;
+        };
+        if maybe {
+            continue;
+        }
+        if *surely {
+            push_call(&mut import.calls, call);
+        } else if keep {
+            import.calls_in.push((all.clone(), call));
+        }
+    }
+}
 
 /// Per function, the functions that call it, leaving out the calls in
 /// `skipped` (those made under a condition or in a `try` that survives

@@ -85,6 +85,9 @@ pub(super) fn scan_and<R>(
         bindings: HashMap::new(),
         packages_bound: HashSet::new(),
         function: None,
+        class: None,
+        class_bases: Vec::new(),
+        calls_in_functions: Vec::new(),
         class_depth: 0,
         local_calls: HashSet::new(),
         function_calls: HashMap::new(),
@@ -98,9 +101,16 @@ pub(super) fn scan_and<R>(
     scanner.visit_body(&parsed.syntax().body);
     let local_calls = &scanner.local_calls;
     let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
-    super::run_called_functions(&mut scanner.imports, calls, guarded, |f| {
-        local_calls.contains(f).then_some(true)
-    });
+    let called = |f: &str| local_calls.contains(f).then_some(true);
+    super::run_called_functions(&mut scanner.imports, calls, guarded, called);
+    let calls_in_functions = std::mem::take(&mut scanner.calls_in_functions);
+    super::place_calls_in_functions(
+        &mut scanner.imports,
+        calls_in_functions,
+        (calls, guarded),
+        called,
+        true,
+    );
     scanner.record_lazy_attributes(&parsed.syntax().body);
     let exports = super::exports::python_exports(&parsed.syntax().body, text);
     let also = also(&parsed.syntax().body, scanner.lines);
@@ -126,8 +136,17 @@ struct Scanner<'t> {
     /// Top packages a dotted `import a.b` (no `as`) binds: `a`.
     packages_bound: HashSet<String>,
     /// The module-level function being scanned, when the position is
-    /// directly in one.
+    /// directly in one, or the method of a module-level class, by its
+    /// [`method_function`] name.
     function: Option<String>,
+    /// The module-level class whose body is being scanned.
+    class: Option<String>,
+    /// What that class's bases are, as calls: a `super()` call names them.
+    class_bases: Vec<Callee>,
+    /// Calls of what an import binds made in functions and methods: the
+    /// function, the import's index, the call, and whether it may not run
+    /// there.
+    calls_in_functions: Vec<super::CallInFunction>,
     /// Class bodies the position is in.
     class_depth: u32,
     /// Names module-scope code calls that no import binds: the module's
@@ -187,49 +206,125 @@ impl Scanner<'_> {
     /// (`setup()`), or one an import binds (`f()` after `from m import f`,
     /// `m.f()` after `import m`), recorded on that import.
     fn record_call(&mut self, call: &ExprCall) {
-        let (kind, module, name) = match call.func.as_ref() {
-            Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
-                Some((module, Some(imported))) => {
-                    (ImportKind::PythonFrom, module.clone(), imported.clone())
+        for callee in self.callees(&call.func) {
+            let (kind, module, name) = match callee {
+                Callee::Local(name) => {
+                    if let Expr::Name(function) = call.func.as_ref() {
+                        self.record_parameter_import(function.id.as_str(), call);
+                    }
+                    self.local_calls.insert(name);
+                    continue;
                 }
-                Some((_, None)) => return,
-                None => {
-                    self.local_calls.insert(name.id.to_string());
-                    self.record_parameter_import(name.id.as_str(), call);
-                    return;
+                Callee::Imported(kind, module, name) => (kind, module, name),
+            };
+            let import = self
+                .imports
+                .iter_mut()
+                .rev()
+                .find(|i| i.kind == kind && i.module == module && !i.lazy);
+            if let Some(import) = import {
+                let (line, _) = self
+                    .lines
+                    .position(self.text, call.range().start().to_usize());
+                super::push_call(&mut import.calls, Member { name, line });
+            }
+        }
+    }
+
+    /// A call made in a module-level function or a method: of the
+    /// module's own functions (`helper()`, `self._init_transport()`,
+    /// `super().__init__()` of a class it defines), kept per caller, or of
+    /// what an import binds, kept for the scan's end, which knows which
+    /// functions run it.
+    fn record_call_in_function(&mut self, function: String, call: &ExprCall) {
+        let maybe = self.conditional_depth > 0 || self.tries.guarded_by().is_some();
+        for callee in self.callees(&call.func) {
+            match callee {
+                Callee::Local(name) => {
+                    if maybe {
+                        (self.guarded_calls.entry(function.clone()).or_default())
+                            .insert(name.clone());
+                    }
+                    (self.function_calls.entry(function.clone()).or_default()).insert(name);
                 }
-            },
-            Expr::Attribute(attribute) => match attribute.value.as_ref() {
-                Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
-                    Some((module, None)) => (
-                        ImportKind::PythonImport,
-                        module.clone(),
-                        attribute.attr.to_string(),
-                    ),
-                    // `from . import postgres` then
-                    // `postgres.register_default_adapters(…)` (psycopg 3):
-                    // the function of the submodule the import loads
-                    Some((module, Some(imported))) => (
-                        ImportKind::PythonFrom,
-                        module.clone(),
-                        format!("{imported}.{}", attribute.attr),
-                    ),
-                    None => return,
-                },
-                _ => return,
-            },
-            _ => return,
+                Callee::Imported(kind, module, name) => {
+                    let offset = call.range().start().to_usize();
+                    self.call_in_function(function.clone(), (kind, module, name), offset, maybe);
+                }
+            }
+        }
+    }
+
+    /// A call in `function` of what an import binds (its kind, module and
+    /// the name called there), for the scan's end.
+    fn call_in_function(
+        &mut self,
+        function: String,
+        (kind, module, name): (ImportKind, String, String),
+        offset: usize,
+        maybe: bool,
+    ) {
+        // the import binding the name: at module scope, or in a function
+        // (`import httpcore` in HTTPTransport.__init__)
+        let Some(index) = (self.imports.iter()).rposition(|i| i.kind == kind && i.module == module)
+        else {
+            return;
         };
-        let import = self
-            .imports
-            .iter_mut()
-            .rev()
-            .find(|i| i.kind == kind && i.module == module && !i.lazy);
-        if let Some(import) = import.filter(|i| !i.calls.iter().any(|c| c.name == name)) {
-            let (line, _) = self
-                .lines
-                .position(self.text, call.range().start().to_usize());
-            import.calls.push(Member { name, line });
+        let (line, _) = self.lines.position(self.text, offset);
+        let call = Member { name, line };
+        self.calls_in_functions.push((function, index, call, maybe));
+    }
+
+    /// What a call of `func` calls: a function or class of this module
+    /// (`setup`, a method through `self`, a base's through `super()`) or
+    /// a name an import binds (`Client` after `from ._client import
+    /// Client`, `httpx.Client`), by the name it has in that module; none
+    /// when the call cannot be told.
+    fn callees(&self, func: &Expr) -> Vec<Callee> {
+        match func {
+            Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                Some((module, Some(imported))) => vec![Callee::Imported(
+                    ImportKind::PythonFrom,
+                    module.clone(),
+                    imported.clone(),
+                )],
+                Some((_, None)) => Vec::new(),
+                None => vec![Callee::Local(name.id.to_string())],
+            },
+            Expr::Attribute(attribute) => {
+                let method = attribute.attr.as_str();
+                match attribute.value.as_ref() {
+                    Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                        Some((module, None)) => vec![Callee::Imported(
+                            ImportKind::PythonImport,
+                            module.clone(),
+                            method.to_string(),
+                        )],
+                        // `from . import postgres` then
+                        // `postgres.register_default_adapters(…)` (psycopg
+                        // 3): the function of the submodule the import loads
+                        Some((module, Some(imported))) => vec![Callee::Imported(
+                            ImportKind::PythonFrom,
+                            module.clone(),
+                            format!("{imported}.{method}"),
+                        )],
+                        None => match (&self.class, name.id.as_str()) {
+                            (Some(class), "self" | "cls") if self.function_depth > 0 => {
+                                vec![Callee::Local(method_function(class, method))]
+                            }
+                            _ => Vec::new(),
+                        },
+                    },
+                    // `super().__init__(…)`: the bases' constructors
+                    Expr::Call(inner) if is_super(&inner.func) && self.function_depth > 0 => {
+                        (self.class_bases.iter())
+                            .map(|base| base.method(method))
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -363,10 +458,7 @@ impl Scanner<'_> {
     /// `.base` from `__spec__.parent`, and `None` for a submodule named as
     /// the attribute.
     fn record_lazy_attributes(&mut self, body: &[Stmt]) {
-        let Some(getattr) = body.iter().find_map(|stmt| match stmt {
-            Stmt::FunctionDef(f) if f.name.as_str() == "__getattr__" => Some(f),
-            _ => None,
-        }) else {
+        let Some(getattr) = module_getattr(body) else {
             return;
         };
         // bare names are relative to the package when `__getattr__` imports
@@ -395,9 +487,13 @@ impl Scanner<'_> {
                 // (the module, whether a bare name is relative to the package)
                 let (module, relative) = match &item.value {
                     // pydantic's `import_module(module, package)`: absolute
-                    // unless written with a dot
+                    // unless written with a dot; stripe's `(module,
+                    // is_submodule)`, absolute
                     Expr::Tuple(target) => match &target.elts[..] {
-                        [_, Expr::StringLiteral(module)] => (module.value.to_str(), false),
+                        [_, Expr::StringLiteral(module)]
+                        | [Expr::StringLiteral(module), Expr::BooleanLiteral(_)] => {
+                            (module.value.to_str(), false)
+                        }
                         _ => continue,
                     },
                     Expr::StringLiteral(module) if from_package => (module.value.to_str(), true),
@@ -526,6 +622,50 @@ impl Scanner<'_> {
         }
     }
 
+    /// `DefaultHttpxClient = _DefaultHttpxClient` at module scope: a call
+    /// of the alias calls what it names (anthropic's client classes
+    /// derive from an alias chosen under `if TYPE_CHECKING:`).
+    fn record_alias(&mut self, assign: &ruff_python_ast::StmtAssign) {
+        let ([Expr::Name(alias)], 0, 0) =
+            (&assign.targets[..], self.function_depth, self.class_depth)
+        else {
+            return;
+        };
+        let alias = alias.id.to_string();
+        for callee in self.callees(&assign.value) {
+            match callee {
+                Callee::Local(name) => {
+                    (self.function_calls.entry(alias.clone()).or_default()).insert(name);
+                }
+                Callee::Imported(kind, module, name) => {
+                    let offset = assign.range().start().to_usize();
+                    self.call_in_function(alias.clone(), (kind, module, name), offset, false);
+                }
+            }
+        }
+    }
+
+    /// A class with no constructor of its own runs its bases': creating
+    /// it calls theirs.
+    fn inherited_constructor(&mut self, class: &ruff_python_ast::StmtClassDef) {
+        let constructs = |stmt: &Stmt| matches!(stmt, Stmt::FunctionDef(def) if CONSTRUCTORS.contains(&def.name.as_str()));
+        if class.body.iter().any(constructs) {
+            return;
+        }
+        let name = class.name.to_string();
+        let offset = class.range().start().to_usize();
+        for base in std::mem::take(&mut self.class_bases) {
+            match base {
+                Callee::Local(base) => {
+                    (self.function_calls.entry(name.clone()).or_default()).insert(base);
+                }
+                Callee::Imported(kind, module, base) => {
+                    self.call_in_function(name.clone(), (kind, module, base), offset, false);
+                }
+            }
+        }
+    }
+
     /// A call at module scope to a class whose constructor imports more
     /// than any import statement says (rules/init-calls.toml): what it
     /// imports, at the call.
@@ -593,6 +733,30 @@ impl Scanner<'_> {
 }
 
 impl<'a> Visitor<'a> for Scanner<'_> {
+    fn visit_body(&mut self, body: &'a [Stmt]) {
+        let mut returned = 0;
+        for stmt in body {
+            self.visit_stmt(stmt);
+            // `try: import httpx; return HTTPXClient` then `except
+            // ImportError: pass` in a function (stripe's client choice):
+            // what follows runs only when the try's imports failed, as its
+            // handler does
+            if let Stmt::Try(block) = stmt {
+                if self.function_depth > 0 && returns_what_it_imported(block) {
+                    self.tries
+                        .handlers
+                        .push((block.range.start().to_u32(), self.function_depth));
+                    self.function_depth += 1;
+                    returned += 1;
+                }
+            }
+        }
+        for _ in 0..returned {
+            self.function_depth -= 1;
+            self.tries.handlers.pop();
+        }
+    }
+
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::Import(import) => {
@@ -650,35 +814,52 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                     import.linked = import.members.clone();
                 }
             }
-            Stmt::ClassDef(_) => {
+            Stmt::ClassDef(class) => {
                 if self.function_depth == 0 {
                     self.classes += 1;
+                }
+                let module_level = self.function_depth == 0 && self.class_depth == 0;
+                if module_level {
+                    let bases = (class.bases().iter()).flat_map(|base| self.callees(base));
+                    self.class_bases = bases.collect();
+                    self.class = Some(class.name.to_string());
                 }
                 self.class_depth += 1;
                 visitor::walk_stmt(self, stmt);
                 self.class_depth -= 1;
+                if module_level {
+                    self.inherited_constructor(class);
+                    self.class = None;
+                    self.class_bases.clear();
+                }
                 return;
             }
             Stmt::FunctionDef(def) => {
-                // a module-level function (not a method): calls name it
-                let module_level = self.function_depth == 0 && self.class_depth == 0;
-                let outer = match module_level {
-                    true => self.function.replace(def.name.to_string()),
-                    false => None,
+                // a module-level function, or a method of a module-level
+                // class: calls name it
+                let name = match (&self.class, self.function_depth, self.class_depth) {
+                    (_, 0, 0) => Some(def.name.to_string()),
+                    (Some(class), 0, 1) => Some(method_function(class, def.name.as_str())),
+                    _ => None,
                 };
-                let parameters = module_level.then(|| {
-                    let names = def
-                        .parameters
-                        .posonlyargs
-                        .iter()
-                        .chain(&def.parameters.args);
-                    let names = names.map(|p| p.parameter.name.to_string()).collect();
+                let named = name.is_some();
+                let outer = name.and_then(|name| self.function.replace(name));
+                // a method's parameters start with `self`: no call passes
+                // a module's name there the way the function reads it
+                let parameters = named.then(|| {
+                    let names = match self.class_depth {
+                        0 => (def.parameters.posonlyargs.iter())
+                            .chain(&def.parameters.args)
+                            .map(|p| p.parameter.name.to_string())
+                            .collect(),
+                        _ => Vec::new(),
+                    };
                     std::mem::replace(&mut self.parameters, names)
                 });
                 self.function_depth += 1;
                 visitor::walk_stmt(self, stmt);
                 self.function_depth -= 1;
-                if module_level {
+                if named {
                     self.function = outer;
                 }
                 if let Some(outer) = parameters {
@@ -791,6 +972,7 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 for target in &assign.targets {
                     self.sets_on_module(target);
                 }
+                self.record_alias(assign);
             }
             Stmt::AugAssign(assign) => self.sets_on_module(&assign.target),
             Stmt::AnnAssign(assign) => self.sets_on_module(&assign.target),
@@ -854,19 +1036,8 @@ impl<'a> Visitor<'a> for Scanner<'_> {
             if self.function_depth == 0 {
                 self.record_init_call(call);
                 self.record_call(call);
-            } else if let (1, Some(function), Expr::Name(callee)) =
-                (self.function_depth, &self.function, call.func.as_ref())
-            {
-                if !self.bindings.contains_key(callee.id.as_str()) {
-                    if self.conditional_depth > 0 || self.tries.guarded_by().is_some() {
-                        (self.guarded_calls.entry(function.clone()).or_default())
-                            .insert(callee.id.to_string());
-                    }
-                    self.function_calls
-                        .entry(function.clone())
-                        .or_default()
-                        .insert(callee.id.to_string());
-                }
+            } else if let (1, Some(function)) = (self.function_depth, &self.function) {
+                self.record_call_in_function(function.clone(), call);
             }
         }
         if let Expr::Lambda(_) = expr {
@@ -877,6 +1048,57 @@ impl<'a> Visitor<'a> for Scanner<'_> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// A module's `__getattr__`: at its top level, or in a branch there
+/// (stripe defines it under `if not TYPE_CHECKING:`).
+fn module_getattr(body: &[Stmt]) -> Option<&ruff_python_ast::StmtFunctionDef> {
+    body.iter().find_map(|stmt| match stmt {
+        Stmt::FunctionDef(f) if f.name.as_str() == "__getattr__" => Some(f),
+        Stmt::If(branch) => module_getattr(&branch.body).or_else(|| {
+            (branch.elif_else_clauses.iter()).find_map(|clause| module_getattr(&clause.body))
+        }),
+        _ => None,
+    })
+}
+
+/// What a call calls: a function of the module's own, by its name there
+/// (a method as [`method_function`] names it), or a name an import binds:
+/// the import's kind and module, and the name in the module it loads.
+#[derive(Clone, Debug)]
+enum Callee {
+    Local(String),
+    Imported(ImportKind, String, String),
+}
+
+impl Callee {
+    /// A method of this class: its constructor for `__init__`.
+    fn method(&self, method: &str) -> Callee {
+        match self {
+            Callee::Local(class) => Callee::Local(method_function(class, method)),
+            Callee::Imported(kind, module, class) => {
+                Callee::Imported(*kind, module.clone(), method_function(class, method))
+            }
+        }
+    }
+}
+
+/// The name a method goes by in calls: `Client._init_transport`, and the
+/// class's own name for what creating it runs (`__init__`, `__new__`, a
+/// dataclass's `__post_init__`), as a call of the class runs them.
+fn method_function(class: &str, method: &str) -> String {
+    match CONSTRUCTORS.contains(&method) {
+        true => class.to_string(),
+        false => format!("{class}.{method}"),
+    }
+}
+
+/// The methods creating an object runs.
+const CONSTRUCTORS: [&str; 3] = ["__init__", "__new__", "__post_init__"];
+
+/// `super`, as in `super().__init__(…)`.
+fn is_super(func: &Expr) -> bool {
+    matches!(func, Expr::Name(name) if name.id.as_str() == "super")
 }
 
 /// `sys.path.insert(…)`, `sys.path.append(…)`, `sys.path.extend(…)`,
@@ -894,6 +1116,13 @@ fn changes_search_path(func: &Expr) -> bool {
         Expr::Name(site) => site.id.as_str() == "site" && method.attr.as_str() == "addsitedir",
         _ => false,
     }
+}
+
+/// A `try` with a handler whose body imports and then returns.
+fn returns_what_it_imported(block: &ruff_python_ast::StmtTry) -> bool {
+    !block.handlers.is_empty()
+        && matches!(block.body.last(), Some(Stmt::Return(_)))
+        && (block.body.iter()).any(|stmt| matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)))
 }
 
 /// An `except` whose body ends by raising (`raise DidNotEnable(...)`,

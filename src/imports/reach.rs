@@ -1860,8 +1860,9 @@ struct Walk<'w, 'a> {
     /// Whether a module missing that nothing catches stops its file.
     stop_at_missing: bool,
     seen: Mutex<HashSet<usize>>,
-    /// Functions of loaded files that module-scope code calls, followed.
-    called: Mutex<HashSet<(usize, String)>>,
+    /// Functions of loaded files that init calls, followed, and whether
+    /// the call may not run.
+    called: Mutex<HashSet<(usize, String, bool)>>,
     found: Mutex<Found>,
 }
 
@@ -1968,25 +1969,50 @@ fn compiled_from(mount: &Mount, path: &str) -> Option<usize> {
 }
 
 /// The imports in the bodies of `names`, functions of `file` that another
-/// module's code calls at module scope, followed as imports `file` makes
-/// at init.
+/// module's code calls at init, followed as imports `file` makes at init;
+/// and, Python, the calls those functions make of what `file` imports
+/// (a constructor calling another module's class), and the names `file`
+/// only takes from another module (`Client` in a package's `__init__`),
+/// followed into those modules. What a Python function does under a
+/// condition (a constructor's `if proxy:`), which the arguments of a call
+/// mostly decide, is left: it runs for some callers. `maybe`: the call
+/// itself may not run, and nothing it imports surely does.
 fn visit_called<'s>(
     scope: &rayon::Scope<'s>,
     walk: &'s Walk<'s, '_>,
     file: usize,
     names: Vec<String>,
+    maybe: bool,
 ) {
     let Ok(imports) = walk.walker.imports(file, walk.edits) else {
         return;
     };
+    let runs = |functions: &[String]| functions.iter().any(|f| names.contains(f));
+    let python = walk.walker.language == Language::Python;
     let run: Vec<Import> = imports
         .iter()
-        .filter(|i| i.lazy && i.functions.iter().any(|f| names.contains(f)))
+        .filter(|i| i.lazy && !(python && i.conditional) && runs(&i.functions))
         .map(|i| Import {
             lazy: false,
+            conditional: i.conditional || maybe,
             ..i.clone()
         })
         .collect();
+    for import in imports.iter() {
+        let calls: Vec<&Member> = (import.calls_in.iter())
+            .filter(|(functions, _)| runs(functions))
+            .map(|(_, call)| call)
+            .collect();
+        if !calls.is_empty() {
+            call_through(scope, walk, file, import, calls, maybe);
+        }
+    }
+    if python {
+        let attributes = reexported_calls(scope, walk, file, &imports, &names, maybe);
+        if !attributes.is_empty() {
+            follow_imports(scope, walk, file, &attributes);
+        }
+    }
     if run.is_empty() {
         return;
     }
@@ -1996,6 +2022,132 @@ fn visit_called<'s>(
         .unwrap_or_else(|e| e.into_inner())
         .called_lazy += run.len();
     follow_imports(scope, walk, file, &run);
+}
+
+/// The calls of `names` that `file`, a Python module, neither defines
+/// nor runs anything for, but takes from another module (`from ._client
+/// import Client`, or `*`): made in that module. A name the module's
+/// `__getattr__` imports on first use (stripe's `StripeClient`) is
+/// imported then: those imports, for the walk to follow.
+fn reexported_calls<'s>(
+    scope: &rayon::Scope<'s>,
+    walk: &'s Walk<'s, '_>,
+    file: usize,
+    imports: &[Import],
+    names: &[String],
+    maybe: bool,
+) -> Vec<Import> {
+    let mut attributes = Vec::new();
+    let own = |name: &str| {
+        imports.iter().any(|i| {
+            i.functions.iter().any(|f| f == name)
+                || (i.calls_in.iter()).any(|(functions, _)| functions.iter().any(|f| f == name))
+        })
+    };
+    let froms = || {
+        (imports.iter()).filter(|i| {
+            (!i.lazy && i.kind == ImportKind::PythonFrom)
+                || i.kind == ImportKind::PythonLazyAttribute
+        })
+    };
+    for name in names.iter().filter(|name| !own(name)) {
+        // `Client.send` is taken with `Client`
+        let taken = name.split('.').next().unwrap_or(name);
+        let call = Member {
+            name: name.clone(),
+            line: 0,
+        };
+        let named = |i: &&Import| i.members.iter().any(|m| m.name == taken);
+        let mut explicit = froms().filter(named).peekable();
+        if explicit.peek().is_some() {
+            for import in explicit {
+                if import.kind == ImportKind::PythonLazyAttribute {
+                    attributes.push(Import {
+                        lazy: false,
+                        conditional: maybe,
+                        ..import.clone()
+                    });
+                }
+                call_through(scope, walk, file, import, vec![&call], maybe);
+            }
+            continue;
+        }
+        // `from ._client import *`: into the modules that have the name
+        for import in froms().filter(|i| i.members.iter().any(|m| m.name == "*")) {
+            let (followed, _) = walk.walker.next_typed(file, import, walk.edits);
+            let targets: Vec<usize> = (called_modules(walk.walker, followed.files()).into_iter())
+                .filter(|&target| {
+                    let exports = walk.walker.module_exports(target);
+                    exports.is_none_or(|exports| exports.has(taken) != Some(false))
+                })
+                .collect();
+            call_into(scope, walk, &targets, vec![&call], maybe);
+        }
+    }
+    attributes
+}
+
+/// Of the files an import loads, those its calls can be made in: for a
+/// Python import, not the packages above the module it imports, which
+/// load first (`from .lib.credentials._auth import f` runs f in
+/// `_auth.py`, not in `lib/__init__.py`).
+fn called_modules(walker: &InitWalker, targets: &[usize]) -> Vec<usize> {
+    if walker.language != Language::Python {
+        return targets.to_vec();
+    }
+    let above = |target: usize| {
+        let Some(package) = walker.mount.path(target).strip_suffix("__init__.py") else {
+            return false;
+        };
+        (targets.iter())
+            .any(|&other| other != target && walker.mount.path(other).starts_with(package))
+    };
+    targets.iter().copied().filter(|&t| !above(t)).collect()
+}
+
+/// Follows `calls`, made in `file` of what `import` binds, into the files
+/// the import loads.
+fn call_through<'s>(
+    scope: &rayon::Scope<'s>,
+    walk: &'s Walk<'s, '_>,
+    file: usize,
+    import: &Import,
+    calls: Vec<&Member>,
+    maybe: bool,
+) {
+    let (followed, _) = walk.walker.next_typed(file, import, walk.edits);
+    let targets = called_modules(walk.walker, followed.files());
+    call_into(scope, walk, &targets, calls, maybe);
+}
+
+/// Follows calls (by the names they have there) into the modules an
+/// import loads: each function's body runs.
+fn call_into<'s>(
+    scope: &rayon::Scope<'s>,
+    walk: &'s Walk<'s, '_>,
+    targets: &[usize],
+    calls: Vec<&Member>,
+    maybe: bool,
+) {
+    let walker = walk.walker;
+    for &target in targets {
+        let path = walker.mount.path(target);
+        if language_of_loaded(path) != Some(walker.language) {
+            continue;
+        }
+        let new: Vec<String> = {
+            let mut seen = walk.called.lock().unwrap_or_else(|e| e.into_inner());
+            calls
+                .iter()
+                .filter_map(|c| function_called_in(walker.language, path, &c.name))
+                .filter(|name| seen.insert((target, name.to_string(), maybe)))
+                .map(str::to_string)
+                .collect()
+        };
+        if !new.is_empty() {
+            scope.spawn(move |scope| visit_called(scope, walk, target, new, maybe));
+        }
+    }
 }
 
 /// Follows a file's imports: those that run at init, and the fallbacks
@@ -2118,7 +2270,8 @@ fn follow_imports<'s>(
     let mut requires = Vec::new();
     let mut namespace_calls = Vec::new();
     // functions of the modules imported that this file's module scope calls
-    let mut called: Vec<(Vec<usize>, &[Member])> = Vec::new();
+    // (and whether the import may not run)
+    let mut called: Vec<(Vec<usize>, &[Member], bool)> = Vec::new();
     // Node: each file an import loads, the import's index when an ES
     // module import (`import`, `export … from`, `import()`) loads it, and
     // the file's format
@@ -2161,7 +2314,8 @@ fn follow_imports<'s>(
             }
         }
         if !import.calls.is_empty() && !targets.is_empty() {
-            called.push((targets.clone(), &import.calls));
+            let maybe = import.conditional || import.guarded_by.is_some();
+            called.push((targets.clone(), &import.calls, maybe));
         }
         if let (Some(format), Some(&target)) = (format, targets.first()) {
             if import.kind == ImportKind::Require && import.surely_runs() {
@@ -2215,25 +2369,9 @@ fn follow_imports<'s>(
             steps.push(targets);
         }
     }
-    for (targets, calls) in called {
-        for target in targets {
-            if language_of_loaded(walker.mount.path(target)) != Some(walker.language) {
-                continue;
-            }
-            let path = walker.mount.path(target);
-            let new: Vec<String> = {
-                let mut seen = walk.called.lock().unwrap_or_else(|e| e.into_inner());
-                calls
-                    .iter()
-                    .filter_map(|c| function_called_in(walker.language, path, &c.name))
-                    .filter(|name| seen.insert((target, name.to_string())))
-                    .map(str::to_string)
-                    .collect()
-            };
-            if !new.is_empty() {
-                scope.spawn(move |scope| visit_called(scope, walk, target, new));
-            }
-        }
+    for (targets, calls, maybe) in called {
+        let targets = called_modules(walker, &targets);
+        call_into(scope, walk, &targets, calls.iter().collect(), maybe);
     }
     for (index, import) in (imports.iter().enumerate()).filter(|(_, i)| i.lazy && runs(i)) {
         match import.fallback_for {
@@ -2273,9 +2411,10 @@ fn follow_imports<'s>(
 }
 
 /// The function a call names in the file `path`, one of its import's
-/// targets: the name itself, or for a Python call through an imported
-/// submodule (`postgres.register_default_adapters` after `from . import
-/// postgres, other`) the function, in that submodule only.
+/// targets: the name itself (a method's too, `Client._init_transport`),
+/// or for a Python call through an imported submodule
+/// (`postgres.register_default_adapters` after `from . import postgres,
+/// other`) the function, in that submodule.
 fn function_called_in<'n>(language: Language, path: &str, name: &'n str) -> Option<&'n str> {
     if language != Language::Python {
         return Some(name);
@@ -2285,7 +2424,11 @@ fn function_called_in<'n>(language: Language, path: &str, name: &'n str) -> Opti
     };
     let module = path.strip_suffix(".py")?;
     let module = module.strip_suffix("/__init__").unwrap_or(module);
-    (module.rsplit('/').next() == Some(submodule)).then_some(function)
+    match module.rsplit('/').next() == Some(submodule) {
+        true => Some(function),
+        // a method, `Client._init_transport`
+        false => Some(name),
+    }
 }
 
 fn language_of_loaded(path: &str) -> Option<Language> {

@@ -69,6 +69,7 @@ codec_struct!(Import {
     assigned_on_package,
     functions,
     calls,
+    calls_in,
     when
 });
 
