@@ -1390,3 +1390,51 @@ fn python_constructors_called_at_init_run_their_imports() {
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(init_files(&report["artifacts"][0]["init"]), real);
 }
+
+/// numpy imports its submodules on first use, in its `__getattr__`
+/// (`if attr == "fft": import numpy.fft as fft`, defined in the `else:`
+/// of a module-scope `if`): reading `np.fft` at init imports it, and so
+/// does `from numpy import *` (what scipy's array API layer does), for
+/// every name `__all__` lists. Checked against python3 -S.
+#[test]
+fn python_attributes_read_at_init_run_the_packages_getattr() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "nump/__init__.py",
+            "_SETUP = False\nif _SETUP:\n    pass\nelse:\n    from . import core\n    \
+             __all__ = ['core', 'fft', 'testing']\n\n    def __getattr__(attr):\n        \
+             if attr == 'fft':\n            import nump.fft as fft\n            return fft\n        \
+             elif attr == 'testing':\n            import nump.testing as testing\n            return testing\n        \
+             raise AttributeError(attr)\n",
+        ),
+        ("nump/core.py", ""),
+        ("nump/fft/__init__.py", "from ._pocket import fft\n"),
+        ("nump/fft/_pocket.py", "def fft(a):\n    return a\n"),
+        ("nump/testing.py", ""),
+        ("spectral.py", "import nump as np\n\nFFT = np.fft.fft\n"),
+        ("compat.py", "from nump import *\n"),
+    ];
+    let probe = |module: &str| {
+        format!(
+            "import sys, os\nimport {module}\n\
+             print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
+             if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))"
+        )
+    };
+    for (module, absent) in [("spectral", Some("nump/testing.py")), ("compat", None)] {
+        let mut real: BTreeSet<String> = python_prints_with(&files, &probe(module))
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        assert!(real.contains("nump/fft/_pocket.py"), "{real:?}");
+        assert!(!absent.is_some_and(|f| real.contains(f)), "{real:?}");
+        real.insert("app.py".into());
+        let app = format!("import {module}\n\n\ndef handler(event, context):\n    return 1\n");
+        let zip = ZipBuilder::new()
+            .file("app.py", &app)
+            .files(&files)
+            .write_to(dir.path(), &format!("{module}.zip"));
+        assert_eq!(init_files(&init(&zip)), real, "{module}");
+    }
+}

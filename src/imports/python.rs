@@ -552,17 +552,10 @@ impl Scanner<'_> {
                 let Some(names) = test.and_then(|test| names_tested(test, parameter)) else {
                     continue;
                 };
-                let mut froms = Vec::new();
-                imports_from_in(body, &mut froms);
+                let mut imported = Vec::new();
+                modules_imported_in(body, &mut imported);
                 // reading any of the names runs every import of the branch
-                for from in froms {
-                    let offset = from.range().start().to_usize();
-                    let mut modules: Vec<String> = from
-                        .names
-                        .iter()
-                        .map(|alias| attribute_module(from, alias))
-                        .collect();
-                    modules.dedup();
+                for (offset, modules) in imported {
                     for name in &names {
                         for module in &modules {
                             self.lazy_attribute(name, module.clone(), offset);
@@ -642,6 +635,34 @@ impl Scanner<'_> {
                     self.call_in_function(alias.clone(), (kind, module, name), offset, false);
                 }
             }
+        }
+    }
+
+    /// `np.fft` at module scope after `import numpy as np`: the name is
+    /// used on the module, among the import's members (a package's
+    /// `__getattr__` may import it on first use).
+    fn record_attribute_read(&mut self, attribute: &ruff_python_ast::ExprAttribute) {
+        let Expr::Name(name) = attribute.value.as_ref() else {
+            return;
+        };
+        let Some((module, None)) = self.bindings.get(name.id.as_str()) else {
+            return;
+        };
+        let kind = ImportKind::PythonImport;
+        let import = (self.imports.iter_mut().rev())
+            .find(|i| i.kind == kind && &i.module == module && !i.lazy);
+        let Some(import) = import else {
+            return;
+        };
+        let read = attribute.attr.as_str();
+        if !import.members.iter().any(|m| m.name == read) {
+            let (line, _) = self
+                .lines
+                .position(self.text, attribute.range().start().to_usize());
+            import.members.push(Member {
+                name: read.to_string(),
+                line,
+            });
         }
     }
 
@@ -1040,6 +1061,9 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.record_call_in_function(function.clone(), call);
             }
         }
+        if let (Expr::Attribute(attribute), 0) = (expr, self.function_depth) {
+            self.record_attribute_read(attribute);
+        }
         if let Expr::Lambda(_) = expr {
             self.function_depth += 1;
             visitor::walk_expr(self, expr);
@@ -1250,12 +1274,25 @@ fn names_tested(test: &Expr, parameter: &str) -> Option<Vec<String>> {
     }
 }
 
-/// The `from … import` statements of a block, in its `try` bodies too.
-fn imports_from_in<'s>(body: &'s [Stmt], found: &mut Vec<&'s ruff_python_ast::StmtImportFrom>) {
+/// The modules the import statements of a block (in its `try` bodies
+/// too) import, each statement's with its offset.
+fn modules_imported_in(body: &[Stmt], found: &mut Vec<(usize, Vec<String>)>) {
     for stmt in body {
+        let offset = stmt.range().start().to_usize();
         match stmt {
-            Stmt::ImportFrom(from) => found.push(from),
-            Stmt::Try(block) => imports_from_in(&block.body, found),
+            Stmt::ImportFrom(from) => {
+                let mut modules: Vec<String> = (from.names.iter())
+                    .map(|alias| attribute_module(from, alias))
+                    .collect();
+                modules.dedup();
+                found.push((offset, modules));
+            }
+            // numpy's `if attr == "fft": import numpy.fft as fft`
+            Stmt::Import(import) => {
+                let modules = import.names.iter().map(|alias| alias.name.to_string());
+                found.push((offset, modules.collect()));
+            }
+            Stmt::Try(block) => modules_imported_in(&block.body, found),
             _ => {}
         }
     }

@@ -1397,6 +1397,15 @@ impl<'a> InitWalker<'a> {
                 return self.absent(top);
             }
         }
+        // `import numpy as np` then `np.fft` at module scope: what the
+        // package's `__getattr__` imports for the name, on first use
+        if spec.kind == ImportKind::PythonImport && !spec.members.is_empty() {
+            if let Some(package) = finder.module(&module) {
+                for member in &spec.members {
+                    files.extend(self.lazy_attribute(finder, package, &member.name, edits));
+                }
+            }
+        }
         // `from pkg import name`: name may be a submodule, or an
         // attribute the package's `__getattr__` imports on first use
         if from {
@@ -1462,7 +1471,9 @@ impl<'a> InitWalker<'a> {
     }
 
     /// The files the `__getattr__` of `package` (its `__init__.py`) loads
-    /// for `name`, when its table names it.
+    /// for `name`, when its table names it; for `*`, all it names (`from
+    /// numpy import *` reads each name of numpy's `__all__`, its lazily
+    /// imported submodules too).
     fn lazy_attribute(
         &self,
         finder: &PythonFinder,
@@ -1477,13 +1488,15 @@ impl<'a> InitWalker<'a> {
         let Ok(imports) = self.imports(package, edits) else {
             return Vec::new();
         };
+        let mut seen = HashSet::new();
         imports
             .iter()
             .filter(|i| i.kind == ImportKind::PythonLazyAttribute)
-            .find(|i| i.members.iter().any(|m| m.name == name))
-            .and_then(|i| finder.absolute(self.mount.path(package), &i.module))
-            .map(|module| finder.chain(&module))
-            .unwrap_or_default()
+            .filter(|i| name == "*" || i.members.iter().any(|m| m.name == name))
+            .filter_map(|i| finder.absolute(self.mount.path(package), &i.module))
+            .flat_map(|module| finder.chain(&module))
+            .filter(|&file| seen.insert(file))
+            .collect()
     }
 
     /// A module found nowhere: missing, unless a symlink has its name (one
