@@ -344,6 +344,17 @@ fn python_prints_with(files: &[(&str, &str)], probe: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The files of the folder that python3 -S loads running `code` there.
+fn python_loads(files: &[(&str, &str)], code: &str) -> BTreeSet<String> {
+    let probe = format!(
+        "import sys, os\nexec({code:?})\n\
+         print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
+         if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))"
+    );
+    let printed = python_prints_with(files, &probe);
+    printed.split(' ').map(str::to_string).collect()
+}
+
 /// A module imported in a `try` that imports, outside any `try`, a library
 /// the package lacks stops there: what it imports further down never
 /// loads (pymongo's optional pyopenssl_context stops at service_identity,
@@ -1095,13 +1106,7 @@ fn python_nested_fallbacks_and_functions_of_imported_submodules() {
         .files(&files)
         .write_to(dir.path(), "python.zip");
     let ours = init_files(&init(&zip));
-    let probe = "import sys, os\nimport dammit, pg\n\
-                 print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
-                 if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))";
-    let mut real: BTreeSet<String> = python_prints_with(&files, probe)
-        .split(' ')
-        .map(str::to_string)
-        .collect();
+    let mut real = python_loads(&files, "import dammit, pg");
     real.insert("app.py".into());
     assert!(real.contains("charset_normalizer/api.py"), "{real:?}");
     assert!(real.contains("pg/types/json.py"), "{real:?}");
@@ -1370,15 +1375,7 @@ fn python_constructors_called_at_init_run_their_imports() {
     ];
     let app = "import sdk\nimport lazy\n\nclient = sdk.Sdk()\nother = lazy.LazyClient()\n\n\n\
                def handler(event, context):\n    return 1\n";
-    let probe = format!(
-        "import sys, os\nexec({app:?})\n\
-         print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
-         if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))"
-    );
-    let mut real: BTreeSet<String> = python_prints_with(&files, &probe)
-        .split(' ')
-        .map(str::to_string)
-        .collect();
+    let mut real = python_loads(&files, app);
     assert!(real.contains("certs/__init__.py"), "{real:?}");
     assert!(!real.contains("slowlib/__init__.py"), "{real:?}");
     real.insert("app.py".into());
@@ -1415,18 +1412,8 @@ fn python_attributes_read_at_init_run_the_packages_getattr() {
         ("spectral.py", "import nump as np\n\nFFT = np.fft.fft\n"),
         ("compat.py", "from nump import *\n"),
     ];
-    let probe = |module: &str| {
-        format!(
-            "import sys, os\nimport {module}\n\
-             print(' '.join(sorted(os.path.relpath(m.__file__) for m in list(sys.modules.values()) \
-             if getattr(m, '__file__', None) and os.path.abspath(m.__file__).startswith(os.getcwd()))))"
-        )
-    };
     for (module, absent) in [("spectral", Some("nump/testing.py")), ("compat", None)] {
-        let mut real: BTreeSet<String> = python_prints_with(&files, &probe(module))
-            .split(' ')
-            .map(str::to_string)
-            .collect();
+        let mut real = python_loads(&files, &format!("import {module}"));
         assert!(real.contains("nump/fft/_pocket.py"), "{real:?}");
         assert!(!absent.is_some_and(|f| real.contains(f)), "{real:?}");
         real.insert("app.py".into());

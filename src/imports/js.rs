@@ -161,10 +161,9 @@ fn scan_as<'a>(
     let local_calls = &scanner.local_calls;
     let called = |f: &str| local_calls.get(f).copied();
     let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
-    super::run_called_functions(&mut scanner.imports, calls, guarded, called);
-    // a call made in a function only other modules call is not followed
     let calls_in_functions = std::mem::take(&mut scanner.calls_in_functions);
-    super::place_calls_in_functions(
+    // a call made in a function only other modules call is not followed
+    super::run_called_functions(
         &mut scanner.imports,
         calls_in_functions,
         (calls, guarded),

@@ -195,31 +195,54 @@ impl Import {
 /// makes an import at init of each that module-scope code runs this way.
 /// `called` says whether module-scope code calls a function: surely
 /// (`Some(true)`), or under a condition, which the import then is under.
+/// Each call a function makes, whenever it runs, of what an import binds
+/// goes on that import: among the calls init makes when module-scope
+/// code surely runs the function, else, when `keep`, with the functions
+/// whose run makes it ([`Import::calls_in`]), for init to follow when
+/// another module's code calls one of them.
 fn run_called_functions(
     imports: &mut [Import],
-    function_calls: &FunctionCalls,
-    guarded: &FunctionCalls,
+    calls_in_functions: Vec<CallInFunction>,
+    (function_calls, guarded): (&FunctionCalls, &FunctionCalls),
     called: impl Fn(&str) -> Option<bool>,
+    keep: bool,
 ) {
     let surely_called_by = called_by(function_calls, guarded);
     let called_by = called_by(function_calls, &FunctionCalls::new());
-    // per function holding imports, every function whose call runs it,
-    // and whether one surely called at init surely does
+    // per function, every function whose call runs it, and whether one
+    // surely called at init surely does
     let mut runners: HashMap<String, (Vec<String>, bool)> = HashMap::new();
-    for import in imports {
+    let mut runners_of = |function: &str| -> (Vec<String>, bool) {
+        runners
+            .entry(function.to_string())
+            .or_insert_with(|| {
+                let surely = callers_of(&surely_called_by, function)
+                    .iter()
+                    .any(|f| called(f) == Some(true));
+                (callers_of(&called_by, function), surely)
+            })
+            .clone()
+    };
+    for import in imports.iter_mut() {
         let Some(own) = import.functions.first() else {
             continue;
         };
-        let (all, surely) = runners.entry(own.clone()).or_insert_with(|| {
-            let surely = callers_of(&surely_called_by, own)
-                .iter()
-                .any(|f| called(f) == Some(true));
-            (callers_of(&called_by, own), surely)
-        });
-        import.functions.clone_from(all);
+        let (all, surely) = runners_of(own);
+        import.functions = all;
         if import.lazy && import.functions.iter().any(|f| called(f).is_some()) {
             import.lazy = false;
-            import.conditional |= !*surely;
+            import.conditional |= !surely;
+        }
+    }
+    for (function, index, call, maybe) in calls_in_functions {
+        let Some(import) = imports.get_mut(index).filter(|_| !maybe) else {
+            continue;
+        };
+        let (all, surely) = runners_of(&function);
+        if surely {
+            push_call(&mut import.calls, call);
+        } else if keep {
+            import.calls_in.push((all, call));
         }
     }
 }
@@ -237,45 +260,6 @@ type CallInFunction = (String, usize, Member, bool);
 fn push_call(calls: &mut Vec<Member>, call: Member) {
     if !calls.iter().any(|c| c.name == call.name) {
         calls.push(call);
-    }
-}
-
-/// Puts each call a function makes of what an import binds, whenever the
-/// function runs, on that import: among the calls init makes when
-/// module-scope code surely runs the function, else, when `keep`, with
-/// the functions whose run makes it ([`Import::calls_in`]), for init to
-/// follow when another module's code calls one of them.
-fn place_calls_in_functions(
-    imports: &mut [Import],
-    calls_in_functions: Vec<CallInFunction>,
-    (function_calls, guarded): (&FunctionCalls, &FunctionCalls),
-    called: impl Fn(&str) -> Option<bool>,
-    keep: bool,
-) {
-    if calls_in_functions.is_empty() {
-        return;
-    }
-    let surely_called_by = called_by(function_calls, guarded);
-    let called_by = called_by(function_calls, &FunctionCalls::new());
-    let mut runners: HashMap<String, (Vec<String>, bool)> = HashMap::new();
-    for (function, index, call, maybe) in calls_in_functions {
-        let (all, surely) = runners.entry(function).or_insert_with_key(|function| {
-            let surely = callers_of(&surely_called_by, function)
-                .iter()
-                .any(|f| called(f) == Some(true));
-            (callers_of(&called_by, function), surely)
-        });
-        let Some(import) = imports.get_mut(index) else {
-            continue;
-        };
-        if maybe {
-            continue;
-        }
-        if *surely {
-            push_call(&mut import.calls, call);
-        } else if keep {
-            import.calls_in.push((all.clone(), call));
-        }
     }
 }
 

@@ -102,9 +102,8 @@ pub(super) fn scan_and<R>(
     let local_calls = &scanner.local_calls;
     let (calls, guarded) = (&scanner.function_calls, &scanner.guarded_calls);
     let called = |f: &str| local_calls.contains(f).then_some(true);
-    super::run_called_functions(&mut scanner.imports, calls, guarded, called);
     let calls_in_functions = std::mem::take(&mut scanner.calls_in_functions);
-    super::place_calls_in_functions(
+    super::run_called_functions(
         &mut scanner.imports,
         calls_in_functions,
         (calls, guarded),

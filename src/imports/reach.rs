@@ -1873,9 +1873,8 @@ struct Walk<'w, 'a> {
     /// Whether a module missing that nothing catches stops its file.
     stop_at_missing: bool,
     seen: Mutex<HashSet<usize>>,
-    /// Functions of loaded files that init calls, followed, and whether
-    /// the call may not run.
-    called: Mutex<HashSet<(usize, String, bool)>>,
+    /// Functions of loaded files that init calls, followed.
+    called: Mutex<HashSet<(usize, String)>>,
     found: Mutex<Found>,
 }
 
@@ -1988,14 +1987,12 @@ fn compiled_from(mount: &Mount, path: &str) -> Option<usize> {
 /// only takes from another module (`Client` in a package's `__init__`),
 /// followed into those modules. What a Python function does under a
 /// condition (a constructor's `if proxy:`), which the arguments of a call
-/// mostly decide, is left: it runs for some callers. `maybe`: the call
-/// itself may not run, and nothing it imports surely does.
+/// mostly decide, is left: it runs for some callers.
 fn visit_called<'s>(
     scope: &rayon::Scope<'s>,
     walk: &'s Walk<'s, '_>,
     file: usize,
     names: Vec<String>,
-    maybe: bool,
 ) {
     let Ok(imports) = walk.walker.imports(file, walk.edits) else {
         return;
@@ -2007,7 +2004,6 @@ fn visit_called<'s>(
         .filter(|i| i.lazy && !(python && i.conditional) && runs(&i.functions))
         .map(|i| Import {
             lazy: false,
-            conditional: i.conditional || maybe,
             ..i.clone()
         })
         .collect();
@@ -2017,11 +2013,11 @@ fn visit_called<'s>(
             .map(|(_, call)| call)
             .collect();
         if !calls.is_empty() {
-            call_through(scope, walk, file, import, calls, maybe);
+            call_through(scope, walk, file, import, calls);
         }
     }
     if python {
-        let attributes = reexported_calls(scope, walk, file, &imports, &names, maybe);
+        let attributes = reexported_calls(scope, walk, file, &imports, &names);
         if !attributes.is_empty() {
             follow_imports(scope, walk, file, &attributes);
         }
@@ -2048,7 +2044,6 @@ fn reexported_calls<'s>(
     file: usize,
     imports: &[Import],
     names: &[String],
-    maybe: bool,
 ) -> Vec<Import> {
     let mut attributes = Vec::new();
     let own = |name: &str| {
@@ -2077,11 +2072,10 @@ fn reexported_calls<'s>(
                 if import.kind == ImportKind::PythonLazyAttribute {
                     attributes.push(Import {
                         lazy: false,
-                        conditional: maybe,
                         ..import.clone()
                     });
                 }
-                call_through(scope, walk, file, import, vec![&call], maybe);
+                call_through(scope, walk, file, import, vec![&call]);
             }
             continue;
         }
@@ -2094,7 +2088,7 @@ fn reexported_calls<'s>(
                     exports.is_none_or(|exports| exports.has(taken) != Some(false))
                 })
                 .collect();
-            call_into(scope, walk, &targets, vec![&call], maybe);
+            call_into(scope, walk, &targets, vec![&call]);
         }
     }
     attributes
@@ -2126,11 +2120,10 @@ fn call_through<'s>(
     file: usize,
     import: &Import,
     calls: Vec<&Member>,
-    maybe: bool,
 ) {
     let (followed, _) = walk.walker.next_typed(file, import, walk.edits);
     let targets = called_modules(walk.walker, followed.files());
-    call_into(scope, walk, &targets, calls, maybe);
+    call_into(scope, walk, &targets, calls);
 }
 
 /// Follows calls (by the names they have there) into the modules an
@@ -2140,7 +2133,6 @@ fn call_into<'s>(
     walk: &'s Walk<'s, '_>,
     targets: &[usize],
     calls: Vec<&Member>,
-    maybe: bool,
 ) {
     let walker = walk.walker;
     for &target in targets {
@@ -2153,12 +2145,12 @@ fn call_into<'s>(
             calls
                 .iter()
                 .filter_map(|c| function_called_in(walker.language, path, &c.name))
-                .filter(|name| seen.insert((target, name.to_string(), maybe)))
+                .filter(|name| seen.insert((target, name.to_string())))
                 .map(str::to_string)
                 .collect()
         };
         if !new.is_empty() {
-            scope.spawn(move |scope| visit_called(scope, walk, target, new, maybe));
+            scope.spawn(move |scope| visit_called(scope, walk, target, new));
         }
     }
 }
@@ -2283,8 +2275,7 @@ fn follow_imports<'s>(
     let mut requires = Vec::new();
     let mut namespace_calls = Vec::new();
     // functions of the modules imported that this file's module scope calls
-    // (and whether the import may not run)
-    let mut called: Vec<(Vec<usize>, &[Member], bool)> = Vec::new();
+    let mut called: Vec<(Vec<usize>, &[Member])> = Vec::new();
     // Node: each file an import loads, the import's index when an ES
     // module import (`import`, `export … from`, `import()`) loads it, and
     // the file's format
@@ -2327,8 +2318,7 @@ fn follow_imports<'s>(
             }
         }
         if !import.calls.is_empty() && !targets.is_empty() {
-            let maybe = import.conditional || import.guarded_by.is_some();
-            called.push((targets.clone(), &import.calls, maybe));
+            called.push((targets.clone(), &import.calls));
         }
         if let (Some(format), Some(&target)) = (format, targets.first()) {
             if import.kind == ImportKind::Require && import.surely_runs() {
@@ -2382,9 +2372,9 @@ fn follow_imports<'s>(
             steps.push(targets);
         }
     }
-    for (targets, calls, maybe) in called {
+    for (targets, calls) in called {
         let targets = called_modules(walker, &targets);
-        call_into(scope, walk, &targets, calls.iter().collect(), maybe);
+        call_into(scope, walk, &targets, calls.iter().collect());
     }
     for (index, import) in (imports.iter().enumerate()).filter(|(_, i)| i.lazy && runs(i)) {
         match import.fallback_for {
