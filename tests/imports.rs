@@ -552,8 +552,7 @@ fn python_imports_of_a_loop_over_literal_names() {
     assert_eq!(
         summary(&imports),
         [
-            // the names read on a module at init are among its members
-            "sys PythonImport 1:8 [argv@6]",
+            "sys PythonImport 1:8 []",
             "urllib3 PythonImportlib 4:25 []",
             "idna PythonImportlib 4:25 []",
             "json PythonImportlib 11:9 lazy []",

@@ -637,9 +637,9 @@ impl Scanner<'_> {
         }
     }
 
-    /// `np.fft` at module scope after `import numpy as np`: the name is
-    /// used on the module, among the import's members (a package's
-    /// `__getattr__` may import it on first use).
+    /// `np.fft` at module scope, under no condition, after `import numpy
+    /// as np`: the name is used on the module, among the import's members
+    /// (a package's `__getattr__` may import it on first use).
     fn record_attribute_read(&mut self, attribute: &ruff_python_ast::ExprAttribute) {
         let Expr::Name(name) = attribute.value.as_ref() else {
             return;
@@ -1060,7 +1060,11 @@ impl<'a> Visitor<'a> for Scanner<'_> {
                 self.record_call_in_function(function.clone(), call);
             }
         }
-        if let (Expr::Attribute(attribute), 0) = (expr, self.function_depth) {
+        // (under a condition, often a version's: openai reads
+        // `pydantic.BaseConfig` only `if PYDANTIC_V1:`)
+        if let (Expr::Attribute(attribute), 0, 0) =
+            (expr, self.function_depth, self.conditional_depth)
+        {
             self.record_attribute_read(attribute);
         }
         if let Expr::Lambda(_) = expr {
