@@ -611,8 +611,10 @@ fn python_tables_of_lazy_attributes_name_their_modules() {
 }
 
 /// debug (under express, knex, mongoose…) picks its browser build by
-/// markers Node never has; a module that declares `window` itself is
-/// left to decide at run time.
+/// markers Node never has, jszip a polyfill by globals it has, unzipper
+/// readable-stream by a method its `stream` has; a module that declares
+/// `window` itself, or whose `Stream` is its own, is left to decide at
+/// run time.
 #[test]
 fn javascript_browser_checks_lambda_answers_load_the_node_build() {
     let debug = js(
@@ -634,6 +636,30 @@ fn javascript_browser_checks_lambda_answers_load_the_node_build() {
     );
     let modules: Vec<&str> = polyfills.iter().map(|i| i.module.as_str()).collect();
     assert_eq!(modules, ["./timers"]);
+
+    // unzipper 0.10's lib/BufferStream.js, and object-keys' kind of test:
+    // Node has both, so no polyfill loads (`node -e` agrees, below)
+    let present = js(
+        "node_modules/unzipper/lib/BufferStream.js",
+        "var Promise = require('bluebird');\nvar Stream = require('stream');\n\n\
+         if (!Stream.Writable || !Stream.Writable.prototype.destroy)\n  Stream = require('readable-stream');\n\
+         var keys = Object.keys ? Object.keys : require('./keys-shim');\n",
+    );
+    let modules: Vec<&str> = present.iter().map(|i| i.module.as_str()).collect();
+    assert_eq!(modules, ["bluebird", "stream"]);
+    if let Ok(out) = std::process::Command::new("node")
+        .args(["-e", "const S = require('stream'); console.log(!!(S.Writable && S.Writable.prototype.destroy && Object.keys))"])
+        .output()
+    {
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "true");
+    }
+    // a Stream of the package's own may lack it
+    let own = js(
+        "lib/streams.js",
+        "var Stream = require('./my-stream');\nif (!Stream.Writable) Stream = require('readable-stream');\n",
+    );
+    let modules: Vec<&str> = own.iter().map(|i| i.module.as_str()).collect();
+    assert_eq!(modules, ["./my-stream", "readable-stream"]);
 
     let declares = js(
         "lib/umd.js",

@@ -219,14 +219,38 @@ fn catch_throws(handler: &oxc_ast::ast::CatchClause) -> bool {
 
 /// Names a module declares at its top level: a local `module` or `require`
 /// is no use of CommonJS.
-fn top_level_names(program: &oxc_ast::ast::Program) -> HashSet<String> {
+/// A module's top-level names, and those of them bound to a Node
+/// built-in module the branch tests know (`var Stream = require('stream')`).
+struct TopLevel {
+    names: HashSet<String>,
+    builtins: HashMap<String, &'static str>,
+}
+
+impl TopLevel {
+    fn contains(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+}
+
+fn top_level_names(program: &oxc_ast::ast::Program) -> TopLevel {
     let mut names = HashSet::new();
+    let mut builtins = HashMap::new();
     for stmt in &program.body {
         match stmt {
             Statement::VariableDeclaration(v) => {
                 for declarator in &v.declarations {
                     if let BindingPattern::BindingIdentifier(id) = &declarator.id {
                         names.insert(id.name.to_string());
+                        let required = match &declarator.init {
+                            Some(Expression::CallExpression(call)) => required_module(call),
+                            _ => None,
+                        };
+                        let module = required.map(|m| m.strip_prefix("node:").unwrap_or(m));
+                        if let Some(&module) =
+                            (PRESENT_IN_MODULES.iter()).find(|&&m| Some(m) == module)
+                        {
+                            builtins.insert(id.name.to_string(), module);
+                        }
                     }
                 }
             }
@@ -238,7 +262,7 @@ fn top_level_names(program: &oxc_ast::ast::Program) -> HashSet<String> {
             _ => {}
         }
     }
-    names
+    TopLevel { names, builtins }
 }
 
 struct Scanner<'t> {
@@ -315,7 +339,7 @@ struct Scanner<'t> {
     by_span: HashMap<u32, usize>,
     /// Start offsets of functions called where they are defined.
     immediate: HashSet<u32>,
-    top_level_names: HashSet<String>,
+    top_level_names: TopLevel,
     /// The first CommonJS name init surely evaluates, and its line.
     commonjs: Option<(u32, String)>,
     /// How many times the file names `module` or `exports`, anywhere.
@@ -726,7 +750,7 @@ impl Scanner<'_> {
 /// packages' browser checks) with literals, `process.platform.startsWith(…)`,
 /// and `!`, `&&`, `||` of them; unless the module declares the name
 /// (`declared`: its top-level names).
-fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
+fn on_lambda(test: &Expression, declared: &TopLevel) -> Option<bool> {
     let on_lambda = |test| on_lambda(test, declared);
     let known_on_lambda = |expression| known_on_lambda(expression, declared);
     match test.without_parentheses() {
@@ -780,6 +804,7 @@ fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
             Known::String(value) => Some(!value.is_empty()),
             Known::Undefined | Known::Null => Some(false),
             Known::Boolean(value) => Some(value),
+            Known::Present => Some(true),
         },
     }
 }
@@ -788,7 +813,7 @@ fn on_lambda(test: &Expression, declared: &HashSet<String>) -> Option<bool> {
 /// of it (`process.env.NODE_ENV`, `process.env['DEBUG']`).
 fn env_test(
     test: &Expression,
-    declared: &HashSet<String>,
+    declared: &TopLevel,
     values: &HashMap<String, EnvTest>,
 ) -> Option<EnvTest> {
     let mut parts_left = ENV_TEST_PARTS;
@@ -803,7 +828,7 @@ const ENV_TEST_PARTS: u32 = 64;
 
 fn env_test_part(
     test: &Expression,
-    declared: &HashSet<String>,
+    declared: &TopLevel,
     values: &HashMap<String, EnvTest>,
     parts_left: &mut u32,
 ) -> EnvTest {
@@ -874,7 +899,7 @@ fn negated(test: EnvTest) -> EnvTest {
 /// Node's own.
 fn env_variable<'a>(
     member: &'a oxc_ast::ast::MemberExpression,
-    declared: &HashSet<String>,
+    declared: &TopLevel,
 ) -> Option<&'a str> {
     let name = match member {
         oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => {
@@ -893,7 +918,7 @@ fn env_variable<'a>(
 }
 
 /// [`env_variable`] of an expression that is a member access.
-fn env_variable_in<'a>(expression: &'a Expression, declared: &HashSet<String>) -> Option<&'a str> {
+fn env_variable_in<'a>(expression: &'a Expression, declared: &TopLevel) -> Option<&'a str> {
     env_variable(
         expression.without_parentheses().as_member_expression()?,
         declared,
@@ -953,6 +978,8 @@ enum Known<'a> {
     Boolean(bool),
     Undefined,
     Null,
+    /// An object or function every Node Lambda runs has.
+    Present,
 }
 
 impl<'a> Known<'a> {
@@ -969,10 +996,7 @@ impl<'a> Known<'a> {
 
 /// What an expression is on Lambda's Node, whatever the package does
 /// (unless it declares the name at its top level).
-fn known_on_lambda<'a>(
-    expression: &'a Expression,
-    declared: &HashSet<String>,
-) -> Option<Known<'a>> {
+fn known_on_lambda<'a>(expression: &'a Expression, declared: &TopLevel) -> Option<Known<'a>> {
     let global = |name: &str| !declared.contains(name);
     match expression.without_parentheses() {
         _ if expression.is_specific_member_access("process", "platform") && global("process") => {
@@ -994,9 +1018,88 @@ fn known_on_lambda<'a>(
                 _ => None,
             }
         }
+        // `Stream.Writable.prototype.destroy` after `var Stream =
+        // require('stream')`, `Object.keys`
+        Expression::StaticMemberExpression(member) => {
+            // the object first, with nothing allocated: most tests read a
+            // property of something else
+            let mut object = &member.object;
+            let base = loop {
+                match object.without_parentheses() {
+                    Expression::StaticMemberExpression(inner) => object = &inner.object,
+                    Expression::Identifier(id) => match declared.builtins.get(id.name.as_str()) {
+                        Some(module) => break *module,
+                        None if global(&id.name) && PRESENT_GLOBALS.contains(&id.name.as_str()) => {
+                            break id.name.as_str()
+                        }
+                        None => return None,
+                    },
+                    _ => return None,
+                }
+            };
+            let mut path = vec![member.property.name.as_str()];
+            let mut object = &member.object;
+            while let Expression::StaticMemberExpression(inner) = object.without_parentheses() {
+                path.push(inner.property.name.as_str());
+                object = &inner.object;
+            }
+            path.push(base);
+            path.reverse();
+            PRESENT_ON_LAMBDA
+                .contains(&path.join(".").as_str())
+                .then_some(Known::Present)
+        }
         _ => None,
     }
 }
+
+/// What packages test for before they fall back to a polyfill, present on
+/// every Node Lambda runs (18 and later): unzipper requires
+/// readable-stream `if (!Stream.Writable || !Stream.Writable.prototype.destroy)`.
+/// Globals by their name, a built-in module's by its name
+/// ([`PRESENT_IN_MODULES`]).
+const PRESENT_ON_LAMBDA: &[&str] = &[
+    "Object.keys",
+    "Object.assign",
+    "Object.entries",
+    "Object.values",
+    "Object.getOwnPropertySymbols",
+    "Object.setPrototypeOf",
+    "Array.isArray",
+    "Array.from",
+    "Array.prototype.includes",
+    "String.prototype.padStart",
+    "Promise.prototype.finally",
+    "Promise.allSettled",
+    "Symbol.iterator",
+    "Symbol.asyncIterator",
+    "Buffer.from",
+    "Buffer.alloc",
+    "Buffer.allocUnsafe",
+    "stream.Readable",
+    "stream.Writable",
+    "stream.Duplex",
+    "stream.Transform",
+    "stream.PassThrough",
+    "stream.Readable.prototype.destroy",
+    "stream.Writable.prototype.destroy",
+    "stream.Readable.from",
+    "stream.finished",
+    "stream.pipeline",
+    "util.promisify",
+    "util.inherits",
+    "util.TextEncoder",
+    "util.TextDecoder",
+    "fs.promises",
+    "events.once",
+    "buffer.Buffer",
+];
+
+/// The built-in modules [`PRESENT_ON_LAMBDA`] names.
+const PRESENT_IN_MODULES: &[&str] = &["stream", "util", "fs", "events", "buffer"];
+
+/// The globals it names.
+const PRESENT_GLOBALS: &[&str] = &["Object", "Array", "String", "Promise", "Symbol", "Buffer"];
 
 /// `typeof NAME` on every Node Lambda runs (18 and later), for the globals
 /// packages test to pick a polyfill or a browser build: jszip requires
