@@ -217,9 +217,8 @@ fn catch_throws(handler: &oxc_ast::ast::CatchClause) -> bool {
     }
 }
 
-/// Names a module declares at its top level: a local `module` or `require`
-/// is no use of CommonJS.
-/// A module's top-level names, and those of them bound to a Node
+/// Names a module declares at its top level (a local `module` or
+/// `require` is no use of CommonJS), and those of them bound to a Node
 /// built-in module the branch tests know (`var Stream = require('stream')`).
 struct TopLevel {
     names: HashSet<String>,

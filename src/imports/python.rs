@@ -10,7 +10,10 @@
 //! names are recorded too: a package `__getattr__`'s table of attributes
 //! it imports on first use (lazy here, followed by `from package import
 //! name`), and what a module-scope call imports from inside its class
-//! (rules/init-calls.toml).
+//! (rules/init-calls.toml). Calls are recorded for the walk to follow:
+//! those module-scope code makes, and those functions and methods make
+//! whenever they run (methods by `Class.method`, a constructor by its
+//! class's name), for when init calls them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -1092,7 +1095,7 @@ fn module_getattr(body: &[Stmt]) -> Option<&ruff_python_ast::StmtFunctionDef> {
 /// What a call calls: a function of the module's own, by its name there
 /// (a method as [`method_function`] names it), or a name an import binds:
 /// the import's kind and module, and the name in the module it loads.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 enum Callee {
     Local(String),
     Imported(ImportKind, String, String),
