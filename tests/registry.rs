@@ -598,8 +598,9 @@ fn prebuilds_for_every_platform_are_weight_and_a_caught_addon_failure_is_no_fail
 
 /// Powertools' Tracer, created at module scope, imports the X-Ray SDK from
 /// inside its constructor and has it patch every library it knows, through
-/// importlib: init loads all that though no import statement names it
-/// (rules/init-calls.toml). Checked against `python -X importtime`.
+/// importlib, as the SDK's own `patch_all()` does: init loads all that
+/// though no import statement names it (rules/init-calls.toml). Checked
+/// against `python -X importtime`.
 #[test]
 fn a_powertools_tracer_at_module_scope_loads_the_x_ray_sdk_and_its_patches() {
     let dir = tempfile::tempdir().unwrap();
@@ -656,6 +657,18 @@ fn a_powertools_tracer_at_module_scope_loads_the_x_ray_sdk_and_its_patches() {
     assert!(files.contains("aws_xray_sdk/core/__init__.py"));
     assert!(
         !files.iter().any(|f| f.starts_with("aws_xray_sdk/ext/")),
+        "{files:?}"
+    );
+
+    // the X-Ray SDK's own patch_all, as its docs show it
+    let patched = audit(
+        "patched",
+        "from aws_xray_sdk.core import patch_all\n\npatch_all()\n\n\ndef lambda_handler(event, context):\n    return 1\n",
+    );
+    assert_eq!(patched.code, Some(0));
+    let files = init_files(&patched.report["artifacts"][0]["init"]);
+    assert!(
+        files.contains("aws_xray_sdk/ext/requests/patch.py"),
         "{files:?}"
     );
 

@@ -728,22 +728,34 @@ impl Scanner<'_> {
             return;
         }
         let offset = call.range().start().to_usize();
-        for load in &known.loads {
-            self.record(
-                load.clone(),
-                ImportKind::PythonImportlib,
-                offset,
-                Vec::new(),
-            );
-        }
+        self.record_loads(&known.loads, offset);
         if turned_off(known.unless.as_deref()) {
             return;
         }
-        // each failure caught, as in a `try` with no fallback; the id's top
-        // bit keeps it apart from the `try` statements', which are offsets
+        self.record_tries(&known.tries, offset);
+        // Powertools' Tracer calls X-Ray's patch_all
+        if let Some(inner) = known.runs.as_deref().and_then(init_calls::python_call) {
+            self.record_loads(&inner.loads, offset);
+            self.record_tries(&inner.tries, offset);
+        }
+    }
+
+    /// The modules a call at `offset` imports ([`record_init_call`]).
+    fn record_loads(&mut self, loads: &[String], offset: usize) {
+        for load in loads {
+            let kind = ImportKind::PythonImportlib;
+            self.record(load.clone(), kind, offset, Vec::new());
+        }
+    }
+
+    /// The modules a call at `offset` tries to import, each failure caught
+    /// as in a `try` with no fallback ([`record_init_call`]).
+    fn record_tries(&mut self, tries: &[String], offset: usize) {
+        // the id's top bit keeps it apart from the `try` statements',
+        // which are offsets
         let guard = 0x8000_0000 | u32::try_from(offset).unwrap_or(0);
         let (line, column) = self.lines.position(self.text, offset);
-        for module in &known.tries {
+        for module in tries {
             self.imports.push(Import {
                 line,
                 column,

@@ -65,6 +65,10 @@ pub struct InitCall {
     /// `tries` both.
     #[serde(default)]
     pub all_unless: Option<String>,
+    /// Another call of the table this one makes, as `module.name`: what
+    /// that one imports is imported too (skipped with `tries`).
+    #[serde(default)]
+    pub runs: Option<String>,
     pub source: String,
 }
 
@@ -93,6 +97,14 @@ pub fn python() -> &'static [InitCall] {
     &table().call
 }
 
+/// The call of the table named `module.name`.
+pub fn python_call(path: &str) -> Option<&'static InitCall> {
+    let (module, name) = path.rsplit_once('.')?;
+    python()
+        .iter()
+        .find(|call| call.module == module && call.name == name)
+}
+
 /// The Python lazy importers the table knows.
 pub fn lazy_tables() -> &'static [LazyTable] {
     &table().lazy_table
@@ -107,6 +119,17 @@ mod tests {
         let json = super::super::builtin_json!("init-calls");
         let assert = super::super::tests::assert_read_from_json::<Table>;
         assert("rules/init-calls.toml", TABLE, json);
+    }
+
+    #[test]
+    fn the_calls_a_call_runs_are_in_the_table() {
+        for call in python() {
+            if let Some(runs) = &call.runs {
+                assert!(python_call(runs).is_some(), "{}: {runs}", call.name);
+            }
+        }
+        let tracer = python().iter().find(|c| c.name == "Tracer").unwrap();
+        assert_eq!(tracer.runs.as_deref(), Some("aws_xray_sdk.core.patch_all"));
     }
 
     #[test]
@@ -131,10 +154,8 @@ mod tests {
         assert!(!tracer.matches("aws_lambda_powertools_extra", "Tracer"));
         assert!(!tracer.matches("aws_lambda_powertools", "Logger"));
         for call in calls {
-            assert!(
-                !call.loads.is_empty() && !call.source.is_empty(),
-                "{call:?}"
-            );
+            let imports = !call.loads.is_empty() || !call.tries.is_empty();
+            assert!(imports && !call.source.is_empty(), "{call:?}");
         }
     }
 }
