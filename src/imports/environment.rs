@@ -111,7 +111,7 @@ pub struct Variables(BTreeMap<String, Value>);
 
 /// What Lambda sets in every function's environment (values that differ
 /// by function are known to be set, and no more).
-const LAMBDA_SETS: &[(&str, Option<&str>)] = &[
+pub const LAMBDA_SETS: &[(&str, Option<&str>)] = &[
     ("AWS_ACCESS_KEY_ID", None),
     ("AWS_DEFAULT_REGION", None),
     ("AWS_EXECUTION_ENV", None),

@@ -640,14 +640,20 @@ const MEASURE_FUNCTION: &str = "deadweight-measure";
 
 /// What Lambda sets in every function's environment and packages test at
 /// init (dd-trace instruments Lambda when AWS_LAMBDA_FUNCTION_NAME is
-/// set), as the function would have it: the runtime (AWS_EXECUTION_ENV)
-/// when known, the default memory size. Not the runtime API's address
-/// nor credentials: measure runs no invocation.
+/// set), as the function would have it: the values the same for every
+/// function ([`LAMBDA_SETS`](crate::imports::environment::LAMBDA_SETS),
+/// the task root aside: the extracted tree's), the runtime
+/// (AWS_EXECUTION_ENV) when known, the default memory size. Not the
+/// runtime API's address nor credentials: measure runs no invocation.
 fn lambda_variables(
     handler: &str,
     runtime: Option<&crate::rules::runtimes::RuntimeInfo>,
 ) -> Vec<(&'static str, String)> {
-    let mut variables = vec![
+    let fixed = (crate::imports::environment::LAMBDA_SETS.iter())
+        .filter(|(name, _)| *name != "LAMBDA_TASK_ROOT")
+        .filter_map(|(name, value)| Some((*name, value.as_ref()?.to_string())));
+    let mut variables: Vec<(&'static str, String)> = fixed.collect();
+    variables.extend([
         ("AWS_LAMBDA_FUNCTION_NAME", MEASURE_FUNCTION.to_string()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_string()),
@@ -660,11 +666,8 @@ fn lambda_variables(
             "AWS_LAMBDA_LOG_STREAM_NAME",
             "2026/01/01/[$LATEST]measure".to_string(),
         ),
-        ("LAMBDA_RUNTIME_DIR", "/var/runtime".to_string()),
         ("_HANDLER", handler.to_string()),
-        ("TZ", ":UTC".to_string()),
-        ("LANG", "en_US.UTF-8".to_string()),
-    ];
+    ]);
     if let Some(runtime) = runtime {
         variables.push(("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", runtime.id)));
     }
